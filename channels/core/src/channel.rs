@@ -1,0 +1,141 @@
+//! The traits an adapter implements ([`Channel`], [`ChannelFactory`]) and the ones Kefu provides
+//! to it ([`InboundSink`], [`InboxLookup`]).
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    Accepted, Capabilities, ChannelError, InboundEnvelope, IngestError, OutboundMessage, SendError,
+    SendReceipt,
+};
+
+/// The type of a channel as it appears in inbox settings (`channel.type`) and URLs
+/// (`/channels/<type>/...`): `web_chat`, `wechat`, `wecom_kf`, `email`, `app_push`, or a
+/// third-party crate's own name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ChannelKind(pub String);
+
+impl ChannelKind {
+    /// Wraps a type name.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self(name.into())
+    }
+
+    /// The type name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ChannelKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One configured channel account, e.g. the "support-cn" WeChat Official Account.
+#[async_trait]
+pub trait Channel: Send + Sync + 'static {
+    /// The channel type.
+    fn kind(&self) -> ChannelKind;
+
+    /// Text limit, attachments, reply window, send quota.
+    fn capabilities(&self) -> &Capabilities;
+
+    /// Pull-style inbound (IMAP): run until `cx.shutdown` fires, handing envelopes to
+    /// `cx.inbound`. Push-style channels keep the default, which just waits for shutdown.
+    async fn run(self: Arc<Self>, cx: ChannelContext) -> Result<(), ChannelError> {
+        cx.shutdown.cancelled().await;
+        Ok(())
+    }
+
+    /// Deliver one reply; the error says whether a retry can help.
+    async fn send(&self, msg: &OutboundMessage) -> Result<SendReceipt, SendError>;
+}
+
+/// Where adapters hand inbound envelopes. Implemented by Kefu's normalizer.
+#[async_trait]
+pub trait InboundSink: Send + Sync + 'static {
+    /// Store the envelope durably. When this returns `Ok`, the message is committed and the
+    /// provider may be acknowledged.
+    async fn accept(&self, envelope: InboundEnvelope) -> Result<Accepted, IngestError>;
+}
+
+/// What a running [`Channel`] gets from Kefu.
+#[derive(Clone)]
+pub struct ChannelContext {
+    /// The inbox this channel serves.
+    pub inbox_id: i64,
+    /// Where to hand inbound envelopes.
+    pub inbound: Arc<dyn InboundSink>,
+    /// Fires when Kefu shuts down or the inbox is reconfigured; stop promptly.
+    pub shutdown: CancellationToken,
+}
+
+/// An inbox as Kefu stores it, with its secrets decrypted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InboxConfig {
+    /// The inbox id.
+    pub id: i64,
+    /// The inbox's display name.
+    pub name: String,
+    /// The channel type.
+    pub kind: ChannelKind,
+    /// The channel settings, secrets included, as the admin entered them (after
+    /// [`ChannelFactory::validate`]).
+    pub settings: serde_json::Value,
+    /// A random public token Kefu generated for the inbox (the web chat `website_token`).
+    pub public_token: String,
+    /// The address people and providers reach Kefu at (`public_url`), without trailing slash.
+    pub public_url: String,
+}
+
+/// Looks up inboxes for ingress routes. Implemented by Kefu (with a cache).
+#[async_trait]
+pub trait InboxLookup: Send + Sync + 'static {
+    /// The inbox with this id, when it exists and is of the asking channel's type.
+    async fn inbox(&self, id: i64) -> Option<InboxConfig>;
+}
+
+/// What a factory's ingress router gets from Kefu.
+#[derive(Clone)]
+pub struct IngressContext {
+    /// Where to hand inbound envelopes.
+    pub inbound: Arc<dyn InboundSink>,
+    /// Inboxes of this factory's type.
+    pub inboxes: Arc<dyn InboxLookup>,
+    /// Fires on shutdown.
+    pub shutdown: CancellationToken,
+}
+
+/// Registered once per channel type by the gateway.
+pub trait ChannelFactory: Send + Sync + 'static {
+    /// The channel type this factory builds.
+    fn kind(&self) -> ChannelKind;
+
+    /// JSON pointers (RFC 6901) of the settings that are secrets, e.g. `/app_secret` or
+    /// `/imap/password`. Kefu encrypts them at rest and never returns them through the API.
+    fn secret_fields(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Checks and normalizes settings an admin submitted. The error names the field and says
+    /// what is wrong with it.
+    fn validate(&self, settings: serde_json::Value) -> Result<serde_json::Value, ChannelError> {
+        Ok(settings)
+    }
+
+    /// Builds the channel for one inbox.
+    fn build(&self, inbox: &InboxConfig) -> Result<Arc<dyn Channel>, ChannelError>;
+
+    /// Push-style ingress, mounted by the gateway under `/channels/<kind>`. Paths are relative
+    /// to that prefix, e.g. `/{inbox_id}`.
+    fn ingress(&self, _cx: IngressContext) -> Option<axum::Router> {
+        None
+    }
+}

@@ -1,0 +1,40 @@
+//! # kefu-channel — the channel seam
+//!
+//! Everything a channel adapter (WeChat, email, app push, web chat, or your own LINE/Telegram/SMS
+//! crate) needs to plug into Kefu, and nothing more. Adapters depend on this crate only; they never
+//! see the database, the job queue or the gateway's internals.
+//!
+//! The pieces, in the order a message meets them:
+//!
+//! - [`ChannelFactory`]: registered once per channel *type* by the gateway. It validates an inbox's
+//!   settings, names which of them are secrets, builds one [`Channel`] per configured inbox and may
+//!   provide push-style ingress routes (an axum [`Router`](axum::Router)) that the gateway mounts at
+//!   `/channels/<type>/...`.
+//! - [`InboundEnvelope`]: what an adapter hands to Kefu for every inbound message — who sent it
+//!   ([`ExternalIdentity`]), the provider's message id (the dedupe key), threading hints and the
+//!   [`Content`]. Adapters hand envelopes to an [`InboundSink`] and acknowledge the provider only
+//!   after [`InboundSink::accept`] returned `Ok`: by then the message is committed.
+//! - [`Channel`]: one configured channel account. Pull-style channels (IMAP) do their work in
+//!   [`Channel::run`]; every channel delivers agent replies in [`Channel::send`] and classifies
+//!   failures with [`SendError`] so the dispatcher knows whether retrying helps. Rate limits,
+//!   retries, timeouts and metrics are applied around `send` once, by Kefu — adapters do not
+//!   re-implement them.
+//! - [`testkit`]: the conformance suite. Every adapter runs it against its own fake provider.
+//!
+//! See `channels/README.md` in the repository for a walk-through of writing a channel crate.
+
+mod capabilities;
+mod channel;
+mod envelope;
+mod error;
+mod outbound;
+pub mod testkit;
+
+pub use capabilities::{Capabilities, Quota};
+pub use channel::{
+    Channel, ChannelContext, ChannelFactory, ChannelKind, InboundSink, InboxConfig, InboxLookup,
+    IngressContext,
+};
+pub use envelope::{Accepted, Attachment, Content, ExternalIdentity, InboundEnvelope, ThreadHints};
+pub use error::{ChannelError, IngestError, SendError};
+pub use outbound::{OutboundMessage, Recipient, SendReceipt};

@@ -1,0 +1,439 @@
+//! The loopback channel: a complete in-memory channel for tests and the smallest example of an
+//! adapter.
+//!
+//! - Ingress: `POST /channels/loopback/{inbox_id}/messages` with header `x-loopback-secret`
+//!   equal to the inbox's `secret` setting and a JSON [`LoopbackMessage`] body.
+//! - Outbound: replies are recorded in the shared [`LoopbackProvider`]; a test scripts how the
+//!   next sends fail with [`LoopbackProvider::script`].
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
+
+use super::{Harness, ProviderOutcome, RecordingSink, Rejection, Sample};
+use crate::{
+    Capabilities, Channel, ChannelError, ChannelFactory, ChannelKind, Content, ExternalIdentity,
+    InboundEnvelope, InboxConfig, IngestError, IngressContext, OutboundMessage, Quota, Recipient,
+    SendError, SendReceipt, ThreadHints,
+};
+
+/// The channel type name.
+pub const KIND: &str = "loopback";
+
+/// The body of a loopback ingress request.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoopbackMessage {
+    /// Provider message id (the dedupe key).
+    pub id: String,
+    /// Sender id.
+    pub sender: String,
+    /// Sender display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Message text.
+    pub text: String,
+    /// Contact attributes.
+    #[serde(default)]
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    /// Thread hints.
+    #[serde(default)]
+    pub thread: ThreadHints,
+}
+
+/// The fake provider shared by every loopback inbox: records sends, plays scripted failures.
+#[derive(Debug, Default)]
+pub struct LoopbackProvider {
+    state: Mutex<ProviderState>,
+    sent: Notify,
+}
+
+#[derive(Debug, Default)]
+struct ProviderState {
+    script: VecDeque<ProviderOutcome>,
+    delivered: Vec<OutboundMessage>,
+    attempts: usize,
+}
+
+impl LoopbackProvider {
+    /// A provider that accepts everything until scripted otherwise.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Queues how the next sends are answered; after the script runs out, sends are accepted.
+    pub fn script(&self, outcomes: impl IntoIterator<Item = ProviderOutcome>) {
+        self.lock().script.extend(outcomes);
+    }
+
+    /// Replies accepted so far.
+    pub fn delivered(&self) -> Vec<OutboundMessage> {
+        self.lock().delivered.clone()
+    }
+
+    /// Send attempts so far, failed ones included.
+    pub fn attempts(&self) -> usize {
+        self.lock().attempts
+    }
+
+    /// Waits until at least `n` replies were accepted, or `timeout` passes.
+    pub async fn wait_delivered(&self, n: usize, timeout: Duration) -> Vec<OutboundMessage> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.sent.notified();
+            let got = self.delivered();
+            if got.len() >= n || tokio::time::Instant::now() >= deadline {
+                return got;
+            }
+            let _ = tokio::time::timeout_at(deadline, notified).await;
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ProviderState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Builds loopback channels that share one [`LoopbackProvider`].
+#[derive(Debug, Clone)]
+pub struct LoopbackFactory {
+    provider: Arc<LoopbackProvider>,
+}
+
+impl LoopbackFactory {
+    /// A factory whose channels send through `provider`.
+    pub fn new(provider: Arc<LoopbackProvider>) -> Self {
+        Self { provider }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    secret: String,
+}
+
+fn settings(v: &serde_json::Value) -> Result<Settings, ChannelError> {
+    let s: Settings = serde_json::from_value(v.clone())
+        .map_err(|e| ChannelError::InvalidSettings(format!("loopback: {e}")))?;
+    if s.secret.len() < 8 {
+        return Err(ChannelError::InvalidSettings(
+            "secret: must be at least 8 characters".into(),
+        ));
+    }
+    Ok(s)
+}
+
+impl ChannelFactory for LoopbackFactory {
+    fn kind(&self) -> ChannelKind {
+        ChannelKind::new(KIND)
+    }
+
+    fn secret_fields(&self) -> &'static [&'static str] {
+        &["/secret"]
+    }
+
+    fn validate(&self, v: serde_json::Value) -> Result<serde_json::Value, ChannelError> {
+        settings(&v)?;
+        Ok(v)
+    }
+
+    fn build(&self, inbox: &InboxConfig) -> Result<Arc<dyn Channel>, ChannelError> {
+        settings(&inbox.settings)?;
+        Ok(Arc::new(LoopbackChannel {
+            provider: self.provider.clone(),
+            caps: capabilities(),
+        }))
+    }
+
+    fn ingress(&self, cx: IngressContext) -> Option<Router> {
+        Some(
+            Router::new()
+                .route("/{inbox_id}/messages", post(ingress))
+                .with_state(cx),
+        )
+    }
+}
+
+fn capabilities() -> Capabilities {
+    Capabilities {
+        max_text_chars: 10_000,
+        attachments: true,
+        send_quota: Some(Quota {
+            per_second: 1000,
+            burst: 1000,
+        }),
+        ..Capabilities::default()
+    }
+}
+
+async fn ingress(
+    State(cx): State<IngressContext>,
+    Path(inbox_id): Path<i64>,
+    headers: HeaderMap,
+    Json(body): Json<LoopbackMessage>,
+) -> Result<Json<crate::Accepted>, (StatusCode, String)> {
+    let inbox = cx
+        .inboxes
+        .inbox(inbox_id)
+        .await
+        .ok_or((StatusCode::NOT_FOUND, "no such inbox".into()))?;
+    let secret = settings(&inbox.settings)
+        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+        .secret;
+    let given = headers
+        .get("x-loopback-secret")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if given != secret {
+        return Err((StatusCode::UNAUTHORIZED, "bad x-loopback-secret".into()));
+    }
+    let envelope = InboundEnvelope {
+        inbox_id,
+        sender: ExternalIdentity {
+            external_id: body.sender,
+            display_name: body.name,
+            attributes: body.attributes,
+            ..ExternalIdentity::default()
+        },
+        dedupe_key: Some(body.id),
+        thread: body.thread,
+        content: Content::text(body.text),
+        sent_at: None,
+    };
+    match cx.inbound.accept(envelope).await {
+        Ok(a) => Ok(Json(a)),
+        Err(IngestError::Rejected(r)) => Err((StatusCode::UNPROCESSABLE_ENTITY, r)),
+        Err(IngestError::Unavailable(r)) => Err((StatusCode::SERVICE_UNAVAILABLE, r)),
+    }
+}
+
+struct LoopbackChannel {
+    provider: Arc<LoopbackProvider>,
+    caps: Capabilities,
+}
+
+#[async_trait]
+impl Channel for LoopbackChannel {
+    fn kind(&self) -> ChannelKind {
+        ChannelKind::new(KIND)
+    }
+
+    fn capabilities(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    async fn send(&self, msg: &OutboundMessage) -> Result<SendReceipt, SendError> {
+        let outcome = {
+            let mut st = self.provider.lock();
+            st.attempts += 1;
+            let outcome = st.script.pop_front().unwrap_or(ProviderOutcome::Accept);
+            if outcome == ProviderOutcome::Accept {
+                st.delivered.push(msg.clone());
+            }
+            outcome
+        };
+        match outcome {
+            ProviderOutcome::Accept => {
+                self.provider.sent.notify_waiters();
+                Ok(SendReceipt {
+                    provider_ref: Some(format!("loopback-{}", msg.message_id)),
+                    delivered: false,
+                })
+            }
+            ProviderOutcome::Transient => Err(SendError::retryable(
+                "loopback provider: 503 service unavailable",
+            )),
+            ProviderOutcome::RateLimited { after } => {
+                Err(SendError::RateLimited { after: Some(after) })
+            }
+            ProviderOutcome::InvalidRecipient => Err(SendError::permanent(
+                "invalid_recipient",
+                format!(
+                    "loopback provider does not know recipient {:?}",
+                    msg.recipient.external_id
+                ),
+            )),
+        }
+    }
+}
+
+/// A [`Harness`] for the loopback channel that calls its ingress router in memory. Kefu's own
+/// tests use it to check the testkit itself.
+pub struct LoopbackHarness {
+    provider: Arc<LoopbackProvider>,
+    channel: Arc<dyn Channel>,
+    router: Router,
+    sink: Arc<RecordingSink>,
+}
+
+const HARNESS_INBOX: i64 = 7;
+const HARNESS_SECRET: &str = "loopback-secret";
+
+struct OneInbox;
+
+#[async_trait]
+impl crate::InboxLookup for OneInbox {
+    async fn inbox(&self, id: i64) -> Option<InboxConfig> {
+        (id == HARNESS_INBOX).then(|| InboxConfig {
+            id,
+            name: "loopback".into(),
+            kind: ChannelKind::new(KIND),
+            settings: serde_json::json!({ "secret": HARNESS_SECRET }),
+            public_token: "pub".into(),
+            public_url: "http://127.0.0.1".into(),
+        })
+    }
+}
+
+impl LoopbackHarness {
+    /// A harness with one loopback inbox.
+    pub async fn start() -> Result<Self, ChannelError> {
+        let provider = LoopbackProvider::new();
+        let factory = LoopbackFactory::new(provider.clone());
+        let sink = Arc::new(RecordingSink::new());
+        let lookup = OneInbox;
+        let inbox = crate::InboxLookup::inbox(&lookup, HARNESS_INBOX)
+            .await
+            .ok_or_else(|| ChannelError::Fatal("harness inbox missing".into()))?;
+        let channel = factory.build(&inbox)?;
+        let router = factory
+            .ingress(IngressContext {
+                inbound: sink.clone(),
+                inboxes: Arc::new(lookup),
+                shutdown: tokio_util::sync::CancellationToken::new(),
+            })
+            .ok_or_else(|| ChannelError::Fatal("loopback has ingress".into()))?;
+        Ok(Self {
+            provider,
+            channel,
+            router,
+            sink,
+        })
+    }
+
+    async fn post(&self, sample: &Sample, secret: &str) -> Result<(), Rejection> {
+        use tower_service::Service as _;
+        let body = serde_json::to_vec(&LoopbackMessage {
+            id: sample.provider_id.clone(),
+            sender: sample.sender.clone(),
+            text: sample.text.clone(),
+            ..LoopbackMessage::default()
+        })
+        .map_err(|e| Rejection(e.to_string()))?;
+        let req = axum::http::Request::post(format!("/{HARNESS_INBOX}/messages"))
+            .header("content-type", "application/json")
+            .header("x-loopback-secret", secret)
+            .body(axum::body::Body::from(body))
+            .map_err(|e| Rejection(e.to_string()))?;
+        let resp = self
+            .router
+            .clone()
+            .call(req)
+            .await
+            .map_err(|e| Rejection(e.to_string()))?;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(Rejection(resp.status().to_string()))
+        }
+    }
+}
+
+#[async_trait]
+impl Harness for LoopbackHarness {
+    fn channel(&self) -> Arc<dyn Channel> {
+        self.channel.clone()
+    }
+
+    fn inbox_id(&self) -> i64 {
+        HARNESS_INBOX
+    }
+
+    fn sink(&self) -> &RecordingSink {
+        &self.sink
+    }
+
+    async fn inject(&self, sample: &Sample) -> Result<(), Rejection> {
+        self.post(sample, HARNESS_SECRET).await
+    }
+
+    async fn inject_forged(&self, sample: &Sample) -> Result<(), Rejection> {
+        self.post(sample, "not-the-secret").await
+    }
+
+    async fn script_send(&self, outcome: ProviderOutcome) {
+        self.provider.script([outcome]);
+    }
+
+    fn recipient(&self) -> Recipient {
+        Recipient {
+            external_id: "kefu-ck-user".into(),
+            display_name: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn loopback_passes_the_testkit() {
+        let h = LoopbackHarness::start().await.expect("harness starts");
+        super::super::run_conformance(&h).await;
+        assert_eq!(
+            h.provider.delivered().len(),
+            1,
+            "exactly the accepted conformance send is recorded"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_channel_that_acknowledges_forged_traffic_fails_the_testkit() {
+        struct Lax(LoopbackHarness);
+        #[async_trait]
+        impl Harness for Lax {
+            fn channel(&self) -> Arc<dyn Channel> {
+                self.0.channel()
+            }
+            fn inbox_id(&self) -> i64 {
+                self.0.inbox_id()
+            }
+            fn sink(&self) -> &RecordingSink {
+                self.0.sink()
+            }
+            async fn inject(&self, s: &Sample) -> Result<(), Rejection> {
+                self.0.inject(s).await
+            }
+            async fn inject_forged(&self, s: &Sample) -> Result<(), Rejection> {
+                self.0.inject(s).await
+            }
+            async fn script_send(&self, o: ProviderOutcome) {
+                self.0.script_send(o).await
+            }
+            fn recipient(&self) -> Recipient {
+                self.0.recipient()
+            }
+        }
+        let lax = Lax(LoopbackHarness::start().await.expect("harness starts"));
+        let result = tokio::spawn(async move { super::super::run_conformance(&lax).await }).await;
+        let panic =
+            result.expect_err("the testkit must catch a channel that accepts forged traffic");
+        let msg = panic.into_panic();
+        let msg = msg
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| msg.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        assert!(msg.contains("forged"), "unexpected failure: {msg}");
+    }
+}

@@ -1,0 +1,95 @@
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use async_trait::async_trait;
+
+use crate::{Accepted, InboundEnvelope, InboundSink, IngestError};
+
+/// An [`InboundSink`] that records envelopes in memory and dedupes by key like Kefu does.
+#[derive(Debug, Default)]
+pub struct RecordingSink {
+    inner: Mutex<Recorded>,
+    fail_next: AtomicBool,
+}
+
+#[derive(Debug, Default)]
+struct Recorded {
+    envelopes: Vec<InboundEnvelope>,
+    by_key: HashMap<(i64, String), Accepted>,
+}
+
+impl RecordingSink {
+    /// An empty sink.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every envelope handed in so far, duplicates included.
+    pub fn envelopes(&self) -> Vec<InboundEnvelope> {
+        self.lock().envelopes.clone()
+    }
+
+    /// How many envelopes were handed in.
+    pub fn len(&self) -> usize {
+        self.lock().envelopes.len()
+    }
+
+    /// Whether nothing was handed in.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Distinct dedupe keys among the envelopes handed in after the first `skip`.
+    pub fn distinct_keys_since(&self, skip: usize) -> usize {
+        let g = self.lock();
+        g.envelopes[skip.min(g.envelopes.len())..]
+            .iter()
+            .map(|e| e.dedupe_key.clone())
+            .collect::<HashSet<_>>()
+            .len()
+    }
+
+    /// Makes the next [`accept`](InboundSink::accept) fail as if storage were down.
+    pub fn fail_next(&self) {
+        self.fail_next.store(true, Ordering::SeqCst);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Recorded> {
+        // A panic in another test thread must not hide this test's result.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[async_trait]
+impl InboundSink for RecordingSink {
+    async fn accept(&self, envelope: InboundEnvelope) -> Result<Accepted, IngestError> {
+        if self.fail_next.swap(false, Ordering::SeqCst) {
+            return Err(IngestError::Unavailable(
+                "storage is down (scripted by the testkit)".into(),
+            ));
+        }
+        let mut g = self.lock();
+        let key = envelope.dedupe_key.clone().map(|k| (envelope.inbox_id, k));
+        if let Some(prev) = key.as_ref().and_then(|k| g.by_key.get(k)) {
+            let dup = Accepted {
+                duplicate: true,
+                ..*prev
+            };
+            g.envelopes.push(envelope);
+            return Ok(dup);
+        }
+        let n = g.envelopes.len() as i64 + 1;
+        let accepted = Accepted {
+            message_id: n,
+            conversation_id: 1,
+            seq: n,
+            duplicate: false,
+        };
+        if let Some(k) = key {
+            g.by_key.insert(k, accepted);
+        }
+        g.envelopes.push(envelope);
+        Ok(accepted)
+    }
+}
