@@ -66,6 +66,16 @@ pub trait InboundSink: Send + Sync + 'static {
     async fn accept(&self, envelope: InboundEnvelope) -> Result<Accepted, IngestError>;
 }
 
+/// Small durable per-inbox state for adapters: sync cursors, IMAP UIDVALIDITY and last UID,
+/// provider access tokens. Implemented by Kefu on its database.
+#[async_trait]
+pub trait ChannelState: Send + Sync + 'static {
+    /// The value stored under `key` for `inbox_id`.
+    async fn get(&self, inbox_id: i64, key: &str) -> Result<Option<String>, IngestError>;
+    /// Stores `value` under `key` for `inbox_id`, replacing what was there.
+    async fn put(&self, inbox_id: i64, key: &str, value: &str) -> Result<(), IngestError>;
+}
+
 /// What a running [`Channel`] gets from Kefu.
 #[derive(Clone)]
 pub struct ChannelContext {
@@ -73,6 +83,8 @@ pub struct ChannelContext {
     pub inbox_id: i64,
     /// Where to hand inbound envelopes.
     pub inbound: Arc<dyn InboundSink>,
+    /// Durable per-inbox state.
+    pub state: Arc<dyn ChannelState>,
     /// Fires when Kefu shuts down or the inbox is reconfigured; stop promptly.
     pub shutdown: CancellationToken,
 }
@@ -109,6 +121,8 @@ pub struct IngressContext {
     pub inbound: Arc<dyn InboundSink>,
     /// Inboxes of this factory's type.
     pub inboxes: Arc<dyn InboxLookup>,
+    /// Durable per-inbox state.
+    pub state: Arc<dyn ChannelState>,
     /// Fires on shutdown.
     pub shutdown: CancellationToken,
 }

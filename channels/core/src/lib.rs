@@ -32,8 +32,8 @@ pub mod testkit;
 
 pub use capabilities::{Capabilities, Quota};
 pub use channel::{
-    Channel, ChannelContext, ChannelFactory, ChannelKind, InboundSink, InboxConfig, InboxLookup,
-    IngressContext,
+    Channel, ChannelContext, ChannelFactory, ChannelKind, ChannelState, InboundSink, InboxConfig,
+    InboxLookup, IngressContext,
 };
 pub use envelope::{Accepted, Attachment, Content, ExternalIdentity, InboundEnvelope, ThreadHints};
 pub use error::{ChannelError, IngestError, SendError};

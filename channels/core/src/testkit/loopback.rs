@@ -309,6 +309,7 @@ impl LoopbackHarness {
             .ingress(IngressContext {
                 inbound: sink.clone(),
                 inboxes: Arc::new(lookup),
+                state: Arc::new(super::MemoryState::default()),
                 shutdown: tokio_util::sync::CancellationToken::new(),
             })
             .ok_or_else(|| ChannelError::Fatal("loopback has ingress".into()))?;

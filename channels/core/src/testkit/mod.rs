@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-pub use sink::RecordingSink;
+pub use sink::{MemoryState, RecordingSink};
 
 use crate::{Channel, OutboundMessage, Recipient, SendError};
 

@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 
-use crate::{Accepted, InboundEnvelope, InboundSink, IngestError};
+use crate::{Accepted, ChannelState, InboundEnvelope, InboundSink, IngestError};
 
 /// An [`InboundSink`] that records envelopes in memory and dedupes by key like Kefu does.
 #[derive(Debug, Default)]
@@ -91,5 +91,25 @@ impl InboundSink for RecordingSink {
         }
         g.envelopes.push(envelope);
         Ok(accepted)
+    }
+}
+
+/// A [`ChannelState`] kept in memory, for adapter tests.
+#[derive(Debug, Default)]
+pub struct MemoryState {
+    values: Mutex<HashMap<(i64, String), String>>,
+}
+
+#[async_trait]
+impl ChannelState for MemoryState {
+    async fn get(&self, inbox_id: i64, key: &str) -> Result<Option<String>, IngestError> {
+        let g = self.values.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(g.get(&(inbox_id, key.to_owned())).cloned())
+    }
+
+    async fn put(&self, inbox_id: i64, key: &str, value: &str) -> Result<(), IngestError> {
+        let mut g = self.values.lock().unwrap_or_else(|p| p.into_inner());
+        g.insert((inbox_id, key.to_owned()), value.to_owned());
+        Ok(())
     }
 }
