@@ -1,0 +1,439 @@
+/*! Kefu web chat widget. Embed with:
+ *   <script src="https://kefu.example.com/widget.js" data-website-token="..."></script>
+ * Optional: data-locale="en|zh-CN", data-user-id, data-user-hash, data-name, data-color,
+ * or window.KefuSettings = {user_id, user_hash, name, locale, color} set before the script.
+ * Protocol: JSON frames over ws(s)://<origin>/ws/web_chat (see DESIGN.md "Web chat").
+ */
+(function () {
+  "use strict";
+  if (window.Kefu && window.Kefu.loaded) return;
+
+  var script = document.currentScript || (function () {
+    var all = document.querySelectorAll("script[data-website-token]");
+    return all[all.length - 1];
+  })();
+  if (!script) return;
+  var ds = script.dataset || {};
+  var cfg = window.KefuSettings || {};
+  var token = ds.websiteToken || cfg.website_token;
+  if (!token) { console.warn("Kefu: data-website-token is missing"); return; }
+  var origin = new URL(script.src || "/", location.href).origin;
+  var wsUrl = origin.replace(/^http/, "ws") + "/ws/web_chat";
+  var userId = cfg.user_id || ds.userId;
+  var userHash = cfg.user_hash || ds.userHash;
+  var visitorName = cfg.name || ds.name;
+  var color = cfg.color || ds.color || "#4f46e5";
+  var lang = String(cfg.locale || ds.locale || navigator.language || "en").toLowerCase();
+  var zh = lang.indexOf("zh") === 0;
+
+  var T = zh ? {
+    title: "在线客服", greeting: "你好！有什么可以帮您？", placeholder: "输入消息…",
+    send: "发送", open: "打开聊天", close: "关闭聊天", sending: "发送中", sent: "已发送",
+    read: "已读", connecting: "正在连接…", reconnecting: "连接中断，正在重连…",
+    online: "我们通常几分钟内回复", typing: "{name}正在输入…", agent: "客服",
+    queue: "您前面还有 {n} 位", queued: "正在为您接入客服…", assigned: "{name}为您服务",
+    resolved: "会话已结束，发送消息可重新开始", error: "抱歉，出现了问题：{detail}",
+    you: "我", powered: "由 Kefu 提供支持"
+  } : {
+    title: "Chat with us", greeting: "Hi there! How can we help you today?",
+    placeholder: "Type your message…", send: "Send", open: "Open chat", close: "Close chat",
+    sending: "Sending", sent: "Sent", read: "Read", connecting: "Connecting…",
+    reconnecting: "Connection lost. Reconnecting…", online: "We usually reply in a few minutes",
+    typing: "{name} is typing…", agent: "Support", queue: "You are number {n} in the queue",
+    queued: "Finding an agent for you…", assigned: "{name} is helping you",
+    resolved: "This conversation is closed. Send a message to start again.",
+    error: "Sorry, something went wrong: {detail}", you: "You", powered: "Powered by Kefu"
+  };
+  function t(key, vars) {
+    return T[key].replace(/\{(\w+)\}/g, function (_, k) { return vars && vars[k] != null ? vars[k] : ""; });
+  }
+
+  // ---- persistent state (per website token) ----
+  var KEY = "kefu:" + token;
+  var st = { session: null, conversation_id: null, seq: 0, read: 0, messages: [] };
+  try { var saved = JSON.parse(localStorage.getItem(KEY) || "null"); if (saved) st = Object.assign(st, saved); } catch (e) { /* private mode */ }
+  function save() {
+    // Keep the last 100 messages so a page reload shows history and after_seq stays truthful.
+    var keep = st.messages.slice(-100);
+    try {
+      localStorage.setItem(KEY, JSON.stringify({
+        session: st.session, conversation_id: st.conversation_id, seq: st.seq, read: st.read, messages: keep
+      }));
+    } catch (e) { /* quota or private mode */ }
+  }
+
+  // ---- DOM ----
+  var CSS = ":host{all:initial}*{box-sizing:border-box}" +
+    ".kf{--c:" + color + ";font:14px/1.45 -apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,'Helvetica Neue','PingFang SC','Microsoft YaHei',sans-serif;color:#1f2937}" +
+    ".launch{position:fixed;right:20px;bottom:20px;width:58px;height:58px;border-radius:50%;border:0;background:var(--c);color:#fff;cursor:pointer;box-shadow:0 6px 20px rgba(0,0,0,.22);display:flex;align-items:center;justify-content:center;transition:transform .15s;z-index:2147483000}" +
+    ".launch:hover{transform:scale(1.06)}.launch svg{width:28px;height:28px}" +
+    ".badge{position:absolute;top:-2px;right:-2px;min-width:20px;height:20px;padding:0 6px;border-radius:10px;background:#ef4444;color:#fff;font-size:12px;font-weight:600;line-height:20px;text-align:center;border:2px solid #fff}" +
+    ".panel{position:fixed;right:20px;bottom:90px;width:370px;height:min(580px,calc(100vh - 110px));background:#fff;border-radius:16px;box-shadow:0 12px 40px rgba(0,0,0,.18);display:flex;flex-direction:column;overflow:hidden;z-index:2147483000;opacity:0;transform:translateY(12px) scale(.98);pointer-events:none;visibility:hidden;transition:opacity .18s,transform .18s,visibility .18s}" +
+    ".panel.open{opacity:1;transform:none;pointer-events:auto;visibility:visible}" +
+    ".head{background:var(--c);color:#fff;padding:16px 18px;display:flex;align-items:center;gap:12px}" +
+    ".av{width:38px;height:38px;border-radius:50%;background:rgba(255,255,255,.22);display:flex;align-items:center;justify-content:center;flex:none}.av svg{width:20px;height:20px}" +
+    ".ht{flex:1;min-width:0}.ht b{display:block;font-size:16px;font-weight:600}.ht span{display:block;font-size:12.5px;opacity:.85;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}" +
+    ".x{background:none;border:0;color:#fff;cursor:pointer;padding:6px;border-radius:8px;opacity:.85}.x:hover{opacity:1;background:rgba(255,255,255,.15)}.x svg{width:18px;height:18px;display:block}" +
+    ".list{flex:1;overflow-y:auto;padding:16px 14px 8px;background:#f7f7fb;display:flex;flex-direction:column;gap:4px}" +
+    ".row{display:flex;flex-direction:column;max-width:80%}.row.in{align-self:flex-end;align-items:flex-end}.row.out{align-self:flex-start;align-items:flex-start}" +
+    ".who{font-size:11.5px;color:#6b7280;margin:8px 4px 2px}" +
+    ".bub{padding:9px 13px;border-radius:16px;white-space:pre-wrap;word-wrap:break-word;overflow-wrap:anywhere}" +
+    ".in .bub{background:var(--c);color:#fff;border-bottom-right-radius:5px}.out .bub{background:#fff;color:#1f2937;border:1px solid #e5e7eb;border-bottom-left-radius:5px}" +
+    ".in .bub a{color:#fff}.out .bub a{color:var(--c)}" +
+    ".bub[data-status=sending]{opacity:.65}" +
+    ".meta{font-size:11px;color:#9ca3af;margin:2px 6px 4px}" +
+    ".att{display:block;margin-top:6px}.att img{max-width:220px;max-height:200px;border-radius:10px;display:block}" +
+    ".sys{align-self:center;font-size:12px;color:#6b7280;background:#eef0f5;border-radius:12px;padding:5px 12px;margin:8px 0;text-align:center;max-width:90%}" +
+    ".sys.err{background:#fef2f2;color:#b91c1c}" +
+    ".greet{align-self:flex-start;background:#fff;border:1px solid #e5e7eb;border-radius:16px;border-bottom-left-radius:5px;padding:9px 13px;max-width:80%;margin-top:4px}" +
+    ".typing{font-size:12px;color:#6b7280;padding:0 18px 4px;min-height:18px;background:#f7f7fb}" +
+    ".dots{display:inline-block;margin-right:6px}.dots i{display:inline-block;width:5px;height:5px;margin:0 1px;border-radius:50%;background:#9ca3af;animation:b 1.2s infinite}.dots i:nth-child(2){animation-delay:.2s}.dots i:nth-child(3){animation-delay:.4s}" +
+    "@keyframes b{0%,60%,100%{transform:none;opacity:.5}30%{transform:translateY(-3px);opacity:1}}" +
+    ".foot{border-top:1px solid #eceef3;padding:10px 10px 8px 14px;display:flex;align-items:flex-end;gap:8px;background:#fff}" +
+    "textarea{flex:1;border:0;outline:0;resize:none;font:inherit;color:inherit;max-height:120px;min-height:22px;padding:8px 0;background:transparent}" +
+    ".send{width:38px;height:38px;border-radius:50%;border:0;background:var(--c);color:#fff;cursor:pointer;flex:none;display:flex;align-items:center;justify-content:center}.send:disabled{opacity:.4;cursor:default}.send svg{width:18px;height:18px}" +
+    ".pw{text-align:center;font-size:11px;color:#b0b4bf;padding:0 0 8px;background:#fff}" +
+    "@media (max-width:480px){.panel{right:0;bottom:0;width:100%;height:100%;border-radius:0}.panel.open~.launch{display:none}}";
+
+  var ICON_CHAT = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M21 12a8 8 0 0 1-11.6 7.1L4 20.5l1.4-4.9A8 8 0 1 1 21 12z"/></svg>';
+  var ICON_X = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round"><path d="M6 6l12 12M18 6L6 18"/></svg>';
+  var ICON_DOWN = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.4" stroke-linecap="round" stroke-linejoin="round"><path d="M6 9l6 6 6-6"/></svg>';
+  var ICON_SEND = '<svg viewBox="0 0 24 24" fill="currentColor"><path d="M3.4 20.4l17.45-7.48a1 1 0 0 0 0-1.84L3.4 3.6a.99.99 0 0 0-1.39.91L2 9.12c0 .5.37.93.87.99L17 12 2.87 13.88c-.5.07-.87.5-.87 1l.01 4.61c0 .71.73 1.2 1.39.91z"/></svg>';
+
+  var host = document.createElement("div");
+  host.id = "kefu-widget";
+  host.setAttribute("data-testid", "kefu-widget");
+  var root = host.attachShadow({ mode: "open" });
+  root.innerHTML = "<style>" + CSS + "</style>" +
+    '<div class="kf">' +
+    '<div class="panel" data-testid="kefu-panel" role="dialog" aria-hidden="true">' +
+    '<div class="head"><div class="av">' + ICON_CHAT + '</div><div class="ht"><b></b><span class="sub"></span></div>' +
+    '<button class="x" type="button">' + ICON_DOWN + '</button></div>' +
+    '<div class="list" role="log" aria-live="polite"></div>' +
+    '<div class="typing"></div>' +
+    '<div class="foot"><textarea rows="1" data-testid="kefu-input"></textarea>' +
+    '<button class="send" type="button" data-testid="kefu-send" disabled>' + ICON_SEND + '</button></div>' +
+    '<div class="pw"></div></div>' +
+    '<button class="launch" type="button" data-testid="kefu-launcher" aria-expanded="false">' + ICON_CHAT + '</button>' +
+    "</div>";
+  function $(sel) { return root.querySelector(sel); }
+  var panel = $(".panel"), list = $(".list"), input = $("textarea"), sendBtn = $(".send");
+  var launcher = $(".launch"), sub = $(".sub"), typingEl = $(".typing");
+  $(".ht b").textContent = t("title");
+  $(".pw").textContent = t("powered");
+  $(".x").setAttribute("aria-label", t("close"));
+  launcher.setAttribute("aria-label", t("open"));
+  sendBtn.setAttribute("aria-label", t("send"));
+  input.setAttribute("placeholder", t("placeholder"));
+  input.setAttribute("aria-label", t("placeholder"));
+
+  // ---- connection ----
+  var ws = null, ready = false, attempts = 0, retryTimer = null, pingTimer = null, lastFrame = 0;
+  var openState = false, statusText = "", notices = [], agentRead = 0, agentTypingTimer = null;
+
+  function connect() {
+    clearTimeout(retryTimer);
+    if (ws) return;
+    setSub();
+    var sock;
+    try { sock = new WebSocket(wsUrl); } catch (e) { return scheduleReconnect(); }
+    ws = sock;
+    sock.onopen = function () {
+      lastFrame = Date.now();
+      var hello = { type: "hello", website_token: token };
+      if (st.session) hello.session = st.session;
+      if (st.session && st.seq > 0 && st.messages.length) hello.after_seq = st.seq;
+      if (userId && userHash) hello.identity = { user_id: String(userId), user_hash: String(userHash) };
+      if (visitorName) hello.name = String(visitorName);
+      hello.locale = zh ? "zh-CN" : "en";
+      sock.send(JSON.stringify(hello));
+      clearInterval(pingTimer);
+      pingTimer = setInterval(function () {
+        // A silent socket (proxy dropped it without a close) is replaced after two missed pongs.
+        if (Date.now() - lastFrame > 60000) { sock.close(); return; }
+        send({ type: "ping" });
+      }, 25000);
+    };
+    sock.onmessage = function (ev) {
+      lastFrame = Date.now();
+      var f;
+      try { f = JSON.parse(ev.data); } catch (e) { return; }
+      if (f && typeof f.type === "string") handle(f);
+    };
+    sock.onclose = function () {
+      if (ws !== sock) return;
+      ws = null; ready = false;
+      clearInterval(pingTimer);
+      scheduleReconnect();
+    };
+    sock.onerror = function () { /* onclose follows */ };
+  }
+  function scheduleReconnect() {
+    setSub();
+    var base = Math.min(30000, 1000 * Math.pow(2, attempts++));
+    retryTimer = setTimeout(connect, base / 2 + Math.random() * base / 2);
+  }
+  function send(frame) {
+    if (ws && ws.readyState === 1) { ws.send(JSON.stringify(frame)); return true; }
+    return false;
+  }
+  window.addEventListener("online", function () { if (!ws) { attempts = 0; connect(); } });
+
+  // ---- messages ----
+  function uid() {
+    var a = new Uint8Array(12);
+    (window.crypto || window.msCrypto).getRandomValues(a);
+    return "c_" + Array.prototype.map.call(a, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+  function findBy(key, val) {
+    for (var i = 0; i < st.messages.length; i++) if (val != null && st.messages[i][key] === val) return i;
+    return -1;
+  }
+  function upsert(m) {
+    if (!m || m.private) return;
+    var i = findBy("id", m.id);
+    if (i < 0 && m.client_id) i = findBy("client_id", m.client_id);
+    var rec = {
+      id: m.id, seq: m.seq, direction: m.direction, sender: m.sender || {},
+      content: m.content || {}, created_at: m.created_at, status: "sent", client_id: m.client_id
+    };
+    if (i >= 0) st.messages[i] = Object.assign(st.messages[i], rec, { client_id: st.messages[i].client_id || m.client_id });
+    else st.messages.push(rec);
+    if (typeof m.seq === "number" && m.seq > st.seq) st.seq = m.seq;
+  }
+  function sortMessages() {
+    // Stored messages by seq; unacknowledged ones stay at the end in the order typed.
+    st.messages.sort(function (a, b) {
+      var as = a.seq == null ? Infinity : a.seq, bs = b.seq == null ? Infinity : b.seq;
+      if (as !== bs) return as - bs;
+      return (a.local || 0) - (b.local || 0);
+    });
+  }
+
+  function handle(f) {
+    switch (f.type) {
+      case "welcome":
+        if ((st.session && f.session !== st.session) || (st.conversation_id && f.conversation_id !== st.conversation_id)) {
+          // A different session or conversation: the old history and seq no longer apply.
+          st.messages = st.messages.filter(function (m) { return m.status === "sending"; });
+          st.seq = 0; st.read = 0;
+        }
+        st.session = f.session; st.conversation_id = f.conversation_id;
+        (f.messages || []).forEach(upsert);
+        sortMessages();
+        ready = true; attempts = 0;
+        notices = notices.filter(function (n) { return !n.err; });
+        st.messages.forEach(function (m) {
+          if (m.status === "sending") send({ type: "message", client_id: m.client_id, text: m.content.text });
+        });
+        save(); render(); setSub();
+        break;
+      case "ack":
+        var i = findBy("client_id", f.client_id);
+        var dup = findBy("id", f.id);
+        if (i >= 0 && dup >= 0 && dup !== i) { st.messages.splice(i, 1); }
+        else if (i >= 0) { var m = st.messages[i]; m.id = f.id; m.seq = f.seq; m.status = "sent"; }
+        sortMessages(); save(); render();
+        break;
+      case "message":
+        upsert(f.message);
+        sortMessages(); save(); render();
+        if (f.message && f.message.direction === "outbound") setAgentTyping(false);
+        break;
+      case "typing":
+        setAgentTyping(!!f.on, f.name);
+        break;
+      case "status":
+        onStatus(f);
+        break;
+      case "error":
+        notices.push({ text: t("error", { detail: f.detail || f.code || "" }), err: true, after: lastSeq() });
+        render();
+        break;
+    }
+  }
+  function lastSeq() { var m = st.messages[st.messages.length - 1]; return m ? m.seq || st.seq : 0; }
+  function onStatus(f) {
+    var s = f.conversation_status || f.status;
+    var pos = f.queue_position != null ? f.queue_position : f.position;
+    var agent = f.agent && f.agent.name || f.agent_name;
+    var read = f.agent_read_seq != null ? f.agent_read_seq : f.read_seq;
+    if (typeof read === "number" && read > agentRead) { agentRead = read; render(); }
+    if (pos != null && pos > 0) statusText = t("queue", { n: pos });
+    else if (s === "queued") statusText = t("queued");
+    else if (agent && (s === "assigned" || !s)) statusText = t("assigned", { name: agent });
+    else if (s === "resolved" || s === "closed") statusText = t("resolved");
+    else if (s) statusText = "";
+    setSub();
+  }
+  function setSub() {
+    sub.textContent = ready ? (statusText || t("online")) : (attempts > 0 ? t("reconnecting") : t("connecting"));
+  }
+  function setAgentTyping(on, name) {
+    clearTimeout(agentTypingTimer);
+    typingEl.textContent = "";
+    if (!on) return;
+    var d = document.createElement("span"); d.className = "dots"; d.innerHTML = "<i></i><i></i><i></i>";
+    typingEl.appendChild(d);
+    typingEl.appendChild(document.createTextNode(t("typing", { name: name || t("agent") })));
+    agentTypingTimer = setTimeout(function () { typingEl.textContent = ""; }, 8000);
+  }
+
+  // ---- rendering ----
+  function fmtTime(iso) {
+    var d = iso ? new Date(iso) : new Date();
+    if (isNaN(d)) return "";
+    var now = new Date(), hm = d.toLocaleTimeString(zh ? "zh-CN" : undefined, { hour: "2-digit", minute: "2-digit" });
+    if (d.toDateString() === now.toDateString()) return hm;
+    return d.toLocaleDateString(zh ? "zh-CN" : undefined, { month: "short", day: "numeric" }) + " " + hm;
+  }
+  function linkify(el, text) {
+    var re = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/g, last = 0, m;
+    while ((m = re.exec(text))) {
+      el.appendChild(document.createTextNode(text.slice(last, m.index)));
+      var a = document.createElement("a");
+      a.href = m[0]; a.textContent = m[0]; a.target = "_blank"; a.rel = "noopener noreferrer";
+      el.appendChild(a); last = m.index + m[0].length;
+    }
+    el.appendChild(document.createTextNode(text.slice(last)));
+  }
+  function safeUrl(u) {
+    try { var x = new URL(u, origin); return /^https?:$/.test(x.protocol) ? x.href : null; } catch (e) { return null; }
+  }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = text;
+    return e;
+  }
+  function render() {
+    var atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 60;
+    list.textContent = "";
+    list.appendChild(el("div", "greet", t("greeting")));
+    var prevWho = null, ni = 0, lastInbound = -1;
+    st.messages.forEach(function (m, idx) { if (m.direction === "inbound" && m.seq != null) lastInbound = idx; });
+    function flushNotices(seq) {
+      while (ni < notices.length && (seq == null || notices[ni].after < seq)) {
+        list.appendChild(el("div", notices[ni].err ? "sys err" : "sys", notices[ni].text)); ni++;
+        prevWho = null;
+      }
+    }
+    st.messages.forEach(function (m, idx) {
+      flushNotices(m.seq);
+      var c = m.content || {};
+      if (m.sender && m.sender.type === "system") {
+        list.appendChild(el("div", "sys", c.text || "")); prevWho = null; return;
+      }
+      var inbound = m.direction === "inbound";
+      var row = el("div", "row " + (inbound ? "in" : "out"));
+      var who = inbound ? "me" : (m.sender && (m.sender.id || m.sender.name)) || "agent";
+      if (!inbound && who !== prevWho) row.appendChild(el("div", "who", (m.sender && m.sender.name) || t("agent")));
+      prevWho = who;
+      var b = el("div", "bub");
+      b.setAttribute("data-testid", "kefu-message");
+      b.setAttribute("data-direction", m.direction);
+      b.setAttribute("data-status", m.status === "sending" ? "sending" : "sent");
+      if (m.id) b.setAttribute("data-id", m.id);
+      if (c.text) linkify(b, c.text);
+      (c.attachments || []).forEach(function (a) {
+        var href = safeUrl(a.url);
+        if (!href) return;
+        var link = el("a", "att"); link.href = href; link.target = "_blank"; link.rel = "noopener noreferrer";
+        if (/^image\//.test(a.mime || "")) { var img = document.createElement("img"); img.src = href; img.alt = a.name || ""; link.appendChild(img); }
+        else link.textContent = "📎 " + (a.name || href);
+        b.appendChild(link);
+      });
+      row.appendChild(b);
+      var meta = fmtTime(m.created_at);
+      if (inbound) {
+        if (m.status === "sending") meta += " · " + t("sending");
+        else if (idx === lastInbound) meta += " · " + (agentRead >= m.seq ? t("read") : t("sent"));
+      }
+      row.appendChild(el("div", "meta", meta));
+      list.appendChild(row);
+    });
+    flushNotices(null);
+    if (atBottom || !openState) list.scrollTop = list.scrollHeight;
+    updateUnread();
+  }
+
+  // ---- unread + read receipts ----
+  function maxAgentSeq() {
+    var s = 0;
+    st.messages.forEach(function (m) { if (m.direction === "outbound" && m.seq > s) s = m.seq; });
+    return s;
+  }
+  function updateUnread() {
+    var n = 0;
+    if (openState && document.visibilityState !== "hidden") {
+      var top = maxAgentSeq();
+      if (top > st.read) { st.read = top; save(); send({ type: "read", seq: top }); }
+    } else {
+      st.messages.forEach(function (m) { if (m.direction === "outbound" && m.seq > st.read) n++; });
+    }
+    var badge = launcher.querySelector(".badge");
+    if (n > 0) {
+      if (!badge) { badge = el("span", "badge"); badge.setAttribute("data-testid", "kefu-unread"); launcher.appendChild(badge); }
+      badge.textContent = n > 99 ? "99+" : String(n);
+    } else if (badge) badge.remove();
+  }
+  document.addEventListener("visibilitychange", updateUnread);
+
+  // ---- open / close ----
+  function setOpen(v) {
+    openState = !!v;
+    panel.classList.toggle("open", openState);
+    panel.setAttribute("aria-hidden", openState ? "false" : "true");
+    launcher.setAttribute("aria-expanded", openState ? "true" : "false");
+    launcher.innerHTML = openState ? ICON_X : ICON_CHAT;
+    launcher.setAttribute("aria-label", openState ? t("close") : t("open"));
+    if (openState) { list.scrollTop = list.scrollHeight; setTimeout(function () { input.focus(); }, 50); }
+    updateUnread();
+  }
+  launcher.addEventListener("click", function () { setOpen(!openState); });
+  $(".x").addEventListener("click", function () { setOpen(false); });
+
+  // ---- composing ----
+  var typingOn = false, typingSentAt = 0, typingIdle = null;
+  function typing(on) {
+    clearTimeout(typingIdle);
+    if (on) {
+      if (!typingOn || Date.now() - typingSentAt > 3000) { send({ type: "typing", on: true }); typingSentAt = Date.now(); }
+      typingOn = true;
+      typingIdle = setTimeout(function () { typing(false); }, 4000);
+    } else if (typingOn) { typingOn = false; send({ type: "typing", on: false }); }
+  }
+  function autosize() { input.style.height = "auto"; input.style.height = Math.min(input.scrollHeight, 120) + "px"; }
+  input.addEventListener("input", function () {
+    sendBtn.disabled = !input.value.trim();
+    autosize();
+    typing(!!input.value.trim());
+  });
+  input.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) { e.preventDefault(); submit(); }
+  });
+  sendBtn.addEventListener("click", submit);
+  function submit() {
+    var text = input.value.replace(/^\s+|\s+$/g, "");
+    if (!text) return;
+    var m = {
+      client_id: uid(), direction: "inbound", status: "sending", local: Date.now(),
+      sender: { type: "contact", name: visitorName || t("you") }, content: { text: text, attachments: [] },
+      created_at: new Date().toISOString()
+    };
+    st.messages.push(m);
+    input.value = ""; sendBtn.disabled = true; autosize();
+    typing(false);
+    if (ready) send({ type: "message", client_id: m.client_id, text: text });
+    save(); render();
+    list.scrollTop = list.scrollHeight;
+  }
+
+  window.Kefu = {
+    loaded: true, root: root,
+    open: function () { setOpen(true); }, close: function () { setOpen(false); },
+    toggle: function () { setOpen(!openState); }
+  };
+  function mount() { document.body.appendChild(host); render(); connect(); }
+  if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
+})();
