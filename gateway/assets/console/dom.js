@@ -1,0 +1,140 @@
+// Small DOM and formatting helpers shared by the console views.
+
+import { t, getLang } from "./i18n.js";
+
+/**
+ * Create an element: `h("button", {class: "x", onclick: fn, "data-testid": "y"}, "text", child)`.
+ * Children may be strings, nodes, arrays, or null/false (skipped). Text is never parsed as HTML.
+ */
+export function h(tag, props, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(props || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
+    else if (k === "class") el.className = v;
+    else if (k === "value") el.value = v;
+    else el.setAttribute(k, v === true ? "" : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else el.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+/** Replace all children of `el`. */
+export function mount(el, ...children) {
+  el.textContent = "";
+  append(el, children);
+  return el;
+}
+
+/** Text with clickable http(s) links; everything else stays plain text. */
+export function linkified(text) {
+  const out = [];
+  const re = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/g;
+  let last = 0;
+  let m;
+  while ((m = re.exec(text))) {
+    out.push(text.slice(last, m.index));
+    out.push(h("a", { href: m[0], target: "_blank", rel: "noopener noreferrer" }, m[0]));
+    last = m.index + m[0].length;
+  }
+  out.push(text.slice(last));
+  return out;
+}
+
+/** Only http(s) URLs (absolute or relative to this server) become links. */
+export function safeUrl(u) {
+  try {
+    const url = new URL(u, location.href);
+    return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+function locale() { return getLang() === "zh-CN" ? "zh-CN" : undefined; }
+
+function dayDiff(d) {
+  const a = new Date(d.getFullYear(), d.getMonth(), d.getDate());
+  const now = new Date();
+  const b = new Date(now.getFullYear(), now.getMonth(), now.getDate());
+  return Math.round((b - a) / 86400000);
+}
+
+export function fmtClock(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return "";
+  return d.toLocaleTimeString(locale(), { hour: "2-digit", minute: "2-digit" });
+}
+
+/** Compact time for list rows: clock today, "Yesterday", else a short date. */
+export function fmtShort(iso) {
+  const d = new Date(iso);
+  if (!iso || Number.isNaN(d.getTime())) return "";
+  const diff = dayDiff(d);
+  if (diff === 0) return fmtClock(iso);
+  if (diff === 1) return t("yesterday");
+  return d.toLocaleDateString(locale(), { month: "short", day: "numeric" });
+}
+
+/** Day separator label in the thread. */
+export function fmtDay(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return "";
+  const diff = dayDiff(d);
+  if (diff === 0) return t("today");
+  if (diff === 1) return t("yesterday");
+  return d.toLocaleDateString(locale(), { year: "numeric", month: "long", day: "numeric" });
+}
+
+export function fmtFull(iso) {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? "" : d.toLocaleString(locale());
+}
+
+/** A round avatar with initials and a colour derived from a stable key. */
+export function avatar(name, key, cls = "avatar") {
+  const s = String(name || "?").trim();
+  const words = s.split(/\s+/).filter(Boolean);
+  const initials = /^[\x00-\x7f]/.test(s) && words.length > 1
+    ? words[0][0] + words[1][0]
+    : Array.from(s)[0] || "?";
+  let hash = 0;
+  for (const ch of String(key || s)) hash = (hash * 31 + ch.charCodeAt(0)) | 0;
+  const hue = Math.abs(hash) % 360;
+  return h("span", { class: cls, style: `background:hsl(${hue} 55% 88%);color:hsl(${hue} 45% 32%)` },
+    initials.toUpperCase());
+}
+
+/** A random id for idempotent sends; works on plain-http origins too (no randomUUID). */
+export function randomId() {
+  const a = new Uint8Array(16);
+  crypto.getRandomValues(a);
+  return Array.from(a, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export function shortId(id) {
+  const s = String(id ?? "");
+  return s.length > 8 ? s.slice(-6) : s;
+}
+
+/** A short message in the corner; errors stay a little longer than the rest. */
+export function toast(text, kind = "error") {
+  let box = document.querySelector(".toasts");
+  if (!box) box = document.body.appendChild(h("div", { class: "toasts", role: "status" }));
+  const el = box.appendChild(h("div", { class: `toast ${kind}` }, text));
+  setTimeout(() => el.classList.add("hide"), kind === "error" ? 6000 : 3000);
+  setTimeout(() => el.remove(), kind === "error" ? 6500 : 3500);
+}
+
+/** Show an ApiError's `detail` (or a network hint) as a toast. */
+export function showError(e) {
+  toast(e && e.status === 0 ? t("error.network") : (e && e.detail) || String(e));
+}

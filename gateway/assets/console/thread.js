@@ -1,0 +1,342 @@
+// One open conversation: header with actions, the message thread, and the reply box.
+
+import { api, qs, items } from "./api.js";
+import { t } from "./i18n.js";
+import { h, mount, linkified, safeUrl, fmtClock, fmtDay, fmtFull, avatar, randomId, showError } from "./dom.js";
+
+const OPEN = ["queued", "assigned", "pending", "transferring", "reopened"];
+const PAGE = 100;
+
+const same = (a, b) => a != null && b != null && String(a) === String(b);
+
+export class Thread {
+  /**
+   * @param {string} id conversation id
+   * @param {object} ctx callbacks into the app: me, conv, fetchConv, upsertConv, contactName,
+   *   inboxLabel, typingOf, sendFrame, onPreview
+   */
+  constructor(id, ctx) {
+    this.id = id;
+    this.ctx = ctx;
+    this.msgs = new Map();
+    this.lastSeq = 0;
+    this.note = false;
+    this.loaded = false;
+    this.busy = null;
+    this.draft = "";
+    this.typingOn = false;
+    this.typingAt = 0;
+    ctx.fetchConv(id);
+    this.loadMessages();
+  }
+
+  close() {
+    this.closed = true;
+    this.setTyping(false);
+  }
+
+  /** Rebuild the whole view into `container` (first open, language switch). */
+  rerender(container) {
+    if (this.input) this.draft = this.input.value;
+    this.head = h("div", { class: "thread-head" });
+    this.list = h("div", { class: "messages", role: "log", "aria-live": "polite" });
+    this.typing = h("div", { class: "typing-line" });
+    this.composer = this.buildComposer();
+    mount(container, h("section", { class: "thread", "data-testid": "thread", "data-id": this.id },
+      this.head, this.list, this.typing, this.composer));
+    this.renderHead();
+    this.renderMessages(true);
+    this.renderTyping();
+  }
+
+  setConv() { this.renderHead(); }
+
+  conv() { return this.ctx.conv() || { id: this.id }; }
+
+  // ------------------------------------------------------------ header
+
+  renderHead() {
+    if (!this.head) return;
+    const c = this.conv();
+    const me = this.ctx.me();
+    const name = this.ctx.contactName(c);
+    const status = c.status;
+    const open = OPEN.includes(status);
+    const mine = same(c.assignee_id, me.id);
+    const contact = c.contact || {};
+    const assignee = mine ? t("thread.assignedToYou")
+      : c.assignee_id != null ? t("thread.assignedTo", { name: (c.assignee && c.assignee.name) || `#${c.assignee_id}` })
+        : t("thread.unassigned");
+    const action = (key, testid, path, body, cls = "") => h("button", {
+      type: "button", class: `btn ${cls}`, "data-testid": testid, disabled: this.busy ? true : null,
+      onclick: () => this.act(path, body),
+    }, t(key));
+    mount(this.head,
+      h("a", { href: "#", class: "back btn ghost small", "aria-label": t("thread.back") }, "‹"),
+      avatar(name, contact.id || c.id, "avatar lg"),
+      h("div", { class: "head-main" },
+        h("div", { class: "head-title" }, h("h2", {}, name),
+          status ? h("span", { class: `pill ${status}`, "data-testid": "conv-status" }, t(`conv.${status}`)) : null),
+        h("div", { class: "head-sub" },
+          [this.ctx.inboxLabel(c), contact.email, contact.phone, assignee].filter(Boolean).join(" · ")),
+        h("div", { class: "chips" },
+          c.priority ? h("span", { class: "chip" }, t("thread.priority", { n: c.priority })) : null,
+          skillList(c.skills).map((s) => h("span", { class: "chip skill" }, s)))),
+      h("div", { class: "actions" },
+        open && !mine ? action("thread.assign", "assign-me", "assign", { agent_id: me.id }, "primary") : null,
+        open ? action("thread.resolve", "resolve", "resolve", undefined, "success") : null,
+        status && !open ? action("thread.reopen", "reopen", "reopen") : null));
+  }
+
+  async act(path, body) {
+    this.busy = path;
+    this.renderHead();
+    try {
+      const res = await api.post(`/conversations/${encodeURIComponent(this.id)}/${path}`, body);
+      if (res && same(res.id, this.id) && res.status) this.ctx.upsertConv(res);
+    } catch (e) {
+      showError(e);
+    }
+    this.busy = null;
+    await this.ctx.fetchConv(this.id);
+    this.renderHead();
+  }
+
+  // ------------------------------------------------------------ messages
+
+  async loadMessages() {
+    if (this.loading) { this.again = true; return; }
+    this.loading = true;
+    try {
+      for (;;) {
+        const from = this.lastSeq;
+        const data = await api.get(`/conversations/${encodeURIComponent(this.id)}/messages${qs({ after_seq: from, limit: PAGE })}`);
+        if (this.closed) return;
+        const got = items(data);
+        for (const m of got) this.add(m, null, false);
+        if (got.length < PAGE || this.lastSeq <= from) break;
+      }
+    } catch (e) {
+      if (e.status !== 401) showError(e);
+    } finally {
+      this.loading = false;
+      this.loaded = true;
+      this.renderMessages();
+    }
+    if (this.again) { this.again = false; this.loadMessages(); }
+  }
+
+  /** Catch up after the socket reconnects. */
+  resync() {
+    this.ctx.fetchConv(this.id);
+    this.loadMessages();
+  }
+
+  onMessageEvent(type, m) {
+    if (type === "message.updated") {
+      const cur = m.id != null && this.msgs.get(`id:${m.id}`);
+      if (cur) { merge(cur, m); this.renderMessages(); } else this.loadMessages();
+      return;
+    }
+    const complete = m.id != null && typeof m.seq === "number" && m.content;
+    if (!complete || (this.loaded && m.seq > this.lastSeq + 1)) {
+      this.loadMessages(); // a gap or a partial payload: ask the server
+      return;
+    }
+    this.add(m);
+  }
+
+  add(m, clientId = null, render = true) {
+    if (!m || m.id == null) return;
+    for (const cid of [clientId, m.client_id]) if (cid) this.msgs.delete(`local:${cid}`);
+    const key = `id:${m.id}`;
+    const cur = this.msgs.get(key);
+    if (cur) merge(cur, m); else this.msgs.set(key, { ...m });
+    if (typeof m.seq === "number" && m.seq > this.lastSeq) this.lastSeq = m.seq;
+    if (render) this.renderMessages();
+  }
+
+  sorted() {
+    return [...this.msgs.values()].sort((a, b) => {
+      const as = a.seq ?? Infinity;
+      const bs = b.seq ?? Infinity;
+      return as !== bs ? as - bs : (a._t || 0) - (b._t || 0);
+    });
+  }
+
+  renderMessages(forceBottom = false) {
+    if (!this.list) return;
+    const l = this.list;
+    const atBottom = forceBottom || l.scrollHeight - l.scrollTop - l.clientHeight < 80;
+    const msgs = this.sorted();
+    if (!msgs.length) {
+      mount(l, h("div", { class: "thread-empty muted" }, this.loaded ? t("thread.nomessages") : t("list.loading")));
+      return;
+    }
+    const c = this.conv();
+    const out = [];
+    let day = null;
+    let prevKey = null;
+    for (const m of msgs) {
+      const d = fmtDay(m.created_at);
+      if (d && d !== day) { out.push(h("div", { class: "day" }, h("span", {}, d))); day = d; prevKey = null; }
+      const sender = m.sender || {};
+      if (sender.type === "system") {
+        out.push(h("div", { class: "sys-msg", "data-testid": "thread-message", "data-direction": m.direction || "system" },
+          (m.content && m.content.text) || ""));
+        prevKey = null;
+        continue;
+      }
+      const inbound = m.direction === "inbound";
+      const who = inbound ? (sender.name || this.ctx.contactName(c)) : (sender.name || t("msg.system"));
+      const key = `${m.direction}:${sender.id ?? who}:${m.private ? 1 : 0}`;
+      out.push(this.renderMessage(m, who, key !== prevKey));
+      prevKey = key;
+    }
+    mount(l, out);
+    if (atBottom) l.scrollTop = l.scrollHeight;
+  }
+
+  renderMessage(m, who, showWho) {
+    const inbound = m.direction === "inbound";
+    const content = m.content || {};
+    const files = (content.attachments || []).map((a) => {
+      const href = safeUrl(a.url);
+      if (!href) return null;
+      if (/^image\//.test(a.mime || "")) {
+        return h("a", { class: "att img", href, target: "_blank", rel: "noopener noreferrer" }, h("img", { src: href, alt: a.name || "" }));
+      }
+      return h("a", { class: "att file", href, target: "_blank", rel: "noopener noreferrer" },
+        "📎 ", a.name || href, a.size ? h("span", { class: "muted" }, ` ${fmtSize(a.size)}`) : null);
+    });
+    return h("div", {
+      class: `msg ${inbound ? "in" : "out"}${m.private ? " private" : ""}`,
+      "data-testid": "thread-message", "data-direction": m.direction, "data-id": m.id ?? null,
+      "data-private": m.private ? "true" : null,
+    },
+    showWho ? h("div", { class: "who" }, m.private ? `🔒 ${t("msg.private")} · ${who}` : who) : null,
+    h("div", { class: "bubble" }, content.text ? linkified(content.text) : null, files),
+    h("div", { class: "meta" }, h("time", { datetime: m.created_at, title: fmtFull(m.created_at) }, fmtClock(m.created_at)),
+      inbound || m.private ? null : this.deliveryBadge(m)));
+  }
+
+  deliveryBadge(m) {
+    if (m._state === "failed") {
+      return h("span", { class: "delivery failed", "data-testid": "delivery-status", "data-status": "failed" },
+        ` · ${t("msg.notSent")}${m._error ? `: ${m._error}` : ""} `,
+        h("button", { type: "button", class: "link", onclick: () => this.send(m.content.text, m.private, m.client_id) }, t("msg.retry")));
+    }
+    const st = (m.delivery && m.delivery.status) || "pending";
+    const label = { pending: "msg.pending", sent: "msg.sent", delivered: "msg.delivered", failed: "msg.failed" }[st] || st;
+    const err = st === "failed" && m.delivery.error ? `: ${m.delivery.error}` : "";
+    const icon = { pending: "◷", sent: "✓", delivered: "✓✓", failed: "⚠" }[st] || "";
+    return h("span", { class: `delivery ${st}`, "data-testid": "delivery-status", "data-status": st },
+      ` · ${icon} ${t(label)}${err}`);
+  }
+
+  renderTyping() {
+    if (!this.typing) return;
+    const who = this.ctx.typingOf();
+    mount(this.typing, who ? [h("span", { class: "dots" }, h("i"), h("i"), h("i")),
+      t("thread.typing", { name: who.name || this.ctx.contactName(this.conv()) })] : null);
+  }
+
+  // ------------------------------------------------------------ composer
+
+  buildComposer() {
+    const input = h("textarea", {
+      rows: "3", "data-testid": "reply-input",
+      placeholder: t(this.note ? "compose.notePlaceholder" : "compose.placeholder"),
+    });
+    input.value = this.draft;
+    const sendBtn = h("button", { type: "button", class: "btn primary", "data-testid": "reply-send" },
+      t(this.note ? "compose.addNote" : "compose.send"));
+    const mode = (note) => h("button", {
+      type: "button", class: `mode${this.note === note ? " on" : ""}`,
+      "data-testid": note ? "private-toggle" : "reply-mode", "aria-pressed": this.note === note ? "true" : "false",
+      onclick: () => {
+        this.note = note;
+        this.draft = input.value;
+        const fresh = this.buildComposer();
+        this.composer.replaceWith(fresh);
+        this.composer = fresh;
+        this.input.focus();
+      },
+    }, t(note ? "compose.note" : "compose.reply"));
+    const submit = () => {
+      const text = input.value.trim();
+      if (!text) return;
+      input.value = "";
+      this.draft = "";
+      this.setTyping(false);
+      this.send(text, this.note);
+    };
+    input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) { e.preventDefault(); submit(); }
+    });
+    input.addEventListener("input", () => { if (!this.note) this.setTyping(!!input.value.trim()); });
+    sendBtn.addEventListener("click", submit);
+    this.input = input;
+    return h("div", { class: `composer${this.note ? " note" : ""}` },
+      h("div", { class: "modes" }, mode(false), mode(true)),
+      input,
+      h("div", { class: "composer-bar" }, h("span", { class: "muted hint" }, ""), sendBtn));
+  }
+
+  setTyping(on) {
+    clearTimeout(this.typingIdle);
+    if (on) {
+      if (!this.typingOn || Date.now() - this.typingAt > 3000) {
+        this.ctx.sendFrame({ type: "typing", conversation_id: this.id, on: true });
+        this.typingAt = Date.now();
+      }
+      this.typingOn = true;
+      this.typingIdle = setTimeout(() => this.setTyping(false), 4000);
+    } else if (this.typingOn) {
+      this.typingOn = false;
+      this.ctx.sendFrame({ type: "typing", conversation_id: this.id, on: false });
+    }
+  }
+
+  async send(text, note, clientId = randomId()) {
+    const me = this.ctx.me();
+    const local = {
+      client_id: clientId, _state: "sending", _t: Date.now(), direction: "outbound", private: !!note,
+      sender: { type: "agent", id: me.id, name: me.name }, content: { text, attachments: [] },
+      delivery: { status: "pending" }, created_at: new Date().toISOString(),
+    };
+    this.msgs.set(`local:${clientId}`, local);
+    this.renderMessages(true);
+    try {
+      const res = await api.post(`/conversations/${encodeURIComponent(this.id)}/messages`,
+        { text, client_id: clientId, private: !!note });
+      const m = res && (res.message || res);
+      if (m && m.id != null) this.add(m, clientId);
+      else { this.msgs.delete(`local:${clientId}`); this.loadMessages(); }
+      if (!note) this.ctx.onPreview(this.id, text);
+    } catch (e) {
+      local._state = "failed";
+      local._error = e.status === 0 ? t("error.network") : e.detail;
+      this.renderMessages();
+    }
+  }
+}
+
+function merge(cur, m) {
+  const delivery = m.delivery ? { ...(cur.delivery || {}), ...m.delivery } : cur.delivery;
+  for (const [k, v] of Object.entries(m)) if (v !== undefined) cur[k] = v;
+  cur.delivery = delivery;
+  delete cur._state;
+}
+
+function skillList(skills) {
+  if (!skills) return [];
+  if (Array.isArray(skills)) return skills.map((s) => (typeof s === "string" ? s : s.name || s.skill)).filter(Boolean);
+  return Object.entries(skills).map(([k, v]) => (typeof v === "number" ? `${k} ≥${v}` : k));
+}
+
+function fmtSize(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1048576) return `${(n / 1024).toFixed(0)} KB`;
+  return `${(n / 1048576).toFixed(1)} MB`;
+}
