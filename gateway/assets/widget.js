@@ -82,7 +82,7 @@
     ".in .bub a{color:#fff}.out .bub a{color:var(--c)}" +
     ".bub[data-status=sending]{opacity:.65}" +
     ".meta{font-size:11px;color:#9ca3af;margin:2px 6px 4px}" +
-    ".att{display:block;margin-top:6px}.att img{max-width:220px;max-height:200px;border-radius:10px;display:block}" +
+    ".att{display:block;margin-top:6px}.att svg{width:13px;height:13px;vertical-align:-2px;margin-right:4px}.att img{max-width:220px;max-height:200px;border-radius:10px;display:block}" +
     ".sys{align-self:center;font-size:12px;color:#6b7280;background:#eef0f5;border-radius:12px;padding:5px 12px;margin:8px 0;text-align:center;max-width:90%}" +
     ".sys.err{background:#fef2f2;color:#b91c1c}" +
     ".greet{align-self:flex-start;background:#fff;border:1px solid #e5e7eb;border-radius:16px;border-bottom-left-radius:5px;padding:9px 13px;max-width:80%;margin-top:4px}" +
@@ -98,6 +98,7 @@
   var ICON_CHAT = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M21 12a8 8 0 0 1-11.6 7.1L4 20.5l1.4-4.9A8 8 0 1 1 21 12z"/></svg>';
   var ICON_X = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round"><path d="M6 6l12 12M18 6L6 18"/></svg>';
   var ICON_DOWN = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.4" stroke-linecap="round" stroke-linejoin="round"><path d="M6 9l6 6 6-6"/></svg>';
+  var ICON_CLIP = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"><path d="M21 11.5l-8.5 8.5a5.5 5.5 0 0 1-7.8-7.8l9-9a3.7 3.7 0 0 1 5.2 5.2l-9 9a1.8 1.8 0 0 1-2.6-2.6l8.3-8.3"/></svg>';
   var ICON_SEND = '<svg viewBox="0 0 24 24" fill="currentColor"><path d="M3.4 20.4l17.45-7.48a1 1 0 0 0 0-1.84L3.4 3.6a.99.99 0 0 0-1.39.91L2 9.12c0 .5.37.93.87.99L17 12 2.87 13.88c-.5.07-.87.5-.87 1l.01 4.61c0 .71.73 1.2 1.39.91z"/></svg>';
 
   var host = document.createElement("div");
@@ -247,12 +248,11 @@
         onStatus(f);
         break;
       case "error":
-        notices.push({ text: t("error", { detail: f.detail || f.code || "" }), err: true, after: lastSeq() });
+        notices.push({ text: t("error", { detail: f.detail || f.code || "" }), err: true, at: Date.now() });
         render();
         break;
     }
   }
-  function lastSeq() { var m = st.messages[st.messages.length - 1]; return m ? m.seq || st.seq : 0; }
   function onStatus(f) {
     var s = f.conversation_status || f.status;
     var pos = f.queue_position != null ? f.queue_position : f.position;
@@ -312,14 +312,15 @@
     list.appendChild(el("div", "greet", t("greeting")));
     var prevWho = null, ni = 0, lastInbound = -1;
     st.messages.forEach(function (m, idx) { if (m.direction === "inbound" && m.seq != null) lastInbound = idx; });
-    function flushNotices(seq) {
-      while (ni < notices.length && (seq == null || notices[ni].after < seq)) {
+    function flushNotices(iso) {
+      // Notices are local and sit in time order among the messages.
+      while (ni < notices.length && (iso == null || notices[ni].at < (Date.parse(iso) || 0))) {
         list.appendChild(el("div", notices[ni].err ? "sys err" : "sys", notices[ni].text)); ni++;
         prevWho = null;
       }
     }
     st.messages.forEach(function (m, idx) {
-      flushNotices(m.seq);
+      flushNotices(m.created_at || "");
       var c = m.content || {};
       if (m.sender && m.sender.type === "system") {
         list.appendChild(el("div", "sys", c.text || "")); prevWho = null; return;
@@ -340,7 +341,7 @@
         if (!href) return;
         var link = el("a", "att"); link.href = href; link.target = "_blank"; link.rel = "noopener noreferrer";
         if (/^image\//.test(a.mime || "")) { var img = document.createElement("img"); img.src = href; img.alt = a.name || ""; link.appendChild(img); }
-        else link.textContent = "📎 " + (a.name || href);
+        else { link.innerHTML = ICON_CLIP; link.appendChild(document.createTextNode(a.name || href)); }
         b.appendChild(link);
       });
       row.appendChild(b);

@@ -3,7 +3,7 @@
 
 import { api, session, setUnauthorizedHandler, qs, items } from "./api.js";
 import { t, getLang, setLang } from "./i18n.js";
-import { h, mount, fmtShort, avatar, shortId, showError } from "./dom.js";
+import { h, mount, fmtShort, avatar, shortId, showError, icon } from "./dom.js";
 import { Realtime } from "./realtime.js";
 import { Thread } from "./thread.js";
 
@@ -67,7 +67,7 @@ function renderLogin(notice) {
       }
     },
   },
-  h("div", { class: "brand big" }, h("span", { class: "logo" }, "客"), "Kefu"),
+  h("div", { class: "brand big" }, h("span", { class: "logo" }, "K"), "Kefu"),
   h("h1", {}, t("login.title")),
   h("p", { class: "muted" }, t("login.subtitle")),
   err,
@@ -111,7 +111,7 @@ function renderShell() {
   ui.list = h("div", { class: "conv-list", role: "list" });
   ui.main = h("main", { class: "main" });
   const header = h("header", { class: "topbar" },
-    h("div", { class: "brand" }, h("span", { class: "logo" }, "客"), "Kefu"),
+    h("div", { class: "brand" }, h("span", { class: "logo" }, "K"), "Kefu"),
     h("div", { class: "spacer" }),
     ui.live,
     ui.status,
@@ -132,7 +132,7 @@ function renderShell() {
 function renderEmptyThread() {
   ui.app.classList.remove("show-thread");
   mount(ui.main, h("div", { class: "empty-state" },
-    h("div", { class: "empty-icon" }, "💬"),
+    icon("chat", "empty-icon"),
     h("h2", {}, t("thread.empty.title")),
     h("p", { class: "muted" }, t("thread.empty.body"))));
 }
@@ -149,8 +149,9 @@ function renderStatus() {
     class: `seg-btn ${s}${S.me.status === s ? " on" : ""}`,
     "aria-pressed": S.me.status === s ? "true" : "false",
     "data-testid": `status-${s}`,
+    title: t(`status.${s}`),
     onclick: () => setStatus(s),
-  }, h("i", { class: "dot" }), t(`status.${s}`))));
+  }, h("i", { class: "dot" }), h("span", { class: "lbl" }, t(`status.${s}`)))));
 }
 
 async function setStatus(status) {
@@ -288,7 +289,7 @@ export function renderList() {
   updateTitle();
   if (!list.length) {
     mount(ui.list, h("div", { class: "list-empty" },
-      S.loading ? t("list.loading") : [h("div", { class: "empty-icon small" }, S.tab === "queue" ? "✨" : "📭"),
+      S.loading ? t("list.loading") : [icon(S.tab === "queue" ? "check" : "inbox", "empty-icon small"),
         t(`list.empty.${S.tab}`)]));
     return;
   }

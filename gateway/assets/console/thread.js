@@ -2,7 +2,7 @@
 
 import { api, qs, items } from "./api.js";
 import { t } from "./i18n.js";
-import { h, mount, linkified, safeUrl, fmtClock, fmtDay, fmtFull, avatar, randomId, showError } from "./dom.js";
+import { h, mount, linkified, safeUrl, fmtClock, fmtDay, fmtFull, avatar, randomId, showError, icon } from "./dom.js";
 
 const OPEN = ["queued", "assigned", "pending", "transferring", "reopened"];
 const PAGE = 100;
@@ -52,6 +52,9 @@ export class Thread {
   setConv() { this.renderHead(); }
 
   conv() { return this.ctx.conv() || { id: this.id }; }
+
+  /** The id as the server spelled it (the URL hash only gives a string). */
+  wireId() { const c = this.ctx.conv(); return c && c.id != null ? c.id : this.id; }
 
   // ------------------------------------------------------------ header
 
@@ -207,14 +210,14 @@ export class Thread {
         return h("a", { class: "att img", href, target: "_blank", rel: "noopener noreferrer" }, h("img", { src: href, alt: a.name || "" }));
       }
       return h("a", { class: "att file", href, target: "_blank", rel: "noopener noreferrer" },
-        "📎 ", a.name || href, a.size ? h("span", { class: "muted" }, ` ${fmtSize(a.size)}`) : null);
+        icon("clip"), a.name || href, a.size ? h("span", { class: "muted" }, ` ${fmtSize(a.size)}`) : null);
     });
     return h("div", {
       class: `msg ${inbound ? "in" : "out"}${m.private ? " private" : ""}`,
       "data-testid": "thread-message", "data-direction": m.direction, "data-id": m.id ?? null,
       "data-private": m.private ? "true" : null,
     },
-    showWho ? h("div", { class: "who" }, m.private ? `🔒 ${t("msg.private")} · ${who}` : who) : null,
+    showWho ? h("div", { class: "who" }, m.private ? [icon("lock"), `${t("msg.private")} · ${who}`] : who) : null,
     h("div", { class: "bubble" }, content.text ? linkified(content.text) : null, files),
     h("div", { class: "meta" }, h("time", { datetime: m.created_at, title: fmtFull(m.created_at) }, fmtClock(m.created_at)),
       inbound || m.private ? null : this.deliveryBadge(m)));
@@ -287,14 +290,14 @@ export class Thread {
     clearTimeout(this.typingIdle);
     if (on) {
       if (!this.typingOn || Date.now() - this.typingAt > 3000) {
-        this.ctx.sendFrame({ type: "typing", conversation_id: this.id, on: true });
+        this.ctx.sendFrame({ type: "typing", conversation_id: this.wireId(), on: true });
         this.typingAt = Date.now();
       }
       this.typingOn = true;
       this.typingIdle = setTimeout(() => this.setTyping(false), 4000);
     } else if (this.typingOn) {
       this.typingOn = false;
-      this.ctx.sendFrame({ type: "typing", conversation_id: this.id, on: false });
+      this.ctx.sendFrame({ type: "typing", conversation_id: this.wireId(), on: false });
     }
   }
 
