@@ -130,7 +130,7 @@
 
   // ---- connection ----
   var ws = null, ready = false, attempts = 0, retryTimer = null, pingTimer = null, lastFrame = 0;
-  var openState = false, statusText = "", notices = [], agentRead = 0, agentTypingTimer = null;
+  var readSent = 0, openState = false, statusText = "", notices = [], agentRead = 0, agentTypingTimer = null;
 
   function connect() {
     clearTimeout(retryTimer);
@@ -170,8 +170,8 @@
     sock.onerror = function () { /* onclose follows */ };
   }
   function scheduleReconnect() {
-    setSub();
     var base = Math.min(30000, 1000 * Math.pow(2, attempts++));
+    setSub();
     retryTimer = setTimeout(connect, base / 2 + Math.random() * base / 2);
   }
   function send(frame) {
@@ -368,7 +368,9 @@
     var n = 0;
     if (openState && document.visibilityState !== "hidden") {
       var top = maxAgentSeq();
-      if (top > st.read) { st.read = top; save(); send({ type: "read", seq: top }); }
+      if (top > st.read) { st.read = top; save(); }
+      // Sent once per new high mark; a mark reached while offline goes out after welcome.
+      if (ready && st.read > readSent && send({ type: "read", seq: st.read })) readSent = st.read;
     } else {
       st.messages.forEach(function (m) { if (m.direction === "outbound" && m.seq > st.read) n++; });
     }
