@@ -22,6 +22,7 @@ const S = {
   tab: localStorage.getItem("kefu.console.tab") || "queue",
   convs: new Map(),
   inboxes: new Map(),
+  agents: new Map(),
   cursor: {},
   loading: false,
   preview: new Map(),
@@ -93,11 +94,12 @@ function startApp() {
   renderShell();
   loadInboxes();
   refreshMe();
-  loadTab();
+  loadAgents();
+  loadAllTabs();
   S.rt = new Realtime(() => session.token, {
     onFrame,
     onState: (s) => { S.live = s; renderLive(); },
-    onReconnect: () => { loadTab(); S.thread?.resync(); },
+    onReconnect: () => { loadAllTabs(); S.thread?.resync(); },
     onDrop: checkToken,
   });
   S.rt.start();
@@ -190,6 +192,26 @@ function logout() {
   renderLogin();
 }
 
+/** Every tab once, so the counts are right before the agent visits them. */
+function loadAllTabs() {
+  for (const k of Object.keys(TABS)) if (k !== S.tab) loadTab(false, k);
+  loadTab();
+}
+
+async function loadAgents() {
+  try {
+    for (const ag of items(await api.get("/agents"))) S.agents.set(String(ag.id), ag);
+    S.thread?.renderHead();
+  } catch { /* only supervisors may list agents; ids are shown instead */ }
+}
+
+export function agentName(id) {
+  if (id == null) return null;
+  if (sameId(id, S.me.id)) return S.me.name;
+  const ag = S.agents.get(String(id));
+  return ag ? ag.name || ag.email : `#${shortId(id)}`;
+}
+
 async function loadInboxes() {
   try {
     for (const ib of items(await api.get("/inboxes"))) S.inboxes.set(String(ib.id), ib);
@@ -211,13 +233,11 @@ function renderTabs() {
   }));
 }
 
-async function loadTab(more = false) {
-  const tab = S.tab;
+async function loadTab(more = false, tab = S.tab) {
   const spec = TABS[tab];
   const params = { ...(typeof spec.params === "function" ? spec.params() : spec.params), limit: 50 };
   if (more) params.cursor = S.cursor[tab];
-  S.loading = true;
-  if (!more) renderList();
+  if (tab === S.tab) { S.loading = true; if (!more) renderList(); }
   try {
     const data = await api.get(`/conversations${qs(params)}`);
     const got = items(data);
@@ -231,7 +251,7 @@ async function loadTab(more = false) {
   } catch (e) {
     if (e.status !== 401) showError(e);
   } finally {
-    S.loading = false;
+    if (tab === S.tab) S.loading = false;
     renderTabs();
     renderList();
   }
@@ -297,7 +317,8 @@ export function renderList() {
   mount(ui.list, list.map((c) => {
     const name = contactName(c);
     const typing = S.typing.has(String(c.id));
-    const preview = typing ? t("list.typing") : S.preview.get(String(c.id)) || inboxLabel(c);
+    const last = S.preview.get(String(c.id));
+    const preview = typing ? t("list.typing") : last || inboxLabel(c);
     return h("a", {
       href: `#/c/${encodeURIComponent(c.id)}`,
       class: `conv-item${sameId(openId, c.id) ? " active" : ""}${S.unread.has(String(c.id)) ? " unread" : ""}`,
@@ -311,7 +332,7 @@ export function renderList() {
       h("div", { class: `conv-sub${typing ? " typing" : ""}` }, preview),
       h("div", { class: "conv-tags" },
         h("span", { class: `pill ${c.status}` }, t(`conv.${c.status}`)),
-        S.preview.has(String(c.id)) ? h("span", { class: "conv-inbox" }, inboxLabel(c)) : null)));
+        typing || last ? h("span", { class: "conv-inbox" }, inboxLabel(c)) : null)));
   }), S.cursor[S.tab] ? h("button", { type: "button", class: "btn ghost block more", onclick: () => loadTab(true) }, t("list.more")) : null);
 }
 
@@ -343,6 +364,7 @@ function routeFromHash() {
     upsertConv,
     contactName,
     inboxLabel,
+    agentName,
     typingOf: () => S.typing.get(String(id)),
     sendFrame: (f) => S.rt && S.rt.send(f),
     onPreview: (cid, text) => { S.preview.set(String(cid), text); renderList(); },

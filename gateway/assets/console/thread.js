@@ -68,7 +68,7 @@ export class Thread {
     const mine = same(c.assignee_id, me.id);
     const contact = c.contact || {};
     const assignee = mine ? t("thread.assignedToYou")
-      : c.assignee_id != null ? t("thread.assignedTo", { name: (c.assignee && c.assignee.name) || `#${c.assignee_id}` })
+      : c.assignee_id != null ? t("thread.assignedTo", { name: (c.assignee && c.assignee.name) || this.ctx.agentName(c.assignee_id) })
         : t("thread.unassigned");
     const action = (key, testid, path, body, cls = "") => h("button", {
       type: "button", class: `btn ${cls}`, "data-testid": testid, disabled: this.busy ? true : null,
