@@ -1,9 +1,5 @@
-/*! Kefu web chat widget. Embed with:
- *   <script src="https://kefu.example.com/widget.js" data-website-token="..."></script>
- * Optional: data-locale="en|zh-CN", data-user-id, data-user-hash, data-name, data-color,
- * or window.KefuSettings = {user_id, user_hash, name, locale, color} set before the script.
- * Protocol: JSON frames over ws(s)://<origin>/ws/web_chat (see DESIGN.md "Web chat").
- */
+/*! Kefu web chat widget: <script src="https://kefu.example.com/widget.js" data-website-token="..."></script>
+ * Optional data-locale, data-user-id, data-user-hash, data-name, data-color, or window.KefuSettings. */
 (function () {
   "use strict";
   if (window.Kefu && window.Kefu.loaded) return;
@@ -16,7 +12,7 @@
   var ds = script.dataset || {};
   var cfg = window.KefuSettings || {};
   var token = ds.websiteToken || cfg.website_token;
-  if (!token) { console.warn("Kefu: data-website-token is missing"); return; }
+  if (!token || /^\{\{/.test(token)) { console.warn("Kefu: data-website-token is missing"); return; }
   var origin = new URL(script.src || "/", location.href).origin;
   var wsUrl = origin.replace(/^http/, "ws") + "/ws/web_chat";
   var userId = cfg.user_id || ds.userId;
@@ -29,7 +25,7 @@
   var T = zh ? {
     title: "在线客服", greeting: "你好！有什么可以帮您？", placeholder: "输入消息…",
     send: "发送", open: "打开聊天", close: "关闭聊天", sending: "发送中", sent: "已发送",
-    read: "已读", connecting: "正在连接…", reconnecting: "连接中断，正在重连…",
+    read: "已读", failed: "未发送", connecting: "正在连接…", reconnecting: "连接中断，正在重连…",
     online: "我们通常几分钟内回复", typing: "{name}正在输入…", agent: "客服",
     queue: "您前面还有 {n} 位", queued: "正在为您接入客服…", assigned: "{name}为您服务",
     resolved: "会话已结束，发送消息可重新开始", error: "抱歉，出现了问题：{detail}",
@@ -37,7 +33,7 @@
   } : {
     title: "Chat with us", greeting: "Hi there! How can we help you today?",
     placeholder: "Type your message…", send: "Send", open: "Open chat", close: "Close chat",
-    sending: "Sending", sent: "Sent", read: "Read", connecting: "Connecting…",
+    sending: "Sending", sent: "Sent", read: "Read", failed: "Not sent", connecting: "Connecting…",
     reconnecting: "Connection lost. Reconnecting…", online: "We usually reply in a few minutes",
     typing: "{name} is typing…", agent: "Support", queue: "You are number {n} in the queue",
     queued: "Finding an agent for you…", assigned: "{name} is helping you",
@@ -49,7 +45,8 @@
   }
 
   // ---- persistent state (per website token) ----
-  var KEY = "kefu:" + token;
+  // Keyed by user too: another signed-in user on this browser must not inherit the session.
+  var KEY = "kefu:" + token + (userId ? ":" + userId : "");
   var st = { session: null, conversation_id: null, seq: 0, read: 0, messages: [] };
   try { var saved = JSON.parse(localStorage.getItem(KEY) || "null"); if (saved) st = Object.assign(st, saved); } catch (e) { /* private mode */ }
   function save() {
@@ -64,7 +61,7 @@
 
   // ---- DOM ----
   var CSS = ":host{all:initial}*{box-sizing:border-box}" +
-    ".kf{--c:" + color + ";font:14px/1.45 -apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,'Helvetica Neue','PingFang SC','Microsoft YaHei',sans-serif;color:#1f2937}" +
+    ".kf{--c:" + color + ";font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'PingFang SC','Microsoft YaHei',sans-serif;color:#1f2937}" +
     ".launch{position:fixed;right:20px;bottom:20px;width:58px;height:58px;border-radius:50%;border:0;background:var(--c);color:#fff;cursor:pointer;box-shadow:0 6px 20px rgba(0,0,0,.22);display:flex;align-items:center;justify-content:center;transition:transform .15s;z-index:2147483000}" +
     ".launch:hover{transform:scale(1.06)}.launch svg{width:28px;height:28px}" +
     ".badge{position:absolute;top:-2px;right:-2px;min-width:20px;height:20px;padding:0 6px;border-radius:10px;background:#ef4444;color:#fff;font-size:12px;font-weight:600;line-height:20px;text-align:center;border:2px solid #fff}" +
@@ -80,7 +77,7 @@
     ".bub{padding:9px 13px;border-radius:16px;white-space:pre-wrap;word-wrap:break-word;overflow-wrap:anywhere}" +
     ".in .bub{background:var(--c);color:#fff;border-bottom-right-radius:5px}.out .bub{background:#fff;color:#1f2937;border:1px solid #e5e7eb;border-bottom-left-radius:5px}" +
     ".in .bub a{color:#fff}.out .bub a{color:var(--c)}" +
-    ".bub[data-status=sending]{opacity:.65}" +
+    ".bub[data-status=sending]{opacity:.65}.bub[data-status=failed]{background:#fee2e2;color:#991b1b}" +
     ".meta{font-size:11px;color:#9ca3af;margin:2px 6px 4px}" +
     ".att{display:block;margin-top:6px}.att svg{width:13px;height:13px;vertical-align:-2px;margin-right:4px}.att img{max-width:220px;max-height:200px;border-radius:10px;display:block}" +
     ".sys{align-self:center;font-size:12px;color:#6b7280;background:#eef0f5;border-radius:12px;padding:5px 12px;margin:8px 0;text-align:center;max-width:90%}" +
@@ -104,6 +101,7 @@
   var host = document.createElement("div");
   host.id = "kefu-widget";
   host.setAttribute("data-testid", "kefu-widget");
+  host.setAttribute("style", "all:initial !important");
   var root = host.attachShadow({ mode: "open" });
   root.innerHTML = "<style>" + CSS + "</style>" +
     '<div class="kf">' +
@@ -144,7 +142,7 @@
       var hello = { type: "hello", website_token: token };
       if (st.session) hello.session = st.session;
       if (st.session && st.seq > 0 && st.messages.length) hello.after_seq = st.seq;
-      if (userId && userHash) hello.identity = { user_id: String(userId), user_hash: String(userHash) };
+      if (userId) hello.identity = { user_id: String(userId), user_hash: userHash ? String(userHash) : undefined };
       if (visitorName) hello.name = String(visitorName);
       hello.locale = zh ? "zh-CN" : "en";
       sock.send(JSON.stringify(hello));
@@ -248,6 +246,9 @@
         onStatus(f);
         break;
       case "error":
+        var bad = f.client_id != null ? findBy("client_id", f.client_id) : -1;
+        // A message the server refused for good is not resent on every reconnect.
+        if (bad >= 0 && st.messages[bad].status === "sending") { st.messages[bad].status = "failed"; save(); }
         notices.push({ text: t("error", { detail: f.detail || f.code || "" }), err: true, at: Date.now() });
         render();
         break;
@@ -333,7 +334,7 @@
       var b = el("div", "bub");
       b.setAttribute("data-testid", "kefu-message");
       b.setAttribute("data-direction", m.direction);
-      b.setAttribute("data-status", m.status === "sending" ? "sending" : "sent");
+      b.setAttribute("data-status", m.status === "sending" || m.status === "failed" ? m.status : "sent");
       if (m.id) b.setAttribute("data-id", m.id);
       if (c.text) linkify(b, c.text);
       (c.attachments || []).forEach(function (a) {
@@ -348,6 +349,7 @@
       var meta = fmtTime(m.created_at);
       if (inbound) {
         if (m.status === "sending") meta += " · " + t("sending");
+        else if (m.status === "failed") meta += " · " + t("failed");
         else if (idx === lastInbound) meta += " · " + (agentRead >= m.seq ? t("read") : t("sent"));
       }
       row.appendChild(el("div", "meta", meta));
