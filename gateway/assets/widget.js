@@ -22,21 +22,22 @@
   var lang = String(cfg.locale || ds.locale || navigator.language || "en").toLowerCase();
   var zh = lang.indexOf("zh") === 0;
 
+  // Non-ASCII text is \u-escaped: host pages in GBK or Big5 would otherwise garble it.
   var T = zh ? {
-    title: "在线客服", greeting: "你好！有什么可以帮您？", placeholder: "输入消息…",
-    send: "发送", open: "打开聊天", close: "关闭聊天", sending: "发送中", sent: "已发送",
-    read: "已读", failed: "未发送", connecting: "正在连接…", reconnecting: "连接中断，正在重连…",
-    online: "我们通常几分钟内回复", typing: "{name}正在输入…", agent: "客服",
-    queue: "您前面还有 {n} 位", queued: "正在为您接入客服…", assigned: "{name}为您服务",
-    resolved: "会话已结束，发送消息可重新开始", error: "抱歉，出现了问题：{detail}",
-    you: "我", powered: "由 Kefu 提供支持"
+    title: "\u5728\u7ebf\u5ba2\u670d", greeting: "\u4f60\u597d\uff01\u6709\u4ec0\u4e48\u53ef\u4ee5\u5e2e\u60a8\uff1f", placeholder: "\u8f93\u5165\u6d88\u606f\u2026",
+    send: "\u53d1\u9001", open: "\u6253\u5f00\u804a\u5929", close: "\u5173\u95ed\u804a\u5929", sending: "\u53d1\u9001\u4e2d", sent: "\u5df2\u53d1\u9001",
+    read: "\u5df2\u8bfb", failed: "\u672a\u53d1\u9001", connecting: "\u6b63\u5728\u8fde\u63a5\u2026", reconnecting: "\u8fde\u63a5\u4e2d\u65ad\uff0c\u6b63\u5728\u91cd\u8fde\u2026",
+    online: "\u6211\u4eec\u901a\u5e38\u51e0\u5206\u949f\u5185\u56de\u590d", typing: "{name}\u6b63\u5728\u8f93\u5165\u2026", agent: "\u5ba2\u670d",
+    queue: "\u60a8\u524d\u9762\u8fd8\u6709 {n} \u4f4d", queued: "\u6b63\u5728\u4e3a\u60a8\u63a5\u5165\u5ba2\u670d\u2026", assigned: "{name}\u4e3a\u60a8\u670d\u52a1",
+    resolved: "\u4f1a\u8bdd\u5df2\u7ed3\u675f\uff0c\u53d1\u9001\u6d88\u606f\u53ef\u91cd\u65b0\u5f00\u59cb", error: "\u62b1\u6b49\uff0c\u51fa\u73b0\u4e86\u95ee\u9898\uff1a{detail}",
+    you: "\u6211", powered: "\u7531 Kefu \u63d0\u4f9b\u652f\u6301"
   } : {
     title: "Chat with us", greeting: "Hi there! How can we help you today?",
-    placeholder: "Type your message…", send: "Send", open: "Open chat", close: "Close chat",
-    sending: "Sending", sent: "Sent", read: "Read", failed: "Not sent", connecting: "Connecting…",
-    reconnecting: "Connection lost. Reconnecting…", online: "We usually reply in a few minutes",
-    typing: "{name} is typing…", agent: "Support", queue: "You are number {n} in the queue",
-    queued: "Finding an agent for you…", assigned: "{name} is helping you",
+    placeholder: "Type your message\u2026", send: "Send", open: "Open chat", close: "Close chat",
+    sending: "Sending", sent: "Sent", read: "Read", failed: "Not sent", connecting: "Connecting\u2026",
+    reconnecting: "Connection lost. Reconnecting\u2026", online: "We usually reply in a few minutes",
+    typing: "{name} is typing\u2026", agent: "Support", queue: "You are number {n} in the queue",
+    queued: "Finding an agent for you\u2026", assigned: "{name} is helping you",
     resolved: "This conversation is closed. Send a message to start again.",
     error: "Sorry, something went wrong: {detail}", you: "You", powered: "Powered by Kefu"
   };
@@ -348,9 +349,9 @@
       row.appendChild(b);
       var meta = fmtTime(m.created_at);
       if (inbound) {
-        if (m.status === "sending") meta += " · " + t("sending");
-        else if (m.status === "failed") meta += " · " + t("failed");
-        else if (idx === lastInbound) meta += " · " + (agentRead >= m.seq ? t("read") : t("sent"));
+        if (m.status === "sending") meta += " \u00b7 " + t("sending");
+        else if (m.status === "failed") meta += " \u00b7 " + t("failed");
+        else if (idx === lastInbound) meta += " \u00b7 " + (agentRead >= m.seq ? t("read") : t("sent"));
       }
       row.appendChild(el("div", "meta", meta));
       list.appendChild(row);
