@@ -1,1 +1,21 @@
-//! placeholder
+//! # kefu-migrations — Kefu's database schema
+//!
+//! One [`Migrator`] that runs unchanged on SQLite (the embedded default) and PostgreSQL. The
+//! gateway applies it at start (`kefu serve`) or on demand (`kefu migrate`). Migrations are
+//! append-only: a released migration is never edited; a change is a new migration.
+
+use sea_orm_migration::prelude::*;
+
+mod m0001_initial;
+
+pub use sea_orm_migration::MigratorTrait;
+
+/// Every Kefu migration, in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_initial::Migration)]
+    }
+}

@@ -1,1 +1,35 @@
-//! placeholder
+//! # kefu-normalizer — the unified conversation model and the ingest pipeline
+//!
+//! - [`entity`]: sea-orm entities for every table (the schema is in `kefu-migrations`).
+//! - [`Db`]: the connection pool for SQLite or PostgreSQL, with write transactions that behave
+//!   the same on both.
+//! - [`Normalizer`]: turns a channel's [`InboundEnvelope`](kefu_channel::InboundEnvelope) into
+//!   stored rows in one transaction — contact and identity, conversation (threaded or new), the
+//!   message with the next per-conversation `seq`, dedupe by provider id, outbox events. It
+//!   implements [`InboundSink`](kefu_channel::InboundSink), so adapters hand it envelopes
+//!   directly.
+//! - [`Conversations`]: agent replies (idempotent on `client_id`), typed status transitions
+//!   ([`Status`], [`Transition`]), assignment, contact merges and the reads the API serves.
+//! - [`events`]: the transactional outbox and its relay to an [`EventBus`].
+//! - [`views`]: the shapes shown by the API, realtime streams and webhooks.
+
+mod conversations;
+mod db;
+pub mod entity;
+mod error;
+pub mod events;
+mod ingest;
+mod sanitize;
+mod state_store;
+mod status;
+pub mod token;
+pub mod views;
+
+pub use conversations::{Author, Conversations, ListFilter, Posted};
+pub use db::Db;
+pub use error::StoreError;
+pub use events::{Event, EventBus, InProcessBus, OutboxRelay};
+pub use ingest::Normalizer;
+pub use sanitize::Limits;
+pub use state_store::DbChannelState;
+pub use status::{IllegalTransition, Status, Transition};

@@ -1,0 +1,468 @@
+//! Conversation operations: appending messages with the next `seq`, typed status changes,
+//! agent replies, assignment, and the reads the API serves. Each write is one transaction that
+//! also appends its outbox events.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use serde_json::json;
+use tokio::sync::Notify;
+
+use crate::db::Db;
+use crate::entity::{agent, contact, contact_identity, conversation, message};
+use crate::error::StoreError;
+use crate::events;
+use crate::sanitize;
+use crate::status::{Status, Transition};
+use crate::views::{ContactView, ConversationView, MessageView};
+
+/// A message about to be appended.
+pub(crate) struct NewMessage {
+    pub direction: &'static str,
+    pub private: bool,
+    pub sender_type: &'static str,
+    pub sender_id: Option<i64>,
+    pub sender_name: Option<String>,
+    pub text: String,
+    pub content: serde_json::Value,
+    pub dedupe_key: Option<String>,
+    pub message_ref: Option<String>,
+    pub delivery_status: &'static str,
+}
+
+/// Appends a message with the conversation's next `seq`. The `UPDATE ... RETURNING` takes the
+/// conversation's row lock until commit, so concurrent appends queue and `seq` has no gaps.
+pub(crate) async fn append_message(
+    tx: &DatabaseTransaction,
+    conv: &conversation::Model,
+    m: NewMessage,
+    now: DateTime<Utc>,
+) -> Result<message::Model, StoreError> {
+    let mut bump = conversation::Entity::update_many()
+        .col_expr(
+            conversation::Column::LastSeq,
+            Expr::col(conversation::Column::LastSeq).add(1),
+        )
+        .col_expr(conversation::Column::LastMessageAt, Expr::value(now))
+        .col_expr(conversation::Column::UpdatedAt, Expr::value(now));
+    if m.direction == "inbound" {
+        bump = bump.col_expr(conversation::Column::LastInboundAt, Expr::value(now));
+    }
+    let updated = bump
+        .filter(conversation::Column::Id.eq(conv.id))
+        .exec_with_returning(tx)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(StoreError::NotFound("conversation"))?;
+    let msg = message::ActiveModel {
+        conversation_id: Set(conv.id),
+        inbox_id: Set(conv.inbox_id),
+        seq: Set(updated.last_seq),
+        direction: Set(m.direction.to_owned()),
+        private: Set(m.private),
+        sender_type: Set(m.sender_type.to_owned()),
+        sender_id: Set(m.sender_id),
+        sender_name: Set(m.sender_name),
+        text: Set(m.text),
+        content: Set(m.content),
+        dedupe_key: Set(m.dedupe_key),
+        message_ref: Set(m.message_ref),
+        delivery_status: Set(m.delivery_status.to_owned()),
+        delivery_error: Set(None),
+        provider_ref: Set(None),
+        sent_at: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(tx)
+    .await?;
+    events::append(
+        tx,
+        "message.created",
+        Some(conv.id),
+        json!(MessageView::from(&msg)),
+    )
+    .await?;
+    Ok(msg)
+}
+
+/// Moves a conversation to `next` (already checked with [`Status::apply`]) and appends the
+/// matching events.
+pub(crate) async fn set_status(
+    tx: &DatabaseTransaction,
+    conv: conversation::Model,
+    next: Status,
+    transition: Transition,
+    contact: Option<&contact::Model>,
+) -> Result<conversation::Model, StoreError> {
+    let now = Utc::now();
+    let mut am: conversation::ActiveModel = conv.into();
+    am.status = Set(next.as_str().to_owned());
+    am.updated_at = Set(now);
+    match next {
+        Status::Queued => {
+            am.assignee_id = Set(None);
+            am.queued_at = Set(Some(now));
+        }
+        Status::Resolved => am.resolved_at = Set(Some(now)),
+        _ => {}
+    }
+    let conv = am.update(tx).await?;
+    let contact = match contact {
+        Some(c) => Some(c.clone()),
+        None => contact::Entity::find_by_id(conv.contact_id).one(tx).await?,
+    };
+    let view = json!(ConversationView::new(&conv, contact.as_ref()));
+    let kinds: &[&str] = match transition {
+        Transition::Assign => &["conversation.assigned"],
+        Transition::StartTransfer => &["conversation.transferred"],
+        Transition::Requeue => &["conversation.queued"],
+        Transition::Resolve => &["conversation.resolved"],
+        Transition::Reopen => &["conversation.reopened", "conversation.queued"],
+        Transition::Close => &["conversation.closed"],
+        Transition::AwaitCustomer | Transition::CustomerReplied => &["conversation.updated"],
+    };
+    for kind in kinds {
+        events::append(tx, kind, Some(conv.id), view.clone()).await?;
+    }
+    Ok(conv)
+}
+
+/// Locks and loads a conversation inside a write transaction.
+async fn lock(
+    db: &Db,
+    tx: &DatabaseTransaction,
+    id: i64,
+) -> Result<conversation::Model, StoreError> {
+    let mut q = conversation::Entity::find_by_id(id);
+    if db.is_postgres() {
+        q = q.lock_exclusive();
+    }
+    q.one(tx).await?.ok_or(StoreError::NotFound("conversation"))
+}
+
+/// Filters for listing conversations.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Only these statuses.
+    pub statuses: Vec<Status>,
+    /// Only this inbox.
+    pub inbox_id: Option<i64>,
+    /// Only this assignee.
+    pub assignee_id: Option<i64>,
+    /// Only this contact.
+    pub contact_id: Option<i64>,
+}
+
+/// Who writes a reply.
+#[derive(Debug, Clone)]
+pub struct Author {
+    /// Agent id.
+    pub id: i64,
+    /// Agent name.
+    pub name: String,
+}
+
+/// The result of posting a reply.
+#[derive(Debug, Clone)]
+pub struct Posted {
+    /// The stored message.
+    pub message: MessageView,
+    /// `false` when the same `client_id` had been posted before.
+    pub created: bool,
+}
+
+/// Conversation reads and writes for the API, the dispatcher and realtime hubs.
+#[derive(Clone)]
+pub struct Conversations {
+    db: Db,
+    wake: Arc<Notify>,
+    limits: sanitize::Limits,
+}
+
+impl Conversations {
+    /// Operations on `db`, waking the outbox relay after each commit.
+    pub fn new(db: Db, wake: Arc<Notify>, limits: sanitize::Limits) -> Self {
+        Self { db, wake, limits }
+    }
+
+    /// One conversation.
+    pub async fn get(&self, id: i64) -> Result<ConversationView, StoreError> {
+        let conv = conversation::Entity::find_by_id(id)
+            .one(self.db.conn())
+            .await?
+            .ok_or(StoreError::NotFound("conversation"))?;
+        let contact = contact::Entity::find_by_id(conv.contact_id)
+            .one(self.db.conn())
+            .await?;
+        Ok(ConversationView::new(&conv, contact.as_ref()))
+    }
+
+    /// Conversations newest first, `limit` at a time; pass the returned cursor to continue.
+    pub async fn list(
+        &self,
+        f: &ListFilter,
+        cursor: Option<i64>,
+        limit: u64,
+    ) -> Result<(Vec<ConversationView>, Option<i64>), StoreError> {
+        let mut q = conversation::Entity::find()
+            .order_by_desc(conversation::Column::Id)
+            .limit(limit + 1);
+        if !f.statuses.is_empty() {
+            q = q.filter(conversation::Column::Status.is_in(f.statuses.iter().map(|s| s.as_str())));
+        }
+        if let Some(v) = f.inbox_id {
+            q = q.filter(conversation::Column::InboxId.eq(v));
+        }
+        if let Some(v) = f.assignee_id {
+            q = q.filter(conversation::Column::AssigneeId.eq(v));
+        }
+        if let Some(v) = f.contact_id {
+            q = q.filter(conversation::Column::ContactId.eq(v));
+        }
+        if let Some(c) = cursor {
+            q = q.filter(conversation::Column::Id.lt(c));
+        }
+        let mut rows = q.all(self.db.conn()).await?;
+        let next = (rows.len() as u64 > limit).then(|| {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| r.id)
+        });
+        let ids: Vec<i64> = rows.iter().map(|r| r.contact_id).collect();
+        let contacts: HashMap<i64, contact::Model> = contact::Entity::find()
+            .filter(contact::Column::Id.is_in(ids))
+            .all(self.db.conn())
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+        let items = rows
+            .iter()
+            .map(|c| ConversationView::new(c, contacts.get(&c.contact_id)))
+            .collect();
+        Ok((items, next.flatten()))
+    }
+
+    /// Messages with `seq > after_seq`, in order.
+    pub async fn messages(
+        &self,
+        id: i64,
+        after_seq: i64,
+        limit: u64,
+    ) -> Result<Vec<MessageView>, StoreError> {
+        self.exists(id).await?;
+        let rows = message::Entity::find()
+            .filter(message::Column::ConversationId.eq(id))
+            .filter(message::Column::Seq.gt(after_seq))
+            .order_by_asc(message::Column::Seq)
+            .limit(limit)
+            .all(self.db.conn())
+            .await?;
+        Ok(rows.iter().map(MessageView::from).collect())
+    }
+
+    async fn exists(&self, id: i64) -> Result<(), StoreError> {
+        conversation::Entity::find_by_id(id)
+            .select_only()
+            .column(conversation::Column::Id)
+            .into_tuple::<i64>()
+            .one(self.db.conn())
+            .await?
+            .map(|_| ())
+            .ok_or(StoreError::NotFound("conversation"))
+    }
+
+    /// Posts an agent reply or private note. With a `client_id`, posting the same id again
+    /// returns the first message instead of storing a second one.
+    pub async fn reply(
+        &self,
+        id: i64,
+        author: &Author,
+        text: &str,
+        client_id: Option<&str>,
+        private: bool,
+    ) -> Result<Posted, StoreError> {
+        let text = sanitize::text(text, self.limits.max_text_bytes);
+        if text.trim().is_empty() {
+            return Err(StoreError::Invalid("text must not be empty".into()));
+        }
+        if client_id.is_some_and(|c| c.is_empty() || c.len() > 128) {
+            return Err(StoreError::Invalid(
+                "client_id must be 1 to 128 characters".into(),
+            ));
+        }
+        let tx = self.db.begin_write().await?;
+        let conv = lock(&self.db, &tx, id).await?;
+        let dedupe_key = client_id.map(|c| format!("reply:{id}:{c}"));
+        if let Some(key) = &dedupe_key {
+            let prev = message::Entity::find()
+                .filter(message::Column::InboxId.eq(conv.inbox_id))
+                .filter(message::Column::DedupeKey.eq(key.as_str()))
+                .one(&tx)
+                .await?;
+            if let Some(m) = prev {
+                return Ok(Posted {
+                    message: MessageView::from(&m),
+                    created: false,
+                });
+            }
+        }
+        if conv.status == Status::Closed.as_str() && !private {
+            return Err(StoreError::Invalid(
+                "this conversation is closed; replies are no longer possible".into(),
+            ));
+        }
+        let msg = append_message(
+            &tx,
+            &conv,
+            NewMessage {
+                direction: "outbound",
+                private,
+                sender_type: "agent",
+                sender_id: Some(author.id),
+                sender_name: Some(author.name.clone()),
+                text,
+                content: json!({}),
+                dedupe_key,
+                message_ref: None,
+                delivery_status: if private { "sent" } else { "pending" },
+            },
+            Utc::now(),
+        )
+        .await?;
+        tx.commit().await?;
+        self.wake.notify_one();
+        Ok(Posted {
+            message: MessageView::from(&msg),
+            created: true,
+        })
+    }
+
+    /// Applies a status transition (resolve, reopen, requeue...).
+    pub async fn transition(&self, id: i64, t: Transition) -> Result<ConversationView, StoreError> {
+        let tx = self.db.begin_write().await?;
+        let conv = lock(&self.db, &tx, id).await?;
+        let status: Status = conv.status.parse().map_err(StoreError::Invalid)?;
+        let next = status.apply(t)?;
+        let conv = set_status(&tx, conv, next, t, None).await?;
+        let contact = contact::Entity::find_by_id(conv.contact_id)
+            .one(&tx)
+            .await?;
+        tx.commit().await?;
+        self.wake.notify_one();
+        Ok(ConversationView::new(&conv, contact.as_ref()))
+    }
+
+    /// Assigns the conversation to an agent.
+    pub async fn assign(&self, id: i64, agent_id: i64) -> Result<ConversationView, StoreError> {
+        let tx = self.db.begin_write().await?;
+        let agent = agent::Entity::find_by_id(agent_id)
+            .filter(agent::Column::DeletedAt.is_null())
+            .one(&tx)
+            .await?
+            .ok_or(StoreError::NotFound("agent"))?;
+        let conv = lock(&self.db, &tx, id).await?;
+        let status: Status = conv.status.parse().map_err(StoreError::Invalid)?;
+        let next = status.apply(Transition::Assign)?;
+        let now = Utc::now();
+        let mut am: conversation::ActiveModel = conv.into();
+        am.assignee_id = Set(Some(agent.id));
+        let conv = am.update(&tx).await?;
+        let conv = set_status(&tx, conv, next, Transition::Assign, None).await?;
+        agent::Entity::update_many()
+            .col_expr(agent::Column::LastAssignedAt, Expr::value(now))
+            .filter(agent::Column::Id.eq(agent.id))
+            .exec(&tx)
+            .await?;
+        let contact = contact::Entity::find_by_id(conv.contact_id)
+            .one(&tx)
+            .await?;
+        tx.commit().await?;
+        self.wake.notify_one();
+        Ok(ConversationView::new(&conv, contact.as_ref()))
+    }
+
+    /// A contact with its identities.
+    pub async fn contact(&self, id: i64) -> Result<ContactView, StoreError> {
+        contact_view(self.db.conn(), id).await
+    }
+
+    /// Merges `other_id` into `id`: identities and conversations move over, attributes are
+    /// combined (the surviving contact's values win), and `other` points at `id` from then on.
+    pub async fn merge_contacts(&self, id: i64, other_id: i64) -> Result<ContactView, StoreError> {
+        if id == other_id {
+            return Err(StoreError::Invalid(
+                "a contact cannot be merged into itself".into(),
+            ));
+        }
+        let tx = self.db.begin_write().await?;
+        let keep = contact::Entity::find_by_id(id)
+            .one(&tx)
+            .await?
+            .ok_or(StoreError::NotFound("contact"))?;
+        let other = contact::Entity::find_by_id(other_id)
+            .one(&tx)
+            .await?
+            .ok_or(StoreError::NotFound("contact"))?;
+        if keep.merged_into_id.is_some() || other.merged_into_id.is_some() {
+            return Err(StoreError::Conflict(
+                "one of these contacts was already merged into another".into(),
+            ));
+        }
+        contact_identity::Entity::update_many()
+            .col_expr(contact_identity::Column::ContactId, Expr::value(id))
+            .filter(contact_identity::Column::ContactId.eq(other_id))
+            .exec(&tx)
+            .await?;
+        conversation::Entity::update_many()
+            .col_expr(conversation::Column::ContactId, Expr::value(id))
+            .filter(conversation::Column::ContactId.eq(other_id))
+            .exec(&tx)
+            .await?;
+        let mut attrs = other.attributes.as_object().cloned().unwrap_or_default();
+        attrs.extend(keep.attributes.as_object().cloned().unwrap_or_default());
+        let now = Utc::now();
+        let mut am: contact::ActiveModel = keep.clone().into();
+        am.attributes = Set(serde_json::Value::Object(attrs));
+        am.name = Set(keep.name.clone().or(other.name.clone()));
+        am.email = Set(keep.email.clone().or(other.email.clone()));
+        am.phone = Set(keep.phone.clone().or(other.phone.clone()));
+        am.updated_at = Set(now);
+        am.update(&tx).await?;
+        let mut am: contact::ActiveModel = other.into();
+        am.merged_into_id = Set(Some(id));
+        am.updated_at = Set(now);
+        am.update(&tx).await?;
+        let view = contact_view(&tx, id).await?;
+        events::append(
+            &tx,
+            "contact.merged",
+            None,
+            json!({ "contact": view, "merged_id": other_id }),
+        )
+        .await?;
+        tx.commit().await?;
+        self.wake.notify_one();
+        Ok(view)
+    }
+}
+
+async fn contact_view<C: ConnectionTrait>(db: &C, id: i64) -> Result<ContactView, StoreError> {
+    let c = contact::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound("contact"))?;
+    let identities = contact_identity::Entity::find()
+        .filter(contact_identity::Column::ContactId.eq(id))
+        .order_by_asc(contact_identity::Column::Id)
+        .all(db)
+        .await?;
+    Ok(ContactView::new(&c, &identities))
+}

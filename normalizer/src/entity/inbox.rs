@@ -1,0 +1,31 @@
+//! The `inboxes` table.
+
+use sea_orm::entity::prelude::*;
+
+/// One row of `inboxes`.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "inboxes")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub name: String,
+    pub channel_type: String,
+    /// Channel settings without secrets.
+    #[sea_orm(column_type = "Json")]
+    pub settings: Json,
+    /// The secret settings, encrypted under `secret_key` (see the gateway's crypto module).
+    pub secrets_ciphertext: Option<String>,
+    pub public_token: String,
+    /// `{skills: {name: level}, priority}`.
+    #[sea_orm(column_type = "Json")]
+    pub routing: Json,
+    pub deleted_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+/// No declared relations: joins are written where they are needed.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,39 @@
+//! The `messages` table.
+
+use sea_orm::entity::prelude::*;
+
+/// One row of `messages`.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "messages")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub conversation_id: i64,
+    pub inbox_id: i64,
+    pub seq: i64,
+    pub direction: String,
+    pub private: bool,
+    pub sender_type: String,
+    pub sender_id: Option<i64>,
+    pub sender_name: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub text: String,
+    /// The full [`kefu_channel::Content`] (attachments, html, extras).
+    #[sea_orm(column_type = "Json")]
+    pub content: Json,
+    pub dedupe_key: Option<String>,
+    /// The provider reference other messages may point at (email `Message-ID`).
+    pub message_ref: Option<String>,
+    pub delivery_status: String,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub delivery_error: Option<String>,
+    pub provider_ref: Option<String>,
+    pub sent_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+}
+
+/// No declared relations: joins are written where they are needed.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,14 @@
+//! sea-orm entities, one module per table. The schema itself lives in `kefu-migrations`.
+
+pub mod agent;
+pub mod agent_skill;
+pub mod api_token;
+pub mod channel_state;
+pub mod contact;
+pub mod contact_identity;
+pub mod conversation;
+pub mod inbox;
+pub mod message;
+pub mod outbox_event;
+pub mod team;
+pub mod team_member;

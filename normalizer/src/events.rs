@@ -1,0 +1,162 @@
+//! Events: appended to the outbox inside the transaction that caused them, then relayed to an
+//! [`EventBus`] after commit — at least once, in commit order per conversation.
+//!
+//! Why an outbox: publishing after commit from the request handler loses events when the process
+//! dies in between; publishing before commit announces changes that may roll back. The relay
+//! reads committed rows in id order. Within one conversation rows are written under the
+//! conversation's row lock, so their ids follow commit order.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Notify, broadcast};
+use tokio_util::sync::CancellationToken;
+
+use crate::db::Db;
+use crate::entity::outbox_event;
+use crate::error::StoreError;
+
+/// One state change, as consumers see it: `{type, timestamp, data}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// The outbox id; increases with commit order per conversation.
+    #[serde(skip)]
+    pub id: i64,
+    /// `conversation.created`, `message.created`...
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// When it happened.
+    pub timestamp: DateTime<Utc>,
+    /// The conversation it concerns, if any.
+    #[serde(skip)]
+    pub conversation_id: Option<i64>,
+    /// The changed thing.
+    pub data: serde_json::Value,
+}
+
+/// Where relayed events go: in-process subscribers on one node, Redis pub/sub across nodes.
+pub trait EventBus: Send + Sync + 'static {
+    /// Publishes one committed event.
+    fn publish(&self, event: Arc<Event>);
+    /// A new subscription, receiving events published from now on.
+    fn subscribe(&self) -> broadcast::Receiver<Arc<Event>>;
+}
+
+/// The single-node bus: a broadcast channel. A subscriber that lags more than the capacity
+/// behind is told so (`RecvError::Lagged`) and refetches what it missed.
+#[derive(Debug)]
+pub struct InProcessBus {
+    tx: broadcast::Sender<Arc<Event>>,
+}
+
+impl InProcessBus {
+    /// A bus buffering up to `capacity` events per subscriber.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            tx: broadcast::channel(capacity).0,
+        }
+    }
+}
+
+impl EventBus for InProcessBus {
+    fn publish(&self, event: Arc<Event>) {
+        // No subscribers is not an error: nobody is watching right now.
+        let _ = self.tx.send(event);
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.tx.subscribe()
+    }
+}
+
+/// Appends an event to the outbox inside the caller's transaction.
+pub async fn append<C: ConnectionTrait>(
+    tx: &C,
+    kind: &str,
+    conversation_id: Option<i64>,
+    data: serde_json::Value,
+) -> Result<(), StoreError> {
+    outbox_event::ActiveModel {
+        event_type: Set(kind.to_owned()),
+        conversation_id: Set(conversation_id),
+        payload: Set(data),
+        created_at: Set(Utc::now()),
+        relayed_at: Set(None),
+        ..Default::default()
+    }
+    .insert(tx)
+    .await?;
+    Ok(())
+}
+
+/// Moves committed outbox events to the bus.
+pub struct OutboxRelay {
+    db: Db,
+    bus: Arc<dyn EventBus>,
+    wake: Arc<Notify>,
+}
+
+impl OutboxRelay {
+    /// A relay from `db` to `bus`, woken early by `wake` after commits.
+    pub fn new(db: Db, bus: Arc<dyn EventBus>, wake: Arc<Notify>) -> Self {
+        Self { db, bus, wake }
+    }
+
+    /// Relays until `shutdown`, then drains what is committed.
+    pub async fn run(self, shutdown: CancellationToken) {
+        loop {
+            match self.relay_batch().await {
+                Ok(n) if n > 0 => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "Outbox relay failed; retrying."),
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            }
+        }
+        while let Ok(n) = self.relay_batch().await {
+            if n == 0 {
+                break;
+            }
+        }
+    }
+
+    /// Publishes up to one batch of unrelayed events; returns how many.
+    pub async fn relay_batch(&self) -> Result<usize, StoreError> {
+        let rows = outbox_event::Entity::find()
+            .filter(outbox_event::Column::RelayedAt.is_null())
+            .order_by_asc(outbox_event::Column::Id)
+            .limit(500)
+            .all(self.db.conn())
+            .await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        for r in rows {
+            self.bus.publish(Arc::new(Event {
+                id: r.id,
+                kind: r.event_type,
+                timestamp: r.created_at,
+                conversation_id: r.conversation_id,
+                data: r.payload,
+            }));
+        }
+        outbox_event::Entity::update_many()
+            .col_expr(outbox_event::Column::RelayedAt, Expr::value(Utc::now()))
+            .filter(outbox_event::Column::Id.is_in(ids.clone()))
+            .exec(self.db.conn())
+            .await?;
+        metrics::counter!("kefu_events_relayed_total").increment(ids.len() as u64);
+        Ok(ids.len())
+    }
+}

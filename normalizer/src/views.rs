@@ -1,0 +1,267 @@
+//! The shapes the API, the realtime streams and webhooks show. One shape per thing, shared by
+//! all three, so a message looks the same in `GET .../messages`, in `/ws/agent` and in a webhook.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use kefu_channel::{Attachment, Content};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::entity::{contact, contact_identity, conversation, message};
+use crate::status::Status;
+
+/// Who wrote a message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SenderView {
+    /// `contact`, `agent` or `system`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The contact's or agent's id.
+    pub id: Option<i64>,
+    /// A name to show.
+    pub name: Option<String>,
+}
+
+/// One attachment's metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AttachmentView {
+    /// File name.
+    pub name: String,
+    /// MIME type.
+    pub mime: String,
+    /// Size in bytes.
+    pub size: Option<u64>,
+    /// Where to fetch it, when there is a URL.
+    pub url: Option<String>,
+}
+
+/// A message's content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ContentView {
+    /// Plain text.
+    pub text: String,
+    /// HTML rendering (email).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+    /// Attachments.
+    pub attachments: Vec<AttachmentView>,
+    /// Channel-specific extras (location, link card, event).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub extra: Option<serde_json::Value>,
+}
+
+/// Delivery state of an outbound message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DeliveryView {
+    /// `pending`, `sent`, `delivered` or `failed`.
+    pub status: String,
+    /// Why delivery failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// One message of a conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MessageView {
+    /// Message id.
+    pub id: i64,
+    /// The conversation.
+    pub conversation_id: i64,
+    /// Position in the conversation, from 1, without gaps.
+    pub seq: i64,
+    /// `inbound` (from the customer) or `outbound` (from an agent or the system).
+    pub direction: String,
+    /// A private note, never sent to the customer.
+    pub private: bool,
+    /// Who wrote it.
+    pub sender: SenderView,
+    /// What it says.
+    pub content: ContentView,
+    /// Delivery state (outbound, non-private messages only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<DeliveryView>,
+    /// When Kefu stored it.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&message::Model> for MessageView {
+    fn from(m: &message::Model) -> Self {
+        let content: Content = serde_json::from_value(m.content.clone())
+            .unwrap_or_else(|_| Content::text(m.text.clone()));
+        let outbound = m.direction == "outbound";
+        Self {
+            id: m.id,
+            conversation_id: m.conversation_id,
+            seq: m.seq,
+            direction: m.direction.clone(),
+            private: m.private,
+            sender: SenderView {
+                kind: m.sender_type.clone(),
+                id: m.sender_id,
+                name: m.sender_name.clone(),
+            },
+            content: ContentView {
+                text: m.text.clone(),
+                html: content.html,
+                attachments: content
+                    .attachments
+                    .iter()
+                    .map(AttachmentView::from)
+                    .collect(),
+                extra: (!content.extra.is_null()).then_some(content.extra),
+            },
+            delivery: (outbound && !m.private).then(|| DeliveryView {
+                status: m.delivery_status.clone(),
+                error: m.delivery_error.clone(),
+            }),
+            created_at: m.created_at,
+        }
+    }
+}
+
+impl From<&Attachment> for AttachmentView {
+    fn from(a: &Attachment) -> Self {
+        Self {
+            name: a.name.clone(),
+            mime: a.mime.clone(),
+            size: a.size,
+            url: a.url.clone(),
+        }
+    }
+}
+
+/// The contact as shown inside a conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ContactSummary {
+    /// Contact id.
+    pub id: i64,
+    /// Name, when known.
+    pub name: Option<String>,
+    /// Email, when known.
+    pub email: Option<String>,
+}
+
+/// One conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ConversationView {
+    /// Conversation id.
+    pub id: i64,
+    /// The inbox it arrived at.
+    pub inbox_id: i64,
+    /// The customer.
+    pub contact: ContactSummary,
+    /// Where it stands.
+    pub status: Status,
+    /// Higher is more urgent.
+    pub priority: i32,
+    /// Required skills and their minimum levels.
+    pub skills: BTreeMap<String, u8>,
+    /// The agent who owns it.
+    pub assignee_id: Option<i64>,
+    /// The team it is routed to.
+    pub team_id: Option<i64>,
+    /// Subject (email).
+    pub subject: Option<String>,
+    /// Highest message seq.
+    pub last_seq: i64,
+    /// When it was opened.
+    pub created_at: DateTime<Utc>,
+    /// When the last message arrived or was sent.
+    pub last_message_at: DateTime<Utc>,
+}
+
+impl ConversationView {
+    /// Builds the view from the row and its contact.
+    pub fn new(c: &conversation::Model, contact: Option<&contact::Model>) -> Self {
+        Self {
+            id: c.id,
+            inbox_id: c.inbox_id,
+            contact: ContactSummary {
+                id: c.contact_id,
+                name: contact.and_then(|k| k.name.clone()),
+                email: contact.and_then(|k| k.email.clone()),
+            },
+            status: c.status.parse().unwrap_or(Status::Queued),
+            priority: c.priority,
+            skills: skills_from_json(&c.skills),
+            assignee_id: c.assignee_id,
+            team_id: c.team_id,
+            subject: c.subject.clone(),
+            last_seq: c.last_seq,
+            created_at: c.created_at,
+            last_message_at: c.last_message_at,
+        }
+    }
+}
+
+/// Parses a stored `{skill: level}` map, ignoring malformed entries.
+pub fn skills_from_json(v: &serde_json::Value) -> BTreeMap<String, u8> {
+    v.as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), u8::try_from(v.as_u64()?).ok()?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// One channel identity of a contact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct IdentityView {
+    /// The inbox.
+    pub inbox_id: i64,
+    /// The id within that inbox (OpenID, email, app user id...).
+    pub external_id: String,
+    /// The name the channel gave.
+    pub display_name: Option<String>,
+}
+
+impl From<&contact_identity::Model> for IdentityView {
+    fn from(i: &contact_identity::Model) -> Self {
+        Self {
+            inbox_id: i.inbox_id,
+            external_id: i.external_id.clone(),
+            display_name: i.display_name.clone(),
+        }
+    }
+}
+
+/// A contact with its identities.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ContactView {
+    /// Contact id.
+    pub id: i64,
+    /// Name.
+    pub name: Option<String>,
+    /// Email.
+    pub email: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Attributes (`vip_level`, language...).
+    #[schema(value_type = Object)]
+    pub attributes: serde_json::Value,
+    /// Set when this contact was merged into another.
+    pub merged_into_id: Option<i64>,
+    /// Channel identities.
+    pub identities: Vec<IdentityView>,
+    /// When Kefu first saw the contact.
+    pub created_at: DateTime<Utc>,
+}
+
+impl ContactView {
+    /// Builds the view.
+    pub fn new(c: &contact::Model, identities: &[contact_identity::Model]) -> Self {
+        Self {
+            id: c.id,
+            name: c.name.clone(),
+            email: c.email.clone(),
+            phone: c.phone.clone(),
+            attributes: c.attributes.clone(),
+            merged_into_id: c.merged_into_id,
+            identities: identities.iter().map(IdentityView::from).collect(),
+            created_at: c.created_at,
+        }
+    }
+}
