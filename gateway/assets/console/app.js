@@ -44,6 +44,11 @@ function renderLogin(notice) {
   S.rt?.stop();
   S.rt = null;
   S.thread = null;
+  // Nothing of the previous agent's view may leak into the next sign-in.
+  for (const m of [S.convs, S.preview, S.unread, S.agents]) m.clear();
+  for (const v of S.typing.values()) clearTimeout(v.timer);
+  S.typing.clear();
+  S.cursor = {};
   document.title = t("app.title");
   const err = h("div", { class: "form-error", role: "alert" }, notice || "");
   if (!notice) err.hidden = true;
