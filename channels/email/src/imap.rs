@@ -1,0 +1,398 @@
+//! The IMAP side: connect, sync new mail by UID, IDLE (or poll), reconnect with backoff.
+//!
+//! Protocol (RFC 3501, RFC 2177): `SELECT` reports `UIDVALIDITY`; UIDs only grow within one
+//! validity, so the cursor `(uidvalidity, last_uid)` persisted in [`ChannelState`] is all the
+//! sync needs. New mail is found with `UID SEARCH UID <last+1>:*` (filtered client-side, since
+//! `*` always matches the highest message) and read with `BODY.PEEK[]`, which leaves `\Seen`
+//! alone: Kefu never marks, moves or deletes mail. The cursor advances one message at a time,
+//! and only after [`InboundSink::accept`](kefu_channel::InboundSink::accept) returned `Ok`; a
+//! storage failure ends the session and the message is fetched again after the backoff. A
+//! changed `UIDVALIDITY` (the mailbox was rebuilt) re-reads the whole mailbox; the normalizer
+//! drops what it already has by Message-ID.
+//!
+//! Servers with `IDLE` push new mail; the IDLE is re-issued before 29 minutes (RFC 2177 asks
+//! for at least that often; the default here is 25). Servers without it are polled.
+//! Every wait also listens to the shutdown token.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use async_imap::types::UnsolicitedResponse;
+use futures::TryStreamExt as _;
+use kefu_channel::{ChannelContext, IngestError};
+use secrecy::ExposeSecret;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::rustls::{self, pki_types::ServerName};
+use tracing::{debug, error, info, warn};
+
+use crate::error::EmailError;
+use crate::r#loop::is_own_address;
+use crate::parse::{ParseOptions, parse_message};
+use crate::settings::{EmailSettings, ImapSettings, TlsMode};
+
+/// How the IMAP loop paces itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timing {
+    /// Re-issue IDLE after this long (RFC 2177: at most 29 minutes). Default 25 minutes.
+    pub idle_refresh: Duration,
+    /// Poll interval for servers without IDLE. Default 60 seconds.
+    pub poll_interval: Duration,
+    /// First reconnect delay; doubles up to `reconnect_max`. Default 1 second.
+    pub reconnect_min: Duration,
+    /// Longest reconnect delay. Default 5 minutes.
+    pub reconnect_max: Duration,
+    /// Limit for connecting, logging in and selecting the mailbox. Default 30 seconds.
+    pub connect_timeout: Duration,
+    /// Limit for one round of fetching new mail. Default 10 minutes.
+    pub sync_timeout: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self {
+            idle_refresh: Duration::from_secs(25 * 60),
+            poll_interval: Duration::from_secs(60),
+            reconnect_min: Duration::from_secs(1),
+            reconnect_max: Duration::from_secs(5 * 60),
+            connect_timeout: Duration::from_secs(30),
+            sync_timeout: Duration::from_secs(10 * 60),
+        }
+    }
+}
+
+/// A plain or TLS connection, so one session type serves every `tls` mode.
+#[derive(Debug)]
+pub(crate) enum Stream {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Self::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Self::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Self::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(s) => Pin::new(s).poll_flush(cx),
+            Self::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Self::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+/// A logged-in IMAP session.
+pub(crate) type Session = async_imap::Session<Stream>;
+
+fn tls_connector() -> Result<TlsConnector, EmailError> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    // Name the provider: with several rustls users in one binary the process default is ambiguous.
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| EmailError::Tls(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(TlsConnector::from(Arc::new(config)))
+}
+
+async fn upgrade(host: &str, tcp: TcpStream) -> Result<Stream, EmailError> {
+    let name = ServerName::try_from(host.to_owned())
+        .map_err(|e| EmailError::Tls(format!("{host:?} is not a valid TLS server name: {e}")))?;
+    let tls = tls_connector()?
+        .connect(name, tcp)
+        .await
+        .map_err(|e| EmailError::Tls(e.to_string()))?;
+    Ok(Stream::Tls(Box::new(tls)))
+}
+
+async fn greeting(client: &mut async_imap::Client<Stream>) -> Result<(), EmailError> {
+    match client.read_response().await {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err(EmailError::Imap(async_imap::error::Error::ConnectionLost)),
+        Err(e) => Err(EmailError::Imap(e.into())),
+    }
+}
+
+/// Connects and logs in, as the settings' `tls` mode says.
+pub(crate) async fn connect(s: &ImapSettings) -> Result<Session, EmailError> {
+    let addr = format!("{}:{}", s.host, s.port());
+    let tcp = TcpStream::connect(&addr)
+        .await
+        .map_err(|e| EmailError::Connect(addr.clone(), e))?;
+    let mut client = match s.tls {
+        TlsMode::Tls => async_imap::Client::new(upgrade(&s.host, tcp).await?),
+        TlsMode::None => async_imap::Client::new(Stream::Plain(tcp)),
+        TlsMode::Starttls => {
+            let mut plain = async_imap::Client::new(Stream::Plain(tcp));
+            greeting(&mut plain).await?;
+            plain.run_command_and_check_ok("STARTTLS", None).await?;
+            let Stream::Plain(tcp) = plain.into_inner() else {
+                return Err(EmailError::Tls("STARTTLS on a TLS stream".into()));
+            };
+            // No greeting after STARTTLS: the session continues.
+            let client = async_imap::Client::new(upgrade(&s.host, tcp).await?);
+            return login(client, s).await;
+        }
+    };
+    greeting(&mut client).await?;
+    login(client, s).await
+}
+
+async fn login(
+    client: async_imap::Client<Stream>,
+    s: &ImapSettings,
+) -> Result<Session, EmailError> {
+    client
+        .login(&s.username, s.password.expose_secret())
+        .await
+        .map_err(|(e, _)| EmailError::Login(e.to_string()))
+}
+
+/// The persisted sync position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cursor {
+    validity: u32,
+    last_uid: u32,
+}
+
+fn cursor_key(mailbox: &str) -> String {
+    format!("imap.cursor.{mailbox}")
+}
+
+async fn load_cursor(cx: &ChannelContext, key: &str) -> Result<Option<Cursor>, EmailError> {
+    let value = cx.state.get(cx.inbox_id, key).await.map_err(ingest)?;
+    Ok(value.and_then(|v| {
+        let (validity, last) = v.split_once(':')?;
+        Some(Cursor {
+            validity: validity.parse().ok()?,
+            last_uid: last.parse().ok()?,
+        })
+    }))
+}
+
+async fn save_cursor(cx: &ChannelContext, key: &str, c: Cursor) -> Result<(), EmailError> {
+    let value = format!("{}:{}", c.validity, c.last_uid);
+    cx.state.put(cx.inbox_id, key, &value).await.map_err(ingest)
+}
+
+fn ingest(e: IngestError) -> EmailError {
+    EmailError::Ingest(e.to_string())
+}
+
+/// What one inbox's loop needs.
+pub(crate) struct Mailbox {
+    pub settings: EmailSettings,
+    pub timing: Timing,
+}
+
+impl Mailbox {
+    fn parse_options(&self, inbox_id: i64) -> ParseOptions {
+        ParseOptions {
+            inbox_id,
+            address: Some(self.settings.address.clone()),
+            max_attachment_bytes: self.settings.max_attachment_bytes(),
+        }
+    }
+
+    /// Runs until `cx.shutdown` fires.
+    pub(crate) async fn run(&self, cx: &ChannelContext) {
+        let mut delay = self.timing.reconnect_min;
+        loop {
+            let mut healthy = false;
+            let result = tokio::select! {
+                _ = cx.shutdown.cancelled() => return,
+                r = self.session(cx, &mut healthy) => r,
+            };
+            if let Err(e) = result {
+                warn!(inbox = cx.inbox_id, error = %e, retry_in = ?delay, "IMAP session ended; reconnecting.");
+            }
+            if healthy {
+                delay = self.timing.reconnect_min;
+            }
+            tokio::select! {
+                _ = cx.shutdown.cancelled() => return,
+                _ = tokio::time::sleep(delay) => {}
+            }
+            delay = (delay * 2).min(self.timing.reconnect_max);
+        }
+    }
+
+    async fn session(&self, cx: &ChannelContext, healthy: &mut bool) -> Result<(), EmailError> {
+        let imap = &self.settings.imap;
+        let t = self.timing.connect_timeout;
+        let mut session = tokio::time::timeout(t, connect(imap))
+            .await
+            .map_err(|_| EmailError::Timeout("connecting and logging in"))??;
+        let selected = tokio::time::timeout(t, session.select(&imap.mailbox))
+            .await
+            .map_err(|_| EmailError::Timeout("selecting the mailbox"))?
+            .map_err(|e| EmailError::Select(imap.mailbox.clone(), e.to_string()))?;
+        let validity = selected.uid_validity.unwrap_or(0);
+        let key = cursor_key(&imap.mailbox);
+        let mut cursor = match load_cursor(cx, &key).await? {
+            Some(c) if c.validity == validity => c,
+            previous => {
+                if previous.is_some() {
+                    info!(inbox = cx.inbox_id, mailbox = %imap.mailbox, "UIDVALIDITY changed; re-reading the mailbox.");
+                }
+                let fresh = Cursor {
+                    validity,
+                    last_uid: 0,
+                };
+                save_cursor(cx, &key, fresh).await?;
+                fresh
+            }
+        };
+        let idle = session.capabilities().await?.has_str("IDLE");
+        info!(inbox = cx.inbox_id, mailbox = %imap.mailbox, idle, "IMAP connected.");
+        let opts = self.parse_options(cx.inbox_id);
+        loop {
+            tokio::time::timeout(
+                self.timing.sync_timeout,
+                self.sync(&mut session, cx, &opts, &key, &mut cursor),
+            )
+            .await
+            .map_err(|_| EmailError::Timeout("fetching new mail"))??;
+            *healthy = true;
+            // Mail that arrived while we were fetching was announced then, not during IDLE.
+            let mut more = false;
+            while let Ok(r) = session.unsolicited_responses.try_recv() {
+                more |= matches!(
+                    r,
+                    UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)
+                );
+            }
+            if more {
+                continue;
+            }
+            if idle {
+                let mut handle = session.idle();
+                handle.init().await?;
+                {
+                    let (wait, _stop) = handle.wait_with_timeout(self.timing.idle_refresh);
+                    let why = wait.await?;
+                    debug!(inbox = cx.inbox_id, ?why, "IDLE ended.");
+                }
+                session = handle.done().await?;
+            } else {
+                tokio::time::sleep(self.timing.poll_interval).await;
+                session.noop().await?;
+            }
+        }
+    }
+
+    /// Hands every message after the cursor to Kefu, advancing the cursor after each.
+    async fn sync(
+        &self,
+        session: &mut Session,
+        cx: &ChannelContext,
+        opts: &ParseOptions,
+        key: &str,
+        cursor: &mut Cursor,
+    ) -> Result<(), EmailError> {
+        let query = format!("UID {}:*", cursor.last_uid.saturating_add(1));
+        let mut uids: Vec<u32> = session
+            .uid_search(&query)
+            .await?
+            .into_iter()
+            .filter(|&u| u > cursor.last_uid)
+            .collect();
+        uids.sort_unstable();
+        for chunk in uids.chunks(10) {
+            let set = chunk
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            let mut fetched: Vec<(u32, Option<Vec<u8>>)> = session
+                .uid_fetch(&set, "(UID BODY.PEEK[])")
+                .await?
+                .try_filter_map(
+                    |f| async move { Ok(f.uid.map(|u| (u, f.body().map(<[u8]>::to_vec)))) },
+                )
+                .try_collect()
+                .await?;
+            fetched.sort_by_key(|(u, _)| *u);
+            for (uid, body) in fetched {
+                if uid <= cursor.last_uid || !chunk.contains(&uid) {
+                    continue;
+                }
+                match body {
+                    Some(raw) => self.hand_in(cx, opts, uid, &raw).await?,
+                    None => warn!(inbox = cx.inbox_id, uid, "Message has no body; skipped."),
+                }
+                cursor.last_uid = uid;
+                save_cursor(cx, key, *cursor).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn hand_in(
+        &self,
+        cx: &ChannelContext,
+        opts: &ParseOptions,
+        uid: u32,
+        raw: &[u8],
+    ) -> Result<(), EmailError> {
+        let envelope = parse_message(raw, opts);
+        if is_own_address(&envelope.sender.external_id, &self.settings.address) {
+            debug!(
+                inbox = cx.inbox_id,
+                uid, "Mail from our own address; not taken in."
+            );
+            return Ok(());
+        }
+        match cx.inbound.accept(envelope).await {
+            Ok(a) => {
+                debug!(
+                    inbox = cx.inbox_id,
+                    uid,
+                    message_id = a.message_id,
+                    duplicate = a.duplicate,
+                    "Mail taken in."
+                );
+                Ok(())
+            }
+            Err(IngestError::Unavailable(why)) => Err(EmailError::Ingest(why)),
+            Err(IngestError::Rejected(why)) => {
+                // Retrying the same envelope fails again; holding the mailbox back would stop
+                // every later message too.
+                error!(inbox = cx.inbox_id, uid, reason = %why, "Kefu rejected a message; skipped.");
+                Ok(())
+            }
+        }
+    }
+}
