@@ -1,1 +1,31 @@
-//! placeholder
+//! # kefu-gateway — the `kefu` binary
+//!
+//! Wires everything together: [`config`] (defaults → `kefu.toml` → `KEFU_*`), the database and
+//! migrations, the channel registry and ingress routes ([`channels`]), the HTTP API with its
+//! OpenAPI document ([`api`]), authentication ([`auth`]), the browser assets, the outbox relay
+//! and graceful shutdown ([`app`]).
+//!
+//! Tests and embedding programs use [`App::build`] with a [`Config`] (port 0, a fresh
+//! database) and extra channel factories, then [`App::run_until_stopped`].
+
+pub mod api;
+pub mod app;
+mod assets;
+pub mod auth;
+pub mod channels;
+pub mod config;
+pub mod crypto;
+pub mod error;
+pub mod extract;
+pub mod state;
+
+use std::sync::Arc;
+
+pub use app::{App, GeneratedAdmin, StartError};
+pub use config::Config;
+use kefu_channel::ChannelFactory;
+
+/// The channel types every Kefu binary has.
+pub fn builtin_channels() -> Vec<Arc<dyn ChannelFactory>> {
+    Vec::new()
+}

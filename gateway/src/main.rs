@@ -1,1 +1,150 @@
-fn main() {}
+//! `kefu`: serve (default), `kefu migrate`, `kefu admin create-agent`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use kefu_gateway::api::agents::{NewAgent, create_agent_record};
+use kefu_gateway::config::LogFormat;
+use kefu_gateway::{App, Config};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "kefu",
+    version,
+    about = "Kefu: self-hosted omnichannel customer-support gateway"
+)]
+struct Cli {
+    /// Configuration file (default: ./kefu.toml when present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply migrations and serve (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Administrative tasks.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an agent.
+    CreateAgent {
+        /// Login email.
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Password (at least 8 characters).
+        #[arg(long)]
+        password: String,
+        /// admin, supervisor or agent.
+        #[arg(long, default_value = "agent")]
+        role: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::load(cli.config.as_deref())?;
+    init_logs(config.log_format);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            let db = kefu_normalizer::Db::connect(&config.database_url, 2).await?;
+            db.migrate().await?;
+            println!("Migrations applied.");
+            Ok(())
+        }
+        Command::Admin {
+            command:
+                AdminCommand::CreateAgent {
+                    email,
+                    name,
+                    password,
+                    role,
+                },
+        } => {
+            let db = kefu_normalizer::Db::connect(&config.database_url, 2).await?;
+            db.migrate().await?;
+            let req = NewAgent {
+                email,
+                name,
+                password,
+                role: Some(role),
+                max_concurrent: None,
+                skills: None,
+            };
+            let a = create_agent_record(&db, req)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.detail))?;
+            println!("Created agent {} <{}> with role {}.", a.id, a.email, a.role);
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let (app, generated) = App::build(config, Vec::new()).await?;
+    let url = app.state().config.public_url();
+    if let Some(admin) = generated {
+        // Printed once, on the terminal only: the password is not stored anywhere in clear.
+        println!(
+            "\n  First start: created admin {} with password {}",
+            admin.email, admin.password
+        );
+        println!("  Change it in the console. This is shown only once.\n");
+    }
+    println!("  Kefu demo page: {url}/   agent console: {url}/console/\n");
+    let stop = app.shutdown_token();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("Shutdown requested; draining.");
+        stop.cancel();
+    });
+    app.run_until_stopped().await.context("server failed")
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,tower_http=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}

@@ -1,0 +1,263 @@
+//! Conversations, their messages, replies and state changes; contacts.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use kefu_normalizer::views::{ContactView, ConversationView, MessageView};
+use kefu_normalizer::{Author, ListFilter, Status, Transition};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::{Authed, Role};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::state::AppState;
+
+/// Filters and paging for the conversation list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    /// Comma-separated statuses, e.g. `queued,assigned`.
+    pub status: Option<String>,
+    /// Only this inbox.
+    pub inbox_id: Option<i64>,
+    /// Only this assignee.
+    pub assignee_id: Option<i64>,
+    /// Only this contact.
+    pub contact_id: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1–100 (default 25).
+    pub limit: Option<u64>,
+}
+
+/// A page of conversations, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConversationPage {
+    /// Conversations.
+    pub items: Vec<ConversationView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Lists conversations.
+#[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", params(ListParams),
+    responses((status = 200, body = ConversationPage), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list(
+    State(st): State<AppState>,
+    _me: Authed,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> ApiResult<Json<ConversationPage>> {
+    let statuses = match p.status.as_deref().filter(|s| !s.is_empty()) {
+        None => Vec::new(),
+        Some(s) => s
+            .split(',')
+            .map(|x| x.trim().parse::<Status>())
+            .collect::<Result<_, _>>()
+            .map_err(bad_query)?,
+    };
+    let cursor = p
+        .cursor
+        .as_deref()
+        .map(|c| {
+            c.parse::<i64>()
+                .map_err(|_| bad_query(format!("cursor {c:?} is not one this API returned")))
+        })
+        .transpose()?;
+    let limit = p.limit.unwrap_or(25);
+    if !(1..=100).contains(&limit) {
+        return Err(bad_query("limit must be between 1 and 100".into()));
+    }
+    let filter = ListFilter {
+        statuses,
+        inbox_id: p.inbox_id,
+        assignee_id: p.assignee_id,
+        contact_id: p.contact_id,
+    };
+    let (items, next) = st.conversations.list(&filter, cursor, limit).await?;
+    Ok(Json(ConversationPage {
+        items,
+        next_cursor: next.map(|n| n.to_string()),
+    }))
+}
+
+fn bad_query(detail: String) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", detail)
+}
+
+/// One conversation.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}", tag = "conversations",
+    responses((status = 200, body = ConversationView), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get(
+    State(st): State<AppState>,
+    _me: Authed,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<ConversationView>> {
+    Ok(Json(st.conversations.get(id).await?))
+}
+
+/// Paging for messages.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct MessageParams {
+    /// Only messages with a greater `seq` (default 0: from the start).
+    pub after_seq: Option<i64>,
+    /// Page size, 1–500 (default 100).
+    pub limit: Option<u64>,
+}
+
+/// Messages in `seq` order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessagePage {
+    /// Messages.
+    pub items: Vec<MessageView>,
+}
+
+/// Messages of a conversation after a `seq`, in order.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/messages", tag = "conversations", params(MessageParams),
+    responses((status = 200, body = MessagePage), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn messages(
+    State(st): State<AppState>,
+    _me: Authed,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(p): ApiQuery<MessageParams>,
+) -> ApiResult<Json<MessagePage>> {
+    let limit = p.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(bad_query("limit must be between 1 and 500".into()));
+    }
+    let items = st
+        .conversations
+        .messages(id, p.after_seq.unwrap_or(0).max(0), limit)
+        .await?;
+    Ok(Json(MessagePage { items }))
+}
+
+/// A reply or private note.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewReply {
+    /// The text.
+    pub text: String,
+    /// A client-chosen id; posting the same id again returns the first message.
+    pub client_id: Option<String>,
+    /// A private note for agents only.
+    #[serde(default)]
+    pub private: bool,
+}
+
+/// Posts an agent reply (delivered to the customer) or a private note. 201 when stored, 200
+/// when the same `client_id` was posted before.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "conversations", request_body = NewReply,
+    responses((status = 201, body = MessageView), (status = 200, body = MessageView), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn reply(
+    State(st): State<AppState>,
+    me: Authed,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<NewReply>,
+) -> ApiResult<(StatusCode, Json<MessageView>)> {
+    let author = Author {
+        id: me.agent.id,
+        name: me.agent.name.clone(),
+    };
+    let posted = st
+        .conversations
+        .reply(
+            id,
+            &author,
+            &req.text,
+            req.client_id.as_deref(),
+            req.private,
+        )
+        .await?;
+    let status = if posted.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(posted.message)))
+}
+
+/// Whom to assign.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignRequest {
+    /// The agent.
+    pub agent_id: i64,
+}
+
+/// Assigns a conversation. Agents may take a conversation themselves; supervisors assign anyone.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/assign", tag = "conversations", request_body = AssignRequest,
+    responses((status = 200, body = ConversationView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn assign(
+    State(st): State<AppState>,
+    me: Authed,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<AssignRequest>,
+) -> ApiResult<Json<ConversationView>> {
+    me.require_self_or(req.agent_id, Role::Supervisor)?;
+    Ok(Json(st.conversations.assign(id, req.agent_id).await?))
+}
+
+/// Resolves a conversation.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/resolve", tag = "conversations",
+    responses((status = 200, body = ConversationView), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn resolve(
+    State(st): State<AppState>,
+    _me: Authed,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<ConversationView>> {
+    Ok(Json(
+        st.conversations.transition(id, Transition::Resolve).await?,
+    ))
+}
+
+/// Reopens a resolved conversation; it goes back to the queue.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/reopen", tag = "conversations",
+    responses((status = 200, body = ConversationView), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn reopen(
+    State(st): State<AppState>,
+    _me: Authed,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<ConversationView>> {
+    Ok(Json(
+        st.conversations.transition(id, Transition::Reopen).await?,
+    ))
+}
+
+/// A contact with identities.
+#[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "contacts",
+    responses((status = 200, body = ContactView), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn contact(
+    State(st): State<AppState>,
+    _me: Authed,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<ContactView>> {
+    Ok(Json(st.conversations.contact(id).await?))
+}
+
+/// Which contact to merge.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeRequest {
+    /// The contact that is merged into this one and stops existing on its own.
+    pub other_id: i64,
+}
+
+/// Merges another contact into this one (supervisors).
+#[utoipa::path(post, path = "/api/v1/contacts/{id}/merge", tag = "contacts", request_body = MergeRequest,
+    responses((status = 200, body = ContactView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn merge(
+    State(st): State<AppState>,
+    me: Authed,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<MergeRequest>,
+) -> ApiResult<Json<ContactView>> {
+    me.require(Role::Supervisor)?;
+    Ok(Json(
+        st.conversations.merge_contacts(id, req.other_id).await?,
+    ))
+}

@@ -1,0 +1,331 @@
+//! Inboxes: one configured channel account each. Secrets are write-only: they are encrypted at
+//! rest and never returned.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use kefu_normalizer::entity::inbox;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use super::agents::check_skills;
+use crate::auth::{Authed, Role};
+use crate::channels::{Inboxes, take_secrets};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiPath};
+use crate::state::AppState;
+
+/// Default routing of an inbox's new conversations.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Routing {
+    /// Required skills and minimum levels (1–10).
+    #[serde(default)]
+    pub skills: BTreeMap<String, u8>,
+    /// Priority, 0–100; higher is served first.
+    #[serde(default)]
+    pub priority: i32,
+}
+
+/// A new inbox.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewInbox {
+    /// Display name.
+    pub name: String,
+    /// `{type, ...settings}`; see the channel types in the README.
+    #[schema(value_type = Object)]
+    pub channel: Value,
+    /// Default routing.
+    pub routing: Option<Routing>,
+}
+
+/// Changes to an inbox. `channel` settings are merged into the current ones (RFC 7386), so
+/// secrets left out keep their stored values.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InboxPatch {
+    /// Display name.
+    pub name: Option<String>,
+    /// Settings to change.
+    #[schema(value_type = Option<Object>)]
+    pub channel: Option<Value>,
+    /// New routing.
+    pub routing: Option<Routing>,
+}
+
+/// An inbox as the API shows it (without secrets).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InboxView {
+    /// Inbox id.
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+    /// `{type, ...settings}` without secrets.
+    #[schema(value_type = Object)]
+    pub channel: Value,
+    /// Which secret settings are set.
+    pub secrets_set: Vec<String>,
+    /// Default routing.
+    pub routing: Routing,
+    /// For `web_chat`: the token the widget snippet carries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub website_token: Option<String>,
+    /// For push-style channels: the URL to paste into the provider's console.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A list of inboxes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InboxList {
+    /// Inboxes.
+    pub items: Vec<InboxView>,
+}
+
+fn view(st: &AppState, row: &inbox::Model) -> InboxView {
+    let mut channel = row.settings.clone();
+    if let Some(o) = channel.as_object_mut() {
+        o.insert("type".into(), json!(row.channel_type));
+    }
+    let secrets_set = st
+        .registry
+        .get(&row.channel_type)
+        .map(|f| f.secret_fields().iter().map(|s| s.to_string()).collect())
+        .unwrap_or_default();
+    let has_ingress = st.registry.has_ingress(&row.channel_type);
+    InboxView {
+        id: row.id,
+        name: row.name.clone(),
+        channel,
+        secrets_set: if row.secrets_ciphertext.is_some() {
+            secrets_set
+        } else {
+            Vec::new()
+        },
+        routing: serde_json::from_value(row.routing.clone()).unwrap_or_default(),
+        website_token: (row.channel_type == "web_chat").then(|| row.public_token.clone()),
+        callback_url: has_ingress.then(|| {
+            format!(
+                "{}/channels/{}/{}",
+                st.config.public_url(),
+                row.channel_type,
+                row.id
+            )
+        }),
+        created_at: row.created_at,
+    }
+}
+
+fn check_routing(r: &Routing) -> Result<(), ApiError> {
+    check_skills(&r.skills)?;
+    if !(0..=100).contains(&r.priority) {
+        return Err(ApiError::invalid(
+            "routing.priority must be between 0 and 100",
+        ));
+    }
+    Ok(())
+}
+
+/// Validates `{type, ...}` and returns the type, public settings and encrypted secrets.
+fn prepare(st: &AppState, channel: Value) -> Result<(String, Value, Option<String>), ApiError> {
+    let Value::Object(mut obj) = channel else {
+        return Err(ApiError::invalid("channel must be an object with a type"));
+    };
+    let kind = match obj.remove("type") {
+        Some(Value::String(k)) => k,
+        _ => {
+            return Err(ApiError::invalid(format!(
+                "channel.type is required; available: {}",
+                st.registry.kinds()
+            )));
+        }
+    };
+    let factory = st.registry.get(&kind).ok_or_else(|| {
+        ApiError::invalid(format!(
+            "channel type {kind:?} is unknown; available: {}",
+            st.registry.kinds()
+        ))
+    })?;
+    let mut settings = factory
+        .validate(Value::Object(obj))
+        .map_err(|e| ApiError::invalid(format!("channel: {e}")))?;
+    let secrets = take_secrets(&mut settings, factory.secret_fields());
+    let ciphertext = (!secrets.is_empty()).then(|| {
+        st.keys
+            .encrypt(&serde_json::to_vec(&secrets).unwrap_or_default())
+    });
+    Ok((kind, settings, ciphertext))
+}
+
+fn inboxes(st: &AppState) -> Inboxes {
+    Inboxes::new(st.db.clone(), st.keys.clone(), st.config.public_url())
+}
+
+/// Creates an inbox (admins).
+#[utoipa::path(post, path = "/api/v1/inboxes", tag = "inboxes", request_body = NewInbox,
+    responses((status = 201, body = InboxView), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn create(
+    State(st): State<AppState>,
+    me: Authed,
+    ApiJson(req): ApiJson<NewInbox>,
+) -> ApiResult<(StatusCode, Json<InboxView>)> {
+    me.require(Role::Admin)?;
+    let name = req.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::invalid("name must be 1 to 100 characters"));
+    }
+    let routing = req.routing.unwrap_or_default();
+    check_routing(&routing)?;
+    let (kind, settings, secrets) = prepare(&st, req.channel)?;
+    let now = Utc::now();
+    let row = inbox::ActiveModel {
+        name: Set(name.to_owned()),
+        channel_type: Set(kind),
+        settings: Set(settings),
+        secrets_ciphertext: Set(secrets),
+        public_token: Set(kefu_normalizer::token::random(24)),
+        routing: Set(json!(routing)),
+        deleted_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(st.db.conn())
+    .await?;
+    st.runner.start(&inboxes(&st).config(&row));
+    Ok((StatusCode::CREATED, Json(view(&st, &row))))
+}
+
+/// Lists inboxes.
+#[utoipa::path(get, path = "/api/v1/inboxes", tag = "inboxes", responses((status = 200, body = InboxList)), security(("bearer" = [])))]
+pub async fn list(State(st): State<AppState>, _me: Authed) -> ApiResult<Json<InboxList>> {
+    let rows = inbox::Entity::find()
+        .filter(inbox::Column::DeletedAt.is_null())
+        .order_by_asc(inbox::Column::Id)
+        .all(st.db.conn())
+        .await?;
+    Ok(Json(InboxList {
+        items: rows.iter().map(|r| view(&st, r)).collect(),
+    }))
+}
+
+async fn find(st: &AppState, id: i64) -> Result<inbox::Model, ApiError> {
+    inbox::Entity::find_by_id(id)
+        .filter(inbox::Column::DeletedAt.is_null())
+        .one(st.db.conn())
+        .await?
+        .ok_or_else(|| ApiError::not_found("inbox"))
+}
+
+/// One inbox.
+#[utoipa::path(get, path = "/api/v1/inboxes/{id}", tag = "inboxes",
+    responses((status = 200, body = InboxView), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get(
+    State(st): State<AppState>,
+    _me: Authed,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<InboxView>> {
+    Ok(Json(view(&st, &find(&st, id).await?)))
+}
+
+/// Changes an inbox (admins).
+#[utoipa::path(patch, path = "/api/v1/inboxes/{id}", tag = "inboxes", request_body = InboxPatch,
+    responses((status = 200, body = InboxView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn update(
+    State(st): State<AppState>,
+    me: Authed,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<InboxPatch>,
+) -> ApiResult<Json<InboxView>> {
+    me.require(Role::Admin)?;
+    let row = find(&st, id).await?;
+    let mut am: inbox::ActiveModel = row.clone().into();
+    if let Some(n) = &req.name {
+        let n = n.trim();
+        if n.is_empty() || n.chars().count() > 100 {
+            return Err(ApiError::invalid("name must be 1 to 100 characters"));
+        }
+        am.name = Set(n.to_owned());
+    }
+    if let Some(r) = &req.routing {
+        check_routing(r)?;
+        am.routing = Set(json!(r));
+    }
+    if let Some(patch) = req.channel {
+        if let Some(t) = patch.get("type").and_then(Value::as_str) {
+            if t != row.channel_type {
+                return Err(ApiError::invalid(
+                    "channel.type cannot change; create a new inbox instead",
+                ));
+            }
+        }
+        let mut current = inboxes(&st).config(&row).settings;
+        merge_patch(&mut current, patch);
+        if let Some(o) = current.as_object_mut() {
+            o.insert("type".into(), json!(row.channel_type));
+        }
+        let (_, settings, secrets) = prepare(&st, current)?;
+        am.settings = Set(settings);
+        am.secrets_ciphertext = Set(secrets);
+    }
+    am.updated_at = Set(Utc::now());
+    let row = am.update(st.db.conn()).await?;
+    st.runner.start(&inboxes(&st).config(&row));
+    Ok(Json(view(&st, &row)))
+}
+
+/// Deletes an inbox (admins). Its conversations and messages stay readable.
+#[utoipa::path(delete, path = "/api/v1/inboxes/{id}", tag = "inboxes",
+    responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn delete(
+    State(st): State<AppState>,
+    me: Authed,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
+    me.require(Role::Admin)?;
+    let row = find(&st, id).await?;
+    let mut am: inbox::ActiveModel = row.into();
+    let now = Utc::now();
+    am.deleted_at = Set(Some(now));
+    am.updated_at = Set(now);
+    am.update(st.db.conn()).await?;
+    st.runner.stop(id);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// RFC 7386 JSON merge patch: objects merge recursively, `null` removes, anything else replaces.
+fn merge_patch(target: &mut Value, patch: Value) {
+    match (target, patch) {
+        (Value::Object(t), Value::Object(p)) => {
+            for (k, v) in p {
+                if v.is_null() {
+                    t.remove(&k);
+                } else {
+                    merge_patch(t.entry(k).or_insert(Value::Null), v);
+                }
+            }
+        }
+        (t, p) => *t = p,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_patch_keeps_what_is_left_out() {
+        let mut t = json!({"imap": {"host": "a", "password": "p"}, "address": "x@y"});
+        merge_patch(&mut t, json!({"imap": {"host": "b"}, "address": null}));
+        assert_eq!(t, json!({"imap": {"host": "b", "password": "p"}}));
+    }
+}

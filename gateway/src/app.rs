@@ -1,0 +1,284 @@
+//! Building and running the whole server: `App::build(config)` then `run_until_stopped`.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use kefu_channel::{ChannelFactory, IngressContext};
+use kefu_normalizer::entity::agent;
+use kefu_normalizer::{
+    Conversations, Db, DbChannelState, EventBus, InProcessBus, Limits, Normalizer, OutboxRelay,
+};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use secrecy::ExposeSecret;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::api::agents::{NewAgent, create_agent_record};
+use crate::channels::{ChannelRegistry, Inboxes, Runner};
+use crate::config::Config;
+use crate::crypto::Keys;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Kefu could not start; the message says why.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StartError(pub String);
+
+/// A built server, bound to its port, ready to run.
+pub struct App {
+    state: AppState,
+    router: Router,
+    listener: TcpListener,
+    relay: OutboxRelay,
+}
+
+/// The first admin created on an empty database when no bootstrap admin was configured.
+#[derive(Debug, Clone)]
+pub struct GeneratedAdmin {
+    /// Email.
+    pub email: String,
+    /// The random password, shown once.
+    pub password: String,
+}
+
+fn prometheus() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            PrometheusBuilder::new()
+                .install_recorder()
+                .unwrap_or_else(|_| {
+                    // Another recorder is installed (an embedding program's): render an empty one.
+                    PrometheusBuilder::new().build_recorder().handle()
+                })
+        })
+        .clone()
+}
+
+impl App {
+    /// Connects the database, applies migrations, creates the bootstrap admin, wires channels
+    /// (the built-in ones plus `extra`) and binds the listener.
+    pub async fn build(
+        config: Config,
+        extra: Vec<Arc<dyn ChannelFactory>>,
+    ) -> Result<(Self, Option<GeneratedAdmin>), StartError> {
+        let db = Db::connect(&config.database_url, config.database_max_connections)
+            .await
+            .map_err(|e| StartError(e.to_string()))?;
+        db.migrate().await.map_err(|e| StartError(e.to_string()))?;
+        let keys =
+            Keys::load_or_generate(config.secret_key.as_ref(), &config.data_dir).map_err(|e| {
+                StartError(format!(
+                    "cannot read or create the secret key in {}: {e}",
+                    config.data_dir.display()
+                ))
+            })?;
+        let generated = bootstrap_admin(&db, &config)
+            .await
+            .map_err(|e| StartError(format!("bootstrap admin: {}", e.detail)))?;
+
+        let shutdown = CancellationToken::new();
+        let wake = Arc::new(Notify::new());
+        let bus: Arc<dyn EventBus> = Arc::new(InProcessBus::new(4096));
+        let limits = Limits {
+            max_text_bytes: config.max_text_bytes,
+        };
+        let normalizer = Normalizer::new(db.clone(), wake.clone(), limits);
+        let conversations = Conversations::new(db.clone(), wake.clone(), limits);
+        let channel_state = Arc::new(DbChannelState::new(db.clone()));
+        let inboxes = Inboxes::new(db.clone(), keys.clone(), config.public_url());
+
+        let factories = crate::builtin_channels().into_iter().chain(extra).collect();
+        let mut registry = ChannelRegistry::new(factories);
+        let ingress = registry.mount_ingress(|kind| IngressContext {
+            inbound: Arc::new(normalizer.clone()),
+            inboxes: inboxes.lookup_for(kind),
+            state: channel_state.clone(),
+            shutdown: shutdown.clone(),
+        });
+        let registry = Arc::new(registry);
+        let runner = Arc::new(Runner::new(
+            registry.clone(),
+            Arc::new(normalizer.clone()),
+            channel_state,
+            shutdown.clone(),
+        ));
+        for inbox in inboxes
+            .all()
+            .await
+            .map_err(|e| StartError(format!("cannot load inboxes: {e}")))?
+        {
+            runner.start(&inbox);
+        }
+
+        let state = AppState {
+            config: Arc::new(config),
+            db: db.clone(),
+            keys,
+            normalizer,
+            conversations,
+            bus: bus.clone(),
+            wake: wake.clone(),
+            registry,
+            runner,
+            metrics: prometheus(),
+            shutdown,
+        };
+        let router = router(state.clone(), ingress);
+        let listener = TcpListener::bind(state.config.listen)
+            .await
+            .map_err(|e| StartError(format!("cannot listen on {}: {e}", state.config.listen)))?;
+        let relay = OutboxRelay::new(db, bus, wake);
+        Ok((
+            Self {
+                state,
+                router,
+                listener,
+                relay,
+            },
+            generated,
+        ))
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or(self.state.config.listen)
+    }
+
+    /// The shared state (tests use it to reach the bus and the database).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// A token that stops the server when cancelled.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.state.shutdown.clone()
+    }
+
+    /// Serves until the shutdown token fires, then drains connections, relays committed events
+    /// and stops channels, each within a bound.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let Self {
+            state,
+            router,
+            listener,
+            relay,
+        } = self;
+        let shutdown = state.shutdown.clone();
+        let relay_task = tokio::spawn(relay.run(shutdown.clone()));
+        tracing::info!(addr = %listener.local_addr()?, public_url = %state.config.public_url(), "Kefu is listening.");
+        let serve = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+        let result = serve.await;
+        shutdown.cancel();
+        let drain = async {
+            let _ = relay_task.await;
+            state.runner.wait().await;
+        };
+        if tokio::time::timeout(Duration::from_secs(10), drain)
+            .await
+            .is_err()
+        {
+            tracing::warn!("Background tasks did not stop within 10 s; exiting anyway.");
+        }
+        tracing::info!("Kefu stopped.");
+        result
+    }
+}
+
+/// The full router: API, channel ingress, assets, middleware.
+pub fn router(state: AppState, ingress: Router<AppState>) -> Router {
+    let max_body = state.config.max_body_bytes;
+    crate::api::router()
+        .merge(ingress)
+        .merge(crate::assets::router())
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+        })
+        .layer(axum::middleware::from_fn(track_metrics))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("A request handler panicked.");
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "an internal error occurred; see the server log",
+            )
+            .into_response()
+        }))
+        .with_state(state)
+}
+
+async fn track_metrics(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16().to_string();
+    metrics::counter!("kefu_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!("kefu_http_request_duration_seconds", "method" => method, "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    resp
+}
+
+/// Creates the configured bootstrap admin, or `admin@localhost` with a random password when the
+/// database has no agent at all.
+async fn bootstrap_admin(db: &Db, config: &Config) -> Result<Option<GeneratedAdmin>, ApiError> {
+    if let (Some(email), Some(password)) = (
+        &config.bootstrap_admin_email,
+        &config.bootstrap_admin_password,
+    ) {
+        let exists = agent::Entity::find()
+            .filter(agent::Column::Email.eq(email.trim().to_lowercase()))
+            .one(db.conn())
+            .await?;
+        if exists.is_none() {
+            create_agent_record(
+                db,
+                admin(email.clone(), password.expose_secret().to_owned()),
+            )
+            .await?;
+            tracing::info!(%email, "Created the bootstrap admin.");
+        }
+        return Ok(None);
+    }
+    if agent::Entity::find().count(db.conn()).await? > 0 {
+        return Ok(None);
+    }
+    let password = kefu_normalizer::token::random(16);
+    let email = "admin@localhost".to_owned();
+    create_agent_record(db, admin(email.clone(), password.clone())).await?;
+    Ok(Some(GeneratedAdmin { email, password }))
+}
+
+fn admin(email: String, password: String) -> NewAgent {
+    NewAgent {
+        email,
+        name: "Admin".into(),
+        password,
+        role: Some("admin".into()),
+        max_concurrent: None,
+        skills: None,
+    }
+}

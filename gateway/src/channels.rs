@@ -1,0 +1,315 @@
+//! Channel wiring: the registry of channel types, inbox settings with secrets encrypted at rest,
+//! the [`InboxLookup`] ingress routes use, and the [`Runner`] that keeps one running
+//! [`Channel`] per inbox.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use kefu_channel::{
+    Channel, ChannelContext, ChannelFactory, ChannelKind, ChannelState, InboundSink, InboxConfig,
+    InboxLookup, IngressContext,
+};
+use kefu_normalizer::Db;
+use kefu_normalizer::entity::inbox;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::crypto::Keys;
+
+/// The channel types this Kefu knows, by `channel.type`.
+pub struct ChannelRegistry {
+    factories: BTreeMap<String, Arc<dyn ChannelFactory>>,
+    with_ingress: HashSet<String>,
+}
+
+impl ChannelRegistry {
+    /// A registry of `factories`.
+    pub fn new(factories: Vec<Arc<dyn ChannelFactory>>) -> Self {
+        Self {
+            factories: factories.into_iter().map(|f| (f.kind().0, f)).collect(),
+            with_ingress: HashSet::new(),
+        }
+    }
+
+    /// Collects every factory's ingress routes under `/channels/<type>`.
+    pub fn mount_ingress<S: Clone + Send + Sync + 'static>(
+        &mut self,
+        cx: impl Fn(ChannelKind) -> IngressContext,
+    ) -> axum::Router<S> {
+        let mut router = axum::Router::new();
+        for (kind, f) in &self.factories {
+            if let Some(r) = f.ingress(cx(ChannelKind::new(kind.clone()))) {
+                router = router.nest_service(&format!("/channels/{kind}"), r);
+                self.with_ingress.insert(kind.clone());
+            }
+        }
+        router
+    }
+
+    /// Whether a type has push-style ingress (and so a callback URL).
+    pub fn has_ingress(&self, kind: &str) -> bool {
+        self.with_ingress.contains(kind)
+    }
+
+    /// The factory for a type.
+    pub fn get(&self, kind: &str) -> Option<&Arc<dyn ChannelFactory>> {
+        self.factories.get(kind)
+    }
+
+    /// Every factory.
+    pub fn all(&self) -> impl Iterator<Item = &Arc<dyn ChannelFactory>> {
+        self.factories.values()
+    }
+
+    /// The known type names, for error messages.
+    pub fn kinds(&self) -> String {
+        self.factories
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Removes the values at `pointers` from `settings`, returning them keyed by pointer.
+pub fn take_secrets(settings: &mut Value, pointers: &[&str]) -> serde_json::Map<String, Value> {
+    let mut out = serde_json::Map::new();
+    for p in pointers {
+        let Some((parent, key)) = p.rsplit_once('/') else {
+            continue;
+        };
+        let parent = if parent.is_empty() {
+            Some(&mut *settings)
+        } else {
+            settings.pointer_mut(parent)
+        };
+        if let Some(v) = parent
+            .and_then(Value::as_object_mut)
+            .and_then(|o| o.remove(key))
+        {
+            out.insert((*p).to_owned(), v);
+        }
+    }
+    out
+}
+
+/// Puts secrets taken by [`take_secrets`] back into `settings`.
+pub fn put_secrets(settings: &mut Value, secrets: &serde_json::Map<String, Value>) {
+    for (p, v) in secrets {
+        let Some((parent, key)) = p.rsplit_once('/') else {
+            continue;
+        };
+        let parent = if parent.is_empty() {
+            Some(&mut *settings)
+        } else {
+            settings.pointer_mut(parent)
+        };
+        if let Some(o) = parent.and_then(Value::as_object_mut) {
+            o.insert(key.to_owned(), v.clone());
+        }
+    }
+}
+
+/// Loads inbox rows as [`InboxConfig`]s, secrets decrypted.
+#[derive(Clone)]
+pub struct Inboxes {
+    db: Db,
+    keys: Keys,
+    public_url: String,
+}
+
+impl Inboxes {
+    /// Inboxes from `db`, decrypted with `keys`.
+    pub fn new(db: Db, keys: Keys, public_url: String) -> Self {
+        Self {
+            db,
+            keys,
+            public_url,
+        }
+    }
+
+    /// The full config of a row.
+    pub fn config(&self, row: &inbox::Model) -> InboxConfig {
+        let mut settings = row.settings.clone();
+        if let Some(ct) = &row.secrets_ciphertext {
+            match self
+                .keys
+                .decrypt(ct)
+                .map(|b| serde_json::from_slice::<serde_json::Map<String, Value>>(&b))
+            {
+                Ok(Ok(secrets)) => put_secrets(&mut settings, &secrets),
+                Ok(Err(e)) => {
+                    tracing::error!(inbox = row.id, error = %e, "Stored inbox secrets are not JSON.")
+                }
+                Err(e) => {
+                    tracing::error!(inbox = row.id, error = %e, "Cannot decrypt inbox secrets.")
+                }
+            }
+        }
+        InboxConfig {
+            id: row.id,
+            name: row.name.clone(),
+            kind: ChannelKind::new(row.channel_type.clone()),
+            settings,
+            public_token: row.public_token.clone(),
+            public_url: self.public_url.clone(),
+        }
+    }
+
+    /// A live inbox by id.
+    pub async fn get(&self, id: i64) -> Option<InboxConfig> {
+        let row = inbox::Entity::find_by_id(id)
+            .filter(inbox::Column::DeletedAt.is_null())
+            .one(self.db.conn())
+            .await
+            .inspect_err(|e| tracing::warn!(error = %e, "Inbox lookup failed."))
+            .ok()??;
+        Some(self.config(&row))
+    }
+
+    /// Every live inbox.
+    pub async fn all(&self) -> Result<Vec<InboxConfig>, sea_orm::DbErr> {
+        let rows = inbox::Entity::find()
+            .filter(inbox::Column::DeletedAt.is_null())
+            .all(self.db.conn())
+            .await?;
+        Ok(rows.iter().map(|r| self.config(r)).collect())
+    }
+
+    /// An [`InboxLookup`] limited to one channel type, for that type's ingress routes.
+    pub fn lookup_for(&self, kind: ChannelKind) -> Arc<dyn InboxLookup> {
+        Arc::new(KindLookup {
+            inboxes: self.clone(),
+            kind,
+        })
+    }
+}
+
+struct KindLookup {
+    inboxes: Inboxes,
+    kind: ChannelKind,
+}
+
+#[async_trait]
+impl InboxLookup for KindLookup {
+    async fn inbox(&self, id: i64) -> Option<InboxConfig> {
+        self.inboxes.get(id).await.filter(|i| i.kind == self.kind)
+    }
+}
+
+/// Keeps one running [`Channel`] per inbox: started at boot, restarted when an inbox changes,
+/// stopped when it is deleted or Kefu shuts down.
+pub struct Runner {
+    registry: Arc<ChannelRegistry>,
+    sink: Arc<dyn InboundSink>,
+    state: Arc<dyn ChannelState>,
+    shutdown: CancellationToken,
+    tracker: TaskTracker,
+    running: Mutex<HashMap<i64, (Arc<dyn Channel>, CancellationToken)>>,
+}
+
+impl Runner {
+    /// A runner building channels from `registry`.
+    pub fn new(
+        registry: Arc<ChannelRegistry>,
+        sink: Arc<dyn InboundSink>,
+        state: Arc<dyn ChannelState>,
+        shutdown: CancellationToken,
+    ) -> Self {
+        Self {
+            registry,
+            sink,
+            state,
+            shutdown,
+            tracker: TaskTracker::new(),
+            running: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Starts (or restarts) the channel of `inbox`.
+    pub fn start(&self, inbox: &InboxConfig) {
+        self.stop(inbox.id);
+        let Some(factory) = self.registry.get(inbox.kind.as_str()) else {
+            tracing::warn!(inbox = inbox.id, kind = %inbox.kind, "No channel type registered for this inbox; it stays idle.");
+            return;
+        };
+        let channel = match factory.build(inbox) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(inbox = inbox.id, error = %e, "Channel could not be built; fix the inbox settings.");
+                return;
+            }
+        };
+        let stop = self.shutdown.child_token();
+        let cx = ChannelContext {
+            inbox_id: inbox.id,
+            inbound: self.sink.clone(),
+            state: self.state.clone(),
+            shutdown: stop.clone(),
+        };
+        let id = inbox.id;
+        self.tracker.spawn(channel.clone().run(cx).then_log(id));
+        self.lock().insert(id, (channel, stop));
+    }
+
+    /// Stops the channel of an inbox, if running.
+    pub fn stop(&self, inbox_id: i64) {
+        if let Some((_, stop)) = self.lock().remove(&inbox_id) {
+            stop.cancel();
+        }
+    }
+
+    /// The running channel of an inbox.
+    pub fn channel(&self, inbox_id: i64) -> Option<Arc<dyn Channel>> {
+        self.lock().get(&inbox_id).map(|(c, _)| c.clone())
+    }
+
+    /// Waits for every channel task to finish after shutdown.
+    pub async fn wait(&self) {
+        self.tracker.close();
+        self.tracker.wait().await;
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<i64, (Arc<dyn Channel>, CancellationToken)>> {
+        self.running.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+trait ThenLog {
+    async fn then_log(self, inbox: i64);
+}
+
+impl<F: std::future::Future<Output = Result<(), kefu_channel::ChannelError>>> ThenLog for F {
+    async fn then_log(self, inbox: i64) {
+        match self.await {
+            Ok(()) => tracing::debug!(inbox, "Channel stopped."),
+            Err(e) => tracing::error!(inbox, error = %e, "Channel stopped with an error."),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn secrets_are_taken_out_and_put_back() {
+        let mut s =
+            json!({"address": "a@b", "imap": {"host": "h", "password": "p1"}, "app_secret": "p2"});
+        let secrets = take_secrets(&mut s, &["/imap/password", "/app_secret", "/missing/x"]);
+        assert_eq!(s, json!({"address": "a@b", "imap": {"host": "h"}}));
+        assert_eq!(secrets.len(), 2);
+        put_secrets(&mut s, &secrets);
+        assert_eq!(
+            s,
+            json!({"address": "a@b", "imap": {"host": "h", "password": "p1"}, "app_secret": "p2"})
+        );
+    }
+}

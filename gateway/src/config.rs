@@ -1,0 +1,213 @@
+//! Configuration: embedded defaults, then an optional `kefu.toml`, then `KEFU_*` environment
+//! variables (nesting with `__`, e.g. `KEFU_WEBHOOKS__ALLOW_PRIVATE_TARGETS=true`), then
+//! [`Config::validate`]. Unknown keys are errors, so a typo does not silently fall back to a
+//! default.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+/// Everything `kefu` can be configured with.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to serve HTTP on.
+    pub listen: SocketAddr,
+    /// `sqlite://path?mode=rwc` (embedded) or `postgres://user@host/db`.
+    pub database_url: String,
+    /// Connections in the database pool.
+    pub database_max_connections: u32,
+    /// Redis for the realtime bus across nodes; without it the bus is in-process.
+    pub redis_url: Option<String>,
+    /// Folder for the generated secret key and, by default, the SQLite database.
+    pub data_dir: PathBuf,
+    /// Key for encrypting channel credentials at rest and signing sessions. Generated into
+    /// `data_dir/secret.key` on first start when not given.
+    #[serde(skip_serializing)]
+    pub secret_key: Option<SecretString>,
+    /// The address people and providers reach Kefu at; defaults to `http://<listen>`.
+    pub public_url: Option<String>,
+    /// Largest accepted request body, in bytes (413 beyond).
+    pub max_body_bytes: usize,
+    /// Longest stored message text, in bytes; longer text is truncated with a note.
+    pub max_text_bytes: usize,
+    /// How long a login session lasts, in hours.
+    pub session_ttl_hours: u64,
+    /// `text` or `json` logs.
+    pub log_format: LogFormat,
+    /// Email of the first admin, created at start when no agent exists.
+    pub bootstrap_admin_email: Option<String>,
+    /// Password of the first admin.
+    #[serde(skip_serializing)]
+    pub bootstrap_admin_password: Option<SecretString>,
+    /// Webhook delivery settings.
+    pub webhooks: WebhooksConfig,
+    /// Outbound TLS settings.
+    pub tls: TlsConfig,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Webhook delivery settings.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhooksConfig {
+    /// Allow webhook targets on private, loopback and link-local addresses (tests, intranets).
+    pub allow_private_targets: bool,
+}
+
+/// Outbound TLS settings.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// A PEM file of extra trusted root certificates for every outbound HTTPS client.
+    pub extra_root_certs: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: "sqlite://kefu-data/kefu.db?mode=rwc".into(),
+            database_max_connections: 16,
+            redis_url: None,
+            data_dir: PathBuf::from("kefu-data"),
+            secret_key: None,
+            public_url: None,
+            max_body_bytes: 1024 * 1024,
+            max_text_bytes: 256 * 1024,
+            session_ttl_hours: 24 * 7,
+            log_format: LogFormat::Text,
+            bootstrap_admin_email: None,
+            bootstrap_admin_password: None,
+            webhooks: WebhooksConfig::default(),
+            tls: TlsConfig::default(),
+        }
+    }
+}
+
+/// A configuration that could not be loaded; the message names the key and the problem.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Loads defaults, then `file` (an error if given and missing; `kefu.toml` in the working
+    /// folder if present otherwise), then the environment, then validates.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) if !path.exists() => {
+                return Err(ConfigError(format!(
+                    "config file {} does not exist",
+                    path.display()
+                )));
+            }
+            Some(path) => fig = fig.merge(Toml::file_exact(path)),
+            None => fig = fig.merge(Toml::file("kefu.toml")),
+        }
+        // KEFU_TEST_* belong to the test suite, not to the server.
+        let env = Env::prefixed("KEFU_")
+            .split("__")
+            .filter(|k| !k.as_str().starts_with("test_"));
+        let config: Config = fig
+            .merge(env)
+            .extract()
+            .map_err(|e| ConfigError(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks values that parse but make no sense.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: &str| Err(ConfigError(m.to_owned()));
+        if !(self.database_url.starts_with("sqlite:") || self.database_url.starts_with("postgres"))
+        {
+            return bad("database_url must start with sqlite: or postgres://");
+        }
+        if self.database_max_connections == 0 {
+            return bad("database_max_connections must be at least 1");
+        }
+        if self.max_body_bytes < 1024 {
+            return bad("max_body_bytes must be at least 1024");
+        }
+        if self.max_text_bytes < 1024 || self.max_text_bytes > self.max_body_bytes * 16 {
+            return bad("max_text_bytes must be between 1024 and 16 × max_body_bytes");
+        }
+        if self.session_ttl_hours == 0 {
+            return bad("session_ttl_hours must be at least 1");
+        }
+        if let Some(url) = &self.public_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return bad("public_url must start with http:// or https://");
+            }
+        }
+        if self.bootstrap_admin_email.is_some() != self.bootstrap_admin_password.is_some() {
+            return bad("bootstrap_admin_email and bootstrap_admin_password must be set together");
+        }
+        if let Some(redis) = &self.redis_url {
+            if !redis.starts_with("redis://") && !redis.starts_with("rediss://") {
+                return bad("redis_url must start with redis:// or rediss://");
+            }
+        }
+        Ok(())
+    }
+
+    /// `public_url` without a trailing slash, defaulting to `http://<listen>`.
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        Config::default().validate().expect("defaults validate");
+        assert_eq!(Config::default().public_url(), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_named() {
+        let dir = std::env::temp_dir().join(format!("kefu-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let cases = [
+            ("listen = \"127.0.0.1:9\"\nlisen = 1\n", "lisen"),
+            ("database_url = \"mysql://x\"\n", "database_url"),
+            ("public_url = \"example.com\"\n", "public_url"),
+            ("[webhooks]\nallow_private = true\n", "allow_private"),
+            ("max_body_bytes = \"big\"\n", "max_body_bytes"),
+        ];
+        for (i, (toml, key)) in cases.iter().enumerate() {
+            let path = dir.join(format!("case{i}.toml"));
+            std::fs::write(&path, toml).expect("write config");
+            let err = Config::load(Some(&path)).expect_err(toml).to_string();
+            assert!(
+                err.contains(key),
+                "{toml:?}: error {err:?} does not name {key}"
+            );
+        }
+        let missing = Config::load(Some(&dir.join("nope.toml")))
+            .expect_err("missing file")
+            .to_string();
+        assert!(missing.contains("does not exist"), "{missing}");
+    }
+}

@@ -1,0 +1,39 @@
+//! Shared application state handed to every handler.
+
+use std::sync::Arc;
+
+use kefu_normalizer::{Conversations, Db, EventBus, Normalizer};
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::channels::{ChannelRegistry, Runner};
+use crate::config::Config;
+use crate::crypto::Keys;
+
+/// Everything handlers need; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The validated configuration.
+    pub config: Arc<Config>,
+    /// The database.
+    pub db: Db,
+    /// Derived secret keys.
+    pub keys: Keys,
+    /// The ingest pipeline.
+    pub normalizer: Normalizer,
+    /// Conversation operations.
+    pub conversations: Conversations,
+    /// Relayed events.
+    pub bus: Arc<dyn EventBus>,
+    /// Wakes the outbox relay after commits made outside the normalizer.
+    pub wake: Arc<Notify>,
+    /// Channel types.
+    pub registry: Arc<ChannelRegistry>,
+    /// Running channels, one per inbox.
+    pub runner: Arc<Runner>,
+    /// Prometheus exposition.
+    pub metrics: PrometheusHandle,
+    /// Fires on shutdown.
+    pub shutdown: CancellationToken,
+}
