@@ -1,0 +1,312 @@
+//! The WeChat and WeCom server APIs: access tokens, JSON calls and error classification.
+//!
+//! Both APIs answer HTTP 200 with `{"errcode": N, "errmsg": "..."}`; `errcode` 0 (or absent)
+//! means success. An access token is fetched with the account's secret, cached until shortly
+//! before it expires, refreshed by one caller while concurrent callers wait for it
+//! (single-flight), and refreshed once more when the API says it is invalid or expired
+//! (40001, 40014, 42001) — the classic `cgi-bin/token` endpoint invalidates the previous token
+//! after a five-minute overlap, so another node refreshing is an expected cause.
+
+use std::time::Duration;
+
+use kefu_channel::SendError;
+use reqwest::StatusCode;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+/// Errcodes that mean "fetch a new access token and try again".
+const TOKEN_ERRORS: &[i64] = &[40001, 40014, 42001];
+
+/// How long to wait for the provider before calling a send transient.
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The HTTP client the factories use unless the gateway hands in its own.
+pub(crate) fn default_http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .connect_timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_default()
+}
+
+/// How an account obtains access tokens.
+pub(crate) enum Credentials {
+    /// `GET /cgi-bin/token?grant_type=client_credential&appid=&secret=`.
+    OfficialAccount {
+        app_id: String,
+        secret: SecretString,
+    },
+    /// `GET /cgi-bin/gettoken?corpid=&corpsecret=`.
+    WeCom {
+        corp_id: String,
+        secret: SecretString,
+    },
+}
+
+struct Cached {
+    token: String,
+    refresh_at: Instant,
+}
+
+/// One account's API client with its access-token cache.
+pub(crate) struct Api {
+    http: reqwest::Client,
+    base: String,
+    credentials: Credentials,
+    token: Mutex<Option<Cached>>,
+}
+
+/// When to refresh a token that lives `expires_in` seconds: five minutes early, or halfway for
+/// short-lived tokens, so a send never races the expiry.
+pub(crate) fn refresh_after(expires_in: u64) -> Duration {
+    Duration::from_secs(expires_in.saturating_sub(300).max(expires_in / 2))
+}
+
+impl Api {
+    pub(crate) fn new(http: reqwest::Client, base: &str, credentials: Credentials) -> Self {
+        Self {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+            credentials,
+            token: Mutex::new(None),
+        }
+    }
+
+    /// A valid access token, fetched when the cached one is missing or due.
+    pub(crate) async fn access_token(&self) -> Result<String, SendError> {
+        // Holding the lock across the fetch makes concurrent callers wait for one refresh
+        // instead of each invalidating the token the others just got.
+        let mut slot = self.token.lock().await;
+        if let Some(c) = slot.as_ref().filter(|c| Instant::now() < c.refresh_at) {
+            return Ok(c.token.clone());
+        }
+        let req = match &self.credentials {
+            Credentials::OfficialAccount { app_id, secret } => self
+                .http
+                .get(format!("{}/cgi-bin/token", self.base))
+                .query(&[
+                    ("grant_type", "client_credential"),
+                    ("appid", app_id.as_str()),
+                    ("secret", secret.expose_secret()),
+                ]),
+            Credentials::WeCom { corp_id, secret } => self
+                .http
+                .get(format!("{}/cgi-bin/gettoken", self.base))
+                .query(&[
+                    ("corpid", corp_id.as_str()),
+                    ("corpsecret", secret.expose_secret()),
+                ]),
+        };
+        let body = match send(req).await? {
+            Reply::Ok(body) => body,
+            Reply::Err { code, message } => return Err(classify_token_error(code, &message)),
+        };
+        let token = body
+            .get("access_token")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| SendError::retryable("token response without access_token"))?
+            .to_owned();
+        let expires_in = body
+            .get("expires_in")
+            .and_then(Value::as_u64)
+            .unwrap_or(7200);
+        tracing::debug!(expires_in, "Fetched a WeChat access token.");
+        *slot = Some(Cached {
+            token: token.clone(),
+            refresh_at: Instant::now() + refresh_after(expires_in),
+        });
+        Ok(token)
+    }
+
+    /// Forgets `stale` unless another caller already replaced it.
+    async fn invalidate(&self, stale: &str) {
+        let mut slot = self.token.lock().await;
+        if slot.as_ref().is_some_and(|c| c.token == stale) {
+            *slot = None;
+        }
+    }
+
+    /// `POST {base}{path}?access_token=...` with a JSON body; refreshes the token and retries
+    /// once when the provider rejects it.
+    pub(crate) async fn post(&self, path: &str, body: &Value) -> Result<Value, SendError> {
+        let mut retried = false;
+        loop {
+            let token = self.access_token().await?;
+            let req = self
+                .http
+                .post(format!("{}{path}", self.base))
+                .query(&[("access_token", token.as_str())])
+                .json(body);
+            match send(req).await? {
+                Reply::Ok(v) => return Ok(v),
+                Reply::Err { code, .. } if TOKEN_ERRORS.contains(&code) && !retried => {
+                    tracing::debug!(code, "Access token rejected; refreshing it.");
+                    self.invalidate(&token).await;
+                    retried = true;
+                }
+                Reply::Err { code, message } => return Err(classify(code, &message)),
+            }
+        }
+    }
+}
+
+enum Reply {
+    Ok(Value),
+    Err { code: i64, message: String },
+}
+
+/// Sends a request and reads the `errcode` envelope, classifying transport failures.
+async fn send(req: reqwest::RequestBuilder) -> Result<Reply, SendError> {
+    // `without_url`: the URL carries the access token or the secret.
+    let resp = req.send().await.map_err(|e| {
+        SendError::retryable(format!("WeChat API unreachable: {}", e.without_url()))
+    })?;
+    let status = resp.status();
+    let retry_after = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        return Err(SendError::RateLimited { after: retry_after });
+    }
+    if status.is_server_error() {
+        return Err(SendError::Retryable {
+            reason: format!("WeChat API answered HTTP {status}"),
+            after: retry_after,
+        });
+    }
+    if !status.is_success() {
+        return Err(SendError::permanent(
+            format!("http_{}", status.as_u16()),
+            format!("WeChat API answered HTTP {status}"),
+        ));
+    }
+    let body: Value = resp.json().await.map_err(|e| {
+        SendError::retryable(format!(
+            "unreadable WeChat API response: {}",
+            e.without_url()
+        ))
+    })?;
+    let code = body.get("errcode").and_then(Value::as_i64).unwrap_or(0);
+    if code == 0 {
+        return Ok(Reply::Ok(body));
+    }
+    let message = body
+        .get("errmsg")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    Ok(Reply::Err { code, message })
+}
+
+/// Classifies an API errcode (global return codes, customer-service and WeCom kf codes).
+pub(crate) fn classify(code: i64, message: &str) -> SendError {
+    let permanent = |c: &str, what: &str| {
+        SendError::permanent(c, format!("{what} (WeChat errcode {code}: {message})"))
+    };
+    match code {
+        -1 => SendError::retryable(format!("WeChat system busy (errcode -1: {message})")),
+        // Daily quota, per-minute frequency, concurrency limit.
+        45009 | 45011 | 45033 => SendError::RateLimited { after: None },
+        40001 | 40014 | 42001 => SendError::retryable(format!(
+            "WeChat rejected a freshly fetched access token (errcode {code}: {message})"
+        )),
+        45015 => permanent(
+            "reply_window_closed",
+            "The customer has not written for 48 hours or has unfollowed; WeChat allows no reply",
+        ),
+        45047 => permanent(
+            "reply_quota_exhausted",
+            "The reply quota for this customer is used up until they write again",
+        ),
+        40003 | 40096 | 95000 | 95004 => permanent(
+            "invalid_recipient",
+            "The recipient or customer-service account id is not valid for this account",
+        ),
+        43004 => permanent(
+            "recipient_not_subscribed",
+            "The customer no longer follows the account",
+        ),
+        48002 => permanent(
+            "recipient_refuses_messages",
+            "The customer refuses messages from the account",
+        ),
+        44004 => permanent("empty_content", "The message is empty"),
+        45002 => permanent("content_too_long", "The message is too long for WeChat"),
+        48001 | 95017 => permanent(
+            "api_not_authorized",
+            "The account is not authorized for this API",
+        ),
+        _ => permanent(&format!("wechat_{code}"), "WeChat refused the message"),
+    }
+}
+
+/// Classifies an error from the token endpoint, where most codes mean misconfiguration.
+fn classify_token_error(code: i64, message: &str) -> SendError {
+    match code {
+        // On the token endpoint 40001 means a wrong AppSecret, not a stale token.
+        40001 | 40013 | 40125 | 40091 | 40002 | 41002 | 41004 => SendError::permanent(
+            "invalid_credentials",
+            format!("WeChat refused the account credentials (errcode {code}: {message})"),
+        ),
+        40164 | 60020 => SendError::permanent(
+            "ip_not_whitelisted",
+            format!(
+                "This server's IP is not in the account's IP whitelist (errcode {code}: {message})"
+            ),
+        ),
+        _ => classify(code, message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refreshes_early() {
+        assert_eq!(refresh_after(7200), Duration::from_secs(6900));
+        assert_eq!(refresh_after(400), Duration::from_secs(200));
+        assert_eq!(refresh_after(0), Duration::ZERO);
+    }
+
+    #[test]
+    fn classification_table() {
+        let code = |e: SendError| match e {
+            SendError::Permanent { code, .. } => code,
+            SendError::RateLimited { .. } => "rate_limited".into(),
+            SendError::Retryable { .. } => "retryable".into(),
+        };
+        for (errcode, want) in [
+            (-1, "retryable"),
+            (45009, "rate_limited"),
+            (45015, "reply_window_closed"),
+            (45047, "reply_quota_exhausted"),
+            (40003, "invalid_recipient"),
+            (43004, "recipient_not_subscribed"),
+            (48002, "recipient_refuses_messages"),
+            (44004, "empty_content"),
+            (45002, "content_too_long"),
+            (42001, "retryable"),
+            (95004, "invalid_recipient"),
+            (12345, "wechat_12345"),
+        ] {
+            assert_eq!(code(classify(errcode, "m")), want, "errcode {errcode}");
+        }
+        assert_eq!(
+            code(classify_token_error(40125, "invalid appsecret")),
+            "invalid_credentials"
+        );
+        assert_eq!(
+            code(classify_token_error(40164, "ip")),
+            "ip_not_whitelisted"
+        );
+        assert_eq!(code(classify_token_error(-1, "busy")), "retryable");
+    }
+}

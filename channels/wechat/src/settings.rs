@@ -1,0 +1,235 @@
+//! Inbox settings for both channel types, with validation that names the offending field.
+
+use kefu_channel::ChannelError;
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::decode_aes_key;
+
+/// Default API base of Official Accounts.
+pub(crate) const OFFICIAL_API_BASE: &str = "https://api.weixin.qq.com";
+/// Default API base of WeCom.
+pub(crate) const WECOM_API_BASE: &str = "https://qyapi.weixin.qq.com";
+
+/// `wechat` settings: `{app_id, app_secret, token, encoding_aes_key?, api_base?}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OfficialSettings {
+    pub(crate) app_id: String,
+    pub(crate) app_secret: String,
+    pub(crate) token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) encoding_aes_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) api_base: Option<String>,
+    /// The channel type, when the gateway passes the whole `channel` object.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub(crate) kind: Option<String>,
+}
+
+/// `wecom_kf` settings: `{corp_id, secret, token, encoding_aes_key, open_kfid, api_base?}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WecomSettings {
+    pub(crate) corp_id: String,
+    pub(crate) secret: String,
+    pub(crate) token: String,
+    pub(crate) encoding_aes_key: String,
+    pub(crate) open_kfid: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) api_base: Option<String>,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub(crate) kind: Option<String>,
+}
+
+fn invalid(field: &str, why: &str) -> ChannelError {
+    ChannelError::InvalidSettings(format!("{field}: {why}"))
+}
+
+fn parse<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> Result<T, ChannelError> {
+    // serde names the field: "missing field `app_id`", "unknown field `appid`".
+    serde_json::from_value(v.clone()).map_err(|e| ChannelError::InvalidSettings(e.to_string()))
+}
+
+fn required(field: &str, value: &mut String) -> Result<(), ChannelError> {
+    *value = value.trim().to_owned();
+    if value.is_empty() {
+        return Err(invalid(field, "must not be empty"));
+    }
+    Ok(())
+}
+
+fn identifier(field: &str, value: &mut String) -> Result<(), ChannelError> {
+    required(field, value)?;
+    if value.len() > 64
+        || !value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return Err(invalid(
+            field,
+            "must be at most 64 characters of letters, digits, '_' and '-'",
+        ));
+    }
+    Ok(())
+}
+
+/// WeChat requires the callback token to be 3–32 letters or digits.
+fn token(value: &mut String) -> Result<(), ChannelError> {
+    required("token", value)?;
+    if !(3..=32).contains(&value.len()) || !value.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(invalid("token", "must be 3 to 32 letters or digits"));
+    }
+    Ok(())
+}
+
+fn aes_key(value: &mut String) -> Result<(), ChannelError> {
+    *value = value.trim().to_owned();
+    decode_aes_key(value).map(|_| ()).map_err(|_| {
+        invalid(
+            "encoding_aes_key",
+            "must be the 43-character EncodingAESKey",
+        )
+    })
+}
+
+fn api_base(value: &mut Option<String>) -> Result<(), ChannelError> {
+    let Some(base) = value.as_mut() else {
+        return Ok(());
+    };
+    *base = base.trim().trim_end_matches('/').to_owned();
+    if base.is_empty() {
+        *value = None;
+        return Ok(());
+    }
+    let url = url::Url::parse(base).map_err(|e| invalid("api_base", &e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(invalid("api_base", "must be an http or https URL"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("api_base", "must not have a query or fragment"));
+    }
+    Ok(())
+}
+
+impl OfficialSettings {
+    /// Parses and normalizes settings; the error names the field.
+    pub(crate) fn from_value(v: &serde_json::Value) -> Result<Self, ChannelError> {
+        let mut s: Self = parse(v)?;
+        identifier("app_id", &mut s.app_id)?;
+        required("app_secret", &mut s.app_secret)?;
+        token(&mut s.token)?;
+        if let Some(key) = s.encoding_aes_key.as_mut() {
+            if key.trim().is_empty() {
+                s.encoding_aes_key = None;
+            } else {
+                aes_key(key)?;
+            }
+        }
+        api_base(&mut s.api_base)?;
+        Ok(s)
+    }
+
+    pub(crate) fn api_base(&self) -> &str {
+        self.api_base.as_deref().unwrap_or(OFFICIAL_API_BASE)
+    }
+}
+
+impl WecomSettings {
+    /// Parses and normalizes settings; the error names the field.
+    pub(crate) fn from_value(v: &serde_json::Value) -> Result<Self, ChannelError> {
+        let mut s: Self = parse(v)?;
+        identifier("corp_id", &mut s.corp_id)?;
+        required("secret", &mut s.secret)?;
+        token(&mut s.token)?;
+        aes_key(&mut s.encoding_aes_key)?;
+        identifier("open_kfid", &mut s.open_kfid)?;
+        api_base(&mut s.api_base)?;
+        Ok(s)
+    }
+
+    pub(crate) fn api_base(&self) -> &str {
+        self.api_base.as_deref().unwrap_or(WECOM_API_BASE)
+    }
+}
+
+/// Serializes normalized settings back for storage.
+pub(crate) fn to_value<T: Serialize>(s: &T) -> Result<serde_json::Value, ChannelError> {
+    serde_json::to_value(s).map_err(|e| ChannelError::InvalidSettings(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const KEY: &str = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
+
+    fn err(v: serde_json::Value) -> String {
+        OfficialSettings::from_value(&v)
+            .expect_err("invalid settings")
+            .to_string()
+    }
+
+    #[test]
+    fn official_settings_are_normalized() {
+        let s = OfficialSettings::from_value(&json!({
+            "app_id": " wx5823bf96d3bd56c7 ", "app_secret": "s3cret", "token": "QDG6eK",
+            "encoding_aes_key": "", "api_base": "http://127.0.0.1:9/",
+        }))
+        .expect("valid");
+        assert_eq!(s.app_id, "wx5823bf96d3bd56c7");
+        assert_eq!(s.encoding_aes_key, None);
+        assert_eq!(s.api_base(), "http://127.0.0.1:9");
+        let defaults = OfficialSettings::from_value(
+            &json!({"type": "wechat", "app_id": "wx1", "app_secret": "s", "token": "abc", "encoding_aes_key": KEY}),
+        )
+        .expect("valid");
+        assert_eq!(defaults.api_base(), "https://api.weixin.qq.com");
+    }
+
+    #[test]
+    fn official_errors_name_the_field() {
+        let ok = json!({"app_id": "wx1", "app_secret": "s", "token": "abc"});
+        let with = |k: &str, v: serde_json::Value| {
+            let mut o = ok.clone();
+            o[k] = v;
+            o
+        };
+        for (v, field) in [
+            (json!({"app_secret": "s", "token": "abc"}), "app_id"),
+            (with("app_id", json!("")), "app_id"),
+            (with("app_id", json!("wx 1")), "app_id"),
+            (with("app_secret", json!(" ")), "app_secret"),
+            (with("token", json!("ab")), "token"),
+            (with("token", json!("has space")), "token"),
+            (with("encoding_aes_key", json!("short")), "encoding_aes_key"),
+            (with("api_base", json!("ftp://x")), "api_base"),
+            (with("api_base", json!("not a url")), "api_base"),
+            (with("appsecret", json!("typo")), "appsecret"),
+        ] {
+            let e = err(v);
+            assert!(e.contains(field), "{e:?} should name {field}");
+        }
+    }
+
+    #[test]
+    fn wecom_settings() {
+        let ok = json!({"corp_id": "ww1436e0e65a779aee", "secret": "s", "token": "abc",
+            "encoding_aes_key": KEY, "open_kfid": "wkAbC_1"});
+        let s = WecomSettings::from_value(&ok).expect("valid");
+        assert_eq!(s.api_base(), "https://qyapi.weixin.qq.com");
+        let mut bad = ok.clone();
+        bad.as_object_mut().map(|o| o.remove("encoding_aes_key"));
+        let e = WecomSettings::from_value(&bad)
+            .expect_err("key is required")
+            .to_string();
+        assert!(e.contains("encoding_aes_key"), "{e}");
+        let mut bad = ok;
+        bad["open_kfid"] = json!("");
+        let e = WecomSettings::from_value(&bad)
+            .expect_err("kfid")
+            .to_string();
+        assert!(e.contains("open_kfid"), "{e}");
+    }
+}
