@@ -9,10 +9,12 @@ use kefu_channel::{
     OutboundMessage, Quota, SendError, SendReceipt,
 };
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport as _, Tokio1Executor};
 use secrecy::ExposeSecret;
+use tokio_rustls::rustls::pki_types::CertificateDer;
+use tokio_rustls::rustls::pki_types::pem::PemObject as _;
 use tracing::{debug, instrument};
 
 use crate::compose::{classify_smtp_error, compose};
@@ -26,6 +28,7 @@ pub const KIND: &str = "email";
 #[derive(Debug, Clone, Default)]
 pub struct EmailFactory {
     timing: Timing,
+    extra_roots: Arc<Vec<CertificateDer<'static>>>,
 }
 
 impl EmailFactory {
@@ -38,6 +41,21 @@ impl EmailFactory {
     pub fn with_timing(mut self, timing: Timing) -> Self {
         self.timing = timing;
         self
+    }
+
+    /// Trusts these PEM certificates besides the public roots, for IMAP and SMTP (Kefu's
+    /// `tls.extra_root_certs`: corporate CAs, test servers).
+    pub fn with_extra_root_certs_pem(mut self, pem: &[u8]) -> Result<Self, ChannelError> {
+        let certs = CertificateDer::pem_slice_iter(pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ChannelError::Fatal(format!("extra root certificates: {e}")))?;
+        if certs.is_empty() {
+            return Err(ChannelError::Fatal(
+                "extra root certificates: no certificate in the PEM data".into(),
+            ));
+        }
+        self.extra_roots = Arc::new(certs);
+        Ok(self)
     }
 }
 
@@ -57,11 +75,12 @@ impl ChannelFactory for EmailFactory {
 
     fn build(&self, inbox: &InboxConfig) -> Result<Arc<dyn Channel>, ChannelError> {
         let settings = EmailSettings::from_json(&inbox.settings)?;
-        Ok(Arc::new(EmailChannel::new(
-            inbox.id,
-            settings,
-            self.timing.clone(),
-        )?))
+        let mut channel = EmailChannel::new(inbox.id, settings, self.timing.clone())?;
+        if !self.extra_roots.is_empty() {
+            channel.smtp = smtp_transport(&channel.mailbox.settings, &self.extra_roots)?;
+            channel.mailbox.extra_roots = self.extra_roots.clone();
+        }
+        Ok(Arc::new(channel))
     }
 }
 
@@ -73,12 +92,20 @@ pub struct EmailChannel {
     caps: Capabilities,
 }
 
-fn smtp_transport(s: &EmailSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>, ChannelError> {
+fn smtp_transport(
+    s: &EmailSettings,
+    extra_roots: &[CertificateDer<'static>],
+) -> Result<AsyncSmtpTransport<Tokio1Executor>, ChannelError> {
     let host = s.smtp.host.trim();
     let tls = |mode: fn(TlsParameters) -> Tls| {
-        TlsParameters::new_rustls(host.to_owned())
-            .map(mode)
-            .map_err(|e| ChannelError::InvalidSettings(format!("smtp.tls: {e}")))
+        let invalid = |e: lettre::transport::smtp::Error| {
+            ChannelError::InvalidSettings(format!("smtp.tls: {e}"))
+        };
+        let mut b = TlsParameters::builder(host.to_owned());
+        for der in extra_roots {
+            b = b.add_root_certificate(Certificate::from_der(der.to_vec()).map_err(invalid)?);
+        }
+        b.build_rustls().map(mode).map_err(invalid)
     };
     let tls = match s.smtp.tls {
         TlsMode::Tls => tls(Tls::Wrapper)?,
@@ -110,8 +137,12 @@ impl EmailChannel {
     ) -> Result<Self, ChannelError> {
         Ok(Self {
             inbox_id,
-            smtp: smtp_transport(&settings)?,
-            mailbox: Mailbox { settings, timing },
+            smtp: smtp_transport(&settings, &[])?,
+            mailbox: Mailbox {
+                settings,
+                timing,
+                extra_roots: Arc::default(),
+            },
             caps: Capabilities {
                 max_text_chars: 100_000,
                 attachments: false,

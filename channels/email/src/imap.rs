@@ -26,7 +26,8 @@ use secrecy::ExposeSecret;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
-use tokio_rustls::rustls::{self, pki_types::ServerName};
+use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+use tokio_rustls::rustls::{self};
 use tracing::{debug, error, info, warn};
 
 use crate::error::EmailError;
@@ -114,9 +115,14 @@ impl AsyncWrite for Stream {
 /// A logged-in IMAP session.
 pub(crate) type Session = async_imap::Session<Stream>;
 
-fn tls_connector() -> Result<TlsConnector, EmailError> {
+fn tls_connector(extra_roots: &[CertificateDer<'static>]) -> Result<TlsConnector, EmailError> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    for cert in extra_roots {
+        roots
+            .add(cert.clone())
+            .map_err(|e| EmailError::Tls(format!("extra root certificate: {e}")))?;
+    }
     // Name the provider: with several rustls users in one binary the process default is ambiguous.
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
@@ -127,10 +133,14 @@ fn tls_connector() -> Result<TlsConnector, EmailError> {
     Ok(TlsConnector::from(Arc::new(config)))
 }
 
-async fn upgrade(host: &str, tcp: TcpStream) -> Result<Stream, EmailError> {
+async fn upgrade(
+    host: &str,
+    tcp: TcpStream,
+    extra_roots: &[CertificateDer<'static>],
+) -> Result<Stream, EmailError> {
     let name = ServerName::try_from(host.to_owned())
         .map_err(|e| EmailError::Tls(format!("{host:?} is not a valid TLS server name: {e}")))?;
-    let tls = tls_connector()?
+    let tls = tls_connector(extra_roots)?
         .connect(name, tcp)
         .await
         .map_err(|e| EmailError::Tls(e.to_string()))?;
@@ -146,13 +156,16 @@ async fn greeting(client: &mut async_imap::Client<Stream>) -> Result<(), EmailEr
 }
 
 /// Connects and logs in, as the settings' `tls` mode says.
-pub(crate) async fn connect(s: &ImapSettings) -> Result<Session, EmailError> {
+pub(crate) async fn connect(
+    s: &ImapSettings,
+    extra_roots: &[CertificateDer<'static>],
+) -> Result<Session, EmailError> {
     let addr = format!("{}:{}", s.host, s.port());
     let tcp = TcpStream::connect(&addr)
         .await
         .map_err(|e| EmailError::Connect(addr.clone(), e))?;
     let mut client = match s.tls {
-        TlsMode::Tls => async_imap::Client::new(upgrade(&s.host, tcp).await?),
+        TlsMode::Tls => async_imap::Client::new(upgrade(&s.host, tcp, extra_roots).await?),
         TlsMode::None => async_imap::Client::new(Stream::Plain(tcp)),
         TlsMode::Starttls => {
             let mut plain = async_imap::Client::new(Stream::Plain(tcp));
@@ -162,7 +175,7 @@ pub(crate) async fn connect(s: &ImapSettings) -> Result<Session, EmailError> {
                 return Err(EmailError::Tls("STARTTLS on a TLS stream".into()));
             };
             // No greeting after STARTTLS: the session continues.
-            let client = async_imap::Client::new(upgrade(&s.host, tcp).await?);
+            let client = async_imap::Client::new(upgrade(&s.host, tcp, extra_roots).await?);
             return login(client, s).await;
         }
     };
@@ -215,6 +228,7 @@ fn ingest(e: IngestError) -> EmailError {
 pub(crate) struct Mailbox {
     pub settings: EmailSettings,
     pub timing: Timing,
+    pub extra_roots: Arc<Vec<CertificateDer<'static>>>,
 }
 
 impl Mailbox {
@@ -252,7 +266,7 @@ impl Mailbox {
     async fn session(&self, cx: &ChannelContext, healthy: &mut bool) -> Result<(), EmailError> {
         let imap = &self.settings.imap;
         let t = self.timing.connect_timeout;
-        let mut session = tokio::time::timeout(t, connect(imap))
+        let mut session = tokio::time::timeout(t, connect(imap, &self.extra_roots))
             .await
             .map_err(|_| EmailError::Timeout("connecting and logging in"))??;
         let selected = tokio::time::timeout(t, session.select(&imap.mailbox))

@@ -79,6 +79,13 @@ struct Running {
 }
 
 fn start(channel: Arc<dyn Channel>, state: Arc<MemoryState>) -> Running {
+    // The loop's warnings explain a timeout; RUST_LOG=debug shows every message.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("kefu_channel_email=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_test_writer()
+        .try_init();
     let sink = Arc::new(ObservingSink::default());
     let shutdown = CancellationToken::new();
     let cx = ChannelContext {
@@ -506,4 +513,122 @@ async fn passes_the_conformance_testkit() {
         "exactly the accepted send was delivered"
     );
     h.run.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_and_starttls_with_a_private_root_certificate() {
+    let opts = support::Options {
+        tls: true,
+        ..support::Options::default()
+    };
+    let Some(dovecot) = Dovecot::start_with(opts) else {
+        return;
+    };
+    let Some(smtp) = SmtpSink::start_with_cert(Some(dovecot.dir())) else {
+        return;
+    };
+    let factory = EmailFactory::new()
+        .with_timing(timing())
+        .with_extra_root_certs_pem(&dovecot.ca_pem())
+        .expect("PEM parses");
+    let build_with = |factory: &EmailFactory, imap_tls: &str, imap_port: u16| {
+        let mut settings = dovecot.settings("INBOX", smtp.port);
+        settings["imap"]["tls"] = imap_tls.into();
+        settings["imap"]["port"] = imap_port.into();
+        settings["smtp"]["tls"] = "starttls".into();
+        factory
+            .build(&InboxConfig {
+                id: INBOX,
+                name: "support".into(),
+                kind: ChannelKind::new("email"),
+                settings,
+                public_token: "pub".into(),
+                public_url: "http://127.0.0.1".into(),
+            })
+            .expect("channel builds")
+    };
+
+    dovecot
+        .append(
+            "INBOX",
+            &mail("tls@customer.test", "a@customer.test", "TLS", "over TLS"),
+        )
+        .await;
+    for (mode, port) in [("tls", dovecot.tls_port), ("starttls", dovecot.port)] {
+        let run = start(
+            build_with(&factory, mode, port),
+            Arc::new(MemoryState::default()),
+        );
+        let got = run.wait_envelopes(1).await;
+        assert_eq!(got[0].content.text, "over TLS", "{mode}");
+        run.stop().await;
+    }
+
+    let channel = build_with(&factory, "tls", dovecot.tls_port);
+    channel
+        .send(&reply("alice@customer.test"))
+        .await
+        .expect("sent over STARTTLS");
+    assert_eq!(smtp.messages().len(), 1);
+
+    // The certificate is really checked: without the private root, nothing gets through.
+    let untrusting = build_with(
+        &EmailFactory::new().with_timing(timing()),
+        "tls",
+        dovecot.tls_port,
+    );
+    match untrusting.send(&reply("alice@customer.test")).await {
+        Err(SendError::Retryable { .. }) => {}
+        other => panic!("an untrusted certificate must fail (retryably), got {other:?}"),
+    }
+    let run = start(untrusting, Arc::new(MemoryState::default()));
+    dovecot
+        .append(
+            "INBOX",
+            &mail("tls2@customer.test", "a@customer.test", "TLS", "again"),
+        )
+        .await;
+    let trusting = start(
+        build_with(&factory, "tls", dovecot.tls_port),
+        Arc::new(MemoryState::default()),
+    );
+    trusting.wait_envelopes(2).await;
+    assert!(
+        run.sink.inner.is_empty(),
+        "no mail over an untrusted connection"
+    );
+    run.stop().await;
+    trusting.stop().await;
+    assert_eq!(smtp.messages().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn servers_without_idle_are_polled() {
+    let opts = support::Options {
+        no_idle: true,
+        ..support::Options::default()
+    };
+    let Some(dovecot) = Dovecot::start_with(opts) else {
+        return;
+    };
+    let run = start(
+        build(dovecot.settings("INBOX", 1)),
+        Arc::new(MemoryState::default()),
+    );
+    // Let the first (empty) sync happen, so the next mail can only arrive by polling.
+    wait_for("the cursor", WAIT, || {
+        futures::executor::block_on(run.state.get(INBOX, "imap.cursor.INBOX"))
+            .ok()
+            .flatten()
+    })
+    .await;
+    dovecot
+        .append(
+            "INBOX",
+            &mail("poll@customer.test", "a@customer.test", "Poll", "polled"),
+        )
+        .await;
+    let got = run.wait_envelopes(1).await;
+    assert_eq!(got[0].content.text, "polled");
+    run.stop().await;
 }

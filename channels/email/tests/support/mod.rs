@@ -75,14 +75,99 @@ fn user_name() -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
+/// How to run Dovecot.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Also serve implicit TLS (on `tls_port`) and STARTTLS, with a certificate for 127.0.0.1
+    /// from a fresh private CA (see [`Dovecot::ca_pem`]).
+    pub tls: bool,
+    /// Hide IDLE from CAPABILITY, as servers without it do.
+    pub no_idle: bool,
+}
+
 /// A private Dovecot IMAP server.
 pub struct Dovecot {
     child: Child,
     dir: tempfile::TempDir,
     pub port: u16,
+    pub tls_port: u16,
 }
 
-fn dovecot_conf(dir: &Path, port: u16) -> String {
+/// A private CA (`dir/ca.pem`) and a server certificate it signed for 127.0.0.1 and localhost
+/// (`dir/cert.pem`, `dir/key.pem`); `None` when openssl is missing outside CI.
+pub fn private_ca_and_cert(dir: &Path) -> Option<()> {
+    let Some(openssl) = find_binary("openssl", &[]) else {
+        return missing("openssl", "openssl");
+    };
+    std::fs::write(
+        dir.join("leaf.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+         extendedKeyUsage=serverAuth\n",
+    )
+    .expect("leaf.ext");
+    let steps: [&[&str]; 3] = [
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=Kefu Test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+        ],
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "leaf.csr",
+        ],
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "leaf.ext",
+            "-out",
+            "cert.pem",
+        ],
+    ];
+    for args in steps {
+        let out = Command::new(&openssl)
+            .args(args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .output()
+            .expect("openssl runs");
+        assert!(
+            out.status.success(),
+            "openssl {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Some(())
+}
+
+fn dovecot_conf(dir: &Path, port: u16, tls_port: u16, opts: Options) -> String {
     let d = dir.display();
     let root = euid() == 0;
     // As root, Dovecot drops to an unprivileged uid for mail (uid 0 is refused); otherwise it
@@ -96,14 +181,23 @@ fn dovecot_conf(dir: &Path, port: u16) -> String {
             format!("default_login_user = {name}\ndefault_internal_user = {name}\n"),
         )
     };
+    let ssl = if opts.tls {
+        format!("ssl = yes\nssl_cert = <{d}/cert.pem\nssl_key = <{d}/key.pem\n")
+    } else {
+        "ssl = no\n".to_owned()
+    };
+    let caps = if opts.no_idle {
+        "imap_capability = IMAP4rev1 LITERAL+ UIDPLUS\n"
+    } else {
+        ""
+    };
     format!(
         r#"base_dir = {d}/run
 state_dir = {d}/state
 log_path = {d}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
+{ssl}{caps}disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:{d}/mail/%u
 mailbox_idle_check_interval = 1 secs
@@ -122,7 +216,9 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
+    ssl = yes
   }}
 }}
 service pop3-login {{
@@ -142,12 +238,17 @@ service submission-login {{
 impl Dovecot {
     /// Starts Dovecot, or returns `None` (printing why) when it is not installed outside CI.
     pub fn start() -> Option<Self> {
+        Self::start_with(Options::default())
+    }
+
+    /// Starts Dovecot with `opts`.
+    pub fn start_with(opts: Options) -> Option<Self> {
         let Some(bin) = find_binary("dovecot", &["/usr/sbin", "/usr/local/sbin"]) else {
             return missing("dovecot", "dovecot-imapd");
         };
         let mut last_log = String::new();
         for _ in 0..3 {
-            match Self::try_start(&bin) {
+            match Self::try_start(&bin, opts)? {
                 Ok(d) => return Some(d),
                 Err(log) => last_log = log,
             }
@@ -155,7 +256,7 @@ impl Dovecot {
         panic!("dovecot did not start:\n{last_log}");
     }
 
-    fn try_start(bin: &Path) -> Result<Self, String> {
+    fn try_start(bin: &Path, opts: Options) -> Option<Result<Self, String>> {
         use std::os::unix::fs::PermissionsExt as _;
         let dir = tempfile::tempdir().expect("temp dir");
         let mail = dir.path().join("mail");
@@ -170,9 +271,13 @@ impl Dovecot {
             format!("{USER}:{{PLAIN}}{PASSWORD}\n"),
         )
         .expect("passwd file");
-        let port = free_port();
+        if opts.tls {
+            private_ca_and_cert(dir.path())?;
+        }
+        let (port, tls_port) = (free_port(), if opts.tls { free_port() } else { 0 });
         let conf = dir.path().join("dovecot.conf");
-        std::fs::write(&conf, dovecot_conf(dir.path(), port)).expect("dovecot.conf");
+        std::fs::write(&conf, dovecot_conf(dir.path(), port, tls_port, opts))
+            .expect("dovecot.conf");
         let child = Command::new(bin)
             .arg("-F")
             .arg("-c")
@@ -182,18 +287,38 @@ impl Dovecot {
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn dovecot");
-        let mut d = Self { child, dir, port };
+        let mut d = Self {
+            child,
+            dir,
+            port,
+            tls_port,
+        };
         let deadline = Instant::now() + Duration::from_secs(15);
         while Instant::now() < deadline {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Ok(d);
+            let up = |p: u16| p == 0 || TcpStream::connect(("127.0.0.1", p)).is_ok();
+            if up(port) && up(tls_port) {
+                return Some(Ok(d));
             }
             if let Ok(Some(status)) = d.child.try_wait() {
-                return Err(format!("dovecot exited with {status}:\n{}", d.log()));
+                return Some(Err(format!("dovecot exited with {status}:\n{}", d.log())));
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        Err(format!("dovecot did not listen within 15 s:\n{}", d.log()))
+        Some(Err(format!(
+            "dovecot did not listen within 15 s:\n{}",
+            d.log()
+        )))
+    }
+
+    /// The private root certificate (PEM) the server's certificate chains to, when started
+    /// with `tls`.
+    pub fn ca_pem(&self) -> Vec<u8> {
+        std::fs::read(self.dir.path().join("ca.pem")).expect("ca.pem")
+    }
+
+    /// Where the certificate and key are, for other servers in the same test.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
     }
 
     /// Dovecot's log, for failure messages.
@@ -279,6 +404,11 @@ pub struct SmtpSink {
 impl SmtpSink {
     /// Starts the sink, or returns `None` (printing why) when aiosmtpd is missing outside CI.
     pub fn start() -> Option<Self> {
+        Self::start_with_cert(None)
+    }
+
+    /// Starts the sink offering STARTTLS with `dir/cert.pem` and `dir/key.pem`, when given.
+    pub fn start_with_cert(cert_dir: Option<&Path>) -> Option<Self> {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_sink.py");
         // Debian's module lives with Debian's interpreter, which may not be first on PATH.
         let python = ["/usr/bin/python3", "python3"].into_iter().find(|py| {
@@ -293,9 +423,12 @@ impl SmtpSink {
             return missing("aiosmtpd (a Python SMTP server)", "python3-aiosmtpd");
         };
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut child = Command::new(python)
-            .arg(script)
-            .arg(dir.path())
+        let mut cmd = Command::new(python);
+        cmd.arg(script).arg(dir.path());
+        if let Some(c) = cert_dir {
+            cmd.arg(c.join("cert.pem")).arg(c.join("key.pem"));
+        }
+        let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -1,7 +1,7 @@
 """A real SMTP server (Debian's python3-aiosmtpd) for Kefu's email tests.
 
-Usage: python3 smtp_sink.py OUT_DIR
-Listens on 127.0.0.1 on a free port and prints the port on stdout. Every accepted message is
+Usage: python3 smtp_sink.py OUT_DIR [CERT_PEM KEY_PEM]
+With a certificate it offers STARTTLS. Listens on 127.0.0.1 on a free port and prints the port on stdout. Every accepted message is
 written to OUT_DIR/<n>.eml. Each transaction's RCPT is answered as scripted in OUT_DIR/script
 (one outcome per line, consumed one per transaction): accept | tempfail | ratelimit | reject.
 Exits when its standard input closes, so it never outlives the test that started it.
@@ -9,6 +9,7 @@ Exits when its standard input closes, so it never outlives the test that started
 
 import asyncio
 import os
+import ssl
 import sys
 
 from aiosmtpd.smtp import SMTP
@@ -55,9 +56,16 @@ class Handler:
 
 async def main():
     out = sys.argv[1]
+    tls = None
+    if len(sys.argv) > 3:
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(sys.argv[2], sys.argv[3])
+    handler = Handler(out)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: SMTP(Handler(out), hostname="sink.kefu.test"), "127.0.0.1", 0
+        lambda: SMTP(handler, hostname="sink.kefu.test", tls_context=tls),
+        "127.0.0.1",
+        0,
     )
     print(server.sockets[0].getsockname()[1], flush=True)
     await loop.run_in_executor(None, sys.stdin.read)
