@@ -168,3 +168,114 @@ async fn official_account_safe_mode_passes_the_testkit() {
         "exactly the accepted send reached WeChat"
     );
 }
+
+/// WeCom kf harness: a sample becomes a message in the mock's kf log plus a signed
+/// `kf_msg_or_event` callback that makes the adapter pull it.
+struct WecomHarness {
+    api: MockWeChat,
+    channel: Arc<dyn Channel>,
+    router: Router,
+    sink: Arc<RecordingSink>,
+}
+
+const KFID: &str = "wkKefuConformance";
+
+impl WecomHarness {
+    async fn start() -> Self {
+        let api = MockWeChat::start().await;
+        let settings = json!({"corp_id": mock::CORP_ID, "secret": mock::SECRET, "token": TOKEN,
+            "encoding_aes_key": KEY, "open_kfid": KFID, "api_base": api.base});
+        let inboxes = Inboxes::default().with(INBOX, crate::wecom::KIND, settings);
+        let factory = crate::wecom::WecomKfFactory::new();
+        let channel = factory.build(&inboxes.0[&INBOX]).expect("builds");
+        let sink = Arc::new(RecordingSink::new());
+        let router = factory
+            .ingress(mock::ingress_cx(
+                sink.clone(),
+                inboxes,
+                Arc::new(MemoryState::default()),
+            ))
+            .expect("ingress");
+        Self {
+            api,
+            channel,
+            router,
+            sink,
+        }
+    }
+
+    async fn notify(&self, token: &str) -> Result<(), Rejection> {
+        let ts = now();
+        let event = format!(
+            "<xml><ToUserName><![CDATA[{}]]></ToUserName><CreateTime>{ts}</CreateTime>\
+             <MsgType><![CDATA[event]]></MsgType><Event><![CDATA[kf_msg_or_event]]></Event>\
+             <Token><![CDATA[cbtoken]]></Token><OpenKfId><![CDATA[{KFID}]]></OpenKfId></xml>",
+            mock::CORP_ID
+        );
+        let crypt = MsgCrypt::new(token, KEY, mock::CORP_ID).expect("key");
+        let encrypt = crypt.encrypt(&event);
+        let sig = crypt.msg_signature(&ts, "5", &encrypt);
+        let uri = format!("/{INBOX}?msg_signature={sig}&timestamp={ts}&nonce=5");
+        let body = format!("<xml><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>");
+        match mock::call(&self.router, "POST", &uri, body).await {
+            (StatusCode::OK, body) if body == "success" => Ok(()),
+            (status, body) => Err(Rejection(format!("{status}: {body}"))),
+        }
+    }
+}
+
+#[async_trait]
+impl Harness for WecomHarness {
+    fn channel(&self) -> Arc<dyn Channel> {
+        self.channel.clone()
+    }
+
+    fn inbox_id(&self) -> i64 {
+        INBOX
+    }
+
+    fn sink(&self) -> &RecordingSink {
+        &self.sink
+    }
+
+    async fn inject(&self, sample: &Sample) -> Result<(), Rejection> {
+        self.api.push_kf_message(json!({
+            "msgid": sample.provider_id, "open_kfid": KFID, "external_userid": sample.sender,
+            "send_time": 1, "origin": 3, "msgtype": "text", "text": {"content": sample.text},
+        }));
+        self.notify(TOKEN).await
+    }
+
+    async fn inject_forged(&self, _sample: &Sample) -> Result<(), Rejection> {
+        // A WeCom callback carries no message; forging one means forging the notification.
+        self.notify("notTheInboxToken").await
+    }
+
+    async fn script_send(&self, outcome: ProviderOutcome) {
+        script(&self.api, outcome, 40096);
+    }
+
+    fn recipient(&self) -> Recipient {
+        Recipient {
+            external_id: "kefu-ck-user".into(),
+            display_name: None,
+        }
+    }
+}
+
+#[tokio::test]
+async fn wecom_kf_passes_the_testkit() {
+    let h = WecomHarness::start().await;
+    run_conformance(&h).await;
+    assert_eq!(
+        h.api.sends().len(),
+        1,
+        "exactly the accepted send reached WeCom"
+    );
+    assert!(
+        h.api
+            .send_paths()
+            .iter()
+            .all(|p| p == "/cgi-bin/kf/send_msg")
+    );
+}

@@ -39,6 +39,9 @@ struct Inner {
     send_paths: Vec<String>,
     sync_pages: VecDeque<Value>,
     sync_requests: Vec<Value>,
+    /// Messages served by cursor (the index into this log) once `sync_pages` is empty.
+    kf_log: Vec<Value>,
+    page_size: usize,
 }
 
 pub(crate) struct MockWeChat {
@@ -72,6 +75,7 @@ impl MockWeChat {
     pub(crate) async fn start() -> Self {
         let inner = Arc::new(Mutex::new(Inner {
             expires_in: 7200,
+            page_size: 1000,
             ..Inner::default()
         }));
         let (gate, _) = watch::channel(true);
@@ -133,6 +137,18 @@ impl MockWeChat {
 
     pub(crate) fn push_sync_page(&self, page: Value) {
         self.lock().sync_pages.push_back(page);
+    }
+
+    /// Appends a customer message to the kf log unless its msgid is there already.
+    pub(crate) fn push_kf_message(&self, msg: Value) {
+        let mut g = self.lock();
+        if !g.kf_log.iter().any(|m| m["msgid"] == msg["msgid"]) {
+            g.kf_log.push(msg);
+        }
+    }
+
+    pub(crate) fn set_page_size(&self, n: usize) {
+        self.lock().page_size = n;
     }
 
     pub(crate) fn sync_requests(&self) -> Vec<Value> {
@@ -233,10 +249,24 @@ async fn sync_msg(
     if let Some(err) = check_token(&g, &q) {
         return Json(err);
     }
-    g.sync_requests.push(body);
-    Json(g.sync_pages.pop_front().unwrap_or_else(
-        || json!({"errcode": 0, "errmsg": "ok", "next_cursor": "", "has_more": 0, "msg_list": []}),
-    ))
+    g.sync_requests.push(body.clone());
+    if let Some(page) = g.sync_pages.pop_front() {
+        return Json(page);
+    }
+    let Some(start) = body["cursor"]
+        .as_str()
+        .map_or(Some(0), |c| c.parse::<usize>().ok())
+        .filter(|s| *s <= g.kf_log.len())
+    else {
+        return Json(json!({"errcode": 95007, "errmsg": "invalid cursor"}));
+    };
+    let end = (start + g.page_size).min(g.kf_log.len());
+    Json(json!({
+        "errcode": 0, "errmsg": "ok",
+        "next_cursor": end.to_string(),
+        "has_more": i32::from(end < g.kf_log.len()),
+        "msg_list": g.kf_log[start..end],
+    }))
 }
 
 /// Inboxes for ingress tests.
