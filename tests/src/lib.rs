@@ -1,1 +1,262 @@
-//! placeholder
+//! # kefu-tests — end-to-end tests through Kefu's public surface
+//!
+//! [`TestApp::spawn`] starts the real server (the same [`App`] the binary runs) on port 0 with a
+//! fresh database — a SQLite file in a temporary folder, or a new PostgreSQL database created
+//! from `KEFU_TEST_DATABASE_URL` — plus the loopback test channel. Tests talk to it over HTTP
+//! only. [`backends`] lists the databases to run every test on.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kefu_channel::testkit::loopback::{LoopbackFactory, LoopbackMessage, LoopbackProvider};
+use kefu_gateway::{App, Config};
+use reqwest::{Method, StatusCode};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// A database backend to test on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file.
+    Sqlite,
+    /// A fresh database on the server at this admin URL.
+    Postgres(String),
+}
+
+/// SQLite always; PostgreSQL too when `KEFU_TEST_DATABASE_URL` is set.
+pub fn backends() -> Vec<Backend> {
+    let mut b = vec![Backend::Sqlite];
+    if let Ok(url) = std::env::var("KEFU_TEST_DATABASE_URL") {
+        if !url.is_empty() {
+            b.push(Backend::Postgres(url));
+        }
+    }
+    b
+}
+
+/// Creates a fresh database and returns its URL.
+pub async fn fresh_database(backend: &Backend, dir: &std::path::Path) -> anyhow::Result<String> {
+    match backend {
+        Backend::Sqlite => Ok(format!(
+            "sqlite://{}?mode=rwc",
+            dir.join("kefu.db").display()
+        )),
+        Backend::Postgres(admin_url) => {
+            let name = format!(
+                "kefu_test_{}",
+                kefu_normalizer::token::random(12).to_lowercase()
+            );
+            let admin = Database::connect(admin_url.as_str()).await?;
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await?;
+            admin.close().await?;
+            let mut url = url::Url::parse(admin_url)?;
+            url.set_path(&name);
+            Ok(url.to_string())
+        }
+    }
+}
+
+/// The secret of the loopback inbox [`TestApp::loopback_inbox`] creates.
+pub const LOOPBACK_SECRET: &str = "loopback-test-secret";
+
+/// A running Kefu with an admin session.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// HTTP client.
+    pub client: reqwest::Client,
+    /// The admin's bearer token.
+    pub admin_token: String,
+    /// The fake provider behind every loopback inbox.
+    pub provider: Arc<LoopbackProvider>,
+    /// The backend in use.
+    pub backend: Backend,
+    /// The running server's state (bus, database) for tests that observe internals.
+    pub state: kefu_gateway::state::AppState,
+    shutdown: CancellationToken,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// Starts Kefu on `backend` with default test settings.
+    pub async fn spawn(backend: &Backend) -> Self {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Starts Kefu on `backend`, letting `tweak` adjust the configuration.
+    pub async fn spawn_with(backend: &Backend, tweak: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config {
+            listen: "127.0.0.1:0".parse().expect("addr"),
+            database_url: fresh_database(backend, dir.path())
+                .await
+                .expect("fresh database"),
+            data_dir: dir.path().to_path_buf(),
+            bootstrap_admin_email: Some("admin@example.com".into()),
+            bootstrap_admin_password: Some("admin-password".to_owned().into()),
+            database_max_connections: 8,
+            ..Config::default()
+        };
+        config.webhooks.allow_private_targets = true;
+        tweak(&mut config);
+        config.validate().expect("test config is valid");
+        let provider = LoopbackProvider::new();
+        let (app, _) = App::build(
+            config,
+            vec![Arc::new(LoopbackFactory::new(provider.clone()))],
+        )
+        .await
+        .expect("app builds");
+        let base = format!("http://{}", app.local_addr());
+        let state = app.state().clone();
+        let shutdown = app.shutdown_token();
+        let server = tokio::spawn(app.run_until_stopped());
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client");
+        let login: Value = client
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"email": "admin@example.com", "password": "admin-password"}))
+            .send()
+            .await
+            .expect("login request")
+            .json()
+            .await
+            .expect("login body");
+        let admin_token = login["token"].as_str().expect("token").to_owned();
+        Self {
+            base,
+            client,
+            admin_token,
+            provider,
+            backend: backend.clone(),
+            state,
+            shutdown,
+            server: Some(server),
+            _dir: dir,
+        }
+    }
+
+    /// Sends a request as `token` (or anonymously with `None`); returns status and JSON body
+    /// (`Value::Null` when the body is not JSON).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status();
+        let body = resp.json::<Value>().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    /// `call` as the admin.
+    pub async fn admin(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        self.call(method, path, Some(&self.admin_token), body).await
+    }
+
+    /// Creates a loopback inbox and returns its id.
+    pub async fn loopback_inbox(&self, routing: Value) -> i64 {
+        let (status, body) = self
+            .admin(
+                Method::POST,
+                "/api/v1/inboxes",
+                Some(json!({"name": "Loopback", "channel": {"type": "loopback", "secret": LOOPBACK_SECRET}, "routing": routing})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_i64().expect("inbox id")
+    }
+
+    /// Sends a customer message through the loopback channel's ingress.
+    pub async fn inbound(&self, inbox: i64, msg: &LoopbackMessage) -> (StatusCode, Value) {
+        let resp = self
+            .client
+            .post(format!("{}/channels/loopback/{inbox}/messages", self.base))
+            .header("x-loopback-secret", LOOPBACK_SECRET)
+            .json(msg)
+            .send()
+            .await
+            .expect("ingress request");
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Creates an agent and returns `(id, token)`.
+    pub async fn agent(&self, email: &str, role: &str, skills: Value) -> (i64, String) {
+        let (status, body) = self
+            .admin(
+                Method::POST,
+                "/api/v1/agents",
+                Some(json!({"email": email, "name": email, "password": "agent-password", "role": role, "skills": skills})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (status, login) = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"email": email, "password": "agent-password"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{login}");
+        (
+            body["id"].as_i64().expect("id"),
+            login["token"].as_str().expect("token").to_owned(),
+        )
+    }
+
+    /// Stops the server, waits for it to drain, and drops a PostgreSQL test database.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        if let Backend::Postgres(admin_url) = &self.backend {
+            let db_url = url::Url::parse(&self.state.config.database_url).ok();
+            let name = db_url
+                .as_ref()
+                .map(|u| u.path().trim_start_matches('/').to_owned())
+                .unwrap_or_default();
+            if name.starts_with("kefu_test_") {
+                if let Ok(admin) = Database::connect(admin_url.as_str()).await {
+                    let _ = admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
+                    let _ = admin.close().await;
+                }
+            }
+        }
+    }
+}
+
+/// A loopback message with the given provider id, sender and text.
+pub fn msg(id: &str, sender: &str, text: &str) -> LoopbackMessage {
+    LoopbackMessage {
+        id: id.into(),
+        sender: sender.into(),
+        text: text.into(),
+        ..LoopbackMessage::default()
+    }
+}

@@ -1,0 +1,447 @@
+//! Ingest, threading, replies and the conversation state machine over HTTP, on every backend.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use kefu_tests::{TestApp, backends, msg};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+async fn messages(app: &TestApp, conv: i64, after: i64) -> Vec<Value> {
+    let (s, b) = app
+        .admin(
+            Method::GET,
+            &format!("/api/v1/conversations/{conv}/messages?after_seq={after}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    b["items"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn inbound_reply_resolve_reopen() {
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        let inbox = app
+            .loopback_inbox(json!({"skills": {"billing": 2}, "priority": 3}))
+            .await;
+
+        let (s, a1) = app
+            .inbound(inbox, &msg("p-1", "cust-1", "My invoice is wrong"))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{a1}");
+        assert_eq!(
+            (a1["seq"].as_i64(), a1["duplicate"].as_bool()),
+            (Some(1), Some(false))
+        );
+        let conv = a1["conversation_id"].as_i64().expect("conversation id");
+
+        // A provider retry is acknowledged with the stored message, and stored once.
+        let (_, again) = app
+            .inbound(inbox, &msg("p-1", "cust-1", "My invoice is wrong"))
+            .await;
+        assert_eq!(
+            (again["message_id"].clone(), again["duplicate"].as_bool()),
+            (a1["message_id"].clone(), Some(true))
+        );
+        let (_, a2) = app.inbound(inbox, &msg("p-2", "cust-1", "Order 42")).await;
+        assert_eq!(
+            (a2["conversation_id"].as_i64(), a2["seq"].as_i64()),
+            (Some(conv), Some(2)),
+            "same customer, same open conversation"
+        );
+
+        let (s, c) = app
+            .admin(Method::GET, &format!("/api/v1/conversations/{conv}"), None)
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(c["status"], "queued");
+        assert_eq!(c["priority"], 3);
+        assert_eq!(
+            c["skills"],
+            json!({"billing": 2}),
+            "inbox routing defaults apply"
+        );
+        assert_eq!(c["inbox_id"], inbox);
+
+        // Replies are idempotent on client_id.
+        let path = format!("/api/v1/conversations/{conv}/messages");
+        let (s, r1) = app
+            .admin(
+                Method::POST,
+                &path,
+                Some(json!({"text": "Looking into it", "client_id": "c-1"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{r1}");
+        let (s, r1b) = app
+            .admin(
+                Method::POST,
+                &path,
+                Some(json!({"text": "Looking into it", "client_id": "c-1"})),
+            )
+            .await;
+        assert_eq!(
+            (s, r1b["id"].clone()),
+            (StatusCode::OK, r1["id"].clone()),
+            "a resent client_id returns the first message"
+        );
+        let (s, note) = app
+            .admin(
+                Method::POST,
+                &path,
+                Some(json!({"text": "VIP, be quick", "private": true})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        assert!(
+            note.get("delivery").is_none(),
+            "private notes are not delivered: {note}"
+        );
+        let (s, b) = app
+            .admin(Method::POST, &path, Some(json!({"text": "   "})))
+            .await;
+        assert_eq!(
+            (s, b["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_request"))
+        );
+
+        let all = messages(&app, conv, 0).await;
+        let seqs: Vec<i64> = all
+            .iter()
+            .map(|m| m["seq"].as_i64().unwrap_or(-1))
+            .collect();
+        assert_eq!(seqs, vec![1, 2, 3, 4]);
+        assert_eq!(all[0]["direction"], "inbound");
+        assert_eq!(all[0]["sender"]["type"], "contact");
+        assert_eq!(all[0]["content"]["text"], "My invoice is wrong");
+        assert_eq!(all[2]["direction"], "outbound");
+        assert_eq!(
+            all[2]["sender"],
+            json!({"type": "agent", "id": 1, "name": "Admin"})
+        );
+        assert_eq!(all[2]["delivery"]["status"], "pending");
+        assert_eq!(all[3]["private"], true);
+        assert_eq!(
+            messages(&app, conv, 2).await.len(),
+            2,
+            "after_seq returns only later messages"
+        );
+
+        // State machine over the API.
+        let (s, c) = app
+            .admin(
+                Method::POST,
+                &format!("/api/v1/conversations/{conv}/assign"),
+                Some(json!({"agent_id": 1})),
+            )
+            .await;
+        assert_eq!(
+            (s, c["status"].as_str(), c["assignee_id"].as_i64()),
+            (StatusCode::OK, Some("assigned"), Some(1))
+        );
+        let (s, c) = app
+            .admin(
+                Method::POST,
+                &format!("/api/v1/conversations/{conv}/resolve"),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (s, c["status"].as_str()),
+            (StatusCode::OK, Some("resolved"))
+        );
+        let (s, b) = app
+            .admin(
+                Method::POST,
+                &format!("/api/v1/conversations/{conv}/resolve"),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (s, b["code"].as_str()),
+            (StatusCode::CONFLICT, Some("illegal_transition"))
+        );
+        assert_eq!(b["detail"], "a resolved conversation cannot be resolved");
+        let (s, b) = app
+            .admin(
+                Method::POST,
+                &format!("/api/v1/conversations/{conv}/assign"),
+                Some(json!({"agent_id": 1})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{b}");
+        let (s, c) = app
+            .admin(
+                Method::POST,
+                &format!("/api/v1/conversations/{conv}/reopen"),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (s, c["status"].as_str(), c["assignee_id"].clone()),
+            (StatusCode::OK, Some("queued"), Value::Null)
+        );
+
+        // After resolving, a new message without thread hints opens a new conversation...
+        app.admin(
+            Method::POST,
+            &format!("/api/v1/conversations/{conv}/resolve"),
+            None,
+        )
+        .await;
+        let (_, a3) = app
+            .inbound(inbox, &msg("p-3", "cust-1", "Another question"))
+            .await;
+        let conv2 = a3["conversation_id"].as_i64().expect("id");
+        assert_ne!(conv2, conv);
+        assert_eq!(a3["seq"], 1);
+        // ...while a message carrying the old conversation's token reopens it.
+        let token: String = {
+            use sea_orm::EntityTrait;
+            kefu_normalizer::entity::conversation::Entity::find_by_id(conv)
+                .one(app.state.db.conn())
+                .await
+                .expect("query")
+                .expect("row")
+                .token
+        };
+        let mut threaded = msg("p-4", "cust-1", "About that invoice again");
+        threaded.thread.conversation_token = Some(token);
+        let (_, a4) = app.inbound(inbox, &threaded).await;
+        assert_eq!(
+            (a4["conversation_id"].as_i64(), a4["seq"].as_i64()),
+            (Some(conv), Some(5))
+        );
+        let (_, c) = app
+            .admin(Method::GET, &format!("/api/v1/conversations/{conv}"), None)
+            .await;
+        assert_eq!(c["status"], "queued", "the customer's message reopened it");
+
+        // Email-style threading by reference.
+        let mut first = msg("<a@mail>", "cust-2", "New thread");
+        first.thread.message_ref = Some("<a@mail>".into());
+        first.thread.new_conversation = true;
+        let (_, e1) = app.inbound(inbox, &first).await;
+        let mut reply = msg("<b@mail>", "cust-2", "Reply in thread");
+        reply.thread.references = vec!["<a@mail>".into()];
+        reply.thread.new_conversation = true;
+        let (_, e2) = app.inbound(inbox, &reply).await;
+        assert_eq!(
+            e2["conversation_id"], e1["conversation_id"],
+            "In-Reply-To joins the thread"
+        );
+        let mut fresh = msg("<c@mail>", "cust-2", "Unrelated");
+        fresh.thread.new_conversation = true;
+        let (_, e3) = app.inbound(inbox, &fresh).await;
+        assert_ne!(
+            e3["conversation_id"], e1["conversation_id"],
+            "new mail opens a new conversation"
+        );
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn list_filters_and_cursor_pagination() {
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        let inbox = app.loopback_inbox(json!({})).await;
+        let mut ids = Vec::new();
+        for i in 0..7 {
+            let (_, a) = app
+                .inbound(inbox, &msg(&format!("m{i}"), &format!("cust-{i}"), "hi"))
+                .await;
+            ids.push(a["conversation_id"].as_i64().expect("id"));
+        }
+        app.admin(
+            Method::POST,
+            &format!("/api/v1/conversations/{}/assign", ids[0]),
+            Some(json!({"agent_id": 1})),
+        )
+        .await;
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let q = cursor
+                .as_ref()
+                .map(|c| format!("&cursor={c}"))
+                .unwrap_or_default();
+            let (s, page) = app
+                .admin(
+                    Method::GET,
+                    &format!("/api/v1/conversations?status=queued&limit=3{q}"),
+                    None,
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{page}");
+            seen.extend(
+                page["items"]
+                    .as_array()
+                    .expect("items")
+                    .iter()
+                    .map(|c| c["id"].as_i64().expect("id")),
+            );
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => break,
+            }
+        }
+        let mut want: Vec<i64> = ids[1..].to_vec();
+        want.reverse();
+        assert_eq!(seen, want, "every queued conversation once, newest first");
+        let (_, mine) = app
+            .admin(Method::GET, "/api/v1/conversations?assignee_id=1", None)
+            .await;
+        assert_eq!(mine["items"].as_array().map(Vec::len), Some(1));
+        let contact = mine["items"][0]["contact"]["id"].as_i64().expect("contact");
+        let (_, by_contact) = app
+            .admin(
+                Method::GET,
+                &format!("/api/v1/conversations?contact_id={contact}"),
+                None,
+            )
+            .await;
+        assert_eq!(by_contact["items"][0]["id"], ids[0]);
+        for bad in [
+            "?limit=0",
+            "?limit=1000",
+            "?cursor=abc",
+            "?status=open",
+            "?inbox_id=x",
+            "?colour=red",
+        ] {
+            let (s, b) = app
+                .admin(Method::GET, &format!("/api/v1/conversations{bad}"), None)
+                .await;
+            assert_eq!(
+                (s, b["code"].as_str()),
+                (StatusCode::BAD_REQUEST, Some("invalid_query")),
+                "{bad}: {b}"
+            );
+        }
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn contacts_merge_moves_identities_and_conversations() {
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        let inbox = app.loopback_inbox(json!({})).await;
+        let mut first = msg("m1", "wechat-openid-1", "hi");
+        first.name = Some("Li Lei".into());
+        first.attributes.insert("vip_level".into(), json!(3));
+        let (_, a) = app.inbound(inbox, &first).await;
+        let (_, b) = app
+            .inbound(inbox, &msg("m2", "email:li@example.com", "hello"))
+            .await;
+        let (_, ca) = app
+            .admin(
+                Method::GET,
+                &format!("/api/v1/conversations/{}", a["conversation_id"]),
+                None,
+            )
+            .await;
+        let (_, cb) = app
+            .admin(
+                Method::GET,
+                &format!("/api/v1/conversations/{}", b["conversation_id"]),
+                None,
+            )
+            .await;
+        let (keep, other) = (
+            ca["contact"]["id"].as_i64().expect("id"),
+            cb["contact"]["id"].as_i64().expect("id"),
+        );
+        assert_eq!(ca["contact"]["name"], "Li Lei");
+
+        let (s, merged) = app
+            .admin(
+                Method::POST,
+                &format!("/api/v1/contacts/{keep}/merge"),
+                Some(json!({"other_id": other})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{merged}");
+        let ids: BTreeSet<&str> = merged["identities"]
+            .as_array()
+            .expect("ids")
+            .iter()
+            .filter_map(|i| i["external_id"].as_str())
+            .collect();
+        assert_eq!(
+            ids,
+            BTreeSet::from(["wechat-openid-1", "email:li@example.com"])
+        );
+        assert_eq!(merged["attributes"]["vip_level"], 3);
+        let (_, cb) = app
+            .admin(
+                Method::GET,
+                &format!("/api/v1/conversations/{}", b["conversation_id"]),
+                None,
+            )
+            .await;
+        assert_eq!(cb["contact"]["id"], keep);
+        // New messages from the merged identity land on the surviving contact.
+        let (_, b2) = app
+            .inbound(inbox, &msg("m3", "email:li@example.com", "again"))
+            .await;
+        assert_eq!(b2["conversation_id"], b["conversation_id"]);
+        let (s, e) = app
+            .admin(
+                Method::POST,
+                &format!("/api/v1/contacts/{keep}/merge"),
+                Some(json!({"other_id": other})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{e}");
+        let (s, _) = app
+            .admin(
+                Method::POST,
+                &format!("/api/v1/contacts/{keep}/merge"),
+                Some(json!({"other_id": keep})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn events_are_relayed_after_commit_in_order() {
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        let mut rx = app.state.bus.subscribe();
+        let inbox = app.loopback_inbox(json!({})).await;
+        for i in 1..=5 {
+            app.inbound(inbox, &msg(&format!("e{i}"), "cust", &format!("n{i}")))
+                .await;
+        }
+        let mut kinds = Vec::new();
+        let mut seqs = Vec::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while seqs.len() < 5 {
+            let ev = tokio::time::timeout_at(deadline, rx.recv())
+                .await
+                .expect("events arrive")
+                .expect("bus open");
+            if ev.kind == "message.created" {
+                seqs.push(ev.data["seq"].as_i64().expect("seq"));
+            }
+            kinds.push(ev.kind.clone());
+        }
+        assert_eq!(seqs, vec![1, 2, 3, 4, 5]);
+        assert_eq!(
+            &kinds[..4],
+            [
+                "contact.created",
+                "conversation.created",
+                "conversation.queued",
+                "message.created"
+            ]
+        );
+        app.stop().await;
+    }
+}
