@@ -307,6 +307,7 @@ async fn callback(
             // The plain signature does not cover the body, so once an inbox has a key, plain
             // callbacks could be forged by replaying a captured query string.
             (None, Some(_)) => {
+                tracing::warn!("Refused a plain callback for an inbox with an encoding_aes_key; check the account's message encryption mode.");
                 return Err(Reject::new(
                     axum::http::StatusCode::FORBIDDEN,
                     "encryption_required",

@@ -14,8 +14,8 @@
 //! Outbound: `cgi-bin/kf/send_msg` with `msgid = kefu-<message id>` as idempotency key; at most
 //! five replies within 48 hours of the customer's last message.
 //!
-//! Docs: <https://developer.work.weixin.qq.com/document/path/94670> (sync_msg),
-//! <https://developer.work.weixin.qq.com/document/path/94677> (send_msg),
+//! Docs: <https://developer.work.weixin.qq.com/document/31078> (callbacks, sync_msg),
+//! <https://developer.work.weixin.qq.com/document/path/96427> (send_msg),
 //! <https://developer.work.weixin.qq.com/document/path/90968> (callback crypto).
 
 use std::collections::HashMap;
