@@ -109,11 +109,11 @@ proptest! {
     #[test]
     fn any_wellformed_callback_normalizes_or_errors(body in callback()) {
         let doc = XmlDoc::parse(&body).expect("generated XML is well-formed");
-        if let Ok(m) = Message::from_doc(&doc) {
-            if let Some(e) = m.into_envelope(1) {
-                prop_assert!(!e.sender.external_id.is_empty());
-                prop_assert!(e.dedupe_key.is_some_and(|k| !k.is_empty()));
-            }
+        if let Ok(m) = Message::from_doc(&doc)
+            && let Some(e) = m.into_envelope(1)
+        {
+            prop_assert!(!e.sender.external_id.is_empty());
+            prop_assert!(e.dedupe_key.is_some_and(|k| !k.is_empty()));
         }
     }
 

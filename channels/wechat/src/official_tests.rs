@@ -204,6 +204,34 @@ async fn w3b_safe_mode_callback_is_decrypted_and_stored() {
 }
 
 #[tokio::test]
+async fn compatible_mode_trusts_only_the_ciphertext() {
+    // Compatible mode sends plaintext fields beside <Encrypt>; only the signed ciphertext
+    // counts, so plaintext fields cannot smuggle another sender or text in.
+    let sink = Arc::new(RecordingSink::new());
+    let r = router(
+        1411525903,
+        sink.clone(),
+        safe_settings("wx49f0ab532d5d035a"),
+    );
+    let encrypt = XmlDoc::parse(ENCRYPTED)
+        .expect("fixture")
+        .require("Encrypt")
+        .expect("has Encrypt")
+        .to_owned();
+    let body = TEXT.replace(
+        "</xml>",
+        &format!("<Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"),
+    );
+    assert_eq!(
+        mock::call(&r, "POST", W3B_QUERY, body).await,
+        (StatusCode::OK, "success".into())
+    );
+    let got = sink.envelopes();
+    assert_eq!(got[0].sender.external_id, "messense");
+    assert_eq!(got[0].content.text, "test");
+}
+
+#[tokio::test]
 async fn safe_mode_refusals() {
     let sink = Arc::new(RecordingSink::new());
     let r = router(

@@ -100,6 +100,29 @@ async fn w2a_url_verification_returns_the_decrypted_echostr() {
         mock::call(&s.router, "GET", &forged, "").await.0,
         StatusCode::UNAUTHORIZED
     );
+    let missing = q.replace("&nonce=47744683", "");
+    assert_eq!(
+        mock::call(&s.router, "GET", &missing, "").await.0,
+        StatusCode::BAD_REQUEST
+    );
+
+    // The same vector for an inbox of another corp: signed correctly, addressed elsewhere.
+    let other = WecomKfFactory::new()
+        .with_clock(Arc::new(|| 1476416373))
+        .ingress(mock::ingress_cx(
+            Arc::new(RecordingSink::new()),
+            Inboxes::default().with(1, KIND, {
+                let mut v = settings(&s.api.base);
+                v["corp_id"] = json!("wwAnotherCorp");
+                v
+            }),
+            Arc::new(MemoryState::default()),
+        ))
+        .expect("ingress");
+    assert_eq!(
+        mock::call(&other, "GET", &q, "").await.0,
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]
