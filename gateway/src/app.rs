@@ -99,7 +99,10 @@ impl App {
         let channel_state = Arc::new(DbChannelState::new(db.clone()));
         let inboxes = Inboxes::new(db.clone(), keys.clone(), config.public_url());
 
-        let factories = crate::builtin_channels().into_iter().chain(extra).collect();
+        let factories = crate::builtin_channels(&config)?
+            .into_iter()
+            .chain(extra)
+            .collect();
         let mut registry = ChannelRegistry::new(factories);
         let ingress = registry.mount_ingress(|kind| IngressContext {
             inbound: Arc::new(normalizer.clone()),

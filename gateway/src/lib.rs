@@ -25,7 +25,22 @@ pub use app::{App, GeneratedAdmin, StartError};
 pub use config::Config;
 use kefu_channel::ChannelFactory;
 
-/// The channel types every Kefu binary has.
-pub fn builtin_channels() -> Vec<Arc<dyn ChannelFactory>> {
-    Vec::new()
+/// The channel types every Kefu binary has, configured from `config` (extra trusted roots).
+pub fn builtin_channels(config: &Config) -> Result<Vec<Arc<dyn ChannelFactory>>, StartError> {
+    let extra_roots = match &config.tls.extra_root_certs {
+        Some(path) => Some(std::fs::read(path).map_err(|e| {
+            StartError(format!(
+                "tls.extra_root_certs: cannot read {}: {e}",
+                path.display()
+            ))
+        })?),
+        None => None,
+    };
+    let mut email = kefu_channel_email::EmailFactory::new();
+    if let Some(pem) = &extra_roots {
+        email = email
+            .with_extra_root_certs_pem(pem)
+            .map_err(|e| StartError(format!("tls.extra_root_certs: {e}")))?;
+    }
+    Ok(vec![Arc::new(email)])
 }
