@@ -239,6 +239,7 @@ async fn pull(
 ) -> Result<usize, PullError> {
     let _one_at_a_time = account.sync.lock().await;
     let mut cursor = state.get(inbox_id, CURSOR_KEY).await?;
+    let mut callback_token = callback_token;
     let mut stored = 0;
     for _ in 0..MAX_PAGES {
         let mut req = json!({
@@ -252,11 +253,24 @@ async fn pull(
         if let Some(t) = callback_token {
             req["token"] = json!(t);
         }
-        let resp = account
-            .api
-            .post("/cgi-bin/kf/sync_msg", &req)
-            .await
-            .map_err(PullError::Provider)?;
+        let resp = match account.api.post("/cgi-bin/kf/sync_msg", &req).await {
+            Ok(resp) => resp,
+            // A refusal of the request itself may be an expired callback token (valid ten
+            // minutes; WeCom retries later) or a cursor WeCom no longer knows. Drop the token
+            // first, then the cursor — which re-reads the last three days, deduped by msgid —
+            // so a stale value cannot block the inbox for good.
+            Err(SendError::Permanent { code, .. }) if callback_token.is_some() => {
+                tracing::warn!(inbox = inbox_id, %code, "sync_msg refused; retrying without the callback token.");
+                callback_token = None;
+                continue;
+            }
+            Err(SendError::Permanent { code, .. }) if cursor.is_some() => {
+                tracing::warn!(inbox = inbox_id, %code, "sync_msg refused; retrying from the oldest message.");
+                cursor = None;
+                continue;
+            }
+            Err(e) => return Err(PullError::Provider(e)),
+        };
         let page: SyncPage = serde_json::from_value(resp).map_err(|e| {
             PullError::Provider(SendError::retryable(format!(
                 "unreadable sync_msg page: {e}"
@@ -342,10 +356,11 @@ async fn verify_url(
     let sig = ingress::param(&q.msg_signature, "msg_signature")?;
     let ts = ingress::param(&q.timestamp, "timestamp")?;
     let nonce = ingress::param(&q.nonce, "nonce")?;
-    let echostr = ingress::param(&q.echostr, "echostr")?;
+    // Base64 has no spaces: a space is a `+` that reached us unencoded and was form-decoded.
+    let echostr = ingress::param(&q.echostr, "echostr")?.replace(' ', "+");
     ingress::check_fresh(&st.factory.opts, ts)?;
     let plain = crypt(&s)?
-        .verify_and_decrypt(sig, ts, nonce, echostr)
+        .verify_and_decrypt(sig, ts, nonce, &echostr)
         .inspect_err(
             |e| tracing::warn!(inbox = id, error = %e, "WeCom URL verification refused."),
         )?;

@@ -95,6 +95,13 @@ async fn w2a_url_verification_returns_the_decrypted_echostr() {
         mock::call(&s.router, "GET", &q, "").await,
         (StatusCode::OK, "1288432023552776189".into())
     );
+    let raw_plus = q.replace("%2B", "+");
+    assert_ne!(raw_plus, q);
+    assert_eq!(
+        mock::call(&s.router, "GET", &raw_plus, "").await,
+        (StatusCode::OK, "1288432023552776189".into()),
+        "an unencoded + survives"
+    );
     let forged = q.replace("012bc692", "012bc693");
     assert_eq!(
         mock::call(&s.router, "GET", &forged, "").await.0,
@@ -279,12 +286,46 @@ async fn api_failures_during_a_pull() {
         StatusCode::SERVICE_UNAVAILABLE,
         "a transient failure makes WeCom retry"
     );
-    s.api
-        .push_sync_page(json!({"errcode": 95017, "errmsg": "api forbidden"}));
+    // Refused with and without the callback token: configuration, not a stale value.
+    for _ in 0..2 {
+        s.api
+            .push_sync_page(json!({"errcode": 95017, "errmsg": "api forbidden"}));
+    }
     assert_eq!(
         mock::call(&s.router, "POST", &uri, body).await,
         (StatusCode::OK, "success".into()),
         "a configuration error is acknowledged: retries cannot fix it"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_token_or_cursor_does_not_block_the_inbox() {
+    let s = setup_at(None).await;
+    s.state
+        .put(1, CURSOR_KEY, "forgotten-by-wecom")
+        .await
+        .expect("state");
+    s.api.push_kf_message(customer_text("m1", "still arrives"));
+    // Refused with the callback token, then refused with the stale cursor.
+    s.api
+        .push_sync_page(json!({"errcode": 95007, "errmsg": "invalid msg token"}));
+    s.api
+        .push_sync_page(json!({"errcode": 95007, "errmsg": "invalid cursor"}));
+    let (uri, body) = kf_event();
+    assert_eq!(
+        mock::call(&s.router, "POST", &uri, body).await,
+        (StatusCode::OK, "success".into())
+    );
+    let reqs = s.api.sync_requests();
+    assert_eq!(reqs.len(), 3);
+    assert_eq!(reqs[0]["token"], CB_TOKEN);
+    assert_eq!(reqs[1]["cursor"], "forgotten-by-wecom");
+    assert!(reqs[1].get("token").is_none());
+    assert!(reqs[2].get("cursor").is_none());
+    assert_eq!(s.sink.envelopes()[0].content.text, "still arrives");
+    assert_eq!(
+        s.state.get(1, CURSOR_KEY).await.expect("state").as_deref(),
+        Some("1")
     );
 }
 
