@@ -54,7 +54,9 @@
 //!   (`wecom_kf.cursor`) until `has_more == 0` — pages may be empty while more follow —, stores
 //!   customer messages (`origin == 3`, dedupe by `msgid`), saves the cursor after each stored
 //!   page and then answers `success`; a storage or API failure answers 503 so WeCom retries
-//!   and the next pull resumes where the last stored page ended.
+//!   and the next pull resumes where the last stored page ended. When WeCom refuses the pull
+//!   itself, Kefu retries without the callback token, then without the cursor (re-reading the
+//!   last three days, deduped), so a stale value cannot block the inbox.
 //!   [`Channel::run`](kefu_channel::Channel::run) also pulls at start and every ten minutes.
 //! - **Replies.** `POST /cgi-bin/kf/send_msg` with `msgid = kefu-<message id>` as idempotency
 //!   key; the token from `GET /cgi-bin/gettoken` is handled as above.
