@@ -2,7 +2,7 @@
 //! the [`InboxLookup`] ingress routes use, and the [`Runner`] that keeps one running
 //! [`Channel`] per inbox.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -22,7 +22,8 @@ use crate::crypto::Keys;
 /// The channel types this Kefu knows, by `channel.type`.
 pub struct ChannelRegistry {
     factories: BTreeMap<String, Arc<dyn ChannelFactory>>,
-    with_ingress: HashSet<String>,
+    /// Types with ingress routes, and the path segment they are mounted at.
+    with_ingress: HashMap<String, String>,
 }
 
 impl ChannelRegistry {
@@ -30,7 +31,7 @@ impl ChannelRegistry {
     pub fn new(factories: Vec<Arc<dyn ChannelFactory>>) -> Self {
         Self {
             factories: factories.into_iter().map(|f| (f.kind().0, f)).collect(),
-            with_ingress: HashSet::new(),
+            with_ingress: HashMap::new(),
         }
     }
 
@@ -42,16 +43,17 @@ impl ChannelRegistry {
         let mut router = axum::Router::new();
         for (kind, f) in &self.factories {
             if let Some(r) = f.ingress(cx(ChannelKind::new(kind.clone()))) {
-                router = router.nest_service(&format!("/channels/{kind}"), r);
-                self.with_ingress.insert(kind.clone());
+                let route = f.route_name();
+                router = router.nest_service(&format!("/channels/{route}"), r);
+                self.with_ingress.insert(kind.clone(), route);
             }
         }
         router
     }
 
-    /// Whether a type has push-style ingress (and so a callback URL).
-    pub fn has_ingress(&self, kind: &str) -> bool {
-        self.with_ingress.contains(kind)
+    /// Where a type's push-style ingress is mounted (`/channels/<route>`), if it has one.
+    pub fn ingress_route(&self, kind: &str) -> Option<&str> {
+        self.with_ingress.get(kind).map(String::as_str)
     }
 
     /// The factory for a type.

@@ -42,5 +42,20 @@ pub fn builtin_channels(config: &Config) -> Result<Vec<Arc<dyn ChannelFactory>>,
             .with_extra_root_certs_pem(pem)
             .map_err(|e| StartError(format!("tls.extra_root_certs: {e}")))?;
     }
-    Ok(vec![Arc::new(email)])
+    let mut http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(15));
+    if let Some(pem) = &extra_roots {
+        let certs = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|e| StartError(format!("tls.extra_root_certs: not a PEM bundle: {e}")))?;
+        for cert in certs {
+            http = http.add_root_certificate(cert);
+        }
+    }
+    let http = http
+        .build()
+        .map_err(|e| StartError(format!("HTTP client: {e}")))?;
+    Ok(vec![
+        Arc::new(email),
+        Arc::new(kefu_channel_wechat::OfficialAccountFactory::new().with_http_client(http.clone())),
+        Arc::new(kefu_channel_wechat::WecomKfFactory::new().with_http_client(http)),
+    ])
 }

@@ -147,8 +147,14 @@ pub trait ChannelFactory: Send + Sync + 'static {
     /// Builds the channel for one inbox.
     fn build(&self, inbox: &InboxConfig) -> Result<Arc<dyn Channel>, ChannelError>;
 
-    /// Push-style ingress, mounted by the gateway under `/channels/<kind>`. Paths are relative
-    /// to that prefix, e.g. `/{inbox_id}`.
+    /// The path segment under `/channels/` where [`ingress`](Self::ingress) is mounted; the
+    /// type name unless the provider's documentation uses another (WeCom: `wecom`).
+    fn route_name(&self) -> String {
+        self.kind().0
+    }
+
+    /// Push-style ingress, mounted by the gateway under `/channels/<route_name>`. Paths are
+    /// relative to that prefix, e.g. `/{inbox_id}`.
     fn ingress(&self, _cx: IngressContext) -> Option<axum::Router> {
         None
     }

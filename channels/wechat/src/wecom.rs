@@ -123,6 +123,11 @@ impl ChannelFactory for WecomKfFactory {
         ChannelKind::new(KIND)
     }
 
+    fn route_name(&self) -> String {
+        // The callback URL documented for admins is /channels/wecom/{inbox_id}.
+        "wecom".into()
+    }
+
     fn secret_fields(&self) -> &'static [&'static str] {
         &["/secret", "/token", "/encoding_aes_key"]
     }

@@ -100,7 +100,7 @@ fn view(st: &AppState, row: &inbox::Model) -> InboxView {
         .get(&row.channel_type)
         .map(|f| f.secret_fields().iter().map(|s| s.to_string()).collect())
         .unwrap_or_default();
-    let has_ingress = st.registry.has_ingress(&row.channel_type);
+    let route = st.registry.ingress_route(&row.channel_type);
     InboxView {
         id: row.id,
         name: row.name.clone(),
@@ -112,14 +112,7 @@ fn view(st: &AppState, row: &inbox::Model) -> InboxView {
         },
         routing: serde_json::from_value(row.routing.clone()).unwrap_or_default(),
         website_token: (row.channel_type == "web_chat").then(|| row.public_token.clone()),
-        callback_url: has_ingress.then(|| {
-            format!(
-                "{}/channels/{}/{}",
-                st.config.public_url(),
-                row.channel_type,
-                row.id
-            )
-        }),
+        callback_url: route.map(|r| format!("{}/channels/{r}/{}", st.config.public_url(), row.id)),
         created_at: row.created_at,
     }
 }
