@@ -1,0 +1,156 @@
+//! `kefu-bench`: load generator for Kefu's ingest pipeline.
+//!
+//! ```text
+//! kefu-bench ingest --database-url postgres://postgres@127.0.0.1/postgres --messages 20000 \
+//!     --conversations 500 --concurrency 64 [--rate 3000]
+//! ```
+//!
+//! Creates a fresh database (a new PostgreSQL database next to the one named, or a SQLite file
+//! in a temporary folder), one inbox and `--conversations` customers, then drives
+//! `Normalizer::ingest` — the same call every channel's ingress makes — from `--concurrency`
+//! tasks. Without `--rate` it measures the maximum throughput (closed loop); with `--rate` it
+//! offers that many messages per second (open loop) and reports the latency the customers see,
+//! including time spent waiting for a free task. Every message is a durable commit.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use chrono::Utc;
+use kefu_channel::{Content, ExternalIdentity, InboundEnvelope, ThreadHints};
+use kefu_normalizer::entity::inbox;
+use kefu_normalizer::{Db, Limits, Normalizer};
+use kefu_tests::{Backend, fresh_database};
+use sea_orm::{ActiveModelTrait, Set};
+use tokio::sync::{Notify, Semaphore};
+
+struct Args {
+    database_url: String,
+    messages: usize,
+    conversations: usize,
+    concurrency: usize,
+    rate: Option<f64>,
+    pool: u32,
+}
+
+fn parse() -> anyhow::Result<Args> {
+    let mut a = Args {
+        database_url: "sqlite".into(),
+        messages: 10_000,
+        conversations: 500,
+        concurrency: 64,
+        rate: None,
+        pool: 16,
+    };
+    let mut it = std::env::args().skip(1);
+    match it.next().as_deref() {
+        Some("ingest") => {}
+        _ => bail!("usage: kefu-bench ingest [--database-url URL|sqlite] [--messages N] [--conversations N] [--concurrency N] [--rate PER_SEC] [--pool N]"),
+    }
+    while let Some(flag) = it.next() {
+        let v = it.next().with_context(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--database-url" => a.database_url = v,
+            "--messages" => a.messages = v.parse()?,
+            "--conversations" => a.conversations = v.parse()?,
+            "--concurrency" => a.concurrency = v.parse()?,
+            "--rate" => a.rate = Some(v.parse()?),
+            "--pool" => a.pool = v.parse()?,
+            other => bail!("unknown flag {other}"),
+        }
+    }
+    Ok(a)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = parse()?;
+    let dir = tempfile::tempdir()?;
+    let backend = if args.database_url == "sqlite" { Backend::Sqlite } else { Backend::Postgres(args.database_url.clone()) };
+    let url = fresh_database(&backend, dir.path()).await?;
+    let db = Db::connect(&url, args.pool).await?;
+    db.migrate().await?;
+    let now = Utc::now();
+    let inbox = inbox::ActiveModel {
+        name: Set("bench".into()),
+        channel_type: Set("loopback".into()),
+        settings: Set(serde_json::json!({})),
+        secrets_ciphertext: Set(None),
+        public_token: Set(kefu_normalizer::token::random(24)),
+        routing: Set(serde_json::json!({})),
+        deleted_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db.conn())
+    .await?;
+    let normalizer = Normalizer::new(db.clone(), Arc::new(Notify::new()), Limits::default());
+    let envelope = |i: usize| InboundEnvelope {
+        inbox_id: inbox.id,
+        sender: ExternalIdentity::new(format!("customer-{}", i % args.conversations)),
+        dedupe_key: Some(format!("bench-{i}")),
+        thread: ThreadHints::default(),
+        content: Content::text(format!("Hello, this is message {i}; my order number is {}.", 100_000 + i)),
+        sent_at: None,
+    };
+
+    // Warm-up: every customer's first message creates the contact and the conversation.
+    for i in 0..args.conversations {
+        normalizer.ingest(envelope(i)).await?;
+    }
+
+    let sem = Arc::new(Semaphore::new(args.concurrency));
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(args.messages);
+    for n in 0..args.messages {
+        let i = args.conversations + n;
+        let offered = match args.rate {
+            Some(rate) => {
+                let at = started + Duration::from_secs_f64(n as f64 / rate);
+                tokio::time::sleep_until(at.into()).await;
+                at
+            }
+            None => Instant::now(),
+        };
+        let permit = sem.clone().acquire_owned().await?;
+        let (normalizer, env) = (normalizer.clone(), envelope(i));
+        tasks.push(tokio::spawn(async move {
+            let r = normalizer.ingest(env).await;
+            drop(permit);
+            r.map(|_| offered.elapsed())
+        }));
+    }
+    let mut lat = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        lat.push(t.await??);
+    }
+    let elapsed = started.elapsed();
+    lat.sort();
+    let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)].as_secs_f64() * 1000.0;
+    println!(
+        "backend={} messages={} conversations={} concurrency={} rate={} pool={}",
+        if matches!(backend, Backend::Sqlite) { "sqlite" } else { "postgres" },
+        args.messages,
+        args.conversations,
+        args.concurrency,
+        args.rate.map(|r| r.to_string()).unwrap_or_else(|| "max".into()),
+        args.pool
+    );
+    println!(
+        "throughput={:.0} msg/s  latency_ms p50={:.2} p90={:.2} p99={:.2} max={:.2}",
+        args.messages as f64 / elapsed.as_secs_f64(),
+        pct(0.50),
+        pct(0.90),
+        pct(0.99),
+        pct(1.0)
+    );
+    if let Backend::Postgres(admin) = &backend {
+        drop(normalizer);
+        db.conn().clone().close().await.ok();
+        let name = url.rsplit('/').next().unwrap_or_default().to_owned();
+        let admin = sea_orm::Database::connect(admin.as_str()).await?;
+        sea_orm::ConnectionTrait::execute_unprepared(&admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
+    }
+    Ok(())
+}
