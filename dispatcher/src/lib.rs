@@ -2,3 +2,5 @@
 //!
 //! - `routing`: the skill-based routing policy (rules, queue order, agent choice, overflow).
 //! - `webhook`: Standard Webhooks signing, target checks and the retry schedule.
+
+pub mod routing;

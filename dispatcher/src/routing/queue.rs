@@ -1,0 +1,120 @@
+//! Queued conversations and the order they are served in.
+
+use std::cmp::Reverse;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::config::{OverflowPolicy, RoutingConfig};
+use super::rules::RuleHit;
+
+/// A conversation waiting in `queued`, as the dispatcher loads it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuedConversation {
+    /// The conversation id.
+    pub id: i64,
+    /// Its inbox, which selects the [`QueuePolicy`].
+    pub inbox_id: i64,
+    /// Its priority (from the routing decision, or set by a transfer).
+    pub priority: i32,
+    /// When it entered the queue; waiting time, aging and overflow count from here.
+    pub enqueued_at: DateTime<Utc>,
+    /// Required skills and their minimum levels.
+    pub required_skills: BTreeMap<String, u8>,
+    /// The team that must handle it, if any.
+    pub team_id: Option<i64>,
+    /// The agent who last handled this contact, for stickiness.
+    pub previous_agent: Option<PreviousAgent>,
+    /// Whether the customer already got the `max_wait` message.
+    pub max_wait_notified: bool,
+    /// The rule hits stored when it was routed, repeated in the explanation.
+    pub rule_hits: Vec<RuleHit>,
+}
+
+impl QueuedConversation {
+    /// How long it has waited at `now` (zero if `now` is before `enqueued_at`, e.g. clock skew
+    /// between nodes).
+    pub fn waited(&self, now: DateTime<Utc>) -> Duration {
+        (now - self.enqueued_at).to_std().unwrap_or(Duration::ZERO)
+    }
+}
+
+/// The agent who last handled a returning contact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviousAgent {
+    /// The agent's id.
+    pub agent_id: i64,
+    /// When that conversation last had activity (its resolution, or its last message).
+    pub last_contact_at: DateTime<Utc>,
+}
+
+/// How waiting raises priority. One setting for the whole queue, because agents serve
+/// several inboxes and effective priorities must compare across them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Aging {
+    /// Effective priority grows by one for each full interval waited; `None` turns aging off.
+    pub every: Option<Duration>,
+}
+
+impl Default for Aging {
+    /// One point per minute: a conversation 10 points below another overtakes it after waiting
+    /// 10 minutes longer.
+    fn default() -> Self {
+        Self {
+            every: Some(Duration::from_secs(60)),
+        }
+    }
+}
+
+/// The per-inbox settings the queue needs at assignment time.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuePolicy {
+    /// Overflow stages and the `max_wait` message.
+    pub overflow: OverflowPolicy,
+    /// Stickiness window for returning contacts; `None` turns it off.
+    pub sticky_window: Option<Duration>,
+}
+
+impl RoutingConfig {
+    /// The part of the configuration used after the conversation is queued.
+    pub fn queue_policy(&self) -> QueuePolicy {
+        QueuePolicy {
+            overflow: self.overflow.clone(),
+            sticky_window: self.sticky_window,
+        }
+    }
+}
+
+/// `priority + floor(waited / aging.every)`.
+///
+/// Waiting is measured from `enqueued_at`. With aging off, or a zero interval, it is the plain
+/// priority. Computed in `i64`, so it cannot overflow.
+pub fn effective_priority(conv: &QueuedConversation, now: DateTime<Utc>, aging: Aging) -> i64 {
+    let bonus = match aging.every {
+        Some(every) if !every.is_zero() => conv.waited(now).as_millis() / every.as_millis().max(1),
+        _ => 0,
+    };
+    i64::from(conv.priority).saturating_add(i64::try_from(bonus).unwrap_or(i64::MAX))
+}
+
+/// The sort key: higher effective priority, then earlier `enqueued_at`, then lower id.
+pub(crate) fn queue_key(
+    conv: &QueuedConversation,
+    now: DateTime<Utc>,
+    aging: Aging,
+) -> (Reverse<i64>, DateTime<Utc>, i64) {
+    (
+        Reverse(effective_priority(conv, now, aging)),
+        conv.enqueued_at,
+        conv.id,
+    )
+}
+
+/// Sorts the queue into serving order at `now` (see [`effective_priority`]).
+///
+/// Within one priority the order is FIFO, because equal priorities age at the same rate.
+pub fn order_queue(queue: &mut [QueuedConversation], now: DateTime<Utc>, aging: Aging) {
+    queue.sort_by_cached_key(|c| queue_key(c, now, aging));
+}
