@@ -5,6 +5,7 @@ mod overflow;
 mod plan;
 mod queue;
 mod rules;
+mod sticky;
 mod validate;
 
 use std::collections::{BTreeMap, BTreeSet};

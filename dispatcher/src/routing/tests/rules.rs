@@ -310,3 +310,24 @@ fn json_shape() {
             .expect("round trip");
     assert_eq!(round, config());
 }
+
+#[test]
+fn a_later_rule_never_lowers_a_skill_level() {
+    let config: RoutingConfig = serde_json::from_value(json!({
+        "skills": {"support": 3},
+        "rules": [
+            {"when": {"keywords": ["invoice"]}, "then": {"skills": {"billing": 5}}},
+            {"when": {"keywords": ["invoice"]}, "then": {"skills": {"billing": 2, "support": 1}}}
+        ]
+    }))
+    .expect("valid");
+    let attrs = json!({});
+    let msg = FirstMessage {
+        text: "invoice",
+        channel: "email",
+        contact_attributes: &attrs,
+    };
+    let d = evaluate(&config, &msg);
+    assert_eq!(d.hits.len(), 2);
+    assert_eq!(d.skills, skills(&[("billing", 5), ("support", 3)]));
+}
