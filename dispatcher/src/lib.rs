@@ -4,3 +4,4 @@
 //! - `webhook`: Standard Webhooks signing, target checks and the retry schedule.
 
 pub mod routing;
+pub mod webhook;
