@@ -1,12 +1,15 @@
 //! Database connection: one [`Db`] for SQLite (embedded) and PostgreSQL (production).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use kefu_migrations::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, ExecResult, QueryResult, SqliteTransactionMode, Statement, TransactionOptions,
+    TransactionTrait,
 };
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::error::StoreError;
 
@@ -14,6 +17,58 @@ use crate::error::StoreError;
 #[derive(Debug, Clone)]
 pub struct Db {
     conn: DatabaseConnection,
+    /// SQLite has one writer at a time. Queuing writers here, in arrival order, replaces
+    /// SQLite's busy-wait (sleep and poll) with a fair hand-over, which keeps tail latency low.
+    sqlite_writer: Option<Arc<Mutex<()>>>,
+}
+
+/// A write transaction. On SQLite it also holds the process-wide writer slot until it ends.
+pub struct WriteTx {
+    tx: DatabaseTransaction,
+    _slot: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    /// Commits.
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.tx.commit().await
+    }
+
+    /// Rolls back.
+    pub async fn rollback(self) -> Result<(), DbErr> {
+        self.tx.rollback().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = DatabaseTransaction;
+
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.tx
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for WriteTx {
+    fn get_database_backend(&self) -> DbBackend {
+        self.tx.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.tx.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.tx.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.tx.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.tx.query_all_raw(stmt).await
+    }
 }
 
 impl Db {
@@ -48,7 +103,12 @@ impl Db {
         let conn = Database::connect(opts)
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot connect to the database: {e}")))?;
-        Ok(Self { conn })
+        let sqlite_writer =
+            (conn.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        Ok(Self {
+            conn,
+            sqlite_writer,
+        })
     }
 
     /// Applies pending migrations.
@@ -71,13 +131,19 @@ impl Db {
     /// Starts a transaction that will write. On SQLite it takes the write lock at `BEGIN`
     /// (`BEGIN IMMEDIATE`), so concurrent writers queue on the busy timeout instead of failing
     /// when a read transaction tries to upgrade.
-    pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
-        self.conn
+    pub async fn begin_write(&self) -> Result<WriteTx, DbErr> {
+        let slot = match &self.sqlite_writer {
+            Some(m) => Some(m.clone().lock_owned().await),
+            None => None,
+        };
+        let tx = self
+            .conn
             .begin_with_options(TransactionOptions {
                 sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
                 ..TransactionOptions::default()
             })
-            .await
+            .await?;
+        Ok(WriteTx { tx, _slot: slot })
     }
 
     /// Checks that the database answers.

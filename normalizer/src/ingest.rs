@@ -12,7 +12,9 @@ use sea_orm::{
     QuerySelect, Set,
 };
 use serde_json::json;
-use tokio::sync::Notify;
+use std::hash::{Hash, Hasher};
+
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::conversations::{self, NewMessage};
 use crate::db::Db;
@@ -28,51 +30,147 @@ use crate::views::{ContactView, ConversationView};
 const MAX_ATTEMPTS: usize = 4;
 
 /// Stores inbound envelopes. Implements [`InboundSink`] for channel adapters.
+///
+/// Envelopes are committed in groups: each ingest worker takes every envelope waiting in its
+/// queue (up to [`MAX_BATCH`]) and stores them in one transaction, so one commit (one fsync)
+/// covers the group; if any envelope fails, the group is stored one by one instead. Envelopes are
+/// sharded to workers by sender, so one customer's messages keep their order and two workers
+/// never wait on each other's row locks. Callers get their answer only after the commit.
 #[derive(Clone)]
 pub struct Normalizer {
+    core: Arc<Core>,
+    queues: Arc<Vec<mpsc::Sender<Job>>>,
+}
+
+struct Core {
     db: Db,
     wake: Arc<Notify>,
     limits: Limits,
 }
 
+struct Job {
+    envelope: InboundEnvelope,
+    reply: oneshot::Sender<Result<Accepted, StoreError>>,
+}
+
+/// Most envelopes committed together.
+pub const MAX_BATCH: usize = 32;
+
 impl Normalizer {
     /// A normalizer writing to `db` and waking the outbox relay through `wake` after commits.
+    /// Starts its ingest workers on the current Tokio runtime; they stop when the last clone is
+    /// dropped.
     pub fn new(db: Db, wake: Arc<Notify>, limits: Limits) -> Self {
-        Self { db, wake, limits }
+        // SQLite has one writer anyway; PostgreSQL gains from a few concurrent groups.
+        let workers = if db.is_postgres() { 4 } else { 1 };
+        let core = Arc::new(Core { db, wake, limits });
+        let queues = (0..workers)
+            .map(|_| {
+                let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
+                tokio::spawn(worker(core.clone(), rx));
+                tx
+            })
+            .collect();
+        Self {
+            core,
+            queues: Arc::new(queues),
+        }
     }
 
     /// Stores one envelope; returns the stored message (or the one stored before under the same
-    /// dedupe key).
+    /// dedupe key) once it is committed.
     #[tracing::instrument(skip_all, fields(inbox = envelope.inbox_id))]
     pub async fn ingest(&self, envelope: InboundEnvelope) -> Result<Accepted, StoreError> {
         let started = std::time::Instant::now();
-        let envelope = sanitize::envelope(envelope, &self.limits)?;
-        let mut attempt = 0;
-        let result = loop {
-            attempt += 1;
-            let tx = self.db.begin_write().await?;
-            match self.ingest_in(&tx, &envelope).await {
-                Ok(accepted) => {
-                    tx.commit().await?;
-                    break Ok(accepted);
-                }
-                Err(e) if e.is_unique_violation() && attempt < MAX_ATTEMPTS => {
-                    tx.rollback().await?;
-                    tracing::debug!(attempt, "Ingest lost a race on a unique index; retrying.");
-                }
-                Err(e) => break Err(e),
-            }
-        };
+        let envelope = sanitize::envelope(envelope, &self.core.limits)?;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (envelope.inbox_id, &envelope.sender.external_id).hash(&mut h);
+        let shard = (h.finish() % self.queues.len() as u64) as usize;
+        let (reply, answer) = oneshot::channel();
+        let stopped = || StoreError::Unavailable("the ingest pipeline is shutting down".into());
+        self.queues[shard]
+            .send(Job { envelope, reply })
+            .await
+            .map_err(|_| stopped())?;
+        let result = answer.await.map_err(|_| stopped())?;
         if let Ok(a) = &result {
-            if !a.duplicate {
-                self.wake.notify_one();
-            }
             metrics::counter!("kefu_ingest_messages_total", "duplicate" => a.duplicate.to_string())
                 .increment(1);
             metrics::histogram!("kefu_ingest_duration_seconds")
                 .record(started.elapsed().as_secs_f64());
         }
         result
+    }
+}
+
+async fn worker(core: Arc<Core>, mut rx: mpsc::Receiver<Job>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        metrics::histogram!("kefu_ingest_batch_size").record(batch.len() as f64);
+        core.store_batch(std::mem::take(&mut batch)).await;
+    }
+}
+
+impl Core {
+    /// Stores a group in one transaction. Should any envelope fail (a bad envelope, or a race
+    /// on a unique index lost to another node), the group is rolled back and every envelope is
+    /// stored alone, so one failure never takes the others down with it.
+    async fn store_batch(&self, jobs: Vec<Job>) {
+        if jobs.len() > 1 {
+            let mut stored = Vec::with_capacity(jobs.len());
+            let outcome: Result<(), StoreError> = async {
+                let tx = self.db.begin_write().await?;
+                let envs: Vec<&InboundEnvelope> = jobs.iter().map(|j| &j.envelope).collect();
+                let lock = self.db.is_postgres();
+                stored = crate::ingest_group::store_group(&tx, &envs, lock, |i| {
+                    self.ingest_in(&tx, envs[i])
+                })
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+            .await;
+            match outcome {
+                Ok(()) => {
+                    if stored.iter().any(|a| !a.duplicate) {
+                        self.wake.notify_one();
+                    }
+                    for (job, a) in jobs.into_iter().zip(stored) {
+                        let _ = job.reply.send(Ok(a));
+                    }
+                    return;
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "Ingest group failed; storing its envelopes one by one.")
+                }
+            }
+        }
+        for job in jobs {
+            let result = self.store_one(&job.envelope).await;
+            let _ = job.reply.send(result);
+        }
+    }
+
+    async fn store_one(&self, envelope: &InboundEnvelope) -> Result<Accepted, StoreError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let tx = self.db.begin_write().await?;
+            match self.ingest_in(&tx, envelope).await {
+                Ok(accepted) => {
+                    tx.commit().await?;
+                    if !accepted.duplicate {
+                        self.wake.notify_one();
+                    }
+                    return Ok(accepted);
+                }
+                Err(e) if e.is_unique_violation() && attempt < MAX_ATTEMPTS => {
+                    tx.rollback().await?;
+                    tracing::debug!(attempt, "Ingest lost a race on a unique index; retrying.");
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     async fn ingest_in(

@@ -19,6 +19,7 @@ pub mod entity;
 mod error;
 pub mod events;
 mod ingest;
+mod ingest_group;
 mod sanitize;
 mod state_store;
 mod status;

@@ -1,0 +1,346 @@
+//! The grouped ingest path: a whole group of envelopes in a handful of statements.
+//!
+//! Most inbound traffic is a known customer writing into their open conversation. For those
+//! envelopes the group is stored with one query per step — dedupe lookup, identity lookup,
+//! contacts, open conversations, one `seq` bump for all conversations, one multi-row insert of
+//! messages and one of outbox events — instead of seven statements per message. Everything else
+//! (new customers, thread hints, reopening, contact updates, repeated keys) takes the general
+//! path, in order, in the same transaction. A customer whose envelope needs the general path
+//! sends all their later envelopes of the group there too, so their messages keep their order.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use kefu_channel::{Accepted, InboundEnvelope};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, Statement, Value,
+};
+use serde_json::json;
+
+use crate::entity::{contact, contact_identity, conversation, message, outbox_event};
+use crate::error::StoreError;
+use crate::status::Status;
+use crate::views::MessageView;
+
+/// What to do with one envelope of a group.
+enum Plan {
+    /// Already stored before the group.
+    Duplicate(Accepted),
+    /// Append to this open conversation in the grouped insert.
+    Fast {
+        conversation: i64,
+        contact: i64,
+        sender_name: Option<String>,
+    },
+    /// Store through the general path.
+    General,
+}
+
+/// Stores `envs` in `tx`; `general` stores one envelope through the general path.
+pub(crate) async fn store_group<F, Fut>(
+    tx: &DatabaseTransaction,
+    envs: &[&InboundEnvelope],
+    lock_rows: bool,
+    mut general: F,
+) -> Result<Vec<Accepted>, StoreError>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = Result<Accepted, StoreError>>,
+{
+    let plans = plan(tx, envs, lock_rows).await?;
+    let mut results: Vec<Option<Accepted>> = vec![None; envs.len()];
+
+    // Grouped appends: bump each conversation's seq once by its count of new messages.
+    let mut counts: Vec<(i64, i64)> = Vec::new();
+    for p in &plans {
+        if let Plan::Fast { conversation, .. } = p {
+            match counts.iter_mut().find(|(c, _)| c == conversation) {
+                Some((_, k)) => *k += 1,
+                None => counts.push((*conversation, 1)),
+            }
+        }
+    }
+    if !counts.is_empty() {
+        let now = Utc::now();
+        let last = bump_seqs(tx, &counts, now).await?;
+        let mut next: HashMap<i64, i64> = counts
+            .iter()
+            .map(|(c, k)| (*c, last.get(c).copied().unwrap_or_default() - k + 1))
+            .collect();
+        let mut rows = Vec::new();
+        let mut seqs: Vec<Option<(i64, i64)>> = vec![None; envs.len()];
+        for (i, p) in plans.iter().enumerate() {
+            let Plan::Fast {
+                conversation,
+                contact,
+                sender_name,
+            } = p
+            else {
+                continue;
+            };
+            let env = envs[i];
+            let seq = next.get_mut(conversation).map(|s| {
+                *s += 1;
+                *s - 1
+            });
+            seqs[i] = seq.map(|s| (*conversation, s));
+            let mut stored_content = env.content.clone();
+            stored_content.text.clear();
+            rows.push(message::ActiveModel {
+                conversation_id: Set(*conversation),
+                inbox_id: Set(env.inbox_id),
+                seq: Set(seq.unwrap_or_default()),
+                direction: Set("inbound".into()),
+                private: Set(false),
+                sender_type: Set("contact".into()),
+                sender_id: Set(Some(*contact)),
+                sender_name: Set(sender_name.clone()),
+                text: Set(env.content.text.clone()),
+                content: Set(serde_json::to_value(&stored_content).unwrap_or_default()),
+                dedupe_key: Set(env.dedupe_key.clone()),
+                message_ref: Set(env.thread.message_ref.clone()),
+                delivery_status: Set("delivered".into()),
+                delivery_error: Set(None),
+                provider_ref: Set(None),
+                sent_at: Set(None),
+                created_at: Set(now),
+                ..Default::default()
+            });
+        }
+        let inserted = message::Entity::insert_many(rows)
+            .exec_with_returning(tx)
+            .await?;
+        let by_pos: HashMap<(i64, i64), &message::Model> = inserted
+            .iter()
+            .map(|m| ((m.conversation_id, m.seq), m))
+            .collect();
+        let events = inserted.iter().map(|m| outbox_event::ActiveModel {
+            event_type: Set("message.created".into()),
+            conversation_id: Set(Some(m.conversation_id)),
+            payload: Set(json!(MessageView::from(m))),
+            created_at: Set(now),
+            relayed_at: Set(None),
+            ..Default::default()
+        });
+        // Outbox ids must follow seq within a conversation: insert in seq order.
+        let mut events: Vec<_> = events.collect();
+        events.sort_by_key(|e| match (&e.conversation_id, &e.payload) {
+            (sea_orm::ActiveValue::Set(c), sea_orm::ActiveValue::Set(p)) => {
+                (c.unwrap_or_default(), p["seq"].as_i64().unwrap_or_default())
+            }
+            _ => (0, 0),
+        });
+        outbox_event::Entity::insert_many(events).exec(tx).await?;
+        for (i, pos) in seqs.into_iter().enumerate() {
+            if let Some(pos) = pos {
+                let m = by_pos
+                    .get(&pos)
+                    .ok_or(StoreError::NotFound("inserted message"))?;
+                results[i] = Some(Accepted {
+                    message_id: m.id,
+                    conversation_id: m.conversation_id,
+                    seq: m.seq,
+                    duplicate: false,
+                });
+            }
+        }
+    }
+    for (i, p) in plans.iter().enumerate() {
+        match p {
+            Plan::Duplicate(a) => results[i] = Some(*a),
+            Plan::General => results[i] = Some(general(i).await?),
+            Plan::Fast { .. } => {}
+        }
+    }
+    results
+        .into_iter()
+        .map(|r| r.ok_or(StoreError::NotFound("ingest result")))
+        .collect()
+}
+
+async fn plan(
+    tx: &DatabaseTransaction,
+    envs: &[&InboundEnvelope],
+    lock_rows: bool,
+) -> Result<Vec<Plan>, StoreError> {
+    let inboxes: HashSet<i64> = envs.iter().map(|e| e.inbox_id).collect();
+    let mut dupes: HashMap<(i64, String), Accepted> = HashMap::new();
+    let mut identities: HashMap<(i64, String), contact_identity::Model> = HashMap::new();
+    for inbox in &inboxes {
+        let keys: Vec<&str> = envs
+            .iter()
+            .filter(|e| e.inbox_id == *inbox)
+            .filter_map(|e| e.dedupe_key.as_deref())
+            .collect();
+        if !keys.is_empty() {
+            for m in message::Entity::find()
+                .filter(message::Column::InboxId.eq(*inbox))
+                .filter(message::Column::DedupeKey.is_in(keys))
+                .all(tx)
+                .await?
+            {
+                let key = m.dedupe_key.clone().unwrap_or_default();
+                let a = Accepted {
+                    message_id: m.id,
+                    conversation_id: m.conversation_id,
+                    seq: m.seq,
+                    duplicate: true,
+                };
+                dupes.insert((*inbox, key), a);
+            }
+        }
+        let ids: Vec<&str> = envs
+            .iter()
+            .filter(|e| e.inbox_id == *inbox)
+            .map(|e| e.sender.external_id.as_str())
+            .collect();
+        let mut q = contact_identity::Entity::find()
+            .filter(contact_identity::Column::InboxId.eq(*inbox))
+            .filter(contact_identity::Column::ExternalId.is_in(ids))
+            .order_by_asc(contact_identity::Column::Id);
+        if lock_rows {
+            q = q.lock_exclusive();
+        }
+        for i in q.all(tx).await? {
+            identities.insert((*inbox, i.external_id.clone()), i);
+        }
+    }
+    let contact_ids: Vec<i64> = identities.values().map(|i| i.contact_id).collect();
+    let contacts: HashMap<i64, contact::Model> = if contact_ids.is_empty() {
+        HashMap::new()
+    } else {
+        contact::Entity::find()
+            .filter(contact::Column::Id.is_in(contact_ids))
+            .all(tx)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect()
+    };
+    let identity_ids: Vec<i64> = identities.values().map(|i| i.id).collect();
+    let mut open: HashMap<i64, conversation::Model> = HashMap::new();
+    if !identity_ids.is_empty() {
+        let rows = conversation::Entity::find()
+            .filter(conversation::Column::IdentityId.is_in(identity_ids))
+            .filter(
+                conversation::Column::Status
+                    .is_not_in([Status::Resolved.as_str(), Status::Closed.as_str()]),
+            )
+            .order_by_asc(conversation::Column::Id)
+            .all(tx)
+            .await?;
+        for c in rows {
+            open.insert(c.identity_id, c); // the newest open one wins
+        }
+    }
+
+    let mut seen_keys: HashSet<(i64, String)> = HashSet::new();
+    let mut general_senders: HashSet<(i64, String)> = HashSet::new();
+    let mut plans = Vec::with_capacity(envs.len());
+    for env in envs {
+        let sender = (env.inbox_id, env.sender.external_id.clone());
+        let key = env.dedupe_key.clone().map(|k| (env.inbox_id, k));
+        if let Some(a) = key.as_ref().and_then(|k| dupes.get(k)) {
+            plans.push(Plan::Duplicate(*a));
+            continue;
+        }
+        let repeated = key.as_ref().is_some_and(|k| !seen_keys.insert(k.clone()));
+        let fast = (!repeated && !general_senders.contains(&sender))
+            .then(|| fast_target(env, identities.get(&sender), &contacts, &open))
+            .flatten();
+        match fast {
+            Some(p) => plans.push(p),
+            None => {
+                general_senders.insert(sender);
+                plans.push(Plan::General);
+            }
+        }
+    }
+    Ok(plans)
+}
+
+/// The open conversation a plain message from a known, unchanged customer goes to.
+fn fast_target(
+    env: &InboundEnvelope,
+    identity: Option<&contact_identity::Model>,
+    contacts: &HashMap<i64, contact::Model>,
+    open: &HashMap<i64, conversation::Model>,
+) -> Option<Plan> {
+    let t = &env.thread;
+    if t.conversation_token.is_some() || !t.references.is_empty() || t.new_conversation {
+        return None;
+    }
+    let identity = identity?;
+    let contact = contacts.get(&identity.contact_id)?;
+    let unchanged = contact.merged_into_id.is_none()
+        && (env.sender.display_name.is_none() || contact.name.is_some())
+        && (env.sender.email.is_none() || contact.email.is_some())
+        && env
+            .sender
+            .attributes
+            .iter()
+            .all(|(k, v)| contact.attributes.get(k) == Some(v));
+    let conv = open.get(&identity.id)?;
+    // A pending conversation changes status on a customer reply: the general path does that.
+    let steady = matches!(conv.status.as_str(), "queued" | "assigned" | "transferring");
+    (unchanged && steady).then(|| Plan::Fast {
+        conversation: conv.id,
+        contact: contact.id,
+        sender_name: contact
+            .name
+            .clone()
+            .or_else(|| identity.display_name.clone()),
+    })
+}
+
+/// `last_seq += k` for every `(conversation, k)` in one statement; returns the new `last_seq`s.
+async fn bump_seqs(
+    tx: &DatabaseTransaction,
+    counts: &[(i64, i64)],
+    now: chrono::DateTime<Utc>,
+) -> Result<HashMap<i64, i64>, StoreError> {
+    let backend = tx.get_database_backend();
+    let mut values: Vec<Value> = Vec::new();
+    let mut n = 0;
+    let mut ph = |values: &mut Vec<Value>, v: Value, cast: &str| {
+        values.push(v);
+        n += 1;
+        match backend {
+            DbBackend::Postgres => format!("${n}{cast}"),
+            _ => "?".to_owned(),
+        }
+    };
+    let rows: Vec<String> = counts
+        .iter()
+        .map(|(c, k)| {
+            let a = ph(&mut values, (*c).into(), "::bigint");
+            let b = ph(&mut values, (*k).into(), "::bigint");
+            format!("({a}, {b})")
+        })
+        .collect();
+    let t1 = ph(&mut values, now.into(), "");
+    let t2 = ph(&mut values, now.into(), "");
+    let t3 = ph(&mut values, now.into(), "");
+    let sql = format!(
+        "WITH v(id, k) AS (VALUES {}) \
+         UPDATE conversations SET last_seq = last_seq + (SELECT k FROM v WHERE v.id = conversations.id), \
+         last_message_at = {t1}, last_inbound_at = {t2}, updated_at = {t3} \
+         WHERE id IN (SELECT id FROM v) RETURNING id, last_seq",
+        rows.join(", ")
+    );
+    let out = tx
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    let mut last = HashMap::new();
+    for r in out {
+        last.insert(
+            r.try_get::<i64>("", "id")?,
+            r.try_get::<i64>("", "last_seq")?,
+        );
+    }
+    if last.len() != counts.len() {
+        return Err(StoreError::NotFound("conversation"));
+    }
+    Ok(last)
+}
