@@ -125,6 +125,8 @@ impl App {
             runner.start(&inbox);
         }
 
+        let keys_for_sessions = keys.derive("kefu/v1/webchat-sessions");
+        default_web_chat_inbox(&db, &inboxes, &runner).await?;
         let state = AppState {
             config: Arc::new(config),
             db: db.clone(),
@@ -136,6 +138,8 @@ impl App {
             registry,
             runner,
             metrics: prometheus(),
+            hub: crate::ws::Hub::new(),
+            session_key: kefu_channel_webchat::session::SessionKey::new(keys_for_sessions),
             shutdown,
         };
         let router = router(state.clone(), ingress);
@@ -182,6 +186,7 @@ impl App {
         } = self;
         let shutdown = state.shutdown.clone();
         let relay_task = tokio::spawn(relay.run(shutdown.clone()));
+        tokio::spawn(state.hub.clone().run(state.bus.clone(), shutdown.clone()));
         tracing::info!(addr = %listener.local_addr()?, public_url = %state.config.public_url(), "Kefu is listening.");
         let serve = axum::serve(
             listener,
@@ -209,6 +214,11 @@ impl App {
 pub fn router(state: AppState, ingress: Router<AppState>) -> Router {
     let max_body = state.config.max_body_bytes;
     crate::api::router()
+        .route(
+            "/ws/web_chat",
+            axum::routing::get(crate::ws::visitor::handler),
+        )
+        .route("/ws/agent", axum::routing::get(crate::ws::agent::handler))
         .merge(ingress)
         .merge(crate::assets::router())
         .fallback(|| async {
@@ -284,4 +294,38 @@ fn admin(email: String, password: String) -> NewAgent {
         max_concurrent: None,
         skills: None,
     }
+}
+
+/// On a database without inboxes, creates the "Website" web chat inbox the demo page uses, so a
+/// first `cargo run` leads to a working chat.
+async fn default_web_chat_inbox(
+    db: &Db,
+    inboxes: &Inboxes,
+    runner: &Runner,
+) -> Result<(), StartError> {
+    use kefu_normalizer::entity::inbox;
+    use sea_orm::{ActiveModelTrait, Set};
+    let err = |e: sea_orm::DbErr| StartError(format!("default web chat inbox: {e}"));
+    if inbox::Entity::find().count(db.conn()).await.map_err(err)? > 0 {
+        return Ok(());
+    }
+    let now = chrono::Utc::now();
+    let row = inbox::ActiveModel {
+        name: Set("Website".into()),
+        channel_type: Set(kefu_channel_webchat::KIND.into()),
+        settings: Set(serde_json::json!({"allowed_origins": []})),
+        secrets_ciphertext: Set(None),
+        public_token: Set(kefu_normalizer::token::random(24)),
+        routing: Set(serde_json::json!({"skills": {}, "priority": 0})),
+        deleted_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db.conn())
+    .await
+    .map_err(err)?;
+    runner.start(&inboxes.config(&row));
+    tracing::info!(inbox = row.id, "Created the default web chat inbox.");
+    Ok(())
 }

@@ -121,7 +121,7 @@ impl Config {
         // KEFU_TEST_* belong to the test suite, not to the server.
         let env = Env::prefixed("KEFU_")
             .split("__")
-            .filter(|k| !k.as_str().starts_with("test_"));
+            .filter(|k| !k.as_str().to_ascii_lowercase().starts_with("test_"));
         let config: Config = fig
             .merge(env)
             .extract()

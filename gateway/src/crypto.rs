@@ -63,6 +63,12 @@ impl Keys {
         Ok(Self::from_secret(&secret))
     }
 
+    /// A further key for one purpose (e.g. `kefu/v1/webchat-sessions`), derived from the master
+    /// secret so that every purpose has its own.
+    pub fn derive(&self, label: &str) -> [u8; 32] {
+        derive(&hex::encode(self.sessions), label.as_bytes())
+    }
+
     /// Encrypts `plain` as `v1:<base64(nonce ∥ ciphertext)>`.
     pub fn encrypt(&self, plain: &[u8]) -> String {
         let cipher = Aes256Gcm::new((&self.secrets).into());

@@ -18,6 +18,7 @@ pub mod crypto;
 pub mod error;
 pub mod extract;
 pub mod state;
+pub mod ws;
 
 use std::sync::Arc;
 
@@ -54,6 +55,7 @@ pub fn builtin_channels(config: &Config) -> Result<Vec<Arc<dyn ChannelFactory>>,
         .build()
         .map_err(|e| StartError(format!("HTTP client: {e}")))?;
     Ok(vec![
+        Arc::new(kefu_channel_webchat::WebChatFactory),
         Arc::new(email),
         Arc::new(kefu_channel_wechat::OfficialAccountFactory::new().with_http_client(http.clone())),
         Arc::new(kefu_channel_wechat::WecomKfFactory::new().with_http_client(http)),

@@ -34,6 +34,10 @@ pub struct AppState {
     pub runner: Arc<Runner>,
     /// Prometheus exposition.
     pub metrics: PrometheusHandle,
+    /// Realtime hub for widgets and consoles.
+    pub hub: Arc<crate::ws::Hub>,
+    /// Signs web chat visitor sessions.
+    pub session_key: kefu_channel_webchat::session::SessionKey,
     /// Fires on shutdown.
     pub shutdown: CancellationToken,
 }

@@ -45,7 +45,9 @@ fn parse() -> anyhow::Result<Args> {
     let mut it = std::env::args().skip(1);
     match it.next().as_deref() {
         Some("ingest") => {}
-        _ => bail!("usage: kefu-bench ingest [--database-url URL|sqlite] [--messages N] [--conversations N] [--concurrency N] [--rate PER_SEC] [--pool N]"),
+        _ => bail!(
+            "usage: kefu-bench ingest [--database-url URL|sqlite] [--messages N] [--conversations N] [--concurrency N] [--rate PER_SEC] [--pool N]"
+        ),
     }
     while let Some(flag) = it.next() {
         let v = it.next().with_context(|| format!("{flag} needs a value"))?;
@@ -66,7 +68,11 @@ fn parse() -> anyhow::Result<Args> {
 async fn main() -> anyhow::Result<()> {
     let args = parse()?;
     let dir = tempfile::tempdir()?;
-    let backend = if args.database_url == "sqlite" { Backend::Sqlite } else { Backend::Postgres(args.database_url.clone()) };
+    let backend = if args.database_url == "sqlite" {
+        Backend::Sqlite
+    } else {
+        Backend::Postgres(args.database_url.clone())
+    };
     let url = fresh_database(&backend, dir.path()).await?;
     let db = Db::connect(&url, args.pool).await?;
     db.migrate().await?;
@@ -91,7 +97,10 @@ async fn main() -> anyhow::Result<()> {
         sender: ExternalIdentity::new(format!("customer-{}", i % args.conversations)),
         dedupe_key: Some(format!("bench-{i}")),
         thread: ThreadHints::default(),
-        content: Content::text(format!("Hello, this is message {i}; my order number is {}.", 100_000 + i)),
+        content: Content::text(format!(
+            "Hello, this is message {i}; my order number is {}.",
+            100_000 + i
+        )),
         sent_at: None,
     };
 
@@ -127,14 +136,21 @@ async fn main() -> anyhow::Result<()> {
     }
     let elapsed = started.elapsed();
     lat.sort();
-    let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)].as_secs_f64() * 1000.0;
+    let pct =
+        |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)].as_secs_f64() * 1000.0;
     println!(
         "backend={} messages={} conversations={} concurrency={} rate={} pool={}",
-        if matches!(backend, Backend::Sqlite) { "sqlite" } else { "postgres" },
+        if matches!(backend, Backend::Sqlite) {
+            "sqlite"
+        } else {
+            "postgres"
+        },
         args.messages,
         args.conversations,
         args.concurrency,
-        args.rate.map(|r| r.to_string()).unwrap_or_else(|| "max".into()),
+        args.rate
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| "max".into()),
         args.pool
     );
     println!(
@@ -150,7 +166,11 @@ async fn main() -> anyhow::Result<()> {
         db.conn().clone().close().await.ok();
         let name = url.rsplit('/').next().unwrap_or_default().to_owned();
         let admin = sea_orm::Database::connect(admin.as_str()).await?;
-        sea_orm::ConnectionTrait::execute_unprepared(&admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
+        sea_orm::ConnectionTrait::execute_unprepared(
+            &admin,
+            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        )
+        .await?;
     }
     Ok(())
 }

@@ -1,0 +1,192 @@
+//! # kefu-channel-webchat — website chat
+//!
+//! A website owner pastes `<script src=".../widget.js" data-website-token="..."></script>`;
+//! visitors then chat over the JSON WebSocket protocol in [`protocol`] at `/ws/web_chat`.
+//! This crate holds what is specific to the channel and free of I/O:
+//!
+//! - [`protocol`]: the client and server frames.
+//! - [`session`]: signed visitor sessions, so a returning visitor keeps their conversation
+//!   without an account, and a forged session is refused.
+//! - [`identity`]: Intercom-style identity verification — `user_hash =
+//!   hex(HMAC-SHA256(hmac_secret, user_id))`; when the inbox has a secret, unverified
+//!   identities are refused.
+//! - [`WebChatFactory`]: settings (`hmac_secret?`, `allowed_origins?`) and the channel.
+//!   Replies reach visitors through Kefu's realtime hub (open tabs get them at once; a visitor
+//!   who was away gets them replayed on return), so `send` has nothing to call.
+//! - [`FrameLimiter`]: per-connection flood control.
+
+pub mod identity;
+pub mod protocol;
+pub mod session;
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use governor::{DefaultDirectRateLimiter, Quota as GQuota, RateLimiter};
+use kefu_channel::{
+    Capabilities, Channel, ChannelError, ChannelFactory, ChannelKind, InboxConfig, OutboundMessage,
+    SendError, SendReceipt,
+};
+use serde::{Deserialize, Serialize};
+
+/// The channel type name.
+pub const KIND: &str = "web_chat";
+
+/// Settings of a web chat inbox.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebChatSettings {
+    /// When set, `identity.user_hash` must be HMAC-SHA256 of the user id under this secret.
+    #[serde(default)]
+    pub hmac_secret: Option<String>,
+    /// Origins (`https://shop.example.com`) allowed to open the widget; empty allows all.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+}
+
+impl WebChatSettings {
+    /// Parses and checks settings.
+    pub fn from_value(v: &serde_json::Value) -> Result<Self, ChannelError> {
+        let s: Self = serde_json::from_value(v.clone())
+            .map_err(|e| ChannelError::InvalidSettings(format!("web_chat: {e}")))?;
+        if s.hmac_secret.as_ref().is_some_and(|h| h.len() < 16) {
+            return Err(ChannelError::InvalidSettings(
+                "hmac_secret: must be at least 16 characters".into(),
+            ));
+        }
+        for o in &s.allowed_origins {
+            let host = o
+                .strip_prefix("https://")
+                .or_else(|| o.strip_prefix("http://"))
+                .map(|h| h.trim_end_matches('/'));
+            let ok = host.is_some_and(|h| !h.is_empty() && !h.contains(['/', ' ', '?', '#']));
+            if !ok {
+                return Err(ChannelError::InvalidSettings(format!(
+                    "allowed_origins: {o:?} is not an origin like https://shop.example.com"
+                )));
+            }
+        }
+        Ok(s)
+    }
+
+    /// Whether a browser `Origin` header may open the widget.
+    pub fn origin_allowed(&self, origin: Option<&str>) -> bool {
+        self.allowed_origins.is_empty()
+            || origin.is_some_and(|o| {
+                self.allowed_origins
+                    .iter()
+                    .any(|a| a.trim_end_matches('/') == o)
+            })
+    }
+}
+
+/// Builds web chat channels.
+#[derive(Debug, Clone, Default)]
+pub struct WebChatFactory;
+
+impl ChannelFactory for WebChatFactory {
+    fn kind(&self) -> ChannelKind {
+        ChannelKind::new(KIND)
+    }
+
+    fn secret_fields(&self) -> &'static [&'static str] {
+        &["/hmac_secret"]
+    }
+
+    fn validate(&self, settings: serde_json::Value) -> Result<serde_json::Value, ChannelError> {
+        let s = WebChatSettings::from_value(&settings)?;
+        serde_json::to_value(s).map_err(|e| ChannelError::InvalidSettings(e.to_string()))
+    }
+
+    fn build(&self, inbox: &InboxConfig) -> Result<Arc<dyn Channel>, ChannelError> {
+        WebChatSettings::from_value(&inbox.settings)?;
+        Ok(Arc::new(WebChatChannel {
+            caps: Capabilities {
+                max_text_chars: 4000,
+                ..Capabilities::default()
+            },
+        }))
+    }
+}
+
+struct WebChatChannel {
+    caps: Capabilities,
+}
+
+#[async_trait]
+impl Channel for WebChatChannel {
+    fn kind(&self) -> ChannelKind {
+        ChannelKind::new(KIND)
+    }
+
+    fn capabilities(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    async fn send(&self, msg: &OutboundMessage) -> Result<SendReceipt, SendError> {
+        // The stored reply is pushed to the visitor's open tabs by the realtime hub and replayed
+        // on their next visit; there is no provider to call.
+        Ok(SendReceipt {
+            provider_ref: Some(format!("web_chat-{}", msg.message_id)),
+            delivered: false,
+        })
+    }
+}
+
+/// Flood control for one connection: `per_second` frames sustained, `burst` at once.
+pub struct FrameLimiter(DefaultDirectRateLimiter);
+
+impl FrameLimiter {
+    /// A limiter; zero values are raised to one.
+    pub fn new(per_second: u32, burst: u32) -> Self {
+        let rate = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
+        Self(RateLimiter::direct(
+            GQuota::per_second(rate).allow_burst(burst),
+        ))
+    }
+
+    /// `true` when one more frame is allowed now.
+    pub fn allow(&self) -> bool {
+        self.0.check().is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_are_checked() {
+        let ok = serde_json::json!({"hmac_secret": "0123456789abcdef", "allowed_origins": ["https://shop.example.com"]});
+        let s = WebChatSettings::from_value(&ok).expect("valid");
+        assert!(s.origin_allowed(Some("https://shop.example.com")));
+        assert!(!s.origin_allowed(Some("https://evil.example.com")));
+        assert!(!s.origin_allowed(None));
+        assert!(WebChatSettings::default().origin_allowed(None));
+        for (bad, needle) in [
+            (serde_json::json!({"hmac_secret": "short"}), "hmac_secret"),
+            (
+                serde_json::json!({"allowed_origins": ["shop.example.com"]}),
+                "allowed_origins",
+            ),
+            (
+                serde_json::json!({"allowed_origins": ["https://shop.example.com/path"]}),
+                "allowed_origins",
+            ),
+            (serde_json::json!({"colour": 1}), "colour"),
+        ] {
+            let e = WebChatSettings::from_value(&bad)
+                .expect_err("invalid")
+                .to_string();
+            assert!(e.contains(needle), "{e}");
+        }
+    }
+
+    #[test]
+    fn limiter_allows_a_burst_then_refuses() {
+        let l = FrameLimiter::new(1, 3);
+        assert_eq!((0..5).filter(|_| l.allow()).count(), 3);
+    }
+}

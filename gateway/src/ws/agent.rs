@@ -1,0 +1,88 @@
+//! `/ws/agent?token=...`: an agent console's live stream of events and typing indicators.
+
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::response::{IntoResponse, Response};
+use futures::{SinkExt, StreamExt};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::{MAX_FRAME, READ_BUFFER, WRITE_BUFFER};
+use crate::auth::{Authed, authenticate};
+use crate::extract::ApiQuery;
+use crate::state::AppState;
+
+/// The agent's token, as browsers cannot set headers on WebSockets.
+#[derive(Debug, Deserialize)]
+pub struct TokenQuery {
+    token: String,
+}
+
+/// Authenticates, then upgrades.
+pub async fn handler(
+    State(st): State<AppState>,
+    ApiQuery(q): ApiQuery<TokenQuery>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    match authenticate(&st, &q.token).await {
+        Ok(me) => ws
+            .read_buffer_size(READ_BUFFER)
+            .write_buffer_size(WRITE_BUFFER)
+            .max_message_size(MAX_FRAME)
+            .max_frame_size(MAX_FRAME)
+            .on_upgrade(move |socket| serve(st, socket, me)),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn serve(st: AppState, socket: WebSocket, me: Authed) {
+    let (mut tx, mut rx) = socket.split();
+    let mut events = st.bus.subscribe();
+    let mut typing = st.hub.visitor_typing.subscribe();
+    loop {
+        let out: Value = tokio::select! {
+            _ = st.shutdown.cancelled() => break,
+            ev = events.recv() => match ev {
+                Ok(ev) => json!({"type": "event", "event": {"type": ev.kind, "data": ev.data}}),
+                // The console refetches what it shows when told it missed events.
+                Err(RecvError::Lagged(n)) => json!({"type": "resync", "missed": n}),
+                Err(RecvError::Closed) => break,
+            },
+            t = typing.recv() => match t {
+                Ok((conversation_id, on)) => json!({"type": "typing", "conversation_id": conversation_id, "on": on}),
+                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => break,
+            },
+            incoming = rx.next() => {
+                let text = match incoming {
+                    Some(Ok(Message::Text(t))) => t,
+                    Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Binary(_))) => continue,
+                    _ => break,
+                };
+                let Ok(f) = serde_json::from_str::<Value>(text.as_str()) else {
+                    let _ = tx.send(Message::Text(json!({"type": "error", "code": "bad_frame", "detail": "not JSON"}).to_string().into())).await;
+                    continue;
+                };
+                match f["type"].as_str() {
+                    Some("ping") => json!({"type": "pong"}),
+                    Some("typing") => {
+                        if let Some(conv) = f["conversation_id"].as_i64() {
+                            let frame = json!({"type": "typing", "on": f["on"].as_bool().unwrap_or(false), "name": me.agent.name});
+                            st.hub.to_visitors(conv, frame.to_string().into());
+                        }
+                        continue;
+                    }
+                    _ => json!({"type": "error", "code": "bad_frame", "detail": "expected ping or typing"}),
+                }
+            }
+        };
+        if tx
+            .send(Message::Text(out.to_string().into()))
+            .await
+            .is_err()
+        {
+            break;
+        }
+    }
+}
