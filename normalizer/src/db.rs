@@ -94,6 +94,9 @@ impl Db {
             .connect_timeout(Duration::from_secs(10))
             .acquire_timeout(Duration::from_secs(10))
             .sqlx_logging(false);
+        // Grouped ingest issues statements whose text varies with the group size; a larger cache
+        // keeps them prepared instead of re-parsing and re-planning them on every group.
+        opts.map_sqlx_postgres_opts(|o| o.statement_cache_capacity(2048));
         opts.map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
