@@ -76,22 +76,25 @@ impl ChannelRegistry {
     }
 }
 
+/// The object holding the value a JSON pointer names, and the key within it.
+fn parent_of<'a>(
+    settings: &'a mut Value,
+    pointer: &'a str,
+) -> Option<(&'a mut serde_json::Map<String, Value>, &'a str)> {
+    let (parent, key) = pointer.rsplit_once('/')?;
+    let parent = if parent.is_empty() {
+        Some(settings)
+    } else {
+        settings.pointer_mut(parent)
+    };
+    Some((parent?.as_object_mut()?, key))
+}
+
 /// Removes the values at `pointers` from `settings`, returning them keyed by pointer.
 pub fn take_secrets(settings: &mut Value, pointers: &[&str]) -> serde_json::Map<String, Value> {
     let mut out = serde_json::Map::new();
     for p in pointers {
-        let Some((parent, key)) = p.rsplit_once('/') else {
-            continue;
-        };
-        let parent = if parent.is_empty() {
-            Some(&mut *settings)
-        } else {
-            settings.pointer_mut(parent)
-        };
-        if let Some(v) = parent
-            .and_then(Value::as_object_mut)
-            .and_then(|o| o.remove(key))
-        {
+        if let Some(v) = parent_of(settings, p).and_then(|(o, key)| o.remove(key)) {
             out.insert((*p).to_owned(), v);
         }
     }
@@ -101,15 +104,7 @@ pub fn take_secrets(settings: &mut Value, pointers: &[&str]) -> serde_json::Map<
 /// Puts secrets taken by [`take_secrets`] back into `settings`.
 pub fn put_secrets(settings: &mut Value, secrets: &serde_json::Map<String, Value>) {
     for (p, v) in secrets {
-        let Some((parent, key)) = p.rsplit_once('/') else {
-            continue;
-        };
-        let parent = if parent.is_empty() {
-            Some(&mut *settings)
-        } else {
-            settings.pointer_mut(parent)
-        };
-        if let Some(o) = parent.and_then(Value::as_object_mut) {
+        if let Some((o, key)) = parent_of(settings, p) {
             o.insert(key.to_owned(), v.clone());
         }
     }
@@ -210,8 +205,11 @@ pub struct Runner {
     state: Arc<dyn ChannelState>,
     shutdown: CancellationToken,
     tracker: TaskTracker,
-    running: Mutex<HashMap<i64, (Arc<dyn Channel>, CancellationToken)>>,
+    running: Mutex<Running>,
 }
+
+/// Running channels by inbox, each with the token that stops it.
+type Running = HashMap<i64, (Arc<dyn Channel>, CancellationToken)>;
 
 impl Runner {
     /// A runner building channels from `registry`.
@@ -275,9 +273,7 @@ impl Runner {
         self.tracker.wait().await;
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<i64, (Arc<dyn Channel>, CancellationToken)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Running> {
         self.running.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
