@@ -96,6 +96,9 @@ pub async fn append<C: ConnectionTrait>(
     Ok(())
 }
 
+/// How long relayed events stay in the outbox (for inspection and late consumers).
+pub const RETAIN_RELAYED: Duration = Duration::from_secs(3600);
+
 /// Moves committed outbox events to the bus.
 pub struct OutboxRelay {
     db: Db,
@@ -109,9 +112,17 @@ impl OutboxRelay {
         Self { db, bus, wake }
     }
 
-    /// Relays until `shutdown`, then drains what is committed.
+    /// Relays until `shutdown`, then drains what is committed. Relayed rows older than
+    /// [`RETAIN_RELAYED`] are pruned once a minute so the table stays small.
     pub async fn run(self, shutdown: CancellationToken) {
+        let mut last_prune = tokio::time::Instant::now();
         loop {
+            if last_prune.elapsed() >= Duration::from_secs(60) {
+                last_prune = tokio::time::Instant::now();
+                if let Err(e) = self.prune().await {
+                    tracing::warn!(error = %e, "Outbox pruning failed; retrying later.");
+                }
+            }
             match self.relay_batch().await {
                 Ok(n) if n > 0 => continue,
                 Ok(_) => {}
@@ -128,6 +139,16 @@ impl OutboxRelay {
                 break;
             }
         }
+    }
+
+    /// Deletes events relayed more than [`RETAIN_RELAYED`] ago.
+    pub async fn prune(&self) -> Result<u64, StoreError> {
+        let cutoff = Utc::now() - chrono::Duration::from_std(RETAIN_RELAYED).unwrap_or_default();
+        let res = outbox_event::Entity::delete_many()
+            .filter(outbox_event::Column::RelayedAt.lt(cutoff))
+            .exec(self.db.conn())
+            .await?;
+        Ok(res.rows_affected)
     }
 
     /// Publishes up to one batch of unrelayed events; returns how many.

@@ -445,3 +445,66 @@ async fn events_are_relayed_after_commit_in_order() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn relayed_events_are_pruned_after_the_retention_window_and_unrelayed_ones_kept() {
+    use kefu_normalizer::entity::outbox_event;
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        let mut rx = app.state.bus.subscribe();
+        let inbox = app.loopback_inbox(json!({})).await;
+        app.inbound(inbox, &msg("p1", "cust", "hello")).await;
+        // Wait until the message event was relayed.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while tokio::time::timeout_at(deadline, rx.recv())
+            .await
+            .expect("relayed")
+            .expect("bus")
+            .kind
+            != "message.created"
+        {}
+        let db = app.state.db.conn();
+        let relayed = outbox_event::Entity::find()
+            .filter(outbox_event::Column::RelayedAt.is_not_null())
+            .count(db)
+            .await
+            .expect("count");
+        assert!(
+            relayed >= 4,
+            "contact, conversation x2 and message events were relayed"
+        );
+        // Age them past the retention window, and add one that was never relayed.
+        outbox_event::Entity::update_many()
+            .col_expr(
+                outbox_event::Column::RelayedAt,
+                Expr::value(chrono::Utc::now() - chrono::Duration::hours(2)),
+            )
+            .filter(outbox_event::Column::RelayedAt.is_not_null())
+            .exec(db)
+            .await
+            .expect("age");
+        let tx = app.state.db.begin_write().await.expect("tx");
+        kefu_normalizer::events::append(&tx, "test.unrelayed", None, json!({}))
+            .await
+            .expect("append");
+        tx.commit().await.expect("commit");
+        let relay = kefu_normalizer::OutboxRelay::new(
+            app.state.db.clone(),
+            std::sync::Arc::new(kefu_normalizer::InProcessBus::new(8)),
+            std::sync::Arc::new(tokio::sync::Notify::new()),
+        );
+        assert_eq!(relay.prune().await.expect("prune"), relayed);
+        let left = outbox_event::Entity::find().all(db).await.expect("rows");
+        assert!(
+            left.iter().any(|e| e.event_type == "test.unrelayed"),
+            "unrelayed events are never pruned"
+        );
+        assert!(left.iter().all(|e| {
+            e.relayed_at
+                .is_none_or(|t| t > chrono::Utc::now() - chrono::Duration::hours(1))
+        }));
+        app.stop().await;
+    }
+}
