@@ -16,11 +16,11 @@ use serde_json::json;
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
-/// Read buffer per connection: widget frames are small, so 4 KiB instead of tungstenite's
-/// 128 KiB default keeps tens of thousands of idle connections cheap.
-pub const READ_BUFFER: usize = 4 * 1024;
-/// Write buffer per connection.
-pub const WRITE_BUFFER: usize = 4 * 1024;
+/// Read buffer per connection: widget frames are small, so 1 KiB (it grows for a larger frame)
+/// instead of tungstenite's 128 KiB default keeps tens of thousands of idle connections cheap.
+pub const READ_BUFFER: usize = 1024;
+/// Write buffer per connection (frames are flushed once it holds this much).
+pub const WRITE_BUFFER: usize = 1024;
 /// Largest accepted frame from a browser.
 pub const MAX_FRAME: usize = 16 * 1024;
 

@@ -91,7 +91,7 @@ async fn serve(st: AppState, socket: WebSocket, origin: Option<String>) {
             name,
             ..
         }) => {
-            match open(
+            match Box::pin(open(
                 &st,
                 &website_token,
                 session,
@@ -99,7 +99,7 @@ async fn serve(st: AppState, socket: WebSocket, origin: Option<String>) {
                 after_seq,
                 name,
                 origin.as_deref(),
-            )
+            ))
             .await
             {
                 Ok(ok) => ok,
@@ -163,7 +163,8 @@ async fn serve(st: AppState, socket: WebSocket, origin: Option<String>) {
                     continue;
                 }
                 let reply = match protocol::parse(text.as_str()) {
-                    Ok(f) => handle(&st, &mut visitor, f).await,
+                    // Boxed: the idle connection then keeps only a small future, not room for a whole ingest.
+                    Ok(f) => Box::pin(handle(&st, &mut visitor, f)).await,
                     Err(e) => Some(error(e)),
                 };
                 if let Some(reply) = reply {
