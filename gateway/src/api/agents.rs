@@ -120,7 +120,7 @@ fn check_email(email: &str) -> Result<String, ApiError> {
     let e = email.trim().to_lowercase();
     let valid = e.len() <= 254
         && e.split_once('@')
-            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') || d == "localhost");
+            .is_some_and(|(l, d)| !l.is_empty() && (d.contains('.') || d == "localhost"));
     if valid {
         Ok(e)
     } else {
