@@ -135,6 +135,7 @@ impl App {
             conversations,
             bus: bus.clone(),
             wake: wake.clone(),
+            inboxes,
             registry,
             runner,
             metrics: prometheus(),

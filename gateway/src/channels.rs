@@ -61,11 +61,6 @@ impl ChannelRegistry {
         self.factories.get(kind)
     }
 
-    /// Every factory.
-    pub fn all(&self) -> impl Iterator<Item = &Arc<dyn ChannelFactory>> {
-        self.factories.values()
-    }
-
     /// The known type names, for error messages.
     pub fn kinds(&self) -> String {
         self.factories

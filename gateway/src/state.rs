@@ -28,6 +28,8 @@ pub struct AppState {
     pub bus: Arc<dyn EventBus>,
     /// Wakes the outbox relay after commits made outside the normalizer.
     pub wake: Arc<Notify>,
+    /// Inbox rows as channel configs, secrets decrypted.
+    pub inboxes: crate::channels::Inboxes,
     /// Channel types.
     pub registry: Arc<ChannelRegistry>,
     /// Running channels, one per inbox.

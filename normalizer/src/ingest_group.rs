@@ -108,29 +108,26 @@ where
                 ..Default::default()
             });
         }
-        let inserted = message::Entity::insert_many(rows)
+        let mut inserted = message::Entity::insert_many(rows)
             .exec_with_returning(tx)
             .await?;
+        // Outbox ids must follow seq within a conversation, whatever order RETURNING used.
+        inserted.sort_by_key(|m| (m.conversation_id, m.seq));
         let by_pos: HashMap<(i64, i64), &message::Model> = inserted
             .iter()
             .map(|m| ((m.conversation_id, m.seq), m))
             .collect();
-        let events = inserted.iter().map(|m| outbox_event::ActiveModel {
-            event_type: Set("message.created".into()),
-            conversation_id: Set(Some(m.conversation_id)),
-            payload: Set(json!(MessageView::from(m))),
-            created_at: Set(now),
-            relayed_at: Set(None),
-            ..Default::default()
-        });
-        // Outbox ids must follow seq within a conversation: insert in seq order.
-        let mut events: Vec<_> = events.collect();
-        events.sort_by_key(|e| match (&e.conversation_id, &e.payload) {
-            (sea_orm::ActiveValue::Set(c), sea_orm::ActiveValue::Set(p)) => {
-                (c.unwrap_or_default(), p["seq"].as_i64().unwrap_or_default())
-            }
-            _ => (0, 0),
-        });
+        let events: Vec<_> = inserted
+            .iter()
+            .map(|m| outbox_event::ActiveModel {
+                event_type: Set("message.created".into()),
+                conversation_id: Set(Some(m.conversation_id)),
+                payload: Set(json!(MessageView::from(m))),
+                created_at: Set(now),
+                relayed_at: Set(None),
+                ..Default::default()
+            })
+            .collect();
         outbox_event::Entity::insert_many(events).exec(tx).await?;
         for (i, pos) in seqs.into_iter().enumerate() {
             if let Some(pos) = pos {

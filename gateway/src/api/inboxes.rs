@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 
 use super::agents::check_skills;
 use crate::auth::{Authed, Role};
-use crate::channels::{Inboxes, take_secrets};
+use crate::channels::take_secrets;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
@@ -158,10 +158,6 @@ fn prepare(st: &AppState, channel: Value) -> Result<(String, Value, Option<Strin
     Ok((kind, settings, ciphertext))
 }
 
-fn inboxes(st: &AppState) -> Inboxes {
-    Inboxes::new(st.db.clone(), st.keys.clone(), st.config.public_url())
-}
-
 /// Creates an inbox (admins).
 #[utoipa::path(post, path = "/api/v1/inboxes", tag = "inboxes", request_body = NewInbox,
     responses((status = 201, body = InboxView), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
@@ -193,7 +189,7 @@ pub async fn create(
     }
     .insert(st.db.conn())
     .await?;
-    st.runner.start(&inboxes(&st).config(&row));
+    st.runner.start(&st.inboxes.config(&row));
     Ok((StatusCode::CREATED, Json(view(&st, &row))))
 }
 
@@ -261,7 +257,7 @@ pub async fn update(
                 ));
             }
         }
-        let mut current = inboxes(&st).config(&row).settings;
+        let mut current = st.inboxes.config(&row).settings;
         merge_patch(&mut current, patch);
         if let Some(o) = current.as_object_mut() {
             o.insert("type".into(), json!(row.channel_type));
@@ -272,7 +268,7 @@ pub async fn update(
     }
     am.updated_at = Set(Utc::now());
     let row = am.update(st.db.conn()).await?;
-    st.runner.start(&inboxes(&st).config(&row));
+    st.runner.start(&st.inboxes.config(&row));
     Ok(Json(view(&st, &row)))
 }
 

@@ -24,7 +24,6 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::{Frame, MAX_FRAME, READ_BUFFER, WRITE_BUFFER};
-use crate::channels::Inboxes;
 use crate::state::AppState;
 
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
@@ -295,7 +294,7 @@ async fn open(
         .await
         .map_err(unavailable)?
         .ok_or_else(unknown)?;
-    let config = Inboxes::new(st.db.clone(), st.keys.clone(), st.config.public_url()).config(&row);
+    let config = st.inboxes.config(&row);
     let settings = WebChatSettings::from_value(&config.settings).unwrap_or_default();
     if !settings.origin_allowed(origin) {
         return Err(ErrorFrame {
