@@ -23,6 +23,12 @@ use tokio_util::sync::CancellationToken;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
+use kefu_dispatcher::delivery::Sender;
+use kefu_dispatcher::fanout::Fanout;
+use kefu_dispatcher::jobs::JobStore;
+use kefu_dispatcher::webhook::{WebhookDeliverer, WebhookStore};
+use kefu_normalizer::Deliveries;
+
 use crate::api::agents::{NewAgent, create_agent_record};
 use crate::channels::{ChannelRegistry, Inboxes, Runner};
 use crate::config::Config;
@@ -41,6 +47,14 @@ pub struct App {
     router: Router,
     listener: TcpListener,
     relay: OutboxRelay,
+    outbound: Outbound,
+}
+
+/// The outbound side: the outbox fan-out into jobs and the job workers.
+struct Outbound {
+    fanout: Fanout,
+    sender: Arc<Sender>,
+    deliverer: Arc<WebhookDeliverer>,
 }
 
 /// The first admin created on an empty database when no bootstrap admin was configured.
@@ -127,6 +141,39 @@ impl App {
 
         let keys_for_sessions = keys.derive("kefu/v1/webchat-sessions");
         default_web_chat_inbox(&db, &inboxes, &runner).await?;
+
+        let jobs = JobStore::setup(&db)
+            .await
+            .map_err(|e| StartError(e.to_string()))?;
+        let deliveries = Deliveries::new(db.clone(), wake.clone());
+        let webhooks = WebhookStore::new(
+            db.clone(),
+            Arc::new(crate::delivery::KeySealer(keys.clone())),
+            jobs.clone(),
+            config.webhooks.allow_private_targets,
+        );
+        let dispatch_wake = Arc::new(Notify::new());
+        let outbound = Outbound {
+            fanout: Fanout::new(db.clone(), jobs.clone(), dispatch_wake.clone()),
+            sender: Arc::new(Sender::new(
+                deliveries.clone(),
+                Arc::new(crate::delivery::RunningChannels {
+                    db: db.clone(),
+                    runner: runner.clone(),
+                }),
+                jobs.clone(),
+                crate::delivery::send_policy(&config),
+            )),
+            deliverer: Arc::new(
+                WebhookDeliverer::new(
+                    db.clone(),
+                    webhooks.clone(),
+                    jobs.clone(),
+                    crate::delivery::webhook_settings(&config),
+                )
+                .map_err(StartError)?,
+            ),
+        };
         let state = AppState {
             config: Arc::new(config),
             db: db.clone(),
@@ -141,19 +188,23 @@ impl App {
             metrics: prometheus(),
             hub: crate::ws::Hub::new(),
             session_key: kefu_channel_webchat::session::SessionKey::new(keys_for_sessions),
+            deliveries,
+            jobs,
+            webhooks,
             shutdown,
         };
         let router = router(state.clone(), ingress);
         let listener = TcpListener::bind(state.config.listen)
             .await
             .map_err(|e| StartError(format!("cannot listen on {}: {e}", state.config.listen)))?;
-        let relay = OutboxRelay::new(db, bus, wake);
+        let relay = OutboxRelay::new(db, bus, wake).notify_after_batch(dispatch_wake);
         Ok((
             Self {
                 state,
                 router,
                 listener,
                 relay,
+                outbound,
             },
             generated,
         ))
@@ -184,9 +235,20 @@ impl App {
             router,
             listener,
             relay,
+            outbound,
         } = self;
         let shutdown = state.shutdown.clone();
         let relay_task = tokio::spawn(relay.run(shutdown.clone()));
+        let fanout_task = tokio::spawn(outbound.fanout.run(shutdown.clone()));
+        let workers_task = state.config.jobs.run_workers.then(|| {
+            tokio::spawn(kefu_dispatcher::workers::run(
+                state.jobs.clone(),
+                outbound.sender,
+                outbound.deliverer,
+                crate::delivery::worker_settings(&state.config),
+                shutdown.clone(),
+            ))
+        });
         tokio::spawn(state.hub.clone().run(state.bus.clone(), shutdown.clone()));
         tracing::info!(addr = %listener.local_addr()?, public_url = %state.config.public_url(), "Kefu is listening.");
         let serve = axum::serve(
@@ -198,6 +260,10 @@ impl App {
         shutdown.cancel();
         let drain = async {
             let _ = relay_task.await;
+            let _ = fanout_task.await;
+            if let Some(w) = workers_task {
+                let _ = w.await;
+            }
             state.runner.wait().await;
         };
         if tokio::time::timeout(Duration::from_secs(10), drain)

@@ -46,6 +46,10 @@ pub struct Config {
     pub bootstrap_admin_password: Option<SecretString>,
     /// Webhook delivery settings.
     pub webhooks: WebhooksConfig,
+    /// Delivery of replies.
+    pub delivery: DeliveryConfig,
+    /// Background jobs.
+    pub jobs: JobsConfig,
     /// Outbound TLS settings.
     pub tls: TlsConfig,
 }
@@ -61,11 +65,82 @@ pub enum LogFormat {
 }
 
 /// Webhook delivery settings.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct WebhooksConfig {
     /// Allow webhook targets on private, loopback and link-local addresses (tests, intranets).
     pub allow_private_targets: bool,
+    /// Delays before each attempt, in seconds; the first is usually 0. Default: the
+    /// Standard Webhooks schedule (0, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h).
+    pub retry_schedule_secs: Option<Vec<f64>>,
+    /// An endpoint failing without a success for this long is disabled.
+    pub disable_after_hours: f64,
+    /// One attempt's time limit, in seconds.
+    pub timeout_secs: u64,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        Self {
+            allow_private_targets: false,
+            retry_schedule_secs: None,
+            disable_after_hours: 5.0 * 24.0,
+            timeout_secs: 15,
+        }
+    }
+}
+
+/// Outbound delivery of replies.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeliveryConfig {
+    /// Attempts before a retryable failure marks the message failed.
+    pub max_attempts: u32,
+    /// The first retry's delay in milliseconds; each further retry doubles it.
+    pub base_delay_ms: u64,
+    /// The longest delay between attempts, in seconds (a provider's Retry-After may ask more).
+    pub max_delay_secs: u64,
+    /// One send's time limit, in seconds.
+    pub timeout_secs: u64,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 8,
+            base_delay_ms: 2000,
+            max_delay_secs: 600,
+            timeout_secs: 60,
+        }
+    }
+}
+
+/// Background jobs (apalis).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobsConfig {
+    /// Run the delivery and webhook workers in this process (turn off on API-only nodes).
+    pub run_workers: bool,
+    /// Sends in flight at once.
+    pub send_concurrency: usize,
+    /// Webhook attempts in flight at once.
+    pub webhook_concurrency: usize,
+    /// How often idle workers look for delayed jobs that came due, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// Worker heartbeat in seconds; the jobs of a worker silent for two beats are taken over.
+    pub heartbeat_secs: u64,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            run_workers: true,
+            send_concurrency: 32,
+            webhook_concurrency: 64,
+            poll_interval_ms: 500,
+            heartbeat_secs: 30,
+        }
+    }
 }
 
 /// Outbound TLS settings.
@@ -93,6 +168,8 @@ impl Default for Config {
             bootstrap_admin_email: None,
             bootstrap_admin_password: None,
             webhooks: WebhooksConfig::default(),
+            delivery: DeliveryConfig::default(),
+            jobs: JobsConfig::default(),
             tls: TlsConfig::default(),
         }
     }
@@ -161,6 +238,26 @@ impl Config {
             if !redis.starts_with("redis://") && !redis.starts_with("rediss://") {
                 return bad("redis_url must start with redis:// or rediss://");
             }
+        }
+        if let Some(s) = &self.webhooks.retry_schedule_secs {
+            if s.is_empty() || s.iter().any(|d| !d.is_finite() || *d < 0.0) {
+                return bad("webhooks.retry_schedule_secs must list at least one delay ≥ 0");
+            }
+        }
+        if !(self.webhooks.disable_after_hours > 0.0) {
+            return bad("webhooks.disable_after_hours must be positive");
+        }
+        if self.webhooks.timeout_secs == 0 || self.delivery.timeout_secs == 0 {
+            return bad("webhooks.timeout_secs and delivery.timeout_secs must be at least 1");
+        }
+        if self.delivery.max_attempts == 0 {
+            return bad("delivery.max_attempts must be at least 1");
+        }
+        if self.jobs.send_concurrency == 0 || self.jobs.webhook_concurrency == 0 {
+            return bad("jobs.send_concurrency and jobs.webhook_concurrency must be at least 1");
+        }
+        if self.jobs.poll_interval_ms == 0 || self.jobs.heartbeat_secs == 0 {
+            return bad("jobs.poll_interval_ms and jobs.heartbeat_secs must be at least 1");
         }
         Ok(())
     }

@@ -40,6 +40,12 @@ pub struct AppState {
     pub hub: Arc<crate::ws::Hub>,
     /// Signs web chat visitor sessions.
     pub session_key: kefu_channel_webchat::session::SessionKey,
+    /// Outbound delivery records (dead letters, manual retry).
+    pub deliveries: kefu_normalizer::Deliveries,
+    /// Durable jobs.
+    pub jobs: kefu_dispatcher::jobs::JobStore,
+    /// Webhook endpoints and their delivery log.
+    pub webhooks: kefu_dispatcher::webhook::WebhookStore,
     /// Fires on shutdown.
     pub shutdown: CancellationToken,
 }

@@ -136,7 +136,7 @@ pub(crate) async fn set_status(
 }
 
 /// Locks and loads a conversation inside a write transaction.
-async fn lock(
+pub(crate) async fn lock(
     db: &Db,
     tx: &DatabaseTransaction,
     id: i64,

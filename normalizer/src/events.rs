@@ -89,6 +89,7 @@ pub async fn append<C: ConnectionTrait>(
         payload: Set(data),
         created_at: Set(Utc::now()),
         relayed_at: Set(None),
+        dispatched_at: Set(None),
         ..Default::default()
     }
     .insert(tx)
@@ -104,12 +105,25 @@ pub struct OutboxRelay {
     db: Db,
     bus: Arc<dyn EventBus>,
     wake: Arc<Notify>,
+    after_batch: Option<Arc<Notify>>,
 }
 
 impl OutboxRelay {
     /// A relay from `db` to `bus`, woken early by `wake` after commits.
     pub fn new(db: Db, bus: Arc<dyn EventBus>, wake: Arc<Notify>) -> Self {
-        Self { db, bus, wake }
+        Self {
+            db,
+            bus,
+            wake,
+            after_batch: None,
+        }
+    }
+
+    /// Also notifies `notify` after each relayed batch (the dispatcher's job fan-out reads the
+    /// same rows).
+    pub fn notify_after_batch(mut self, notify: Arc<Notify>) -> Self {
+        self.after_batch = Some(notify);
+        self
     }
 
     /// Relays until `shutdown`, then drains what is committed. Relayed rows older than
@@ -141,11 +155,12 @@ impl OutboxRelay {
         }
     }
 
-    /// Deletes events relayed more than [`RETAIN_RELAYED`] ago.
+    /// Deletes events relayed (and dispatched into jobs) more than [`RETAIN_RELAYED`] ago.
     pub async fn prune(&self) -> Result<u64, StoreError> {
         let cutoff = Utc::now() - chrono::Duration::from_std(RETAIN_RELAYED).unwrap_or_default();
         let res = outbox_event::Entity::delete_many()
             .filter(outbox_event::Column::RelayedAt.lt(cutoff))
+            .filter(outbox_event::Column::DispatchedAt.is_not_null())
             .exec(self.db.conn())
             .await?;
         Ok(res.rows_affected)
@@ -178,6 +193,9 @@ impl OutboxRelay {
             .exec(self.db.conn())
             .await?;
         metrics::counter!("kefu_events_relayed_total").increment(ids.len() as u64);
+        if let Some(n) = &self.after_batch {
+            n.notify_one();
+        }
         Ok(ids.len())
     }
 }

@@ -125,6 +125,7 @@ where
                 payload: Set(json!(MessageView::from(m))),
                 created_at: Set(now),
                 relayed_at: Set(None),
+                dispatched_at: Set(None),
                 ..Default::default()
             })
             .collect();

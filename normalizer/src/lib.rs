@@ -15,6 +15,7 @@
 
 mod conversations;
 mod db;
+mod delivery;
 pub mod entity;
 mod error;
 pub mod events;
@@ -28,6 +29,7 @@ pub mod views;
 
 pub use conversations::{Author, Conversations, ListFilter, Posted};
 pub use db::Db;
+pub use delivery::{Deliveries, DeliveryOutcome, PendingDelivery};
 pub use error::StoreError;
 pub use events::{Event, EventBus, InProcessBus, OutboxRelay};
 pub use ingest::Normalizer;

@@ -57,9 +57,15 @@ pub struct ContentView {
 pub struct DeliveryView {
     /// `pending`, `sent`, `delivered` or `failed`.
     pub status: String,
-    /// Why delivery failed.
+    /// Why delivery failed (or why the last attempt did, while retrying).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Delivery attempts made so far.
+    pub attempts: i32,
+    /// Per-recipient results of the last attempt (e.g. one entry per push device).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<serde_json::Value>,
 }
 
 /// One message of a conversation.
@@ -115,6 +121,8 @@ impl From<&message::Model> for MessageView {
             delivery: (outbound && !m.private).then(|| DeliveryView {
                 status: m.delivery_status.clone(),
                 error: m.delivery_error.clone(),
+                attempts: m.delivery_attempts,
+                details: m.delivery_details.clone(),
             }),
             created_at: m.created_at,
         }

@@ -5,6 +5,8 @@
 //! from `KEFU_TEST_DATABASE_URL` — plus the loopback test channel. Tests talk to it over HTTP
 //! only. [`backends`] lists the databases to run every test on.
 
+pub mod receiver;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -104,8 +106,32 @@ impl TestApp {
         };
         config.webhooks.allow_private_targets = true;
         tweak(&mut config);
+        Self::start(backend, config, dir, LoopbackProvider::new()).await
+    }
+
+    /// Stops this server without dropping its database and starts a new one on the same
+    /// database and data folder, with `tweak` applied to the same configuration: a restart.
+    pub async fn restart(mut self, tweak: impl FnOnce(&mut Config)) -> Self {
+        self.shutdown.cancel();
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        let mut config = (*self.state.config).clone();
+        config.listen = "127.0.0.1:0".parse().expect("addr");
+        tweak(&mut config);
+        let backend = self.backend.clone();
+        let provider = self.provider.clone();
+        let dir = std::mem::replace(&mut self._dir, tempfile::tempdir().expect("temp dir"));
+        Self::start(&backend, config, dir, provider).await
+    }
+
+    async fn start(
+        backend: &Backend,
+        config: Config,
+        dir: tempfile::TempDir,
+        provider: Arc<LoopbackProvider>,
+    ) -> Self {
         config.validate().expect("test config is valid");
-        let provider = LoopbackProvider::new();
         let (app, _) = App::build(
             config,
             vec![Arc::new(LoopbackFactory::new(provider.clone()))],
@@ -248,6 +274,25 @@ impl TestApp {
                 }
             }
         }
+    }
+}
+
+/// Calls `check` until it returns `Some`, or `timeout` passes (then the last `None`). For
+/// conditions nothing signals: a short pause between checks, never a fixed wait for the work.
+pub async fn eventually<T, F, Fut>(timeout: Duration, mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(v) = check().await {
+            return Some(v);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 

@@ -17,10 +17,18 @@
 //! Nothing here does network I/O except [`target::resolve_checked`]'s DNS lookup; the delivery
 //! worker (jobs, HTTP client, delivery log) composes these pieces.
 
+mod deliver;
 pub mod payload;
 pub mod schedule;
 pub mod signing;
+pub mod store;
 pub mod target;
+
+pub use deliver::{DeliverySettings, WebhookDeliverer, WebhookJobError};
+pub use store::{
+    AttemptView, DeliveryView, EndpointPatch, EndpointView, EndpointWithSecret, NewEndpoint,
+    Sealer, WebhookStore,
+};
 
 pub use payload::{
     EventFilter, EventType, FilterError, MessageId, WebhookMessage, response_excerpt,

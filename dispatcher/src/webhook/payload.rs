@@ -38,6 +38,8 @@ pub enum EventType {
     MessageCreated,
     /// `message.updated` (delivery status changes)
     MessageUpdated,
+    /// `message.failed` (delivery gave up; also sent as `message.updated`)
+    MessageFailed,
     /// `contact.created`
     ContactCreated,
     /// `contact.merged`
@@ -48,7 +50,7 @@ pub enum EventType {
 
 impl EventType {
     /// Every type, in documentation order.
-    pub const ALL: [EventType; 13] = [
+    pub const ALL: [EventType; 14] = [
         Self::ConversationCreated,
         Self::ConversationQueued,
         Self::ConversationAssigned,
@@ -59,6 +61,7 @@ impl EventType {
         Self::ConversationClosed,
         Self::MessageCreated,
         Self::MessageUpdated,
+        Self::MessageFailed,
         Self::ContactCreated,
         Self::ContactMerged,
         Self::AgentStatusChanged,
@@ -77,6 +80,7 @@ impl EventType {
             Self::ConversationClosed => "conversation.closed",
             Self::MessageCreated => "message.created",
             Self::MessageUpdated => "message.updated",
+            Self::MessageFailed => "message.failed",
             Self::ContactCreated => "contact.created",
             Self::ContactMerged => "contact.merged",
             Self::AgentStatusChanged => "agent.status_changed",

@@ -20,6 +20,7 @@ fn every_documented_event_type_round_trips() {
         "conversation.closed",
         "message.created",
         "message.updated",
+        "message.failed",
         "contact.created",
         "contact.merged",
         "agent.status_changed",

@@ -4,6 +4,7 @@ pub mod agents;
 pub mod auth;
 pub mod conversations;
 pub mod inboxes;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -59,6 +60,14 @@ pub fn router() -> axum::Router<AppState> {
         .routes(routes!(conversations::reopen))
         .routes(routes!(conversations::contact))
         .routes(routes!(conversations::merge))
+        .routes(routes!(webhooks::create, webhooks::list))
+        .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::retry))
+        .routes(routes!(webhooks::dead_letters))
+        .routes(routes!(webhooks::retry_message))
+        .routes(routes!(webhooks::get_rate_limit, webhooks::set_rate_limit))
         .split_for_parts();
     let openapi = Arc::new(openapi);
     router

@@ -19,6 +19,10 @@ pub struct Model {
     /// `{skills: {name: level}, priority}`.
     #[sea_orm(column_type = "Json")]
     pub routing: Json,
+    /// Outbound pacing `{per_second, burst, per_recipient_per_second, per_recipient_burst}`
+    /// overriding the channel's declared quotas.
+    #[sea_orm(column_type = "Json", nullable)]
+    pub send_limits: Option<Json>,
     pub deleted_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

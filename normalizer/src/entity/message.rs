@@ -29,6 +29,11 @@ pub struct Model {
     pub delivery_error: Option<String>,
     pub provider_ref: Option<String>,
     pub sent_at: Option<DateTimeUtc>,
+    /// How many times delivery was attempted.
+    pub delivery_attempts: i32,
+    /// Per-recipient results of the last attempt (e.g. one entry per push device).
+    #[sea_orm(column_type = "Json", nullable)]
+    pub delivery_details: Option<Json>,
     pub created_at: DateTimeUtc,
 }
 

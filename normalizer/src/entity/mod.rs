@@ -12,3 +12,6 @@ pub mod message;
 pub mod outbox_event;
 pub mod team;
 pub mod team_member;
+pub mod webhook_attempt;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;

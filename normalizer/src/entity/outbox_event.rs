@@ -14,6 +14,8 @@ pub struct Model {
     pub payload: Json,
     pub created_at: DateTimeUtc,
     pub relayed_at: Option<DateTimeUtc>,
+    /// When the dispatcher turned the event into jobs (deliveries, webhooks).
+    pub dispatched_at: Option<DateTimeUtc>,
 }
 
 /// No declared relations: joins are written where they are needed.

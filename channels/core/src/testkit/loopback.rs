@@ -61,6 +61,8 @@ struct ProviderState {
     script: VecDeque<ProviderOutcome>,
     delivered: Vec<OutboundMessage>,
     attempts: usize,
+    attempt_times: Vec<std::time::Instant>,
+    accepted_times: Vec<std::time::Instant>,
 }
 
 impl LoopbackProvider {
@@ -82,6 +84,16 @@ impl LoopbackProvider {
     /// Send attempts so far, failed ones included.
     pub fn attempts(&self) -> usize {
         self.lock().attempts
+    }
+
+    /// When each send attempt arrived, failed ones included.
+    pub fn attempt_times(&self) -> Vec<std::time::Instant> {
+        self.lock().attempt_times.clone()
+    }
+
+    /// When each accepted reply arrived.
+    pub fn accepted_times(&self) -> Vec<std::time::Instant> {
+        self.lock().accepted_times.clone()
     }
 
     /// Waits until at least `n` replies were accepted, or `timeout` passes.
@@ -234,10 +246,13 @@ impl Channel for LoopbackChannel {
     async fn send(&self, msg: &OutboundMessage) -> Result<SendReceipt, SendError> {
         let outcome = {
             let mut st = self.provider.lock();
+            let now = std::time::Instant::now();
             st.attempts += 1;
+            st.attempt_times.push(now);
             let outcome = st.script.pop_front().unwrap_or(ProviderOutcome::Accept);
             if outcome == ProviderOutcome::Accept {
                 st.delivered.push(msg.clone());
+                st.accepted_times.push(now);
             }
             outcome
         };

@@ -1,0 +1,260 @@
+//! Outbound delivery: one [`SendJob`] per attempt at sending an agent reply through its
+//! inbox's channel, paced by governor limiters, retried with backoff and jitter when retrying
+//! helps, and recorded on the message (`pending` → `sent`/`delivered`/`failed`).
+
+mod limits;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kefu_channel::{Channel, SendError};
+use kefu_normalizer::{Deliveries, DeliveryOutcome, StoreError};
+use rand::Rng;
+
+pub use limits::{Limiters, SendLimits};
+
+use crate::jobs::{JobError, JobStore, NewJob, SendJob};
+
+/// Where the delivery worker finds the channel of an inbox. The gateway implements it over
+/// its running channels.
+#[async_trait::async_trait]
+pub trait ChannelSource: Send + Sync + 'static {
+    /// The running channel of `inbox_id` and the inbox's own send limits (which override the
+    /// channel's declared quotas); `None` when the inbox no longer exists.
+    async fn resolve(&self, inbox_id: i64) -> Option<(Arc<dyn Channel>, SendLimits)>;
+}
+
+/// How sends are retried.
+#[derive(Debug, Clone)]
+pub struct SendPolicy {
+    /// Attempts before a retryable failure becomes permanent.
+    pub max_attempts: u32,
+    /// The first retry's delay; each further retry doubles it.
+    pub base_delay: Duration,
+    /// The longest delay between attempts (a provider's `Retry-After` may ask for more).
+    pub max_delay: Duration,
+    /// How long one `send` may take before it counts as a retryable timeout.
+    pub timeout: Duration,
+}
+
+impl Default for SendPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 8,
+            base_delay: Duration::from_secs(2),
+            max_delay: Duration::from_secs(600),
+            timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+impl SendPolicy {
+    /// The wait before retry number `attempt` (1 for the first retry): exponential, with
+    /// jitter between half and the full delay so retries of a burst spread out, and never
+    /// shorter than what the provider asked for.
+    pub fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(20))
+            .min(self.max_delay);
+        let jittered = exp.mul_f64(rand::rng().random_range(0.5..=1.0));
+        match retry_after {
+            Some(asked) => jittered.max(asked),
+            None => jittered,
+        }
+    }
+}
+
+/// Runs send jobs.
+pub struct Sender {
+    deliveries: Deliveries,
+    channels: Arc<dyn ChannelSource>,
+    limiters: Limiters,
+    jobs: JobStore,
+    policy: SendPolicy,
+}
+
+impl Sender {
+    /// A sender recording on `deliveries`, sending through `channels`, re-queueing on `jobs`.
+    pub fn new(
+        deliveries: Deliveries,
+        channels: Arc<dyn ChannelSource>,
+        jobs: JobStore,
+        policy: SendPolicy,
+    ) -> Self {
+        Self {
+            deliveries,
+            channels,
+            limiters: Limiters::new(),
+            jobs,
+            policy,
+        }
+    }
+
+    /// The limiters (shrunk periodically by the worker).
+    pub fn limiters(&self) -> &Limiters {
+        &self.limiters
+    }
+
+    /// Makes one attempt. Errors are the database's or the job queue's: the job is then
+    /// retried by apalis; the send itself is never repeated once recorded.
+    pub async fn run(&self, job: SendJob) -> Result<(), SendJobError> {
+        let Some(pending) = self.deliveries.pending(job.message_id).await? else {
+            return Ok(()); // delivered, failed or deleted meanwhile
+        };
+        let out = pending.outbound;
+        let Some((channel, own_limits)) = self.channels.resolve(out.inbox_id).await else {
+            self.deliveries
+                .record(
+                    out.message_id,
+                    DeliveryOutcome::Failed {
+                        code: "inbox_unavailable".into(),
+                        reason:
+                            "the inbox this conversation came through was deleted or is not running"
+                                .into(),
+                        details: None,
+                    },
+                )
+                .await?;
+            return Ok(());
+        };
+        let caps = channel.capabilities();
+        let limits = SendLimits {
+            inbox: own_limits.inbox.or(caps.send_quota),
+            recipient: own_limits.recipient.or(caps.per_recipient_quota),
+        };
+        self.limiters
+            .until_ready(out.inbox_id, limits, &out.recipient.external_id)
+            .await;
+
+        let kind = channel.kind().to_string();
+        let started = Instant::now();
+        let result = match tokio::time::timeout(self.policy.timeout, channel.send(&out)).await {
+            Ok(r) => r,
+            Err(_) => Err(SendError::Retryable {
+                reason: format!(
+                    "the provider did not answer within {} s",
+                    self.policy.timeout.as_secs()
+                ),
+                after: None,
+            }),
+        };
+        metrics::histogram!("kefu_delivery_send_seconds", "channel" => kind.clone())
+            .record(started.elapsed().as_secs_f64());
+
+        let attempt = job.attempt + 1;
+        let outcome = match result {
+            Ok(receipt) => DeliveryOutcome::Sent {
+                provider_ref: receipt.provider_ref,
+                delivered: receipt.delivered,
+                details: None,
+            },
+            Err(SendError::Permanent { code, reason }) => DeliveryOutcome::Failed {
+                code,
+                reason,
+                details: None,
+            },
+            Err(e @ (SendError::Retryable { .. } | SendError::RateLimited { .. })) => {
+                let after = match &e {
+                    SendError::Retryable { after, .. } | SendError::RateLimited { after } => *after,
+                    SendError::Permanent { .. } => None,
+                };
+                if attempt >= self.policy.max_attempts {
+                    DeliveryOutcome::Failed {
+                        code: "retries_exhausted".into(),
+                        reason: format!("gave up after {attempt} attempts; the last said: {e}"),
+                        details: None,
+                    }
+                } else {
+                    // Queue the next attempt before recording this one: a crash in between
+                    // then repeats the record, never loses the retry.
+                    let delay = self.policy.backoff(attempt, after);
+                    self.jobs
+                        .push_send(vec![
+                            NewJob::now(SendJob {
+                                message_id: out.message_id,
+                                attempt,
+                            })
+                            .after(delay)
+                            .key(format!("send:{}:{attempt}", out.message_id)),
+                        ])
+                        .await?;
+                    tracing::info!(message = out.message_id, attempt, delay_ms = delay.as_millis() as u64, error = %e, "Delivery failed; retrying.");
+                    DeliveryOutcome::Retrying {
+                        error: e.to_string(),
+                    }
+                }
+            }
+        };
+        let label = match &outcome {
+            DeliveryOutcome::Sent { .. } => "sent",
+            DeliveryOutcome::Retrying { .. } => "retrying",
+            DeliveryOutcome::Failed { .. } => "failed",
+        };
+        metrics::counter!("kefu_deliveries_total", "channel" => kind, "outcome" => label)
+            .increment(1);
+        if let DeliveryOutcome::Failed { code, reason, .. } = &outcome {
+            tracing::warn!(message = out.message_id, %code, %reason, "Delivery failed for good.");
+        }
+        self.deliveries.record(out.message_id, outcome).await?;
+        Ok(())
+    }
+
+    /// Queues the first attempt for each message (idempotent per message).
+    pub async fn queue_new(&self, message_ids: &[i64]) -> Result<(), JobError> {
+        queue_first_attempts(&self.jobs, message_ids).await
+    }
+}
+
+/// Queues the first send attempt of each message; queueing a message twice does nothing.
+pub async fn queue_first_attempts(jobs: &JobStore, message_ids: &[i64]) -> Result<(), JobError> {
+    jobs.push_send(
+        message_ids
+            .iter()
+            .map(|&id| {
+                NewJob::now(SendJob {
+                    message_id: id,
+                    attempt: 0,
+                })
+                .key(format!("send:{id}:0"))
+            })
+            .collect(),
+    )
+    .await
+}
+
+/// A send job could not finish its bookkeeping.
+#[derive(Debug, thiserror::Error)]
+pub enum SendJobError {
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The job queue failed.
+    #[error(transparent)]
+    Jobs(#[from] JobError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_within_jitter_and_caps() {
+        let p = SendPolicy {
+            base_delay: Duration::from_secs(2),
+            max_delay: Duration::from_secs(30),
+            ..SendPolicy::default()
+        };
+        for (attempt, full) in [(1, 2), (2, 4), (3, 8), (4, 16), (5, 30), (12, 30)] {
+            let d = p.backoff(attempt, None);
+            let full = Duration::from_secs(full);
+            assert!(d <= full && d >= full / 2, "attempt {attempt}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn backoff_honors_retry_after_beyond_the_cap() {
+        let p = SendPolicy::default();
+        assert!(p.backoff(1, Some(Duration::from_secs(3600))) >= Duration::from_secs(3600));
+    }
+}

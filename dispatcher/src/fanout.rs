@@ -1,0 +1,194 @@
+//! Turns committed outbox events into durable jobs: a send job for every outbound reply that
+//! waits for delivery, and a webhook delivery (row + job) for every subscribed endpoint.
+//!
+//! It reads the same outbox as the realtime relay but keeps its own mark (`dispatched_at`), so a
+//! crash between commit and queueing loses nothing: the events are still unmarked at restart.
+//! Queueing twice is harmless (idempotency keys, one delivery per endpoint and event).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use kefu_normalizer::entity::{outbox_event, webhook_delivery, webhook_endpoint};
+use kefu_normalizer::{Db, StoreError};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::delivery::queue_first_attempts;
+use crate::jobs::{JobError, JobStore, NewJob, WebhookJob};
+use crate::webhook::{EventFilter, MessageId, payload};
+
+const BATCH: u64 = 500;
+
+/// The fan-out loop.
+pub struct Fanout {
+    db: Db,
+    jobs: JobStore,
+    wake: Arc<Notify>,
+}
+
+/// The fan-out could not queue a batch; it is retried.
+#[derive(Debug, thiserror::Error)]
+pub enum FanoutError {
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The job queue failed.
+    #[error(transparent)]
+    Jobs(#[from] JobError),
+}
+
+impl From<sea_orm::DbErr> for FanoutError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+/// Whether a `message.created` payload is a reply that waits for delivery.
+fn needs_delivery(data: &serde_json::Value) -> bool {
+    data["direction"] == "outbound"
+        && data["private"] == false
+        && data["delivery"]["status"] == "pending"
+}
+
+impl Fanout {
+    /// A fan-out from `db`'s outbox into `jobs`, woken early by `wake`.
+    pub fn new(db: Db, jobs: JobStore, wake: Arc<Notify>) -> Self {
+        Self { db, jobs, wake }
+    }
+
+    /// Runs until `shutdown`, then queues what is committed.
+    pub async fn run(self, shutdown: CancellationToken) {
+        loop {
+            match self.batch().await {
+                Ok(n) if n > 0 => continue,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "Queueing jobs from the outbox failed; retrying.")
+                }
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            }
+        }
+        while let Ok(n) = self.batch().await {
+            if n == 0 {
+                break;
+            }
+        }
+    }
+
+    /// Queues the jobs of one batch of events; returns how many events it handled.
+    pub async fn batch(&self) -> Result<usize, FanoutError> {
+        let events = outbox_event::Entity::find()
+            .filter(outbox_event::Column::DispatchedAt.is_null())
+            .order_by_asc(outbox_event::Column::Id)
+            .limit(BATCH)
+            .all(self.db.conn())
+            .await?;
+        if events.is_empty() {
+            return Ok(0);
+        }
+        let sends: Vec<i64> = events
+            .iter()
+            .filter(|e| e.event_type == "message.created" && needs_delivery(&e.payload))
+            .filter_map(|e| e.payload["id"].as_i64())
+            .collect();
+        queue_first_attempts(&self.jobs, &sends).await?;
+        self.webhooks(&events).await?;
+
+        let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
+        outbox_event::Entity::update_many()
+            .col_expr(outbox_event::Column::DispatchedAt, Expr::value(Utc::now()))
+            .filter(outbox_event::Column::Id.is_in(ids.clone()))
+            .exec(self.db.conn())
+            .await?;
+        Ok(ids.len())
+    }
+
+    async fn webhooks(&self, events: &[outbox_event::Model]) -> Result<(), FanoutError> {
+        let endpoints = webhook_endpoint::Entity::find()
+            .filter(webhook_endpoint::Column::Enabled.eq(true))
+            .all(self.db.conn())
+            .await?;
+        if endpoints.is_empty() {
+            return Ok(());
+        }
+        let filters: Vec<(i64, EventFilter)> = endpoints
+            .iter()
+            .filter_map(|e| {
+                let names: Vec<String> = serde_json::from_value(e.events.clone()).ok()?;
+                Some((e.id, EventFilter::parse(&names).ok()?))
+            })
+            .collect();
+        let now = Utc::now();
+        let mut rows = Vec::new();
+        for ev in events {
+            let body = payload::body(&ev.event_type, ev.created_at, &ev.payload);
+            let body = String::from_utf8_lossy(&body).into_owned();
+            let msg_id = MessageId::for_event(ev.id, ev.created_at);
+            for (endpoint_id, filter) in &filters {
+                if filter.matches(&ev.event_type) {
+                    rows.push(webhook_delivery::ActiveModel {
+                        endpoint_id: Set(*endpoint_id),
+                        event_id: Set(ev.id),
+                        event_type: Set(ev.event_type.clone()),
+                        conversation_id: Set(ev.conversation_id),
+                        msg_id: Set(msg_id.as_str().to_owned()),
+                        body: Set(body.clone()),
+                        status: Set("pending".into()),
+                        attempts: Set(0),
+                        next_attempt_at: Set(None),
+                        locked_until: Set(None),
+                        last_status_code: Set(None),
+                        last_error: Set(None),
+                        created_at: Set(now),
+                        updated_at: Set(now),
+                        completed_at: Set(None),
+                        ..Default::default()
+                    });
+                }
+            }
+        }
+        if rows.is_empty() {
+            return Ok(());
+        }
+        for chunk in rows.chunks(500) {
+            webhook_delivery::Entity::insert_many(chunk.to_vec())
+                .on_conflict(
+                    OnConflict::columns([
+                        webhook_delivery::Column::EndpointId,
+                        webhook_delivery::Column::EventId,
+                    ])
+                    .do_nothing()
+                    .to_owned(),
+                )
+                .exec_without_returning(self.db.conn())
+                .await?;
+        }
+        let event_ids: Vec<i64> = events.iter().map(|e| e.id).collect();
+        let created: Vec<i64> = webhook_delivery::Entity::find()
+            .select_only()
+            .column(webhook_delivery::Column::Id)
+            .filter(webhook_delivery::Column::EventId.is_in(event_ids))
+            .filter(webhook_delivery::Column::Attempts.eq(0))
+            .filter(webhook_delivery::Column::Status.eq("pending"))
+            .order_by_asc(webhook_delivery::Column::Id)
+            .into_tuple()
+            .all(self.db.conn())
+            .await?;
+        self.jobs
+            .push_webhook(
+                created
+                    .into_iter()
+                    .map(|id| NewJob::now(WebhookJob { delivery_id: id }).key(format!("wh:{id}:0")))
+                    .collect(),
+            )
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,229 @@
+//! Durable jobs on apalis, in the same database as everything else: apalis' SQLite storage
+//! embedded, its Postgres storage in production. Two queues: one job per outbound message
+//! attempt ([`SendJob`]) and one per webhook delivery attempt ([`WebhookJob`]).
+//!
+//! Jobs only say *what* to do; the state (a message's delivery status, a webhook delivery's
+//! attempts) lives in Kefu's own tables, so a job that runs twice finds the work done and stops.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender};
+
+use apalis::prelude::{TaskBuilder, TaskSink};
+use apalis_postgres::{PgPool, PostgresStorage};
+use apalis_sqlite::{SqlitePool, SqliteStorage};
+use kefu_normalizer::Db;
+use serde::{Deserialize, Serialize};
+
+/// Send one outbound message (attempt `attempt`, from 0).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendJob {
+    /// The message.
+    pub message_id: i64,
+    /// Attempts made before this one.
+    pub attempt: u32,
+}
+
+/// Make the next attempt of one webhook delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookJob {
+    /// The delivery row.
+    pub delivery_id: i64,
+}
+
+/// The apalis queue names.
+pub const SEND_QUEUE: &str = "kefu.send";
+/// See [`SEND_QUEUE`].
+pub const WEBHOOK_QUEUE: &str = "kefu.webhook";
+
+/// A job could not be queued or the job tables could not be created.
+#[derive(Debug, thiserror::Error)]
+#[error("job queue: {0}")]
+pub struct JobError(pub String);
+
+/// One job to push: what, when, and a key that makes pushing it twice harmless.
+#[derive(Debug, Clone)]
+pub struct NewJob<T> {
+    /// The job.
+    pub job: T,
+    /// Run no earlier than this from now.
+    pub delay: Option<Duration>,
+    /// Pushing a second job with the same key does nothing.
+    pub idempotency_key: Option<String>,
+}
+
+impl<T> NewJob<T> {
+    /// A job due now, without a key.
+    pub fn now(job: T) -> Self {
+        Self {
+            job,
+            delay: None,
+            idempotency_key: None,
+        }
+    }
+
+    /// Sets the key.
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.idempotency_key = Some(key.into());
+        self
+    }
+
+    /// Sets the delay.
+    pub fn after(mut self, delay: Duration) -> Self {
+        self.delay = (!delay.is_zero()).then_some(delay);
+        self
+    }
+}
+
+/// The apalis storage for the database Kefu runs on.
+#[derive(Clone, Debug)]
+pub struct JobStore {
+    backend: Backend,
+    nudges: Arc<Nudges>,
+}
+
+/// Which apalis storage.
+#[derive(Clone, Debug)]
+pub enum Backend {
+    /// Embedded.
+    Sqlite(SqlitePool),
+    /// Production.
+    Postgres(PgPool),
+}
+
+/// Wakes this process's SQLite workers right after a push (Postgres has LISTEN/NOTIFY), so a
+/// job due now does not wait for the next poll.
+#[derive(Debug)]
+struct Nudges {
+    send: Nudge,
+    webhook: Nudge,
+}
+
+#[derive(Debug)]
+struct Nudge {
+    tx: UnboundedSender<()>,
+    rx: Mutex<Option<UnboundedReceiver<()>>>,
+}
+
+impl Nudge {
+    fn new() -> Self {
+        let (tx, rx) = futures::channel::mpsc::unbounded();
+        Self {
+            tx,
+            rx: Mutex::new(Some(rx)),
+        }
+    }
+}
+
+impl JobStore {
+    /// The job store sharing `db`'s connection pool; creates apalis' tables when missing.
+    pub async fn setup(db: &Db) -> Result<Self, JobError> {
+        let err =
+            |e: &dyn std::fmt::Display| JobError(format!("cannot create the job tables: {e}"));
+        if db.is_postgres() {
+            let pool = db.conn().get_postgres_connection_pool().clone();
+            PostgresStorage::<()>::setup(&pool)
+                .await
+                .map_err(|e| err(&e))?;
+            Ok(Self::with(Backend::Postgres(pool)))
+        } else {
+            let pool = db.conn().get_sqlite_connection_pool().clone();
+            // apalis' `setup` would also switch the connection to `synchronous = OFF`; Kefu
+            // keeps its own durability settings and only runs the migrations.
+            SqliteStorage::<()>::migrations()
+                .run(&pool)
+                .await
+                .map_err(|e| err(&e))?;
+            Ok(Self::with(Backend::Sqlite(pool)))
+        }
+    }
+
+    fn with(backend: Backend) -> Self {
+        Self {
+            backend,
+            nudges: Arc::new(Nudges {
+                send: Nudge::new(),
+                webhook: Nudge::new(),
+            }),
+        }
+    }
+
+    /// The storage.
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// The stream of nudges for `queue`'s worker; only the first caller gets it.
+    pub(crate) fn take_nudges(&self, queue: &str) -> Option<UnboundedReceiver<()>> {
+        let n = self.nudge(queue)?;
+        n.rx.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
+    fn nudge(&self, queue: &str) -> Option<&Nudge> {
+        match queue {
+            SEND_QUEUE => Some(&self.nudges.send),
+            WEBHOOK_QUEUE => Some(&self.nudges.webhook),
+            _ => None,
+        }
+    }
+
+    /// Queues send jobs.
+    pub async fn push_send(&self, jobs: Vec<NewJob<SendJob>>) -> Result<(), JobError> {
+        self.push(SEND_QUEUE, jobs).await
+    }
+
+    /// Queues webhook jobs.
+    pub async fn push_webhook(&self, jobs: Vec<NewJob<WebhookJob>>) -> Result<(), JobError> {
+        self.push(WEBHOOK_QUEUE, jobs).await
+    }
+
+    async fn push<T>(&self, queue: &str, jobs: Vec<NewJob<T>>) -> Result<(), JobError>
+    where
+        T: Serialize + for<'de> Deserialize<'de> + Unpin + Send + Sync + 'static,
+    {
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        let err = |e: &dyn std::fmt::Display| JobError(format!("cannot queue a job: {e}"));
+        let due_now = jobs.iter().any(|j| j.delay.is_none());
+        match &self.backend {
+            Backend::Sqlite(pool) => {
+                let mut s = SqliteStorage::<T>::new(pool)
+                    .with_config(apalis_sqlite::Config::default().queue(queue));
+                for j in jobs {
+                    s.push_task(task(j)).await.map_err(|e| err(&e))?;
+                }
+            }
+            Backend::Postgres(pool) => {
+                let mut s = PostgresStorage::<T>::new(pool)
+                    .with_config(apalis_postgres::Config::default().queue(queue));
+                for j in jobs {
+                    s.push_task(task(j)).await.map_err(|e| err(&e))?;
+                }
+            }
+        }
+        if due_now && let Some(n) = self.nudge(queue) {
+            let _ = n.tx.unbounded_send(());
+        }
+        Ok(())
+    }
+}
+
+fn task<T>(j: NewJob<T>) -> apalis::prelude::Task<T> {
+    let mut b = TaskBuilder::new(j.job);
+    if let Some(d) = j.delay {
+        // apalis stores whole seconds and compares with the current second, so a truncated
+        // time could run the job up to a second early: round up instead ("no earlier than").
+        let due = std::time::SystemTime::now() + d;
+        let since = due
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let secs = since.as_secs() + u64::from(since.subsec_nanos() > 0);
+        b = b.run_at_timestamp(secs);
+    }
+    if let Some(k) = j.idempotency_key {
+        b = b.idempotency_key(k);
+    }
+    b.build()
+}

@@ -1,0 +1,184 @@
+//! The apalis workers of one process: the send queue and the webhook queue, each on the
+//! storage Kefu runs on, until shutdown.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use apalis::prelude::BackendExt as _;
+use apalis::prelude::{BoxDynError, Data, Strategy, WorkerBuilder, WorkerBuilderExt};
+use apalis_postgres::{PostgresStorage, Pubsub};
+use apalis_sqlite::SqliteStorage;
+use futures::StreamExt;
+use tokio_util::sync::CancellationToken;
+
+use crate::delivery::Sender;
+use crate::jobs::{Backend, JobStore, SEND_QUEUE, SendJob, WEBHOOK_QUEUE, WebhookJob};
+use crate::webhook::WebhookDeliverer;
+
+/// Worker settings.
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// Sends in flight at once (waiting for a rate limiter counts).
+    pub send_concurrency: usize,
+    /// Webhook attempts in flight at once.
+    pub webhook_concurrency: usize,
+    /// How often idle workers look for delayed jobs that came due.
+    pub poll_interval: Duration,
+    /// apalis' worker heartbeat; jobs of a worker silent for two beats are taken over.
+    pub heartbeat: Duration,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self {
+            send_concurrency: 32,
+            webhook_concurrency: 64,
+            poll_interval: Duration::from_millis(500),
+            heartbeat: Duration::from_secs(30),
+        }
+    }
+}
+
+async fn send_job(job: SendJob, sender: Data<Arc<Sender>>) -> Result<(), BoxDynError> {
+    sender.run(job).await.map_err(|e| {
+        tracing::warn!(error = %e, "A send job failed; apalis retries it.");
+        BoxDynError::from(e)
+    })
+}
+
+async fn webhook_job(
+    job: WebhookJob,
+    deliverer: Data<Arc<WebhookDeliverer>>,
+) -> Result<(), BoxDynError> {
+    deliverer.run(job).await.map_err(|e| {
+        tracing::warn!(error = %e, "A webhook job failed; apalis retries it.");
+        BoxDynError::from(e)
+    })
+}
+
+async fn stopped(shutdown: CancellationToken) -> Result<(), std::io::Error> {
+    shutdown.cancelled().await;
+    Ok(())
+}
+
+fn worker_name(queue: &str) -> String {
+    format!("{queue}@{}", kefu_normalizer::token::random(8))
+}
+
+/// Runs both workers until `shutdown`.
+pub async fn run(
+    jobs: JobStore,
+    sender: Arc<Sender>,
+    deliverer: Arc<WebhookDeliverer>,
+    settings: WorkerSettings,
+    shutdown: CancellationToken,
+) {
+    // Housekeeping: forget idle recipients' limiters; re-queue webhook deliveries whose job
+    // was lost (a crash between queueing and recording).
+    let housekeeping = {
+        let sender = sender.clone();
+        let deliverer = deliverer.clone();
+        let shutdown = shutdown.clone();
+        async move {
+            loop {
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = tokio::time::sleep(Duration::from_secs(30)) => {
+                        sender.limiters().shrink();
+                        match deliverer.sweep().await {
+                            Ok(0) => {}
+                            Ok(n) => tracing::info!(deliveries = n, "Re-queued webhook deliveries whose job was lost."),
+                            Err(e) => tracing::warn!(error = %e, "Sweeping webhook deliveries failed."),
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let send = run_queue(
+        &jobs,
+        SEND_QUEUE,
+        &settings,
+        shutdown.clone(),
+        settings.send_concurrency,
+        sender,
+        send_job,
+    );
+    let hooks = run_queue(
+        &jobs,
+        WEBHOOK_QUEUE,
+        &settings,
+        shutdown.clone(),
+        settings.webhook_concurrency,
+        deliverer,
+        webhook_job,
+    );
+    tokio::join!(send, hooks, housekeeping);
+}
+
+macro_rules! strategy {
+    ($jobs:expr, $queue:expr, $settings:expr, $extra:expr) => {{
+        let mut s = Strategy::new();
+        if let Some(extra) = $extra {
+            s = s.stream(extra);
+        }
+        if let Some(n) = $jobs.take_nudges($queue) {
+            s = s.stream(n.ready_chunks(256));
+        }
+        s.interval($settings.poll_interval)
+    }};
+}
+
+async fn run_queue<Args, D, F, Fut>(
+    jobs: &JobStore,
+    queue: &'static str,
+    settings: &WorkerSettings,
+    shutdown: CancellationToken,
+    concurrency: usize,
+    data: D,
+    handler: F,
+) where
+    Args: serde::Serialize + for<'de> serde::Deserialize<'de> + Unpin + Send + Sync + 'static,
+    D: Clone + Send + Sync + 'static,
+    F: Fn(Args, Data<D>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<(), BoxDynError>> + Send + 'static,
+{
+    let result = match jobs.backend() {
+        Backend::Sqlite(pool) => {
+            let config = apalis_sqlite::Config::default()
+                .queue(queue)
+                .heartbeat_interval(settings.heartbeat);
+            let strategy = strategy!(jobs, queue, settings, None::<futures::stream::Empty<()>>);
+            let backend = SqliteStorage::<Args>::new(pool)
+                .with_config(config)
+                .poll_with_strategy(strategy);
+            WorkerBuilder::new(worker_name(queue))
+                .backend(backend)
+                .data(data)
+                .concurrency(concurrency)
+                .build(handler)
+                .run_until(stopped(shutdown.clone()))
+                .await
+        }
+        Backend::Postgres(pool) => {
+            let config = apalis_postgres::Config::default()
+                .queue(queue)
+                .heartbeat_interval(settings.heartbeat);
+            let pubsub = Pubsub::new(pool.clone(), queue.to_owned());
+            let strategy = strategy!(jobs, queue, settings, Some(pubsub));
+            let backend = PostgresStorage::<Args>::new(pool)
+                .with_config(config)
+                .poll_with_strategy(strategy);
+            WorkerBuilder::new(worker_name(queue))
+                .backend(backend)
+                .data(data)
+                .concurrency(concurrency)
+                .build(handler)
+                .run_until(stopped(shutdown.clone()))
+                .await
+        }
+    };
+    if let Err(e) = result {
+        tracing::error!(queue, error = %e, "A job worker stopped with an error.");
+    }
+}

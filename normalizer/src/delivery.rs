@@ -1,0 +1,249 @@
+//! Delivery state of outbound messages: what the delivery worker needs to send one, and the
+//! record of each attempt (`pending` → `sent`/`delivered`/`failed`), each change emitted as
+//! `message.updated` (and `message.failed` when delivery gives up).
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use kefu_channel::{Content, OutboundMessage, Recipient};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde_json::json;
+use tokio::sync::Notify;
+
+use crate::conversations::lock;
+use crate::db::Db;
+use crate::entity::{contact_identity, conversation, message};
+use crate::error::StoreError;
+use crate::events;
+use crate::views::MessageView;
+
+/// How many earlier references an outbound message carries (email `References`).
+const MAX_REFERENCES: u64 = 50;
+
+/// An outbound message as stored, with what sending it needs.
+#[derive(Debug, Clone)]
+pub struct PendingDelivery {
+    /// The stored row.
+    pub message: message::Model,
+    /// The message as a channel sends it.
+    pub outbound: OutboundMessage,
+}
+
+/// What one delivery attempt came to.
+#[derive(Debug, Clone)]
+pub enum DeliveryOutcome {
+    /// The provider accepted it (`delivered` when it confirmed delivery to the device).
+    Sent {
+        /// The provider's id for it.
+        provider_ref: Option<String>,
+        /// Confirmed delivered, not only accepted.
+        delivered: bool,
+        /// Per-recipient results.
+        details: Option<serde_json::Value>,
+    },
+    /// It failed and will be tried again; the message stays `pending`.
+    Retrying {
+        /// Why this attempt failed.
+        error: String,
+    },
+    /// It failed for good.
+    Failed {
+        /// Machine-readable reason, e.g. `reply_window_closed`.
+        code: String,
+        /// A sentence an agent can act on.
+        reason: String,
+        /// Per-recipient results.
+        details: Option<serde_json::Value>,
+    },
+}
+
+/// Reads and records outbound deliveries.
+#[derive(Clone)]
+pub struct Deliveries {
+    db: Db,
+    wake: Arc<Notify>,
+}
+
+impl Deliveries {
+    /// Deliveries on `db`; `wake` nudges the outbox relay after each recorded change.
+    pub fn new(db: Db, wake: Arc<Notify>) -> Self {
+        Self { db, wake }
+    }
+
+    /// The message if it still waits for delivery (outbound, not private, `pending`);
+    /// `None` when it was delivered, failed or deleted meanwhile.
+    pub async fn pending(&self, message_id: i64) -> Result<Option<PendingDelivery>, StoreError> {
+        let conn = self.db.conn();
+        let Some(m) = message::Entity::find_by_id(message_id).one(conn).await? else {
+            return Ok(None);
+        };
+        if m.direction != "outbound" || m.private || m.delivery_status != "pending" {
+            return Ok(None);
+        }
+        let conv = conversation::Entity::find_by_id(m.conversation_id)
+            .one(conn)
+            .await?
+            .ok_or(StoreError::NotFound("conversation"))?;
+        let identity = contact_identity::Entity::find_by_id(conv.identity_id)
+            .one(conn)
+            .await?
+            .ok_or(StoreError::NotFound("contact identity"))?;
+        let mut references: Vec<String> = message::Entity::find()
+            .select_only()
+            .column(message::Column::MessageRef)
+            .filter(message::Column::ConversationId.eq(conv.id))
+            .filter(message::Column::Seq.lt(m.seq))
+            .filter(message::Column::MessageRef.is_not_null())
+            .order_by_desc(message::Column::Seq)
+            .limit(MAX_REFERENCES)
+            .into_tuple::<Option<String>>()
+            .all(conn)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
+        references.reverse();
+        let mut content: Content = serde_json::from_value(m.content.clone()).unwrap_or_default();
+        content.text = m.text.clone();
+        let outbound = OutboundMessage {
+            message_id: m.id,
+            conversation_id: conv.id,
+            inbox_id: m.inbox_id,
+            recipient: Recipient {
+                external_id: identity.external_id,
+                display_name: identity.display_name,
+            },
+            content,
+            agent_name: m.sender_name.clone(),
+            references,
+            subject: conv.subject.clone(),
+            conversation_token: Some(conv.token.clone()),
+            last_inbound_at: conv.last_inbound_at,
+        };
+        Ok(Some(PendingDelivery {
+            message: m,
+            outbound,
+        }))
+    }
+
+    /// Records one attempt on a `pending` message and emits its events. Returns `None` when
+    /// the message was no longer pending (another worker recorded it first).
+    pub async fn record(
+        &self,
+        message_id: i64,
+        outcome: DeliveryOutcome,
+    ) -> Result<Option<MessageView>, StoreError> {
+        let now = Utc::now();
+        let Some(conversation_id) = message::Entity::find_by_id(message_id)
+            .select_only()
+            .column(message::Column::ConversationId)
+            .into_tuple::<i64>()
+            .one(self.db.conn())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let tx = self.db.begin_write().await?;
+        // Under the conversation's lock, so this event's id follows the conversation's order.
+        lock(&self.db, &tx, conversation_id).await?;
+        let mut update = message::Entity::update_many()
+            .col_expr(
+                message::Column::DeliveryAttempts,
+                Expr::col(message::Column::DeliveryAttempts).add(1),
+            )
+            .filter(message::Column::Id.eq(message_id))
+            .filter(message::Column::DeliveryStatus.eq("pending"));
+        let failed = matches!(outcome, DeliveryOutcome::Failed { .. });
+        update = match &outcome {
+            DeliveryOutcome::Sent {
+                provider_ref,
+                delivered,
+                details,
+            } => {
+                let status = if *delivered { "delivered" } else { "sent" };
+                let mut u = update
+                    .col_expr(message::Column::DeliveryStatus, Expr::value(status))
+                    .col_expr(message::Column::DeliveryError, Expr::value(None::<String>))
+                    .col_expr(message::Column::SentAt, Expr::value(now))
+                    .col_expr(
+                        message::Column::DeliveryDetails,
+                        Expr::value(details.clone()),
+                    );
+                if let Some(r) = provider_ref {
+                    u = u
+                        .col_expr(message::Column::ProviderRef, Expr::value(r.clone()))
+                        // Replies that quote the provider's id (email In-Reply-To) thread here.
+                        .col_expr(
+                            message::Column::MessageRef,
+                            Expr::col(message::Column::MessageRef).if_null(r.clone()),
+                        );
+                }
+                u
+            }
+            DeliveryOutcome::Retrying { error } => {
+                update.col_expr(message::Column::DeliveryError, Expr::value(error.clone()))
+            }
+            DeliveryOutcome::Failed {
+                code,
+                reason,
+                details,
+            } => update
+                .col_expr(message::Column::DeliveryStatus, Expr::value("failed"))
+                .col_expr(
+                    message::Column::DeliveryError,
+                    Expr::value(format!("{code}: {reason}")),
+                )
+                .col_expr(
+                    message::Column::DeliveryDetails,
+                    Expr::value(details.clone()),
+                ),
+        };
+        let rows = update.exec_with_returning(&tx).await?;
+        let Some(row) = rows.into_iter().next() else {
+            return Ok(None);
+        };
+        let view = MessageView::from(&row);
+        events::append(&tx, "message.updated", Some(conversation_id), json!(view)).await?;
+        if failed {
+            events::append(&tx, "message.failed", Some(conversation_id), json!(view)).await?;
+        }
+        tx.commit().await?;
+        self.wake.notify_one();
+        Ok(Some(view))
+    }
+
+    /// Outbound messages whose delivery failed for good, newest first, for the dead-letter
+    /// view. `before` is an id cursor.
+    pub async fn failed(
+        &self,
+        before: Option<i64>,
+        limit: u64,
+    ) -> Result<Vec<MessageView>, StoreError> {
+        let mut q = message::Entity::find()
+            .filter(message::Column::DeliveryStatus.eq("failed"))
+            .order_by_desc(message::Column::Id)
+            .limit(limit);
+        if let Some(b) = before {
+            q = q.filter(message::Column::Id.lt(b));
+        }
+        Ok(q.all(self.db.conn())
+            .await?
+            .iter()
+            .map(MessageView::from)
+            .collect())
+    }
+
+    /// Puts a failed message back to `pending` so it is delivered again; `false` when it was
+    /// not failed. The caller queues the new delivery.
+    pub async fn requeue_failed(&self, message_id: i64) -> Result<bool, StoreError> {
+        let res = message::Entity::update_many()
+            .col_expr(message::Column::DeliveryStatus, Expr::value("pending"))
+            .col_expr(message::Column::DeliveryError, Expr::value(None::<String>))
+            .filter(message::Column::Id.eq(message_id))
+            .filter(message::Column::DeliveryStatus.eq("failed"))
+            .exec(self.db.conn())
+            .await?;
+        Ok(res.rows_affected == 1)
+    }
+}

@@ -1,0 +1,294 @@
+//! Outbound delivery of agent replies through the job pipeline, against the loopback channel
+//! whose provider fails in scripted ways: retry vs permanent, Retry-After, status transitions,
+//! the dead-letter view, manual retry and the per-inbox rate limit.
+
+use std::time::Duration;
+
+use kefu_channel::testkit::ProviderOutcome;
+use kefu_tests::{TestApp, backends, msg};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// Fast retries for tests.
+fn quick(c: &mut kefu_gateway::Config) {
+    c.delivery.base_delay_ms = 50;
+    c.jobs.poll_interval_ms = 50;
+}
+
+async fn conversation(app: &TestApp, inbox: i64, sender: &str) -> i64 {
+    let (s, a) = app
+        .inbound(
+            inbox,
+            &msg(&format!("in-{sender}"), sender, "Hello, I need help"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{a}");
+    a["conversation_id"].as_i64().expect("conversation id")
+}
+
+async fn reply(app: &TestApp, conv: i64, text: &str) -> Value {
+    let (s, m) = app
+        .admin(
+            Method::POST,
+            &format!("/api/v1/conversations/{conv}/messages"),
+            Some(json!({"text": text})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{m}");
+    assert_eq!(m["delivery"]["status"], "pending", "{m}");
+    m
+}
+
+/// Reads the message again after every relayed event until its delivery status is `status`
+/// (or the wait ends); returns it.
+async fn wait_status(app: &TestApp, conv: i64, id: i64, status: &str) -> Value {
+    let mut events = app.state.bus.subscribe();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let (s, b) = app
+            .admin(
+                Method::GET,
+                &format!("/api/v1/conversations/{conv}/messages"),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let m = b["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|m| m["id"] == id).cloned())
+            .expect("message listed");
+        if m["delivery"]["status"] == status || tokio::time::Instant::now() >= deadline {
+            return m;
+        }
+        let _ = tokio::time::timeout_at(deadline, events.recv()).await;
+    }
+}
+
+#[tokio::test]
+async fn a_reply_reaches_the_provider_and_is_marked_sent() {
+    for backend in backends() {
+        let app = TestApp::spawn_with(&backend, quick).await;
+        let inbox = app.loopback_inbox(json!({})).await;
+        let conv = conversation(&app, inbox, "cust-1").await;
+        let m = reply(&app, conv, "We are on it").await;
+        let id = m["id"].as_i64().expect("id");
+
+        let sent = app.provider.wait_delivered(1, WAIT).await;
+        assert_eq!(sent.len(), 1, "{backend:?}");
+        assert_eq!(sent[0].message_id, id);
+        assert_eq!(sent[0].recipient.external_id, "cust-1");
+        assert_eq!(sent[0].content.text, "We are on it");
+        assert_eq!(sent[0].conversation_id, conv);
+
+        let m = wait_status(&app, conv, id, "sent").await;
+        assert_eq!(m["delivery"]["status"], "sent", "{m}");
+        assert_eq!(m["delivery"]["attempts"], 1, "{m}");
+        // Private notes never leave Kefu.
+        let (s, note) = app
+            .admin(
+                Method::POST,
+                &format!("/api/v1/conversations/{conv}/messages"),
+                Some(json!({"text": "internal", "private": true})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{note}");
+        let second = reply(&app, conv, "Second answer").await;
+        wait_status(&app, conv, second["id"].as_i64().expect("id"), "sent").await;
+        assert!(
+            app.provider
+                .delivered()
+                .iter()
+                .all(|d| d.content.text != "internal"),
+            "a private note was sent"
+        );
+        assert_eq!(app.provider.attempts(), 2);
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn transient_failures_are_retried_until_sent() {
+    for backend in backends() {
+        let app = TestApp::spawn_with(&backend, quick).await;
+        let inbox = app.loopback_inbox(json!({})).await;
+        let conv = conversation(&app, inbox, "cust-1").await;
+        app.provider
+            .script([ProviderOutcome::Transient, ProviderOutcome::Transient]);
+        let id = reply(&app, conv, "Answer").await["id"]
+            .as_i64()
+            .expect("id");
+        let m = wait_status(&app, conv, id, "sent").await;
+        assert_eq!(m["delivery"]["status"], "sent", "{backend:?} {m}");
+        assert_eq!(m["delivery"]["attempts"], 3, "{m}");
+        assert!(m["delivery"].get("error").is_none(), "{m}");
+        assert_eq!(app.provider.attempts(), 3);
+        assert_eq!(app.provider.delivered().len(), 1, "sent exactly once");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn retry_after_from_the_provider_is_honored() {
+    for backend in backends() {
+        let app = TestApp::spawn_with(&backend, quick).await;
+        let inbox = app.loopback_inbox(json!({})).await;
+        let conv = conversation(&app, inbox, "cust-1").await;
+        let asked = Duration::from_millis(1200);
+        app.provider
+            .script([ProviderOutcome::RateLimited { after: asked }]);
+        let id = reply(&app, conv, "Answer").await["id"]
+            .as_i64()
+            .expect("id");
+        wait_status(&app, conv, id, "sent").await;
+        let times = app.provider.attempt_times();
+        assert_eq!(times.len(), 2, "{backend:?}");
+        let waited = times[1] - times[0];
+        assert!(
+            waited >= asked,
+            "retried after {waited:?}, the provider asked for {asked:?}"
+        );
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn permanent_failure_marks_the_reply_failed_with_the_reason_and_can_be_retried() {
+    for backend in backends() {
+        let app = TestApp::spawn_with(&backend, quick).await;
+        let inbox = app.loopback_inbox(json!({})).await;
+        let conv = conversation(&app, inbox, "cust-1").await;
+        app.provider.script([ProviderOutcome::InvalidRecipient]);
+        let id = reply(&app, conv, "Answer").await["id"]
+            .as_i64()
+            .expect("id");
+        let m = wait_status(&app, conv, id, "failed").await;
+        assert_eq!(m["delivery"]["status"], "failed", "{backend:?} {m}");
+        let error = m["delivery"]["error"].as_str().unwrap_or_default();
+        assert!(
+            error.starts_with("invalid_recipient:") && error.contains("cust-1"),
+            "{error}"
+        );
+        assert_eq!(
+            app.provider.attempts(),
+            1,
+            "a permanent failure is not retried"
+        );
+
+        let (s, dead) = app.admin(Method::GET, "/api/v1/dead-letters", None).await;
+        assert_eq!(s, StatusCode::OK, "{dead}");
+        assert_eq!(dead["messages"][0]["id"], id, "{dead}");
+
+        // An agent cannot retry; a supervisor (here the admin) can.
+        let (_, agent) = app.agent("a@example.com", "agent", json!({})).await;
+        let (s, _) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/messages/{id}/retry"),
+                Some(&agent),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, b) = app
+            .admin(Method::POST, &format!("/api/v1/messages/{id}/retry"), None)
+            .await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+        let m = wait_status(&app, conv, id, "sent").await;
+        assert_eq!(m["delivery"]["status"], "sent", "{m}");
+        let (s, b) = app
+            .admin(Method::POST, &format!("/api/v1/messages/{id}/retry"), None)
+            .await;
+        assert_eq!(
+            s,
+            StatusCode::CONFLICT,
+            "a sent message is not retried: {b}"
+        );
+        let (_, dead) = app.admin(Method::GET, "/api/v1/dead-letters", None).await;
+        assert_eq!(dead["messages"], json!([]), "{dead}");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn retries_give_up_after_max_attempts() {
+    for backend in backends() {
+        let app = TestApp::spawn_with(&backend, |c| {
+            quick(c);
+            c.delivery.max_attempts = 3;
+        })
+        .await;
+        let inbox = app.loopback_inbox(json!({})).await;
+        let conv = conversation(&app, inbox, "cust-1").await;
+        app.provider.script([ProviderOutcome::Transient; 5]);
+        let id = reply(&app, conv, "Answer").await["id"]
+            .as_i64()
+            .expect("id");
+        let m = wait_status(&app, conv, id, "failed").await;
+        assert_eq!(m["delivery"]["status"], "failed", "{backend:?} {m}");
+        assert_eq!(m["delivery"]["attempts"], 3, "{m}");
+        let error = m["delivery"]["error"].as_str().unwrap_or_default();
+        assert!(error.starts_with("retries_exhausted:"), "{error}");
+        assert_eq!(app.provider.attempts(), 3);
+        app.stop().await;
+    }
+}
+
+/// 200 replies to one inbox limited to 20/s: all arrive, and never faster than the limit
+/// (measured from the provider's arrival times).
+#[tokio::test]
+async fn the_inbox_rate_limit_paces_sends_and_loses_none() {
+    // One backend: the limiter is in the process, not the database, and the run takes 10 s.
+    let backend = backends().remove(0);
+    let app = TestApp::spawn_with(&backend, quick).await;
+    let inbox = app.loopback_inbox(json!({})).await;
+    let (s, b) = app
+        .admin(
+            Method::PUT,
+            &format!("/api/v1/inboxes/{inbox}/rate-limit"),
+            Some(json!({"per_second": 20, "burst": 5})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = app
+        .admin(
+            Method::PUT,
+            &format!("/api/v1/inboxes/{inbox}/rate-limit"),
+            Some(json!({"per_second": 0})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+
+    let mut convs = Vec::new();
+    for c in 0..10 {
+        convs.push(conversation(&app, inbox, &format!("cust-{c}")).await);
+    }
+    for i in 0..200 {
+        reply(&app, convs[i % convs.len()], &format!("reply {i}")).await;
+    }
+    let sent = app
+        .provider
+        .wait_delivered(200, Duration::from_secs(60))
+        .await;
+    assert_eq!(sent.len(), 200, "every reply arrives");
+    let times = app.provider.accepted_times();
+    let (rate, burst) = (20.0, 5.0);
+    for i in 0..times.len() {
+        for j in i + 1..times.len() {
+            let span = (times[j] - times[i]).as_secs_f64();
+            let allowed = burst + rate * span + 1.0;
+            let sends = (j - i + 1) as f64;
+            assert!(
+                sends <= allowed,
+                "{sends} sends within {span:.3} s exceed 20/s with a burst of 5"
+            );
+        }
+    }
+    let total = (times[times.len() - 1] - times[0]).as_secs_f64();
+    assert!(
+        total >= (200.0 - burst) / rate - 0.2,
+        "200 sends took only {total:.2} s"
+    );
+    app.stop().await;
+}
