@@ -29,6 +29,8 @@ pub struct Received {
     pub status: u16,
     /// When it arrived.
     pub at: Instant,
+    /// When it arrived, as wall-clock time (to compare with event timestamps).
+    pub at_wall: chrono::DateTime<chrono::Utc>,
 }
 
 impl Received {
@@ -147,6 +149,7 @@ async fn hook(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes) 
             body,
             status,
             at: Instant::now(),
+            at_wall: chrono::Utc::now(),
         });
     inner.notify.notify_waiters();
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
