@@ -10,6 +10,8 @@
 //!   directly.
 //! - [`Conversations`]: agent replies (idempotent on `client_id`), typed status transitions
 //!   ([`Status`], [`Transition`]), assignment, contact merges and the reads the API serves.
+//! - [`DbHistory`]: what a customer may read of their conversation, for channels whose clients
+//!   sync by `after_seq` (the app channel).
 //! - [`events`]: the transactional outbox and its relay to an [`EventBus`].
 //! - [`views`]: the shapes shown by the API, realtime streams and webhooks.
 
@@ -18,6 +20,7 @@ mod db;
 pub mod entity;
 mod error;
 pub mod events;
+mod history;
 mod ingest;
 mod ingest_group;
 mod sanitize;
@@ -30,6 +33,7 @@ pub use conversations::{Author, Conversations, ListFilter, Posted};
 pub use db::Db;
 pub use error::StoreError;
 pub use events::{Event, EventBus, InProcessBus, OutboxRelay};
+pub use history::DbHistory;
 pub use ingest::Normalizer;
 pub use sanitize::Limits;
 pub use state_store::DbChannelState;
