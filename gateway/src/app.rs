@@ -122,6 +122,7 @@ impl App {
             inbound: Arc::new(normalizer.clone()),
             inboxes: inboxes.lookup_for(kind),
             state: channel_state.clone(),
+            history: Some(Arc::new(kefu_normalizer::DbHistory::new(db.clone()))),
             shutdown: shutdown.clone(),
         });
         let registry = Arc::new(registry);

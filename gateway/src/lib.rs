@@ -59,6 +59,7 @@ pub fn builtin_channels(config: &Config) -> Result<Vec<Arc<dyn ChannelFactory>>,
         Arc::new(kefu_channel_webchat::WebChatFactory),
         Arc::new(email),
         Arc::new(kefu_channel_wechat::OfficialAccountFactory::new().with_http_client(http.clone())),
-        Arc::new(kefu_channel_wechat::WecomKfFactory::new().with_http_client(http)),
+        Arc::new(kefu_channel_wechat::WecomKfFactory::new().with_http_client(http.clone())),
+        Arc::new(kefu_channel_push::PushFactory::new().with_http_client(http)),
     ])
 }

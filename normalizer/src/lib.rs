@@ -10,6 +10,8 @@
 //!   directly.
 //! - [`Conversations`]: agent replies (idempotent on `client_id`), typed status transitions
 //!   ([`Status`], [`Transition`]), assignment, contact merges and the reads the API serves.
+//! - [`DbHistory`]: what a customer may read of their conversation, for channels whose clients
+//!   sync by `after_seq` (the app channel).
 //! - [`events`]: the transactional outbox and its relay to an [`EventBus`].
 //! - [`views`]: the shapes shown by the API, realtime streams and webhooks.
 
@@ -19,6 +21,7 @@ mod delivery;
 pub mod entity;
 mod error;
 pub mod events;
+mod history;
 mod ingest;
 mod ingest_group;
 mod sanitize;
@@ -32,6 +35,7 @@ pub use db::Db;
 pub use delivery::{Deliveries, DeliveryOutcome, PendingDelivery};
 pub use error::StoreError;
 pub use events::{Event, EventBus, InProcessBus, OutboxRelay};
+pub use history::DbHistory;
 pub use ingest::Normalizer;
 pub use sanitize::Limits;
 pub use state_store::DbChannelState;

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    Accepted, Capabilities, ChannelError, InboundEnvelope, IngestError, OutboundMessage, SendError,
-    SendReceipt,
+    Accepted, Capabilities, ChannelError, ConversationHistory, InboundEnvelope, IngestError,
+    OutboundMessage, SendError, SendReceipt,
 };
 
 /// The type of a channel as it appears in inbox settings (`channel.type`) and URLs
@@ -123,6 +123,9 @@ pub struct IngressContext {
     pub inboxes: Arc<dyn InboxLookup>,
     /// Durable per-inbox state.
     pub state: Arc<dyn ChannelState>,
+    /// Read access to stored messages, for channels whose clients sync (the app channel).
+    /// `None` where Kefu has no history to offer (adapter tests).
+    pub history: Option<Arc<dyn ConversationHistory>>,
     /// Fires on shutdown.
     pub shutdown: CancellationToken,
 }

@@ -27,6 +27,7 @@ mod capabilities;
 mod channel;
 mod envelope;
 mod error;
+mod history;
 mod outbound;
 pub mod testkit;
 
@@ -37,4 +38,5 @@ pub use channel::{
 };
 pub use envelope::{Accepted, Attachment, Content, ExternalIdentity, InboundEnvelope, ThreadHints};
 pub use error::{ChannelError, IngestError, SendError};
+pub use history::{ConversationHistory, HistoryMessage, HistoryPage};
 pub use outbound::{OutboundMessage, Recipient, SendReceipt};

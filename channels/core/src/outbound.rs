@@ -47,4 +47,8 @@ pub struct SendReceipt {
     pub provider_ref: Option<String>,
     /// `true` when the provider confirms delivery to the device, not just acceptance.
     pub delivered: bool,
+    /// Channel-specific details for the delivery record, e.g. one result per device for app
+    /// push (`[{"platform": "fcm", "device": "…a1b2", "status": "sent"}]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
 }

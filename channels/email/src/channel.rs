@@ -186,6 +186,7 @@ impl Channel for EmailChannel {
         Ok(SendReceipt {
             provider_ref: Some(composed.message_id),
             delivered: false,
+            ..SendReceipt::default()
         })
     }
 }

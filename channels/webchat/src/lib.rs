@@ -130,6 +130,7 @@ impl Channel for WebChatChannel {
         Ok(SendReceipt {
             provider_ref: Some(format!("web_chat-{}", msg.message_id)),
             delivered: false,
+            ..SendReceipt::default()
         })
     }
 }

@@ -307,6 +307,7 @@ pub(crate) fn ingress_cx(
         inbound: sink,
         inboxes: Arc::new(inboxes),
         state,
+        history: None,
         shutdown: tokio_util::sync::CancellationToken::new(),
     }
 }

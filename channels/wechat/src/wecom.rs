@@ -212,6 +212,7 @@ impl Channel for WecomKfChannel {
             Ok(SendReceipt {
                 provider_ref: resp.get("msgid").and_then(Value::as_str).map(str::to_owned),
                 delivered: false,
+                ..SendReceipt::default()
             })
         }
         .instrument(span)

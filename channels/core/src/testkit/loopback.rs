@@ -262,6 +262,7 @@ impl Channel for LoopbackChannel {
                 Ok(SendReceipt {
                     provider_ref: Some(format!("loopback-{}", msg.message_id)),
                     delivered: false,
+                    ..SendReceipt::default()
                 })
             }
             ProviderOutcome::Transient => Err(SendError::retryable(
@@ -325,6 +326,7 @@ impl LoopbackHarness {
                 inbound: sink.clone(),
                 inboxes: Arc::new(lookup),
                 state: Arc::new(super::MemoryState::default()),
+                history: None,
                 shutdown: tokio_util::sync::CancellationToken::new(),
             })
             .ok_or_else(|| ChannelError::Fatal("loopback has ingress".into()))?;

@@ -1,0 +1,360 @@
+//! The app API under `/channels/app/{inbox_id}`: devices, messages, sync.
+//!
+//! Every call is checked in the same order, so a caller learns nothing it should not: the
+//! inbox exists (404), the body is JSON of the right shape (413, 400), `user_hash` vouches for
+//! `external_id` (401), and only then are the fields themselves judged (422).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use kefu_channel::{Content, ExternalIdentity, InboundEnvelope, IngressContext, ThreadHints};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::api_error::ApiError;
+use crate::devices::{DeviceStore, Platform, normalize_token};
+use crate::identity::verify_user_hash;
+use crate::settings::PushSettings;
+
+/// Request bodies larger than this are refused with 413.
+pub(crate) const BODY_LIMIT: usize = 64 * 1024;
+/// Longest customer message, in characters.
+pub(crate) const MAX_TEXT_CHARS: usize = 10_000;
+const MAX_EXTERNAL_ID_BYTES: usize = 255;
+const DEFAULT_SYNC_LIMIT: u64 = 50;
+const MAX_SYNC_LIMIT: u64 = 200;
+
+struct Api {
+    cx: IngressContext,
+    store: Arc<DeviceStore>,
+}
+
+type ApiResult = Result<(StatusCode, Json<Value>), ApiError>;
+
+/// The router the gateway mounts at `/channels/app`.
+pub(crate) fn router(cx: IngressContext, store: Arc<DeviceStore>) -> Router {
+    Router::new()
+        .route("/{inbox_id}/devices", post(register).delete(unregister))
+        .route("/{inbox_id}/messages", post(post_message).get(sync))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(Arc::new(Api { cx, store }))
+}
+
+/// Who is calling: the fields every call carries.
+#[derive(Deserialize)]
+struct Caller {
+    external_id: String,
+    user_hash: String,
+}
+
+#[derive(Deserialize)]
+struct DeviceBody {
+    #[serde(flatten)]
+    caller: Caller,
+    platform: String,
+    token: String,
+}
+
+#[derive(Deserialize)]
+struct MessageBody {
+    #[serde(flatten)]
+    caller: Caller,
+    client_id: String,
+    text: String,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+fn parse_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("The request body is larger than {BODY_LIMIT} bytes."),
+            )
+        } else {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", e.body_text())
+        }
+    })?;
+    serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("The body is not the expected JSON: {e}."),
+        )
+    })
+}
+
+impl Api {
+    /// The inbox's settings, once `caller` is proven to be who they say.
+    async fn authenticate(
+        &self,
+        inbox_id: &str,
+        caller: &Caller,
+    ) -> Result<(i64, PushSettings), ApiError> {
+        let id: i64 = inbox_id
+            .parse()
+            .map_err(|_| ApiError::unknown_inbox(inbox_id))?;
+        let inbox = self
+            .cx
+            .inboxes
+            .inbox(id)
+            .await
+            .ok_or_else(|| ApiError::unknown_inbox(inbox_id))?;
+        let settings = PushSettings::from_value(&inbox.settings).map_err(|e| {
+            tracing::error!(inbox = id, error = %e, "App inbox settings are invalid.");
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "inbox_misconfigured",
+                "This inbox's settings are invalid; an administrator must fix them.",
+            )
+        })?;
+        if !verify_user_hash(&settings.app_secret, &caller.external_id, &caller.user_hash) {
+            return Err(ApiError::bad_user_hash());
+        }
+        let e = &caller.external_id;
+        if e.trim().is_empty() || e.len() > MAX_EXTERNAL_ID_BYTES || e.chars().any(char::is_control)
+        {
+            return Err(ApiError::invalid(
+                "invalid_external_id",
+                format!(
+                    "external_id must be 1 to {MAX_EXTERNAL_ID_BYTES} bytes without control characters."
+                ),
+            ));
+        }
+        Ok((id, settings))
+    }
+}
+
+/// The platform and normalized token of a device body, checked against the inbox.
+fn device_of(body: &DeviceBody, settings: &PushSettings) -> Result<(Platform, String), ApiError> {
+    let platform = match body.platform.as_str() {
+        "fcm" => Platform::Fcm,
+        "apns" => Platform::Apns,
+        other => {
+            return Err(ApiError::invalid(
+                "invalid_platform",
+                format!("platform must be \"fcm\" or \"apns\", not {other:?}."),
+            ));
+        }
+    };
+    let configured = match platform {
+        Platform::Fcm => settings.fcm.is_some(),
+        Platform::Apns => settings.apns.is_some(),
+    };
+    if !configured {
+        return Err(ApiError::invalid(
+            "platform_not_configured",
+            format!(
+                "This inbox has no {} settings, so it cannot push to such devices.",
+                platform.as_str()
+            ),
+        ));
+    }
+    let token = normalize_token(platform, &body.token)
+        .map_err(|why| ApiError::invalid("invalid_token", format!("token: {why}.")))?;
+    Ok((platform, token))
+}
+
+async fn register(
+    State(api): State<Arc<Api>>,
+    Path(inbox_id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    let body: DeviceBody = parse_body(body)?;
+    let (id, settings) = api.authenticate(&inbox_id, &body.caller).await?;
+    let (platform, token) = device_of(&body, &settings)?;
+    let r = api
+        .store
+        .register(id, &body.caller.external_id, platform, &token)
+        .await
+        .map_err(ApiError::storage)?;
+    tracing::debug!(
+        inbox = id,
+        platform = platform.as_str(),
+        created = r.created,
+        "App device registered."
+    );
+    let status = if r.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(json!({"registered": true, "devices": r.devices})),
+    ))
+}
+
+async fn unregister(
+    State(api): State<Arc<Api>>,
+    Path(inbox_id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    let body: DeviceBody = parse_body(body)?;
+    let (id, settings) = api.authenticate(&inbox_id, &body.caller).await?;
+    let (platform, token) = device_of(&body, &settings)?;
+    let removed = api
+        .store
+        .remove(id, &body.caller.external_id, &[(platform, token)])
+        .await
+        .map_err(ApiError::storage)?;
+    Ok((StatusCode::OK, Json(json!({"removed": removed > 0}))))
+}
+
+/// The dedupe key: per user, since two users' apps may pick the same `client_id`. The
+/// external id is hashed to keep the key short.
+fn dedupe_key(external_id: &str, client_id: &str) -> String {
+    let user = hex::encode(&Sha256::digest(external_id.as_bytes())[..16]);
+    format!("app:{user}:{client_id}")
+}
+
+async fn post_message(
+    State(api): State<Arc<Api>>,
+    Path(inbox_id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    let body: MessageBody = parse_body(body)?;
+    let (id, _) = api.authenticate(&inbox_id, &body.caller).await?;
+    let c = &body.client_id;
+    if c.is_empty()
+        || c.len() > 128
+        || !c
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+    {
+        return Err(ApiError::invalid(
+            "invalid_client_id",
+            "client_id must be 1 to 128 letters, digits, '-', '_', '.' or ':' (a UUID fits).",
+        ));
+    }
+    if body.text.trim().is_empty() {
+        return Err(ApiError::invalid("empty_text", "text must not be empty."));
+    }
+    if body.text.chars().count() > MAX_TEXT_CHARS {
+        return Err(ApiError::invalid(
+            "text_too_long",
+            format!("text is longer than {MAX_TEXT_CHARS} characters."),
+        ));
+    }
+    let envelope = InboundEnvelope {
+        inbox_id: id,
+        sender: ExternalIdentity {
+            display_name: body
+                .name
+                .map(|n| n.trim().chars().take(100).collect::<String>())
+                .filter(|n| !n.is_empty()),
+            ..ExternalIdentity::new(body.caller.external_id.clone())
+        },
+        dedupe_key: Some(dedupe_key(&body.caller.external_id, c)),
+        thread: ThreadHints::default(),
+        content: Content::text(body.text),
+        sent_at: None,
+    };
+    let a = api
+        .cx
+        .inbound
+        .accept(envelope)
+        .await
+        .map_err(ApiError::storage)?;
+    let status = if a.duplicate {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((
+        status,
+        Json(json!({
+            "id": a.message_id,
+            "conversation_id": a.conversation_id,
+            "seq": a.seq,
+            "duplicate": a.duplicate,
+        })),
+    ))
+}
+
+fn query_number(
+    q: &HashMap<String, String>,
+    name: &str,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> Result<i64, ApiError> {
+    let Some(raw) = q.get(name) else {
+        return Ok(default);
+    };
+    raw.parse::<i64>()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| {
+            let code = if name == "after_seq" {
+                "invalid_after_seq"
+            } else {
+                "invalid_limit"
+            };
+            ApiError::invalid(
+                code,
+                format!("{name} must be a whole number from {min} to {max}, not {raw:?}."),
+            )
+        })
+}
+
+async fn sync(
+    State(api): State<Arc<Api>>,
+    Path(inbox_id): Path<String>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> ApiResult {
+    let Query(q) = query
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+    let field = |name: &str| q.get(name).cloned().unwrap_or_default();
+    let caller = Caller {
+        external_id: field("external_id"),
+        user_hash: field("user_hash"),
+    };
+    let (id, _) = api.authenticate(&inbox_id, &caller).await?;
+    let after_seq = query_number(&q, "after_seq", 0, 0, i64::MAX)?;
+    let limit = query_number(
+        &q,
+        "limit",
+        DEFAULT_SYNC_LIMIT as i64,
+        1,
+        MAX_SYNC_LIMIT as i64,
+    )? as u64;
+    let history = api.cx.history.as_ref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "history_unavailable",
+            "This Kefu cannot serve message history.",
+        )
+    })?;
+    // One more than asked tells whether more follow.
+    let page = history
+        .messages_after(id, &caller.external_id, after_seq, limit + 1)
+        .await
+        .map_err(ApiError::storage)?;
+    let Some(mut page) = page else {
+        return Ok((
+            StatusCode::OK,
+            Json(json!({"conversation_id": null, "messages": [], "has_more": false})),
+        ));
+    };
+    let has_more = page.messages.len() as u64 > limit;
+    page.messages.truncate(limit as usize);
+    Ok((
+        StatusCode::OK,
+        Json(json!({
+            "conversation_id": page.conversation_id,
+            "messages": page.messages,
+            "has_more": has_more,
+        })),
+    ))
+}
