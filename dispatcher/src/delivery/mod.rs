@@ -147,7 +147,7 @@ impl Sender {
             Ok(receipt) => DeliveryOutcome::Sent {
                 provider_ref: receipt.provider_ref,
                 delivered: receipt.delivered,
-                details: None,
+                details: receipt.details,
             },
             Err(SendError::Permanent { code, reason }) => DeliveryOutcome::Failed {
                 code,

@@ -172,7 +172,10 @@ async fn sends(app: &TestApp, args: &Args) -> anyhow::Result<()> {
     let mut convs = Vec::new();
     for c in 0..20 {
         let (_, a) = app
-            .inbound(inbox, &msg(&format!("in-{c}"), &format!("cust-{c}"), "hello"))
+            .inbound(
+                inbox,
+                &msg(&format!("in-{c}"), &format!("cust-{c}"), "hello"),
+            )
             .await;
         convs.push(a["conversation_id"].as_i64().context("conversation")?);
     }

@@ -399,6 +399,7 @@ pub struct SmtpSink {
     child: Child,
     dir: tempfile::TempDir,
     pub port: u16,
+    _script_dir: tempfile::TempDir,
 }
 
 impl SmtpSink {
@@ -409,7 +410,11 @@ impl SmtpSink {
 
     /// Starts the sink offering STARTTLS with `dir/cert.pem` and `dir/key.pem`, when given.
     pub fn start_with_cert(cert_dir: Option<&Path>) -> Option<Self> {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_sink.py");
+        // Written out rather than referenced by path, so other crates' tests can include this
+        // module (`#[path]`) and still find the script.
+        let script_dir = tempfile::tempdir().expect("temp dir");
+        let script = script_dir.path().join("smtp_sink.py");
+        std::fs::write(&script, include_str!("smtp_sink.py")).expect("write smtp_sink.py");
         // Debian's module lives with Debian's interpreter, which may not be first on PATH.
         let python = ["/usr/bin/python3", "python3"].into_iter().find(|py| {
             Command::new(py)
@@ -424,7 +429,7 @@ impl SmtpSink {
         };
         let dir = tempfile::tempdir().expect("temp dir");
         let mut cmd = Command::new(python);
-        cmd.arg(script).arg(dir.path());
+        cmd.arg(&script).arg(dir.path());
         if let Some(c) = cert_dir {
             cmd.arg(c.join("cert.pem")).arg(c.join("key.pem"));
         }
@@ -442,7 +447,12 @@ impl SmtpSink {
             .trim()
             .parse()
             .unwrap_or_else(|_| panic!("smtp_sink.py printed {line:?} instead of a port"));
-        Some(Self { child, dir, port })
+        Some(Self {
+            child,
+            dir,
+            port,
+            _script_dir: script_dir,
+        })
     }
 
     /// Answers the next transactions with `outcomes` (`accept`, `tempfail`, `ratelimit`,
