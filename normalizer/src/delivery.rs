@@ -213,6 +213,40 @@ impl Deliveries {
         Ok(Some(view))
     }
 
+    /// A read receipt: the customer's client displayed the conversation up to `seq`, so the
+    /// replies up to there are `delivered` (one `message.updated` each) — also those whose
+    /// send job has not run yet: it then finds them delivered and sends nothing. Returns how
+    /// many changed.
+    pub async fn mark_read(&self, conversation_id: i64, seq: i64) -> Result<usize, StoreError> {
+        let tx = self.db.begin_write().await?;
+        lock(&self.db, &tx, conversation_id).await?;
+        let rows = message::Entity::update_many()
+            .col_expr(message::Column::DeliveryStatus, Expr::value("delivered"))
+            .filter(message::Column::ConversationId.eq(conversation_id))
+            .filter(message::Column::Seq.lte(seq))
+            .filter(message::Column::Direction.eq("outbound"))
+            .filter(message::Column::Private.eq(false))
+            .filter(message::Column::DeliveryStatus.is_in(["pending", "sent"]))
+            .exec_with_returning(&tx)
+            .await?;
+        let mut rows = rows;
+        rows.sort_by_key(|m| m.seq);
+        for m in &rows {
+            events::append(
+                &tx,
+                "message.updated",
+                Some(conversation_id),
+                json!(MessageView::from(m)),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        if !rows.is_empty() {
+            self.wake.notify_one();
+        }
+        Ok(rows.len())
+    }
+
     /// Outbound messages whose delivery failed for good, newest first, for the dead-letter
     /// view. `before` is an id cursor.
     pub async fn failed(

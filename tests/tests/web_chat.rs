@@ -197,6 +197,28 @@ async fn visitor_chats_with_an_agent_and_catches_up_after_reconnecting() {
             ],
             "exactly the missed, non-private messages"
         );
+        // A read receipt marks the replies up to that seq delivered, live for the agents too.
+        let mut agent_events = app.state.bus.subscribe();
+        send(&mut back, json!({"type": "read", "seq": 5})).await;
+        loop {
+            let f = next_of(&mut back, "message").await;
+            if f["message"]["seq"] == 5 && f["message"]["delivery"]["status"] == "delivered" {
+                break;
+            }
+        }
+        let ev = loop {
+            let ev = tokio::time::timeout(Duration::from_secs(10), agent_events.recv())
+                .await
+                .expect("an event")
+                .expect("bus");
+            if ev.kind == "message.updated"
+                && ev.data["seq"] == 4
+                && ev.data["delivery"]["status"] == "delivered"
+            {
+                break ev;
+            }
+        };
+        assert_eq!(ev.conversation_id, Some(conv));
         send(&mut back, json!({"type": "ping"})).await;
         next_of(&mut back, "pong").await;
         app.stop().await;

@@ -200,7 +200,14 @@ async fn handle(st: &AppState, v: &mut Visitor, f: ClientFrame) -> Option<Messag
             }
             None
         }
-        ClientFrame::Read { .. } => None,
+        ClientFrame::Read { seq } => {
+            if let Some((c, _)) = &v.conversation
+                && let Err(e) = st.deliveries.mark_read(*c, seq).await
+            {
+                tracing::warn!(conversation = *c, error = %e, "Recording a read receipt failed.");
+            }
+            None
+        }
         ClientFrame::Message { client_id, text } => Some(post(st, v, client_id, text).await),
     }
 }
