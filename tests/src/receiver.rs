@@ -41,7 +41,7 @@ impl Received {
 }
 
 /// How to answer the next requests.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub enum Answer {
     /// This status with an empty body.
     Status(u16),
@@ -91,6 +91,15 @@ impl Receiver {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .extend(answers);
+    }
+
+    /// Drops the answers not used yet: from now on, 200.
+    pub fn clear_script(&self) {
+        self.inner
+            .script
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     /// Everything received so far.

@@ -448,3 +448,60 @@ async fn events_committed_while_no_worker_runs_are_delivered_after_a_restart() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn an_endpoint_failing_longer_than_disable_after_is_disabled() {
+    let backend = backends().remove(0);
+    let app = TestApp::spawn_with(&backend, |c| {
+        fast(c);
+        c.webhooks.disable_after_hours = 1.5 / 3600.0; // 1.5 s
+    })
+    .await;
+    let rx = Receiver::start().await;
+    rx.script([Answer::Status(500); 10]);
+    let ep = subscribe(&app, &rx.url, json!(["message.created"])).await;
+    let id = ep["id"].as_i64().expect("id");
+    let inbox = app.loopback_inbox(json!({})).await;
+    app.inbound(inbox, &msg("p-1", "cust-1", "Hello")).await;
+    let ep = kefu_tests::eventually(WAIT, || async {
+        let (_, ep) = app
+            .admin(Method::GET, &format!("/api/v1/webhooks/{id}"), None)
+            .await;
+        (ep["enabled"] == false).then_some(ep)
+    })
+    .await
+    .expect("the endpoint is disabled");
+    assert!(
+        ep["disabled_reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("failing without a success since")),
+        "{ep}"
+    );
+    let page = finished(&app, id, 1).await;
+    assert_eq!(page["items"][0]["status"], "failed", "{page}");
+    let attempts = page["items"][0]["attempts"].as_i64().unwrap_or_default();
+    assert!(attempts >= 2, "it was retried before giving up: {page}");
+    // Re-enabling clears the failure record; later events are delivered again.
+    let (s, ep) = app
+        .admin(
+            Method::PATCH,
+            &format!("/api/v1/webhooks/{id}"),
+            Some(json!({"enabled": true})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{ep}");
+    assert_eq!(
+        (ep["enabled"].clone(), ep["failing_since"].clone()),
+        (json!(true), Value::Null)
+    );
+    rx.clear_script();
+    app.inbound(inbox, &msg("p-2", "cust-1", "Again")).await;
+    let got = rx
+        .wait_until(WAIT, |g| g.iter().any(|r| r.status == 200))
+        .await;
+    assert!(
+        got.iter()
+            .any(|r| r.status == 200 && r.json()["data"]["content"]["text"] == "Again")
+    );
+    app.stop().await;
+}
