@@ -26,6 +26,8 @@ pub struct WorkerSettings {
     pub poll_interval: Duration,
     /// apalis' worker heartbeat; jobs of a worker silent for two beats are taken over.
     pub heartbeat: Duration,
+    /// Jobs fetched (and locked) per query.
+    pub fetch_batch: usize,
 }
 
 impl Default for WorkerSettings {
@@ -35,6 +37,7 @@ impl Default for WorkerSettings {
             webhook_concurrency: 64,
             poll_interval: Duration::from_millis(500),
             heartbeat: Duration::from_secs(30),
+            fetch_batch: 50,
         }
     }
 }
@@ -147,6 +150,8 @@ async fn run_queue<Args, D, F, Fut>(
         Backend::Sqlite(pool) => {
             let config = apalis_sqlite::Config::default()
                 .queue(queue)
+                .batch_size(settings.fetch_batch)
+                .persist_results(false)
                 .heartbeat_interval(settings.heartbeat);
             let strategy = strategy!(jobs, queue, settings, None::<futures::stream::Empty<()>>);
             let backend = SqliteStorage::<Args>::new(pool)
@@ -163,6 +168,8 @@ async fn run_queue<Args, D, F, Fut>(
         Backend::Postgres(pool) => {
             let config = apalis_postgres::Config::default()
                 .queue(queue)
+                .batch_size(settings.fetch_batch)
+                .persist_results(false)
                 .heartbeat_interval(settings.heartbeat);
             let pubsub = Pubsub::new(pool.clone(), queue.to_owned());
             let strategy = strategy!(jobs, queue, settings, Some(pubsub));

@@ -129,6 +129,8 @@ pub struct JobsConfig {
     pub poll_interval_ms: u64,
     /// Worker heartbeat in seconds; the jobs of a worker silent for two beats are taken over.
     pub heartbeat_secs: u64,
+    /// Jobs fetched (and locked) per query.
+    pub fetch_batch: usize,
 }
 
 impl Default for JobsConfig {
@@ -139,6 +141,7 @@ impl Default for JobsConfig {
             webhook_concurrency: 64,
             poll_interval_ms: 500,
             heartbeat_secs: 30,
+            fetch_batch: 50,
         }
     }
 }
@@ -256,8 +259,13 @@ impl Config {
         if self.jobs.send_concurrency == 0 || self.jobs.webhook_concurrency == 0 {
             return bad("jobs.send_concurrency and jobs.webhook_concurrency must be at least 1");
         }
-        if self.jobs.poll_interval_ms == 0 || self.jobs.heartbeat_secs == 0 {
-            return bad("jobs.poll_interval_ms and jobs.heartbeat_secs must be at least 1");
+        if self.jobs.poll_interval_ms == 0
+            || self.jobs.heartbeat_secs == 0
+            || self.jobs.fetch_batch == 0
+        {
+            return bad(
+                "jobs.poll_interval_ms, jobs.heartbeat_secs and jobs.fetch_batch must be at least 1",
+            );
         }
         Ok(())
     }

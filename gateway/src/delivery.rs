@@ -125,5 +125,6 @@ pub fn worker_settings(c: &Config) -> WorkerSettings {
         webhook_concurrency: c.jobs.webhook_concurrency,
         poll_interval: Duration::from_millis(c.jobs.poll_interval_ms),
         heartbeat: Duration::from_secs(c.jobs.heartbeat_secs),
+        fetch_batch: c.jobs.fetch_batch,
     }
 }

@@ -27,6 +27,17 @@ use super::{
 };
 use crate::jobs::{JobError, JobStore, NewJob, WebhookJob};
 
+/// No earlier delivery of the same conversation to the same endpoint is unfinished.
+const FIRST_IN_ORDER: &str = "NOT EXISTS (SELECT 1 FROM webhook_deliveries p \
+     WHERE p.endpoint_id = webhook_deliveries.endpoint_id \
+     AND p.conversation_id = webhook_deliveries.conversation_id \
+     AND p.id < webhook_deliveries.id \
+     AND p.status IN ('pending', 'sending'))";
+
+/// How many deliveries of one conversation a job attempts in a row before handing the rest
+/// to a new job (so one busy conversation cannot hold a worker forever).
+const CHAIN: usize = 50;
+
 /// Delivery settings.
 #[derive(Debug, Clone)]
 pub struct DeliverySettings {
@@ -159,29 +170,51 @@ impl WebhookDeliverer {
                     .add(webhook_delivery::Column::NextAttemptAt.is_null())
                     .add(webhook_delivery::Column::NextAttemptAt.lte(slack)),
             )
-            .filter(Expr::cust(
-                "NOT EXISTS (SELECT 1 FROM webhook_deliveries p \
-                 WHERE p.endpoint_id = webhook_deliveries.endpoint_id \
-                 AND p.conversation_id = webhook_deliveries.conversation_id \
-                 AND p.id < webhook_deliveries.id \
-                 AND p.status IN ('pending', 'sending'))",
-            ))
+            .filter(Expr::cust(FIRST_IN_ORDER))
             .exec_with_returning(self.db.conn())
             .await?;
         Ok(rows.into_iter().next())
     }
 
-    /// Makes one attempt of delivery `job.delivery_id`, if it is due.
+    /// Makes one attempt of delivery `job.delivery_id`, if it is due. When that finishes the
+    /// delivery, the next one of the same conversation (which waited for it) is claimed and
+    /// attempted right here, up to [`CHAIN`] in a row, instead of waiting for a job of its own.
     pub async fn run(&self, job: WebhookJob) -> Result<(), WebhookJobError> {
+        // `None`: finished, claimed elsewhere, not due, or waiting for an earlier one.
+        let mut claimed = self.claim(job.delivery_id, Utc::now()).await?;
+        let mut chained = 0;
+        while let Some(d) = claimed.take() {
+            if !self.attempt(&d).await? {
+                break;
+            }
+            chained += 1;
+            let Some(next) = self.successor(&d).await? else {
+                break;
+            };
+            if chained >= CHAIN {
+                self.jobs
+                    .push_webhook(vec![
+                        NewJob::now(WebhookJob { delivery_id: next })
+                            .key(format!("wh:{next}:after:{}:{}", d.id, d.attempts)),
+                    ])
+                    .await?;
+                break;
+            }
+            claimed = self.claim(next, Utc::now()).await?;
+        }
+        Ok(())
+    }
+
+    /// One attempt of a claimed delivery; `true` when it finished it (succeeded or failed for
+    /// good), `false` when another attempt is scheduled.
+    async fn attempt(&self, d: &webhook_delivery::Model) -> Result<bool, WebhookJobError> {
         let now = Utc::now();
-        let Some(d) = self.claim(job.delivery_id, now).await? else {
-            return Ok(()); // finished, claimed elsewhere, not due, or waiting for an earlier one
-        };
+        let d = d.clone();
         let Some(endpoint) = webhook_endpoint::Entity::find_by_id(d.endpoint_id)
             .one(self.db.conn())
             .await?
         else {
-            return Ok(()); // deleted with its deliveries
+            return Ok(false); // deleted with its deliveries
         };
         if !endpoint.enabled {
             let tx = self.db.begin_write().await?;
@@ -196,7 +229,7 @@ impl WebhookDeliverer {
             )
             .await?;
             tx.commit().await?;
-            return self.queue_successor(&d).await;
+            return Ok(true);
         }
         let attempt = d.attempts + 1;
         let started = Instant::now();
@@ -336,10 +369,7 @@ impl WebhookDeliverer {
             }
         };
         tx.commit().await?;
-        if finished {
-            self.queue_successor(&d).await?;
-        }
-        Ok(())
+        Ok(finished)
     }
 
     async fn post(&self, url: &str, headers: &WebhookHeaders, body: String) -> Response {
@@ -449,29 +479,23 @@ impl WebhookDeliverer {
         Ok(())
     }
 
-    /// Queues the next delivery of the same conversation to the same endpoint, which waited
-    /// for `d` to finish.
-    async fn queue_successor(&self, d: &webhook_delivery::Model) -> Result<(), WebhookJobError> {
+    /// The next unfinished delivery of the same conversation to the same endpoint, which
+    /// waited for `d` to finish.
+    async fn successor(&self, d: &webhook_delivery::Model) -> Result<Option<i64>, WebhookJobError> {
         let Some(conversation) = d.conversation_id else {
-            return Ok(());
+            return Ok(None);
         };
-        let next = webhook_delivery::Entity::find()
+        Ok(webhook_delivery::Entity::find()
+            .select_only()
+            .column(webhook_delivery::Column::Id)
             .filter(webhook_delivery::Column::EndpointId.eq(d.endpoint_id))
             .filter(webhook_delivery::Column::ConversationId.eq(conversation))
             .filter(webhook_delivery::Column::Status.eq("pending"))
             .filter(webhook_delivery::Column::Id.gt(d.id))
             .order_by_asc(webhook_delivery::Column::Id)
+            .into_tuple()
             .one(self.db.conn())
-            .await?;
-        if let Some(n) = next {
-            self.jobs
-                .push_webhook(vec![
-                    NewJob::now(WebhookJob { delivery_id: n.id })
-                        .key(format!("wh:{}:after:{}:{}", n.id, d.id, d.attempts)),
-                ])
-                .await?;
-        }
-        Ok(())
+            .await?)
     }
 
     /// Re-queues deliveries whose job was lost: due for over a minute but still pending, or
@@ -489,6 +513,14 @@ impl WebhookDeliverer {
                         Condition::all()
                             .add(webhook_delivery::Column::Status.eq("pending"))
                             .add(webhook_delivery::Column::NextAttemptAt.lt(overdue)),
+                    )
+                    .add(
+                        // Never attempted although nothing before it is unfinished.
+                        Condition::all()
+                            .add(webhook_delivery::Column::Status.eq("pending"))
+                            .add(webhook_delivery::Column::NextAttemptAt.is_null())
+                            .add(webhook_delivery::Column::CreatedAt.lt(overdue))
+                            .add(Expr::cust(FIRST_IN_ORDER)),
                     )
                     .add(
                         Condition::all()
