@@ -27,6 +27,8 @@ pub mod token;
 pub mod views;
 
 pub use conversations::{Author, Conversations, ListFilter, Posted};
+/// Building blocks for other crates' transactions (the dispatcher's assignments and notices).
+pub use conversations::{NewMessage, append_message, set_status};
 pub use db::Db;
 pub use error::StoreError;
 pub use events::{Event, EventBus, InProcessBus, OutboxRelay};
