@@ -126,6 +126,7 @@ impl App {
         }
 
         let keys_for_sessions = keys.derive("kefu/v1/webchat-sessions");
+        let config_routing = config.routing.clone();
         default_web_chat_inbox(&db, &inboxes, &runner).await?;
         let state = AppState {
             config: Arc::new(config),
@@ -142,6 +143,11 @@ impl App {
             hub: crate::ws::Hub::new(),
             session_key: kefu_channel_webchat::session::SessionKey::new(keys_for_sessions),
             shutdown,
+            dispatcher: kefu_dispatcher::assign::Dispatcher::new(
+                db.clone(),
+                wake.clone(),
+                config_routing,
+            ),
         };
         let router = router(state.clone(), ingress);
         let listener = TcpListener::bind(state.config.listen)
@@ -188,6 +194,7 @@ impl App {
         let shutdown = state.shutdown.clone();
         let relay_task = tokio::spawn(relay.run(shutdown.clone()));
         tokio::spawn(state.hub.clone().run(state.bus.clone(), shutdown.clone()));
+        let assigners = state.dispatcher.spawn(state.bus.clone(), shutdown.clone());
         tracing::info!(addr = %listener.local_addr()?, public_url = %state.config.public_url(), "Kefu is listening.");
         let serve = axum::serve(
             listener,
@@ -198,6 +205,9 @@ impl App {
         shutdown.cancel();
         let drain = async {
             let _ = relay_task.await;
+            for task in assigners {
+                let _ = task.await;
+            }
             state.runner.wait().await;
         };
         if tokio::time::timeout(Duration::from_secs(10), drain)

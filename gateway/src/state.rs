@@ -42,4 +42,6 @@ pub struct AppState {
     pub session_key: kefu_channel_webchat::session::SessionKey,
     /// Fires on shutdown.
     pub shutdown: CancellationToken,
+    /// Skill-based routing: assigner tasks, transfers, claims, explanations.
+    pub dispatcher: kefu_dispatcher::assign::Dispatcher,
 }

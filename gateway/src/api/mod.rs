@@ -4,6 +4,8 @@ pub mod agents;
 pub mod auth;
 pub mod conversations;
 pub mod inboxes;
+pub mod routing;
+pub mod teams;
 
 use std::sync::Arc;
 
@@ -59,6 +61,13 @@ pub fn router() -> axum::Router<AppState> {
         .routes(routes!(conversations::reopen))
         .routes(routes!(conversations::contact))
         .routes(routes!(conversations::merge))
+        .routes(routes!(routing::get_config, routing::put_config))
+        .routes(routes!(routing::transfer))
+        .routes(routes!(routing::claim))
+        .routes(routes!(routing::explain))
+        .routes(routes!(routing::queue))
+        .routes(routes!(teams::create, teams::list))
+        .routes(routes!(teams::put_members))
         .split_for_parts();
     let openapi = Arc::new(openapi);
     router
