@@ -30,7 +30,12 @@ async fn rules_decide_skills_and_the_policy_picks_the_agent() {
             .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
         let detail = b["detail"].as_str().unwrap_or_default();
-        for part in ["skills.support", "rules[0].when.regex", "rules[1].when", "rules[1].then"] {
+        for part in [
+            "skills.support",
+            "rules[0].when.regex",
+            "rules[1].when",
+            "rules[1].then",
+        ] {
             assert!(detail.contains(part), "{part} missing from {detail}");
         }
         let (s, b) = app
@@ -40,7 +45,11 @@ async fn rules_decide_skills_and_the_policy_picks_the_agent() {
                 Some(json!({"skills": {}, "typo": 1})),
             )
             .await;
-        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "unknown fields are refused: {b}");
+        assert_eq!(
+            s,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown fields are refused: {b}"
+        );
 
         put_routing(&app, shop, json!({
             "skills": {"support": 1},
@@ -55,13 +64,20 @@ async fn rules_decide_skills_and_the_policy_picks_the_agent() {
         }))
         .await;
         let (_, got) = app
-            .admin(Method::GET, &format!("/api/v1/inboxes/{shop}/routing"), None)
+            .admin(
+                Method::GET,
+                &format!("/api/v1/inboxes/{shop}/routing"),
+                None,
+            )
             .await;
         assert_eq!(got["routing"]["rules"][0]["name"], "refunds", "{got}");
         let (_, inbox) = app
             .admin(Method::GET, &format!("/api/v1/inboxes/{shop}"), None)
             .await;
-        assert_eq!(inbox["routing"], json!({"skills": {"support": 1}, "priority": 1}));
+        assert_eq!(
+            inbox["routing"],
+            json!({"skills": {"support": 1}, "priority": 1})
+        );
 
         let (billing, _) =
             online_agent(&app, "billing@x.io", json!({"support": 2, "billing": 4}), 5).await;
@@ -76,10 +92,14 @@ async fn rules_decide_skills_and_the_policy_picks_the_agent() {
         assert_eq!(r["priority"], 6);
         assert_eq!(r["rule_hits"][0]["name"], "refunds", "{r}");
         assert_eq!(r["decision"]["reason"], "auto");
-        assert_eq!(r["decision"]["explanation"]["winner_criteria"], "only_eligible");
+        assert_eq!(
+            r["decision"]["explanation"]["winner_criteria"],
+            "only_eligible"
+        );
         let why = &r["decision"]["explanation"]["candidates"];
         assert!(
-            why.as_array().is_some_and(|c| c.iter().any(|c| c["why_not"]["code"] == "missing_skill")),
+            why.as_array()
+                .is_some_and(|c| c.iter().any(|c| c["why_not"]["code"] == "missing_skill")),
             "ineligible agents say why: {why}"
         );
 
@@ -87,7 +107,10 @@ async fn rules_decide_skills_and_the_policy_picks_the_agent() {
         let hello = write_in(&app, shop, "m2", "bob", "hello there").await;
         assigned_to(&app, hello, expert).await;
         let r = routing(&app, hello).await;
-        assert_eq!(r["decision"]["explanation"]["winner_criteria"], "most_proficient", "{r}");
+        assert_eq!(
+            r["decision"]["explanation"]["winner_criteria"], "most_proficient",
+            "{r}"
+        );
 
         // No requirements in the other inbox: the least loaded, then longest idle — the
         // generalist, the only one never assigned.
@@ -103,10 +126,19 @@ async fn rules_decide_skills_and_the_policy_picks_the_agent() {
             (r["rule_hits"].as_array().map_or(0, Vec::len) == 2).then_some(r)
         })
         .await;
-        assert_eq!(hits["skills"], json!({"support": 1, "billing": 3, "zh": 2}), "{hits}");
+        assert_eq!(
+            hits["skills"],
+            json!({"support": 1, "billing": 3, "zh": 2}),
+            "{hits}"
+        );
         assert_eq!(conversation(&app, zh).await["status"], "queued");
-        let (zh_agent, _) =
-            online_agent(&app, "zh@x.io", json!({"support": 1, "billing": 3, "zh": 5}), 5).await;
+        let (zh_agent, _) = online_agent(
+            &app,
+            "zh@x.io",
+            json!({"support": 1, "billing": 3, "zh": 5}),
+            5,
+        )
+        .await;
         assigned_to(&app, zh, zh_agent).await;
 
         // A VIP's priority is set by the attribute rule.
@@ -151,11 +183,22 @@ async fn capacity_manual_assignment_claims_and_queue_position() {
         assigned_to(&app, c2, solo).await;
         // The third waits: the only agent is full.
         let (s, q) = app
-            .admin(Method::GET, &format!("/api/v1/conversations/{c3}/queue"), None)
+            .admin(
+                Method::GET,
+                &format!("/api/v1/conversations/{c3}/queue"),
+                None,
+            )
             .await;
         assert_eq!(s, StatusCode::OK, "{q}");
-        assert_eq!((q["queued"].as_bool(), q["position"].as_u64()), (Some(true), Some(1)), "{q}");
-        assert!(q["estimated_wait_secs"].as_u64().is_some(), "two assignments give a rate: {q}");
+        assert_eq!(
+            (q["queued"].as_bool(), q["position"].as_u64()),
+            (Some(true), Some(1)),
+            "{q}"
+        );
+        assert!(
+            q["estimated_wait_secs"].as_u64().is_some(),
+            "two assignments give a rate: {q}"
+        );
         let (s, b) = app
             .admin(
                 Method::POST,
@@ -163,23 +206,42 @@ async fn capacity_manual_assignment_claims_and_queue_position() {
                 Some(json!({"agent_id": solo})),
             )
             .await;
-        assert_eq!((s, b["code"].as_str()), (StatusCode::CONFLICT, Some("agent_at_capacity")), "{b}");
+        assert_eq!(
+            (s, b["code"].as_str()),
+            (StatusCode::CONFLICT, Some("agent_at_capacity")),
+            "{b}"
+        );
 
         // Resolving frees capacity, and the waiting conversation is assigned.
         let (s, _) = app
-            .call(Method::POST, &format!("/api/v1/conversations/{c1}/resolve"), Some(&solo_token), None)
+            .call(
+                Method::POST,
+                &format!("/api/v1/conversations/{c1}/resolve"),
+                Some(&solo_token),
+                None,
+            )
             .await;
         assert_eq!(s, StatusCode::OK);
         assigned_to(&app, c3, solo).await;
         let (_, q) = app
-            .admin(Method::GET, &format!("/api/v1/conversations/{c3}/queue"), None)
+            .admin(
+                Method::GET,
+                &format!("/api/v1/conversations/{c3}/queue"),
+                None,
+            )
             .await;
         assert_eq!(q["queued"], false);
 
         // Claims: a conversation nobody qualifies for, taken by an agent where allowed.
-        put_routing(&app, inbox, json!({"skills": {"sales": 1},
-            "rules": [{"when": {"keywords": ["legal"]}, "then": {"skills": {"legal": 5}}}]})).await;
-        let (helper, helper_token) = online_agent(&app, "helper@x.io", json!({"sales": 1}), 3).await;
+        put_routing(
+            &app,
+            inbox,
+            json!({"skills": {"sales": 1},
+            "rules": [{"when": {"keywords": ["legal"]}, "then": {"skills": {"legal": 5}}}]}),
+        )
+        .await;
+        let (helper, helper_token) =
+            online_agent(&app, "helper@x.io", json!({"sales": 1}), 3).await;
         let legal = write_in(&app, inbox, "m4", "u4", "legal question").await;
         eventually(Duration::from_secs(10), "legal routed", || async {
             let r = routing(&app, legal).await;
@@ -187,14 +249,37 @@ async fn capacity_manual_assignment_claims_and_queue_position() {
         })
         .await;
         let claim = format!("/api/v1/conversations/{legal}/claim");
-        let (s, b) = app.call(Method::POST, &claim, Some(&helper_token), None).await;
-        assert_eq!((s, b["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{b}");
-        put_routing(&app, inbox, json!({"skills": {"sales": 1}, "allow_claim": true,
-            "rules": [{"when": {"keywords": ["legal"]}, "then": {"skills": {"legal": 5}}}]})).await;
-        let (s, b) = app.call(Method::POST, &claim, Some(&helper_token), None).await;
-        assert_eq!((s, b["assignee_id"].as_i64()), (StatusCode::OK, Some(helper)), "{b}");
-        let (s, b) = app.call(Method::POST, &claim, Some(&solo_token), None).await;
-        assert_eq!(s, StatusCode::CONFLICT, "a claimed conversation cannot be claimed again: {b}");
+        let (s, b) = app
+            .call(Method::POST, &claim, Some(&helper_token), None)
+            .await;
+        assert_eq!(
+            (s, b["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("forbidden")),
+            "{b}"
+        );
+        put_routing(
+            &app,
+            inbox,
+            json!({"skills": {"sales": 1}, "allow_claim": true,
+            "rules": [{"when": {"keywords": ["legal"]}, "then": {"skills": {"legal": 5}}}]}),
+        )
+        .await;
+        let (s, b) = app
+            .call(Method::POST, &claim, Some(&helper_token), None)
+            .await;
+        assert_eq!(
+            (s, b["assignee_id"].as_i64()),
+            (StatusCode::OK, Some(helper)),
+            "{b}"
+        );
+        let (s, b) = app
+            .call(Method::POST, &claim, Some(&solo_token), None)
+            .await;
+        assert_eq!(
+            s,
+            StatusCode::CONFLICT,
+            "a claimed conversation cannot be claimed again: {b}"
+        );
         let r = routing(&app, legal).await;
         assert_eq!(r["decision"]["reason"], "claim", "{r}");
         app.stop().await;

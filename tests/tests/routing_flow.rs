@@ -25,9 +25,18 @@ async fn transfers_and_offline_requeue() {
         // agent with billing ≥ 2 — not back to the transferring agent.
         let transfer = format!("/api/v1/conversations/{conv}/transfer");
         let (s, b) = app
-            .call(Method::POST, &transfer, Some(&first_token), Some(json!({"skills": {"billing": 2}})))
+            .call(
+                Method::POST,
+                &transfer,
+                Some(&first_token),
+                Some(json!({"skills": {"billing": 2}})),
+            )
             .await;
-        assert_eq!((s, b["status"].as_str()), (StatusCode::OK, Some("queued")), "{b}");
+        assert_eq!(
+            (s, b["status"].as_str()),
+            (StatusCode::OK, Some("queued")),
+            "{b}"
+        );
         assigned_to(&app, conv, second).await;
         let r = routing(&app, conv).await;
         assert_eq!(r["skills"], json!({"billing": 2}), "{r}");
@@ -35,26 +44,47 @@ async fn transfers_and_offline_requeue() {
 
         // Someone else's conversation needs a supervisor to move it; the body needs one target.
         let (s, _) = app
-            .call(Method::POST, &transfer, Some(&first_token), Some(json!({"agent_id": first})))
+            .call(
+                Method::POST,
+                &transfer,
+                Some(&first_token),
+                Some(json!({"agent_id": first})),
+            )
             .await;
         assert_eq!(s, StatusCode::FORBIDDEN);
         let (s, b) = app
-            .admin(Method::POST, &transfer, Some(json!({"agent_id": first, "team_id": 1})))
+            .admin(
+                Method::POST,
+                &transfer,
+                Some(json!({"agent_id": first, "team_id": 1})),
+            )
             .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
 
         // A supervisor transfers it straight to an agent.
-        let (s, b) = app.admin(Method::POST, &transfer, Some(json!({"agent_id": first}))).await;
-        assert_eq!((s, b["assignee_id"].as_i64()), (StatusCode::OK, Some(first)), "{b}");
+        let (s, b) = app
+            .admin(Method::POST, &transfer, Some(json!({"agent_id": first})))
+            .await;
+        assert_eq!(
+            (s, b["assignee_id"].as_i64()),
+            (StatusCode::OK, Some(first)),
+            "{b}"
+        );
         assert_eq!(routing(&app, conv).await["decision"]["reason"], "transfer");
 
         // To a team: only its member may take it.
         let (s, team) = app
-            .admin(Method::POST, "/api/v1/teams", Some(json!({"name": "Tier 2", "agent_ids": [second]})))
+            .admin(
+                Method::POST,
+                "/api/v1/teams",
+                Some(json!({"name": "Tier 2", "agent_ids": [second]})),
+            )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{team}");
         let team_id = team["id"].as_i64().expect("team id");
-        let (s, b) = app.admin(Method::POST, &transfer, Some(json!({"team_id": team_id}))).await;
+        let (s, b) = app
+            .admin(Method::POST, &transfer, Some(json!({"team_id": team_id})))
+            .await;
         assert_eq!(s, StatusCode::OK, "{b}");
         assigned_to(&app, conv, second).await;
         assert_eq!(routing(&app, conv).await["team_id"], team_id);
@@ -75,9 +105,17 @@ async fn transfers_and_offline_requeue() {
         let now_with = assigned(&app, conv).await;
         assert_eq!(now_with, third, "the team's remaining member takes it");
         let (_, mine) = app
-            .admin(Method::GET, &format!("/api/v1/conversations?assignee_id={second}&status=assigned"), None)
+            .admin(
+                Method::GET,
+                &format!("/api/v1/conversations?assignee_id={second}&status=assigned"),
+                None,
+            )
             .await;
-        assert_eq!(mine["items"], json!([]), "nothing stays with an offline agent");
+        assert_eq!(
+            mine["items"],
+            json!([]),
+            "nothing stays with an offline agent"
+        );
         assert_ne!(assigned(&app, other).await, second);
         app.stop().await;
     }
@@ -96,7 +134,10 @@ async fn offline_agents_keep_conversations_when_configured() {
         let report = app.state.dispatcher.run_round().await.expect("round");
         assert_eq!(report.requeued, 0);
         let c = conversation(&app, conv).await;
-        assert_eq!((c["status"].as_str(), c["assignee_id"].as_i64()), (Some("assigned"), Some(agent)));
+        assert_eq!(
+            (c["status"].as_str(), c["assignee_id"].as_i64()),
+            (Some("assigned"), Some(agent))
+        );
         app.stop().await;
     }
 }
@@ -104,7 +145,12 @@ async fn offline_agents_keep_conversations_when_configured() {
 fn system_messages(items: &Value) -> Vec<Value> {
     items["items"]
         .as_array()
-        .map(|m| m.iter().filter(|m| m["sender"]["type"] == "system").cloned().collect())
+        .map(|m| {
+            m.iter()
+                .filter(|m| m["sender"]["type"] == "system")
+                .cloned()
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -133,10 +179,19 @@ async fn overflow_widens_requirements_and_max_wait_tells_the_customer_once() {
             system_messages(&b).first().cloned()
         })
         .await;
-        assert_eq!(notice["content"]["text"], "Thanks for waiting, we are on it.");
+        assert_eq!(
+            notice["content"]["text"],
+            "Thanks for waiting, we are on it."
+        );
         assert_eq!(notice["direction"], "outbound");
-        assert_eq!(notice["delivery"]["status"], "pending", "the delivery pipeline sends it");
-        assert!(started.elapsed() >= Duration::from_secs(1), "not before max_wait");
+        assert_eq!(
+            notice["delivery"]["status"], "pending",
+            "the delivery pipeline sends it"
+        );
+        assert!(
+            started.elapsed() >= Duration::from_secs(1),
+            "not before max_wait"
+        );
 
         // Stage 1 (any level) at 2 s: the junior takes the first; the second waits (junior
         // full) until stage 2 (any skill) at 3 s lets the other agent take it.
@@ -151,7 +206,11 @@ async fn overflow_widens_requirements_and_max_wait_tells_the_customer_once() {
 
         for conv in [first, second] {
             let (_, b) = app
-                .admin(Method::GET, &format!("/api/v1/conversations/{conv}/messages"), None)
+                .admin(
+                    Method::GET,
+                    &format!("/api/v1/conversations/{conv}/messages"),
+                    None,
+                )
                 .await;
             assert_eq!(system_messages(&b).len(), 1, "told once: {b}");
         }

@@ -18,12 +18,21 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 /// A second Kefu process on the first one's database; returns its base URL and stop token.
-async fn second_process(app: &TestApp) -> (String, CancellationToken, tokio::task::JoinHandle<std::io::Result<()>>) {
+async fn second_process(
+    app: &TestApp,
+) -> (
+    String,
+    CancellationToken,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
     let mut config = (*app.state.config).clone();
     config.listen = "127.0.0.1:0".parse().expect("addr");
-    let (second, _) = App::build(config, vec![Arc::new(LoopbackFactory::new(app.provider.clone()))])
-        .await
-        .expect("second app builds");
+    let (second, _) = App::build(
+        config,
+        vec![Arc::new(LoopbackFactory::new(app.provider.clone()))],
+    )
+    .await
+    .expect("second app builds");
     let base = format!("http://{}", second.local_addr());
     let stop = second.shutdown_token();
     let task = tokio::spawn(second.run_until_stopped());
@@ -35,29 +44,41 @@ async fn check_invariants(app: &TestApp, capacity: &HashMap<i64, i64>) -> (usize
     let mut load: HashMap<i64, i64> = HashMap::new();
     for status in ["assigned", "pending", "transferring"] {
         for c in with_status(app, status).await {
-            *load.entry(c["assignee_id"].as_i64().expect("assignee")).or_default() += 1;
+            *load
+                .entry(c["assignee_id"].as_i64().expect("assignee"))
+                .or_default() += 1;
         }
     }
     for (agent, n) in &load {
         let max = capacity.get(agent).copied().unwrap_or(0);
-        assert!(*n <= max, "agent {agent} holds {n} conversations, capacity {max}");
+        assert!(
+            *n <= max,
+            "agent {agent} holds {n} conversations, capacity {max}"
+        );
     }
     let assigned = with_status(app, "assigned").await;
     for c in &assigned {
         let id = c["id"].as_i64().expect("id");
         let r = routing(app, id).await;
         let history = r["history"].as_array().map_or(0, Vec::len);
-        assert_eq!(history, 1, "conversation {id} was assigned {history} times: {r}");
+        assert_eq!(
+            history, 1,
+            "conversation {id} was assigned {history} times: {r}"
+        );
         assert_eq!(r["decision"]["agent_id"], c["assignee_id"], "{r}");
     }
     (assigned.len(), with_status(app, "queued").await.len())
 }
 
 async fn wait_for_counts(app: &TestApp, capacity: &HashMap<i64, i64>, want: (usize, usize)) {
-    eventually(Duration::from_secs(30), &format!("{want:?} assigned/queued"), || async {
-        let got = check_invariants(app, capacity).await;
-        (got == want).then_some(())
-    })
+    eventually(
+        Duration::from_secs(30),
+        &format!("{want:?} assigned/queued"),
+        || async {
+            let got = check_invariants(app, capacity).await;
+            (got == want).then_some(())
+        },
+    )
     .await;
 }
 
@@ -75,8 +96,13 @@ async fn concurrent_assigners_and_two_processes_keep_the_invariants() {
         let mut total = 0;
         for i in 0..12 {
             let max = i % 3 + 1;
-            let (id, _) =
-                online_agent(&app, &format!("a{i}@x.io"), json!({"general": i % 5 + 1}), max).await;
+            let (id, _) = online_agent(
+                &app,
+                &format!("a{i}@x.io"),
+                json!({"general": i % 5 + 1}),
+                max,
+            )
+            .await;
             capacity.insert(id, max);
             total += max as usize;
         }
@@ -103,7 +129,9 @@ async fn concurrent_assigners_and_two_processes_keep_the_invariants() {
                     .await
                     .expect("ingress");
                 assert_eq!(r.status(), StatusCode::OK);
-                r.json::<Value>().await.expect("body")["conversation_id"].as_i64().expect("id")
+                r.json::<Value>().await.expect("body")["conversation_id"]
+                    .as_i64()
+                    .expect("id")
             }
         });
         let convs = futures::future::join_all(sends).await;
@@ -113,7 +141,11 @@ async fn concurrent_assigners_and_two_processes_keep_the_invariants() {
         // Freeing capacity on either process assigns waiting conversations, still once each.
         let assigned = with_status(&app, "assigned").await;
         let resolves = assigned.iter().take(12).enumerate().map(|(i, c)| {
-            let url = format!("{}/api/v1/conversations/{}/resolve", bases[i % bases.len()], c["id"]);
+            let url = format!(
+                "{}/api/v1/conversations/{}/resolve",
+                bases[i % bases.len()],
+                c["id"]
+            );
             let req = app.client.post(url).bearer_auth(&app.admin_token);
             async move { req.send().await.expect("resolve").status() }
         });
@@ -126,7 +158,11 @@ async fn concurrent_assigners_and_two_processes_keep_the_invariants() {
         for (agent, max) in capacity.iter_mut() {
             *max += 2;
             let (s, b) = app
-                .admin(Method::PATCH, &format!("/api/v1/agents/{agent}"), Some(json!({"max_concurrent": *max})))
+                .admin(
+                    Method::PATCH,
+                    &format!("/api/v1/agents/{agent}"),
+                    Some(json!({"max_concurrent": *max})),
+                )
                 .await;
             assert_eq!(s, StatusCode::OK, "{b}");
         }

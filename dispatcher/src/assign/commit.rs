@@ -22,7 +22,9 @@ use kefu_normalizer::Db;
 use kefu_normalizer::entity::{agent, contact, conversation, outbox_event};
 use kefu_normalizer::views::ConversationView;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use serde_json::json;
 
 use super::entity::assignment;

@@ -40,6 +40,7 @@ use std::time::Duration;
 
 use kefu_normalizer::Db;
 use kefu_normalizer::views::ConversationView;
+use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::Notify;
@@ -264,13 +265,6 @@ impl Dispatcher {
         &self,
         conversation_id: i64,
     ) -> Result<Option<QueueStatus>, DispatchError> {
-        views::queue_status(
-            &self.inner.db,
-            conversation_id,
-            self.inner.settings.aging(),
-        )
-        .await
+        views::queue_status(&self.inner.db, conversation_id, self.inner.settings.aging()).await
     }
 }
-
-use sea_orm::EntityTrait as _;

@@ -50,7 +50,11 @@ pub async fn send_once(db: &Db, conversation_id: i64, text: &str) -> Result<bool
             sender_name: None,
             text: text.to_owned(),
             content: json!({}),
-            dedupe_key: Some(format!("max_wait:{}:{}", conv.id, enqueued_at.timestamp_micros())),
+            dedupe_key: Some(format!(
+                "max_wait:{}:{}",
+                conv.id,
+                enqueued_at.timestamp_micros()
+            )),
             message_ref: None,
             delivery_status: "pending",
         },

@@ -58,7 +58,9 @@ async fn lock_conversation<C: ConnectionTrait>(
     if db.is_postgres() {
         q = q.lock_exclusive();
     }
-    q.one(tx).await?.ok_or(DispatchError::NotFound("conversation"))
+    q.one(tx)
+        .await?
+        .ok_or(DispatchError::NotFound("conversation"))
 }
 
 fn status_of(c: &conversation::Model) -> Result<Status, DispatchError> {
@@ -152,7 +154,7 @@ pub(crate) async fn assign_one(
         )));
     }
     check_room(&agent, room.get(&agent.id).copied().unwrap_or(0), &*tx).await?;
-    let conv = hand_over(&*tx, conv, a.agent_id, a.reason, a.explanation).await?;
+    let conv = hand_over(&tx, conv, a.agent_id, a.reason, a.explanation).await?;
     let v = view(&*tx, &conv).await?;
     tx.commit().await?;
     Ok(v)
@@ -212,21 +214,21 @@ pub(crate) async fn transfer(
     let status = status_of(&conv)?;
     let next = status.apply(Transition::StartTransfer)?;
     let from = conv.assignee_id;
-    if let (Some((agent, _)), Some(f)) = (&room, from) {
-        if agent.id == f {
-            return Err(DispatchError::Conflict(format!(
-                "the conversation is already assigned to agent {f}"
-            )));
-        }
+    if let (Some((agent, _)), Some(f)) = (&room, from)
+        && agent.id == f
+    {
+        return Err(DispatchError::Conflict(format!(
+            "the conversation is already assigned to agent {f}"
+        )));
     }
     if let Some((agent, free)) = &room {
         check_room(agent, *free, &*tx).await?;
     }
-    let conv = set_status_on(&*tx, conv, next, Transition::StartTransfer).await?;
+    let conv = set_status_on(&tx, conv, next, Transition::StartTransfer).await?;
     let conv = match target {
         TransferTarget::Agent(id) => {
             let why = json!({"transfer": {"from_agent_id": from, "to_agent_id": id, "by": by}});
-            hand_over(&*tx, conv, *id, "transfer", why).await?
+            hand_over(&tx, conv, *id, "transfer", why).await?
         }
         TransferTarget::Team(_) | TransferTarget::Skills(_) => {
             let mut am: conversation::ActiveModel = conv.into();
@@ -242,7 +244,7 @@ pub(crate) async fn transfer(
                 TransferTarget::Agent(_) => {}
             }
             let conv = am.update(&*tx).await?;
-            let conv = set_status_on(&*tx, conv, Status::Queued, Transition::Requeue).await?;
+            let conv = set_status_on(&tx, conv, Status::Queued, Transition::Requeue).await?;
             mark_routed(&*tx, &conv, Some(json!([]))).await?;
             conv
         }
@@ -269,7 +271,7 @@ pub(crate) async fn requeue_agent(db: &Db, agent_id: i64) -> Result<usize, Dispa
     for conv in convs {
         let status = status_of(&conv)?;
         let next = status.apply(Transition::Requeue)?;
-        let conv = set_status_on(&*tx, conv, next, Transition::Requeue).await?;
+        let conv = set_status_on(&tx, conv, next, Transition::Requeue).await?;
         mark_routed(&*tx, &conv, None).await?;
     }
     tx.commit().await?;

@@ -132,11 +132,7 @@ async fn first_messages(db: &Db, ids: &[i64]) -> Result<HashMap<i64, String>, Di
     }
     // Ids are integers from the database, so listing them inline is safe and keeps one
     // statement text for both backends.
-    let list = ids
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
     let pick = |agg: &str, since_resolve: bool| {
         let cond = if since_resolve {
             "AND (c.resolved_at IS NULL OR mm.created_at > c.resolved_at)"

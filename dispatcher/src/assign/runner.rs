@@ -75,11 +75,8 @@ impl Dispatcher {
             .record(planning.elapsed().as_secs_f64());
         report.queued = queue.routed.len();
 
-        let enqueued: std::collections::HashMap<i64, DateTime<Utc>> = queue
-            .routed
-            .iter()
-            .map(|q| (q.id, q.enqueued_at))
-            .collect();
+        let enqueued: std::collections::HashMap<i64, DateTime<Utc>> =
+            queue.routed.iter().map(|q| (q.id, q.enqueued_at)).collect();
         let pending: Vec<Pending> = plan
             .assignments
             .iter()
@@ -123,7 +120,11 @@ impl Dispatcher {
     }
 
     /// Starts this process's assigner tasks; they stop on `shutdown`.
-    pub fn spawn(&self, bus: Arc<dyn EventBus>, shutdown: CancellationToken) -> Vec<JoinHandle<()>> {
+    pub fn spawn(
+        &self,
+        bus: Arc<dyn EventBus>,
+        shutdown: CancellationToken,
+    ) -> Vec<JoinHandle<()>> {
         self.inner
             .wakes
             .iter()
@@ -149,7 +150,12 @@ impl Dispatcher {
             match self.run_round().await {
                 Ok(r) => {
                     if !r.assigned.is_empty() || r.routed > 0 {
-                        tracing::debug!(assigned = r.assigned.len(), routed = r.routed, queued = r.queued, "Dispatch round.");
+                        tracing::debug!(
+                            assigned = r.assigned.len(),
+                            routed = r.routed,
+                            queued = r.queued,
+                            "Dispatch round."
+                        );
                     }
                     if let Some(t) = r.next_deadline {
                         let until = (t - Utc::now()).to_std().unwrap_or_default();
@@ -172,12 +178,7 @@ impl Dispatcher {
                 _ = next_trigger(&mut events) => {}
             }
             // Coalesce a burst of events into the next round.
-            loop {
-                match events.try_recv() {
-                    Ok(_) | Err(TryRecvError::Lagged(_)) => continue,
-                    Err(_) => break,
-                }
-            }
+            while let Ok(_) | Err(TryRecvError::Lagged(_)) = events.try_recv() {}
         }
     }
 }

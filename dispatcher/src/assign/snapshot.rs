@@ -62,10 +62,7 @@ pub struct Queue {
 
 /// Loads every `queued` conversation with its routing state; stickiness is filled in when any
 /// inbox has a sticky window.
-pub async fn queue(
-    db: &Db,
-    inboxes: &BTreeMap<i64, InboxRouting>,
-) -> Result<Queue, DispatchError> {
+pub async fn queue(db: &Db, inboxes: &BTreeMap<i64, InboxRouting>) -> Result<Queue, DispatchError> {
     let rows = conversation::Entity::find()
         .filter(conversation::Column::Status.eq("queued"))
         .all(db.conn())
@@ -182,7 +179,8 @@ async fn previous_agents(db: &Db) -> Result<HashMap<i64, Vec<PastAssignment>>, D
 
 /// Every online agent with skills, teams and current load.
 pub async fn agents(db: &Db) -> Result<Vec<AgentSnapshot>, DispatchError> {
-    let online = "agent_id IN (SELECT id FROM agents WHERE status = 'online' AND deleted_at IS NULL)";
+    let online =
+        "agent_id IN (SELECT id FROM agents WHERE status = 'online' AND deleted_at IS NULL)";
     let rows = agent::Entity::find()
         .filter(agent::Column::Status.eq("online"))
         .filter(agent::Column::DeletedAt.is_null())

@@ -143,13 +143,15 @@ pub async fn queue_status(
     let window = chrono::Duration::minutes(15);
     let recent = assignment::Entity::find()
         .filter(assignment::Column::CreatedAt.gt(now - window))
-        .filter(assignment::Column::ConversationId.in_subquery(
-            sea_orm::sea_query::Query::select()
-                .column(conversation::Column::Id)
-                .from(conversation::Entity)
-                .and_where(conversation::Column::InboxId.eq(c.inbox_id))
-                .to_owned(),
-        ))
+        .filter(
+            assignment::Column::ConversationId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(conversation::Column::Id)
+                    .from(conversation::Entity)
+                    .and_where(conversation::Column::InboxId.eq(c.inbox_id))
+                    .to_owned(),
+            ),
+        )
         .count(db.conn())
         .await?;
     let estimated_wait_secs = (recent > 0).then(|| {
@@ -175,4 +177,3 @@ pub(crate) fn record_queue_metrics(queue: &[QueuedConversation], unrouted: usize
         .fold(0.0, f64::max);
     metrics::gauge!("kefu_routing_oldest_wait_seconds").set(oldest);
 }
-

@@ -169,7 +169,11 @@ impl Explanation {
         let before = self.candidates.len();
         let (mut e, mut i) = (0, 0);
         self.candidates.retain(|c| {
-            let keep = if c.eligible { e < eligible } else { i < ineligible };
+            let keep = if c.eligible {
+                e < eligible
+            } else {
+                i < ineligible
+            };
             if c.eligible {
                 e += 1;
             } else {

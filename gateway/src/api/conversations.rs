@@ -203,7 +203,9 @@ pub async fn assign(
         me.require_self_or(req.agent_id, Role::Supervisor)?;
         return Ok(Json(st.dispatcher.claim(id, me.agent.id, false).await?));
     }
-    Ok(Json(st.dispatcher.assign(id, req.agent_id, me.agent.id).await?))
+    Ok(Json(
+        st.dispatcher.assign(id, req.agent_id, me.agent.id).await?,
+    ))
 }
 
 /// Resolves a conversation.

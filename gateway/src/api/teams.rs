@@ -73,7 +73,9 @@ async fn set_members(st: &AppState, team_id: i64, ids: &[i64]) -> Result<(), Api
         .await?
         .len();
     if found != ids.len() {
-        return Err(ApiError::invalid("agent_ids names an agent that does not exist"));
+        return Err(ApiError::invalid(
+            "agent_ids names an agent that does not exist",
+        ));
     }
     let tx = st.db.begin_write().await?;
     team_member::Entity::delete_many()

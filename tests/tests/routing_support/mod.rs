@@ -96,10 +96,16 @@ where
 
 /// Waits until the conversation is assigned; returns the assignee.
 pub async fn assigned(app: &TestApp, id: i64) -> i64 {
-    eventually(Duration::from_secs(10), &format!("conversation {id} assigned"), || async {
-        let c = conversation(app, id).await;
-        (c["status"] == "assigned").then(|| c["assignee_id"].as_i64()).flatten()
-    })
+    eventually(
+        Duration::from_secs(10),
+        &format!("conversation {id} assigned"),
+        || async {
+            let c = conversation(app, id).await;
+            (c["status"] == "assigned")
+                .then(|| c["assignee_id"].as_i64())
+                .flatten()
+        },
+    )
     .await
 }
 

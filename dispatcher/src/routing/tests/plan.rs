@@ -335,7 +335,11 @@ fn explanations_in_a_plan_keep_the_top_candidates_and_count_the_rest() {
     assert_eq!(why.candidates[0].agent_id, 1, "winner first");
     let eligible = why.candidates.iter().filter(|c| c.eligible).count();
     assert_eq!(
-        (eligible, why.candidates.len() - eligible, why.omitted_candidates),
+        (
+            eligible,
+            why.candidates.len() - eligible,
+            why.omitted_candidates
+        ),
         (10, 10, 10)
     );
     let json = serde_json::to_value(why).expect("serializes");

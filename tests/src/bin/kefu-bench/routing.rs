@@ -22,7 +22,7 @@ use anyhow::Context;
 use chrono::Utc;
 use kefu_dispatcher::assign::{Dispatcher, Settings};
 use kefu_dispatcher::routing::{
-    Aging, AgentSnapshot, QueuePolicy, QueuedConversation, choose, plan_round,
+    AgentSnapshot, Aging, QueuePolicy, QueuedConversation, choose, plan_round,
 };
 use kefu_normalizer::Db;
 use kefu_normalizer::entity::{agent, agent_skill, contact, contact_identity, conversation, inbox};
@@ -180,7 +180,11 @@ pub async fn main() -> anyhow::Result<()> {
     let routing_time = routed_at.unwrap_or_default();
     println!(
         "durable ({}): routed={} assigned={} rounds={} total={:.2}s",
-        if matches!(backend, Backend::Sqlite) { "sqlite" } else { "postgres" },
+        if matches!(backend, Backend::Sqlite) {
+            "sqlite"
+        } else {
+            "postgres"
+        },
         routed,
         assigned,
         rounds,
@@ -256,7 +260,9 @@ async fn seed(db: &Db, args: &Args, rng: &mut impl Rng) -> anyhow::Result<()> {
                     .collect::<Vec<_>>()
             })
             .collect();
-        agent_skill::Entity::insert_many(skills).exec(db.conn()).await?;
+        agent_skill::Entity::insert_many(skills)
+            .exec(db.conn())
+            .await?;
     }
     for chunk in (0..args.queued).collect::<Vec<_>>().chunks(500) {
         let contacts = contact::Entity::insert_many(chunk.iter().map(|i| contact::ActiveModel {
@@ -309,7 +315,9 @@ async fn seed(db: &Db, args: &Args, rng: &mut impl Rng) -> anyhow::Result<()> {
                 }
             })
             .collect();
-        conversation::Entity::insert_many(convs).exec(db.conn()).await?;
+        conversation::Entity::insert_many(convs)
+            .exec(db.conn())
+            .await?;
     }
     Ok(())
 }
