@@ -119,8 +119,6 @@ async fn rules_decide_skills_and_the_policy_picks_the_agent() {
 
         // Chinese refund: billing ≥ 3 and zh ≥ 2; nobody qualifies until such an agent is online.
         let zh = write_in(&app, shop, "m4", "dan", "我要退款，订单没有到").await;
-        let r = routing(&app, zh).await;
-        let _ = r;
         let hits = eventually(Duration::from_secs(10), "zh routed", || async {
             let r = routing(&app, zh).await;
             (r["rule_hits"].as_array().map_or(0, Vec::len) == 2).then_some(r)

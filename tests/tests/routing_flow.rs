@@ -217,3 +217,35 @@ async fn overflow_widens_requirements_and_max_wait_tells_the_customer_once() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn returning_contacts_get_their_previous_agent_within_the_window() {
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        let sticky = app.loopback_inbox(json!({})).await;
+        put_routing(&app, sticky, json!({"sticky_window_secs": 3600})).await;
+        let plain = app.loopback_inbox(json!({})).await;
+        let (first, _) = online_agent(&app, "first@x.io", json!({}), 3).await;
+        let conv = write_in(&app, sticky, "m1", "u1", "hello").await;
+        assigned_to(&app, conv, first).await;
+        let (second, _) = online_agent(&app, "second@x.io", json!({}), 3).await;
+        let (s, _) = app
+            .admin(Method::POST, &format!("/api/v1/conversations/{conv}/resolve"), None)
+            .await;
+        assert_eq!(s, StatusCode::OK);
+
+        // Both are idle; the second was never assigned and would win on idle time, but the
+        // returning customer goes back to the first.
+        let again = write_in(&app, sticky, "m2", "u1", "me again").await;
+        assert_ne!(again, conv);
+        assigned_to(&app, again, first).await;
+        let r = routing(&app, again).await;
+        assert_eq!(r["decision"]["reason"], "sticky", "{r}");
+        assert_eq!(r["decision"]["explanation"]["winner_criteria"], "previous_agent");
+
+        // Without a window the policy decides: least loaded is the second agent.
+        let other = write_in(&app, plain, "m3", "u1", "elsewhere").await;
+        assigned_to(&app, other, second).await;
+        app.stop().await;
+    }
+}
