@@ -466,15 +466,22 @@ async fn relayed_events_are_pruned_after_the_retention_window_and_unrelayed_ones
             != "message.created"
         {}
         let db = app.state.db.conn();
-        let relayed = outbox_event::Entity::find()
-            .filter(outbox_event::Column::RelayedAt.is_not_null())
-            .count(db)
-            .await
-            .expect("count");
-        assert!(
-            relayed >= 4,
-            "contact, conversation x2 and message events were relayed"
-        );
+        // The relay publishes first and marks rows relayed after, so poll for the marks.
+        let relayed = loop {
+            let relayed = outbox_event::Entity::find()
+                .filter(outbox_event::Column::RelayedAt.is_not_null())
+                .count(db)
+                .await
+                .expect("count");
+            if relayed >= 4 {
+                break relayed;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "contact, conversation x2 and message events were relayed"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
         // Age them past the retention window, and add one that was never relayed.
         outbox_event::Entity::update_many()
             .col_expr(

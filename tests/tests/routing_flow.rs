@@ -230,7 +230,11 @@ async fn returning_contacts_get_their_previous_agent_within_the_window() {
         assigned_to(&app, conv, first).await;
         let (second, _) = online_agent(&app, "second@x.io", json!({}), 3).await;
         let (s, _) = app
-            .admin(Method::POST, &format!("/api/v1/conversations/{conv}/resolve"), None)
+            .admin(
+                Method::POST,
+                &format!("/api/v1/conversations/{conv}/resolve"),
+                None,
+            )
             .await;
         assert_eq!(s, StatusCode::OK);
 
@@ -241,7 +245,10 @@ async fn returning_contacts_get_their_previous_agent_within_the_window() {
         assigned_to(&app, again, first).await;
         let r = routing(&app, again).await;
         assert_eq!(r["decision"]["reason"], "sticky", "{r}");
-        assert_eq!(r["decision"]["explanation"]["winner_criteria"], "previous_agent");
+        assert_eq!(
+            r["decision"]["explanation"]["winner_criteria"],
+            "previous_agent"
+        );
 
         // Without a window the policy decides: least loaded is the second agent.
         let other = write_in(&app, plain, "m3", "u1", "elsewhere").await;

@@ -6,8 +6,9 @@
 //!
 //! [`Dispatcher::run_round`] — run by each assigner task on events and timers:
 //!
-//! 1. Re-queue the open conversations of agents that went offline or were deleted (when
-//!    [`Settings::requeue_on_offline`] is set).
+//! 1. Re-queue open conversations of agents that went offline after getting them, or were
+//!    deleted (when [`Settings::requeue_on_offline`] is set) — normally done on the status
+//!    change already; the sweep covers a crash in between.
 //! 2. Route conversations queued since the last round: the inbox's rules look at the first
 //!    message and the contact ([`route`]).
 //! 3. Load the routed queue and the online agents ([`snapshot`]) and plan with the pure
@@ -248,7 +249,7 @@ impl Dispatcher {
     ) -> Result<usize, DispatchError> {
         let mut n = 0;
         if status == "offline" && self.inner.settings.requeue_on_offline {
-            n = ops::requeue_agent(&self.inner.db, agent_id).await?;
+            n = ops::requeue_agent(&self.inner.db, agent_id, None).await?;
         }
         self.committed();
         Ok(n)

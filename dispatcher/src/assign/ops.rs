@@ -254,15 +254,22 @@ pub(crate) async fn transfer(
     Ok(v)
 }
 
-/// Puts every open conversation of `agent_id` back in the queue, keeping their requirements;
-/// returns how many. Used when an agent goes offline or is deleted.
-pub(crate) async fn requeue_agent(db: &Db, agent_id: i64) -> Result<usize, DispatchError> {
+/// Puts open conversations of `agent_id` back in the queue, keeping their requirements: all of
+/// them, or `only` these. Returns how many. Used when an agent goes offline or is deleted.
+pub(crate) async fn requeue_agent(
+    db: &Db,
+    agent_id: i64,
+    only: Option<&[i64]>,
+) -> Result<usize, DispatchError> {
     let tx = db.begin_write().await?;
     lock_agents(db, &*tx, &[agent_id], false).await?;
     let mut q = conversation::Entity::find()
         .filter(conversation::Column::AssigneeId.eq(agent_id))
         .filter(conversation::Column::Status.is_in(ACTIVE_STATUSES))
         .order_by_asc(conversation::Column::Id);
+    if let Some(ids) = only {
+        q = q.filter(conversation::Column::Id.is_in(ids.iter().copied()));
+    }
     if db.is_postgres() {
         q = q.lock_exclusive();
     }
@@ -282,18 +289,26 @@ pub(crate) async fn requeue_agent(db: &Db, agent_id: i64) -> Result<usize, Dispa
     Ok(n)
 }
 
-/// Agents that are offline or deleted but still hold open conversations.
-pub(crate) async fn absent_agents_holding(db: &Db) -> Result<Vec<i64>, DispatchError> {
-    let ids: Vec<Option<i64>> = conversation::Entity::find()
-        .select_only()
-        .column(conversation::Column::AssigneeId)
-        .distinct()
-        .filter(conversation::Column::Status.is_in(ACTIVE_STATUSES))
-        .filter(Expr::cust(
-            "assignee_id IN (SELECT id FROM agents WHERE status = 'offline' OR deleted_at IS NOT NULL)",
-        ))
-        .into_tuple()
-        .all(db.conn())
-        .await?;
-    Ok(ids.into_iter().flatten().collect())
+/// Open conversations still held by an agent who went offline after they were assigned, or
+/// who was deleted, grouped by agent. The sweep re-queues them should the re-queue on the
+/// status change have been missed (a crash in between). A conversation a supervisor assigned
+/// to an agent who was already offline stays: that was deliberate.
+pub(crate) async fn stranded(db: &Db) -> Result<BTreeMap<i64, Vec<i64>>, DispatchError> {
+    let backend = db.conn().get_database_backend();
+    let sql = "SELECT c.id, c.assignee_id FROM conversations c JOIN agents a ON a.id = c.assignee_id \
+               WHERE c.status IN ('assigned', 'pending', 'transferring') AND (a.deleted_at IS NOT NULL \
+               OR (a.status = 'offline' AND NOT EXISTS (SELECT 1 FROM assignments s \
+                   WHERE s.conversation_id = c.id AND s.agent_id = a.id \
+                   AND s.created_at >= a.status_changed_at)))";
+    let mut out: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    for r in db
+        .conn()
+        .query_all_raw(sea_orm::Statement::from_string(backend, sql))
+        .await?
+    {
+        let id: i64 = r.try_get("", "id")?;
+        let agent: i64 = r.try_get("", "assignee_id")?;
+        out.entry(agent).or_default().push(id);
+    }
+    Ok(out)
 }

@@ -54,8 +54,8 @@ impl Dispatcher {
         let settings = &self.inner.settings;
         let mut report = RoundReport::default();
         if settings.requeue_on_offline {
-            for agent in ops::absent_agents_holding(db).await? {
-                report.requeued += ops::requeue_agent(db, agent).await?;
+            for (agent, convs) in ops::stranded(db).await? {
+                report.requeued += ops::requeue_agent(db, agent, Some(&convs)).await?;
             }
         }
         let inboxes = snapshot::inboxes(db).await?;
