@@ -70,11 +70,13 @@ pub struct QueueStatus {
 
 /// The routing explanation of one conversation.
 pub async fn explain(db: &Db, id: i64) -> Result<RoutingView, DispatchError> {
+    // The routing state and the conversation's requirements change in one transaction; read
+    // the state first so the conversation read after it is at least as new (no torn view).
+    let state = routing_state::Entity::find_by_id(id).one(db.conn()).await?;
     let c = conversation::Entity::find_by_id(id)
         .one(db.conn())
         .await?
         .ok_or(DispatchError::NotFound("conversation"))?;
-    let state = routing_state::Entity::find_by_id(id).one(db.conn()).await?;
     let history: Vec<DecisionView> = assignment::Entity::find()
         .filter(assignment::Column::ConversationId.eq(id))
         .order_by_desc(assignment::Column::Id)
