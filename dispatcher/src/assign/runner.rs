@@ -233,3 +233,58 @@ fn deadlines(q: &QueuedConversation, o: &OverflowPolicy) -> Vec<DateTime<Utc>> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn conv(enqueued_at: DateTime<Utc>, notified: bool) -> QueuedConversation {
+        QueuedConversation {
+            id: 1,
+            inbox_id: 1,
+            priority: 0,
+            enqueued_at,
+            required_skills: BTreeMap::new(),
+            team_id: None,
+            previous_agent: None,
+            max_wait_notified: notified,
+            rule_hits: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_next_deadline_is_the_next_stage_or_max_wait() {
+        let t0 = DateTime::from_timestamp(1_700_000_000, 0).expect("in range");
+        let s = |n: i64| t0 + chrono::Duration::seconds(n);
+        let policy = QueuePolicy {
+            overflow: OverflowPolicy {
+                overflow_after: Some(Duration::from_secs(60)),
+                step: Some(Duration::from_secs(30)),
+                max_wait: Some(Duration::from_secs(75)),
+                max_wait_message: Some("wait".into()),
+                fallback_team_id: None,
+            },
+            sticky_window: None,
+        };
+        let policies = BTreeMap::from([(1, policy)]);
+        let fresh = conv(t0, false);
+        let told = conv(t0, true);
+        let cases = [
+            (&fresh, s(0), Some(s(60))),
+            (&fresh, s(60), Some(s(75))),
+            (&told, s(60), Some(s(90))),
+            (&fresh, s(90), Some(s(120))),
+            (&fresh, s(120), None),
+        ];
+        for (c, now, want) in cases {
+            assert_eq!(next_deadline(&[c], &policies, now), want, "at {now}");
+        }
+        assert_eq!(
+            next_deadline(&[&fresh], &BTreeMap::new(), s(0)),
+            None,
+            "no policy, no timer"
+        );
+    }
+}
