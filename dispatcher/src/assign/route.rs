@@ -10,10 +10,9 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::Utc;
 use kefu_normalizer::Db;
 use kefu_normalizer::entity::{contact, conversation};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{CaseStatement, Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
-    Statement,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set, Statement,
 };
 use serde_json::{Value, json};
 
@@ -80,6 +79,12 @@ async fn store(
     }
     let current = q.all(&*tx).await?;
     let mut states = Vec::new();
+    let (mut skills_case, mut priority_case, mut team_case) = (
+        CaseStatement::new(),
+        CaseStatement::new(),
+        CaseStatement::new(),
+    );
+    let mut changed = Vec::new();
     for c in current {
         let seen = chunk.iter().find(|s| s.id == c.id);
         let Some(d) = decisions.get(&c.id) else {
@@ -91,11 +96,11 @@ async fn store(
         let enqueued_at = c.queued_at.unwrap_or(c.created_at);
         let skills = json!(d.skills);
         if c.skills != skills || c.priority != d.priority || c.team_id != d.team_id {
-            let mut am: conversation::ActiveModel = c.clone().into();
-            am.skills = Set(skills);
-            am.priority = Set(d.priority);
-            am.team_id = Set(d.team_id);
-            am.update(&*tx).await?;
+            let is = || conversation::Column::Id.eq(c.id);
+            skills_case = skills_case.case(is(), Expr::val(skills));
+            priority_case = priority_case.case(is(), Expr::val(d.priority));
+            team_case = team_case.case(is(), Expr::val(d.team_id));
+            changed.push(c.id);
         }
         states.push(routing_state::ActiveModel {
             conversation_id: Set(c.id),
@@ -104,6 +109,19 @@ async fn store(
             notified_for: Set(None),
             updated_at: Set(now),
         });
+    }
+    if !changed.is_empty() {
+        // One statement for the chunk instead of one per conversation. Every row filtered has a
+        // WHEN, so no ELSE (on PostgreSQL an ELSE of the `json` column would clash with the
+        // `jsonb` parameters).
+        use conversation::Column as C;
+        conversation::Entity::update_many()
+            .col_expr(C::Skills, skills_case.into())
+            .col_expr(C::Priority, priority_case.into())
+            .col_expr(C::TeamId, team_case.into())
+            .filter(C::Id.is_in(changed))
+            .exec(&*tx)
+            .await?;
     }
     let n = states.len();
     if n > 0 {

@@ -17,6 +17,23 @@ use crate::routing::{
     OverflowPolicy, QueuePolicy, QueuedConversation, WinnerCriterion, plan_round,
 };
 
+/// Batches committed at once on PostgreSQL.
+const COMMIT_PARALLELISM: usize = 4;
+
+/// Splits planned assignments into batches of about `size` such that each agent's
+/// assignments are all in one batch (so concurrent batches lock disjoint agents). Queue order
+/// is kept within a batch.
+fn split_by_agent(pending: Vec<Pending>, size: usize) -> Vec<Vec<Pending>> {
+    let n = pending.len().div_ceil(size).max(1);
+    let mut batches: Vec<Vec<Pending>> = vec![Vec::new(); n];
+    for p in pending {
+        let k = usize::try_from(p.agent_id.rem_euclid(n as i64)).unwrap_or(0);
+        batches[k].push(p);
+    }
+    batches.retain(|b| !b.is_empty());
+    batches
+}
+
 /// Events after which a round may assign something.
 const TRIGGERS: [&str; 6] = [
     "conversation.queued",
@@ -92,8 +109,26 @@ impl Dispatcher {
                 enqueued_at: enqueued.get(&a.conversation_id).copied(),
             })
             .collect();
-        for batch in pending.chunks(settings.batch_size.max(1)) {
-            let done = commit(db, batch).await?;
+        // Batches with disjoint agents never wait on each other's agent locks, so on
+        // PostgreSQL a few commit at once; SQLite has one writer anyway.
+        let batches = split_by_agent(pending, settings.batch_size.max(1));
+        let parallel = if db.is_postgres() {
+            COMMIT_PARALLELISM
+        } else {
+            1
+        };
+        let mut running = tokio::task::JoinSet::new();
+        let mut batches = batches.into_iter();
+        loop {
+            while running.len() < parallel {
+                let Some(batch) = batches.next() else { break };
+                let db = db.clone();
+                running.spawn(async move { commit(&db, &batch).await });
+            }
+            let Some(done) = running.join_next().await else {
+                break;
+            };
+            let done = done.map_err(|e| DispatchError::Invalid(format!("commit task: {e}")))??;
             report.dropped += done.dropped;
             report.assigned.extend(done.assigned);
         }
@@ -286,5 +321,37 @@ mod tests {
             None,
             "no policy, no timer"
         );
+    }
+}
+
+#[cfg(test)]
+mod batch_tests {
+    use super::*;
+
+    #[test]
+    fn batches_keep_each_agent_in_one_batch_and_queue_order_within() {
+        let pending: Vec<Pending> = (0..100)
+            .map(|i| Pending {
+                conversation_id: i,
+                agent_id: i % 7,
+                reason: "auto",
+                explanation: serde_json::Value::Null,
+                enqueued_at: None,
+            })
+            .collect();
+        let batches = split_by_agent(pending, 30);
+        assert_eq!(batches.iter().map(Vec::len).sum::<usize>(), 100);
+        for (i, b) in batches.iter().enumerate() {
+            assert!(
+                b.windows(2)
+                    .all(|w| w[0].conversation_id < w[1].conversation_id)
+            );
+            for other in &batches[i + 1..] {
+                assert!(
+                    b.iter()
+                        .all(|p| other.iter().all(|q| q.agent_id != p.agent_id))
+                );
+            }
+        }
     }
 }
