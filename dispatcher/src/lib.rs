@@ -1,6 +1,8 @@
 //! # kefu-dispatcher — who handles a conversation, and how replies and events leave Kefu
 //!
 //! - `routing`: the skill-based routing policy (rules, queue order, agent choice, overflow).
+//! - `assign`: the policy wired to the database — the assigner tasks, routing of new
+//!   conversations, race-safe commits, transfers, claims, explanations and queue position.
 //! - `jobs`: durable apalis jobs (SQLite embedded, Postgres in production).
 //! - `fanout`: committed outbox events → send jobs and webhook deliveries.
 //! - `delivery`: the send worker: governor limits, `Channel::send`, retries, delivery status.
@@ -8,6 +10,7 @@
 //!   their delivery log, and the delivery worker.
 //! - `workers`: the apalis workers of one process.
 
+pub mod assign;
 pub mod delivery;
 pub mod fanout;
 pub mod jobs;

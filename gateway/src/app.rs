@@ -141,6 +141,7 @@ impl App {
         }
 
         let keys_for_sessions = keys.derive("kefu/v1/webchat-sessions");
+        let config_routing = config.routing.clone();
         default_web_chat_inbox(&db, &inboxes, &runner).await?;
 
         let jobs = JobStore::setup(&db)
@@ -193,6 +194,11 @@ impl App {
             jobs,
             webhooks,
             shutdown,
+            dispatcher: kefu_dispatcher::assign::Dispatcher::new(
+                db.clone(),
+                wake.clone(),
+                config_routing,
+            ),
         };
         let router = router(state.clone(), ingress);
         let listener = TcpListener::bind(state.config.listen)
@@ -251,6 +257,7 @@ impl App {
             ))
         });
         tokio::spawn(state.hub.clone().run(state.bus.clone(), shutdown.clone()));
+        let assigners = state.dispatcher.spawn(state.bus.clone(), shutdown.clone());
         tracing::info!(addr = %listener.local_addr()?, public_url = %state.config.public_url(), "Kefu is listening.");
         let serve = axum::serve(
             listener,
@@ -264,6 +271,9 @@ impl App {
             let _ = fanout_task.await;
             if let Some(w) = workers_task {
                 let _ = w.await;
+            }
+            for task in assigners {
+                let _ = task.await;
             }
             state.runner.wait().await;
         };

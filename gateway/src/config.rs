@@ -39,6 +39,9 @@ pub struct Config {
     pub session_ttl_hours: u64,
     /// `text` or `json` logs.
     pub log_format: LogFormat,
+    /// Dispatcher settings: sweep interval, aging, re-queue on offline.
+    #[serde(default)]
+    pub routing: kefu_dispatcher::assign::Settings,
     /// Email of the first admin, created at start when no agent exists.
     pub bootstrap_admin_email: Option<String>,
     /// Password of the first admin.
@@ -168,6 +171,7 @@ impl Default for Config {
             max_text_bytes: 256 * 1024,
             session_ttl_hours: 24 * 7,
             log_format: LogFormat::Text,
+            routing: kefu_dispatcher::assign::Settings::default(),
             bootstrap_admin_email: None,
             bootstrap_admin_password: None,
             webhooks: WebhooksConfig::default(),
@@ -234,6 +238,7 @@ impl Config {
                 return bad("public_url must start with http:// or https://");
             }
         }
+        self.routing.validate().map_err(ConfigError)?;
         if self.bootstrap_admin_email.is_some() != self.bootstrap_admin_password.is_some() {
             return bad("bootstrap_admin_email and bootstrap_admin_password must be set together");
         }

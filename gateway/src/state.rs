@@ -48,4 +48,6 @@ pub struct AppState {
     pub webhooks: kefu_dispatcher::webhook::WebhookStore,
     /// Fires on shutdown.
     pub shutdown: CancellationToken,
+    /// Skill-based routing: assigner tasks, transfers, claims, explanations.
+    pub dispatcher: kefu_dispatcher::assign::Dispatcher,
 }

@@ -8,6 +8,7 @@ use sea_orm_migration::prelude::*;
 
 mod m0001_initial;
 mod m0002_outbox_unrelayed_index;
+mod m0003_routing;
 mod m0004_delivery;
 
 pub use sea_orm_migration::MigratorTrait;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_initial::Migration),
             Box::new(m0002_outbox_unrelayed_index::Migration),
+            Box::new(m0003_routing::Migration),
             Box::new(m0004_delivery::Migration),
         ]
     }

@@ -23,7 +23,7 @@ use crate::status::{Status, Transition};
 use crate::views::{ContactView, ConversationView, MessageView};
 
 /// A message about to be appended.
-pub(crate) struct NewMessage {
+pub struct NewMessage {
     pub direction: &'static str,
     pub private: bool,
     pub sender_type: &'static str,
@@ -38,7 +38,7 @@ pub(crate) struct NewMessage {
 
 /// Appends a message with the conversation's next `seq`. The `UPDATE ... RETURNING` takes the
 /// conversation's row lock until commit, so concurrent appends queue and `seq` has no gaps.
-pub(crate) async fn append_message(
+pub async fn append_message(
     tx: &DatabaseTransaction,
     conv: &conversation::Model,
     m: NewMessage,
@@ -95,7 +95,7 @@ pub(crate) async fn append_message(
 
 /// Moves a conversation to `next` (already checked with [`Status::apply`]) and appends the
 /// matching events.
-pub(crate) async fn set_status(
+pub async fn set_status(
     tx: &DatabaseTransaction,
     conv: conversation::Model,
     next: Status,

@@ -31,6 +31,8 @@ pub mod token;
 pub mod views;
 
 pub use conversations::{Author, Conversations, ListFilter, Posted};
+/// Building blocks for other crates' transactions (the dispatcher's assignments and notices).
+pub use conversations::{NewMessage, append_message, set_status};
 pub use db::Db;
 pub use delivery::{Deliveries, DeliveryOutcome, PendingDelivery};
 pub use error::StoreError;

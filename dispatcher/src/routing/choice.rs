@@ -151,6 +151,38 @@ pub struct Explanation {
     pub winner_criteria: WinnerCriterion,
     /// The routing rules that shaped the requirements.
     pub rule_hits: Vec<RuleHit>,
+    /// Candidates left out of `candidates` to keep the explanation small (see
+    /// [`Explanation::truncate_candidates`]); absent when none were.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub omitted_candidates: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+impl Explanation {
+    /// Keeps the first `eligible` eligible candidates (the winner and the runners-up) and the
+    /// first `ineligible` others, counting the rest in `omitted_candidates`. With a thousand
+    /// agents online a full list would make every stored explanation tens of kilobytes.
+    pub fn truncate_candidates(&mut self, eligible: usize, ineligible: usize) {
+        let before = self.candidates.len();
+        let (mut e, mut i) = (0, 0);
+        self.candidates.retain(|c| {
+            let keep = if c.eligible {
+                e < eligible
+            } else {
+                i < ineligible
+            };
+            if c.eligible {
+                e += 1;
+            } else {
+                i += 1;
+            }
+            keep
+        });
+        self.omitted_candidates += before - self.candidates.len();
+    }
 }
 
 /// The outcome of [`choose`].
@@ -225,6 +257,7 @@ pub fn choose_with(
             candidates,
             winner_criteria: criterion,
             rule_hits: Vec::new(),
+            omitted_candidates: 0,
         },
     }
 }

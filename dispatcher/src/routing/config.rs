@@ -12,7 +12,8 @@
 //!   ],
 //!   "overflow": {"overflow_after_secs": 120, "step_secs": 60, "fallback_team_id": 2,
 //!                "max_wait_secs": 900, "max_wait_message": "Sorry for the wait…"},
-//!   "sticky_window_secs": 86400
+//!   "sticky_window_secs": 86400,
+//!   "allow_claim": true
 //! }
 //! ```
 //!
@@ -47,6 +48,10 @@ pub struct RoutingConfig {
     /// agent (when eligible). `None` turns stickiness off.
     #[serde(rename = "sticky_window_secs", with = "secs::opt", default)]
     pub sticky_window: Option<Duration>,
+    /// Whether agents may take queued conversations of this inbox themselves
+    /// (`POST /api/v1/conversations/{id}/claim`); supervisors always can assign.
+    #[serde(default)]
+    pub allow_claim: bool,
 }
 
 /// One routing rule: when all its conditions hold, its actions apply.

@@ -54,7 +54,7 @@ pub use config::{
     RoutingConfig, Rule, RuleActions,
 };
 pub use overflow::{OverflowStage, effective_requirements, max_wait_notice, stage};
-pub use plan::{Assignment, Notice, RoundPlan, plan_round};
+pub use plan::{Assignment, EXPLAINED_CANDIDATES, Notice, RoundPlan, plan_round};
 pub use queue::{
     Aging, PreviousAgent, QueuePolicy, QueuedConversation, effective_priority, order_queue,
 };

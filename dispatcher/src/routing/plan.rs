@@ -9,6 +9,10 @@ use super::choice::{AgentSnapshot, Explanation, choose};
 use super::overflow::max_wait_notice;
 use super::queue::{Aging, QueuePolicy, QueuedConversation, queue_key};
 
+/// How many eligible and how many ineligible candidates an explanation in a [`RoundPlan`]
+/// keeps; the rest are counted (see [`Explanation::truncate_candidates`]).
+pub const EXPLAINED_CANDIDATES: usize = 10;
+
 /// One planned assignment.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Assignment {
@@ -81,7 +85,10 @@ pub fn plan_round(
         }
         let policy = policies.get(&conv.inbox_id).unwrap_or(&fallback);
         if free > 0 {
-            let choice = choose(conv, &agents, now, policy);
+            let mut choice = choose(conv, &agents, now, policy);
+            choice
+                .reason
+                .truncate_candidates(EXPLAINED_CANDIDATES, EXPLAINED_CANDIDATES);
             let winner = choice
                 .agent_id
                 .and_then(|id| agents.iter_mut().find(|a| a.id == id));

@@ -373,6 +373,7 @@ pub async fn update(
         write_skills(&tx, id, s).await?;
     }
     tx.commit().await?;
+    st.dispatcher.wake();
     Ok(Json(agent_view(&st, &a).await?))
 }
 
@@ -396,6 +397,7 @@ pub async fn delete(
     am.status = Set("offline".into());
     am.updated_at = Set(now);
     am.update(st.db.conn()).await?;
+    st.dispatcher.agent_status_changed(id, "offline").await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -436,5 +438,6 @@ pub async fn set_status(
     .await?;
     tx.commit().await?;
     st.wake.notify_one();
+    st.dispatcher.agent_status_changed(a.id, &a.status).await?;
     Ok(Json(agent_view(&st, &a).await?))
 }

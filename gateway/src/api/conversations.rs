@@ -187,7 +187,8 @@ pub struct AssignRequest {
     pub agent_id: i64,
 }
 
-/// Assigns a conversation. Agents may take a conversation themselves; supervisors assign anyone.
+/// Assigns a conversation. Supervisors assign anyone with room (409 `agent_at_capacity`
+/// otherwise); agents may take a queued conversation themselves where the inbox allows claims.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/assign", tag = "conversations", request_body = AssignRequest,
     responses((status = 200, body = ConversationView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -197,8 +198,14 @@ pub async fn assign(
     ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<AssignRequest>,
 ) -> ApiResult<Json<ConversationView>> {
-    me.require_self_or(req.agent_id, Role::Supervisor)?;
-    Ok(Json(st.conversations.assign(id, req.agent_id).await?))
+    if me.role < Role::Supervisor {
+        // Taking a conversation yourself is a claim, subject to the inbox's `allow_claim`.
+        me.require_self_or(req.agent_id, Role::Supervisor)?;
+        return Ok(Json(st.dispatcher.claim(id, me.agent.id, false).await?));
+    }
+    Ok(Json(
+        st.dispatcher.assign(id, req.agent_id, me.agent.id).await?,
+    ))
 }
 
 /// Resolves a conversation.

@@ -110,7 +110,10 @@ fn view(st: &AppState, row: &inbox::Model) -> InboxView {
         } else {
             Vec::new()
         },
-        routing: serde_json::from_value(row.routing.clone()).unwrap_or_default(),
+        routing: Routing {
+            skills: serde_json::from_value(row.routing["skills"].clone()).unwrap_or_default(),
+            priority: row.routing["priority"].as_i64().unwrap_or(0) as i32,
+        },
         website_token: (row.channel_type == "web_chat").then(|| row.public_token.clone()),
         callback_url: route.map(|r| format!("{}/channels/{r}/{}", st.config.public_url(), row.id)),
         created_at: row.created_at,
@@ -247,7 +250,15 @@ pub async fn update(
     }
     if let Some(r) = &req.routing {
         check_routing(r)?;
-        am.routing = Set(json!(r));
+        // Only the defaults change; rules set through `/routing` stay.
+        let mut routing = row.routing.clone();
+        if let Some(o) = routing.as_object_mut() {
+            o.insert("skills".into(), json!(r.skills));
+            o.insert("priority".into(), json!(r.priority));
+        } else {
+            routing = json!(r);
+        }
+        am.routing = Set(routing);
     }
     if let Some(patch) = req.channel {
         if let Some(t) = patch.get("type").and_then(Value::as_str) {

@@ -4,6 +4,8 @@ pub mod agents;
 pub mod auth;
 pub mod conversations;
 pub mod inboxes;
+pub mod routing;
+pub mod teams;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -68,6 +70,13 @@ pub fn router() -> axum::Router<AppState> {
         .routes(routes!(webhooks::dead_letters))
         .routes(routes!(webhooks::retry_message))
         .routes(routes!(webhooks::get_rate_limit, webhooks::set_rate_limit))
+        .routes(routes!(routing::get_config, routing::put_config))
+        .routes(routes!(routing::transfer))
+        .routes(routes!(routing::claim))
+        .routes(routes!(routing::explain))
+        .routes(routes!(routing::queue))
+        .routes(routes!(teams::create, teams::list))
+        .routes(routes!(teams::put_members))
         .split_for_parts();
     let openapi = Arc::new(openapi);
     router

@@ -11,6 +11,8 @@
 //! tasks. Without `--rate` it measures the maximum throughput (closed loop); with `--rate` it
 //! offers that many messages per second (open loop) and reports the latency the customers see,
 //! including time spent waiting for a free task. Every message is a durable commit.
+//!
+//! `kefu-bench routing` measures the dispatcher instead (see `kefu-bench/routing.rs`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,6 +25,9 @@ use kefu_normalizer::{Db, Limits, Normalizer};
 use kefu_tests::{Backend, fresh_database};
 use sea_orm::{ActiveModelTrait, Set};
 use tokio::sync::{Notify, Semaphore};
+
+#[path = "kefu-bench/routing.rs"]
+mod routing;
 
 struct Args {
     database_url: String,
@@ -46,7 +51,7 @@ fn parse() -> anyhow::Result<Args> {
     match it.next().as_deref() {
         Some("ingest") => {}
         _ => bail!(
-            "usage: kefu-bench ingest [--database-url URL|sqlite] [--messages N] [--conversations N] [--concurrency N] [--rate PER_SEC] [--pool N]"
+            "usage: kefu-bench routing … | kefu-bench ingest [--database-url URL|sqlite] [--messages N] [--conversations N] [--concurrency N] [--rate PER_SEC] [--pool N]"
         ),
     }
     while let Some(flag) = it.next() {
@@ -66,6 +71,9 @@ fn parse() -> anyhow::Result<Args> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    if std::env::args().nth(1).as_deref() == Some("routing") {
+        return routing::main().await;
+    }
     let args = parse()?;
     let dir = tempfile::tempdir()?;
     let backend = if args.database_url == "sqlite" {

@@ -310,3 +310,38 @@ fn random_rounds_keep_invariants() {
         );
     }
 }
+
+#[test]
+fn explanations_in_a_plan_keep_the_top_candidates_and_count_the_rest() {
+    // 15 eligible agents and 15 lacking the skill: the explanation keeps 10 of each, winner
+    // first, and says how many it left out.
+    let agents: Vec<AgentSnapshot> = (1..=30)
+        .map(|id| AgentSnapshot {
+            skills: if id <= 15 {
+                skills(&[("billing", 2)])
+            } else {
+                BTreeMap::new()
+            },
+            ..agent(id)
+        })
+        .collect();
+    let queue = [QueuedConversation {
+        required_skills: skills(&[("billing", 1)]),
+        ..conv(1)
+    }];
+    let plan = plan_round(&queue, &agents, &no_policies(), at(0), OFF);
+    let why = &plan.assignments[0].explanation;
+    assert_eq!(plan.assignments[0].agent_id, 1);
+    assert_eq!(why.candidates[0].agent_id, 1, "winner first");
+    let eligible = why.candidates.iter().filter(|c| c.eligible).count();
+    assert_eq!(
+        (
+            eligible,
+            why.candidates.len() - eligible,
+            why.omitted_candidates
+        ),
+        (10, 10, 10)
+    );
+    let json = serde_json::to_value(why).expect("serializes");
+    assert_eq!(json["omitted_candidates"], 10);
+}

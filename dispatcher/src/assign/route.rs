@@ -1,0 +1,224 @@
+//! Routing newly queued conversations: the inbox's rules, applied to the first message of the
+//! current wait and the contact, decide required skills, priority and team.
+//!
+//! "First message of the current wait" is the first inbound message after the conversation was
+//! last resolved (so a reopened conversation is routed by what the customer wrote when they came
+//! back), or the latest inbound message when there is none (an agent reopened it).
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::Utc;
+use kefu_normalizer::Db;
+use kefu_normalizer::entity::{contact, conversation};
+use sea_orm::sea_query::{CaseStatement, Expr, OnConflict};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set, Statement,
+};
+use serde_json::{Value, json};
+
+use super::entity::routing_state;
+use super::error::DispatchError;
+use super::snapshot::InboxRouting;
+use crate::routing::{FirstMessage, RoutingDecision, evaluate};
+
+/// Conversations routed per transaction.
+const CHUNK: usize = 500;
+
+/// Routes `convs` (queued, not yet routed for their current wait); returns how many were routed.
+/// A conversation that changed meanwhile (assigned, queued again) is skipped; the next round
+/// sees its new state.
+pub async fn route_new(
+    db: &Db,
+    inboxes: &BTreeMap<i64, InboxRouting>,
+    convs: &[conversation::Model],
+) -> Result<usize, DispatchError> {
+    let mut routed = 0;
+    for chunk in convs.chunks(CHUNK) {
+        let ids: Vec<i64> = chunk.iter().map(|c| c.id).collect();
+        let texts = first_messages(db, &ids).await?;
+        let contact_ids: Vec<i64> = chunk.iter().map(|c| c.contact_id).collect();
+        let attributes: HashMap<i64, Value> = contact::Entity::find()
+            .filter(contact::Column::Id.is_in(contact_ids))
+            .all(db.conn())
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.attributes))
+            .collect();
+        let none = Value::Null;
+        let decisions: HashMap<i64, RoutingDecision> = chunk
+            .iter()
+            .map(|c| {
+                let inbox = inboxes.get(&c.inbox_id);
+                let msg = FirstMessage {
+                    text: texts.get(&c.id).map(String::as_str).unwrap_or(""),
+                    channel: inbox.map(|i| i.channel_type.as_str()).unwrap_or(""),
+                    contact_attributes: attributes.get(&c.contact_id).unwrap_or(&none),
+                };
+                let config = inbox.map(|i| i.config.clone()).unwrap_or_default();
+                (c.id, evaluate(&config, &msg))
+            })
+            .collect();
+        routed += store(db, chunk, &decisions).await?;
+    }
+    Ok(routed)
+}
+
+/// Writes the decisions of conversations still queued for the same wait, under their row locks.
+async fn store(
+    db: &Db,
+    chunk: &[conversation::Model],
+    decisions: &HashMap<i64, RoutingDecision>,
+) -> Result<usize, DispatchError> {
+    let now = Utc::now();
+    let tx = db.begin_write().await?;
+    let mut q = conversation::Entity::find()
+        .filter(conversation::Column::Id.is_in(chunk.iter().map(|c| c.id)))
+        .filter(conversation::Column::Status.eq("queued"));
+    if db.is_postgres() {
+        q = q.lock_exclusive();
+    }
+    let current = q.all(&*tx).await?;
+    let mut states = Vec::new();
+    let (mut skills_case, mut priority_case, mut team_case) = (
+        CaseStatement::new(),
+        CaseStatement::new(),
+        CaseStatement::new(),
+    );
+    let mut changed = Vec::new();
+    for c in current {
+        let seen = chunk.iter().find(|s| s.id == c.id);
+        let Some(d) = decisions.get(&c.id) else {
+            continue;
+        };
+        if seen.map(|s| s.queued_at) != Some(c.queued_at) {
+            continue;
+        }
+        let enqueued_at = c.queued_at.unwrap_or(c.created_at);
+        let skills = json!(d.skills);
+        if c.skills != skills || c.priority != d.priority || c.team_id != d.team_id {
+            let is = || conversation::Column::Id.eq(c.id);
+            skills_case = skills_case.case(is(), Expr::val(skills));
+            priority_case = priority_case.case(is(), Expr::val(d.priority));
+            team_case = team_case.case(is(), Expr::val(d.team_id));
+            changed.push(c.id);
+        }
+        states.push(routing_state::ActiveModel {
+            conversation_id: Set(c.id),
+            routed_for: Set(Some(enqueued_at)),
+            rule_hits: Set(json!(d.hits)),
+            notified_for: Set(None),
+            updated_at: Set(now),
+        });
+    }
+    if !changed.is_empty() {
+        // One statement for the chunk instead of one per conversation. Every row filtered has a
+        // WHEN, so no ELSE (on PostgreSQL an ELSE of the `json` column would clash with the
+        // `jsonb` parameters).
+        use conversation::Column as C;
+        conversation::Entity::update_many()
+            .col_expr(C::Skills, skills_case.into())
+            .col_expr(C::Priority, priority_case.into())
+            .col_expr(C::TeamId, team_case.into())
+            .filter(C::Id.is_in(changed))
+            .exec(&*tx)
+            .await?;
+    }
+    let n = states.len();
+    if n > 0 {
+        routing_state::Entity::insert_many(states)
+            .on_conflict(
+                OnConflict::column(routing_state::Column::ConversationId)
+                    .update_columns([
+                        routing_state::Column::RoutedFor,
+                        routing_state::Column::RuleHits,
+                        routing_state::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec(&*tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// The text of each conversation's first inbound message since it was last resolved, falling
+/// back to its latest inbound message.
+async fn first_messages(db: &Db, ids: &[i64]) -> Result<HashMap<i64, String>, DispatchError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // Ids are integers from the database, so listing them inline is safe and keeps one
+    // statement text for both backends.
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let pick = |agg: &str, since_resolve: bool| {
+        let cond = if since_resolve {
+            "AND (c.resolved_at IS NULL OR mm.created_at > c.resolved_at)"
+        } else {
+            ""
+        };
+        format!(
+            "SELECT m.conversation_id, m.text FROM messages m JOIN (\
+               SELECT mm.conversation_id, {agg}(mm.seq) AS seq FROM messages mm \
+               JOIN conversations c ON c.id = mm.conversation_id \
+               WHERE mm.conversation_id IN ({list}) AND mm.direction = 'inbound' {cond} \
+               GROUP BY mm.conversation_id) f \
+             ON f.conversation_id = m.conversation_id AND f.seq = m.seq"
+        )
+    };
+    let backend = db.conn().get_database_backend();
+    let mut out = HashMap::new();
+    for sql in [pick("MIN", true), pick("MAX", false)] {
+        for r in db
+            .conn()
+            .query_all_raw(Statement::from_string(backend, sql))
+            .await?
+        {
+            let id: i64 = r.try_get("", "conversation_id")?;
+            let text: String = r.try_get("", "text")?;
+            out.entry(id).or_insert(text);
+        }
+        if out.len() == ids.len() {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// Marks `conv` as routed for its current wait with `rule_hits` (`None` keeps the stored hits),
+/// inside the caller's transaction. Used when a transfer or an offline agent puts a
+/// conversation back in the queue with requirements that the rules must not recompute.
+pub async fn mark_routed<C: ConnectionTrait>(
+    tx: &C,
+    conv: &conversation::Model,
+    rule_hits: Option<Value>,
+) -> Result<(), DispatchError> {
+    let now = Utc::now();
+    let enqueued_at = conv.queued_at.unwrap_or(conv.created_at);
+    let existing = routing_state::Entity::find_by_id(conv.id)
+        .select_only()
+        .column(routing_state::Column::RuleHits)
+        .into_tuple::<Value>()
+        .one(tx)
+        .await?;
+    let hits = rule_hits.or(existing).unwrap_or_else(|| json!([]));
+    routing_state::Entity::insert(routing_state::ActiveModel {
+        conversation_id: Set(conv.id),
+        routed_for: Set(Some(enqueued_at)),
+        rule_hits: Set(hits),
+        notified_for: Set(None),
+        updated_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::column(routing_state::Column::ConversationId)
+            .update_columns([
+                routing_state::Column::RoutedFor,
+                routing_state::Column::RuleHits,
+                routing_state::Column::UpdatedAt,
+            ])
+            .to_owned(),
+    )
+    .exec(tx)
+    .await?;
+    Ok(())
+}
