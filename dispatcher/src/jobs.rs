@@ -191,16 +191,17 @@ impl JobStore {
             Backend::Sqlite(pool) => {
                 let mut s = SqliteStorage::<T>::new(pool)
                     .with_config(apalis_sqlite::Config::default().queue(queue));
-                for j in jobs {
-                    s.push_task(task(j)).await.map_err(|e| err(&e))?;
-                }
+                // One bulk insert for the batch, not a round trip per job.
+                s.push_all(futures::stream::iter(jobs.into_iter().map(task)))
+                    .await
+                    .map_err(|e| err(&e))?;
             }
             Backend::Postgres(pool) => {
                 let mut s = PostgresStorage::<T>::new(pool)
                     .with_config(apalis_postgres::Config::default().queue(queue));
-                for j in jobs {
-                    s.push_task(task(j)).await.map_err(|e| err(&e))?;
-                }
+                s.push_all(futures::stream::iter(jobs.into_iter().map(task)))
+                    .await
+                    .map_err(|e| err(&e))?;
             }
         }
         if due_now && let Some(n) = self.nudge(queue) {

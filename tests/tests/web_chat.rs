@@ -341,3 +341,45 @@ async fn bad_frames_forged_sessions_and_identity_verification() {
     assert_eq!(contact["identities"][0]["external_id"], "user:u-42");
     app.stop().await;
 }
+
+/// With nobody online, a visitor's first message puts the conversation in the queue and the
+/// widget is told its place; a later visitor is behind it, and a reconnect says so again.
+#[tokio::test]
+async fn visitors_learn_their_place_in_the_queue() {
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        let (_, token) = website_token(&app).await;
+        let mut places = Vec::new();
+        let mut sessions = Vec::new();
+        for (i, name) in ["First", "Second"].into_iter().enumerate() {
+            let mut tab = connect(&app, "/ws/web_chat").await;
+            send(
+                &mut tab,
+                json!({"type": "hello", "website_token": token, "name": name}),
+            )
+            .await;
+            let welcome = next_of(&mut tab, "welcome").await;
+            sessions.push(welcome["session"].as_str().expect("session").to_owned());
+            send(
+                &mut tab,
+                json!({"type": "message", "client_id": format!("c-{i}"), "text": "Hello?"}),
+            )
+            .await;
+            let status = next_of(&mut tab, "status").await;
+            assert_eq!(status["conversation_status"], "queued", "{status}");
+            places.push(status["queue_position"].as_i64());
+        }
+        assert_eq!(places, [Some(1), Some(2)], "{backend:?}");
+        let mut back = connect(&app, "/ws/web_chat").await;
+        send(
+            &mut back,
+            json!({"type": "hello", "website_token": token, "session": sessions[1]}),
+        )
+        .await;
+        next_of(&mut back, "welcome").await;
+        let status = next_of(&mut back, "status").await;
+        assert_eq!(status["queue_position"], 2, "{status}");
+        assert_eq!(status["queue_length"], 2, "{status}");
+        app.stop().await;
+    }
+}

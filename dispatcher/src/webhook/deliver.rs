@@ -294,19 +294,6 @@ impl WebhookDeliverer {
             _ => None,
         };
         let retry_at = next.filter(|_| disable.is_none());
-        if let Some(at) = retry_at {
-            // Queue the next attempt before recording this one: a crash in between leaves a
-            // job that finds the delivery still claimed, which the sweep re-queues once the
-            // claim expires; the other order could leave a due delivery without a job.
-            let delay = (at - now).to_std().unwrap_or_default();
-            self.jobs
-                .push_webhook(vec![
-                    NewJob::now(WebhookJob { delivery_id: d.id })
-                        .after(delay)
-                        .key(format!("wh:{}:{attempt}", d.id)),
-                ])
-                .await?;
-        }
 
         // The attempt's log line and the delivery's new state commit together.
         let tx = self.db.begin_write().await?;
@@ -369,6 +356,18 @@ impl WebhookDeliverer {
             }
         };
         tx.commit().await?;
+        if let Some(at) = retry_at {
+            // Queued after the commit, so the job finds the delivery pending and due. A crash
+            // in between leaves a pending, overdue delivery, which the sweep re-queues.
+            let delay = (at - now).to_std().unwrap_or_default();
+            self.jobs
+                .push_webhook(vec![
+                    NewJob::now(WebhookJob { delivery_id: d.id })
+                        .after(delay)
+                        .key(format!("wh:{}:{attempt}", d.id)),
+                ])
+                .await?;
+        }
         Ok(finished)
     }
 

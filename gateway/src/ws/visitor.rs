@@ -128,6 +128,12 @@ async fn serve(st: AppState, socket: WebSocket, origin: Option<String>) {
     if tx.send(frame(welcome)).await.is_err() {
         return;
     }
+    if let Some((c, _)) = &visitor.conversation
+        && let Some(q) = queue_frame(&st, *c).await
+        && tx.send(q).await.is_err()
+    {
+        return;
+    }
     let (out_tx, mut out_rx) = mpsc::channel::<Frame>(64);
     let mut joined = visitor
         .conversation
@@ -161,6 +167,7 @@ async fn serve(st: AppState, socket: WebSocket, origin: Option<String>) {
                     let _ = tx.send(err("rate_limited", "too many frames; slow down", None)).await;
                     continue;
                 }
+                let before = visitor.conversation.as_ref().map(|(c, _)| *c);
                 let reply = match protocol::parse(text.as_str()) {
                     // Boxed: the idle connection then keeps only a small future, not room for a whole ingest.
                     Ok(f) => Box::pin(handle(&st, &mut visitor, f)).await,
@@ -168,6 +175,16 @@ async fn serve(st: AppState, socket: WebSocket, origin: Option<String>) {
                 };
                 if let Some(reply) = reply {
                     if tx.send(reply).await.is_err() {
+                        break;
+                    }
+                }
+                // A message that opened a conversation put it in the queue: say where.
+                let after = visitor.conversation.as_ref().map(|(c, _)| *c);
+                if after != before
+                    && let Some(c) = after
+                    && let Some(q) = Box::pin(queue_frame(&st, c)).await
+                {
+                    if tx.send(q).await.is_err() {
                         break;
                     }
                 }
@@ -184,6 +201,24 @@ async fn serve(st: AppState, socket: WebSocket, origin: Option<String>) {
     if let Some((c, id)) = joined {
         st.hub.leave(c, id);
     }
+}
+
+/// A `status` frame with the conversation's place in the queue, when it is queued.
+async fn queue_frame(st: &AppState, conversation: i64) -> Option<Message> {
+    let q = st
+        .dispatcher
+        .queue_status(conversation)
+        .await
+        .inspect_err(|e| tracing::warn!(conversation, error = %e, "Queue position unavailable."))
+        .ok()??;
+    Some(frame(json!({
+        "type": "status",
+        "conversation_id": conversation,
+        "conversation_status": "queued",
+        "queue_position": q.position,
+        "queue_length": q.queue_length,
+        "estimated_wait_secs": q.estimated_wait_secs,
+    })))
 }
 
 async fn handle(st: &AppState, v: &mut Visitor, f: ClientFrame) -> Option<Message> {
