@@ -127,23 +127,15 @@ impl Deliveries {
         }))
     }
 
-    /// Records one attempt on a `pending` message and emits its events. Returns `None` when
-    /// the message was no longer pending (another worker recorded it first).
+    /// Records one attempt on a `pending` message of `conversation_id` and emits its events.
+    /// Returns `None` when the message was no longer pending (another worker recorded it first).
     pub async fn record(
         &self,
         message_id: i64,
+        conversation_id: i64,
         outcome: DeliveryOutcome,
     ) -> Result<Option<MessageView>, StoreError> {
         let now = Utc::now();
-        let Some(conversation_id) = message::Entity::find_by_id(message_id)
-            .select_only()
-            .column(message::Column::ConversationId)
-            .into_tuple::<i64>()
-            .one(self.db.conn())
-            .await?
-        else {
-            return Ok(None);
-        };
         let tx = self.db.begin_write().await?;
         // Under the conversation's lock, so this event's id follows the conversation's order.
         lock(&self.db, &tx, conversation_id).await?;
@@ -153,6 +145,7 @@ impl Deliveries {
                 Expr::col(message::Column::DeliveryAttempts).add(1),
             )
             .filter(message::Column::Id.eq(message_id))
+            .filter(message::Column::ConversationId.eq(conversation_id))
             .filter(message::Column::DeliveryStatus.eq("pending"));
         let failed = matches!(outcome, DeliveryOutcome::Failed { .. });
         update = match &outcome {

@@ -107,6 +107,7 @@ impl Sender {
             self.deliveries
                 .record(
                     out.message_id,
+                    out.conversation_id,
                     DeliveryOutcome::Failed {
                         code: "inbox_unavailable".into(),
                         reason:
@@ -196,13 +197,10 @@ impl Sender {
         if let DeliveryOutcome::Failed { code, reason, .. } = &outcome {
             tracing::warn!(message = out.message_id, %code, %reason, "Delivery failed for good.");
         }
-        self.deliveries.record(out.message_id, outcome).await?;
+        self.deliveries
+            .record(out.message_id, out.conversation_id, outcome)
+            .await?;
         Ok(())
-    }
-
-    /// Queues the first attempt for each message (idempotent per message).
-    pub async fn queue_new(&self, message_ids: &[i64]) -> Result<(), JobError> {
-        queue_first_attempts(&self.jobs, message_ids).await
     }
 }
 

@@ -64,10 +64,7 @@ pub async fn list(
                 .map_err(|_| bad_query(format!("cursor {c:?} is not one this API returned")))
         })
         .transpose()?;
-    let limit = p.limit.unwrap_or(25);
-    if !(1..=100).contains(&limit) {
-        return Err(bad_query("limit must be between 1 and 100".into()));
-    }
+    let limit = super::page_limit(p.limit, 25, 100)?;
     let filter = ListFilter {
         statuses,
         inbox_id: p.inbox_id,
@@ -122,10 +119,7 @@ pub async fn messages(
     ApiPath(id): ApiPath<i64>,
     ApiQuery(p): ApiQuery<MessageParams>,
 ) -> ApiResult<Json<MessagePage>> {
-    let limit = p.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(bad_query("limit must be between 1 and 500".into()));
-    }
+    let limit = super::page_limit(p.limit, 100, 500)?;
     let items = st
         .conversations
         .messages(id, p.after_seq.unwrap_or(0).max(0), limit)

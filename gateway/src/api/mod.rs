@@ -43,6 +43,24 @@ impl Modify for BearerAuth {
     }
 }
 
+/// A page size from the query: `default` when absent, 400 `invalid_query` outside 1..=`max`.
+pub(crate) fn page_limit(
+    given: Option<u64>,
+    default: u64,
+    max: u64,
+) -> Result<u64, crate::error::ApiError> {
+    let limit = given.unwrap_or(default);
+    if (1..=max).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(crate::error::ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            format!("limit must be between 1 and {max}"),
+        ))
+    }
+}
+
 /// The API routes (without state) and the OpenAPI document generated from them.
 pub fn router() -> axum::Router<AppState> {
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())

@@ -119,19 +119,6 @@ pub struct DeliveryPage {
     pub items: Vec<DeliveryView>,
 }
 
-fn limit(l: Option<u64>, max: u64, default: u64) -> Result<u64, ApiError> {
-    let l = l.unwrap_or(default);
-    if (1..=max).contains(&l) {
-        Ok(l)
-    } else {
-        Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
-            format!("limit must be between 1 and {max}"),
-        ))
-    }
-}
-
 /// The delivery log of an endpoint (admins): every delivery with every attempt's status code,
 /// latency and response excerpt.
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks", params(DeliveryParams),
@@ -152,7 +139,7 @@ pub async fn deliveries(
             "status must be pending, sending, succeeded or failed",
         ));
     }
-    let limit = limit(p.limit, 200, 50)?;
+    let limit = super::page_limit(p.limit, 50, 200)?;
     Ok(Json(DeliveryPage {
         items: st
             .webhooks
@@ -205,7 +192,7 @@ pub async fn dead_letters(
     ApiQuery(p): ApiQuery<DeadLetterParams>,
 ) -> ApiResult<Json<DeadLetters>> {
     me.require(Role::Supervisor)?;
-    let limit = limit(p.limit, 200, 50)?;
+    let limit = super::page_limit(p.limit, 50, 200)?;
     Ok(Json(DeadLetters {
         messages: st.deliveries.failed(p.before, limit).await?,
         webhook_deliveries: st.webhooks.failed(p.before, limit).await?,
