@@ -253,6 +253,79 @@ impl TestApp {
         )
     }
 
+    /// Calls `check` now and again after every relayed event until it returns `Some`; panics
+    /// with `what` after 30 s. For conditions that change with an event (messages arriving,
+    /// conversations created).
+    pub async fn until_event<T, F, Fut>(&self, what: &str, mut check: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        let mut events = self.state.bus.subscribe();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(v) = check().await {
+                return v;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting for {what}"
+            );
+            let _ = tokio::time::timeout_at(deadline, events.recv()).await;
+        }
+    }
+
+    /// Every message of a conversation, in `seq` order.
+    pub async fn messages(&self, conv: i64) -> Vec<Value> {
+        let (s, b) = self
+            .admin(
+                Method::GET,
+                &format!("/api/v1/conversations/{conv}/messages"),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        b["items"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Posts an agent reply as the admin; it is stored with delivery `pending`.
+    pub async fn reply(&self, conv: i64, text: &str) -> Value {
+        let (s, m) = self
+            .admin(
+                Method::POST,
+                &format!("/api/v1/conversations/{conv}/messages"),
+                Some(json!({"text": text})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{m}");
+        assert_eq!(m["delivery"]["status"], "pending", "{m}");
+        m
+    }
+
+    /// The message `id` once its delivery status is one of `done`, re-read after every relayed
+    /// event (each delivery change is a `message.updated`); panics after 30 s.
+    pub async fn wait_delivery(&self, conv: i64, id: &Value, done: &[&str]) -> Value {
+        let mut events = self.state.bus.subscribe();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let m = self
+                .messages(conv)
+                .await
+                .into_iter()
+                .find(|m| &m["id"] == id)
+                .expect("the message is listed");
+            if done.contains(&m["delivery"]["status"].as_str().unwrap_or_default()) {
+                return m;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "message {id} is still {} after 30 s",
+                m["delivery"]["status"]
+            );
+            let _ = tokio::time::timeout_at(deadline, events.recv()).await;
+        }
+    }
+
     /// Stops the server, waits for it to drain, and drops a PostgreSQL test database.
     pub async fn stop(mut self) {
         self.shutdown.cancel();

@@ -7,14 +7,11 @@
 #[allow(dead_code)]
 mod fcm;
 
-use std::time::Duration;
-
 use kefu_channel_push::user_hash;
-use kefu_tests::{TestApp, backends, eventually};
+use kefu_tests::{TestApp, backends};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-const WAIT: Duration = Duration::from_secs(20);
 const SECRET: &str = "app-secret-for-tests-0123456789";
 const SERVICE_ACCOUNT: &str =
     include_str!("../../channels/push/fixtures/TEST-ONLY-service-account.json");
@@ -41,36 +38,9 @@ async fn app_call(
 }
 
 async fn reply_and_wait(app: &TestApp, conv: i64, text: &str) -> Value {
-    let (s, m) = app
-        .admin(
-            Method::POST,
-            &format!("/api/v1/conversations/{conv}/messages"),
-            Some(json!({"text": text})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{m}");
-    let id = m["id"].clone();
-    eventually(WAIT, || async {
-        let (_, b) = app
-            .admin(
-                Method::GET,
-                &format!("/api/v1/conversations/{conv}/messages"),
-                None,
-            )
-            .await;
-        b["items"].as_array().and_then(|items| {
-            items
-                .iter()
-                .find(|m| {
-                    m["id"] == id
-                        && ["sent", "delivered", "failed"]
-                            .contains(&m["delivery"]["status"].as_str().unwrap_or_default())
-                })
-                .cloned()
-        })
-    })
-    .await
-    .expect("the reply was pushed or failed")
+    let id = app.reply(conv, text).await["id"].clone();
+    app.wait_delivery(conv, &id, &["sent", "delivered", "failed"])
+        .await
 }
 
 #[tokio::test]

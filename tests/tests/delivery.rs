@@ -28,42 +28,9 @@ async fn conversation(app: &TestApp, inbox: i64, sender: &str) -> i64 {
     a["conversation_id"].as_i64().expect("conversation id")
 }
 
-async fn reply(app: &TestApp, conv: i64, text: &str) -> Value {
-    let (s, m) = app
-        .admin(
-            Method::POST,
-            &format!("/api/v1/conversations/{conv}/messages"),
-            Some(json!({"text": text})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{m}");
-    assert_eq!(m["delivery"]["status"], "pending", "{m}");
-    m
-}
-
-/// Reads the message again after every relayed event until its delivery status is `status`
-/// (or the wait ends); returns it.
+/// The message once its delivery status is `status`.
 async fn wait_status(app: &TestApp, conv: i64, id: i64, status: &str) -> Value {
-    let mut events = app.state.bus.subscribe();
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let (s, b) = app
-            .admin(
-                Method::GET,
-                &format!("/api/v1/conversations/{conv}/messages"),
-                None,
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{b}");
-        let m = b["items"]
-            .as_array()
-            .and_then(|items| items.iter().find(|m| m["id"] == id).cloned())
-            .expect("message listed");
-        if m["delivery"]["status"] == status || tokio::time::Instant::now() >= deadline {
-            return m;
-        }
-        let _ = tokio::time::timeout_at(deadline, events.recv()).await;
-    }
+    app.wait_delivery(conv, &json!(id), &[status]).await
 }
 
 #[tokio::test]
@@ -72,7 +39,7 @@ async fn a_reply_reaches_the_provider_and_is_marked_sent() {
         let app = TestApp::spawn_with(&backend, quick).await;
         let inbox = app.loopback_inbox(json!({})).await;
         let conv = conversation(&app, inbox, "cust-1").await;
-        let m = reply(&app, conv, "We are on it").await;
+        let m = app.reply(conv, "We are on it").await;
         let id = m["id"].as_i64().expect("id");
 
         let sent = app.provider.wait_delivered(1, WAIT).await;
@@ -94,7 +61,7 @@ async fn a_reply_reaches_the_provider_and_is_marked_sent() {
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{note}");
-        let second = reply(&app, conv, "Second answer").await;
+        let second = app.reply(conv, "Second answer").await;
         wait_status(&app, conv, second["id"].as_i64().expect("id"), "sent").await;
         assert!(
             app.provider
@@ -116,9 +83,7 @@ async fn transient_failures_are_retried_until_sent() {
         let conv = conversation(&app, inbox, "cust-1").await;
         app.provider
             .script([ProviderOutcome::Transient, ProviderOutcome::Transient]);
-        let id = reply(&app, conv, "Answer").await["id"]
-            .as_i64()
-            .expect("id");
+        let id = app.reply(conv, "Answer").await["id"].as_i64().expect("id");
         let m = wait_status(&app, conv, id, "sent").await;
         assert_eq!(m["delivery"]["status"], "sent", "{backend:?} {m}");
         assert_eq!(m["delivery"]["attempts"], 3, "{m}");
@@ -138,9 +103,7 @@ async fn retry_after_from_the_provider_is_honored() {
         let asked = Duration::from_millis(1200);
         app.provider
             .script([ProviderOutcome::RateLimited { after: asked }]);
-        let id = reply(&app, conv, "Answer").await["id"]
-            .as_i64()
-            .expect("id");
+        let id = app.reply(conv, "Answer").await["id"].as_i64().expect("id");
         wait_status(&app, conv, id, "sent").await;
         let times = app.provider.attempt_times();
         assert_eq!(times.len(), 2, "{backend:?}");
@@ -160,9 +123,7 @@ async fn permanent_failure_marks_the_reply_failed_with_the_reason_and_can_be_ret
         let inbox = app.loopback_inbox(json!({})).await;
         let conv = conversation(&app, inbox, "cust-1").await;
         app.provider.script([ProviderOutcome::InvalidRecipient]);
-        let id = reply(&app, conv, "Answer").await["id"]
-            .as_i64()
-            .expect("id");
+        let id = app.reply(conv, "Answer").await["id"].as_i64().expect("id");
         let m = wait_status(&app, conv, id, "failed").await;
         assert_eq!(m["delivery"]["status"], "failed", "{backend:?} {m}");
         let error = m["delivery"]["error"].as_str().unwrap_or_default();
@@ -222,9 +183,7 @@ async fn retries_give_up_after_max_attempts() {
         let inbox = app.loopback_inbox(json!({})).await;
         let conv = conversation(&app, inbox, "cust-1").await;
         app.provider.script([ProviderOutcome::Transient; 5]);
-        let id = reply(&app, conv, "Answer").await["id"]
-            .as_i64()
-            .expect("id");
+        let id = app.reply(conv, "Answer").await["id"].as_i64().expect("id");
         let m = wait_status(&app, conv, id, "failed").await;
         assert_eq!(m["delivery"]["status"], "failed", "{backend:?} {m}");
         assert_eq!(m["delivery"]["attempts"], 3, "{m}");
@@ -265,7 +224,8 @@ async fn the_inbox_rate_limit_paces_sends_and_loses_none() {
         convs.push(conversation(&app, inbox, &format!("cust-{c}")).await);
     }
     for i in 0..200 {
-        reply(&app, convs[i % convs.len()], &format!("reply {i}")).await;
+        app.reply(convs[i % convs.len()], &format!("reply {i}"))
+            .await;
     }
     let sent = app
         .provider

@@ -6,14 +6,10 @@
 #[path = "../../channels/email/tests/support/mod.rs"]
 mod support;
 
-use std::time::Duration;
-
-use kefu_tests::{TestApp, backends, eventually};
+use kefu_tests::{TestApp, backends};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use support::{Dovecot, SmtpSink};
-
-const WAIT: Duration = Duration::from_secs(30);
 
 fn mail(id: &str, extra: &str, subject: &str, body: &str) -> Vec<u8> {
     format!(
@@ -34,40 +30,6 @@ async fn conversations(app: &TestApp, inbox: i64) -> Vec<Value> {
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     b["items"].as_array().cloned().unwrap_or_default()
-}
-
-async fn messages(app: &TestApp, conv: i64) -> Vec<Value> {
-    let (s, b) = app
-        .admin(
-            Method::GET,
-            &format!("/api/v1/conversations/{conv}/messages"),
-            None,
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    b["items"].as_array().cloned().unwrap_or_default()
-}
-
-async fn reply(app: &TestApp, conv: i64, text: &str) -> i64 {
-    let (s, m) = app
-        .admin(
-            Method::POST,
-            &format!("/api/v1/conversations/{conv}/messages"),
-            Some(json!({"text": text})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{m}");
-    m["id"].as_i64().expect("id")
-}
-
-async fn delivery(app: &TestApp, conv: i64, id: i64, done: &[&str]) -> Value {
-    eventually(WAIT, || async {
-        messages(app, conv).await.into_iter().find(|m| {
-            m["id"] == id && done.contains(&m["delivery"]["status"].as_str().unwrap_or_default())
-        })
-    })
-    .await
-    .unwrap_or_else(|| panic!("message {id} did not reach {done:?}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -105,16 +67,16 @@ async fn mail_in_reply_out_answer_threads_back() {
                 &mail("m1@customer.test", "", "Refund", "Where is my refund?"),
             )
             .await;
-        let conv = eventually(WAIT, || async {
-            conversations(&app, inbox).await.first().cloned()
-        })
-        .await
-        .expect("the mail became a conversation");
+        let conv = app
+            .until_event("the mail to become a conversation", || async {
+                conversations(&app, inbox).await.first().cloned()
+            })
+            .await;
         let conv = conv["id"].as_i64().expect("conversation id");
 
         let sent_before = smtp.messages().len();
-        let id = reply(&app, conv, "Your refund left today.").await;
-        let m = delivery(&app, conv, id, &["sent", "failed"]).await;
+        let id = app.reply(conv, "Your refund left today.").await["id"].clone();
+        let m = app.wait_delivery(conv, &id, &["sent", "failed"]).await;
         assert_eq!(m["delivery"]["status"], "sent", "{backend:?} {m}");
         let raw = smtp.messages();
         assert_eq!(raw.len(), sent_before + 1);
@@ -147,12 +109,12 @@ async fn mail_in_reply_out_answer_threads_back() {
                 ),
             )
             .await;
-        let msgs = eventually(WAIT, || async {
-            let m = messages(&app, conv).await;
-            (m.len() >= 3).then_some(m)
-        })
-        .await
-        .expect("the answer arrived");
+        let msgs = app
+            .until_event("the customer's answer", || async {
+                let m = app.messages(conv).await;
+                (m.len() >= 3).then_some(m)
+            })
+            .await;
         assert!(
             msgs[2]["content"]["text"]
                 .as_str()
@@ -166,13 +128,13 @@ async fn mail_in_reply_out_answer_threads_back() {
 
         // 4xx is retried until accepted; 5xx fails the reply with the server's reason.
         smtp.script(&["tempfail"]);
-        let id = reply(&app, conv, "Second answer").await;
-        let m = delivery(&app, conv, id, &["sent", "failed"]).await;
+        let id = app.reply(conv, "Second answer").await["id"].clone();
+        let m = app.wait_delivery(conv, &id, &["sent", "failed"]).await;
         assert_eq!(m["delivery"]["status"], "sent", "{m}");
         assert_eq!(m["delivery"]["attempts"], 2, "{m}");
         smtp.script(&["reject"]);
-        let id = reply(&app, conv, "Third answer").await;
-        let m = delivery(&app, conv, id, &["failed", "sent"]).await;
+        let id = app.reply(conv, "Third answer").await["id"].clone();
+        let m = app.wait_delivery(conv, &id, &["failed", "sent"]).await;
         assert_eq!(m["delivery"]["status"], "failed", "{m}");
         assert!(
             m["delivery"]["error"]

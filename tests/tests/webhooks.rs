@@ -80,6 +80,19 @@ async fn finished(app: &TestApp, endpoint: i64, n: usize) -> Value {
     page.expect("deliveries finished in time")
 }
 
+/// The endpoint once the worker has disabled it. Disabling emits no event to wait on, so this
+/// polls (with a deadline).
+async fn disabled(app: &TestApp, endpoint: i64) -> Value {
+    kefu_tests::eventually(WAIT, || async {
+        let (_, ep) = app
+            .admin(Method::GET, &format!("/api/v1/webhooks/{endpoint}"), None)
+            .await;
+        (ep["enabled"] == false).then_some(ep)
+    })
+    .await
+    .expect("the endpoint is disabled")
+}
+
 fn types(got: &[Received]) -> Vec<String> {
     got.iter()
         .filter(|r| r.status == 200)
@@ -385,14 +398,7 @@ async fn gone_disables_the_endpoint_and_rotation_signs_with_both_secrets() {
     app.inbound(inbox, &msg("p-2", "cust-1", "two")).await;
     let got = rx.wait_until(WAIT, |g| g.len() >= 2).await;
     assert_eq!(got[1].status, 410);
-    let ep = kefu_tests::eventually(WAIT, || async {
-        let (_, ep) = app
-            .admin(Method::GET, &format!("/api/v1/webhooks/{id}"), None)
-            .await;
-        (ep["enabled"] == false).then_some(ep)
-    })
-    .await
-    .expect("the endpoint is disabled");
+    let ep = disabled(&app, id).await;
     assert!(
         ep["disabled_reason"]
             .as_str()
@@ -463,14 +469,7 @@ async fn an_endpoint_failing_longer_than_disable_after_is_disabled() {
     let id = ep["id"].as_i64().expect("id");
     let inbox = app.loopback_inbox(json!({})).await;
     app.inbound(inbox, &msg("p-1", "cust-1", "Hello")).await;
-    let ep = kefu_tests::eventually(WAIT, || async {
-        let (_, ep) = app
-            .admin(Method::GET, &format!("/api/v1/webhooks/{id}"), None)
-            .await;
-        (ep["enabled"] == false).then_some(ep)
-    })
-    .await
-    .expect("the endpoint is disabled");
+    let ep = disabled(&app, id).await;
     assert!(
         ep["disabled_reason"]
             .as_str()

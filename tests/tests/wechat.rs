@@ -6,17 +6,15 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::extract::{Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use kefu_channel_wechat::crypto::{MsgCrypt, signature};
-use kefu_tests::{TestApp, backends, eventually};
+use kefu_tests::{TestApp, backends};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-const WAIT: Duration = Duration::from_secs(20);
 // The Tencent sample's token and key; the AppID is the sample's too.
 const TOKEN: &str = "QDG6eK";
 const AES_KEY: &str = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
@@ -79,6 +77,11 @@ async fn start_api() -> (String, Shared) {
     (base, api)
 }
 
+async fn reply_and_wait(app: &TestApp, conv: i64, text: &str) -> Value {
+    let id = app.reply(conv, text).await["id"].clone();
+    app.wait_delivery(conv, &id, &["sent", "failed"]).await
+}
+
 /// POSTs a text message from `openid` as WeChat does in safe mode.
 async fn callback(
     app: &TestApp,
@@ -112,39 +115,6 @@ async fn callback(
         .await
         .expect("callback");
     (resp.status(), resp.text().await.unwrap_or_default())
-}
-
-async fn messages(app: &TestApp, conv: i64) -> Vec<Value> {
-    let (s, b) = app
-        .admin(
-            Method::GET,
-            &format!("/api/v1/conversations/{conv}/messages"),
-            None,
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    b["items"].as_array().cloned().unwrap_or_default()
-}
-
-async fn reply_and_wait(app: &TestApp, conv: i64, text: &str) -> Value {
-    let (s, m) = app
-        .admin(
-            Method::POST,
-            &format!("/api/v1/conversations/{conv}/messages"),
-            Some(json!({"text": text})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{m}");
-    let id = m["id"].clone();
-    eventually(WAIT, || async {
-        messages(app, conv).await.into_iter().find(|m| {
-            m["id"] == id
-                && ["sent", "failed"]
-                    .contains(&m["delivery"]["status"].as_str().unwrap_or_default())
-        })
-    })
-    .await
-    .expect("the reply was delivered or failed")
 }
 
 #[tokio::test]
@@ -207,7 +177,7 @@ async fn encrypted_callbacks_in_replies_out_through_the_wechat_api() {
         let convs = list["items"].as_array().cloned().unwrap_or_default();
         assert_eq!(convs.len(), 1, "{list}");
         let conv = convs[0]["id"].as_i64().expect("conversation");
-        let msgs = messages(&app, conv).await;
+        let msgs = app.messages(conv).await;
         assert_eq!(msgs.len(), 1, "the retry was not stored twice");
         assert_eq!(msgs[0]["content"]["text"], "你好，我的订单在哪里？");
 
