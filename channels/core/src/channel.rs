@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    Accepted, Capabilities, ChannelError, ConversationHistory, InboundEnvelope, IngestError,
+    Accepted, Attachment, Capabilities, ChannelError, ConversationHistory, InboundEnvelope, IngestError,
     OutboundMessage, SendError, SendReceipt,
 };
 
@@ -54,8 +54,20 @@ pub trait Channel: Send + Sync + 'static {
         Ok(())
     }
 
-    /// Deliver one reply; the error says whether a retry can help.
+    /// Deliver one reply; the error says whether a retry can help. Attachments arrive with their
+    /// bytes in [`Attachment::data`].
     async fn send(&self, msg: &OutboundMessage) -> Result<SendReceipt, SendError>;
+
+    /// Download an inbound attachment Kefu holds only a provider reference for (a WeChat
+    /// `MediaId`), when someone opens it. Kefu keeps the bytes it gets, so this runs once per
+    /// file. The default says the channel cannot.
+    async fn fetch_attachment(&self, attachment: &Attachment) -> Result<FetchedFile, SendError> {
+        let _ = attachment;
+        Err(SendError::Permanent {
+            code: "not_downloadable".into(),
+            reason: format!("the {} channel cannot download attachments", self.kind()),
+        })
+    }
 }
 
 /// Where adapters hand inbound envelopes. Implemented by Kefu's normalizer.
@@ -161,4 +173,13 @@ pub trait ChannelFactory: Send + Sync + 'static {
     fn ingress(&self, _cx: IngressContext) -> Option<axum::Router> {
         None
     }
+}
+
+/// The bytes of an attachment a channel downloaded from its provider.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FetchedFile {
+    /// The file's bytes.
+    pub data: bytes::Bytes,
+    /// The MIME type the provider gave, when it gave one.
+    pub mime: Option<String>,
 }

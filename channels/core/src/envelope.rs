@@ -94,9 +94,21 @@ impl Content {
     }
 }
 
-/// Metadata of one attached file. The bytes live with the provider or in Kefu's media store.
+/// One attached file: its metadata and, while it travels between a channel and Kefu, its bytes.
+///
+/// Inbound, a channel that has the bytes (an email part) puts them in [`Attachment::data`]; Kefu
+/// stores them, fills in [`Attachment::id`] and [`Attachment::url`], and the stored message keeps
+/// only the metadata. A channel that only has a provider reference (a WeChat `MediaId`) leaves
+/// `data` empty; Kefu fetches the bytes through [`Channel::fetch_attachment`](crate::Channel)
+/// when someone opens the file.
+///
+/// Outbound, Kefu loads the bytes of every stored attachment of a reply into `data` before it
+/// calls [`Channel::send`](crate::Channel), so a channel never reads Kefu's storage itself.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Attachment {
+    /// Kefu's id for the stored file, once stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
     /// File name as shown to agents.
     pub name: String,
     /// MIME type, e.g. `image/jpeg`.
@@ -107,6 +119,9 @@ pub struct Attachment {
     pub url: Option<String>,
     /// The provider's media id (WeChat `MediaId`), to download through the provider's API.
     pub provider_ref: Option<String>,
+    /// The file's bytes while they travel between a channel and Kefu; never serialized.
+    #[serde(skip)]
+    pub data: Option<bytes::Bytes>,
 }
 
 /// What Kefu answers once an envelope is committed.

@@ -33,8 +33,8 @@ pub mod testkit;
 
 pub use capabilities::{Capabilities, Quota};
 pub use channel::{
-    Channel, ChannelContext, ChannelFactory, ChannelKind, ChannelState, InboundSink, InboxConfig,
-    InboxLookup, IngressContext,
+    Channel, ChannelContext, ChannelFactory, ChannelKind, ChannelState, FetchedFile, InboundSink,
+    InboxConfig, InboxLookup, IngressContext,
 };
 pub use envelope::{Accepted, Attachment, Content, ExternalIdentity, InboundEnvelope, ThreadHints};
 pub use error::{ChannelError, IngestError, SendError};

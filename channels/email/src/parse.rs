@@ -405,21 +405,22 @@ fn attachments(msg: &Message<'_>, max: u64) -> (Vec<Attachment>, Vec<Value>, Vec
             continue;
         };
         let mime = mime_of(part);
-        let size = match &part.body {
-            PartType::Message(m) => m.raw_message.len(),
-            _ => part.len(),
-        } as u64;
-        let att = Attachment {
+        let bytes: &[u8] = match &part.body {
+            PartType::Message(m) => &m.raw_message,
+            _ => part.contents(),
+        };
+        let size = bytes.len() as u64;
+        let mut att = Attachment {
             name: part_name(part, n + 1, &mime),
             mime,
             size: Some(size),
-            url: None,
-            provider_ref: None,
+            ..Attachment::default()
         };
         if size > max {
             dropped.push(att);
             continue;
         }
+        att.data = Some(bytes::Bytes::copy_from_slice(bytes));
         if let Some(cid) = part.content_id().and_then(clean_id) {
             inline.push(json!({ "name": att.name, "content_id": cid }));
         }

@@ -198,6 +198,7 @@ fn media(kind: &str, name: &str, mime: &str, media_id: String, url: Option<Strin
         size: None,
         url,
         provider_ref: Some(media_id),
+        ..Attachment::default()
     }
 }
 

@@ -47,6 +47,7 @@ fn attachment(name: &str, mime: &str, media_id: Option<&str>) -> Vec<Attachment>
         size: None,
         url: None,
         provider_ref: media_id.map(str::to_owned),
+        ..Attachment::default()
     }]
 }
 
