@@ -191,6 +191,7 @@ impl App {
             hub: crate::ws::Hub::new(),
             session_key: kefu_channel_webchat::session::SessionKey::new(keys_for_sessions),
             deliveries,
+            files: kefu_normalizer::Files::new(db.clone()),
             jobs,
             webhooks,
             shutdown,
@@ -291,7 +292,7 @@ impl App {
 /// The full router: API, channel ingress, assets, middleware.
 pub fn router(state: AppState, ingress: Router<AppState>) -> Router {
     let max_body = state.config.max_body_bytes;
-    crate::api::router()
+    crate::api::router(state.config.max_upload_bytes)
         .route(
             "/ws/web_chat",
             axum::routing::get(crate::ws::visitor::handler),

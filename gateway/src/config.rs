@@ -35,6 +35,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Longest stored message text, in bytes; longer text is truncated with a note.
     pub max_text_bytes: usize,
+    /// Largest file an agent may upload as an attachment, in bytes (413 beyond).
+    pub max_upload_bytes: usize,
     /// How long a login session lasts, in hours.
     pub session_ttl_hours: u64,
     /// `text` or `json` logs.
@@ -169,6 +171,7 @@ impl Default for Config {
             public_url: None,
             max_body_bytes: 1024 * 1024,
             max_text_bytes: 256 * 1024,
+            max_upload_bytes: 25 * 1024 * 1024,
             session_ttl_hours: 24 * 7,
             log_format: LogFormat::Text,
             routing: kefu_dispatcher::assign::Settings::default(),
@@ -229,6 +232,9 @@ impl Config {
         }
         if self.max_text_bytes < 1024 || self.max_text_bytes > self.max_body_bytes * 16 {
             return bad("max_text_bytes must be between 1024 and 16 × max_body_bytes");
+        }
+        if self.max_upload_bytes < 1024 {
+            return bad("max_upload_bytes must be at least 1024");
         }
         if self.session_ttl_hours == 0 {
             return bad("session_ttl_hours must be at least 1");

@@ -42,6 +42,8 @@ pub struct AppState {
     pub session_key: kefu_channel_webchat::session::SessionKey,
     /// Outbound delivery records (dead letters, manual retry).
     pub deliveries: kefu_normalizer::Deliveries,
+    /// Stored files: uploads and customers' attachments.
+    pub files: kefu_normalizer::Files,
     /// Durable jobs.
     pub jobs: kefu_dispatcher::jobs::JobStore,
     /// Webhook endpoints and their delivery log.

@@ -10,6 +10,7 @@ mod m0001_initial;
 mod m0002_outbox_unrelayed_index;
 mod m0003_routing;
 mod m0004_delivery;
+mod m0005_attachments;
 
 pub use sea_orm_migration::MigratorTrait;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_outbox_unrelayed_index::Migration),
             Box::new(m0003_routing::Migration),
             Box::new(m0004_delivery::Migration),
+            Box::new(m0005_attachments::Migration),
         ]
     }
 }

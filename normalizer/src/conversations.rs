@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use kefu_channel::{Attachment, Content};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
@@ -279,20 +280,40 @@ impl Conversations {
             .ok_or(StoreError::NotFound("conversation"))
     }
 
-    /// Posts an agent reply or private note. With a `client_id`, posting the same id again
-    /// returns the first message instead of storing a second one.
+    /// Posts an agent reply or private note, with stored files (see [`crate::Files`]) attached.
+    /// With a `client_id`, posting the same id again returns the first message instead of
+    /// storing a second one.
     pub async fn reply(
         &self,
         id: i64,
         author: &Author,
         text: &str,
+        attachments: &[Attachment],
         client_id: Option<&str>,
         private: bool,
     ) -> Result<Posted, StoreError> {
         let text = sanitize::text(text, self.limits.max_text_bytes);
-        if text.trim().is_empty() {
-            return Err(StoreError::Invalid("text must not be empty".into()));
+        if text.trim().is_empty() && attachments.is_empty() {
+            return Err(StoreError::Invalid(
+                "a reply needs text or an attachment".into(),
+            ));
         }
+        let content = if attachments.is_empty() {
+            json!({})
+        } else {
+            let metadata: Vec<Attachment> = attachments
+                .iter()
+                .map(|a| Attachment {
+                    data: None,
+                    ..a.clone()
+                })
+                .collect();
+            serde_json::to_value(Content {
+                attachments: metadata,
+                ..Content::default()
+            })
+            .unwrap_or_default()
+        };
         if client_id.is_some_and(|c| c.is_empty() || c.len() > 128) {
             return Err(StoreError::Invalid(
                 "client_id must be 1 to 128 characters".into(),
@@ -329,7 +350,7 @@ impl Conversations {
                 sender_id: Some(author.id),
                 sender_name: Some(author.name.clone()),
                 text,
-                content: json!({}),
+                content,
                 dedupe_key,
                 message_ref: None,
                 delivery_status: if private { "sent" } else { "pending" },

@@ -106,6 +106,9 @@ impl Deliveries {
         references.reverse();
         let mut content: Content = serde_json::from_value(m.content.clone()).unwrap_or_default();
         content.text = m.text.clone();
+        crate::files::Files::new(self.db.clone())
+            .load_into(&mut content.attachments)
+            .await?;
         let outbound = OutboundMessage {
             message_id: m.id,
             conversation_id: conv.id,

@@ -150,19 +150,20 @@ mod tests {
             name: "Alice".into(),
         };
         conversations
-            .reply(first.conversation_id, &author, "a reply", None, false)
+            .reply(first.conversation_id, &author, "a reply", &[], None, false)
             .await?;
         conversations
             .reply(
                 first.conversation_id,
                 &author,
                 "an internal note",
+                &[],
                 None,
                 true,
             )
             .await?;
         let reply2 = conversations
-            .reply(first.conversation_id, &author, "second reply", None, false)
+            .reply(first.conversation_id, &author, "second reply", &[], None, false)
             .await?;
 
         let h = DbHistory::new(db);

@@ -21,6 +21,7 @@ use crate::db::Db;
 use crate::entity::{contact, contact_identity, conversation, inbox, message};
 use crate::error::StoreError;
 use crate::events;
+use crate::files::Files;
 use crate::sanitize::{self, Limits};
 use crate::status::{Status, Transition};
 use crate::views::{ContactView, ConversationView};
@@ -82,7 +83,17 @@ impl Normalizer {
     #[tracing::instrument(skip_all, fields(inbox = envelope.inbox_id))]
     pub async fn ingest(&self, envelope: InboundEnvelope) -> Result<Accepted, StoreError> {
         let started = std::time::Instant::now();
-        let envelope = sanitize::envelope(envelope, &self.core.limits)?;
+        let mut envelope = sanitize::envelope(envelope, &self.core.limits)?;
+        if envelope.content.attachments.iter().any(|a| a.id.is_none()) {
+            // Files are stored before the message, outside its group transaction; a retried
+            // delivery of an envelope stored before must not store its files again.
+            if let Some(stored) = self.core.stored_before(&envelope).await? {
+                return Ok(stored);
+            }
+            Files::new(self.core.db.clone())
+                .store_inbound(&mut envelope)
+                .await?;
+        }
         let mut h = std::collections::hash_map::DefaultHasher::new();
         (envelope.inbox_id, &envelope.sender.external_id).hash(&mut h);
         let shard = (h.finish() % self.queues.len() as u64) as usize;
@@ -149,6 +160,24 @@ impl Core {
             let result = self.store_one(&job.envelope).await;
             let _ = job.reply.send(result);
         }
+    }
+
+    /// The message stored earlier under the envelope's dedupe key, if any.
+    async fn stored_before(&self, env: &InboundEnvelope) -> Result<Option<Accepted>, StoreError> {
+        let Some(key) = &env.dedupe_key else {
+            return Ok(None);
+        };
+        let prev = message::Entity::find()
+            .filter(message::Column::InboxId.eq(env.inbox_id))
+            .filter(message::Column::DedupeKey.eq(key.as_str()))
+            .one(self.db.conn())
+            .await?;
+        Ok(prev.map(|m| Accepted {
+            message_id: m.id,
+            conversation_id: m.conversation_id,
+            seq: m.seq,
+            duplicate: true,
+        }))
     }
 
     async fn store_one(&self, envelope: &InboundEnvelope) -> Result<Accepted, StoreError> {

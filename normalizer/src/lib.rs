@@ -12,6 +12,7 @@
 //!   ([`Status`], [`Transition`]), assignment, contact merges and the reads the API serves.
 //! - [`DbHistory`]: what a customer may read of their conversation, for channels whose clients
 //!   sync by `after_seq` (the app channel).
+//! - [`Files`]: customers' attachments and agents' uploads, served at `/files/{id}/{token}`.
 //! - [`events`]: the transactional outbox and its relay to an [`EventBus`].
 //! - [`views`]: the shapes shown by the API, realtime streams and webhooks.
 
@@ -21,6 +22,7 @@ mod delivery;
 pub mod entity;
 mod error;
 pub mod events;
+pub mod files;
 mod history;
 mod ingest;
 mod ingest_group;
@@ -37,6 +39,7 @@ pub use db::Db;
 pub use delivery::{Deliveries, DeliveryOutcome, PendingDelivery};
 pub use error::StoreError;
 pub use events::{Event, EventBus, InProcessBus, OutboxRelay};
+pub use files::{Files, NewFile};
 pub use history::DbHistory;
 pub use ingest::Normalizer;
 pub use sanitize::Limits;

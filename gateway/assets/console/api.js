@@ -37,13 +37,14 @@ export async function request(method, path, body) {
   const headers = { Accept: "application/json" };
   const token = session.token;
   if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const form = body instanceof FormData;
+  if (body !== undefined && !form) headers["Content-Type"] = "application/json";
   let res;
   try {
     res = await fetch(`/api/v1${path}`, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || form ? body : JSON.stringify(body),
     });
   } catch (e) {
     throw new ApiError(0, "network_error", null);
@@ -67,6 +68,13 @@ export const api = {
   get: (path) => request("GET", path),
   post: (path, body) => request("POST", path, body === undefined ? {} : body),
   put: (path, body) => request("PUT", path, body),
+
+  /** Uploads one file for a reply; resolves to `{id, name, mime, size, url}`. */
+  upload(file) {
+    const form = new FormData();
+    form.append("file", file, file.name);
+    return request("POST", "/attachments", form);
+  },
 
   async login(email, password) {
     const data = await request("POST", "/auth/login", { email, password });

@@ -227,7 +227,7 @@ export class Thread {
     if (m._state === "failed") {
       return h("span", { class: "delivery failed", "data-testid": "delivery-status", "data-status": "failed" },
         ` · ${t("msg.notSent")}${m._error ? `: ${m._error}` : ""} `,
-        h("button", { type: "button", class: "link", onclick: () => this.send(m.content.text, m.private, m.client_id) }, t("msg.retry")));
+        h("button", { type: "button", class: "link", onclick: () => this.send(m.content.text, m.private, m.client_id, m._files || []) }, t("msg.retry")));
     }
     const st = (m.delivery && m.delivery.status) || "pending";
     const label = { pending: "msg.pending", sent: "msg.sent", delivered: "msg.delivered", failed: "msg.failed" }[st] || st;
@@ -254,6 +254,31 @@ export class Thread {
     input.value = this.draft;
     const sendBtn = h("button", { type: "button", class: "btn primary", "data-testid": "reply-send" },
       t(this.note ? "compose.addNote" : "compose.send"));
+    // Files attached to the next reply: each uploads at once and shows as a removable chip.
+    this.pendingFiles = this.pendingFiles || [];
+    const chips = h("div", { class: "chips", "data-testid": "reply-files" });
+    const renderChips = () => mount(chips, this.pendingFiles.map((f) =>
+      h("span", { class: `chip${f.error ? " failed" : ""}`, "data-testid": "reply-file", "data-state": f.error ? "failed" : f.id == null ? "uploading" : "ready" },
+        icon("clip"), ` ${f.name}`, f.error ? ` · ${f.error}` : f.id == null ? ` · ${t("compose.uploading")}` : "",
+        h("button", { type: "button", class: "link", title: t("compose.removeFile"), onclick: () => {
+          this.pendingFiles = this.pendingFiles.filter((x) => x !== f);
+          renderChips();
+        } }, "×"))));
+    const picker = h("input", { type: "file", multiple: "", hidden: "", "data-testid": "reply-file-input" });
+    picker.addEventListener("change", () => {
+      for (const file of picker.files) {
+        const f = { name: file.name, id: null, error: null };
+        this.pendingFiles.push(f);
+        api.upload(file).then((up) => { Object.assign(f, up); }, (e) => {
+          f.error = e.status === 0 ? t("error.network") : e.detail;
+        }).finally(renderChips);
+      }
+      picker.value = "";
+      renderChips();
+    });
+    const attachBtn = h("button", { type: "button", class: "btn", "data-testid": "reply-attach", title: t("compose.attach"),
+      onclick: () => picker.click() }, icon("clip"), ` ${t("compose.attach")}`);
+    renderChips();
     const mode = (note) => h("button", {
       type: "button", class: `mode${this.note === note ? " on" : ""}`,
       "data-testid": note ? "private-toggle" : "reply-mode", "aria-pressed": this.note === note ? "true" : "false",
@@ -268,11 +293,15 @@ export class Thread {
     }, t(note ? "compose.note" : "compose.reply"));
     const submit = () => {
       const text = input.value.trim();
-      if (!text) return;
+      if (this.pendingFiles.some((f) => f.id == null && !f.error)) return; // still uploading
+      const files = this.pendingFiles.filter((f) => f.id != null);
+      if (!text && !files.length) return;
       input.value = "";
       this.draft = "";
+      this.pendingFiles = [];
+      renderChips();
       this.setTyping(false);
-      this.send(text, this.note);
+      this.send(text, this.note, randomId(), files);
     };
     input.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) { e.preventDefault(); submit(); }
@@ -283,7 +312,9 @@ export class Thread {
     return h("div", { class: `composer${this.note ? " note" : ""}` },
       h("div", { class: "modes" }, mode(false), mode(true)),
       input,
-      h("div", { class: "composer-bar" }, h("span", { class: "muted hint" }, ""), sendBtn));
+      chips,
+      picker,
+      h("div", { class: "composer-bar" }, attachBtn, h("span", { class: "muted hint" }, ""), sendBtn));
   }
 
   setTyping(on) {
@@ -301,18 +332,18 @@ export class Thread {
     }
   }
 
-  async send(text, note, clientId = randomId()) {
+  async send(text, note, clientId = randomId(), files = []) {
     const me = this.ctx.me();
     const local = {
       client_id: clientId, _state: "sending", _t: Date.now(), direction: "outbound", private: !!note,
-      sender: { type: "agent", id: me.id, name: me.name }, content: { text, attachments: [] },
+      _files: files, sender: { type: "agent", id: me.id, name: me.name }, content: { text, attachments: files },
       delivery: { status: "pending" }, created_at: new Date().toISOString(),
     };
     this.msgs.set(`local:${clientId}`, local);
     this.renderMessages(true);
     try {
       const res = await api.post(`/conversations/${encodeURIComponent(this.id)}/messages`,
-        { text, client_id: clientId, private: !!note });
+        { text, client_id: clientId, private: !!note, attachments: files.map((f) => f.id) });
       const m = res && (res.message || res);
       if (m && m.id != null) this.add(m, clientId);
       else { this.msgs.delete(`local:${clientId}`); this.loadMessages(); }

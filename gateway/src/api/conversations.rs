@@ -127,12 +127,19 @@ pub async fn messages(
     Ok(Json(MessagePage { items }))
 }
 
+/// Most files one reply may carry.
+const MAX_REPLY_ATTACHMENTS: usize = 10;
+
 /// A reply or private note.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewReply {
-    /// The text.
+    /// The text; may be empty when files are attached.
+    #[serde(default)]
     pub text: String,
+    /// Files uploaded with `POST /api/v1/attachments`, by id, sent in this order.
+    #[serde(default)]
+    pub attachments: Vec<i64>,
     /// A client-chosen id; posting the same id again returns the first message.
     pub client_id: Option<String>,
     /// A private note for agents only.
@@ -155,12 +162,25 @@ pub async fn reply(
         id: me.agent.id,
         name: me.agent.name.clone(),
     };
+    if req.attachments.len() > MAX_REPLY_ATTACHMENTS {
+        return Err(ApiError::invalid(format!(
+            "a reply may carry at most {MAX_REPLY_ATTACHMENTS} attachments"
+        )));
+    }
+    let attachments: Vec<_> = st
+        .files
+        .get_all(&req.attachments)
+        .await?
+        .iter()
+        .map(kefu_normalizer::files::attachment_of)
+        .collect();
     let posted = st
         .conversations
         .reply(
             id,
             &author,
             &req.text,
+            &attachments,
             req.client_id.as_deref(),
             req.private,
         )

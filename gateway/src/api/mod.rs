@@ -3,6 +3,7 @@
 pub mod agents;
 pub mod auth;
 pub mod conversations;
+pub mod files;
 pub mod inboxes;
 pub mod routing;
 pub mod teams;
@@ -61,9 +62,17 @@ pub(crate) fn page_limit(
     }
 }
 
-/// The API routes (without state) and the OpenAPI document generated from them.
-pub fn router() -> axum::Router<AppState> {
+/// The API routes (without state) and the OpenAPI document generated from them. Uploads may be
+/// up to `max_upload_bytes` (plus room for the form around the file); every other request
+/// body is bounded by the server-wide limit.
+pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(files::upload))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            max_upload_bytes.saturating_add(64 * 1024),
+        ));
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(uploads)
         .routes(routes!(auth::login))
         .routes(routes!(auth::create_token, auth::list_tokens))
         .routes(routes!(auth::delete_token))
@@ -102,6 +111,7 @@ pub fn router() -> axum::Router<AppState> {
             "/api/v1/openapi.json",
             get(move || async move { Json(openapi.as_ref().clone()) }),
         )
+        .route("/files/{id}/{token}", get(files::download))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))

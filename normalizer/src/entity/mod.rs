@@ -2,6 +2,8 @@
 
 pub mod agent;
 pub mod agent_skill;
+pub mod attachment;
+pub mod attachment_blob;
 pub mod api_token;
 pub mod channel_state;
 pub mod contact;

@@ -47,6 +47,26 @@ pub struct LoopbackMessage {
     /// Thread hints.
     #[serde(default)]
     pub thread: ThreadHints,
+    /// Attached files.
+    #[serde(default)]
+    pub attachments: Vec<LoopbackFile>,
+}
+
+/// A file attached to a loopback message: with its bytes, or only a media id the provider
+/// serves on request (see [`LoopbackProvider::put_media`]).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoopbackFile {
+    /// File name.
+    pub name: String,
+    /// MIME type.
+    pub mime: String,
+    /// The bytes, when sent along.
+    #[serde(default)]
+    pub data: Option<Vec<u8>>,
+    /// The provider's media id, when the bytes stay with the provider.
+    #[serde(default)]
+    pub media_id: Option<String>,
 }
 
 /// The fake provider shared by every loopback inbox: records sends, plays scripted failures.
@@ -63,6 +83,8 @@ struct ProviderState {
     attempts: usize,
     attempt_times: Vec<std::time::Instant>,
     accepted_times: Vec<std::time::Instant>,
+    media: std::collections::HashMap<String, (bytes::Bytes, String)>,
+    media_fetches: usize,
 }
 
 impl LoopbackProvider {
@@ -74,6 +96,18 @@ impl LoopbackProvider {
     /// Queues how the next sends are answered; after the script runs out, sends are accepted.
     pub fn script(&self, outcomes: impl IntoIterator<Item = ProviderOutcome>) {
         self.lock().script.extend(outcomes);
+    }
+
+    /// Keeps a file the provider serves by media id (like a WeChat `MediaId`).
+    pub fn put_media(&self, media_id: &str, data: impl Into<bytes::Bytes>, mime: &str) {
+        self.lock()
+            .media
+            .insert(media_id.to_owned(), (data.into(), mime.to_owned()));
+    }
+
+    /// How many times a file was downloaded by media id.
+    pub fn media_fetches(&self) -> usize {
+        self.lock().media_fetches
     }
 
     /// Replies accepted so far.
@@ -218,7 +252,21 @@ async fn ingress(
         },
         dedupe_key: Some(body.id),
         thread: body.thread,
-        content: Content::text(body.text),
+        content: Content {
+            attachments: body
+                .attachments
+                .into_iter()
+                .map(|f| crate::Attachment {
+                    name: f.name,
+                    mime: f.mime,
+                    size: f.data.as_ref().map(|d| d.len() as u64),
+                    provider_ref: f.media_id,
+                    data: f.data.map(bytes::Bytes::from),
+                    ..crate::Attachment::default()
+                })
+                .collect(),
+            ..Content::text(body.text)
+        },
         sent_at: None,
     };
     match cx.inbound.accept(envelope).await {
@@ -279,6 +327,25 @@ impl Channel for LoopbackChannel {
                 ),
             )),
         }
+    }
+
+    async fn fetch_attachment(
+        &self,
+        attachment: &crate::Attachment,
+    ) -> Result<crate::FetchedFile, SendError> {
+        let id = attachment.provider_ref.as_deref().unwrap_or_default();
+        let mut st = self.provider.lock();
+        let Some((data, mime)) = st.media.get(id).cloned() else {
+            return Err(SendError::permanent(
+                "media_not_found",
+                format!("loopback provider has no media {id:?}"),
+            ));
+        };
+        st.media_fetches += 1;
+        Ok(crate::FetchedFile {
+            data,
+            mime: Some(mime),
+        })
     }
 }
 
