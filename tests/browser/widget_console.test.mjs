@@ -81,4 +81,18 @@ test('a visitor message answered from the console appears in the widget', async 
   const answer = visitor.locator('[data-testid="kefu-message"][data-direction="outbound"]', { hasText: 'Hi! An agent here.' });
   await answer.waitFor({ timeout: 15_000 });
   assert.equal(await answer.count(), 1, 'the answer appears once in the widget');
+
+  // The agent attaches a file; the visitor gets a link that downloads exactly those bytes.
+  await agent.getByTestId('reply-file-input').setInputFiles({
+    name: 'order-1234.txt', mimeType: 'text/plain', buffer: Buffer.from('Order 1234: shipped'),
+  });
+  await agent.locator('[data-testid="reply-file"][data-state="ready"]').waitFor({ timeout: 15_000 });
+  await agent.getByTestId('reply-send').click();
+  const link = visitor.locator('[data-testid="kefu-message"][data-direction="outbound"] a.att', { hasText: 'order-1234.txt' });
+  await link.waitFor({ timeout: 15_000 });
+  const href = await link.getAttribute('href');
+  assert.match(href, /^http:\/\/127\.0\.0\.1:\d+\/files\/\d+\/[A-Za-z0-9]{32}$/);
+  const res = await fetch(href);
+  assert.equal(res.status, 200);
+  assert.equal(await res.text(), 'Order 1234: shipped');
 });
