@@ -1,10 +1,14 @@
 //! The app channel through the whole server: an app user registers a device and writes through
 //! the app API, an agent's reply is pushed through the delivery pipeline to a local server
-//! speaking FCM HTTP v1 (OAuth2 JWT-bearer verified with the service account's public key),
-//! the app syncs exactly the missed messages, and a stale device is removed.
+//! speaking FCM HTTP v1 (OAuth2 JWT-bearer verified with the service account's public key) or
+//! the APNs provider API (HTTP/2 over TLS trusted through `tls.extra_root_certs`, ES256
+//! provider token), the app syncs exactly the missed messages, and a stale device is removed.
 //! An app user chatting live over `/ws/web_chat` shares the conversation with the app API and
 //! gets replies there instead of as pushes.
 
+#[path = "../../channels/push/tests/push/support/apns.rs"]
+#[allow(dead_code)]
+mod apns;
 #[path = "../../channels/push/tests/push/support/fcm.rs"]
 #[allow(dead_code)]
 mod fcm;
@@ -337,6 +341,110 @@ async fn an_app_user_chats_live_on_the_web_chat_socket_and_is_pushed_only_when_a
         assert_eq!(
             sent[0].message["data"]["message_id"],
             reply["id"].to_string()
+        );
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn replies_are_pushed_through_apns_and_a_gone_device_is_removed() {
+    for backend in backends() {
+        let apns = apns::FakeApns::start().await;
+        let ca = tempfile::NamedTempFile::new().expect("temp file");
+        std::fs::write(ca.path(), &apns.ca_pem).expect("write the CA");
+        let ca_path = ca.path().to_path_buf();
+        let app = TestApp::spawn_with(&backend, |c| {
+            c.delivery.base_delay_ms = 50;
+            c.jobs.poll_interval_ms = 50;
+            c.tls.extra_root_certs = Some(ca_path);
+        })
+        .await;
+        let (s, inbox) = app
+            .admin(
+                Method::POST,
+                "/api/v1/inboxes",
+                Some(json!({"name": "iOS app", "channel": {"type": "app_push", "app_secret": SECRET,
+                    "apns": {"team_id": apns::TEAM_ID, "key_id": apns::KEY_ID, "private_key_pem": apns.p8,
+                        "topic": apns::TOPIC, "api_base": apns.base}}})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{inbox}");
+        let inbox = inbox["id"].as_i64().expect("id");
+        let who = "ios-user-1";
+        let hash = user_hash(SECRET, who);
+        let device = format!("{}", "a1b2c3d4".repeat(8));
+
+        // An FCM token cannot be registered to an inbox without FCM settings.
+        let (s, b) = app_call(&app, Method::POST, &format!("/{inbox}/devices"),
+            Some(json!({"external_id": who, "user_hash": hash, "platform": "fcm", "token": token(1)}))).await;
+        assert_eq!(
+            (s, b["code"].clone()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!("platform_not_configured")
+            ),
+            "{b}"
+        );
+        let (s, b) = app_call(&app, Method::POST, &format!("/{inbox}/devices"),
+            Some(json!({"external_id": who, "user_hash": hash, "platform": "apns", "token": device.to_uppercase()}))).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let (s, a) = app_call(&app, Method::POST, &format!("/{inbox}/messages"),
+            Some(json!({"external_id": who, "user_hash": hash, "client_id": "c-1", "text": "Hi from iOS"}))).await;
+        assert_eq!(s, StatusCode::CREATED, "{a}");
+        let conv = a["conversation_id"].as_i64().expect("conversation id");
+
+        let reply = app.reply(conv, "Hello, iPhone.").await;
+        let m = app
+            .wait_delivery(conv, &reply["id"], &["sent", "delivered", "failed"])
+            .await;
+        assert_eq!(m["delivery"]["status"], "sent", "{m}");
+        let details = m["delivery"]["details"].to_string();
+        assert!(details.contains("apns"), "per-device results: {m}");
+        let sent = apns.sent();
+        assert_eq!(sent.len(), 1, "one push");
+        assert_eq!(apns.bad_jwts(), 0, "the ES256 provider token verified");
+        assert_eq!(sent[0].token, device, "the normalized (lowercase) token");
+        assert_eq!(
+            sent[0].headers.get("apns-topic").map(String::as_str),
+            Some(apns::TOPIC)
+        );
+        assert_eq!(
+            sent[0].headers.get("apns-push-type").map(String::as_str),
+            Some("alert")
+        );
+        assert_eq!(
+            sent[0].payload["aps"]["alert"]["body"], "Hello, iPhone.",
+            "{}",
+            sent[0].payload
+        );
+        assert_eq!(
+            sent[0].payload["kefu"]["conversation_id"], conv,
+            "{}",
+            sent[0].payload
+        );
+
+        // Apple says the device is gone (410 Unregistered): it is removed, so the reply fails
+        // for good, and the next finds no device at all.
+        apns.script(apns::Reply::new(410, "Unregistered"));
+        let reply = app.reply(conv, "Still there?").await;
+        let m = app
+            .wait_delivery(conv, &reply["id"], &["sent", "delivered", "failed"])
+            .await;
+        assert_eq!(m["delivery"]["status"], "failed", "{m}");
+        let reply = app.reply(conv, "Hello?").await;
+        let m = app
+            .wait_delivery(conv, &reply["id"], &["sent", "delivered", "failed"])
+            .await;
+        assert!(
+            m["delivery"]["error"]
+                .as_str()
+                .is_some_and(|e| e.starts_with("no_devices")),
+            "{m}"
+        );
+        assert_eq!(
+            apns.attempts(),
+            2,
+            "nothing was pushed to the removed device"
         );
         app.stop().await;
     }
