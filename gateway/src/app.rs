@@ -113,7 +113,9 @@ impl App {
         let channel_state = Arc::new(DbChannelState::new(db.clone()));
         let inboxes = Inboxes::new(db.clone(), keys.clone(), config.public_url());
 
-        let factories = crate::builtin_channels(&config)?
+        // Created before the channels: the app channel asks it whether a user is connected.
+        let hub = crate::ws::Hub::new();
+        let factories = crate::builtin_channels(&config, hub.clone())?
             .into_iter()
             .chain(extra)
             .collect();
@@ -188,7 +190,7 @@ impl App {
             registry,
             runner,
             metrics: prometheus(),
-            hub: crate::ws::Hub::new(),
+            hub,
             session_key: kefu_channel_webchat::session::SessionKey::new(keys_for_sessions),
             deliveries,
             files: kefu_normalizer::Files::new(db.clone()),
@@ -257,7 +259,12 @@ impl App {
                 shutdown.clone(),
             ))
         });
-        tokio::spawn(state.hub.clone().run(state.bus.clone(), shutdown.clone()));
+        tokio::spawn(
+            state
+                .hub
+                .clone()
+                .run(state.bus.clone(), state.db.clone(), shutdown.clone()),
+        );
         let assigners = state.dispatcher.spawn(state.bus.clone(), shutdown.clone());
         tracing::info!(addr = %listener.local_addr()?, public_url = %state.config.public_url(), "Kefu is listening.");
         let serve = axum::serve(

@@ -25,10 +25,14 @@ use std::sync::Arc;
 
 pub use app::{App, GeneratedAdmin, StartError};
 pub use config::Config;
-use kefu_channel::ChannelFactory;
+use kefu_channel::{ChannelFactory, LivePresence};
 
-/// The channel types every Kefu binary has, configured from `config` (extra trusted roots).
-pub fn builtin_channels(config: &Config) -> Result<Vec<Arc<dyn ChannelFactory>>, StartError> {
+/// The channel types every Kefu binary has, configured from `config` (extra trusted roots);
+/// `presence` tells the app channel which users are connected live.
+pub fn builtin_channels(
+    config: &Config,
+    presence: Arc<dyn LivePresence>,
+) -> Result<Vec<Arc<dyn ChannelFactory>>, StartError> {
     let extra_roots = match &config.tls.extra_root_certs {
         Some(path) => Some(std::fs::read(path).map_err(|e| {
             StartError(format!(
@@ -60,6 +64,10 @@ pub fn builtin_channels(config: &Config) -> Result<Vec<Arc<dyn ChannelFactory>>,
         Arc::new(email),
         Arc::new(kefu_channel_wechat::OfficialAccountFactory::new().with_http_client(http.clone())),
         Arc::new(kefu_channel_wechat::WecomKfFactory::new().with_http_client(http.clone())),
-        Arc::new(kefu_channel_push::PushFactory::new().with_http_client(http)),
+        Arc::new(
+            kefu_channel_push::PushFactory::new()
+                .with_http_client(http)
+                .with_presence(presence),
+        ),
     ])
 }

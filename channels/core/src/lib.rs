@@ -19,6 +19,8 @@
 //!   failures with [`SendError`] so the dispatcher knows whether retrying helps. Rate limits,
 //!   retries, timeouts and metrics are applied around `send` once, by Kefu — adapters do not
 //!   re-implement them.
+//! - [`LivePresence`]: Kefu tells channels that can reach a customer live (the app's WebSocket)
+//!   or by notification whether the customer is connected right now.
 //! - [`testkit`]: the conformance suite. Every adapter runs it against its own fake provider.
 //!
 //! See `channels/README.md` in the repository for a walk-through of writing a channel crate.
@@ -29,6 +31,7 @@ mod envelope;
 mod error;
 mod history;
 mod outbound;
+mod presence;
 pub mod testkit;
 
 pub use capabilities::{Capabilities, Quota};
@@ -40,3 +43,4 @@ pub use envelope::{Accepted, Attachment, Content, ExternalIdentity, InboundEnvel
 pub use error::{ChannelError, IngestError, SendError};
 pub use history::{ConversationHistory, HistoryMessage, HistoryPage};
 pub use outbound::{OutboundMessage, Recipient, SendReceipt};
+pub use presence::LivePresence;

@@ -5,9 +5,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures::future::join_all;
 use kefu_channel::{
-    Capabilities, Channel, ChannelContext, ChannelError, ChannelKind, OutboundMessage, Quota,
-    SendError, SendReceipt,
+    Capabilities, Channel, ChannelContext, ChannelError, ChannelKind, LivePresence,
+    OutboundMessage, Quota, SendError, SendReceipt,
 };
+use serde_json::json;
 use tracing::Instrument as _;
 
 use crate::apns::Apns;
@@ -24,6 +25,7 @@ pub(crate) struct PushChannel {
     pub(crate) fcm: Option<Fcm>,
     pub(crate) apns: Option<Apns>,
     pub(crate) wiring: Arc<Wiring>,
+    pub(crate) presence: Option<Arc<dyn LivePresence>>,
     pub(crate) caps: Capabilities,
 }
 
@@ -106,6 +108,18 @@ impl Channel for PushChannel {
             message = msg.message_id
         );
         async {
+            if let Some(p) = &self.presence
+                && p.is_live(self.inbox_id, msg.conversation_id).await
+            {
+                // The reply reaches the open app through Kefu's realtime hub, like a web chat
+                // reply; the app's read receipt later marks it delivered.
+                tracing::debug!("User is live; reply not pushed.");
+                return Ok(SendReceipt {
+                    provider_ref: None,
+                    delivered: false,
+                    details: Some(json!({"via": "live"})),
+                });
+            }
             let store = self
                 .wiring
                 .store()

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::Router;
 use kefu_channel::{
-    Channel, ChannelError, ChannelFactory, ChannelKind, InboxConfig, IngressContext,
+    Channel, ChannelError, ChannelFactory, ChannelKind, InboxConfig, IngressContext, LivePresence,
 };
 
 use crate::apns::{Apns, Signer};
@@ -26,6 +26,7 @@ pub const ROUTE: &str = "app";
 pub struct PushFactory {
     http: reqwest::Client,
     wiring: Arc<Wiring>,
+    presence: Option<Arc<dyn LivePresence>>,
 }
 
 impl Default for PushFactory {
@@ -49,7 +50,16 @@ impl PushFactory {
         Self {
             http,
             wiring: Arc::new(Wiring::new(nz(DEVICE_PER_MINUTE), nz(DEVICE_BURST))),
+            presence: None,
         }
+    }
+
+    /// Asks `presence` before pushing a reply: a user whose app follows the conversation live
+    /// (Kefu's WebSocket) gets the reply there and no notification. Without it every reply is
+    /// pushed.
+    pub fn with_presence(mut self, presence: Arc<dyn LivePresence>) -> Self {
+        self.presence = Some(presence);
+        self
     }
 
     /// Sends through `http` (e.g. a client trusting `tls.extra_root_certs`). APNs needs HTTP/2,
@@ -119,6 +129,7 @@ impl ChannelFactory for PushFactory {
             fcm,
             apns,
             wiring: self.wiring.clone(),
+            presence: self.presence.clone(),
             caps: capabilities(),
         }))
     }

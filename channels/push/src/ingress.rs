@@ -17,18 +17,16 @@ use kefu_channel::{Content, ExternalIdentity, InboundEnvelope, IngressContext, T
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::api_error::ApiError;
 use crate::devices::{DeviceStore, Platform, normalize_token};
-use crate::identity::verify_user_hash;
+use crate::identity::{UserRefused, check_user, message_dedupe_key};
 use crate::settings::PushSettings;
 
 /// Request bodies larger than this are refused with 413.
 pub(crate) const BODY_LIMIT: usize = 64 * 1024;
 /// Longest customer message, in characters.
 pub(crate) const MAX_TEXT_CHARS: usize = 10_000;
-const MAX_EXTERNAL_ID_BYTES: usize = 255;
 const DEFAULT_SYNC_LIMIT: u64 = 50;
 const MAX_SYNC_LIMIT: u64 = 200;
 
@@ -118,18 +116,14 @@ impl Api {
                 "This inbox's settings are invalid; an administrator must fix them.",
             )
         })?;
-        if !verify_user_hash(&settings.app_secret, &caller.external_id, &caller.user_hash) {
-            return Err(ApiError::bad_user_hash());
-        }
-        let e = &caller.external_id;
-        if e.trim().is_empty() || e.len() > MAX_EXTERNAL_ID_BYTES || e.chars().any(char::is_control)
-        {
-            return Err(ApiError::invalid(
-                "invalid_external_id",
-                format!(
-                    "external_id must be 1 to {MAX_EXTERNAL_ID_BYTES} bytes without control characters."
-                ),
-            ));
+        match check_user(&settings.app_secret, &caller.external_id, &caller.user_hash) {
+            Ok(()) => {}
+            Err(UserRefused::BadHash | UserRefused::Misconfigured) => {
+                return Err(ApiError::bad_user_hash());
+            }
+            Err(e @ UserRefused::BadExternalId) => {
+                return Err(ApiError::invalid("invalid_external_id", format!("{e}.")));
+            }
         }
         Ok((id, settings))
     }
@@ -211,13 +205,6 @@ async fn unregister(
     Ok((StatusCode::OK, Json(json!({"removed": removed > 0}))))
 }
 
-/// The dedupe key: per user, since two users' apps may pick the same `client_id`. The
-/// external id is hashed to keep the key short.
-fn dedupe_key(external_id: &str, client_id: &str) -> String {
-    let user = hex::encode(&Sha256::digest(external_id.as_bytes())[..16]);
-    format!("app:{user}:{client_id}")
-}
-
 async fn post_message(
     State(api): State<Arc<Api>>,
     Path(inbox_id): Path<String>,
@@ -255,7 +242,7 @@ async fn post_message(
                 .filter(|n| !n.is_empty()),
             ..ExternalIdentity::new(body.caller.external_id.clone())
         },
-        dedupe_key: Some(dedupe_key(&body.caller.external_id, c)),
+        dedupe_key: Some(message_dedupe_key(&body.caller.external_id, c)),
         thread: ThreadHints::default(),
         content: Content::text(body.text),
         sent_at: None,

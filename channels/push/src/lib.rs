@@ -28,8 +28,11 @@
 //!
 //! ## Pushing replies ([`Channel::send`](kefu_channel::Channel::send))
 //!
-//! Kefu calls `send` for an agent reply when the user has no live connection; the channel
-//! pushes to every registered device at once, with a per-device rate limit in Kefu (a burst of
+//! Kefu calls `send` for every agent reply. When the user's app follows the conversation
+//! over Kefu's WebSocket (`/ws/web_chat` with the inbox's public token and the same
+//! `{user_id: external_id, user_hash}`; see [`PushFactory::with_presence`]), the reply reaches
+//! it live and is recorded `sent` with details `{"via": "live"}` (`delivered` once the app
+//! sends a read receipt). Otherwise the channel pushes to every registered device at once, with a per-device rate limit in Kefu (a burst of
 //! 5, then 10 a minute, see [`PushFactory::with_device_limit`]; a device over it is reported
 //! `rate_limited`, and when no device could be reached the reply is `RateLimited`, so Kefu
 //! pushes it later). The
@@ -98,4 +101,4 @@ mod wiring;
 
 pub use devices::Platform;
 pub use factory::{KIND, PushFactory, ROUTE};
-pub use identity::user_hash;
+pub use identity::{UserRefused, authenticate_user, message_dedupe_key, user_hash};

@@ -73,7 +73,9 @@ pub struct InboxView {
     pub secrets_set: Vec<String>,
     /// Default routing.
     pub routing: Routing,
-    /// For `web_chat`: the token the widget snippet carries.
+    /// For `web_chat`: the token the widget snippet carries. For `app_push`: the token the app
+    /// sends in `hello` to chat live on `/ws/web_chat` (public; users prove who they are with
+    /// `user_hash`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub website_token: Option<String>,
     /// For push-style channels: the URL to paste into the provider's console.
@@ -114,7 +116,8 @@ fn view(st: &AppState, row: &inbox::Model) -> InboxView {
             skills: serde_json::from_value(row.routing["skills"].clone()).unwrap_or_default(),
             priority: row.routing["priority"].as_i64().unwrap_or(0) as i32,
         },
-        website_token: (row.channel_type == "web_chat").then(|| row.public_token.clone()),
+        website_token: matches!(row.channel_type.as_str(), "web_chat" | "app_push")
+            .then(|| row.public_token.clone()),
         callback_url: route.map(|r| format!("{}/channels/{r}/{}", st.config.public_url(), row.id)),
         created_at: row.created_at,
     }

@@ -3,6 +3,13 @@
 //! Committed events arrive from the event bus (after the outbox relay). The hub forwards a
 //! conversation's visible messages to the widgets of that conversation's visitor and every event
 //! to agent consoles. Typing indicators are ephemeral: they travel through the hub only.
+//!
+//! App users (an `app_push` inbox's users on `/ws/web_chat`) may also write through the app API,
+//! which can open a conversation their open socket does not follow yet: the hub tells their
+//! sockets about every conversation opened for them, and they follow it. The hub is also the
+//! app channel's [`LivePresence`]: a reply to a conversation some socket follows is not pushed.
+//! It knows the sockets of this process only; with several nodes, a user connected to another
+//! node looks absent and gets a push as well (never none).
 
 pub mod agent;
 pub mod visitor;
@@ -11,7 +18,10 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use kefu_normalizer::EventBus;
+use kefu_channel::LivePresence;
+use kefu_normalizer::entity::{contact_identity, conversation};
+use kefu_normalizer::{Db, EventBus};
+use sea_orm::EntityTrait;
 use serde_json::json;
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -28,10 +38,13 @@ pub const MAX_FRAME: usize = 16 * 1024;
 pub type Frame = Arc<str>;
 
 type Conns = HashMap<i64, Vec<(u64, mpsc::Sender<Frame>)>>;
+/// App users' sockets by inbox and external id, told the ids of conversations opened for them.
+type AppUsers = HashMap<i64, HashMap<String, Vec<(u64, mpsc::Sender<i64>)>>>;
 
 /// Routes realtime frames between the bus, visitors and agents.
 pub struct Hub {
     visitors: Mutex<Conns>,
+    app_users: Mutex<AppUsers>,
     next_id: AtomicU64,
     /// Visitor typing, for agent consoles: `(conversation_id, on)`.
     pub visitor_typing: broadcast::Sender<(i64, bool)>,
@@ -42,6 +55,7 @@ impl Hub {
     pub fn new() -> Arc<Self> {
         Arc::new(Self {
             visitors: Mutex::new(HashMap::new()),
+            app_users: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
             visitor_typing: broadcast::channel(1024).0,
         })
@@ -80,8 +94,86 @@ impl Hub {
         }
     }
 
+    fn app_users(&self) -> std::sync::MutexGuard<'_, AppUsers> {
+        self.app_users.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Registers an app user's socket to learn about conversations opened for the user
+    /// elsewhere (the app API); returns its id for [`forget_app_user`](Self::forget_app_user).
+    pub fn watch_app_user(&self, inbox: i64, external_id: &str, tx: mpsc::Sender<i64>) -> u64 {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        self.app_users()
+            .entry(inbox)
+            .or_default()
+            .entry(external_id.to_owned())
+            .or_default()
+            .push((id, tx));
+        id
+    }
+
+    /// Removes an app user's socket.
+    pub fn forget_app_user(&self, inbox: i64, external_id: &str, id: u64) {
+        let mut g = self.app_users();
+        if let Some(users) = g.get_mut(&inbox) {
+            if let Some(list) = users.get_mut(external_id) {
+                list.retain(|(c, _)| *c != id);
+                if list.is_empty() {
+                    users.remove(external_id);
+                }
+            }
+            if users.is_empty() {
+                g.remove(&inbox);
+            }
+        }
+    }
+
+    /// Tells an app user's sockets that `conversation` was opened for them.
+    fn tell_app_user(&self, inbox: i64, external_id: &str, conversation: i64) {
+        if let Some(list) = self
+            .app_users()
+            .get_mut(&inbox)
+            .and_then(|u| u.get_mut(external_id))
+        {
+            list.retain(|(_, tx)| {
+                !matches!(
+                    tx.try_send(conversation),
+                    Err(mpsc::error::TrySendError::Closed(_))
+                )
+            });
+        }
+    }
+
+    /// After `conversation.created` in an inbox with app users connected: whose it is, looked up
+    /// once, then told to that user's sockets only.
+    fn route_new_conversation(self: &Arc<Self>, db: &Db, inbox: i64, conversation: i64) {
+        if !self.app_users().contains_key(&inbox) {
+            return;
+        }
+        let (hub, db) = (self.clone(), db.clone());
+        tokio::spawn(async move {
+            let owner = async {
+                let c = conversation::Entity::find_by_id(conversation)
+                    .one(db.conn())
+                    .await?;
+                let Some(c) = c else { return Ok(None) };
+                let i = contact_identity::Entity::find_by_id(c.identity_id)
+                    .one(db.conn())
+                    .await?;
+                Ok::<_, sea_orm::DbErr>(i.map(|i| i.external_id))
+            };
+            match owner.await {
+                Ok(Some(external_id)) => hub.tell_app_user(inbox, &external_id, conversation),
+                Ok(None) => {}
+                // The app learns of the conversation from its next push or sync.
+                Err(e) => {
+                    tracing::warn!(conversation, error = %e, "Cannot route a new conversation to its app user.")
+                }
+            }
+        });
+    }
+
     /// Forwards committed events to visitors until shutdown.
-    pub async fn run(self: Arc<Self>, bus: Arc<dyn EventBus>, shutdown: CancellationToken) {
+    pub async fn run(self: Arc<Self>, bus: Arc<dyn EventBus>, db: Db, shutdown: CancellationToken) {
         let mut rx = bus.subscribe();
         loop {
             let ev = tokio::select! {
@@ -102,6 +194,11 @@ impl Hub {
             let Some(conv) = ev.conversation_id else {
                 continue;
             };
+            if ev.kind == "conversation.created"
+                && let Some(inbox) = ev.data["inbox_id"].as_i64()
+            {
+                self.route_new_conversation(&db, inbox, conv);
+            }
             let frame = match ev.kind.as_str() {
                 "message.created" | "message.updated" if ev.data["private"] != json!(true) => {
                     json!({"type": "message", "message": ev.data})
@@ -116,5 +213,14 @@ impl Hub {
             };
             self.to_visitors(conv, frame.to_string().into());
         }
+    }
+}
+
+#[async_trait::async_trait]
+impl LivePresence for Hub {
+    async fn is_live(&self, _inbox_id: i64, conversation_id: i64) -> bool {
+        self.lock()
+            .get(&conversation_id)
+            .is_some_and(|tabs| tabs.iter().any(|(_, tx)| !tx.is_closed()))
     }
 }

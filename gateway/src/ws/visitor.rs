@@ -5,6 +5,11 @@
 //! again and never stored twice. `hello` with `session` and `after_seq` replays exactly the
 //! messages the tab has not seen. Tabs that stay silent for 75 s (the widget pings every 25 s)
 //! are closed.
+//!
+//! An `app_push` inbox's users chat here too: `hello` with the inbox's public token and
+//! `identity {user_id: external_id, user_hash}` (mandatory; checked like the app API, so there
+//! are no anonymous app users) is the same contact and conversation as
+//! `/channels/app/{inbox}/messages`; a `client_id` dedupes across both ways in.
 
 use std::time::Duration;
 
@@ -14,6 +19,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use futures::{SinkExt, StreamExt};
 use kefu_channel::{Content, ExternalIdentity, InboundEnvelope, ThreadHints};
+use kefu_channel_push::UserRefused;
 use kefu_channel_webchat::protocol::{self, ClientFrame, ErrorFrame};
 use kefu_channel_webchat::{FrameLimiter, WebChatSettings, identity, session};
 use kefu_normalizer::StoreError;
@@ -52,6 +58,14 @@ struct Visitor {
     external_id: String,
     name: Option<String>,
     conversation: Option<(i64, String)>,
+    /// A user of an `app_push` inbox rather than a website visitor.
+    app: bool,
+}
+
+impl Visitor {
+    fn conversation_id(&self) -> Option<i64> {
+        self.conversation.as_ref().map(|(c, _)| *c)
+    }
 }
 
 fn frame(v: Value) -> Message {
@@ -135,12 +149,18 @@ async fn serve(st: AppState, socket: WebSocket, origin: Option<String>) {
         return;
     }
     let (out_tx, mut out_rx) = mpsc::channel::<Frame>(64);
+    // App users also write through the app API: conversations opened there arrive here.
+    let (opened_tx, mut opened_rx) = mpsc::channel::<i64>(8);
+    let watching = visitor.app.then(|| {
+        st.hub
+            .watch_app_user(visitor.inbox_id, &visitor.external_id, opened_tx.clone())
+    });
     let mut joined = visitor
-        .conversation
-        .as_ref()
-        .map(|(c, _)| (*c, st.hub.join(*c, out_tx.clone())));
+        .conversation_id()
+        .map(|c| (c, st.hub.join(c, out_tx.clone())));
     let limiter = FrameLimiter::new(5, 20);
     loop {
+        let before = visitor.conversation_id();
         tokio::select! {
             _ = st.shutdown.cancelled() => {
                 let _ = tx.send(Message::Close(Some(CloseFrame { code: 1001, reason: "server restarting".into() }))).await;
@@ -150,6 +170,12 @@ async fn serve(st: AppState, socket: WebSocket, origin: Option<String>) {
                 let Some(out) = out else { break };
                 if tx.send(Message::Text(out.as_ref().into())).await.is_err() {
                     break;
+                }
+                continue;
+            }
+            Some(opened) = opened_rx.recv() => {
+                if before != Some(opened) {
+                    visitor.conversation = Some((opened, String::new()));
                 }
             }
             incoming = tokio::time::timeout(IDLE_TIMEOUT, rx.next()) => {
@@ -167,7 +193,6 @@ async fn serve(st: AppState, socket: WebSocket, origin: Option<String>) {
                     let _ = tx.send(err("rate_limited", "too many frames; slow down", None)).await;
                     continue;
                 }
-                let before = visitor.conversation.as_ref().map(|(c, _)| *c);
                 let reply = match protocol::parse(text.as_str()) {
                     // Boxed: the idle connection then keeps only a small future, not room for a whole ingest.
                     Ok(f) => Box::pin(handle(&st, &mut visitor, f)).await,
@@ -178,28 +203,32 @@ async fn serve(st: AppState, socket: WebSocket, origin: Option<String>) {
                         break;
                     }
                 }
-                // A message that opened a conversation put it in the queue: say where.
-                let after = visitor.conversation.as_ref().map(|(c, _)| *c);
-                if after != before
-                    && let Some(c) = after
-                    && let Some(q) = Box::pin(queue_frame(&st, c)).await
-                {
-                    if tx.send(q).await.is_err() {
-                        break;
-                    }
-                }
-                let now = visitor.conversation.as_ref().map(|(c, _)| *c);
-                if now != joined.map(|(c, _)| c) {
-                    if let Some((c, id)) = joined.take() {
-                        st.hub.leave(c, id);
-                    }
-                    joined = now.map(|c| (c, st.hub.join(c, out_tx.clone())));
-                }
             }
+        }
+        // A message that opened a conversation put it in the queue: say where. (Also for a
+        // conversation an app user opened through the app API.)
+        let after = visitor.conversation_id();
+        if after != before
+            && let Some(c) = after
+            && let Some(q) = Box::pin(queue_frame(&st, c)).await
+        {
+            if tx.send(q).await.is_err() {
+                break;
+            }
+        }
+        if after != joined.map(|(c, _)| c) {
+            if let Some((c, id)) = joined.take() {
+                st.hub.leave(c, id);
+            }
+            joined = after.map(|c| (c, st.hub.join(c, out_tx.clone())));
         }
     }
     if let Some((c, id)) = joined {
         st.hub.leave(c, id);
+    }
+    if let Some(id) = watching {
+        st.hub
+            .forget_app_user(visitor.inbox_id, &visitor.external_id, id);
     }
 }
 
@@ -269,9 +298,19 @@ async fn post(st: &AppState, v: &mut Visitor, client_id: String, text: String) -
             display_name: v.name.clone(),
             ..ExternalIdentity::default()
         },
-        dedupe_key: Some(format!("wc:{}:{client_id}", v.external_id)),
+        dedupe_key: Some(if v.app {
+            kefu_channel_push::message_dedupe_key(&v.external_id, &client_id)
+        } else {
+            format!("wc:{}:{client_id}", v.external_id)
+        }),
+        // An app user's message finds its conversation exactly as through the app API (by
+        // identity); a visitor's follows the tab's conversation.
         thread: ThreadHints {
-            conversation_token: v.conversation.as_ref().map(|(_, t)| t.clone()),
+            conversation_token: v
+                .conversation
+                .as_ref()
+                .filter(|_| !v.app)
+                .map(|(_, t)| t.clone()),
             ..ThreadHints::default()
         },
         content: Content::text(text),
@@ -279,7 +318,9 @@ async fn post(st: &AppState, v: &mut Visitor, client_id: String, text: String) -
     };
     match st.normalizer.ingest(envelope).await {
         Ok(a) => {
-            if v.conversation.as_ref().map(|(c, _)| *c) != Some(a.conversation_id) {
+            if v.conversation_id() != Some(a.conversation_id) && v.app {
+                v.conversation = Some((a.conversation_id, String::new()));
+            } else if v.conversation_id() != Some(a.conversation_id) {
                 let token = conversation::Entity::find_by_id(a.conversation_id)
                     .one(st.db.conn())
                     .await
@@ -317,7 +358,7 @@ async fn open(
 ) -> Result<(Visitor, Value), ErrorFrame> {
     let unknown = || ErrorFrame {
         code: "unknown_website",
-        detail: "no web chat inbox has this website_token".into(),
+        detail: "no web chat or app inbox has this website_token".into(),
         client_id: None,
     };
     let unavailable = |e: sea_orm::DbErr| {
@@ -330,14 +371,22 @@ async fn open(
     };
     let row = inbox::Entity::find()
         .filter(inbox::Column::PublicToken.eq(website_token))
-        .filter(inbox::Column::ChannelType.eq(kefu_channel_webchat::KIND))
+        .filter(
+            inbox::Column::ChannelType.is_in([kefu_channel_webchat::KIND, kefu_channel_push::KIND]),
+        )
         .filter(inbox::Column::DeletedAt.is_null())
         .one(st.db.conn())
         .await
         .map_err(unavailable)?
         .ok_or_else(unknown)?;
     let config = st.inboxes.config(&row);
-    let settings = WebChatSettings::from_value(&config.settings).unwrap_or_default();
+    let app = row.channel_type == kefu_channel_push::KIND;
+    let settings = if app {
+        // Apps are not browsers: there is no origin to check.
+        WebChatSettings::default()
+    } else {
+        WebChatSettings::from_value(&config.settings).unwrap_or_default()
+    };
     if !settings.origin_allowed(origin) {
         return Err(ErrorFrame {
             code: "forbidden_origin",
@@ -346,6 +395,7 @@ async fn open(
         });
     }
     let external_id = match (ident, &settings.hmac_secret) {
+        (ident, _) if app => app_user(&config.settings, ident)?,
         (Some(id), Some(secret)) => {
             let hash = id.user_hash.as_deref().unwrap_or_default();
             if id.user_id.is_empty() || !identity::verify(secret, &id.user_id, hash) {
@@ -369,6 +419,7 @@ async fn open(
         external_id,
         name: name.filter(|n| !n.trim().is_empty()),
         conversation: None,
+        app,
     };
     let ident = contact_identity::Entity::find()
         .filter(contact_identity::Column::InboxId.eq(row.id))
@@ -406,4 +457,41 @@ async fn open(
         "messages": messages,
     });
     Ok((visitor, welcome))
+}
+
+/// The external id of an app user whose identity checks out under the inbox's `app_secret`.
+fn app_user(settings: &Value, ident: Option<protocol::Identity>) -> Result<String, ErrorFrame> {
+    let refused = |code, detail: &str| ErrorFrame {
+        code,
+        detail: detail.into(),
+        client_id: None,
+    };
+    let Some(protocol::Identity {
+        user_id,
+        user_hash: Some(hash),
+    }) = ident
+    else {
+        return Err(refused(
+            "identity_required",
+            "an app inbox needs identity {user_id, user_hash}: the app API's external_id and user_hash",
+        ));
+    };
+    match kefu_channel_push::authenticate_user(settings, &user_id, &hash) {
+        Ok(()) => Ok(user_id),
+        Err(UserRefused::BadHash) => Err(refused(
+            "identity_unverified",
+            "user_hash does not match user_id; compute it on your server as hex(HMAC-SHA256(app_secret, user_id))",
+        )),
+        Err(UserRefused::BadExternalId) => Err(refused(
+            "invalid_identity",
+            "user_id must be 1 to 255 bytes without control characters",
+        )),
+        Err(UserRefused::Misconfigured) => {
+            tracing::error!("App inbox settings are invalid; app users cannot connect.");
+            Err(refused(
+                "unavailable",
+                "this inbox is misconfigured; an administrator must fix it",
+            ))
+        }
+    }
 }

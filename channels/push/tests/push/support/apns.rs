@@ -51,6 +51,8 @@ pub struct Sent {
     pub headers: HashMap<String, String>,
     pub payload: Value,
     pub jwt: String,
+    /// When the server accepted it.
+    pub at: std::time::Instant,
 }
 
 #[derive(Default)]
@@ -71,12 +73,14 @@ pub struct FakeApns {
     /// The `.p8` key the provider signs with (PKCS#8 PEM).
     pub p8: String,
     st: Arc<Mutex<St>>,
+    changed: Arc<tokio::sync::Notify>,
 }
 
 #[derive(Clone)]
 struct Shared {
     st: Arc<Mutex<St>>,
     key: DecodingKey,
+    changed: Arc<tokio::sync::Notify>,
 }
 
 #[derive(Deserialize)]
@@ -181,15 +185,19 @@ async fn push(State(s): State<Shared>, req: Request) -> Response {
             })
             .collect();
         let payload = serde_json::from_slice(&body).unwrap_or_default();
+        let n = st.sent.len() + 1;
         st.sent.push(Sent {
             token,
             headers,
             payload,
             jwt,
+            at: std::time::Instant::now(),
         });
+        drop(st);
+        s.changed.notify_waiters();
         return reply(
             &Reply::new(200, ""),
-            Some(format!("00000000-0000-4000-8000-{:012}", st.sent.len())),
+            Some(format!("00000000-0000-4000-8000-{n:012}")),
         );
     };
     reply(&r, None)
@@ -223,8 +231,10 @@ impl FakeApns {
 
         let signing = KeyPair::generate().expect("p8 key");
         let st = Arc::new(Mutex::new(St::default()));
+        let changed = Arc::new(tokio::sync::Notify::new());
         let shared = Shared {
             st: st.clone(),
+            changed: changed.clone(),
             key: DecodingKey::from_ec_pem(signing.public_key_pem().as_bytes()).expect("public key"),
         };
         let app = Router::new()
@@ -256,6 +266,7 @@ impl FakeApns {
             ca_pem: ca.pem(),
             p8: signing.serialize_pem(),
             st,
+            changed,
         }
     }
 
@@ -281,6 +292,18 @@ impl FakeApns {
     }
     pub fn bad_jwts(&self) -> usize {
         self.lock().bad_jwts
+    }
+    /// Waits until `n` pushes were accepted or `limit` passed.
+    pub async fn wait_sent_within(&self, n: usize, limit: std::time::Duration) -> Vec<Sent> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let notified = self.changed.notified();
+            let sent = self.sent();
+            if sent.len() >= n || tokio::time::Instant::now() >= deadline {
+                return sent;
+            }
+            let _ = tokio::time::timeout_at(deadline, notified).await;
+        }
     }
     /// Every provider token presented, in order.
     pub fn jwts(&self) -> Vec<String> {

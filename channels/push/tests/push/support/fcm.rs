@@ -94,6 +94,8 @@ impl Reply {
 pub struct Sent {
     pub token: String,
     pub message: Value,
+    /// When the server accepted it.
+    pub at: std::time::Instant,
 }
 
 #[derive(Default)]
@@ -233,6 +235,7 @@ async fn send(
             st.sent.push(Sent {
                 token,
                 message: m.clone(),
+                at: std::time::Instant::now(),
             });
             Reply {
                 status: 200,
@@ -311,7 +314,13 @@ impl FakeFcm {
 
     /// Waits (bounded) until `n` sends were accepted.
     pub async fn wait_sent(&self, n: usize) -> Vec<Sent> {
-        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        self.wait_sent_within(n, std::time::Duration::from_secs(10))
+            .await
+    }
+
+    /// Waits until `n` sends were accepted or `limit` passed.
+    pub async fn wait_sent_within(&self, n: usize, limit: std::time::Duration) -> Vec<Sent> {
+        let deadline = tokio::time::Instant::now() + limit;
         loop {
             let notified = self.changed.notified();
             let sent = self.sent();
