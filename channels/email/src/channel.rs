@@ -145,7 +145,7 @@ impl EmailChannel {
             },
             caps: Capabilities {
                 max_text_chars: 100_000,
-                attachments: false,
+                attachments: true,
                 html: true,
                 reply_window: None,
                 // Mail providers throttle submissions; stay well below common limits.

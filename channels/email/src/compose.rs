@@ -11,11 +11,20 @@
 //! back to the conversation even when a client drops those headers (Chatwoot does the same).
 //! The subject gets one `Re: ` unless it already has a reply prefix.
 //!
+//! Attachments: a reply with files is `multipart/mixed` around the text/HTML alternative, one
+//! base64 part per file with its MIME type and name. A non-ASCII name (`报价单.pdf`) is written
+//! twice, as RFC 2231 `filename*=utf-8''...` in `Content-Disposition` (what current clients
+//! read) and as an RFC 2047 encoded word in `Content-Type; name=` (what older Outlook and
+//! Foxmail read). Kefu loads each file's bytes into [`Attachment::data`] before calling
+//! `send`; a file that arrives without them, or files together larger than the inbox's
+//! `max_attachment_bytes`, fail the reply permanently: retrying would send the same thing.
+//!
 //! SMTP errors: 4xx replies and connection, TLS and timeout failures are retryable (a 4xx
 //! that speaks of rate or frequency limits is `RateLimited`); 5xx replies are permanent and
 //! carry the server's text.
 
-use kefu_channel::{OutboundMessage, SendError};
+use base64::Engine as _;
+use kefu_channel::{Attachment, OutboundMessage, SendError};
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp;
@@ -121,6 +130,95 @@ fn text_to_html(text: &str) -> String {
     out
 }
 
+/// A file name safe to put in a header: no control characters or path separators, never empty.
+fn safe_file_name(name: &str) -> String {
+    let cleaned: String = name
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '/' | '\\' => '_',
+            c if c.is_control() => '_',
+            c => c,
+        })
+        .collect();
+    let cleaned = cleaned.trim_matches(['.', ' ']).to_owned();
+    if cleaned.is_empty() {
+        "attachment".into()
+    } else {
+        cleaned
+    }
+}
+
+/// `type/subtype; name="..."`, the name as an RFC 2047 encoded word when it is not plain ASCII.
+/// A MIME type that does not parse becomes `application/octet-stream`.
+fn content_type_with_name(mime: &str, name: &str) -> ContentType {
+    const FALLBACK: &str = "application/octet-stream";
+    let essence = mime
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let essence = if ContentType::parse(&essence).is_ok() && essence.contains('/') {
+        essence
+    } else {
+        FALLBACK.to_owned()
+    };
+    let plain = name
+        .chars()
+        .all(|c| (c.is_ascii_graphic() && c != '"' && c != '\\') || c == ' ');
+    let quoted = if plain {
+        name.to_owned()
+    } else {
+        format!(
+            "=?utf-8?b?{}?=",
+            base64::engine::general_purpose::STANDARD.encode(name)
+        )
+    };
+    ContentType::parse(&format!("{essence}; name=\"{quoted}\""))
+        .or_else(|_| ContentType::parse(&essence))
+        .or_else(|_| ContentType::parse(FALLBACK))
+        .expect("application/octet-stream is a valid MIME type")
+}
+
+/// The MIME parts of `attachments`, after checking every file has its bytes and that together
+/// they stay within `max_bytes`.
+fn attachment_parts(
+    attachments: &[Attachment],
+    max_bytes: u64,
+) -> Result<Vec<SinglePart>, SendError> {
+    let mut total: u64 = 0;
+    let mut parts = Vec::with_capacity(attachments.len());
+    for a in attachments {
+        let name = safe_file_name(&a.name);
+        let Some(data) = &a.data else {
+            let id = a.id.map_or_else(String::new, |id| format!(" (file {id})"));
+            return Err(SendError::permanent(
+                "attachment_unavailable",
+                format!(
+                    "the attachment {name:?}{id} reached the email channel without its content, so the reply was not sent"
+                ),
+            ));
+        };
+        total = total.saturating_add(data.len() as u64);
+        if total > max_bytes {
+            return Err(SendError::permanent(
+                "attachment_too_large",
+                format!(
+                    "the attachments add up to more than this inbox's limit of {} bytes (reached at {name:?}, {} bytes); send a smaller file or a link",
+                    max_bytes,
+                    data.len()
+                ),
+            ));
+        }
+        parts.push(
+            lettre::message::Attachment::new(name.clone())
+                .body(data.to_vec(), content_type_with_name(&a.mime, &name)),
+        );
+    }
+    Ok(parts)
+}
+
 /// Builds the reply for `msg`.
 pub fn compose(settings: &EmailSettings, msg: &OutboundMessage) -> Result<Composed, SendError> {
     let to_address = msg.recipient.external_id.trim();
@@ -196,6 +294,14 @@ pub fn compose(settings: &EmailSettings, msg: &OutboundMessage) -> Result<Compos
                 .header(ContentType::TEXT_HTML)
                 .body(html),
         );
+    let files = attachment_parts(&msg.content.attachments, settings.max_attachment_bytes())?;
+    let body = if files.is_empty() {
+        body
+    } else {
+        files
+            .into_iter()
+            .fold(MultiPart::mixed().multipart(body), MultiPart::singlepart)
+    };
     let message = b.multipart(body).map_err(|e| {
         SendError::permanent(
             "invalid_message",
@@ -234,6 +340,7 @@ pub fn classify_smtp_error(e: &smtp::Error) -> SendError {
 mod tests {
     use super::*;
     use kefu_channel::{Content, Recipient};
+    use mail_parser::MimeHeaders as _;
 
     #[test]
     fn subjects_get_exactly_one_reply_prefix() {
@@ -334,6 +441,119 @@ mod tests {
         match compose(&settings(true), &reply("not an address")) {
             Err(SendError::Permanent { code, .. }) => assert_eq!(code, "invalid_recipient"),
             other => panic!("expected invalid_recipient, got {other:?}"),
+        }
+    }
+
+    fn file(name: &str, mime: &str, data: Option<&[u8]>) -> Attachment {
+        Attachment {
+            id: Some(7),
+            name: name.into(),
+            mime: mime.into(),
+            size: data.map(|d| d.len() as u64),
+            data: data.map(bytes::Bytes::copy_from_slice),
+            ..Attachment::default()
+        }
+    }
+
+    fn parse_back(c: &Composed) -> Vec<u8> {
+        c.message.formatted()
+    }
+
+    #[test]
+    fn attachments_travel_as_named_parts_next_to_the_text() {
+        let pdf: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        let mut msg = reply("10001@qq.com");
+        msg.content.attachments = vec![
+            file("报价单 2026.pdf", "application/pdf", Some(&pdf)),
+            file("screen \"shot\".png", "image/png", Some(&png)),
+            file("../notes.txt", "not a mime type", Some(b"line 1\nline 2")),
+        ];
+        let c = compose(&settings(true), &msg).expect("composes");
+        let raw = parse_back(&c);
+        let head = String::from_utf8_lossy(&raw[..raw.len().min(4000)]).into_owned();
+        assert!(head.contains("multipart/mixed"), "{head}");
+        let parsed = mail_parser::MessageParser::default()
+            .parse(&raw[..])
+            .expect("parses back");
+        // The text and its HTML alternative are still the body.
+        let text = parsed.body_text(0).expect("text").replace("\r\n", "\n");
+        assert_eq!(text, "您好 <b>\n第二行");
+        assert!(parsed.body_html(0).is_some_and(|h| h.contains("您好")));
+        let got: Vec<(String, String)> = parsed
+            .attachments()
+            .map(|p| {
+                let ct = p.content_type().expect("content type");
+                (
+                    p.attachment_name().unwrap_or_default().to_owned(),
+                    format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("")),
+                )
+            })
+            .collect();
+        let want: Vec<(String, String)> = [
+            ("报价单 2026.pdf", "application/pdf"),
+            ("screen \"shot\".png", "image/png"),
+            ("_notes.txt", "application/octet-stream"),
+        ]
+        .iter()
+        .map(|(n, m)| (n.to_string(), m.to_string()))
+        .collect();
+        assert_eq!(got, want);
+        let bytes: Vec<&[u8]> = parsed.attachments().map(|p| p.contents()).collect();
+        assert!(bytes[0] == &pdf[..], "the PDF's bytes survive");
+        assert!(bytes[1] == &png[..], "the PNG's bytes survive");
+        assert!(
+            bytes[2] == b"line 1\nline 2",
+            "the text file is not rewritten"
+        );
+        // Older clients read the name from Content-Type; it is encoded there too.
+        let raw = String::from_utf8_lossy(&raw).into_owned();
+        assert!(
+            raw.contains("filename*0*=utf-8''%E6%8A%A5%E4%BB%B7%E5%8D%95%202026.pdf"),
+            "RFC 2231 name"
+        );
+        assert!(
+            raw.contains("name=\"=?utf-8?b?5oql5Lu35Y2VIDIwMjYucGRm?=\""),
+            "RFC 2047 name"
+        );
+        assert!(raw.is_ascii(), "every header and body line is 7-bit");
+    }
+
+    #[test]
+    fn attachments_without_bytes_or_over_the_limit_fail_permanently() {
+        let mut msg = reply("10001@qq.com");
+        msg.content.attachments = vec![file("合同.pdf", "application/pdf", None)];
+        match compose(&settings(true), &msg) {
+            Err(SendError::Permanent { code, reason }) => {
+                assert_eq!(code, "attachment_unavailable");
+                assert!(
+                    reason.contains("合同.pdf") && reason.contains("file 7"),
+                    "{reason}"
+                );
+            }
+            other => panic!("expected attachment_unavailable, got {other:?}"),
+        }
+
+        let mut small = settings(true);
+        small.max_attachment_bytes = Some(1000);
+        let mut msg = reply("10001@qq.com");
+        msg.content.attachments = vec![file("a.bin", "application/octet-stream", Some(&[1; 1000]))];
+        assert!(
+            compose(&small, &msg).is_ok(),
+            "exactly the limit is allowed"
+        );
+        msg.content
+            .attachments
+            .push(file("b.bin", "application/octet-stream", Some(&[2; 1])));
+        match compose(&small, &msg) {
+            Err(SendError::Permanent { code, reason }) => {
+                assert_eq!(code, "attachment_too_large");
+                assert!(
+                    reason.contains("1000 bytes") && reason.contains("b.bin"),
+                    "{reason}"
+                );
+            }
+            other => panic!("expected attachment_too_large, got {other:?}"),
         }
     }
 }

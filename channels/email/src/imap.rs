@@ -2,11 +2,13 @@
 //!
 //! Protocol (RFC 3501, RFC 2177): `SELECT` reports `UIDVALIDITY`; UIDs only grow within one
 //! validity, so the cursor `(uidvalidity, last_uid)` persisted in [`ChannelState`] is all the
-//! sync needs. New mail is found with `UID SEARCH UID <last+1>:*` (filtered client-side, since
-//! `*` always matches the highest message) and read with `BODY.PEEK[]`, which leaves `\Seen`
-//! alone: Kefu never marks, moves or deletes mail. The cursor advances one message at a time,
-//! and only after [`InboundSink::accept`](kefu_channel::InboundSink::accept) returned `Ok`; a
-//! storage failure ends the session and the message is fetched again after the backoff. A
+//! sync needs. New mail is found with `UID FETCH <last+1>:* (UID RFC822.SIZE)` (filtered
+//! client-side, since `*` always matches the highest message) and read in batches of up to 200
+//! messages or 16 MiB with `BODY.PEEK[]`, which leaves `\Seen` alone: Kefu never marks, moves
+//! or deletes mail. A batch is handed to Kefu at once (the normalizer commits it in groups,
+//! not one transaction per message) and the cursor advances, once per batch, over the messages
+//! for which [`InboundSink::accept`](kefu_channel::InboundSink::accept) returned `Ok`; a
+//! storage failure ends the session and the rest is fetched again after the backoff. A
 //! changed `UIDVALIDITY` (the mailbox was rebuilt) re-reads the whole mailbox; the normalizer
 //! drops what it already has by Message-ID.
 //!
@@ -14,6 +16,7 @@
 //! for at least that often; the default here is 25). Servers without it are polled.
 //! Every wait also listens to the shutdown token.
 
+use std::collections::HashSet;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -21,7 +24,7 @@ use std::time::Duration;
 
 use async_imap::types::UnsolicitedResponse;
 use futures::TryStreamExt as _;
-use kefu_channel::{ChannelContext, IngestError};
+use kefu_channel::{ChannelContext, InboundEnvelope, IngestError};
 use secrecy::ExposeSecret;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
@@ -327,7 +330,7 @@ impl Mailbox {
         }
     }
 
-    /// Hands every message after the cursor to Kefu, advancing the cursor after each.
+    /// Hands every message after the cursor to Kefu, advancing the cursor after each batch.
     async fn sync(
         &self,
         session: &mut Session,
@@ -336,16 +339,21 @@ impl Mailbox {
         key: &str,
         cursor: &mut Cursor,
     ) -> Result<(), EmailError> {
-        let query = format!("UID {}:*", cursor.last_uid.saturating_add(1));
-        let mut uids: Vec<u32> = session
-            .uid_search(&query)
+        // UIDs and sizes in one round trip; `*` always names the highest message, so filter.
+        let query = format!("{}:*", cursor.last_uid.saturating_add(1));
+        let mut new: Vec<(u32, u64)> = session
+            .uid_fetch(&query, "(UID RFC822.SIZE)")
             .await?
-            .into_iter()
-            .filter(|&u| u > cursor.last_uid)
-            .collect();
-        uids.sort_unstable();
-        for chunk in uids.chunks(10) {
-            let set = chunk
+            .try_filter_map(
+                |f| async move { Ok(f.uid.map(|u| (u, u64::from(f.size.unwrap_or(0))))) },
+            )
+            .try_collect()
+            .await?;
+        new.retain(|&(u, _)| u > cursor.last_uid);
+        new.sort_unstable();
+        new.dedup_by_key(|(u, _)| *u);
+        for batch in fetch_batches(&new) {
+            let set = batch
                 .iter()
                 .map(u32::to_string)
                 .collect::<Vec<_>>()
@@ -358,55 +366,164 @@ impl Mailbox {
                 )
                 .try_collect()
                 .await?;
+            fetched.retain(|(u, _)| batch.contains(u));
             fetched.sort_by_key(|(u, _)| *u);
+            fetched.dedup_by_key(|(u, _)| *u);
+            let mut envelopes = Vec::with_capacity(fetched.len());
             for (uid, body) in fetched {
-                if uid <= cursor.last_uid || !chunk.contains(&uid) {
-                    continue;
-                }
                 match body {
-                    Some(raw) => self.hand_in(cx, opts, uid, &raw).await?,
-                    None => warn!(inbox = cx.inbox_id, uid, "Message has no body; skipped."),
+                    Some(raw) => envelopes.push((uid, self.envelope(cx, opts, uid, &raw))),
+                    None => {
+                        warn!(inbox = cx.inbox_id, uid, "Message has no body; skipped.");
+                        envelopes.push((uid, None));
+                    }
                 }
-                cursor.last_uid = uid;
-                save_cursor(cx, key, *cursor).await?;
             }
+            // The batch's highest UID, even when the server left a message out (expunged
+            // meanwhile): what was asked for and not returned is gone.
+            let last = batch.last().copied().unwrap_or(cursor.last_uid);
+            let result = self.hand_in_all(cx, envelopes, cursor).await;
+            if result.is_ok() {
+                cursor.last_uid = cursor.last_uid.max(last);
+            }
+            save_cursor(cx, key, *cursor).await?;
+            result?;
         }
         Ok(())
     }
 
-    async fn hand_in(
+    /// The envelope of one message; `None` when it is not taken in (mail from our own address).
+    fn envelope(
         &self,
         cx: &ChannelContext,
         opts: &ParseOptions,
         uid: u32,
         raw: &[u8],
-    ) -> Result<(), EmailError> {
+    ) -> Option<InboundEnvelope> {
         let envelope = parse_message(raw, opts);
         if is_own_address(&envelope.sender.external_id, &self.settings.address) {
             debug!(
                 inbox = cx.inbox_id,
                 uid, "Mail from our own address; not taken in."
             );
-            return Ok(());
+            return None;
         }
-        match cx.inbound.accept(envelope).await {
-            Ok(a) => {
-                debug!(
+        Some(envelope)
+    }
+
+    /// Hands a batch to Kefu at once, so the normalizer can commit it in a few transactions
+    /// instead of one per message, and advances `cursor.last_uid` over the messages stored, in
+    /// UID order, up to the first that could not be. A message that answers another one of the
+    /// same batch waits until that one is committed, so threading never depends on the order
+    /// in which concurrent commits land.
+    async fn hand_in_all(
+        &self,
+        cx: &ChannelContext,
+        envelopes: Vec<(u32, Option<InboundEnvelope>)>,
+        cursor: &mut Cursor,
+    ) -> Result<(), EmailError> {
+        let mut group: Vec<(u32, Option<InboundEnvelope>)> = Vec::new();
+        let mut ids_in_group: HashSet<String> = HashSet::new();
+        for (uid, env) in envelopes {
+            let answers_group = env
+                .as_ref()
+                .is_some_and(|e| e.thread.references.iter().any(|r| ids_in_group.contains(r)));
+            if answers_group {
+                self.hand_in_group(cx, std::mem::take(&mut group), cursor)
+                    .await?;
+                ids_in_group.clear();
+            }
+            if let Some(id) = env.as_ref().and_then(|e| e.thread.message_ref.clone()) {
+                ids_in_group.insert(id);
+            }
+            group.push((uid, env));
+        }
+        self.hand_in_group(cx, group, cursor).await
+    }
+
+    async fn hand_in_group(
+        &self,
+        cx: &ChannelContext,
+        group: Vec<(u32, Option<InboundEnvelope>)>,
+        cursor: &mut Cursor,
+    ) -> Result<(), EmailError> {
+        let results = futures::future::join_all(group.into_iter().map(|(uid, env)| async move {
+            match env {
+                Some(env) => (uid, Some(cx.inbound.accept(env).await)),
+                None => (uid, None),
+            }
+        }))
+        .await;
+        for (uid, result) in results {
+            match result {
+                None => {}
+                Some(Ok(a)) => debug!(
                     inbox = cx.inbox_id,
                     uid,
                     message_id = a.message_id,
                     duplicate = a.duplicate,
                     "Mail taken in."
-                );
-                Ok(())
+                ),
+                Some(Err(IngestError::Unavailable(why))) => return Err(EmailError::Ingest(why)),
+                Some(Err(IngestError::Rejected(why))) => {
+                    // Retrying the same envelope fails again; holding the mailbox back would
+                    // stop every later message too.
+                    error!(inbox = cx.inbox_id, uid, reason = %why, "Kefu rejected a message; skipped.");
+                }
             }
-            Err(IngestError::Unavailable(why)) => Err(EmailError::Ingest(why)),
-            Err(IngestError::Rejected(why)) => {
-                // Retrying the same envelope fails again; holding the mailbox back would stop
-                // every later message too.
-                error!(inbox = cx.inbox_id, uid, reason = %why, "Kefu rejected a message; skipped.");
-                Ok(())
-            }
+            cursor.last_uid = cursor.last_uid.max(uid);
         }
+        Ok(())
+    }
+}
+
+/// Most messages fetched in one `UID FETCH`.
+const FETCH_MAX_MESSAGES: usize = 200;
+/// Most bytes (by `RFC822.SIZE`) fetched in one `UID FETCH`; a larger message comes alone.
+const FETCH_MAX_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Splits new messages `(uid, size)` into `UID FETCH` batches bounded in count and bytes.
+fn fetch_batches(new: &[(u32, u64)]) -> Vec<Vec<u32>> {
+    let mut batches = Vec::new();
+    let mut batch: Vec<u32> = Vec::new();
+    let mut bytes = 0u64;
+    for &(uid, size) in new {
+        if !batch.is_empty()
+            && (batch.len() == FETCH_MAX_MESSAGES || bytes.saturating_add(size) > FETCH_MAX_BYTES)
+        {
+            batches.push(std::mem::take(&mut batch));
+            bytes = 0;
+        }
+        batch.push(uid);
+        bytes = bytes.saturating_add(size);
+    }
+    if !batch.is_empty() {
+        batches.push(batch);
+    }
+    batches
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fetch_batches_are_bounded_in_count_and_bytes() {
+        let small: Vec<(u32, u64)> = (1..=450).map(|u| (u, 10_000)).collect();
+        let sizes: Vec<usize> = fetch_batches(&small).iter().map(Vec::len).collect();
+        assert_eq!(sizes, [200, 200, 50]);
+        // A message larger than the byte bound comes alone; its neighbours are not held back.
+        let mixed = [
+            (1, 1_000),
+            (2, 20 << 20),
+            (3, 1_000),
+            (4, 9 << 20),
+            (5, 9 << 20),
+        ];
+        assert_eq!(
+            fetch_batches(&mixed),
+            [vec![1], vec![2], vec![3, 4], vec![5]]
+        );
+        assert!(fetch_batches(&[]).is_empty());
     }
 }

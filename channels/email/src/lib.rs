@@ -14,7 +14,8 @@
 //!   (`extra.email.auto`) so Kefu never answers them automatically, and recognizes our own
 //!   address (mail from it is not taken in; replies to it are refused).
 //! - [`compose`]: the reply: generated `Message-ID`, `In-Reply-To`/`References`, `Reply-To`
-//!   plus-address, `Re:` subject, text + HTML; SMTP errors classified retryable or permanent.
+//!   plus-address, `Re:` subject, text + HTML, attachments (`multipart/mixed`, non-ASCII names
+//!   encoded); SMTP errors classified retryable or permanent.
 //! - `imap`: incremental sync by UID with the cursor in `ChannelState`, IDLE or polling,
 //!   reconnect with backoff, never changing the mailbox ([`Timing`]).
 //!

@@ -584,6 +584,27 @@ fn oversized_attachments_are_dropped_with_a_note_and_the_message_kept() {
     let dropped = &env.content.extra["email"]["dropped_attachments"];
     assert_eq!(dropped[0]["name"], "image1.jpeg");
     assert_eq!(dropped[0]["size"], 37211);
+    // The image's bytes go nowhere: not in the envelope, not in what is stored of it.
+    let stored = serde_json::to_string(&env).expect("serializes");
+    assert!(stored.len() < 8 * 1024, "{} bytes", stored.len());
+
+    // With a limit between the sizes, the small files stay (with their bytes) and the large
+    // one goes.
+    opts.max_attachment_bytes = 1024;
+    let env = parse_with("charset-windows1251-01.eml", &opts);
+    assert_eq!(
+        env.content.attachments.len(),
+        1,
+        "the small spreadsheet stays"
+    );
+    assert!(env.content.attachments[0].data.is_some());
+    let env = parse_with("long-multiple-text-blocks-iphone-01.eml", &opts);
+    assert!(
+        env.content
+            .attachments
+            .iter()
+            .all(|a| a.name != "image1.jpeg")
+    );
 }
 
 #[test]
@@ -602,4 +623,161 @@ fn garbage_and_headerless_input_still_yield_envelopes() {
         assert!(!env.sender.external_id.is_empty());
         assert!(env.dedupe_key.as_deref().is_some_and(|k| !k.is_empty()));
     }
+}
+
+#[test]
+fn kept_attachments_carry_their_decoded_bytes() {
+    // (fixture, attachment name, how the decoded file starts, its decoded size when known)
+    let cases: &[(&str, &str, &[u8], Option<usize>)] = &[
+        ("attachment-pdf-01.eml", "broken.pdf", b"%PDF", None),
+        (
+            "html-only-applemail-01.eml",
+            "favicon.png",
+            b"\x89PNG\r\n\x1a\n",
+            None,
+        ),
+        (
+            "long-multiple-text-blocks-iphone-01.eml",
+            "image1.jpeg",
+            b"\xff\xd8\xff",
+            Some(37211),
+        ),
+        (
+            "charset-windows1251-01.eml",
+            "Price4VladDaKar.xlsx",
+            b"PK\x03\x04",
+            None,
+        ),
+        ("malformed-bad-boundary-01.eml", "file.pdf", b"%PDF", None),
+        (
+            "forwarded-message-rfc822-01.eml",
+            "ForwardedMessage.eml",
+            b"",
+            None,
+        ),
+    ];
+    for &(file, name, magic, size) in cases {
+        let env = parse(file);
+        let a = env
+            .content
+            .attachments
+            .iter()
+            .find(|a| a.name == name)
+            .unwrap_or_else(|| panic!("{file}: no attachment {name:?}"));
+        let data = a
+            .data
+            .as_ref()
+            .unwrap_or_else(|| panic!("{file}: {name:?} has no bytes"));
+        assert!(data.starts_with(magic), "{file}: {name:?} is not decoded");
+        assert_eq!(a.size, Some(data.len() as u64), "{file}: {name:?} size");
+        if let Some(size) = size {
+            assert_eq!(data.len(), size, "{file}: {name:?} decoded size");
+        }
+    }
+
+    // QQ Mail: GB18030 encoded-word names inside quoted parameters; an inline image.
+    let env = parse("qq-attachment-gb18030-kefu-01.eml");
+    let got: Vec<(&str, &str, usize)> = env
+        .content
+        .attachments
+        .iter()
+        .map(|a| {
+            (
+                a.name.as_str(),
+                a.mime.as_str(),
+                a.data.as_ref().map_or(0, |d| d.len()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("订单截图.png", "image/png", 69),
+            ("退款凭证.pdf", "application/octet-stream", 75)
+        ]
+    );
+    assert!(
+        env.content.attachments[0]
+            .data
+            .as_ref()
+            .is_some_and(|d| d.starts_with(b"\x89PNG"))
+    );
+    assert!(
+        env.content.attachments[1]
+            .data
+            .as_ref()
+            .is_some_and(|d| d.starts_with(b"%PDF"))
+    );
+    assert_eq!(
+        env.content.extra["email"]["inline"][0]["content_id"],
+        "A1B2C3D4@qq.com"
+    );
+    assert_eq!(
+        env.content.extra["email"]["inline"][0]["name"],
+        "订单截图.png"
+    );
+    assert!(
+        env.content
+            .text
+            .starts_with("您好，退款凭证和订单截图都在附件里"),
+        "{}",
+        env.content.text
+    );
+
+    // A forwarded message is kept whole, parseable on its own.
+    let env = parse("forwarded-message-rfc822-01.eml");
+    let fwd = env.content.attachments[0].data.as_ref().expect("bytes");
+    let inner = mail_parser::MessageParser::default()
+        .parse(&fwd[..])
+        .expect("the forwarded message parses");
+    assert!(inner.from().is_some() || inner.subject().is_some());
+
+    // The inline image is listed with its Content-ID, so the HTML's cid: link can be resolved.
+    let env = parse("html-only-applemail-01.eml");
+    assert_eq!(
+        env.content.extra["email"]["inline"][0]["content_id"],
+        "8B8481A2-25CA-4886-9B5A-8EB9115DD064@skynet"
+    );
+
+    // eM Client's ten attachments: every one kept with its bytes.
+    let env = parse("attachment-many-emclient-01.eml");
+    assert_eq!(
+        env.content.attachments.len(),
+        10,
+        "{:?}",
+        env.content.attachments
+    );
+    for a in &env.content.attachments {
+        let data = a
+            .data
+            .as_ref()
+            .unwrap_or_else(|| panic!("{} has no bytes", a.name));
+        assert_eq!(a.size, Some(data.len() as u64));
+        assert!(a.name.ends_with(".txt"), "{}", a.name);
+    }
+}
+
+#[test]
+fn every_kept_attachment_in_every_fixture_has_its_bytes() {
+    let dir = format!("{}/fixtures", env!("CARGO_MANIFEST_DIR"));
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).expect("fixtures dir") {
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .into_string()
+            .expect("utf-8");
+        if !name.ends_with(".eml") {
+            continue;
+        }
+        for a in parse(&name).content.attachments {
+            let len = a.data.as_ref().map(|d| d.len() as u64);
+            assert_eq!(len, a.size, "{name}: {:?} bytes vs size", a.name);
+            files += 1;
+        }
+    }
+    assert!(
+        files >= 20,
+        "expected the fixtures' attachments, found {files}"
+    );
 }

@@ -406,6 +406,103 @@ async fn smtp_replies_thread_and_failures_are_classified() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smtp_replies_carry_attachments() {
+    use mail_parser::MimeHeaders as _;
+    let Some(smtp) = SmtpSink::start() else {
+        return;
+    };
+    let settings = serde_json::json!({
+        "address": USER,
+        "imap": {"host": "127.0.0.1", "port": 1, "tls": "none", "username": USER, "password": "x"},
+        "smtp": {"host": "127.0.0.1", "port": smtp.port, "tls": "none"},
+        "max_attachment_bytes": 200_000
+    });
+    let channel = build(settings);
+    // A real JPEG from the fixtures and a generated binary file with a Chinese name.
+    let jpeg = {
+        let raw = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/long-multiple-text-blocks-iphone-01.eml"
+        ))
+        .expect("fixture");
+        let env = kefu_channel_email::parse::parse_message(
+            &raw,
+            &kefu_channel_email::parse::ParseOptions::new(INBOX),
+        );
+        env.content.attachments[0]
+            .data
+            .clone()
+            .expect("the image's bytes")
+    };
+    let sheet: Vec<u8> = (0..150_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let file = |name: &str, mime: &str, data: Option<&[u8]>| kefu_channel::Attachment {
+        id: Some(5),
+        name: name.into(),
+        mime: mime.into(),
+        size: data.map(|d| d.len() as u64),
+        data: data.map(bytes::Bytes::copy_from_slice),
+        ..Default::default()
+    };
+    let mut msg = reply("alice@customer.test");
+    msg.content.attachments = vec![
+        file("image1.jpeg", "image/jpeg", Some(&jpeg)),
+        file(
+            "退款明细.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Some(&sheet),
+        ),
+    ];
+    channel.send(&msg).await.expect("sent with attachments");
+    let sent = smtp.messages();
+    assert_eq!(sent.len(), 1);
+    let m = mail_parser::MessageParser::default()
+        .parse(&sent[0][..])
+        .expect("parses");
+    assert!(
+        m.body_text(0)
+            .is_some_and(|t| t.contains("退款今天已经发出"))
+    );
+    let got: Vec<(&str, Vec<u8>)> = m
+        .attachments()
+        .map(|p| (p.attachment_name().unwrap_or(""), p.contents().to_vec()))
+        .collect();
+    assert_eq!(got.len(), 2, "two attachments arrived");
+    assert_eq!(got[0].0, "image1.jpeg");
+    assert!(got[0].1 == jpeg[..], "the JPEG arrived byte for byte");
+    assert_eq!(got[1].0, "退款明细.xlsx");
+    assert!(got[1].1 == sheet, "the spreadsheet arrived byte for byte");
+    // What Kefu's own inbound parser makes of it, as if the customer forwarded it back.
+    let env = kefu_channel_email::parse::parse_message(
+        &sent[0],
+        &kefu_channel_email::parse::ParseOptions::new(INBOX),
+    );
+    let names: Vec<&str> = env
+        .content
+        .attachments
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect();
+    assert_eq!(names, ["image1.jpeg", "退款明细.xlsx"]);
+
+    // A file without its bytes, or too large: refused before anything is submitted.
+    msg.content.attachments = vec![file("合同.pdf", "application/pdf", None)];
+    match channel.send(&msg).await {
+        Err(SendError::Permanent { code, .. }) => assert_eq!(code, "attachment_unavailable"),
+        other => panic!("a file without bytes must fail permanently, got {other:?}"),
+    }
+    msg.content.attachments = vec![file(
+        "big.bin",
+        "application/octet-stream",
+        Some(&[0; 200_001]),
+    )];
+    match channel.send(&msg).await {
+        Err(SendError::Permanent { code, .. }) => assert_eq!(code, "attachment_too_large"),
+        other => panic!("an oversized file must fail permanently, got {other:?}"),
+    }
+    assert_eq!(smtp.messages().len(), 1, "nothing else was submitted");
+}
+
 /// The conformance suite over real servers: injecting = a mail server APPENDing to Dovecot;
 /// acknowledging = the channel advancing its persisted UID cursor; forged = wrong IMAP
 /// credentials; sends = the SMTP sink's scripted answers.
