@@ -9,8 +9,10 @@
 
 use std::time::Duration;
 
-use kefu_channel::SendError;
+use bytes::Bytes;
+use kefu_channel::{FetchedFile, SendError};
 use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use tokio::sync::Mutex;
@@ -133,15 +135,102 @@ impl Api {
     /// `POST {base}{path}?access_token=...` with a JSON body; refreshes the token and retries
     /// once when the provider rejects it.
     pub(crate) async fn post(&self, path: &str, body: &Value) -> Result<Value, SendError> {
+        let url = format!("{}{path}", self.base);
+        self.call(|token| {
+            self.http
+                .post(&url)
+                .query(&[("access_token", token)])
+                .json(body)
+        })
+        .await
+    }
+
+    /// Uploads temporary material: `POST {base}/cgi-bin/media/upload?access_token=&type=`
+    /// with the file as multipart field `media`. Returns the `media_id`. Errors are classified
+    /// like sends; size and type refusals are permanent.
+    pub(crate) async fn upload(
+        &self,
+        media_type: &str,
+        file_name: &str,
+        mime: &str,
+        data: &Bytes,
+    ) -> Result<String, SendError> {
+        let url = format!("{}/cgi-bin/media/upload", self.base);
+        let resp = self
+            .call(|token| {
+                // A form is consumed by the request, so each attempt builds its own; cloning
+                // `Bytes` does not copy the file.
+                let part = || {
+                    Part::stream_with_length(data.clone(), data.len() as u64)
+                        .file_name(file_name.to_owned())
+                };
+                let part = part().mime_str(mime).unwrap_or_else(|_| part());
+                self.http
+                    .post(&url)
+                    .query(&[("access_token", token), ("type", media_type)])
+                    .multipart(Form::new().part("media", part))
+            })
+            .await?;
+        resp.get("media_id")
+            .and_then(Value::as_str)
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| SendError::retryable("media upload answered without a media_id"))
+    }
+
+    /// Downloads media by id: `GET {base}/cgi-bin/media/get?access_token=&media_id=`. WeChat
+    /// answers with the file, or with a JSON error (40007 for an unknown or expired id), or —
+    /// for Official Account videos — with JSON `{"video_url": ...}` to fetch the file from.
+    pub(crate) async fn download(&self, media_id: &str) -> Result<FetchedFile, SendError> {
+        let url = format!("{}/cgi-bin/media/get", self.base);
         let mut retried = false;
-        loop {
+        let resp = loop {
             let token = self.access_token().await?;
             let req = self
                 .http
-                .post(format!("{}{path}", self.base))
-                .query(&[("access_token", token.as_str())])
-                .json(body);
-            match send(req).await? {
+                .get(&url)
+                .query(&[("access_token", token.as_str()), ("media_id", media_id)]);
+            let resp = checked(req).await?;
+            if !is_json(&resp) {
+                break resp;
+            }
+            let body = read_limited(resp).await?;
+            // A JSON answer is an error envelope, or a video's download address; a file that
+            // happens to be JSON has no errcode and is returned as it is.
+            let Ok(json) = serde_json::from_slice::<Value>(&body.data) else {
+                return Ok(body);
+            };
+            let code = json.get("errcode").and_then(Value::as_i64).unwrap_or(0);
+            if code != 0 {
+                let message = json
+                    .get("errmsg")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                if TOKEN_ERRORS.contains(&code) && !retried {
+                    self.invalidate(&token).await;
+                    retried = true;
+                    continue;
+                }
+                return Err(classify(code, message));
+            }
+            match json.get("video_url").and_then(Value::as_str) {
+                Some(video) => break checked(self.http.get(video)).await?,
+                None => return Ok(body),
+            }
+        };
+        read_limited(resp).await
+    }
+
+    /// Runs the request `make` builds for a token, refreshing the token and retrying once
+    /// when the provider rejects it; returns the successful JSON answer.
+    async fn call(
+        &self,
+        make: impl Fn(&str) -> reqwest::RequestBuilder,
+    ) -> Result<Value, SendError> {
+        let mut retried = false;
+        loop {
+            let token = self.access_token().await?;
+            match send(make(&token)).await? {
                 Reply::Ok(v) => return Ok(v),
                 Reply::Err { code, .. } if TOKEN_ERRORS.contains(&code) && !retried => {
                     tracing::debug!(code, "Access token rejected; refreshing it.");
@@ -154,13 +243,69 @@ impl Api {
     }
 }
 
+/// The largest file [`Api::download`] reads; WeCom files are at most 20 MB.
+pub(crate) const MAX_DOWNLOAD_BYTES: usize = 32 * 1024 * 1024;
+
+fn is_json(resp: &reqwest::Response) -> bool {
+    // WeChat sends its JSON errors as `application/json` or `text/plain`.
+    resp.headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            let v = v.to_ascii_lowercase();
+            v.starts_with("application/json") || v.starts_with("text/plain")
+        })
+}
+
+/// Reads a file response, refusing more than [`MAX_DOWNLOAD_BYTES`].
+async fn read_limited(mut resp: reqwest::Response) -> Result<FetchedFile, SendError> {
+    let mime = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or(v).trim().to_owned())
+        .filter(|v| !v.is_empty());
+    let too_large = || {
+        SendError::permanent(
+            "attachment_too_large",
+            format!(
+                "The file is larger than the {} MiB Kefu downloads.",
+                MAX_DOWNLOAD_BYTES >> 20
+            ),
+        )
+    };
+    if resp
+        .content_length()
+        .is_some_and(|n| n > MAX_DOWNLOAD_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut data = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| {
+        SendError::retryable(format!(
+            "WeChat media download broke off: {}",
+            e.without_url()
+        ))
+    })? {
+        if data.len() + chunk.len() > MAX_DOWNLOAD_BYTES {
+            return Err(too_large());
+        }
+        data.extend_from_slice(&chunk);
+    }
+    Ok(FetchedFile {
+        data: Bytes::from(data),
+        mime,
+    })
+}
+
 enum Reply {
     Ok(Value),
     Err { code: i64, message: String },
 }
 
-/// Sends a request and reads the `errcode` envelope, classifying transport failures.
-async fn send(req: reqwest::RequestBuilder) -> Result<Reply, SendError> {
+/// Sends a request and classifies transport failures and HTTP errors; the response is a
+/// success status.
+async fn checked(req: reqwest::RequestBuilder) -> Result<reqwest::Response, SendError> {
     // `without_url`: the URL carries the access token or the secret.
     let resp = req.send().await.map_err(|e| {
         SendError::retryable(format!("WeChat API unreachable: {}", e.without_url()))
@@ -187,6 +332,12 @@ async fn send(req: reqwest::RequestBuilder) -> Result<Reply, SendError> {
             format!("WeChat API answered HTTP {status}"),
         ));
     }
+    Ok(resp)
+}
+
+/// Sends a request and reads the `errcode` envelope.
+async fn send(req: reqwest::RequestBuilder) -> Result<Reply, SendError> {
+    let resp = checked(req).await?;
     let body: Value = resp.json().await.map_err(|e| {
         SendError::retryable(format!(
             "unreadable WeChat API response: {}",
@@ -239,6 +390,19 @@ pub(crate) fn classify(code: i64, message: &str) -> SendError {
         ),
         44004 => permanent("empty_content", "The message is empty"),
         45002 => permanent("content_too_long", "The message is too long for WeChat"),
+        40007 => permanent(
+            "invalid_media_id",
+            "WeChat does not know this media id, or it expired (temporary media are kept three days)",
+        ),
+        40004 | 40005 => permanent(
+            "attachment_type_unsupported",
+            "WeChat does not accept this kind of file",
+        ),
+        40006 | 40009 | 40010 | 40011 | 45001 => permanent(
+            "attachment_too_large",
+            "The file is larger than WeChat accepts for its type",
+        ),
+        41005 => permanent("attachment_empty", "WeChat received no file data"),
         48001 | 95017 => permanent(
             "api_not_authorized",
             "The account is not authorized for this API",
@@ -295,6 +459,10 @@ mod tests {
             (45002, "content_too_long"),
             (42001, "retryable"),
             (95004, "invalid_recipient"),
+            (40007, "invalid_media_id"),
+            (40005, "attachment_type_unsupported"),
+            (40009, "attachment_too_large"),
+            (45001, "attachment_too_large"),
             (12345, "wechat_12345"),
         ] {
             assert_eq!(code(classify(errcode, "m")), want, "errcode {errcode}");

@@ -35,6 +35,14 @@
 //!   permanent). The access token comes from `GET /cgi-bin/token`, is cached until five minutes
 //!   before expiry, refreshed by one caller while concurrent sends wait, and refreshed once more
 //!   on 40001/40014/42001. `-1` is transient, 45009 a rate limit.
+//! - **Images.** A reply's images are uploaded as temporary material
+//!   (`POST /cgi-bin/media/upload?type=image`, multipart field `media`) and sent after the
+//!   text as `msgtype: image`; other files cannot be sent to a follower, so such a reply fails
+//!   as a whole with `attachment_unsupported` before anything is sent.
+//! - **Inbound media** (images, voice, video) arrive as a `MediaId`; Kefu downloads them with
+//!   `GET /cgi-bin/media/get` when someone opens the file
+//!   ([`Channel::fetch_attachment`](kefu_channel::Channel::fetch_attachment)). Temporary
+//!   media are kept three days; an expired id is the permanent `invalid_media_id`.
 //!
 //! Docs: [receiving messages](https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html),
 //! [message encryption](https://developers.weixin.qq.com/doc/oplatform/developers/dev/push/encryption.md),
@@ -59,11 +67,17 @@
 //!   last three days, deduped), so a stale value cannot block the inbox.
 //!   [`Channel::run`](kefu_channel::Channel::run) also pulls at start and every ten minutes.
 //! - **Replies.** `POST /cgi-bin/kf/send_msg` with `msgid = kefu-<message id>` as idempotency
-//!   key; the token from `GET /cgi-bin/gettoken` is handled as above.
+//!   key (`kefu-<id>-<n>` for a reply's later parts); the token from `GET /cgi-bin/gettoken` is
+//!   handled as above. Images (JPG, PNG up to 10 MB) go as `msgtype: image`, other files up to
+//!   20 MB as `msgtype: file`, each uploaded first through WeCom's `cgi-bin/media/upload`.
+//! - **Inbound media** are downloaded with WeCom's `GET /cgi-bin/media/get`, as above.
 //!
 //! Docs: [callback crypto](https://developer.work.weixin.qq.com/document/path/90968),
 //! [kf callbacks and sync_msg](https://developer.work.weixin.qq.com/document/31078),
-//! [send_msg](https://developer.work.weixin.qq.com/document/path/96427).
+//! [send_msg](https://developer.work.weixin.qq.com/document/path/96427),
+//! [media upload](https://developer.work.weixin.qq.com/document/path/90253) and
+//! [download](https://developer.work.weixin.qq.com/document/path/90254); Official Account
+//! [temporary material](https://developers.weixin.qq.com/doc/offiaccount/Asset_Management/New_temporary_materials.html).
 //!
 //! ## Registering
 //!
@@ -92,6 +106,9 @@ mod fuzz_tests;
 mod inbound;
 mod ingress;
 mod kf_msg;
+mod media;
+#[cfg(test)]
+mod media_tests;
 #[cfg(test)]
 mod mock;
 mod official;

@@ -1,12 +1,13 @@
 //! A local WeChat/WeCom API server on 127.0.0.1:0 that speaks the documented protocol, for
-//! tests: access tokens, customer-service send, WeCom kf `send_msg` and `sync_msg`.
+//! tests: access tokens, customer-service send, WeCom kf `send_msg` and `sync_msg`, temporary
+//! material upload (`media/upload`, multipart field `media`) and download (`media/get`).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -21,6 +22,8 @@ pub(crate) const SECRET: &str = "the-app-secret";
 /// How the mock answers the next send.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Scripted {
+    /// Answer normally (to script a later call).
+    Ok,
     Errcode(i64),
     Http(u16, Option<u64>),
     /// The token the send carries is declared expired (42001) without a script entry being
@@ -42,6 +45,27 @@ struct Inner {
     /// Messages served by cursor (the index into this log) once `sync_pages` is empty.
     kf_log: Vec<Value>,
     page_size: usize,
+    uploads: Vec<Upload>,
+    /// Media by id: uploaded, or put there by a test as if a customer had sent it.
+    media: HashMap<String, Media>,
+}
+
+/// One file received by `media/upload`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Upload {
+    pub(crate) media_type: String,
+    pub(crate) file_name: String,
+    pub(crate) content_type: Option<String>,
+    pub(crate) data: Vec<u8>,
+    pub(crate) media_id: String,
+}
+
+#[derive(Debug, Clone)]
+struct Media {
+    data: Vec<u8>,
+    mime: String,
+    /// Official Account videos are not served directly: `media/get` answers a `video_url`.
+    video: bool,
 }
 
 pub(crate) struct MockWeChat {
@@ -63,6 +87,7 @@ struct St {
     inner: Arc<Mutex<Inner>>,
     gate: Arc<watch::Sender<bool>>,
     token_requested: Arc<tokio::sync::Notify>,
+    base: String,
 }
 
 impl St {
@@ -73,6 +98,10 @@ impl St {
 
 impl MockWeChat {
     pub(crate) async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local addr");
         let inner = Arc::new(Mutex::new(Inner {
             expires_in: 7200,
             page_size: 1000,
@@ -83,6 +112,7 @@ impl MockWeChat {
             inner: inner.clone(),
             gate: Arc::new(gate),
             token_requested: Arc::new(tokio::sync::Notify::new()),
+            base: format!("http://{addr}"),
         };
         let app = Router::new()
             .route("/cgi-bin/token", get(token))
@@ -90,11 +120,13 @@ impl MockWeChat {
             .route("/cgi-bin/message/custom/send", post(send))
             .route("/cgi-bin/kf/send_msg", post(send))
             .route("/cgi-bin/kf/sync_msg", post(sync_msg))
+            .route(
+                "/cgi-bin/media/upload",
+                post(upload).layer(DefaultBodyLimit::max(32 * 1024 * 1024)),
+            )
+            .route("/cgi-bin/media/get", get(media_get))
+            .route("/video/{media_id}", get(video))
             .with_state(st.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local addr");
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -155,6 +187,22 @@ impl MockWeChat {
         self.lock().sync_requests.clone()
     }
 
+    pub(crate) fn uploads(&self) -> Vec<Upload> {
+        self.lock().uploads.clone()
+    }
+
+    /// Stores media as if a customer had sent it; `video` serves it the Official Account way.
+    pub(crate) fn put_media(&self, media_id: &str, data: &[u8], mime: &str, video: bool) {
+        self.lock().media.insert(
+            media_id.to_owned(),
+            Media {
+                data: data.to_vec(),
+                mime: mime.to_owned(),
+                video,
+            },
+        );
+    }
+
     /// Holds token requests until [`release_tokens`](Self::release_tokens).
     pub(crate) fn hold_tokens(&self) {
         self.gate.send_replace(false);
@@ -213,7 +261,7 @@ async fn send(
         return Json(err).into_response();
     }
     match g.script.pop_front() {
-        None => {
+        None | Some(Scripted::Ok) => {
             g.sends.push(body.clone());
             g.send_paths.push(uri.path().to_owned());
             let msgid = body
@@ -237,6 +285,134 @@ async fn send(
             g.current = None;
             Json(json!({"errcode": 42001, "errmsg": "access_token expired"})).into_response()
         }
+    }
+}
+
+/// Size limits of temporary material by type (image 10 MB, voice 2 MB, video 10 MB, thumb
+/// 64 KB, WeCom file 20 MB) and the errcodes WeChat answers beyond them.
+fn upload_limit(media_type: &str) -> Option<(usize, i64)> {
+    const MB: usize = 1024 * 1024;
+    match media_type {
+        "image" => Some((10 * MB, 40009)),
+        "voice" => Some((2 * MB, 40010)),
+        "video" => Some((10 * MB, 40011)),
+        "thumb" => Some((64 * 1024, 40009)),
+        "file" => Some((20 * MB, 40006)),
+        _ => None,
+    }
+}
+
+async fn upload(
+    State(st): State<St>,
+    Query(q): Query<HashMap<String, String>>,
+    mut form: Multipart,
+) -> Json<Value> {
+    if let Some(err) = check_token(&st.lock(), &q) {
+        return Json(err);
+    }
+    let media_type = q.get("type").cloned().unwrap_or_default();
+    let Some((limit, too_large)) = upload_limit(&media_type) else {
+        return Json(json!({"errcode": 40004, "errmsg": "invalid media type"}));
+    };
+    let mut file = None;
+    while let Ok(Some(field)) = form.next_field().await {
+        if field.name() != Some("media") {
+            continue;
+        }
+        let file_name = field.file_name().unwrap_or_default().to_owned();
+        let content_type = field.content_type().map(str::to_owned);
+        let Ok(data) = field.bytes().await else {
+            return Json(json!({"errcode": 41005, "errmsg": "media data missing"}));
+        };
+        file = Some((file_name, content_type, data.to_vec()));
+    }
+    let Some((file_name, content_type, data)) = file.filter(|f| !f.0.is_empty()) else {
+        return Json(json!({"errcode": 41005, "errmsg": "media data missing"}));
+    };
+    if data.len() > limit {
+        return Json(json!({"errcode": too_large, "errmsg": "media size out of limit"}));
+    }
+    let mut g = st.lock();
+    if let Some(s) = g.script.pop_front() {
+        match s {
+            Scripted::Ok => {}
+            Scripted::Errcode(code) => {
+                return Json(json!({"errcode": code, "errmsg": "scripted"}));
+            }
+            Scripted::ExpireToken => {
+                g.current = None;
+                return Json(json!({"errcode": 42001, "errmsg": "access_token expired"}));
+            }
+            // HTTP failures are scripted for sends only.
+            Scripted::Http(..) => g.script.push_front(s),
+        }
+    }
+    let media_id = format!("media-{}", g.uploads.len() + 1);
+    g.media.insert(
+        media_id.clone(),
+        Media {
+            data: data.clone(),
+            mime: content_type.clone().unwrap_or_default(),
+            video: false,
+        },
+    );
+    g.uploads.push(Upload {
+        media_type: media_type.clone(),
+        file_name,
+        content_type,
+        data,
+        media_id: media_id.clone(),
+    });
+    Json(json!({"type": media_type, "media_id": media_id, "created_at": 1_700_000_000}))
+}
+
+async fn media_get(State(st): State<St>, Query(q): Query<HashMap<String, String>>) -> Response {
+    // WeChat answers errors as JSON labelled text/plain.
+    let error = |v: Value| {
+        (
+            [(axum::http::header::CONTENT_TYPE, "text/plain")],
+            v.to_string(),
+        )
+            .into_response()
+    };
+    let mut g = st.lock();
+    if let Some(err) = check_token(&g, &q) {
+        return error(err);
+    }
+    if let Some(Scripted::ExpireToken) = g.script.front() {
+        g.script.pop_front();
+        g.current = None;
+        return error(json!({"errcode": 42001, "errmsg": "access_token expired"}));
+    }
+    let id = q.get("media_id").cloned().unwrap_or_default();
+    match g.media.get(&id) {
+        None => error(json!({"errcode": 40007, "errmsg": "invalid media_id"})),
+        Some(m) if m.video => {
+            Json(json!({"video_url": format!("{}/video/{id}", st.base)})).into_response()
+        }
+        Some(m) => (
+            [
+                (axum::http::header::CONTENT_TYPE, m.mime.clone()),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{id}\""),
+                ),
+            ],
+            m.data.clone(),
+        )
+            .into_response(),
+    }
+}
+
+/// The download address `media/get` gives for Official Account videos.
+async fn video(State(st): State<St>, Path(id): Path<String>) -> Response {
+    match st.lock().media.get(&id).filter(|m| m.video) {
+        Some(m) => (
+            [(axum::http::header::CONTENT_TYPE, m.mime.clone())],
+            m.data.clone(),
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
     }
 }
 

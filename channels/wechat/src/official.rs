@@ -20,8 +20,8 @@ use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use kefu_channel::{
-    Capabilities, Channel, ChannelError, ChannelFactory, ChannelKind, InboxConfig, IngressContext,
-    OutboundMessage, Quota, SendError, SendReceipt,
+    Attachment, Capabilities, Channel, ChannelError, ChannelFactory, ChannelKind, FetchedFile,
+    InboxConfig, IngressContext, OutboundMessage, Quota, SendError, SendReceipt,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -31,6 +31,7 @@ use crate::api::{Api, Credentials};
 use crate::crypto::{MsgCrypt, verify_signature};
 use crate::inbound::Message;
 use crate::ingress::{self, Clock, Options, Reject};
+use crate::media;
 use crate::settings::{self, OfficialSettings};
 use crate::xml::XmlDoc;
 
@@ -105,6 +106,7 @@ impl ChannelFactory for OfficialAccountFactory {
             inbox_id: inbox.id,
             api,
             caps: capabilities(),
+            progress: media::Progress::default(),
         }))
     }
 
@@ -125,7 +127,8 @@ impl ChannelFactory for OfficialAccountFactory {
 pub(crate) fn capabilities() -> Capabilities {
     Capabilities {
         max_text_chars: MAX_TEXT_CHARS,
-        attachments: false,
+        // Images; other files on WeCom only ([`media`]).
+        attachments: true,
         html: false,
         reply_window: Some(REPLY_WINDOW),
         // The customer-service API has no published per-second limit; this keeps bursts
@@ -141,10 +144,15 @@ struct OfficialAccountChannel {
     inbox_id: i64,
     api: Api,
     caps: Capabilities,
+    progress: media::Progress,
 }
 
-/// Refuses what WeChat would refuse anyway, without spending quota.
-pub(crate) fn precheck(msg: &OutboundMessage) -> Result<&str, SendError> {
+/// Refuses what WeChat would refuse anyway, without spending quota, and returns the parts
+/// of the reply in sending order ([`media::plan`]).
+pub(crate) fn precheck(
+    msg: &OutboundMessage,
+    account: media::Account,
+) -> Result<Vec<media::Part<'_>>, SendError> {
     if let Some(last) = msg.last_inbound_at {
         let window = chrono::Duration::from_std(REPLY_WINDOW).unwrap_or(chrono::Duration::MAX);
         if chrono::Utc::now() - last > window {
@@ -154,26 +162,14 @@ pub(crate) fn precheck(msg: &OutboundMessage) -> Result<&str, SendError> {
             ));
         }
     }
-    if !msg.content.attachments.is_empty() {
-        return Err(SendError::permanent(
-            "attachments_unsupported",
-            "This channel sends text only.",
-        ));
-    }
     let text = msg.content.text.as_str();
-    if text.trim().is_empty() {
-        return Err(SendError::permanent(
-            "empty_content",
-            "The message is empty.",
-        ));
-    }
     if text.len() > MAX_TEXT_BYTES {
         return Err(SendError::permanent(
             "content_too_long",
             format!("WeChat accepts at most {MAX_TEXT_BYTES} bytes of text."),
         ));
     }
-    Ok(text)
+    media::plan(text, msg, account)
 }
 
 #[async_trait]
@@ -193,18 +189,40 @@ impl Channel for OfficialAccountChannel {
             message = msg.message_id
         );
         async {
-            let text = precheck(msg)?;
-            let body = json!({
-                "touser": msg.recipient.external_id,
-                "msgtype": "text",
-                "text": { "content": text },
-            });
-            self.api.post("/cgi-bin/message/custom/send", &body).await?;
+            let parts = precheck(msg, media::Account::Official)?;
+            let touser = msg.recipient.external_id.as_str();
+            media::deliver(
+                &self.api,
+                &self.progress,
+                msg.message_id,
+                "/cgi-bin/message/custom/send",
+                &parts,
+                |_, part, media_id| match part {
+                    media::Part::Text(text) => json!({
+                        "touser": touser, "msgtype": "text", "text": { "content": text },
+                    }),
+                    // Only images get this far on an Official Account.
+                    media::Part::Media { kind, .. } => json!({
+                        "touser": touser, "msgtype": kind.as_str(),
+                        kind.as_str(): { "media_id": media_id },
+                    }),
+                },
+            )
+            .await?;
             tracing::debug!("Sent a customer-service message.");
             Ok(SendReceipt::default())
         }
         .instrument(span)
         .await
+    }
+
+    async fn fetch_attachment(&self, attachment: &Attachment) -> Result<FetchedFile, SendError> {
+        media::fetch(&self.api, attachment)
+            .instrument(tracing::debug_span!(
+                "wechat_fetch_media",
+                inbox = self.inbox_id
+            ))
+            .await
     }
 }
 

@@ -538,7 +538,7 @@ async fn prechecks_spend_no_quota() {
         (late, "reply_window_closed"),
         (outbound("  "), "empty_content"),
         (outbound(&"长".repeat(700)), "content_too_long"),
-        (with_file, "attachments_unsupported"),
+        (with_file, "attachment_unavailable"),
     ] {
         match ch.send(&msg).await {
             Err(SendError::Permanent { code: got, .. }) => assert_eq!(got, code),

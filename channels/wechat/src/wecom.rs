@@ -30,8 +30,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use kefu_channel::{
-    Capabilities, Channel, ChannelContext, ChannelError, ChannelFactory, ChannelKind, ChannelState,
-    InboundSink, InboxConfig, IngestError, IngressContext, OutboundMessage, SendError, SendReceipt,
+    Attachment, Capabilities, Channel, ChannelContext, ChannelError, ChannelFactory, ChannelKind,
+    ChannelState, FetchedFile, InboundSink, InboxConfig, IngestError, IngressContext,
+    OutboundMessage, SendError, SendReceipt,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -41,6 +42,7 @@ use crate::api::{Api, Credentials};
 use crate::crypto::MsgCrypt;
 use crate::ingress::{self, Clock, Options, Reject};
 use crate::kf_msg::{KfMessage, SyncPage};
+use crate::media;
 use crate::settings::{self, WecomSettings};
 use crate::xml::XmlDoc;
 
@@ -60,6 +62,8 @@ struct Account {
     api: Api,
     /// Pulls of one account run one at a time, so the cursor only moves forward.
     sync: tokio::sync::Mutex<()>,
+    /// Parts of partly sent replies.
+    progress: media::Progress,
 }
 
 /// Builds WeCom customer-service channels and serves their callbacks. Register it with the
@@ -112,6 +116,7 @@ impl WecomKfFactory {
             settings,
             api,
             sync: tokio::sync::Mutex::new(()),
+            progress: media::Progress::default(),
         });
         accounts.insert(inbox_id, account.clone());
         account
@@ -193,6 +198,15 @@ impl Channel for WecomKfChannel {
         }
     }
 
+    async fn fetch_attachment(&self, attachment: &Attachment) -> Result<FetchedFile, SendError> {
+        media::fetch(&self.account.api, attachment)
+            .instrument(tracing::debug_span!(
+                "wecom_kf_fetch_media",
+                inbox = self.inbox_id
+            ))
+            .await
+    }
+
     async fn send(&self, msg: &OutboundMessage) -> Result<SendReceipt, SendError> {
         let span = tracing::debug_span!(
             "wecom_kf_send",
@@ -200,17 +214,39 @@ impl Channel for WecomKfChannel {
             message = msg.message_id
         );
         async {
-            let text = crate::official::precheck(msg)?;
-            let body = json!({
-                "touser": msg.recipient.external_id,
-                "open_kfid": self.account.settings.open_kfid,
-                "msgid": format!("kefu-{}", msg.message_id),
-                "msgtype": "text",
-                "text": { "content": text },
-            });
-            let resp = self.account.api.post("/cgi-bin/kf/send_msg", &body).await?;
+            let parts = crate::official::precheck(msg, media::Account::WecomKf)?;
+            let touser = msg.recipient.external_id.as_str();
+            let open_kfid = self.account.settings.open_kfid.as_str();
+            // The first part carries `kefu-<id>`, later ones `kefu-<id>-<n>`: unique per
+            // account as WeCom requires, and stable across retries.
+            let msgid = |i: usize| match i {
+                0 => format!("kefu-{}", msg.message_id),
+                n => format!("kefu-{}-{n}", msg.message_id),
+            };
+            let first = media::deliver(
+                &self.account.api,
+                &self.account.progress,
+                msg.message_id,
+                "/cgi-bin/kf/send_msg",
+                &parts,
+                |i, part, media_id| match part {
+                    media::Part::Text(text) => json!({
+                        "touser": touser, "open_kfid": open_kfid, "msgid": msgid(i),
+                        "msgtype": "text", "text": { "content": text },
+                    }),
+                    media::Part::Media { kind, .. } => json!({
+                        "touser": touser, "open_kfid": open_kfid, "msgid": msgid(i),
+                        "msgtype": kind.as_str(), kind.as_str(): { "media_id": media_id },
+                    }),
+                },
+            )
+            .await?;
             Ok(SendReceipt {
-                provider_ref: resp.get("msgid").and_then(Value::as_str).map(str::to_owned),
+                provider_ref: first
+                    .as_ref()
+                    .and_then(|r| r.get("msgid"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
                 delivered: false,
                 ..SendReceipt::default()
             })
