@@ -1,8 +1,11 @@
-//! A WeChat Official Account through the whole server: callbacks encrypted as WeChat sends
+//! WeChat through the whole server. An Official Account: callbacks encrypted as WeChat sends
 //! them (the Tencent sample's token and EncodingAESKey) become a conversation, provider retries
 //! are deduped, and agent replies reach a local server speaking the WeChat API through the
 //! delivery pipeline — with a valid access token, a refresh when it expired, and the 48-hour
-//! error failing the reply with a reason.
+//! error failing the reply with a reason. WeCom customer service: an encrypted
+//! `kf_msg_or_event` callback makes Kefu pull `sync_msg`, the message becomes a conversation,
+//! and the reply goes out through `kf/send_msg`. Admins see the callback URL and token to
+//! paste into the provider's console; other roles see the URL only.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -21,12 +24,24 @@ const AES_KEY: &str = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
 const APP_ID: &str = "wx5823bf96d3bd56c7";
 const APP_SECRET: &str = "the-app-secret";
 
+// The Tencent WeCom sample's (W2) token, key and CorpID.
+const KF_TOKEN: &str = "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo";
+const KF_AES_KEY: &str = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt";
+const CORP_ID: &str = "ww1436e0e65a779aee";
+const KF_SECRET: &str = "the-kf-secret";
+const OPEN_KFID: &str = "wkAJ2GCAAAZSfhHCt7IFSvLKtMPxyJTw";
+/// The short-lived token a kf callback carries for the pull it announces.
+const CALLBACK_TOKEN: &str = "ENCApHxnGDNAVNY4AaSJKj4Tb5mwsEMzxhFmHVGcra996NR";
+
 #[derive(Default)]
 struct Api {
     tokens_issued: usize,
     current: Option<String>,
     script: VecDeque<i64>,
     sends: Vec<Value>,
+    /// WeCom customer messages; a `sync_msg` cursor is an index into it.
+    kf_log: Vec<Value>,
+    sync_requests: Vec<Value>,
 }
 
 type Shared = Arc<Mutex<Api>>;
@@ -61,11 +76,46 @@ async fn custom_send(
     Json(json!({"errcode": 0, "errmsg": "ok"}))
 }
 
+async fn wecom_token(State(api): State<Shared>, Query(q): Query<Value>) -> Json<Value> {
+    let mut api = api.lock().unwrap_or_else(|p| p.into_inner());
+    if q["corpid"] != CORP_ID || q["corpsecret"] != KF_SECRET {
+        return Json(json!({"errcode": 40001, "errmsg": "invalid credential"}));
+    }
+    api.tokens_issued += 1;
+    let t = format!("kf-token-{}", api.tokens_issued);
+    api.current = Some(t.clone());
+    Json(json!({"errcode": 0, "errmsg": "ok", "access_token": t, "expires_in": 7200}))
+}
+
+async fn sync_msg(
+    State(api): State<Shared>,
+    Query(q): Query<Value>,
+    Json(body): Json<Value>,
+) -> Json<Value> {
+    let mut api = api.lock().unwrap_or_else(|p| p.into_inner());
+    if q["access_token"].as_str() != api.current.as_deref() {
+        return Json(json!({"errcode": 40014, "errmsg": "invalid access_token"}));
+    }
+    api.sync_requests.push(body.clone());
+    let start = body["cursor"]
+        .as_str()
+        .and_then(|c| c.parse::<usize>().ok())
+        .unwrap_or(0)
+        .min(api.kf_log.len());
+    Json(json!({
+        "errcode": 0, "errmsg": "ok", "next_cursor": api.kf_log.len().to_string(), "has_more": 0,
+        "msg_list": api.kf_log[start..],
+    }))
+}
+
 async fn start_api() -> (String, Shared) {
     let api: Shared = Arc::default();
     let app = Router::new()
         .route("/cgi-bin/token", get(token))
+        .route("/cgi-bin/gettoken", get(wecom_token))
         .route("/cgi-bin/message/custom/send", post(custom_send))
+        .route("/cgi-bin/kf/send_msg", post(custom_send))
+        .route("/cgi-bin/kf/sync_msg", post(sync_msg))
         .with_state(api.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -222,6 +272,218 @@ async fn encrypted_callbacks_in_replies_out_through_the_wechat_api() {
             "{error}"
         );
         assert_eq!(api.lock().unwrap_or_else(|p| p.into_inner()).sends.len(), 2);
+        app.stop().await;
+    }
+}
+
+/// POSTs a `kf_msg_or_event` notification as WeCom does: encrypted, signed, no message inside.
+async fn kf_callback(app: &TestApp, inbox: i64) -> (StatusCode, String) {
+    let now = chrono::Utc::now().timestamp().to_string();
+    let plain = format!(
+        "<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><CreateTime>{now}</CreateTime>\
+         <MsgType><![CDATA[event]]></MsgType><Event><![CDATA[kf_msg_or_event]]></Event>\
+         <Token><![CDATA[{CALLBACK_TOKEN}]]></Token><OpenKfId><![CDATA[{OPEN_KFID}]]></OpenKfId></xml>"
+    );
+    let crypt = MsgCrypt::new(KF_TOKEN, KF_AES_KEY, CORP_ID).expect("crypt");
+    let encrypt = crypt.encrypt(&plain);
+    let sig = crypt.msg_signature(&now, "4242", &encrypt);
+    let resp = app
+        .client
+        .post(format!(
+            "{}/channels/wecom/{inbox}?msg_signature={sig}&timestamp={now}&nonce=4242",
+            app.base
+        ))
+        .body(format!(
+            "<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt>\
+             <AgentID><![CDATA[]]></AgentID></xml>"
+        ))
+        .send()
+        .await
+        .expect("callback");
+    (resp.status(), resp.text().await.unwrap_or_default())
+}
+
+fn kf_inbox(api_base: &str) -> Value {
+    json!({"name": "WeCom kf", "channel": {
+        "type": "wecom_kf", "corp_id": CORP_ID, "secret": KF_SECRET, "token": KF_TOKEN,
+        "encoding_aes_key": KF_AES_KEY, "open_kfid": OPEN_KFID, "api_base": api_base}})
+}
+
+#[tokio::test]
+async fn wecom_callbacks_pull_messages_and_replies_go_out_through_send_msg() {
+    for backend in backends() {
+        let (api_base, api) = start_api().await;
+        let app = TestApp::spawn_with(&backend, |c| {
+            c.delivery.base_delay_ms = 50;
+            c.jobs.poll_interval_ms = 50;
+        })
+        .await;
+        let (s, inbox) = app
+            .admin(Method::POST, "/api/v1/inboxes", Some(kf_inbox(&api_base)))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{inbox}");
+        let inbox = inbox["id"].as_i64().expect("id");
+
+        // The customer writes; WeCom keeps the message and notifies Kefu.
+        api.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .kf_log
+            .push(json!({
+                "msgid": "kf-msg-1", "open_kfid": OPEN_KFID, "external_userid": "wmCustomer1",
+                "send_time": chrono::Utc::now().timestamp(), "origin": 3,
+                "msgtype": "text", "text": {"content": "我想退货"},
+            }));
+        let (s, body) = kf_callback(&app, inbox).await;
+        assert_eq!(
+            (s, body.as_str()),
+            (StatusCode::OK, "success"),
+            "{backend:?}"
+        );
+        {
+            let api = api.lock().unwrap_or_else(|p| p.into_inner());
+            assert!(
+                api.sync_requests
+                    .iter()
+                    .any(|r| r["token"] == CALLBACK_TOKEN && r["open_kfid"] == OPEN_KFID),
+                "the pull carries the callback's token: {:?}",
+                api.sync_requests
+            );
+        }
+        // `success` is answered after the pulled message was stored.
+        let (_, list) = app
+            .admin(
+                Method::GET,
+                &format!("/api/v1/conversations?inbox_id={inbox}"),
+                None,
+            )
+            .await;
+        let convs = list["items"].as_array().cloned().unwrap_or_default();
+        assert_eq!(convs.len(), 1, "{list}");
+        let conv = convs[0]["id"].as_i64().expect("conversation");
+        let msgs = app.messages(conv).await;
+        assert_eq!(msgs.len(), 1, "{msgs:?}");
+        assert_eq!(msgs[0]["content"]["text"], "我想退货");
+        assert_eq!(msgs[0]["direction"], "inbound");
+
+        // A second notification for the same message stores nothing new.
+        let (s, _) = kf_callback(&app, inbox).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(app.messages(conv).await.len(), 1);
+
+        let m = reply_and_wait(&app, conv, "请提供订单号。").await;
+        assert_eq!(m["delivery"]["status"], "sent", "{m}");
+        let api = api.lock().unwrap_or_else(|p| p.into_inner());
+        assert_eq!(
+            api.sends,
+            [json!({"touser": "wmCustomer1", "open_kfid": OPEN_KFID,
+                "msgid": format!("kefu-{}", m["id"].as_i64().expect("id")),
+                "msgtype": "text", "text": {"content": "请提供订单号。"}})],
+            "sent with a token the API accepted"
+        );
+        drop(api);
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn admins_see_the_callback_url_and_token_to_paste_into_the_console() {
+    const PUBLIC: &str = "https://support.example.com";
+    for backend in backends() {
+        let app = TestApp::spawn_with(&backend, |c| c.public_url = Some(PUBLIC.into())).await;
+        let (s, oa) = app
+            .admin(
+                Method::POST,
+                "/api/v1/inboxes",
+                Some(
+                    json!({"name": "OA", "channel": {"type": "wechat", "app_id": APP_ID,
+                    "app_secret": APP_SECRET, "token": TOKEN, "encoding_aes_key": AES_KEY}}),
+                ),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{oa}");
+        let (s, kf) = app
+            .admin(
+                Method::POST,
+                "/api/v1/inboxes",
+                Some(kf_inbox("http://127.0.0.1:9")),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{kf}");
+        let loopback = app.loopback_inbox(json!({})).await;
+        let (oa, kf) = (
+            oa["id"].as_i64().expect("id"),
+            kf["id"].as_i64().expect("id"),
+        );
+        let (_, supervisor) = app.agent("sup@example.com", "supervisor", json!({})).await;
+
+        let expected = [
+            (
+                oa,
+                format!("{PUBLIC}/channels/wechat/{oa}"),
+                Some(TOKEN),
+            ),
+            (
+                kf,
+                format!("{PUBLIC}/channels/wecom/{kf}"),
+                Some(KF_TOKEN),
+            ),
+            (
+                loopback,
+                format!("{PUBLIC}/channels/loopback/{loopback}"),
+                None,
+            ),
+        ];
+        for (id, url, token) in &expected {
+            let (s, b) = app
+                .admin(Method::GET, &format!("/api/v1/inboxes/{id}"), None)
+                .await;
+            assert_eq!(s, StatusCode::OK);
+            assert_eq!(b["callback"]["url"], json!(url), "{b}");
+            assert_eq!(
+                b["callback"]["token"],
+                json!(token),
+                "admins see the token: {b}"
+            );
+            assert!(
+                b["channel"].get("token").is_none(),
+                "settings stay write-only: {b}"
+            );
+
+            let (s, b) = app
+                .call(
+                    Method::GET,
+                    &format!("/api/v1/inboxes/{id}"),
+                    Some(&supervisor),
+                    None,
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK);
+            assert_eq!(b["callback"]["url"], json!(url), "{b}");
+            assert!(
+                b["callback"].get("token").is_none() && !b.to_string().contains(KF_TOKEN),
+                "no token for other roles: {b}"
+            );
+        }
+        let (_, list) = app.admin(Method::GET, "/api/v1/inboxes", None).await;
+        let tokens: Vec<&Value> = list["items"]
+            .as_array()
+            .map(|items| {
+                // Only this test's inboxes (the demo web chat inbox is listed too).
+                items
+                    .iter()
+                    .filter(|i| [oa, kf, loopback].contains(&i["id"].as_i64().unwrap_or(0)))
+                    .map(|i| &i["callback"]["token"])
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(tokens, [&json!(TOKEN), &json!(KF_TOKEN), &Value::Null]);
+        let (_, list) = app
+            .call(Method::GET, "/api/v1/inboxes", Some(&supervisor), None)
+            .await;
+        assert!(
+            !list.to_string().contains(TOKEN) && !list.to_string().contains(KF_TOKEN),
+            "{list}"
+        );
         app.stop().await;
     }
 }

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    Accepted, Attachment, Capabilities, ChannelError, ConversationHistory, InboundEnvelope, IngestError,
-    OutboundMessage, SendError, SendReceipt,
+    Accepted, Attachment, Capabilities, ChannelError, ConversationHistory, InboundEnvelope,
+    IngestError, OutboundMessage, SendError, SendReceipt,
 };
 
 /// The type of a channel as it appears in inbox settings (`channel.type`) and URLs
@@ -151,6 +151,14 @@ pub trait ChannelFactory: Send + Sync + 'static {
     /// `/imap/password`. Kefu encrypts them at rest and never returns them through the API.
     fn secret_fields(&self) -> &'static [&'static str] {
         &[]
+    }
+
+    /// The JSON pointer of the secret setting the provider's console asks for together with
+    /// the callback URL (WeChat's and WeCom's verification `/token`). Kefu shows it to admins
+    /// next to the URL, so they can paste both; other roles never see it. `None` (the default)
+    /// for channels without one.
+    fn callback_token_field(&self) -> Option<&'static str> {
+        None
     }
 
     /// Checks and normalizes settings an admin submitted. The error names the field and says

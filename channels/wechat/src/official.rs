@@ -88,6 +88,10 @@ impl ChannelFactory for OfficialAccountFactory {
         &["/app_secret", "/token", "/encoding_aes_key"]
     }
 
+    fn callback_token_field(&self) -> Option<&'static str> {
+        Some("/token")
+    }
+
     fn validate(&self, settings: serde_json::Value) -> Result<serde_json::Value, ChannelError> {
         settings::to_value(&OfficialSettings::from_value(&settings)?)
     }

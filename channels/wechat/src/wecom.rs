@@ -137,6 +137,10 @@ impl ChannelFactory for WecomKfFactory {
         &["/secret", "/token", "/encoding_aes_key"]
     }
 
+    fn callback_token_field(&self) -> Option<&'static str> {
+        Some("/token")
+    }
+
     fn validate(&self, settings: serde_json::Value) -> Result<serde_json::Value, ChannelError> {
         settings::to_value(&WecomSettings::from_value(&settings)?)
     }

@@ -6,6 +6,7 @@ import { t, getLang, setLang } from "./i18n.js";
 import { h, mount, fmtShort, avatar, shortId, showError, icon } from "./dom.js";
 import { Realtime } from "./realtime.js";
 import { Thread } from "./thread.js";
+import { renderInboxes } from "./inboxes.js";
 
 const OPEN = ["queued", "assigned", "pending", "transferring", "reopened"];
 const TABS = {
@@ -122,6 +123,7 @@ function renderShell() {
     h("div", { class: "spacer" }),
     ui.live,
     ui.status,
+    S.me.role === "admin" ? h("a", { href: "#/inboxes", class: "btn ghost small", "data-testid": "open-inboxes" }, t("header.inboxes")) : null,
     langButton(() => { renderShell(); renderList(); S.thread?.rerender(ui.main); }),
     h("div", { class: "me" }, avatar(S.me.name || S.me.email, S.me.id, "avatar sm"),
       h("span", { class: "me-name" }, S.me.name || S.me.email)),
@@ -351,6 +353,14 @@ function updateTitle() {
 function routeFromHash() {
   const m = /^#\/c\/(.+)$/.exec(location.hash);
   if (!session.token || !ui.main) return;
+  if (location.hash === "#/inboxes") {
+    S.thread?.close();
+    S.thread = null;
+    ui.app.classList.add("show-thread");
+    renderInboxes(ui.main, () => { location.hash = ""; });
+    renderList();
+    return;
+  }
   if (!m) {
     S.thread?.close();
     S.thread = null;

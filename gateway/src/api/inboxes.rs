@@ -81,8 +81,24 @@ pub struct InboxView {
     /// For push-style channels: the URL to paste into the provider's console.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub callback_url: Option<String>,
+    /// For push-style channels: what to paste into the provider's console. Same URL as
+    /// `callback_url`; the token only for admins.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callback: Option<Callback>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+}
+
+/// The callback settings an admin enters in the provider's console (WeChat: 服务器地址 and
+/// 令牌).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Callback {
+    /// The callback URL, `{public_url}/channels/{route}/{inbox_id}`.
+    pub url: String,
+    /// The verification token the provider signs callbacks with (WeChat, WeCom); a secret
+    /// shown to admins only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 /// A list of inboxes.
@@ -92,17 +108,31 @@ pub struct InboxList {
     pub items: Vec<InboxView>,
 }
 
-fn view(st: &AppState, row: &inbox::Model) -> InboxView {
+fn view(st: &AppState, row: &inbox::Model, me: &Authed) -> InboxView {
     let mut channel = row.settings.clone();
     if let Some(o) = channel.as_object_mut() {
         o.insert("type".into(), json!(row.channel_type));
     }
-    let secrets_set = st
-        .registry
-        .get(&row.channel_type)
+    let factory = st.registry.get(&row.channel_type);
+    let secrets_set = factory
         .map(|f| f.secret_fields().iter().map(|s| s.to_string()).collect())
         .unwrap_or_default();
-    let route = st.registry.ingress_route(&row.channel_type);
+    let callback_url = st
+        .registry
+        .ingress_route(&row.channel_type)
+        .map(|r| format!("{}/channels/{r}/{}", st.config.public_url(), row.id));
+    // Decrypting only for admins keeps the token out of every other role's responses.
+    let token = factory
+        .and_then(|f| f.callback_token_field())
+        .filter(|_| me.role >= Role::Admin && callback_url.is_some())
+        .and_then(|field| {
+            st.inboxes
+                .config(row)
+                .settings
+                .pointer(field)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        });
     InboxView {
         id: row.id,
         name: row.name.clone(),
@@ -118,7 +148,8 @@ fn view(st: &AppState, row: &inbox::Model) -> InboxView {
         },
         website_token: matches!(row.channel_type.as_str(), "web_chat" | "app_push")
             .then(|| row.public_token.clone()),
-        callback_url: route.map(|r| format!("{}/channels/{r}/{}", st.config.public_url(), row.id)),
+        callback: callback_url.clone().map(|url| Callback { url, token }),
+        callback_url,
         created_at: row.created_at,
     }
 }
@@ -196,19 +227,19 @@ pub async fn create(
     .insert(st.db.conn())
     .await?;
     st.runner.start(&st.inboxes.config(&row));
-    Ok((StatusCode::CREATED, Json(view(&st, &row))))
+    Ok((StatusCode::CREATED, Json(view(&st, &row, &me))))
 }
 
 /// Lists inboxes.
 #[utoipa::path(get, path = "/api/v1/inboxes", tag = "inboxes", responses((status = 200, body = InboxList)), security(("bearer" = [])))]
-pub async fn list(State(st): State<AppState>, _me: Authed) -> ApiResult<Json<InboxList>> {
+pub async fn list(State(st): State<AppState>, me: Authed) -> ApiResult<Json<InboxList>> {
     let rows = inbox::Entity::find()
         .filter(inbox::Column::DeletedAt.is_null())
         .order_by_asc(inbox::Column::Id)
         .all(st.db.conn())
         .await?;
     Ok(Json(InboxList {
-        items: rows.iter().map(|r| view(&st, r)).collect(),
+        items: rows.iter().map(|r| view(&st, r, &me)).collect(),
     }))
 }
 
@@ -225,10 +256,10 @@ async fn find(st: &AppState, id: i64) -> Result<inbox::Model, ApiError> {
     responses((status = 200, body = InboxView), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get(
     State(st): State<AppState>,
-    _me: Authed,
+    me: Authed,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<InboxView>> {
-    Ok(Json(view(&st, &find(&st, id).await?)))
+    Ok(Json(view(&st, &find(&st, id).await?, &me)))
 }
 
 /// Changes an inbox (admins).
@@ -283,7 +314,7 @@ pub async fn update(
     am.updated_at = Set(Utc::now());
     let row = am.update(st.db.conn()).await?;
     st.runner.start(&st.inboxes.config(&row));
-    Ok(Json(view(&st, &row)))
+    Ok(Json(view(&st, &row, &me)))
 }
 
 /// Deletes an inbox (admins). Its conversations and messages stay readable.

@@ -12,7 +12,9 @@
 //! offers that many messages per second (open loop) and reports the latency the customers see,
 //! including time spent waiting for a free task. Every message is a durable commit.
 //!
-//! `kefu-bench routing` measures the dispatcher instead (see `kefu-bench/routing.rs`).
+//! `kefu-bench routing` measures the dispatcher instead (see `kefu-bench/routing.rs`),
+//! `kefu-bench wechat` encrypted WeChat callbacks through a real server (`kefu-bench/wechat.rs`)
+//! and `kefu-bench imap` mail taken in from a real Dovecot (see `kefu-bench/imap.rs`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -28,6 +30,15 @@ use tokio::sync::{Notify, Semaphore};
 
 #[path = "kefu-bench/routing.rs"]
 mod routing;
+#[path = "kefu-bench/wechat.rs"]
+mod wechat;
+
+#[path = "kefu-bench/imap.rs"]
+mod imap;
+
+/// The email channel's test servers (a private Dovecot), shared with its tests.
+#[path = "../../../channels/email/tests/support/mod.rs"]
+mod email_support;
 
 struct Args {
     database_url: String,
@@ -51,7 +62,7 @@ fn parse() -> anyhow::Result<Args> {
     match it.next().as_deref() {
         Some("ingest") => {}
         _ => bail!(
-            "usage: kefu-bench routing … | kefu-bench ingest [--database-url URL|sqlite] [--messages N] [--conversations N] [--concurrency N] [--rate PER_SEC] [--pool N]"
+            "usage: kefu-bench routing … | kefu-bench wechat … | kefu-bench imap … | kefu-bench ingest [--database-url URL|sqlite] [--messages N] [--conversations N] [--concurrency N] [--rate PER_SEC] [--pool N]"
         ),
     }
     while let Some(flag) = it.next() {
@@ -71,8 +82,11 @@ fn parse() -> anyhow::Result<Args> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    if std::env::args().nth(1).as_deref() == Some("routing") {
-        return routing::main().await;
+    match std::env::args().nth(1).as_deref() {
+        Some("routing") => return routing::main().await,
+        Some("wechat") => return wechat::main().await,
+        Some("imap") => return imap::main().await,
+        _ => {}
     }
     let args = parse()?;
     let dir = tempfile::tempdir()?;
