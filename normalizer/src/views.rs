@@ -26,6 +26,9 @@ pub struct SenderView {
 /// One attachment's metadata.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct AttachmentView {
+    /// Kefu's id for the stored file: pass it in a reply's `attachments` to send the file on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
     /// File name.
     pub name: String,
     /// MIME type.
@@ -132,6 +135,7 @@ impl From<&message::Model> for MessageView {
 impl From<&Attachment> for AttachmentView {
     fn from(a: &Attachment) -> Self {
         Self {
+            id: a.id,
             name: a.name.clone(),
             mime: a.mime.clone(),
             size: a.size,

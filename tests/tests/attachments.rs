@@ -242,6 +242,30 @@ async fn customer_files_are_kept_and_provider_media_is_fetched_once() {
         assert_eq!(e["code"], "file_unavailable", "{e}");
         assert!(e["detail"].as_str().unwrap_or_default().contains("EXPIRED"), "{e}");
 
+        // An agent may pass a customer's file on within its inbox, not into another inbox.
+        let pdf = atts[0]["id"].clone();
+        let (s, fwd) = app
+            .admin(
+                Method::POST,
+                &format!("/api/v1/conversations/{conv}/messages"),
+                Some(json!({"text": "your receipt back", "attachments": [pdf]})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{fwd}");
+        let other_inbox = app.loopback_inbox(json!({})).await;
+        let (s, a) = app.inbound(other_inbox, &msg("in-other", "cust-9", "hi")).await;
+        assert_eq!(s, StatusCode::OK, "{a}");
+        let other = a["conversation_id"].as_i64().expect("conversation");
+        let (s, e) = app
+            .admin(
+                Method::POST,
+                &format!("/api/v1/conversations/{other}/messages"),
+                Some(json!({"text": "look", "attachments": [pdf]})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert!(e["detail"].as_str().unwrap_or_default().contains("another inbox"), "{e}");
+
         // The provider retrying the same message stores no second set of files.
         let files_before = attachment::Entity::find()
             .count(app.state.db.conn())

@@ -167,10 +167,18 @@ pub async fn reply(
             "a reply may carry at most {MAX_REPLY_ATTACHMENTS} attachments"
         )));
     }
-    let attachments: Vec<_> = st
-        .files
-        .get_all(&req.attachments)
-        .await?
+    let files = st.files.get_all(&req.attachments).await?;
+    if files.iter().any(|f| f.inbox_id.is_some()) {
+        // A customer's file may be passed on within its own inbox only.
+        let inbox_id = st.conversations.get(id).await?.inbox_id;
+        if let Some(f) = files.iter().find(|f| f.inbox_id.is_some_and(|i| i != inbox_id)) {
+            return Err(ApiError::invalid(format!(
+                "attachment {} belongs to another inbox; upload the file instead",
+                f.id
+            )));
+        }
+    }
+    let attachments: Vec<_> = files
         .iter()
         .map(kefu_normalizer::files::attachment_of)
         .collect();
