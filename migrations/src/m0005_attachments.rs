@@ -61,10 +61,7 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(AttachmentBlobs::Table)
-                .col(
-                    big_integer(AttachmentBlobs::AttachmentId)
-                        .primary_key(),
-                )
+                .col(big_integer(AttachmentBlobs::AttachmentId).primary_key())
                 .col(blob(AttachmentBlobs::Data))
                 .foreign_key(
                     ForeignKey::create()

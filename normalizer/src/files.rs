@@ -74,10 +74,7 @@ impl Files {
     /// Stores one file (its bytes too, when given) and returns its row.
     pub async fn store(&self, new: NewFile) -> Result<attachment::Model, StoreError> {
         let (size, sha256) = match &new.data {
-            Some(d) => (
-                Some(d.len() as i64),
-                Some(hex::encode(Sha256::digest(d))),
-            ),
+            Some(d) => (Some(d.len() as i64), Some(hex::encode(Sha256::digest(d)))),
             None => (new.size.map(|s| s as i64), None),
         };
         let tx = self.db.begin_write().await?;
@@ -135,7 +132,9 @@ impl Files {
 
     /// One file's metadata.
     pub async fn get(&self, id: i64) -> Result<Option<attachment::Model>, StoreError> {
-        Ok(attachment::Entity::find_by_id(id).one(self.db.conn()).await?)
+        Ok(attachment::Entity::find_by_id(id)
+            .one(self.db.conn())
+            .await?)
     }
 
     /// The metadata of the files `ids`, in that order; an unknown id is an error naming it.

@@ -163,7 +163,14 @@ mod tests {
             )
             .await?;
         let reply2 = conversations
-            .reply(first.conversation_id, &author, "second reply", &[], None, false)
+            .reply(
+                first.conversation_id,
+                &author,
+                "second reply",
+                &[],
+                None,
+                false,
+            )
             .await?;
 
         let h = DbHistory::new(db);

@@ -86,7 +86,11 @@ async fn an_uploaded_file_reaches_the_channel_with_its_bytes() {
         let att = &sent[0].content.attachments[0];
         assert_eq!(att.name, "发票 March.png");
         assert_eq!(att.mime, "image/png");
-        assert_eq!(att.data.as_deref(), Some(png().as_slice()), "the channel gets the bytes");
+        assert_eq!(
+            att.data.as_deref(),
+            Some(png().as_slice()),
+            "the channel gets the bytes"
+        );
 
         let resp = download(&app, &url).await;
         assert_eq!(resp.status(), StatusCode::OK);
@@ -126,7 +130,10 @@ async fn bad_uploads_and_links_get_clear_errors() {
             .expect("request");
         assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let e: Value = resp.json().await.expect("json");
-        assert!(e["detail"].as_str().unwrap_or_default().contains("`file`"), "{e}");
+        assert!(
+            e["detail"].as_str().unwrap_or_default().contains("`file`"),
+            "{e}"
+        );
 
         // Uploading needs a signed-in agent.
         let resp = app
@@ -142,7 +149,13 @@ async fn bad_uploads_and_links_get_clear_errors() {
         assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
 
         // HTML is never rendered from Kefu's origin.
-        let (s, html) = upload(&app, "page.html", "text/html", b"<script>alert(1)</script>".to_vec()).await;
+        let (s, html) = upload(
+            &app,
+            "page.html",
+            "text/html",
+            b"<script>alert(1)</script>".to_vec(),
+        )
+        .await;
         assert_eq!(s, StatusCode::CREATED, "{html}");
         let url = html["url"].as_str().expect("url");
         let resp = download(&app, url).await;
@@ -157,8 +170,14 @@ async fn bad_uploads_and_links_get_clear_errors() {
 
         // A link with the wrong token, or to no file, finds nothing.
         let forged = format!("/files/{}/{}", html["id"], "A".repeat(32));
-        assert_eq!(download(&app, &forged).await.status(), StatusCode::NOT_FOUND);
-        assert_eq!(download(&app, "/files/999999/x").await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            download(&app, &forged).await.status(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            download(&app, "/files/999999/x").await.status(),
+            StatusCode::NOT_FOUND
+        );
 
         // Replies: an unknown file is named; empty replies are refused.
         let (s, e) = app
@@ -169,7 +188,10 @@ async fn bad_uploads_and_links_get_clear_errors() {
             )
             .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
-        assert!(e["detail"].as_str().unwrap_or_default().contains("987654"), "{e}");
+        assert!(
+            e["detail"].as_str().unwrap_or_default().contains("987654"),
+            "{e}"
+        );
         let (s, e) = app
             .admin(
                 Method::POST,
@@ -188,7 +210,8 @@ async fn customer_files_are_kept_and_provider_media_is_fetched_once() {
     for backend in backends() {
         let app = TestApp::spawn(&backend).await;
         let inbox = app.loopback_inbox(json!({})).await;
-        app.provider.put_media("MEDIA-1", b"voice-bytes".to_vec(), "audio/amr");
+        app.provider
+            .put_media("MEDIA-1", b"voice-bytes".to_vec(), "audio/amr");
         let message = LoopbackMessage {
             attachments: vec![
                 LoopbackFile {
@@ -216,7 +239,10 @@ async fn customer_files_are_kept_and_provider_media_is_fetched_once() {
         assert_eq!(s, StatusCode::OK, "{a}");
         let conv = a["conversation_id"].as_i64().expect("conversation");
         let m = app.messages(conv).await.remove(0);
-        let atts = m["content"]["attachments"].as_array().expect("attachments").clone();
+        let atts = m["content"]["attachments"]
+            .as_array()
+            .expect("attachments")
+            .clone();
         assert_eq!(atts.len(), 3, "{m}");
         assert_eq!(atts[0]["size"], 16, "{m}");
         let urls: Vec<String> = atts
@@ -226,7 +252,10 @@ async fn customer_files_are_kept_and_provider_media_is_fetched_once() {
 
         let resp = download(&app, &urls[0]).await;
         assert_eq!(resp.status(), StatusCode::OK);
-        assert_eq!(resp.bytes().await.expect("body").as_ref(), b"%PDF-1.4 receipt");
+        assert_eq!(
+            resp.bytes().await.expect("body").as_ref(),
+            b"%PDF-1.4 receipt"
+        );
 
         // Provider-held: fetched through the channel on first download, then kept.
         for _ in 0..2 {
@@ -234,13 +263,20 @@ async fn customer_files_are_kept_and_provider_media_is_fetched_once() {
             assert_eq!(resp.status(), StatusCode::OK);
             assert_eq!(resp.bytes().await.expect("body").as_ref(), b"voice-bytes");
         }
-        assert_eq!(app.provider.media_fetches(), 1, "the second download is served from Kefu");
+        assert_eq!(
+            app.provider.media_fetches(),
+            1,
+            "the second download is served from Kefu"
+        );
 
         let resp = download(&app, &urls[2]).await;
         assert_eq!(resp.status(), StatusCode::BAD_GATEWAY);
         let e: Value = resp.json().await.expect("json");
         assert_eq!(e["code"], "file_unavailable", "{e}");
-        assert!(e["detail"].as_str().unwrap_or_default().contains("EXPIRED"), "{e}");
+        assert!(
+            e["detail"].as_str().unwrap_or_default().contains("EXPIRED"),
+            "{e}"
+        );
 
         // An agent may pass a customer's file on within its inbox, not into another inbox.
         let pdf = atts[0]["id"].clone();
@@ -253,7 +289,9 @@ async fn customer_files_are_kept_and_provider_media_is_fetched_once() {
             .await;
         assert_eq!(s, StatusCode::CREATED, "{fwd}");
         let other_inbox = app.loopback_inbox(json!({})).await;
-        let (s, a) = app.inbound(other_inbox, &msg("in-other", "cust-9", "hi")).await;
+        let (s, a) = app
+            .inbound(other_inbox, &msg("in-other", "cust-9", "hi"))
+            .await;
         assert_eq!(s, StatusCode::OK, "{a}");
         let other = a["conversation_id"].as_i64().expect("conversation");
         let (s, e) = app
@@ -264,7 +302,13 @@ async fn customer_files_are_kept_and_provider_media_is_fetched_once() {
             )
             .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
-        assert!(e["detail"].as_str().unwrap_or_default().contains("another inbox"), "{e}");
+        assert!(
+            e["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("another inbox"),
+            "{e}"
+        );
 
         // The provider retrying the same message stores no second set of files.
         let files_before = attachment::Entity::find()

@@ -417,16 +417,8 @@ async fn admins_see_the_callback_url_and_token_to_paste_into_the_console() {
         let (_, supervisor) = app.agent("sup@example.com", "supervisor", json!({})).await;
 
         let expected = [
-            (
-                oa,
-                format!("{PUBLIC}/channels/wechat/{oa}"),
-                Some(TOKEN),
-            ),
-            (
-                kf,
-                format!("{PUBLIC}/channels/wecom/{kf}"),
-                Some(KF_TOKEN),
-            ),
+            (oa, format!("{PUBLIC}/channels/wechat/{oa}"), Some(TOKEN)),
+            (kf, format!("{PUBLIC}/channels/wecom/{kf}"), Some(KF_TOKEN)),
             (
                 loopback,
                 format!("{PUBLIC}/channels/loopback/{loopback}"),

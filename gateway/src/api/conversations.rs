@@ -171,7 +171,10 @@ pub async fn reply(
     if files.iter().any(|f| f.inbox_id.is_some()) {
         // A customer's file may be passed on within its own inbox only.
         let inbox_id = st.conversations.get(id).await?.inbox_id;
-        if let Some(f) = files.iter().find(|f| f.inbox_id.is_some_and(|i| i != inbox_id)) {
+        if let Some(f) = files
+            .iter()
+            .find(|f| f.inbox_id.is_some_and(|i| i != inbox_id))
+        {
             return Err(ApiError::invalid(format!(
                 "attachment {} belongs to another inbox; upload the file instead",
                 f.id

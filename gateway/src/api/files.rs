@@ -123,10 +123,7 @@ pub async fn upload(
             })
             .await?;
         metrics::counter!("kefu_files_uploaded_total").increment(1);
-        return Ok((
-            StatusCode::CREATED,
-            axum::Json(attachment_of(&file).into()),
-        ));
+        return Ok((StatusCode::CREATED, axum::Json(attachment_of(&file).into())));
     }
     Err(ApiError::invalid(
         "the form has no part named `file`; send multipart/form-data with the file in `file`",
@@ -190,9 +187,8 @@ async fn fetch_from_provider(
     st: &AppState,
     file: attachment::Model,
 ) -> Result<(attachment::Model, Bytes), ApiError> {
-    let unavailable = |detail: String| {
-        ApiError::new(StatusCode::BAD_GATEWAY, "file_unavailable", detail)
-    };
+    let unavailable =
+        |detail: String| ApiError::new(StatusCode::BAD_GATEWAY, "file_unavailable", detail);
     let (Some(inbox_id), Some(_)) = (file.inbox_id, file.provider_ref.as_ref()) else {
         return Err(unavailable(
             "Kefu never received this file's contents".to_owned(),
@@ -207,9 +203,9 @@ async fn fetch_from_provider(
         .fetch_attachment(&attachment_of(&file))
         .await
         .map_err(|e| match e {
-            SendError::Permanent { code, reason } => {
-                unavailable(format!("the provider refused the download ({code}): {reason}"))
-            }
+            SendError::Permanent { code, reason } => unavailable(format!(
+                "the provider refused the download ({code}): {reason}"
+            )),
             other => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "provider_unavailable",

@@ -66,11 +66,9 @@ pub(crate) fn page_limit(
 /// up to `max_upload_bytes` (plus room for the form around the file); every other request
 /// body is bounded by the server-wide limit.
 pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
-    let uploads = OpenApiRouter::new()
-        .routes(routes!(files::upload))
-        .layer(axum::extract::DefaultBodyLimit::max(
-            max_upload_bytes.saturating_add(64 * 1024),
-        ));
+    let uploads = OpenApiRouter::new().routes(routes!(files::upload)).layer(
+        axum::extract::DefaultBodyLimit::max(max_upload_bytes.saturating_add(64 * 1024)),
+    );
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(uploads)
         .routes(routes!(auth::login))

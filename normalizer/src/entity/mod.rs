@@ -2,9 +2,9 @@
 
 pub mod agent;
 pub mod agent_skill;
+pub mod api_token;
 pub mod attachment;
 pub mod attachment_blob;
-pub mod api_token;
 pub mod channel_state;
 pub mod contact;
 pub mod contact_identity;
