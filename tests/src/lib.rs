@@ -378,3 +378,28 @@ pub fn msg(id: &str, sender: &str, text: &str) -> LoopbackMessage {
         ..LoopbackMessage::default()
     }
 }
+
+/// For the load generators: an inbox row of `channel_type` with empty settings, written
+/// directly (no running channel).
+pub async fn bench_inbox(
+    db: &kefu_normalizer::Db,
+    name: &str,
+    channel_type: &str,
+) -> anyhow::Result<kefu_normalizer::entity::inbox::Model> {
+    use sea_orm::{ActiveModelTrait, Set};
+    let now = chrono::Utc::now();
+    Ok(kefu_normalizer::entity::inbox::ActiveModel {
+        name: Set(name.into()),
+        channel_type: Set(channel_type.into()),
+        settings: Set(json!({})),
+        secrets_ciphertext: Set(None),
+        public_token: Set(kefu_normalizer::token::random(24)),
+        routing: Set(json!({})),
+        deleted_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db.conn())
+    .await?)
+}

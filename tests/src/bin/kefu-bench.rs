@@ -20,12 +20,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use chrono::Utc;
 use kefu_channel::{Content, ExternalIdentity, InboundEnvelope, ThreadHints};
-use kefu_normalizer::entity::inbox;
 use kefu_normalizer::{Db, Limits, Normalizer};
 use kefu_tests::{Backend, fresh_database};
-use sea_orm::{ActiveModelTrait, Set};
 use tokio::sync::{Notify, Semaphore};
 
 #[path = "kefu-bench/routing.rs"]
@@ -98,21 +95,7 @@ async fn main() -> anyhow::Result<()> {
     let url = fresh_database(&backend, dir.path()).await?;
     let db = Db::connect(&url, args.pool).await?;
     db.migrate().await?;
-    let now = Utc::now();
-    let inbox = inbox::ActiveModel {
-        name: Set("bench".into()),
-        channel_type: Set("loopback".into()),
-        settings: Set(serde_json::json!({})),
-        secrets_ciphertext: Set(None),
-        public_token: Set(kefu_normalizer::token::random(24)),
-        routing: Set(serde_json::json!({})),
-        deleted_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db.conn())
-    .await?;
+    let inbox = kefu_tests::bench_inbox(&db, "bench", "loopback").await?;
     let normalizer = Normalizer::new(db.clone(), Arc::new(Notify::new()), Limits::default());
     let envelope = |i: usize| InboundEnvelope {
         inbox_id: inbox.id,

@@ -26,7 +26,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use async_trait::async_trait;
-use chrono::Utc;
 use kefu_channel::testkit::MemoryState;
 use kefu_channel::{
     Accepted, ChannelContext, ChannelFactory, ChannelKind, ChannelState, InboundEnvelope,
@@ -34,10 +33,10 @@ use kefu_channel::{
 };
 use kefu_channel_email::EmailFactory;
 use kefu_channel_email::parse::{ParseOptions, parse_message};
-use kefu_normalizer::entity::{conversation, inbox, message};
+use kefu_normalizer::entity::{conversation, message};
 use kefu_normalizer::{Db, DbChannelState, Limits, Normalizer};
 use kefu_tests::{Backend, fresh_database};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -199,21 +198,7 @@ pub async fn main() -> anyhow::Result<()> {
     let url = fresh_database(&backend, dir.path()).await?;
     let db = Db::connect(&url, args.pool).await?;
     db.migrate().await?;
-    let now = Utc::now();
-    let inbox = inbox::ActiveModel {
-        name: Set("bench mail".into()),
-        channel_type: Set("email".into()),
-        settings: Set(serde_json::json!({})),
-        secrets_ciphertext: Set(None),
-        public_token: Set(kefu_normalizer::token::random(24)),
-        routing: Set(serde_json::json!({})),
-        deleted_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db.conn())
-    .await?;
+    let inbox = kefu_tests::bench_inbox(&db, "bench mail", "email").await?;
 
     let factory = EmailFactory::new();
     let settings = factory.validate(dovecot.settings("INBOX", 25))?;

@@ -25,10 +25,10 @@ use kefu_dispatcher::routing::{
     AgentSnapshot, Aging, QueuePolicy, QueuedConversation, choose, plan_round,
 };
 use kefu_normalizer::Db;
-use kefu_normalizer::entity::{agent, agent_skill, contact, contact_identity, conversation, inbox};
+use kefu_normalizer::entity::{agent, agent_skill, contact, contact_identity, conversation};
 use kefu_tests::{Backend, fresh_database};
 use rand::Rng;
-use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use sea_orm::{EntityTrait, Set};
 use tokio::sync::Notify;
 
 struct Args {
@@ -208,21 +208,8 @@ pub async fn main() -> anyhow::Result<()> {
 
 /// Agents online with skills, one inbox, and `queued` conversations of distinct contacts.
 async fn seed(db: &Db, args: &Args, rng: &mut impl Rng) -> anyhow::Result<()> {
+    let inbox = kefu_tests::bench_inbox(db, "bench", "loopback").await?;
     let now = Utc::now();
-    let inbox = inbox::ActiveModel {
-        name: Set("bench".into()),
-        channel_type: Set("loopback".into()),
-        settings: Set(serde_json::json!({})),
-        secrets_ciphertext: Set(None),
-        public_token: Set(kefu_normalizer::token::random(24)),
-        routing: Set(serde_json::json!({})),
-        deleted_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db.conn())
-    .await?;
     for chunk in (0..args.agents).collect::<Vec<_>>().chunks(500) {
         let rows: Vec<agent::ActiveModel> = chunk
             .iter()
