@@ -11,6 +11,7 @@
 //! - `workers`: the apalis workers of one process.
 
 pub mod assign;
+mod batch;
 pub mod delivery;
 pub mod fanout;
 pub mod jobs;

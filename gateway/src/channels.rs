@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use kefu_channel::{
@@ -105,12 +106,21 @@ pub fn put_secrets(settings: &mut Value, secrets: &serde_json::Map<String, Value
     }
 }
 
+/// How long an inbox looked up by an ingress route is reused before it is read again: the
+/// longest a change made on another node takes to reach this node's ingress routes (changes
+/// made through this node are seen at once).
+pub const INBOX_TTL: Duration = Duration::from_secs(1);
+
 /// Loads inbox rows as [`InboxConfig`]s, secrets decrypted.
+///
+/// Ingress routes look an inbox up on every callback; [`Inboxes::get`] keeps each live inbox
+/// for [`INBOX_TTL`], so a burst of callbacks costs one read and one decryption.
 #[derive(Clone)]
 pub struct Inboxes {
     db: Db,
     keys: Keys,
     public_url: String,
+    recent: Arc<Mutex<HashMap<i64, (Instant, InboxConfig)>>>,
 }
 
 impl Inboxes {
@@ -120,6 +130,7 @@ impl Inboxes {
             db,
             keys,
             public_url,
+            recent: Arc::default(),
         }
     }
 
@@ -151,15 +162,36 @@ impl Inboxes {
         }
     }
 
-    /// A live inbox by id.
+    /// A live inbox by id (read at most [`INBOX_TTL`] ago).
     pub async fn get(&self, id: i64) -> Option<InboxConfig> {
+        if let Some((at, config)) = self.recent().get(&id)
+            && at.elapsed() < INBOX_TTL
+        {
+            return Some(config.clone());
+        }
+        // Unknown ids are not remembered: probing random ids must not grow the map.
         let row = inbox::Entity::find_by_id(id)
             .filter(inbox::Column::DeletedAt.is_null())
             .one(self.db.conn())
             .await
             .inspect_err(|e| tracing::warn!(error = %e, "Inbox lookup failed."))
-            .ok()??;
-        Some(self.config(&row))
+            .ok()?;
+        let Some(row) = row else {
+            self.forget(id);
+            return None;
+        };
+        let config = self.config(&row);
+        self.recent().insert(id, (Instant::now(), config.clone()));
+        Some(config)
+    }
+
+    /// Drops what [`Inboxes::get`] remembers of an inbox this node just changed or deleted.
+    pub fn forget(&self, id: i64) {
+        self.recent().remove(&id);
+    }
+
+    fn recent(&self) -> std::sync::MutexGuard<'_, HashMap<i64, (Instant, InboxConfig)>> {
+        self.recent.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Every live inbox.

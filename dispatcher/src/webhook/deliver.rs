@@ -6,6 +6,7 @@
 //! it finishes. The claim is a lease, so a worker that dies mid-attempt does not block the
 //! delivery forever.
 
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,15 +17,15 @@ use kefu_normalizer::{Db, StoreError};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::store::WebhookStore;
 use super::{
-    ResponseOutcome, RetrySchedule, WebhookHeaders, classify_status, parse_retry_after,
+    ResponseOutcome, RetrySchedule, Secret, WebhookHeaders, classify_status, parse_retry_after,
     response_excerpt, should_disable, target,
 };
+use crate::batch::Batcher;
 use crate::jobs::{JobError, JobStore, NewJob, WebhookJob};
 
 /// No earlier delivery of the same conversation to the same endpoint is unfinished.
@@ -82,13 +83,28 @@ impl Resolve for CheckedResolver {
 }
 
 /// Makes webhook delivery attempts.
+///
+/// Concurrent attempts share their database work: claims are made in batches (one statement
+/// for every delivery waiting to be claimed) and results are recorded in batches (one
+/// transaction, one commit, for every attempt that finished meanwhile), and endpoints with their
+/// decrypted secrets are cached for [`ENDPOINT_TTL`]. Only the HTTP request is per delivery.
 pub struct WebhookDeliverer {
     db: Db,
-    store: WebhookStore,
     jobs: JobStore,
     client: reqwest::Client,
     settings: DeliverySettings,
+    endpoints: EndpointCache,
+    claims: Batcher<i64, Result<Option<webhook_delivery::Model>, String>>,
+    records: Batcher<Record, Result<Recorded, String>>,
 }
+
+/// How long an endpoint (URL, enabled flag, secrets) read from the database is used before it
+/// is read again: the longest a change made on another node takes to reach this one's
+/// attempts. Changes made through this node are seen at once.
+pub const ENDPOINT_TTL: Duration = Duration::from_secs(1);
+
+/// Most claims in one statement and most results in one transaction.
+const BATCH: usize = 64;
 
 /// A webhook job could not finish its bookkeeping.
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +115,9 @@ pub enum WebhookJobError {
     /// The job queue failed.
     #[error(transparent)]
     Jobs(#[from] JobError),
+    /// A batched claim or record failed (the batch's error, in words).
+    #[error("{0}")]
+    Batch(String),
 }
 
 impl From<sea_orm::DbErr> for WebhookJobError {
@@ -114,8 +133,78 @@ struct Response {
     retry_after: Option<Duration>,
 }
 
+/// An endpoint as attempts use it.
+struct CachedEndpoint {
+    model: webhook_endpoint::Model,
+    secrets: Result<(Secret, Option<Secret>), String>,
+}
+
+/// Endpoints by id, each kept for [`ENDPOINT_TTL`].
+struct EndpointCache {
+    store: WebhookStore,
+    db: Db,
+    entries: std::sync::Mutex<HashMap<i64, (Instant, Arc<CachedEndpoint>)>>,
+}
+
+impl EndpointCache {
+    /// The endpoint, or `None` when it was deleted.
+    async fn get(&self, id: i64) -> Result<Option<Arc<CachedEndpoint>>, WebhookJobError> {
+        if let Some((at, e)) = self.lock().get(&id)
+            && at.elapsed() < ENDPOINT_TTL
+        {
+            return Ok(Some(e.clone()));
+        }
+        let Some(model) = webhook_endpoint::Entity::find_by_id(id)
+            .one(self.db.conn())
+            .await?
+        else {
+            self.forget(id);
+            return Ok(None);
+        };
+        let secrets = self.store.secrets(&model);
+        let e = Arc::new(CachedEndpoint { model, secrets });
+        self.lock().insert(id, (Instant::now(), e.clone()));
+        Ok(Some(e))
+    }
+
+    /// Drops an endpoint this node just changed.
+    fn forget(&self, id: i64) {
+        self.lock().remove(&id);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, (Instant, Arc<CachedEndpoint>)>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The result of one attempt, waiting to be recorded.
+struct Record {
+    delivery: webhook_delivery::Model,
+    endpoint: Arc<CachedEndpoint>,
+    attempt: i32,
+    response: Response,
+    latency_ms: i32,
+    outcome: ResponseOutcome,
+    /// When to try again; `None` when the delivery is finished.
+    retry_at: Option<DateTime<Utc>>,
+    /// Why the endpoint is to be disabled, if it is.
+    disable: Option<String>,
+    now: DateTime<Utc>,
+}
+
+/// What recording an attempt came to.
+#[derive(Debug, Clone, Copy)]
+struct Recorded {
+    /// The delivery is finished (succeeded or failed for good).
+    finished: bool,
+    /// The next unfinished delivery of the same conversation to the same endpoint, which
+    /// waited for this one.
+    successor: Option<i64>,
+}
+
 impl WebhookDeliverer {
-    /// A deliverer; builds its HTTP client (no redirects, checked DNS).
+    /// A deliverer; builds its HTTP client (no redirects, checked DNS) and starts its batching
+    /// tasks on the current runtime.
     pub fn new(
         db: Db,
         store: WebhookStore,
@@ -132,48 +221,43 @@ impl WebhookDeliverer {
             }))
             .build()
             .map_err(|e| format!("cannot build the webhook HTTP client: {e}"))?;
+        let lease = settings.timeout + Duration::from_secs(60);
+        let claims = {
+            let db = db.clone();
+            Batcher::spawn(2, BATCH, move |ids| claim_batch(db.clone(), lease, ids))
+        };
+        let records = {
+            let recorder = Recorder {
+                db: db.clone(),
+                jobs: jobs.clone(),
+            };
+            Batcher::spawn(2, BATCH, move |recs| {
+                let recorder = recorder.clone();
+                async move { recorder.record(recs).await }
+            })
+        };
         Ok(Self {
+            endpoints: EndpointCache {
+                store,
+                db: db.clone(),
+                entries: std::sync::Mutex::new(HashMap::new()),
+            },
             db,
-            store,
             jobs,
             client,
             settings,
+            claims,
+            records,
         })
     }
 
     /// Claims the delivery (if it is due, unfinished and first in its conversation's order).
-    async fn claim(
-        &self,
-        id: i64,
-        now: DateTime<Utc>,
-    ) -> Result<Option<webhook_delivery::Model>, WebhookJobError> {
-        let lease = now
-            + chrono::Duration::from_std(self.settings.timeout + Duration::from_secs(60))
-                .unwrap_or_default();
-        let slack = now + chrono::Duration::seconds(1);
-        let rows = webhook_delivery::Entity::update_many()
-            .col_expr(webhook_delivery::Column::Status, Expr::value("sending"))
-            .col_expr(webhook_delivery::Column::LockedUntil, Expr::value(lease))
-            .col_expr(webhook_delivery::Column::UpdatedAt, Expr::value(now))
-            .filter(webhook_delivery::Column::Id.eq(id))
-            .filter(
-                Condition::any()
-                    .add(webhook_delivery::Column::Status.eq("pending"))
-                    .add(
-                        Condition::all()
-                            .add(webhook_delivery::Column::Status.eq("sending"))
-                            .add(webhook_delivery::Column::LockedUntil.lt(now)),
-                    ),
-            )
-            .filter(
-                Condition::any()
-                    .add(webhook_delivery::Column::NextAttemptAt.is_null())
-                    .add(webhook_delivery::Column::NextAttemptAt.lte(slack)),
-            )
-            .filter(Expr::cust(FIRST_IN_ORDER))
-            .exec_with_returning(self.db.conn())
-            .await?;
-        Ok(rows.into_iter().next())
+    async fn claim(&self, id: i64) -> Result<Option<webhook_delivery::Model>, WebhookJobError> {
+        self.claims
+            .call(id)
+            .await
+            .unwrap_or_else(|| Err("the claim batcher stopped".into()))
+            .map_err(WebhookJobError::Batch)
     }
 
     /// Makes one attempt of delivery `job.delivery_id`, if it is due. When that finishes the
@@ -181,14 +265,15 @@ impl WebhookDeliverer {
     /// attempted right here, up to [`CHAIN`] in a row, instead of waiting for a job of its own.
     pub async fn run(&self, job: WebhookJob) -> Result<(), WebhookJobError> {
         // `None`: finished, claimed elsewhere, not due, or waiting for an earlier one.
-        let mut claimed = self.claim(job.delivery_id, Utc::now()).await?;
+        let mut claimed = self.claim(job.delivery_id).await?;
         let mut chained = 0;
         while let Some(d) = claimed.take() {
-            if !self.attempt(&d).await? {
+            let recorded = self.attempt(&d).await?;
+            if !recorded.finished {
                 break;
             }
             chained += 1;
-            let Some(next) = self.successor(&d).await? else {
+            let Some(next) = recorded.successor else {
                 break;
             };
             if chained >= CHAIN {
@@ -200,27 +285,26 @@ impl WebhookDeliverer {
                     .await?;
                 break;
             }
-            claimed = self.claim(next, Utc::now()).await?;
+            claimed = self.claim(next).await?;
         }
         Ok(())
     }
 
-    /// One attempt of a claimed delivery; `true` when it finished it (succeeded or failed for
-    /// good), `false` when another attempt is scheduled.
-    async fn attempt(&self, d: &webhook_delivery::Model) -> Result<bool, WebhookJobError> {
+    /// One attempt of a claimed delivery.
+    async fn attempt(&self, d: &webhook_delivery::Model) -> Result<Recorded, WebhookJobError> {
         let now = Utc::now();
-        let d = d.clone();
-        let Some(endpoint) = webhook_endpoint::Entity::find_by_id(d.endpoint_id)
-            .one(self.db.conn())
-            .await?
-        else {
-            return Ok(false); // deleted with its deliveries
+        let Some(endpoint) = self.endpoints.get(d.endpoint_id).await? else {
+            // Deleted with its deliveries.
+            return Ok(Recorded {
+                finished: false,
+                successor: None,
+            });
         };
-        if !endpoint.enabled {
+        if !endpoint.model.enabled {
             let tx = self.db.begin_write().await?;
-            self.finish(
+            finish(
                 &tx,
-                &d,
+                d,
                 "failed",
                 d.attempts,
                 None,
@@ -228,26 +312,31 @@ impl WebhookDeliverer {
                 now,
             )
             .await?;
+            let successor = successors(&tx, &[d]).await?.get(&d.id).copied();
             tx.commit().await?;
-            return Ok(true);
+            return Ok(Recorded {
+                finished: true,
+                successor,
+            });
         }
         let attempt = d.attempts + 1;
         let started = Instant::now();
-        let response = match self.store.secrets(&endpoint) {
+        let response = match &endpoint.secrets {
             Ok((current, previous)) => {
                 let headers = WebhookHeaders::new(
                     &d.msg_id,
                     Utc::now(),
                     d.body.as_bytes(),
-                    &current,
+                    current,
                     previous.as_ref(),
                 );
-                self.post(&endpoint.url, &headers, d.body.clone()).await
+                self.post(&endpoint.model.url, &headers, d.body.clone())
+                    .await
             }
             Err(e) => Response {
                 status: None,
                 excerpt: None,
-                error: Some(e),
+                error: Some(e.clone()),
                 retry_after: None,
             },
         };
@@ -257,12 +346,6 @@ impl WebhookDeliverer {
             Some(s) => classify_status(s),
             None => ResponseOutcome::Retry,
         };
-        let error = response.error.clone().or_else(|| {
-            response
-                .status
-                .filter(|s| !(200..300).contains(s))
-                .map(|s| format!("the endpoint answered {s}"))
-        });
         let label = match outcome {
             ResponseOutcome::Delivered => "succeeded",
             ResponseOutcome::Retry => "retry",
@@ -272,7 +355,7 @@ impl WebhookDeliverer {
         let now = Utc::now();
 
         // What to do next, decided before writing anything.
-        let failing_since = endpoint.failing_since.unwrap_or(now);
+        let failing_since = endpoint.model.failing_since.unwrap_or(now);
         let next = match outcome {
             ResponseOutcome::Retry => self.settings.schedule.next_attempt(
                 u32::try_from(attempt).unwrap_or(u32::MAX),
@@ -294,81 +377,27 @@ impl WebhookDeliverer {
             _ => None,
         };
         let retry_at = next.filter(|_| disable.is_none());
-
-        // The attempt's log line and the delivery's new state commit together.
-        let tx = self.db.begin_write().await?;
-        webhook_attempt::ActiveModel {
-            delivery_id: Set(d.id),
-            attempt: Set(attempt),
-            status_code: Set(response.status.map(i32::from)),
-            latency_ms: Set(i32::try_from(latency.as_millis()).unwrap_or(i32::MAX)),
-            response_excerpt: Set(response.excerpt.clone()),
-            error: Set(response.error.clone()),
-            created_at: Set(now),
-            ..Default::default()
+        let toggles =
+            (outcome != ResponseOutcome::Delivered) != endpoint.model.failing_since.is_some();
+        if toggles || disable.is_some() {
+            self.endpoints.forget(d.endpoint_id);
         }
-        .insert(&tx)
-        .await?;
-        let failing = !matches!(outcome, ResponseOutcome::Delivered);
-        if failing != endpoint.failing_since.is_some() {
-            webhook_endpoint::Entity::update_many()
-                .col_expr(
-                    webhook_endpoint::Column::FailingSince,
-                    Expr::value(failing.then_some(now)),
-                )
-                .filter(webhook_endpoint::Column::Id.eq(endpoint.id))
-                .exec(&tx)
-                .await?;
-        }
-        if let Some(reason) = &disable {
-            self.disable(&tx, &endpoint, reason, now).await?;
-        }
-        let finished = match (outcome, retry_at) {
-            (ResponseOutcome::Delivered, _) => {
-                self.finish(&tx, &d, "succeeded", attempt, response.status, None, now)
-                    .await?;
-                true
-            }
-            (_, Some(at)) => {
-                webhook_delivery::Entity::update_many()
-                    .col_expr(webhook_delivery::Column::Status, Expr::value("pending"))
-                    .col_expr(webhook_delivery::Column::Attempts, Expr::value(attempt))
-                    .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(at))
-                    .col_expr(
-                        webhook_delivery::Column::LockedUntil,
-                        Expr::value(None::<DateTime<Utc>>),
-                    )
-                    .col_expr(
-                        webhook_delivery::Column::LastStatusCode,
-                        Expr::value(response.status.map(i32::from)),
-                    )
-                    .col_expr(webhook_delivery::Column::LastError, Expr::value(error))
-                    .col_expr(webhook_delivery::Column::UpdatedAt, Expr::value(now))
-                    .filter(webhook_delivery::Column::Id.eq(d.id))
-                    .exec(&tx)
-                    .await?;
-                false
-            }
-            (_, None) => {
-                self.finish(&tx, &d, "failed", attempt, response.status, error, now)
-                    .await?;
-                true
-            }
+        let record = Record {
+            delivery: d.clone(),
+            endpoint,
+            attempt,
+            response,
+            latency_ms: i32::try_from(latency.as_millis()).unwrap_or(i32::MAX),
+            outcome,
+            retry_at,
+            disable,
+            now,
         };
-        tx.commit().await?;
-        if let Some(at) = retry_at {
-            // Queued after the commit, so the job finds the delivery pending and due. A crash
-            // in between leaves a pending, overdue delivery, which the sweep re-queues.
-            let delay = (at - now).to_std().unwrap_or_default();
-            self.jobs
-                .push_webhook(vec![
-                    NewJob::now(WebhookJob { delivery_id: d.id })
-                        .after(delay)
-                        .key(format!("wh:{}:{attempt}", d.id)),
-                ])
-                .await?;
-        }
-        Ok(finished)
+        self.records
+            .call(record)
+            .await
+            .unwrap_or_else(|| Err("the record batcher stopped".into()))
+            .map_err(WebhookJobError::Batch)
     }
 
     async fn post(&self, url: &str, headers: &WebhookHeaders, body: String) -> Response {
@@ -409,92 +438,6 @@ impl WebhookDeliverer {
                 retry_after: None,
             },
         }
-    }
-
-    async fn disable(
-        &self,
-        tx: &impl ConnectionTrait,
-        endpoint: &webhook_endpoint::Model,
-        reason: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), WebhookJobError> {
-        tracing::warn!(endpoint = endpoint.id, url = %endpoint.url, %reason, "Disabling a webhook endpoint.");
-        let mut am: webhook_endpoint::ActiveModel = endpoint.clone().into();
-        am.enabled = Set(false);
-        am.disabled_reason = Set(Some(reason.to_owned()));
-        am.updated_at = Set(now);
-        am.update(tx).await?;
-        // Its other unfinished deliveries will not be attempted: record why.
-        webhook_delivery::Entity::update_many()
-            .col_expr(webhook_delivery::Column::Status, Expr::value("failed"))
-            .col_expr(
-                webhook_delivery::Column::LastError,
-                Expr::value("the endpoint was disabled"),
-            )
-            .col_expr(webhook_delivery::Column::CompletedAt, Expr::value(now))
-            .col_expr(webhook_delivery::Column::UpdatedAt, Expr::value(now))
-            .filter(webhook_delivery::Column::EndpointId.eq(endpoint.id))
-            .filter(webhook_delivery::Column::Status.eq("pending"))
-            .exec(tx)
-            .await?;
-        Ok(())
-    }
-
-    /// Records the end of a delivery.
-    #[allow(clippy::too_many_arguments)]
-    async fn finish(
-        &self,
-        tx: &impl ConnectionTrait,
-        d: &webhook_delivery::Model,
-        status: &str,
-        attempts: i32,
-        code: Option<u16>,
-        error: Option<String>,
-        now: DateTime<Utc>,
-    ) -> Result<(), WebhookJobError> {
-        webhook_delivery::Entity::update_many()
-            .col_expr(webhook_delivery::Column::Status, Expr::value(status))
-            .col_expr(webhook_delivery::Column::Attempts, Expr::value(attempts))
-            .col_expr(
-                webhook_delivery::Column::NextAttemptAt,
-                Expr::value(None::<DateTime<Utc>>),
-            )
-            .col_expr(
-                webhook_delivery::Column::LockedUntil,
-                Expr::value(None::<DateTime<Utc>>),
-            )
-            .col_expr(
-                webhook_delivery::Column::LastStatusCode,
-                Expr::value(code.map(i32::from)),
-            )
-            .col_expr(webhook_delivery::Column::LastError, Expr::value(error))
-            .col_expr(webhook_delivery::Column::CompletedAt, Expr::value(now))
-            .col_expr(webhook_delivery::Column::UpdatedAt, Expr::value(now))
-            .filter(webhook_delivery::Column::Id.eq(d.id))
-            .exec(tx)
-            .await?;
-        metrics::counter!("kefu_webhook_deliveries_total", "status" => status.to_owned())
-            .increment(1);
-        Ok(())
-    }
-
-    /// The next unfinished delivery of the same conversation to the same endpoint, which
-    /// waited for `d` to finish.
-    async fn successor(&self, d: &webhook_delivery::Model) -> Result<Option<i64>, WebhookJobError> {
-        let Some(conversation) = d.conversation_id else {
-            return Ok(None);
-        };
-        Ok(webhook_delivery::Entity::find()
-            .select_only()
-            .column(webhook_delivery::Column::Id)
-            .filter(webhook_delivery::Column::EndpointId.eq(d.endpoint_id))
-            .filter(webhook_delivery::Column::ConversationId.eq(conversation))
-            .filter(webhook_delivery::Column::Status.eq("pending"))
-            .filter(webhook_delivery::Column::Id.gt(d.id))
-            .order_by_asc(webhook_delivery::Column::Id)
-            .into_tuple()
-            .one(self.db.conn())
-            .await?)
     }
 
     /// Re-queues deliveries whose job was lost: due for over a minute but still pending, or
@@ -547,6 +490,333 @@ impl WebhookDeliverer {
             .await?;
         Ok(n)
     }
+}
+
+/// Claims every delivery in `ids` that is due, unfinished and first in its conversation's
+/// order, in one statement; answers each id with its claimed row. An id asked for twice in one
+/// batch gets the row once.
+async fn claim_batch(
+    db: Db,
+    lease: Duration,
+    ids: Vec<i64>,
+) -> Vec<Result<Option<webhook_delivery::Model>, String>> {
+    let now = Utc::now();
+    let until = now + chrono::Duration::from_std(lease).unwrap_or_default();
+    let slack = now + chrono::Duration::seconds(1);
+    let claimed = webhook_delivery::Entity::update_many()
+        .col_expr(webhook_delivery::Column::Status, Expr::value("sending"))
+        .col_expr(webhook_delivery::Column::LockedUntil, Expr::value(until))
+        .col_expr(webhook_delivery::Column::UpdatedAt, Expr::value(now))
+        .filter(webhook_delivery::Column::Id.is_in(ids.clone()))
+        .filter(
+            Condition::any()
+                .add(webhook_delivery::Column::Status.eq("pending"))
+                .add(
+                    Condition::all()
+                        .add(webhook_delivery::Column::Status.eq("sending"))
+                        .add(webhook_delivery::Column::LockedUntil.lt(now)),
+                ),
+        )
+        .filter(
+            Condition::any()
+                .add(webhook_delivery::Column::NextAttemptAt.is_null())
+                .add(webhook_delivery::Column::NextAttemptAt.lte(slack)),
+        )
+        .filter(Expr::cust(FIRST_IN_ORDER))
+        .exec_with_returning(db.conn())
+        .await;
+    match claimed {
+        Ok(rows) => {
+            let mut by_id: HashMap<i64, webhook_delivery::Model> =
+                rows.into_iter().map(|d| (d.id, d)).collect();
+            ids.iter().map(|id| Ok(by_id.remove(id))).collect()
+        }
+        Err(e) => {
+            let e = format!("cannot claim webhook deliveries: {e}");
+            ids.iter().map(|_| Err(e.clone())).collect()
+        }
+    }
+}
+
+/// Records attempts' results: the attempt log lines and the deliveries' new state.
+#[derive(Clone)]
+struct Recorder {
+    db: Db,
+    jobs: JobStore,
+}
+
+impl Recorder {
+    /// Records a batch in one transaction; should that fail, records each alone, so one bad
+    /// record never takes the others down with it.
+    async fn record(&self, recs: Vec<Record>) -> Vec<Result<Recorded, String>> {
+        let all: Vec<&Record> = recs.iter().collect();
+        match self.write(&all).await {
+            Ok(out) => out.into_iter().map(Ok).collect(),
+            Err(e) if recs.len() == 1 => vec![Err(e.to_string())],
+            Err(e) => {
+                tracing::debug!(error = %e, "Recording a batch of webhook attempts failed; recording them one by one.");
+                let mut out = Vec::with_capacity(recs.len());
+                for r in &recs {
+                    out.push(
+                        self.write(&[r])
+                            .await
+                            .map(|mut v| v.remove(0))
+                            .map_err(|e| e.to_string()),
+                    );
+                }
+                out
+            }
+        }
+    }
+
+    async fn write(&self, recs: &[&Record]) -> Result<Vec<Recorded>, WebhookJobError> {
+        let tx = self.db.begin_write().await?;
+        webhook_attempt::Entity::insert_many(recs.iter().map(|r| webhook_attempt::ActiveModel {
+            delivery_id: Set(r.delivery.id),
+            attempt: Set(r.attempt),
+            status_code: Set(r.response.status.map(i32::from)),
+            latency_ms: Set(r.latency_ms),
+            response_excerpt: Set(r.response.excerpt.clone()),
+            error: Set(r.response.error.clone()),
+            created_at: Set(r.now),
+            ..Default::default()
+        }))
+        .exec_without_returning(&tx)
+        .await?;
+        // Successes with the same attempt count and status finish in one statement.
+        let mut succeeded: HashMap<(i32, Option<u16>), Vec<i64>> = HashMap::new();
+        let mut finished: Vec<&webhook_delivery::Model> = Vec::new();
+        let mut out = Vec::with_capacity(recs.len());
+        for r in recs {
+            let d = &r.delivery;
+            let endpoint = &r.endpoint.model;
+            let failing = r.outcome != ResponseOutcome::Delivered;
+            if failing != endpoint.failing_since.is_some() {
+                // Conditional, so a cached endpoint that is a little stale cannot move the
+                // start of a failure streak.
+                let mut q = webhook_endpoint::Entity::update_many()
+                    .col_expr(
+                        webhook_endpoint::Column::FailingSince,
+                        Expr::value(failing.then_some(r.now)),
+                    )
+                    .filter(webhook_endpoint::Column::Id.eq(endpoint.id));
+                q = if failing {
+                    q.filter(webhook_endpoint::Column::FailingSince.is_null())
+                } else {
+                    q.filter(webhook_endpoint::Column::FailingSince.is_not_null())
+                };
+                q.exec(&tx).await?;
+            }
+            if let Some(reason) = &r.disable {
+                disable(&tx, endpoint, reason, r.now).await?;
+            }
+            let error = r.response.error.clone().or_else(|| {
+                r.response
+                    .status
+                    .filter(|s| !(200..300).contains(s))
+                    .map(|s| format!("the endpoint answered {s}"))
+            });
+            let done = match (r.outcome, r.retry_at) {
+                (ResponseOutcome::Delivered, _) => {
+                    succeeded
+                        .entry((r.attempt, r.response.status))
+                        .or_default()
+                        .push(d.id);
+                    true
+                }
+                (_, Some(at)) => {
+                    webhook_delivery::Entity::update_many()
+                        .col_expr(webhook_delivery::Column::Status, Expr::value("pending"))
+                        .col_expr(webhook_delivery::Column::Attempts, Expr::value(r.attempt))
+                        .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(at))
+                        .col_expr(
+                            webhook_delivery::Column::LockedUntil,
+                            Expr::value(None::<DateTime<Utc>>),
+                        )
+                        .col_expr(
+                            webhook_delivery::Column::LastStatusCode,
+                            Expr::value(r.response.status.map(i32::from)),
+                        )
+                        .col_expr(webhook_delivery::Column::LastError, Expr::value(error))
+                        .col_expr(webhook_delivery::Column::UpdatedAt, Expr::value(r.now))
+                        .filter(webhook_delivery::Column::Id.eq(d.id))
+                        .exec(&tx)
+                        .await?;
+                    false
+                }
+                (_, None) => {
+                    finish(&tx, d, "failed", r.attempt, r.response.status, error, r.now).await?;
+                    true
+                }
+            };
+            if done {
+                finished.push(d);
+            }
+            out.push(done);
+        }
+        let now = recs.iter().map(|r| r.now).max().unwrap_or_else(Utc::now);
+        for ((attempts, code), ids) in succeeded {
+            let n = ids.len() as u64;
+            finish_many(&tx, ids, "succeeded", attempts, code, None, now).await?;
+            metrics::counter!("kefu_webhook_deliveries_total", "status" => "succeeded")
+                .increment(n);
+        }
+        let next = successors(&tx, &finished).await?;
+        tx.commit().await?;
+
+        // Queued after the commit, so each job finds its delivery pending and due. A crash in
+        // between leaves pending, overdue deliveries, which the sweep re-queues.
+        let retries: Vec<NewJob<WebhookJob>> = recs
+            .iter()
+            .filter_map(|r| {
+                let at = r
+                    .retry_at
+                    .filter(|_| r.outcome != ResponseOutcome::Delivered)?;
+                let delay = (at - r.now).to_std().unwrap_or_default();
+                Some(
+                    NewJob::now(WebhookJob {
+                        delivery_id: r.delivery.id,
+                    })
+                    .after(delay)
+                    .key(format!("wh:{}:{}", r.delivery.id, r.attempt)),
+                )
+            })
+            .collect();
+        self.jobs.push_webhook(retries).await?;
+        Ok(recs
+            .iter()
+            .zip(out)
+            .map(|(r, finished)| Recorded {
+                finished,
+                successor: finished
+                    .then(|| next.get(&r.delivery.id).copied())
+                    .flatten(),
+            })
+            .collect())
+    }
+}
+
+async fn disable(
+    tx: &impl ConnectionTrait,
+    endpoint: &webhook_endpoint::Model,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), WebhookJobError> {
+    tracing::warn!(endpoint = endpoint.id, url = %endpoint.url, %reason, "Disabling a webhook endpoint.");
+    webhook_endpoint::Entity::update_many()
+        .col_expr(webhook_endpoint::Column::Enabled, Expr::value(false))
+        .col_expr(
+            webhook_endpoint::Column::DisabledReason,
+            Expr::value(reason.to_owned()),
+        )
+        .col_expr(webhook_endpoint::Column::UpdatedAt, Expr::value(now))
+        .filter(webhook_endpoint::Column::Id.eq(endpoint.id))
+        .exec(tx)
+        .await?;
+    // Its other unfinished deliveries will not be attempted: record why.
+    webhook_delivery::Entity::update_many()
+        .col_expr(webhook_delivery::Column::Status, Expr::value("failed"))
+        .col_expr(
+            webhook_delivery::Column::LastError,
+            Expr::value("the endpoint was disabled"),
+        )
+        .col_expr(webhook_delivery::Column::CompletedAt, Expr::value(now))
+        .col_expr(webhook_delivery::Column::UpdatedAt, Expr::value(now))
+        .filter(webhook_delivery::Column::EndpointId.eq(endpoint.id))
+        .filter(webhook_delivery::Column::Status.eq("pending"))
+        .exec(tx)
+        .await?;
+    Ok(())
+}
+
+/// Records the end of a delivery.
+async fn finish(
+    tx: &impl ConnectionTrait,
+    d: &webhook_delivery::Model,
+    status: &str,
+    attempts: i32,
+    code: Option<u16>,
+    error: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), WebhookJobError> {
+    finish_many(tx, vec![d.id], status, attempts, code, error, now).await?;
+    metrics::counter!("kefu_webhook_deliveries_total", "status" => status.to_owned()).increment(1);
+    Ok(())
+}
+
+/// Records the end of deliveries that ended alike.
+async fn finish_many(
+    tx: &impl ConnectionTrait,
+    ids: Vec<i64>,
+    status: &str,
+    attempts: i32,
+    code: Option<u16>,
+    error: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), WebhookJobError> {
+    webhook_delivery::Entity::update_many()
+        .col_expr(webhook_delivery::Column::Status, Expr::value(status))
+        .col_expr(webhook_delivery::Column::Attempts, Expr::value(attempts))
+        .col_expr(
+            webhook_delivery::Column::NextAttemptAt,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .col_expr(
+            webhook_delivery::Column::LockedUntil,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .col_expr(
+            webhook_delivery::Column::LastStatusCode,
+            Expr::value(code.map(i32::from)),
+        )
+        .col_expr(webhook_delivery::Column::LastError, Expr::value(error))
+        .col_expr(webhook_delivery::Column::CompletedAt, Expr::value(now))
+        .col_expr(webhook_delivery::Column::UpdatedAt, Expr::value(now))
+        .filter(webhook_delivery::Column::Id.is_in(ids))
+        .exec(tx)
+        .await?;
+    Ok(())
+}
+
+/// For each finished delivery, the next unfinished delivery of the same conversation to the
+/// same endpoint, which waited for it; one query for all of them.
+async fn successors(
+    tx: &impl ConnectionTrait,
+    finished: &[&webhook_delivery::Model],
+) -> Result<HashMap<i64, i64>, WebhookJobError> {
+    let keyed: Vec<(i64, (i64, i64))> = finished
+        .iter()
+        .filter_map(|d| Some((d.id, (d.endpoint_id, d.conversation_id?))))
+        .collect();
+    let Some(after) = keyed.iter().map(|(id, _)| *id).min() else {
+        return Ok(HashMap::new());
+    };
+    let endpoints: HashSet<i64> = keyed.iter().map(|(_, (e, _))| *e).collect();
+    let conversations: HashSet<i64> = keyed.iter().map(|(_, (_, c))| *c).collect();
+    let firsts: Vec<(i64, Option<i64>, Option<i64>)> = webhook_delivery::Entity::find()
+        .select_only()
+        .column(webhook_delivery::Column::EndpointId)
+        .column(webhook_delivery::Column::ConversationId)
+        .column_as(webhook_delivery::Column::Id.min(), "first")
+        .filter(webhook_delivery::Column::EndpointId.is_in(endpoints))
+        .filter(webhook_delivery::Column::ConversationId.is_in(conversations))
+        .filter(webhook_delivery::Column::Status.eq("pending"))
+        .filter(webhook_delivery::Column::Id.gt(after))
+        .group_by(webhook_delivery::Column::EndpointId)
+        .group_by(webhook_delivery::Column::ConversationId)
+        .into_tuple()
+        .all(tx)
+        .await?;
+    let first: HashMap<(i64, i64), i64> = firsts
+        .into_iter()
+        .filter_map(|(e, c, id)| Some(((e, c?), id?)))
+        .collect();
+    // Only one delivery per endpoint and conversation is in flight, so nothing pending in its
+    // conversation comes before a finished one; the id check guards that anyway.
+    Ok(keyed
+        .into_iter()
+        .filter_map(|(id, key)| first.get(&key).filter(|&&next| next > id).map(|&n| (id, n)))
+        .collect())
 }
 
 /// A transport error in words, including the cause chain (which carries the refused address).

@@ -313,6 +313,7 @@ pub async fn update(
     }
     am.updated_at = Set(Utc::now());
     let row = am.update(st.db.conn()).await?;
+    st.inboxes.forget(id);
     st.runner.start(&st.inboxes.config(&row));
     Ok(Json(view(&st, &row, &me)))
 }
@@ -332,6 +333,7 @@ pub async fn delete(
     am.deleted_at = Set(Some(now));
     am.updated_at = Set(now);
     am.update(st.db.conn()).await?;
+    st.inboxes.forget(id);
     st.runner.stop(id);
     Ok(StatusCode::NO_CONTENT)
 }
