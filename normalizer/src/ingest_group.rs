@@ -4,7 +4,8 @@
 //! envelopes the group is stored with one query per step — dedupe lookup, identity lookup,
 //! contacts, open conversations, one `seq` bump for all conversations, one multi-row insert of
 //! messages and one of outbox events — instead of seven statements per message. Everything else
-//! (new customers, thread hints, reopening, contact updates, repeated keys) takes the general
+//! (new customers, email references, a web chat token naming another conversation, reopening,
+//! contact updates, repeated keys) takes the general
 //! path, in order, in the same transaction. A customer whose envelope needs the general path
 //! sends all their later envelopes of the group there too, so their messages keep their order.
 
@@ -266,7 +267,7 @@ fn fast_target(
     open: &HashMap<i64, conversation::Model>,
 ) -> Option<Plan> {
     let t = &env.thread;
-    if t.conversation_token.is_some() || !t.references.is_empty() || t.new_conversation {
+    if !t.references.is_empty() || t.new_conversation {
         return None;
     }
     let identity = identity?;
@@ -280,6 +281,13 @@ fn fast_target(
             .iter()
             .all(|(k, v)| contact.attributes.get(k) == Some(v));
     let conv = open.get(&identity.id)?;
+    // A web chat tab names its conversation by token: the open one, or the general path decides.
+    if t.conversation_token
+        .as_ref()
+        .is_some_and(|token| *token != conv.token)
+    {
+        return None;
+    }
     // A pending conversation changes status on a customer reply: the general path does that.
     let steady = matches!(conv.status.as_str(), "queued" | "assigned" | "transferring");
     (unchanged && steady).then(|| Plan::Fast {
