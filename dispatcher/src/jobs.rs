@@ -180,7 +180,7 @@ impl JobStore {
 
     async fn push<T>(&self, queue: &str, jobs: Vec<NewJob<T>>) -> Result<(), JobError>
     where
-        T: Serialize + for<'de> Deserialize<'de> + Unpin + Send + Sync + 'static,
+        T: Serialize + for<'de> Deserialize<'de> + Clone + Unpin + Send + Sync + 'static,
     {
         if jobs.is_empty() {
             return Ok(());
@@ -197,11 +197,30 @@ impl JobStore {
                     .map_err(|e| err(&e))?;
             }
             Backend::Postgres(pool) => {
-                let mut s = PostgresStorage::<T>::new(pool)
-                    .with_config(apalis_postgres::Config::default().queue(queue));
-                s.push_all(futures::stream::iter(jobs.into_iter().map(task)))
-                    .await
-                    .map_err(|e| err(&e))?;
+                // apalis' Postgres insert fails the whole batch on a key that exists (its
+                // SQLite insert skips it): leave out keys already queued, and should another
+                // node queue one meanwhile, look again.
+                let mut jobs = unique_keys(jobs);
+                let mut attempts = 0;
+                loop {
+                    attempts += 1;
+                    jobs = without_queued(pool, queue, jobs)
+                        .await
+                        .map_err(|e| err(&e))?;
+                    if jobs.is_empty() {
+                        break;
+                    }
+                    let mut s = PostgresStorage::<T>::new(pool)
+                        .with_config(apalis_postgres::Config::default().queue(queue));
+                    match s
+                        .push_all(futures::stream::iter(jobs.iter().cloned().map(task)))
+                        .await
+                    {
+                        Ok(()) => break,
+                        Err(e) if attempts < 3 && is_unique_violation(&e) => continue,
+                        Err(e) => return Err(err(&e)),
+                    }
+                }
             }
         }
         if due_now && let Some(n) = self.nudge(queue) {
@@ -209,6 +228,69 @@ impl JobStore {
         }
         Ok(())
     }
+}
+
+/// `jobs` with each idempotency key once (the first job that has it).
+fn unique_keys<T>(jobs: Vec<NewJob<T>>) -> Vec<NewJob<T>> {
+    let mut seen = std::collections::HashSet::new();
+    jobs.into_iter()
+        .filter(|j| {
+            j.idempotency_key
+                .as_ref()
+                .is_none_or(|k| seen.insert(k.clone()))
+        })
+        .collect()
+}
+
+/// `jobs` without those whose idempotency key is already queued in `queue`.
+async fn without_queued<T>(
+    pool: &PgPool,
+    queue: &str,
+    mut jobs: Vec<NewJob<T>>,
+) -> Result<Vec<NewJob<T>>, sea_orm::sqlx::Error> {
+    let keys: Vec<String> = jobs
+        .iter()
+        .filter_map(|j| j.idempotency_key.clone())
+        .collect();
+    if keys.is_empty() {
+        return Ok(jobs);
+    }
+    let queued: std::collections::HashSet<String> = sea_orm::sqlx::query_scalar(
+        "SELECT idempotency_key FROM apalis.jobs WHERE job_type = $1 AND idempotency_key = ANY($2)",
+    )
+    .bind(queue)
+    .bind(&keys)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .collect();
+    jobs.retain(|j| {
+        j.idempotency_key
+            .as_ref()
+            .is_none_or(|k| !queued.contains(k))
+    });
+    Ok(jobs)
+}
+
+/// Whether apalis' insert failed on a unique index (a key queued concurrently).
+fn is_unique_violation(e: &(dyn std::error::Error + 'static)) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    let mut cur = Some(e);
+    while let Some(e) = cur {
+        let db = match (
+            e.downcast_ref::<apalis_postgres::Error>(),
+            e.downcast_ref::<Sqlx>(),
+        ) {
+            (Some(apalis_postgres::Error::Database(Sqlx::Database(d))), _)
+            | (_, Some(Sqlx::Database(d))) => Some(d),
+            _ => None,
+        };
+        if let Some(d) = db {
+            return d.is_unique_violation();
+        }
+        cur = e.source();
+    }
+    false
 }
 
 fn task<T>(j: NewJob<T>) -> apalis::prelude::Task<T> {

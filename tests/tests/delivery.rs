@@ -252,3 +252,53 @@ async fn the_inbox_rate_limit_paces_sends_and_loses_none() {
     );
     app.stop().await;
 }
+
+/// Queueing a job again under the same key (a fan-out repeated after a crash, a retry queued
+/// twice) does nothing, on both backends, and the rest of the batch is still queued.
+#[tokio::test]
+async fn queueing_a_job_twice_is_harmless() {
+    use kefu_dispatcher::jobs::{NewJob, SendJob};
+    for backend in backends() {
+        let app = TestApp::spawn_with(&backend, |c| c.jobs.run_workers = false).await;
+        let job = |id: i64| {
+            NewJob::now(SendJob {
+                message_id: id,
+                attempt: 0,
+            })
+            .key(format!("send:{id}:0"))
+        };
+        let jobs = &app.state.jobs;
+        jobs.push_send(vec![job(1), job(2)])
+            .await
+            .expect("first push");
+        jobs.push_send(vec![job(2), job(3), job(3)])
+            .await
+            .unwrap_or_else(|e| panic!("{backend:?}: a repeated key must not fail the push: {e}"));
+        let table = if app.state.db.is_postgres() {
+            "apalis.jobs"
+        } else {
+            "Jobs"
+        };
+        let rows = {
+            use sea_orm::ConnectionTrait;
+            app.state
+                .db
+                .conn()
+                .query_all_raw(sea_orm::Statement::from_string(
+                    app.state.db.conn().get_database_backend(),
+                    format!(
+                        "SELECT idempotency_key FROM {table} WHERE job_type = '{}' ORDER BY idempotency_key",
+                        kefu_dispatcher::jobs::SEND_QUEUE
+                    ),
+                ))
+                .await
+                .expect("jobs")
+        };
+        let keys: Vec<String> = rows
+            .iter()
+            .map(|r| r.try_get::<String>("", "idempotency_key").expect("key"))
+            .collect();
+        assert_eq!(keys, ["send:1:0", "send:2:0", "send:3:0"], "{backend:?}");
+        app.stop().await;
+    }
+}
