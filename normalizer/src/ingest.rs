@@ -132,11 +132,9 @@ impl Core {
             let outcome: Result<(), StoreError> = async {
                 let tx = self.db.begin_write().await?;
                 let envs: Vec<&InboundEnvelope> = jobs.iter().map(|j| &j.envelope).collect();
-                let lock = self.db.is_postgres();
-                stored = crate::ingest_group::store_group(&tx, &envs, lock, |i| {
-                    self.ingest_in(&tx, envs[i])
-                })
-                .await?;
+                stored =
+                    crate::ingest_group::store_group(&tx, &envs, |i| self.ingest_in(&tx, envs[i]))
+                        .await?;
                 tx.commit().await?;
                 Ok(())
             }

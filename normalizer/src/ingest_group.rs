@@ -15,7 +15,7 @@ use chrono::Utc;
 use kefu_channel::{Accepted, InboundEnvelope};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, Statement, Value,
+    QueryOrder, Set, Statement, Value,
 };
 use serde_json::json;
 
@@ -23,6 +23,9 @@ use crate::entity::{contact, contact_identity, conversation, message, outbox_eve
 use crate::error::StoreError;
 use crate::status::Status;
 use crate::views::MessageView;
+
+/// Conversation statuses a customer message does not change: only these take the grouped path.
+const STEADY: [&str; 3] = ["queued", "assigned", "transferring"];
 
 /// What to do with one envelope of a group.
 enum Plan {
@@ -42,14 +45,13 @@ enum Plan {
 pub(crate) async fn store_group<F, Fut>(
     tx: &DatabaseTransaction,
     envs: &[&InboundEnvelope],
-    lock_rows: bool,
     mut general: F,
 ) -> Result<Vec<Accepted>, StoreError>
 where
     F: FnMut(usize) -> Fut,
     Fut: std::future::Future<Output = Result<Accepted, StoreError>>,
 {
-    let plans = plan(tx, envs, lock_rows).await?;
+    let plans = plan(tx, envs).await?;
     let mut results: Vec<Option<Accepted>> = vec![None; envs.len()];
 
     // Grouped appends: bump each conversation's seq once by its count of new messages.
@@ -161,7 +163,6 @@ where
 async fn plan(
     tx: &DatabaseTransaction,
     envs: &[&InboundEnvelope],
-    lock_rows: bool,
 ) -> Result<Vec<Plan>, StoreError> {
     let inboxes: HashSet<i64> = envs.iter().map(|e| e.inbox_id).collect();
     let mut dupes: HashMap<(i64, String), Accepted> = HashMap::new();
@@ -194,14 +195,14 @@ async fn plan(
             .filter(|e| e.inbox_id == *inbox)
             .map(|e| e.sender.external_id.as_str())
             .collect();
-        let mut q = contact_identity::Entity::find()
+        // Not locked: a grouped envelope only appends to an open conversation, and the `seq`
+        // bump re-checks under the conversation's row lock that it is still open.
+        let rows = contact_identity::Entity::find()
             .filter(contact_identity::Column::InboxId.eq(*inbox))
             .filter(contact_identity::Column::ExternalId.is_in(ids))
-            .order_by_asc(contact_identity::Column::Id);
-        if lock_rows {
-            q = q.lock_exclusive();
-        }
-        for i in q.all(tx).await? {
+            .all(tx)
+            .await?;
+        for i in rows {
             identities.insert((*inbox, i.external_id.clone()), i);
         }
     }
@@ -289,7 +290,7 @@ fn fast_target(
         return None;
     }
     // A pending conversation changes status on a customer reply: the general path does that.
-    let steady = matches!(conv.status.as_str(), "queued" | "assigned" | "transferring");
+    let steady = STEADY.contains(&conv.status.as_str());
     (unchanged && steady).then(|| Plan::Fast {
         conversation: conv.id,
         contact: contact.id,
@@ -332,8 +333,11 @@ async fn bump_seqs(
         "WITH v(id, k) AS (VALUES {}) \
          UPDATE conversations SET last_seq = last_seq + (SELECT k FROM v WHERE v.id = conversations.id), \
          last_message_at = {t1}, last_inbound_at = {t2}, updated_at = {t3} \
-         WHERE id IN (SELECT id FROM v) RETURNING id, last_seq",
-        rows.join(", ")
+         WHERE id IN (SELECT id FROM v) AND status IN ('{}', '{}', '{}') RETURNING id, last_seq",
+        rows.join(", "),
+        STEADY[0],
+        STEADY[1],
+        STEADY[2],
     );
     let out = tx
         .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
@@ -346,7 +350,11 @@ async fn bump_seqs(
         );
     }
     if last.len() != counts.len() {
-        return Err(StoreError::NotFound("conversation"));
+        // A conversation changed status since the plan read it (an agent resolved it, say):
+        // the group is stored again envelope by envelope, through the general path.
+        return Err(StoreError::Conflict(
+            "a conversation changed while its messages were grouped".into(),
+        ));
     }
     Ok(last)
 }
