@@ -11,7 +11,7 @@ use std::time::Duration;
 use chrono::Utc;
 use kefu_normalizer::entity::{outbox_event, webhook_delivery, webhook_endpoint};
 use kefu_normalizer::{Db, StoreError};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -102,11 +102,7 @@ impl Fanout {
         self.webhooks(&events).await?;
 
         let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
-        outbox_event::Entity::update_many()
-            .col_expr(outbox_event::Column::DispatchedAt, Expr::value(Utc::now()))
-            .filter(outbox_event::Column::Id.is_in(ids.clone()))
-            .exec(self.db.conn())
-            .await?;
+        kefu_normalizer::events::mark(&self.db, outbox_event::Column::DispatchedAt, &ids).await?;
         Ok(ids.len())
     }
 

@@ -187,15 +187,34 @@ impl OutboxRelay {
                 data: r.payload,
             }));
         }
-        outbox_event::Entity::update_many()
-            .col_expr(outbox_event::Column::RelayedAt, Expr::value(Utc::now()))
-            .filter(outbox_event::Column::Id.is_in(ids.clone()))
-            .exec(self.db.conn())
-            .await?;
+        mark(&self.db, outbox_event::Column::RelayedAt, &ids).await?;
         metrics::counter!("kefu_events_relayed_total").increment(ids.len() as u64);
         if let Some(n) = &self.after_batch {
             n.notify_one();
         }
         Ok(ids.len())
     }
+}
+
+/// Sets the consumer mark `column` (`relayed_at`, `dispatched_at`) of the events `ids` to now.
+///
+/// The relay and the fan-out mark the same fresh rows at about the same time; on PostgreSQL
+/// the rows are locked in id order first, so the two can never deadlock (each would otherwise
+/// lock in whatever order its plan visits them, and a deadlock makes the relay publish the
+/// batch twice).
+pub async fn mark(db: &Db, column: outbox_event::Column, ids: &[i64]) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut q = outbox_event::Entity::update_many().col_expr(column, Expr::value(Utc::now()));
+    q = if db.is_postgres() {
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        q.filter(Expr::cust(format!(
+            "id IN (SELECT id FROM outbox_events WHERE id IN ({list}) ORDER BY id FOR UPDATE)"
+        )))
+    } else {
+        q.filter(outbox_event::Column::Id.is_in(ids.iter().copied()))
+    };
+    q.exec(db.conn()).await?;
+    Ok(())
 }

@@ -34,6 +34,9 @@ fn split_by_agent(pending: Vec<Pending>, size: usize) -> Vec<Vec<Pending>> {
     batches
 }
 
+/// The longest pause the assigner takes between rounds to stay within its share of the CPU.
+const MAX_PACE: Duration = Duration::from_millis(500);
+
 /// Events after which a round may assign something.
 const TRIGGERS: [&str; 6] = [
     "conversation.queued",
@@ -182,7 +185,14 @@ impl Dispatcher {
         let sweep = Duration::from_millis(self.inner.settings.sweep_interval_ms);
         loop {
             let mut wait = sweep;
-            match self.run_round().await {
+            let started = Instant::now();
+            let result = self.run_round().await;
+            // A round reads the whole queue. Under a stream of new conversations the rounds
+            // would run back to back and take a core from ingest; spacing them by twice their
+            // own duration bounds the assigner to a third of a core, while a small queue's
+            // rounds (milliseconds) stay practically immediate.
+            let not_before = Instant::now() + (started.elapsed() * 2).min(MAX_PACE);
+            match result {
                 Ok(r) => {
                     if !r.assigned.is_empty() || r.routed > 0 {
                         tracing::debug!(
@@ -211,6 +221,10 @@ impl Dispatcher {
                 _ = wake.notified() => {}
                 _ = tokio::time::sleep(wait) => {}
                 _ = next_trigger(&mut events) => {}
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = tokio::time::sleep_until(not_before.into()) => {}
             }
             // Coalesce a burst of events into the next round.
             while let Ok(_) | Err(TryRecvError::Lagged(_)) = events.try_recv() {}

@@ -500,31 +500,39 @@ async fn claim_batch(
     lease: Duration,
     ids: Vec<i64>,
 ) -> Vec<Result<Option<webhook_delivery::Model>, String>> {
-    let now = Utc::now();
-    let until = now + chrono::Duration::from_std(lease).unwrap_or_default();
-    let slack = now + chrono::Duration::seconds(1);
-    let claimed = webhook_delivery::Entity::update_many()
-        .col_expr(webhook_delivery::Column::Status, Expr::value("sending"))
-        .col_expr(webhook_delivery::Column::LockedUntil, Expr::value(until))
-        .col_expr(webhook_delivery::Column::UpdatedAt, Expr::value(now))
-        .filter(webhook_delivery::Column::Id.is_in(ids.clone()))
-        .filter(
-            Condition::any()
-                .add(webhook_delivery::Column::Status.eq("pending"))
-                .add(
-                    Condition::all()
-                        .add(webhook_delivery::Column::Status.eq("sending"))
-                        .add(webhook_delivery::Column::LockedUntil.lt(now)),
-                ),
-        )
-        .filter(
-            Condition::any()
-                .add(webhook_delivery::Column::NextAttemptAt.is_null())
-                .add(webhook_delivery::Column::NextAttemptAt.lte(slack)),
-        )
-        .filter(Expr::cust(FIRST_IN_ORDER))
-        .exec_with_returning(db.conn())
-        .await;
+    let claimed = async {
+        // A write transaction, so on SQLite the claim queues on Kefu's writer lock instead of
+        // SQLite's sleep-and-retry busy handler.
+        let tx = db.begin_write().await?;
+        let now = Utc::now();
+        let until = now + chrono::Duration::from_std(lease).unwrap_or_default();
+        let slack = now + chrono::Duration::seconds(1);
+        let rows = webhook_delivery::Entity::update_many()
+            .col_expr(webhook_delivery::Column::Status, Expr::value("sending"))
+            .col_expr(webhook_delivery::Column::LockedUntil, Expr::value(until))
+            .col_expr(webhook_delivery::Column::UpdatedAt, Expr::value(now))
+            .filter(webhook_delivery::Column::Id.is_in(ids.clone()))
+            .filter(
+                Condition::any()
+                    .add(webhook_delivery::Column::Status.eq("pending"))
+                    .add(
+                        Condition::all()
+                            .add(webhook_delivery::Column::Status.eq("sending"))
+                            .add(webhook_delivery::Column::LockedUntil.lt(now)),
+                    ),
+            )
+            .filter(
+                Condition::any()
+                    .add(webhook_delivery::Column::NextAttemptAt.is_null())
+                    .add(webhook_delivery::Column::NextAttemptAt.lte(slack)),
+            )
+            .filter(Expr::cust(FIRST_IN_ORDER))
+            .exec_with_returning(&tx)
+            .await?;
+        tx.commit().await?;
+        Ok::<_, sea_orm::DbErr>(rows)
+    }
+    .await;
     match claimed {
         Ok(rows) => {
             let mut by_id: HashMap<i64, webhook_delivery::Model> =
