@@ -13,7 +13,8 @@ use serde_json::Value;
 use super::entity::{assignment, routing_state};
 use super::error::DispatchError;
 use super::snapshot::skills_of;
-use crate::routing::{Aging, QueuedConversation, RuleHit, order_queue};
+use crate::routing::queue::queue_key;
+use crate::routing::{Aging, QueuedConversation, RuleHit};
 
 /// `GET /api/v1/conversations/{id}/routing`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -120,28 +121,48 @@ pub async fn queue_status(
     if c.status != "queued" {
         return Ok(None);
     }
-    let rows = conversation::Entity::find()
+    // Only what the serving order needs: this runs for every visitor's first message, and
+    // decoding whole rows of a long queue made it the most expensive step of that message.
+    let rows: Vec<(i64, i32, Option<DateTime<Utc>>, DateTime<Utc>)> = conversation::Entity::find()
+        .select_only()
+        .column(conversation::Column::Id)
+        .column(conversation::Column::Priority)
+        .column(conversation::Column::QueuedAt)
+        .column(conversation::Column::CreatedAt)
         .filter(conversation::Column::Status.eq("queued"))
         .filter(conversation::Column::InboxId.eq(c.inbox_id))
+        .into_tuple()
         .all(db.conn())
         .await?;
     let now = Utc::now();
-    let mut queue: Vec<QueuedConversation> = rows
-        .iter()
-        .map(|r| QueuedConversation {
-            id: r.id,
-            inbox_id: r.inbox_id,
-            priority: r.priority,
-            enqueued_at: r.queued_at.unwrap_or(r.created_at),
-            required_skills: skills_of(&r.skills),
-            team_id: r.team_id,
+    let queued = |(id, priority, queued_at, created_at): (
+        i64,
+        i32,
+        Option<DateTime<Utc>>,
+        DateTime<Utc>,
+    )| {
+        QueuedConversation {
+            id,
+            inbox_id: c.inbox_id,
+            priority,
+            enqueued_at: queued_at.unwrap_or(created_at),
+            required_skills: BTreeMap::new(),
+            team_id: None,
             previous_agent: None,
             max_wait_notified: false,
             rule_hits: Vec::new(),
-        })
-        .collect();
-    order_queue(&mut queue, now, aging);
-    let position = queue.iter().position(|q| q.id == id).map_or(1, |i| i + 1);
+        }
+    };
+    let me = queue_key(
+        &queued((c.id, c.priority, c.queued_at, c.created_at)),
+        now,
+        aging,
+    );
+    let queue_length = rows.len().max(1);
+    let position = 1 + rows
+        .into_iter()
+        .filter(|r| r.0 != c.id && queue_key(&queued(*r), now, aging) < me)
+        .count();
     let window = chrono::Duration::minutes(15);
     let recent = assignment::Entity::find()
         .filter(assignment::Column::CreatedAt.gt(now - window))
@@ -163,7 +184,7 @@ pub async fn queue_status(
     let enqueued_at = c.queued_at.unwrap_or(c.created_at);
     Ok(Some(QueueStatus {
         position,
-        queue_length: queue.len(),
+        queue_length,
         waited_secs: (now - enqueued_at).num_seconds().max(0),
         estimated_wait_secs,
     }))

@@ -37,7 +37,7 @@ mod choice;
 mod config;
 mod overflow;
 mod plan;
-mod queue;
+pub(crate) mod queue;
 mod rules;
 mod secs;
 mod validate;
