@@ -100,7 +100,7 @@ pub struct WebhookDeliverer {
 
 /// How long an endpoint (URL, enabled flag, secrets) read from the database is used before it
 /// is read again: the longest a change made on another node takes to reach this one's
-/// attempts. Changes made through this node are seen at once.
+/// attempts. Changes made through this node's API are seen at once.
 pub const ENDPOINT_TTL: Duration = Duration::from_secs(1);
 
 /// Most claims in one statement and most results in one transaction.
@@ -139,18 +139,23 @@ struct CachedEndpoint {
     secrets: Result<(Secret, Option<Secret>), String>,
 }
 
-/// Endpoints by id, each kept for [`ENDPOINT_TTL`].
+/// Endpoints by id, each kept for [`ENDPOINT_TTL`] or until the store changes an endpoint.
 struct EndpointCache {
     store: WebhookStore,
     db: Db,
-    entries: std::sync::Mutex<HashMap<i64, (Instant, Arc<CachedEndpoint>)>>,
+    entries: std::sync::Mutex<HashMap<i64, Cached>>,
 }
+
+/// An entry: when it was read, the store's change count then, and the endpoint.
+type Cached = (Instant, u64, Arc<CachedEndpoint>);
 
 impl EndpointCache {
     /// The endpoint, or `None` when it was deleted.
     async fn get(&self, id: i64) -> Result<Option<Arc<CachedEndpoint>>, WebhookJobError> {
-        if let Some((at, e)) = self.lock().get(&id)
+        let changes = self.store.changes();
+        if let Some((at, seen, e)) = self.lock().get(&id)
             && at.elapsed() < ENDPOINT_TTL
+            && *seen == changes
         {
             return Ok(Some(e.clone()));
         }
@@ -163,7 +168,7 @@ impl EndpointCache {
         };
         let secrets = self.store.secrets(&model);
         let e = Arc::new(CachedEndpoint { model, secrets });
-        self.lock().insert(id, (Instant::now(), e.clone()));
+        self.lock().insert(id, (Instant::now(), changes, e.clone()));
         Ok(Some(e))
     }
 
@@ -172,7 +177,7 @@ impl EndpointCache {
         self.lock().remove(&id);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, (Instant, Arc<CachedEndpoint>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Cached>> {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

@@ -148,6 +148,9 @@ pub struct WebhookStore {
     sealer: Arc<dyn Sealer>,
     jobs: JobStore,
     allow_private: bool,
+    /// Bumped by every change to an endpoint made through this store, so the delivery
+    /// worker's endpoint cache sees this node's changes at once.
+    changes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 fn view(m: &webhook_endpoint::Model) -> EndpointView {
@@ -202,7 +205,18 @@ impl WebhookStore {
             sealer,
             jobs,
             allow_private,
+            changes: Arc::default(),
         }
+    }
+
+    /// How many endpoint changes this store has made (see [`WebhookStore::changed`]).
+    pub(crate) fn changes(&self) -> u64 {
+        self.changes.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn changed(&self) {
+        self.changes
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     fn check(&self, url: &str, events: &[String]) -> Result<Vec<String>, StoreError> {
@@ -289,7 +303,9 @@ impl WebhookStore {
             am.disabled_reason = Set((!enabled).then(|| "disabled through the API".to_owned()));
         }
         am.updated_at = Set(Utc::now());
-        Ok(view(&am.update(self.db.conn()).await?))
+        let row = am.update(self.db.conn()).await?;
+        self.changed();
+        Ok(view(&row))
     }
 
     /// Deletes an endpoint with its delivery log.
@@ -297,6 +313,7 @@ impl WebhookStore {
         let res = webhook_endpoint::Entity::delete_by_id(id)
             .exec(self.db.conn())
             .await?;
+        self.changed();
         if res.rows_affected == 0 {
             return Err(StoreError::NotFound("webhook endpoint"));
         }
@@ -316,6 +333,7 @@ impl WebhookStore {
         am.secret_ciphertext = Set(self.sealer.seal(secret.as_bytes()));
         am.updated_at = Set(now);
         let row = am.update(self.db.conn()).await?;
+        self.changed();
         Ok(EndpointWithSecret {
             endpoint: view(&row),
             secret: secret.to_string(),
