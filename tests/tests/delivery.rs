@@ -190,6 +190,17 @@ async fn retries_give_up_after_max_attempts() {
         let error = m["delivery"]["error"].as_str().unwrap_or_default();
         assert!(error.starts_with("retries_exhausted:"), "{error}");
         assert_eq!(app.provider.attempts(), 3);
+
+        // A manual retry starts a new series, whose retries must queue although the first
+        // series used the same attempt numbers: two more transient failures, then it is sent.
+        let (s, b) = app
+            .admin(Method::POST, &format!("/api/v1/messages/{id}/retry"), None)
+            .await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+        let m = wait_status(&app, conv, id, "sent").await;
+        assert_eq!(m["delivery"]["status"], "sent", "{backend:?} {m}");
+        assert_eq!(m["delivery"]["attempts"], 6, "{m}");
+        assert_eq!(app.provider.attempts(), 6);
         app.stop().await;
     }
 }

@@ -102,6 +102,9 @@ impl Sender {
         let Some(pending) = self.deliveries.pending(job.message_id).await? else {
             return Ok(()); // delivered, failed or deleted meanwhile
         };
+        // Attempts ever made on this message, across manual retries: a job key built from it
+        // is never reused (the job's own `attempt` restarts at 0 after a manual retry).
+        let made = pending.message.delivery_attempts;
         let out = pending.outbound;
         let Some((channel, own_limits)) = self.channels.resolve(out.inbox_id).await else {
             self.deliveries
@@ -177,7 +180,11 @@ impl Sender {
                                 attempt,
                             })
                             .after(delay)
-                            .key(format!("send:{}:{attempt}", out.message_id)),
+                            .key(format!(
+                                "send:{}:{}",
+                                out.message_id,
+                                made + 1
+                            )),
                         ])
                         .await?;
                     tracing::info!(message = out.message_id, attempt, delay_ms = delay.as_millis() as u64, error = %e, "Delivery failed; retrying.");
