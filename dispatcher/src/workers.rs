@@ -28,6 +28,10 @@ pub struct WorkerSettings {
     pub heartbeat: Duration,
     /// Jobs fetched (and locked) per query.
     pub fetch_batch: usize,
+    /// How often the housekeeping looks for lost deliveries.
+    pub sweep_interval: Duration,
+    /// A reply waiting this long past its due time with nobody sending it is re-queued.
+    pub stuck_after: Duration,
 }
 
 impl Default for WorkerSettings {
@@ -38,6 +42,8 @@ impl Default for WorkerSettings {
             poll_interval: Duration::from_millis(500),
             heartbeat: Duration::from_secs(30),
             fetch_batch: 50,
+            sweep_interval: Duration::from_secs(30),
+            stuck_after: Duration::from_secs(300),
         }
     }
 }
@@ -76,18 +82,24 @@ pub async fn run(
     settings: WorkerSettings,
     shutdown: CancellationToken,
 ) {
-    // Housekeeping: forget idle recipients' limiters; re-queue webhook deliveries whose job
-    // was lost (a crash between queueing and recording).
+    // Housekeeping: forget idle recipients' limiters; re-queue replies and webhook deliveries
+    // whose job was lost (a crash between recording and queueing, a job apalis gave up on).
     let housekeeping = {
         let sender = sender.clone();
         let deliverer = deliverer.clone();
         let shutdown = shutdown.clone();
+        let (every, stuck_after) = (settings.sweep_interval, settings.stuck_after);
         async move {
             loop {
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
-                    _ = tokio::time::sleep(Duration::from_secs(30)) => {
+                    _ = tokio::time::sleep(every) => {
                         sender.limiters().shrink();
+                        match sender.sweep(stuck_after).await {
+                            Ok(0) => {}
+                            Ok(n) => tracing::warn!(replies = n, "Re-queued replies whose send job was lost."),
+                            Err(e) => tracing::warn!(error = %e, "Sweeping pending replies failed."),
+                        }
                         match deliverer.sweep().await {
                             Ok(0) => {}
                             Ok(n) => tracing::info!(deliveries = n, "Re-queued webhook deliveries whose job was lost."),

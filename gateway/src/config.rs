@@ -107,6 +107,9 @@ pub struct DeliveryConfig {
     pub max_delay_secs: u64,
     /// One send's time limit, in seconds.
     pub timeout_secs: u64,
+    /// A reply still pending this many seconds after it was due, with no attempt holding it, is
+    /// queued again (its job was lost).
+    pub stuck_after_secs: f64,
 }
 
 impl Default for DeliveryConfig {
@@ -116,6 +119,7 @@ impl Default for DeliveryConfig {
             base_delay_ms: 2000,
             max_delay_secs: 600,
             timeout_secs: 60,
+            stuck_after_secs: 300.0,
         }
     }
 }
@@ -136,6 +140,8 @@ pub struct JobsConfig {
     pub heartbeat_secs: u64,
     /// Jobs fetched (and locked) per query.
     pub fetch_batch: usize,
+    /// How often lost deliveries are looked for, in seconds.
+    pub sweep_interval_secs: f64,
 }
 
 impl Default for JobsConfig {
@@ -147,6 +153,7 @@ impl Default for JobsConfig {
             poll_interval_ms: 500,
             heartbeat_secs: 30,
             fetch_batch: 50,
+            sweep_interval_secs: 30.0,
         }
     }
 }
@@ -276,6 +283,13 @@ impl Config {
         {
             return bad(
                 "jobs.poll_interval_ms, jobs.heartbeat_secs and jobs.fetch_batch must be at least 1",
+            );
+        }
+        // At least a millisecond, and small enough for a `Duration`.
+        let sane = |v: f64| (0.001..=1e9).contains(&v);
+        if !sane(self.jobs.sweep_interval_secs) || !sane(self.delivery.stuck_after_secs) {
+            return bad(
+                "jobs.sweep_interval_secs and delivery.stuck_after_secs must be between 0.001 and 1e9",
             );
         }
         Ok(())

@@ -126,5 +126,7 @@ pub fn worker_settings(c: &Config) -> WorkerSettings {
         poll_interval: Duration::from_millis(c.jobs.poll_interval_ms),
         heartbeat: Duration::from_secs(c.jobs.heartbeat_secs),
         fetch_batch: c.jobs.fetch_batch,
+        sweep_interval: Duration::from_secs_f64(c.jobs.sweep_interval_secs),
+        stuck_after: Duration::from_secs_f64(c.delivery.stuck_after_secs),
     }
 }

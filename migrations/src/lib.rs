@@ -11,6 +11,7 @@ mod m0002_outbox_unrelayed_index;
 mod m0003_routing;
 mod m0004_delivery;
 mod m0005_attachments;
+mod m0006_delivery_claims;
 
 pub use sea_orm_migration::MigratorTrait;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_routing::Migration),
             Box::new(m0004_delivery::Migration),
             Box::new(m0005_attachments::Migration),
+            Box::new(m0006_delivery_claims::Migration),
         ]
     }
 }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use kefu_channel::{Content, OutboundMessage, Recipient};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -46,6 +46,8 @@ pub enum DeliveryOutcome {
     Retrying {
         /// Why this attempt failed.
         error: String,
+        /// When the next attempt is due.
+        due_at: DateTime<Utc>,
     },
     /// It failed for good.
     Failed {
@@ -130,6 +132,67 @@ impl Deliveries {
         }))
     }
 
+    /// Claims a `pending` message for one send attempt until `until`: `false` when it is no
+    /// longer pending, another attempt holds it, or its next attempt is not due yet (a job
+    /// that runs early or twice then sends nothing). [`Deliveries::record`] releases it.
+    pub async fn claim(&self, message_id: i64, until: DateTime<Utc>) -> Result<bool, StoreError> {
+        let now = Utc::now();
+        let slack = now + chrono::Duration::seconds(1);
+        let res = message::Entity::update_many()
+            .col_expr(message::Column::DeliveryClaimedUntil, Expr::value(until))
+            .filter(message::Column::Id.eq(message_id))
+            .filter(message::Column::DeliveryStatus.eq("pending"))
+            .filter(
+                message::Column::DeliveryClaimedUntil
+                    .is_null()
+                    .or(message::Column::DeliveryClaimedUntil.lt(now)),
+            )
+            .filter(
+                message::Column::DeliveryDueAt
+                    .is_null()
+                    .or(message::Column::DeliveryDueAt.lte(slack)),
+            )
+            .exec(self.db.conn())
+            .await?;
+        Ok(res.rows_affected == 1)
+    }
+
+    /// Replies that wait for delivery although nothing is working on them: pending, not
+    /// claimed, and due for longer than `grace` (their job was lost, or apalis gave up on it).
+    /// Returns `(message, attempts made)`, oldest first.
+    pub async fn overdue(
+        &self,
+        grace: std::time::Duration,
+        limit: u64,
+    ) -> Result<Vec<(i64, i32)>, StoreError> {
+        let now = Utc::now();
+        let before = now - chrono::Duration::from_std(grace).unwrap_or_default();
+        Ok(message::Entity::find()
+            .select_only()
+            .column(message::Column::Id)
+            .column(message::Column::DeliveryAttempts)
+            .filter(message::Column::DeliveryStatus.eq("pending"))
+            .filter(message::Column::Direction.eq("outbound"))
+            .filter(message::Column::Private.eq(false))
+            .filter(
+                message::Column::DeliveryClaimedUntil
+                    .is_null()
+                    .or(message::Column::DeliveryClaimedUntil.lt(now)),
+            )
+            .filter(
+                message::Column::DeliveryDueAt
+                    .lt(before)
+                    .or(message::Column::DeliveryDueAt
+                        .is_null()
+                        .and(message::Column::CreatedAt.lt(before))),
+            )
+            .order_by_asc(message::Column::Id)
+            .limit(limit)
+            .into_tuple()
+            .all(self.db.conn())
+            .await?)
+    }
+
     /// Records one attempt on a `pending` message of `conversation_id` and emits its events.
     /// Returns `None` when the message was no longer pending (another worker recorded it first).
     pub async fn record(
@@ -146,6 +209,10 @@ impl Deliveries {
             .col_expr(
                 message::Column::DeliveryAttempts,
                 Expr::col(message::Column::DeliveryAttempts).add(1),
+            )
+            .col_expr(
+                message::Column::DeliveryClaimedUntil,
+                Expr::value(None::<DateTime<Utc>>),
             )
             .filter(message::Column::Id.eq(message_id))
             .filter(message::Column::ConversationId.eq(conversation_id))
@@ -177,9 +244,9 @@ impl Deliveries {
                 }
                 u
             }
-            DeliveryOutcome::Retrying { error } => {
-                update.col_expr(message::Column::DeliveryError, Expr::value(error.clone()))
-            }
+            DeliveryOutcome::Retrying { error, due_at } => update
+                .col_expr(message::Column::DeliveryError, Expr::value(error.clone()))
+                .col_expr(message::Column::DeliveryDueAt, Expr::value(*due_at)),
             DeliveryOutcome::Failed {
                 code,
                 reason,
@@ -270,6 +337,14 @@ impl Deliveries {
         let res = message::Entity::update_many()
             .col_expr(message::Column::DeliveryStatus, Expr::value("pending"))
             .col_expr(message::Column::DeliveryError, Expr::value(None::<String>))
+            .col_expr(
+                message::Column::DeliveryDueAt,
+                Expr::value(None::<DateTime<Utc>>),
+            )
+            .col_expr(
+                message::Column::DeliveryClaimedUntil,
+                Expr::value(None::<DateTime<Utc>>),
+            )
             .filter(message::Column::Id.eq(message_id))
             .filter(message::Column::DeliveryStatus.eq("failed"))
             .exec(self.db.conn())

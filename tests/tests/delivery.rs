@@ -313,3 +313,66 @@ async fn queueing_a_job_twice_is_harmless() {
         app.stop().await;
     }
 }
+
+/// A reply whose send job is gone (lost in a crash, or given up by apalis) is found by the
+/// sweep and sent, once, although the sweep queues it again on every pass.
+#[tokio::test]
+async fn a_reply_whose_job_was_lost_is_swept_and_sent_once() {
+    for backend in backends() {
+        let app = TestApp::spawn_with(&backend, |c| {
+            quick(c);
+            c.jobs.run_workers = false;
+        })
+        .await;
+        let inbox = app.loopback_inbox(json!({})).await;
+        let conv = conversation(&app, inbox, "cust-1").await;
+        let id = app.reply(conv, "Answer").await["id"].as_i64().expect("id");
+        // The fan-out queued its job; lose it.
+        let table = if app.state.db.is_postgres() {
+            "apalis.jobs"
+        } else {
+            "Jobs"
+        };
+        let queued = {
+            use sea_orm::ConnectionTrait;
+            let conn = app.state.db.conn();
+            let sql = |q: String| sea_orm::Statement::from_string(conn.get_database_backend(), q);
+            let send = kefu_dispatcher::jobs::SEND_QUEUE;
+            kefu_tests::eventually(WAIT, || async {
+                let rows = conn
+                    .query_all_raw(sql(format!(
+                        "SELECT idempotency_key FROM {table} WHERE job_type = '{send}'"
+                    )))
+                    .await
+                    .expect("jobs");
+                (!rows.is_empty()).then_some(rows.len())
+            })
+            .await
+            .expect("the fan-out queues the send job")
+        };
+        assert_eq!(queued, 1);
+        {
+            use sea_orm::ConnectionTrait;
+            let conn = app.state.db.conn();
+            conn.execute_unprepared(&format!(
+                "DELETE FROM {table} WHERE job_type = '{}'",
+                kefu_dispatcher::jobs::SEND_QUEUE
+            ))
+            .await
+            .expect("delete the job");
+        }
+
+        let app = app
+            .restart(|c| {
+                c.jobs.run_workers = true;
+                c.jobs.sweep_interval_secs = 0.1;
+                c.delivery.stuck_after_secs = 0.2;
+            })
+            .await;
+        let m = wait_status(&app, conv, id, "sent").await;
+        assert_eq!(m["delivery"]["status"], "sent", "{backend:?} {m}");
+        assert_eq!(m["delivery"]["attempts"], 1, "{m}");
+        assert_eq!(app.provider.delivered().len(), 1, "{backend:?}: sent once");
+        app.stop().await;
+    }
+}

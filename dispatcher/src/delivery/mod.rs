@@ -102,6 +102,16 @@ impl Sender {
         let Some(pending) = self.deliveries.pending(job.message_id).await? else {
             return Ok(()); // delivered, failed or deleted meanwhile
         };
+        // Not due yet, or another attempt is sending it: a job that runs early or twice (a
+        // swept job beside a slow one) leaves it alone, without waiting for a limiter.
+        let now = chrono::Utc::now();
+        let m = &pending.message;
+        if m.delivery_due_at
+            .is_some_and(|at| at > now + chrono::Duration::seconds(1))
+            || m.delivery_claimed_until.is_some_and(|until| until > now)
+        {
+            return Ok(());
+        }
         // Attempts ever made on this message, across manual retries: a job key built from it
         // is never reused (the job's own `attempt` restarts at 0 after a manual retry).
         let made = pending.message.delivery_attempts;
@@ -130,6 +140,13 @@ impl Sender {
         self.limiters
             .until_ready(out.inbox_id, limits, &out.recipient.external_id)
             .await;
+        // Held for one attempt; `record` releases it. A crash mid-send leaves it to expire.
+        let lease = chrono::Utc::now()
+            + chrono::Duration::from_std(self.policy.timeout + Duration::from_secs(60))
+                .unwrap_or_default();
+        if !self.deliveries.claim(out.message_id, lease).await? {
+            return Ok(());
+        }
 
         let kind = channel.kind().to_string();
         let started = Instant::now();
@@ -147,6 +164,7 @@ impl Sender {
             .record(started.elapsed().as_secs_f64());
 
         let attempt = job.attempt + 1;
+        let mut retry = None;
         let outcome = match result {
             Ok(receipt) => DeliveryOutcome::Sent {
                 provider_ref: receipt.provider_ref,
@@ -170,26 +188,13 @@ impl Sender {
                         details: None,
                     }
                 } else {
-                    // Queue the next attempt before recording this one: a crash in between
-                    // then repeats the record, never loses the retry.
                     let delay = self.policy.backoff(attempt, after);
-                    self.jobs
-                        .push_send(vec![
-                            NewJob::now(SendJob {
-                                message_id: out.message_id,
-                                attempt,
-                            })
-                            .after(delay)
-                            .key(format!(
-                                "send:{}:{}",
-                                out.message_id,
-                                made + 1
-                            )),
-                        ])
-                        .await?;
                     tracing::info!(message = out.message_id, attempt, delay_ms = delay.as_millis() as u64, error = %e, "Delivery failed; retrying.");
+                    retry = Some(delay);
                     DeliveryOutcome::Retrying {
                         error: e.to_string(),
+                        due_at: chrono::Utc::now()
+                            + chrono::Duration::from_std(delay).unwrap_or_default(),
                     }
                 }
             }
@@ -207,7 +212,46 @@ impl Sender {
         self.deliveries
             .record(out.message_id, out.conversation_id, outcome)
             .await?;
+        // Queued after the record, which released the claim and set when the next attempt is
+        // due. A crash in between leaves an overdue pending reply, which the sweep re-queues.
+        if let Some(delay) = retry {
+            self.jobs
+                .push_send(vec![
+                    NewJob::now(SendJob {
+                        message_id: out.message_id,
+                        attempt,
+                    })
+                    .after(delay)
+                    .key(format!("send:{}:{}", out.message_id, made + 1)),
+                ])
+                .await?;
+        }
         Ok(())
+    }
+
+    /// Re-queues replies that wait for delivery although no job is working on them (the job
+    /// was lost, or apalis gave up on it after repeated errors): pending, unclaimed and due for
+    /// longer than `grace`. Returns how many. A re-queued job next to a live one is harmless:
+    /// only one of them can claim the message.
+    pub async fn sweep(&self, grace: Duration) -> Result<usize, SendJobError> {
+        let overdue = self.deliveries.overdue(grace, 500).await?;
+        let window = chrono::Utc::now().timestamp() / grace.as_secs().max(1) as i64;
+        let n = overdue.len();
+        self.jobs
+            .push_send(
+                overdue
+                    .into_iter()
+                    .map(|(id, made)| {
+                        NewJob::now(SendJob {
+                            message_id: id,
+                            attempt: u32::try_from(made).unwrap_or(0),
+                        })
+                        .key(format!("send:{id}:sweep:{made}:{window}"))
+                    })
+                    .collect(),
+            )
+            .await?;
+        Ok(n)
     }
 }
 

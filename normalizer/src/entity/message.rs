@@ -34,6 +34,10 @@ pub struct Model {
     /// Per-recipient results of the last attempt (e.g. one entry per push device).
     #[sea_orm(column_type = "Json", nullable)]
     pub delivery_details: Option<Json>,
+    /// A send attempt holds the message until then (see `Deliveries::claim`).
+    pub delivery_claimed_until: Option<DateTimeUtc>,
+    /// When the next attempt is due after a retryable failure; `None` for the first attempt.
+    pub delivery_due_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
 }
 
