@@ -2,7 +2,8 @@
 //! them (the Tencent sample's token and EncodingAESKey) become a conversation, provider retries
 //! are deduped, and agent replies reach a local server speaking the WeChat API through the
 //! delivery pipeline — with a valid access token, a refresh when it expired, and the 48-hour
-//! error failing the reply with a reason. WeCom customer service: an encrypted
+//! error failing the reply with a reason, and an agent's image uploaded as temporary material and
+//! sent as an image message. WeCom customer service: an encrypted
 //! `kf_msg_or_event` callback makes Kefu pull `sync_msg`, the message becomes a conversation,
 //! and the reply goes out through `kf/send_msg`. Admins see the callback URL and token to
 //! paste into the provider's console; other roles see the URL only.
@@ -42,6 +43,8 @@ struct Api {
     /// WeCom customer messages; a `sync_msg` cursor is an index into it.
     kf_log: Vec<Value>,
     sync_requests: Vec<Value>,
+    /// Temporary material: `(type, file name, bytes)`.
+    uploads: Vec<(String, String, Vec<u8>)>,
 }
 
 type Shared = Arc<Mutex<Api>>;
@@ -74,6 +77,35 @@ async fn custom_send(
     }
     api.sends.push(body);
     Json(json!({"errcode": 0, "errmsg": "ok"}))
+}
+
+async fn media_upload(
+    State(api): State<Shared>,
+    Query(q): Query<Value>,
+    mut form: axum::extract::Multipart,
+) -> Json<Value> {
+    if q["access_token"].as_str()
+        != api
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .current
+            .as_deref()
+    {
+        return Json(json!({"errcode": 40001, "errmsg": "invalid credential"}));
+    }
+    while let Ok(Some(field)) = form.next_field().await {
+        if field.name() != Some("media") {
+            continue;
+        }
+        let name = field.file_name().unwrap_or_default().to_owned();
+        let data = field.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+        let mut api = api.lock().unwrap_or_else(|p| p.into_inner());
+        let kind = q["type"].as_str().unwrap_or_default().to_owned();
+        api.uploads.push((kind.clone(), name, data));
+        let media_id = format!("media-{}", api.uploads.len());
+        return Json(json!({"type": kind, "media_id": media_id, "created_at": 1_700_000_000}));
+    }
+    Json(json!({"errcode": 41005, "errmsg": "media data missing"}))
 }
 
 async fn wecom_token(State(api): State<Shared>, Query(q): Query<Value>) -> Json<Value> {
@@ -114,6 +146,7 @@ async fn start_api() -> (String, Shared) {
         .route("/cgi-bin/token", get(token))
         .route("/cgi-bin/gettoken", get(wecom_token))
         .route("/cgi-bin/message/custom/send", post(custom_send))
+        .route("/cgi-bin/media/upload", post(media_upload))
         .route("/cgi-bin/kf/send_msg", post(custom_send))
         .route("/cgi-bin/kf/sync_msg", post(sync_msg))
         .with_state(api.clone());
@@ -272,6 +305,47 @@ async fn encrypted_callbacks_in_replies_out_through_the_wechat_api() {
             "{error}"
         );
         assert_eq!(api.lock().unwrap_or_else(|p| p.into_inner()).sends.len(), 2);
+
+        // An agent's image goes up as temporary material and out as an image message.
+        let png = b"\x89PNG\r\n\x1a\n an image".to_vec();
+        let part = reqwest::multipart::Part::bytes(png.clone())
+            .file_name("photo.png")
+            .mime_str("image/png")
+            .expect("mime");
+        let file: Value = app
+            .client
+            .post(format!("{}/api/v1/attachments", app.base))
+            .bearer_auth(&app.admin_token)
+            .multipart(reqwest::multipart::Form::new().part("file", part))
+            .send()
+            .await
+            .expect("upload")
+            .json()
+            .await
+            .expect("upload answer");
+        let (s, r) = app
+            .admin(
+                Method::POST,
+                &format!("/api/v1/conversations/{conv}/messages"),
+                Some(json!({"text": "", "attachments": [file["id"]]})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        let m = app.wait_delivery(conv, &r["id"], &["sent", "failed"]).await;
+        assert_eq!(m["delivery"]["status"], "sent", "{backend:?} {m}");
+        {
+            let api = api.lock().unwrap_or_else(|p| p.into_inner());
+            assert_eq!(
+                api.uploads,
+                [("image".to_owned(), "photo.png".to_owned(), png)]
+            );
+            assert_eq!(
+                api.sends.last(),
+                Some(
+                    &json!({"touser": "oUser1", "msgtype": "image", "image": {"media_id": "media-1"}})
+                )
+            );
+        }
         app.stop().await;
     }
 }
