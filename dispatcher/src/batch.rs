@@ -68,7 +68,7 @@ mod tests {
         let sizes = Arc::new(std::sync::Mutex::new(Vec::new()));
         let seen = sizes.clone();
         let b = Arc::new(Batcher::spawn(1, 8, move |qs: Vec<u32>| {
-            seen.lock().unwrap().push(qs.len());
+            seen.lock().expect("sizes").push(qs.len());
             async move { qs.into_iter().map(|q| q * 10).collect() }
         }));
         let calls: Vec<_> = (0..40u32)
@@ -78,10 +78,10 @@ mod tests {
             })
             .collect();
         for c in calls {
-            let (i, answer) = c.await.unwrap();
+            let (i, answer) = c.await.expect("caller task");
             assert_eq!(answer, Some(i * 10));
         }
-        let sizes = sizes.lock().unwrap();
+        let sizes = sizes.lock().expect("sizes");
         assert_eq!(sizes.iter().sum::<usize>(), 40);
         assert!(sizes.iter().all(|&n| (1..=8).contains(&n)), "{sizes:?}");
         // The callers were all waiting before the server ran: they were served in batches.

@@ -108,6 +108,9 @@ pub async fn explain(db: &Db, id: i64) -> Result<RoutingView, DispatchError> {
     })
 }
 
+/// What the serving order needs of a queued conversation: id, priority, queued and created at.
+type QueueRow = (i64, i32, Option<DateTime<Utc>>, DateTime<Utc>);
+
 /// Where `id` stands in its inbox's queue; `None` when it is not queued.
 pub async fn queue_status(
     db: &Db,
@@ -123,7 +126,7 @@ pub async fn queue_status(
     }
     // Only what the serving order needs: this runs for every visitor's first message, and
     // decoding whole rows of a long queue made it the most expensive step of that message.
-    let rows: Vec<(i64, i32, Option<DateTime<Utc>>, DateTime<Utc>)> = conversation::Entity::find()
+    let rows: Vec<QueueRow> = conversation::Entity::find()
         .select_only()
         .column(conversation::Column::Id)
         .column(conversation::Column::Priority)
