@@ -27,6 +27,51 @@ pub enum Backend {
     Postgres(String),
 }
 
+impl Backend {
+    /// A load generator's `--database-url`: `sqlite` for an embedded file, anything else is a
+    /// PostgreSQL admin URL.
+    pub fn from_arg(url: &str) -> Self {
+        if url == "sqlite" {
+            Self::Sqlite
+        } else {
+            Self::Postgres(url.to_owned())
+        }
+    }
+
+    /// `sqlite` or `postgres`, for reports.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// Closes `db` and, on PostgreSQL, drops the database [`fresh_database`] made at `url` (a
+/// SQLite file goes with its temporary folder).
+pub async fn drop_fresh_database(
+    backend: &Backend,
+    db: &kefu_normalizer::Db,
+    url: &str,
+) -> anyhow::Result<()> {
+    if let Backend::Postgres(admin) = backend {
+        db.conn().clone().close().await.ok();
+        let name = url.rsplit('/').next().unwrap_or_default();
+        let admin = Database::connect(admin.as_str()).await?;
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await?;
+    }
+    Ok(())
+}
+
+/// The `p` quantile (0 to 1) of `sorted`, by nearest rank; `None` when it is empty.
+pub fn quantile<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
+    let last = sorted.len().checked_sub(1)?;
+    let i = (last as f64 * p.clamp(0.0, 1.0)).round() as usize;
+    sorted.get(i.min(last)).copied()
+}
+
 /// SQLite always; PostgreSQL too when `KEFU_TEST_DATABASE_URL` is set.
 pub fn backends() -> Vec<Backend> {
     let mut b = vec![Backend::Sqlite];

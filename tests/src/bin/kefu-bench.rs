@@ -87,11 +87,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let args = parse()?;
     let dir = tempfile::tempdir()?;
-    let backend = if args.database_url == "sqlite" {
-        Backend::Sqlite
-    } else {
-        Backend::Postgres(args.database_url.clone())
-    };
+    let backend = Backend::from_arg(&args.database_url);
     let url = fresh_database(&backend, dir.path()).await?;
     let db = Db::connect(&url, args.pool).await?;
     db.migrate().await?;
@@ -141,15 +137,10 @@ async fn main() -> anyhow::Result<()> {
     }
     let elapsed = started.elapsed();
     lat.sort();
-    let pct =
-        |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)].as_secs_f64() * 1000.0;
+    let pct = |p: f64| kefu_tests::quantile(&lat, p).map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0);
     println!(
         "backend={} messages={} conversations={} concurrency={} rate={} pool={}",
-        if matches!(backend, Backend::Sqlite) {
-            "sqlite"
-        } else {
-            "postgres"
-        },
+        backend.label(),
         args.messages,
         args.conversations,
         args.concurrency,
@@ -166,16 +157,7 @@ async fn main() -> anyhow::Result<()> {
         pct(0.99),
         pct(1.0)
     );
-    if let Backend::Postgres(admin) = &backend {
-        drop(normalizer);
-        db.conn().clone().close().await.ok();
-        let name = url.rsplit('/').next().unwrap_or_default().to_owned();
-        let admin = sea_orm::Database::connect(admin.as_str()).await?;
-        sea_orm::ConnectionTrait::execute_unprepared(
-            &admin,
-            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        )
-        .await?;
-    }
+    drop(normalizer);
+    kefu_tests::drop_fresh_database(&backend, &db, &url).await?;
     Ok(())
 }

@@ -87,21 +87,13 @@ fn parse() -> anyhow::Result<Args> {
 }
 
 fn pct(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
+    kefu_tests::quantile(sorted, p).unwrap_or(f64::NAN)
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = parse()?;
-    let backend = if args.database_url == "sqlite" {
-        Backend::Sqlite
-    } else {
-        Backend::Postgres(args.database_url.clone())
-    };
+    let backend = Backend::from_arg(&args.database_url);
     let concurrency = args.concurrency;
     // The APNs server's CA, trusted through `tls.extra_root_certs` like a corporate root.
     let apns = apns::FakeApns::start().await;

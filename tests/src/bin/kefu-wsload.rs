@@ -355,10 +355,7 @@ fn percentiles(label: &str, mut v: Vec<u64>) {
         return;
     }
     v.sort_unstable();
-    let p = |q: f64| {
-        let i = ((v.len() as f64 * q).ceil() as usize).clamp(1, v.len()) - 1;
-        v[i] as f64 / 1000.0
-    };
+    let p = |q: f64| kefu_tests::quantile(&v, q).map_or(f64::NAN, |us| us as f64 / 1000.0);
     println!(
         "{label}: n={} p50={:.2}ms p90={:.2}ms p99={:.2}ms max={:.2}ms",
         v.len(),

@@ -190,11 +190,7 @@ pub async fn main() -> anyhow::Result<()> {
     drop(raws);
 
     let dir = tempfile::tempdir()?;
-    let backend = if args.database_url == "sqlite" {
-        Backend::Sqlite
-    } else {
-        Backend::Postgres(args.database_url.clone())
-    };
+    let backend = Backend::from_arg(&args.database_url);
     let url = fresh_database(&backend, dir.path()).await?;
     let db = Db::connect(&url, args.pool).await?;
     db.migrate().await?;
@@ -287,15 +283,6 @@ pub async fn main() -> anyhow::Result<()> {
     );
 
     drop(sink);
-    if let Backend::Postgres(admin) = &backend {
-        db.conn().clone().close().await.ok();
-        let name = url.rsplit('/').next().unwrap_or_default().to_owned();
-        let admin = sea_orm::Database::connect(admin.as_str()).await?;
-        sea_orm::ConnectionTrait::execute_unprepared(
-            &admin,
-            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        )
-        .await?;
-    }
+    kefu_tests::drop_fresh_database(&backend, &db, &url).await?;
     Ok(())
 }

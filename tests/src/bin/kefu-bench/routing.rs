@@ -82,8 +82,9 @@ fn required_skills(rng: &mut impl Rng) -> BTreeMap<String, u8> {
         .collect()
 }
 
+/// Microseconds at quantile `p` of sorted durations.
 fn pct(v: &[Duration], p: f64) -> f64 {
-    v[((v.len() as f64 * p) as usize).min(v.len() - 1)].as_secs_f64() * 1e6
+    kefu_tests::quantile(v, p).map_or(f64::NAN, |d| d.as_secs_f64() * 1e6)
 }
 
 /// Runs the benchmark.
@@ -151,11 +152,7 @@ pub async fn main() -> anyhow::Result<()> {
 
     // 2. Durable.
     let dir = tempfile::tempdir()?;
-    let backend = if args.database_url == "sqlite" {
-        Backend::Sqlite
-    } else {
-        Backend::Postgres(args.database_url.clone())
-    };
+    let backend = Backend::from_arg(&args.database_url);
     let url = fresh_database(&backend, dir.path()).await?;
     let db = Db::connect(&url, args.pool).await?;
     db.migrate().await?;
@@ -178,11 +175,7 @@ pub async fn main() -> anyhow::Result<()> {
         }
     }
     let assign_time = started.elapsed();
-    let name = if matches!(backend, Backend::Sqlite) {
-        "sqlite"
-    } else {
-        "postgres"
-    };
+    let name = backend.label();
     println!(
         "durable ({name}): routed {routed} in {:.2}s = {:.0} conversations/s",
         routing_time.as_secs_f64(),
@@ -193,16 +186,7 @@ pub async fn main() -> anyhow::Result<()> {
         assign_time.as_secs_f64(),
         assigned as f64 / assign_time.as_secs_f64().max(1e-9)
     );
-    if let Backend::Postgres(admin) = &backend {
-        db.conn().clone().close().await.ok();
-        let name = url.rsplit('/').next().unwrap_or_default().to_owned();
-        let admin = sea_orm::Database::connect(admin.as_str()).await?;
-        sea_orm::ConnectionTrait::execute_unprepared(
-            &admin,
-            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        )
-        .await?;
-    }
+    kefu_tests::drop_fresh_database(&backend, &db, &url).await?;
     Ok(())
 }
 

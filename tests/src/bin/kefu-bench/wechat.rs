@@ -129,20 +129,14 @@ async fn post(client: &reqwest::Client, cb: &Callback) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Milliseconds at quantile `p` of sorted durations.
 fn pct(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted
-        .get(i.min(sorted.len().saturating_sub(1)))
-        .map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0)
+    kefu_tests::quantile(sorted, p).map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0)
 }
 
 pub async fn main() -> anyhow::Result<()> {
     let args = parse()?;
-    let backend = if args.database_url == "sqlite" {
-        Backend::Sqlite
-    } else {
-        Backend::Postgres(args.database_url.clone())
-    };
+    let backend = Backend::from_arg(&args.database_url);
     let pool = args.pool;
     let app = TestApp::spawn_with(&backend, |c| c.database_max_connections = pool).await;
     let (s, inbox) = app
@@ -185,11 +179,7 @@ pub async fn main() -> anyhow::Result<()> {
     let stored = message::Entity::find().count(app.state.db.conn()).await?;
     println!(
         "backend={} callbacks={} openids={} concurrency={} rate={} pool={}",
-        if matches!(backend, Backend::Sqlite) {
-            "sqlite"
-        } else {
-            "postgres"
-        },
+        backend.label(),
         args.callbacks,
         args.openids,
         args.concurrency,
