@@ -142,11 +142,7 @@ impl Deliveries {
             .col_expr(message::Column::DeliveryClaimedUntil, Expr::value(until))
             .filter(message::Column::Id.eq(message_id))
             .filter(message::Column::DeliveryStatus.eq("pending"))
-            .filter(
-                message::Column::DeliveryClaimedUntil
-                    .is_null()
-                    .or(message::Column::DeliveryClaimedUntil.lt(now)),
-            )
+            .filter(unclaimed(now))
             .filter(
                 message::Column::DeliveryDueAt
                     .is_null()
@@ -174,11 +170,7 @@ impl Deliveries {
             .filter(message::Column::DeliveryStatus.eq("pending"))
             .filter(message::Column::Direction.eq("outbound"))
             .filter(message::Column::Private.eq(false))
-            .filter(
-                message::Column::DeliveryClaimedUntil
-                    .is_null()
-                    .or(message::Column::DeliveryClaimedUntil.lt(now)),
-            )
+            .filter(unclaimed(now))
             .filter(
                 message::Column::DeliveryDueAt
                     .lt(before)
@@ -351,4 +343,11 @@ impl Deliveries {
             .await?;
         Ok(res.rows_affected == 1)
     }
+}
+
+/// No send attempt holds the message (none did, or its lease ran out).
+fn unclaimed(now: DateTime<Utc>) -> sea_orm::sea_query::SimpleExpr {
+    message::Column::DeliveryClaimedUntil
+        .is_null()
+        .or(message::Column::DeliveryClaimedUntil.lt(now))
 }

@@ -469,11 +469,7 @@ impl WebhookDeliverer {
                             .add(webhook_delivery::Column::CreatedAt.lt(overdue))
                             .add(Expr::cust(FIRST_IN_ORDER)),
                     )
-                    .add(
-                        Condition::all()
-                            .add(webhook_delivery::Column::Status.eq("sending"))
-                            .add(webhook_delivery::Column::LockedUntil.lt(now)),
-                    ),
+                    .add(lease_expired(now)),
             )
             .order_by_asc(webhook_delivery::Column::Id)
             .limit(1000)
@@ -495,6 +491,13 @@ impl WebhookDeliverer {
             .await?;
         Ok(n)
     }
+}
+
+/// Claimed by an attempt whose lease ran out (its worker died mid-attempt).
+fn lease_expired(now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(webhook_delivery::Column::Status.eq("sending"))
+        .add(webhook_delivery::Column::LockedUntil.lt(now))
 }
 
 /// Claims every delivery in `ids` that is due, unfinished and first in its conversation's
@@ -520,11 +523,7 @@ async fn claim_batch(
             .filter(
                 Condition::any()
                     .add(webhook_delivery::Column::Status.eq("pending"))
-                    .add(
-                        Condition::all()
-                            .add(webhook_delivery::Column::Status.eq("sending"))
-                            .add(webhook_delivery::Column::LockedUntil.lt(now)),
-                    ),
+                    .add(lease_expired(now)),
             )
             .filter(
                 Condition::any()
