@@ -320,6 +320,19 @@ impl TestApp {
         }
     }
 
+    /// The conversations of an inbox (first page, newest first).
+    pub async fn conversations(&self, inbox: i64) -> Vec<Value> {
+        let (s, b) = self
+            .admin(
+                Method::GET,
+                &format!("/api/v1/conversations?inbox_id={inbox}"),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        b["items"].as_array().cloned().unwrap_or_default()
+    }
+
     /// Every message of a conversation, in `seq` order.
     pub async fn messages(&self, conv: i64) -> Vec<Value> {
         let (s, b) = self

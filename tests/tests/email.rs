@@ -8,7 +8,7 @@ mod support;
 
 use kefu_tests::{TestApp, backends};
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 use support::{Dovecot, SmtpSink};
 
 fn mail(id: &str, extra: &str, subject: &str, body: &str) -> Vec<u8> {
@@ -18,18 +18,6 @@ fn mail(id: &str, extra: &str, subject: &str, body: &str) -> Vec<u8> {
          Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
     )
     .into_bytes()
-}
-
-async fn conversations(app: &TestApp, inbox: i64) -> Vec<Value> {
-    let (s, b) = app
-        .admin(
-            Method::GET,
-            &format!("/api/v1/conversations?inbox_id={inbox}"),
-            None,
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    b["items"].as_array().cloned().unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -69,7 +57,7 @@ async fn mail_in_reply_out_answer_threads_back() {
             .await;
         let conv = app
             .until_event("the mail to become a conversation", || async {
-                conversations(&app, inbox).await.first().cloned()
+                app.conversations(inbox).await.first().cloned()
             })
             .await;
         let conv = conv["id"].as_i64().expect("conversation id");
@@ -121,7 +109,7 @@ async fn mail_in_reply_out_answer_threads_back() {
                 .is_some_and(|t| t.contains("Thanks, got it!"))
         );
         assert_eq!(
-            conversations(&app, inbox).await.len(),
+            app.conversations(inbox).await.len(),
             1,
             "no second conversation"
         );

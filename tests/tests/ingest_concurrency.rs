@@ -48,19 +48,7 @@ async fn concurrent_ingest_keeps_seq_gapless_and_dedupes_resends() {
         }
         assert_eq!(conv_of.len(), CUSTOMERS);
         for conv in conv_of.values() {
-            let (_, page) = app
-                .admin(
-                    Method::GET,
-                    &format!("/api/v1/conversations/{conv}/messages?limit=500"),
-                    None,
-                )
-                .await;
-            let seqs: Vec<i64> = page["items"]
-                .as_array()
-                .expect("items")
-                .iter()
-                .map(|m| m["seq"].as_i64().expect("seq"))
-                .collect();
+            let seqs = seqs(&app, *conv).await;
             assert_eq!(
                 seqs,
                 (1..=PER_CUSTOMER as i64).collect::<Vec<_>>(),
@@ -147,19 +135,7 @@ async fn concurrent_messages_with_conversation_tokens_land_where_the_token_says(
             "{backend:?}: the old token reopens the old conversation"
         );
         for (conv, _) in &open {
-            let (_, page) = app
-                .admin(
-                    Method::GET,
-                    &format!("/api/v1/conversations/{conv}/messages?limit=500"),
-                    None,
-                )
-                .await;
-            let seqs: Vec<i64> = page["items"]
-                .as_array()
-                .expect("items")
-                .iter()
-                .map(|m| m["seq"].as_i64().expect("seq"))
-                .collect();
+            let seqs = seqs(&app, *conv).await;
             assert_eq!(seqs, (1..=1 + PER_CUSTOMER as i64).collect::<Vec<_>>());
         }
         let (_, c) = app
@@ -171,4 +147,22 @@ async fn concurrent_messages_with_conversation_tokens_land_where_the_token_says(
             Err(_) => panic!("tasks still hold the app"),
         }
     }
+}
+
+/// The `seq`s of a conversation's messages, in the order the API lists them.
+async fn seqs(app: &TestApp, conv: i64) -> Vec<i64> {
+    let (s, page) = app
+        .admin(
+            Method::GET,
+            &format!("/api/v1/conversations/{conv}/messages?limit=500"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|m| m["seq"].as_i64().expect("seq"))
+        .collect()
 }

@@ -250,15 +250,8 @@ async fn encrypted_callbacks_in_replies_out_through_the_wechat_api() {
         )
         .await;
         assert_eq!(s, StatusCode::OK);
-        let (_, list) = app
-            .admin(
-                Method::GET,
-                &format!("/api/v1/conversations?inbox_id={inbox}"),
-                None,
-            )
-            .await;
-        let convs = list["items"].as_array().cloned().unwrap_or_default();
-        assert_eq!(convs.len(), 1, "{list}");
+        let convs = app.conversations(inbox).await;
+        assert_eq!(convs.len(), 1, "{convs:?}");
         let conv = convs[0]["id"].as_i64().expect("conversation");
         let msgs = app.messages(conv).await;
         assert_eq!(msgs.len(), 1, "the retry was not stored twice");
@@ -424,15 +417,8 @@ async fn wecom_callbacks_pull_messages_and_replies_go_out_through_send_msg() {
             );
         }
         // `success` is answered after the pulled message was stored.
-        let (_, list) = app
-            .admin(
-                Method::GET,
-                &format!("/api/v1/conversations?inbox_id={inbox}"),
-                None,
-            )
-            .await;
-        let convs = list["items"].as_array().cloned().unwrap_or_default();
-        assert_eq!(convs.len(), 1, "{list}");
+        let convs = app.conversations(inbox).await;
+        assert_eq!(convs.len(), 1, "{convs:?}");
         let conv = convs[0]["id"].as_i64().expect("conversation");
         let msgs = app.messages(conv).await;
         assert_eq!(msgs.len(), 1, "{msgs:?}");
