@@ -107,6 +107,20 @@ pub async fn fresh_database(backend: &Backend, dir: &std::path::Path) -> anyhow:
     }
 }
 
+/// With `KEFU_TEST_LOG` set (an `EnvFilter` such as `warn` or `kefu=debug`), servers started
+/// by the tests log to stderr, which the test harness shows for failing tests.
+fn log_to_stderr() {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    INIT.call_once(|| {
+        if let Ok(filter) = std::env::var("KEFU_TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
+
 /// The secret of the loopback inbox [`TestApp::loopback_inbox`] creates.
 pub const LOOPBACK_SECRET: &str = "loopback-test-secret";
 
@@ -137,6 +151,7 @@ impl TestApp {
 
     /// Starts Kefu on `backend`, letting `tweak` adjust the configuration.
     pub async fn spawn_with(backend: &Backend, tweak: impl FnOnce(&mut Config)) -> Self {
+        log_to_stderr();
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config {
             listen: "127.0.0.1:0".parse().expect("addr"),

@@ -458,13 +458,16 @@ async fn events_committed_while_no_worker_runs_are_delivered_after_a_restart() {
 #[tokio::test]
 async fn an_endpoint_failing_longer_than_disable_after_is_disabled() {
     let backend = backends().remove(0);
+    // Retries every 50 ms for far longer than the 1.5 s after which the endpoint is disabled,
+    // so the disabling attempt comes however fast or slow the attempts run.
     let app = TestApp::spawn_with(&backend, |c| {
         fast(c);
+        c.webhooks.retry_schedule_secs = Some(vec![0.05; 400]);
         c.webhooks.disable_after_hours = 1.5 / 3600.0; // 1.5 s
     })
     .await;
     let rx = Receiver::start().await;
-    rx.script([Answer::Status(500); 10]);
+    rx.script([Answer::Status(500); 400]);
     let ep = subscribe(&app, &rx.url, json!(["message.created"])).await;
     let id = ep["id"].as_i64().expect("id");
     let inbox = app.loopback_inbox(json!({})).await;
