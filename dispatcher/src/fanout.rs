@@ -1,32 +1,25 @@
 //! Turns committed outbox events into durable jobs: a send job for every outbound reply that
 //! waits for delivery, and a webhook delivery (row + job) for every subscribed endpoint.
 //!
-//! It reads the same outbox as the realtime relay but keeps its own mark (`dispatched_at`), so a
-//! crash between commit and queueing loses nothing: the events are still unmarked at restart.
-//! Queueing twice is harmless (idempotency keys, one delivery per endpoint and event).
-
-use std::sync::Arc;
-use std::time::Duration;
+//! It is the outbox relay's consumer: the relay publishes a batch, hands it here, and marks it
+//! only once the jobs are queued, so a crash between commit and queueing loses nothing: the
+//! events are still unmarked at restart. Queueing twice is harmless (idempotency keys, one
+//! delivery per endpoint and event).
 
 use chrono::Utc;
 use kefu_normalizer::entity::{outbox_event, webhook_delivery, webhook_endpoint};
-use kefu_normalizer::{Db, StoreError};
+use kefu_normalizer::{ConsumeError, Db, OutboxConsumer, StoreError};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
-use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
 
 use crate::delivery::queue_first_attempts;
 use crate::jobs::{JobError, JobStore, NewJob, WebhookJob};
 use crate::webhook::{EventFilter, MessageId, payload};
 
-const BATCH: u64 = 500;
-
-/// The fan-out loop.
+/// The fan-out: the outbox relay's consumer.
 pub struct Fanout {
     db: Db,
     jobs: JobStore,
-    wake: Arc<Notify>,
 }
 
 /// The fan-out could not queue a batch; it is retried.
@@ -53,57 +46,28 @@ fn needs_delivery(data: &serde_json::Value) -> bool {
         && data["delivery"]["status"] == "pending"
 }
 
+#[async_trait::async_trait]
+impl OutboxConsumer for Fanout {
+    async fn consume(&self, events: &[outbox_event::Model]) -> Result<(), ConsumeError> {
+        Ok(self.batch(events).await?)
+    }
+}
+
 impl Fanout {
-    /// A fan-out from `db`'s outbox into `jobs`, woken early by `wake`.
-    pub fn new(db: Db, jobs: JobStore, wake: Arc<Notify>) -> Self {
-        Self { db, jobs, wake }
+    /// A fan-out from `db`'s outbox into `jobs`.
+    pub fn new(db: Db, jobs: JobStore) -> Self {
+        Self { db, jobs }
     }
 
-    /// Runs until `shutdown`, then queues what is committed.
-    pub async fn run(self, shutdown: CancellationToken) {
-        loop {
-            match self.batch().await {
-                Ok(n) if n > 0 => continue,
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "Queueing jobs from the outbox failed; retrying.")
-                }
-            }
-            tokio::select! {
-                _ = shutdown.cancelled() => break,
-                _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-            }
-        }
-        while let Ok(n) = self.batch().await {
-            if n == 0 {
-                break;
-            }
-        }
-    }
-
-    /// Queues the jobs of one batch of events; returns how many events it handled.
-    pub async fn batch(&self) -> Result<usize, FanoutError> {
-        let events = outbox_event::Entity::find()
-            .filter(outbox_event::Column::DispatchedAt.is_null())
-            .order_by_asc(outbox_event::Column::Id)
-            .limit(BATCH)
-            .all(self.db.conn())
-            .await?;
-        if events.is_empty() {
-            return Ok(0);
-        }
+    /// Queues the jobs of one batch of committed events.
+    pub async fn batch(&self, events: &[outbox_event::Model]) -> Result<(), FanoutError> {
         let sends: Vec<i64> = events
             .iter()
             .filter(|e| e.event_type == "message.created" && needs_delivery(&e.payload))
             .filter_map(|e| e.payload["id"].as_i64())
             .collect();
         queue_first_attempts(&self.jobs, &sends).await?;
-        self.webhooks(&events).await?;
-
-        let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
-        kefu_normalizer::events::mark(&self.db, outbox_event::Column::DispatchedAt, &ids).await?;
-        Ok(ids.len())
+        self.webhooks(events).await
     }
 
     async fn webhooks(&self, events: &[outbox_event::Model]) -> Result<(), FanoutError> {

@@ -52,7 +52,7 @@ pub struct App {
 
 /// The outbound side: the outbox fan-out into jobs and the job workers.
 struct Outbound {
-    fanout: Fanout,
+    fanout: Arc<Fanout>,
     sender: Arc<Sender>,
     deliverer: Arc<WebhookDeliverer>,
 }
@@ -156,9 +156,8 @@ impl App {
             jobs.clone(),
             config.webhooks.allow_private_targets,
         );
-        let dispatch_wake = Arc::new(Notify::new());
         let outbound = Outbound {
-            fanout: Fanout::new(db.clone(), jobs.clone(), dispatch_wake.clone()),
+            fanout: Arc::new(Fanout::new(db.clone(), jobs.clone())),
             sender: Arc::new(Sender::new(
                 deliveries.clone(),
                 Arc::new(crate::delivery::RunningChannels {
@@ -207,7 +206,7 @@ impl App {
         let listener = TcpListener::bind(state.config.listen)
             .await
             .map_err(|e| StartError(format!("cannot listen on {}: {e}", state.config.listen)))?;
-        let relay = OutboxRelay::new(db, bus, wake).notify_after_batch(dispatch_wake);
+        let relay = OutboxRelay::new(db, bus, wake).consumer(outbound.fanout.clone());
         Ok((
             Self {
                 state,
@@ -249,7 +248,6 @@ impl App {
         } = self;
         let shutdown = state.shutdown.clone();
         let relay_task = tokio::spawn(relay.run(shutdown.clone()));
-        let fanout_task = tokio::spawn(outbound.fanout.run(shutdown.clone()));
         let workers_task = state.config.jobs.run_workers.then(|| {
             tokio::spawn(kefu_dispatcher::workers::run(
                 state.jobs.clone(),
@@ -276,7 +274,6 @@ impl App {
         shutdown.cancel();
         let drain = async {
             let _ = relay_task.await;
-            let _ = fanout_task.await;
             if let Some(w) = workers_task {
                 let _ = w.await;
             }

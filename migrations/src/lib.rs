@@ -12,6 +12,7 @@ mod m0003_routing;
 mod m0004_delivery;
 mod m0005_attachments;
 mod m0006_delivery_claims;
+mod m0007_outbox_one_mark;
 
 pub use sea_orm_migration::MigratorTrait;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_delivery::Migration),
             Box::new(m0005_attachments::Migration),
             Box::new(m0006_delivery_claims::Migration),
+            Box::new(m0007_outbox_one_mark::Migration),
         ]
     }
 }

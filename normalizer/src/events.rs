@@ -6,6 +6,7 @@
 //! reads committed rows in id order. Within one conversation rows are written under the
 //! conversation's row lock, so their ids follow commit order.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,7 +14,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    QuerySelect, QueryTrait, Set,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, broadcast};
@@ -100,12 +101,35 @@ pub async fn append<C: ConnectionTrait>(
 /// How long relayed events stay in the outbox (for inspection and late consumers).
 pub const RETAIN_RELAYED: Duration = Duration::from_secs(3600);
 
-/// Moves committed outbox events to the bus.
+/// Most events read, published and marked at once.
+const RELAY_BATCH: u64 = 500;
+
+/// Oldest rows looked at per pruning statement.
+const PRUNE_CHUNK: u64 = 5000;
+
+/// Why an [`OutboxConsumer`] could not take a batch; the batch is offered again.
+pub type ConsumeError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What else must happen to committed events before the outbox forgets them: the dispatcher
+/// turns them into durable jobs (replies to send, webhook deliveries). It runs after the batch
+/// was published, so realtime subscribers never wait for it, and before the batch is marked, so
+/// a crash in between loses nothing (the batch is relayed and consumed again; consumers are
+/// idempotent).
+#[async_trait::async_trait]
+pub trait OutboxConsumer: Send + Sync + 'static {
+    /// Takes one batch of committed events, in id order.
+    async fn consume(&self, events: &[outbox_event::Model]) -> Result<(), ConsumeError>;
+}
+
+/// Moves committed outbox events to the bus and to the consumer, then marks them done: one
+/// pass and one update per batch (each event row is written twice in all: inserted, marked).
 pub struct OutboxRelay {
     db: Db,
     bus: Arc<dyn EventBus>,
     wake: Arc<Notify>,
-    after_batch: Option<Arc<Notify>>,
+    consumer: Option<Arc<dyn OutboxConsumer>>,
+    /// Published, but the consumer failed: not published again when the batch is retried.
+    published: std::sync::Mutex<HashSet<i64>>,
 }
 
 impl OutboxRelay {
@@ -115,14 +139,14 @@ impl OutboxRelay {
             db,
             bus,
             wake,
-            after_batch: None,
+            consumer: None,
+            published: Default::default(),
         }
     }
 
-    /// Also notifies `notify` after each relayed batch (the dispatcher's job fan-out reads the
-    /// same rows).
-    pub fn notify_after_batch(mut self, notify: Arc<Notify>) -> Self {
-        self.after_batch = Some(notify);
+    /// Hands every published batch to `consumer` before marking it.
+    pub fn consumer(mut self, consumer: Arc<dyn OutboxConsumer>) -> Self {
+        self.consumer = Some(consumer);
         self
     }
 
@@ -155,58 +179,90 @@ impl OutboxRelay {
         }
     }
 
-    /// Deletes events relayed (and dispatched into jobs) more than [`RETAIN_RELAYED`] ago.
+    /// Deletes events relayed (and consumed) more than [`RETAIN_RELAYED`] ago. It walks the
+    /// oldest rows by id, a chunk at a time, so no index over the marks is needed and a pass
+    /// stops at the first chunk with nothing old enough.
     pub async fn prune(&self) -> Result<u64, StoreError> {
         let cutoff = Utc::now() - chrono::Duration::from_std(RETAIN_RELAYED).unwrap_or_default();
-        let res = outbox_event::Entity::delete_many()
-            .filter(outbox_event::Column::RelayedAt.lt(cutoff))
-            .filter(outbox_event::Column::DispatchedAt.is_not_null())
-            .exec(self.db.conn())
-            .await?;
-        Ok(res.rows_affected)
+        let mut pruned = 0;
+        loop {
+            let oldest = outbox_event::Entity::find()
+                .select_only()
+                .column(outbox_event::Column::Id)
+                .order_by_asc(outbox_event::Column::Id)
+                .limit(PRUNE_CHUNK)
+                .into_query();
+            let res = outbox_event::Entity::delete_many()
+                .filter(outbox_event::Column::Id.in_subquery(oldest))
+                .filter(outbox_event::Column::DispatchedAt.lt(cutoff))
+                .exec(self.db.conn())
+                .await?;
+            pruned += res.rows_affected;
+            if res.rows_affected < PRUNE_CHUNK {
+                return Ok(pruned);
+            }
+        }
     }
 
-    /// Publishes up to one batch of unrelayed events; returns how many.
-    pub async fn relay_batch(&self) -> Result<usize, StoreError> {
+    /// Publishes, consumes and marks up to one batch of committed events; returns how many.
+    pub async fn relay_batch(&self) -> Result<usize, ConsumeError> {
         let rows = outbox_event::Entity::find()
-            .filter(outbox_event::Column::RelayedAt.is_null())
+            .filter(outbox_event::Column::DispatchedAt.is_null())
             .order_by_asc(outbox_event::Column::Id)
-            .limit(500)
+            .limit(RELAY_BATCH)
             .all(self.db.conn())
             .await?;
         if rows.is_empty() {
             return Ok(0);
         }
+        {
+            let published = self.published.lock().unwrap_or_else(|e| e.into_inner());
+            for r in rows.iter().filter(|r| !published.contains(&r.id)) {
+                self.bus.publish(Arc::new(Event {
+                    id: r.id,
+                    kind: r.event_type.clone(),
+                    timestamp: r.created_at,
+                    conversation_id: r.conversation_id,
+                    data: r.payload.clone(),
+                }));
+            }
+        }
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        for r in rows {
-            self.bus.publish(Arc::new(Event {
-                id: r.id,
-                kind: r.event_type,
-                timestamp: r.created_at,
-                conversation_id: r.conversation_id,
-                data: r.payload,
-            }));
+        if let Some(consumer) = &self.consumer {
+            if let Err(e) = consumer.consume(&rows).await {
+                let mut published = self.published.lock().unwrap_or_else(|e| e.into_inner());
+                published.extend(&ids);
+                return Err(e);
+            }
         }
-        mark(&self.db, outbox_event::Column::RelayedAt, &ids).await?;
+        mark(&self.db, &ids).await?;
+        {
+            let mut published = self.published.lock().unwrap_or_else(|e| e.into_inner());
+            if !published.is_empty() {
+                for id in &ids {
+                    published.remove(id);
+                }
+            }
+        }
         metrics::counter!("kefu_events_relayed_total").increment(ids.len() as u64);
-        if let Some(n) = &self.after_batch {
-            n.notify_one();
-        }
         Ok(ids.len())
     }
 }
 
-/// Sets the consumer mark `column` (`relayed_at`, `dispatched_at`) of the events `ids` to now.
+/// Marks the events `ids` relayed and consumed.
 ///
-/// The relay and the fan-out mark the same fresh rows at about the same time; on PostgreSQL
+/// Two relays (two nodes) may mark the same fresh rows at about the same time; on PostgreSQL
 /// the rows are locked in id order first, so the two can never deadlock (each would otherwise
 /// lock in whatever order its plan visits them, and a deadlock makes the relay publish the
 /// batch twice).
-pub async fn mark(db: &Db, column: outbox_event::Column, ids: &[i64]) -> Result<(), StoreError> {
+pub async fn mark(db: &Db, ids: &[i64]) -> Result<(), StoreError> {
     if ids.is_empty() {
         return Ok(());
     }
-    let mut q = outbox_event::Entity::update_many().col_expr(column, Expr::value(Utc::now()));
+    let now = Utc::now();
+    let mut q = outbox_event::Entity::update_many()
+        .col_expr(outbox_event::Column::RelayedAt, Expr::value(now))
+        .col_expr(outbox_event::Column::DispatchedAt, Expr::value(now));
     q = if db.is_postgres() {
         let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
         q.filter(Expr::cust(format!(

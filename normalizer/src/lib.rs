@@ -38,7 +38,7 @@ pub use conversations::{NewMessage, append_message, set_status};
 pub use db::Db;
 pub use delivery::{Deliveries, DeliveryOutcome, PendingDelivery};
 pub use error::StoreError;
-pub use events::{Event, EventBus, InProcessBus, OutboxRelay};
+pub use events::{ConsumeError, Event, EventBus, InProcessBus, OutboxConsumer, OutboxRelay};
 pub use files::{Files, NewFile};
 pub use history::DbHistory;
 pub use ingest::Normalizer;
