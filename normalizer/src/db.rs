@@ -75,6 +75,7 @@ impl Db {
     /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://...`). For SQLite, the parent
     /// folder is created and the file uses WAL so readers never block the writer.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let sqlite = url.starts_with("sqlite:");
         if let Some(path) = sqlite_path(url) {
             if let Some(dir) = std::path::Path::new(&path)
                 .parent()
@@ -89,8 +90,13 @@ impl Db {
             }
         }
         let mut opts = ConnectOptions::new(url);
+        // PostgreSQL: every connection is opened at start and kept. Growing the pool under load
+        // opened connections in the middle of ingest groups (with TLS, ~90 ms each here: the
+        // slowest 1 % of a 3,000 msg/s run waited for them), and a new connection prepares
+        // every statement again.
+        let min_connections = if sqlite { 1 } else { max_connections };
         opts.max_connections(max_connections)
-            .min_connections(1)
+            .min_connections(min_connections)
             .connect_timeout(Duration::from_secs(10))
             .acquire_timeout(Duration::from_secs(10))
             .sqlx_logging(false);
@@ -106,6 +112,9 @@ impl Db {
         let conn = Database::connect(opts)
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot connect to the database: {e}")))?;
+        if conn.get_database_backend() == DbBackend::Postgres {
+            open_all(conn.get_postgres_connection_pool(), max_connections).await;
+        }
         let sqlite_writer =
             (conn.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
         Ok(Self {
@@ -155,6 +164,26 @@ impl Db {
             .ping()
             .await
             .map_err(|e| StoreError::Unavailable(e.to_string()))
+    }
+}
+
+/// Opens the pool's connections side by side now, rather than one after another in the
+/// background while the first requests already wait for them.
+async fn open_all(pool: &sea_orm::sqlx::PgPool, n: u32) {
+    let mut opening = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        let pool = pool.clone();
+        opening.spawn(async move { pool.acquire().await });
+    }
+    let mut open = Vec::with_capacity(n as usize);
+    while let Some(done) = opening.join_next().await {
+        match done {
+            Ok(Ok(c)) => open.push(c),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "Could not open every database connection at start; the pool opens them when needed.");
+            }
+            Err(_) => {}
+        }
     }
 }
 

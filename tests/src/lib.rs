@@ -56,11 +56,24 @@ pub async fn drop_fresh_database(
 ) -> anyhow::Result<()> {
     if let Backend::Postgres(admin) = backend {
         db.conn().clone().close().await.ok();
-        let name = url.rsplit('/').next().unwrap_or_default();
+        let parsed = url::Url::parse(url)?;
+        let name = parsed.path().trim_start_matches('/');
         let admin = Database::connect(admin.as_str()).await?;
         admin
             .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
             .await?;
+    }
+    Ok(())
+}
+
+/// Refreshes PostgreSQL's planner statistics, as autovacuum does on a production server a
+/// little after a table has grown (it is off on some development machines). Benchmarks call
+/// it after their warm-up: without statistics, PostgreSQL keeps the generic plans it chose
+/// for a few rows (sequential scans) for every prepared statement, and the run measures that
+/// instead of Kefu. A no-op on SQLite.
+pub async fn analyze(db: &kefu_normalizer::Db) -> anyhow::Result<()> {
+    if db.is_postgres() {
+        db.conn().execute_unprepared("ANALYZE").await?;
     }
     Ok(())
 }

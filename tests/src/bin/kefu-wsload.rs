@@ -5,7 +5,8 @@
 //!     --source 127.0.0.2 [--hold 120] [--concurrency 256]
 //! kefu-wsload latency --url ws://127.0.0.1:8080 --api http://127.0.0.1:8080 \
 //!     --email admin@example.com --password secret [--token WEBSITE_TOKEN] \
-//!     --visitors 5000 --rate 1000 --seconds 20 [--source 127.0.0.2] [--warmup 1]
+//!     --visitors 5000 --rate 1000 --seconds 20 [--source 127.0.0.2] [--warmup 1] \
+//!     [--analyze postgres://…/kefu]
 //! ```
 //!
 //! `idle` opens `--connections` widget connections to `/ws/web_chat` from the `--source` address
@@ -20,7 +21,9 @@
 //! latency from the moment a message is handed to its visitor's socket until the agent socket
 //! receives its `message.created` event, and the visitor's own send→`ack` latency. With
 //! `--warmup 1` (the default) every visitor first sends one unmeasured message, so the measured
-//! messages go to existing conversations, as in a chat under way.
+//! messages go to existing conversations, as in a chat under way. `--analyze URL` refreshes the
+//! server database's planner statistics after the warm-up, as autovacuum would on a production
+//! PostgreSQL (see `kefu_tests::analyze`).
 //!
 //! Everything is bounded: connection attempts, the send schedule and the final drain all end.
 
@@ -41,7 +44,7 @@ type Ws = WebSocketStream<TcpStream>;
 
 const PING_EVERY: Duration = Duration::from_secs(25);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-const USAGE: &str = "usage:\n  kefu-wsload idle --url ws://HOST:PORT --token WEBSITE_TOKEN --connections N --source 127.0.0.K [--hold SECS] [--concurrency N]\n  kefu-wsload latency --url ws://HOST:PORT --api http://HOST:PORT --email E --password P [--token WEBSITE_TOKEN] --visitors N --rate PER_SEC --seconds S [--source 127.0.0.K] [--warmup 0|1] [--concurrency N]";
+const USAGE: &str = "usage:\n  kefu-wsload idle --url ws://HOST:PORT --token WEBSITE_TOKEN --connections N --source 127.0.0.K [--hold SECS] [--concurrency N]\n  kefu-wsload latency --url ws://HOST:PORT --api http://HOST:PORT --email E --password P [--token WEBSITE_TOKEN] --visitors N --rate PER_SEC --seconds S [--source 127.0.0.K] [--warmup 0|1] [--concurrency N] [--analyze DATABASE_URL]";
 
 #[derive(Debug)]
 struct Args {
@@ -59,6 +62,7 @@ struct Args {
     rate: f64,
     seconds: f64,
     warmup: bool,
+    analyze: Option<String>,
 }
 
 fn parse() -> anyhow::Result<Args> {
@@ -82,6 +86,7 @@ fn parse() -> anyhow::Result<Args> {
         rate: 100.0,
         seconds: 10.0,
         warmup: true,
+        analyze: None,
     };
     while let Some(flag) = it.next() {
         let v = it.next().with_context(|| format!("{flag} needs a value"))?;
@@ -99,6 +104,7 @@ fn parse() -> anyhow::Result<Args> {
             "--rate" => a.rate = v.parse()?,
             "--seconds" => a.seconds = v.parse()?,
             "--warmup" => a.warmup = v != "0",
+            "--analyze" => a.analyze = Some(v),
             other => bail!("unknown flag {other}\n{USAGE}"),
         }
     }
@@ -499,6 +505,11 @@ async fn latency(a: Args) -> anyhow::Result<()> {
         );
         shared.acks.lock().await.clear();
         tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    if let Some(url) = &a.analyze {
+        let db = kefu_normalizer::Db::connect(url, 1).await?;
+        kefu_tests::analyze(&db).await?;
+        db.conn().clone().close().await?;
     }
 
     // The open-loop schedule.

@@ -164,6 +164,7 @@ pub async fn main() -> anyhow::Result<()> {
     let warm_started = Instant::now();
     run(&client, warm, args.concurrency, None).await?;
     let warm_rate = args.openids as f64 / warm_started.elapsed().as_secs_f64();
+    kefu_tests::analyze(&app.state.db).await?;
 
     let load = callbacks(
         &app.base,
