@@ -91,6 +91,9 @@ impl App {
             .await
             .map_err(|e| StartError(e.to_string()))?;
         db.migrate().await.map_err(|e| StartError(e.to_string()))?;
+        for advice in db.advice().await {
+            tracing::warn!("{advice}");
+        }
         let keys =
             Keys::load_or_generate(config.secret_key.as_ref(), &config.data_dir).map_err(|e| {
                 StartError(format!(

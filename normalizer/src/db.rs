@@ -158,6 +158,31 @@ impl Db {
         Ok(WriteTx { tx, _slot: slot })
     }
 
+    /// What in the database server's settings will make Kefu slow, each with what to do.
+    pub async fn advice(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.is_postgres() {
+            let autovacuum = self
+                .conn
+                .query_one_raw(Statement::from_string(
+                    DbBackend::Postgres,
+                    "SELECT current_setting('autovacuum') AS autovacuum",
+                ))
+                .await
+                .ok()
+                .flatten()
+                .and_then(|row| row.try_get::<String>("", "autovacuum").ok());
+            if autovacuum.as_deref() == Some("off") {
+                out.push(
+                    "PostgreSQL's autovacuum is off: tables are never analyzed, so prepared \
+                     statements keep plans made for empty tables (sequential scans) and dead rows \
+                     pile up. Turn autovacuum on, or run VACUUM ANALYZE regularly.",
+                );
+            }
+        }
+        out
+    }
+
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.conn
