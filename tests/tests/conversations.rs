@@ -519,3 +519,86 @@ async fn relayed_events_are_pruned_after_the_retention_window_and_unrelayed_ones
         app.stop().await;
     }
 }
+
+/// The relay's consumer (the dispatcher's fan-out) fails on a batch: the batch stays unmarked,
+/// is handed to the consumer again, and is not published to the bus a second time.
+#[tokio::test]
+async fn a_batch_the_consumer_failed_is_consumed_again_but_published_once() {
+    use kefu_normalizer::entity::outbox_event;
+    use kefu_normalizer::{ConsumeError, Db, InProcessBus, OutboxConsumer, OutboxRelay};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    use std::sync::{Arc, Mutex};
+
+    /// Fails its first call; records the event types of every batch it is handed.
+    #[derive(Default)]
+    struct Flaky(Mutex<Vec<Vec<String>>>);
+
+    #[async_trait::async_trait]
+    impl OutboxConsumer for Flaky {
+        async fn consume(&self, events: &[outbox_event::Model]) -> Result<(), ConsumeError> {
+            let mut seen = self.0.lock().expect("batches");
+            seen.push(events.iter().map(|e| e.event_type.clone()).collect());
+            if seen.len() == 1 {
+                return Err("the job queue is down".into());
+            }
+            Ok(())
+        }
+    }
+
+    for backend in backends() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = kefu_tests::fresh_database(&backend, dir.path())
+            .await
+            .expect("database");
+        let db = Db::connect(&url, 2).await.expect("connect");
+        db.migrate().await.expect("migrate");
+        let tx = db.begin_write().await.expect("tx");
+        for kind in ["test.one", "test.two", "test.three"] {
+            kefu_normalizer::events::append(&tx, kind, Some(1), json!({}))
+                .await
+                .expect("append");
+        }
+        tx.commit().await.expect("commit");
+
+        let bus = Arc::new(InProcessBus::new(16));
+        let mut rx = kefu_normalizer::EventBus::subscribe(bus.as_ref());
+        let consumer = Arc::new(Flaky::default());
+        let relay = OutboxRelay::new(db.clone(), bus, Arc::new(tokio::sync::Notify::new()))
+            .consumer(consumer.clone());
+        let unmarked = || async {
+            outbox_event::Entity::find()
+                .filter(outbox_event::Column::DispatchedAt.is_null())
+                .count(db.conn())
+                .await
+                .expect("count")
+        };
+
+        assert!(relay.relay_batch().await.is_err(), "{backend:?}");
+        assert_eq!(unmarked().await, 3, "a failed batch is not marked");
+        assert_eq!(relay.relay_batch().await.expect("retry"), 3);
+        assert_eq!(unmarked().await, 0);
+        assert_eq!(relay.relay_batch().await.expect("nothing left"), 0);
+
+        let batch = vec!["test.one", "test.two", "test.three"];
+        assert_eq!(
+            *consumer.0.lock().expect("batches"),
+            vec![batch.clone(), batch.clone()]
+        );
+        let mut published = Vec::new();
+        while let Ok(ev) = rx.try_recv() {
+            published.push(ev.kind.clone());
+        }
+        assert_eq!(published, batch, "published once, in order");
+        let rows = outbox_event::Entity::find()
+            .all(db.conn())
+            .await
+            .expect("rows");
+        assert!(
+            rows.iter()
+                .all(|r| r.relayed_at.is_some() && r.relayed_at == r.dispatched_at)
+        );
+        kefu_tests::drop_fresh_database(&backend, &db, &url)
+            .await
+            .expect("drop");
+    }
+}
