@@ -112,9 +112,9 @@ pub type ConsumeError = Box<dyn std::error::Error + Send + Sync>;
 
 /// What else must happen to committed events before the outbox forgets them: the dispatcher
 /// turns them into durable jobs (replies to send, webhook deliveries). It runs after the batch
-/// was published, so realtime subscribers never wait for it, and before the batch is marked, so
-/// a crash in between loses nothing (the batch is relayed and consumed again; consumers are
-/// idempotent).
+/// was published, so realtime subscribers do not wait for it, and before the batch is marked,
+/// so a crash in between loses nothing (the batch is relayed and consumed again; consumers are
+/// idempotent). While it fails, the relay offers it the same batch again and later events wait.
 #[async_trait::async_trait]
 pub trait OutboxConsumer: Send + Sync + 'static {
     /// Takes one batch of committed events, in id order.
