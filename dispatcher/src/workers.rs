@@ -140,8 +140,25 @@ macro_rules! strategy {
         if let Some(n) = $jobs.take_nudges($queue) {
             s = s.stream(n.ready_chunks(256));
         }
-        s.interval($settings.poll_interval)
+        s.stream(ticks($settings.poll_interval))
     }};
+}
+
+/// A poll every `period`, as a stream that re-arms its timer each time it is polled.
+///
+/// apalis' own interval strategy starts its next timer without polling it after a tick; when
+/// the fetch that tick caused comes back empty (a retry due a moment later), nothing wakes the
+/// worker again until some other job is queued (on a loaded machine, webhook retries waited
+/// past the tests' 20 s). `ready_chunks` polls the ticker again after each tick, so the next
+/// one always has a waker.
+fn ticks(period: Duration) -> impl futures::Stream<Item = Vec<()>> + Unpin + Send + Sync {
+    let mut every = tokio::time::interval(period);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    Box::pin(futures::stream::unfold(every, |mut every| async move {
+        every.tick().await;
+        Some(((), every))
+    }))
+    .ready_chunks(16)
 }
 
 async fn run_queue<Args, D, F, Fut>(

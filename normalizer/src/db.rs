@@ -26,6 +26,29 @@ pub struct Db {
 pub struct WriteTx {
     tx: DatabaseTransaction,
     _slot: Option<OwnedMutexGuard<()>>,
+    _held: Held,
+}
+
+/// A write transaction held this long is logged: on SQLite every other writer waits for it.
+const LONG_WRITE: Duration = Duration::from_secs(2);
+
+/// Where a write transaction was begun and when; logs it when it ends late.
+struct Held {
+    begun_at: &'static std::panic::Location<'static>,
+    since: std::time::Instant,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let held = self.since.elapsed();
+        if held >= LONG_WRITE {
+            tracing::warn!(
+                held_ms = u64::try_from(held.as_millis()).unwrap_or(u64::MAX),
+                begun_at = %self.begun_at,
+                "A write transaction was held for long; other writers waited for it."
+            );
+        }
+    }
 }
 
 impl WriteTx {
@@ -143,19 +166,30 @@ impl Db {
     /// Starts a transaction that will write. On SQLite it takes the write lock at `BEGIN`
     /// (`BEGIN IMMEDIATE`), so concurrent writers queue on the busy timeout instead of failing
     /// when a read transaction tries to upgrade.
-    pub async fn begin_write(&self) -> Result<WriteTx, DbErr> {
-        let slot = match &self.sqlite_writer {
-            Some(m) => Some(m.clone().lock_owned().await),
-            None => None,
-        };
-        let tx = self
-            .conn
-            .begin_with_options(TransactionOptions {
-                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                ..TransactionOptions::default()
+    #[track_caller]
+    pub fn begin_write(&self) -> impl Future<Output = Result<WriteTx, DbErr>> + Send + '_ {
+        let begun_at = std::panic::Location::caller();
+        async move {
+            let slot = match &self.sqlite_writer {
+                Some(m) => Some(m.clone().lock_owned().await),
+                None => None,
+            };
+            let tx = self
+                .conn
+                .begin_with_options(TransactionOptions {
+                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                    ..TransactionOptions::default()
+                })
+                .await?;
+            Ok(WriteTx {
+                tx,
+                _slot: slot,
+                _held: Held {
+                    begun_at,
+                    since: std::time::Instant::now(),
+                },
             })
-            .await?;
-        Ok(WriteTx { tx, _slot: slot })
+        }
     }
 
     /// What in the database server's settings will make Kefu slow, each with what to do.
