@@ -226,8 +226,8 @@ impl Db {
     }
 }
 
-/// Opens the pool's connections side by side now, rather than one after another in the
-/// background while the first requests already wait for them.
+/// Opens every connection of the pool now, before serving, rather than in the background while
+/// the first requests already wait for them.
 async fn open_all(pool: &sea_orm::sqlx::PgPool, n: u32) {
     let mut opening = tokio::task::JoinSet::new();
     for _ in 0..n {

@@ -198,7 +198,7 @@ impl OutboxRelay {
                 .exec(self.db.conn())
                 .await?;
             pruned += res.rows_affected;
-            if res.rows_affected < PRUNE_CHUNK {
+            if res.rows_affected == 0 {
                 return Ok(pruned);
             }
         }
