@@ -7,8 +7,10 @@
 //! delivery per endpoint and event).
 
 use chrono::Utc;
-use kefu_normalizer::entity::{outbox_event, webhook_delivery, webhook_endpoint};
-use kefu_normalizer::{ConsumeError, Db, OutboxConsumer, StoreError};
+use std::sync::Arc;
+
+use kefu_normalizer::entity::{webhook_delivery, webhook_endpoint};
+use kefu_normalizer::{ConsumeError, Db, Event, OutboxConsumer, StoreError};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
@@ -48,7 +50,7 @@ fn needs_delivery(data: &serde_json::Value) -> bool {
 
 #[async_trait::async_trait]
 impl OutboxConsumer for Fanout {
-    async fn consume(&self, events: &[outbox_event::Model]) -> Result<(), ConsumeError> {
+    async fn consume(&self, events: &[Arc<Event>]) -> Result<(), ConsumeError> {
         Ok(self.batch(events).await?)
     }
 }
@@ -60,17 +62,17 @@ impl Fanout {
     }
 
     /// Queues the jobs of one batch of committed events.
-    pub async fn batch(&self, events: &[outbox_event::Model]) -> Result<(), FanoutError> {
+    pub async fn batch(&self, events: &[Arc<Event>]) -> Result<(), FanoutError> {
         let sends: Vec<i64> = events
             .iter()
-            .filter(|e| e.event_type == "message.created" && needs_delivery(&e.payload))
-            .filter_map(|e| e.payload["id"].as_i64())
+            .filter(|e| e.kind == "message.created" && needs_delivery(&e.data))
+            .filter_map(|e| e.data["id"].as_i64())
             .collect();
         queue_first_attempts(&self.jobs, &sends).await?;
         self.webhooks(events).await
     }
 
-    async fn webhooks(&self, events: &[outbox_event::Model]) -> Result<(), FanoutError> {
+    async fn webhooks(&self, events: &[Arc<Event>]) -> Result<(), FanoutError> {
         let endpoints = webhook_endpoint::Entity::find()
             .filter(webhook_endpoint::Column::Enabled.eq(true))
             .all(self.db.conn())
@@ -88,15 +90,15 @@ impl Fanout {
         let now = Utc::now();
         let mut rows = Vec::new();
         for ev in events {
-            let body = payload::body(&ev.event_type, ev.created_at, &ev.payload);
+            let body = payload::body(&ev.kind, ev.timestamp, &ev.data);
             let body = String::from_utf8_lossy(&body).into_owned();
-            let msg_id = MessageId::for_event(ev.id, ev.created_at);
+            let msg_id = MessageId::for_event(ev.id, ev.timestamp);
             for (endpoint_id, filter) in &filters {
-                if filter.matches(&ev.event_type) {
+                if filter.matches(&ev.kind) {
                     rows.push(webhook_delivery::ActiveModel {
                         endpoint_id: Set(*endpoint_id),
                         event_id: Set(ev.id),
-                        event_type: Set(ev.event_type.clone()),
+                        event_type: Set(ev.kind.clone()),
                         conversation_id: Set(ev.conversation_id),
                         msg_id: Set(msg_id.as_str().to_owned()),
                         body: Set(body.clone()),

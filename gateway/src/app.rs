@@ -50,9 +50,8 @@ pub struct App {
     outbound: Outbound,
 }
 
-/// The outbound side: the outbox fan-out into jobs and the job workers.
+/// The outbound side: the job workers (the outbox fan-out into jobs runs in the relay).
 struct Outbound {
-    fanout: Arc<Fanout>,
     sender: Arc<Sender>,
     deliverer: Arc<WebhookDeliverer>,
 }
@@ -159,8 +158,8 @@ impl App {
             jobs.clone(),
             config.webhooks.allow_private_targets,
         );
+        let fanout = Arc::new(Fanout::new(db.clone(), jobs.clone()));
         let outbound = Outbound {
-            fanout: Arc::new(Fanout::new(db.clone(), jobs.clone())),
             sender: Arc::new(Sender::new(
                 deliveries.clone(),
                 Arc::new(crate::delivery::RunningChannels {
@@ -209,7 +208,7 @@ impl App {
         let listener = TcpListener::bind(state.config.listen)
             .await
             .map_err(|e| StartError(format!("cannot listen on {}: {e}", state.config.listen)))?;
-        let relay = OutboxRelay::new(db, bus, wake).consumer(outbound.fanout.clone());
+        let relay = OutboxRelay::new(db, bus, wake).consumer(fanout);
         Ok((
             Self {
                 state,

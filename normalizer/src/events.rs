@@ -118,7 +118,7 @@ pub type ConsumeError = Box<dyn std::error::Error + Send + Sync>;
 #[async_trait::async_trait]
 pub trait OutboxConsumer: Send + Sync + 'static {
     /// Takes one batch of committed events, in id order.
-    async fn consume(&self, events: &[outbox_event::Model]) -> Result<(), ConsumeError>;
+    async fn consume(&self, events: &[Arc<Event>]) -> Result<(), ConsumeError>;
 }
 
 /// Moves committed outbox events to the bus and to the consumer, then marks them done: one
@@ -215,25 +215,32 @@ impl OutboxRelay {
         if rows.is_empty() {
             return Ok(0);
         }
-        {
-            let published = self.published.lock().unwrap_or_else(|e| e.into_inner());
-            for r in rows.iter().filter(|r| !published.contains(&r.id)) {
-                self.bus.publish(Arc::new(Event {
+        // Built once: the bus and the consumer share each event instead of copying its payload.
+        let events: Vec<Arc<Event>> = rows
+            .into_iter()
+            .map(|r| {
+                Arc::new(Event {
                     id: r.id,
-                    kind: r.event_type.clone(),
+                    kind: r.event_type,
                     timestamp: r.created_at,
                     conversation_id: r.conversation_id,
-                    data: r.payload.clone(),
-                }));
+                    data: r.payload,
+                })
+            })
+            .collect();
+        {
+            let published = self.published.lock().unwrap_or_else(|e| e.into_inner());
+            for e in events.iter().filter(|e| !published.contains(&e.id)) {
+                self.bus.publish(e.clone());
             }
         }
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        if let Some(consumer) = &self.consumer {
-            if let Err(e) = consumer.consume(&rows).await {
-                let mut published = self.published.lock().unwrap_or_else(|e| e.into_inner());
-                published.extend(&ids);
-                return Err(e);
-            }
+        let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
+        if let Some(consumer) = &self.consumer
+            && let Err(e) = consumer.consume(&events).await
+        {
+            let mut published = self.published.lock().unwrap_or_else(|e| e.into_inner());
+            published.extend(&ids);
+            return Err(e);
         }
         mark(&self.db, &ids).await?;
         {

@@ -525,7 +525,7 @@ async fn relayed_events_are_pruned_after_the_retention_window_and_unrelayed_ones
 #[tokio::test]
 async fn a_batch_the_consumer_failed_is_consumed_again_but_published_once() {
     use kefu_normalizer::entity::outbox_event;
-    use kefu_normalizer::{ConsumeError, Db, InProcessBus, OutboxConsumer, OutboxRelay};
+    use kefu_normalizer::{ConsumeError, Db, Event, InProcessBus, OutboxConsumer, OutboxRelay};
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     use std::sync::{Arc, Mutex};
 
@@ -535,9 +535,9 @@ async fn a_batch_the_consumer_failed_is_consumed_again_but_published_once() {
 
     #[async_trait::async_trait]
     impl OutboxConsumer for Flaky {
-        async fn consume(&self, events: &[outbox_event::Model]) -> Result<(), ConsumeError> {
+        async fn consume(&self, events: &[Arc<Event>]) -> Result<(), ConsumeError> {
             let mut seen = self.0.lock().expect("batches");
-            seen.push(events.iter().map(|e| e.event_type.clone()).collect());
+            seen.push(events.iter().map(|e| e.kind.clone()).collect());
             if seen.len() == 1 {
                 return Err("the job queue is down".into());
             }

@@ -138,23 +138,16 @@ pub async fn queue_status(
         .all(db.conn())
         .await?;
     let now = Utc::now();
-    let queued = |(id, priority, queued_at, created_at): (
-        i64,
-        i32,
-        Option<DateTime<Utc>>,
-        DateTime<Utc>,
-    )| {
-        QueuedConversation {
-            id,
-            inbox_id: c.inbox_id,
-            priority,
-            enqueued_at: queued_at.unwrap_or(created_at),
-            required_skills: BTreeMap::new(),
-            team_id: None,
-            previous_agent: None,
-            max_wait_notified: false,
-            rule_hits: Vec::new(),
-        }
+    let queued = |(id, priority, queued_at, created_at): QueueRow| QueuedConversation {
+        id,
+        inbox_id: c.inbox_id,
+        priority,
+        enqueued_at: queued_at.unwrap_or(created_at),
+        required_skills: BTreeMap::new(),
+        team_id: None,
+        previous_agent: None,
+        max_wait_notified: false,
+        rule_hits: Vec::new(),
     };
     let me = queue_key(
         &queued((c.id, c.priority, c.queued_at, c.created_at)),
