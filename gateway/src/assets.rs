@@ -1,5 +1,6 @@
 //! The browser assets compiled into the binary: the demo page at `/`, `/widget.js` and the
-//! agent console under `/console/`.
+//! agent console under `/console/`. With `assets_dir` set they are read from that folder on
+//! each request instead, so the console can be worked on without rebuilding.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -18,20 +19,47 @@ static ASSETS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/assets");
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(demo))
-        .route("/widget.js", get(|| async { file("widget.js") }))
+        .route(
+            "/widget.js",
+            get(|State(st): State<AppState>| async move { file(&st, "widget.js").await }),
+        )
         .route(
             "/console",
             get(|| async { Redirect::permanent("/console/") }),
         )
-        .route("/console/", get(|| async { file("console/index.html") }))
+        .route(
+            "/console/",
+            get(|State(st): State<AppState>| async move { file(&st, "console/index.html").await }),
+        )
         .route(
             "/console/{*path}",
-            get(|Path(p): Path<String>| async move { file(&format!("console/{p}")) }),
+            get(
+                |State(st): State<AppState>, Path(p): Path<String>| async move {
+                    file(&st, &format!("console/{p}")).await
+                },
+            ),
         )
 }
 
-fn file(path: &str) -> Response {
-    let Some(f) = ASSETS.get_file(path) else {
+/// The bytes of one asset: from `assets_dir` when set, else from the binary.
+async fn contents(st: &AppState, path: &str) -> Option<std::borrow::Cow<'static, [u8]>> {
+    match &st.config.assets_dir {
+        Some(dir) => {
+            // Only plain relative names: no `..`, no absolute paths, nothing outside the folder.
+            let safe = path
+                .split('/')
+                .all(|c| !c.is_empty() && c != "." && c != ".." && !c.contains('\\'));
+            if !safe {
+                return None;
+            }
+            tokio::fs::read(dir.join(path)).await.ok().map(Into::into)
+        }
+        None => ASSETS.get_file(path).map(|f| f.contents().into()),
+    }
+}
+
+async fn file(st: &AppState, path: &str) -> Response {
+    let Some(body) = contents(st, path).await else {
         return crate::error::ApiError::not_found("file").into_response();
     };
     let mime = match path.rsplit('.').next() {
@@ -47,7 +75,7 @@ fn file(path: &str) -> Response {
             (header::CONTENT_TYPE, mime),
             (header::CACHE_CONTROL, "no-cache"),
         ],
-        f.contents(),
+        body,
     )
         .into_response()
 }
@@ -64,9 +92,9 @@ async fn demo(State(st): State<AppState>) -> Response {
         .flatten()
         .map(|i| i.public_token)
         .unwrap_or_default();
-    let Some(page) = ASSETS
-        .get_file("index.html")
-        .and_then(|f| f.contents_utf8())
+    let Some(page) = contents(&st, "index.html")
+        .await
+        .and_then(|b| String::from_utf8(b.into_owned()).ok())
     else {
         return (StatusCode::NOT_FOUND, "demo page missing").into_response();
     };

@@ -57,6 +57,9 @@ pub struct Config {
     pub jobs: JobsConfig,
     /// Outbound TLS settings.
     pub tls: TlsConfig,
+    /// Serve the demo page, widget and console from this folder instead of the copy built into
+    /// the binary: for working on them without rebuilding. Unset in production.
+    pub assets_dir: Option<PathBuf>,
 }
 
 /// Log output format.
@@ -188,6 +191,7 @@ impl Default for Config {
             delivery: DeliveryConfig::default(),
             jobs: JobsConfig::default(),
             tls: TlsConfig::default(),
+            assets_dir: None,
         }
     }
 }
