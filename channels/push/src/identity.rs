@@ -80,6 +80,11 @@ pub(crate) fn check_user(
 /// app API or the WebSocket), so a message resent the other way is stored once. Per user,
 /// since two users' apps may pick the same `client_id`; the id is hashed to keep the key
 /// short.
+///
+/// The hash also keeps the key unambiguous: it is always 32 hex digits, so the key splits into
+/// user and `client_id` one way only, whatever characters either contains (user `acme` with
+/// `client_id` `42:msg-1` and user `acme:42` with `msg-1` get different keys). The format has
+/// been this since app users existed, so stored keys still match their resends.
 pub fn message_dedupe_key(external_id: &str, client_id: &str) -> String {
     let user = hex::encode(&Sha256::digest(external_id.as_bytes())[..16]);
     format!("app:{user}:{client_id}")
@@ -126,6 +131,16 @@ mod tests {
             message_dedupe_key("u-1", "c-1"),
             message_dedupe_key("u-2", "c-1"),
             "per user"
+        );
+        assert_ne!(
+            message_dedupe_key("acme", "42:msg-1"),
+            message_dedupe_key("acme:42", "msg-1"),
+            "a delimiter in either part cannot make two users' keys meet"
+        );
+        assert_eq!(
+            message_dedupe_key("u-1", "c-1"),
+            "app:a24a7f55f278dd49fb1f99c5507800cb:c-1",
+            "the stored format does not change"
         );
     }
 

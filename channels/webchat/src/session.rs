@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use rand::Rng;
 use rand::distr::Alphanumeric;
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -64,6 +64,24 @@ pub fn new_visitor() -> String {
     format!("visitor:{r}")
 }
 
+/// The dedupe key of a message visitor `visitor` (an id from [`new_visitor`] or `user:<id>`)
+/// wrote with `client_id`: a resend of the same `client_id` maps to the same key, and no two
+/// (visitor, `client_id`) pairs share one.
+///
+/// The visitor id is hashed to a fixed width, so the key splits one way only whatever either
+/// part contains. (Keys used to be `wc:<visitor>:<client_id>`, where verified user `acme` with
+/// `client_id` `42:msg-1` and user `acme:42` with `msg-1` met; the second message was
+/// acknowledged but never stored.) Keys in the old form are never produced again and cannot
+/// equal a new one (different prefix), so an old key cannot swallow a new message. A widget
+/// resends a `client_id` only while the message is unacknowledged in an open tab, and the server
+/// acknowledges what it committed before a graceful shutdown; only a message committed by the
+/// old version whose acknowledgement was lost to a crash at the upgrade itself could be stored
+/// a second time.
+pub fn message_dedupe_key(visitor: &str, client_id: &str) -> String {
+    let visitor = hex::encode(&Sha256::digest(visitor.as_bytes())[..16]);
+    format!("webchat:{visitor}:{client_id}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +99,21 @@ mod tests {
         for junk in ["", "x", "1.2", "1.2.3", "..."] {
             assert_eq!(k.verify(1, junk), None, "{junk:?}");
         }
+    }
+
+    #[test]
+    fn dedupe_keys_never_meet_across_visitors() {
+        // The collision of issue 17: the same text split differently between id and client_id.
+        let a = message_dedupe_key("user:acme", "42:msg-1");
+        let b = message_dedupe_key("user:acme:42", "msg-1");
+        assert_ne!(a, b);
+        assert_eq!(a, message_dedupe_key("user:acme", "42:msg-1"), "stable");
+        let v = new_visitor();
+        assert_ne!(
+            message_dedupe_key(&v, "c-1"),
+            message_dedupe_key("user:x", "c-1")
+        );
+        // Never the old `wc:` form, so a stored old key cannot answer for a new message.
+        assert!(a.starts_with("webchat:") && a.len() == "webchat:".len() + 32 + 1 + 8);
     }
 }

@@ -301,7 +301,7 @@ async fn post(st: &AppState, v: &mut Visitor, client_id: String, text: String) -
         dedupe_key: Some(if v.app {
             kefu_channel_push::message_dedupe_key(&v.external_id, &client_id)
         } else {
-            format!("wc:{}:{client_id}", v.external_id)
+            session::message_dedupe_key(&v.external_id, &client_id)
         }),
         // An app user's message finds its conversation exactly as through the app API (by
         // identity); a visitor's follows the tab's conversation.
