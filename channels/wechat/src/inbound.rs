@@ -2,8 +2,9 @@
 //! normalization into [`InboundEnvelope`]s.
 //!
 //! - Sender: `FromUserName`, the customer's OpenID for this account.
-//! - Dedupe key: `MsgId` for messages; `FromUserName:CreateTime:Event` for events, as the
-//!   official doc recommends ("事件类型消息推荐使用FromUserName + CreateTime 排重").
+//! - Dedupe key: `MsgId` for messages; `FromUserName` + `CreateTime` + `Event` for events, as
+//!   the official doc recommends ("事件类型消息推荐使用FromUserName + CreateTime 排重"), built
+//!   so that it splits one way only (see [`Message::dedupe_key`]).
 //! - Media (image, voice, video, shortvideo) become [`Attachment`]s whose `provider_ref` is the
 //!   `MediaId`; locations, links and event details go to `Content.extra`.
 //! - Events a customer caused (subscribe, menu clicks, scans, location reports) become short
@@ -157,14 +158,25 @@ impl Message {
         Ok(Self { header, body })
     }
 
-    /// The dedupe key: `MsgId`, or `FromUserName:CreateTime:Event` for events.
+    /// The dedupe key: `MsgId` (a 64-bit number), or `wx:<len>:FromUserName:CreateTime:Event`
+    /// for events.
+    ///
+    /// No key may pass for another sender's, nor for one of Kefu's own keys in the inbox
+    /// (`reply:<conversation>:<client_id>`). The `FromUserName` is length-prefixed, so the key
+    /// splits one way only even for a forged callback (plaintext mode does not sign the body)
+    /// whose `FromUserName` has a `:`; they used to be joined bare (`FromUser:123:CLICK`). That
+    /// change is safe for stored keys: WeChat retries a callback within 15 s, so an old and a
+    /// new key for one event only meet when a retry straddles the upgrade, and then one
+    /// bracketed event line is shown twice. A numeric `MsgId`, which is what WeChat sends,
+    /// stays verbatim: digits alone match no other key. Anything else gets its own namespace.
     pub(crate) fn dedupe_key(&self) -> String {
-        match (&self.body, &self.header.msg_id) {
-            (Body::Event { name, .. }, _) => {
-                format!("{}:{}:{}", self.header.from, self.header.create_time, name)
-            }
-            (_, Some(id)) => id.clone(),
-            (_, None) => format!("{}:{}", self.header.from, self.header.create_time),
+        let h = &self.header;
+        let sender = format!("wx:{}:{}:{}", h.from.len(), h.from, h.create_time);
+        match (&self.body, &h.msg_id) {
+            (Body::Event { name, .. }, _) => format!("{sender}:{name}"),
+            (_, Some(id)) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => id.clone(),
+            (_, Some(id)) => format!("msgid:{id}"),
+            (_, None) => sender,
         }
     }
 

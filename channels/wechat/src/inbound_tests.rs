@@ -114,7 +114,7 @@ fn subscribe_and_unsubscribe_events() {
     assert_eq!(e.sender.external_id, "FromUser");
     assert_eq!(
         e.dedupe_key.as_deref(),
-        Some("FromUser:123456789:subscribe")
+        Some("wx:8:FromUser:123456789:subscribe")
     );
     assert_eq!(e.content.extra["event"], "subscribe");
     assert!(e.content.extra.get("event_key").is_none());
@@ -123,7 +123,7 @@ fn subscribe_and_unsubscribe_events() {
     assert_eq!(e.content.text, "[unsubscribed]");
     assert_eq!(
         e.dedupe_key.as_deref(),
-        Some("FromUser:123456789:unsubscribe")
+        Some("wx:8:FromUser:123456789:unsubscribe")
     );
 }
 
@@ -133,7 +133,10 @@ fn menu_scan_and_location_events() {
     assert_eq!(e.content.extra["event"], "click");
     assert_eq!(e.content.extra["event_key"], "EVENTKEY");
     assert_eq!(e.content.text, "[menu click] EVENTKEY");
-    assert_eq!(e.dedupe_key.as_deref(), Some("FromUser:123456789:CLICK"));
+    assert_eq!(
+        e.dedupe_key.as_deref(),
+        Some("wx:8:FromUser:123456789:CLICK")
+    );
 
     let e = must(fixture!("wechat-event-scan.xml"));
     assert_eq!(e.content.extra["event"], "scan");
@@ -164,7 +167,7 @@ fn view_event() {
         <EventKey>https://example.com/x</EventKey></xml>";
     let e = must(xml);
     assert_eq!(e.content.text, "[menu link] https://example.com/x");
-    assert_eq!(e.dedupe_key.as_deref(), Some("u:5:VIEW"));
+    assert_eq!(e.dedupe_key.as_deref(), Some("wx:1:u:5:VIEW"));
 }
 
 #[test]
@@ -236,4 +239,40 @@ fn encrypted_envelope_fixture_decrypts_to_a_message() {
     let e = must(&plain);
     assert_eq!(e.content.text, "test");
     assert_eq!(e.sender.external_id, "messense");
+}
+
+#[test]
+fn dedupe_keys_split_one_way_only() {
+    let event = |from: &str, time: &str, name: &str| {
+        must(&format!(
+            "<xml><ToUserName>t</ToUserName><FromUserName>{from}</FromUserName>\
+             <CreateTime>{time}</CreateTime><MsgType>event</MsgType><Event>{name}</Event></xml>"
+        ))
+        .dedupe_key
+        .unwrap_or_default()
+    };
+    // Bare joins met here: `a:1:2:CLICK` both times.
+    assert_ne!(event("a:1", "2", "CLICK"), event("a", "1", "2:CLICK"));
+    assert_eq!(event("a", "1", "2:CLICK"), "wx:1:a:1:2:CLICK");
+    let text = |msg_id: &str| {
+        must(&format!(
+            "<xml><ToUserName>t</ToUserName><FromUserName>u</FromUserName><CreateTime>7</CreateTime>\
+             <MsgType>text</MsgType><Content>x</Content><MsgId>{msg_id}</MsgId></xml>"
+        ))
+        .dedupe_key
+        .unwrap_or_default()
+    };
+    // A forged MsgId cannot pass for an agent reply's key (`reply:<conversation>:<client_id>`).
+    assert_eq!(text("reply:7:x"), "msgid:reply:7:x");
+    assert_eq!(text("6260957780828487680"), "6260957780828487680");
+    let no_msg_id = must(
+        "<xml><ToUserName>t</ToUserName><FromUserName>u:7</FromUserName><CreateTime>7</CreateTime>\
+         <MsgType>text</MsgType><Content>x</Content></xml>",
+    );
+    assert_eq!(no_msg_id.dedupe_key.as_deref(), Some("wx:3:u:7:7"));
+    assert_ne!(
+        no_msg_id.dedupe_key.unwrap_or_default(),
+        event("u", "7", "7"),
+        "events and messages without MsgId differ too"
+    );
 }

@@ -122,7 +122,7 @@ impl KfMessage {
         Some(InboundEnvelope {
             inbox_id,
             sender: ExternalIdentity::new(self.external_userid),
-            dedupe_key: Some(self.msgid),
+            dedupe_key: Some(msgid_key(self.msgid)),
             thread: Default::default(),
             content: Content {
                 text,
@@ -132,6 +132,18 @@ impl KfMessage {
             },
             sent_at: DateTime::<Utc>::from_timestamp(self.send_time, 0),
         })
+    }
+}
+
+/// The dedupe key of a message with this `msgid`: the `msgid` itself, as stored so far (a
+/// re-sync may re-read three days later), unless it has a `:` and so could pass for one of
+/// Kefu's own keys in the inbox (`reply:<conversation>:<client_id>`); WeChat's ids never do,
+/// and such an id gets its own namespace.
+fn msgid_key(msgid: String) -> String {
+    if msgid.contains(':') {
+        format!("msgid:{msgid}")
+    } else {
+        msgid
     }
 }
 
@@ -160,6 +172,16 @@ mod tests {
         assert_eq!(e.content.text, "你好");
         assert_eq!(e.content.extra, json!({"type": "text", "menu_id": "101"}));
         assert_eq!(e.sent_at.map(|t| t.timestamp()), Some(1615478585));
+        let odd = env(
+            json!({"msgid": "reply:7:x", "external_userid": "wm1", "send_time": 1,
+            "origin": 3, "msgtype": "text", "text": {"content": "x"}}),
+        )
+        .expect("envelope");
+        assert_eq!(
+            odd.dedupe_key.as_deref(),
+            Some("msgid:reply:7:x"),
+            "an id cannot pass for an agent reply's key"
+        );
     }
 
     #[test]
