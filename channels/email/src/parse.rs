@@ -4,7 +4,8 @@
 //! - **Sender**: `external_id` is the lowercased `From` address (then `Sender`, `Reply-To`,
 //!   `Return-Path`), with the display name and email filled in.
 //! - **Dedupe key**: the `Message-ID` without angle brackets, or `sha256:<hex>` of the raw bytes
-//!   when the message has none (stable across IMAP re-syncs).
+//!   when the message has none (stable across IMAP re-syncs); see [`message_id_key`] for the
+//!   rare `Message-ID` that could pass for one of Kefu's own keys.
 //! - **Text**: the text parts, decoded from their charset (GBK, Big5, ISO-2022-JP, Shift_JIS,
 //!   EUC-KR, windows-125x... via `mail-parser`'s `encoding_rs` support); HTML converted to
 //!   readable text when there is no text part; quoted reply history trimmed (the untrimmed text
@@ -80,6 +81,23 @@ pub fn raw_digest(raw: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(raw)))
 }
 
+/// The dedupe key of a message whose cleaned `Message-ID` is `id`.
+///
+/// The sender writes the `Message-ID`, and Kefu's own keys in the same inbox look like
+/// `<namespace>:...` (`sha256:<hex>` above, an agent reply's `reply:<conversation>:<client_id>`),
+/// so a `Message-ID` such as `reply:7:x` must not be taken verbatim: stored first, it would make
+/// an agent's reply with `client_id` `x` count as already posted and never be sent. A conforming
+/// `Message-ID` (`id-left "@" id-right`, RFC 5322 3.6.4) has no `:` before its `@`, and every
+/// namespaced key has one, so those ids stay verbatim, exactly as stored so far (an IMAP
+/// re-sync, which may come months later, still finds them). Any other id is hashed under
+/// `mid:`, its own namespace.
+pub fn message_id_key(id: &str) -> String {
+    match id.split_once('@') {
+        Some((left, _)) if !left.is_empty() && !left.contains(':') => id.to_owned(),
+        _ => format!("mid:{}", hex::encode(Sha256::digest(id.as_bytes()))),
+    }
+}
+
 fn fallback(raw: &[u8], opts: &ParseOptions, why: &str) -> InboundEnvelope {
     let text = String::from_utf8_lossy(raw).into_owned();
     InboundEnvelope {
@@ -106,10 +124,13 @@ fn parse_inner(raw: &[u8], opts: &ParseOptions) -> Option<InboundEnvelope> {
 
     let sender = sender(&msg, &mut warnings);
     let message_id = msg.message_id().and_then(clean_id);
-    let dedupe_key = message_id.clone().unwrap_or_else(|| {
-        warnings.push("no Message-ID; the dedupe key is a hash of the message".into());
-        raw_digest(raw)
-    });
+    let dedupe_key = message_id
+        .as_deref()
+        .map(message_id_key)
+        .unwrap_or_else(|| {
+            warnings.push("no Message-ID; the dedupe key is a hash of the message".into());
+            raw_digest(raw)
+        });
 
     let references = references(&msg);
     let conversation_token = conversation_token(&msg, opts.address.as_deref());

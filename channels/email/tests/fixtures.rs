@@ -626,6 +626,44 @@ fn garbage_and_headerless_input_still_yield_envelopes() {
 }
 
 #[test]
+fn a_message_id_cannot_pass_for_one_of_kefus_own_keys() {
+    let opts = ParseOptions::new(7);
+    let key = |id: &str| {
+        let raw = format!("From: a@example.com\r\nMessage-ID: {id}\r\n\r\nhello\r\n");
+        parse_message(raw.as_bytes(), &opts)
+            .dedupe_key
+            .unwrap_or_default()
+    };
+    // Conforming ids stay verbatim, as stored so far, so re-synced mail still dedupes.
+    for (id, want) in [
+        (
+            "<CAK7Lz=abc+12@mail.gmail.com>",
+            "CAK7Lz=abc+12@mail.gmail.com",
+        ),
+        ("<x@[IPv6:2001:db8::1]>", "x@[IPv6:2001:db8::1]"),
+        ("<2f8d.1@example.com>", "2f8d.1@example.com"),
+    ] {
+        assert_eq!(key(id), want, "{id}");
+    }
+    // Ids shaped like Kefu's namespaced keys (an agent reply's `reply:<conversation>:<client_id>`,
+    // the digest of a message without Message-ID) get a namespace of their own.
+    for id in [
+        "<reply:7:x>",
+        "<reply:7:x@y>",
+        "<sha256:00ff>",
+        "<max_wait:1:2>",
+        "<no-at-sign>",
+    ] {
+        let k = key(id);
+        let bare = id.trim_matches(['<', '>']);
+        assert_ne!(k, bare, "{id} kept verbatim");
+        assert!(k.starts_with("mid:") && k.len() == 4 + 64, "{id} -> {k}");
+        assert_eq!(k, key(id), "{id}: stable");
+    }
+    assert_ne!(key("<reply:7:x>"), key("<reply:7:y>"));
+}
+
+#[test]
 fn kept_attachments_carry_their_decoded_bytes() {
     // (fixture, attachment name, how the decoded file starts, its decoded size when known)
     let cases: &[(&str, &str, &[u8], Option<usize>)] = &[
