@@ -119,9 +119,11 @@ fn smtp_transport(
     if !s.domain().is_empty() {
         b = b.hello_name(ClientId::Domain(s.domain().to_owned()));
     }
-    if let (Some(user), Some(pass)) = (&s.smtp.username, &s.smtp.password) {
+    // Blank credentials mean a relay without authentication: no AUTH, which such a relay
+    // would refuse ("No compatible authentication mechanism").
+    if let Some((user, pass)) = s.smtp.login() {
         b = b.credentials(Credentials::new(
-            user.clone(),
+            user.to_owned(),
             pass.expose_secret().to_owned(),
         ));
     }

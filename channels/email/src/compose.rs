@@ -19,19 +19,18 @@
 //! `send`; a file that arrives without them, or files together larger than the inbox's
 //! `max_attachment_bytes`, fail the reply permanently: retrying would send the same thing.
 //!
-//! SMTP errors: 4xx replies and connection, TLS and timeout failures are retryable (a 4xx
-//! that speaks of rate or frequency limits is `RateLimited`); 5xx replies are permanent and
-//! carry the server's text.
+//! SMTP errors are classified in [`crate::smtp_error`] (re-exported here as
+//! [`classify_smtp_error`]).
 
 use base64::Engine as _;
 use kefu_channel::{Attachment, OutboundMessage, SendError};
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
-use lettre::transport::smtp;
 use sha2::{Digest, Sha256};
 
 use crate::r#loop::is_own_address;
 use crate::settings::EmailSettings;
+pub use crate::smtp_error::classify_smtp_error;
 
 /// At most this many ids go into `References`: the first (the thread root) and the latest.
 const MAX_REFERENCES: usize = 20;
@@ -312,28 +311,6 @@ pub fn compose(settings: &EmailSettings, msg: &OutboundMessage) -> Result<Compos
         message,
         message_id,
     })
-}
-
-/// Classifies an SMTP failure.
-pub fn classify_smtp_error(e: &smtp::Error) -> SendError {
-    let detail = e.to_string();
-    match e.status() {
-        Some(code) if e.is_permanent() => SendError::permanent(format!("smtp_{code}"), detail),
-        Some(_) => {
-            let lower = detail.to_lowercase();
-            let limited = ["rate", "frequency", "too many", "limit exceeded"]
-                .iter()
-                .any(|w| lower.contains(w));
-            if limited {
-                SendError::RateLimited { after: None }
-            } else {
-                SendError::retryable(detail)
-            }
-        }
-        // Connection refused, TLS handshake, timeouts, a server that hung up, a garbled reply:
-        // none of these says the message is bad.
-        None => SendError::retryable(detail),
-    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,9 @@
 //!   address (mail from it is not taken in; replies to it are refused).
 //! - [`compose`]: the reply: generated `Message-ID`, `In-Reply-To`/`References`, `Reply-To`
 //!   plus-address, `Re:` subject, text + HTML, attachments (`multipart/mixed`, non-ASCII names
-//!   encoded); SMTP errors classified retryable or permanent.
+//!   encoded).
+//! - [`smtp_error`]: SMTP failures classified retryable or permanent; settings the server
+//!   cannot work with (no common login mechanism, TLS mismatch, unknown host) are permanent.
 //! - `imap`: incremental sync by UID with the cursor in `ChannelState`, IDLE or polling,
 //!   reconnect with backoff, never changing the mailbox ([`Timing`]).
 //!
@@ -31,6 +33,7 @@ pub mod r#loop;
 pub mod parse;
 pub mod quote;
 pub mod settings;
+pub mod smtp_error;
 
 pub use channel::{EmailChannel, EmailFactory, KIND};
 pub use error::EmailError;

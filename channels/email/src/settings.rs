@@ -121,6 +121,18 @@ impl SmtpSettings {
             TlsMode::None => 25,
         })
     }
+
+    /// The login name and password, or `None` for a relay without authentication: both left
+    /// out, or both empty (what a settings form sends for blank fields). Kefu then sends no
+    /// `AUTH` at all; a relay that offers none would refuse it.
+    pub fn login(&self) -> Option<(&str, &SecretString)> {
+        let user = self.username.as_deref().filter(|u| !u.trim().is_empty())?;
+        let pass = self
+            .password
+            .as_ref()
+            .filter(|p| !p.expose_secret().is_empty())?;
+        Some((user, pass))
+    }
 }
 
 impl EmailSettings {
@@ -253,6 +265,34 @@ mod tests {
         assert_eq!(s.imap.port(), 993);
         assert_eq!(s.max_attachment_bytes(), DEFAULT_MAX_ATTACHMENT_BYTES);
         assert!(!s.plus_addressing);
+    }
+
+    #[test]
+    fn blank_smtp_credentials_mean_no_login() {
+        let login = |patch: fn(&mut Value)| {
+            let mut v = valid();
+            patch(&mut v);
+            let s = EmailSettings::from_json(&v).expect("valid");
+            s.smtp
+                .login()
+                .map(|(u, p)| (u.to_owned(), p.expose_secret().to_owned()))
+        };
+        assert_eq!(login(|_| {}), Some(("support".into(), "secret".into())));
+        assert_eq!(
+            login(|v| {
+                v["smtp"]["username"] = json!("");
+                v["smtp"]["password"] = json!("");
+            }),
+            None
+        );
+        assert_eq!(
+            login(|v| {
+                let smtp = v["smtp"].as_object_mut().expect("object");
+                smtp.remove("username");
+                smtp.remove("password");
+            }),
+            None
+        );
     }
 
     #[test]

@@ -675,8 +675,8 @@ async fn tls_and_starttls_with_a_private_root_certificate() {
         dovecot.tls_port,
     );
     match untrusting.send(&reply("alice@customer.test")).await {
-        Err(SendError::Retryable { .. }) => {}
-        other => panic!("an untrusted certificate must fail (retryably), got {other:?}"),
+        Err(SendError::Permanent { code, .. }) => assert_eq!(code, "smtp_tls_failed"),
+        other => panic!("an untrusted certificate must fail (permanently), got {other:?}"),
     }
     let run = start(untrusting, Arc::new(MemoryState::default()));
     dovecot

@@ -410,6 +410,15 @@ impl SmtpSink {
 
     /// Starts the sink offering STARTTLS with `dir/cert.pem` and `dir/key.pem`, when given.
     pub fn start_with_cert(cert_dir: Option<&Path>) -> Option<Self> {
+        Self::spawn(cert_dir, false)
+    }
+
+    /// Starts a sink that offers `AUTH` and refuses every login (`535`).
+    pub fn start_refusing_logins() -> Option<Self> {
+        Self::spawn(None, true)
+    }
+
+    fn spawn(cert_dir: Option<&Path>, refuse_logins: bool) -> Option<Self> {
         // Written out rather than referenced by path, so other crates' tests can include this
         // module (`#[path]`) and still find the script.
         let script_dir = tempfile::tempdir().expect("temp dir");
@@ -432,6 +441,9 @@ impl SmtpSink {
         cmd.arg(&script).arg(dir.path());
         if let Some(c) = cert_dir {
             cmd.arg(c.join("cert.pem")).arg(c.join("key.pem"));
+        }
+        if refuse_logins {
+            cmd.env("SMTP_SINK_AUTH", "refuse");
         }
         let mut child = cmd
             .stdin(Stdio::piped())

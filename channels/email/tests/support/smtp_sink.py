@@ -5,6 +5,8 @@ With a certificate it offers STARTTLS. Listens on 127.0.0.1 on a free port and p
 written to OUT_DIR/<n>.eml. Each transaction's RCPT is answered as scripted in OUT_DIR/script
 (one outcome per line, consumed one per transaction): accept | tempfail | ratelimit | reject.
 Exits when its standard input closes, so it never outlives the test that started it.
+Without AUTH, like a trusted relay; with SMTP_SINK_AUTH=refuse in the environment it offers
+AUTH PLAIN/LOGIN (also without TLS) and refuses every login with 535.
 """
 
 import asyncio
@@ -12,7 +14,7 @@ import os
 import ssl
 import sys
 
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import SMTP, AuthResult
 
 
 class Handler:
@@ -61,9 +63,15 @@ async def main():
         tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         tls.load_cert_chain(sys.argv[2], sys.argv[3])
     handler = Handler(out)
+    auth = {}
+    if os.environ.get("SMTP_SINK_AUTH") == "refuse":
+        auth = dict(
+            authenticator=lambda *args: AuthResult(success=False, handled=False),
+            auth_require_tls=False,
+        )
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: SMTP(handler, hostname="sink.kefu.test", tls_context=tls),
+        lambda: SMTP(handler, hostname="sink.kefu.test", tls_context=tls, **auth),
         "127.0.0.1",
         0,
     )
