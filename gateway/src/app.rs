@@ -309,6 +309,7 @@ pub fn router(state: AppState, ingress: Router<AppState>) -> Router {
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })
+        .layer(axum::middleware::from_fn(crate::middleware::json_errors))
         .layer(axum::middleware::from_fn(track_metrics))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(TraceLayer::new_for_http())

@@ -18,6 +18,7 @@ pub mod crypto;
 pub mod delivery;
 pub mod error;
 pub mod extract;
+mod middleware;
 pub mod state;
 pub mod ws;
 
