@@ -15,6 +15,7 @@ pub mod auth;
 pub mod channels;
 pub mod config;
 pub mod crypto;
+mod data_lock;
 pub mod delivery;
 pub mod error;
 pub mod extract;
