@@ -328,6 +328,9 @@ pub fn router(state: AppState, ingress: Router<AppState>) -> Router {
             )
             .into_response()
         }))
+        .layer(axum::middleware::from_fn(
+            crate::middleware::security_headers,
+        ))
         .with_state(state)
 }
 

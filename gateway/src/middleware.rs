@@ -1,7 +1,8 @@
-//! Layers every response passes through: errors in the API's `{code, detail}` shape.
+//! Layers every response passes through: errors in the API's `{code, detail}` shape, and the
+//! security headers of the console, the demo page, the API and customer files.
 
 use axum::extract::Request;
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -9,6 +10,21 @@ use crate::error::ErrorBody;
 
 /// The path prefixes whose error bodies are always `{code, detail}` JSON.
 const JSON_ERROR_PREFIXES: [&str; 3] = ["/api/v1", "/channels", "/files"];
+
+/// The policy of HTML pages (console, demo page). No inline script: the pages load theirs from
+/// files. Inline styles stay allowed because the widget (also on the demo page) injects its
+/// own `<style>` and sizes its input with `style`, and the demo page carries a `<style>`
+/// block; styles cannot run code. `img-src data: blob:` covers icons and previews of picked
+/// files; `connect-src 'self'` covers the same-origin API and WebSockets.
+const PAGE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
+form-action 'self'; object-src 'none'";
+
+/// The policy of everything else the server renders (JSON, plain text): nothing may load.
+const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// Customer uploads are served inert: in a sandbox, as their own opaque origin.
+const FILE_CSP: &str = "sandbox";
 
 fn under(path: &str, prefix: &str) -> bool {
     path.strip_prefix(prefix)
@@ -120,4 +136,40 @@ fn describe(
         }
     };
     (code.to_owned(), detail)
+}
+
+/// Sets the security headers a handler did not set itself: `nosniff` and no referrer on
+/// everything; on HTML pages a script-only-from-files CSP and no framing; on customer files a
+/// sandbox; on the API a policy that loads nothing. `/widget.js` stays loadable by any site.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let mut resp = next.run(req).await;
+    let html = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html"));
+    let headers = resp.headers_mut();
+    let mut set = |name: HeaderName, value: &'static str| {
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
+    };
+    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(header::REFERRER_POLICY, "no-referrer");
+    if under(&path, "/files") {
+        set(header::CONTENT_SECURITY_POLICY, FILE_CSP);
+    } else if html {
+        set(header::CONTENT_SECURITY_POLICY, PAGE_CSP);
+        set(header::X_FRAME_OPTIONS, "DENY");
+    } else if path == "/widget.js" {
+        // Embedded by customers' pages: readable cross-origin even where they isolate theirs.
+        set(
+            HeaderName::from_static("cross-origin-resource-policy"),
+            "cross-origin",
+        );
+    } else if !path.starts_with("/console/") {
+        set(header::CONTENT_SECURITY_POLICY, API_CSP);
+    }
+    resp
 }
