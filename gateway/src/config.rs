@@ -60,6 +60,9 @@ pub struct Config {
     pub bootstrap_admin_password: Option<SecretString>,
     /// Webhook delivery settings.
     pub webhooks: WebhooksConfig,
+    /// Channel (provider) settings shared by all inboxes.
+    #[serde(default)]
+    pub channels: ChannelsConfig,
     /// Delivery of replies.
     pub delivery: DeliveryConfig,
     /// Background jobs.
@@ -105,6 +108,15 @@ impl Default for WebhooksConfig {
             timeout_secs: 15,
         }
     }
+}
+
+/// Settings shared by all inboxes' channels.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChannelsConfig {
+    /// Allow provider addresses (`api_base`, IMAP and SMTP hosts) on private, loopback and
+    /// link-local addresses: for tests with local stand-ins and on-premise mail servers.
+    pub allow_private_targets: bool,
 }
 
 /// Outbound delivery of replies.
@@ -197,6 +209,7 @@ impl Default for Config {
             bootstrap_admin_email: None,
             bootstrap_admin_password: None,
             webhooks: WebhooksConfig::default(),
+            channels: ChannelsConfig::default(),
             delivery: DeliveryConfig::default(),
             jobs: JobsConfig::default(),
             tls: TlsConfig::default(),

@@ -20,6 +20,7 @@ pub mod delivery;
 pub mod error;
 pub mod extract;
 mod middleware;
+pub mod provider_targets;
 pub mod state;
 pub mod ws;
 

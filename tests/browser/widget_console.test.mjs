@@ -42,6 +42,8 @@ before(async () => {
       KEFU_LISTEN: `127.0.0.1:${port}`,
       KEFU_BOOTSTRAP_ADMIN_EMAIL: 'agent@example.com',
       KEFU_BOOTSTRAP_ADMIN_PASSWORD: 'agent-password',
+      // Provider stand-ins of future console tests run on loopback.
+      KEFU_CHANNELS__ALLOW_PRIVATE_TARGETS: 'true',
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
