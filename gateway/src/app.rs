@@ -48,6 +48,8 @@ pub struct App {
     listener: TcpListener,
     relay: OutboxRelay,
     outbound: Outbound,
+    /// On SQLite: this process's hold on the database, released when the server stops.
+    lock: Option<crate::data_lock::DataLock>,
 }
 
 /// The outbound side: the job workers (the outbox fan-out into jobs runs in the relay).
@@ -86,6 +88,7 @@ impl App {
         config: Config,
         extra: Vec<Arc<dyn ChannelFactory>>,
     ) -> Result<(Self, Option<GeneratedAdmin>), StartError> {
+        let lock = crate::data_lock::acquire(&config.database_url).map_err(StartError)?;
         let db = Db::connect(&config.database_url, config.database_max_connections)
             .await
             .map_err(|e| StartError(e.to_string()))?;
@@ -216,6 +219,7 @@ impl App {
                 listener,
                 relay,
                 outbound,
+                lock,
             },
             generated,
         ))
@@ -247,6 +251,7 @@ impl App {
             listener,
             relay,
             outbound,
+            lock,
         } = self;
         let shutdown = state.shutdown.clone();
         let relay_task = tokio::spawn(relay.run(shutdown.clone()));
@@ -290,6 +295,7 @@ impl App {
         {
             tracing::warn!("Background tasks did not stop within 10 s; exiting anyway.");
         }
+        drop(lock);
         tracing::info!("Kefu stopped.");
         result
     }
@@ -309,6 +315,7 @@ pub fn router(state: AppState, ingress: Router<AppState>) -> Router {
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })
+        .layer(axum::middleware::from_fn(crate::middleware::json_errors))
         .layer(axum::middleware::from_fn(track_metrics))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(TraceLayer::new_for_http())
@@ -321,6 +328,9 @@ pub fn router(state: AppState, ingress: Router<AppState>) -> Router {
             )
             .into_response()
         }))
+        .layer(axum::middleware::from_fn(
+            crate::middleware::security_headers,
+        ))
         .with_state(state)
 }
 

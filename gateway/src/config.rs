@@ -6,10 +6,19 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use figment::Figment;
-use figment::providers::{Env, Format, Serialized, Toml};
+use figment::providers::{Format, Serialized, Toml};
+use figment::value::Value as FigValue;
+use figment::{Figment, Profile, Provider};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
+
+mod keys;
+
+/// The process environment, skipping variables whose name or value is not UTF-8 (none of ours
+/// can be).
+fn process_env() -> impl Iterator<Item = (String, String)> {
+    std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+}
 
 /// Everything `kefu` can be configured with.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -51,6 +60,9 @@ pub struct Config {
     pub bootstrap_admin_password: Option<SecretString>,
     /// Webhook delivery settings.
     pub webhooks: WebhooksConfig,
+    /// Channel (provider) settings shared by all inboxes.
+    #[serde(default)]
+    pub channels: ChannelsConfig,
     /// Delivery of replies.
     pub delivery: DeliveryConfig,
     /// Background jobs.
@@ -96,6 +108,15 @@ impl Default for WebhooksConfig {
             timeout_secs: 15,
         }
     }
+}
+
+/// Settings shared by all inboxes' channels.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChannelsConfig {
+    /// Allow provider addresses (`api_base`, IMAP and SMTP hosts) on private, loopback and
+    /// link-local addresses: for tests with local stand-ins and on-premise mail servers.
+    pub allow_private_targets: bool,
 }
 
 /// Outbound delivery of replies.
@@ -188,6 +209,7 @@ impl Default for Config {
             bootstrap_admin_email: None,
             bootstrap_admin_password: None,
             webhooks: WebhooksConfig::default(),
+            channels: ChannelsConfig::default(),
             delivery: DeliveryConfig::default(),
             jobs: JobsConfig::default(),
             tls: TlsConfig::default(),
@@ -203,29 +225,83 @@ pub struct ConfigError(pub String);
 
 impl Config {
     /// Loads defaults, then `file` (an error if given and missing; `kefu.toml` in the working
-    /// folder if present otherwise), then the environment, then validates.
+    /// folder if present otherwise), then the `KEFU_*` environment, then validates. Warnings
+    /// about ignored environment variables are logged (see [`Config::load_from`]).
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
-        let mut fig = Figment::from(Serialized::defaults(Config::default()));
-        match file {
+        let (config, warnings) = Self::load_from(file, process_env())?;
+        for w in warnings {
+            tracing::warn!("{w}");
+        }
+        Ok(config)
+    }
+
+    /// [`Config::load`] with the environment given as `(name, value)` pairs; returns the
+    /// configuration and the warnings to show once logging is set up. Every problem is
+    /// reported at once: unknown keys in the file, and values of the wrong type wherever they
+    /// came from. Unknown `KEFU_*` environment variables are warnings (with the likely meant
+    /// name), and those that are clearly not Kefu's (Kubernetes service links, `KEFU_BIN`,
+    /// `KEFU_TEST_*`) are skipped.
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<(Self, Vec<String>), ConfigError> {
+        let known = keys::Known::new();
+        let mut problems = Vec::new();
+        let mut warnings = Vec::new();
+        let (toml, file_name) = match file {
             Some(path) if !path.exists() => {
                 return Err(ConfigError(format!(
                     "config file {} does not exist",
                     path.display()
                 )));
             }
-            Some(path) => fig = fig.merge(Toml::file_exact(path)),
-            None => fig = fig.merge(Toml::file("kefu.toml")),
+            Some(path) => (Toml::file_exact(path), path.display().to_string()),
+            None => (Toml::file("kefu.toml"), "kefu.toml".to_owned()),
+        };
+        let mut file_dict = match toml.data() {
+            Ok(mut profiles) => profiles.remove(&Profile::Default).unwrap_or_default(),
+            Err(e) => return Err(ConfigError(format!("{file_name}: {e}"))),
+        };
+        for unknown in known.unknown_in(&file_dict) {
+            problems.push(format!("{file_name}: {unknown}"));
         }
-        // KEFU_TEST_* belong to the test suite, not to the server.
-        let env = Env::prefixed("KEFU_")
-            .split("__")
-            .filter(|k| !k.as_str().to_ascii_lowercase().starts_with("test_"));
-        let config: Config = fig
-            .merge(env)
-            .extract()
-            .map_err(|e| ConfigError(e.to_string()))?;
-        config.validate()?;
-        Ok(config)
+        keys::retain_known(&known, &mut file_dict);
+
+        let mut fig = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Serialized::defaults(file_dict.clone()));
+        let mut from_env = std::collections::HashMap::new();
+        for (name, value) in env {
+            match keys::classify_env(&known, &name, &value) {
+                keys::EnvKey::Setting(path) => {
+                    let Ok(parsed) = value.parse::<FigValue>();
+                    fig = fig.merge(Serialized::default(&path, parsed));
+                    from_env.insert(path, name);
+                }
+                keys::EnvKey::Unknown => warnings.push(match known.suggest_env(&name) {
+                    Some(s) => {
+                        format!("{name} is not a Kefu setting and is ignored; did you mean {s}?")
+                    }
+                    None => format!("{name} is not a Kefu setting and is ignored"),
+                }),
+                keys::EnvKey::Foreign => {}
+            }
+        }
+        let source = |path: &str| match from_env.get(path) {
+            Some(name) => name.clone(),
+            None if keys::dict_has(&file_dict, path) => format!("{file_name}: \"{path}\""),
+            None => format!("\"{path}\""),
+        };
+        let config = keys::extract_reporting(fig, &source, &mut problems);
+        match config {
+            Some(config) if problems.is_empty() => {
+                config.validate()?;
+                Ok((config, warnings))
+            }
+            _ => Err(ConfigError(match problems.as_slice() {
+                [one] => one.clone(),
+                many => format!("{} problems:\n  - {}", many.len(), many.join("\n  - ")),
+            })),
+        }
     }
 
     /// Checks values that parse but make no sense.
@@ -343,5 +419,77 @@ mod tests {
             .expect_err("missing file")
             .to_string();
         assert!(missing.contains("does not exist"), "{missing}");
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_with_clean_quotes() {
+        let dir = std::env::temp_dir().join(format!("kefu-config-all-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("kefu.toml");
+        std::fs::write(
+            &path,
+            "lisen = \"127.0.0.1:9\"\nmax_body_bytes = \"big\"\n[webhooks]\nallow_privte_targets = true\n",
+        )
+        .expect("write config");
+        let err = Config::load_from(
+            Some(&path),
+            env(&[("KEFU_MAX_TEXT_BYTES", "lots"), ("KEFU_LOG_FORMAT", "xml")]),
+        )
+        .expect_err("bad config")
+        .to_string();
+        for want in [
+            "5 problems",
+            "KEFU_LOG_FORMAT: \"xml\" is not one of \"text\", \"json\"",
+            "unknown key \"lisen\" (did you mean \"listen\"?)",
+            "unknown key \"webhooks.allow_privte_targets\" (did you mean \"webhooks.allow_private_targets\"?)",
+            "\"max_body_bytes\": expected usize, found the text \"big\"",
+            "KEFU_MAX_TEXT_BYTES: expected usize, found the text \"lots\"",
+        ] {
+            assert!(err.contains(want), "{err}\n  does not contain {want}");
+        }
+        assert!(!err.contains("default."), "{err}");
+        assert!(!err.contains('`'), "{err}");
+    }
+
+    #[test]
+    fn platform_variables_are_skipped_and_typos_are_warnings() {
+        let (config, warnings) = Config::load_from(
+            Some(&write_empty_config()),
+            env(&[
+                ("KEFU_PORT", "tcp://10.96.0.7:8080"),
+                ("KEFU_PORT_8080_TCP", "tcp://10.96.0.7:8080"),
+                ("KEFU_PORT_8080_TCP_ADDR", "10.96.0.7"),
+                ("KEFU_SERVICE_HOST", "10.96.0.7"),
+                ("KEFU_SERVICE_PORT", "8080"),
+                ("KEFU_BIN", "/usr/local/bin/kefu"),
+                ("KEFU_TEST_DATABASE_URL", "postgres://x"),
+                ("KEFU_LISTEN", "0.0.0.0:9090"),
+                ("KEFU_WEBHOOKS__TIMEOUT_SECS", "7"),
+                ("KEFU_LISTN", "0.0.0.0:1"),
+                ("PATH", "/usr/bin"),
+            ]),
+        )
+        .expect("starts");
+        assert_eq!(config.listen, SocketAddr::from(([0, 0, 0, 0], 9090)));
+        assert_eq!(config.webhooks.timeout_secs, 7);
+        assert_eq!(
+            warnings,
+            ["KEFU_LISTN is not a Kefu setting and is ignored; did you mean KEFU_LISTEN?"]
+        );
+    }
+
+    fn write_empty_config() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("kefu-config-empty-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("kefu.toml");
+        std::fs::write(&path, "").expect("write config");
+        path
     }
 }

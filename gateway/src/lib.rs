@@ -15,9 +15,12 @@ pub mod auth;
 pub mod channels;
 pub mod config;
 pub mod crypto;
+mod data_lock;
 pub mod delivery;
 pub mod error;
 pub mod extract;
+mod middleware;
+pub mod provider_targets;
 pub mod state;
 pub mod ws;
 

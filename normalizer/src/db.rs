@@ -246,7 +246,9 @@ async fn open_all(pool: &sea_orm::sqlx::PgPool, n: u32) {
     }
 }
 
-fn sqlite_path(url: &str) -> Option<String> {
+/// The file of a `sqlite:` URL (`sqlite://kefu-data/kefu.db?mode=rwc` → `kefu-data/kefu.db`);
+/// `None` for in-memory SQLite and other databases.
+pub fn sqlite_path(url: &str) -> Option<String> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;

@@ -42,6 +42,8 @@ before(async () => {
       KEFU_LISTEN: `127.0.0.1:${port}`,
       KEFU_BOOTSTRAP_ADMIN_EMAIL: 'agent@example.com',
       KEFU_BOOTSTRAP_ADMIN_PASSWORD: 'agent-password',
+      // Provider stand-ins of future console tests run on loopback.
+      KEFU_CHANNELS__ALLOW_PRIVATE_TARGETS: 'true',
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -59,8 +61,15 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+// Anything the Content-Security-Policy blocked on a page (the browser reports it on the console).
+const cspViolations = [];
+function watchCsp(page) {
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text()); });
+  return page;
+}
+
 test('a visitor message answered from the console appears in the widget', async () => {
-  const visitor = await browser.newPage();
+  const visitor = watchCsp(await browser.newPage());
   await visitor.goto(`${base}/`);
   await visitor.getByTestId('kefu-launcher').click();
   await visitor.getByTestId('kefu-panel').waitFor();
@@ -68,7 +77,7 @@ test('a visitor message answered from the console appears in the widget', async 
   await visitor.getByTestId('kefu-send').click();
   await visitor.locator('[data-testid="kefu-message"][data-direction="inbound"][data-status="sent"]').first().waitFor({ timeout: 15_000 });
 
-  const agent = await browser.newPage();
+  const agent = watchCsp(await browser.newPage());
   await agent.goto(`${base}/console/`);
   await agent.getByTestId('login-email').fill('agent@example.com');
   await agent.getByTestId('login-password').fill('agent-password');
@@ -95,4 +104,5 @@ test('a visitor message answered from the console appears in the widget', async 
   const res = await fetch(href);
   assert.equal(res.status, 200);
   assert.equal(await res.text(), 'Order 1234: shipped');
+  assert.deepEqual(cspViolations, [], 'the security policy blocks nothing the pages use');
 });

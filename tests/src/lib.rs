@@ -178,6 +178,7 @@ impl TestApp {
             ..Config::default()
         };
         config.webhooks.allow_private_targets = true;
+        config.channels.allow_private_targets = true;
         tweak(&mut config);
         Self::start(backend, config, dir, LoopbackProvider::new()).await
     }

@@ -220,7 +220,15 @@ impl WebhookStore {
     }
 
     fn check(&self, url: &str, events: &[String]) -> Result<Vec<String>, StoreError> {
-        check_url(url, self.allow_private).map_err(|e| StoreError::Invalid(format!("url: {e}")))?;
+        check_url(url, self.allow_private).map_err(|e| {
+            let hint = if e.is_private_refusal() {
+                "; to deliver to private or loopback addresses (tests, intranets), set \
+                 webhooks.allow_private_targets = true (KEFU_WEBHOOKS__ALLOW_PRIVATE_TARGETS=true)"
+            } else {
+                ""
+            };
+            StoreError::Invalid(format!("url: {e}{hint}"))
+        })?;
         let filter =
             EventFilter::parse(events).map_err(|e| StoreError::Invalid(format!("events: {e}")))?;
         Ok(match filter {

@@ -81,6 +81,12 @@ impl TargetError {
             Self::Resolve { .. } | Self::NoAddresses(_) => "webhook_target_unresolvable",
         }
     }
+
+    /// Whether the target was refused only for being private, loopback or otherwise not
+    /// public: the kind of refusal a setting can lift.
+    pub fn is_private_refusal(&self) -> bool {
+        matches!(self, Self::RefusedHost { .. } | Self::RefusedAddress { .. })
+    }
 }
 
 /// Checks a webhook URL when a subscription is created or edited; returns it parsed.

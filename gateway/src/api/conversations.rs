@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Authed, Role};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, MessageJson};
 use crate::state::AppState;
 
 /// Filters and paging for the conversation list.
@@ -156,7 +156,7 @@ pub async fn reply(
     State(st): State<AppState>,
     me: Authed,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(req): ApiJson<NewReply>,
+    MessageJson(req): MessageJson<NewReply>,
 ) -> ApiResult<(StatusCode, Json<MessageView>)> {
     let author = Author {
         id: me.agent.id,

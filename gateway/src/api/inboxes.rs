@@ -187,6 +187,7 @@ fn prepare(st: &AppState, channel: Value) -> Result<(String, Value, Option<Strin
     let mut settings = factory
         .validate(Value::Object(obj))
         .map_err(|e| ApiError::invalid(format!("channel: {e}")))?;
+    crate::provider_targets::check(&settings, st.config.channels.allow_private_targets)?;
     let secrets = take_secrets(&mut settings, factory.secret_fields());
     let ciphertext = (!secrets.is_empty()).then(|| {
         st.keys

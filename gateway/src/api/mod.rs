@@ -5,6 +5,7 @@ pub mod auth;
 pub mod conversations;
 pub mod files;
 pub mod inboxes;
+mod path_params;
 pub mod routing;
 pub mod teams;
 pub mod webhooks;
@@ -103,6 +104,8 @@ pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
         .routes(routes!(teams::create, teams::list))
         .routes(routes!(teams::put_members))
         .split_for_parts();
+    let mut openapi = openapi;
+    path_params::declare_path_params(&mut openapi);
     let openapi = Arc::new(openapi);
     router
         .route(
