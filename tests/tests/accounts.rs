@@ -559,3 +559,35 @@ async fn api_token_scopes_expiry_and_revocation() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn the_account_endpoints_are_in_the_openapi_document() {
+    let app = TestApp::spawn(&kefu_tests::Backend::Sqlite).await;
+    let (s, doc) = app
+        .call(Method::GET, "/api/v1/openapi.json", None, None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    for (path, method) in [
+        ("/api/v1/auth/logout", "post"),
+        ("/api/v1/profile", "get"),
+        ("/api/v1/profile", "patch"),
+        ("/api/v1/profile/password", "post"),
+        ("/api/v1/invites/{token}", "get"),
+        ("/api/v1/invites/{token}/accept", "post"),
+        ("/api/v1/agents/{id}/invite", "post"),
+        ("/api/v1/teams/{id}", "patch"),
+        ("/api/v1/teams/{id}", "delete"),
+        ("/api/v1/api-tokens", "get"),
+    ] {
+        let op = &doc["paths"][path][method];
+        assert!(op.is_object(), "{method} {path} is documented");
+        if path.contains('{') {
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            assert!(
+                params.iter().any(|p| p["in"] == "path"),
+                "{method} {path} declares its path parameter"
+            );
+        }
+    }
+    app.stop().await;
+}
