@@ -42,7 +42,7 @@ pub struct AgentPatch {
     pub email: Option<String>,
     /// Display name.
     pub name: Option<String>,
-    /// New password; ends all the agent's sessions.
+    /// New password, set by an admin for another agent; ends all the agent's sessions.
     pub password: Option<String>,
     /// Role (admins only).
     pub role: Option<String>,

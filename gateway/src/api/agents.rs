@@ -220,8 +220,9 @@ pub async fn get(
     Ok(Json(agent_view(&st, &a).await?))
 }
 
-/// Changes an agent. Agents may change their own name, email and password; supervisors also
-/// capacity and skills; admins everything, including teams and `active`.
+/// Changes an agent. Agents may change their own name and email (their password through
+/// `POST /api/v1/profile/password`); supervisors also capacity and skills; admins everything,
+/// including others' passwords (which ends their sessions), teams and `active`.
 #[utoipa::path(patch, path = "/api/v1/agents/{id}", tag = "agents", request_body = AgentPatch,
     params(("id" = i64, Path, description = "Agent id")),
     responses((status = 200, body = AgentView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
@@ -261,6 +262,14 @@ pub async fn update(
         am.name = Set(check_name(n)?);
     }
     let new_password = req.password.is_some();
+    if new_password && id == me.agent.id {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "use_profile_password",
+            "change your own password with POST /api/v1/profile/password, which asks for the current one",
+        )
+        .with_field("password"));
+    }
     if let Some(p) = req.password {
         check_password(&p, "password")?;
         am.password_hash = Set(auth::hash_password(p).await?);
