@@ -36,8 +36,11 @@ pub struct LoginResponse {
     pub agent: AgentView,
 }
 
-/// The client's address as the server sees it (the unspecified address when the server was
-/// not started with connection info).
+/// The client's address for login throttling: the connection's peer, or, when the peer is a
+/// loopback or private address (a reverse proxy such as the one in `compose.yaml`), the
+/// nearest address in `X-Forwarded-For` that is not: like Rails' `remote_ip`, proxies on
+/// private networks are trusted to append the address they saw. The unspecified address when
+/// the server was started without connection info.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub IpAddr);
 
@@ -45,13 +48,47 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip()),
-        ))
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(",");
+        Ok(Self(client_addr(peer, &forwarded)))
     }
+}
+
+fn trusted_proxy(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
+        IpAddr::V6(v6) => {
+            v6.is_loopback()
+                || (v6.segments()[0] & 0xfe00) == 0xfc00
+                || v6
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| trusted_proxy(IpAddr::V4(v4)))
+        }
+    }
+}
+
+/// Walks `X-Forwarded-For` from the nearest hop outwards while the hops are trusted proxies.
+fn client_addr(peer: IpAddr, forwarded: &str) -> IpAddr {
+    let mut client = peer;
+    for hop in forwarded.rsplit(',') {
+        if !trusted_proxy(client) {
+            break;
+        }
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) => client = ip,
+            Err(_) => break,
+        }
+    }
+    client
 }
 
 /// A login refused before or after checking the password.
@@ -170,6 +207,29 @@ pub async fn logout(State(st): State<AppState>, me: Authed) -> ApiResult<StatusC
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn the_client_address_comes_from_trusted_proxies_only() {
+        let ip = |s: &str| s.parse::<IpAddr>().expect("address");
+        let cases = [
+            ("203.0.113.9", "", "203.0.113.9"),
+            ("203.0.113.9", "198.51.100.1", "203.0.113.9"),
+            ("172.18.0.3", "198.51.100.1", "198.51.100.1"),
+            ("127.0.0.1", "", "127.0.0.1"),
+            (
+                "10.0.0.2",
+                "198.51.100.7, 198.51.100.1, 10.0.0.5",
+                "198.51.100.1",
+            ),
+            ("10.0.0.2", "10.0.0.9", "10.0.0.9"),
+            ("10.0.0.2", "junk", "10.0.0.2"),
+        ];
+        for (peer, header, want) in cases {
+            assert_eq!(client_addr(ip(peer), header), ip(want), "{peer} {header}");
+        }
+    }
+
     #[test]
     fn the_dummy_hash_is_a_real_argon2_hash() {
         // Unknown emails spend the time of a real verification only if this parses.
