@@ -153,6 +153,27 @@ impl Deliveries {
         Ok(res.rows_affected == 1)
     }
 
+    /// Gives a claimed `pending` message back without recording an attempt: Kefu's own
+    /// pacing held it, and its next attempt is due at `due_at`. The status stays `pending`, so
+    /// no event is emitted. `false` when it was no longer pending.
+    pub async fn postpone(
+        &self,
+        message_id: i64,
+        due_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let res = message::Entity::update_many()
+            .col_expr(
+                message::Column::DeliveryClaimedUntil,
+                Expr::value(None::<DateTime<Utc>>),
+            )
+            .col_expr(message::Column::DeliveryDueAt, Expr::value(due_at))
+            .filter(message::Column::Id.eq(message_id))
+            .filter(message::Column::DeliveryStatus.eq("pending"))
+            .exec(self.db.conn())
+            .await?;
+        Ok(res.rows_affected == 1)
+    }
+
     /// Replies that wait for delivery although nothing is working on them: pending, not
     /// claimed, and due for longer than `grace` (their job was lost, or apalis gave up on it).
     /// Returns `(message, attempts made)`, oldest first.

@@ -445,3 +445,44 @@ async fn replies_are_pushed_through_apns_and_a_gone_device_is_removed() {
         app.stop().await;
     }
 }
+
+/// Issue 18: replies beyond a device's push limit in Kefu (a burst of 5, then 10 a minute)
+/// used to spend attempts and end `failed` with "rate limited by the provider" under load.
+/// Pacing is not failure: they wait for the limit and go out on their first attempt.
+#[tokio::test]
+async fn replies_beyond_a_devices_push_limit_wait_without_spending_attempts() {
+    for backend in backends() {
+        let fcm = fcm::FakeFcm::start().await;
+        let app = TestApp::spawn_with(&backend, |c| {
+            c.delivery.base_delay_ms = 50;
+            c.jobs.poll_interval_ms = 50;
+        })
+        .await;
+        let inbox = fcm_inbox(&app, &fcm).await["id"].as_i64().expect("id");
+        let who = "user-busy";
+        let hash = user_hash(SECRET, who);
+        let (s, b) = app_call(&app, Method::POST, &format!("/{inbox}/devices"),
+            Some(json!({"external_id": who, "user_hash": hash, "platform": "fcm", "token": token(7)}))).await;
+        assert!(s.is_success(), "{b}");
+        let (s, a) = app_call(&app, Method::POST, &format!("/{inbox}/messages"),
+            Some(json!({"external_id": who, "user_hash": hash, "client_id": "c-1", "text": "Hello?"}))).await;
+        assert!(s.is_success(), "{a}");
+        let conv = a["conversation_id"].as_i64().expect("conversation id");
+
+        // One more than the device's burst.
+        let mut ids = Vec::new();
+        for i in 0..6 {
+            ids.push(app.reply(conv, &format!("Reply {i}")).await["id"].clone());
+        }
+        for id in &ids {
+            let m = app.wait_delivery(conv, id, &["sent", "failed"]).await;
+            assert_eq!(m["delivery"]["status"], "sent", "{backend:?} {m}");
+            assert_eq!(
+                m["delivery"]["attempts"], 1,
+                "waiting for Kefu's own limit is not an attempt: {m}"
+            );
+        }
+        assert_eq!(fcm.sent().len(), 6, "each reply pushed once");
+        app.stop().await;
+    }
+}

@@ -20,6 +20,16 @@ pub enum SendError {
         /// The provider's `Retry-After`, when it gave one.
         after: Option<Duration>,
     },
+    /// Kefu's own pacing, not the provider, holds the reply back (a push device's limit in
+    /// Kefu): send it again after `after`. Pacing is not failure: the dispatcher waits without
+    /// spending an attempt.
+    #[error("waiting for Kefu's own pacing: {reason}")]
+    Paced {
+        /// What is being waited for, for the delivery log.
+        reason: String,
+        /// When a send may go through.
+        after: Duration,
+    },
     /// Retrying cannot help (invalid recipient, reply window closed, content refused).
     #[error("permanent failure: {reason}")]
     Permanent {

@@ -246,6 +246,7 @@ mod tests {
                     }
                 }
                 DeviceOutcome::Sent { .. } => "sent",
+                DeviceOutcome::Paced { .. } => "paced",
             };
             assert_eq!(kind, want, "{status} {reason}: {got:?}");
         }

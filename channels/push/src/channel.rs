@@ -49,10 +49,7 @@ pub(crate) fn capabilities() -> Capabilities {
 impl PushChannel {
     async fn push(&self, device: &Device, n: &Notification) -> DeviceOutcome {
         if let Err(wait) = self.wiring.admit(device) {
-            return DeviceOutcome::RateLimited {
-                reason: "the device's push limit in Kefu is used up".into(),
-                after: Some(wait),
-            };
+            return DeviceOutcome::Paced { after: wait };
         }
         match device.platform {
             Platform::Fcm => match &self.fcm {

@@ -262,6 +262,7 @@ mod tests {
                     "retry"
                 }
                 DeviceOutcome::Sent { .. } => "sent",
+                DeviceOutcome::Paced { .. } => "paced",
             };
             assert_eq!(kind, want, "{status} {text}: {got:?}");
         }

@@ -34,8 +34,9 @@
 //! it live and is recorded `sent` with details `{"via": "live"}` (`delivered` once the app
 //! sends a read receipt). Otherwise the channel pushes to every registered device at once, with a per-device rate limit in Kefu (a burst of
 //! 5, then 10 a minute, see [`PushFactory::with_device_limit`]; a device over it is reported
-//! `rate_limited`, and when no device could be reached the reply is `RateLimited`, so Kefu
-//! pushes it later). The
+//! `paced`, and when no device could be reached for that reason alone the reply is
+//! [`SendError::Paced`](kefu_channel::SendError), so Kefu pushes it later without counting a
+//! failed attempt or blaming the provider). The
 //! notification carries the agent's name, a preview of the reply (unless the inbox sets
 //! `show_preview: false`) and data `{conversation_id, message_id, seq, preview}` so the app can
 //! sync by `after_seq`. Bursts collapse per conversation (`apns-collapse-id` / FCM

@@ -19,11 +19,14 @@ pub(crate) enum DeviceOutcome {
         reason: String,
         after: Option<Duration>,
     },
-    /// The provider's rate limit, or this device's own limit in Kefu.
+    /// The provider's rate limit (its 429 or quota error).
     RateLimited {
         reason: String,
         after: Option<Duration>,
     },
+    /// This device's own limit in Kefu is used up: nothing was sent; a token is free again
+    /// after `after`.
+    Paced { after: Duration },
     /// Retrying cannot help (bad configuration, refused payload).
     Failed { code: String, reason: String },
 }
@@ -49,6 +52,7 @@ impl DeviceOutcome {
             Self::Stale { .. } => "removed",
             Self::Retry { .. } => "retryable",
             Self::RateLimited { .. } => "rate_limited",
+            Self::Paced { .. } => "paced",
             Self::Failed { .. } => "failed",
         }
     }
@@ -60,6 +64,7 @@ impl DeviceOutcome {
                 format!("{code}: {reason}")
             }
             Self::Retry { reason, .. } | Self::RateLimited { reason, .. } => reason.clone(),
+            Self::Paced { .. } => PACED.into(),
         }
     }
 
@@ -78,14 +83,22 @@ impl DeviceOutcome {
                     v["retry_after_secs"] = json!(a.as_secs());
                 }
             }
+            Self::Paced { after } => {
+                v["reason"] = json!(PACED);
+                v["retry_after_secs"] = json!(after.as_secs());
+            }
         }
         v
     }
 }
 
+const PACED: &str = "waiting for the device's push limit in Kefu";
+
 /// The reply's result from every device's: sent when any device got it; otherwise retryable
-/// when any failure may pass (rate limited when all such failures were rate limits), with the
-/// longest delay asked for; otherwise permanent.
+/// when a provider's failure may pass (rate limited when all of them were the provider's rate
+/// limits), with the longest delay asked for; otherwise [`SendError::Paced`] when a device
+/// only waits for its limit in Kefu, so the dispatcher sends later without counting an attempt;
+/// otherwise permanent.
 pub(crate) fn summarize(results: &[(Device, DeviceOutcome)]) -> Result<SendReceipt, SendError> {
     let details = json!({
         "devices": results.iter().map(|(d, o)| o.detail(d)).collect::<Vec<_>>(),
@@ -112,14 +125,25 @@ pub(crate) fn summarize(results: &[(Device, DeviceOutcome)]) -> Result<SendRecei
     let mut transient = false;
     let mut only_limits = true;
     let mut after: Option<Duration> = None;
+    let mut paced: Option<Duration> = None;
     for (_, o) in results {
-        if let DeviceOutcome::Retry { after: a, .. } | DeviceOutcome::RateLimited { after: a, .. } =
-            o
-        {
-            transient = true;
-            only_limits &= matches!(o, DeviceOutcome::RateLimited { .. });
-            after = after.max(*a);
+        match o {
+            DeviceOutcome::Retry { after: a, .. } | DeviceOutcome::RateLimited { after: a, .. } => {
+                transient = true;
+                only_limits &= matches!(o, DeviceOutcome::RateLimited { .. });
+                after = after.max(*a);
+            }
+            DeviceOutcome::Paced { after: a } => paced = paced.max(Some(*a)),
+            _ => {}
         }
+    }
+    // A provider's answer was a real attempt; a paced device is tried again with it.
+    after = after.max(paced.filter(|_| transient));
+    if let (false, Some(after)) = (transient, paced) {
+        return Err(SendError::Paced {
+            reason: format!("no device reached yet: {summary}"),
+            after,
+        });
     }
     if transient {
         return Err(if only_limits {
@@ -196,6 +220,9 @@ mod tests {
             after: a,
         };
         let failed = O::failed("INVALID_ARGUMENT", "bad");
+        let paced = |s| O::Paced {
+            after: Duration::from_secs(s),
+        };
         type Want = fn(&Result<SendReceipt, SendError>) -> bool;
         let cases: Vec<(Vec<O>, Want)> = vec![
             (vec![sent.clone(), retry(None)], |r| {
@@ -210,6 +237,17 @@ mod tests {
             (
                 vec![limited(secs(2)), limited(secs(7))],
                 |r| matches!(r, Err(SendError::RateLimited { after }) if *after == secs(7)),
+            ),
+            // Kefu's own limit is not the provider's: wait, without an attempt.
+            (
+                vec![paced(4), paced(6), stale.clone(), failed.clone()],
+                |r| matches!(r, Err(SendError::Paced { after, .. }) if *after == Duration::from_secs(6)),
+            ),
+            (vec![paced(4), sent.clone()], |r| r.is_ok()),
+            // A provider's 429 next to a paced device was an attempt; the retry waits for both.
+            (
+                vec![paced(8), limited(secs(2))],
+                |r| matches!(r, Err(SendError::RateLimited { after }) if *after == secs(8)),
             ),
             (
                 vec![stale.clone(), stale.clone()],

@@ -446,6 +446,7 @@ mod tests {
             SendError::Permanent { code, .. } => code,
             SendError::RateLimited { .. } => "rate_limited".into(),
             SendError::Retryable { .. } => "retryable".into(),
+            SendError::Paced { .. } => "paced".into(),
         };
         for (errcode, want) in [
             (-1, "retryable"),

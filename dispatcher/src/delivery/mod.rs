@@ -1,6 +1,10 @@
 //! Outbound delivery: one [`SendJob`] per attempt at sending an agent reply through its
 //! inbox's channel, paced by governor limiters, retried with backoff and jitter when retrying
 //! helps, and recorded on the message (`pending` → `sent`/`delivered`/`failed`).
+//!
+//! Pacing is not failure: waiting for an inbox's or recipient's limiter, or a channel's own
+//! [`SendError::Paced`] (a push device's limit in Kefu), delays the send without spending an
+//! attempt. Only the provider's answers (its 429 included) count as attempts.
 
 mod limits;
 
@@ -162,6 +166,9 @@ impl Sender {
         };
         metrics::histogram!("kefu_delivery_send_seconds", "channel" => kind.clone())
             .record(started.elapsed().as_secs_f64());
+        if let Err(SendError::Paced { reason, after }) = &result {
+            return self.pace(&job, made, reason, *after, &kind).await;
+        }
 
         let attempt = job.attempt + 1;
         let mut retry = None;
@@ -176,10 +183,12 @@ impl Sender {
                 reason,
                 details: None,
             },
+            // Handled above; kept for an exhaustive match.
+            Err(SendError::Paced { .. }) => return Ok(()),
             Err(e @ (SendError::Retryable { .. } | SendError::RateLimited { .. })) => {
                 let after = match &e {
                     SendError::Retryable { after, .. } | SendError::RateLimited { after } => *after,
-                    SendError::Permanent { .. } => None,
+                    SendError::Paced { .. } | SendError::Permanent { .. } => None,
                 };
                 if attempt >= self.policy.max_attempts {
                     DeliveryOutcome::Failed {
@@ -226,6 +235,38 @@ impl Sender {
                 ])
                 .await?;
         }
+        Ok(())
+    }
+
+    /// Kefu's own pacing held the send back (a push device's limit): the message goes back
+    /// to `pending`, due after `after`, with the same attempt count, and a job for that time
+    /// is queued. Pacing is not failure, so no attempt is spent. A little jitter keeps a
+    /// backlog of replies to one device from waking all at once.
+    async fn pace(
+        &self,
+        job: &SendJob,
+        made: i32,
+        reason: &str,
+        after: Duration,
+        channel: &str,
+    ) -> Result<(), SendJobError> {
+        let delay = after
+            .max(Duration::from_millis(100))
+            .mul_f64(rand::rng().random_range(1.0..=1.25));
+        let due_at = chrono::Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+        tracing::debug!(message = job.message_id, delay_ms = delay.as_millis() as u64, %reason, "Delivery paced; sending later.");
+        metrics::counter!("kefu_deliveries_total", "channel" => channel.to_owned(), "outcome" => "paced")
+            .increment(1);
+        if !self.deliveries.postpone(job.message_id, due_at).await? {
+            return Ok(());
+        }
+        self.jobs
+            .push_send(vec![NewJob::now(job.clone()).after(delay).key(format!(
+                "send:{}:{made}:paced:{}",
+                job.message_id,
+                due_at.timestamp_micros()
+            ))])
+            .await?;
         Ok(())
     }
 

@@ -326,7 +326,7 @@ async fn each_device_has_its_own_rate_limit() {
         .send(&kefu.reply("u1", "3", false))
         .await
         .expect_err("over the limit");
-    let SendError::RateLimited { after: Some(after) } = err else {
+    let SendError::Paced { after, .. } = err else {
         panic!("{err:?}")
     };
     assert!(
@@ -469,4 +469,50 @@ fn settings_secrets_are_declared() {
             "/apns/private_key_pem"
         ]
     );
+}
+
+/// Issue 18: at ~120 replies a minute to one user, a third of the replies ended `failed` with
+/// "rate limited by the provider", though the provider never said so. Kefu's own per-device
+/// limit paces the push; only the provider's own 429 is a rate limit.
+#[tokio::test]
+async fn kefus_own_device_limit_paces_and_is_not_blamed_on_the_provider() {
+    let kefu = Arc::new(MemoryKefu::default());
+    let app = TestApp::start(Options {
+        device_limit: (1, 2),
+        ..Options::with_kefu(kefu.clone())
+    })
+    .await;
+    app.register("u1", "fcm", &fcm_token(1)).await;
+    for text in ["1", "2"] {
+        app.channel
+            .send(&kefu.reply("u1", text, false))
+            .await
+            .expect("within the burst");
+    }
+    for text in ["3", "4", "5"] {
+        let err = app
+            .channel
+            .send(&kefu.reply("u1", text, false))
+            .await
+            .expect_err("over the device's limit");
+        let SendError::Paced { reason, after } = &err else {
+            panic!("Kefu's own limit must pace, not fail: {err:?}")
+        };
+        assert!(*after > Duration::ZERO, "{err:?}");
+        assert!(reason.contains("push limit in Kefu"), "{reason}");
+        assert!(!err.to_string().contains("provider"), "{err}");
+    }
+    assert_eq!(app.fcm.attempts(), 2, "paced pushes never reach FCM");
+
+    // The provider's own 429 is still the provider's rate limit.
+    let other = Arc::new(MemoryKefu::default());
+    let app = TestApp::start(Options::with_kefu(other.clone())).await;
+    app.register("u2", "fcm", &fcm_token(2)).await;
+    app.fcm.script(fcm::Reply::quota(30));
+    let err = app
+        .channel
+        .send(&other.reply("u2", "x", false))
+        .await
+        .expect_err("FCM said 429");
+    assert_eq!(err, SendError::RateLimited { after: secs(30) });
 }
