@@ -8,7 +8,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender};
+use futures::channel::mpsc::{Receiver, Sender};
 
 use apalis::prelude::{TaskBuilder, TaskSink};
 use apalis_postgres::{PgPool, PostgresStorage};
@@ -92,27 +92,52 @@ pub enum Backend {
     Postgres(PgPool),
 }
 
-/// Wakes this process's SQLite workers right after a push (Postgres has LISTEN/NOTIFY), so a
-/// job due now does not wait for the next poll.
+/// Wakes this process's workers right after a push of jobs due now, and again when a delayed
+/// job it pushed comes due, so neither waits for the next poll (which is then only the safety
+/// net for jobs other nodes queued). PostgreSQL also has LISTEN/NOTIFY for inserts.
 #[derive(Debug)]
 struct Nudges {
     send: Nudge,
     webhook: Nudge,
 }
 
+/// A doorbell: a channel of one slot, so nudges nobody takes (a node without workers) cost
+/// nothing, and nudges that arrive together wake the worker once.
 #[derive(Debug)]
 struct Nudge {
-    tx: UnboundedSender<()>,
-    rx: Mutex<Option<UnboundedReceiver<()>>>,
+    tx: Sender<()>,
+    rx: Mutex<Option<Receiver<()>>>,
 }
 
 impl Nudge {
     fn new() -> Self {
-        let (tx, rx) = futures::channel::mpsc::unbounded();
+        let (tx, rx) = futures::channel::mpsc::channel(1);
         Self {
             tx,
             rx: Mutex::new(Some(rx)),
         }
+    }
+
+    fn ring(&self) {
+        // Full means a nudge is already waiting: that one will do.
+        let _ = self.tx.clone().try_send(());
+    }
+
+    /// Rings once the whole second `due` (Unix time, as apalis stores it) has begun.
+    fn ring_at(&self, due: u64) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        // A little past the second, so the worker's clock has surely reached it.
+        let wait = Duration::from_secs(due).saturating_sub(since) + Duration::from_millis(20);
+        let mut tx = self.tx.clone();
+        runtime.spawn(async move {
+            tokio::time::sleep(wait).await;
+            let _ = tx.try_send(());
+        });
     }
 }
 
@@ -155,7 +180,7 @@ impl JobStore {
     }
 
     /// The stream of nudges for `queue`'s worker; only the first caller gets it.
-    pub(crate) fn take_nudges(&self, queue: &str) -> Option<UnboundedReceiver<()>> {
+    pub(crate) fn take_nudges(&self, queue: &str) -> Option<Receiver<()>> {
         let n = self.nudge(queue)?;
         n.rx.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
@@ -187,14 +212,22 @@ impl JobStore {
         }
         let err = |e: &dyn std::fmt::Display| JobError(format!("cannot queue a job: {e}"));
         let due_now = jobs.iter().any(|j| j.delay.is_none());
+        // One clock reading for the stored due times and the wake-ups at them.
+        let now = std::time::SystemTime::now();
+        let due_later: std::collections::BTreeSet<u64> = jobs
+            .iter()
+            .filter_map(|j| j.delay.map(|d| due_second(now, d)))
+            .collect();
         match &self.backend {
             Backend::Sqlite(pool) => {
                 let mut s = SqliteStorage::<T>::new(pool)
                     .with_config(apalis_sqlite::Config::default().queue(queue));
                 // One bulk insert for the batch, not a round trip per job.
-                s.push_all(futures::stream::iter(jobs.into_iter().map(task)))
-                    .await
-                    .map_err(|e| err(&e))?;
+                s.push_all(futures::stream::iter(
+                    jobs.into_iter().map(|j| task(j, now)),
+                ))
+                .await
+                .map_err(|e| err(&e))?;
             }
             Backend::Postgres(pool) => {
                 // apalis' Postgres insert fails the whole batch on a key that exists (its
@@ -213,7 +246,9 @@ impl JobStore {
                     let mut s = PostgresStorage::<T>::new(pool)
                         .with_config(apalis_postgres::Config::default().queue(queue));
                     match s
-                        .push_all(futures::stream::iter(jobs.iter().cloned().map(task)))
+                        .push_all(futures::stream::iter(
+                            jobs.iter().cloned().map(|j| task(j, now)),
+                        ))
                         .await
                     {
                         Ok(()) => break,
@@ -223,8 +258,13 @@ impl JobStore {
                 }
             }
         }
-        if due_now && let Some(n) = self.nudge(queue) {
-            let _ = n.tx.unbounded_send(());
+        if let Some(n) = self.nudge(queue) {
+            if due_now {
+                n.ring();
+            }
+            for due in due_later {
+                n.ring_at(due);
+            }
         }
         Ok(())
     }
@@ -293,17 +333,21 @@ fn is_unique_violation(e: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-fn task<T>(j: NewJob<T>) -> apalis::prelude::Task<T> {
+/// The whole second (Unix time) a job delayed by `delay` from `now` is due. apalis stores whole
+/// seconds and compares them with the current second, so a truncated time could run the job up
+/// to a second early: rounded up instead ("no earlier than").
+fn due_second(now: std::time::SystemTime, delay: Duration) -> u64 {
+    let due = now + delay;
+    let since = due
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    since.as_secs() + u64::from(since.subsec_nanos() > 0)
+}
+
+fn task<T>(j: NewJob<T>, now: std::time::SystemTime) -> apalis::prelude::Task<T> {
     let mut b = TaskBuilder::new(j.job);
     if let Some(d) = j.delay {
-        // apalis stores whole seconds and compares with the current second, so a truncated
-        // time could run the job up to a second early: round up instead ("no earlier than").
-        let due = std::time::SystemTime::now() + d;
-        let since = due
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        let secs = since.as_secs() + u64::from(since.subsec_nanos() > 0);
-        b = b.run_at_timestamp(secs);
+        b = b.run_at_timestamp(due_second(now, d));
     }
     if let Some(k) = j.idempotency_key {
         b = b.idempotency_key(k);

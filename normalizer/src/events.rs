@@ -258,6 +258,11 @@ impl OutboxRelay {
 
 /// Marks the events `ids` relayed and consumed.
 ///
+/// The ids travel as one bound text parameter (a PostgreSQL array literal, a JSON array on
+/// SQLite), so the statement text is the same for every batch and stays prepared on each
+/// connection; a list written into the SQL, or one placeholder per id, made every batch size
+/// new SQL to parse and plan.
+///
 /// Two relays (two nodes) may mark the same fresh rows at about the same time; on PostgreSQL
 /// the rows are locked in id order first, so the two can never deadlock (each would otherwise
 /// lock in whatever order its plan visits them, and a deadlock makes the relay publish the
@@ -267,17 +272,24 @@ pub async fn mark(db: &Db, ids: &[i64]) -> Result<(), StoreError> {
         return Ok(());
     }
     let now = Utc::now();
-    let mut q = outbox_event::Entity::update_many()
-        .col_expr(outbox_event::Column::RelayedAt, Expr::value(now))
-        .col_expr(outbox_event::Column::DispatchedAt, Expr::value(now));
-    q = if db.is_postgres() {
-        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-        q.filter(Expr::cust(format!(
-            "id IN (SELECT id FROM outbox_events WHERE id IN ({list}) ORDER BY id FOR UPDATE)"
-        )))
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let filter = if db.is_postgres() {
+        Expr::cust_with_values(
+            "id IN (SELECT id FROM outbox_events WHERE id = ANY(CAST($1 AS bigint[])) \
+             ORDER BY id FOR UPDATE)",
+            [format!("{{{list}}}")],
+        )
     } else {
-        q.filter(outbox_event::Column::Id.is_in(ids.iter().copied()))
+        Expr::cust_with_values(
+            "id IN (SELECT value FROM json_each(?))",
+            [format!("[{list}]")],
+        )
     };
-    q.exec(db.conn()).await?;
+    outbox_event::Entity::update_many()
+        .col_expr(outbox_event::Column::RelayedAt, Expr::value(now))
+        .col_expr(outbox_event::Column::DispatchedAt, Expr::value(now))
+        .filter(filter)
+        .exec(db.conn())
+        .await?;
     Ok(())
 }

@@ -14,7 +14,8 @@
 //!
 //! `kefu-bench routing` measures the dispatcher instead (see `kefu-bench/routing.rs`),
 //! `kefu-bench wechat` encrypted WeChat callbacks through a real server (`kefu-bench/wechat.rs`)
-//! and `kefu-bench imap` mail taken in from a real Dovecot (see `kefu-bench/imap.rs`).
+//! `kefu-bench imap` mail taken in from a real Dovecot (see `kefu-bench/imap.rs`) and
+//! `kefu-bench idle` the CPU an idle release `kefu` burns (see `kefu-bench/idle.rs`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -32,6 +33,9 @@ mod wechat;
 
 #[path = "kefu-bench/imap.rs"]
 mod imap;
+
+#[path = "kefu-bench/idle.rs"]
+mod idle;
 
 /// The email channel's test servers (a private Dovecot), shared with its tests.
 #[path = "../../../channels/email/tests/support/mod.rs"]
@@ -59,7 +63,7 @@ fn parse() -> anyhow::Result<Args> {
     match it.next().as_deref() {
         Some("ingest") => {}
         _ => bail!(
-            "usage: kefu-bench routing … | kefu-bench wechat … | kefu-bench imap … | kefu-bench ingest [--database-url URL|sqlite] [--messages N] [--conversations N] [--concurrency N] [--rate PER_SEC] [--pool N]"
+            "usage: kefu-bench routing … | kefu-bench wechat … | kefu-bench imap … | kefu-bench idle … | kefu-bench ingest [--database-url URL|sqlite] [--messages N] [--conversations N] [--concurrency N] [--rate PER_SEC] [--pool N]"
         ),
     }
     while let Some(flag) = it.next() {
@@ -83,6 +87,7 @@ async fn main() -> anyhow::Result<()> {
         Some("routing") => return routing::main().await,
         Some("wechat") => return wechat::main().await,
         Some("imap") => return imap::main().await,
+        Some("idle") => return idle::main().await,
         _ => {}
     }
     let args = parse()?;
