@@ -161,6 +161,21 @@ pub trait ChannelFactory: Send + Sync + 'static {
         None
     }
 
+    /// Whether the provider calls Kefu at the channel's callback URL (WeChat, WeCom), so
+    /// `public_url` must be reachable from the internet. The console warns when it is not.
+    /// By default, channels with a [`callback_token_field`](Self::callback_token_field) do.
+    fn provider_callback(&self) -> bool {
+        self.callback_token_field().is_some()
+    }
+
+    /// The JSON Schema (draft 2020-12) of the settings object, from which the console builds
+    /// the inbox form: usually [`settings_schema`](crate::settings_schema) of a struct deriving
+    /// [`schemars::JsonSchema`]. The default accepts any object, and the console falls back to
+    /// a JSON editor.
+    fn settings_schema(&self) -> serde_json::Value {
+        serde_json::json!({"type": "object"})
+    }
+
     /// Checks and normalizes settings an admin submitted. The error names the field and says
     /// what is wrong with it.
     fn validate(&self, settings: serde_json::Value) -> Result<serde_json::Value, ChannelError> {

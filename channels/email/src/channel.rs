@@ -68,6 +68,10 @@ impl ChannelFactory for EmailFactory {
         SECRET_FIELDS
     }
 
+    fn settings_schema(&self) -> serde_json::Value {
+        kefu_channel::settings_schema::<EmailSettings>()
+    }
+
     fn validate(&self, settings: serde_json::Value) -> Result<serde_json::Value, ChannelError> {
         EmailSettings::from_json(&settings)?;
         Ok(settings)

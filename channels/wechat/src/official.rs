@@ -92,6 +92,10 @@ impl ChannelFactory for OfficialAccountFactory {
         Some("/token")
     }
 
+    fn settings_schema(&self) -> serde_json::Value {
+        kefu_channel::settings_schema::<OfficialSettings>()
+    }
+
     fn validate(&self, settings: serde_json::Value) -> Result<serde_json::Value, ChannelError> {
         settings::to_value(&OfficialSettings::from_value(&settings)?)
     }

@@ -141,6 +141,10 @@ impl ChannelFactory for WecomKfFactory {
         Some("/token")
     }
 
+    fn settings_schema(&self) -> serde_json::Value {
+        kefu_channel::settings_schema::<WecomSettings>()
+    }
+
     fn validate(&self, settings: serde_json::Value) -> Result<serde_json::Value, ChannelError> {
         settings::to_value(&WecomSettings::from_value(&settings)?)
     }

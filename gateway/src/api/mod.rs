@@ -2,6 +2,7 @@
 
 pub mod agents;
 pub mod auth;
+pub mod channel_types;
 pub mod conversations;
 pub mod files;
 pub mod inboxes;
@@ -79,6 +80,7 @@ pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
         .routes(routes!(agents::set_status))
         .routes(routes!(inboxes::create, inboxes::list))
         .routes(routes!(inboxes::get, inboxes::update, inboxes::delete))
+        .routes(routes!(channel_types::list))
         .routes(routes!(conversations::list))
         .routes(routes!(conversations::get))
         .routes(routes!(conversations::messages, conversations::reply))
