@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    Accepted, Attachment, Capabilities, ChannelError, ConversationHistory, InboundEnvelope,
-    IngestError, OutboundMessage, SendError, SendReceipt,
+    Accepted, Attachment, Capabilities, ChannelError, Check, ConversationHistory, InboundEnvelope,
+    IngestError, OutboundMessage, Probe, SendError, SendReceipt,
 };
 
 /// The type of a channel as it appears in inbox settings (`channel.type`) and URLs
@@ -67,6 +67,15 @@ pub trait Channel: Send + Sync + 'static {
             code: "not_downloadable".into(),
             reason: format!("the {} channel cannot download attachments", self.kind()),
         })
+    }
+
+    /// Tests the account's credentials and connections for an admin ("test connection"):
+    /// log in, fetch a token, send a test push. Each [`Check`] says what the provider or server
+    /// answered; bound each with [`Check::bounded`] and never put a secret in its `detail`.
+    /// The default has nothing to test and returns no checks.
+    async fn check(&self, probe: &Probe) -> Vec<Check> {
+        let _ = probe;
+        Vec::new()
     }
 }
 

@@ -173,6 +173,15 @@ impl Channel for EmailChannel {
         &self.caps
     }
 
+    async fn check(&self, _probe: &kefu_channel::Probe) -> Vec<kefu_channel::Check> {
+        crate::check::run(
+            &self.mailbox.settings,
+            &self.mailbox.extra_roots,
+            &self.smtp,
+        )
+        .await
+    }
+
     #[instrument(skip_all, fields(inbox = self.inbox_id))]
     async fn run(self: Arc<Self>, cx: ChannelContext) -> Result<(), ChannelError> {
         self.mailbox.run(&cx).await;

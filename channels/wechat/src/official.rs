@@ -190,6 +190,10 @@ impl Channel for OfficialAccountChannel {
         &self.caps
     }
 
+    async fn check(&self, _probe: &kefu_channel::Probe) -> Vec<kefu_channel::Check> {
+        vec![crate::check::access_token(&self.api, "WeChat").await]
+    }
+
     async fn send(&self, msg: &OutboundMessage) -> Result<SendReceipt, SendError> {
         let span = tracing::debug_span!(
             "wechat_send",

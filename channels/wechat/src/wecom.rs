@@ -188,6 +188,10 @@ impl Channel for WecomKfChannel {
         &self.caps
     }
 
+    async fn check(&self, _probe: &kefu_channel::Probe) -> Vec<kefu_channel::Check> {
+        vec![crate::check::access_token(&self.account.api, "WeCom").await]
+    }
+
     async fn run(self: Arc<Self>, cx: ChannelContext) -> Result<(), ChannelError> {
         let mut every = tokio::time::interval(CATCH_UP_EVERY);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+pub mod check;
 mod view;
 
 use axum::Json;

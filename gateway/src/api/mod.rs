@@ -81,6 +81,7 @@ pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
         .routes(routes!(inboxes::create, inboxes::list))
         .routes(routes!(inboxes::get, inboxes::update, inboxes::delete))
         .routes(routes!(channel_types::list))
+        .routes(routes!(inboxes::check::test))
         .routes(routes!(conversations::list))
         .routes(routes!(conversations::get))
         .routes(routes!(conversations::messages, conversations::reply))
