@@ -99,6 +99,7 @@ pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
         .routes(routes!(webhooks::retry_message))
         .routes(routes!(webhooks::get_rate_limit, webhooks::set_rate_limit))
         .routes(routes!(routing::get_config, routing::put_config))
+        .routes(routes!(routing::try_routing))
         .routes(routes!(routing::transfer))
         .routes(routes!(routing::claim))
         .routes(routes!(routing::explain))
