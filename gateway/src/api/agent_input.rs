@@ -203,6 +203,11 @@ pub async fn create_agent_record(
         deleted_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        // Set, not left to the column defaults: the inserted row is read back from what was
+        // sent, and a column left unset can come back missing ("Missing value for column").
+        active: Set(true),
+        language: Set("en".into()),
+        notifications: Set(None),
         ..Default::default()
     }
     .insert(&tx)
