@@ -3,15 +3,21 @@
 
 import { ROLES } from "../vocab.js";
 import { page as profile } from "./profile/index.js";
+import { page as agents } from "./agents/index.js";
+import { page as teams } from "./teams/index.js";
 import { page as inboxes } from "./inboxes/index.js";
+import { page as tokens } from "./tokens/index.js";
 
 /** @typedef {import("./page.js").Page} Page */
 
 /** @type {Page[]} */
 export const PAGES = [
   profile,
+  agents,
+  teams,
   inboxes,
   // Pages of the channel setup go here: routing, webhooks, deliveries.
+  tokens,
 ];
 
 /**
