@@ -1,7 +1,7 @@
 // One open conversation: header with actions, the message thread, and the reply box.
 
 import { api, qs, items } from "../api.js";
-import { t } from "../i18n.js";
+import { t, getLang } from "../i18n.js";
 import { h, mount, linkified, safeUrl, fmtClock, fmtDay, fmtFull, avatar, randomId, toast, icon } from "../dom.js";
 import { errorText } from "../errors.js";
 import { OPEN_STATUSES } from "../vocab.js";
@@ -298,12 +298,16 @@ export class Thread {
     /** @type {Record<string, string>} */
     const labels = { pending: "msg.pending", sent: "msg.sent", delivered: "msg.delivered", failed: "msg.failed" };
     const label = labels[st] || st;
-    const err = st === "failed" && m.delivery.error ? `: ${m.delivery.error}` : "";
+    // The provider's reason is English (or the provider's language): inline in English, on a
+    // secondary line elsewhere, under the translated status.
+    const reason = st === "failed" && m.delivery.error ? String(m.delivery.error) : "";
+    const err = reason && getLang() === "en" ? `: ${reason}` : "";
     /** @type {Record<string, string>} */
     const marks = { pending: "◷", sent: "✓", delivered: "✓✓", failed: "⚠" };
     const mark = marks[st] || "";
     return h("span", { class: `delivery ${st}`, "data-testid": "delivery-status", "data-status": st },
-      ` · ${mark} ${t(label)}${err}`);
+      ` · ${mark} ${t(label)}${err}`,
+      reason && !err ? h("span", { class: "error-extra", "data-testid": "delivery-reason" }, reason) : null);
   }
 
   renderTyping() {
