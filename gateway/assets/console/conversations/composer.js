@@ -26,7 +26,7 @@ export function buildComposer(thread) {
   const renderChips = () => mount(chips, thread.pendingFiles.map((f) =>
     h("span", { class: `chip${f.error ? " failed" : ""}`, "data-testid": "reply-file", "data-state": f.error ? "failed" : f.id == null ? "uploading" : "ready" },
       icon("clip"), ` ${f.name}`, f.error ? ` · ${f.error}` : f.id == null ? ` · ${t("compose.uploading")}` : "",
-      h("button", { type: "button", class: "link", title: t("compose.removeFile"), onclick: () => {
+      h("button", { type: "button", class: "link", "data-testid": "reply-file-remove", title: t("compose.removeFile"), onclick: () => {
         thread.pendingFiles = thread.pendingFiles.filter((x) => x !== f);
         renderChips();
       } }, "×"))));

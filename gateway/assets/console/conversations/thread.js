@@ -123,7 +123,7 @@ export class Thread {
       onclick: () => this.act(path, body),
     }, t(key));
     mount(this.head,
-      h("a", { href: "#", class: "back btn ghost small", "aria-label": t("thread.back") }, "‹"),
+      h("a", { href: "#/", class: "back btn ghost small", "data-testid": "thread-back", "aria-label": t("thread.back") }, "‹"),
       avatar(name, contact.id || c.id, "avatar lg"),
       h("div", { class: "head-main" },
         h("div", { class: "head-title" }, h("h2", {}, name),
@@ -272,9 +272,9 @@ export class Thread {
       const href = safeUrl(a.url);
       if (!href) return null;
       if (/^image\//.test(a.mime || "")) {
-        return h("a", { class: "att img", href, target: "_blank", rel: "noopener noreferrer" }, h("img", { src: href, alt: a.name || "" }));
+        return h("a", { class: "att img", "data-testid": "attachment", href, target: "_blank", rel: "noopener noreferrer" }, h("img", { src: href, alt: a.name || "" }));
       }
-      return h("a", { class: "att file", href, target: "_blank", rel: "noopener noreferrer" },
+      return h("a", { class: "att file", "data-testid": "attachment", href, target: "_blank", rel: "noopener noreferrer" },
         icon("clip"), a.name || href, a.size ? h("span", { class: "muted" }, ` ${fmtSize(a.size)}`) : null);
     });
     return h("div", {
@@ -293,7 +293,7 @@ export class Thread {
     if (m._state === "failed") {
       return h("span", { class: "delivery failed", "data-testid": "delivery-status", "data-status": "failed" },
         ` · ${t("msg.notSent")}${m._error ? `: ${m._error}` : ""} `,
-        h("button", { type: "button", class: "link", onclick: () => this.send(m.content.text, m.private, m.client_id, m._files || []) }, t("msg.retry")));
+        h("button", { type: "button", class: "link", "data-testid": "msg-retry", onclick: () => this.send(m.content.text, m.private, m.client_id, m._files || []) }, t("msg.retry")));
     }
     const st = (m.delivery && m.delivery.status) || "pending";
     /** @type {Record<string, string>} */
