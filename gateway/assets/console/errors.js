@@ -12,6 +12,7 @@ import { ERROR_CODES } from "./vocab.js";
 
 /** @type {ErrorMessages} */
 const en = {
+  account_deactivated: "This account has been deactivated. Ask an admin to reactivate it.",
   agent_at_capacity: "That agent already has as many conversations as they can take.",
   bad_frame: "The server did not understand a message from the console.",
   conflict: "This conflicts with an existing record.",
@@ -21,12 +22,14 @@ const en = {
   forbidden_origin: "This website may not use the chat widget.",
   identity_unverified: "The visitor's identity could not be verified.",
   illegal_transition: "The conversation cannot make this change in its current status.",
+  insufficient_scope: "This API token's scopes do not allow this.",
   internal: "Something went wrong on the server. Try again; if it persists, see the server log.",
   invalid_body: "Some of the data sent was invalid.",
   invalid_credentials: "The email or password is not correct.",
   invalid_query: "The request was not valid.",
   invalid_request: "A value is not valid.",
   malformed_json: "The request was not valid JSON.",
+  not_a_session: "This needs a sign-in session, not an API token.",
   not_found: "It no longer exists.",
   payload_too_large: "What you sent is too large.",
   provider_unavailable: "The provider could not be reached. Try again later.",
@@ -43,6 +46,7 @@ const en = {
 
 /** @type {ErrorMessages} */
 const zh = {
+  account_deactivated: "此账号已停用，请联系管理员重新启用。",
   agent_at_capacity: "该客服的会话数已达上限。",
   bad_frame: "服务器无法识别客服台发送的消息。",
   conflict: "与已有的记录冲突。",
@@ -52,12 +56,14 @@ const zh = {
   forbidden_origin: "此网站不允许使用聊天插件。",
   identity_unverified: "无法验证访客身份。",
   illegal_transition: "会话当前的状态不允许此操作。",
+  insufficient_scope: "此 API 令牌的权限范围不允许此操作。",
   internal: "服务器出错了。请重试；如仍失败，请查看服务器日志。",
   invalid_body: "提交的部分数据无效。",
   invalid_credentials: "邮箱或密码不正确。",
   invalid_query: "请求无效。",
   invalid_request: "填写的值无效。",
   malformed_json: "请求不是有效的 JSON。",
+  not_a_session: "此操作需要登录会话，不能使用 API 令牌。",
   not_found: "该记录已不存在。",
   payload_too_large: "提交的内容过大。",
   provider_unavailable: "无法连接服务商，请稍后重试。",
