@@ -71,7 +71,7 @@ test('the profile saves name, language and notifications; a password change work
   await page.getByTestId('password-new').fill('brand-new-password');
   await page.getByTestId('password-confirm').fill('brand-new-password');
   await page.getByTestId('password-save').click();
-  await page.locator('.toast.info').first().waitFor();
+  await page.locator('.toast.info', { hasText: 'Password changed' }).waitFor();
   assert.equal(await page.getByTestId('password-current').inputValue(), '', 'the form is cleared after success');
   assert.equal((await k.api('POST', '/auth/login', { body: { email: ADMIN.email, password: 'brand-new-password' } })).status, 200);
   assert.equal((await k.api('GET', '/profile', { token })).status, 401, 'other sessions were ended');

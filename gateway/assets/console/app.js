@@ -3,7 +3,7 @@
 // Shared state lives in store.js; each feature keeps its strings in its own strings.js.
 
 import { api, session, setUnauthorizedHandler } from "./api.js";
-import { t, setLang, registerStrings } from "./i18n.js";
+import { t, getLang, setLang, registerStrings } from "./i18n.js";
 import { h, mount } from "./dom.js";
 import { store } from "./store.js";
 import { startRouter } from "./router.js";
@@ -30,10 +30,16 @@ const root = /** @type {HTMLElement} */ (document.getElementById("app"));
 /** @type {Workspace|null} */
 let ws = null;
 
-function signedIn() {
+/**
+ * Opens the workspace for the stored session. `justSignedIn`: the agent chose the language on
+ * the sign-in (or invitation) screen just now, so that choice is kept and saved to the
+ * profile; otherwise (a reload) the profile's language wins, as it may have been changed
+ * elsewhere.
+ */
+function signedIn(justSignedIn = false) {
   store.set("me", session.agent);
   openWorkspace();
-  refreshProfile();
+  refreshProfile(justSignedIn);
   render();
 }
 
@@ -57,12 +63,18 @@ function closeWorkspace() {
   store.reset();
 }
 
-/** The profile carries the language and preferences; the login copy is enough until then. */
-async function refreshProfile() {
+/**
+ * The profile carries the language and preferences; the login copy is enough until then.
+ * @param {boolean} keepLang save the current language to the profile instead of adopting its
+ */
+async function refreshProfile(keepLang) {
   const me = store.get("me");
   if (!me) return;
   try {
-    const p = await api.get("/profile");
+    let p = await api.get("/profile");
+    if (keepLang && p && p.language && p.language !== getLang()) {
+      p = await api.patch("/profile", { language: getLang() }).catch(() => p);
+    }
     if (p && p.id != null && store.get("me")) {
       store.set("me", { ...store.get("me"), ...p });
       session.save(null, store.get("me"));
@@ -86,7 +98,7 @@ async function logout() {
 /** @param {string|null} [notice] */
 function showLogin(notice) {
   closeWorkspace();
-  renderLogin(root, { notice, onSignedIn: signedIn });
+  renderLogin(root, { notice, onSignedIn: () => signedIn(true) });
 }
 
 /** Shows what the current route asks for. */
@@ -94,7 +106,7 @@ function render(force = false) {
   const route = store.get("route");
   if (route.name === "invite") {
     closeWorkspace();
-    renderInvite(root, route.params.token, () => { location.hash = "#/"; signedIn(); });
+    renderInvite(root, route.params.token, () => { location.hash = "#/"; signedIn(true); });
     return;
   }
   if (!session.token || !session.agent) {
