@@ -1,17 +1,31 @@
-// REST client for /api/v1: bearer token from localStorage, `{code, detail}` errors, 401 → logout.
+// REST client for /api/v1: bearer token from localStorage, `{code, detail, field?}` errors,
+// 401 → back to the sign-in screen.
 
 const TOKEN_KEY = "kefu.console.token";
 const AGENT_KEY = "kefu.console.agent";
 
 let onUnauthorized = () => {};
 
-/** Error thrown for a non-2xx answer; `detail` is the server's human sentence. */
+/**
+ * Error thrown for a non-2xx answer (status 0: the server could not be reached). `detail` is
+ * the server's sentence, `field` the JSON path of the field it concerns (validation errors),
+ * `retryAfter` the seconds of a 429's `Retry-After`.
+ */
 export class ApiError extends Error {
-  constructor(status, code, detail) {
+  /**
+   * @param {number} status
+   * @param {string|null} code
+   * @param {string|null} detail
+   * @param {string|null} [field]
+   * @param {number|null} [retryAfter]
+   */
+  constructor(status, code, detail, field = null, retryAfter = null) {
     super(detail || code || `HTTP ${status}`);
     this.status = status;
     this.code = code;
     this.detail = detail || code || `HTTP ${status}`;
+    this.field = field;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -20,6 +34,10 @@ export const session = {
   get agent() {
     try { return JSON.parse(localStorage.getItem(AGENT_KEY) || "null"); } catch { return null; }
   },
+  /**
+   * @param {string|null} token
+   * @param {object|null} agent
+   */
   save(token, agent) {
     if (token) localStorage.setItem(TOKEN_KEY, token);
     if (agent) localStorage.setItem(AGENT_KEY, JSON.stringify(agent));
@@ -31,9 +49,17 @@ export const session = {
 };
 
 /** Called (once per burst) when the server answers 401 to an authenticated call. */
-export function setUnauthorizedHandler(fn) { onUnauthorized = fn; }
+export function setUnauthorizedHandler(/** @type {() => void} */ fn) { onUnauthorized = fn; }
 
+/**
+ * One API call; resolves to the parsed JSON body (null for an empty one).
+ * @param {string} method
+ * @param {string} path under /api/v1, e.g. `/agents`
+ * @param {any} [body] JSON-encoded unless it is FormData
+ * @returns {Promise<any>}
+ */
 export async function request(method, path, body) {
+  /** @type {Record<string, string>} */
   const headers = { Accept: "application/json" };
   const token = session.token;
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -46,8 +72,8 @@ export async function request(method, path, body) {
       headers,
       body: body === undefined || form ? body : JSON.stringify(body),
     });
-  } catch (e) {
-    throw new ApiError(0, "network_error", null);
+  } catch {
+    throw new ApiError(0, null, null);
   }
   const text = await res.text();
   let data = null;
@@ -59,31 +85,52 @@ export async function request(method, path, body) {
       session.clear();
       onUnauthorized();
     }
-    throw new ApiError(res.status, data && data.code, data && data.detail);
+    const retry = Number(res.headers.get("Retry-After"));
+    throw new ApiError(res.status, data && data.code, data && data.detail, data && data.field,
+      Number.isFinite(retry) && retry > 0 ? retry : null);
   }
   return data;
 }
 
 export const api = {
-  get: (path) => request("GET", path),
-  post: (path, body) => request("POST", path, body === undefined ? {} : body),
-  put: (path, body) => request("PUT", path, body),
+  get: (/** @type {string} */ path) => request("GET", path),
+  post: (/** @type {string} */ path, /** @type {any} */ body) => request("POST", path, body === undefined ? {} : body),
+  put: (/** @type {string} */ path, /** @type {any} */ body) => request("PUT", path, body),
+  patch: (/** @type {string} */ path, /** @type {any} */ body) => request("PATCH", path, body),
+  del: (/** @type {string} */ path) => request("DELETE", path),
 
   /** Uploads one file for a reply; resolves to `{id, name, mime, size, url}`. */
-  upload(file) {
+  upload(/** @type {File} */ file) {
     const form = new FormData();
     form.append("file", file, file.name);
     return request("POST", "/attachments", form);
   },
 
+  /**
+   * @param {string} email
+   * @param {string} password
+   */
   async login(email, password) {
     const data = await request("POST", "/auth/login", { email, password });
     session.save(data.token, data.agent);
     return data;
   },
+
+  /** Ends the session on the server too; the local copy is cleared whatever happens. */
+  async logout() {
+    try {
+      if (session.token) await request("POST", "/auth/logout");
+    } catch { /* already expired or unreachable: signing out locally is what matters */ }
+    session.clear();
+  },
 };
 
-/** Query string from an object, skipping empty values. */
+/** @typedef {typeof api} Api */
+
+/**
+ * Query string from an object, skipping empty values.
+ * @param {Record<string, any>} params
+ */
 export function qs(params) {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) {
@@ -93,7 +140,11 @@ export function qs(params) {
   return s ? `?${s}` : "";
 }
 
-/** Lists come as `{items}`; tolerate a bare array too. */
+/**
+ * Lists come as `{items}`; tolerate a bare array too.
+ * @param {any} data
+ * @returns {any[]}
+ */
 export function items(data) {
   if (Array.isArray(data)) return data;
   return (data && data.items) || [];

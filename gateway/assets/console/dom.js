@@ -1,10 +1,21 @@
 // Small DOM and formatting helpers shared by the console views.
 
 import { t, getLang } from "./i18n.js";
+import { errorText } from "./errors.js";
+
+/**
+ * A child of `h()`: text, a node, a list of children, or nothing.
+ * @typedef {string|number|Node|null|undefined|false|Child[]} Child
+ */
 
 /**
  * Create an element: `h("button", {class: "x", onclick: fn, "data-testid": "y"}, "text", child)`.
  * Children may be strings, nodes, arrays, or null/false (skipped). Text is never parsed as HTML.
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Record<string, any>|null} [props]
+ * @param {...Child} children
+ * @returns {HTMLElementTagNameMap[K]}
  */
 export function h(tag, props, ...children) {
   const el = document.createElement(tag);
@@ -12,13 +23,18 @@ export function h(tag, props, ...children) {
     if (v === null || v === undefined || v === false) continue;
     if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
     else if (k === "class") el.className = v;
-    else if (k === "value") el.value = v;
+    else if (k === "value") /** @type {any} */ (el).value = v;
+    else if (k === "checked") /** @type {any} */ (el).checked = !!v;
     else el.setAttribute(k, v === true ? "" : String(v));
   }
   append(el, children);
   return el;
 }
 
+/**
+ * @param {Node} el
+ * @param {Child[]} children
+ */
 function append(el, children) {
   for (const c of children) {
     if (c === null || c === undefined || c === false) continue;
@@ -27,14 +43,23 @@ function append(el, children) {
   }
 }
 
-/** Replace all children of `el`. */
+/**
+ * Replace all children of `el`.
+ * @template {Node} E
+ * @param {E} el
+ * @param {...Child} children
+ * @returns {E}
+ */
 export function mount(el, ...children) {
   el.textContent = "";
   append(el, children);
   return el;
 }
 
-/** Text with clickable http(s) links; everything else stays plain text. */
+/**
+ * Text with clickable http(s) links; everything else stays plain text.
+ * @param {string} text
+ */
 export function linkified(text) {
   const out = [];
   const re = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/g;
@@ -49,7 +74,10 @@ export function linkified(text) {
   return out;
 }
 
-/** Only http(s) URLs (absolute or relative to this server) become links. */
+/**
+ * Only http(s) URLs (absolute or relative to this server) become links.
+ * @param {string} u
+ */
 export function safeUrl(u) {
   try {
     const url = new URL(u, location.href);
@@ -61,21 +89,28 @@ export function safeUrl(u) {
 
 function locale() { return getLang() === "zh-CN" ? "zh-CN" : undefined; }
 
+/** @param {Date} d */
 function dayDiff(d) {
   const a = new Date(d.getFullYear(), d.getMonth(), d.getDate());
   const now = new Date();
   const b = new Date(now.getFullYear(), now.getMonth(), now.getDate());
-  return Math.round((b - a) / 86400000);
+  return Math.round((b.getTime() - a.getTime()) / 86400000);
 }
 
+/** @param {string|undefined} iso */
 export function fmtClock(iso) {
+  if (!iso) return "";
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return "";
   return d.toLocaleTimeString(locale(), { hour: "2-digit", minute: "2-digit" });
 }
 
-/** Compact time for list rows: clock today, "Yesterday", else a short date. */
+/**
+ * Compact time for list rows: clock today, "Yesterday", else a short date.
+ * @param {string|undefined} iso
+ */
 export function fmtShort(iso) {
+  if (!iso) return "";
   const d = new Date(iso);
   if (!iso || Number.isNaN(d.getTime())) return "";
   const diff = dayDiff(d);
@@ -84,8 +119,12 @@ export function fmtShort(iso) {
   return d.toLocaleDateString(locale(), { month: "short", day: "numeric" });
 }
 
-/** Day separator label in the thread. */
+/**
+ * Day separator label in the thread.
+ * @param {string|undefined} iso
+ */
 export function fmtDay(iso) {
+  if (!iso) return "";
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return "";
   const diff = dayDiff(d);
@@ -94,12 +133,18 @@ export function fmtDay(iso) {
   return d.toLocaleDateString(locale(), { year: "numeric", month: "long", day: "numeric" });
 }
 
+/** @param {string|null|undefined} iso */
 export function fmtFull(iso) {
+  if (!iso) return "";
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? "" : d.toLocaleString(locale());
 }
 
-/** A round avatar with initials and a colour derived from a stable key. */
+/**
+ * A round avatar with initials and a colour derived from a stable key.
+ * @param {string|null|undefined} name
+ * @param {any} key
+ */
 export function avatar(name, key, cls = "avatar") {
   const s = String(name || "?").trim();
   const words = s.split(/\s+/).filter(Boolean);
@@ -109,8 +154,11 @@ export function avatar(name, key, cls = "avatar") {
   let hash = 0;
   for (const ch of String(key || s)) hash = (hash * 31 + ch.charCodeAt(0)) | 0;
   const hue = Math.abs(hash) % 360;
-  return h("span", { class: cls, style: `background:hsl(${hue} 55% 88%);color:hsl(${hue} 45% 32%)` },
-    initials.toUpperCase());
+  const el = h("span", { class: cls, "aria-hidden": "true" }, initials.toUpperCase());
+  // CSSOM, not a style attribute: allowed under a CSP without 'unsafe-inline' styles.
+  el.style.background = `hsl(${hue} 55% 88%)`;
+  el.style.color = `hsl(${hue} 45% 32%)`;
+  return el;
 }
 
 /** A random id for idempotent sends; works on plain-http origins too (no randomUUID). */
@@ -120,12 +168,17 @@ export function randomId() {
   return Array.from(a, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** @param {any} id */
 export function shortId(id) {
   const s = String(id ?? "");
   return s.length > 8 ? s.slice(-6) : s;
 }
 
-/** A short message in the corner; errors stay a little longer than the rest. */
+/**
+ * A short message in the corner; errors stay a little longer than the rest.
+ * @param {string} text
+ * @param {"error"|"info"} [kind]
+ */
 export function toast(text, kind = "error") {
   let box = document.querySelector(".toasts");
   if (!box) box = document.body.appendChild(h("div", { class: "toasts", role: "status" }));
@@ -134,23 +187,42 @@ export function toast(text, kind = "error") {
   setTimeout(() => el.remove(), kind === "error" ? 6500 : 3500);
 }
 
-/** Show an ApiError's `detail` (or a network hint) as a toast. */
-export function showError(e) {
-  toast(e && e.status === 0 ? t("error.network") : (e && e.detail) || String(e));
-}
+/**
+ * Show an error as a toast, in the UI language (see errors.js).
+ * @param {unknown} e
+ */
+export function showError(e) { toast(errorText(e)); }
 
+/**
+ * Stroke icons as SVG element lists (tag, attributes).
+ * @type {Record<string, [string, Record<string, string>][]>}
+ */
 const ICONS = {
-  lock: '<path d="M7 11V8a5 5 0 0 1 10 0v3"/><rect x="5" y="11" width="14" height="10" rx="2"/>',
-  clip: '<path d="M21 11.5l-8.5 8.5a5.5 5.5 0 0 1-7.8-7.8l9-9a3.7 3.7 0 0 1 5.2 5.2l-9 9a1.8 1.8 0 0 1-2.6-2.6l8.3-8.3"/>',
-  chat: '<path d="M21 12a8 8 0 0 1-11.6 7.1L4 20.5l1.4-4.9A8 8 0 1 1 21 12z"/>',
-  inbox: '<path d="M22 12h-6l-2 3h-4l-2-3H2"/><path d="M5.5 5h13L22 12v6a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2v-6z"/>',
-  check: '<path d="M5 12.5l4.5 4.5L19 7.5"/>',
+  lock: [["path", {d: "M7 11V8a5 5 0 0 1 10 0v3"}], ["rect", {x: "5", y: "11", width: "14", height: "10", rx: "2"}]],
+  clip: [["path", {d: "M21 11.5l-8.5 8.5a5.5 5.5 0 0 1-7.8-7.8l9-9a3.7 3.7 0 0 1 5.2 5.2l-9 9a1.8 1.8 0 0 1-2.6-2.6l8.3-8.3"}]],
+  chat: [["path", {d: "M21 12a8 8 0 0 1-11.6 7.1L4 20.5l1.4-4.9A8 8 0 1 1 21 12z"}]],
+  inbox: [["path", {d: "M22 12h-6l-2 3h-4l-2-3H2"}], ["path", {d: "M5.5 5h13L22 12v6a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2v-6z"}]],
+  check: [["path", {d: "M5 12.5l4.5 4.5L19 7.5"}]],
+  gear: [["circle", {cx: "12", cy: "12", r: "3"}], ["path", {d: "M19.4 15a1.7 1.7 0 0 0 .3 1.8l.1.1a2 2 0 1 1-2.8 2.8l-.1-.1a1.7 1.7 0 0 0-1.8-.3 1.7 1.7 0 0 0-1 1.5V21a2 2 0 1 1-4 0v-.1a1.7 1.7 0 0 0-1.1-1.5 1.7 1.7 0 0 0-1.8.3l-.1.1a2 2 0 1 1-2.8-2.8l.1-.1a1.7 1.7 0 0 0 .3-1.8 1.7 1.7 0 0 0-1.5-1H3a2 2 0 1 1 0-4h.1a1.7 1.7 0 0 0 1.5-1.1 1.7 1.7 0 0 0-.3-1.8l-.1-.1a2 2 0 1 1 2.8-2.8l.1.1a1.7 1.7 0 0 0 1.8.3H9a1.7 1.7 0 0 0 1-1.5V3a2 2 0 1 1 4 0v.1a1.7 1.7 0 0 0 1 1.5 1.7 1.7 0 0 0 1.8-.3l.1-.1a2 2 0 1 1 2.8 2.8l-.1.1a1.7 1.7 0 0 0-.3 1.8V9a1.7 1.7 0 0 0 1.5 1H21a2 2 0 1 1 0 4h-.1a1.7 1.7 0 0 0-1.5 1z"}]],
+  logout: [["path", {d: "M9 21H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h4"}], ["path", {d: "M16 17l5-5-5-5"}], ["path", {d: "M21 12H9"}]],
 };
 
-/** A small stroke icon (static markup from ICONS, never user data). */
+/**
+ * A small stroke icon.
+ * @param {string} name
+ */
 export function icon(name, cls = "icon") {
+  const NS = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(NS, "svg");
+  const attrs = { viewBox: "0 0 24 24", fill: "none", stroke: "currentColor", "stroke-width": "2",
+    "stroke-linecap": "round", "stroke-linejoin": "round", "aria-hidden": "true" };
+  for (const [k, v] of Object.entries(attrs)) svg.setAttribute(k, v);
+  for (const [tag, a] of ICONS[name] || []) {
+    const el = svg.appendChild(document.createElementNS(NS, tag));
+    for (const [k, v] of Object.entries(a)) el.setAttribute(k, v);
+  }
   const span = document.createElement("span");
   span.className = cls;
-  span.innerHTML = `<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">${ICONS[name]}</svg>`;
+  span.appendChild(svg);
   return span;
 }

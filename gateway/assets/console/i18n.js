@@ -1,196 +1,66 @@
-// UI text in English and Simplified Chinese; the choice is remembered per browser.
+// UI text in English and Simplified Chinese. Each feature folder keeps its strings in its own
+// `strings.js` and registers them here, so folders never share a strings file. The language
+// is remembered per browser and, once signed in, follows the profile's `language`.
 
+import { store } from "./store.js";
+
+/** @typedef {"en"|"zh-CN"} Lang */
+/** @typedef {{en: Record<string, string>, "zh-CN": Record<string, string>}} StringTable */
+
+export const LANGS = /** @type {const} */ (["en", "zh-CN"]);
 const LANG_KEY = "kefu.console.lang";
 
-const en = {
-  "app.title": "Kefu console",
-  "login.title": "Sign in to Kefu",
-  "login.subtitle": "The agent console for all your support channels.",
-  "login.email": "Email",
-  "login.password": "Password",
-  "login.submit": "Sign in",
-  "login.busy": "Signing in…",
-  "login.expired": "Your session has expired. Please sign in again.",
-  "tab.queue": "Queue",
-  "tab.mine": "Mine",
-  "tab.open": "All open",
-  "status.online": "Online",
-  "status.away": "Away",
-  "status.offline": "Offline",
-  "conv.queued": "Queued",
-  "conv.assigned": "Assigned",
-  "conv.pending": "Pending",
-  "conv.transferring": "Transferring",
-  "conv.resolved": "Resolved",
-  "conv.closed": "Closed",
-  "conv.reopened": "Reopened",
-  "list.empty.queue": "The queue is empty. Nice work!",
-  "list.empty.mine": "No conversations assigned to you.",
-  "list.empty.open": "No open conversations.",
-  "list.loading": "Loading…",
-  "list.more": "Load more",
-  "list.typing": "typing…",
-  "thread.empty.title": "No conversation selected",
-  "thread.empty.body": "Pick a conversation from the list to read and reply.",
-  "thread.nomessages": "No messages yet.",
-  "thread.assign": "Assign to me",
-  "thread.resolve": "Resolve",
-  "thread.reopen": "Reopen",
-  "thread.assignedTo": "Assigned to {name}",
-  "thread.assignedToYou": "Assigned to you",
-  "thread.unassigned": "Unassigned",
-  "thread.priority": "Priority {n}",
-  "thread.typing": "{name} is typing…",
-  "thread.back": "Back",
-  "msg.private": "Private note",
-  "msg.pending": "Sending…",
-  "msg.sent": "Sent",
-  "msg.delivered": "Delivered",
-  "msg.failed": "Failed",
-  "msg.notSent": "Not sent",
-  "msg.retry": "Retry",
-  "msg.customer": "Customer",
-  "msg.system": "System",
-  "compose.reply": "Reply",
-  "compose.note": "Private note",
-  "compose.placeholder": "Type a reply… (Enter to send, Shift+Enter for a new line)",
-  "compose.notePlaceholder": "Write a private note — only agents see it",
-  "compose.send": "Send",
-  "compose.addNote": "Add note",
-  "compose.attach": "Attach",
-  "compose.uploading": "uploading…",
-  "compose.removeFile": "Remove this file",
-  "header.logout": "Sign out",
-  "header.live": "Live",
-  "header.connecting": "Connecting…",
-  "header.offline": "Reconnecting…",
-  "error.network": "Cannot reach the server. Check your connection.",
-  "visitor": "Visitor",
-  "today": "Today",
-  "yesterday": "Yesterday",
-  "channel.web_chat": "Web chat",
-  "channel.wechat": "WeChat",
-  "channel.wecom_kf": "WeCom",
-  "channel.email": "Email",
-  "channel.app_push": "App",
-  "header.inboxes": "Channels",
-  "inboxes.title": "Channel setup",
-  "inboxes.url": "Callback URL",
-  "inboxes.token": "Token",
-  "inboxes.websiteToken": "Website token",
-  "inboxes.copy": "Copy",
-  "inboxes.copied": "Copied",
-  "inboxes.empty": "No inboxes yet.",
-  "inboxes.nothing": "Nothing to paste elsewhere for this channel.",
-  "inboxes.hint": "Enter this URL in the provider's console.",
-  "inboxes.hint.wechat": "In the Official Account admin console (Settings and development → Basic configuration → Server configuration), enter this URL and token, and the EncodingAESKey you gave Kefu.",
-  "inboxes.hint.wecom": "In the WeCom admin console (WeChat customer service → API → callback configuration), enter this URL and token, and the EncodingAESKey you gave Kefu.",
-  "lang.switch": "中文",
-};
+/** @type {StringTable} */
+const dicts = { en: {}, "zh-CN": {} };
 
-const zh = {
-  "app.title": "Kefu 客服台",
-  "login.title": "登录 Kefu",
-  "login.subtitle": "一个工作台，处理所有渠道的客户咨询。",
-  "login.email": "邮箱",
-  "login.password": "密码",
-  "login.submit": "登录",
-  "login.busy": "正在登录…",
-  "login.expired": "登录已过期，请重新登录。",
-  "tab.queue": "排队中",
-  "tab.mine": "我的",
-  "tab.open": "全部进行中",
-  "status.online": "在线",
-  "status.away": "离开",
-  "status.offline": "离线",
-  "conv.queued": "排队中",
-  "conv.assigned": "已分配",
-  "conv.pending": "等待客户",
-  "conv.transferring": "转接中",
-  "conv.resolved": "已解决",
-  "conv.closed": "已关闭",
-  "conv.reopened": "已重开",
-  "list.empty.queue": "没有排队的会话，干得漂亮！",
-  "list.empty.mine": "暂时没有分配给你的会话。",
-  "list.empty.open": "没有进行中的会话。",
-  "list.loading": "加载中…",
-  "list.more": "加载更多",
-  "list.typing": "正在输入…",
-  "thread.empty.title": "未选择会话",
-  "thread.empty.body": "从左侧列表选择一个会话进行查看和回复。",
-  "thread.nomessages": "还没有消息。",
-  "thread.assign": "分配给我",
-  "thread.resolve": "解决",
-  "thread.reopen": "重新打开",
-  "thread.assignedTo": "已分配给 {name}",
-  "thread.assignedToYou": "已分配给你",
-  "thread.unassigned": "未分配",
-  "thread.priority": "优先级 {n}",
-  "thread.typing": "{name}正在输入…",
-  "thread.back": "返回",
-  "msg.private": "内部备注",
-  "msg.pending": "发送中…",
-  "msg.sent": "已发送",
-  "msg.delivered": "已送达",
-  "msg.failed": "发送失败",
-  "msg.notSent": "未发送",
-  "msg.retry": "重试",
-  "msg.customer": "客户",
-  "msg.system": "系统",
-  "compose.reply": "回复",
-  "compose.note": "内部备注",
-  "compose.placeholder": "输入回复…（Enter 发送，Shift+Enter 换行）",
-  "compose.notePlaceholder": "写一条内部备注，仅客服可见",
-  "compose.send": "发送",
-  "compose.addNote": "添加备注",
-  "compose.attach": "附件",
-  "compose.uploading": "上传中…",
-  "compose.removeFile": "移除此文件",
-  "header.logout": "退出登录",
-  "header.live": "实时",
-  "header.connecting": "正在连接…",
-  "header.offline": "正在重连…",
-  "error.network": "无法连接服务器，请检查网络。",
-  "visitor": "访客",
-  "today": "今天",
-  "yesterday": "昨天",
-  "channel.web_chat": "网页聊天",
-  "channel.wechat": "微信公众号",
-  "channel.wecom_kf": "企业微信客服",
-  "channel.email": "邮件",
-  "channel.app_push": "App",
-  "header.inboxes": "渠道",
-  "inboxes.title": "渠道接入",
-  "inboxes.url": "服务器地址 (URL)",
-  "inboxes.token": "令牌 (Token)",
-  "inboxes.websiteToken": "网站令牌",
-  "inboxes.copy": "复制",
-  "inboxes.copied": "已复制",
-  "inboxes.empty": "还没有渠道。",
-  "inboxes.nothing": "此渠道无需在其他地方填写。",
-  "inboxes.hint": "在服务商后台填写此地址。",
-  "inboxes.hint.wechat": "在公众号后台（设置与开发 → 基本配置 → 服务器配置）填写此地址和令牌，以及你在 Kefu 中填写的 EncodingAESKey。",
-  "inboxes.hint.wecom": "在企业微信管理后台（微信客服 → API → 回调配置）填写此地址和令牌，以及你在 Kefu 中填写的 EncodingAESKey。",
-  "lang.switch": "EN",
-};
+/**
+ * Builds a strings table whose zh-CN half must have every key of the English half (checked
+ * by `tsc`): `export default defineStrings({...}, {...})`.
+ * @template {Record<string, string>} T
+ * @param {T} en
+ * @param {{[K in keyof T]: string}} zh
+ * @returns {StringTable}
+ */
+export function defineStrings(en, zh) { return { en, "zh-CN": zh }; }
 
-const dicts = { en, "zh-CN": zh };
+/**
+ * Adds a feature's strings. Keys are namespaced by feature (`agents.title`); a key registered
+ * twice keeps the last text.
+ * @param {StringTable} table
+ */
+export function registerStrings(table) {
+  Object.assign(dicts.en, table.en);
+  Object.assign(dicts["zh-CN"], table["zh-CN"]);
+}
 
-let lang = localStorage.getItem(LANG_KEY)
-  || ((navigator.language || "en").toLowerCase().startsWith("zh") ? "zh-CN" : "en");
+/** Every registered string of one language (tests compare screens against it). */
+export function allStrings(/** @type {Lang} */ lang) { return { ...dicts[lang] }; }
 
-export function getLang() { return lang; }
+/** @returns {Lang} */
+export function getLang() { return store.get("lang"); }
 
+/** @param {string} next */
 export function setLang(next) {
-  lang = dicts[next] ? next : "en";
+  const lang = next === "zh-CN" ? "zh-CN" : "en";
   localStorage.setItem(LANG_KEY, lang);
   document.documentElement.lang = lang;
+  if (store.get("lang") !== lang) store.set("lang", lang);
 }
 
-/** Translate `key`, filling `{name}` placeholders from `vars`. */
+/**
+ * Translate `key`, filling `{name}` placeholders from `vars`. A missing zh-CN text falls back
+ * to English, a missing key shows the key (and the zh-CN test catches both).
+ * @param {string} key
+ * @param {Record<string, string|number|null|undefined>} [vars]
+ */
 export function t(key, vars) {
-  const s = (dicts[lang] && dicts[lang][key]) || en[key] || key;
-  return vars ? s.replace(/\{(\w+)\}/g, (_, k) => (vars[k] ?? "")) : s;
+  const lang = store.get("lang");
+  const s = dicts[lang][key] ?? dicts.en[key] ?? key;
+  return vars ? s.replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? "")) : s;
 }
 
-document.documentElement.lang = lang;
+/** Whether a key has text (for optional per-code or per-type strings). */
+export function has(/** @type {string} */ key) { return key in dicts.en; }
+
+const saved = localStorage.getItem(LANG_KEY);
+setLang(saved || ((navigator.language || "en").toLowerCase().startsWith("zh") ? "zh-CN" : "en"));

@@ -31,6 +31,7 @@ export class Realtime {
     }
   }
 
+  /** @param {object} frame */
   send(frame) {
     if (this.ws && this.ws.readyState === WebSocket.OPEN) {
       this.ws.send(JSON.stringify(frame));

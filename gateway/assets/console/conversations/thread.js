@@ -1,23 +1,49 @@
 // One open conversation: header with actions, the message thread, and the reply box.
 
-import { api, qs, items } from "./api.js";
-import { t } from "./i18n.js";
-import { h, mount, linkified, safeUrl, fmtClock, fmtDay, fmtFull, avatar, randomId, showError, icon } from "./dom.js";
+import { api, qs, items } from "../api.js";
+import { t } from "../i18n.js";
+import { h, mount, linkified, safeUrl, fmtClock, fmtDay, fmtFull, avatar, randomId, toast, icon } from "../dom.js";
+import { errorText } from "../errors.js";
+import { OPEN_STATUSES } from "../vocab.js";
 
-const OPEN = ["queued", "assigned", "pending", "transferring", "reopened"];
+/** @param {any} s */
+const isOpen = (s) => OPEN_STATUSES.includes(s);
 const PAGE = 100;
 
+/** @param {any} a @param {any} b */
 const same = (a, b) => a != null && b != null && String(a) === String(b);
+
+/** @typedef {import("../types.js").Conversation} Conversation */
+
+/**
+ * What the thread needs from the conversations view.
+ * @typedef {Object} ThreadContext
+ * @property {() => import("../types.js").Profile} me
+ * @property {() => Conversation|undefined} conv
+ * @property {(id: any) => Promise<Conversation|null>} fetchConv
+ * @property {(c: Conversation) => void} upsertConv
+ * @property {(c: Conversation) => string} contactName
+ * @property {(c: Conversation) => string} inboxLabel
+ * @property {(id: any) => string|null|undefined} agentName
+ * @property {() => {name?: string}|undefined} typingOf
+ * @property {(frame: object) => boolean} sendFrame
+ * @property {(id: any, text: string) => void} onPreview
+ */
+
+/**
+ * A reply file: uploading (`id` null), ready, or failed.
+ * @typedef {{name: string, id: any, error: string|null}} PendingFile
+ */
 
 export class Thread {
   /**
    * @param {string} id conversation id
-   * @param {object} ctx callbacks into the app: me, conv, fetchConv, upsertConv, contactName,
-   *   inboxLabel, typingOf, sendFrame, onPreview
+   * @param {ThreadContext} ctx
    */
   constructor(id, ctx) {
     this.id = id;
     this.ctx = ctx;
+    /** @type {Map<string, any>} messages by `id:<id>` or `local:<client id>` */
     this.msgs = new Map();
     this.lastSeq = 0;
     this.note = false;
@@ -26,6 +52,23 @@ export class Thread {
     this.draft = "";
     this.typingOn = false;
     this.typingAt = 0;
+    this.closed = false;
+    this.loading = false;
+    this.again = false;
+    /** @type {PendingFile[]} */
+    this.pendingFiles = [];
+    /** @type {HTMLTextAreaElement|null} */
+    this.input = null;
+    /** @type {HTMLElement|null} */
+    this.head = null;
+    /** @type {HTMLElement|null} */
+    this.list = null;
+    /** @type {HTMLElement|null} */
+    this.typing = null;
+    /** @type {HTMLElement|null} */
+    this.composer = null;
+    /** @type {number|undefined} */
+    this.typingIdle = undefined;
     ctx.fetchConv(id);
     this.loadMessages();
   }
@@ -35,7 +78,10 @@ export class Thread {
     this.setTyping(false);
   }
 
-  /** Rebuild the whole view into `container` (first open, language switch). */
+  /**
+   * Rebuild the whole view into `container` (first open, language switch).
+   * @param {HTMLElement} container
+   */
   rerender(container) {
     if (this.input) this.draft = this.input.value;
     this.head = h("div", { class: "thread-head" });
@@ -51,6 +97,7 @@ export class Thread {
 
   setConv() { this.renderHead(); }
 
+  /** @returns {Conversation} */
   conv() { return this.ctx.conv() || { id: this.id }; }
 
   /** The id as the server spelled it (the URL hash only gives a string). */
@@ -64,13 +111,13 @@ export class Thread {
     const me = this.ctx.me();
     const name = this.ctx.contactName(c);
     const status = c.status;
-    const open = OPEN.includes(status);
+    const open = isOpen(status);
     const mine = same(c.assignee_id, me.id);
     const contact = c.contact || {};
     const assignee = mine ? t("thread.assignedToYou")
       : c.assignee_id != null ? t("thread.assignedTo", { name: (c.assignee && c.assignee.name) || this.ctx.agentName(c.assignee_id) })
         : t("thread.unassigned");
-    const action = (key, testid, path, body, cls = "") => h("button", {
+    const action = (/** @type {string} */ key, /** @type {string} */ testid, /** @type {string} */ path, /** @type {any} */ body, cls = "") => h("button", {
       type: "button", class: `btn ${cls}`, "data-testid": testid, disabled: this.busy ? true : null,
       onclick: () => this.act(path, body),
     }, t(key));
@@ -88,9 +135,13 @@ export class Thread {
       h("div", { class: "actions" },
         open && !mine ? action("thread.assign", "assign-me", "assign", { agent_id: me.id }, "primary") : null,
         open ? action("thread.resolve", "resolve", "resolve", undefined, "success") : null,
-        status && !open ? action("thread.reopen", "reopen", "reopen") : null));
+        status && !open ? action("thread.reopen", "reopen", "reopen", undefined) : null));
   }
 
+  /**
+   * @param {string} path
+   * @param {any} body
+   */
   async act(path, body) {
     this.busy = path;
     this.renderHead();
@@ -98,7 +149,7 @@ export class Thread {
       const res = await api.post(`/conversations/${encodeURIComponent(this.id)}/${path}`, body);
       if (res && same(res.id, this.id) && res.status) this.ctx.upsertConv(res);
     } catch (e) {
-      showError(e);
+      toast(errorText(e));
     }
     this.busy = null;
     await this.ctx.fetchConv(this.id);
@@ -120,7 +171,7 @@ export class Thread {
         if (got.length < PAGE || this.lastSeq <= from) break;
       }
     } catch (e) {
-      if (e.status !== 401) showError(e);
+      if (/** @type {any} */ (e).status !== 401) toast(errorText(e));
     } finally {
       this.loading = false;
       this.loaded = true;
@@ -135,6 +186,10 @@ export class Thread {
     this.loadMessages();
   }
 
+  /**
+   * @param {string} type
+   * @param {any} m
+   */
   onMessageEvent(type, m) {
     if (type === "message.updated") {
       const cur = m.id != null && this.msgs.get(`id:${m.id}`);
@@ -149,6 +204,10 @@ export class Thread {
     this.add(m);
   }
 
+  /**
+   * @param {any} m
+   * @param {string|null} [clientId]
+   */
   add(m, clientId = null, render = true) {
     if (!m || m.id == null) return;
     for (const cid of [clientId, m.client_id]) if (cid) this.msgs.delete(`local:${cid}`);
@@ -200,10 +259,15 @@ export class Thread {
     if (atBottom) l.scrollTop = l.scrollHeight;
   }
 
+  /**
+   * @param {any} m
+   * @param {string} who
+   * @param {boolean} showWho
+   */
   renderMessage(m, who, showWho) {
     const inbound = m.direction === "inbound";
     const content = m.content || {};
-    const files = (content.attachments || []).map((a) => {
+    const files = (content.attachments || []).map((/** @type {any} */ a) => {
       const href = safeUrl(a.url);
       if (!href) return null;
       if (/^image\//.test(a.mime || "")) {
@@ -223,6 +287,7 @@ export class Thread {
       inbound || m.private ? null : this.deliveryBadge(m)));
   }
 
+  /** @param {any} m */
   deliveryBadge(m) {
     if (m._state === "failed") {
       return h("span", { class: "delivery failed", "data-testid": "delivery-status", "data-status": "failed" },
@@ -230,11 +295,15 @@ export class Thread {
         h("button", { type: "button", class: "link", onclick: () => this.send(m.content.text, m.private, m.client_id, m._files || []) }, t("msg.retry")));
     }
     const st = (m.delivery && m.delivery.status) || "pending";
-    const label = { pending: "msg.pending", sent: "msg.sent", delivered: "msg.delivered", failed: "msg.failed" }[st] || st;
+    /** @type {Record<string, string>} */
+    const labels = { pending: "msg.pending", sent: "msg.sent", delivered: "msg.delivered", failed: "msg.failed" };
+    const label = labels[st] || st;
     const err = st === "failed" && m.delivery.error ? `: ${m.delivery.error}` : "";
-    const icon = { pending: "◷", sent: "✓", delivered: "✓✓", failed: "⚠" }[st] || "";
+    /** @type {Record<string, string>} */
+    const marks = { pending: "◷", sent: "✓", delivered: "✓✓", failed: "⚠" };
+    const mark = marks[st] || "";
     return h("span", { class: `delivery ${st}`, "data-testid": "delivery-status", "data-status": st },
-      ` · ${icon} ${t(label)}${err}`);
+      ` · ${mark} ${t(label)}${err}`);
   }
 
   renderTyping() {
@@ -255,7 +324,6 @@ export class Thread {
     const sendBtn = h("button", { type: "button", class: "btn primary", "data-testid": "reply-send" },
       t(this.note ? "compose.addNote" : "compose.send"));
     // Files attached to the next reply: each uploads at once and shows as a removable chip.
-    this.pendingFiles = this.pendingFiles || [];
     const chips = h("div", { class: "chips", "data-testid": "reply-files" });
     const renderChips = () => mount(chips, this.pendingFiles.map((f) =>
       h("span", { class: `chip${f.error ? " failed" : ""}`, "data-testid": "reply-file", "data-state": f.error ? "failed" : f.id == null ? "uploading" : "ready" },
@@ -266,11 +334,12 @@ export class Thread {
         } }, "×"))));
     const picker = h("input", { type: "file", multiple: "", hidden: "", "data-testid": "reply-file-input" });
     picker.addEventListener("change", () => {
-      for (const file of picker.files) {
+      for (const file of picker.files || []) {
+        /** @type {PendingFile} */
         const f = { name: file.name, id: null, error: null };
         this.pendingFiles.push(f);
         api.upload(file).then((up) => { Object.assign(f, up); }, (e) => {
-          f.error = e.status === 0 ? t("error.network") : e.detail;
+          f.error = errorText(e);
         }).finally(renderChips);
       }
       picker.value = "";
@@ -279,16 +348,16 @@ export class Thread {
     const attachBtn = h("button", { type: "button", class: "btn", "data-testid": "reply-attach", title: t("compose.attach"),
       onclick: () => picker.click() }, icon("clip"), ` ${t("compose.attach")}`);
     renderChips();
-    const mode = (note) => h("button", {
+    const mode = (/** @type {boolean} */ note) => h("button", {
       type: "button", class: `mode${this.note === note ? " on" : ""}`,
       "data-testid": note ? "private-toggle" : "reply-mode", "aria-pressed": this.note === note ? "true" : "false",
       onclick: () => {
         this.note = note;
         this.draft = input.value;
         const fresh = this.buildComposer();
-        this.composer.replaceWith(fresh);
+        this.composer?.replaceWith(fresh);
         this.composer = fresh;
-        this.input.focus();
+        this.input?.focus();
       },
     }, t(note ? "compose.note" : "compose.reply"));
     const submit = () => {
@@ -317,6 +386,7 @@ export class Thread {
       h("div", { class: "composer-bar" }, attachBtn, h("span", { class: "muted hint" }, ""), sendBtn));
   }
 
+  /** @param {boolean} on */
   setTyping(on) {
     clearTimeout(this.typingIdle);
     if (on) {
@@ -325,15 +395,22 @@ export class Thread {
         this.typingAt = Date.now();
       }
       this.typingOn = true;
-      this.typingIdle = setTimeout(() => this.setTyping(false), 4000);
+      this.typingIdle = window.setTimeout(() => this.setTyping(false), 4000);
     } else if (this.typingOn) {
       this.typingOn = false;
       this.ctx.sendFrame({ type: "typing", conversation_id: this.wireId(), on: false });
     }
   }
 
+  /**
+   * @param {string} text
+   * @param {boolean} note
+   * @param {string} [clientId]
+   * @param {PendingFile[]} [files]
+   */
   async send(text, note, clientId = randomId(), files = []) {
     const me = this.ctx.me();
+    /** @type {Record<string, any>} */
     const local = {
       client_id: clientId, _state: "sending", _t: Date.now(), direction: "outbound", private: !!note,
       _files: files, sender: { type: "agent", id: me.id, name: me.name }, content: { text, attachments: files },
@@ -350,12 +427,16 @@ export class Thread {
       if (!note) this.ctx.onPreview(this.id, text);
     } catch (e) {
       local._state = "failed";
-      local._error = e.status === 0 ? t("error.network") : e.detail;
+      local._error = errorText(e);
       this.renderMessages();
     }
   }
 }
 
+/**
+ * @param {any} cur
+ * @param {any} m
+ */
 function merge(cur, m) {
   const delivery = m.delivery ? { ...(cur.delivery || {}), ...m.delivery } : cur.delivery;
   for (const [k, v] of Object.entries(m)) if (v !== undefined) cur[k] = v;
@@ -363,12 +444,17 @@ function merge(cur, m) {
   delete cur._state;
 }
 
+/**
+ * @param {any} skills
+ * @returns {string[]}
+ */
 function skillList(skills) {
   if (!skills) return [];
-  if (Array.isArray(skills)) return skills.map((s) => (typeof s === "string" ? s : s.name || s.skill)).filter(Boolean);
+  if (Array.isArray(skills)) return skills.map((/** @type {any} */ s) => (typeof s === "string" ? s : s.name || s.skill)).filter(Boolean);
   return Object.entries(skills).map(([k, v]) => (typeof v === "number" ? `${k} ≥${v}` : k));
 }
 
+/** @param {number} n */
 function fmtSize(n) {
   if (n < 1024) return `${n} B`;
   if (n < 1048576) return `${(n / 1024).toFixed(0)} KB`;

@@ -1,0 +1,425 @@
+// The conversations view: the list (Queue / Mine / All open) with realtime updates, and the
+// open thread (thread.js). One instance lives for one sign-in; it keeps running while a
+// settings page is shown so counts and unread marks stay right.
+
+import { api, session, qs, items } from "../api.js";
+import { t, registerStrings } from "../i18n.js";
+import { h, mount, fmtShort, avatar, shortId, toast, icon } from "../dom.js";
+import { errorText } from "../errors.js";
+import { store } from "../store.js";
+import { href } from "../router.js";
+import { OPEN_STATUSES } from "../vocab.js";
+import { Realtime } from "../realtime.js";
+import { Thread } from "./thread.js";
+import strings from "./strings.js";
+
+registerStrings(strings);
+
+/** @typedef {import("../types.js").Conversation} Conversation */
+/** @typedef {"queue"|"mine"|"open"} Tab */
+
+const TAB_KEY = "kefu.console.tab";
+/** @type {Tab[]} */
+const TABS = ["queue", "mine", "open"];
+
+/** @param {any} a @param {any} b */
+export function sameId(a, b) { return a != null && b != null && String(a) === String(b); }
+
+/** @param {string|undefined} s */
+const isOpen = (s) => OPEN_STATUSES.some((o) => o === s);
+
+export class Conversations {
+  constructor() {
+    const saved = localStorage.getItem(TAB_KEY);
+    /** @type {Tab} */
+    this.tab = TABS.find((x) => x === saved) || "queue";
+    /** @type {Map<string, Conversation>} */
+    this.convs = new Map();
+    /** @type {Record<string, string|null|undefined>} */
+    this.cursor = {};
+    this.loading = false;
+    /** @type {Map<string, string>} last message text per conversation */
+    this.preview = new Map();
+    /** @type {Set<string>} */
+    this.unread = new Set();
+    /** @type {Map<string, {name?: string, timer: number}>} */
+    this.typing = new Map();
+    /** @type {Thread|null} */
+    this.thread = null;
+    /** @type {Map<string, Promise<Conversation|null>>} */
+    this.inflight = new Map();
+    this.lastCheck = 0;
+    this.tabsEl = h("div", { class: "tabs", role: "tablist", "aria-label": t("list.label") });
+    this.listEl = h("div", { class: "conv-list", role: "list", id: "conv-list" });
+    this.main = h("main", { class: "main", id: "content", tabindex: "-1" });
+    this.el = h("div", { class: "body" }, h("aside", { class: "sidebar" }, this.tabsEl, this.listEl), this.main);
+    this.rt = new Realtime(() => session.token, {
+      onFrame: (f) => this.onFrame(f),
+      onState: (s) => store.set("live", s),
+      onReconnect: () => { this.loadAllTabs(); this.thread?.resync(); },
+      onDrop: () => this.checkToken(),
+    });
+    this.onVisible = () => {
+      if (document.visibilityState === "visible" && this.thread && this.unread.delete(String(this.thread.id))) this.renderList();
+    };
+  }
+
+  /** Loads everything and connects the socket. */
+  start() {
+    document.addEventListener("visibilitychange", this.onVisible);
+    this.loadInboxes();
+    this.loadAgents();
+    this.loadAllTabs();
+    this.rt.start();
+  }
+
+  /** Disconnects and forgets (sign-out). */
+  stop() {
+    document.removeEventListener("visibilitychange", this.onVisible);
+    this.rt.stop();
+    this.thread?.close();
+    this.thread = null;
+    for (const v of this.typing.values()) clearTimeout(v.timer);
+  }
+
+  /** @returns {import("../types.js").Profile} */
+  me() { return /** @type {any} */ (store.get("me")); }
+
+  /**
+   * Shows the view in `container` with the thread `id` open (or none).
+   * @param {HTMLElement} container
+   * @param {string|undefined} id
+   */
+  show(container, id) {
+    if (this.el.parentNode !== container) mount(container, this.el);
+    this.renderTabs();
+    if (id == null) {
+      this.thread?.close();
+      this.thread = null;
+      this.renderEmptyThread();
+    } else if (!(this.thread && sameId(this.thread.id, id))) {
+      this.openThread(id);
+    }
+    this.renderList();
+  }
+
+  /** Re-renders everything (language switch). */
+  rerender() {
+    this.tabsEl.setAttribute("aria-label", t("list.label"));
+    this.renderTabs();
+    this.renderList();
+    if (this.thread) this.thread.rerender(this.main);
+    else this.renderEmptyThread();
+  }
+
+  renderEmptyThread() {
+    this.el.classList.remove("show-thread");
+    mount(this.main, h("div", { class: "empty-state" },
+      icon("chat", "empty-icon"),
+      h("h2", {}, t("thread.empty.title")),
+      h("p", { class: "muted" }, t("thread.empty.body"))));
+  }
+
+  /** @param {string} id */
+  openThread(id) {
+    this.thread?.close();
+    this.unread.delete(String(id));
+    this.publishUnread();
+    this.thread = new Thread(id, {
+      me: () => this.me(),
+      conv: () => this.convs.get(String(id)),
+      fetchConv: (/** @type {any} */ cid) => this.fetchConv(cid),
+      upsertConv: (/** @type {Conversation} */ c) => this.upsertConv(c),
+      contactName,
+      inboxLabel,
+      agentName,
+      typingOf: () => this.typing.get(String(id)),
+      sendFrame: (/** @type {object} */ f) => this.rt.send(f),
+      onPreview: (/** @type {any} */ cid, /** @type {string} */ text) => { this.preview.set(String(cid), text); this.renderList(); },
+    });
+    this.el.classList.add("show-thread");
+    this.thread.rerender(this.main);
+  }
+
+  checkToken() {
+    // A socket refused for a revoked token looks like any drop; a REST call tells them apart.
+    if (Date.now() - this.lastCheck < 10000) return;
+    this.lastCheck = Date.now();
+    api.get(`/agents/${this.me().id}`).catch(() => {});
+  }
+
+  /** Every tab once, so the counts are right before the agent visits them. */
+  loadAllTabs() {
+    for (const k of TABS) if (k !== this.tab) this.loadTab(false, k);
+    this.loadTab();
+  }
+
+  async loadAgents() {
+    try {
+      const agents = new Map(items(await api.get("/agents")).map((a) => [String(a.id), a]));
+      store.set("agents", agents);
+      this.thread?.renderHead();
+    } catch { /* ids are shown instead */ }
+  }
+
+  async loadInboxes() {
+    try {
+      const inboxes = new Map(items(await api.get("/inboxes")).map((i) => [String(i.id), i]));
+      store.set("inboxes", inboxes);
+      this.renderList();
+      this.thread?.renderHead();
+    } catch { /* not every role may list inboxes */ }
+  }
+
+  /** @param {Tab} tab */
+  filter(tab) {
+    const me = this.me();
+    if (tab === "queue") return (/** @type {Conversation} */ c) => c.status === "queued";
+    if (tab === "mine") return (/** @type {Conversation} */ c) => sameId(c.assignee_id, me.id) && isOpen(c.status) && c.status !== "queued";
+    return (/** @type {Conversation} */ c) => isOpen(c.status);
+  }
+
+  /** @param {Tab} tab */
+  params(tab) {
+    if (tab === "queue") return { status: "queued" };
+    if (tab === "mine") return { assignee_id: this.me().id, status: "assigned" };
+    return {};
+  }
+
+  renderTabs() {
+    mount(this.tabsEl, TABS.map((k) => {
+      const n = [...this.convs.values()].filter(this.filter(k)).length;
+      return h("button", {
+        type: "button", role: "tab", class: `tab${this.tab === k ? " on" : ""}`,
+        "aria-selected": this.tab === k ? "true" : "false", "aria-controls": "conv-list",
+        tabindex: this.tab === k ? "0" : "-1", "data-testid": `tab-${k}`,
+        onclick: () => this.selectTab(k),
+        onkeydown: (/** @type {KeyboardEvent} */ e) => {
+          const step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
+          if (!step) return;
+          e.preventDefault();
+          this.selectTab(TABS[(TABS.indexOf(k) + step + TABS.length) % TABS.length]);
+          /** @type {HTMLElement|null} */ (this.tabsEl.querySelector(".tab.on"))?.focus();
+        },
+      }, t(`tab.${k}`), n ? h("span", { class: "count" }, n > 99 ? "99+" : n) : null);
+    }));
+  }
+
+  /** @param {Tab} k */
+  selectTab(k) {
+    this.tab = k;
+    localStorage.setItem(TAB_KEY, k);
+    this.renderTabs();
+    this.renderList();
+    this.loadTab();
+  }
+
+  /**
+   * @param {boolean} [more]
+   * @param {Tab} [tab]
+   */
+  async loadTab(more = false, tab = this.tab) {
+    /** @type {Record<string, any>} */
+    const params = { ...this.params(tab), limit: 50 };
+    if (more) params.cursor = this.cursor[tab];
+    if (tab === this.tab) { this.loading = true; if (!more) this.renderList(); }
+    try {
+      const data = await api.get(`/conversations${qs(params)}`);
+      const got = items(data);
+      const seen = new Set(got.map((c) => String(c.id)));
+      for (const c of got) this.upsertConv(c, false);
+      this.cursor[tab] = data && data.next_cursor;
+      if (!more && !this.cursor[tab]) {
+        // Cached rows the server no longer lists here changed while we were not looking.
+        for (const c of this.convs.values()) if (this.filter(tab)(c) && !seen.has(String(c.id))) this.fetchConv(c.id);
+      }
+    } catch (e) {
+      if (/** @type {any} */ (e).status !== 401) toast(errorText(e));
+    } finally {
+      if (tab === this.tab) this.loading = false;
+      this.renderTabs();
+      this.renderList();
+    }
+  }
+
+  /**
+   * @param {Conversation} c
+   * @param {boolean} [render]
+   */
+  upsertConv(c, render = true) {
+    if (!c || c.id == null) return;
+    const key = String(c.id);
+    const merged = { ...(this.convs.get(key) || {}), ...c };
+    this.convs.set(key, merged);
+    if (render) { this.renderTabs(); this.renderList(); }
+    if (this.thread && sameId(this.thread.id, c.id)) this.thread.setConv();
+  }
+
+  /**
+   * @param {number|string} id
+   * @returns {Promise<Conversation|null>}
+   */
+  fetchConv(id) {
+    const key = String(id);
+    const cur = this.inflight.get(key);
+    if (cur) return cur;
+    const p = api.get(`/conversations/${encodeURIComponent(id)}`)
+      .then((c) => { this.upsertConv(c); return c; })
+      .catch((e) => {
+        if (e.status === 404 || e.status === 403) { this.convs.delete(key); this.renderTabs(); this.renderList(); }
+        return null;
+      })
+      .finally(() => this.inflight.delete(key));
+    this.inflight.set(key, p);
+    return p;
+  }
+
+  sortedForTab() {
+    const list = [...this.convs.values()].filter(this.filter(this.tab));
+    const time = (/** @type {Conversation} */ c) => Date.parse(c.last_message_at || c.created_at || "") || 0;
+    if (this.tab === "queue") {
+      // Oldest waiting first within the highest priority, like the dispatcher.
+      list.sort((a, b) => (b.priority || 0) - (a.priority || 0) || (Date.parse(a.created_at || "") || 0) - (Date.parse(b.created_at || "") || 0));
+    } else list.sort((a, b) => time(b) - time(a));
+    return list;
+  }
+
+  publishUnread() {
+    store.set("unread", this.unread.size);
+    const n = this.unread.size;
+    document.title = (n ? `(${n}) ` : "") + t("app.title");
+  }
+
+  renderList() {
+    const list = this.sortedForTab();
+    this.publishUnread();
+    if (!list.length) {
+      mount(this.listEl, h("div", { class: "list-empty" },
+        this.loading ? t("list.loading") : [icon(this.tab === "queue" ? "check" : "inbox", "empty-icon small"),
+          t(`list.empty.${this.tab}`)]));
+      return;
+    }
+    const openId = this.thread && this.thread.id;
+    mount(this.listEl, list.map((c) => {
+      const name = contactName(c);
+      const typing = this.typing.has(String(c.id));
+      const last = this.preview.get(String(c.id));
+      const preview = typing ? t("list.typing") : last || inboxLabel(c);
+      return h("a", {
+        href: href("c", c.id),
+        class: `conv-item${sameId(openId, c.id) ? " active" : ""}${this.unread.has(String(c.id)) ? " unread" : ""}`,
+        role: "listitem", "data-testid": "conv-item", "data-id": c.id, "data-status": c.status,
+        "aria-current": sameId(openId, c.id) ? "true" : null,
+      },
+      avatar(name, (c.contact && c.contact.id) || c.id),
+      h("div", { class: "conv-main" },
+        h("div", { class: "conv-top" },
+          h("span", { class: "conv-name" }, name),
+          h("span", { class: "conv-time" }, fmtShort(c.last_message_at || c.created_at))),
+        h("div", { class: `conv-sub${typing ? " typing" : ""}` }, preview),
+        h("div", { class: "conv-tags" },
+          h("span", { class: `pill ${c.status}` }, t(`conv.${c.status}`)),
+          typing || last ? h("span", { class: "conv-inbox" }, inboxLabel(c)) : null)));
+    }), this.cursor[this.tab] ? h("button", { type: "button", class: "btn ghost block more", "data-testid": "list-more", onclick: () => this.loadTab(true) }, t("list.more")) : null);
+  }
+
+  // ---------------------------------------------------------------- realtime
+
+  /** @param {any} f */
+  onFrame(f) {
+    if (f.type === "event" && f.event && typeof f.event.type === "string") this.onEvent(f.event.type, f.event.data || {});
+    else if (f.type === "typing") this.onTyping(f);
+  }
+
+  /**
+   * @param {string} type
+   * @param {any} data
+   */
+  onEvent(type, data) {
+    if (type.startsWith("conversation.")) {
+      const c = data.conversation || data;
+      const id = data.conversation_id ?? c.id;
+      if (id == null) return;
+      if (c.id != null && sameId(c.id, id) && c.status) this.upsertConv(c);
+      // Events may carry a partial object; the REST view is authoritative.
+      if (!this.convs.has(String(id)) || !c.contact || !c.status) this.fetchConv(id);
+      return;
+    }
+    if (type === "message.created" || type === "message.updated") {
+      const m = data.message || data;
+      const cid = data.conversation_id ?? m.conversation_id;
+      if (cid == null) return;
+      const key = String(cid);
+      if (type === "message.created") {
+        const conv = this.convs.get(key);
+        if (conv) this.upsertConv({ id: conv.id, last_message_at: m.created_at || new Date().toISOString() }, false);
+        else this.fetchConv(cid);
+        const text = m.content && m.content.text;
+        if (text && !m.private) this.preview.set(key, text);
+        if (m.direction === "inbound") {
+          this.clearTyping(key);
+          if (!(this.thread && sameId(this.thread.id, cid) && document.visibilityState === "visible")) this.unread.add(key);
+        }
+        this.renderTabs();
+        this.renderList();
+      }
+      if (this.thread && sameId(this.thread.id, cid)) this.thread.onMessageEvent(type, m);
+      return;
+    }
+    if (type === "agent.status_changed") {
+      const id = data.agent_id ?? data.id ?? (data.agent && data.agent.id);
+      const status = data.status ?? (data.agent && data.agent.status);
+      const me = this.me();
+      if (sameId(id, me.id) && status) store.set("me", { ...me, status });
+    }
+  }
+
+  /** @param {any} f */
+  onTyping(f) {
+    if (f.conversation_id == null) return;
+    const key = String(f.conversation_id);
+    this.clearTyping(key, false);
+    if (f.on) this.typing.set(key, { name: f.name, timer: window.setTimeout(() => this.clearTyping(key), 8000) });
+    this.renderList();
+    if (this.thread && sameId(this.thread.id, key)) this.thread.renderTyping();
+  }
+
+  /**
+   * @param {string} key
+   * @param {boolean} [render]
+   */
+  clearTyping(key, render = true) {
+    const cur = this.typing.get(key);
+    if (!cur) return;
+    clearTimeout(cur.timer);
+    this.typing.delete(key);
+    if (render) {
+      this.renderList();
+      if (this.thread && sameId(this.thread.id, key)) this.thread.renderTyping();
+    }
+  }
+}
+
+/** @param {any} id */
+export function agentName(id) {
+  if (id == null) return null;
+  const me = store.get("me");
+  if (me && sameId(id, me.id)) return me.name;
+  const ag = store.get("agents").get(String(id));
+  return ag ? ag.name || ag.email : `#${shortId(id)}`;
+}
+
+/** @param {Conversation} c */
+export function contactName(c) {
+  const ct = c.contact || {};
+  return ct.name || ct.email || c.contact_name || `${t("visitor")} #${shortId(ct.id || c.contact_id || c.id)}`;
+}
+
+/** @param {Conversation} c */
+export function inboxLabel(c) {
+  const ib = store.get("inboxes").get(String(c.inbox_id));
+  const type = (ib && ib.channel && ib.channel.type) || c.channel_type || (c.channel && c.channel.type);
+  const kind = type ? t(`channel.${type}`) : "";
+  if (ib && ib.name) return kind && kind !== ib.name ? `${ib.name} · ${kind}` : ib.name;
+  return kind || (c.inbox_id != null ? `#${shortId(c.inbox_id)}` : "");
+}

@@ -1,0 +1,109 @@
+// What an API error says to the user. Every code in vocab.js has a message in both languages
+// (`tsc` fails when one is missing). In English the server's own `detail` is shown, as it is
+// the most precise sentence; in zh-CN the translated message for the code, so no raw English
+// reaches a zh-CN screen. An unknown code gets a generic translated sentence with the detail
+// on a second line.
+
+import { registerStrings, getLang, t } from "./i18n.js";
+import { ERROR_CODES } from "./vocab.js";
+
+/** @typedef {import("./vocab.js").ErrorCode} ErrorCode */
+/** @typedef {{[K in ErrorCode]: string} & Record<string, string>} ErrorMessages */
+
+/** @type {ErrorMessages} */
+const en = {
+  agent_at_capacity: "That agent already has as many conversations as they can take.",
+  bad_frame: "The server did not understand a message from the console.",
+  conflict: "This conflicts with an existing record.",
+  file_too_large: "The file is too large.",
+  file_unavailable: "The file is not available.",
+  forbidden: "Your role does not allow this.",
+  illegal_transition: "The conversation cannot make this change in its current status.",
+  internal: "Something went wrong on the server. Try again; if it persists, see the server log.",
+  invalid_body: "Some of the data sent was invalid.",
+  invalid_credentials: "The email or password is not correct.",
+  invalid_query: "The request was not valid.",
+  invalid_request: "A value is not valid.",
+  malformed_json: "The request was not valid JSON.",
+  not_found: "It no longer exists.",
+  payload_too_large: "What you sent is too large.",
+  provider_unavailable: "The provider could not be reached. Try again later.",
+  unauthorized: "Please sign in again.",
+  unavailable: "The server is busy. Try again in a moment.",
+  unsupported_media_type: "The request had an unsupported format.",
+  too_many_attempts: "Too many attempts. Wait a moment and try again.",
+  wrong_password: "The current password is not correct.",
+  weak_password: "The password must have at least 8 characters.",
+  invite_not_found: "This invitation link is not valid or was already used.",
+  invite_expired: "This invitation link has expired. Ask an admin for a new one.",
+};
+
+/** @type {ErrorMessages} */
+const zh = {
+  agent_at_capacity: "该客服的会话数已达上限。",
+  bad_frame: "服务器无法识别客服台发送的消息。",
+  conflict: "与已有的记录冲突。",
+  file_too_large: "文件过大。",
+  file_unavailable: "文件不可用。",
+  forbidden: "你的角色无权执行此操作。",
+  illegal_transition: "会话当前的状态不允许此操作。",
+  internal: "服务器出错了。请重试；如仍失败，请查看服务器日志。",
+  invalid_body: "提交的部分数据无效。",
+  invalid_credentials: "邮箱或密码不正确。",
+  invalid_query: "请求无效。",
+  invalid_request: "填写的值无效。",
+  malformed_json: "请求不是有效的 JSON。",
+  not_found: "该记录已不存在。",
+  payload_too_large: "提交的内容过大。",
+  provider_unavailable: "无法连接服务商，请稍后重试。",
+  unauthorized: "请重新登录。",
+  unavailable: "服务器繁忙，请稍后重试。",
+  unsupported_media_type: "请求格式不受支持。",
+  too_many_attempts: "尝试次数过多，请稍后再试。",
+  wrong_password: "当前密码不正确。",
+  weak_password: "密码至少需要 8 个字符。",
+  invite_not_found: "邀请链接无效或已被使用。",
+  invite_expired: "邀请链接已过期，请联系管理员重新邀请。",
+};
+
+/** @param {ErrorMessages} table */
+const keyed = (table) => Object.fromEntries(Object.entries(table).map(([k, v]) => [`error.${k}`, v]));
+
+registerStrings({
+  en: {
+    ...keyed(en),
+    "error.network": "Cannot reach the server. Check your connection.",
+    "error.generic": "The request failed.",
+  },
+  "zh-CN": {
+    ...keyed(zh),
+    "error.network": "无法连接服务器，请检查网络。",
+    "error.generic": "请求失败。",
+  },
+});
+
+/** The codes with a message of their own. */
+const KNOWN = new Set([...ERROR_CODES, ...Object.keys(en)]);
+
+/**
+ * The user-facing text of an error: `{text, extra}` where `extra` (the server's detail) is
+ * set only when the code is unknown and the language is not English.
+ * @param {unknown} e an ApiError (or anything thrown)
+ * @returns {{text: string, extra: string|null}}
+ */
+export function describeError(e) {
+  const err = /** @type {{status?: number, code?: string|null, detail?: string|null, local?: boolean}} */ (e || {});
+  if (err.local && err.detail) return { text: err.detail, extra: null }; // checked here, already translated
+  if (err.status === 0) return { text: t("error.network"), extra: null };
+  const code = err.code || "";
+  const detail = err.detail || (e instanceof Error ? e.message : null);
+  if (getLang() === "en") return { text: detail || (KNOWN.has(code) ? t(`error.${code}`) : t("error.generic")), extra: null };
+  if (KNOWN.has(code)) return { text: t(`error.${code}`), extra: null };
+  return { text: t("error.generic"), extra: detail };
+}
+
+/** One line for toasts: the text, and the detail in parentheses when there is one. */
+export function errorText(/** @type {unknown} */ e) {
+  const { text, extra } = describeError(e);
+  return extra ? `${text} (${extra})` : text;
+}

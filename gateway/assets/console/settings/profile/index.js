@@ -1,0 +1,106 @@
+// Profile (every agent): name, language, notification preferences, and a password change
+// that asks for the current password.
+
+import { session } from "../../api.js";
+import { registerStrings, setLang, LANGS } from "../../i18n.js";
+import { h, mount, toast } from "../../dom.js";
+import { field, input, select, checkbox, formErrors, localError, submitting } from "../../ui/form.js";
+import strings from "./strings.js";
+
+registerStrings(strings);
+
+/** @typedef {import("../page.js").PageContext} PageContext */
+/** @typedef {import("../../types.js").Notifications} Notifications */
+
+/** @type {(keyof Notifications)[]} */
+const NOTIFY = ["sound", "desktop", "new_assignment", "new_message", "mention"];
+
+/** @type {import("../page.js").Page} */
+export const page = {
+  id: "profile",
+  titleKey: "profile.title",
+  minRole: "agent",
+  async render(container, ctx) {
+    const { api, t, store } = ctx;
+    mount(container, h("p", { class: "muted" }, t("common.loading")));
+    /** @type {import("../../types.js").Profile} */
+    const me = { ...ctx.me, ...(await api.get("/profile").catch((e) => {
+      if (e.status === 404) return {}; // a server without profiles: the agent view is enough
+      throw e;
+    })) };
+    mount(container, detailsForm(ctx, me), passwordForm(ctx));
+
+    /**
+     * @param {PageContext} ctx
+     * @param {import("../../types.js").Profile} me
+     */
+    function detailsForm(ctx, me) {
+      const name = input({ value: me.name || "", testid: "profile-name", autocomplete: "name", required: true });
+      const lang = select({ testid: "profile-language" }, LANGS.map((l) => [l, t(`lang.${l}`)]), me.language || store.get("lang"));
+      const notes = me.notifications || { sound: true, desktop: false, new_assignment: true, new_message: true, mention: true };
+      const boxes = NOTIFY.map((k) => ({ k, ...checkbox({ label: t(`profile.notify.${k}`), checked: !!notes[k], testid: `profile-notify-${k}` }) }));
+      const save = h("button", { type: "submit", class: "btn primary", "data-testid": "profile-save" }, t("profile.save"));
+      const form = h("form", { class: "card stack", "data-testid": "profile-form", novalidate: true },
+        h("h2", {}, t("profile.details")),
+        h("dl", { class: "facts" },
+          h("dt", {}, t("profile.email")), h("dd", { "data-testid": "profile-email" }, me.email),
+          h("dt", {}, t("profile.role")), h("dd", {}, t(`role.${me.role}`))),
+        field({ label: t("profile.name"), control: name, name: "name", testid: "profile-name" }),
+        field({ label: t("profile.language"), control: lang, name: "language", testid: "profile-language" }),
+        h("fieldset", { class: "field", "data-field": "notifications" },
+          h("legend", {}, t("profile.notifications")),
+          boxes.map((b) => b.row),
+          h("div", { class: "field-error", role: "alert", hidden: true, id: "profile-notifications-error" })),
+        h("div", { class: "form-actions" }, save));
+      const errors = formErrors(form);
+      form.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        /** @type {Record<string, boolean>} */
+        const notifications = {};
+        for (const b of boxes) notifications[b.k] = b.box.checked;
+        const body = { name: name.value.trim(), language: lang.value, notifications };
+        const ok = await submitting(save, errors, async () => {
+          const p = await api.patch("/profile", body);
+          store.set("me", { ...store.get("me"), ...p });
+          session.save(null, store.get("me"));
+        });
+        if (ok) {
+          toast(t("profile.saved"), "info");
+          setLang(body.language);
+        }
+      });
+      return form;
+    }
+
+    /** @param {PageContext} ctx */
+    function passwordForm(ctx) {
+      const current = input({ type: "password", autocomplete: "current-password", testid: "password-current", required: true });
+      const next = input({ type: "password", autocomplete: "new-password", testid: "password-new", required: true });
+      const again = input({ type: "password", autocomplete: "new-password", testid: "password-confirm", required: true });
+      const save = h("button", { type: "submit", class: "btn primary", "data-testid": "password-save" }, t("profile.changePassword"));
+      const form = h("form", { class: "card stack", "data-testid": "password-form", novalidate: true },
+        h("h2", {}, t("profile.password")),
+        h("input", { type: "email", hidden: true, autocomplete: "username", value: ctx.me.email }),
+        field({ label: t("profile.current"), control: current, name: "current_password", testid: "password-current" }),
+        field({ label: t("profile.new"), control: next, name: "new_password", hint: t("profile.newHint"), testid: "password-new" }),
+        field({ label: t("profile.confirm"), control: again, name: "confirm", testid: "password-confirm" }),
+        h("div", { class: "form-actions" }, save));
+      const errors = formErrors(form);
+      form.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        if (next.value !== again.value) {
+          errors.show(localError("confirm", t("profile.mismatch")));
+          return;
+        }
+        const ok = await submitting(save, errors, async () => {
+          await api.post("/profile/password", { current_password: current.value, new_password: next.value });
+        });
+        if (ok) {
+          for (const el of [current, next, again]) el.value = "";
+          toast(t("profile.passwordChanged"), "info");
+        }
+      });
+      return form;
+    }
+  },
+};

@@ -1,0 +1,33 @@
+// Every settings page, in navigation order. A new page: create `settings/<id>/index.js`
+// exporting `page` (see page.js) and add it here.
+
+import { ROLES } from "../vocab.js";
+import { page as profile } from "./profile/index.js";
+import { page as inboxes } from "./inboxes/index.js";
+
+/** @typedef {import("./page.js").Page} Page */
+
+/** @type {Page[]} */
+export const PAGES = [
+  profile,
+  inboxes,
+  // Pages of the channel setup go here: routing, webhooks, deliveries.
+];
+
+/**
+ * Whether `role` reaches `min` (roles in vocab.js go from least to most powerful).
+ * @param {string|undefined} role
+ * @param {import("../vocab.js").Role} min
+ */
+export function roleAtLeast(role, min) {
+  const have = ROLES.findIndex((r) => r === role);
+  return have >= 0 && have >= ROLES.indexOf(min);
+}
+
+/**
+ * The pages `role` may see.
+ * @param {string|undefined} role
+ */
+export function visiblePages(role) {
+  return PAGES.filter((p) => roleAtLeast(role, p.minRole));
+}

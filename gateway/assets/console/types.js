@@ -1,0 +1,99 @@
+// Shapes of what the API returns, as JSDoc types for `tsc --checkJs` (no runtime code).
+// Field lists follow gateway/src/api and the console contract; extra fields are allowed.
+
+/**
+ * @typedef {import("./vocab.js").Role} Role
+ * @typedef {import("./vocab.js").AgentStatus} AgentStatus
+ * @typedef {import("./vocab.js").ConversationStatus} ConversationStatus
+ */
+
+/**
+ * An agent as `GET /api/v1/agents` lists it.
+ * @typedef {Object} Agent
+ * @property {number} id
+ * @property {string} email
+ * @property {string} name
+ * @property {Role} role
+ * @property {number} max_concurrent
+ * @property {AgentStatus} status
+ * @property {Record<string, number>} skills skill → level 1–10
+ * @property {string} [created_at]
+ * @property {boolean} [active]
+ * @property {boolean} [invite_pending]
+ * @property {number[]} [team_ids]
+ * @property {string} [invite_url] only in the answer that created or re-invited the agent
+ * @property {string} [invite_expires_at]
+ */
+
+/**
+ * Notification preferences of the profile.
+ * @typedef {Object} Notifications
+ * @property {boolean} sound
+ * @property {boolean} desktop
+ * @property {boolean} new_assignment
+ * @property {boolean} new_message
+ * @property {boolean} mention
+ */
+
+/**
+ * The signed-in agent: the agent view plus profile fields (`GET /api/v1/profile`).
+ * @typedef {Agent & {language?: "en"|"zh-CN", notifications?: Notifications}} Profile
+ */
+
+/**
+ * @typedef {Object} Team
+ * @property {number} id
+ * @property {string} name
+ * @property {number[]} [member_ids]
+ * @property {number[]} [agent_ids] older servers' name for `member_ids`
+ */
+
+/**
+ * @typedef {Object} ApiToken
+ * @property {number} id
+ * @property {string} name
+ * @property {number} agent_id
+ * @property {string} created_at
+ * @property {string|null} [last_used_at]
+ * @property {string|null} [expires_at]
+ * @property {string[]} [scopes]
+ * @property {string} [token] only in the answer that created it
+ */
+
+/**
+ * @typedef {Object} Inbox
+ * @property {number} id
+ * @property {string} name
+ * @property {{type: string} & Record<string, any>} [channel]
+ * @property {{url: string, token?: string}} [callback]
+ * @property {string} [website_token]
+ */
+
+/**
+ * A conversation as the list and thread use it.
+ * @typedef {Object} Conversation
+ * @property {number|string} id
+ * @property {ConversationStatus} [status]
+ * @property {number|null} [assignee_id]
+ * @property {{id?: number, name?: string}} [assignee]
+ * @property {number} [inbox_id]
+ * @property {number} [priority]
+ * @property {any} [skills]
+ * @property {{id?: number, name?: string, email?: string, phone?: string}} [contact]
+ * @property {number} [contact_id]
+ * @property {string} [contact_name]
+ * @property {string} [channel_type]
+ * @property {{type?: string}} [channel]
+ * @property {string} [created_at]
+ * @property {string} [last_message_at]
+ */
+
+/**
+ * The current hash route (see router.js).
+ * @typedef {Object} Route
+ * @property {"conversations"|"settings"|"invite"|"login"} name
+ * @property {Record<string, string>} params e.g. `{id}` of a conversation, `{page}`, `{token}`
+ * @property {string[]} rest path segments after the settings page id
+ */
+
+export {};

@@ -1,0 +1,31 @@
+// The server's vocabulary, generated from the Rust enums and error codes by the gateway test
+// `vocab` (gateway/tests/vocab.rs). Do not edit by hand: run
+// `KEFU_WRITE_VOCAB=1 cargo test -p kefu-gateway --test vocab` to rewrite it.
+
+/** Conversation statuses (`kefu_normalizer::Status`). */
+export const CONVERSATION_STATUSES = /** @type {const} */ (["queued", "assigned", "pending", "transferring", "resolved", "closed"]);
+
+/** The statuses of an open conversation (`Status::is_open`). */
+export const OPEN_STATUSES = /** @type {const} */ (["queued", "assigned", "pending", "transferring"]);
+
+/** Agent roles, least to most powerful (`kefu_gateway::auth::Role`). */
+export const ROLES = /** @type {const} */ (["agent", "supervisor", "admin"]);
+
+/** Agent presence. */
+export const AGENT_STATUSES = /** @type {const} */ (["online", "away", "offline"]);
+
+/** A reply's delivery status. */
+export const DELIVERY_STATUSES = /** @type {const} */ (["pending", "sent", "delivered", "failed"]);
+
+/** Event types of webhooks and the agent socket (`kefu_dispatcher::webhook::EventType`). */
+export const EVENT_TYPES = /** @type {const} */ (["conversation.created", "conversation.queued", "conversation.assigned", "conversation.transferred", "conversation.resolved", "conversation.reopened", "conversation.updated", "conversation.closed", "message.created", "message.updated", "message.failed", "contact.created", "contact.merged", "agent.status_changed"]);
+
+/** Every `code` an API error or an agent socket error frame can carry. */
+export const ERROR_CODES = /** @type {const} */ (["agent_at_capacity", "bad_frame", "conflict", "file_too_large", "file_unavailable", "forbidden", "illegal_transition", "internal", "invalid_body", "invalid_credentials", "invalid_query", "invalid_request", "malformed_json", "not_found", "payload_too_large", "provider_unavailable", "unauthorized", "unavailable", "unsupported_media_type"]);
+
+/** @typedef {typeof CONVERSATION_STATUSES[number]} ConversationStatus */
+/** @typedef {typeof ROLES[number]} Role */
+/** @typedef {typeof AGENT_STATUSES[number]} AgentStatus */
+/** @typedef {typeof DELIVERY_STATUSES[number]} DeliveryStatus */
+/** @typedef {typeof EVENT_TYPES[number]} EventType */
+/** @typedef {typeof ERROR_CODES[number]} ErrorCode */
