@@ -157,7 +157,7 @@ export async function busy(btn, busyText, fn) {
 export function confirmButton(o) {
   const box = h("span", { class: "confirm" });
   const ask = h("button", { type: "button", class: "btn small danger", "data-testid": o.testid }, o.label);
-  const show = (asking) => {
+  const show = (/** @type {boolean} */ asking) => {
     box.textContent = "";
     if (!asking) { box.append(ask); return; }
     box.append(

@@ -3,15 +3,27 @@
 // `data-field="<json path>"` and this module puts the sentence under it.
 
 import { h, mount } from "../dom.js";
-import { translator } from "./translate.js";
+import { describeError } from "../errors.js";
+import { translator, isZh } from "./translate.js";
 import strings from "./strings.js";
 
 const t = translator(strings);
 
 /**
  * One problem, located by the JSON path of its field (`""` when it concerns no field).
- * @typedef {{field: string, detail: string, code?: string}} FieldError
+ * @typedef {{field: string, detail: string, code?: string, local?: boolean}} FieldError
  */
+
+/**
+ * The problems in the console's language: in zh-CN the server's English sentence is replaced
+ * by the translated message for its code (problems the console wrote itself stay as they are).
+ * @param {FieldError[]} list
+ * @returns {FieldError[]}
+ */
+export function localize(list) {
+  if (!isZh()) return list;
+  return list.map((fe) => (fe.local ? fe : { ...fe, detail: describeError({ status: 422, code: fe.code, detail: fe.detail }).text }));
+}
 
 /**
  * A JSON path in the console's dotted form: `/imap/host` and `imap.host` both become
@@ -60,15 +72,15 @@ export function fieldErrors(err) {
   const code = err.code || undefined;
   const body = err.body || null;
   if (body && Array.isArray(body.errors) && body.errors.length) {
-    return body.errors.map((e) => {
+    return body.errors.map((/** @type {any} */ e) => {
       const rel = normalizePath(e.field || e.path || "");
       const field = e.rule !== undefined && e.rule !== null ? `rules[${e.rule}]${rel ? `.${rel}` : ""}` : rel;
       return { field, detail: String(e.detail || e.problem || e.message || err.detail), code };
     });
   }
   if (err.field) return [{ field: normalizePath(err.field), detail: String(err.detail), code }];
-  if (err.status === 0) return [{ field: "", detail: t("forms.network"), code }];
-  if (err.status === 403) return [{ field: "", detail: t("forms.forbidden"), code }];
+  if (err.status === 0) return [{ field: "", detail: t("forms.network"), code, local: true }];
+  if (err.status === 403) return [{ field: "", detail: t("forms.forbidden"), code, local: true }];
   const detail = String(err.detail || err.message || err);
   const parts = detail.replace(/^invalid routing configuration:\s*/i, "").split(/;\s+(?=[A-Za-z_][\w.[\]]*:\s)/);
   return parts.map((part) => {
@@ -109,7 +121,7 @@ export class ErrorView {
   clear() {
     this.summary.hidden = true;
     mount(this.summary);
-    for (const el of this.root.querySelectorAll(".fld-error")) {
+    for (const el of /** @type {NodeListOf<HTMLElement>} */ (this.root.querySelectorAll(".fld-error"))) {
       el.textContent = "";
       el.hidden = true;
     }
@@ -123,7 +135,7 @@ export class ErrorView {
    * @returns {number}
    */
   show(err) {
-    return this.showList(fieldErrors(err));
+    return this.showList(localize(fieldErrors(err)));
   }
 
   /**
@@ -137,13 +149,13 @@ export class ErrorView {
     for (const e of list) {
       const wrap = this.find(e.field);
       if (!wrap) { loose.push(e.detail); continue; }
-      const slot = wrap.querySelector(":scope > .fld-error") || wrap.querySelector(".fld-error");
+      const slot = /** @type {HTMLElement | null} */ (wrap.querySelector(":scope > .fld-error") || wrap.querySelector(".fld-error"));
       if (slot) {
         slot.textContent = slot.textContent ? `${slot.textContent} ${e.detail}` : e.detail;
         slot.hidden = false;
       }
       wrap.classList.add("has-error");
-      const control = wrap.querySelector("input, select, textarea");
+      const control = /** @type {HTMLElement | null} */ (wrap.querySelector("input, select, textarea"));
       if (control) control.setAttribute("aria-invalid", "true");
       first = first || control || wrap;
     }

@@ -1,10 +1,8 @@
-// Shared helpers of the settings pages: the stylesheet, API calls with field errors, and the
-// re-exports pages use.
+// Shared helpers of the channel settings pages: the stylesheet, and the form pieces pages use.
 
-import { request } from "../api.js";
-
+export { api as http, items as itemsOf } from "../api.js";
 export { schemaForm } from "./schema-form.js";
-export { ErrorView, fieldErrors } from "./errors.js";
+export { ErrorView, fieldErrors, localize } from "./errors.js";
 export { field, setBadge, copyButton, copyField, copyText, stringList, busy, confirmButton, uid } from "./controls.js";
 export { translator, isZh } from "./translate.js";
 
@@ -16,32 +14,6 @@ export function ensureStyles() {
   link.href = new URL("./forms.css", import.meta.url).href;
   link.setAttribute("data-kefu-forms", "");
   document.head.appendChild(link);
-}
-
-/**
- * The REST calls the settings pages make; errors are `ApiError`s carrying `field` and `body`.
- */
-export const http = {
-  /** @param {string} path */
-  get: (path) => request("GET", path),
-  /** @param {string} path @param {unknown} [body] */
-  post: (path, body) => request("POST", path, body === undefined ? {} : body),
-  /** @param {string} path @param {unknown} body */
-  put: (path, body) => request("PUT", path, body),
-  /** @param {string} path @param {unknown} body */
-  patch: (path, body) => request("PATCH", path, body),
-  /** @param {string} path */
-  del: (path) => request("DELETE", path),
-};
-
-/**
- * The items of a list answer (`{items}`; a bare array is tolerated).
- * @param {any} data
- * @returns {any[]}
- */
-export function itemsOf(data) {
-  if (Array.isArray(data)) return data;
-  return (data && data.items) || [];
 }
 
 const INBOX_KEY = "kefu.settings.inbox";

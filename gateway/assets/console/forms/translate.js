@@ -1,28 +1,22 @@
-// A translator over one page's own strings (`{en: {...}, "zh-CN": {...}}`), falling back to
-// English and then to the console's shared strings, so pages never edit a shared strings file.
+// Pages register their own `strings.js` with the i18n module and translate with its `t`.
 
-import { getLang, t as shared } from "../i18n.js";
+import { registerStrings, getLang, t } from "../i18n.js";
 import common from "./strings.js";
 
+registerStrings(common);
+
 /**
- * @typedef {Record<string, Record<string, string>>} Strings
- * @typedef {(key: string, vars?: Record<string, unknown>) => string} Translate
+ * @typedef {(key: string, vars?: Record<string, string|number|null|undefined>) => string} Translate
  */
 
 /**
- * A `t(key, vars)` for `strings`: the current language, then English, then the form helpers'
- * strings (`forms.*`), then the console's shared strings.
- * `{name}` placeholders are filled from `vars`.
- * @param {Strings} strings
+ * Registers a page's strings table and returns the console's `t`.
+ * @param {import("../i18n.js").StringTable} table
  * @returns {Translate}
  */
-export function translator(strings) {
-  return (key, vars) => {
-    const lang = getLang();
-    const s = (strings[lang] && strings[lang][key]) ?? (strings.en && strings.en[key])
-      ?? (common[lang] && common[lang][key]) ?? common.en[key] ?? shared(key);
-    return vars ? s.replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? "")) : s;
-  };
+export function translator(table) {
+  registerStrings(table);
+  return t;
 }
 
 /** @returns {boolean} whether the console is showing Chinese. */

@@ -4,6 +4,9 @@
 import { ROLES } from "../vocab.js";
 import { page as profile } from "./profile/index.js";
 import { page as inboxes } from "./inboxes/index.js";
+import { page as routing } from "./routing/index.js";
+import { page as webhooks } from "./webhooks/index.js";
+import { page as deliveries } from "./deliveries/index.js";
 
 /** @typedef {import("./page.js").Page} Page */
 
@@ -11,7 +14,9 @@ import { page as inboxes } from "./inboxes/index.js";
 export const PAGES = [
   profile,
   inboxes,
-  // Pages of the channel setup go here: routing, webhooks, deliveries.
+  routing,
+  webhooks,
+  deliveries,
 ];
 
 /**

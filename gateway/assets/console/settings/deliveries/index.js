@@ -8,22 +8,21 @@ import strings from "./strings.js";
 const t = translator(strings);
 const LIMITS = [["per_second", "perSecond"], ["burst", "burst"], ["per_recipient_per_second", "perRecipient"], ["per_recipient_burst", "perRecipientBurst"]];
 
-/** The page module the settings shell registers. */
+/** @type {import("../page.js").Page} */
 export const page = {
   id: "deliveries",
   titleKey: "deliveries.page",
   minRole: "supervisor",
-  strings,
   /**
    * @param {HTMLElement} container
-   * @param {any} ctx
+   * @param {import("../page.js").PageContext} ctx
    */
   render(container, ctx) {
     ensureStyles();
     const quota = h("div", {});
     const dead = h("div", {});
     mount(container, h("div", { class: "sp", "data-testid": "deliveries-page" },
-      h("div", { class: "sp-head" }, h("div", { class: "grow" }, h("h2", {}, t("deliveries.page")), h("p", { class: "muted" }, t("deliveries.lead")))),
+      h("p", { class: "muted" }, t("deliveries.lead")),
       quota, dead));
     // The quota is admins' business; supervisors see the failures.
     const role = ctx && ctx.me && ctx.me.role;
@@ -117,7 +116,7 @@ async function deadLetters(box) {
   /** @type {(path: string) => (btn: HTMLButtonElement) => Promise<void>} */
   const retry = (path) => async (btn) => {
     try {
-      await busy(btn, t("deliveries.retry"), () => http.post(path));
+      await busy(btn, t("deliveries.retry"), () => http.post(path, {}));
       toast(t("deliveries.retried"), "info");
       reload();
     } catch (e) {

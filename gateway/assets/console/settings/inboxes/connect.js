@@ -125,9 +125,9 @@ function checksList(res) {
   const checks = Array.isArray(res.checks) ? res.checks : [];
   return h("div", { "data-testid": "test-checks", "data-ok": String(!!res.ok) },
     h("p", { class: `callout ${res.ok ? "ok" : "warn"}` }, res.ok ? t("inboxes.test.passed") : t("inboxes.test.failed")),
-    h("ul", { class: "checks" }, checks.map((c) => {
+    h("ul", { class: "result-checks" }, checks.map((c) => {
       const key = `check.${c.name}`;
-      return h("li", { class: `check ${c.ok ? "ok" : "bad"}`, "data-testid": "test-check", "data-name": c.name, "data-ok": String(!!c.ok) },
+      return h("li", { class: `result-check ${c.ok ? "ok" : "bad"}`, "data-testid": "test-check", "data-name": c.name, "data-ok": String(!!c.ok) },
         h("b", {}, c.ok ? "✓" : "✗", " ", t(key) !== key ? t(key) : c.name),
         h("span", { class: "badge" }, c.ok ? t("check.ok") : t("check.failed")),
         c.detail ? h("span", { class: "mono" }, c.detail) : null);

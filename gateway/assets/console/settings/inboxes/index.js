@@ -14,24 +14,27 @@ const t = translator(strings);
  * @typedef {Record<string, any>} Inbox
  */
 
-/** The page module the settings shell registers. */
+/** @type {import("../page.js").Page} */
 export const page = {
   id: "inboxes",
   titleKey: "inboxes.page",
   minRole: "admin",
-  strings,
   /**
    * @param {HTMLElement} container
-   * @param {any} ctx
+   * @param {import("../page.js").PageContext} ctx
    */
   render(container, ctx) {
     ensureStyles();
-    new InboxesPage(container, ctx).list();
+    const view = new InboxesPage(container, ctx);
+    const [first, second] = ctx.rest || [];
+    if (first === "new") return second ? view.createType(second) : view.pickType();
+    if (first && /^\d+$/.test(first)) return view.edit(Number(first));
+    return view.list();
   },
 };
 
 class InboxesPage {
-  /** @param {HTMLElement} root @param {any} ctx */
+  /** @param {HTMLElement} root @param {import("../page.js").PageContext} ctx */
   constructor(root, ctx) {
     this.root = root;
     this.ctx = ctx;
@@ -47,7 +50,15 @@ class InboxesPage {
     return this.types;
   }
 
-  /** @param {HTMLElement[]} children */
+  /**
+   * Goes to a sub-route of the page: `go()` the list, `go("new")`, `go(7)`.
+   * @param {...(string|number)} parts
+   */
+  go(...parts) {
+    this.ctx.navigate(this.ctx.href("settings", "inboxes", ...parts));
+  }
+
+  /** @param {...(HTMLElement|null)} children */
   show(...children) {
     mount(this.root, h("div", { class: "sp", "data-testid": "inboxes-page" }, children));
   }
@@ -71,8 +82,8 @@ class InboxesPage {
     }
     this.show(
       h("div", { class: "sp-head" },
-        h("div", { class: "grow" }, h("h2", {}, t("inboxes.page")), h("p", { class: "muted" }, t("inboxes.lead"))),
-        h("button", { type: "button", class: "btn primary", "data-testid": "inbox-new", onclick: () => this.pickType() }, `+ ${t("inboxes.new")}`)),
+        h("p", { class: "muted grow" }, t("inboxes.lead")),
+        h("a", { class: "btn primary", href: this.ctx.href("settings", "inboxes", "new"), "data-testid": "inbox-new" }, `+ ${t("inboxes.new")}`)),
       inboxes.length
         ? h("div", { class: "items", role: "list" }, inboxes.map((ib) => this.row(ib)))
         : h("p", { class: "muted", "data-testid": "inboxes-empty" }, t("inboxes.empty")));
@@ -87,11 +98,8 @@ class InboxesPage {
         h("div", { class: "title" }, ib.name, " ", h("span", { class: "pill" }, typeLabel(type))),
         h("div", { class: "sub" }, `#${ib.id}`,
           warnings.length ? [" · ", h("span", { class: "badge warn" }, `⚠ ${warnings.length}`)] : null)),
-      h("button", { type: "button", class: "btn small", "data-testid": "inbox-edit", onclick: () => this.edit(ib.id) }, t("inboxes.edit")),
-      h("button", {
-        type: "button", class: "btn small", "data-testid": "inbox-routing",
-        onclick: () => { rememberInbox(ib.id); location.hash = "#/settings/routing"; },
-      }, t("inboxes.routing")),
+      h("a", { class: "btn small", href: this.ctx.href("settings", "inboxes", ib.id), "data-testid": "inbox-edit" }, t("inboxes.edit")),
+      h("a", { class: "btn small", href: this.ctx.href("settings", "routing", ib.id), "data-testid": "inbox-routing" }, t("inboxes.routing")),
       confirmButton({
         label: t("inboxes.delete"), confirm: t("inboxes.deleteConfirm"), testid: "inbox-delete",
         onConfirm: () => this.remove(ib.id),
@@ -110,7 +118,7 @@ class InboxesPage {
   }
 
   back() {
-    return h("button", { type: "button", class: "btn ghost small", "data-testid": "inboxes-back", onclick: () => this.list() }, t("inboxes.back"));
+    return h("a", { class: "btn ghost small", href: this.ctx.href("settings", "inboxes"), "data-testid": "inboxes-back" }, t("inboxes.back"));
   }
 
   async pickType() {
@@ -125,10 +133,22 @@ class InboxesPage {
       h("h2", {}, t("inboxes.pickType")),
       h("p", { class: "muted" }, t("inboxes.pickTypeLead")),
       h("div", { class: "type-grid", role: "list" }, [...types.values()].map((ct) =>
-        h("button", {
-          type: "button", class: "type-card", role: "listitem", "data-testid": "channel-type", "data-type": ct.type,
-          onclick: () => this.create(ct),
+        h("a", {
+          class: "type-card", role: "listitem", "data-testid": "channel-type", "data-type": ct.type,
+          href: this.ctx.href("settings", "inboxes", "new", ct.type),
         }, h("b", {}, typeLabel(ct.type, ct.schema)), h("span", {}, typeHelp(ct.type))))));
+  }
+
+  /** @param {string} type */
+  async createType(type) {
+    let ct;
+    try {
+      ct = (await this.channelTypes()).get(type);
+    } catch (e) {
+      return this.failed(e);
+    }
+    if (!ct) return this.go("new");
+    return this.create(ct);
   }
 
   /** @param {ChannelType} ct */
@@ -138,7 +158,7 @@ class InboxesPage {
       h("h2", {}, t("inboxes.new"), " · ", typeLabel(ct.type, ct.schema)),
       inboxEditor({
         type: ct,
-        onSaved: (ib) => { toast(t("inboxes.created"), "info"); this.edit(ib.id, ib); },
+        onSaved: (ib) => { toast(t("inboxes.created"), "info"); this.go(ib.id); },
       }));
   }
 

@@ -26,8 +26,8 @@ export function routingEditor(config, lookups) {
   const priority = /** @type {HTMLInputElement} */ (h("input", { type: "number", min: 0, max: 100, class: "inline-num", value: config.priority ?? 0, "data-testid": "default-priority" }));
 
   /** @type {Config[]} */
-  let ruleValues = (config.rules || []).map((r) => structuredClone(r));
-  /** @type {{value: () => Config}[]} */
+  let ruleValues = (config.rules || []).map((/** @type {Config} */ r) => structuredClone(r));
+  /** @type {{el: HTMLElement, value: () => Config}[]} */
   let cards = [];
   const rulesBox = h("div", { class: "items", "data-testid": "rules" });
   const collect = () => { ruleValues = cards.map((c) => c.value()); };
@@ -48,7 +48,7 @@ export function routingEditor(config, lookups) {
       collect();
       ruleValues.push({ name: "", when: { keywords: [""] }, then: {} });
       renderRules();
-      rulesBox.querySelector(".rule:last-child input")?.focus();
+      /** @type {HTMLInputElement | null} */ (rulesBox.querySelector(".rule:last-child input"))?.focus();
     },
   }, `+ ${t("routing.addRule")}`);
 

@@ -11,24 +11,26 @@ import { tryPanel } from "./tryit.js";
 const t = translator(strings);
 const KNOWN_CHANNELS = ["web_chat", "wechat", "wecom_kf", "email", "app_push"];
 
-/** The page module the settings shell registers. */
+/** @type {import("../page.js").Page} */
 export const page = {
   id: "routing",
   titleKey: "routing.page",
   minRole: "admin",
-  strings,
   /**
    * @param {HTMLElement} container
-   * @param {any} _ctx
+   * @param {import("../page.js").PageContext} ctx
    */
-  render(container, _ctx) {
+  render(container, ctx) {
     ensureStyles();
-    show(container);
+    return show(container, ctx);
   },
 };
 
-/** @param {HTMLElement} root */
-async function show(root) {
+/**
+ * `#/settings/routing/<inbox id>`; without an id, the inbox last picked (or the first).
+ * @param {HTMLElement} root @param {import("../page.js").PageContext} ctx
+ */
+async function show(root, ctx) {
   const page = h("div", { class: "sp", "data-testid": "routing-page" });
   mount(root, page);
   const top = new ErrorView(page);
@@ -47,22 +49,19 @@ async function show(root) {
   try { teams = itemsOf(await http.get("/teams")).map((tm) => ({ id: tm.id, name: tm.name })); } catch { teams = null; }
   try { channels = itemsOf(await http.get("/channel-types")).map((ct) => ct.type); } catch { /* known list */ }
 
-  const head = h("div", { class: "sp-head" }, h("div", { class: "grow" }, h("h2", {}, t("routing.page")), h("p", { class: "muted" }, t("routing.lead"))));
+  const head = h("p", { class: "muted" }, t("routing.lead"));
   if (!inboxes.length) {
     mount(page, head, h("p", { class: "muted", "data-testid": "routing-no-inboxes" }, t("routing.noInboxes")));
     return;
   }
-  const wanted = lastInbox();
+  const wanted = (ctx.rest && ctx.rest[0]) || lastInbox();
   const current = inboxes.find((ib) => String(ib.id) === wanted) || inboxes[0];
   const picker = /** @type {HTMLSelectElement} */ (h("select", { "data-testid": "routing-inbox" },
     inboxes.map((ib) => h("option", { value: String(ib.id) }, `${ib.name} (#${ib.id})`))));
   picker.value = String(current.id);
   const body = h("div", {});
-  picker.addEventListener("change", () => {
-    rememberInbox(picker.value);
-    const ib = inboxes.find((x) => String(x.id) === picker.value);
-    if (ib) load(body, ib, teams, channels);
-  });
+  picker.addEventListener("change", () => ctx.navigate(ctx.href("settings", "routing", picker.value)));
+  rememberInbox(current.id);
   mount(page, head, h("div", { class: "card" }, field({ path: "inbox", label: t("routing.inbox"), control: picker })), body);
   await load(body, current, teams, channels);
 }

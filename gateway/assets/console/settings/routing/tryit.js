@@ -65,8 +65,8 @@ function outcome(res, teams) {
   const skills = Object.entries(req.skills || {});
   const team = req.team_id != null ? (teams || []).find((tm) => tm.id === req.team_id) : null;
   return h("div", {},
-    rules.length ? h("ul", { class: "checks" }, rules.map((r) =>
-      h("li", { class: `check ${r.matched ? "ok" : ""}`, "data-testid": "try-rule", "data-index": r.index, "data-matched": String(!!r.matched) },
+    rules.length ? h("ul", { class: "result-checks" }, rules.map((r) =>
+      h("li", { class: `result-check ${r.matched ? "ok" : ""}`, "data-testid": "try-rule", "data-index": r.index, "data-matched": String(!!r.matched) },
         h("b", {}, r.matched ? "✓" : "–"),
         h("span", {}, t("routing.rule", { n: r.index + 1 }), ": ", r.name || t("routing.unnamed")),
         h("span", { class: r.matched ? "hit" : "miss" }, r.matched ? t("routing.matched") : t("routing.notMatched"))))) : null,

@@ -2,22 +2,21 @@
 // once), rotate the secret, disable and enable, delete, and each endpoint's delivery log.
 
 import { h, mount, toast, fmtFull } from "../../dom.js";
-import { ensureStyles, http, itemsOf, translator, field, busy, confirmButton, copyField, ErrorView, fieldErrors, isZh } from "../../forms/index.js";
+import { ensureStyles, http, itemsOf, translator, field, busy, confirmButton, copyField, ErrorView, fieldErrors, localize, isZh } from "../../forms/index.js";
 import strings from "./strings.js";
-import { EVENT_TYPES } from "./events.js";
+import { EVENT_TYPES } from "../../vocab.js";
 import { deliveryLog } from "./log.js";
 
 const t = translator(strings);
 
-/** The page module the settings shell registers. */
+/** @type {import("../page.js").Page} */
 export const page = {
   id: "webhooks",
   titleKey: "webhooks.page",
   minRole: "admin",
-  strings,
   /**
    * @param {HTMLElement} container
-   * @param {any} _ctx
+   * @param {import("../page.js").PageContext} _ctx
    */
   render(container, _ctx) {
     ensureStyles();
@@ -48,7 +47,7 @@ async function list(root, notice = null) {
   }, `+ ${t("webhooks.new")}`);
   mount(root,
     h("div", { class: "sp-head" },
-      h("div", { class: "grow" }, h("h2", {}, t("webhooks.page")), h("p", { class: "muted" }, t("webhooks.lead"))),
+      h("p", { class: "muted grow" }, t("webhooks.lead")),
       newBtn),
     notice,
     formBox,
@@ -121,12 +120,13 @@ function createForm(root, close) {
  * @param {any} e
  */
 function explain(e) {
-  return fieldErrors(e).map((fe) => {
+  return localize(fieldErrors(e).map((fe) => {
     if (!/is refused|private|loopback/i.test(fe.detail)) return fe;
     const hint = t("webhooks.privateTarget");
-    if (isZh()) return { ...fe, field: fe.field || "url", detail: hint };
-    return { ...fe, field: fe.field || "url", detail: /allow_private_targets/.test(fe.detail) ? fe.detail : `${fe.detail}. ${hint}` };
-  });
+    if (isZh()) return { ...fe, field: fe.field || "url", detail: hint, local: true };
+    const detail = /allow_private_targets/.test(fe.detail) ? fe.detail : `${fe.detail.replace(/\.$/, "")}. ${hint}`;
+    return { ...fe, field: fe.field || "url", detail, local: true };
+  }));
 }
 
 /**
@@ -164,7 +164,7 @@ function row(root, ep) {
     h("button", {
       type: "button", class: "btn small", "data-testid": "webhook-rotate",
       onclick: () => act(async () => {
-        const res = await http.post(`/webhooks/${ep.id}/rotate-secret`);
+        const res = await http.post(`/webhooks/${ep.id}/rotate-secret`, {});
         await list(root, secretNotice(res.secret, t("webhooks.secretRotated"), root));
       }),
     }, t("webhooks.rotate")),

@@ -59,7 +59,7 @@ function deliveryRow(endpointId, d, reload, errors) {
   redeliver.addEventListener("click", async () => {
     redeliver.disabled = true;
     try {
-      await http.post(`/webhooks/${endpointId}/deliveries/${d.id}/retry`);
+      await http.post(`/webhooks/${endpointId}/deliveries/${d.id}/retry`, {});
       toast(t("webhooks.redelivered"), "info");
       reload();
     } catch (e) {
