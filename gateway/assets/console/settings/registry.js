@@ -3,20 +3,26 @@
 
 import { ROLES } from "../vocab.js";
 import { page as profile } from "./profile/index.js";
+import { page as agents } from "./agents/index.js";
+import { page as teams } from "./teams/index.js";
 import { page as inboxes } from "./inboxes/index.js";
 import { page as routing } from "./routing/index.js";
 import { page as webhooks } from "./webhooks/index.js";
 import { page as deliveries } from "./deliveries/index.js";
+import { page as tokens } from "./tokens/index.js";
 
 /** @typedef {import("./page.js").Page} Page */
 
 /** @type {Page[]} */
 export const PAGES = [
   profile,
+  agents,
+  teams,
   inboxes,
   routing,
   webhooks,
   deliveries,
+  tokens,
 ];
 
 /**

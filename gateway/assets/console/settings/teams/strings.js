@@ -1,0 +1,43 @@
+// Strings of the teams page.
+
+import { defineStrings } from "../../i18n.js";
+
+export default defineStrings({
+  "teams.title": "Teams",
+  "teams.newName": "New team name",
+  "teams.create": "Create team",
+  "teams.created": "Team created.",
+  "teams.empty": "No teams yet. Teams group agents so routing rules can send conversations to them.",
+  "teams.members": "Members",
+  "teams.memberCount": "{n} members",
+  "teams.noMembers": "No members",
+  "teams.rename": "Rename",
+  "teams.renameTitle": "Rename {name}",
+  "teams.name": "Name",
+  "teams.editMembers": "Members",
+  "teams.membersTitle": "Members of {name}",
+  "teams.saveMembers": "Save members",
+  "teams.deleteTitle": "Delete {name}?",
+  "teams.deleteText": "Routing rules that send conversations to this team will need another target.",
+  "teams.saved": "Team saved.",
+  "teams.deleted": "Team deleted.",
+}, {
+  "teams.title": "团队",
+  "teams.newName": "新团队名称",
+  "teams.create": "创建团队",
+  "teams.created": "团队已创建。",
+  "teams.empty": "还没有团队。团队用于把客服分组，路由规则可以把会话分配给团队。",
+  "teams.members": "成员",
+  "teams.memberCount": "{n} 名成员",
+  "teams.noMembers": "没有成员",
+  "teams.rename": "重命名",
+  "teams.renameTitle": "重命名 {name}",
+  "teams.name": "名称",
+  "teams.editMembers": "成员",
+  "teams.membersTitle": "{name} 的成员",
+  "teams.saveMembers": "保存成员",
+  "teams.deleteTitle": "删除 {name}？",
+  "teams.deleteText": "把会话分配给此团队的路由规则需要改用其他目标。",
+  "teams.saved": "团队已保存。",
+  "teams.deleted": "团队已删除。",
+});
