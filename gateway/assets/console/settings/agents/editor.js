@@ -26,7 +26,8 @@ export function openAgentEditor(o) {
   const role = select({ testid: "agent-role", disabled: !o.isAdmin }, ROLES.map((r) => [r, t(`role.${r}`)]), a ? a.role : "agent");
   const max = input({ type: "number", min: "1", max: "100", step: "1", testid: "agent-max", value: String(a ? a.max_concurrent : 5) });
   const skills = skillsEditor(a ? a.skills : {});
-  const teamIds = new Set((a && a.team_ids) || []);
+  const teamIds = new Set(!a ? [] : a.team_ids
+    || o.teams.filter((tm) => (tm.member_ids || tm.agent_ids || []).includes(a.id)).map((tm) => tm.id));
   const teams = o.teams.map((tm) => ({ id: tm.id, ...checkbox({ label: tm.name, checked: teamIds.has(tm.id), testid: `agent-team-${tm.id}` }) }));
   const submit = h("button", { type: "submit", class: "btn primary", "data-testid": "agent-submit" }, t(a ? "agents.save" : "agents.invite"));
   const form = h("form", { class: "stack", novalidate: true, "data-testid": "agent-form" },

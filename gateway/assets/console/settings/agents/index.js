@@ -103,7 +103,7 @@ export const page = {
             h("td", {}, String(a.max_concurrent)),
             h("td", {}, h("div", { class: "chips" }, Object.entries(a.skills || {}).map(([k, v]) => h("span", { class: "chip skill" }, `${k} · ${v}`)))),
             h("td", {}, teamNames(a).join(", ")),
-            h("td", { class: "actions-cell" }, actions(a)));
+            h("td", { class: "actions-cell" }, h("div", { class: "row-actions" }, actions(a))));
         }))));
     };
 

@@ -28,6 +28,7 @@ export const page = {
       if (e.status === 404) return {}; // a server without profiles: the agent view is enough
       throw e;
     })) };
+    container.classList.add("narrow");
     mount(container, detailsForm(ctx, me), passwordForm(ctx));
 
     /**

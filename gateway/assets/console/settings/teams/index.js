@@ -119,7 +119,7 @@ export const page = {
         return h("section", { class: "card team", "data-testid": "team-card", "data-id": tm.id, "data-name": tm.name },
           h("div", { class: "toolbar" },
             h("h2", { class: "team-name" }, tm.name),
-            h("span", { class: "pill" }, t("teams.memberCount", { n: names.length })),
+            h("span", { class: "pill" }, names.length === 1 ? t("teams.memberOne") : t("teams.memberCount", { n: names.length })),
             h("div", { class: "spacer" }),
             h("button", { type: "button", class: "btn small", "data-testid": "team-rename", onclick: () => rename(tm) }, t("teams.rename")),
             h("button", { type: "button", class: "btn small", "data-testid": "team-members", onclick: () => members(tm) }, t("teams.editMembers")),

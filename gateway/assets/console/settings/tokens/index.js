@@ -2,7 +2,7 @@
 // and scopes, shown once with a copy button; list with last use; revoke.
 
 import { items, qs } from "../../api.js";
-import { registerStrings } from "../../i18n.js";
+import { registerStrings, has } from "../../i18n.js";
 import { h, mount, toast, fmtFull } from "../../dom.js";
 import { errorText } from "../../errors.js";
 import { openDialog, confirmDialog } from "../../ui/dialog.js";
@@ -119,12 +119,12 @@ export const page = {
           return h("tr", { "data-testid": "token-row", "data-id": tk.id, "data-name": tk.name, class: expired ? "inactive" : null },
             h("td", { class: "strong" }, tk.name),
             all ? h("td", {}, owner(tk)) : null,
-            h("td", {}, h("div", { class: "chips" }, (tk.scopes || []).map((s) => h("span", { class: "chip" }, s)))),
+            h("td", {}, h("div", { class: "chips" }, (tk.scopes || []).map((s) => h("span", { class: "chip", "data-scope": s }, has(`tokens.scopeName.${s}`) ? t(`tokens.scopeName.${s}`) : s)))),
             h("td", {}, fmtFull(tk.created_at)),
             h("td", { "data-testid": "token-last-used" }, tk.last_used_at ? fmtFull(tk.last_used_at) : t("common.never")),
             h("td", {}, expired ? h("span", { class: "pill off" }, t("tokens.expired")) : tk.expires_at ? fmtFull(tk.expires_at) : t("common.never")),
-            h("td", { class: "actions-cell" },
-              h("button", { type: "button", class: "btn small danger", "data-testid": "token-revoke", onclick: () => revoke(tk) }, t("tokens.revoke"))));
+            h("td", { class: "actions-cell" }, h("div", { class: "row-actions" },
+              h("button", { type: "button", class: "btn small danger", "data-testid": "token-revoke", onclick: () => revoke(tk) }, t("tokens.revoke")))));
         }))));
     };
 
