@@ -7,19 +7,28 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startKefu, launchBrowser, consolePage, openSettings, recorder, until, apiAs, shot } from './channels_support.mjs';
 
-let kefu, browser, page, receiver;
+let kefu, browser, page, receiver, wechatApi;
 
 before(async () => {
   kefu = await startKefu({ KEFU_WEBHOOKS__ALLOW_PRIVATE_TARGETS: 'true' });
   browser = await launchBrowser();
   page = await consolePage(browser, kefu.base);
   receiver = await recorder();
+  // A stand-in for the WeChat API: an access token for the right secret, errcode 40125 else.
+  wechatApi = await recorder((req) => {
+    const q = new URL(req.url, 'http://x').searchParams;
+    const body = q.get('secret') === 'app-secret-value'
+      ? { access_token: 'ACCESS_TOKEN_FROM_TEST', expires_in: 7200 }
+      : { errcode: 40125, errmsg: 'invalid appsecret' };
+    return { status: 200, type: 'application/json', body: JSON.stringify(body) };
+  });
 });
 
 after(async () => {
   await browser?.close();
   await kefu?.stop();
   await receiver?.close();
+  await wechatApi?.close();
 });
 
 /** Picks a channel type on the "new inbox" page and names the inbox. */
@@ -37,6 +46,7 @@ test('a WeChat inbox created through the form shows its callback URL, token and 
   await page.getByTestId('field-channel.app_secret').fill('app-secret-value');
   await page.getByTestId('field-channel.token').fill('callbacktoken42');
   await page.getByTestId('field-channel.encoding_aes_key').fill('abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG');
+  await page.getByTestId('field-channel.api_base').fill(wechatApi.url);
   await page.getByTestId('inbox-save').click();
 
   const url = page.getByTestId('callback-url');
@@ -49,7 +59,23 @@ test('a WeChat inbox created through the form shows its callback URL, token and 
   const secret = page.getByTestId('field-channel.app_secret');
   assert.equal(await secret.inputValue(), '');
   assert.equal(await page.locator('[data-field="channel.app_secret"] [data-testid="secret-set"]').count(), 1);
+
+  // "Test credentials" asks the provider for an access token and shows its answer.
+  await page.getByTestId('inbox-test').click();
+  const check = page.locator('[data-testid="test-check"][data-name="access_token"]');
+  await check.waitFor();
+  assert.equal(await check.getAttribute('data-ok'), 'true');
+  assert.ok(wechatApi.requests.some((r) => r.url.startsWith('/cgi-bin/token') && r.url.includes('appid=wx0123456789abcdef')));
   await shot(page, 'inbox-wechat');
+
+  // A wrong secret, typed again to replace the stored one: the provider's refusal is shown.
+  await page.getByTestId('field-channel.app_secret').fill('wrong-secret');
+  await page.getByTestId('inbox-save').click();
+  await check.waitFor({ state: 'detached' }); // saved: the page shows the stored inbox again
+  await page.getByTestId('inbox-test').click();
+  const failed = page.locator('[data-testid="test-check"][data-name="access_token"][data-ok="false"]');
+  await failed.waitFor();
+  assert.match(await failed.innerText(), /40125|invalid appsecret/);
 });
 
 test('a routing rule is added, saved and tried', async () => {

@@ -155,7 +155,9 @@ export class ErrorView {
         slot.hidden = false;
       }
       wrap.classList.add("has-error");
-      const control = /** @type {HTMLElement | null} */ (wrap.querySelector("input, select, textarea"));
+      // A group (a rule, a fieldset) is marked as a whole; a single field marks its control.
+      const group = wrap.matches("fieldset, .rule, .card");
+      const control = group ? null : /** @type {HTMLElement | null} */ (wrap.querySelector("input, select, textarea"));
       if (control) control.setAttribute("aria-invalid", "true");
       first = first || control || wrap;
     }
@@ -165,7 +167,13 @@ export class ErrorView {
       mount(this.summary, lines.map((l) => h("div", {}, l)));
       this.summary.hidden = false;
     }
-    if (first && typeof first.focus === "function") first.focus({ preventScroll: false });
+    // The first problem comes into view; a single field also takes the focus.
+    if (first) {
+      first.scrollIntoView({ block: "center" });
+      if (first.matches("input, select, textarea")) first.focus({ preventScroll: true });
+    } else if (!this.summary.hidden) {
+      this.summary.scrollIntoView({ block: "nearest" });
+    }
     return list.length;
   }
 

@@ -63,7 +63,7 @@ function webChat(inbox) {
     const src = new URL("./preview.html", import.meta.url);
     src.searchParams.set("lang", document.documentElement.lang || "en");
     src.hash = encodeURIComponent(inbox.website_token);
-    mount(frameHolder, h("p", { class: "help" }, t("inboxes.previewHelp")),
+    mount(frameHolder, h("p", { class: "muted" }, t("inboxes.previewHelp")),
       h("iframe", { class: "preview-frame", src: src.href, title: t("inboxes.preview"), "data-testid": "widget-preview" }));
   });
   return h("div", { class: "fields" },
