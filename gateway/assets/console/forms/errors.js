@@ -78,10 +78,27 @@ export function fieldErrors(err) {
       return { field, detail: String(e.detail || e.problem || e.message || err.detail), code };
     });
   }
-  if (err.field) return [{ field: normalizePath(err.field), detail: String(err.detail), code }];
   if (err.status === 0) return [{ field: "", detail: t("forms.network"), code, local: true }];
   if (err.status === 403) return [{ field: "", detail: t("forms.forbidden"), code, local: true }];
   const detail = String(err.detail || err.message || err);
+  const parsed = parseDetail(detail, code);
+  if (err.field) {
+    // The body names the (first) field; a detail listing several problems places each one.
+    const field = normalizePath(err.field);
+    if (parsed.length > 1 && parsed.every((p) => p.field)) return parsed;
+    const one = parsed.length === 1 && parsed[0].field && field.endsWith(parsed[0].field) ? parsed[0].detail : detail;
+    return [{ field, detail: one, code }];
+  }
+  return parsed;
+}
+
+/**
+ * The problems a `detail` sentence lists, each with the field its text starts with.
+ * @param {string} detail
+ * @param {string | undefined} code
+ * @returns {FieldError[]}
+ */
+function parseDetail(detail, code) {
   const parts = detail.replace(/^invalid routing configuration:\s*/i, "").split(/;\s+(?=[A-Za-z_][\w.[\]]*:\s)/);
   return parts.map((part) => {
     let rest = part.trim();

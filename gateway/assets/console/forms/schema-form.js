@@ -23,7 +23,8 @@ const MULTILINE = /(_pem|_json|private_key|certificate)$/;
  * Renders `schema` (an object schema) with `value` filled in.
  * @param {{schema: Schema, value?: Record<string, any>, secrets?: string[], secretsSet?: string[],
  *   edit?: boolean, path?: string}} o
- *   `secrets`: JSON paths of write-only fields (`app_secret`, `imap.password` or `/imap/password`);
+ *   `secrets`: JSON paths of write-only fields (`app_secret`, `imap.password` or `/imap/password`;
+ *   properties marked `writeOnly: true` count too);
  *   `secretsSet`: those that are stored; `edit`: an existing object (cleared optional fields are
  *   sent as `null`, so a merge patch removes them); `path`: the JSON path of the object in the
  *   request (e.g. `channel`), used for `data-field`.
@@ -89,7 +90,7 @@ function property(name, raw, initial, required, path, rel, cx) {
 
   if (k === "object") return objectSection(s, initial, required, path, rel, label, help, cx);
 
-  if (k === "string" && cx.secrets.has(rel)) {
+  if (k === "string" && (cx.secrets.has(rel) || s.writeOnly === true)) {
     const stored = cx.secretsSet.has(rel);
     const multi = MULTILINE.test(name);
     const control = multi

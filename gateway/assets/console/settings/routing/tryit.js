@@ -55,8 +55,9 @@ export function tryPanel(o) {
 }
 
 /**
- * @param {{rules?: {index: number, name?: string | null, matched: boolean}[],
- *   requirements?: {skills?: Record<string, number>, priority?: number, team_id?: number | null}}} res
+ * @param {{rules?: {index: number, name?: string | null, matched: boolean, why?: string[]}[],
+ *   requirements?: {skills?: Record<string, number>, priority?: number, team_id?: number | null},
+ *   language?: string | null}} res
  * @param {import("./widgets.js").Team[] | null} teams
  */
 function outcome(res, teams) {
@@ -69,7 +70,8 @@ function outcome(res, teams) {
       h("li", { class: `result-check ${r.matched ? "ok" : ""}`, "data-testid": "try-rule", "data-index": r.index, "data-matched": String(!!r.matched) },
         h("b", {}, r.matched ? "✓" : "–"),
         h("span", {}, t("routing.rule", { n: r.index + 1 }), ": ", r.name || t("routing.unnamed")),
-        h("span", { class: r.matched ? "hit" : "miss" }, r.matched ? t("routing.matched") : t("routing.notMatched"))))) : null,
+        h("span", { class: r.matched ? "hit" : "miss" }, r.matched ? t("routing.matched") : t("routing.notMatched")),
+        r.why && r.why.length ? h("span", { class: "mono", "data-testid": "try-why" }, r.why.join(" · ")) : null))) : null,
     h("h3", { class: "mt" }, t("routing.requirements")),
     h("dl", { class: "reqs", "data-testid": "try-requirements" },
       h("dt", {}, t("routing.skills")),
@@ -77,7 +79,8 @@ function outcome(res, teams) {
       h("dt", {}, t("routing.priority")),
       h("dd", { "data-testid": "try-priority" }, String(req.priority ?? 0)),
       h("dt", {}, t("routing.team")),
-      h("dd", { "data-testid": "try-team" }, req.team_id == null ? "—" : team ? team.name : `#${req.team_id}`)));
+      h("dd", { "data-testid": "try-team" }, req.team_id == null ? "—" : team ? team.name : `#${req.team_id}`),
+      res.language ? [h("dt", {}, t("routing.language")), h("dd", { "data-testid": "try-language" }, t(`routing.lang.${res.language}`))] : null));
 }
 
 /** @param {string} type */
