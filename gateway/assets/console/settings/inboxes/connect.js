@@ -92,6 +92,7 @@ export function testPanel(inbox, unsaved) {
   if (kind === "push") {
     device = /** @type {HTMLInputElement} */ (h("input", { type: "text", class: "mono", autocomplete: "off", "data-testid": "test-device-token" }));
     platform = /** @type {HTMLSelectElement} */ (h("select", { "data-testid": "test-platform" },
+      h("option", { value: "" }, t("inboxes.platformAuto")),
       h("option", { value: "fcm" }, "FCM (Android)"), h("option", { value: "apns" }, "APNs (iOS)")));
     extra.push(h("div", { class: "rule-cols" },
       field({ path: "device_token", label: t("inboxes.deviceToken"), control: device, required: true }),
@@ -109,7 +110,7 @@ export function testPanel(inbox, unsaved) {
     errors.clear();
     mount(result);
     if (unsaved()) mount(result, h("p", { class: "callout info" }, t("inboxes.test.saveFirst")));
-    const body = device ? { device_token: device.value.trim(), platform: platform?.value } : {};
+    const body = device ? { device_token: device.value.trim(), platform: platform?.value || undefined } : {};
     try {
       const res = await busy(/** @type {HTMLButtonElement} */ (btn), t("inboxes.testing"), () => http.post(`/inboxes/${inbox.id}/test`, body));
       result.append(checksList(res));
