@@ -132,9 +132,9 @@ class InboxesPage {
       h("div", { class: "sp-head" }, this.back()),
       h("h2", {}, t("inboxes.pickType")),
       h("p", { class: "muted" }, t("inboxes.pickTypeLead")),
-      h("div", { class: "type-grid", role: "list" }, [...types.values()].map((ct) =>
+      h("div", { class: "type-grid" }, [...types.values()].map((ct) =>
         h("a", {
-          class: "type-card", role: "listitem", "data-testid": "channel-type", "data-type": ct.type,
+          class: "type-card", "data-testid": "channel-type", "data-type": ct.type,
           href: this.ctx.href("settings", "inboxes", "new", ct.type),
         }, h("b", {}, typeLabel(ct.type, ct.schema)), h("span", {}, typeHelp(ct.type))))));
   }
