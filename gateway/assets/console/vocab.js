@@ -21,7 +21,7 @@ export const DELIVERY_STATUSES = /** @type {const} */ (["pending", "sent", "deli
 export const EVENT_TYPES = /** @type {const} */ (["conversation.created", "conversation.queued", "conversation.assigned", "conversation.transferred", "conversation.resolved", "conversation.reopened", "conversation.updated", "conversation.closed", "message.created", "message.updated", "message.failed", "contact.created", "contact.merged", "agent.status_changed"]);
 
 /** Every `code` an API error or an agent socket error frame can carry. */
-export const ERROR_CODES = /** @type {const} */ (["agent_at_capacity", "bad_frame", "conflict", "file_too_large", "file_unavailable", "forbidden", "illegal_transition", "internal", "invalid_body", "invalid_credentials", "invalid_query", "invalid_request", "malformed_json", "not_found", "payload_too_large", "provider_unavailable", "unauthorized", "unavailable", "unsupported_media_type"]);
+export const ERROR_CODES = /** @type {const} */ (["agent_at_capacity", "bad_frame", "conflict", "file_too_large", "file_unavailable", "forbidden", "forbidden_origin", "identity_unverified", "illegal_transition", "internal", "invalid_body", "invalid_credentials", "invalid_query", "invalid_request", "malformed_json", "not_found", "payload_too_large", "provider_unavailable", "unauthorized", "unavailable", "unknown_website", "unsupported_media_type"]);
 
 /** @typedef {typeof CONVERSATION_STATUSES[number]} ConversationStatus */
 /** @typedef {typeof ROLES[number]} Role */
