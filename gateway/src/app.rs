@@ -179,7 +179,9 @@ impl App {
                 .map_err(StartError)?,
             ),
         };
+        let accounts = crate::auth::Accounts::new(&db, &config);
         let state = AppState {
+            accounts,
             config: Arc::new(config),
             db: db.clone(),
             keys,
@@ -374,10 +376,11 @@ fn admin(email: String, password: String) -> NewAgent {
     NewAgent {
         email,
         name: "Admin".into(),
-        password,
+        password: Some(password),
         role: Some("admin".into()),
         max_concurrent: None,
         skills: None,
+        team_ids: None,
     }
 }
 

@@ -37,8 +37,10 @@ pub struct Config {
     pub max_text_bytes: usize,
     /// Largest file an agent may upload as an attachment, in bytes (413 beyond).
     pub max_upload_bytes: usize,
-    /// How long a login session lasts, in hours.
+    /// How long an unused login session lasts, in hours; each use extends it (sliding).
     pub session_ttl_hours: u64,
+    /// The longest a login session lasts, in hours, however much it is used.
+    pub session_max_hours: u64,
     /// `text` or `json` logs.
     pub log_format: LogFormat,
     /// Dispatcher settings: sweep interval, aging, re-queue on offline.
@@ -183,6 +185,7 @@ impl Default for Config {
             max_text_bytes: 256 * 1024,
             max_upload_bytes: 25 * 1024 * 1024,
             session_ttl_hours: 24 * 7,
+            session_max_hours: 24 * 30,
             log_format: LogFormat::Text,
             routing: kefu_dispatcher::assign::Settings::default(),
             bootstrap_admin_email: None,
@@ -249,6 +252,9 @@ impl Config {
         }
         if self.session_ttl_hours == 0 {
             return bad("session_ttl_hours must be at least 1");
+        }
+        if self.session_max_hours < self.session_ttl_hours {
+            return bad("session_max_hours must be at least session_ttl_hours");
         }
         if let Some(url) = &self.public_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {

@@ -17,6 +17,8 @@ pub struct ApiError {
     pub code: &'static str,
     /// A sentence for humans.
     pub detail: String,
+    /// The JSON path of the request field the error is about, when it is about one.
+    pub field: Option<String>,
 }
 
 /// The JSON body of every error.
@@ -26,6 +28,10 @@ pub struct ErrorBody {
     pub code: String,
     /// What was wrong, for humans.
     pub detail: String,
+    /// The JSON path of the field the error is about (e.g. `email`, `rules[2].when.regex`),
+    /// so a form can show it next to that field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 impl ApiError {
@@ -35,7 +41,14 @@ impl ApiError {
             status,
             code,
             detail: detail.into(),
+            field: None,
         }
+    }
+
+    /// The same error, about the request field at JSON path `field`.
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
     }
 
     /// 400 / 422: the request is malformed or a value is invalid.
@@ -85,6 +98,7 @@ impl IntoResponse for ApiError {
             Json(ErrorBody {
                 code: self.code.to_owned(),
                 detail: self.detail,
+                field: self.field,
             }),
         )
             .into_response()

@@ -1,4 +1,4 @@
-//! `kefu`: serve (default), `kefu migrate`, `kefu admin create-agent`.
+//! `kefu`: serve (default), `kefu migrate`, `kefu admin create-agent`, `kefu admin reset-password`.
 
 use std::path::PathBuf;
 
@@ -53,6 +53,16 @@ enum AdminCommand {
         #[arg(long, default_value = "agent")]
         role: String,
     },
+    /// Set a new password for an agent (e.g. a locked-out admin) and end their sessions.
+    ResetPassword {
+        /// The agent's login email.
+        #[arg(long)]
+        email: String,
+        /// The new password (at least 8 characters); a random one is generated and printed
+        /// when left out.
+        #[arg(long)]
+        password: Option<String>,
+    },
 }
 
 #[tokio::main]
@@ -82,15 +92,33 @@ async fn main() -> anyhow::Result<()> {
             let req = NewAgent {
                 email,
                 name,
-                password,
+                password: Some(password),
                 role: Some(role),
                 max_concurrent: None,
                 skills: None,
+                team_ids: None,
             };
             let a = create_agent_record(&db, req)
                 .await
                 .map_err(|e| anyhow::anyhow!(e.detail))?;
             println!("Created agent {} <{}> with role {}.", a.id, a.email, a.role);
+            Ok(())
+        }
+        Command::Admin {
+            command: AdminCommand::ResetPassword { email, password },
+        } => {
+            let db = kefu_normalizer::Db::connect(&config.database_url, 2).await?;
+            db.migrate().await?;
+            let given = password.is_some();
+            let password = kefu_gateway::auth::reset_password(&db, &email, password)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.detail))?;
+            if given {
+                println!("Password of {email} changed; their sessions have ended.");
+            } else {
+                println!("Password of {email} is now: {password}");
+                println!("Their sessions have ended. This is shown only once.");
+            }
             Ok(())
         }
     }

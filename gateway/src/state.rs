@@ -52,4 +52,6 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Skill-based routing: assigner tasks, transfers, claims, explanations.
     pub dispatcher: kefu_dispatcher::assign::Dispatcher,
+    /// Sessions, invites, API tokens and login throttling.
+    pub accounts: crate::auth::Accounts,
 }

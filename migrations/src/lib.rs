@@ -13,6 +13,7 @@ mod m0004_delivery;
 mod m0005_attachments;
 mod m0006_delivery_claims;
 mod m0007_outbox_one_mark;
+mod m0008_sessions_invites;
 
 pub use sea_orm_migration::MigratorTrait;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_attachments::Migration),
             Box::new(m0006_delivery_claims::Migration),
             Box::new(m0007_outbox_one_mark::Migration),
+            Box::new(m0008_sessions_invites::Migration),
         ]
     }
 }

@@ -15,7 +15,9 @@
 //! - [`Files`]: customers' attachments and agents' uploads, served at `/files/{id}/{token}`.
 //! - [`events`]: the transactional outbox and its relay to an [`EventBus`].
 //! - [`views`]: the shapes shown by the API, realtime streams and webhooks.
+//! - [`accounts`]: sessions, invites, API tokens and the account side of agents.
 
+pub mod accounts;
 mod conversations;
 mod db;
 mod delivery;

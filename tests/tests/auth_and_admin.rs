@@ -172,7 +172,6 @@ async fn agents_crud_and_validation() {
                 json!({"email": "c@example.com", "name": "C", "password": "12345678", "max_concurrent": 0}),
                 "max_concurrent",
             ),
-            (json!({"email": "c@example.com", "name": "C"}), "password"),
             (
                 json!({"email": "c@example.com", "name": "C", "password": "12345678", "colour": "red"}),
                 "colour",

@@ -67,7 +67,7 @@ export function linkified(text) {
   let m;
   while ((m = re.exec(text))) {
     out.push(text.slice(last, m.index));
-    out.push(h("a", { href: m[0], target: "_blank", rel: "noopener noreferrer" }, m[0]));
+    out.push(h("a", { href: m[0], target: "_blank", rel: "noopener noreferrer", "data-testid": "message-link" }, m[0]));
     last = m.index + m[0].length;
   }
   out.push(text.slice(last));

@@ -80,11 +80,13 @@ registerStrings({
     ...keyed(en),
     "error.network": "Cannot reach the server. Check your connection.",
     "error.generic": "The request failed.",
+    "error.retryAfter": "Try again in {n} seconds.",
   },
   "zh-CN": {
     ...keyed(zh),
     "error.network": "无法连接服务器，请检查网络。",
     "error.generic": "请求失败。",
+    "error.retryAfter": "请在 {n} 秒后重试。",
   },
 });
 
@@ -98,6 +100,16 @@ const KNOWN = new Set([...ERROR_CODES, ...Object.keys(en)]);
  * @returns {{text: string, extra: string|null}}
  */
 export function describeError(e) {
+  const d = describe(e);
+  const after = /** @type {{retryAfter?: number|null}} */ (e || {}).retryAfter;
+  return after ? { ...d, text: `${d.text} ${t("error.retryAfter", { n: after })}` } : d;
+}
+
+/**
+ * @param {unknown} e
+ * @returns {{text: string, extra: string|null}}
+ */
+function describe(e) {
   const err = /** @type {{status?: number, code?: string|null, detail?: string|null, local?: boolean}} */ (e || {});
   if (err.local && err.detail) return { text: err.detail, extra: null }; // checked here, already translated
   if (err.status === 0) return { text: t("error.network"), extra: null };

@@ -1,4 +1,4 @@
-//! Agents: CRUD, skills and presence.
+//! Agents: CRUD, skills, teams, invites, activation and presence.
 
 use std::collections::BTreeMap;
 
@@ -6,18 +6,24 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use kefu_normalizer::accounts::AgentFlags;
 use kefu_normalizer::entity::{agent, agent_skill};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
+pub use super::agent_input::{
+    AgentPatch, NewAgent, check_password, check_skills, create_agent_record,
+};
+use super::agent_input::{check_email, check_max, check_name, check_role, write_skills};
 use crate::auth::{self, Authed, Role};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
+
+/// How long an invite link works.
+const INVITE_TTL: chrono::TimeDelta = chrono::TimeDelta::days(7);
 
 /// An agent as the API shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -38,6 +44,19 @@ pub struct AgentView {
     pub skills: BTreeMap<String, u8>,
     /// When the agent was created.
     pub created_at: DateTime<Utc>,
+    /// `false` when deactivated.
+    pub active: bool,
+    /// An invite link was issued and not used yet.
+    pub invite_pending: bool,
+    /// Teams the agent belongs to.
+    pub team_ids: Vec<i64>,
+    /// The one-time link where the agent sets their password (only in the responses that
+    /// issue one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invite_url: Option<String>,
+    /// When `invite_url` stops working.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invite_expires_at: Option<DateTime<Utc>>,
 }
 
 /// A list of agents.
@@ -45,42 +64,6 @@ pub struct AgentView {
 pub struct AgentList {
     /// Agents.
     pub items: Vec<AgentView>,
-}
-
-/// A new agent.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewAgent {
-    /// Login email.
-    pub email: String,
-    /// Display name.
-    pub name: String,
-    /// Password, at least 8 characters.
-    pub password: String,
-    /// `admin`, `supervisor` or `agent` (default).
-    pub role: Option<String>,
-    /// Concurrent conversations (default 5, 1–100).
-    pub max_concurrent: Option<i32>,
-    /// Skills and levels (1–10).
-    pub skills: Option<BTreeMap<String, u8>>,
-}
-
-/// Changes to an agent; absent fields stay as they are.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AgentPatch {
-    /// Login email.
-    pub email: Option<String>,
-    /// Display name.
-    pub name: Option<String>,
-    /// New password.
-    pub password: Option<String>,
-    /// Role (admins only).
-    pub role: Option<String>,
-    /// Concurrent conversations (supervisors and admins).
-    pub max_concurrent: Option<i32>,
-    /// Replaces all skills (supervisors and admins).
-    pub skills: Option<BTreeMap<String, u8>>,
 }
 
 /// A presence change.
@@ -91,7 +74,7 @@ pub struct StatusChange {
     pub status: String,
 }
 
-/// Builds the view of an agent, with skills.
+/// Builds the view of an agent, with skills, teams and invite state.
 pub async fn agent_view(st: &AppState, a: &agent::Model) -> Result<AgentView, ApiError> {
     let skills = agent_skill::Entity::find()
         .filter(agent_skill::Column::AgentId.eq(a.id))
@@ -100,10 +83,17 @@ pub async fn agent_view(st: &AppState, a: &agent::Model) -> Result<AgentView, Ap
         .into_iter()
         .map(|s| (s.skill, s.level as u8))
         .collect();
-    Ok(view(a, skills))
+    let flags = st
+        .accounts
+        .agents
+        .flags(&[a.id])
+        .await?
+        .remove(&a.id)
+        .unwrap_or_default();
+    Ok(view(a, skills, flags))
 }
 
-fn view(a: &agent::Model, skills: BTreeMap<String, u8>) -> AgentView {
+fn view(a: &agent::Model, skills: BTreeMap<String, u8>, flags: AgentFlags) -> AgentView {
     AgentView {
         id: a.id,
         email: a.email.clone(),
@@ -113,147 +103,27 @@ fn view(a: &agent::Model, skills: BTreeMap<String, u8>) -> AgentView {
         status: a.status.clone(),
         skills,
         created_at: a.created_at,
+        active: a.active,
+        invite_pending: flags.invite_pending,
+        team_ids: flags.team_ids,
+        invite_url: None,
+        invite_expires_at: None,
     }
 }
 
-fn check_email(email: &str) -> Result<String, ApiError> {
-    let e = email.trim().to_lowercase();
-    let valid = e.len() <= 254
-        && e.split_once('@')
-            .is_some_and(|(l, d)| !l.is_empty() && (d.contains('.') || d == "localhost"));
-    if valid {
-        Ok(e)
-    } else {
-        Err(ApiError::invalid(format!(
-            "email {email:?} is not a valid address"
-        )))
-    }
+/// Issues a fresh invite link for `a` and returns the view carrying it.
+async fn with_invite(st: &AppState, a: &agent::Model) -> Result<AgentView, ApiError> {
+    let (token, expires_at) = st.accounts.invites.issue(a.id, INVITE_TTL).await?;
+    let mut v = agent_view(st, a).await?;
+    v.invite_url = Some(format!(
+        "{}/console/#/invite/{token}",
+        st.config.public_url()
+    ));
+    v.invite_expires_at = Some(expires_at);
+    Ok(v)
 }
 
-fn check_name(name: &str) -> Result<String, ApiError> {
-    let n = name.trim();
-    if n.is_empty() || n.chars().count() > 100 {
-        return Err(ApiError::invalid("name must be 1 to 100 characters"));
-    }
-    Ok(n.to_owned())
-}
-
-fn check_password(p: &str) -> Result<(), ApiError> {
-    if p.chars().count() < 8 || p.len() > 1024 {
-        return Err(ApiError::invalid("password must be at least 8 characters"));
-    }
-    Ok(())
-}
-
-fn check_role(r: &str) -> Result<Role, ApiError> {
-    Role::parse(r).ok_or_else(|| {
-        ApiError::invalid(format!(
-            "role {r:?} is unknown; use admin, supervisor or agent"
-        ))
-    })
-}
-
-fn check_max(m: i32) -> Result<i32, ApiError> {
-    if (1..=100).contains(&m) {
-        Ok(m)
-    } else {
-        Err(ApiError::invalid(
-            "max_concurrent must be between 1 and 100",
-        ))
-    }
-}
-
-/// Validates a skill map: names `[a-z0-9_-]{1,64}`, levels 1–10.
-pub fn check_skills(skills: &BTreeMap<String, u8>) -> Result<(), ApiError> {
-    for (name, level) in skills {
-        let ok_name = !name.is_empty()
-            && name.len() <= 64
-            && name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
-        if !ok_name {
-            return Err(ApiError::invalid(format!(
-                "skill {name:?} must be 1 to 64 characters of a-z, 0-9, _ and -"
-            )));
-        }
-        if !(1..=10).contains(level) {
-            return Err(ApiError::invalid(format!(
-                "skill {name:?} has level {level}; levels are 1 to 10"
-            )));
-        }
-    }
-    Ok(())
-}
-
-async fn write_skills<C: ConnectionTrait>(
-    db: &C,
-    agent_id: i64,
-    skills: &BTreeMap<String, u8>,
-) -> Result<(), ApiError> {
-    agent_skill::Entity::delete_many()
-        .filter(agent_skill::Column::AgentId.eq(agent_id))
-        .exec(db)
-        .await?;
-    if skills.is_empty() {
-        return Ok(());
-    }
-    let rows = skills
-        .iter()
-        .map(|(skill, level)| agent_skill::ActiveModel {
-            agent_id: Set(agent_id),
-            skill: Set(skill.clone()),
-            level: Set(i16::from(*level)),
-        });
-    agent_skill::Entity::insert_many(rows).exec(db).await?;
-    Ok(())
-}
-
-/// Creates an agent record (used by the API, the CLI and the bootstrap admin).
-pub async fn create_agent_record(
-    st_db: &kefu_normalizer::Db,
-    req: NewAgent,
-) -> Result<agent::Model, ApiError> {
-    let email = check_email(&req.email)?;
-    let name = check_name(&req.name)?;
-    check_password(&req.password)?;
-    let role = check_role(req.role.as_deref().unwrap_or("agent"))?;
-    let max = check_max(req.max_concurrent.unwrap_or(5))?;
-    let skills = req.skills.unwrap_or_default();
-    check_skills(&skills)?;
-    let exists = agent::Entity::find()
-        .filter(agent::Column::Email.eq(email.as_str()))
-        .one(st_db.conn())
-        .await?;
-    if exists.is_some() {
-        return Err(ApiError::conflict(format!(
-            "an agent with email {email} already exists"
-        )));
-    }
-    let hash = auth::hash_password(req.password).await?;
-    let now = Utc::now();
-    let tx = st_db.begin_write().await?;
-    let row = agent::ActiveModel {
-        email: Set(email),
-        name: Set(name),
-        password_hash: Set(hash),
-        role: Set(role.as_str().to_owned()),
-        max_concurrent: Set(max),
-        status: Set("offline".into()),
-        status_changed_at: Set(now),
-        last_assigned_at: Set(None),
-        deleted_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&tx)
-    .await?;
-    write_skills(&tx, row.id, &skills).await?;
-    tx.commit().await?;
-    Ok(row)
-}
-
-/// Creates an agent (admins).
+/// Creates an agent (admins). Without `password`, the response carries `invite_url`.
 #[utoipa::path(post, path = "/api/v1/agents", tag = "agents", request_body = NewAgent,
     responses((status = 201, body = AgentView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -263,8 +133,40 @@ pub async fn create(
     ApiJson(req): ApiJson<NewAgent>,
 ) -> ApiResult<(StatusCode, Json<AgentView>)> {
     me.require(Role::Admin)?;
+    let invite = req.password.is_none();
+    let team_ids = req.team_ids.clone();
+    if let Some(teams) = &team_ids {
+        st.accounts
+            .agents
+            .check_teams(teams)
+            .await
+            .map_err(|e| ApiError::from(e).with_field("team_ids"))?;
+    }
     let row = create_agent_record(&st.db, req).await?;
-    Ok((StatusCode::CREATED, Json(agent_view(&st, &row).await?)))
+    if let Some(teams) = team_ids {
+        st.accounts.agents.set_teams(row.id, &teams).await?;
+        st.dispatcher.wake();
+    }
+    let view = if invite {
+        with_invite(&st, &row).await?
+    } else {
+        agent_view(&st, &row).await?
+    };
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// Issues a new invite link for an agent (admins); the previous link stops working.
+#[utoipa::path(post, path = "/api/v1/agents/{id}/invite", tag = "agents",
+    params(("id" = i64, Path, description = "Agent id")),
+    responses((status = 200, body = AgentView), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn invite(
+    State(st): State<AppState>,
+    me: Authed,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<AgentView>> {
+    me.require(Role::Admin)?;
+    let a = find(&st, id).await?;
+    Ok(Json(with_invite(&st, &a).await?))
 }
 
 /// Lists agents.
@@ -282,23 +184,32 @@ pub async fn list(State(st): State<AppState>, _me: Authed) -> ApiResult<Json<Age
             .or_default()
             .insert(s.skill, s.level as u8);
     }
+    let ids: Vec<i64> = rows.iter().map(|a| a.id).collect();
+    let mut flags = st.accounts.agents.flags(&ids).await?;
     let items = rows
         .iter()
-        .map(|a| view(a, skills.remove(&a.id).unwrap_or_default()))
+        .map(|a| {
+            view(
+                a,
+                skills.remove(&a.id).unwrap_or_default(),
+                flags.remove(&a.id).unwrap_or_default(),
+            )
+        })
         .collect();
     Ok(Json(AgentList { items }))
 }
 
 async fn find(st: &AppState, id: i64) -> Result<agent::Model, ApiError> {
-    agent::Entity::find_by_id(id)
-        .filter(agent::Column::DeletedAt.is_null())
-        .one(st.db.conn())
+    st.accounts
+        .agents
+        .get(id)
         .await?
         .ok_or_else(|| ApiError::not_found("agent"))
 }
 
 /// One agent.
 #[utoipa::path(get, path = "/api/v1/agents/{id}", tag = "agents",
+    params(("id" = i64, Path, description = "Agent id")),
     responses((status = 200, body = AgentView), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get(
     State(st): State<AppState>,
@@ -310,8 +221,9 @@ pub async fn get(
 }
 
 /// Changes an agent. Agents may change their own name, email and password; supervisors also
-/// capacity and skills; admins everything.
+/// capacity and skills; admins everything, including teams and `active`.
 #[utoipa::path(patch, path = "/api/v1/agents/{id}", tag = "agents", request_body = AgentPatch,
+    params(("id" = i64, Path, description = "Agent id")),
     responses((status = 200, body = AgentView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn update(
@@ -321,7 +233,7 @@ pub async fn update(
     ApiJson(req): ApiJson<AgentPatch>,
 ) -> ApiResult<Json<AgentView>> {
     me.require_self_or(id, Role::Admin)?;
-    if req.role.is_some() {
+    if req.role.is_some() || req.team_ids.is_some() || req.active.is_some() {
         me.require(Role::Admin)?;
     }
     if req.max_concurrent.is_some() || req.skills.is_some() {
@@ -337,9 +249,10 @@ pub async fn update(
                 .one(st.db.conn())
                 .await?;
             if taken.is_some() {
-                return Err(ApiError::conflict(format!(
-                    "an agent with email {e} already exists"
-                )));
+                return Err(
+                    ApiError::conflict(format!("an agent with email {e} already exists"))
+                        .with_field("email"),
+                );
             }
         }
         am.email = Set(e);
@@ -347,16 +260,17 @@ pub async fn update(
     if let Some(n) = &req.name {
         am.name = Set(check_name(n)?);
     }
+    let new_password = req.password.is_some();
     if let Some(p) = req.password {
-        check_password(&p)?;
+        check_password(&p, "password")?;
         am.password_hash = Set(auth::hash_password(p).await?);
     }
     if let Some(r) = &req.role {
         let role = check_role(r)?;
         if id == me.agent.id && role < Role::Admin {
-            return Err(ApiError::conflict(
-                "admins cannot remove their own admin role",
-            ));
+            return Err(
+                ApiError::conflict("admins cannot remove their own admin role").with_field("role"),
+            );
         }
         am.role = Set(role.as_str().to_owned());
     }
@@ -366,20 +280,62 @@ pub async fn update(
     if let Some(s) = &req.skills {
         check_skills(s)?;
     }
+    if req.active == Some(false) && id == me.agent.id {
+        return Err(ApiError::conflict("admins cannot deactivate themselves").with_field("active"));
+    }
+    if let Some(teams) = &req.team_ids {
+        // Checked first, so a refused team leaves the agent unchanged.
+        st.accounts
+            .agents
+            .set_teams(id, teams)
+            .await
+            .map_err(|e| ApiError::from(e).with_field("team_ids"))?;
+    }
     am.updated_at = Set(Utc::now());
     let tx = st.db.begin_write().await?;
-    let a = am.update(&tx).await?;
+    let mut a = am.update(&tx).await?;
     if let Some(s) = &req.skills {
         write_skills(&tx, id, s).await?;
     }
     tx.commit().await?;
+    if new_password {
+        st.accounts.end_sessions(id, None).await?;
+    }
+    match req.active {
+        Some(false) if a.active => a = deactivate(&st, a).await?,
+        Some(true) if !a.active => a = st.accounts.agents.set_active(id, true).await?,
+        _ => {}
+    }
     st.dispatcher.wake();
     Ok(Json(agent_view(&st, &a).await?))
+}
+
+/// Deactivates `a`: sessions end (open sockets close), they go offline with the usual event,
+/// and their open conversations go back to the queue.
+async fn deactivate(st: &AppState, a: agent::Model) -> Result<agent::Model, ApiError> {
+    let previous = a.status.clone();
+    let a = st.accounts.agents.set_active(a.id, false).await?;
+    st.accounts.end_sessions(a.id, None).await?;
+    if previous != "offline" {
+        let tx = st.db.begin_write().await?;
+        kefu_normalizer::events::append(
+            &tx,
+            "agent.status_changed",
+            None,
+            json!({ "agent_id": a.id, "status": "offline", "previous": previous }),
+        )
+        .await?;
+        tx.commit().await?;
+        st.wake.notify_one();
+    }
+    st.dispatcher.agent_status_changed(a.id, "offline").await?;
+    Ok(a)
 }
 
 /// Deletes an agent (admins). Their messages stay; their open conversations keep the assignee
 /// until the dispatcher re-queues them.
 #[utoipa::path(delete, path = "/api/v1/agents/{id}", tag = "agents",
+    params(("id" = i64, Path, description = "Agent id")),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete(
     State(st): State<AppState>,
@@ -397,12 +353,14 @@ pub async fn delete(
     am.status = Set("offline".into());
     am.updated_at = Set(now);
     am.update(st.db.conn()).await?;
+    st.accounts.end_sessions(id, None).await?;
     st.dispatcher.agent_status_changed(id, "offline").await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Sets an agent's presence (the agent, or a supervisor). Emits `agent.status_changed`.
 #[utoipa::path(put, path = "/api/v1/agents/{id}/status", tag = "agents", request_body = StatusChange,
+    params(("id" = i64, Path, description = "Agent id")),
     responses((status = 200, body = AgentView), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn set_status(
     State(st): State<AppState>,
@@ -415,7 +373,8 @@ pub async fn set_status(
         return Err(ApiError::invalid(format!(
             "status {:?} is unknown; use online, away or offline",
             req.status
-        )));
+        ))
+        .with_field("status"));
     }
     let a = find(&st, id).await?;
     let previous = a.status.clone();

@@ -1,20 +1,20 @@
-//! `POST /api/v1/auth/login` and long-lived API tokens.
+//! `POST /api/v1/auth/login` (throttled) and `POST /api/v1/auth/logout`.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
 
 use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
-use kefu_normalizer::entity::{agent, api_token};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, ModelTrait, QueryFilter, QueryOrder, Set,
-};
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::agents::{AgentView, agent_view};
 use crate::auth::{self, Authed};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiPath};
+use crate::extract::ApiJson;
 use crate::state::AppState;
 
 /// Login credentials.
@@ -36,13 +36,71 @@ pub struct LoginResponse {
     pub agent: AgentView,
 }
 
-/// Logs in with email and password.
+/// The client's address as the server sees it (the unspecified address when the server was
+/// not started with connection info).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip()),
+        ))
+    }
+}
+
+/// A login refused before or after checking the password.
+#[derive(Debug)]
+pub enum LoginError {
+    /// Any API error.
+    Api(ApiError),
+    /// Too many attempts: 429 with `Retry-After`.
+    Throttled(Duration),
+}
+
+impl From<ApiError> for LoginError {
+    fn from(e: ApiError) -> Self {
+        Self::Api(e)
+    }
+}
+
+impl IntoResponse for LoginError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Api(e) => e.into_response(),
+            Self::Throttled(wait) => {
+                let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                let secs = secs.max(1);
+                let body = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    format!("too many sign-in attempts; try again in {secs} seconds"),
+                );
+                let mut resp = body.into_response();
+                if let Ok(v) = header::HeaderValue::from_str(&secs.to_string()) {
+                    resp.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                resp
+            }
+        }
+    }
+}
+
+/// Logs in with email and password. Repeated failures for an account or from an address
+/// answer 429 `too_many_attempts` with `Retry-After`, the wait doubling with each failure.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(st): State<AppState>,
+    ClientAddr(addr): ClientAddr,
     ApiJson(req): ApiJson<LoginRequest>,
-) -> ApiResult<Json<LoginResponse>> {
+) -> Result<Json<LoginResponse>, LoginError> {
     let wrong = || {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -50,20 +108,41 @@ pub async fn login(
             "wrong email or password",
         )
     };
-    let found = agent::Entity::find()
-        .filter(agent::Column::Email.eq(req.email.trim().to_lowercase()))
-        .filter(agent::Column::DeletedAt.is_null())
-        .one(st.db.conn())
-        .await?;
+    let throttle = &st.accounts.throttle;
+    throttle
+        .admit(&req.email, addr)
+        .map_err(LoginError::Throttled)?;
+    let found = st
+        .accounts
+        .agents
+        .by_email(&req.email)
+        .await
+        .map_err(ApiError::from)?;
     let Some(agent) = found else {
         // Spend the same time as a real check, so response times do not reveal which emails exist.
         let _ = auth::verify_password(req.password, DUMMY_HASH.to_owned()).await;
-        return Err(wrong());
+        throttle.failed(&req.email, addr);
+        return Err(wrong().into());
     };
     if !auth::verify_password(req.password, agent.password_hash.clone()).await {
-        return Err(wrong());
+        throttle.failed(&req.email, addr);
+        return Err(wrong().into());
     }
-    let token = auth::issue_session(&st.keys, &agent, st.config.session_ttl_hours);
+    throttle.succeeded(&req.email);
+    if !agent.active {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "account_deactivated",
+            "this account is deactivated; ask an admin to reactivate it",
+        )
+        .into());
+    }
+    let (token, _) = st
+        .accounts
+        .sessions
+        .create(agent.id)
+        .await
+        .map_err(ApiError::from)?;
     Ok(Json(LoginResponse {
         token,
         agent: agent_view(&st, &agent).await?,
@@ -72,104 +151,20 @@ pub async fn login(
 
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2x4lDqJ5Yx3f3oR7m8pZ0b1CSeVq4Nqf9aQd9mK2m1E";
 
-/// A new API token.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewToken {
-    /// What the token is for, e.g. "CRM sync".
-    pub name: String,
-}
-
-/// An API token; `token` is present only in the creation response.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TokenView {
-    /// Token id.
-    pub id: i64,
-    /// Name.
-    pub name: String,
-    /// The secret token, shown once.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token: Option<String>,
-    /// When it was created.
-    pub created_at: DateTime<Utc>,
-}
-
-/// A list of tokens.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TokenList {
-    /// Tokens of the calling agent.
-    pub items: Vec<TokenView>,
-}
-
-/// Creates a long-lived API token acting as the calling agent. The token is shown once.
-#[utoipa::path(post, path = "/api/v1/api-tokens", tag = "auth", request_body = NewToken,
-    responses((status = 201, body = TokenView), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn create_token(
-    State(st): State<AppState>,
-    me: Authed,
-    ApiJson(req): ApiJson<NewToken>,
-) -> ApiResult<(StatusCode, Json<TokenView>)> {
-    let name = req.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::invalid("name must be 1 to 100 characters"));
-    }
-    let token = format!("kefu_{}", kefu_normalizer::token::random(40));
-    let row = api_token::ActiveModel {
-        agent_id: Set(me.agent.id),
-        name: Set(name.to_owned()),
-        token_hash: Set(auth::token_hash(&token)),
-        created_at: Set(Utc::now()),
-        last_used_at: Set(None),
-        ..Default::default()
-    }
-    .insert(st.db.conn())
-    .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(TokenView {
-            id: row.id,
-            name: row.name,
-            token: Some(token),
-            created_at: row.created_at,
-        }),
-    ))
-}
-
-/// Lists the calling agent's API tokens (without their secrets).
-#[utoipa::path(get, path = "/api/v1/api-tokens", tag = "auth",
-    responses((status = 200, body = TokenList)), security(("bearer" = [])))]
-pub async fn list_tokens(State(st): State<AppState>, me: Authed) -> ApiResult<Json<TokenList>> {
-    let rows = api_token::Entity::find()
-        .filter(api_token::Column::AgentId.eq(me.agent.id))
-        .order_by_asc(api_token::Column::Id)
-        .all(st.db.conn())
-        .await?;
-    let items = rows
-        .into_iter()
-        .map(|r| TokenView {
-            id: r.id,
-            name: r.name,
-            token: None,
-            created_at: r.created_at,
-        })
-        .collect();
-    Ok(Json(TokenList { items }))
-}
-
-/// Revokes one of the calling agent's API tokens.
-#[utoipa::path(delete, path = "/api/v1/api-tokens/{id}", tag = "auth",
-    responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn delete_token(
-    State(st): State<AppState>,
-    me: Authed,
-    ApiPath(id): ApiPath<i64>,
-) -> ApiResult<StatusCode> {
-    let row = api_token::Entity::find_by_id(id)
-        .filter(api_token::Column::AgentId.eq(me.agent.id))
-        .one(st.db.conn())
-        .await?
-        .ok_or_else(|| ApiError::not_found("api token"))?;
-    row.delete(st.db.conn()).await?;
+/// Ends the calling session: its token stops working at once.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn logout(State(st): State<AppState>, me: Authed) -> ApiResult<StatusCode> {
+    let Some(session) = me.session_id else {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not_a_session",
+            "logout ends a console session; revoke an API token with DELETE /api/v1/api-tokens/{id}",
+        ));
+    };
+    st.accounts.sessions.revoke(session).await?;
+    let _ = st.accounts.changed.send(me.agent.id);
     Ok(StatusCode::NO_CONTENT)
 }
 

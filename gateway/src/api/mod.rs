@@ -1,12 +1,16 @@
 //! The HTTP API under `/api/v1`, its OpenAPI document, and the operational endpoints.
 
+mod agent_input;
 pub mod agents;
 pub mod auth;
 pub mod conversations;
 pub mod files;
 pub mod inboxes;
+pub mod invites;
+pub mod profile;
 pub mod routing;
 pub mod teams;
+pub mod tokens;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -72,11 +76,17 @@ pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(uploads)
         .routes(routes!(auth::login))
-        .routes(routes!(auth::create_token, auth::list_tokens))
-        .routes(routes!(auth::delete_token))
+        .routes(routes!(auth::logout))
+        .routes(routes!(tokens::create, tokens::list))
+        .routes(routes!(tokens::delete))
+        .routes(routes!(profile::get, profile::update))
+        .routes(routes!(profile::change_password))
+        .routes(routes!(invites::get))
+        .routes(routes!(invites::accept))
         .routes(routes!(agents::create, agents::list))
         .routes(routes!(agents::get, agents::update, agents::delete))
         .routes(routes!(agents::set_status))
+        .routes(routes!(agents::invite))
         .routes(routes!(inboxes::create, inboxes::list))
         .routes(routes!(inboxes::get, inboxes::update, inboxes::delete))
         .routes(routes!(conversations::list))
@@ -101,6 +111,7 @@ pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
         .routes(routes!(routing::explain))
         .routes(routes!(routing::queue))
         .routes(routes!(teams::create, teams::list))
+        .routes(routes!(teams::get, teams::update, teams::delete))
         .routes(routes!(teams::put_members))
         .split_for_parts();
     let openapi = Arc::new(openapi);

@@ -3,9 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::Utc;
-use kefu_normalizer::entity::{agent, team, team_member};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use kefu_normalizer::accounts::TeamRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -22,6 +20,8 @@ pub struct TeamView {
     /// Unique name.
     pub name: String,
     /// Its members.
+    pub member_ids: Vec<i64>,
+    /// Its members (the same as `member_ids`; kept for older clients).
     pub agent_ids: Vec<i64>,
 }
 
@@ -30,6 +30,8 @@ pub struct TeamView {
 pub struct TeamList {
     /// Teams.
     pub items: Vec<TeamView>,
+    /// Always `null`: the list is complete.
+    pub next_cursor: Option<String>,
 }
 
 /// A new team.
@@ -43,6 +45,14 @@ pub struct NewTeam {
     pub agent_ids: Vec<i64>,
 }
 
+/// A team's new name.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeamPatch {
+    /// Unique name, 1–100 characters.
+    pub name: Option<String>,
+}
+
 /// A team's complete member list.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -51,48 +61,21 @@ pub struct Members {
     pub agent_ids: Vec<i64>,
 }
 
-async fn members(st: &AppState, team_id: i64) -> Result<Vec<i64>, ApiError> {
-    Ok(team_member::Entity::find()
-        .filter(team_member::Column::TeamId.eq(team_id))
-        .order_by_asc(team_member::Column::AgentId)
-        .all(st.db.conn())
-        .await?
-        .into_iter()
-        .map(|m| m.agent_id)
-        .collect())
+fn view(r: TeamRecord) -> TeamView {
+    TeamView {
+        id: r.team.id,
+        name: r.team.name,
+        agent_ids: r.member_ids.clone(),
+        member_ids: r.member_ids,
+    }
 }
 
-async fn set_members(st: &AppState, team_id: i64, ids: &[i64]) -> Result<(), ApiError> {
-    let mut ids = ids.to_vec();
-    ids.sort_unstable();
-    ids.dedup();
-    let found = agent::Entity::find()
-        .filter(agent::Column::Id.is_in(ids.clone()))
-        .filter(agent::Column::DeletedAt.is_null())
-        .all(st.db.conn())
-        .await?
-        .len();
-    if found != ids.len() {
-        return Err(ApiError::invalid(
-            "agent_ids names an agent that does not exist",
-        ));
+fn check_name(name: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::invalid("name must be 1 to 100 characters").with_field("name"));
     }
-    let tx = st.db.begin_write().await?;
-    team_member::Entity::delete_many()
-        .filter(team_member::Column::TeamId.eq(team_id))
-        .exec(&*tx)
-        .await?;
-    if !ids.is_empty() {
-        team_member::Entity::insert_many(ids.iter().map(|a| team_member::ActiveModel {
-            team_id: Set(team_id),
-            agent_id: Set(*a),
-        }))
-        .exec(&*tx)
-        .await?;
-    }
-    tx.commit().await?;
-    st.dispatcher.wake();
-    Ok(())
+    Ok(name.to_owned())
 }
 
 /// Creates a team (supervisors).
@@ -105,56 +88,99 @@ pub async fn create(
     ApiJson(req): ApiJson<NewTeam>,
 ) -> ApiResult<(StatusCode, Json<TeamView>)> {
     me.require(Role::Supervisor)?;
-    let name = req.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::invalid("name must be 1 to 100 characters"));
+    let name = check_name(&req.name)?;
+    let r = st
+        .accounts
+        .teams
+        .create(&name, &req.agent_ids)
+        .await
+        .map_err(|e| field_of(e.into()))?;
+    st.dispatcher.wake();
+    Ok((StatusCode::CREATED, Json(view(r))))
+}
+
+/// Puts a store error on the field it is about.
+fn field_of(e: ApiError) -> ApiError {
+    match e.code {
+        "conflict" => e.with_field("name"),
+        "invalid_request" => e.with_field("agent_ids"),
+        _ => e,
     }
-    let taken = team::Entity::find()
-        .filter(team::Column::Name.eq(name))
-        .one(st.db.conn())
-        .await?;
-    if taken.is_some() {
-        return Err(ApiError::conflict(format!("a team named {name:?} exists")));
-    }
-    let row = team::ActiveModel {
-        name: Set(name.to_owned()),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(st.db.conn())
-    .await?;
-    set_members(&st, row.id, &req.agent_ids).await?;
-    let agent_ids = members(&st, row.id).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(TeamView {
-            id: row.id,
-            name: row.name,
-            agent_ids,
-        }),
-    ))
 }
 
 /// Lists teams with their members.
 #[utoipa::path(get, path = "/api/v1/teams", tag = "teams", responses((status = 200, body = TeamList)), security(("bearer" = [])))]
 pub async fn list(State(st): State<AppState>, _me: Authed) -> ApiResult<Json<TeamList>> {
-    let rows = team::Entity::find()
-        .order_by_asc(team::Column::Id)
-        .all(st.db.conn())
-        .await?;
-    let mut items = Vec::with_capacity(rows.len());
-    for t in rows {
-        items.push(TeamView {
-            agent_ids: members(&st, t.id).await?,
-            id: t.id,
-            name: t.name,
-        });
-    }
-    Ok(Json(TeamList { items }))
+    let items = st
+        .accounts
+        .teams
+        .list()
+        .await?
+        .into_iter()
+        .map(view)
+        .collect();
+    Ok(Json(TeamList {
+        items,
+        next_cursor: None,
+    }))
+}
+
+/// One team.
+#[utoipa::path(get, path = "/api/v1/teams/{id}", tag = "teams",
+    params(("id" = i64, Path, description = "Team id")),
+    responses((status = 200, body = TeamView), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get(
+    State(st): State<AppState>,
+    _me: Authed,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<TeamView>> {
+    Ok(Json(view(st.accounts.teams.get(id).await?)))
+}
+
+/// Renames a team (supervisors).
+#[utoipa::path(patch, path = "/api/v1/teams/{id}", tag = "teams", request_body = TeamPatch,
+    params(("id" = i64, Path, description = "Team id")),
+    responses((status = 200, body = TeamView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn update(
+    State(st): State<AppState>,
+    me: Authed,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<TeamPatch>,
+) -> ApiResult<Json<TeamView>> {
+    me.require(Role::Supervisor)?;
+    let r = match req.name {
+        Some(name) => {
+            let name = check_name(&name)?;
+            st.accounts
+                .teams
+                .rename(id, &name)
+                .await
+                .map_err(|e| field_of(e.into()))?
+        }
+        None => st.accounts.teams.get(id).await?,
+    };
+    Ok(Json(view(r)))
+}
+
+/// Deletes a team (admins); its agents stay.
+#[utoipa::path(delete, path = "/api/v1/teams/{id}", tag = "teams",
+    params(("id" = i64, Path, description = "Team id")),
+    responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn delete(
+    State(st): State<AppState>,
+    me: Authed,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
+    me.require(Role::Admin)?;
+    st.accounts.teams.delete(id).await?;
+    st.dispatcher.wake();
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Replaces a team's members (supervisors).
 #[utoipa::path(put, path = "/api/v1/teams/{id}/members", tag = "teams", request_body = Members,
+    params(("id" = i64, Path, description = "Team id")),
     responses((status = 200, body = TeamView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn put_members(
@@ -164,14 +190,12 @@ pub async fn put_members(
     ApiJson(req): ApiJson<Members>,
 ) -> ApiResult<Json<TeamView>> {
     me.require(Role::Supervisor)?;
-    let t = team::Entity::find_by_id(id)
-        .one(st.db.conn())
-        .await?
-        .ok_or_else(|| ApiError::not_found("team"))?;
-    set_members(&st, id, &req.agent_ids).await?;
-    Ok(Json(TeamView {
-        agent_ids: members(&st, id).await?,
-        id: t.id,
-        name: t.name,
-    }))
+    let r = st
+        .accounts
+        .teams
+        .set_members(id, &req.agent_ids)
+        .await
+        .map_err(|e| field_of(e.into()))?;
+    st.dispatcher.wake();
+    Ok(Json(view(r)))
 }

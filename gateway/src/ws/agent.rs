@@ -1,4 +1,8 @@
 //! `/ws/agent?token=...`: an agent console's live stream of events and typing indicators.
+//!
+//! The token is checked again whenever this node changes the agent's access (logout,
+//! password change, deactivation, deletion) and once a minute for changes made on other
+//! nodes; the socket closes with an `unauthorized` error frame once it no longer works.
 
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -7,6 +11,7 @@ use futures::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
+use tokio::time::{Duration, Instant};
 
 use super::{MAX_FRAME, READ_BUFFER, WRITE_BUFFER};
 use crate::auth::{Authed, authenticate};
@@ -31,18 +36,44 @@ pub async fn handler(
             .write_buffer_size(WRITE_BUFFER)
             .max_message_size(MAX_FRAME)
             .max_frame_size(MAX_FRAME)
-            .on_upgrade(move |socket| serve(st, socket, me)),
+            .on_upgrade(move |socket| serve(st, socket, me, q.token)),
         Err(e) => e.into_response(),
     }
 }
 
-async fn serve(st: AppState, socket: WebSocket, me: Authed) {
+/// How often a socket re-checks its token for changes made on other nodes.
+const RECHECK_EVERY: Duration = Duration::from_secs(60);
+
+async fn serve(st: AppState, socket: WebSocket, me: Authed, token: String) {
     let (mut tx, mut rx) = socket.split();
     let mut events = st.bus.subscribe();
     let mut typing = st.hub.visitor_typing.subscribe();
+    let mut changed = st.accounts.changed.subscribe();
+    let mut recheck = tokio::time::interval_at(Instant::now() + RECHECK_EVERY, RECHECK_EVERY);
     loop {
         let out: Value = tokio::select! {
             _ = st.shutdown.cancelled() => break,
+            c = changed.recv() => {
+                let ours = match c {
+                    Ok(agent_id) => agent_id == me.agent.id,
+                    Err(RecvError::Lagged(_)) => true,
+                    Err(RecvError::Closed) => false,
+                };
+                if ours && !still_valid(&st, &token).await {
+                    let _ = tx.send(Message::Text(revoked_frame().into())).await;
+                    let _ = tx.send(Message::Close(None)).await;
+                    break;
+                }
+                continue;
+            }
+            _ = recheck.tick() => {
+                if !still_valid(&st, &token).await {
+                    let _ = tx.send(Message::Text(revoked_frame().into())).await;
+                    let _ = tx.send(Message::Close(None)).await;
+                    break;
+                }
+                continue;
+            }
             ev = events.recv() => match ev {
                 Ok(ev) => json!({"type": "event", "event": {"type": ev.kind, "data": ev.data}}),
                 // The console refetches what it shows when told it missed events.
@@ -85,4 +116,17 @@ async fn serve(st: AppState, socket: WebSocket, me: Authed) {
             break;
         }
     }
+}
+
+/// Whether the socket's token still signs its agent in. A database hiccup keeps the socket.
+async fn still_valid(st: &AppState, token: &str) -> bool {
+    match authenticate(st, token).await {
+        Ok(_) => true,
+        Err(e) => e.status.is_server_error(),
+    }
+}
+
+fn revoked_frame() -> String {
+    json!({"type": "error", "code": "unauthorized", "detail": "the session ended; sign in again"})
+        .to_string()
 }

@@ -20,6 +20,12 @@ pub struct Model {
     pub deleted_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// `false` once deactivated: no sign-in, sessions and API tokens refused.
+    pub active: bool,
+    /// Console language, `en` or `zh-CN`.
+    pub language: String,
+    /// Notification preferences (`null` until first changed: the defaults apply).
+    pub notifications: Option<Json>,
 }
 
 /// No declared relations: joins are written where they are needed.

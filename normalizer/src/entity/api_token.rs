@@ -13,6 +13,10 @@ pub struct Model {
     pub token_hash: String,
     pub created_at: DateTimeUtc,
     pub last_used_at: Option<DateTimeUtc>,
+    /// After this the token is refused; `None` never expires.
+    pub expires_at: Option<DateTimeUtc>,
+    /// Comma-separated scopes: `read`, `conversations`, `admin`.
+    pub scopes: String,
 }
 
 /// No declared relations: joins are written where they are needed.

@@ -11,6 +11,7 @@ import { href } from "../router.js";
 import { OPEN_STATUSES } from "../vocab.js";
 import { Realtime } from "../realtime.js";
 import { Thread } from "./thread.js";
+import { notify } from "./notify.js";
 import strings from "./strings.js";
 
 registerStrings(strings);
@@ -340,7 +341,11 @@ export class Conversations {
       const c = data.conversation || data;
       const id = data.conversation_id ?? c.id;
       if (id == null) return;
+      const before = this.convs.get(String(id));
       if (c.id != null && sameId(c.id, id) && c.status) this.upsertConv(c);
+      if (type === "conversation.assigned" && sameId(c.assignee_id, this.me().id) && !sameId(before?.assignee_id, this.me().id)) {
+        notify("assignment", t("notify.assigned"), contactName(this.convs.get(String(id)) || c));
+      }
       // Events may carry a partial object; the REST view is authoritative.
       if (!this.convs.has(String(id)) || !c.contact || !c.status) this.fetchConv(id);
       return;
@@ -358,6 +363,7 @@ export class Conversations {
         if (text && !m.private) this.preview.set(key, text);
         if (m.direction === "inbound") {
           this.clearTyping(key);
+          if (conv && sameId(conv.assignee_id, this.me().id)) notify("message", contactName(conv), text || "");
           if (!(this.thread && sameId(this.thread.id, cid) && document.visibilityState === "visible")) this.unread.add(key);
         }
         this.renderTabs();

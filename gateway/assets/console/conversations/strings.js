@@ -43,6 +43,7 @@ export default defineStrings({
   "compose.uploading": "uploading…",
   "compose.removeFile": "Remove this file",
   "list.label": "Conversation lists",
+  "notify.assigned": "New conversation assigned to you",
 }, {
   "tab.queue": "排队中",
   "tab.mine": "我的",
@@ -84,4 +85,5 @@ export default defineStrings({
   "compose.uploading": "上传中…",
   "compose.removeFile": "移除此文件",
   "list.label": "会话列表",
+  "notify.assigned": "有新会话分配给你",
 });

@@ -1,10 +1,11 @@
 // One open conversation: header with actions, the message thread, and the reply box.
 
 import { api, qs, items } from "../api.js";
-import { t } from "../i18n.js";
+import { t, getLang } from "../i18n.js";
 import { h, mount, linkified, safeUrl, fmtClock, fmtDay, fmtFull, avatar, randomId, toast, icon } from "../dom.js";
 import { errorText } from "../errors.js";
 import { OPEN_STATUSES } from "../vocab.js";
+import { buildComposer } from "./composer.js";
 
 /** @param {any} s */
 const isOpen = (s) => OPEN_STATUSES.includes(s);
@@ -122,7 +123,7 @@ export class Thread {
       onclick: () => this.act(path, body),
     }, t(key));
     mount(this.head,
-      h("a", { href: "#", class: "back btn ghost small", "aria-label": t("thread.back") }, "‹"),
+      h("a", { href: "#/", class: "back btn ghost small", "data-testid": "thread-back", "aria-label": t("thread.back") }, "‹"),
       avatar(name, contact.id || c.id, "avatar lg"),
       h("div", { class: "head-main" },
         h("div", { class: "head-title" }, h("h2", {}, name),
@@ -271,9 +272,9 @@ export class Thread {
       const href = safeUrl(a.url);
       if (!href) return null;
       if (/^image\//.test(a.mime || "")) {
-        return h("a", { class: "att img", href, target: "_blank", rel: "noopener noreferrer" }, h("img", { src: href, alt: a.name || "" }));
+        return h("a", { class: "att img", "data-testid": "attachment", href, target: "_blank", rel: "noopener noreferrer" }, h("img", { src: href, alt: a.name || "" }));
       }
-      return h("a", { class: "att file", href, target: "_blank", rel: "noopener noreferrer" },
+      return h("a", { class: "att file", "data-testid": "attachment", href, target: "_blank", rel: "noopener noreferrer" },
         icon("clip"), a.name || href, a.size ? h("span", { class: "muted" }, ` ${fmtSize(a.size)}`) : null);
     });
     return h("div", {
@@ -292,18 +293,22 @@ export class Thread {
     if (m._state === "failed") {
       return h("span", { class: "delivery failed", "data-testid": "delivery-status", "data-status": "failed" },
         ` · ${t("msg.notSent")}${m._error ? `: ${m._error}` : ""} `,
-        h("button", { type: "button", class: "link", onclick: () => this.send(m.content.text, m.private, m.client_id, m._files || []) }, t("msg.retry")));
+        h("button", { type: "button", class: "link", "data-testid": "msg-retry", onclick: () => this.send(m.content.text, m.private, m.client_id, m._files || []) }, t("msg.retry")));
     }
     const st = (m.delivery && m.delivery.status) || "pending";
     /** @type {Record<string, string>} */
     const labels = { pending: "msg.pending", sent: "msg.sent", delivered: "msg.delivered", failed: "msg.failed" };
     const label = labels[st] || st;
-    const err = st === "failed" && m.delivery.error ? `: ${m.delivery.error}` : "";
+    // The provider's reason is English (or the provider's language): inline in English, on a
+    // secondary line elsewhere, under the translated status.
+    const reason = st === "failed" && m.delivery.error ? String(m.delivery.error) : "";
+    const err = reason && getLang() === "en" ? `: ${reason}` : "";
     /** @type {Record<string, string>} */
     const marks = { pending: "◷", sent: "✓", delivered: "✓✓", failed: "⚠" };
     const mark = marks[st] || "";
     return h("span", { class: `delivery ${st}`, "data-testid": "delivery-status", "data-status": st },
-      ` · ${mark} ${t(label)}${err}`);
+      ` · ${mark} ${t(label)}${err}`,
+      reason && !err ? h("span", { class: "error-extra", "data-testid": "delivery-reason" }, reason) : null);
   }
 
   renderTyping() {
@@ -315,76 +320,7 @@ export class Thread {
 
   // ------------------------------------------------------------ composer
 
-  buildComposer() {
-    const input = h("textarea", {
-      rows: "3", "data-testid": "reply-input",
-      placeholder: t(this.note ? "compose.notePlaceholder" : "compose.placeholder"),
-    });
-    input.value = this.draft;
-    const sendBtn = h("button", { type: "button", class: "btn primary", "data-testid": "reply-send" },
-      t(this.note ? "compose.addNote" : "compose.send"));
-    // Files attached to the next reply: each uploads at once and shows as a removable chip.
-    const chips = h("div", { class: "chips", "data-testid": "reply-files" });
-    const renderChips = () => mount(chips, this.pendingFiles.map((f) =>
-      h("span", { class: `chip${f.error ? " failed" : ""}`, "data-testid": "reply-file", "data-state": f.error ? "failed" : f.id == null ? "uploading" : "ready" },
-        icon("clip"), ` ${f.name}`, f.error ? ` · ${f.error}` : f.id == null ? ` · ${t("compose.uploading")}` : "",
-        h("button", { type: "button", class: "link", title: t("compose.removeFile"), onclick: () => {
-          this.pendingFiles = this.pendingFiles.filter((x) => x !== f);
-          renderChips();
-        } }, "×"))));
-    const picker = h("input", { type: "file", multiple: "", hidden: "", "data-testid": "reply-file-input" });
-    picker.addEventListener("change", () => {
-      for (const file of picker.files || []) {
-        /** @type {PendingFile} */
-        const f = { name: file.name, id: null, error: null };
-        this.pendingFiles.push(f);
-        api.upload(file).then((up) => { Object.assign(f, up); }, (e) => {
-          f.error = errorText(e);
-        }).finally(renderChips);
-      }
-      picker.value = "";
-      renderChips();
-    });
-    const attachBtn = h("button", { type: "button", class: "btn", "data-testid": "reply-attach", title: t("compose.attach"),
-      onclick: () => picker.click() }, icon("clip"), ` ${t("compose.attach")}`);
-    renderChips();
-    const mode = (/** @type {boolean} */ note) => h("button", {
-      type: "button", class: `mode${this.note === note ? " on" : ""}`,
-      "data-testid": note ? "private-toggle" : "reply-mode", "aria-pressed": this.note === note ? "true" : "false",
-      onclick: () => {
-        this.note = note;
-        this.draft = input.value;
-        const fresh = this.buildComposer();
-        this.composer?.replaceWith(fresh);
-        this.composer = fresh;
-        this.input?.focus();
-      },
-    }, t(note ? "compose.note" : "compose.reply"));
-    const submit = () => {
-      const text = input.value.trim();
-      if (this.pendingFiles.some((f) => f.id == null && !f.error)) return; // still uploading
-      const files = this.pendingFiles.filter((f) => f.id != null);
-      if (!text && !files.length) return;
-      input.value = "";
-      this.draft = "";
-      this.pendingFiles = [];
-      renderChips();
-      this.setTyping(false);
-      this.send(text, this.note, randomId(), files);
-    };
-    input.addEventListener("keydown", (e) => {
-      if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) { e.preventDefault(); submit(); }
-    });
-    input.addEventListener("input", () => { if (!this.note) this.setTyping(!!input.value.trim()); });
-    sendBtn.addEventListener("click", submit);
-    this.input = input;
-    return h("div", { class: `composer${this.note ? " note" : ""}` },
-      h("div", { class: "modes" }, mode(false), mode(true)),
-      input,
-      chips,
-      picker,
-      h("div", { class: "composer-bar" }, attachBtn, h("span", { class: "muted hint" }, ""), sendBtn));
-  }
+  buildComposer() { return buildComposer(this); }
 
   /** @param {boolean} on */
   setTyping(on) {

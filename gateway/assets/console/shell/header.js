@@ -47,8 +47,8 @@ export function createHeader(o) {
     const live = store.get("live");
     const inSettings = route.name === "settings";
     mount(el,
-      h("button", { type: "button", class: "skip", onclick: () => /** @type {HTMLElement|null} */ (document.getElementById("content"))?.focus() }, t("app.skip")),
-      h("a", { href: "#/", class: "brand", "aria-label": t("app.title") }, h("span", { class: "logo" }, "K"), h("span", { class: "brand-name" }, "Kefu")),
+      h("button", { type: "button", class: "skip", "data-testid": "skip-link", onclick: () => /** @type {HTMLElement|null} */ (document.getElementById("content"))?.focus() }, t("app.skip")),
+      h("a", { href: "#/", class: "brand", "data-testid": "brand", "aria-label": t("app.title") }, h("span", { class: "logo" }, "K"), h("span", { class: "brand-name" }, "Kefu")),
       h("nav", { class: "topnav", "aria-label": t("header.nav") },
         h("a", { href: "#/", class: `topnav-link${inSettings ? "" : " on"}`, "aria-current": inSettings ? null : "page", "data-testid": "nav-conversations", title: t("header.conversations") },
           icon("chat"), h("span", { class: "lbl" }, t("header.conversations")),

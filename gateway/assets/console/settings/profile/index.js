@@ -5,6 +5,7 @@ import { session } from "../../api.js";
 import { registerStrings, setLang, LANGS } from "../../i18n.js";
 import { h, mount, toast } from "../../dom.js";
 import { field, input, select, checkbox, formErrors, localError, submitting } from "../../ui/form.js";
+import { askDesktopPermission } from "../../conversations/notify.js";
 import strings from "./strings.js";
 
 registerStrings(strings);
@@ -40,6 +41,7 @@ export const page = {
       const lang = select({ testid: "profile-language" }, LANGS.map((l) => [l, t(`lang.${l}`)]), me.language || store.get("lang"));
       const notes = me.notifications || { sound: true, desktop: false, new_assignment: true, new_message: true, mention: true };
       const boxes = NOTIFY.map((k) => ({ k, ...checkbox({ label: t(`profile.notify.${k}`), checked: !!notes[k], testid: `profile-notify-${k}` }) }));
+      for (const b of boxes) if (b.k === "desktop") b.box.addEventListener("change", () => { if (b.box.checked) askDesktopPermission(); });
       const save = h("button", { type: "submit", class: "btn primary", "data-testid": "profile-save" }, t("profile.save"));
       const form = h("form", { class: "card stack", "data-testid": "profile-form", novalidate: true },
         h("h2", {}, t("profile.details")),

@@ -1,0 +1,85 @@
+// The reply box of a thread: reply or private note, attachments that upload at once, Enter to
+// send, typing notices.
+
+import { api } from "../api.js";
+import { t } from "../i18n.js";
+import { h, mount, randomId, icon } from "../dom.js";
+import { errorText } from "../errors.js";
+
+/** @typedef {import("./thread.js").PendingFile} PendingFile */
+
+/**
+ * Builds the composer of `thread` (again after a mode switch); sets `thread.input`.
+ * @param {import("./thread.js").Thread} thread
+ * @returns {HTMLElement}
+ */
+export function buildComposer(thread) {
+  const input = h("textarea", {
+    rows: "3", "data-testid": "reply-input",
+    placeholder: t(thread.note ? "compose.notePlaceholder" : "compose.placeholder"),
+  });
+  input.value = thread.draft;
+  const sendBtn = h("button", { type: "button", class: "btn primary", "data-testid": "reply-send" },
+    t(thread.note ? "compose.addNote" : "compose.send"));
+  // Files attached to the next reply: each uploads at once and shows as a removable chip.
+  const chips = h("div", { class: "chips", "data-testid": "reply-files" });
+  const renderChips = () => mount(chips, thread.pendingFiles.map((f) =>
+    h("span", { class: `chip${f.error ? " failed" : ""}`, "data-testid": "reply-file", "data-state": f.error ? "failed" : f.id == null ? "uploading" : "ready" },
+      icon("clip"), ` ${f.name}`, f.error ? ` · ${f.error}` : f.id == null ? ` · ${t("compose.uploading")}` : "",
+      h("button", { type: "button", class: "link", "data-testid": "reply-file-remove", title: t("compose.removeFile"), onclick: () => {
+        thread.pendingFiles = thread.pendingFiles.filter((x) => x !== f);
+        renderChips();
+      } }, "×"))));
+  const picker = h("input", { type: "file", multiple: "", hidden: "", "data-testid": "reply-file-input" });
+  picker.addEventListener("change", () => {
+    for (const file of picker.files || []) {
+      /** @type {PendingFile} */
+      const f = { name: file.name, id: null, error: null };
+      thread.pendingFiles.push(f);
+      api.upload(file).then((up) => { Object.assign(f, up); }, (e) => {
+        f.error = errorText(e);
+      }).finally(renderChips);
+    }
+    picker.value = "";
+    renderChips();
+  });
+  const attachBtn = h("button", { type: "button", class: "btn", "data-testid": "reply-attach", title: t("compose.attach"),
+    onclick: () => picker.click() }, icon("clip"), ` ${t("compose.attach")}`);
+  renderChips();
+  const mode = (/** @type {boolean} */ note) => h("button", {
+    type: "button", class: `mode${thread.note === note ? " on" : ""}`,
+    "data-testid": note ? "private-toggle" : "reply-mode", "aria-pressed": thread.note === note ? "true" : "false",
+    onclick: () => {
+      thread.note = note;
+      thread.draft = input.value;
+      const fresh = thread.buildComposer();
+      thread.composer?.replaceWith(fresh);
+      thread.composer = fresh;
+      thread.input?.focus();
+    },
+  }, t(note ? "compose.note" : "compose.reply"));
+  const submit = () => {
+    const text = input.value.trim();
+    if (thread.pendingFiles.some((f) => f.id == null && !f.error)) return; // still uploading
+    const files = thread.pendingFiles.filter((f) => f.id != null);
+    if (!text && !files.length) return;
+    input.value = "";
+    thread.draft = "";
+    thread.pendingFiles = [];
+    renderChips();
+    thread.setTyping(false);
+    thread.send(text, thread.note, randomId(), files);
+  };
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) { e.preventDefault(); submit(); }
+  });
+  input.addEventListener("input", () => { if (!thread.note) thread.setTyping(!!input.value.trim()); });
+  sendBtn.addEventListener("click", submit);
+  thread.input = input;
+  return h("div", { class: `composer${thread.note ? " note" : ""}` },
+    h("div", { class: "modes" }, mode(false), mode(true)),
+    input,
+    chips,
+    picker,
+    h("div", { class: "composer-bar" }, attachBtn, h("span", { class: "muted hint" }, ""), sendBtn));
+}

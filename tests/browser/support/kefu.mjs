@@ -1,0 +1,121 @@
+// Shared by the console browser tests: start the real `kefu` binary (KEFU_BIN) on SQLite in a
+// temporary folder with a known admin, launch Debian's Chromium (CHROMIUM), sign in, call the
+// API. With KEFU_ASSETS_DIR set, the binary serves the console from that folder.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import net from 'node:net';
+import { chromium } from 'playwright-core';
+
+export const ADMIN = { email: 'admin@example.com', password: 'admin-password-1' };
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+    s.on('error', reject);
+  });
+}
+
+/** Polls `fn` until it returns a truthy value or the deadline passes. */
+export async function eventually(fn, what, deadlineMs = 15_000) {
+  const deadline = Date.now() + deadlineMs;
+  let last;
+  while (Date.now() < deadline) {
+    try { last = await fn(); if (last) return last; } catch (e) { last = e; }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}: ${last}`);
+}
+
+/**
+ * Starts kefu and Chromium. Returns `{base, browser, api, login, newPage, stop}`.
+ * @param {{env?: Record<string, string>}} [opts]
+ */
+export async function startKefu(opts = {}) {
+  const bin = process.env.KEFU_BIN;
+  assert.ok(bin, 'set KEFU_BIN to the kefu binary');
+  const dir = mkdtempSync(join(tmpdir(), 'kefu-browser-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env = {
+    PATH: process.env.PATH,
+    KEFU_LISTEN: `127.0.0.1:${port}`,
+    KEFU_PUBLIC_URL: base,
+    KEFU_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
+    KEFU_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+    ...(process.env.KEFU_ASSETS_DIR ? { KEFU_ASSETS_DIR: process.env.KEFU_ASSETS_DIR } : {}),
+    ...(opts.env || {}),
+  };
+  const server = spawn(bin, [], { cwd: dir, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  await eventually(async () => (await fetch(`${base}/readyz`)).ok, `kefu at ${base}`, 60_000);
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+
+  /** Calls the API; resolves to `{status, body}`. */
+  async function api(method, path, { token, body } = {}) {
+    const headers = { Accept: 'application/json' };
+    if (token) headers.Authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const res = await fetch(`${base}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    let json = null;
+    try { json = text ? JSON.parse(text) : null; } catch { json = text; }
+    return { status: res.status, body: json };
+  }
+
+  /** A bearer token for an account. */
+  async function token(email = ADMIN.email, password = ADMIN.password) {
+    const r = await api('POST', '/auth/login', { body: { email, password } });
+    assert.equal(r.status, 200, `login of ${email}: ${JSON.stringify(r.body)}`);
+    return r.body.token;
+  }
+
+  /**
+   * A page in a fresh browser context, language chosen before the console loads.
+   * @param {{lang?: string, width?: number, height?: number}} [o]
+   */
+  async function newPage(o = {}) {
+    const context = await browser.newContext({ viewport: { width: o.width || 1280, height: o.height || 800 } });
+    const lang = o.lang || 'en';
+    await context.addInitScript((l) => { if (!localStorage.getItem('kefu.console.lang')) localStorage.setItem('kefu.console.lang', l); }, lang);
+    const page = await context.newPage();
+    page.on('pageerror', (e) => { console.error('page error:', e.message); });
+    return page;
+  }
+
+  /** Signs in through the login form; waits for the header. */
+  async function login(page, email = ADMIN.email, password = ADMIN.password) {
+    await page.goto(`${base}/console/`);
+    await page.getByTestId('login-email').fill(email);
+    await page.getByTestId('login-password').fill(password);
+    await page.getByTestId('login-submit').click();
+    await page.getByTestId('logout').waitFor();
+  }
+
+  async function stop() {
+    await browser.close().catch(() => {});
+    server.kill('SIGTERM');
+    await new Promise((r) => { if (server.exitCode !== null) r(); else server.once('exit', r); });
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  return { base, browser, api, token, newPage, login, stop };
+}
+
+/** Opens a settings page by its navigation link and waits for it. */
+export async function openSettings(page, id) {
+  await page.getByTestId('open-settings').click();
+  await page.getByTestId(`nav-${id}`).click();
+  await page.getByTestId(`page-${id}`).waitFor();
+}
+
+/** The error text shown next to the field with `data-field` = `field`. */
+export function fieldError(scope, field) {
+  return scope.locator(`[data-field="${field}"] .field-error`);
+}
