@@ -132,6 +132,7 @@ test('a webhook subscribed to a local receiver shows a delivery after a visitor 
   await page.getByTestId('widget-snippet').waitFor();
   assert.match(await page.getByTestId('widget-snippet').inputValue(), /<script src="http:\/\/127\.0\.0\.1:\d+\/widget\.js" data-website-token="[^"]+"><\/script>/);
   await page.getByTestId('widget-preview-toggle').click();
+  await page.getByTestId('widget-preview').scrollIntoViewIfNeeded();
   const widget = page.frameLocator('[data-testid="widget-preview"]');
   await widget.getByTestId('kefu-launcher').click();
   await widget.getByTestId('kefu-input').fill('Hello from the preview');

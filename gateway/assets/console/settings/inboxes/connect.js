@@ -63,8 +63,9 @@ function webChat(inbox) {
     const src = new URL("./preview.html", import.meta.url);
     src.searchParams.set("lang", document.documentElement.lang || "en");
     src.hash = encodeURIComponent(inbox.website_token);
-    mount(frameHolder, h("p", { class: "muted" }, t("inboxes.previewHelp")),
-      h("iframe", { class: "preview-frame", src: src.href, title: t("inboxes.preview"), "data-testid": "widget-preview" }));
+    const frame = h("iframe", { class: "preview-frame", src: src.href, title: t("inboxes.preview"), "data-testid": "widget-preview" });
+    mount(frameHolder, h("p", { class: "muted" }, t("inboxes.previewHelp")), frame);
+    frame.scrollIntoView({ block: "nearest", behavior: "smooth" });
   });
   return h("div", { class: "fields" },
     copyField({ label: t("inboxes.websiteToken"), value: inbox.website_token, testid: "website-token" }),
