@@ -62,6 +62,11 @@ impl ChannelRegistry {
         self.factories.get(kind)
     }
 
+    /// Every factory, by type name in order.
+    pub fn factories(&self) -> impl Iterator<Item = (&str, &Arc<dyn ChannelFactory>)> {
+        self.factories.iter().map(|(k, f)| (k.as_str(), f))
+    }
+
     /// The known type names, for error messages.
     pub fn kinds(&self) -> String {
         self.factories
@@ -84,6 +89,49 @@ fn parent_of<'a>(
         settings.pointer_mut(parent)
     };
     Some((parent?.as_object_mut()?, key))
+}
+
+/// A JSON pointer to a setting (`/imap/password`) as the dotted path the API shows
+/// (`imap.password`).
+pub fn pointer_to_path(pointer: &str) -> String {
+    pointer
+        .trim_start_matches('/')
+        .split('/')
+        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// The settings field a channel's validation message names, as a dotted path: the message
+/// starts with the path (`imap.port: must be ...`, the convention of
+/// [`ChannelFactory::validate`]), or is serde's `missing field `x`` / `unknown field `x``,
+/// possibly after a path or the type name (`imap: missing field `password``).
+pub fn settings_field(kind: &str, message: &str) -> Option<String> {
+    let is_path = |p: &str| {
+        !p.is_empty()
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']' | '-'))
+    };
+    let (mut path, rest) = match message.split_once(": ") {
+        Some((p, rest)) if is_path(p) => (Some(p.to_owned()), rest),
+        _ => (None, message),
+    };
+    // Email's parser says `settings` for the root; web chat prefixes its type name.
+    if path
+        .as_deref()
+        .is_some_and(|p| p == kind || p == "settings")
+    {
+        path = None;
+    }
+    let named = ["missing field `", "unknown field `"].iter().find_map(|m| {
+        let (_, after) = rest.split_once(m)?;
+        let (name, _) = after.split_once('`')?;
+        is_path(name).then(|| name.to_owned())
+    });
+    match (path, named) {
+        (Some(p), Some(n)) => Some(format!("{p}.{n}")),
+        (p, n) => p.or(n),
+    }
 }
 
 /// Removes the values at `pointers` from `settings`, returning them keyed by pointer.
@@ -134,24 +182,42 @@ impl Inboxes {
         }
     }
 
+    /// The decrypted secrets of a row, keyed by JSON pointer.
+    fn secrets(&self, row: &inbox::Model) -> serde_json::Map<String, Value> {
+        let Some(ct) = &row.secrets_ciphertext else {
+            return serde_json::Map::new();
+        };
+        match self
+            .keys
+            .decrypt(ct)
+            .map(|b| serde_json::from_slice::<serde_json::Map<String, Value>>(&b))
+        {
+            Ok(Ok(secrets)) => secrets,
+            Ok(Err(e)) => {
+                tracing::error!(inbox = row.id, error = %e, "Stored inbox secrets are not JSON.");
+                serde_json::Map::new()
+            }
+            Err(e) => {
+                tracing::error!(inbox = row.id, error = %e, "Cannot decrypt inbox secrets.");
+                serde_json::Map::new()
+            }
+        }
+    }
+
+    /// The secrets a row actually has a value for (not null, not empty), as dotted paths
+    /// (`imap.password`), in pointer order.
+    pub fn secrets_set(&self, row: &inbox::Model) -> Vec<String> {
+        self.secrets(row)
+            .iter()
+            .filter(|(_, v)| !v.is_null() && v.as_str() != Some(""))
+            .map(|(p, _)| pointer_to_path(p))
+            .collect()
+    }
+
     /// The full config of a row.
     pub fn config(&self, row: &inbox::Model) -> InboxConfig {
         let mut settings = row.settings.clone();
-        if let Some(ct) = &row.secrets_ciphertext {
-            match self
-                .keys
-                .decrypt(ct)
-                .map(|b| serde_json::from_slice::<serde_json::Map<String, Value>>(&b))
-            {
-                Ok(Ok(secrets)) => put_secrets(&mut settings, &secrets),
-                Ok(Err(e)) => {
-                    tracing::error!(inbox = row.id, error = %e, "Stored inbox secrets are not JSON.")
-                }
-                Err(e) => {
-                    tracing::error!(inbox = row.id, error = %e, "Cannot decrypt inbox secrets.")
-                }
-            }
-        }
+        put_secrets(&mut settings, &self.secrets(row));
         InboxConfig {
             id: row.id,
             name: row.name.clone(),
@@ -323,6 +389,52 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn settings_errors_name_their_field() {
+        for (kind, message, want) in [
+            (
+                "email",
+                "imap.port: must be between 1 and 65535",
+                Some("imap.port"),
+            ),
+            (
+                "email",
+                "imap: missing field `password`",
+                Some("imap.password"),
+            ),
+            ("wechat", "missing field `app_id`", Some("app_id")),
+            (
+                "wechat",
+                "unknown field `appid`, expected one of `app_id`",
+                Some("appid"),
+            ),
+            (
+                "web_chat",
+                "web_chat: unknown field `colour`, expected ...",
+                Some("colour"),
+            ),
+            (
+                "web_chat",
+                "hmac_secret: must be at least 16 characters",
+                Some("hmac_secret"),
+            ),
+            (
+                "email",
+                "settings: missing field `address`",
+                Some("address"),
+            ),
+            ("email", "settings are broken somehow", None),
+        ] {
+            assert_eq!(settings_field(kind, message).as_deref(), want, "{message}");
+        }
+    }
+
+    #[test]
+    fn pointers_become_dotted_paths() {
+        assert_eq!(pointer_to_path("/imap/password"), "imap.password");
+        assert_eq!(pointer_to_path("/app_secret"), "app_secret");
+    }
 
     #[test]
     fn secrets_are_taken_out_and_put_back() {

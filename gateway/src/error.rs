@@ -17,7 +17,8 @@ pub struct ApiError {
     pub code: &'static str,
     /// A sentence for humans.
     pub detail: String,
-    /// The JSON path of the request field the error is about, when it is about one.
+    /// The JSON path of the one field the error is about (`channel.imap.host`,
+    /// `rules[2].when.regex`), so a form can show it next to that field.
     pub field: Option<String>,
 }
 
@@ -28,8 +29,7 @@ pub struct ErrorBody {
     pub code: String,
     /// What was wrong, for humans.
     pub detail: String,
-    /// The JSON path of the field the error is about (e.g. `email`, `rules[2].when.regex`),
-    /// so a form can show it next to that field.
+    /// The JSON path of the field the error is about, when it is about one field.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
 }
@@ -45,7 +45,7 @@ impl ApiError {
         }
     }
 
-    /// The same error, about the request field at JSON path `field`.
+    /// The same error, about one field (a JSON path such as `channel.imap.host`).
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
         self

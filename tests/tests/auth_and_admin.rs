@@ -247,7 +247,7 @@ async fn inbox_secrets_are_write_only_and_kept_across_updates() {
             json!({"type": "loopback"}),
             "secrets never come back: {b}"
         );
-        assert_eq!(b["secrets_set"], json!(["/secret"]));
+        assert_eq!(b["secrets_set"], json!(["secret"]));
         assert_eq!(
             b["routing"],
             json!({"skills": {"billing": 3}, "priority": 5})

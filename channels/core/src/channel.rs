@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    Accepted, Attachment, Capabilities, ChannelError, ConversationHistory, InboundEnvelope,
-    IngestError, OutboundMessage, SendError, SendReceipt,
+    Accepted, Attachment, Capabilities, ChannelError, Check, ConversationHistory, InboundEnvelope,
+    IngestError, OutboundMessage, Probe, SendError, SendReceipt,
 };
 
 /// The type of a channel as it appears in inbox settings (`channel.type`) and URLs
@@ -67,6 +67,15 @@ pub trait Channel: Send + Sync + 'static {
             code: "not_downloadable".into(),
             reason: format!("the {} channel cannot download attachments", self.kind()),
         })
+    }
+
+    /// Tests the account's credentials and connections for an admin ("test connection"):
+    /// log in, fetch a token, send a test push. Each [`Check`] says what the provider or server
+    /// answered; bound each with [`Check::bounded`] and never put a secret in its `detail`.
+    /// The default has nothing to test and returns no checks.
+    async fn check(&self, probe: &Probe) -> Vec<Check> {
+        let _ = probe;
+        Vec::new()
     }
 }
 
@@ -159,6 +168,21 @@ pub trait ChannelFactory: Send + Sync + 'static {
     /// for channels without one.
     fn callback_token_field(&self) -> Option<&'static str> {
         None
+    }
+
+    /// Whether the provider calls Kefu at the channel's callback URL (WeChat, WeCom), so
+    /// `public_url` must be reachable from the internet. The console warns when it is not.
+    /// By default, channels with a [`callback_token_field`](Self::callback_token_field) do.
+    fn provider_callback(&self) -> bool {
+        self.callback_token_field().is_some()
+    }
+
+    /// The JSON Schema (draft 2020-12) of the settings object, from which the console builds
+    /// the inbox form: usually [`settings_schema`](crate::settings_schema) of a struct deriving
+    /// [`schemars::JsonSchema`]. The default accepts any object, and the console falls back to
+    /// a JSON editor.
+    fn settings_schema(&self) -> serde_json::Value {
+        serde_json::json!({"type": "object"})
     }
 
     /// Checks and normalizes settings an admin submitted. The error names the field and says

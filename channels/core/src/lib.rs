@@ -21,6 +21,8 @@
 //!   re-implement them.
 //! - [`LivePresence`]: Kefu tells channels that can reach a customer live (the app's WebSocket)
 //!   or by notification whether the customer is connected right now.
+//! - [`settings_schema`], [`Check`]: how a channel describes its settings for the console's
+//!   inbox form, and reports "test connection" results.
 //! - [`testkit`]: the conformance suite. Every adapter runs it against its own fake provider.
 //!
 //! See `channels/README.md` in the repository for a walk-through of writing a channel crate.
@@ -32,6 +34,7 @@ mod error;
 mod history;
 mod outbound;
 mod presence;
+mod settings;
 pub mod testkit;
 
 pub use capabilities::{Capabilities, Quota};
@@ -44,3 +47,4 @@ pub use error::{ChannelError, IngestError, SendError};
 pub use history::{ConversationHistory, HistoryMessage, HistoryPage};
 pub use outbound::{OutboundMessage, Recipient, SendReceipt};
 pub use presence::LivePresence;
+pub use settings::{CHECK_TIMEOUT, Check, Probe, schemars, settings_schema};

@@ -68,6 +68,10 @@ impl ChannelFactory for EmailFactory {
         SECRET_FIELDS
     }
 
+    fn settings_schema(&self) -> serde_json::Value {
+        kefu_channel::settings_schema::<EmailSettings>()
+    }
+
     fn validate(&self, settings: serde_json::Value) -> Result<serde_json::Value, ChannelError> {
         EmailSettings::from_json(&settings)?;
         Ok(settings)
@@ -167,6 +171,15 @@ impl Channel for EmailChannel {
 
     fn capabilities(&self) -> &Capabilities {
         &self.caps
+    }
+
+    async fn check(&self, _probe: &kefu_channel::Probe) -> Vec<kefu_channel::Check> {
+        crate::check::run(
+            &self.mailbox.settings,
+            &self.mailbox.extra_roots,
+            &self.smtp,
+        )
+        .await
     }
 
     #[instrument(skip_all, fields(inbox = self.inbox_id))]

@@ -150,9 +150,17 @@ async fn upgrade(
     Ok(Stream::Tls(Box::new(tls)))
 }
 
-async fn greeting(client: &mut async_imap::Client<Stream>) -> Result<(), EmailError> {
+/// Reads the server's greeting; returns its text (`Dovecot ready.`), empty when it has none.
+async fn greeting(client: &mut async_imap::Client<Stream>) -> Result<String, EmailError> {
     match client.read_response().await {
-        Ok(Some(_)) => Ok(()),
+        Ok(Some(r)) => Ok(match r.parsed() {
+            async_imap::imap_proto::Response::Data { outcome, .. } => outcome
+                .information
+                .as_deref()
+                .unwrap_or_default()
+                .to_owned(),
+            _ => String::new(),
+        }),
         Ok(None) => Err(EmailError::Imap(async_imap::error::Error::ConnectionLost)),
         Err(e) => Err(EmailError::Imap(e.into())),
     }
@@ -163,6 +171,16 @@ pub(crate) async fn connect(
     s: &ImapSettings,
     extra_roots: &[CertificateDer<'static>],
 ) -> Result<Session, EmailError> {
+    connect_greeted(s, extra_roots)
+        .await
+        .map(|(session, _)| session)
+}
+
+/// [`connect`], also returning the server's greeting.
+pub(crate) async fn connect_greeted(
+    s: &ImapSettings,
+    extra_roots: &[CertificateDer<'static>],
+) -> Result<(Session, String), EmailError> {
     let addr = format!("{}:{}", s.host, s.port());
     let tcp = TcpStream::connect(&addr)
         .await
@@ -172,18 +190,18 @@ pub(crate) async fn connect(
         TlsMode::None => async_imap::Client::new(Stream::Plain(tcp)),
         TlsMode::Starttls => {
             let mut plain = async_imap::Client::new(Stream::Plain(tcp));
-            greeting(&mut plain).await?;
+            let hello = greeting(&mut plain).await?;
             plain.run_command_and_check_ok("STARTTLS", None).await?;
             let Stream::Plain(tcp) = plain.into_inner() else {
                 return Err(EmailError::Tls("STARTTLS on a TLS stream".into()));
             };
             // No greeting after STARTTLS: the session continues.
             let client = async_imap::Client::new(upgrade(&s.host, tcp, extra_roots).await?);
-            return login(client, s).await;
+            return Ok((login(client, s).await?, hello));
         }
     };
-    greeting(&mut client).await?;
-    login(client, s).await
+    let hello = greeting(&mut client).await?;
+    Ok((login(client, s).await?, hello))
 }
 
 async fn login(

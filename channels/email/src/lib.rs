@@ -23,6 +23,7 @@
 //! (RFC 5322 §3.6.4), automatic responses (RFC 3834), delivery reports (RFC 3464).
 
 mod channel;
+mod check;
 pub mod compose;
 mod decode;
 mod error;

@@ -12,6 +12,7 @@
 //! }
 //! ```
 
+use schemars::JsonSchema;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::Value;
@@ -21,73 +22,113 @@ use kefu_channel::ChannelError;
 use crate::parse::DEFAULT_MAX_ATTACHMENT_BYTES;
 
 /// How to secure a connection to the mail server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TlsMode {
     /// Implicit TLS from the first byte (IMAP 993, SMTP 465).
+    #[schemars(extend("x-i18n" = {"zh-CN": {"description": "从第一个字节起使用 TLS（IMAP 993、SMTP 465）。"}}))]
     Tls,
     /// Plain connection upgraded with STARTTLS (IMAP 143, SMTP 587).
+    #[schemars(extend("x-i18n" = {"zh-CN": {"description": "先明文连接再用 STARTTLS 升级（IMAP 143、SMTP 587）。"}}))]
     Starttls,
     /// No encryption: loopback or trusted networks only.
+    #[schemars(extend("x-i18n" = {"zh-CN": {"description": "不加密：仅限本机或可信网络。"}}))]
     None,
 }
 
 /// One mail server account.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImapSettings {
-    /// Server host name.
+    /// # Host
+    /// The IMAP server's host name, e.g. imap.example.com.
+    #[schemars(extend("x-i18n" = {"zh-CN": {"title": "服务器", "description": "IMAP 服务器的主机名，例如 imap.example.com。"}}))]
     pub host: String,
-    /// Server port (993 for `tls`, 143 otherwise, when left out).
+    /// # Port
+    /// 993 for `tls`, 143 otherwise, when left out.
     #[serde(default)]
+    #[schemars(extend("x-i18n" = {"zh-CN": {"title": "端口", "description": "留空时 tls 用 993，其他用 143。"}}))]
     pub port: Option<u16>,
-    /// Connection security.
+    /// # Security
+    /// How the connection is secured.
+    #[schemars(extend("x-i18n" = {"zh-CN": {"title": "加密方式", "description": "连接的加密方式。"}}))]
     pub tls: TlsMode,
-    /// Login name.
+    /// # User name
+    /// The login name, often the full address.
+    #[schemars(extend("x-i18n" = {"zh-CN": {"title": "用户名", "description": "登录名，通常是完整的邮箱地址。"}}))]
     pub username: String,
-    /// Login password (a secret: encrypted at rest, never returned by the API).
+    /// # Password
+    /// The login password or app password. Write-only: send it again to replace it.
+    #[schemars(with = "String", extend("writeOnly" = true, "x-i18n" = {"zh-CN": {"title": "密码", "description": "登录密码或应用专用密码。只写：重新填写即替换。"}}))]
     pub password: SecretString,
-    /// The mailbox to read, `INBOX` when left out.
+    /// # Mailbox
+    /// The folder to read, `INBOX` when left out.
     #[serde(default = "default_mailbox")]
+    #[schemars(extend("x-i18n" = {"zh-CN": {"title": "邮件夹", "description": "要读取的文件夹，留空为 INBOX。"}}))]
     pub mailbox: String,
 }
 
 /// The SMTP submission account replies leave through.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpSettings {
-    /// Server host name.
+    /// # Host
+    /// The SMTP server's host name, e.g. smtp.example.com.
+    #[schemars(extend("x-i18n" = {"zh-CN": {"title": "服务器", "description": "SMTP 服务器的主机名，例如 smtp.example.com。"}}))]
     pub host: String,
-    /// Server port (465 for `tls`, 587 for `starttls`, 25 for `none`, when left out).
+    /// # Port
+    /// 465 for `tls`, 587 for `starttls`, 25 for `none`, when left out.
     #[serde(default)]
+    #[schemars(extend("x-i18n" = {"zh-CN": {"title": "端口", "description": "留空时 tls 用 465，starttls 用 587，none 用 25。"}}))]
     pub port: Option<u16>,
-    /// Connection security.
+    /// # Security
+    /// How the connection is secured.
+    #[schemars(extend("x-i18n" = {"zh-CN": {"title": "加密方式", "description": "连接的加密方式。"}}))]
     pub tls: TlsMode,
-    /// Login name; no authentication when left out (a trusted relay).
+    /// # User name
+    /// The login name; leave it and the password empty for a relay that needs no login.
     #[serde(default)]
+    #[schemars(extend("x-i18n" = {"zh-CN": {"title": "用户名", "description": "登录名；中继服务器无需登录时，用户名和密码都留空。"}}))]
     pub username: Option<String>,
-    /// Login password (a secret).
+    /// # Password
+    /// The login password or app password. Write-only: send it again to replace it.
     #[serde(default)]
+    #[schemars(with = "Option<String>", extend("writeOnly" = true, "x-i18n" = {"zh-CN": {"title": "密码", "description": "登录密码或应用专用密码。只写：重新填写即替换。"}}))]
     pub password: Option<SecretString>,
 }
 
 /// The settings of one email inbox.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    title = "Email",
+    description = "A support mailbox: Kefu reads mail over IMAP and sends replies over SMTP.",
+    extend("x-i18n" = {"zh-CN": {"title": "电子邮件", "description": "客服邮箱：Kefu 通过 IMAP 收信，通过 SMTP 发送回复。"}})
+)]
 pub struct EmailSettings {
+    /// # Address
     /// The inbox's address: replies come from it, and mail from it is never taken in.
+    #[schemars(extend("x-i18n" = {"zh-CN": {"title": "邮箱地址", "description": "收件箱的地址：回复从这里发出，来自它的邮件不会收取。"}}))]
     pub address: String,
+    /// # IMAP (incoming mail)
     /// Where mail is read.
+    #[schemars(extend("x-i18n" = {"zh-CN": {"title": "IMAP（收信）", "description": "从哪里读取邮件。"}}))]
     pub imap: ImapSettings,
+    /// # SMTP (outgoing mail)
     /// Where replies are sent.
+    #[schemars(extend("x-i18n" = {"zh-CN": {"title": "SMTP（发信）", "description": "回复从哪里发出。"}}))]
     pub smtp: SmtpSettings,
+    /// # Plus addressing
     /// Put `Reply-To: local+<conversation token>@domain` on replies, so answers find their
     /// conversation even when a client drops the threading headers. The mail server must
     /// deliver plus-addresses to the mailbox (most do).
     #[serde(default)]
+    #[schemars(extend("x-i18n" = {"zh-CN": {"title": "加号地址", "description": "在回复中加上 Reply-To: 本地部分+会话标记@域名，即使客户端丢掉了会话头，回信也能归入原会话。邮件服务器须把加号地址投递到本邮箱（大多数都支持）。"}}))]
     pub plus_addressing: bool,
+    /// # Largest attachment (bytes)
     /// Attachments larger than this are not kept (default 25 MiB).
     #[serde(default)]
+    #[schemars(extend("x-i18n" = {"zh-CN": {"title": "附件大小上限（字节）", "description": "超过此大小的附件不保存（默认 25 MiB）。"}}))]
     pub max_attachment_bytes: Option<u64>,
 }
 

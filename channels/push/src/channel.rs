@@ -94,6 +94,10 @@ impl Channel for PushChannel {
         &self.caps
     }
 
+    async fn check(&self, probe: &kefu_channel::Probe) -> Vec<kefu_channel::Check> {
+        vec![crate::check::run(self, probe).await]
+    }
+
     async fn run(self: Arc<Self>, cx: ChannelContext) -> Result<(), ChannelError> {
         // Adopt Kefu's state in case no ingress router was mounted (a program that only sends).
         self.wiring.store_on(cx.state.clone());

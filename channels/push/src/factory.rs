@@ -90,6 +90,10 @@ impl ChannelFactory for PushFactory {
         ]
     }
 
+    fn settings_schema(&self) -> serde_json::Value {
+        kefu_channel::settings_schema::<PushSettings>()
+    }
+
     fn validate(&self, settings: serde_json::Value) -> Result<serde_json::Value, ChannelError> {
         PushSettings::from_value(&settings)?.to_value()
     }

@@ -87,6 +87,7 @@
 mod api_error;
 mod apns;
 mod channel;
+mod check;
 mod devices;
 mod factory;
 mod fcm;

@@ -2,6 +2,7 @@
 
 use jsonwebtoken::EncodingKey;
 use kefu_channel::ChannelError;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Where FCM HTTP v1 lives.
@@ -12,20 +13,38 @@ pub(crate) const GOOGLE_TOKEN_URI: &str = "https://oauth2.googleapis.com/token";
 pub(crate) const APNS_API_BASE: &str = "https://api.push.apple.com";
 
 /// `{app_secret, show_preview?, fcm?, apns?}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    title = "Mobile app",
+    description = "Your iOS or Android app: the app backend signs users in with the app secret, and replies reach users who are not connected by push notification (FCM, APNs).",
+    extend("x-i18n" = {"zh-CN": {"title": "移动应用", "description": "你的 iOS 或 Android 应用：应用后端用应用密钥标识用户；用户不在线时，回复通过推送通知（FCM、APNs）送达。"}})
+)]
 pub(crate) struct PushSettings {
+    /// # App secret
+    /// A random string of at least 16 characters shared with the app backend, which signs user
+    /// ids with it (`user_hash`). Write-only: send it again to replace it.
+    #[schemars(extend("writeOnly" = true, "x-i18n" = {"zh-CN": {"title": "应用密钥", "description": "与应用后端共享的随机字符串，至少 16 个字符，后端用它为用户 ID 签名（user_hash）。只写：重新填写即替换。"}}))]
     pub(crate) app_secret: String,
-    /// Whether notifications show the reply's text. `false` keeps message text out of
+    /// # Show message text
+    /// Whether notifications show the reply's text. Turning it off keeps message text out of
     /// Google's and Apple's hands and off lock screens.
     #[serde(default = "yes")]
+    #[schemars(extend("x-i18n" = {"zh-CN": {"title": "显示消息内容", "description": "通知中是否显示回复的文字。关闭后消息内容不经过 Google 和 Apple，也不会出现在锁屏上。"}}))]
     pub(crate) show_preview: bool,
+    /// # Firebase Cloud Messaging (Android)
+    /// Push through FCM HTTP v1; leave it out if the app has no Android users.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-i18n" = {"zh-CN": {"title": "Firebase 云消息（Android）", "description": "通过 FCM HTTP v1 推送；应用没有 Android 用户时不填。"}}))]
     pub(crate) fcm: Option<FcmSettings>,
+    /// # Apple Push Notification service (iOS)
+    /// Push through APNs with a token-signing key; leave it out if the app has no iOS users.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-i18n" = {"zh-CN": {"title": "Apple 推送通知服务（iOS）", "description": "使用令牌签名密钥通过 APNs 推送；应用没有 iOS 用户时不填。"}}))]
     pub(crate) apns: Option<ApnsSettings>,
     /// The channel type, when the gateway passes the whole `channel` object.
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    #[schemars(skip)]
     pub(crate) kind: Option<String>,
 }
 
@@ -34,28 +53,53 @@ fn yes() -> bool {
 }
 
 /// `{project_id, service_account_json, api_base?}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FcmSettings {
+    /// # Project ID
+    /// The Firebase project id (Project settings → General).
+    #[schemars(extend("x-i18n" = {"zh-CN": {"title": "项目 ID", "description": "Firebase 项目 ID（项目设置 → 常规）。"}}))]
     pub(crate) project_id: String,
-    /// The service account key file as downloaded from the Firebase console: a JSON string,
-    /// or the object itself (normalized to a string).
+    /// # Service account key
+    /// The service account key file as downloaded from the Firebase console (Project settings
+    /// → Service accounts → Generate new private key): its JSON text, or the object itself.
+    /// Write-only: send it again to replace it.
+    #[schemars(extend("type" = ["string", "object"], "writeOnly" = true, "x-i18n" = {"zh-CN": {"title": "服务账号密钥", "description": "从 Firebase 控制台下载的服务账号密钥文件（项目设置 → 服务账号 → 生成新的私钥）：JSON 文本或对象本身。只写：重新填写即替换。"}}))]
     pub(crate) service_account_json: serde_json::Value,
+    /// # API base URL
+    /// Replaces https://fcm.googleapis.com, for a proxy or a test server. Usually empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-i18n" = {"zh-CN": {"title": "API 地址", "description": "替代 https://fcm.googleapis.com，用于代理或测试服务器。通常留空。"}}))]
     pub(crate) api_base: Option<String>,
 }
 
 /// `{team_id, key_id, private_key_pem, topic, api_base?}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ApnsSettings {
+    /// # Team ID
+    /// The 10-character Team ID of the Apple developer account (Membership details).
+    #[schemars(extend("x-i18n" = {"zh-CN": {"title": "团队 ID (Team ID)", "description": "Apple 开发者账号的 10 位团队 ID（会员资格详细信息）。"}}))]
     pub(crate) team_id: String,
+    /// # Key ID
+    /// The 10-character id of the APNs authentication key (Certificates, Identifiers &
+    /// Profiles → Keys).
+    #[schemars(extend("x-i18n" = {"zh-CN": {"title": "密钥 ID (Key ID)", "description": "APNs 认证密钥的 10 位 ID（证书、标识符和描述文件 → 密钥）。"}}))]
     pub(crate) key_id: String,
-    /// The `.p8` token-signing key (PKCS#8 PEM, P-256).
+    /// # Private key (.p8)
+    /// The contents of the `.p8` token-signing key (PKCS#8 PEM, P-256). Write-only: send it
+    /// again to replace it.
+    #[schemars(extend("writeOnly" = true, "x-i18n" = {"zh-CN": {"title": "私钥 (.p8)", "description": ".p8 令牌签名密钥的内容（PKCS#8 PEM，P-256）。只写：重新填写即替换。"}}))]
     pub(crate) private_key_pem: String,
-    /// The app's bundle id.
+    /// # Bundle ID
+    /// The app's bundle id, e.g. com.example.app (the APNs topic).
+    #[schemars(extend("x-i18n" = {"zh-CN": {"title": "Bundle ID", "description": "应用的 Bundle ID，例如 com.example.app（APNs topic）。"}}))]
     pub(crate) topic: String,
+    /// # API base URL
+    /// Replaces https://api.push.apple.com; https://api.sandbox.push.apple.com for development
+    /// builds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-i18n" = {"zh-CN": {"title": "API 地址", "description": "替代 https://api.push.apple.com；开发版应用用 https://api.sandbox.push.apple.com。"}}))]
     pub(crate) api_base: Option<String>,
 }
 

@@ -28,20 +28,32 @@ use kefu_channel::{
     Capabilities, Channel, ChannelError, ChannelFactory, ChannelKind, InboxConfig, OutboundMessage,
     SendError, SendReceipt,
 };
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The channel type name.
 pub const KIND: &str = "web_chat";
 
 /// Settings of a web chat inbox.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    title = "Web chat",
+    description = "A chat widget for your website: paste the snippet into your pages.",
+    extend("x-i18n" = {"zh-CN": {"title": "网页聊天", "description": "网站上的聊天窗口：把代码片段粘贴到网页中即可。"}})
+)]
 pub struct WebChatSettings {
-    /// When set, `identity.user_hash` must be HMAC-SHA256 of the user id under this secret.
+    /// # Identity secret
+    /// When set, a signed-in visitor's `identity.user_hash` must be HMAC-SHA256 of their user
+    /// id under this secret (at least 16 characters), so nobody can pose as one of your users.
+    /// Write-only: send it again to replace it.
     #[serde(default)]
+    #[schemars(extend("writeOnly" = true, "x-i18n" = {"zh-CN": {"title": "身份验证密钥", "description": "设置后，已登录访客的 identity.user_hash 必须是用此密钥对其用户 ID 计算的 HMAC-SHA256（密钥至少 16 个字符），这样无人能冒充你的用户。只写：重新填写即替换。"}}))]
     pub hmac_secret: Option<String>,
-    /// Origins (`https://shop.example.com`) allowed to open the widget; empty allows all.
+    /// # Allowed origins
+    /// Websites (`https://shop.example.com`) allowed to open the widget; empty allows all.
     #[serde(default)]
+    #[schemars(extend("x-i18n" = {"zh-CN": {"title": "允许的来源", "description": "允许打开聊天窗口的网站（例如 https://shop.example.com）；留空表示全部允许。"}}))]
     pub allowed_origins: Vec<String>,
 }
 
@@ -92,6 +104,10 @@ impl ChannelFactory for WebChatFactory {
 
     fn secret_fields(&self) -> &'static [&'static str] {
         &["/hmac_secret"]
+    }
+
+    fn settings_schema(&self) -> serde_json::Value {
+        kefu_channel::settings_schema::<WebChatSettings>()
     }
 
     fn validate(&self, settings: serde_json::Value) -> Result<serde_json::Value, ChannelError> {

@@ -35,6 +35,7 @@ pub(crate) fn default_http_client() -> reqwest::Client {
 }
 
 /// How an account obtains access tokens.
+#[derive(Clone)]
 pub(crate) enum Credentials {
     /// `GET /cgi-bin/token?grant_type=client_credential&appid=&secret=`.
     OfficialAccount {
@@ -75,6 +76,12 @@ impl Api {
             credentials,
             token: Mutex::new(None),
         }
+    }
+
+    /// A client for the same account without the cached token, so that a credentials test
+    /// ([`crate::check`]) really asks the provider.
+    pub(crate) fn uncached(&self) -> Self {
+        Self::new(self.http.clone(), &self.base, self.credentials.clone())
     }
 
     /// A valid access token, fetched when the cached one is missing or due.

@@ -98,6 +98,7 @@
 //! against every official test vector and a local server speaking the documented API.
 
 mod api;
+mod check;
 #[cfg(test)]
 mod conformance_tests;
 pub mod crypto;

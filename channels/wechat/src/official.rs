@@ -92,6 +92,10 @@ impl ChannelFactory for OfficialAccountFactory {
         Some("/token")
     }
 
+    fn settings_schema(&self) -> serde_json::Value {
+        kefu_channel::settings_schema::<OfficialSettings>()
+    }
+
     fn validate(&self, settings: serde_json::Value) -> Result<serde_json::Value, ChannelError> {
         settings::to_value(&OfficialSettings::from_value(&settings)?)
     }
@@ -184,6 +188,10 @@ impl Channel for OfficialAccountChannel {
 
     fn capabilities(&self) -> &Capabilities {
         &self.caps
+    }
+
+    async fn check(&self, _probe: &kefu_channel::Probe) -> Vec<kefu_channel::Check> {
+        vec![crate::check::access_token(&self.api, "WeChat").await]
     }
 
     async fn send(&self, msg: &OutboundMessage) -> Result<SendReceipt, SendError> {

@@ -1,6 +1,7 @@
 //! Inbox settings for both channel types, with validation that names the offending field.
 
 use kefu_channel::ChannelError;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::decode_aes_key;
@@ -11,33 +12,84 @@ pub(crate) const OFFICIAL_API_BASE: &str = "https://api.weixin.qq.com";
 pub(crate) const WECOM_API_BASE: &str = "https://qyapi.weixin.qq.com";
 
 /// `wechat` settings: `{app_id, app_secret, token, encoding_aes_key?, api_base?}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    title = "WeChat Official Account",
+    description = "Connect a WeChat Official Account (公众号): enter its developer credentials, then paste the callback URL and token into 设置与开发 → 基本配置 → 服务器配置.",
+    extend("x-i18n" = {"zh-CN": {"title": "微信公众号", "description": "接入微信公众号：填写开发者凭据，再把回调地址和令牌填到公众平台「设置与开发 → 基本配置 → 服务器配置」。"}})
+)]
 pub(crate) struct OfficialSettings {
+    /// # AppID
+    /// The account's developer ID (开发者ID), shown in 设置与开发 → 基本配置.
+    #[schemars(extend("x-i18n" = {"zh-CN": {"title": "开发者ID (AppID)", "description": "公众号的开发者ID，见「设置与开发 → 基本配置」。"}}))]
     pub(crate) app_id: String,
+    /// # AppSecret
+    /// The developer password (开发者密码) Kefu fetches access tokens with. Write-only: send it
+    /// again to replace it.
+    #[schemars(extend("writeOnly" = true, "x-i18n" = {"zh-CN": {"title": "开发者密码 (AppSecret)", "description": "Kefu 用它获取 access_token。只写：重新填写即替换。"}}))]
     pub(crate) app_secret: String,
+    /// # Token
+    /// The token entered next to the callback URL (服务器配置 → 令牌); WeChat signs every
+    /// callback with it. 3 to 32 letters or digits.
+    #[schemars(extend("writeOnly" = true, "x-i18n" = {"zh-CN": {"title": "令牌 (Token)", "description": "与服务器地址一起填写的令牌，微信用它为每次回调签名。3 到 32 位字母或数字。"}}))]
     pub(crate) token: String,
+    /// # EncodingAESKey
+    /// The 43-character message encryption key (消息加解密密钥), required in safe mode
+    /// (安全模式); leave it empty in plain-text mode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("writeOnly" = true, "x-i18n" = {"zh-CN": {"title": "消息加解密密钥 (EncodingAESKey)", "description": "43 位消息加解密密钥，安全模式下必填；明文模式留空。"}}))]
     pub(crate) encoding_aes_key: Option<String>,
+    /// # API base URL
+    /// Replaces https://api.weixin.qq.com, for a proxy or a test server. Usually empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-i18n" = {"zh-CN": {"title": "API 地址", "description": "替代 https://api.weixin.qq.com，用于代理或测试服务器。通常留空。"}}))]
     pub(crate) api_base: Option<String>,
     /// The channel type, when the gateway passes the whole `channel` object.
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    #[schemars(skip)]
     pub(crate) kind: Option<String>,
 }
 
 /// `wecom_kf` settings: `{corp_id, secret, token, encoding_aes_key, open_kfid, api_base?}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    title = "WeCom customer service",
+    description = "Connect a WeCom customer-service account (微信客服): enter the company's credentials and the account's open_kfid, then paste the callback URL, token and key into the 微信客服 API settings.",
+    extend("x-i18n" = {"zh-CN": {"title": "企业微信客服", "description": "接入微信客服账号：填写企业凭据和客服账号的 open_kfid，再把回调地址、Token 和 EncodingAESKey 填到微信客服的 API 配置中。"}})
+)]
 pub(crate) struct WecomSettings {
+    /// # Corp ID
+    /// The company's ID (企业ID), shown in 我的企业 → 企业信息 of the WeCom admin console.
+    #[schemars(extend("x-i18n" = {"zh-CN": {"title": "企业ID (CorpID)", "description": "企业微信管理后台「我的企业 → 企业信息」中的企业ID。"}}))]
     pub(crate) corp_id: String,
+    /// # Secret
+    /// The Secret of the 微信客服 app (应用管理 → 微信客服 → API). Write-only: send it again to
+    /// replace it.
+    #[schemars(extend("writeOnly" = true, "x-i18n" = {"zh-CN": {"title": "Secret", "description": "微信客服应用的 Secret（应用管理 → 微信客服 → API）。只写：重新填写即替换。"}}))]
     pub(crate) secret: String,
+    /// # Token
+    /// The callback Token set with the callback URL; WeCom signs every callback with it. 3 to
+    /// 32 letters or digits.
+    #[schemars(extend("writeOnly" = true, "x-i18n" = {"zh-CN": {"title": "Token", "description": "与回调地址一起设置的 Token，企业微信用它为每次回调签名。3 到 32 位字母或数字。"}}))]
     pub(crate) token: String,
+    /// # EncodingAESKey
+    /// The 43-character callback encryption key set with the callback URL.
+    #[schemars(extend("writeOnly" = true, "x-i18n" = {"zh-CN": {"title": "EncodingAESKey", "description": "与回调地址一起设置的 43 位回调加密密钥。"}}))]
     pub(crate) encoding_aes_key: String,
+    /// # Customer service account
+    /// The `open_kfid` of the customer-service account (客服账号) this inbox answers for.
+    #[schemars(extend("x-i18n" = {"zh-CN": {"title": "客服账号ID (open_kfid)", "description": "本收件箱接待的客服账号的 open_kfid。"}}))]
     pub(crate) open_kfid: String,
+    /// # API base URL
+    /// Replaces https://qyapi.weixin.qq.com, for a proxy or a test server. Usually empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-i18n" = {"zh-CN": {"title": "API 地址", "description": "替代 https://qyapi.weixin.qq.com，用于代理或测试服务器。通常留空。"}}))]
     pub(crate) api_base: Option<String>,
+    /// The channel type, when the gateway passes the whole `channel` object.
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    #[schemars(skip)]
     pub(crate) kind: Option<String>,
 }
 

@@ -141,6 +141,10 @@ impl ChannelFactory for WecomKfFactory {
         Some("/token")
     }
 
+    fn settings_schema(&self) -> serde_json::Value {
+        kefu_channel::settings_schema::<WecomSettings>()
+    }
+
     fn validate(&self, settings: serde_json::Value) -> Result<serde_json::Value, ChannelError> {
         settings::to_value(&WecomSettings::from_value(&settings)?)
     }
@@ -182,6 +186,10 @@ impl Channel for WecomKfChannel {
 
     fn capabilities(&self) -> &Capabilities {
         &self.caps
+    }
+
+    async fn check(&self, _probe: &kefu_channel::Probe) -> Vec<kefu_channel::Check> {
+        vec![crate::check::access_token(&self.account.api, "WeCom").await]
     }
 
     async fn run(self: Arc<Self>, cx: ChannelContext) -> Result<(), ChannelError> {

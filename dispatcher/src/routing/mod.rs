@@ -40,6 +40,7 @@ mod plan;
 pub(crate) mod queue;
 mod rules;
 mod secs;
+mod trial;
 mod validate;
 
 #[cfg(test)]
@@ -59,4 +60,5 @@ pub use queue::{
     Aging, PreviousAgent, QueuePolicy, QueuedConversation, effective_priority, order_queue,
 };
 pub use rules::{FirstMessage, RoutingDecision, RuleHit, detect_language, evaluate};
+pub use trial::{ConfigRejection, RuleTrial, Trial, TrialRequirements, parse_checked, try_message};
 pub use validate::{ValidationError, ValidationErrors};

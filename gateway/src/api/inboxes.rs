@@ -3,10 +3,13 @@
 
 use std::collections::BTreeMap;
 
+pub mod check;
+mod view;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use kefu_normalizer::entity::inbox;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
@@ -15,10 +18,12 @@ use utoipa::ToSchema;
 
 use super::agents::check_skills;
 use crate::auth::{Authed, Role};
-use crate::channels::take_secrets;
+use crate::channels::{settings_field, take_secrets};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
+use view::view;
+pub use view::{Callback, InboxList, InboxView, Warning};
 
 /// Default routing of an inbox's new conversations.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
@@ -59,101 +64,6 @@ pub struct InboxPatch {
     pub routing: Option<Routing>,
 }
 
-/// An inbox as the API shows it (without secrets).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct InboxView {
-    /// Inbox id.
-    pub id: i64,
-    /// Display name.
-    pub name: String,
-    /// `{type, ...settings}` without secrets.
-    #[schema(value_type = Object)]
-    pub channel: Value,
-    /// Which secret settings are set.
-    pub secrets_set: Vec<String>,
-    /// Default routing.
-    pub routing: Routing,
-    /// For `web_chat`: the token the widget snippet carries. For `app_push`: the token the app
-    /// sends in `hello` to chat live on `/ws/web_chat` (public; users prove who they are with
-    /// `user_hash`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub website_token: Option<String>,
-    /// For push-style channels: the URL to paste into the provider's console.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub callback_url: Option<String>,
-    /// For push-style channels: what to paste into the provider's console. Same URL as
-    /// `callback_url`; the token only for admins.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub callback: Option<Callback>,
-    /// When it was created.
-    pub created_at: DateTime<Utc>,
-}
-
-/// The callback settings an admin enters in the provider's console (WeChat: 服务器地址 and
-/// 令牌).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Callback {
-    /// The callback URL, `{public_url}/channels/{route}/{inbox_id}`.
-    pub url: String,
-    /// The verification token the provider signs callbacks with (WeChat, WeCom); a secret
-    /// shown to admins only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token: Option<String>,
-}
-
-/// A list of inboxes.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct InboxList {
-    /// Inboxes.
-    pub items: Vec<InboxView>,
-}
-
-fn view(st: &AppState, row: &inbox::Model, me: &Authed) -> InboxView {
-    let mut channel = row.settings.clone();
-    if let Some(o) = channel.as_object_mut() {
-        o.insert("type".into(), json!(row.channel_type));
-    }
-    let factory = st.registry.get(&row.channel_type);
-    let secrets_set = factory
-        .map(|f| f.secret_fields().iter().map(|s| s.to_string()).collect())
-        .unwrap_or_default();
-    let callback_url = st
-        .registry
-        .ingress_route(&row.channel_type)
-        .map(|r| format!("{}/channels/{r}/{}", st.config.public_url(), row.id));
-    // Decrypting only for admins keeps the token out of every other role's responses.
-    let token = factory
-        .and_then(|f| f.callback_token_field())
-        .filter(|_| me.role >= Role::Admin && callback_url.is_some())
-        .and_then(|field| {
-            st.inboxes
-                .config(row)
-                .settings
-                .pointer(field)
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        });
-    InboxView {
-        id: row.id,
-        name: row.name.clone(),
-        channel,
-        secrets_set: if row.secrets_ciphertext.is_some() {
-            secrets_set
-        } else {
-            Vec::new()
-        },
-        routing: Routing {
-            skills: serde_json::from_value(row.routing["skills"].clone()).unwrap_or_default(),
-            priority: row.routing["priority"].as_i64().unwrap_or(0) as i32,
-        },
-        website_token: matches!(row.channel_type.as_str(), "web_chat" | "app_push")
-            .then(|| row.public_token.clone()),
-        callback: callback_url.clone().map(|url| Callback { url, token }),
-        callback_url,
-        created_at: row.created_at,
-    }
-}
-
 fn check_routing(r: &Routing) -> Result<(), ApiError> {
     check_skills(&r.skills)?;
     if !(0..=100).contains(&r.priority) {
@@ -186,13 +96,25 @@ fn prepare(st: &AppState, channel: Value) -> Result<(String, Value, Option<Strin
     })?;
     let mut settings = factory
         .validate(Value::Object(obj))
-        .map_err(|e| ApiError::invalid(format!("channel: {e}")))?;
+        .map_err(|e| settings_error(&kind, e))?;
     let secrets = take_secrets(&mut settings, factory.secret_fields());
     let ciphertext = (!secrets.is_empty()).then(|| {
         st.keys
             .encrypt(&serde_json::to_vec(&secrets).unwrap_or_default())
     });
     Ok((kind, settings, ciphertext))
+}
+
+/// A settings error, carrying the field it names (`imap.port: ...` → `channel.imap.port`).
+fn settings_error(kind: &str, e: kefu_channel::ChannelError) -> ApiError {
+    let err = ApiError::invalid(format!("channel: {e}"));
+    let message = match &e {
+        kefu_channel::ChannelError::InvalidSettings(m) | kefu_channel::ChannelError::Fatal(m) => m,
+    };
+    match settings_field(kind, message) {
+        Some(path) => err.with_field(format!("channel.{path}")),
+        None => err,
+    }
 }
 
 /// Creates an inbox (admins).

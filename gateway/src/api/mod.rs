@@ -3,6 +3,7 @@
 mod agent_input;
 pub mod agents;
 pub mod auth;
+pub mod channel_types;
 pub mod conversations;
 pub mod files;
 pub mod inboxes;
@@ -89,6 +90,8 @@ pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
         .routes(routes!(agents::invite))
         .routes(routes!(inboxes::create, inboxes::list))
         .routes(routes!(inboxes::get, inboxes::update, inboxes::delete))
+        .routes(routes!(channel_types::list))
+        .routes(routes!(inboxes::check::test))
         .routes(routes!(conversations::list))
         .routes(routes!(conversations::get))
         .routes(routes!(conversations::messages, conversations::reply))
@@ -106,6 +109,7 @@ pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
         .routes(routes!(webhooks::retry_message))
         .routes(routes!(webhooks::get_rate_limit, webhooks::set_rate_limit))
         .routes(routes!(routing::get_config, routing::put_config))
+        .routes(routes!(routing::try_routing))
         .routes(routes!(routing::transfer))
         .routes(routes!(routing::claim))
         .routes(routes!(routing::explain))

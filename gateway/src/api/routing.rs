@@ -7,11 +7,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
 use kefu_dispatcher::assign::{DispatchError, Dispatcher, TransferTarget};
+use kefu_dispatcher::routing::{self, RoutingConfig};
 use kefu_normalizer::entity::{conversation, inbox};
 use kefu_normalizer::views::ConversationView;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use crate::auth::{Authed, Role};
@@ -89,8 +90,7 @@ pub async fn put_config(
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Json<RoutingConfigView>> {
     me.require(Role::Admin)?;
-    let config = Dispatcher::parse_config(body)?;
-    super::agents::check_skills(&config.default_skills)?;
+    let config = parse_routing(body)?;
     let row = find_inbox(&st, id).await?;
     let mut am: inbox::ActiveModel = row.into();
     am.routing = Set(serde_json::to_value(&config).map_err(ApiError::internal)?);
@@ -98,6 +98,87 @@ pub async fn put_config(
     let row = am.update(st.db.conn()).await?;
     st.dispatcher.wake();
     Ok(Json(show(&row)))
+}
+
+/// Parses a routing configuration, reporting the first offending field in `field`.
+fn parse_routing(body: Value) -> Result<RoutingConfig, ApiError> {
+    let config = routing::parse_checked(body).map_err(|e| {
+        let err = ApiError::invalid(e.detail);
+        match e.field {
+            Some(f) => err.with_field(f),
+            None => err,
+        }
+    })?;
+    super::agents::check_skills(&config.default_skills).map_err(|e| e.with_field("skills"))?;
+    Ok(config)
+}
+
+/// A message to try an inbox's routing with.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TryRequest {
+    /// The first message's text.
+    pub text: String,
+    /// The channel type rules see; the inbox's own when left out.
+    pub channel: Option<String>,
+    /// The contact's attributes, e.g. `{"vip_level": 3}`.
+    #[schema(value_type = Option<Object>)]
+    pub attributes: Option<Value>,
+    /// An unsaved routing configuration to try instead of the stored one (same shape and
+    /// validation as `PUT /api/v1/inboxes/{id}/routing`).
+    #[schema(value_type = Option<Object>)]
+    pub config: Option<Value>,
+}
+
+/// Which rules a message matches and the resulting requirements.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TryResult {
+    /// `{rules: [{index, name, matched, why}], requirements: {skills, priority, team_id},
+    /// language}`: every rule in order, whether it matched and on which conditions, and what
+    /// the conversation would require.
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub trial: Value,
+}
+
+/// Tries a message against the inbox's routing (or an unsaved configuration): which rules
+/// match and the resulting requirements. Changes nothing.
+#[utoipa::path(post, path = "/api/v1/inboxes/{id}/routing/try", tag = "routing", request_body = TryRequest,
+    params(("id" = i64, Path, description = "Inbox id")),
+    responses((status = 200, body = TryResult), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn try_routing(
+    State(st): State<AppState>,
+    _me: Authed,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<TryRequest>,
+) -> ApiResult<Json<TryResult>> {
+    let row = find_inbox(&st, id).await?;
+    let config = match req.config {
+        Some(v) => parse_routing(v).map_err(|e| match e.field.clone() {
+            Some(f) => e.with_field(format!("config.{f}")),
+            None => e,
+        })?,
+        None => Dispatcher::parse_config(row.routing.clone()).unwrap_or_default(),
+    };
+    let attributes = req.attributes.unwrap_or_else(|| json!({}));
+    if !attributes.is_object() {
+        return Err(
+            ApiError::invalid("attributes must be an object, e.g. {\"vip_level\": 3}")
+                .with_field("attributes"),
+        );
+    }
+    let trial = routing::try_message(
+        &config,
+        &routing::FirstMessage {
+            text: &req.text,
+            channel: req.channel.as_deref().unwrap_or(&row.channel_type),
+            contact_attributes: &attributes,
+        },
+    );
+    Ok(Json(TryResult {
+        trial: serde_json::to_value(trial).map_err(ApiError::internal)?,
+    }))
 }
 
 /// Where to transfer: exactly one of `agent_id`, `team_id`, `skills`.
