@@ -22,7 +22,30 @@ const t = translator(strings);
  */
 export function localize(list) {
   if (!isZh()) return list;
-  return list.map((fe) => (fe.local ? fe : { ...fe, detail: describeError({ status: 422, code: fe.code, detail: fe.detail }).text }));
+  return list.map((fe) => (fe.local ? fe : { ...fe, detail: problemText(fe.detail) || describeError({ status: 422, code: fe.code, detail: fe.detail }).text }));
+}
+
+/** Server sentences the console knows how to say in the UI language, by their wording. */
+const PROBLEMS = /** @type {[RegExp, string][]} */ ([
+  [/not a valid regular expression/i, "forms.problem.regex"],
+  [/needs at least one condition/i, "forms.problem.condition"],
+  [/needs at least one action/i, "forms.problem.action"],
+  [/level \d+ is outside/i, "forms.problem.level"],
+  [/between (-?\d+) and (-?\d+)/i, "forms.problem.range"],
+  [/is required|missing field/i, "forms.problem.required"],
+  [/must not be blank|must not be empty/i, "forms.problem.blank"],
+]);
+
+/**
+ * The translated text of a known problem sentence, or `null`.
+ * @param {string} detail
+ */
+function problemText(detail) {
+  for (const [re, key] of PROBLEMS) {
+    const m = detail.match(re);
+    if (m) return t(key, { min: m[1], max: m[2] });
+  }
+  return null;
 }
 
 /**
