@@ -121,6 +121,8 @@ async function assertChinese(p, english, where) {
 }
 
 test('zh-CN: the channel pages and their errors are in Chinese', async () => {
+  // Signed in, the console follows the profile's language.
+  await api.call('PATCH', '/profile', { language: 'zh-CN' });
   const zhPage = await consolePage(browser, kefu.base, 'zh-CN');
   const english = await englishOnly(zhPage);
   assert.ok(english.length > 50, 'the pages registered their strings');
@@ -161,4 +163,5 @@ test('zh-CN: the channel pages and their errors are in Chinese', async () => {
   await assertChinese(zhPage, english, 'deliveries');
   await shot(zhPage, 'zh-deliveries');
   await zhPage.context().close();
+  await api.call('PATCH', '/profile', { language: 'en' });
 });
