@@ -6,6 +6,9 @@ import { page as profile } from "./profile/index.js";
 import { page as agents } from "./agents/index.js";
 import { page as teams } from "./teams/index.js";
 import { page as inboxes } from "./inboxes/index.js";
+import { page as routing } from "./routing/index.js";
+import { page as webhooks } from "./webhooks/index.js";
+import { page as deliveries } from "./deliveries/index.js";
 import { page as tokens } from "./tokens/index.js";
 
 /** @typedef {import("./page.js").Page} Page */
@@ -16,7 +19,9 @@ export const PAGES = [
   agents,
   teams,
   inboxes,
-  // Pages of the channel setup go here: routing, webhooks, deliveries.
+  routing,
+  webhooks,
+  deliveries,
   tokens,
 ];
 
