@@ -94,6 +94,33 @@ async fn transient_failures_are_retried_until_sent() {
     }
 }
 
+/// A retry this process queues wakes its worker when it comes due: with the job poll a minute
+/// apart, two retries still go out within seconds.
+#[tokio::test]
+async fn retries_run_when_due_without_waiting_for_the_poll() {
+    for backend in backends() {
+        let app = TestApp::spawn_with(&backend, |c| {
+            c.delivery.base_delay_ms = 50;
+            c.jobs.poll_interval_ms = 60_000;
+        })
+        .await;
+        let inbox = app.loopback_inbox(json!({})).await;
+        let conv = conversation(&app, inbox, "cust-1").await;
+        app.provider
+            .script([ProviderOutcome::Transient, ProviderOutcome::Transient]);
+        let id = app.reply(conv, "Answer").await["id"].as_i64().expect("id");
+        let m = wait_status(&app, conv, id, "sent").await;
+        assert_eq!(m["delivery"]["attempts"], 3, "{backend:?} {m}");
+        let times = app.provider.attempt_times();
+        let took = times[2] - times[0];
+        assert!(
+            took < Duration::from_secs(10),
+            "{backend:?}: two retries took {took:?}"
+        );
+        app.stop().await;
+    }
+}
+
 #[tokio::test]
 async fn retry_after_from_the_provider_is_honored() {
     for backend in backends() {
