@@ -89,10 +89,20 @@ impl App {
         extra: Vec<Arc<dyn ChannelFactory>>,
     ) -> Result<(Self, Option<GeneratedAdmin>), StartError> {
         let lock = crate::data_lock::acquire(&config.database_url).map_err(StartError)?;
+        // Migrations run on a connection of their own, closed before the pool opens: a pooled
+        // SQLite connection that had read the schema before a migration's ALTER TABLE could go
+        // on seeing the old columns ("no such column: agents.active" at the first insert).
+        let migrator = Db::connect(&config.database_url, 1)
+            .await
+            .map_err(|e| StartError(e.to_string()))?;
+        migrator
+            .migrate()
+            .await
+            .map_err(|e| StartError(e.to_string()))?;
+        migrator.close().await;
         let db = Db::connect(&config.database_url, config.database_max_connections)
             .await
             .map_err(|e| StartError(e.to_string()))?;
-        db.migrate().await.map_err(|e| StartError(e.to_string()))?;
         for advice in db.advice().await {
             tracing::warn!("{advice}");
         }

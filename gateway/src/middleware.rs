@@ -64,7 +64,15 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let (code, detail) = describe(status, &method, &path, allow.as_deref(), text);
-    let mut out = (status, axum::Json(ErrorBody { code, detail, field: None })).into_response();
+    let mut out = (
+        status,
+        axum::Json(ErrorBody {
+            code,
+            detail,
+            field: None,
+        }),
+    )
+        .into_response();
     for name in [
         header::ALLOW,
         header::RETRY_AFTER,

@@ -153,6 +153,13 @@ impl Db {
             .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))
     }
 
+    /// Closes every connection of the pool.
+    pub async fn close(self) {
+        if let Err(e) = self.conn.close().await {
+            tracing::warn!(error = %e, "Closing the database pool failed.");
+        }
+    }
+
     /// The pool, for reads.
     pub fn conn(&self) -> &DatabaseConnection {
         &self.conn

@@ -77,6 +77,14 @@ pub(crate) async fn run(channel: &PushChannel, probe: &Probe) -> Check {
         Some(DeviceOutcome::Retry { reason, .. } | DeviceOutcome::RateLimited { reason, .. }) => {
             Check::failed(NAME, format!("{provider}: {reason}"))
         }
+        // The test push goes to the provider directly, past Kefu's per-device pacing.
+        Some(DeviceOutcome::Paced { after }) => Check::failed(
+            NAME,
+            format!(
+                "Kefu is pacing pushes to this device; try again in {} seconds.",
+                after.as_secs().max(1)
+            ),
+        ),
         None => Check::failed(
             NAME,
             format!(

@@ -17,9 +17,11 @@ pub(crate) async fn access_token(api: &Api, provider: &str) -> Check {
                 NAME,
                 format!("{provider} issued an access token: the credentials are right."),
             ),
-            Err(SendError::Permanent { reason, .. } | SendError::Retryable { reason, .. }) => {
-                Check::failed(NAME, reason)
-            }
+            Err(
+                SendError::Permanent { reason, .. }
+                | SendError::Retryable { reason, .. }
+                | SendError::Paced { reason, .. },
+            ) => Check::failed(NAME, reason),
             Err(SendError::RateLimited { .. }) => Check::failed(
                 NAME,
                 format!("{provider} refused the request for now: too many requests."),

@@ -42,6 +42,12 @@ const en = {
   weak_password: "The password must have at least 8 characters.",
   invite_not_found: "This invitation link is not valid or was already used.",
   invite_expired: "This invitation link has expired. Ask an admin for a new one.",
+  invalid_characters: "A field contains characters that cannot be stored (such as NUL).",
+  private_target_refused: "This address is private or local. An admin can allow such targets in the server settings.",
+  public_url_not_public: "Kefu's public address is not reachable from the internet, so the provider cannot call it.",
+  test_not_supported: "This channel type has no connection test.",
+  unreadable_body: "The request body could not be read.",
+  use_profile_password: "Change your own password on the Profile page, with your current password.",
 };
 
 /** @type {ErrorMessages} */
@@ -76,6 +82,12 @@ const zh = {
   weak_password: "密码至少需要 8 个字符。",
   invite_not_found: "邀请链接无效或已被使用。",
   invite_expired: "邀请链接已过期，请联系管理员重新邀请。",
+  invalid_characters: "某个字段包含无法保存的字符（例如 NUL）。",
+  private_target_refused: "该地址是内网或本机地址。管理员可以在服务器设置中允许此类地址。",
+  public_url_not_public: "Kefu 的公网地址无法从互联网访问，服务商无法回调。",
+  test_not_supported: "此渠道类型不支持连接测试。",
+  unreadable_body: "无法读取请求内容。",
+  use_profile_password: "请在“个人资料”页面输入当前密码来修改自己的密码。",
 };
 
 /** @param {ErrorMessages} table */
