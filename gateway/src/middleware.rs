@@ -20,6 +20,15 @@ const PAGE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 
 img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
 form-action 'self'; object-src 'none'";
 
+/// The widget preview page, which the console's inbox settings frame: the same policy, but it
+/// may be framed by Kefu's own pages (and no one else).
+const PREVIEW_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; \
+form-action 'self'; object-src 'none'";
+
+/// The console page that [`PREVIEW_CSP`] applies to.
+const PREVIEW_PAGE: &str = "/console/settings/inboxes/preview.html";
+
 /// The policy of everything else the server renders (JSON, plain text): nothing may load.
 const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
@@ -167,6 +176,9 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     set(header::REFERRER_POLICY, "no-referrer");
     if under(&path, "/files") {
         set(header::CONTENT_SECURITY_POLICY, FILE_CSP);
+    } else if html && path == PREVIEW_PAGE {
+        set(header::CONTENT_SECURITY_POLICY, PREVIEW_CSP);
+        set(header::X_FRAME_OPTIONS, "SAMEORIGIN");
     } else if html {
         set(header::CONTENT_SECURITY_POLICY, PAGE_CSP);
         set(header::X_FRAME_OPTIONS, "DENY");

@@ -8,19 +8,30 @@ let k;
 before(async () => { k = await startKefu(); });
 after(async () => { await k?.stop(); });
 
+/** The box of a control, polled with a deadline: right after sign-in the profile's language is
+ * applied and the header is drawn again, so the first look may fall between two renders. */
+async function boxOf(page, testid) {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const box = await page.getByTestId(testid).boundingBox();
+    if (box || Date.now() > deadline) return box;
+    await page.waitForTimeout(50);
+  }
+}
+
 test('at 375 px the header keeps Sign out on screen and nothing overflows', async () => {
   for (const lang of ['en', 'zh-CN']) {
     const page = await k.newPage({ width: 375, height: 740, lang });
     await k.login(page);
     for (const where of ['conversations', 'settings']) {
       if (where === 'settings') await openSettings(page, 'profile');
-      const box = await page.getByTestId('logout').boundingBox();
+      const box = await boxOf(page, 'logout');
       assert.ok(box, `${lang}/${where}: Sign out is displayed`);
       assert.ok(box.x >= 0 && box.x + box.width <= 375, `${lang}/${where}: Sign out lies within 375 px (${box.x}+${box.width})`);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       assert.equal(overflow, 0, `${lang}/${where}: no horizontal scrolling`);
       for (const id of ['open-settings', 'nav-conversations', 'lang-toggle', 'status-online']) {
-        const b = await page.getByTestId(id).boundingBox();
+        const b = await boxOf(page, id);
         assert.ok(b && b.x + b.width <= 375, `${lang}/${where}: ${id} is on screen`);
       }
     }
@@ -38,7 +49,7 @@ test('settings navigation shows each role the pages it may use', async () => {
   }
   const expect = {
     'agent1@example.com': ['profile', 'tokens'],
-    'sup1@example.com': ['profile', 'agents', 'teams', 'tokens'],
+    'sup1@example.com': ['profile', 'agents', 'teams', 'deliveries', 'tokens'],
   };
   for (const [email, pages] of Object.entries(expect)) {
     const page = await k.newPage();

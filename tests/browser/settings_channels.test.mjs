@@ -10,7 +10,7 @@ import { startKefu, launchBrowser, consolePage, openSettings, recorder, until, a
 let kefu, browser, page, receiver, wechatApi;
 
 before(async () => {
-  kefu = await startKefu({ KEFU_WEBHOOKS__ALLOW_PRIVATE_TARGETS: 'true' });
+  kefu = await startKefu({ KEFU_WEBHOOKS__ALLOW_PRIVATE_TARGETS: 'true', KEFU_CHANNELS__ALLOW_PRIVATE_TARGETS: 'true' });
   browser = await launchBrowser();
   page = await consolePage(browser, kefu.base);
   receiver = await recorder();
