@@ -92,3 +92,18 @@ test('signing out ends the session on the server', async () => {
   assert.equal((await k.api('GET', '/profile', { token })).status, 401, 'the old token no longer works');
   await page.context().close();
 });
+
+test('a locked-out admin gets a new password from `kefu admin reset-password` and signs in with it', async () => {
+  await k.api('POST', '/agents', { token: await k.token(), body: { email: 'locked@example.com', name: 'Locked', role: 'admin', password: 'forgotten-password' } });
+  const before = await k.token('locked@example.com', 'forgotten-password');
+  const run = await k.cli(['admin', 'reset-password', '--email', 'Locked@Example.com']);
+  assert.equal(run.code, 0, run.stderr);
+  const printed = run.stdout.match(/Password of locked@example\.com is now: (\S+)/i);
+  assert.ok(printed, `the new password is printed: ${run.stdout}`);
+  assert.equal((await k.api('GET', '/profile', { token: before })).status, 401, 'their sessions have ended');
+  const page = await k.newPage();
+  await k.login(page, 'locked@example.com', printed[1]);
+  await openSettings(page, 'profile');
+  assert.equal(await page.getByTestId('profile-email').innerText(), 'locked@example.com');
+  await page.context().close();
+});

@@ -4,16 +4,25 @@
 // after a visitor writes through the widget preview; the send quota is saved. Runs the real
 // `kefu` binary (KEFU_BIN) with private webhook targets allowed (the receiver is on loopback).
 import { test, before, after } from 'node:test';
+import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
-import { startKefu, launchBrowser, consolePage, openSettings, recorder, until, apiAs, shot } from './channels_support.mjs';
+import { startKefu, openRoute, recorder, eventually, shot } from './support/kefu.mjs';
 
-let kefu, browser, page, receiver, wechatApi;
+let kefu, page, receiver, wechatApi, fcm;
 
 before(async () => {
-  kefu = await startKefu({ KEFU_WEBHOOKS__ALLOW_PRIVATE_TARGETS: 'true', KEFU_CHANNELS__ALLOW_PRIVATE_TARGETS: 'true' });
-  browser = await launchBrowser();
-  page = await consolePage(browser, kefu.base);
+  kefu = await startKefu({ env: { KEFU_WEBHOOKS__ALLOW_PRIVATE_TARGETS: 'true', KEFU_CHANNELS__ALLOW_PRIVATE_TARGETS: 'true' } });
+  page = await kefu.signedInPage();
   receiver = await recorder();
+  // A stand-in for Google: an OAuth token for the service account, and FCM's send endpoint,
+  // which refuses one device token as unregistered.
+  fcm = await recorder((req, body) => {
+    if (req.url === '/token') return { status: 200, type: 'application/json', body: JSON.stringify({ access_token: 'ya29.test', expires_in: 3599, token_type: 'Bearer' }) };
+    if (body.includes('stale-device')) {
+      return { status: 404, type: 'application/json', body: JSON.stringify({ error: { code: 404, message: 'Requested entity was not found.', status: 'NOT_FOUND', details: [{ '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError', errorCode: 'UNREGISTERED' }] } }) };
+    }
+    return { status: 200, type: 'application/json', body: JSON.stringify({ name: 'projects/kefu-test/messages/1' }) };
+  });
   // A stand-in for the WeChat API: an access token for the right secret, errcode 40125 else.
   wechatApi = await recorder((req) => {
     const q = new URL(req.url, 'http://x').searchParams;
@@ -25,15 +34,15 @@ before(async () => {
 });
 
 after(async () => {
-  await browser?.close();
   await kefu?.stop();
   await receiver?.close();
   await wechatApi?.close();
+  await fcm?.close();
 });
 
 /** Picks a channel type on the "new inbox" page and names the inbox. */
 async function startInbox(type, name) {
-  await openSettings(page, kefu.base, 'inboxes', 'inboxes-page');
+  await openRoute(page, 'inboxes', 'inboxes-page');
   await page.getByTestId('inbox-new').click();
   await page.locator(`[data-testid="channel-type"][data-type="${type}"]`).click();
   await page.locator(`[data-testid="inbox-form"][data-type="${type}"]`).waitFor();
@@ -79,9 +88,9 @@ test('a WeChat inbox created through the form shows its callback URL, token and 
 });
 
 test('a routing rule is added, saved and tried', async () => {
-  const { call } = await apiAs(kefu.base);
+  const { call } = await kefu.apiAs();
   const inbox = (await call('POST', '/inboxes', { name: 'Routing web', channel: { type: 'web_chat' } })).body;
-  await openSettings(page, kefu.base, `routing/${inbox.id}`, 'routing-form');
+  await openRoute(page, `routing/${inbox.id}`, 'routing-form');
   await page.getByTestId('rule-add').click();
   const rule = page.locator('[data-testid="rule"]').last();
   await rule.getByTestId('rule-name').fill('refunds');
@@ -104,7 +113,7 @@ test('a routing rule is added, saved and tried', async () => {
   await page.locator('[data-testid="try-rule"][data-matched="false"]').waitFor();
 
   await page.getByTestId('routing-save').click();
-  await until(async () => {
+  await eventually(async () => {
     const stored = (await call('GET', `/inboxes/${inbox.id}/routing`)).body.routing;
     return stored.rules.length === 1 && stored.rules[0].name === 'refunds' ? stored : null;
   }, 'the saved rule');
@@ -115,7 +124,7 @@ test('a routing rule is added, saved and tried', async () => {
 });
 
 test('a webhook subscribed to a local receiver shows a delivery after a visitor writes through the widget', async () => {
-  await openSettings(page, kefu.base, 'webhooks', 'webhooks-page');
+  await openRoute(page, 'webhooks', 'webhooks-page');
   await page.getByTestId('webhook-new').click();
   await page.getByTestId('webhook-url').fill(`${receiver.url}/hook`);
   await page.locator('[data-testid="webhook-event"][data-event="message.created"]').check();
@@ -139,13 +148,13 @@ test('a webhook subscribed to a local receiver shows a delivery after a visitor 
   await widget.getByTestId('kefu-send').click();
   await widget.locator('[data-testid="kefu-message"][data-status="sent"]').first().waitFor({ timeout: 15_000 });
 
-  const hit = await until(() => receiver.requests.find((r) => r.body.includes('Hello from the preview')), 'the webhook delivery');
+  const hit = await eventually(() => receiver.requests.find((r) => r.body.includes('Hello from the preview')), 'the webhook delivery');
   assert.equal(JSON.parse(hit.body).type, 'message.created');
 
-  await openSettings(page, kefu.base, 'webhooks', 'webhooks-page');
+  await openRoute(page, 'webhooks', 'webhooks-page');
   await page.getByTestId('webhook-log-toggle').first().click();
   const row = page.locator('[data-testid="webhook-delivery"][data-event="message.created"][data-status="succeeded"]').first();
-  await until(async () => {
+  await eventually(async () => {
     if (await row.count()) return true;
     await page.getByTestId('webhook-log-refresh').click();
     return false;
@@ -157,16 +166,45 @@ test('a webhook subscribed to a local receiver shows a delivery after a visitor 
 });
 
 test('the send quota of an inbox is saved from the deliveries page', async () => {
-  await openSettings(page, kefu.base, 'deliveries', 'rate-form');
+  await openRoute(page, 'deliveries', 'rate-form');
   await page.getByTestId('rate-per_second').fill('5');
   await page.getByTestId('rate-burst').fill('10');
   await page.getByTestId('rate-save').click();
-  const { call } = await apiAs(kefu.base);
+  const { call } = await kefu.apiAs();
   const inboxId = await page.getByTestId('rate-inbox').inputValue();
-  const stored = await until(async () => {
+  const stored = await eventually(async () => {
     const r = (await call('GET', `/inboxes/${inboxId}/rate-limit`)).body;
     return r.per_second === 5 ? r : null;
   }, 'the saved quota');
   assert.equal(stored.burst, 10);
   await shot(page, 'deliveries');
+});
+
+test('an app push inbox sends a test push to a device token and shows FCM\'s answer', async () => {
+  const account = JSON.parse(readFileSync(new URL('../../channels/push/fixtures/TEST-ONLY-service-account.json', import.meta.url), 'utf8'));
+  account.token_uri = `${fcm.url}/token`;
+  await startInbox('app_push', 'Mobile app');
+  await page.getByTestId('field-channel.app_secret').fill('app-secret-for-tests-0123456789');
+  await page.getByTestId('toggle-channel.fcm').check();
+  await page.getByTestId('field-channel.fcm.project_id').fill('kefu-test');
+  await page.getByTestId('field-channel.fcm.service_account_json').fill(JSON.stringify(account));
+  await page.getByTestId('field-channel.fcm.api_base').fill(fcm.url);
+  await page.getByTestId('inbox-save').click();
+  await page.getByTestId('inbox-test-panel').waitFor();
+  // Write-only: stored secrets show a badge, never their value.
+  assert.equal(await page.getByTestId('field-channel.fcm.service_account_json').inputValue(), '');
+
+  const device = `fcm1:APA91bH-${'x'.repeat(140)}`;
+  await page.getByTestId('test-device-token').fill(device);
+  await page.getByTestId('test-platform').selectOption('fcm');
+  await page.getByTestId('inbox-test').click();
+  await page.locator('[data-testid="test-checks"][data-ok="true"]').waitFor();
+  assert.ok(fcm.requests.some((r) => r.url.endsWith('/messages:send') && r.body.includes(device)), 'FCM got the push');
+
+  await page.getByTestId('test-device-token').fill(`stale-device-${'y'.repeat(140)}`);
+  await page.getByTestId('inbox-test').click();
+  const failed = page.locator('[data-testid="test-checks"][data-ok="false"]');
+  await failed.waitFor();
+  assert.match(await failed.innerText(), /UNREGISTERED/);
+  await shot(page, 'inbox-push');
 });

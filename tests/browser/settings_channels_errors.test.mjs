@@ -4,20 +4,18 @@
 // binary (KEFU_BIN) with its defaults, so webhook targets on loopback are refused.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startKefu, launchBrowser, consolePage, openSettings, apiAs, shot } from './channels_support.mjs';
+import { startKefu, openRoute, shot } from './support/kefu.mjs';
 
-let kefu, browser, page, api, webInbox;
+let kefu, page, api, webInbox;
 
 before(async () => {
   kefu = await startKefu();
-  browser = await launchBrowser();
-  page = await consolePage(browser, kefu.base);
-  api = await apiAs(kefu.base);
+  page = await kefu.signedInPage();
+  api = await kefu.apiAs();
   webInbox = (await api.call('POST', '/inboxes', { name: '网站', channel: { type: 'web_chat' } })).body;
 });
 
 after(async () => {
-  await browser?.close();
   await kefu?.stop();
 });
 
@@ -27,7 +25,7 @@ function errorAt(p, path) {
 }
 
 test('inboxes: a missing required setting is shown at its field and the typed values stay', async () => {
-  await openSettings(page, kefu.base, 'inboxes/new/wechat', 'inbox-form');
+  await openRoute(page, 'inboxes/new/wechat', 'inbox-form');
   await page.getByTestId('inbox-name').fill('Official account');
   await page.getByTestId('field-channel.app_secret').fill('typed-secret');
   await page.getByTestId('field-channel.token').fill('tok');
@@ -43,7 +41,7 @@ test('inboxes: a missing required setting is shown at its field and the typed va
 });
 
 test('routing: every problem is shown next to its rule and field, and nothing is stored', async () => {
-  await openSettings(page, kefu.base, `routing/${webInbox.id}`, 'routing-form');
+  await openRoute(page, `routing/${webInbox.id}`, 'routing-form');
   await page.getByTestId('rule-add').click();
   const first = page.locator('[data-testid="rule"]').nth(0);
   await first.getByTestId('rule-keyword-remove').click();
@@ -69,7 +67,7 @@ test('routing: every problem is shown next to its rule and field, and nothing is
 });
 
 test('webhooks: a refused private target names the setting that allows it; the URL stays', async () => {
-  await openSettings(page, kefu.base, 'webhooks', 'webhooks-page');
+  await openRoute(page, 'webhooks', 'webhooks-page');
   await page.getByTestId('webhook-new').click();
   await page.getByTestId('webhook-url').fill('http://127.0.0.1:9/hook');
   await page.getByTestId('webhook-create').click();
@@ -86,7 +84,7 @@ test('webhooks: a refused private target names the setting that allows it; the U
 });
 
 test('deliveries: an out-of-range quota is shown at its field and the value stays', async () => {
-  await openSettings(page, kefu.base, 'deliveries', 'rate-form');
+  await openRoute(page, 'deliveries', 'rate-form');
   await page.getByTestId('rate-per_second').fill('0');
   await page.getByTestId('rate-save').click();
   const err = errorAt(page, 'per_second');
@@ -123,22 +121,22 @@ async function assertChinese(p, english, where) {
 test('zh-CN: the channel pages and their errors are in Chinese', async () => {
   // Signed in, the console follows the profile's language.
   await api.call('PATCH', '/profile', { language: 'zh-CN' });
-  const zhPage = await consolePage(browser, kefu.base, 'zh-CN');
+  const zhPage = await kefu.signedInPage('zh-CN');
   const english = await englishOnly(zhPage);
   assert.ok(english.length > 50, 'the pages registered their strings');
 
-  await openSettings(zhPage, kefu.base, 'inboxes', 'inboxes-page');
+  await openRoute(zhPage, 'inboxes', 'inboxes-page');
   await assertChinese(zhPage, english, 'inboxes');
-  await openSettings(zhPage, kefu.base, 'inboxes/new', 'inboxes-page');
+  await openRoute(zhPage, 'inboxes/new', 'inboxes-page');
   await zhPage.getByTestId('channel-type').first().waitFor();
   await assertChinese(zhPage, english, 'channel type');
-  await openSettings(zhPage, kefu.base, 'inboxes/new/email', 'inbox-form');
+  await openRoute(zhPage, 'inboxes/new/email', 'inbox-form');
   await assertChinese(zhPage, english, 'email inbox form');
   await shot(zhPage, 'zh-inbox-email');
-  await openSettings(zhPage, kefu.base, `inboxes/${webInbox.id}`, 'inbox-connect');
+  await openRoute(zhPage, `inboxes/${webInbox.id}`, 'inbox-connect');
   await assertChinese(zhPage, english, 'web chat inbox');
 
-  await openSettings(zhPage, kefu.base, `routing/${webInbox.id}`, 'routing-form');
+  await openRoute(zhPage, `routing/${webInbox.id}`, 'routing-form');
   await zhPage.getByTestId('rule-add').click();
   await zhPage.locator('[data-testid="rule"]').first().getByTestId('rule-regex').fill('(');
   await zhPage.getByTestId('routing-save').click();
@@ -147,7 +145,7 @@ test('zh-CN: the channel pages and their errors are in Chinese', async () => {
   assert.equal(await errorAt(zhPage, 'rules[0].when.regex').innerText(), '不是有效的正则表达式。');
   await shot(zhPage, 'zh-routing');
 
-  await openSettings(zhPage, kefu.base, 'webhooks', 'webhooks-page');
+  await openRoute(zhPage, 'webhooks', 'webhooks-page');
   await zhPage.getByTestId('webhook-new').click();
   await zhPage.getByTestId('webhook-url').fill('http://10.0.0.5/hook');
   await zhPage.getByTestId('webhook-all-events').check();
@@ -158,7 +156,7 @@ test('zh-CN: the channel pages and their errors are in Chinese', async () => {
   assert.match(await err.innerText(), /内网/);
   await assertChinese(zhPage, english, 'webhooks');
 
-  await openSettings(zhPage, kefu.base, 'deliveries', 'deliveries-page');
+  await openRoute(zhPage, 'deliveries', 'deliveries-page');
   await zhPage.getByTestId('rate-form').waitFor();
   await assertChinese(zhPage, english, 'deliveries');
   await shot(zhPage, 'zh-deliveries');

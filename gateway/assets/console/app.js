@@ -7,6 +7,7 @@ import { t, getLang, setLang, registerStrings } from "./i18n.js";
 import { h, mount } from "./dom.js";
 import { store } from "./store.js";
 import { startRouter } from "./router.js";
+import { snapshot, restore } from "./forms/draft.js";
 import { createHeader } from "./shell/header.js";
 import { renderLogin } from "./login/index.js";
 import { renderInvite } from "./invite/index.js";
@@ -101,34 +102,43 @@ function showLogin(notice) {
   renderLogin(root, { notice, onSignedIn: () => signedIn(true) });
 }
 
-/** Shows what the current route asks for. */
+/**
+ * Shows what the current route asks for; settles when the view has rendered.
+ * @returns {Promise<void>}
+ */
 function render(force = false) {
   const route = store.get("route");
   if (route.name === "invite") {
     closeWorkspace();
     renderInvite(root, route.params.token, () => { location.hash = "#/"; signedIn(true); });
-    return;
+    return Promise.resolve();
   }
   if (!session.token || !session.agent) {
     showLogin();
-    return;
+    return Promise.resolve();
   }
-  if (!ws) { signedIn(); return; }
+  if (!ws) { signedIn(); return Promise.resolve(); }
   if (route.name === "settings") {
     ws.body.classList.add("in-settings");
-    ws.settings.show(ws.body, route.params.page, route.rest, force);
-  } else {
-    ws.settings.leave();
-    ws.body.classList.remove("in-settings");
-    ws.conversations.show(ws.body, route.params.id);
+    return ws.settings.show(ws.body, route.params.page, route.rest, force);
   }
+  ws.settings.leave();
+  ws.body.classList.remove("in-settings");
+  ws.conversations.show(ws.body, route.params.id);
+  return Promise.resolve();
 }
 
 setUnauthorizedHandler(() => { if (ws) showLogin(t("login.expired")); });
 store.subscribe("route", () => render());
-store.subscribe("lang", () => {
-  if (!ws) { render(); return; }
-  ws.conversations.rerender();
-  if (store.get("route").name === "settings") render(true);
+// A language switch rebuilds the view in the new language; what was typed is carried over.
+store.subscribe("lang", async () => {
+  const typed = snapshot(root);
+  if (!ws) {
+    await render();
+  } else {
+    ws.conversations.rerender();
+    if (store.get("route").name === "settings") await render(true);
+  }
+  restore(root, typed);
 });
 startRouter();

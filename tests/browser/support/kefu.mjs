@@ -1,17 +1,21 @@
-// Shared by the console browser tests: start the real `kefu` binary (KEFU_BIN) on SQLite in a
-// temporary folder with a known admin, launch Debian's Chromium (CHROMIUM), sign in, call the
-// API. With KEFU_ASSETS_DIR set, the binary serves the console from that folder.
+// Shared by every console browser test: start the real `kefu` binary (KEFU_BIN) on SQLite in a
+// temporary folder (with a known admin, or as a first start that prints one), launch Debian's
+// Chromium (CHROMIUM), sign in, call the API, and a local HTTP server that records what it
+// receives (a webhook receiver, a stand-in provider API). With KEFU_ASSETS_DIR set, the binary
+// serves the console from that folder.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import http from 'node:http';
 import net from 'node:net';
 import { chromium } from 'playwright-core';
 
 export const ADMIN = { email: 'admin@example.com', password: 'admin-password-1' };
 
-function freePort() {
+/** A free TCP port on loopback. */
+export function freePort() {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
@@ -31,8 +35,11 @@ export async function eventually(fn, what, deadlineMs = 15_000) {
 }
 
 /**
- * Starts kefu and Chromium. Returns `{base, browser, api, login, newPage, stop}`.
- * @param {{env?: Record<string, string>}} [opts]
+ * Starts kefu and Chromium. Returns `{base, browser, api, token, apiAs, newPage, login,
+ * signedInPage, cli, output, stop}`.
+ * `env` is added to the server's environment; `bootstrap: false` starts without a configured
+ * admin, so the first start creates one and prints its password (see `output`).
+ * @param {{env?: Record<string, string>, bootstrap?: boolean}} [opts]
  */
 export async function startKefu(opts = {}) {
   const bin = process.env.KEFU_BIN;
@@ -44,12 +51,17 @@ export async function startKefu(opts = {}) {
     PATH: process.env.PATH,
     KEFU_LISTEN: `127.0.0.1:${port}`,
     KEFU_PUBLIC_URL: base,
-    KEFU_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
-    KEFU_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+    ...(opts.bootstrap === false ? {} : {
+      KEFU_BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
+      KEFU_BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+    }),
     ...(process.env.KEFU_ASSETS_DIR ? { KEFU_ASSETS_DIR: process.env.KEFU_ASSETS_DIR } : {}),
     ...(opts.env || {}),
   };
-  const server = spawn(bin, [], { cwd: dir, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const server = spawn(bin, [], { cwd: dir, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  server.stdout.setEncoding('utf8');
+  server.stdout.on('data', (c) => { stdout += c; });
   await eventually(async () => (await fetch(`${base}/readyz`)).ok, `kefu at ${base}`, 60_000);
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -77,6 +89,15 @@ export async function startKefu(opts = {}) {
   }
 
   /**
+   * An API client signed in as `who` (the admin by default): `{token, call(method, path, body)}`.
+   * @param {{email: string, password: string}} [who]
+   */
+  async function apiAs(who = ADMIN) {
+    const t = await token(who.email, who.password);
+    return { token: t, call: async (method, path, body) => api(method, path, { token: t, body }) };
+  }
+
+  /**
    * A page in a fresh browser context, language chosen before the console loads.
    * @param {{lang?: string, width?: number, height?: number}} [o]
    */
@@ -98,6 +119,29 @@ export async function startKefu(opts = {}) {
     await page.getByTestId('logout').waitFor();
   }
 
+  /**
+   * A new page in its own context, signed in as the admin, in `lang`.
+   * @param {string} [lang]
+   */
+  async function signedInPage(lang = 'en') {
+    const page = await newPage({ lang, height: 900 });
+    await login(page);
+    return page;
+  }
+
+  /**
+   * Runs `kefu <args>` against the same data (folder and environment) as the server; resolves
+   * to `{code, stdout, stderr}`.
+   * @param {string[]} args
+   */
+  function cli(args) {
+    return new Promise((resolve) => {
+      execFile(bin, args, { cwd: dir, env, timeout: 60_000 }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+      });
+    });
+  }
+
   async function stop() {
     await browser.close().catch(() => {});
     server.kill('SIGTERM');
@@ -105,7 +149,7 @@ export async function startKefu(opts = {}) {
     rmSync(dir, { recursive: true, force: true });
   }
 
-  return { base, browser, api, token, newPage, login, stop };
+  return { base, browser, api, token, apiAs, newPage, login, signedInPage, cli, output: () => stdout, stop };
 }
 
 /** Opens a settings page by its navigation link and waits for it. */
@@ -115,7 +159,48 @@ export async function openSettings(page, id) {
   await page.getByTestId(`page-${id}`).waitFor();
 }
 
+/**
+ * Opens `#/settings/<path>` directly (a deep link, e.g. `routing/7`) and waits for the element
+ * with test id `testid`.
+ */
+export async function openRoute(page, path, testid) {
+  await page.goto(new URL(`/console/#/settings/${path}`, page.url()).href);
+  await page.getByTestId(testid).waitFor();
+}
+
 /** The error text shown next to the field with `data-field` = `field`. */
 export function fieldError(scope, field) {
   return scope.locator(`[data-field="${field}"] .field-error`);
+}
+
+/**
+ * A local HTTP server that records requests and answers with `respond(req, body)` (default
+ * 200 "ok"). Resolves to `{url, requests, close}`.
+ */
+export async function recorder(respond) {
+  const requests = [];
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      requests.push({ method: req.method, url: req.url, headers: req.headers, body });
+      const out = respond ? respond(req, body) : { status: 200, body: 'ok' };
+      res.writeHead(out.status, { 'content-type': out.type || 'text/plain' });
+      res.end(out.body);
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () => new Promise((r) => server.close(r)),
+  };
+}
+
+/** A full-page screenshot into `$KEFU_SCREENSHOTS/<name>.png` when that variable is set. */
+export async function shot(page, name) {
+  const dir = process.env.KEFU_SCREENSHOTS;
+  if (dir) await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
 }

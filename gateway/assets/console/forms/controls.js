@@ -1,5 +1,6 @@
-// Small form building blocks: a labelled field with help text and an error slot, the "set"
-// badge of a stored secret, copy buttons, a list-of-strings editor, and a busy button.
+// Small form building blocks: a labelled field with help text and an error slot, inputs,
+// selects and checkboxes, the "set" badge of a stored secret, copy buttons, a list-of-strings
+// editor, and a busy button.
 
 import { h } from "../dom.js";
 import { translator } from "./translate.js";
@@ -16,25 +17,64 @@ export function uid(prefix = "f") {
 
 /**
  * A field wrapper: label (with optional badge), the control, help text and the error slot the
- * `ErrorView` fills. `path` goes to `data-field`.
- * @param {{path: string, label: string, control: HTMLElement, help?: string, required?: boolean,
- *   badge?: HTMLElement | null, id?: string, inline?: boolean}} o
+ * `ErrorView` fills. `path` (or `name`) is the API's field path (`"email"`,
+ * `"channel.imap.host"`, `"rules[0].when"`) and goes to `data-field`.
+ * @param {{path?: string, name?: string, label: string, control: HTMLElement, help?: string | null,
+ *   hint?: string | null, required?: boolean, badge?: HTMLElement | null, id?: string,
+ *   inline?: boolean, testid?: string}} o
  * @returns {HTMLElement}
  */
 export function field(o) {
   const id = o.id || o.control.id || uid();
   o.control.id = id;
+  const help = o.help || o.hint || null;
+  const path = o.path || o.name || null;
   const helpId = `${id}-help`;
   const errId = `${id}-err`;
-  o.control.setAttribute("aria-describedby", `${o.help ? `${helpId} ` : ""}${errId}`);
+  o.control.setAttribute("aria-describedby", `${help ? `${helpId} ` : ""}${errId}`);
   const label = h("label", { for: id },
     o.label,
     o.required ? h("span", { class: "req", title: t("forms.required"), "aria-hidden": "true" }, " *") : null,
     o.badge || null);
-  return h("div", { class: `fld${o.inline ? " inline" : ""}`, "data-field": o.path },
+  return h("div", { class: `field${o.inline ? " inline" : ""}`, "data-field": path },
     o.inline ? [o.control, label] : [label, o.control],
-    o.help ? h("p", { class: "help", id: helpId }, o.help) : null,
-    h("p", { class: "fld-error", id: errId, role: "alert", "data-testid": "field-error", "data-for": o.path, hidden: true }));
+    help ? h("p", { class: "field-hint", id: helpId }, help) : null,
+    h("p", { class: "field-error", id: errId, role: "alert", "data-testid": "field-error", "data-for": path, hidden: true }));
+}
+
+/**
+ * A text-like input: `input({type: "email", testid: "agent-email", value})`.
+ * @param {Record<string, any>} props
+ * @returns {HTMLInputElement}
+ */
+export function input(props) {
+  const { testid, ...rest } = props;
+  return h("input", { type: "text", class: "input", "data-testid": testid, ...rest });
+}
+
+/**
+ * A select with `[value, label]` options.
+ * @param {Record<string, any>} props
+ * @param {[string, string][]} options
+ * @param {string} [value]
+ * @returns {HTMLSelectElement}
+ */
+export function select(props, options, value) {
+  const { testid, ...rest } = props;
+  const el = h("select", { class: "input", "data-testid": testid, ...rest },
+    options.map(([v, label]) => h("option", { value: v, selected: v === value }, label)));
+  if (value !== undefined) el.value = value;
+  return el;
+}
+
+/**
+ * A checkbox with its label on the right.
+ * @param {{label: string, checked?: boolean, testid?: string, name?: string}} o
+ * @returns {{row: HTMLLabelElement, box: HTMLInputElement}}
+ */
+export function checkbox(o) {
+  const box = h("input", { type: "checkbox", checked: !!o.checked, "data-testid": o.testid, name: o.name });
+  return { row: h("label", { class: "check" }, box, h("span", {}, o.label)), box };
 }
 
 /** The "set" badge of a stored secret. */
@@ -76,6 +116,19 @@ export function copyButton(text, testid = "copy") {
 }
 
 /**
+ * A read-only value with a copy button and no label of its own (one-time links, new API
+ * tokens); the button's test id is `<testid>-copy`.
+ * @param {string} value
+ * @param {string} testid
+ * @param {string} [label] accessible name of the value
+ */
+export function copyBox(value, testid, label) {
+  const box = h("input", { type: "text", class: "input mono", readonly: true, value, "data-testid": testid, "aria-label": label || null });
+  box.addEventListener("focus", () => box.select());
+  return h("div", { class: "copy-row" }, box, copyButton(value, `${testid}-copy`));
+}
+
+/**
  * A read-only value with a copy button, e.g. a callback URL.
  * @param {{label: string, value: string, testid: string, multiline?: boolean, help?: string}} o
  */
@@ -108,7 +161,7 @@ export function stringList(o) {
         type: "button", class: "btn ghost small", "aria-label": `${t("forms.remove")} ${v}`.trim(),
         "data-testid": `${o.testid}-remove`, onclick: () => { row.remove(); renumber(); },
       }, "×"),
-      h("p", { class: "fld-error", role: "alert", "data-testid": "field-error", hidden: true }));
+      h("p", { class: "field-error", role: "alert", "data-testid": "field-error", hidden: true }));
     rows.appendChild(row);
     renumber();
     return input;

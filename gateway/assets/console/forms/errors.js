@@ -93,6 +93,8 @@ const LEADING = /^([a-z_][\w]*(?:\[\d+\]|\.[a-z_][\w]*)*)\s+(?:must|is|are|canno
 export function fieldErrors(err) {
   if (!err) return [];
   const code = err.code || undefined;
+  // Found in the browser before sending, already in the UI language (see `localError`).
+  if (err.local) return [{ field: normalizePath(err.field || ""), detail: String(err.detail), code, local: true }];
   const body = err.body || null;
   if (body && Array.isArray(body.errors) && body.errors.length) {
     return body.errors.map((/** @type {any} */ e) => {
@@ -143,7 +145,7 @@ function parseDetail(detail, code) {
 
 /**
  * Error display for one form. Field wrappers inside `root` carry `data-field`, an element
- * `.fld-error` and their control(s); problems whose field is not in the form go to `summary`.
+ * `.field-error` and their control(s); problems whose field is not in the form go to `summary`.
  */
 export class ErrorView {
   /**
@@ -161,7 +163,7 @@ export class ErrorView {
   clear() {
     this.summary.hidden = true;
     mount(this.summary);
-    for (const el of /** @type {NodeListOf<HTMLElement>} */ (this.root.querySelectorAll(".fld-error"))) {
+    for (const el of /** @type {NodeListOf<HTMLElement>} */ (this.root.querySelectorAll(".field-error"))) {
       el.textContent = "";
       el.hidden = true;
     }
@@ -189,7 +191,7 @@ export class ErrorView {
     for (const e of list) {
       const wrap = this.find(e.field);
       if (!wrap) { loose.push(e.detail); continue; }
-      const slot = /** @type {HTMLElement | null} */ (wrap.querySelector(":scope > .fld-error") || wrap.querySelector(".fld-error"));
+      const slot = /** @type {HTMLElement | null} */ (wrap.querySelector(":scope > .field-error") || wrap.querySelector(".field-error"));
       if (slot) {
         slot.textContent = slot.textContent ? `${slot.textContent} ${e.detail}` : e.detail;
         slot.hidden = false;
@@ -235,5 +237,48 @@ export class ErrorView {
       }
     }
     return null;
+  }
+}
+
+/**
+ * The error display of a form, its summary box at the top of the form.
+ * @param {HTMLElement} form
+ * @returns {ErrorView}
+ */
+export function formErrors(form) {
+  const view = new ErrorView(form);
+  form.prepend(view.summary);
+  return view;
+}
+
+/**
+ * An error found in the browser before sending (already in the UI language), for `show`.
+ * @param {string} fieldName
+ * @param {string} text
+ */
+export function localError(fieldName, text) {
+  return { local: true, field: fieldName, detail: text, code: null, status: 422 };
+}
+
+/**
+ * Runs `work` with the submit button busy; errors go to `errors.show`. Resolves to whether
+ * it succeeded.
+ * @param {HTMLButtonElement} button
+ * @param {{show: (e: unknown) => unknown, clear: () => void}} errors
+ * @param {() => Promise<void>} work
+ */
+export async function submitting(button, errors, work) {
+  errors.clear();
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  try {
+    await work();
+    return true;
+  } catch (e) {
+    errors.show(e);
+    return false;
+  } finally {
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
   }
 }

@@ -1,9 +1,13 @@
-// Shared helpers of the channel settings pages: the stylesheet, and the form pieces pages use.
+// The console's form helpers, one module for every page: labelled fields and inputs, errors next
+// to their fields, schema-built channel forms, copy rows, dialogs, and carrying typed input over
+// a re-render (draft.js); plus the settings stylesheet.
 
 export { api as http, items as itemsOf } from "../api.js";
 export { schemaForm } from "./schema-form.js";
-export { ErrorView, fieldErrors, localize } from "./errors.js";
-export { field, setBadge, copyButton, copyField, copyText, stringList, busy, confirmButton, uid } from "./controls.js";
+export { ErrorView, fieldErrors, localize, formErrors, localError, submitting } from "./errors.js";
+export { field, input, select, checkbox, setBadge, copyBox, copyButton, copyField, copyText, stringList, busy, confirmButton, uid } from "./controls.js";
+export { openDialog, confirmDialog } from "./dialog.js";
+export { snapshot, restore } from "./draft.js";
 export { translator, isZh } from "./translate.js";
 
 /** Adds the settings stylesheet to the page once. */

@@ -189,10 +189,10 @@ function objectSection(s, initial, required, path, rel, label, help, cx) {
   const had = initial !== undefined && initial !== null;
   const body = objectBody(s, had ? initial : {}, path, rel, cx);
   const legend = h("legend", {}, label);
-  const section = h("fieldset", { class: "fld-group", "data-field": path },
+  const section = h("fieldset", { class: "field-group", "data-field": path },
     legend,
-    help ? h("p", { class: "help" }, help) : null,
-    h("p", { class: "fld-error", role: "alert", "data-testid": "field-error", "data-for": path, hidden: true }),
+    help ? h("p", { class: "field-hint" }, help) : null,
+    h("p", { class: "field-error", role: "alert", "data-testid": "field-error", "data-for": path, hidden: true }),
     body.el);
   if (required) return { el: section, get: body.get };
 

@@ -6,7 +6,7 @@ import { t, registerStrings } from "../i18n.js";
 import { h, mount } from "../dom.js";
 import { describeError } from "../errors.js";
 import { langButton } from "../shell/header.js";
-import { field, formErrors, localError, submitting } from "../ui/form.js";
+import { field, formErrors, localError, submitting } from "../forms/index.js";
 import strings from "./strings.js";
 
 registerStrings(strings);

@@ -22,6 +22,8 @@ export class Settings {
     this.el = h("div", { class: "body settings" }, this.nav, this.content);
     /** @type {string|null} */
     this.shown = null;
+    /** @type {(() => unknown)|null} the open page's unsaved state (see `PageContext.keep`) */
+    this.keeper = null;
   }
 
   /**
@@ -29,7 +31,9 @@ export class Settings {
    * @param {HTMLElement} container
    * @param {string} id
    * @param {string[]} rest
-   * @param {boolean} [force] render again even when it is already shown (language change)
+   * @param {boolean} [force] render again even when it is already shown (language change); the
+   *   page gets back what it asked to keep (`PageContext.draft`)
+   * @returns {Promise<void>} settles when the page has rendered
    */
   show(container, id, rest, force = false) {
     if (this.el.parentNode !== container) mount(container, this.el);
@@ -39,33 +43,36 @@ export class Settings {
     if (!page) {
       if (!id || !PAGES.some((p) => p.id === id)) {
         if (pages[0]) navigate(href("settings", pages[0].id), { replace: true });
-        return;
+        return Promise.resolve();
       }
       this.leave();
       this.renderNav(pages, id);
       mount(this.content, h("p", { class: "muted", "data-testid": "not-allowed" }, t("settings.notAllowed")));
-      return;
+      return Promise.resolve();
     }
     const key = `${id}/${rest.join("/")}`;
     this.renderNav(pages, id);
-    if (!force && this.shown === key) return;
+    if (!force && this.shown === key) return Promise.resolve();
+    const draft = force && this.shown === key && this.keeper ? this.keeper() : undefined;
     this.leave();
     this.shown = key;
     const box = h("div", { class: "page", "data-testid": `page-${page.id}` });
     mount(this.content, h("h1", { class: "page-title" }, t(page.titleKey)), box);
     document.title = `${t(page.titleKey)} · ${t("app.title")}`;
-    this.run(page, box, rest);
+    return this.run(page, box, rest, draft);
   }
 
   /**
    * @param {Page} page
    * @param {HTMLElement} box
    * @param {string[]} rest
+   * @param {unknown} draft
    */
-  async run(page, box, rest) {
+  async run(page, box, rest, draft) {
     const me = /** @type {import("../types.js").Profile} */ (store.get("me"));
+    const keep = (/** @type {() => unknown} */ fn) => { if (box.isConnected) this.keeper = fn; };
     try {
-      const done = await page.render(box, { api, t, store, me, navigate, href, rest });
+      const done = await page.render(box, { api, t, store, me, navigate, href, rest, draft, keep });
       if (typeof done === "function") {
         if (box.isConnected) this.cleanup = done;
         else done();
@@ -81,6 +88,7 @@ export class Settings {
     this.cleanup?.();
     this.cleanup = null;
     this.shown = null;
+    this.keeper = null;
   }
 
   /**

@@ -11,6 +11,11 @@
  * @property {(hash: string, opts?: {replace?: boolean}) => void} navigate go to a route
  * @property {(...parts: (string|number)[]) => string} href build a route hash
  * @property {string[]} rest the path after the page id (`#/settings/inboxes/7` → `["7"]`)
+ * @property {unknown} draft when the page is rendered again in place (language change), what its
+ *   last `keep` function returned: unsaved state the page rebuilds from instead of the server's
+ * @property {(fn: () => unknown) => void} keep registers how to read the page's unsaved state
+ *   (rows added, rules edited) before it is rendered again; plain field values are carried over
+ *   by the console itself (forms/draft.js)
  */
 
 /**

@@ -5,10 +5,8 @@ import { api } from "../../api.js";
 import { t } from "../../i18n.js";
 import { h, fmtFull } from "../../dom.js";
 import { ROLES } from "../../vocab.js";
-import { openDialog } from "../../ui/dialog.js";
-import { copyBox } from "../../ui/copy.js";
-import { field, input, select, checkbox, formErrors, localError, submitting } from "../../ui/form.js";
 import { skillsEditor } from "./skills.js";
+import { openDialog, copyBox, field, input, select, checkbox, formErrors, localError, submitting } from "../../forms/index.js";
 
 /** @typedef {import("../../types.js").Agent} Agent */
 /** @typedef {import("../../types.js").Team} Team */

@@ -7,8 +7,8 @@ import { items } from "../../api.js";
 import { registerStrings } from "../../i18n.js";
 import { h, mount, toast } from "../../dom.js";
 import { errorText } from "../../errors.js";
-import { confirmDialog } from "../../ui/dialog.js";
 import { openAgentEditor, showInvite } from "./editor.js";
+import { confirmDialog } from "../../forms/index.js";
 import strings from "./strings.js";
 
 registerStrings(strings);

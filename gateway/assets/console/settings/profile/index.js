@@ -4,8 +4,8 @@
 import { session } from "../../api.js";
 import { registerStrings, setLang, LANGS } from "../../i18n.js";
 import { h, mount, toast } from "../../dom.js";
-import { field, input, select, checkbox, formErrors, localError, submitting } from "../../ui/form.js";
 import { askDesktopPermission } from "../../conversations/notify.js";
+import { field, input, select, checkbox, formErrors, localError, submitting } from "../../forms/index.js";
 import strings from "./strings.js";
 
 registerStrings(strings);
@@ -38,7 +38,9 @@ export const page = {
      */
     function detailsForm(ctx, me) {
       const name = input({ value: me.name || "", testid: "profile-name", autocomplete: "name", required: true });
-      const lang = select({ testid: "profile-language" }, LANGS.map((l) => [l, t(`lang.${l}`)]), me.language || store.get("lang"));
+      // The language shown is the one in use (a switch in the header saves it to the profile); it
+      // is not carried over as typed input when the switch re-renders the page.
+      const lang = select({ testid: "profile-language", "data-draft": "off" }, LANGS.map((l) => [l, t(`lang.${l}`)]), store.get("lang") || me.language);
       const notes = me.notifications || { sound: true, desktop: false, new_assignment: true, new_message: true, mention: true };
       const boxes = NOTIFY.map((k) => ({ k, ...checkbox({ label: t(`profile.notify.${k}`), checked: !!notes[k], testid: `profile-notify-${k}` }) }));
       for (const b of boxes) if (b.k === "desktop") b.box.addEventListener("change", () => { if (b.box.checked) askDesktopPermission(); });

@@ -63,14 +63,15 @@ async function show(root, ctx) {
   picker.addEventListener("change", () => ctx.navigate(ctx.href("settings", "routing", picker.value)));
   rememberInbox(current.id);
   mount(page, head, h("div", { class: "card" }, field({ path: "inbox", label: t("routing.inbox"), control: picker })), body);
-  await load(body, current, teams, channels);
+  await load(body, current, teams, channels, ctx);
 }
 
 /**
  * @param {HTMLElement} body @param {Record<string, any>} inbox
  * @param {import("./widgets.js").Team[] | null} teams @param {string[]} channels
+ * @param {import("../page.js").PageContext} ctx
  */
-async function load(body, inbox, teams, channels) {
+async function load(body, inbox, teams, channels, ctx) {
   const errors = new ErrorView(body);
   mount(body, h("p", { class: "muted" }, t("forms.loading")));
   let stored;
@@ -81,7 +82,11 @@ async function load(body, inbox, teams, channels) {
     errors.show(e);
     return;
   }
-  const editor = routingEditor(stored.routing || {}, { teams, channels });
+  // Rendered again in place (language switch): the unsaved rules, not the stored ones.
+  const draft = /** @type {{inbox?: unknown, routing?: Record<string, any>} | undefined} */ (ctx.draft);
+  const start = draft && draft.inbox === inbox.id && draft.routing ? draft.routing : stored.routing || {};
+  const editor = routingEditor(start, { teams, channels });
+  ctx.keep(() => ({ inbox: inbox.id, routing: editor.value() }));
   const save = h("button", { type: "submit", class: "btn primary", "data-testid": "routing-save" }, t("routing.save"));
   const form = h("form", { novalidate: true, "data-testid": "routing-form", "data-inbox": inbox.id }, editor.el, h("div", { class: "form-actions" }, save));
   const formErrors = new ErrorView(form);

@@ -15,7 +15,7 @@ const t = translator(strings);
 
 /** @param {HTMLElement} row */
 function errorSlot(row) {
-  row.append(h("p", { class: "fld-error", role: "alert", "data-testid": "field-error", hidden: true }));
+  row.append(h("p", { class: "field-error", role: "alert", "data-testid": "field-error", hidden: true }));
   return row;
 }
 

@@ -4,8 +4,7 @@ import { items } from "../../api.js";
 import { registerStrings } from "../../i18n.js";
 import { h, mount, toast } from "../../dom.js";
 import { errorText } from "../../errors.js";
-import { openDialog, confirmDialog } from "../../ui/dialog.js";
-import { field, input, checkbox, formErrors, submitting } from "../../ui/form.js";
+import { openDialog, confirmDialog, field, input, checkbox, formErrors, submitting } from "../../forms/index.js";
 import strings from "./strings.js";
 
 registerStrings(strings);

@@ -5,9 +5,7 @@ import { items, qs } from "../../api.js";
 import { registerStrings, has } from "../../i18n.js";
 import { h, mount, toast, fmtFull } from "../../dom.js";
 import { errorText } from "../../errors.js";
-import { openDialog, confirmDialog } from "../../ui/dialog.js";
-import { copyBox } from "../../ui/copy.js";
-import { field, input, select, checkbox, formErrors, localError, submitting } from "../../ui/form.js";
+import { openDialog, confirmDialog, copyBox, field, input, select, checkbox, formErrors, localError, submitting } from "../../forms/index.js";
 import { roleAtLeast } from "../registry.js";
 import strings from "./strings.js";
 
