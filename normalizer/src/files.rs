@@ -137,8 +137,16 @@ impl Files {
             .await?)
     }
 
-    /// The metadata of the files `ids`, in that order; an unknown id is an error naming it.
-    pub async fn get_all(&self, ids: &[i64]) -> Result<Vec<attachment::Model>, StoreError> {
+    /// The files `agent_id` may attach to a reply in a conversation of `inbox_id`, in the
+    /// order asked. An agent's upload belongs to its uploader; a customer's file may be passed on
+    /// within its own inbox. A file the agent may not use is answered like a missing one
+    /// ([`StoreError::NotFound`]), so upload ids cannot be probed.
+    pub async fn attachable(
+        &self,
+        ids: &[i64],
+        agent_id: i64,
+        inbox_id: i64,
+    ) -> Result<Vec<attachment::Model>, StoreError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -148,11 +156,17 @@ impl Files {
             .await?;
         ids.iter()
             .map(|id| {
-                found
+                let file = found
                     .iter()
                     .find(|f| f.id == *id)
-                    .cloned()
-                    .ok_or_else(|| StoreError::Invalid(format!("attachment {id} does not exist")))
+                    .filter(|f| f.uploaded_by.is_none_or(|by| by == agent_id))
+                    .ok_or(StoreError::NotFound("attachment"))?;
+                match file.inbox_id {
+                    Some(i) if i != inbox_id => Err(StoreError::Invalid(format!(
+                        "attachment {id} belongs to another inbox; upload the file instead"
+                    ))),
+                    _ => Ok(file.clone()),
+                }
             })
             .collect()
     }

@@ -21,6 +21,16 @@ fn png() -> Vec<u8> {
 }
 
 async fn upload(app: &TestApp, name: &str, mime: &str, data: Vec<u8>) -> (StatusCode, Value) {
+    upload_as(app, &app.admin_token, name, mime, data).await
+}
+
+async fn upload_as(
+    app: &TestApp,
+    token: &str,
+    name: &str,
+    mime: &str,
+    data: Vec<u8>,
+) -> (StatusCode, Value) {
     let part = multipart::Part::bytes(data)
         .file_name(name.to_owned())
         .mime_str(mime)
@@ -28,7 +38,7 @@ async fn upload(app: &TestApp, name: &str, mime: &str, data: Vec<u8>) -> (Status
     let resp = app
         .client
         .post(format!("{}/api/v1/attachments", app.base))
-        .bearer_auth(&app.admin_token)
+        .bearer_auth(token)
         .multipart(multipart::Form::new().part("file", part))
         .send()
         .await
@@ -187,9 +197,10 @@ async fn bad_uploads_and_links_get_clear_errors() {
                 Some(json!({"text": "see attached", "attachments": [987654]})),
             )
             .await;
-        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
+        assert_eq!(e["code"], "not_found", "{e}");
         assert!(
-            e["detail"].as_str().unwrap_or_default().contains("987654"),
+            e["detail"].as_str().unwrap_or_default().contains("attachment"),
             "{e}"
         );
         let (s, e) = app
@@ -323,6 +334,50 @@ async fn customer_files_are_kept_and_provider_media_is_fetched_once() {
             .await
             .expect("count");
         assert_eq!(files_before, files_after);
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn an_agents_upload_is_attached_only_by_its_uploader() {
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        let inbox = app.loopback_inbox(json!({})).await;
+        let conv = conversation(&app, inbox, "dana").await;
+        let (_, bea) = app.agent("bea@example.com", "agent", json!({})).await;
+        let (s, file) = upload_as(&app, &bea, "plan.png", "image/png", png()).await;
+        assert_eq!(s, StatusCode::CREATED, "{file}");
+
+        // Someone else (even an admin) attaching Bea's unsent upload gets the answer a missing
+        // file gets, so upload ids cannot be probed; nothing is stored.
+        let (s, e) = app
+            .admin(
+                Method::POST,
+                &format!("/api/v1/conversations/{conv}/messages"),
+                Some(json!({"text": "taking this", "attachments": [file["id"]]})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
+        assert_eq!(e["code"], "not_found", "{e}");
+        let texts: Vec<Value> = app
+            .messages(conv)
+            .await
+            .iter()
+            .map(|m| m["content"]["text"].clone())
+            .collect();
+        assert_eq!(texts, [json!("Hello")], "only the customer's message is stored");
+
+        // Bea attaches her own upload.
+        let (s, m) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/conversations/{conv}/messages"),
+                Some(&bea),
+                Some(json!({"text": "here it is", "attachments": [file["id"]]})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{m}");
+        assert_eq!(m["content"]["attachments"][0]["name"], "plan.png", "{m}");
         app.stop().await;
     }
 }

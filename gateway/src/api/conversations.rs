@@ -167,20 +167,14 @@ pub async fn reply(
             "a reply may carry at most {MAX_REPLY_ATTACHMENTS} attachments"
         )));
     }
-    let files = st.files.get_all(&req.attachments).await?;
-    if files.iter().any(|f| f.inbox_id.is_some()) {
-        // A customer's file may be passed on within its own inbox only.
+    let files = if req.attachments.is_empty() {
+        Vec::new()
+    } else {
         let inbox_id = st.conversations.get(id).await?.inbox_id;
-        if let Some(f) = files
-            .iter()
-            .find(|f| f.inbox_id.is_some_and(|i| i != inbox_id))
-        {
-            return Err(ApiError::invalid(format!(
-                "attachment {} belongs to another inbox; upload the file instead",
-                f.id
-            )));
-        }
-    }
+        st.files
+            .attachable(&req.attachments, me.agent.id, inbox_id)
+            .await?
+    };
     let attachments: Vec<_> = files
         .iter()
         .map(kefu_normalizer::files::attachment_of)
