@@ -21,7 +21,8 @@
 //!   mode) WeChat adds `encrypt_type=aes&msg_signature`, the body carries `<Encrypt>`, and
 //!   `msg_signature = sha1(sort(token, timestamp, nonce, Encrypt))` covers the ciphertext, which
 //!   is AES-256-CBC with the AppID inside ([`crypto`]). An inbox with a key refuses plain
-//!   callbacks, since their signature does not cover the body.
+//!   callbacks, since their signature does not cover the body. In plain mode a captured query
+//!   replayed with another body is refused (module `replay`); safe mode is the recommended one.
 //! - **Acknowledgement.** WeChat waits five seconds and retries three times. Kefu answers
 //!   `success` only after [`InboundSink::accept`](kefu_channel::InboundSink::accept) stored the
 //!   message, 503 when storage is unavailable (WeChat retries), and `success` with a warning
@@ -113,6 +114,7 @@ mod media_tests;
 #[cfg(test)]
 mod mock;
 mod official;
+mod replay;
 mod settings;
 mod wecom;
 pub mod xml;

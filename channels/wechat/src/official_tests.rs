@@ -121,6 +121,35 @@ async fn a2_plain_callback_is_stored_then_acknowledged() {
 }
 
 #[tokio::test]
+async fn a_captured_plain_query_cannot_carry_another_body() {
+    let sink = Arc::new(RecordingSink::new());
+    let r = router(1714037059, sink.clone(), plain_settings("AAAAA"));
+    assert_eq!(
+        mock::call(&r, "POST", A2_QUERY, TEXT).await,
+        (StatusCode::OK, "success".into())
+    );
+    // WeChat retrying the callback it did not see answered: same query, same body.
+    assert_eq!(
+        mock::call(&r, "POST", A2_QUERY, TEXT).await,
+        (StatusCode::OK, "success".into())
+    );
+    // The signed query replayed with a forged body (another message id and text).
+    let forged = TEXT
+        .replace("this is a test", "send the refund to me")
+        .replace("1234567890123456", "9999999999999999");
+    assert_ne!(forged, TEXT, "the fixture has the replaced parts");
+    let (status, body) = mock::call(&r, "POST", A2_QUERY, forged).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(body.contains("replayed_nonce"), "{body}");
+    assert!(
+        sink.envelopes()
+            .iter()
+            .all(|e| e.content.text == "this is a test"),
+        "the forged text never reaches Kefu"
+    );
+}
+
+#[tokio::test]
 async fn malformed_and_hostile_bodies_are_refused() {
     let sink = Arc::new(RecordingSink::new());
     let r = router(1714037059, sink.clone(), plain_settings("AAAAA"));

@@ -36,9 +36,10 @@ pub(crate) struct OfficialSettings {
     pub(crate) token: String,
     /// # EncodingAESKey
     /// The 43-character message encryption key (消息加解密密钥), required in safe mode
-    /// (安全模式); leave it empty in plain-text mode.
+    /// (安全模式), the recommended mode: it signs each callback's body. Leave it empty only in
+    /// plain-text mode, where the signature does not cover the body.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("writeOnly" = true, "x-i18n" = {"zh-CN": {"title": "消息加解密密钥 (EncodingAESKey)", "description": "43 位消息加解密密钥，安全模式下必填；明文模式留空。"}}))]
+    #[schemars(extend("writeOnly" = true, "x-i18n" = {"zh-CN": {"title": "消息加解密密钥 (EncodingAESKey)", "description": "43 位消息加解密密钥，安全模式（推荐，回调内容也被签名）下必填；仅在明文模式下留空，明文模式的签名不覆盖消息内容。"}}))]
     pub(crate) encoding_aes_key: Option<String>,
     /// # API base URL
     /// Replaces https://api.weixin.qq.com, for a proxy or a test server. Usually empty.
