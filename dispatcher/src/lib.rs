@@ -10,6 +10,8 @@
 //! - **Outbound** ([`outbound`]) takes what was committed out of Kefu: agent replies through
 //!   their inbox's channel and events to webhook endpoints, as durable jobs with leases,
 //!   retries and a sweep for lost jobs. See its module docs for the map.
+//! - **The channel runtime** ([`runtime`]) keeps one running channel per inbox: the send
+//!   worker sends through it, and polling channels feed the normalizer from it.
 //!
 //! The outbound modules are also re-exported at the crate root under their historical names
 //! ([`delivery`] for [`outbound::send`], [`webhook`], [`jobs`], [`fanout`], [`workers`]).
@@ -17,7 +19,8 @@
 pub mod assign;
 pub mod outbound;
 pub mod routing;
+pub mod runtime;
 
+use outbound::batch;
 pub use outbound::send as delivery;
 pub use outbound::{fanout, jobs, webhook, workers};
-use outbound::batch;
