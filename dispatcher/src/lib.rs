@@ -1,20 +1,26 @@
 //! # kefu-dispatcher — who handles a conversation, and how replies and events leave Kefu
 //!
-//! - `routing`: the skill-based routing policy (rules, queue order, agent choice, overflow).
-//! - `assign`: the policy wired to the database — the assigner tasks, routing of new
-//!   conversations, race-safe commits, transfers, claims, explanations and queue position.
-//! - `jobs`: durable apalis jobs (SQLite embedded, Postgres in production).
-//! - `fanout`: committed outbox events → send jobs and webhook deliveries.
-//! - `delivery`: the send worker: governor limits, `Channel::send`, retries, delivery status.
-//! - `webhook`: Standard Webhooks signing, target checks, the retry schedule, endpoints and
-//!   their delivery log, and the delivery worker.
-//! - `workers`: the apalis workers of one process.
+//! Two halves that do not import each other:
+//!
+//! - **Routing** decides who handles a conversation:
+//!   - [`routing`]: the skill-based routing policy (rules, queue order, agent choice,
+//!     overflow), pure.
+//!   - [`assign`]: the policy wired to the database — the assigner tasks, routing of new
+//!     conversations, race-safe commits, transfers, claims, explanations and queue position.
+//! - **Outbound** ([`outbound`]) takes what was committed out of Kefu: agent replies through
+//!   their inbox's channel and events to webhook endpoints, as durable jobs with leases,
+//!   retries and a sweep for lost jobs. See its module docs for the map.
+//! - **The channel runtime** ([`runtime`]) keeps one running channel per inbox: the send
+//!   worker sends through it, and polling channels feed the normalizer from it.
+//!
+//! The outbound modules are also re-exported at the crate root under their historical names
+//! ([`delivery`] for [`outbound::send`], [`webhook`], [`jobs`], [`fanout`], [`workers`]).
 
 pub mod assign;
-mod batch;
-pub mod delivery;
-pub mod fanout;
-pub mod jobs;
+pub mod outbound;
 pub mod routing;
-pub mod webhook;
-pub mod workers;
+pub mod runtime;
+
+use outbound::batch;
+pub use outbound::send as delivery;
+pub use outbound::{fanout, jobs, webhook, workers};

@@ -23,10 +23,10 @@ use tokio_util::sync::CancellationToken;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
-use kefu_dispatcher::delivery::Sender;
-use kefu_dispatcher::fanout::Fanout;
-use kefu_dispatcher::jobs::JobStore;
-use kefu_dispatcher::webhook::{WebhookDeliverer, WebhookStore};
+use kefu_dispatcher::outbound::fanout::Fanout;
+use kefu_dispatcher::outbound::jobs::JobStore;
+use kefu_dispatcher::outbound::send::{RunningChannels, Sender};
+use kefu_dispatcher::outbound::webhook::{WebhookDeliverer, WebhookStore};
 use kefu_normalizer::Deliveries;
 
 use crate::api::agents::{NewAgent, create_agent_record};
@@ -126,7 +126,11 @@ impl App {
         let normalizer = Normalizer::new(db.clone(), wake.clone(), limits);
         let conversations = Conversations::new(db.clone(), wake.clone(), limits);
         let channel_state = Arc::new(DbChannelState::new(db.clone()));
-        let inboxes = Inboxes::new(db.clone(), keys.clone(), config.public_url());
+        let inboxes = Inboxes::new(
+            db.clone(),
+            Arc::new(crate::delivery::KeySealer(keys.clone())),
+            config.public_url(),
+        );
 
         // Created before the channels: the app channel asks it whether a user is connected.
         let hub = crate::ws::Hub::new();
@@ -144,7 +148,7 @@ impl App {
         });
         let registry = Arc::new(registry);
         let runner = Arc::new(Runner::new(
-            registry.clone(),
+            registry.factory_map(),
             Arc::new(normalizer.clone()),
             channel_state,
             shutdown.clone(),
@@ -175,10 +179,7 @@ impl App {
         let outbound = Outbound {
             sender: Arc::new(Sender::new(
                 deliveries.clone(),
-                Arc::new(crate::delivery::RunningChannels {
-                    db: db.clone(),
-                    runner: runner.clone(),
-                }),
+                RunningChannels::new(db.clone(), runner.clone()),
                 jobs.clone(),
                 crate::delivery::send_policy(&config),
             )),

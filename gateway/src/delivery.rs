@@ -1,82 +1,17 @@
-//! Wiring of the dispatcher's outbound side: running channels as the send worker's channel
-//! source, the instance key as the webhook secret sealer, and the settings from the config.
+//! Wiring of the dispatcher's outbound side: the instance key as the webhook secret sealer and
+//! the inbox secret opener, and the settings from the config.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use kefu_channel::{Channel, Quota};
-use kefu_dispatcher::delivery::{ChannelSource, SendLimits, SendPolicy};
-use kefu_dispatcher::webhook::{DeliverySettings, RetrySchedule, Sealer};
-use kefu_dispatcher::workers::WorkerSettings;
-use kefu_normalizer::Db;
-use kefu_normalizer::entity::inbox;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use kefu_dispatcher::outbound::send::SendPolicy;
+use kefu_dispatcher::outbound::webhook::{DeliverySettings, RetrySchedule, Sealer};
+use kefu_dispatcher::outbound::workers::WorkerSettings;
+use kefu_dispatcher::runtime::Unseal;
 
-use crate::channels::Runner;
+pub use kefu_dispatcher::outbound::send::RateLimit;
+
 use crate::config::Config;
 use crate::crypto::Keys;
-
-/// An inbox's outbound pacing, overriding its channel's declared quotas.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RateLimit {
-    /// Sends per second for the whole inbox.
-    pub per_second: Option<u32>,
-    /// Sends allowed at once before `per_second` applies (default: `per_second`).
-    pub burst: Option<u32>,
-    /// Sends per second to one recipient.
-    pub per_recipient_per_second: Option<u32>,
-    /// Burst per recipient (default: `per_recipient_per_second`).
-    pub per_recipient_burst: Option<u32>,
-}
-
-impl RateLimit {
-    /// As the limiter's quotas.
-    pub fn limits(&self) -> SendLimits {
-        let q = |rate: Option<u32>, burst: Option<u32>| {
-            rate.filter(|r| *r > 0).map(|r| Quota {
-                per_second: r,
-                burst: burst.unwrap_or(r).max(1),
-            })
-        };
-        SendLimits {
-            inbox: q(self.per_second, self.burst),
-            recipient: q(self.per_recipient_per_second, self.per_recipient_burst),
-        }
-    }
-}
-
-/// The running channels, with each inbox's stored rate limit.
-pub struct RunningChannels {
-    pub(crate) db: Db,
-    pub(crate) runner: Arc<Runner>,
-}
-
-#[async_trait::async_trait]
-impl ChannelSource for RunningChannels {
-    async fn resolve(&self, inbox_id: i64) -> Option<(Arc<dyn Channel>, SendLimits)> {
-        let channel = self.runner.channel(inbox_id)?;
-        let stored: Option<Option<serde_json::Value>> = inbox::Entity::find_by_id(inbox_id)
-            .select_only()
-            .column(inbox::Column::SendLimits)
-            .filter(inbox::Column::DeletedAt.is_null())
-            .into_tuple()
-            .one(self.db.conn())
-            .await
-            .inspect_err(|e| tracing::warn!(error = %e, "Reading an inbox's rate limit failed."))
-            .ok()?;
-        // `None`: the inbox was deleted.
-        let limits = match stored? {
-            Some(v) => serde_json::from_value::<RateLimit>(v)
-                .unwrap_or_default()
-                .limits(),
-            None => SendLimits::default(),
-        };
-        Some((channel, limits))
-    }
-}
 
 /// Webhook secrets sealed with the instance key.
 pub struct KeySealer(pub Keys);
@@ -88,6 +23,12 @@ impl Sealer for KeySealer {
 
     fn open(&self, sealed: &str) -> Option<Vec<u8>> {
         self.0.decrypt(sealed).ok()
+    }
+}
+
+impl Unseal for KeySealer {
+    fn unseal(&self, sealed: &str) -> Result<Vec<u8>, String> {
+        self.0.decrypt(sealed).map_err(|e| e.to_string())
     }
 }
 

@@ -1,5 +1,6 @@
 //! The apalis workers of one process: the send queue and the webhook queue, each on the
-//! storage Kefu runs on, until shutdown.
+//! storage Kefu runs on, until shutdown, and their housekeeping (the shared lost-job
+//! [sweep](super::lease::Sweep)).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,9 +12,10 @@ use apalis_sqlite::SqliteStorage;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
-use crate::delivery::Sender;
-use crate::jobs::{Backend, JobStore, SEND_QUEUE, SendJob, WEBHOOK_QUEUE, WebhookJob};
-use crate::webhook::WebhookDeliverer;
+use super::jobs::{Backend, JobStore, SEND_QUEUE, SendJob, WEBHOOK_QUEUE, WebhookJob};
+use super::lease::Sweep;
+use super::send::Sender;
+use super::webhook::WebhookDeliverer;
 
 /// Worker settings.
 #[derive(Debug, Clone)]
@@ -85,25 +87,22 @@ pub async fn run(
     // Housekeeping: forget idle recipients' limiters; re-queue replies and webhook deliveries
     // whose job was lost (a crash between recording and queueing, a job apalis gave up on).
     let housekeeping = {
+        let sweeps: [Arc<dyn Sweep>; 2] = [sender.sweeper(settings.stuck_after), deliverer.clone()];
         let sender = sender.clone();
-        let deliverer = deliverer.clone();
         let shutdown = shutdown.clone();
-        let (every, stuck_after) = (settings.sweep_interval, settings.stuck_after);
+        let every = settings.sweep_interval;
         async move {
             loop {
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
                     _ = tokio::time::sleep(every) => {
                         sender.limiters().shrink();
-                        match sender.sweep(stuck_after).await {
-                            Ok(0) => {}
-                            Ok(n) => tracing::warn!(replies = n, "Re-queued replies whose send job was lost."),
-                            Err(e) => tracing::warn!(error = %e, "Sweeping pending replies failed."),
-                        }
-                        match deliverer.sweep().await {
-                            Ok(0) => {}
-                            Ok(n) => tracing::info!(deliveries = n, "Re-queued webhook deliveries whose job was lost."),
-                            Err(e) => tracing::warn!(error = %e, "Sweeping webhook deliveries failed."),
+                        for s in &sweeps {
+                            match s.sweep().await {
+                                Ok(0) => {}
+                                Ok(n) => tracing::warn!(count = n, what = s.what(), "Re-queued work whose job was lost."),
+                                Err(e) => tracing::warn!(what = s.what(), error = %e, "Sweeping for lost jobs failed."),
+                            }
                         }
                     }
                 }

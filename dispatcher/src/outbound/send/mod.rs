@@ -5,28 +5,28 @@
 //! Pacing is not failure: waiting for an inbox's or recipient's limiter, or a channel's own
 //! [`SendError::Paced`] (a push device's limit in Kefu), delays the send without spending an
 //! attempt. Only the provider's answers (its 429 included) count as attempts.
+//!
+//! What an answer leads to (sent, retried at, failed for good) is the outbound engine's shared
+//! [decision](crate::outbound::decision); the claim of a message is a
+//! [lease](crate::outbound::lease), and lost jobs are found by the shared sweep. The channel
+//! comes from the [channel runtime](crate::runtime) through [`RunningChannels`].
 
+mod channels;
 mod limits;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kefu_channel::{Channel, SendError};
+use kefu_channel::SendError;
 use kefu_normalizer::{Deliveries, DeliveryOutcome, StoreError};
 use rand::Rng;
 
+pub use channels::{RateLimit, RunningChannels};
 pub use limits::{Limiters, SendLimits};
 
 use crate::jobs::{JobError, JobStore, NewJob, SendJob};
-
-/// Where the delivery worker finds the channel of an inbox. The gateway implements it over
-/// its running channels.
-#[async_trait::async_trait]
-pub trait ChannelSource: Send + Sync + 'static {
-    /// The running channel of `inbox_id` and the inbox's own send limits (which override the
-    /// channel's declared quotas); `None` when the inbox no longer exists.
-    async fn resolve(&self, inbox_id: i64) -> Option<(Arc<dyn Channel>, SendLimits)>;
-}
+use crate::outbound::decision::{Attempt, Backoff, Decision, Outcome, Policy, decide, exponential};
+use crate::outbound::lease::{self, Lease, Lost, Sweep, SweepError};
 
 /// How sends are retried.
 #[derive(Debug, Clone)]
@@ -57,14 +57,24 @@ impl SendPolicy {
     /// jitter between half and the full delay so retries of a burst spread out, and never
     /// shorter than what the provider asked for.
     pub fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        let exp = self
-            .base_delay
-            .saturating_mul(1u32 << attempt.saturating_sub(1).min(20))
-            .min(self.max_delay);
-        let jittered = exp.mul_f64(rand::rng().random_range(0.5..=1.0));
-        match retry_after {
-            Some(asked) => jittered.max(asked),
-            None => jittered,
+        exponential(
+            &mut rand::rng(),
+            self.base_delay,
+            self.max_delay,
+            attempt,
+            retry_after,
+        )
+    }
+
+    /// The policy as the outbound decision takes it: exponential backoff, never disabled.
+    pub fn decision_policy(&self) -> Policy {
+        Policy {
+            backoff: Backoff::Exponential {
+                max_attempts: self.max_attempts,
+                base: self.base_delay,
+                max: self.max_delay,
+            },
+            disable_after: None,
         }
     }
 }
@@ -72,7 +82,7 @@ impl SendPolicy {
 /// Runs send jobs.
 pub struct Sender {
     deliveries: Deliveries,
-    channels: Arc<dyn ChannelSource>,
+    channels: RunningChannels,
     limiters: Limiters,
     jobs: JobStore,
     policy: SendPolicy,
@@ -82,7 +92,7 @@ impl Sender {
     /// A sender recording on `deliveries`, sending through `channels`, re-queueing on `jobs`.
     pub fn new(
         deliveries: Deliveries,
-        channels: Arc<dyn ChannelSource>,
+        channels: RunningChannels,
         jobs: JobStore,
         policy: SendPolicy,
     ) -> Self {
@@ -110,10 +120,7 @@ impl Sender {
         // swept job beside a slow one) leaves it alone, without waiting for a limiter.
         let now = chrono::Utc::now();
         let m = &pending.message;
-        if m.delivery_due_at
-            .is_some_and(|at| at > now + chrono::Duration::seconds(1))
-            || m.delivery_claimed_until.is_some_and(|until| until > now)
-        {
+        if !lease::is_due(m.delivery_due_at, now) || lease::is_held(m.delivery_claimed_until, now) {
             return Ok(());
         }
         // Attempts ever made on this message, across manual retries: a job key built from it
@@ -145,10 +152,8 @@ impl Sender {
             .until_ready(out.inbox_id, limits, &out.recipient.external_id)
             .await;
         // Held for one attempt; `record` releases it. A crash mid-send leaves it to expire.
-        let lease = chrono::Utc::now()
-            + chrono::Duration::from_std(self.policy.timeout + Duration::from_secs(60))
-                .unwrap_or_default();
-        if !self.deliveries.claim(out.message_id, lease).await? {
+        let until = Lease::for_attempts(self.policy.timeout).until(chrono::Utc::now());
+        if !self.deliveries.claim(out.message_id, until).await? {
             return Ok(());
         }
 
@@ -171,42 +176,53 @@ impl Sender {
         }
 
         let attempt = job.attempt + 1;
+        let now = chrono::Utc::now();
+        let decision = decide(
+            &self.policy.decision_policy(),
+            Attempt {
+                made: attempt,
+                now,
+                failing_since: None,
+            },
+            match &result {
+                Ok(_) => Outcome::Succeeded,
+                Err(SendError::Permanent { .. }) => Outcome::Refused,
+                Err(SendError::Retryable { after, .. } | SendError::RateLimited { after }) => {
+                    Outcome::Failed {
+                        retry_after: *after,
+                    }
+                }
+                // Handled above: pacing is not an attempt.
+                Err(SendError::Paced { .. }) => return Ok(()),
+            },
+        );
         let mut retry = None;
-        let outcome = match result {
-            Ok(receipt) => DeliveryOutcome::Sent {
+        let outcome = match (result, decision) {
+            (Ok(receipt), _) => DeliveryOutcome::Sent {
                 provider_ref: receipt.provider_ref,
                 delivered: receipt.delivered,
                 details: receipt.details,
             },
-            Err(SendError::Permanent { code, reason }) => DeliveryOutcome::Failed {
+            (Err(SendError::Permanent { code, reason }), _) => DeliveryOutcome::Failed {
                 code,
                 reason,
                 details: None,
             },
-            // Handled above; kept for an exhaustive match.
-            Err(SendError::Paced { .. }) => return Ok(()),
-            Err(e @ (SendError::Retryable { .. } | SendError::RateLimited { .. })) => {
-                let after = match &e {
-                    SendError::Retryable { after, .. } | SendError::RateLimited { after } => *after,
-                    SendError::Paced { .. } | SendError::Permanent { .. } => None,
-                };
-                if attempt >= self.policy.max_attempts {
-                    DeliveryOutcome::Failed {
-                        code: "retries_exhausted".into(),
-                        reason: format!("gave up after {attempt} attempts; the last said: {e}"),
-                        details: None,
-                    }
-                } else {
-                    let delay = self.policy.backoff(attempt, after);
-                    tracing::info!(message = out.message_id, attempt, delay_ms = delay.as_millis() as u64, error = %e, "Delivery failed; retrying.");
-                    retry = Some(delay);
-                    DeliveryOutcome::Retrying {
-                        error: e.to_string(),
-                        due_at: chrono::Utc::now()
-                            + chrono::Duration::from_std(delay).unwrap_or_default(),
-                    }
+            (Err(e), Decision::RetryAt(due_at)) => {
+                let delay = (due_at - now).to_std().unwrap_or_default();
+                tracing::info!(message = out.message_id, attempt, delay_ms = delay.as_millis() as u64, error = %e, "Delivery failed; retrying.");
+                retry = Some(delay);
+                DeliveryOutcome::Retrying {
+                    error: e.to_string(),
+                    due_at,
                 }
             }
+            // Used up (a channel is never disabled: its policy has no limit for that).
+            (Err(e), _) => DeliveryOutcome::Failed {
+                code: "retries_exhausted".into(),
+                reason: format!("gave up after {attempt} attempts; the last said: {e}"),
+                details: None,
+            },
         };
         let label = match &outcome {
             DeliveryOutcome::Sent { .. } => "sent",
@@ -275,24 +291,46 @@ impl Sender {
     /// longer than `grace`. Returns how many. A re-queued job next to a live one is harmless:
     /// only one of them can claim the message.
     pub async fn sweep(&self, grace: Duration) -> Result<usize, SendJobError> {
-        let overdue = self.deliveries.overdue(grace, 500).await?;
-        let window = chrono::Utc::now().timestamp() / grace.as_secs().max(1) as i64;
-        let n = overdue.len();
+        let lost: Vec<Lost> = self
+            .deliveries
+            .overdue(grace, 500)
+            .await?
+            .into_iter()
+            .map(Lost::from)
+            .collect();
+        let window = lease::window(chrono::Utc::now(), grace);
         self.jobs
-            .push_send(
-                overdue
-                    .into_iter()
-                    .map(|(id, made)| {
-                        NewJob::now(SendJob {
-                            message_id: id,
-                            attempt: u32::try_from(made).unwrap_or(0),
-                        })
-                        .key(format!("send:{id}:sweep:{made}:{window}"))
-                    })
-                    .collect(),
-            )
+            .push_send(lease::requeue("send", window, &lost, |l| SendJob {
+                message_id: l.id,
+                attempt: u32::try_from(l.attempts).unwrap_or(0),
+            }))
             .await?;
-        Ok(n)
+        Ok(lost.len())
+    }
+
+    /// This sender's side of the housekeeping sweep: replies overdue by more than `grace`.
+    pub fn sweeper(self: &Arc<Self>, grace: Duration) -> Arc<dyn Sweep> {
+        Arc::new(LostReplies {
+            sender: self.clone(),
+            grace,
+        })
+    }
+}
+
+/// [`Sender::sweep`] as the workers' housekeeping runs it.
+struct LostReplies {
+    sender: Arc<Sender>,
+    grace: Duration,
+}
+
+#[async_trait::async_trait]
+impl Sweep for LostReplies {
+    fn what(&self) -> &'static str {
+        "replies"
+    }
+
+    async fn sweep(&self) -> Result<usize, SweepError> {
+        Ok(self.sender.sweep(self.grace).await?)
     }
 }
 
