@@ -613,3 +613,69 @@ fn label(e: &kefu_normalizer::Event) -> String {
         other => other.kind().to_string(),
     }
 }
+
+/// Outbox rows written before events were typed (kind + JSON, possibly still unrelayed at an
+/// upgrade) are relayed as typed events whose wire form is the stored JSON, unchanged.
+#[tokio::test]
+async fn outbox_rows_stored_by_the_untyped_code_relay_unchanged() {
+    use kefu_normalizer::entity::outbox_event;
+    use kefu_normalizer::{Db, EventBus, EventType, InProcessBus, OutboxRelay};
+    use sea_orm::{ActiveModelTrait, Set};
+
+    // As `json!(view)` and `json!({..})` wrote them.
+    let rows = [
+        (
+            EventType::ConversationCreated,
+            json!({"assignee_id": null, "contact": {"email": null, "id": 5, "name": "Ana"},
+                   "created_at": "2024-04-25T09:15:04.123Z", "id": 7, "inbox_id": 2,
+                   "last_message_at": "2024-04-25T09:15:04.123Z", "last_seq": 0, "priority": 0,
+                   "skills": {}, "status": "queued", "subject": null, "team_id": null}),
+        ),
+        (
+            EventType::MessageCreated,
+            json!({"content": {"attachments": [], "text": "hello"}, "conversation_id": 7,
+                   "created_at": "2024-04-25T09:15:04.123Z", "direction": "inbound", "id": 11,
+                   "private": false, "sender": {"id": 5, "name": "Ana", "type": "contact"},
+                   "seq": 1}),
+        ),
+        (
+            EventType::AgentStatusChanged,
+            json!({"agent_id": 3, "previous": "online", "status": "away"}),
+        ),
+    ];
+    for backend in backends() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = kefu_tests::fresh_database(&backend, dir.path())
+            .await
+            .expect("database");
+        let db = Db::connect(&url, 2).await.expect("connect");
+        db.migrate().await.expect("migrate");
+        for (kind, payload) in &rows {
+            outbox_event::ActiveModel {
+                event_type: Set(kind.as_str().to_owned()),
+                conversation_id: Set(payload["conversation_id"].as_i64().or(Some(7))),
+                payload: Set(payload.clone()),
+                created_at: Set(chrono::Utc::now()),
+                relayed_at: Set(None),
+                dispatched_at: Set(None),
+                ..Default::default()
+            }
+            .insert(db.conn())
+            .await
+            .expect("old row");
+        }
+        let bus = std::sync::Arc::new(InProcessBus::new(16));
+        let mut rx = bus.subscribe();
+        let relay = OutboxRelay::new(db.clone(), bus);
+        assert_eq!(relay.relay_batch().await.expect("relays"), rows.len());
+        for (kind, payload) in &rows {
+            let ev = rx.try_recv().expect("published");
+            assert_eq!(ev.kind(), *kind, "{backend:?}");
+            let wire = ev.data.to_value().expect("renders");
+            assert_eq!(wire.to_string(), payload.to_string(), "{backend:?} {kind}");
+        }
+        kefu_tests::drop_fresh_database(&backend, &db, &url)
+            .await
+            .expect("drop");
+    }
+}

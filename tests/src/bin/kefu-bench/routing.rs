@@ -15,7 +15,6 @@
 //!    its events and history row.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
