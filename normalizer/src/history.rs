@@ -94,7 +94,6 @@ impl ConversationHistory for DbHistory {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use kefu_channel::{Content, ExternalIdentity, InboundEnvelope, InboundSink, ThreadHints};
 

@@ -11,6 +11,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Value, json};
 
 use super::*;
+use crate::db::Db;
 use crate::status::Status;
 use crate::views::{
     AgentStatusView, AttachmentView, ContactMergedView, ContactSummary, ContactView, ContentView,
