@@ -18,7 +18,6 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
@@ -118,13 +117,12 @@ impl App {
             .map_err(|e| StartError(format!("bootstrap admin: {}", e.detail)))?;
 
         let shutdown = CancellationToken::new();
-        let wake = Arc::new(Notify::new());
         let bus: Arc<dyn EventBus> = Arc::new(InProcessBus::new(4096));
         let limits = Limits {
             max_text_bytes: config.max_text_bytes,
         };
-        let normalizer = Normalizer::new(db.clone(), wake.clone(), limits);
-        let conversations = Conversations::new(db.clone(), wake.clone(), limits);
+        let normalizer = Normalizer::new(db.clone(), limits);
+        let conversations = Conversations::new(db.clone(), limits);
         let channel_state = Arc::new(DbChannelState::new(db.clone()));
         let inboxes = Inboxes::new(
             db.clone(),
@@ -168,7 +166,7 @@ impl App {
         let jobs = JobStore::setup(&db)
             .await
             .map_err(|e| StartError(e.to_string()))?;
-        let deliveries = Deliveries::new(db.clone(), wake.clone());
+        let deliveries = Deliveries::new(db.clone());
         let webhooks = WebhookStore::new(
             db.clone(),
             Arc::new(crate::delivery::KeySealer(keys.clone())),
@@ -202,7 +200,6 @@ impl App {
             normalizer,
             conversations,
             bus: bus.clone(),
-            wake: wake.clone(),
             inboxes,
             registry,
             runner,
@@ -214,17 +211,13 @@ impl App {
             jobs,
             webhooks,
             shutdown,
-            dispatcher: kefu_dispatcher::assign::Dispatcher::new(
-                db.clone(),
-                wake.clone(),
-                config_routing,
-            ),
+            dispatcher: kefu_dispatcher::assign::Dispatcher::new(db.clone(), config_routing),
         };
         let router = router(state.clone(), ingress);
         let listener = TcpListener::bind(state.config.listen)
             .await
             .map_err(|e| StartError(format!("cannot listen on {}: {e}", state.config.listen)))?;
-        let relay = OutboxRelay::new(db, bus, wake).consumer(fanout);
+        let relay = OutboxRelay::new(db, bus).consumer(fanout);
         Ok((
             Self {
                 state,
@@ -281,7 +274,7 @@ impl App {
             state
                 .hub
                 .clone()
-                .run(state.bus.clone(), state.db.clone(), shutdown.clone()),
+                .run(state.bus.clone(), shutdown.clone()),
         );
         let assigners = state.dispatcher.spawn(state.bus.clone(), shutdown.clone());
         tracing::info!(addr = %listener.local_addr()?, public_url = %state.config.public_url(), "Kefu is listening.");

@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use kefu_normalizer::{Conversations, Db, EventBus, Normalizer};
 use metrics_exporter_prometheus::PrometheusHandle;
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::channels::{ChannelRegistry, Runner};
@@ -26,8 +25,6 @@ pub struct AppState {
     pub conversations: Conversations,
     /// Relayed events.
     pub bus: Arc<dyn EventBus>,
-    /// Wakes the outbox relay after commits made outside the normalizer.
-    pub wake: Arc<Notify>,
     /// Inbox rows as channel configs, secrets decrypted.
     pub inboxes: crate::channels::Inboxes,
     /// Channel types.

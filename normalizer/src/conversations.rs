@@ -3,7 +3,6 @@
 //! also appends its outbox events.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use kefu_channel::{Attachment, Content};
@@ -13,15 +12,14 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
-use tokio::sync::Notify;
 
-use crate::db::Db;
+use crate::db::{Db, WriteTx};
 use crate::entity::{agent, contact, contact_identity, conversation, message};
 use crate::error::StoreError;
-use crate::events;
+use crate::events::{EventData, EventType};
 use crate::sanitize;
 use crate::status::{Status, Transition};
-use crate::views::{ContactView, ConversationView, MessageView};
+use crate::views::{ContactMergedView, ContactView, ConversationView, MessageView};
 
 /// A message about to be appended.
 pub struct NewMessage {
@@ -40,7 +38,7 @@ pub struct NewMessage {
 /// Appends a message with the conversation's next `seq`. The `UPDATE ... RETURNING` takes the
 /// conversation's row lock until commit, so concurrent appends queue and `seq` has no gaps.
 pub async fn append_message(
-    tx: &DatabaseTransaction,
+    tx: &WriteTx,
     conv: &conversation::Model,
     m: NewMessage,
     now: DateTime<Utc>,
@@ -84,20 +82,15 @@ pub async fn append_message(
     }
     .insert(tx)
     .await?;
-    events::append(
-        tx,
-        "message.created",
-        Some(conv.id),
-        json!(MessageView::from(&msg)),
-    )
-    .await?;
+    tx.emit(EventData::MessageCreated(MessageView::from(&msg)))
+        .await?;
     Ok(msg)
 }
 
 /// Moves a conversation to `next` (already checked with [`Status::apply`]) and appends the
 /// matching events.
 pub async fn set_status(
-    tx: &DatabaseTransaction,
+    tx: &WriteTx,
     conv: conversation::Model,
     next: Status,
     transition: Transition,
@@ -120,19 +113,21 @@ pub async fn set_status(
         Some(c) => Some(c.clone()),
         None => contact::Entity::find_by_id(conv.contact_id).one(tx).await?,
     };
-    let view = json!(ConversationView::new(&conv, contact.as_ref()));
-    let kinds: &[&str] = match transition {
-        Transition::Assign => &["conversation.assigned"],
-        Transition::StartTransfer => &["conversation.transferred"],
-        Transition::Requeue => &["conversation.queued"],
-        Transition::Resolve => &["conversation.resolved"],
-        Transition::Reopen => &["conversation.reopened", "conversation.queued"],
-        Transition::Close => &["conversation.closed"],
-        Transition::AwaitCustomer | Transition::CustomerReplied => &["conversation.updated"],
+    let view = ConversationView::new(&conv, contact.as_ref());
+    use EventType as T;
+    let kinds: &[EventType] = match transition {
+        Transition::Assign => &[T::ConversationAssigned],
+        Transition::StartTransfer => &[T::ConversationTransferred],
+        Transition::Requeue => &[T::ConversationQueued],
+        Transition::Resolve => &[T::ConversationResolved],
+        Transition::Reopen => &[T::ConversationReopened, T::ConversationQueued],
+        Transition::Close => &[T::ConversationClosed],
+        Transition::AwaitCustomer | Transition::CustomerReplied => &[T::ConversationUpdated],
     };
-    for kind in kinds {
-        events::append(tx, kind, Some(conv.id), view.clone()).await?;
-    }
+    let events = kinds
+        .iter()
+        .filter_map(|k| EventData::conversation(*k, view.clone()));
+    crate::events::emit_all(tx, events, now).await?;
     Ok(conv)
 }
 
@@ -184,14 +179,13 @@ pub struct Posted {
 #[derive(Clone)]
 pub struct Conversations {
     db: Db,
-    wake: Arc<Notify>,
     limits: sanitize::Limits,
 }
 
 impl Conversations {
-    /// Operations on `db`, waking the outbox relay after each commit.
-    pub fn new(db: Db, wake: Arc<Notify>, limits: sanitize::Limits) -> Self {
-        Self { db, wake, limits }
+    /// Operations on `db`.
+    pub fn new(db: Db, limits: sanitize::Limits) -> Self {
+        Self { db, limits }
     }
 
     /// One conversation.
@@ -359,7 +353,6 @@ impl Conversations {
         )
         .await?;
         tx.commit().await?;
-        self.wake.notify_one();
         Ok(Posted {
             message: MessageView::from(&msg),
             created: true,
@@ -377,7 +370,6 @@ impl Conversations {
             .one(&tx)
             .await?;
         tx.commit().await?;
-        self.wake.notify_one();
         Ok(ConversationView::new(&conv, contact.as_ref()))
     }
 
@@ -406,7 +398,6 @@ impl Conversations {
             .one(&tx)
             .await?;
         tx.commit().await?;
-        self.wake.notify_one();
         Ok(ConversationView::new(&conv, contact.as_ref()))
     }
 
@@ -462,15 +453,12 @@ impl Conversations {
         am.updated_at = Set(now);
         am.update(&tx).await?;
         let view = contact_view(&tx, id).await?;
-        events::append(
-            &tx,
-            "contact.merged",
-            None,
-            json!({ "contact": view, "merged_id": other_id }),
-        )
+        tx.emit(EventData::ContactMerged(ContactMergedView {
+            contact: view.clone(),
+            merged_id: other_id,
+        }))
         .await?;
         tx.commit().await?;
-        self.wake.notify_one();
         Ok(view)
     }
 }

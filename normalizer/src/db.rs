@@ -9,7 +9,9 @@ use sea_orm::{
     DbErr, ExecResult, QueryResult, SqliteTransactionMode, Statement, TransactionOptions,
     TransactionTrait,
 };
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
 
 use crate::error::StoreError;
 
@@ -20,11 +22,16 @@ pub struct Db {
     /// SQLite has one writer at a time. Queuing writers here, in arrival order, replaces
     /// SQLite's busy-wait (sleep and poll) with a fair hand-over, which keeps tail latency low.
     sqlite_writer: Option<Arc<Mutex<()>>>,
+    /// Wakes the outbox relay when a write transaction that emitted events commits.
+    outbox_wake: Arc<Notify>,
 }
 
 /// A write transaction. On SQLite it also holds the process-wide writer slot until it ends.
+/// Events emitted in it ([`WriteTx::emit`]) wake the outbox relay when it commits.
 pub struct WriteTx {
     tx: DatabaseTransaction,
+    outbox_wake: Arc<Notify>,
+    emitted: AtomicBool,
     _slot: Option<OwnedMutexGuard<()>>,
     _held: Held,
 }
@@ -52,9 +59,18 @@ impl Drop for Held {
 }
 
 impl WriteTx {
-    /// Commits.
+    /// Commits, then wakes the outbox relay if events were emitted.
     pub async fn commit(self) -> Result<(), DbErr> {
-        self.tx.commit().await
+        self.tx.commit().await?;
+        if self.emitted.load(Ordering::Relaxed) {
+            self.outbox_wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Called by every outbox append: the relay is woken once this transaction commits.
+    pub(crate) fn wake_relay_on_commit(&self) {
+        self.emitted.store(true, Ordering::Relaxed);
     }
 
     /// Rolls back.
@@ -143,6 +159,7 @@ impl Db {
         Ok(Self {
             conn,
             sqlite_writer,
+            outbox_wake: Arc::new(Notify::new()),
         })
     }
 
@@ -163,6 +180,12 @@ impl Db {
     /// The pool, for reads.
     pub fn conn(&self) -> &DatabaseConnection {
         &self.conn
+    }
+
+    /// What [`WriteTx::commit`] notifies after events were emitted: the outbox relay waits on
+    /// it. Shared by every clone of this `Db`.
+    pub fn outbox_wake(&self) -> Arc<Notify> {
+        self.outbox_wake.clone()
     }
 
     /// `true` on PostgreSQL.
@@ -190,6 +213,8 @@ impl Db {
                 .await?;
             Ok(WriteTx {
                 tx,
+                outbox_wake: self.outbox_wake.clone(),
+                emitted: AtomicBool::new(false),
                 _slot: slot,
                 _held: Held {
                     begun_at,

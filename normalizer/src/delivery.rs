@@ -2,20 +2,16 @@
 //! record of each attempt (`pending` → `sent`/`delivered`/`failed`), each change emitted as
 //! `message.updated` (and `message.failed` when delivery gives up).
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
 use kefu_channel::{Content, OutboundMessage, Recipient};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use serde_json::json;
-use tokio::sync::Notify;
 
 use crate::conversations::lock;
 use crate::db::Db;
 use crate::entity::{contact_identity, conversation, message};
 use crate::error::StoreError;
-use crate::events;
+use crate::events::{self, EventData};
 use crate::views::MessageView;
 
 /// How many earlier references an outbound message carries (email `References`).
@@ -64,13 +60,12 @@ pub enum DeliveryOutcome {
 #[derive(Clone)]
 pub struct Deliveries {
     db: Db,
-    wake: Arc<Notify>,
 }
 
 impl Deliveries {
-    /// Deliveries on `db`; `wake` nudges the outbox relay after each recorded change.
-    pub fn new(db: Db, wake: Arc<Notify>) -> Self {
-        Self { db, wake }
+    /// Deliveries on `db`.
+    pub fn new(db: Db) -> Self {
+        Self { db }
     }
 
     /// The message if it still waits for delivery (outbound, not private, `pending`);
@@ -280,12 +275,12 @@ impl Deliveries {
             return Ok(None);
         };
         let view = MessageView::from(&row);
-        events::append(&tx, "message.updated", Some(conversation_id), json!(view)).await?;
+        let mut emitted = vec![EventData::MessageUpdated(view.clone())];
         if failed {
-            events::append(&tx, "message.failed", Some(conversation_id), json!(view)).await?;
+            emitted.push(EventData::MessageFailed(view.clone()));
         }
+        events::emit_all(&tx, emitted, now).await?;
         tx.commit().await?;
-        self.wake.notify_one();
         Ok(Some(view))
     }
 
@@ -307,19 +302,11 @@ impl Deliveries {
             .await?;
         let mut rows = rows;
         rows.sort_by_key(|m| m.seq);
-        for m in &rows {
-            events::append(
-                &tx,
-                "message.updated",
-                Some(conversation_id),
-                json!(MessageView::from(m)),
-            )
-            .await?;
-        }
+        let updated = rows
+            .iter()
+            .map(|m| EventData::MessageUpdated(MessageView::from(m)));
+        events::emit_all(&tx, updated, Utc::now()).await?;
         tx.commit().await?;
-        if !rows.is_empty() {
-            self.wake.notify_one();
-        }
         Ok(rows.len())
     }
 

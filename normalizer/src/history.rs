@@ -94,7 +94,6 @@ impl ConversationHistory for DbHistory {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use kefu_channel::{Content, ExternalIdentity, InboundEnvelope, InboundSink, ThreadHints};
 
@@ -133,12 +132,11 @@ mod tests {
             .exec(db.conn())
             .await?
             .last_insert_id;
-        let wake = Arc::new(tokio::sync::Notify::new());
         let limits = Limits {
             max_text_bytes: 10_000,
         };
-        let normalizer = Normalizer::new(db.clone(), wake.clone(), limits);
-        let conversations = Conversations::new(db.clone(), wake, limits);
+        let normalizer = Normalizer::new(db.clone(), limits);
+        let conversations = Conversations::new(db.clone(), limits);
         let first = normalizer
             .accept(envelope(inbox_id, "u1", "k1", "hello"))
             .await?;

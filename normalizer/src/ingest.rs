@@ -8,19 +8,19 @@ use async_trait::async_trait;
 use chrono::Utc;
 use kefu_channel::{Accepted, InboundEnvelope, InboundSink, IngestError};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
 use serde_json::json;
 use std::hash::{Hash, Hasher};
 
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::conversations::{self, NewMessage};
-use crate::db::Db;
+use crate::db::{Db, WriteTx};
 use crate::entity::{contact, contact_identity, conversation, inbox, message};
 use crate::error::StoreError;
-use crate::events;
+use crate::events::{EventData, NewConversation};
 use crate::files::Files;
 use crate::sanitize::{self, Limits};
 use crate::status::{Status, Transition};
@@ -45,7 +45,6 @@ pub struct Normalizer {
 
 struct Core {
     db: Db,
-    wake: Arc<Notify>,
     limits: Limits,
 }
 
@@ -58,13 +57,12 @@ struct Job {
 pub const MAX_BATCH: usize = 32;
 
 impl Normalizer {
-    /// A normalizer writing to `db` and waking the outbox relay through `wake` after commits.
-    /// Starts its ingest workers on the current Tokio runtime; they stop when the last clone is
+    /// A normalizer writing to `db`. Starts its ingest workers on the current Tokio runtime; they stop when the last clone is
     /// dropped.
-    pub fn new(db: Db, wake: Arc<Notify>, limits: Limits) -> Self {
+    pub fn new(db: Db, limits: Limits) -> Self {
         // SQLite has one writer anyway; PostgreSQL gains from a few concurrent groups.
         let workers = if db.is_postgres() { 4 } else { 1 };
-        let core = Arc::new(Core { db, wake, limits });
+        let core = Arc::new(Core { db, limits });
         let queues = (0..workers)
             .map(|_| {
                 let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
@@ -141,9 +139,6 @@ impl Core {
             .await;
             match outcome {
                 Ok(()) => {
-                    if stored.iter().any(|a| !a.duplicate) {
-                        self.wake.notify_one();
-                    }
                     for (job, a) in jobs.into_iter().zip(stored) {
                         let _ = job.reply.send(Ok(a));
                     }
@@ -186,9 +181,6 @@ impl Core {
             match self.ingest_in(&tx, envelope).await {
                 Ok(accepted) => {
                     tx.commit().await?;
-                    if !accepted.duplicate {
-                        self.wake.notify_one();
-                    }
                     return Ok(accepted);
                 }
                 Err(e) if e.is_unique_violation() && attempt < MAX_ATTEMPTS => {
@@ -202,7 +194,7 @@ impl Core {
 
     async fn ingest_in(
         &self,
-        tx: &DatabaseTransaction,
+        tx: &WriteTx,
         env: &InboundEnvelope,
     ) -> Result<Accepted, StoreError> {
         if let Some(key) = &env.dedupe_key {
@@ -259,7 +251,7 @@ impl Core {
 
     async fn resolve_identity(
         &self,
-        tx: &DatabaseTransaction,
+        tx: &WriteTx,
         env: &InboundEnvelope,
     ) -> Result<(contact_identity::Model, contact::Model), StoreError> {
         let mut q = contact_identity::Entity::find()
@@ -314,14 +306,14 @@ impl Core {
         .insert(tx)
         .await?;
         let view = ContactView::new(&contact, std::slice::from_ref(&identity));
-        events::append(tx, "contact.created", None, json!(view)).await?;
+        tx.emit(EventData::ContactCreated(view)).await?;
         Ok((identity, contact))
     }
 
     /// Fills in what the channel newly tells about the contact (name, email, attributes).
     async fn refresh_contact(
         &self,
-        tx: &DatabaseTransaction,
+        tx: &WriteTx,
         contact: contact::Model,
         env: &InboundEnvelope,
     ) -> Result<contact::Model, StoreError> {
@@ -350,7 +342,7 @@ impl Core {
 
     async fn find_conversation(
         &self,
-        tx: &DatabaseTransaction,
+        tx: &WriteTx,
         env: &InboundEnvelope,
         identity: &contact_identity::Model,
     ) -> Result<Option<conversation::Model>, StoreError> {
@@ -403,7 +395,7 @@ impl Core {
 
     async fn continue_conversation(
         &self,
-        tx: &DatabaseTransaction,
+        tx: &WriteTx,
         conv: conversation::Model,
         contact: &contact::Model,
     ) -> Result<conversation::Model, StoreError> {
@@ -422,7 +414,7 @@ impl Core {
 
     async fn open_conversation(
         &self,
-        tx: &DatabaseTransaction,
+        tx: &WriteTx,
         env: &InboundEnvelope,
         identity: &contact_identity::Model,
         contact: &contact::Model,
@@ -458,9 +450,12 @@ impl Core {
         }
         .insert(tx)
         .await?;
-        let view = json!(ConversationView::new(&conv, Some(contact)));
-        events::append(tx, "conversation.created", Some(conv.id), view.clone()).await?;
-        events::append(tx, "conversation.queued", Some(conv.id), view).await?;
+        let view = ConversationView::new(&conv, Some(contact));
+        let created = EventData::ConversationCreated(NewConversation {
+            conversation: view.clone(),
+            external_id: Some(identity.external_id.clone()),
+        });
+        crate::events::emit_all(tx, [created, EventData::ConversationQueued(view)], now).await?;
         Ok(conv)
     }
 }

@@ -17,9 +17,10 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter,
     QueryOrder, Set, Statement, Value,
 };
-use serde_json::json;
 
-use crate::entity::{contact, contact_identity, conversation, message, outbox_event};
+use crate::db::WriteTx;
+use crate::entity::{contact, contact_identity, conversation, message};
+use crate::events::EventData;
 use crate::error::StoreError;
 use crate::status::Status;
 use crate::views::MessageView;
@@ -43,7 +44,7 @@ enum Plan {
 
 /// Stores `envs` in `tx`; `general` stores one envelope through the general path.
 pub(crate) async fn store_group<F, Fut>(
-    tx: &DatabaseTransaction,
+    tx: &WriteTx,
     envs: &[&InboundEnvelope],
     mut general: F,
 ) -> Result<Vec<Accepted>, StoreError>
@@ -120,19 +121,10 @@ where
             .iter()
             .map(|m| ((m.conversation_id, m.seq), m))
             .collect();
-        let events: Vec<_> = inserted
+        let events = inserted
             .iter()
-            .map(|m| outbox_event::ActiveModel {
-                event_type: Set("message.created".into()),
-                conversation_id: Set(Some(m.conversation_id)),
-                payload: Set(json!(MessageView::from(m))),
-                created_at: Set(now),
-                relayed_at: Set(None),
-                dispatched_at: Set(None),
-                ..Default::default()
-            })
-            .collect();
-        outbox_event::Entity::insert_many(events).exec(tx).await?;
+            .map(|m| EventData::MessageCreated(MessageView::from(m)));
+        crate::events::emit_all(tx, events, now).await?;
         for (i, pos) in seqs.into_iter().enumerate() {
             if let Some(pos) = pos {
                 let m = by_pos

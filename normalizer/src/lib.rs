@@ -37,10 +37,12 @@ pub mod views;
 pub use conversations::{Author, Conversations, ListFilter, Posted};
 /// Building blocks for other crates' transactions (the dispatcher's assignments and notices).
 pub use conversations::{NewMessage, append_message, set_status};
-pub use db::{Db, sqlite_path};
+pub use db::{Db, WriteTx, sqlite_path};
 pub use delivery::{Deliveries, DeliveryOutcome, PendingDelivery};
 pub use error::StoreError;
-pub use events::{ConsumeError, Event, EventBus, InProcessBus, OutboxConsumer, OutboxRelay};
+pub use events::{
+    ConsumeError, Event, EventBus, EventData, EventType, InProcessBus, OutboxConsumer, OutboxRelay,
+};
 pub use files::{Files, NewFile};
 pub use history::DbHistory;
 pub use ingest::Normalizer;

@@ -277,3 +277,23 @@ impl ContactView {
         }
     }
 }
+
+/// `contact.merged`: the surviving contact and the id merged into it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ContactMergedView {
+    /// The contact that remains, with every identity of both.
+    pub contact: ContactView,
+    /// The contact merged into it (it now points at `contact.id`).
+    pub merged_id: i64,
+}
+
+/// `agent.status_changed`: an agent went online, away or offline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AgentStatusView {
+    /// The agent.
+    pub agent_id: i64,
+    /// The status now.
+    pub status: String,
+    /// The status before.
+    pub previous: String,
+}

@@ -433,10 +433,10 @@ async fn events_are_relayed_after_commit_in_order() {
                 .await
                 .expect("events arrive")
                 .expect("bus open");
-            if ev.kind == "message.created" {
-                seqs.push(ev.data["seq"].as_i64().expect("seq"));
+            if let kefu_normalizer::EventData::MessageCreated(m) = &ev.data {
+                seqs.push(m.seq);
             }
-            kinds.push(ev.kind.clone());
+            kinds.push(ev.kind().as_str());
         }
         assert_eq!(seqs, vec![1, 2, 3, 4, 5]);
         assert_eq!(
@@ -468,8 +468,8 @@ async fn relayed_events_are_pruned_after_the_retention_window_and_unrelayed_ones
             .await
             .expect("relayed")
             .expect("bus")
-            .kind
-            != "message.created"
+            .kind()
+            != kefu_normalizer::EventType::MessageCreated
         {}
         let db = app.state.db.conn();
         // The relay marks a batch after publishing it: wait for the mark.
@@ -497,19 +497,16 @@ async fn relayed_events_are_pruned_after_the_retention_window_and_unrelayed_ones
             .await
             .expect("age");
         let tx = app.state.db.begin_write().await.expect("tx");
-        kefu_normalizer::events::append(&tx, "test.unrelayed", None, json!({}))
-            .await
-            .expect("append");
+        tx.emit(agent_status(1, "unrelayed")).await.expect("emit");
         tx.commit().await.expect("commit");
         let relay = kefu_normalizer::OutboxRelay::new(
             app.state.db.clone(),
             std::sync::Arc::new(kefu_normalizer::InProcessBus::new(8)),
-            std::sync::Arc::new(tokio::sync::Notify::new()),
         );
         assert_eq!(relay.prune().await.expect("prune"), relayed);
         let left = outbox_event::Entity::find().all(db).await.expect("rows");
         assert!(
-            left.iter().any(|e| e.event_type == "test.unrelayed"),
+            left.iter().any(|e| e.payload["status"] == "unrelayed"),
             "unrelayed events are never pruned"
         );
         assert!(left.iter().all(|e| {
@@ -529,7 +526,7 @@ async fn a_batch_the_consumer_failed_is_consumed_again_but_published_once() {
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     use std::sync::{Arc, Mutex};
 
-    /// Fails its first call; records the event types of every batch it is handed.
+    /// Fails its first call; records the events of every batch it is handed.
     #[derive(Default)]
     struct Flaky(Mutex<Vec<Vec<String>>>);
 
@@ -537,7 +534,7 @@ async fn a_batch_the_consumer_failed_is_consumed_again_but_published_once() {
     impl OutboxConsumer for Flaky {
         async fn consume(&self, events: &[Arc<Event>]) -> Result<(), ConsumeError> {
             let mut seen = self.0.lock().expect("batches");
-            seen.push(events.iter().map(|e| e.kind.clone()).collect());
+            seen.push(events.iter().map(|e| label(e)).collect());
             if seen.len() == 1 {
                 return Err("the job queue is down".into());
             }
@@ -553,18 +550,15 @@ async fn a_batch_the_consumer_failed_is_consumed_again_but_published_once() {
         let db = Db::connect(&url, 2).await.expect("connect");
         db.migrate().await.expect("migrate");
         let tx = db.begin_write().await.expect("tx");
-        for kind in ["test.one", "test.two", "test.three"] {
-            kefu_normalizer::events::append(&tx, kind, Some(1), json!({}))
-                .await
-                .expect("append");
+        for status in ["one", "two", "three"] {
+            tx.emit(agent_status(1, status)).await.expect("emit");
         }
         tx.commit().await.expect("commit");
 
         let bus = Arc::new(InProcessBus::new(16));
         let mut rx = kefu_normalizer::EventBus::subscribe(bus.as_ref());
         let consumer = Arc::new(Flaky::default());
-        let relay = OutboxRelay::new(db.clone(), bus, Arc::new(tokio::sync::Notify::new()))
-            .consumer(consumer.clone());
+        let relay = OutboxRelay::new(db.clone(), bus).consumer(consumer.clone());
         let unmarked = || async {
             outbox_event::Entity::find()
                 .filter(outbox_event::Column::DispatchedAt.is_null())
@@ -579,14 +573,14 @@ async fn a_batch_the_consumer_failed_is_consumed_again_but_published_once() {
         assert_eq!(unmarked().await, 0);
         assert_eq!(relay.relay_batch().await.expect("nothing left"), 0);
 
-        let batch = vec!["test.one", "test.two", "test.three"];
+        let batch = vec!["one", "two", "three"];
         assert_eq!(
             *consumer.0.lock().expect("batches"),
             vec![batch.clone(), batch.clone()]
         );
         let mut published = Vec::new();
         while let Ok(ev) = rx.try_recv() {
-            published.push(ev.kind.clone());
+            published.push(label(&ev));
         }
         assert_eq!(published, batch, "published once, in order");
         let rows = outbox_event::Entity::find()
@@ -597,6 +591,89 @@ async fn a_batch_the_consumer_failed_is_consumed_again_but_published_once() {
             rows.iter()
                 .all(|r| r.relayed_at.is_some() && r.relayed_at == r.dispatched_at)
         );
+        kefu_tests::drop_fresh_database(&backend, &db, &url)
+            .await
+            .expect("drop");
+    }
+}
+
+/// An `agent.status_changed` event, the smallest there is, for tests of the outbox itself.
+fn agent_status(agent_id: i64, status: &str) -> kefu_normalizer::EventData {
+    kefu_normalizer::EventData::AgentStatusChanged(kefu_normalizer::views::AgentStatusView {
+        agent_id,
+        status: status.to_owned(),
+        previous: "offline".to_owned(),
+    })
+}
+
+/// What [`agent_status`] was given, to tell the events of a batch apart.
+fn label(e: &kefu_normalizer::Event) -> String {
+    match &e.data {
+        kefu_normalizer::EventData::AgentStatusChanged(a) => a.status.clone(),
+        other => other.kind().to_string(),
+    }
+}
+
+/// Outbox rows written before events were typed (kind + JSON, possibly still unrelayed at an
+/// upgrade) are relayed as typed events whose wire form is the stored JSON, unchanged.
+#[tokio::test]
+async fn outbox_rows_stored_by_the_untyped_code_relay_unchanged() {
+    use kefu_normalizer::entity::outbox_event;
+    use kefu_normalizer::{Db, EventBus, EventType, InProcessBus, OutboxRelay};
+    use sea_orm::{ActiveModelTrait, Set};
+
+    // As `json!(view)` and `json!({..})` wrote them.
+    let rows = [
+        (
+            EventType::ConversationCreated,
+            json!({"assignee_id": null, "contact": {"email": null, "id": 5, "name": "Ana"},
+                   "created_at": "2024-04-25T09:15:04.123Z", "id": 7, "inbox_id": 2,
+                   "last_message_at": "2024-04-25T09:15:04.123Z", "last_seq": 0, "priority": 0,
+                   "skills": {}, "status": "queued", "subject": null, "team_id": null}),
+        ),
+        (
+            EventType::MessageCreated,
+            json!({"content": {"attachments": [], "text": "hello"}, "conversation_id": 7,
+                   "created_at": "2024-04-25T09:15:04.123Z", "direction": "inbound", "id": 11,
+                   "private": false, "sender": {"id": 5, "name": "Ana", "type": "contact"},
+                   "seq": 1}),
+        ),
+        (
+            EventType::AgentStatusChanged,
+            json!({"agent_id": 3, "previous": "online", "status": "away"}),
+        ),
+    ];
+    for backend in backends() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = kefu_tests::fresh_database(&backend, dir.path())
+            .await
+            .expect("database");
+        let db = Db::connect(&url, 2).await.expect("connect");
+        db.migrate().await.expect("migrate");
+        for (kind, payload) in &rows {
+            outbox_event::ActiveModel {
+                event_type: Set(kind.as_str().to_owned()),
+                conversation_id: Set(payload["conversation_id"].as_i64().or(Some(7))),
+                payload: Set(payload.clone()),
+                created_at: Set(chrono::Utc::now()),
+                relayed_at: Set(None),
+                dispatched_at: Set(None),
+                ..Default::default()
+            }
+            .insert(db.conn())
+            .await
+            .expect("old row");
+        }
+        let bus = std::sync::Arc::new(InProcessBus::new(16));
+        let mut rx = bus.subscribe();
+        let relay = OutboxRelay::new(db.clone(), bus);
+        assert_eq!(relay.relay_batch().await.expect("relays"), rows.len());
+        for (kind, payload) in &rows {
+            let ev = rx.try_recv().expect("published");
+            assert_eq!(ev.kind(), *kind, "{backend:?}");
+            let wire = ev.data.to_value().expect("renders");
+            assert_eq!(wire.to_string(), payload.to_string(), "{backend:?} {kind}");
+        }
         kefu_tests::drop_fresh_database(&backend, &db, &url)
             .await
             .expect("drop");

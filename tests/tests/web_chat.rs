@@ -211,9 +211,9 @@ async fn visitor_chats_with_an_agent_and_catches_up_after_reconnecting() {
                 .await
                 .expect("an event")
                 .expect("bus");
-            if ev.kind == "message.updated"
-                && ev.data["seq"] == 4
-                && ev.data["delivery"]["status"] == "delivered"
+            if let kefu_normalizer::EventData::MessageUpdated(m) = &ev.data
+                && m.seq == 4
+                && m.delivery.as_ref().is_some_and(|d| d.status == "delivered")
             {
                 break ev;
             }

@@ -18,14 +18,14 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
-use kefu_normalizer::Db;
-use kefu_normalizer::entity::{agent, contact, conversation, outbox_event};
+use kefu_normalizer::entity::{agent, contact, conversation};
+use kefu_normalizer::events::emit_all;
+use kefu_normalizer::{Db, EventData};
 use kefu_normalizer::views::ConversationView;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
-use serde_json::json;
 
 use super::entity::assignment;
 use super::error::DispatchError;
@@ -138,14 +138,10 @@ pub async fn commit(db: &Db, batch: &[Pending]) -> Result<Committed, DispatchErr
         let Some(p) = by_conv.get(&r.id) else {
             continue;
         };
-        events.push(outbox_event::ActiveModel {
-            event_type: Set("conversation.assigned".into()),
-            conversation_id: Set(Some(r.id)),
-            payload: Set(json!(ConversationView::new(r, contacts.get(&r.contact_id)))),
-            created_at: Set(now),
-            relayed_at: Set(None),
-            ..Default::default()
-        });
+        events.push(EventData::ConversationAssigned(ConversationView::new(
+            r,
+            contacts.get(&r.contact_id),
+        )));
         history.push(assignment::ActiveModel {
             conversation_id: Set(r.id),
             agent_id: Set(p.agent_id),
@@ -157,7 +153,7 @@ pub async fn commit(db: &Db, batch: &[Pending]) -> Result<Committed, DispatchErr
         assigned.push((r.id, p.agent_id));
     }
     if !assigned.is_empty() {
-        outbox_event::Entity::insert_many(events).exec(&*tx).await?;
+        emit_all(&tx, events, now).await?;
         assignment::Entity::insert_many(history).exec(&*tx).await?;
         agent::Entity::update_many()
             .col_expr(agent::Column::LastAssignedAt, Expr::value(now))

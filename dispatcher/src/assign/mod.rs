@@ -115,23 +115,21 @@ pub struct Dispatcher {
 
 struct Inner {
     db: Db,
-    /// Wakes the outbox relay after commits.
-    relay: Arc<Notify>,
     settings: Settings,
     /// One per assigner task.
     wakes: Vec<Arc<Notify>>,
 }
 
 impl Dispatcher {
-    /// A dispatcher on `db` that wakes the outbox relay through `relay` after its commits.
-    pub fn new(db: Db, relay: Arc<Notify>, settings: Settings) -> Self {
+    /// A dispatcher on `db`. Its commits wake the outbox relay themselves (see
+    /// [`WriteTx::emit`](kefu_normalizer::WriteTx::emit)).
+    pub fn new(db: Db, settings: Settings) -> Self {
         let wakes = (0..settings.tasks.max(1))
             .map(|_| Arc::new(Notify::new()))
             .collect();
         Self {
             inner: Arc::new(Inner {
                 db,
-                relay,
                 settings,
                 wakes,
             }),
@@ -150,8 +148,8 @@ impl Dispatcher {
         }
     }
 
+    /// After a commit that may have freed or used capacity: another round may assign more.
     fn committed(&self) {
-        self.inner.relay.notify_one();
         self.wake();
     }
 

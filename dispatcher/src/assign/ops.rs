@@ -10,10 +10,10 @@ use std::collections::BTreeMap;
 use chrono::Utc;
 use kefu_normalizer::entity::{agent, contact, conversation, team};
 use kefu_normalizer::views::ConversationView;
-use kefu_normalizer::{Db, Status, Transition, set_status};
+use kefu_normalizer::{Db, Status, Transition, WriteTx, set_status};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
@@ -87,7 +87,7 @@ async fn live_agent<C: ConnectionTrait>(tx: &C, id: i64) -> Result<agent::Model,
 
 /// Gives `conv` (already locked) to the agent and records why, inside `tx`.
 async fn hand_over(
-    tx: &DatabaseTransaction,
+    tx: &WriteTx,
     conv: conversation::Model,
     agent_id: i64,
     reason: &str,
@@ -118,7 +118,7 @@ async fn hand_over(
 }
 
 async fn set_status_on(
-    tx: &DatabaseTransaction,
+    tx: &WriteTx,
     conv: conversation::Model,
     next: Status,
     t: Transition,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use kefu_normalizer::EventBus;
+use kefu_normalizer::{EventBus, EventType};
 use tokio::sync::broadcast::error::TryRecvError;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -38,13 +38,13 @@ fn split_by_agent(pending: Vec<Pending>, size: usize) -> Vec<Vec<Pending>> {
 const MAX_PACE: Duration = Duration::from_millis(500);
 
 /// Events after which a round may assign something.
-const TRIGGERS: [&str; 6] = [
-    "conversation.queued",
-    "conversation.created",
-    "conversation.reopened",
-    "conversation.transferred",
-    "conversation.resolved",
-    "agent.status_changed",
+const TRIGGERS: [EventType; 6] = [
+    EventType::ConversationQueued,
+    EventType::ConversationCreated,
+    EventType::ConversationReopened,
+    EventType::ConversationTransferred,
+    EventType::ConversationResolved,
+    EventType::AgentStatusChanged,
 ];
 
 /// What one round did.
@@ -151,9 +151,6 @@ impl Dispatcher {
         views::record_queue_metrics(&queue.routed, queue.unrouted.len());
         metrics::histogram!("kefu_routing_round_duration_seconds")
             .record(started.elapsed().as_secs_f64());
-        if !report.assigned.is_empty() || report.notices > 0 || report.requeued > 0 {
-            self.inner.relay.notify_one();
-        }
         Ok(report)
     }
 
@@ -236,7 +233,7 @@ impl Dispatcher {
 async fn next_trigger(events: &mut tokio::sync::broadcast::Receiver<Arc<kefu_normalizer::Event>>) {
     loop {
         match events.recv().await {
-            Ok(e) if TRIGGERS.contains(&e.kind.as_str()) => return,
+            Ok(e) if TRIGGERS.contains(&e.kind()) => return,
             Ok(_) => {}
             Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return,
             Err(tokio::sync::broadcast::error::RecvError::Closed) => {

@@ -10,7 +10,8 @@ use chrono::Utc;
 use std::sync::Arc;
 
 use kefu_normalizer::entity::{webhook_delivery, webhook_endpoint};
-use kefu_normalizer::{ConsumeError, Db, Event, OutboxConsumer, StoreError};
+use kefu_normalizer::views::MessageView;
+use kefu_normalizer::{ConsumeError, Db, Event, EventData, OutboxConsumer, StoreError};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
@@ -33,6 +34,9 @@ pub enum FanoutError {
     /// The job queue failed.
     #[error(transparent)]
     Jobs(#[from] JobError),
+    /// An event could not be rendered as a webhook body.
+    #[error("cannot render a webhook body: {0}")]
+    Body(#[from] serde_json::Error),
 }
 
 impl From<sea_orm::DbErr> for FanoutError {
@@ -41,11 +45,11 @@ impl From<sea_orm::DbErr> for FanoutError {
     }
 }
 
-/// Whether a `message.created` payload is a reply that waits for delivery.
-fn needs_delivery(data: &serde_json::Value) -> bool {
-    data["direction"] == "outbound"
-        && data["private"] == false
-        && data["delivery"]["status"] == "pending"
+/// Whether a new message is a reply that waits for delivery.
+fn needs_delivery(m: &MessageView) -> bool {
+    m.direction == "outbound"
+        && !m.private
+        && m.delivery.as_ref().is_some_and(|d| d.status == "pending")
 }
 
 #[async_trait::async_trait]
@@ -65,8 +69,10 @@ impl Fanout {
     pub async fn batch(&self, events: &[Arc<Event>]) -> Result<(), FanoutError> {
         let sends: Vec<i64> = events
             .iter()
-            .filter(|e| e.kind == "message.created" && needs_delivery(&e.data))
-            .filter_map(|e| e.data["id"].as_i64())
+            .filter_map(|e| match &e.data {
+                EventData::MessageCreated(m) if needs_delivery(m) => Some(m.id),
+                _ => None,
+            })
             .collect();
         queue_first_attempts(&self.jobs, &sends).await?;
         self.webhooks(events).await
@@ -90,15 +96,19 @@ impl Fanout {
         let now = Utc::now();
         let mut rows = Vec::new();
         for ev in events {
-            let body = payload::body(&ev.kind, ev.timestamp, &ev.data);
+            let kind = ev.kind();
+            if !filters.iter().any(|(_, f)| f.matches(kind)) {
+                continue;
+            }
+            let body = payload::body(kind, ev.timestamp, &ev.data.to_value()?);
             let body = String::from_utf8_lossy(&body).into_owned();
             let msg_id = MessageId::for_event(ev.id, ev.timestamp);
             for (endpoint_id, filter) in &filters {
-                if filter.matches(&ev.kind) {
+                if filter.matches(kind) {
                     rows.push(webhook_delivery::ActiveModel {
                         endpoint_id: Set(*endpoint_id),
                         event_id: Set(ev.id),
-                        event_type: Set(ev.kind.clone()),
+                        event_type: Set(kind.as_str().to_owned()),
                         conversation_id: Set(ev.conversation_id),
                         msg_id: Set(msg_id.as_str().to_owned()),
                         body: Set(body.clone()),

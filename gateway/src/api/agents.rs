@@ -7,10 +7,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use kefu_normalizer::accounts::AgentFlags;
+use kefu_normalizer::EventData;
 use kefu_normalizer::entity::{agent, agent_skill};
+use kefu_normalizer::views::AgentStatusView;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 
 pub use super::agent_input::{
@@ -327,15 +328,13 @@ async fn deactivate(st: &AppState, a: agent::Model) -> Result<agent::Model, ApiE
     st.accounts.end_sessions(a.id, None).await?;
     if previous != "offline" {
         let tx = st.db.begin_write().await?;
-        kefu_normalizer::events::append(
-            &tx,
-            "agent.status_changed",
-            None,
-            json!({ "agent_id": a.id, "status": "offline", "previous": previous }),
-        )
+        tx.emit(EventData::AgentStatusChanged(AgentStatusView {
+            agent_id: a.id,
+            status: "offline".into(),
+            previous,
+        }))
         .await?;
         tx.commit().await?;
-        st.wake.notify_one();
     }
     st.dispatcher.agent_status_changed(a.id, "offline").await?;
     Ok(a)
@@ -397,15 +396,13 @@ pub async fn set_status(
     am.status_changed_at = Set(now);
     am.updated_at = Set(now);
     let a = am.update(&tx).await?;
-    kefu_normalizer::events::append(
-        &tx,
-        "agent.status_changed",
-        None,
-        json!({ "agent_id": a.id, "status": a.status, "previous": previous }),
-    )
+    tx.emit(EventData::AgentStatusChanged(AgentStatusView {
+        agent_id: a.id,
+        status: a.status.clone(),
+        previous,
+    }))
     .await?;
     tx.commit().await?;
-    st.wake.notify_one();
     st.dispatcher.agent_status_changed(a.id, &a.status).await?;
     Ok(Json(agent_view(&st, &a).await?))
 }

@@ -75,7 +75,7 @@ async fn serve(st: AppState, socket: WebSocket, me: Authed, token: String) {
                 continue;
             }
             ev = events.recv() => match ev {
-                Ok(ev) => json!({"type": "event", "event": {"type": ev.kind, "data": ev.data}}),
+                Ok(ev) => json!({"type": "event", "event": {"type": ev.kind(), "data": ev.data}}),
                 // The console refetches what it shows when told it missed events.
                 Err(RecvError::Lagged(n)) => json!({"type": "resync", "missed": n}),
                 Err(RecvError::Closed) => break,

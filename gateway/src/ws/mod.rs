@@ -6,7 +6,8 @@
 //!
 //! App users (an `app_push` inbox's users on `/ws/web_chat`) may also write through the app API,
 //! which can open a conversation their open socket does not follow yet: the hub tells their
-//! sockets about every conversation opened for them, and they follow it. The hub is also the
+//! sockets about every conversation opened for them (`conversation.created` carries whose it
+//! is), and they follow it. The hub is also the
 //! app channel's [`LivePresence`]: a reply to a conversation some socket follows is not pushed.
 //! It knows the sockets of this process only; with several nodes, a user connected to another
 //! node looks absent and gets a push as well (never none).
@@ -19,9 +20,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use kefu_channel::LivePresence;
-use kefu_normalizer::entity::{contact_identity, conversation};
-use kefu_normalizer::{Db, EventBus};
-use sea_orm::EntityTrait;
+use kefu_normalizer::events::NewConversation;
+use kefu_normalizer::{EventBus, EventData};
 use serde_json::json;
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -143,37 +143,8 @@ impl Hub {
         }
     }
 
-    /// After `conversation.created` in an inbox with app users connected: whose it is, looked up
-    /// once, then told to that user's sockets only.
-    fn route_new_conversation(self: &Arc<Self>, db: &Db, inbox: i64, conversation: i64) {
-        if !self.app_users().contains_key(&inbox) {
-            return;
-        }
-        let (hub, db) = (self.clone(), db.clone());
-        tokio::spawn(async move {
-            let owner = async {
-                let c = conversation::Entity::find_by_id(conversation)
-                    .one(db.conn())
-                    .await?;
-                let Some(c) = c else { return Ok(None) };
-                let i = contact_identity::Entity::find_by_id(c.identity_id)
-                    .one(db.conn())
-                    .await?;
-                Ok::<_, sea_orm::DbErr>(i.map(|i| i.external_id))
-            };
-            match owner.await {
-                Ok(Some(external_id)) => hub.tell_app_user(inbox, &external_id, conversation),
-                Ok(None) => {}
-                // The app learns of the conversation from its next push or sync.
-                Err(e) => {
-                    tracing::warn!(conversation, error = %e, "Cannot route a new conversation to its app user.")
-                }
-            }
-        });
-    }
-
     /// Forwards committed events to visitors until shutdown.
-    pub async fn run(self: Arc<Self>, bus: Arc<dyn EventBus>, db: Db, shutdown: CancellationToken) {
+    pub async fn run(self: Arc<Self>, bus: Arc<dyn EventBus>, shutdown: CancellationToken) {
         let mut rx = bus.subscribe();
         loop {
             let ev = tokio::select! {
@@ -194,20 +165,23 @@ impl Hub {
             let Some(conv) = ev.conversation_id else {
                 continue;
             };
-            if ev.kind == "conversation.created"
-                && let Some(inbox) = ev.data["inbox_id"].as_i64()
-            {
-                self.route_new_conversation(&db, inbox, conv);
-            }
-            let frame = match ev.kind.as_str() {
-                "message.created" | "message.updated" if ev.data["private"] != json!(true) => {
-                    json!({"type": "message", "message": ev.data})
+            let frame = match &ev.data {
+                EventData::ConversationCreated(NewConversation {
+                    conversation,
+                    external_id: Some(external_id),
+                }) => {
+                    // Whose it is travels with the event, so routing it costs no query.
+                    self.tell_app_user(conversation.inbox_id, external_id, conv);
+                    continue;
                 }
-                "conversation.assigned"
-                | "conversation.resolved"
-                | "conversation.reopened"
-                | "conversation.queued" => {
-                    json!({"type": "status", "conversation_status": ev.data["status"], "conversation_id": conv})
+                EventData::MessageCreated(m) | EventData::MessageUpdated(m) if !m.private => {
+                    json!({"type": "message", "message": m})
+                }
+                EventData::ConversationAssigned(c)
+                | EventData::ConversationResolved(c)
+                | EventData::ConversationReopened(c)
+                | EventData::ConversationQueued(c) => {
+                    json!({"type": "status", "conversation_status": c.status, "conversation_id": conv})
                 }
                 _ => continue,
             };

@@ -24,7 +24,7 @@ use anyhow::{Context, bail};
 use kefu_channel::{Content, ExternalIdentity, InboundEnvelope, ThreadHints};
 use kefu_normalizer::{Db, Limits, Normalizer};
 use kefu_tests::{Backend, fresh_database};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Semaphore;
 
 #[path = "kefu-bench/routing.rs"]
 mod routing;
@@ -97,7 +97,7 @@ async fn main() -> anyhow::Result<()> {
     let db = Db::connect(&url, args.pool).await?;
     db.migrate().await?;
     let inbox = kefu_tests::bench_inbox(&db, "bench", "loopback").await?;
-    let normalizer = Normalizer::new(db.clone(), Arc::new(Notify::new()), Limits::default());
+    let normalizer = Normalizer::new(db.clone(), Limits::default());
     let envelope = |i: usize| InboundEnvelope {
         inbox_id: inbox.id,
         sender: ExternalIdentity::new(format!("customer-{}", i % args.conversations)),

@@ -134,17 +134,13 @@ async fn webhooks(app: &TestApp, args: &Args) -> anyhow::Result<()> {
         let tx = app.state.db.begin_write().await?;
         for _ in 0..100.min(args.events - appended) {
             let conv = (appended % args.conversations) as i64 + 1;
-            kefu_normalizer::events::append(
-                &tx,
-                "conversation.updated",
-                Some(conv),
-                json!({"id": conv, "n": appended}),
-            )
+            tx.emit(kefu_normalizer::EventData::ConversationUpdated(
+                bench_conversation(conv, appended),
+            ))
             .await?;
             appended += 1;
         }
         tx.commit().await?;
-        app.state.wake.notify_one();
     }
     let committed = started.elapsed();
     let got = rx
@@ -390,4 +386,27 @@ async fn pushes(app: &TestApp, args: &Args, apns: &apns::FakeApns) -> anyhow::Re
         );
     }
     Ok(())
+}
+
+/// A made-up conversation `id` for an event of the webhook benchmark; `n` numbers the event.
+fn bench_conversation(id: i64, n: usize) -> kefu_normalizer::views::ConversationView {
+    let now = chrono::Utc::now();
+    kefu_normalizer::views::ConversationView {
+        id,
+        inbox_id: 1,
+        contact: kefu_normalizer::views::ContactSummary {
+            id: 1,
+            name: None,
+            email: None,
+        },
+        status: kefu_normalizer::Status::Assigned,
+        priority: 0,
+        skills: Default::default(),
+        assignee_id: None,
+        team_id: None,
+        subject: Some(format!("event {n}")),
+        last_seq: 0,
+        created_at: now,
+        last_message_at: now,
+    }
 }

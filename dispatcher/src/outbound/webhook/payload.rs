@@ -10,100 +10,12 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::str::FromStr;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// The event types a subscription can ask for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum EventType {
-    /// `conversation.created`
-    ConversationCreated,
-    /// `conversation.queued`
-    ConversationQueued,
-    /// `conversation.assigned`
-    ConversationAssigned,
-    /// `conversation.transferred`
-    ConversationTransferred,
-    /// `conversation.resolved`
-    ConversationResolved,
-    /// `conversation.reopened`
-    ConversationReopened,
-    /// `conversation.updated`
-    ConversationUpdated,
-    /// `conversation.closed`
-    ConversationClosed,
-    /// `message.created`
-    MessageCreated,
-    /// `message.updated` (delivery status changes)
-    MessageUpdated,
-    /// `message.failed` (delivery gave up; also sent as `message.updated`)
-    MessageFailed,
-    /// `contact.created`
-    ContactCreated,
-    /// `contact.merged`
-    ContactMerged,
-    /// `agent.status_changed`
-    AgentStatusChanged,
-}
-
-impl EventType {
-    /// Every type, in documentation order.
-    pub const ALL: [EventType; 14] = [
-        Self::ConversationCreated,
-        Self::ConversationQueued,
-        Self::ConversationAssigned,
-        Self::ConversationTransferred,
-        Self::ConversationResolved,
-        Self::ConversationReopened,
-        Self::ConversationUpdated,
-        Self::ConversationClosed,
-        Self::MessageCreated,
-        Self::MessageUpdated,
-        Self::MessageFailed,
-        Self::ContactCreated,
-        Self::ContactMerged,
-        Self::AgentStatusChanged,
-    ];
-
-    /// The wire name, e.g. `conversation.created`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ConversationCreated => "conversation.created",
-            Self::ConversationQueued => "conversation.queued",
-            Self::ConversationAssigned => "conversation.assigned",
-            Self::ConversationTransferred => "conversation.transferred",
-            Self::ConversationResolved => "conversation.resolved",
-            Self::ConversationReopened => "conversation.reopened",
-            Self::ConversationUpdated => "conversation.updated",
-            Self::ConversationClosed => "conversation.closed",
-            Self::MessageCreated => "message.created",
-            Self::MessageUpdated => "message.updated",
-            Self::MessageFailed => "message.failed",
-            Self::ContactCreated => "contact.created",
-            Self::ContactMerged => "contact.merged",
-            Self::AgentStatusChanged => "agent.status_changed",
-        }
-    }
-}
-
-impl fmt::Display for EventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for EventType {
-    type Err = FilterError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| FilterError::UnknownType(s.to_owned()))
-    }
-}
+pub use kefu_normalizer::EventType;
+use kefu_normalizer::events::UnknownEventType;
 
 /// Why a subscription's `events` list was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -117,6 +29,12 @@ pub enum FilterError {
     /// `"*"` together with names is ambiguous.
     #[error("\"*\" subscribes to all events and cannot be combined with event types")]
     WildcardWithOthers,
+}
+
+impl From<UnknownEventType> for FilterError {
+    fn from(e: UnknownEventType) -> Self {
+        Self::UnknownType(e.0)
+    }
 }
 
 fn known_types() -> String {
@@ -147,16 +65,16 @@ impl EventFilter {
         }
         let types = names
             .iter()
-            .map(|n| n.as_ref().parse())
+            .map(|n| n.as_ref().parse::<EventType>())
             .collect::<Result<_, _>>()?;
         Ok(Self::Only(types))
     }
 
     /// Whether an event of this type goes to the subscription.
-    pub fn matches(&self, event_type: &str) -> bool {
+    pub fn matches(&self, event_type: EventType) -> bool {
         match self {
             Self::All => true,
-            Self::Only(types) => types.iter().any(|t| t.as_str() == event_type),
+            Self::Only(types) => types.contains(&event_type),
         }
     }
 
@@ -219,14 +137,15 @@ impl fmt::Display for MessageId {
 
 /// The exact body bytes of a delivery: `{"type","timestamp","data"}`, compact, keys in that
 /// order, the timestamp in RFC 3339 UTC with milliseconds. Store these bytes with the delivery
-/// and sign and send them unchanged on every attempt.
-pub fn body(event_type: &str, occurred_at: DateTime<Utc>, data: &serde_json::Value) -> Vec<u8> {
+/// and sign and send them unchanged on every attempt. `data` is the event's wire form
+/// ([`EventData::to_value`](kefu_normalizer::EventData::to_value)).
+pub fn body(event_type: EventType, occurred_at: DateTime<Utc>, data: &serde_json::Value) -> Vec<u8> {
     // `Value`'s `Display` is compact JSON and cannot fail, unlike `to_vec`; building the object
     // by hand keeps the key order independent of serde_json's `preserve_order` feature.
     let timestamp = occurred_at.to_rfc3339_opts(SecondsFormat::Millis, true);
     format!(
         r#"{{"type":{},"timestamp":{},"data":{data}}}"#,
-        serde_json::Value::from(event_type),
+        serde_json::Value::from(event_type.as_str()),
         serde_json::Value::from(timestamp),
     )
     .into_bytes()
@@ -238,19 +157,20 @@ pub struct WebhookMessage {
     /// The `webhook-id`.
     pub id: MessageId,
     /// The event type, for filtering and the delivery log.
-    pub event_type: String,
+    pub event_type: EventType,
     /// The body bytes to sign and send.
     pub body: Vec<u8>,
 }
 
 impl WebhookMessage {
     /// The message for a relayed outbox event.
-    pub fn from_event(event: &kefu_normalizer::Event) -> Self {
-        Self {
+    pub fn from_event(event: &kefu_normalizer::Event) -> Result<Self, serde_json::Error> {
+        let kind = event.kind();
+        Ok(Self {
             id: MessageId::for_event(event.id, event.timestamp),
-            event_type: event.kind.clone(),
-            body: body(&event.kind, event.timestamp, &event.data),
-        }
+            event_type: kind,
+            body: body(kind, event.timestamp, &event.data.to_value()?),
+        })
     }
 }
 

@@ -209,7 +209,7 @@ pub async fn main() -> anyhow::Result<()> {
     let sink = Arc::new(Counting {
         store: args
             .store
-            .then(|| Normalizer::new(db.clone(), Arc::new(Notify::new()), Limits::default())),
+            .then(|| Normalizer::new(db.clone(), Limits::default())),
         done: AtomicUsize::new(0),
         target: args.messages,
         finished: Notify::new(),

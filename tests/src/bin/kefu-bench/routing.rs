@@ -15,7 +15,6 @@
 //!    its events and history row.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -29,7 +28,6 @@ use kefu_normalizer::entity::{agent, agent_skill, contact, contact_identity, con
 use kefu_tests::{Backend, fresh_database};
 use rand::Rng;
 use sea_orm::{EntityTrait, Set};
-use tokio::sync::Notify;
 
 struct Args {
     database_url: String,
@@ -163,7 +161,7 @@ pub async fn main() -> anyhow::Result<()> {
     let q = snapshot::queue(&db, &inboxes).await?;
     let routed = route::route_new(&db, &inboxes, &q.unrouted).await?;
     let routing_time = started.elapsed();
-    let dispatcher = Dispatcher::new(db.clone(), Arc::new(Notify::new()), Settings::default());
+    let dispatcher = Dispatcher::new(db.clone(), Settings::default());
     let started = Instant::now();
     let (mut assigned, mut rounds) = (0, 0);
     loop {

@@ -1,10 +1,6 @@
-//! Events: appended to the outbox inside the transaction that caused them, then relayed to an
-//! [`EventBus`] after commit — at least once, in commit order per conversation.
-//!
-//! Why an outbox: publishing after commit from the request handler loses events when the process
-//! dies in between; publishing before commit announces changes that may roll back. The relay
-//! reads committed rows in id order. Within one conversation rows are written under the
-//! conversation's row lock, so their ids follow commit order.
+//! The outbox: [`WriteTx::emit`] appends events inside the writer's transaction (and makes its
+//! commit wake the relay); the [`OutboxRelay`] publishes committed rows to the bus and hands
+//! them to the dispatcher's fan-out.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -12,90 +8,76 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Set,
-};
-use serde::{Deserialize, Serialize};
-use tokio::sync::{Notify, broadcast};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set};
 use tokio_util::sync::CancellationToken;
 
-use crate::db::Db;
+use super::{Event, EventBus, EventData, EventType};
+use crate::db::{Db, WriteTx};
 use crate::entity::outbox_event;
 use crate::error::StoreError;
 
-/// One state change, as consumers see it: `{type, timestamp, data}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Event {
-    /// The outbox id; increases with commit order per conversation.
-    #[serde(skip)]
-    pub id: i64,
-    /// `conversation.created`, `message.created`...
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// When it happened.
-    pub timestamp: DateTime<Utc>,
-    /// The conversation it concerns, if any.
-    #[serde(skip)]
-    pub conversation_id: Option<i64>,
-    /// The changed thing.
-    pub data: serde_json::Value,
+impl WriteTx {
+    /// Appends one event to the outbox inside this transaction. Committing the transaction
+    /// wakes the outbox relay; rolling it back (or dropping it) discards the event.
+    pub async fn emit(&self, data: EventData) -> Result<(), StoreError> {
+        emit_all(self, [data], Utc::now()).await
+    }
 }
 
-/// Where relayed events go: in-process subscribers on one node, Redis pub/sub across nodes.
-pub trait EventBus: Send + Sync + 'static {
-    /// Publishes one committed event.
-    fn publish(&self, event: Arc<Event>);
-    /// A new subscription, receiving events published from now on.
-    fn subscribe(&self) -> broadcast::Receiver<Arc<Event>>;
+/// Appends `events` in one statement, in order, all stamped `at`; like [`WriteTx::emit`].
+pub async fn emit_all(
+    tx: &WriteTx,
+    events: impl IntoIterator<Item = EventData>,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let rows = events
+        .into_iter()
+        .map(|data| {
+            let payload = data.stored().map_err(|e| {
+                StoreError::Invalid(format!("{} cannot be stored: {e}", data.kind()))
+            })?;
+            Ok(outbox_event::ActiveModel {
+                event_type: Set(data.kind().as_str().to_owned()),
+                conversation_id: Set(data.conversation_id()),
+                payload: Set(payload),
+                created_at: Set(at),
+                relayed_at: Set(None),
+                dispatched_at: Set(None),
+                ..Default::default()
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    outbox_event::Entity::insert_many(rows).exec(&**tx).await?;
+    tx.wake_relay_on_commit();
+    Ok(())
 }
 
-/// The single-node bus: a broadcast channel. A subscriber that lags more than the capacity
-/// behind is told so (`RecvError::Lagged`) and refetches what it missed.
-#[derive(Debug)]
-pub struct InProcessBus {
-    tx: broadcast::Sender<Arc<Event>>,
-}
-
-impl InProcessBus {
-    /// A bus buffering up to `capacity` events per subscriber.
-    pub fn new(capacity: usize) -> Self {
-        Self {
-            tx: broadcast::channel(capacity).0,
+/// An outbox row as an event, or `None` (logged) for a row no version of Kefu wrote: an
+/// unknown type or a payload that does not fit it. Such a row is marked with its batch, so it
+/// cannot hold up the events behind it.
+fn decode(row: outbox_event::Model) -> Option<Event> {
+    let kind: EventType = match row.event_type.parse() {
+        Ok(k) => k,
+        Err(e) => {
+            tracing::warn!(event = row.id, error = %e, "Skipping an outbox event of unknown type.");
+            return None;
+        }
+    };
+    match EventData::decode(kind, row.payload) {
+        Ok(data) => Some(Event {
+            id: row.id,
+            timestamp: row.created_at,
+            conversation_id: row.conversation_id,
+            data,
+        }),
+        Err(e) => {
+            tracing::warn!(event = row.id, %kind, error = %e, "Skipping an outbox event whose data does not fit its type.");
+            None
         }
     }
-}
-
-impl EventBus for InProcessBus {
-    fn publish(&self, event: Arc<Event>) {
-        // No subscribers is not an error: nobody is watching right now.
-        let _ = self.tx.send(event);
-    }
-
-    fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
-        self.tx.subscribe()
-    }
-}
-
-/// Appends an event to the outbox inside the caller's transaction.
-pub async fn append<C: ConnectionTrait>(
-    tx: &C,
-    kind: &str,
-    conversation_id: Option<i64>,
-    data: serde_json::Value,
-) -> Result<(), StoreError> {
-    outbox_event::ActiveModel {
-        event_type: Set(kind.to_owned()),
-        conversation_id: Set(conversation_id),
-        payload: Set(data),
-        created_at: Set(Utc::now()),
-        relayed_at: Set(None),
-        dispatched_at: Set(None),
-        ..Default::default()
-    }
-    .insert(tx)
-    .await?;
-    Ok(())
 }
 
 /// How long relayed events stay in the outbox (for inspection and late consumers).
@@ -126,19 +108,19 @@ pub trait OutboxConsumer: Send + Sync + 'static {
 pub struct OutboxRelay {
     db: Db,
     bus: Arc<dyn EventBus>,
-    wake: Arc<Notify>,
+    wake: Arc<tokio::sync::Notify>,
     consumer: Option<Arc<dyn OutboxConsumer>>,
     /// Published, but the consumer failed: not published again when the batch is retried.
     published: std::sync::Mutex<HashSet<i64>>,
 }
 
 impl OutboxRelay {
-    /// A relay from `db` to `bus`, woken early by `wake` after commits.
-    pub fn new(db: Db, bus: Arc<dyn EventBus>, wake: Arc<Notify>) -> Self {
+    /// A relay from `db` to `bus`, woken early when a transaction that emitted events commits.
+    pub fn new(db: Db, bus: Arc<dyn EventBus>) -> Self {
         Self {
+            wake: db.outbox_wake(),
             db,
             bus,
-            wake,
             consumer: None,
             published: Default::default(),
         }
@@ -215,26 +197,15 @@ impl OutboxRelay {
         if rows.is_empty() {
             return Ok(0);
         }
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         // Built once: the bus and the consumer share each event instead of copying its payload.
-        let events: Vec<Arc<Event>> = rows
-            .into_iter()
-            .map(|r| {
-                Arc::new(Event {
-                    id: r.id,
-                    kind: r.event_type,
-                    timestamp: r.created_at,
-                    conversation_id: r.conversation_id,
-                    data: r.payload,
-                })
-            })
-            .collect();
+        let events: Vec<Arc<Event>> = rows.into_iter().filter_map(decode).map(Arc::new).collect();
         {
             let published = self.published.lock().unwrap_or_else(|e| e.into_inner());
             for e in events.iter().filter(|e| !published.contains(&e.id)) {
                 self.bus.publish(e.clone());
             }
         }
-        let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
         if let Some(consumer) = &self.consumer
             && let Err(e) = consumer.consume(&events).await
         {

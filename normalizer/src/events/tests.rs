@@ -1,0 +1,306 @@
+//! The wire and stored forms of every event type, against golden JSON.
+//!
+//! The goldens are the bytes the untyped code produced (`json!(view)` for the views,
+//! `json!({"contact": .., "merged_id": ..})` and `json!({"agent_id", "status", "previous"})`
+//! for the two ad-hoc payloads). Webhook receivers, consoles and outbox rows already in a
+//! database depend on them, so a failure here is a breaking change, not a golden to refresh.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::{Value, json};
+
+use super::*;
+use crate::db::Db;
+use crate::status::Status;
+use crate::views::{
+    AgentStatusView, AttachmentView, ContactMergedView, ContactSummary, ContactView, ContentView,
+    ConversationView, DeliveryView, IdentityView, MessageView, SenderView,
+};
+
+fn at(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(secs, 123_000_000).single().expect("valid time")
+}
+
+fn conversation() -> ConversationView {
+    ConversationView {
+        id: 7,
+        inbox_id: 2,
+        contact: ContactSummary {
+            id: 5,
+            name: Some("Lǐ Wěi".into()),
+            email: None,
+        },
+        status: Status::Assigned,
+        priority: 1,
+        skills: BTreeMap::from([("billing".to_owned(), 2)]),
+        assignee_id: Some(3),
+        team_id: None,
+        subject: Some("Où est ma commande ?".into()),
+        last_seq: 4,
+        created_at: at(1_714_036_504),
+        last_message_at: at(1_714_036_600),
+    }
+}
+
+const CONVERSATION: &str = r#"{"assignee_id":3,"contact":{"email":null,"id":5,"name":"Lǐ Wěi"},"created_at":"2024-04-25T09:15:04.123Z","id":7,"inbox_id":2,"last_message_at":"2024-04-25T09:16:40.123Z","last_seq":4,"priority":1,"skills":{"billing":2},"status":"assigned","subject":"Où est ma commande ?","team_id":null}"#;
+
+fn message() -> MessageView {
+    MessageView {
+        id: 11,
+        conversation_id: 7,
+        seq: 4,
+        direction: "outbound".into(),
+        private: false,
+        sender: SenderView {
+            kind: "agent".into(),
+            id: Some(3),
+            name: Some("Ada".into()),
+        },
+        content: ContentView {
+            text: "Voilà \"le\" suivi".into(),
+            html: None,
+            attachments: vec![AttachmentView {
+                id: Some(9),
+                name: "label.pdf".into(),
+                mime: "application/pdf".into(),
+                size: Some(2048),
+                url: None,
+            }],
+            extra: None,
+        },
+        delivery: Some(DeliveryView {
+            status: "pending".into(),
+            error: None,
+            attempts: 0,
+            details: None,
+        }),
+        created_at: at(1_714_036_600),
+    }
+}
+
+const MESSAGE: &str = r#"{"content":{"attachments":[{"id":9,"mime":"application/pdf","name":"label.pdf","size":2048,"url":null}],"text":"Voilà \"le\" suivi"},"conversation_id":7,"created_at":"2024-04-25T09:16:40.123Z","delivery":{"attempts":0,"status":"pending"},"direction":"outbound","id":11,"private":false,"sender":{"id":3,"name":"Ada","type":"agent"},"seq":4}"#;
+
+fn contact() -> ContactView {
+    ContactView {
+        id: 5,
+        name: Some("Lǐ Wěi".into()),
+        email: Some("li@example.com".into()),
+        phone: None,
+        attributes: json!({"vip_level": 2, "language": "zh-CN"}),
+        merged_into_id: None,
+        identities: vec![IdentityView {
+            inbox_id: 2,
+            external_id: "oLVPpjqs9BhvzwPj5A-vTYAX3GLc".into(),
+            display_name: None,
+        }],
+        created_at: at(1_714_036_504),
+    }
+}
+
+const CONTACT: &str = r#"{"attributes":{"language":"zh-CN","vip_level":2},"created_at":"2024-04-25T09:15:04.123Z","email":"li@example.com","id":5,"identities":[{"display_name":null,"external_id":"oLVPpjqs9BhvzwPj5A-vTYAX3GLc","inbox_id":2}],"merged_into_id":null,"name":"Lǐ Wěi","phone":null}"#;
+
+const AGENT: &str = r#"{"agent_id":3,"previous":"online","status":"away"}"#;
+
+/// One event of every type, with its golden wire JSON.
+fn every_type() -> Vec<(EventData, String)> {
+    let conv = conversation;
+    let merged = format!(r#"{{"contact":{CONTACT},"merged_id":6}}"#);
+    vec![
+        (
+            EventData::ConversationCreated(NewConversation {
+                conversation: conv(),
+                external_id: Some("oLVPpjqs9BhvzwPj5A-vTYAX3GLc".into()),
+            }),
+            CONVERSATION.into(),
+        ),
+        (EventData::ConversationQueued(conv()), CONVERSATION.into()),
+        (EventData::ConversationAssigned(conv()), CONVERSATION.into()),
+        (EventData::ConversationTransferred(conv()), CONVERSATION.into()),
+        (EventData::ConversationResolved(conv()), CONVERSATION.into()),
+        (EventData::ConversationReopened(conv()), CONVERSATION.into()),
+        (EventData::ConversationUpdated(conv()), CONVERSATION.into()),
+        (EventData::ConversationClosed(conv()), CONVERSATION.into()),
+        (EventData::MessageCreated(message()), MESSAGE.into()),
+        (EventData::MessageUpdated(message()), MESSAGE.into()),
+        (EventData::MessageFailed(message()), MESSAGE.into()),
+        (EventData::ContactCreated(contact()), CONTACT.into()),
+        (
+            EventData::ContactMerged(ContactMergedView {
+                contact: contact(),
+                merged_id: 6,
+            }),
+            merged,
+        ),
+        (
+            EventData::AgentStatusChanged(AgentStatusView {
+                agent_id: 3,
+                status: "away".into(),
+                previous: "online".into(),
+            }),
+            AGENT.into(),
+        ),
+    ]
+}
+
+#[test]
+fn every_type_is_covered_once() {
+    let kinds: Vec<EventType> = every_type().iter().map(|(d, _)| d.kind()).collect();
+    assert_eq!(kinds, EventType::ALL);
+}
+
+#[test]
+fn the_wire_form_is_byte_compatible_with_the_untyped_payloads() {
+    for (data, golden) in every_type() {
+        let kind = data.kind();
+        assert_eq!(
+            data.to_value().expect("renders").to_string(),
+            golden,
+            "{kind}"
+        );
+    }
+    // The goldens are what the untyped producers wrote: `json!` of the view, or of an object.
+    assert_eq!(json!(conversation()).to_string(), CONVERSATION);
+    assert_eq!(json!(message()).to_string(), MESSAGE);
+    assert_eq!(
+        json!({"agent_id": 3, "status": "away", "previous": "online"}).to_string(),
+        AGENT
+    );
+    assert_eq!(
+        json!({"contact": contact(), "merged_id": 6}).to_string(),
+        format!(r#"{{"contact":{CONTACT},"merged_id":6}}"#)
+    );
+}
+
+#[test]
+fn rows_written_before_events_were_typed_still_decode() {
+    for (data, golden) in every_type() {
+        let kind = data.kind();
+        let stored: Value = serde_json::from_str(&golden).expect("golden is JSON");
+        let decoded = EventData::decode(kind, stored).expect("decodes");
+        let expected = match data {
+            // Old rows do not say whose the conversation is.
+            EventData::ConversationCreated(c) => EventData::ConversationCreated(NewConversation {
+                external_id: None,
+                ..c
+            }),
+            other => other,
+        };
+        assert_eq!(decoded, expected, "{kind}");
+        assert_eq!(decoded.to_value().expect("renders").to_string(), golden);
+    }
+}
+
+#[test]
+fn the_stored_form_round_trips_and_keeps_routing_off_the_wire() {
+    for (data, golden) in every_type() {
+        let kind = data.kind();
+        let stored = data.stored().expect("stores");
+        assert_eq!(
+            stored.get(ROUTING_KEY).is_some(),
+            kind == EventType::ConversationCreated,
+            "{kind}"
+        );
+        let back = EventData::decode(kind, stored).expect("decodes");
+        assert_eq!(back, data, "{kind}");
+        assert_eq!(back.to_value().expect("renders").to_string(), golden);
+    }
+}
+
+#[test]
+fn a_payload_of_the_wrong_shape_is_refused() {
+    let err = EventData::decode(EventType::MessageCreated, serde_json::from_str(AGENT).expect("json"));
+    assert!(err.is_err());
+    assert!("test.unknown".parse::<EventType>().is_err());
+}
+
+#[test]
+fn event_types_serialize_as_their_wire_names() {
+    for kind in EventType::ALL {
+        let v = serde_json::to_value(kind).expect("serializes");
+        assert_eq!(v, json!(kind.as_str()));
+        assert_eq!(serde_json::from_value::<EventType>(v).expect("parses"), kind);
+    }
+}
+
+/// Rows as the untyped code stored them are relayed as typed events; a row of a type no
+/// version wrote is skipped and marked, so it cannot hold up the rows behind it.
+#[tokio::test]
+async fn the_relay_decodes_old_rows_and_skips_unknown_ones() -> anyhow::Result<()> {
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+
+    use crate::entity::outbox_event;
+
+    let db = Db::connect("sqlite::memory:", 1).await?;
+    db.migrate().await?;
+    let rows = [
+        ("conversation.created", CONVERSATION),
+        ("test.unknown", "{}"),
+        ("message.created", MESSAGE),
+    ];
+    for (kind, payload) in rows {
+        outbox_event::ActiveModel {
+            event_type: Set(kind.to_owned()),
+            conversation_id: Set(Some(7)),
+            payload: Set(serde_json::from_str(payload)?),
+            created_at: Set(at(1_714_036_600)),
+            relayed_at: Set(None),
+            dispatched_at: Set(None),
+            ..Default::default()
+        }
+        .insert(db.conn())
+        .await?;
+    }
+    let bus = Arc::new(InProcessBus::new(8));
+    let mut rx = bus.subscribe();
+    let relay = OutboxRelay::new(db.clone(), bus);
+    assert_eq!(relay.relay_batch().await.map_err(anyhow::Error::msg)?, 3);
+    let first = rx.try_recv()?;
+    assert_eq!(first.kind(), EventType::ConversationCreated);
+    assert_eq!(first.data.to_value()?.to_string(), CONVERSATION);
+    let second = rx.try_recv()?;
+    assert_eq!(second.data, EventData::MessageCreated(message()));
+    assert_eq!(second.conversation_id, Some(7));
+    assert!(rx.try_recv().is_err(), "the unknown row is not published");
+    let unmarked = outbox_event::Entity::find()
+        .all(db.conn())
+        .await?
+        .into_iter()
+        .filter(|r| r.dispatched_at.is_none())
+        .count();
+    assert_eq!(unmarked, 0, "every row is marked, the unknown one too");
+    Ok(())
+}
+
+/// A transaction that emitted wakes the relay when it commits, and only then.
+#[tokio::test]
+async fn committing_an_emit_wakes_the_relay() -> anyhow::Result<()> {
+    let db = Db::connect("sqlite::memory:", 1).await?;
+    db.migrate().await?;
+    let wake = db.outbox_wake();
+    let event = EventData::AgentStatusChanged(AgentStatusView {
+        agent_id: 3,
+        status: "away".into(),
+        previous: "online".into(),
+    });
+
+    // A notification nobody waits for is kept as a permit, so polling once (a zero timeout
+    // polls the future before looking at the clock) tells whether one was sent.
+    let woken = || tokio::time::timeout(std::time::Duration::ZERO, wake.notified());
+
+    let tx = db.begin_write().await?;
+    tx.emit(event.clone()).await?;
+    tx.rollback().await?;
+    assert!(woken().await.is_err(), "a rolled-back emit wakes nobody");
+
+    let tx = db.begin_write().await?;
+    tx.commit().await?;
+    assert!(woken().await.is_err(), "a commit without events wakes nobody");
+
+    let tx = db.begin_write().await?;
+    tx.emit(event).await?;
+    assert!(woken().await.is_err(), "nothing is announced before the commit");
+    tx.commit().await?;
+    assert!(woken().await.is_ok(), "the commit wakes the relay");
+    Ok(())
+}
