@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use kefu_gateway::api::agents::{NewAgent, create_agent_record};
 use kefu_gateway::config::LogFormat;
 use kefu_gateway::{App, Config};
+use kefu_normalizer::accounts::{Agents, NewAgent};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -103,9 +103,12 @@ async fn main() -> anyhow::Result<()> {
                 skills: None,
                 team_ids: None,
             };
-            let a = create_agent_record(&db, req)
+            // Creating an agent appends no event, so the relay needs no waking.
+            let agents = Agents::new(db, std::sync::Arc::new(tokio::sync::Notify::new()));
+            let a = agents
+                .create(req)
                 .await
-                .map_err(|e| anyhow::anyhow!(e.detail))?;
+                .map_err(|e| anyhow::anyhow!(e.to_string()))?;
             println!("Created agent {} <{}> with role {}.", a.id, a.email, a.role);
             Ok(())
         }
