@@ -10,12 +10,10 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use kefu_channel::{ChannelFactory, IngressContext};
-use kefu_normalizer::entity::agent;
 use kefu_normalizer::{
     Conversations, Db, DbChannelState, EventBus, InProcessBus, Limits, Normalizer, OutboxRelay,
 };
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -27,8 +25,8 @@ use kefu_dispatcher::outbound::jobs::JobStore;
 use kefu_dispatcher::outbound::send::{RunningChannels, Sender};
 use kefu_dispatcher::outbound::webhook::{WebhookDeliverer, WebhookStore};
 use kefu_normalizer::Deliveries;
+use kefu_normalizer::accounts::{AccountError, Agents};
 
-use crate::api::agents::{NewAgent, create_agent_record};
 use crate::channels::{ChannelRegistry, Inboxes, Runner};
 use crate::config::Config;
 use crate::crypto::Keys;
@@ -58,13 +56,7 @@ struct Outbound {
 }
 
 /// The first admin created on an empty database when no bootstrap admin was configured.
-#[derive(Debug, Clone)]
-pub struct GeneratedAdmin {
-    /// Email.
-    pub email: String,
-    /// The random password, shown once.
-    pub password: String,
-}
+pub use kefu_normalizer::accounts::GeneratedAdmin;
 
 fn prometheus() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
@@ -112,9 +104,10 @@ impl App {
                     config.data_dir.display()
                 ))
             })?;
-        let generated = bootstrap_admin(&db, &config)
+        let accounts = crate::auth::Accounts::new(&db, &config);
+        let generated = bootstrap_admin(&accounts.agents, &config)
             .await
-            .map_err(|e| StartError(format!("bootstrap admin: {}", e.detail)))?;
+            .map_err(|e| StartError(format!("bootstrap admin: {}", ApiError::from(e).detail)))?;
 
         let shutdown = CancellationToken::new();
         let bus: Arc<dyn EventBus> = Arc::new(InProcessBus::new(4096));
@@ -161,7 +154,8 @@ impl App {
 
         let keys_for_sessions = keys.derive("kefu/v1/webchat-sessions");
         let config_routing = config.routing.clone();
-        default_web_chat_inbox(&db, &inboxes, &runner).await?;
+        let inbox_store = kefu_normalizer::Inboxes::new(db.clone());
+        default_web_chat_inbox(&inbox_store, &inboxes, &runner).await?;
 
         let jobs = JobStore::setup(&db)
             .await
@@ -191,7 +185,6 @@ impl App {
                 .map_err(StartError)?,
             ),
         };
-        let accounts = crate::auth::Accounts::new(&db, &config);
         let state = AppState {
             accounts,
             config: Arc::new(config),
@@ -200,6 +193,7 @@ impl App {
             normalizer,
             conversations,
             bus: bus.clone(),
+            inbox_store,
             inboxes,
             registry,
             runner,
@@ -358,76 +352,39 @@ async fn track_metrics(req: Request, next: Next) -> Response {
 
 /// Creates the configured bootstrap admin, or `admin@localhost` with a random password when the
 /// database has no agent at all.
-async fn bootstrap_admin(db: &Db, config: &Config) -> Result<Option<GeneratedAdmin>, ApiError> {
+async fn bootstrap_admin(
+    agents: &Agents,
+    config: &Config,
+) -> Result<Option<GeneratedAdmin>, AccountError> {
     if let (Some(email), Some(password)) = (
         &config.bootstrap_admin_email,
         &config.bootstrap_admin_password,
     ) {
-        let exists = agent::Entity::find()
-            .filter(agent::Column::Email.eq(email.trim().to_lowercase()))
-            .one(db.conn())
-            .await?;
-        if exists.is_none() {
-            create_agent_record(
-                db,
-                admin(email.clone(), password.expose_secret().to_owned()),
-            )
-            .await?;
+        if agents
+            .ensure_admin(email, password.expose_secret().to_owned())
+            .await?
+        {
             tracing::info!(%email, "Created the bootstrap admin.");
         }
         return Ok(None);
     }
-    if agent::Entity::find().count(db.conn()).await? > 0 {
-        return Ok(None);
-    }
-    let password = kefu_normalizer::token::random(16);
-    let email = "admin@localhost".to_owned();
-    create_agent_record(db, admin(email.clone(), password.clone())).await?;
-    Ok(Some(GeneratedAdmin { email, password }))
-}
-
-fn admin(email: String, password: String) -> NewAgent {
-    NewAgent {
-        email,
-        name: "Admin".into(),
-        password: Some(password),
-        role: Some("admin".into()),
-        max_concurrent: None,
-        skills: None,
-        team_ids: None,
-    }
+    agents.create_first_admin().await
 }
 
 /// On a database without inboxes, creates the "Website" web chat inbox the demo page uses, so a
 /// first `cargo run` leads to a working chat.
 async fn default_web_chat_inbox(
-    db: &Db,
+    store: &kefu_normalizer::Inboxes,
     inboxes: &Inboxes,
     runner: &Runner,
 ) -> Result<(), StartError> {
-    use kefu_normalizer::entity::inbox;
-    use sea_orm::{ActiveModelTrait, Set};
-    let err = |e: sea_orm::DbErr| StartError(format!("default web chat inbox: {e}"));
-    if inbox::Entity::find().count(db.conn()).await.map_err(err)? > 0 {
-        return Ok(());
+    let created = store
+        .create_default_web_chat(kefu_channel_webchat::KIND)
+        .await
+        .map_err(|e| StartError(format!("default web chat inbox: {e}")))?;
+    if let Some(row) = created {
+        runner.start(&inboxes.config(&row));
+        tracing::info!(inbox = row.id, "Created the default web chat inbox.");
     }
-    let now = chrono::Utc::now();
-    let row = inbox::ActiveModel {
-        name: Set("Website".into()),
-        channel_type: Set(kefu_channel_webchat::KIND.into()),
-        settings: Set(serde_json::json!({"allowed_origins": []})),
-        secrets_ciphertext: Set(None),
-        public_token: Set(kefu_normalizer::token::random(24)),
-        routing: Set(serde_json::json!({"skills": {}, "priority": 0})),
-        deleted_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db.conn())
-    .await
-    .map_err(err)?;
-    runner.start(&inboxes.config(&row));
-    tracing::info!(inbox = row.id, "Created the default web chat inbox.");
     Ok(())
 }

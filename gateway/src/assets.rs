@@ -8,8 +8,6 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use include_dir::{Dir, include_dir};
-use kefu_normalizer::entity::inbox;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::state::AppState;
 
@@ -82,15 +80,12 @@ async fn file(st: &AppState, path: &str) -> Response {
 
 /// The demo page, wired to the first web chat inbox.
 async fn demo(State(st): State<AppState>) -> Response {
-    let token = inbox::Entity::find()
-        .filter(inbox::Column::ChannelType.eq("web_chat"))
-        .filter(inbox::Column::DeletedAt.is_null())
-        .order_by_asc(inbox::Column::Id)
-        .one(st.db.conn())
+    let token = st
+        .inbox_store
+        .first_public_token(kefu_channel_webchat::KIND)
         .await
         .ok()
         .flatten()
-        .map(|i| i.public_token)
         .unwrap_or_default();
     let Some(page) = contents(&st, "index.html")
         .await

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kefu_normalizer::StoreError;
+use kefu_normalizer::accounts::AccountError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -126,6 +127,28 @@ impl From<StoreError> for ApiError {
                 Self::conflict("this conflicts with an existing record")
             }
             StoreError::Db(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(e: AccountError) -> Self {
+        let detail = e.to_string();
+        match e {
+            AccountError::Invalid { field, .. } => {
+                let err = Self::invalid(detail);
+                match field {
+                    Some(f) => err.with_field(f),
+                    None => err,
+                }
+            }
+            AccountError::WeakPassword { field } => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "weak_password", detail)
+                    .with_field(field)
+            }
+            AccountError::EmailTaken(_) => Self::conflict(detail).with_field("email"),
+            AccountError::Hashing(_) => Self::internal(detail),
+            AccountError::Store(e) => e.into(),
         }
     }
 }

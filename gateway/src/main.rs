@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use kefu_gateway::api::agents::{NewAgent, create_agent_record};
 use kefu_gateway::config::LogFormat;
 use kefu_gateway::{App, Config};
+use kefu_normalizer::accounts::{Agents, NewAgent};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -103,9 +103,11 @@ async fn main() -> anyhow::Result<()> {
                 skills: None,
                 team_ids: None,
             };
-            let a = create_agent_record(&db, req)
+            let agents = Agents::new(db);
+            let a = agents
+                .create(req)
                 .await
-                .map_err(|e| anyhow::anyhow!(e.detail))?;
+                .map_err(|e| anyhow::anyhow!(e.to_string()))?;
             println!("Created agent {} <{}> with role {}.", a.id, a.email, a.role);
             Ok(())
         }

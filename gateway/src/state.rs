@@ -15,7 +15,8 @@ use crate::crypto::Keys;
 pub struct AppState {
     /// The validated configuration.
     pub config: Arc<Config>,
-    /// The database.
+    /// The database, for the runtime pieces that still run their own queries (the outbox
+    /// relay, the web chat socket). Handlers use the stores below and never this.
     pub db: Db,
     /// Derived secret keys.
     pub keys: Keys,
@@ -25,6 +26,8 @@ pub struct AppState {
     pub conversations: Conversations,
     /// Relayed events.
     pub bus: Arc<dyn EventBus>,
+    /// Inbox rows: create, change, delete, routing and rate limits.
+    pub inbox_store: kefu_normalizer::Inboxes,
     /// Inbox rows as channel configs, secrets decrypted.
     pub inboxes: crate::channels::Inboxes,
     /// Channel types.
@@ -49,6 +52,6 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Skill-based routing: assigner tasks, transfers, claims, explanations.
     pub dispatcher: kefu_dispatcher::assign::Dispatcher,
-    /// Sessions, invites, API tokens and login throttling.
+    /// Sessions, invites, API tokens, agents, teams and login throttling.
     pub accounts: crate::auth::Accounts,
 }

@@ -21,8 +21,6 @@ use kefu_dispatcher::webhook::EventType;
 use kefu_gateway::auth::Role;
 use kefu_normalizer::Status;
 
-/// Presence values (`PUT /agents/{id}/status`); stored as text, validated in `api/agents.rs`.
-const AGENT_STATUSES: [&str; 3] = ["online", "away", "offline"];
 /// A reply's delivery status as the message view carries it (`normalizer`'s delivery records).
 const DELIVERY_STATUSES: [&str; 4] = ["pending", "sent", "delivered", "failed"];
 
@@ -184,7 +182,11 @@ fn render() -> String {
         "ROLES",
         js_list(&roles),
     );
-    item("Agent presence.", "AGENT_STATUSES", js_list(AGENT_STATUSES));
+    item(
+        "Agent presence.",
+        "AGENT_STATUSES",
+        js_list(kefu_normalizer::AgentStatus::ALL.map(kefu_normalizer::AgentStatus::as_str)),
+    );
     item(
         "A reply's delivery status.",
         "DELIVERY_STATUSES",

@@ -15,7 +15,8 @@
 //! - [`Files`]: customers' attachments and agents' uploads, served at `/files/{id}/{token}`.
 //! - [`events`]: the transactional outbox and its relay to an [`EventBus`].
 //! - [`views`]: the shapes shown by the API, realtime streams and webhooks.
-//! - [`accounts`]: sessions, invites, API tokens and the account side of agents.
+//! - [`accounts`]: sessions, invites, API tokens, agents and teams.
+//! - [`Inboxes`]: inbox rows, their routing and outbound rate limits.
 
 pub mod accounts;
 mod conversations;
@@ -27,6 +28,7 @@ pub mod events;
 pub mod files;
 mod history;
 mod ingest;
+mod inboxes;
 mod ingest_group;
 mod sanitize;
 mod state_store;
@@ -38,6 +40,7 @@ pub use conversations::{Author, Conversations, ListFilter, Posted};
 /// Building blocks for other crates' transactions (the dispatcher's assignments and notices).
 pub use conversations::{NewMessage, append_message, set_status};
 pub use db::{Db, WriteTx, sqlite_path};
+pub use entity::agent::AgentStatus;
 pub use delivery::{Deliveries, DeliveryOutcome, PendingDelivery};
 pub use error::StoreError;
 pub use events::{
@@ -45,6 +48,7 @@ pub use events::{
 };
 pub use files::{Files, NewFile};
 pub use history::DbHistory;
+pub use inboxes::{InboxChange, Inboxes, NewInbox};
 pub use ingest::Normalizer;
 pub use sanitize::Limits;
 pub use state_store::DbChannelState;

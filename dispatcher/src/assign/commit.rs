@@ -20,8 +20,9 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 use kefu_normalizer::entity::{agent, contact, conversation};
 use kefu_normalizer::events::emit_all;
-use kefu_normalizer::{Db, EventData};
+use kefu_normalizer::EventData;
 use kefu_normalizer::views::ConversationView;
+use kefu_normalizer::{AgentStatus, Db};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -196,7 +197,8 @@ pub async fn lock_agents<C: ConnectionTrait>(
     Ok(agents
         .into_iter()
         .map(|a| {
-            let usable = a.deleted_at.is_none() && (!online_only || a.status == "online");
+            let usable =
+                a.deleted_at.is_none() && (!online_only || a.status == AgentStatus::Online);
             let max = u32::try_from(a.max_concurrent).unwrap_or(0);
             let held = active.get(&a.id).copied().unwrap_or(0);
             let free = if usable { max.saturating_sub(held) } else { 0 };

@@ -39,7 +39,7 @@ mod views;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kefu_normalizer::Db;
+use kefu_normalizer::{AgentStatus, Db};
 use kefu_normalizer::views::ConversationView;
 use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
@@ -243,10 +243,10 @@ impl Dispatcher {
     pub async fn agent_status_changed(
         &self,
         agent_id: i64,
-        status: &str,
+        status: AgentStatus,
     ) -> Result<usize, DispatchError> {
         let mut n = 0;
-        if status == "offline" && self.inner.settings.requeue_on_offline {
+        if status == AgentStatus::Offline && self.inner.settings.requeue_on_offline {
             n = ops::requeue_agent(&self.inner.db, agent_id, None).await?;
         }
         self.committed();

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::Utc;
 use kefu_normalizer::entity::{agent, contact, conversation, team};
 use kefu_normalizer::views::ConversationView;
-use kefu_normalizer::{Db, Status, Transition, WriteTx, set_status};
+use kefu_normalizer::{AgentStatus, Db, Status, Transition, WriteTx, set_status};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
@@ -147,7 +147,7 @@ pub(crate) async fn assign_one(
         )));
     }
     status.apply(Transition::Assign)?;
-    if a.require_online && agent.status != "online" {
+    if a.require_online && agent.status != AgentStatus::Online {
         return Err(DispatchError::Conflict(format!(
             "agent {} is {}; go online to take conversations",
             agent.id, agent.status

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
-use kefu_normalizer::Db;
+use kefu_normalizer::{AgentStatus, Db};
 use kefu_normalizer::entity::{agent, agent_skill, conversation, inbox, team_member};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Statement};
@@ -182,7 +182,7 @@ pub async fn agents(db: &Db) -> Result<Vec<AgentSnapshot>, DispatchError> {
     let online =
         "agent_id IN (SELECT id FROM agents WHERE status = 'online' AND deleted_at IS NULL)";
     let rows = agent::Entity::find()
-        .filter(agent::Column::Status.eq("online"))
+        .filter(agent::Column::Status.eq(AgentStatus::Online))
         .filter(agent::Column::DeletedAt.is_null())
         .all(db.conn())
         .await?;

@@ -6,22 +6,17 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use kefu_normalizer::accounts::AgentFlags;
-use kefu_normalizer::EventData;
-use kefu_normalizer::entity::{agent, agent_skill};
-use kefu_normalizer::views::AgentStatusView;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use kefu_normalizer::AgentStatus;
+use kefu_normalizer::accounts::{self, AgentFlags};
+use kefu_normalizer::entity::agent;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-pub use super::agent_input::{
-    AgentPatch, NewAgent, check_password, check_skills, create_agent_record,
-};
-use super::agent_input::{check_email, check_max, check_name, check_role, write_skills};
-use crate::auth::{self, Authed, Role};
+use crate::auth::{Authed, Role};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
+pub use kefu_normalizer::accounts::{AgentPatch, NewAgent};
 
 /// How long an invite link works.
 const INVITE_TTL: chrono::TimeDelta = chrono::TimeDelta::days(7);
@@ -40,7 +35,7 @@ pub struct AgentView {
     /// How many conversations the agent handles at once.
     pub max_concurrent: i32,
     /// `online`, `away` or `offline`.
-    pub status: String,
+    pub status: AgentStatus,
     /// Skills and levels (1–10).
     pub skills: BTreeMap<String, u8>,
     /// When the agent was created.
@@ -75,34 +70,30 @@ pub struct StatusChange {
     pub status: String,
 }
 
-/// Builds the view of an agent, with skills, teams and invite state.
-pub async fn agent_view(st: &AppState, a: &agent::Model) -> Result<AgentView, ApiError> {
-    let skills = agent_skill::Entity::find()
-        .filter(agent_skill::Column::AgentId.eq(a.id))
-        .all(st.db.conn())
-        .await?
-        .into_iter()
-        .map(|s| (s.skill, s.level as u8))
-        .collect();
-    let flags = st
-        .accounts
-        .agents
-        .flags(&[a.id])
-        .await?
-        .remove(&a.id)
-        .unwrap_or_default();
-    Ok(view(a, skills, flags))
+/// Fails with 422 `weak_password` about `field` unless `p` has 8 to 1024 characters.
+pub fn check_password(p: &str, field: &str) -> Result<(), ApiError> {
+    Ok(accounts::check_password(p, field)?)
 }
 
-fn view(a: &agent::Model, skills: BTreeMap<String, u8>, flags: AgentFlags) -> AgentView {
+/// Validates a skill map: names `[a-z0-9_-]{1,64}`, levels 1–10; errors name the field.
+pub fn check_skills(skills: &BTreeMap<String, u8>) -> Result<(), ApiError> {
+    Ok(accounts::check_skills(skills)?)
+}
+
+/// Builds the view of an agent, with skills, teams and invite state.
+pub async fn agent_view(st: &AppState, a: &agent::Model) -> Result<AgentView, ApiError> {
+    Ok(view(a, st.accounts.agents.flags_of(a.id).await?))
+}
+
+fn view(a: &agent::Model, flags: AgentFlags) -> AgentView {
     AgentView {
         id: a.id,
         email: a.email.clone(),
         name: a.name.clone(),
         role: a.role.clone(),
         max_concurrent: a.max_concurrent,
-        status: a.status.clone(),
-        skills,
+        status: a.status,
+        skills: flags.skills,
         created_at: a.created_at,
         active: a.active,
         invite_pending: flags.invite_pending,
@@ -135,17 +126,9 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<AgentView>)> {
     me.require(Role::Admin)?;
     let invite = req.password.is_none();
-    let team_ids = req.team_ids.clone();
-    if let Some(teams) = &team_ids {
-        st.accounts
-            .agents
-            .check_teams(teams)
-            .await
-            .map_err(|e| ApiError::from(e).with_field("team_ids"))?;
-    }
-    let row = create_agent_record(&st.db, req).await?;
-    if let Some(teams) = team_ids {
-        st.accounts.agents.set_teams(row.id, &teams).await?;
+    let with_teams = req.team_ids.is_some();
+    let row = st.accounts.agents.create(req).await?;
+    if with_teams {
         st.dispatcher.wake();
     }
     let view = if invite {
@@ -173,39 +156,19 @@ pub async fn invite(
 /// Lists agents.
 #[utoipa::path(get, path = "/api/v1/agents", tag = "agents", responses((status = 200, body = AgentList)), security(("bearer" = [])))]
 pub async fn list(State(st): State<AppState>, _me: Authed) -> ApiResult<Json<AgentList>> {
-    let rows = agent::Entity::find()
-        .filter(agent::Column::DeletedAt.is_null())
-        .order_by_asc(agent::Column::Id)
-        .all(st.db.conn())
-        .await?;
-    let mut skills: std::collections::HashMap<i64, BTreeMap<String, u8>> = Default::default();
-    for s in agent_skill::Entity::find().all(st.db.conn()).await? {
-        skills
-            .entry(s.agent_id)
-            .or_default()
-            .insert(s.skill, s.level as u8);
-    }
-    let ids: Vec<i64> = rows.iter().map(|a| a.id).collect();
-    let mut flags = st.accounts.agents.flags(&ids).await?;
-    let items = rows
-        .iter()
-        .map(|a| {
-            view(
-                a,
-                skills.remove(&a.id).unwrap_or_default(),
-                flags.remove(&a.id).unwrap_or_default(),
-            )
-        })
+    let items = st
+        .accounts
+        .agents
+        .list()
+        .await?
+        .into_iter()
+        .map(|(a, flags)| view(&a, flags))
         .collect();
     Ok(Json(AgentList { items }))
 }
 
 async fn find(st: &AppState, id: i64) -> Result<agent::Model, ApiError> {
-    st.accounts
-        .agents
-        .get(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("agent"))
+    Ok(st.accounts.agents.find(id).await?)
 }
 
 /// One agent.
@@ -241,29 +204,7 @@ pub async fn update(
     if req.max_concurrent.is_some() || req.skills.is_some() {
         me.require(Role::Supervisor)?;
     }
-    let a = find(&st, id).await?;
-    let mut am: agent::ActiveModel = a.clone().into();
-    if let Some(e) = &req.email {
-        let e = check_email(e)?;
-        if e != a.email {
-            let taken = agent::Entity::find()
-                .filter(agent::Column::Email.eq(e.as_str()))
-                .one(st.db.conn())
-                .await?;
-            if taken.is_some() {
-                return Err(
-                    ApiError::conflict(format!("an agent with email {e} already exists"))
-                        .with_field("email"),
-                );
-            }
-        }
-        am.email = Set(e);
-    }
-    if let Some(n) = &req.name {
-        am.name = Set(check_name(n)?);
-    }
-    let new_password = req.password.is_some();
-    if new_password && id == me.agent.id {
+    if req.password.is_some() && id == me.agent.id {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "use_profile_password",
@@ -271,72 +212,42 @@ pub async fn update(
         )
         .with_field("password"));
     }
-    if let Some(p) = req.password {
-        check_password(&p, "password")?;
-        am.password_hash = Set(auth::hash_password(p).await?);
-    }
-    if let Some(r) = &req.role {
-        let role = check_role(r)?;
-        if id == me.agent.id && role < Role::Admin {
-            return Err(
-                ApiError::conflict("admins cannot remove their own admin role").with_field("role"),
-            );
-        }
-        am.role = Set(role.as_str().to_owned());
-    }
-    if let Some(m) = req.max_concurrent {
-        am.max_concurrent = Set(check_max(m)?);
-    }
-    if let Some(s) = &req.skills {
-        check_skills(s)?;
+    // An unknown role is the store's to report.
+    if id == me.agent.id
+        && req
+            .role
+            .as_deref()
+            .and_then(Role::parse)
+            .is_some_and(|r| r < Role::Admin)
+    {
+        return Err(
+            ApiError::conflict("admins cannot remove their own admin role").with_field("role"),
+        );
     }
     if req.active == Some(false) && id == me.agent.id {
         return Err(ApiError::conflict("admins cannot deactivate themselves").with_field("active"));
     }
-    if let Some(teams) = &req.team_ids {
-        // Checked first, so a refused team leaves the agent unchanged.
-        st.accounts
-            .agents
-            .set_teams(id, teams)
-            .await
-            .map_err(|e| ApiError::from(e).with_field("team_ids"))?;
-    }
-    am.updated_at = Set(Utc::now());
-    let tx = st.db.begin_write().await?;
-    let mut a = am.update(&tx).await?;
-    if let Some(s) = &req.skills {
-        write_skills(&tx, id, s).await?;
-    }
-    tx.commit().await?;
-    if new_password {
+    let mut a = st.accounts.agents.update_fields(id, &req).await?;
+    if req.password.is_some() {
         st.accounts.end_sessions(id, None).await?;
     }
     match req.active {
-        Some(false) if a.active => a = deactivate(&st, a).await?,
-        Some(true) if !a.active => a = st.accounts.agents.set_active(id, true).await?,
+        Some(false) if a.active => a = deactivate(&st, id).await?,
+        Some(true) if !a.active => a = st.accounts.agents.reactivate(id).await?,
         _ => {}
     }
     st.dispatcher.wake();
     Ok(Json(agent_view(&st, &a).await?))
 }
 
-/// Deactivates `a`: sessions end (open sockets close), they go offline with the usual event,
-/// and their open conversations go back to the queue.
-async fn deactivate(st: &AppState, a: agent::Model) -> Result<agent::Model, ApiError> {
-    let previous = a.status.clone();
-    let a = st.accounts.agents.set_active(a.id, false).await?;
-    st.accounts.end_sessions(a.id, None).await?;
-    if previous != "offline" {
-        let tx = st.db.begin_write().await?;
-        tx.emit(EventData::AgentStatusChanged(AgentStatusView {
-            agent_id: a.id,
-            status: "offline".into(),
-            previous,
-        }))
+/// Deactivates agent `id`: they go offline with the usual event, their sessions end (open
+/// sockets close), and their open conversations go back to the queue.
+async fn deactivate(st: &AppState, id: i64) -> Result<agent::Model, ApiError> {
+    let a = st.accounts.agents.deactivate(id).await?;
+    st.accounts.end_sessions(id, None).await?;
+    st.dispatcher
+        .agent_status_changed(id, AgentStatus::Offline)
         .await?;
-        tx.commit().await?;
-    }
-    st.dispatcher.agent_status_changed(a.id, "offline").await?;
     Ok(a)
 }
 
@@ -354,15 +265,11 @@ pub async fn delete(
     if id == me.agent.id {
         return Err(ApiError::conflict("agents cannot delete themselves"));
     }
-    let a = find(&st, id).await?;
-    let mut am: agent::ActiveModel = a.into();
-    let now = Utc::now();
-    am.deleted_at = Set(Some(now));
-    am.status = Set("offline".into());
-    am.updated_at = Set(now);
-    am.update(st.db.conn()).await?;
+    st.accounts.agents.delete(id).await?;
     st.accounts.end_sessions(id, None).await?;
-    st.dispatcher.agent_status_changed(id, "offline").await?;
+    st.dispatcher
+        .agent_status_changed(id, AgentStatus::Offline)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -377,32 +284,16 @@ pub async fn set_status(
     ApiJson(req): ApiJson<StatusChange>,
 ) -> ApiResult<Json<AgentView>> {
     me.require_self_or(id, Role::Supervisor)?;
-    if !matches!(req.status.as_str(), "online" | "away" | "offline") {
-        return Err(ApiError::invalid(format!(
+    let status = AgentStatus::parse(&req.status).ok_or_else(|| {
+        ApiError::invalid(format!(
             "status {:?} is unknown; use online, away or offline",
             req.status
         ))
-        .with_field("status"));
+        .with_field("status")
+    })?;
+    let (a, changed) = st.accounts.agents.set_status(id, status).await?;
+    if changed {
+        st.dispatcher.agent_status_changed(a.id, a.status).await?;
     }
-    let a = find(&st, id).await?;
-    let previous = a.status.clone();
-    if previous == req.status {
-        return Ok(Json(agent_view(&st, &a).await?));
-    }
-    let tx = st.db.begin_write().await?;
-    let mut am: agent::ActiveModel = a.into();
-    let now = Utc::now();
-    am.status = Set(req.status.clone());
-    am.status_changed_at = Set(now);
-    am.updated_at = Set(now);
-    let a = am.update(&tx).await?;
-    tx.emit(EventData::AgentStatusChanged(AgentStatusView {
-        agent_id: a.id,
-        status: a.status.clone(),
-        previous,
-    }))
-    .await?;
-    tx.commit().await?;
-    st.dispatcher.agent_status_changed(a.id, &a.status).await?;
     Ok(Json(agent_view(&st, &a).await?))
 }

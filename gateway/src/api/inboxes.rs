@@ -9,9 +9,7 @@ mod view;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::Utc;
-use kefu_normalizer::entity::inbox;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use kefu_normalizer::{InboxChange, NewInbox as NewInboxRow};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
@@ -127,28 +125,19 @@ pub async fn create(
     ApiJson(req): ApiJson<NewInbox>,
 ) -> ApiResult<(StatusCode, Json<InboxView>)> {
     me.require(Role::Admin)?;
-    let name = req.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::invalid("name must be 1 to 100 characters"));
-    }
     let routing = req.routing.unwrap_or_default();
     check_routing(&routing)?;
     let (kind, settings, secrets) = prepare(&st, req.channel)?;
-    let now = Utc::now();
-    let row = inbox::ActiveModel {
-        name: Set(name.to_owned()),
-        channel_type: Set(kind),
-        settings: Set(settings),
-        secrets_ciphertext: Set(secrets),
-        public_token: Set(kefu_normalizer::token::random(24)),
-        routing: Set(json!(routing)),
-        deleted_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(st.db.conn())
-    .await?;
+    let row = st
+        .inbox_store
+        .create(NewInboxRow {
+            name: req.name,
+            channel_type: kind,
+            settings,
+            secrets_ciphertext: secrets,
+            routing: json!(routing),
+        })
+        .await?;
     st.runner.start(&st.inboxes.config(&row));
     Ok((StatusCode::CREATED, Json(view(&st, &row, &me))))
 }
@@ -156,22 +145,10 @@ pub async fn create(
 /// Lists inboxes.
 #[utoipa::path(get, path = "/api/v1/inboxes", tag = "inboxes", responses((status = 200, body = InboxList)), security(("bearer" = [])))]
 pub async fn list(State(st): State<AppState>, me: Authed) -> ApiResult<Json<InboxList>> {
-    let rows = inbox::Entity::find()
-        .filter(inbox::Column::DeletedAt.is_null())
-        .order_by_asc(inbox::Column::Id)
-        .all(st.db.conn())
-        .await?;
+    let rows = st.inbox_store.list().await?;
     Ok(Json(InboxList {
         items: rows.iter().map(|r| view(&st, r, &me)).collect(),
     }))
-}
-
-async fn find(st: &AppState, id: i64) -> Result<inbox::Model, ApiError> {
-    inbox::Entity::find_by_id(id)
-        .filter(inbox::Column::DeletedAt.is_null())
-        .one(st.db.conn())
-        .await?
-        .ok_or_else(|| ApiError::not_found("inbox"))
 }
 
 /// One inbox.
@@ -182,7 +159,7 @@ pub async fn get(
     me: Authed,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<InboxView>> {
-    Ok(Json(view(&st, &find(&st, id).await?, &me)))
+    Ok(Json(view(&st, &st.inbox_store.get(id).await?, &me)))
 }
 
 /// Changes an inbox (admins).
@@ -196,26 +173,14 @@ pub async fn update(
     ApiJson(req): ApiJson<InboxPatch>,
 ) -> ApiResult<Json<InboxView>> {
     me.require(Role::Admin)?;
-    let row = find(&st, id).await?;
-    let mut am: inbox::ActiveModel = row.clone().into();
-    if let Some(n) = &req.name {
-        let n = n.trim();
-        if n.is_empty() || n.chars().count() > 100 {
-            return Err(ApiError::invalid("name must be 1 to 100 characters"));
-        }
-        am.name = Set(n.to_owned());
-    }
+    let row = st.inbox_store.get(id).await?;
+    let mut change = InboxChange {
+        name: req.name,
+        ..Default::default()
+    };
     if let Some(r) = &req.routing {
         check_routing(r)?;
-        // Only the defaults change; rules set through `/routing` stay.
-        let mut routing = row.routing.clone();
-        if let Some(o) = routing.as_object_mut() {
-            o.insert("skills".into(), json!(r.skills));
-            o.insert("priority".into(), json!(r.priority));
-        } else {
-            routing = json!(r);
-        }
-        am.routing = Set(routing);
+        change.routing_defaults = Some(json!(r));
     }
     if let Some(patch) = req.channel {
         if let Some(t) = patch.get("type").and_then(Value::as_str) {
@@ -231,11 +196,9 @@ pub async fn update(
             o.insert("type".into(), json!(row.channel_type));
         }
         let (_, settings, secrets) = prepare(&st, current)?;
-        am.settings = Set(settings);
-        am.secrets_ciphertext = Set(secrets);
+        change.channel = Some((settings, secrets));
     }
-    am.updated_at = Set(Utc::now());
-    let row = am.update(st.db.conn()).await?;
+    let row = st.inbox_store.update(row, change).await?;
     st.inboxes.forget(id);
     st.runner.start(&st.inboxes.config(&row));
     Ok(Json(view(&st, &row, &me)))
@@ -250,12 +213,7 @@ pub async fn delete(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<StatusCode> {
     me.require(Role::Admin)?;
-    let row = find(&st, id).await?;
-    let mut am: inbox::ActiveModel = row.into();
-    let now = Utc::now();
-    am.deleted_at = Set(Some(now));
-    am.updated_at = Set(now);
-    am.update(st.db.conn()).await?;
+    st.inbox_store.delete(id).await?;
     st.inboxes.forget(id);
     st.runner.stop(id);
     Ok(StatusCode::NO_CONTENT)

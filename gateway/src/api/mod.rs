@@ -1,6 +1,5 @@
 //! The HTTP API under `/api/v1`, its OpenAPI document, and the operational endpoints.
 
-mod agent_input;
 pub mod agents;
 pub mod auth;
 pub mod channel_types;
@@ -138,7 +137,7 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(State(st): State<AppState>) -> impl IntoResponse {
-    match st.db.ping().await {
+    match st.accounts.sessions.ping().await {
         Ok(()) => (StatusCode::OK, "ready"),
         Err(e) => {
             tracing::warn!(error = %e, "Readiness check failed.");

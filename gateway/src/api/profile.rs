@@ -8,7 +8,7 @@ use kefu_normalizer::entity::agent;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::agent_input::check_name;
+use kefu_normalizer::accounts::check_name;
 use super::agents::{AgentView, agent_view, check_password};
 use super::auth::{ClientAddr, LoginError};
 use crate::auth::{self, Authed};

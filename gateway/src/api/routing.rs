@@ -5,12 +5,10 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::Utc;
 use kefu_dispatcher::assign::{DispatchError, Dispatcher, TransferTarget};
 use kefu_dispatcher::routing::{self, RoutingConfig};
-use kefu_normalizer::entity::{conversation, inbox};
+use kefu_normalizer::entity::inbox;
 use kefu_normalizer::views::ConversationView;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
@@ -51,14 +49,6 @@ pub struct RoutingConfigView {
     pub routing: Value,
 }
 
-async fn find_inbox(st: &AppState, id: i64) -> Result<inbox::Model, ApiError> {
-    inbox::Entity::find_by_id(id)
-        .filter(inbox::Column::DeletedAt.is_null())
-        .one(st.db.conn())
-        .await?
-        .ok_or_else(|| ApiError::not_found("inbox"))
-}
-
 fn show(row: &inbox::Model) -> RoutingConfigView {
     let parsed = Dispatcher::parse_config(row.routing.clone()).unwrap_or_default();
     RoutingConfigView {
@@ -75,7 +65,7 @@ pub async fn get_config(
     _me: Authed,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<RoutingConfigView>> {
-    Ok(Json(show(&find_inbox(&st, id).await?)))
+    Ok(Json(show(&st.inbox_store.get(id).await?)))
 }
 
 /// Replaces an inbox's routing configuration (admins). Every problem is reported at once, each
@@ -91,11 +81,8 @@ pub async fn put_config(
 ) -> ApiResult<Json<RoutingConfigView>> {
     me.require(Role::Admin)?;
     let config = parse_routing(body)?;
-    let row = find_inbox(&st, id).await?;
-    let mut am: inbox::ActiveModel = row.into();
-    am.routing = Set(serde_json::to_value(&config).map_err(ApiError::internal)?);
-    am.updated_at = Set(Utc::now());
-    let row = am.update(st.db.conn()).await?;
+    let routing = serde_json::to_value(&config).map_err(ApiError::internal)?;
+    let row = st.inbox_store.set_routing(id, routing).await?;
     st.dispatcher.wake();
     Ok(Json(show(&row)))
 }
@@ -153,7 +140,7 @@ pub async fn try_routing(
     ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<TryRequest>,
 ) -> ApiResult<Json<TryResult>> {
-    let row = find_inbox(&st, id).await?;
+    let row = st.inbox_store.get(id).await?;
     let config = match req.config {
         Some(v) => parse_routing(v).map_err(|e| match e.field.clone() {
             Some(f) => e.with_field(format!("config.{f}")),
@@ -217,11 +204,7 @@ pub async fn transfer(
             ));
         }
     };
-    let assignee = conversation::Entity::find_by_id(id)
-        .one(st.db.conn())
-        .await?
-        .ok_or_else(|| ApiError::not_found("conversation"))?
-        .assignee_id;
+    let assignee = st.conversations.get(id).await?.assignee_id;
     if assignee != Some(me.agent.id) {
         me.require(Role::Supervisor)?;
     }

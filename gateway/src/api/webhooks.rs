@@ -8,9 +8,7 @@ use chrono::Utc;
 use kefu_dispatcher::webhook::{
     DeliveryView, EndpointPatch, EndpointView, EndpointWithSecret, NewEndpoint,
 };
-use kefu_normalizer::entity::inbox;
 use kefu_normalizer::views::MessageView;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -243,7 +241,7 @@ pub async fn get_rate_limit(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<RateLimit>> {
     me.require(Role::Admin)?;
-    let row = live_inbox(&st, id).await?;
+    let row = st.inbox_store.get(id).await?;
     Ok(Json(
         row.send_limits
             .and_then(|v| serde_json::from_value(v).ok())
@@ -274,18 +272,8 @@ pub async fn set_rate_limit(
             )));
         }
     }
-    let row = live_inbox(&st, id).await?;
-    let mut am: inbox::ActiveModel = row.into();
-    am.send_limits = Set(Some(serde_json::json!(body)));
-    am.updated_at = Set(Utc::now());
-    am.update(st.db.conn()).await?;
+    st.inbox_store
+        .set_send_limits(id, serde_json::json!(body))
+        .await?;
     Ok(Json(body))
-}
-
-async fn live_inbox(st: &AppState, id: i64) -> Result<inbox::Model, ApiError> {
-    inbox::Entity::find_by_id(id)
-        .filter(inbox::Column::DeletedAt.is_null())
-        .one(st.db.conn())
-        .await?
-        .ok_or_else(|| ApiError::not_found("inbox"))
 }

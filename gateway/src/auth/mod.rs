@@ -8,21 +8,15 @@
 
 pub mod throttle;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use argon2::Argon2;
-use argon2::password_hash::{
-    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
-};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use kefu_normalizer::Db;
-use kefu_normalizer::accounts::{
-    AgentAccounts, ApiTokens, Invites, SessionLifetimes, Sessions, Teams,
-};
+use kefu_normalizer::accounts::{Agents, ApiTokens, Invites, SessionLifetimes, Sessions, Teams};
 use kefu_normalizer::entity::agent;
-use tokio::sync::{Semaphore, broadcast};
+use tokio::sync::broadcast;
 
 use crate::config::Config;
 use crate::error::ApiError;
@@ -126,46 +120,16 @@ pub fn scopes_allow(scopes: &[Scope], method: &Method, path: &str) -> bool {
         })
 }
 
-/// How many passwords are hashed or checked at once: one per core, so a login flood queues
-/// here instead of starving every other request of CPU.
-fn hashing_slots() -> &'static Semaphore {
-    static SLOTS: OnceLock<Semaphore> = OnceLock::new();
-    SLOTS
-        .get_or_init(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())))
-}
-
-/// Hashes a password with argon2id (default parameters) in a blocking thread.
+/// Hashes a password with argon2id (default parameters) in a blocking thread; see
+/// [`kefu_normalizer::accounts::hash_password`].
 pub async fn hash_password(password: String) -> Result<String, ApiError> {
-    let _slot = hashing_slots()
-        .acquire()
-        .await
-        .map_err(ApiError::internal)?;
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(ApiError::internal)
+    Ok(kefu_normalizer::accounts::hash_password(password).await?)
 }
 
 /// Checks a password against a stored hash in a blocking thread. An agent invited but without
 /// a password yet has an empty hash, which nothing matches.
 pub async fn verify_password(password: String, hash: String) -> bool {
-    let Ok(_slot) = hashing_slots().acquire().await else {
-        return false;
-    };
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).is_ok_and(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-    })
-    .await
-    .unwrap_or(false)
+    kefu_normalizer::accounts::verify_password(password, hash).await
 }
 
 /// The account stores and login protections, shared by every handler.
@@ -177,8 +141,8 @@ pub struct Accounts {
     pub invites: Invites,
     /// API tokens.
     pub tokens: ApiTokens,
-    /// Agents' account data.
-    pub agents: AgentAccounts,
+    /// Agents: administration, profile, presence.
+    pub agents: Agents,
     /// Teams.
     pub teams: Teams,
     /// Failed-login backoff.
@@ -204,7 +168,7 @@ impl Accounts {
             ),
             invites: Invites::new(db.clone()),
             tokens: ApiTokens::new(db.clone()),
-            agents: AgentAccounts::new(db.clone()),
+            agents: Agents::new(db.clone()),
             teams: Teams::new(db.clone()),
             throttle: Arc::new(LoginThrottle::new()),
             changed: broadcast::channel(64).0,
@@ -227,8 +191,8 @@ pub async fn reset_password(
     password: Option<String>,
 ) -> Result<String, ApiError> {
     let password = password.unwrap_or_else(|| kefu_normalizer::token::random(16));
-    crate::api::agents::check_password(&password, "password")?;
-    let agents = AgentAccounts::new(db.clone());
+    kefu_normalizer::accounts::check_password(&password, "password")?;
+    let agents = Agents::new(db.clone());
     let agent = agents
         .by_email(email)
         .await?

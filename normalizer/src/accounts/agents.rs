@@ -1,13 +1,17 @@
-//! The account side of agents: sign-in lookups, passwords, activation, preferences and team
-//! memberships.
+//! The [`Agents`] store, sole writer of the `agents` table in the gateway: sign-in lookups,
+//! the administration reads, passwords, preferences, skills and team memberships. Creating,
+//! changing, presence and removal are in `agent_writes`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
+};
 
 use crate::db::Db;
-use crate::entity::{agent, invite, team, team_member};
+use crate::entity::{agent, agent_skill, invite, team, team_member};
 use crate::error::StoreError;
 
 /// What the agent view shows beyond the `agents` row.
@@ -17,16 +21,19 @@ pub struct AgentFlags {
     pub invite_pending: bool,
     /// Teams the agent belongs to, ascending.
     pub team_ids: Vec<i64>,
+    /// Skills and their levels (1–10).
+    pub skills: BTreeMap<String, u8>,
 }
 
-/// Account reads and writes on agents.
+/// The agent store.
 #[derive(Debug, Clone)]
-pub struct AgentAccounts {
-    db: Db,
+pub struct Agents {
+    pub(super) db: Db,
+    /// Wakes the outbox relay after a commit that appended events (presence changes).
 }
 
-impl AgentAccounts {
-    /// A store over `db`.
+impl Agents {
+    /// A store over `db`; events it emits wake the outbox relay on commit.
     pub fn new(db: Db) -> Self {
         Self { db }
     }
@@ -40,6 +47,20 @@ impl AgentAccounts {
             .await?)
     }
 
+    /// Whether any agent, deleted ones included, has this (lower-case) email.
+    pub async fn email_taken(&self, email: &str) -> Result<bool, StoreError> {
+        Ok(agent::Entity::find()
+            .filter(agent::Column::Email.eq(email))
+            .one(self.db.conn())
+            .await?
+            .is_some())
+    }
+
+    /// Whether the database holds any agent at all, deleted ones included.
+    pub async fn any(&self) -> Result<bool, StoreError> {
+        Ok(agent::Entity::find().count(self.db.conn()).await? > 0)
+    }
+
     /// The agent `id` unless deleted.
     pub async fn get(&self, id: i64) -> Result<Option<agent::Model>, StoreError> {
         Ok(agent::Entity::find_by_id(id)
@@ -48,12 +69,40 @@ impl AgentAccounts {
             .await?)
     }
 
-    async fn update(
+    /// The agent `id` unless deleted, or `NotFound("agent")`.
+    pub async fn find(&self, id: i64) -> Result<agent::Model, StoreError> {
+        self.get(id).await?.ok_or(StoreError::NotFound("agent"))
+    }
+
+    /// Every agent not deleted, by id, with their flags.
+    pub async fn list(&self) -> Result<Vec<(agent::Model, AgentFlags)>, StoreError> {
+        let rows = agent::Entity::find()
+            .filter(agent::Column::DeletedAt.is_null())
+            .order_by_asc(agent::Column::Id)
+            .all(self.db.conn())
+            .await?;
+        let ids: Vec<i64> = rows.iter().map(|a| a.id).collect();
+        let mut flags = self.flags(&ids).await?;
+        Ok(rows
+            .into_iter()
+            .map(|a| {
+                let f = flags.remove(&a.id).unwrap_or_default();
+                (a, f)
+            })
+            .collect())
+    }
+
+    /// The flags of one agent.
+    pub async fn flags_of(&self, id: i64) -> Result<AgentFlags, StoreError> {
+        Ok(self.flags(&[id]).await?.remove(&id).unwrap_or_default())
+    }
+
+    pub(super) async fn update(
         &self,
         id: i64,
         change: impl FnOnce(&mut agent::ActiveModel),
     ) -> Result<agent::Model, StoreError> {
-        let a = self.get(id).await?.ok_or(StoreError::NotFound("agent"))?;
+        let a = self.find(id).await?;
         let mut am: agent::ActiveModel = a.into();
         change(&mut am);
         am.updated_at = Set(Utc::now());
@@ -86,18 +135,6 @@ impl AgentAccounts {
             }
             if let Some(n) = notifications {
                 am.notifications = Set(Some(n));
-            }
-        })
-        .await
-    }
-
-    /// Deactivates (`false`, also going offline) or reactivates an agent.
-    pub async fn set_active(&self, id: i64, active: bool) -> Result<agent::Model, StoreError> {
-        self.update(id, |am| {
-            am.active = Set(active);
-            if !active {
-                am.status = Set("offline".into());
-                am.status_changed_at = Set(Utc::now());
             }
         })
         .await
@@ -144,7 +181,7 @@ impl AgentAccounts {
         Ok(())
     }
 
-    /// Pending invites and teams of each of `agent_ids`.
+    /// Pending invites, teams and skills of each of `agent_ids`.
     pub async fn flags(&self, agent_ids: &[i64]) -> Result<HashMap<i64, AgentFlags>, StoreError> {
         let mut out: HashMap<i64, AgentFlags> = HashMap::new();
         let members = team_member::Entity::find()
@@ -163,6 +200,42 @@ impl AgentAccounts {
         for i in pending {
             out.entry(i.agent_id).or_default().invite_pending = true;
         }
+        let skills = agent_skill::Entity::find()
+            .filter(agent_skill::Column::AgentId.is_in(agent_ids.to_vec()))
+            .all(self.db.conn())
+            .await?;
+        for s in skills {
+            // Levels are stored as 1–10 (checked on the way in).
+            let level = u8::try_from(s.level).unwrap_or(u8::MAX);
+            out.entry(s.agent_id)
+                .or_default()
+                .skills
+                .insert(s.skill, level);
+        }
         Ok(out)
     }
+}
+
+/// Replaces the skills of `agent_id` inside the caller's transaction.
+pub(super) async fn write_skills<C: ConnectionTrait>(
+    db: &C,
+    agent_id: i64,
+    skills: &BTreeMap<String, u8>,
+) -> Result<(), StoreError> {
+    agent_skill::Entity::delete_many()
+        .filter(agent_skill::Column::AgentId.eq(agent_id))
+        .exec(db)
+        .await?;
+    if skills.is_empty() {
+        return Ok(());
+    }
+    let rows = skills
+        .iter()
+        .map(|(skill, level)| agent_skill::ActiveModel {
+            agent_id: Set(agent_id),
+            skill: Set(skill.clone()),
+            level: Set(i16::from(*level)),
+        });
+    agent_skill::Entity::insert_many(rows).exec(db).await?;
+    Ok(())
 }

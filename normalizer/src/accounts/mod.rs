@@ -1,21 +1,32 @@
 //! Accounts: who may sign in and how. Server-side [`Sessions`] (with a short in-process cache,
-//! because every request verifies one), one-time [`Invites`], long-lived [`ApiTokens`] and
-//! the per-agent reads and writes behind the profile and agent administration
-//! ([`AgentAccounts`]), and [`Teams`].
+//! because every request verifies one), one-time [`Invites`], long-lived [`ApiTokens`],
+//! [`Agents`] (the one owner of agent rows: administration, profile, presence, the first
+//! admin) and [`Teams`].
 //!
-//! Secrets (session tokens, invite tokens, API tokens) are random and stored only as their
-//! SHA-256, so a database dump signs nobody in.
+//! Validation lives here, each refusal an [`AccountError`] naming its field; so does password
+//! hashing ([`hash_password`], argon2id). Secrets (session tokens, invite tokens, API tokens)
+//! are random and stored only as their SHA-256, so a database dump signs nobody in.
 
+mod agent_input;
+mod agent_writes;
 mod agents;
+mod error;
 mod invites;
+mod password;
 mod sessions;
 mod teams;
 mod tokens;
 
 use sha2::{Digest, Sha256};
 
-pub use agents::{AgentAccounts, AgentFlags};
+pub use agent_input::{
+    AgentPatch, NewAgent, ROLES, check_email, check_max, check_name, check_role, check_skills,
+};
+pub use agent_writes::GeneratedAdmin;
+pub use agents::{AgentFlags, Agents};
+pub use error::AccountError;
 pub use invites::{InviteLookup, Invites};
+pub use password::{check_password, hash_password, verify_password};
 pub use sessions::{SessionLifetimes, Sessions};
 pub use teams::{TeamRecord, Teams};
 pub use tokens::{ApiTokens, NewApiToken};
@@ -29,3 +40,6 @@ pub fn token_hash(token: &str) -> String {
 pub fn new_secret(prefix: &str) -> String {
     format!("{prefix}{}", crate::token::random(43))
 }
+
+#[cfg(test)]
+mod agent_tests;

@@ -55,6 +55,12 @@ impl Sessions {
         }
     }
 
+    /// Checks that the session table's database answers: every request verifies a session,
+    /// so this is what readiness means.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping().await
+    }
+
     /// Starts a session for `agent_id`; returns its bearer token (shown once) and row.
     pub async fn create(&self, agent_id: i64) -> Result<(String, session::Model), StoreError> {
         let token = new_secret("kefu_s_");

@@ -11,7 +11,7 @@ use kefu_channel::{Check, Probe};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{find, settings_error};
+use super::settings_error;
 use crate::auth::{Authed, Role};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiPath;
@@ -80,7 +80,7 @@ pub async fn test(
 ) -> ApiResult<Json<TestResult>> {
     me.require(Role::Admin)?;
     let req = parse(&body)?;
-    let row = find(&st, id).await?;
+    let row = st.inbox_store.get(id).await?;
     let kind = row.channel_type.clone();
     let factory = st.registry.get(&kind).ok_or_else(|| {
         ApiError::new(

@@ -201,7 +201,7 @@ async fn seed(db: &Db, args: &Args, rng: &mut impl Rng) -> anyhow::Result<()> {
                 password_hash: Set("-".into()),
                 role: Set("agent".into()),
                 max_concurrent: Set(args.capacity as i32),
-                status: Set("online".into()),
+                status: Set(kefu_normalizer::AgentStatus::Online),
                 status_changed_at: Set(now),
                 last_assigned_at: Set(None),
                 deleted_at: Set(None),
