@@ -305,9 +305,9 @@ impl App {
 pub fn router(state: AppState, ingress: Router<AppState>) -> Router {
     let max_body = state.config.max_body_bytes;
     crate::api::router(state.config.max_upload_bytes)
-        .route(
-            "/ws/web_chat",
-            axum::routing::get(crate::ws::visitor::handler),
+        .route_service(
+            kefu_channel_webchat::socket::PATH,
+            crate::ws::visitor::router(&state),
         )
         .route("/ws/agent", axum::routing::get(crate::ws::agent::handler))
         .merge(ingress)

@@ -1,12 +1,15 @@
-//! [`ConversationHistory`] on the database: what an app user may read of their conversation
-//! when the app syncs by `after_seq`.
+//! [`ConversationHistory`] on the database: what a customer may read of their conversation
+//! when the app syncs by `after_seq` or the web chat widget replays on `hello`. Both read
+//! through one rule ([`DbHistory::latest`]): the customer's most recent conversation in the
+//! inbox, its non-private messages after a `seq`.
 
 use async_trait::async_trait;
-use kefu_channel::{ConversationHistory, HistoryMessage, HistoryPage, IngestError};
+use kefu_channel::{ConversationHistory, HistoryMessage, HistoryPage, IngestError, ViewPage};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::db::Db;
 use crate::entity::{contact_identity, conversation, message};
+use crate::views::MessageView;
 
 /// Reads customers' conversations for channels whose clients sync.
 #[derive(Debug, Clone)]
@@ -14,26 +17,28 @@ pub struct DbHistory {
     db: Db,
 }
 
+fn unavailable(e: sea_orm::DbErr) -> IngestError {
+    IngestError::Unavailable(e.to_string())
+}
+
+/// A conversation's id and token, and the messages read from it.
+type Latest = ((i64, String), Vec<message::Model>);
+
 impl DbHistory {
     /// History stored in `db`.
     pub fn new(db: Db) -> Self {
         Self { db }
     }
-}
 
-fn unavailable(e: sea_orm::DbErr) -> IngestError {
-    IngestError::Unavailable(e.to_string())
-}
-
-#[async_trait]
-impl ConversationHistory for DbHistory {
-    async fn messages_after(
+    /// The customer's most recent conversation in the inbox (whatever its status) and its
+    /// non-private messages with `seq > after_seq`, oldest first, at most `limit`.
+    async fn latest(
         &self,
         inbox_id: i64,
         external_id: &str,
         after_seq: i64,
         limit: u64,
-    ) -> Result<Option<HistoryPage>, IngestError> {
+    ) -> Result<Option<Latest>, IngestError> {
         let conn = self.db.conn();
         let Some(identity) = contact_identity::Entity::find()
             .filter(contact_identity::Column::InboxId.eq(inbox_id))
@@ -44,12 +49,13 @@ impl ConversationHistory for DbHistory {
         else {
             return Ok(None);
         };
-        let Some(conversation_id) = conversation::Entity::find()
+        let Some((conversation_id, token)) = conversation::Entity::find()
             .select_only()
             .column(conversation::Column::Id)
+            .column(conversation::Column::Token)
             .filter(conversation::Column::IdentityId.eq(identity.id))
             .order_by_desc(conversation::Column::Id)
-            .into_tuple::<i64>()
+            .into_tuple::<(i64, String)>()
             .one(conn)
             .await
             .map_err(unavailable)?
@@ -65,6 +71,25 @@ impl ConversationHistory for DbHistory {
             .all(conn)
             .await
             .map_err(unavailable)?;
+        Ok(Some(((conversation_id, token), rows)))
+    }
+}
+
+#[async_trait]
+impl ConversationHistory for DbHistory {
+    async fn messages_after(
+        &self,
+        inbox_id: i64,
+        external_id: &str,
+        after_seq: i64,
+        limit: u64,
+    ) -> Result<Option<HistoryPage>, IngestError> {
+        let Some(((conversation_id, _), rows)) = self
+            .latest(inbox_id, external_id, after_seq, limit)
+            .await?
+        else {
+            return Ok(None);
+        };
         Ok(Some(HistoryPage {
             conversation_id,
             messages: rows
@@ -79,6 +104,41 @@ impl ConversationHistory for DbHistory {
                 })
                 .collect(),
         }))
+    }
+
+    async fn views_after(
+        &self,
+        inbox_id: i64,
+        external_id: &str,
+        after_seq: i64,
+        limit: u64,
+    ) -> Result<Option<ViewPage>, IngestError> {
+        let Some(((conversation_id, conversation_token), rows)) = self
+            .latest(inbox_id, external_id, after_seq, limit)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let messages = rows
+            .iter()
+            .map(|m| serde_json::to_value(MessageView::from(m)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| IngestError::Unavailable(format!("cannot render a message: {e}")))?;
+        Ok(Some(ViewPage {
+            conversation_id,
+            conversation_token,
+            messages,
+        }))
+    }
+
+    async fn conversation_token(&self, conversation_id: i64) -> Result<Option<String>, IngestError> {
+        conversation::Entity::find_by_id(conversation_id)
+            .select_only()
+            .column(conversation::Column::Token)
+            .into_tuple::<String>()
+            .one(self.db.conn())
+            .await
+            .map_err(unavailable)
     }
 
     async fn seq_of(&self, message_id: i64) -> Result<Option<i64>, IngestError> {
@@ -199,6 +259,25 @@ mod tests {
             Some(all.messages[2].seq)
         );
         assert_eq!(h.seq_of(999_999).await?, None);
+
+        // The widget's rendering reads the same conversation and messages.
+        let views = h
+            .views_after(inbox_id, "u1", 0, 50)
+            .await?
+            .expect("u1 has a conversation");
+        assert_eq!(views.conversation_id, all.conversation_id);
+        let seqs: Vec<_> = views.messages.iter().map(|m| m["seq"].as_i64()).collect();
+        let want: Vec<_> = all.messages.iter().map(|m| Some(m.seq)).collect();
+        assert_eq!(seqs, want);
+        assert_eq!(views.messages[1]["content"]["text"], "a reply");
+        assert_eq!(views.messages[1]["sender"]["name"], "Alice");
+        assert_eq!(
+            h.conversation_token(all.conversation_id).await?,
+            Some(views.conversation_token.clone())
+        );
+        assert!(!views.conversation_token.is_empty());
+        assert_eq!(h.conversation_token(999_999).await?, None);
+        assert_eq!(h.views_after(inbox_id, "nobody", 0, 50).await?, None);
         Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! Read access to stored messages for channels whose clients sync (the app channel's
-//! `GET .../messages?after_seq=`). Implemented by Kefu on its database; adapters never query
-//! storage themselves.
+//! `GET .../messages?after_seq=`, the web chat widget's replay on `hello`). Implemented by Kefu
+//! on its database; adapters never query storage themselves.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -22,11 +22,45 @@ pub trait ConversationHistory: Send + Sync + 'static {
         limit: u64,
     ) -> Result<Option<HistoryPage>, IngestError>;
 
+    /// The same conversation and messages as [`messages_after`](Self::messages_after), each
+    /// message as Kefu's own realtime API renders it (the `message` object of the web chat
+    /// widget's frames), with the conversation's token. For channels that speak Kefu's
+    /// protocol rather than a provider's. The default cannot render and says so.
+    async fn views_after(
+        &self,
+        _inbox_id: i64,
+        _external_id: &str,
+        _after_seq: i64,
+        _limit: u64,
+    ) -> Result<Option<ViewPage>, IngestError> {
+        Err(IngestError::Unavailable(
+            "this history cannot render messages for Kefu's own protocol".into(),
+        ))
+    }
+
+    /// The token of a conversation (for [`ThreadHints::conversation_token`](crate::ThreadHints)),
+    /// so a client that wrote into a new conversation keeps following it. The default knows
+    /// none.
+    async fn conversation_token(&self, _conversation_id: i64) -> Result<Option<String>, IngestError> {
+        Ok(None)
+    }
+
     /// The `seq` of a stored message, so a push notification can tell the app where it is.
     /// The default knows none.
     async fn seq_of(&self, _message_id: i64) -> Result<Option<i64>, IngestError> {
         Ok(None)
     }
+}
+
+/// Messages of one conversation as Kefu's realtime API renders them, in `seq` order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ViewPage {
+    /// The conversation they belong to.
+    pub conversation_id: i64,
+    /// The conversation's token, for [`ThreadHints::conversation_token`](crate::ThreadHints).
+    pub conversation_token: String,
+    /// The messages, oldest first, each the JSON object Kefu's realtime frames carry.
+    pub messages: Vec<serde_json::Value>,
 }
 
 /// Messages of one conversation, in `seq` order.

@@ -23,7 +23,8 @@
 //!   or by notification whether the customer is connected right now.
 //! - [`settings_schema`], [`Check`]: how a channel describes its settings for the console's
 //!   inbox form, and reports "test connection" results.
-//! - [`testkit`]: the conformance suite. Every adapter runs it against its own fake provider.
+//! - `testkit` (cargo feature `testkit`, off by default): the conformance suite. Every adapter
+//!   runs it against its own fake provider, with the feature enabled in its dev-dependencies.
 //!
 //! See `channels/README.md` in the repository for a walk-through of writing a channel crate.
 
@@ -35,6 +36,7 @@ mod history;
 mod outbound;
 mod presence;
 mod settings;
+#[cfg(feature = "testkit")]
 pub mod testkit;
 
 pub use capabilities::{Capabilities, Quota};
@@ -44,7 +46,7 @@ pub use channel::{
 };
 pub use envelope::{Accepted, Attachment, Content, ExternalIdentity, InboundEnvelope, ThreadHints};
 pub use error::{ChannelError, IngestError, SendError};
-pub use history::{ConversationHistory, HistoryMessage, HistoryPage};
+pub use history::{ConversationHistory, HistoryMessage, HistoryPage, ViewPage};
 pub use outbound::{OutboundMessage, Recipient, SendReceipt};
 pub use presence::LivePresence;
 pub use settings::{CHECK_TIMEOUT, Check, Probe, schemars, settings_schema};

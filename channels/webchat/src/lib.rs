@@ -2,8 +2,14 @@
 //!
 //! A website owner pastes `<script src=".../widget.js" data-website-token="..."></script>`;
 //! visitors then chat over the JSON WebSocket protocol in [`protocol`] at `/ws/web_chat`.
-//! This crate holds what is specific to the channel and free of I/O:
 //!
+//! - [`Widget`]: the socket itself ([`socket`]), an axum router the gateway mounts at
+//!   `/ws/web_chat`. Visitor messages go to Kefu through the [`InboundSink`](kefu_channel::InboundSink)
+//!   like every channel's; a returning visitor is replayed through
+//!   [`ConversationHistory`](kefu_channel::ConversationHistory), the rule the app channel's
+//!   sync uses too. What only a realtime host can do (inboxes by `website_token`, live frames,
+//!   typing, the queue position, read receipts) comes through [`WidgetHost`], implemented by
+//!   Kefu. The same socket serves the app channel's (`app_push`) users.
 //! - [`protocol`]: the client and server frames.
 //! - [`session`]: signed visitor sessions, so a returning visitor keeps their conversation
 //!   without an account, and a forged session is refused.
@@ -15,9 +21,15 @@
 //!   who was away gets them replayed on return), so `send` has nothing to call.
 //! - [`FrameLimiter`]: per-connection flood control.
 
+mod hello;
+mod host;
 pub mod identity;
 pub mod protocol;
 pub mod session;
+pub mod socket;
+
+pub use host::{Frame, QueueSpot, WidgetHost};
+pub use socket::Widget;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;

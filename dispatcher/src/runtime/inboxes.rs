@@ -160,6 +160,22 @@ impl Inboxes {
         Some(config)
     }
 
+    /// The live inbox of one of `kinds` whose public token is `token` (the web chat widget's
+    /// `website_token`).
+    pub async fn by_public_token(
+        &self,
+        token: &str,
+        kinds: &[&str],
+    ) -> Result<Option<InboxConfig>, sea_orm::DbErr> {
+        let row = inbox::Entity::find()
+            .filter(inbox::Column::PublicToken.eq(token))
+            .filter(inbox::Column::ChannelType.is_in(kinds.iter().copied()))
+            .filter(inbox::Column::DeletedAt.is_null())
+            .one(self.db.conn())
+            .await?;
+        Ok(row.map(|r| self.config(&r)))
+    }
+
     /// Drops what [`Inboxes::get`] remembers of an inbox this node just changed or deleted.
     pub fn forget(&self, id: i64) {
         self.recent().remove(&id);

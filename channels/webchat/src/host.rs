@@ -1,0 +1,58 @@
+//! What the widget socket needs from Kefu beyond the channel seam: the inboxes a
+//! `website_token` opens, the realtime hub (live frames, typing, app users' new
+//! conversations), the routing queue and read receipts. Implemented by Kefu's gateway on its
+//! hub, dispatcher and stores; tests implement it in memory.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use kefu_channel::{InboxConfig, IngestError};
+use tokio::sync::mpsc;
+
+/// A frame serialized once and shared by every socket it goes to.
+pub type Frame = Arc<str>;
+
+/// A queued conversation's place, for the widget's `status` frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueSpot {
+    /// 1 for the next conversation of its inbox to be served.
+    pub position: usize,
+    /// Conversations waiting in the inbox.
+    pub queue_length: usize,
+    /// A rough wait estimate; `None` when Kefu has none.
+    pub estimated_wait_secs: Option<u64>,
+}
+
+/// Kefu's side of the widget socket.
+#[async_trait]
+pub trait WidgetHost: Send + Sync + 'static {
+    /// The live web chat or app (`app_push`) inbox whose public token is `website_token`.
+    async fn inbox_by_token(&self, website_token: &str)
+    -> Result<Option<InboxConfig>, IngestError>;
+
+    /// Forwards `conversation`'s visible messages and status changes to `tx` as widget frames;
+    /// returns an id for [`unfollow`](Self::unfollow). A socket whose queue is full may be
+    /// dropped: the widget reconnects and replays what it missed.
+    fn follow(&self, conversation: i64, tx: mpsc::Sender<Frame>) -> u64;
+
+    /// Stops what [`follow`](Self::follow) started.
+    fn unfollow(&self, conversation: i64, id: u64);
+
+    /// Tells `tx` the id of every conversation opened for app user `external_id` elsewhere
+    /// (the app API), so the socket follows it; returns an id for
+    /// [`unwatch_user`](Self::unwatch_user).
+    fn watch_user(&self, inbox_id: i64, external_id: &str, tx: mpsc::Sender<i64>) -> u64;
+
+    /// Stops what [`watch_user`](Self::watch_user) started.
+    fn unwatch_user(&self, inbox_id: i64, external_id: &str, id: u64);
+
+    /// The visitor started or stopped typing (for agents' consoles).
+    fn typing(&self, conversation: i64, on: bool);
+
+    /// Where the conversation waits in the queue; `None` when it is not queued or Kefu cannot
+    /// tell right now (the widget then shows no position).
+    async fn queue_spot(&self, conversation: i64) -> Option<QueueSpot>;
+
+    /// The visitor read the conversation up to `seq`. Best effort: a failure is logged by Kefu.
+    async fn mark_read(&self, conversation: i64, seq: i64);
+}
