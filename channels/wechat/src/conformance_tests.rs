@@ -67,7 +67,13 @@ impl OfficialHarness {
 
     async fn post(&self, sample: &Sample, token: &str) -> Result<(), Rejection> {
         let ts = now();
-        let nonce = "20240101";
+        // WeChat draws a nonce per callback and repeats it only when it retries that callback.
+        let nonce = sample
+            .provider_id
+            .bytes()
+            .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
+            .to_string();
+        let nonce = nonce.as_str();
         let xml = format!(
             "<xml><ToUserName><![CDATA[gh_kefu]]></ToUserName>\
              <FromUserName><![CDATA[{}]]></FromUserName><CreateTime>{ts}</CreateTime>\

@@ -29,7 +29,6 @@ pub struct AgentFlags {
 #[derive(Debug, Clone)]
 pub struct Agents {
     pub(super) db: Db,
-    /// Wakes the outbox relay after a commit that appended events (presence changes).
 }
 
 impl Agents {

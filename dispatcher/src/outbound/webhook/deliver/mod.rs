@@ -34,7 +34,6 @@ use crate::jobs::{JobError, JobStore, NewJob, WebhookJob};
 use crate::outbound::decision::{Attempt, Backoff, Decision, Outcome, Policy, decide};
 use crate::outbound::lease::{self, Lease, Sweep, SweepError};
 
-pub use self::endpoints::ENDPOINT_TTL;
 
 /// How many deliveries of one conversation a job attempts in a row before handing the rest
 /// to a new job (so one busy conversation cannot hold a worker forever).
@@ -82,7 +81,8 @@ impl Default for DeliverySettings {
 /// Concurrent attempts share their database work: claims are made in batches (one statement
 /// for every delivery waiting to be claimed) and results are recorded in batches (one
 /// transaction, one commit, for every attempt that finished meanwhile), and endpoints with their
-/// decrypted secrets are cached for [`ENDPOINT_TTL`]. Only the HTTP request is per delivery.
+/// decrypted secrets are cached for [`ENDPOINT_TTL`](endpoints::ENDPOINT_TTL). Only the HTTP
+/// request is per delivery.
 pub struct WebhookDeliverer {
     db: Db,
     jobs: JobStore,
