@@ -31,7 +31,7 @@ impl ApiError {
     pub(crate) fn unknown_inbox(id: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
-            "inbox_not_found",
+            "not_found",
             format!("There is no app inbox with id {id:?}."),
         )
     }

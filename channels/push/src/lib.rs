@@ -19,7 +19,7 @@
 //! | `POST /messages` | `{external_id, user_hash, client_id, text}` | 201 `{id, conversation_id, seq, duplicate}` (200 for a resent `client_id`) |
 //! | `GET /messages` | `?external_id&user_hash&after_seq=0&limit=50` | 200 `{conversation_id, messages, has_more}` |
 //!
-//! Errors are `{"code", "detail"}`: 404 `inbox_not_found`, 400 `invalid_json`/`invalid_query`,
+//! Errors are `{"code", "detail"}`: 404 `not_found`, 400 `malformed_json`/`invalid_query`,
 //! 401 `invalid_user_hash`, 413 `payload_too_large`, 422 for a field that is wrong
 //! (`invalid_token`, `platform_not_configured`, ...), 503 `unavailable` when storage is down
 //! (the app retries with the same `client_id`; nothing is stored twice). Devices live in the

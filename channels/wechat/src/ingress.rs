@@ -64,7 +64,7 @@ impl Reject {
     }
 
     pub(crate) fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "inbox_not_found", "No such inbox.")
+        Self::new(StatusCode::NOT_FOUND, "not_found", "No such inbox.")
     }
 
     pub(crate) fn bad_signature() -> Self {

@@ -132,13 +132,13 @@ async fn refuses_bad_device_registrations_and_stores_nothing() {
             "/999/devices".into(),
             device("u1", &hash, "fcm", &fcm_token(1)),
             StatusCode::NOT_FOUND,
-            "inbox_not_found",
+            "not_found",
         ),
         (
             "/not-a-number/devices".into(),
             device("u1", &hash, "fcm", &fcm_token(1)),
             StatusCode::NOT_FOUND,
-            "inbox_not_found",
+            "not_found",
         ),
         (
             path.clone(),
@@ -185,9 +185,9 @@ async fn refuses_bad_device_registrations_and_stores_nothing() {
             path.clone(),
             Some(json!({"external_id": "u1", "user_hash": hash})),
             StatusCode::BAD_REQUEST,
-            "invalid_json",
+            "malformed_json",
         ),
-        (path.clone(), None, StatusCode::BAD_REQUEST, "invalid_json"),
+        (path.clone(), None, StatusCode::BAD_REQUEST, "malformed_json"),
     ];
     for (uri, body, status, code) in cases {
         let (s, got) = app.call("POST", &uri, body.clone()).await;
@@ -204,7 +204,7 @@ async fn refuses_bad_device_registrations_and_stores_nothing() {
     let (s, got) = app.call_raw("POST", &path, "{not json").await;
     assert_eq!(
         (s, got["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_json"))
+        (StatusCode::BAD_REQUEST, Some("malformed_json"))
     );
     let huge = json!({"external_id": "u1", "user_hash": hash, "platform": "fcm", "token": "a".repeat(70_000)});
     let (s, got) = app.call("POST", &path, Some(huge)).await;
@@ -303,7 +303,7 @@ async fn refuses_bad_messages_and_stores_nothing() {
             format!("/{}/messages", INBOX + 1),
             msg(ok(), "c1", "hi".into()),
             StatusCode::NOT_FOUND,
-            "inbox_not_found",
+            "not_found",
         ),
         (
             path.clone(),
