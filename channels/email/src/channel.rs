@@ -175,6 +175,7 @@ impl Channel for EmailChannel {
         &self.caps
     }
 
+    #[instrument(skip_all, fields(inbox = self.inbox_id))]
     async fn check(&self, _probe: &kefu_channel::Probe) -> Vec<kefu_channel::Check> {
         crate::check::run(
             &self.mailbox.settings,

@@ -91,6 +91,7 @@ impl Channel for PushChannel {
         &self.caps
     }
 
+    #[tracing::instrument(name = "app_push_check", skip_all, fields(inbox = self.inbox_id))]
     async fn check(&self, probe: &kefu_channel::Probe) -> Vec<kefu_channel::Check> {
         vec![crate::check::run(self, probe).await]
     }

@@ -303,6 +303,7 @@ async fn handle(w: &Widget, v: &mut Visitor, f: ClientFrame) -> Option<Message> 
     }
 }
 
+#[tracing::instrument(name = "web_chat_message", skip_all, fields(inbox = v.inbox_id))]
 async fn post(w: &Widget, v: &mut Visitor, client_id: String, text: String) -> Message {
     if client_id.is_empty() || client_id.len() > 64 {
         return err(

@@ -192,6 +192,7 @@ impl Channel for OfficialAccountChannel {
         &self.caps
     }
 
+    #[tracing::instrument(name = "wechat_check", skip_all, fields(inbox = self.inbox_id))]
     async fn check(&self, _probe: &kefu_channel::Probe) -> Vec<kefu_channel::Check> {
         vec![crate::check::access_token(&self.api, "WeChat").await]
     }

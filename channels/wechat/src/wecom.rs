@@ -188,6 +188,7 @@ impl Channel for WecomKfChannel {
         &self.caps
     }
 
+    #[tracing::instrument(name = "wecom_kf_check", skip_all, fields(inbox = self.inbox_id))]
     async fn check(&self, _probe: &kefu_channel::Probe) -> Vec<kefu_channel::Check> {
         vec![crate::check::access_token(&self.account.api, "WeCom").await]
     }

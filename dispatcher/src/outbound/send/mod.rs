@@ -112,6 +112,7 @@ impl Sender {
 
     /// Makes one attempt. Errors are the database's or the job queue's: the job is then
     /// retried by apalis; the send itself is never repeated once recorded.
+    #[tracing::instrument(name = "send_job", skip_all, fields(message = job.message_id, attempt = job.attempt))]
     pub async fn run(&self, job: SendJob) -> Result<(), SendJobError> {
         let Some(pending) = self.deliveries.pending(job.message_id).await? else {
             return Ok(()); // delivered, failed or deleted meanwhile
@@ -290,6 +291,7 @@ impl Sender {
     /// was lost, or apalis gave up on it after repeated errors): pending, unclaimed and due for
     /// longer than `grace`. Returns how many. A re-queued job next to a live one is harmless:
     /// only one of them can claim the message.
+    #[tracing::instrument(name = "send_sweep", skip_all)]
     pub async fn sweep(&self, grace: Duration) -> Result<usize, SendJobError> {
         let lost: Vec<Lost> = self
             .deliveries

@@ -34,7 +34,6 @@ use crate::jobs::{JobError, JobStore, NewJob, WebhookJob};
 use crate::outbound::decision::{Attempt, Backoff, Decision, Outcome, Policy, decide};
 use crate::outbound::lease::{self, Lease, Sweep, SweepError};
 
-
 /// How many deliveries of one conversation a job attempts in a row before handing the rest
 /// to a new job (so one busy conversation cannot hold a worker forever).
 const CHAIN: usize = 50;
@@ -161,6 +160,7 @@ impl WebhookDeliverer {
     /// Makes one attempt of delivery `job.delivery_id`, if it is due. When that finishes the
     /// delivery, the next one of the same conversation (which waited for it) is claimed and
     /// attempted right here, up to [`CHAIN`] in a row, instead of waiting for a job of its own.
+    #[tracing::instrument(name = "webhook_job", skip_all, fields(delivery = job.delivery_id))]
     pub async fn run(&self, job: WebhookJob) -> Result<(), WebhookJobError> {
         // `None`: finished, claimed elsewhere, not due, or waiting for an earlier one.
         let mut claimed = self.claim(job.delivery_id).await?;
@@ -270,6 +270,7 @@ impl WebhookDeliverer {
 
     /// Re-queues deliveries whose job was lost: due for over a minute but still pending, or
     /// claimed by a worker whose lease ran out. Returns how many.
+    #[tracing::instrument(name = "webhook_sweep", skip_all)]
     pub async fn sweep(&self) -> Result<usize, WebhookJobError> {
         let now = Utc::now();
         let lost = claim::lost(&self.db, now).await?;
