@@ -264,12 +264,7 @@ impl App {
                 shutdown.clone(),
             ))
         });
-        tokio::spawn(
-            state
-                .hub
-                .clone()
-                .run(state.bus.clone(), shutdown.clone()),
-        );
+        tokio::spawn(state.hub.clone().run(state.bus.clone(), shutdown.clone()));
         let assigners = state.dispatcher.spawn(state.bus.clone(), shutdown.clone());
         tracing::info!(addr = %listener.local_addr()?, public_url = %state.config.public_url(), "Kefu is listening.");
         let serve = axum::serve(

@@ -84,9 +84,8 @@ impl ConversationHistory for DbHistory {
         after_seq: i64,
         limit: u64,
     ) -> Result<Option<HistoryPage>, IngestError> {
-        let Some(((conversation_id, _), rows)) = self
-            .latest(inbox_id, external_id, after_seq, limit)
-            .await?
+        let Some(((conversation_id, _), rows)) =
+            self.latest(inbox_id, external_id, after_seq, limit).await?
         else {
             return Ok(None);
         };
@@ -113,9 +112,8 @@ impl ConversationHistory for DbHistory {
         after_seq: i64,
         limit: u64,
     ) -> Result<Option<ViewPage>, IngestError> {
-        let Some(((conversation_id, conversation_token), rows)) = self
-            .latest(inbox_id, external_id, after_seq, limit)
-            .await?
+        let Some(((conversation_id, conversation_token), rows)) =
+            self.latest(inbox_id, external_id, after_seq, limit).await?
         else {
             return Ok(None);
         };
@@ -131,7 +129,10 @@ impl ConversationHistory for DbHistory {
         }))
     }
 
-    async fn conversation_token(&self, conversation_id: i64) -> Result<Option<String>, IngestError> {
+    async fn conversation_token(
+        &self,
+        conversation_id: i64,
+    ) -> Result<Option<String>, IngestError> {
         conversation::Entity::find_by_id(conversation_id)
             .select_only()
             .column(conversation::Column::Token)

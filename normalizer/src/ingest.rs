@@ -8,8 +8,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 use kefu_channel::{Accepted, InboundEnvelope, InboundSink, IngestError};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 use std::hash::{Hash, Hasher};
@@ -192,11 +191,7 @@ impl Core {
         }
     }
 
-    async fn ingest_in(
-        &self,
-        tx: &WriteTx,
-        env: &InboundEnvelope,
-    ) -> Result<Accepted, StoreError> {
+    async fn ingest_in(&self, tx: &WriteTx, env: &InboundEnvelope) -> Result<Accepted, StoreError> {
         if let Some(key) = &env.dedupe_key {
             let prev = message::Entity::find()
                 .filter(message::Column::InboxId.eq(env.inbox_id))

@@ -20,8 +20,8 @@ use sea_orm::{
 
 use crate::db::WriteTx;
 use crate::entity::{contact, contact_identity, conversation, message};
-use crate::events::EventData;
 use crate::error::StoreError;
+use crate::events::EventData;
 use crate::status::Status;
 use crate::views::MessageView;
 

@@ -27,8 +27,8 @@ mod error;
 pub mod events;
 pub mod files;
 mod history;
-mod ingest;
 mod inboxes;
+mod ingest;
 mod ingest_group;
 mod sanitize;
 mod state_store;
@@ -40,8 +40,8 @@ pub use conversations::{Author, Conversations, ListFilter, Posted};
 /// Building blocks for other crates' transactions (the dispatcher's assignments and notices).
 pub use conversations::{NewMessage, append_message, set_status};
 pub use db::{Db, WriteTx, sqlite_path};
-pub use entity::agent::AgentStatus;
 pub use delivery::{Deliveries, DeliveryOutcome, PendingDelivery};
+pub use entity::agent::AgentStatus;
 pub use error::StoreError;
 pub use events::{
     ConsumeError, Event, EventBus, EventData, EventType, InProcessBus, OutboxConsumer, OutboxRelay,

@@ -200,7 +200,10 @@ async fn bad_uploads_and_links_get_clear_errors() {
         assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
         assert_eq!(e["code"], "not_found", "{e}");
         assert!(
-            e["detail"].as_str().unwrap_or_default().contains("attachment"),
+            e["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("attachment"),
             "{e}"
         );
         let (s, e) = app
@@ -365,7 +368,11 @@ async fn an_agents_upload_is_attached_only_by_its_uploader() {
             .iter()
             .map(|m| m["content"]["text"].clone())
             .collect();
-        assert_eq!(texts, [json!("Hello")], "only the customer's message is stored");
+        assert_eq!(
+            texts,
+            [json!("Hello")],
+            "only the customer's message is stored"
+        );
 
         // Bea attaches her own upload.
         let (s, m) = app

@@ -41,7 +41,10 @@ pub trait ConversationHistory: Send + Sync + 'static {
     /// The token of a conversation (for [`ThreadHints::conversation_token`](crate::ThreadHints)),
     /// so a client that wrote into a new conversation keeps following it. The default knows
     /// none.
-    async fn conversation_token(&self, _conversation_id: i64) -> Result<Option<String>, IngestError> {
+    async fn conversation_token(
+        &self,
+        _conversation_id: i64,
+    ) -> Result<Option<String>, IngestError> {
         Ok(None)
     }
 

@@ -168,8 +168,8 @@ async fn next_frame(ws: &mut Ws, kind: &str) -> Result<Value, Rejection> {
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
             other => return Err(Rejection(format!("socket ended: {other:?}"))),
         };
-        let v: Value = serde_json::from_str(text.as_str())
-            .map_err(|e| Rejection(format!("not JSON: {e}")))?;
+        let v: Value =
+            serde_json::from_str(text.as_str()).map_err(|e| Rejection(format!("not JSON: {e}")))?;
         if v["type"] == kind {
             return Ok(v);
         }

@@ -94,16 +94,31 @@ mod tests {
     #[test]
     fn a_repeat_passes_and_another_body_is_refused() {
         let g = ReplayGuard::default();
-        assert!(g.check(1, "1000", "n1", b"<xml>a</xml>", 1000, 1300).is_ok());
+        assert!(
+            g.check(1, "1000", "n1", b"<xml>a</xml>", 1000, 1300)
+                .is_ok()
+        );
         // WeChat retrying the same callback.
-        assert!(g.check(1, "1000", "n1", b"<xml>a</xml>", 1003, 1300).is_ok());
+        assert!(
+            g.check(1, "1000", "n1", b"<xml>a</xml>", 1003, 1300)
+                .is_ok()
+        );
         let e = g
             .check(1, "1000", "n1", b"<xml>forged</xml>", 1004, 1300)
             .expect_err("a replay with another body");
-        assert_eq!((e.status, e.code), (StatusCode::UNAUTHORIZED, "replayed_nonce"));
+        assert_eq!(
+            (e.status, e.code),
+            (StatusCode::UNAUTHORIZED, "replayed_nonce")
+        );
         // Another nonce, or the same pair on another inbox, is a different callback.
-        assert!(g.check(1, "1000", "n2", b"<xml>b</xml>", 1004, 1300).is_ok());
-        assert!(g.check(2, "1000", "n1", b"<xml>c</xml>", 1004, 1300).is_ok());
+        assert!(
+            g.check(1, "1000", "n2", b"<xml>b</xml>", 1004, 1300)
+                .is_ok()
+        );
+        assert!(
+            g.check(2, "1000", "n1", b"<xml>c</xml>", 1004, 1300)
+                .is_ok()
+        );
     }
 
     #[test]
@@ -112,7 +127,11 @@ mod tests {
         assert!(g.check(1, "1000", "n1", b"a", 1000, 1300).is_ok());
         // Past the window the pair is forgotten (the timestamp check refuses it before this).
         assert!(g.check(1, "2000", "n9", b"x", 1301, 1600).is_ok());
-        assert!(!g.seen.lock().expect("lock").digests.contains_key(&(1, "1000".into(), "n1".into())));
+        assert!(!g.seen.lock().expect("lock").digests.contains_key(&(
+            1,
+            "1000".into(),
+            "n1".into()
+        )));
 
         for i in 0..MAX_ENTRIES + 10 {
             let nonce = i.to_string();

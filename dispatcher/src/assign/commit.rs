@@ -18,9 +18,9 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
+use kefu_normalizer::EventData;
 use kefu_normalizer::entity::{agent, contact, conversation};
 use kefu_normalizer::events::emit_all;
-use kefu_normalizer::EventData;
 use kefu_normalizer::views::ConversationView;
 use kefu_normalizer::{AgentStatus, Db};
 use sea_orm::sea_query::Expr;

@@ -39,8 +39,8 @@ mod views;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kefu_normalizer::{AgentStatus, Db};
 use kefu_normalizer::views::ConversationView;
+use kefu_normalizer::{AgentStatus, Db};
 use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -6,8 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
-use kefu_normalizer::{AgentStatus, Db};
 use kefu_normalizer::entity::{agent, agent_skill, conversation, inbox, team_member};
+use kefu_normalizer::{AgentStatus, Db};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Statement};
 

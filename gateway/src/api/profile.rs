@@ -8,13 +8,13 @@ use kefu_normalizer::entity::agent;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use kefu_normalizer::accounts::check_name;
 use super::agents::{AgentView, agent_view, check_password};
 use super::auth::{ClientAddr, LoginError};
 use crate::auth::{self, Authed};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 use crate::state::AppState;
+use kefu_normalizer::accounts::check_name;
 
 /// The console languages.
 const LANGUAGES: [&str; 2] = ["en", "zh-CN"];

@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
 use super::kind::EventType;
-use crate::views::{AgentStatusView, ContactMergedView, ContactView, ConversationView, MessageView};
+use crate::views::{
+    AgentStatusView, ContactMergedView, ContactView, ConversationView, MessageView,
+};
 
 /// The key of the stored-only routing facts of `conversation.created`. Never on the wire.
 pub const ROUTING_KEY: &str = "_routing";

@@ -26,9 +26,7 @@ use tokio::sync::broadcast;
 
 pub use data::{EventData, NewConversation, ROUTING_KEY};
 pub use kind::{EventType, UnknownEventType};
-pub use outbox::{
-    ConsumeError, OutboxConsumer, OutboxRelay, RETAIN_RELAYED, emit_all, mark,
-};
+pub use outbox::{ConsumeError, OutboxConsumer, OutboxRelay, RETAIN_RELAYED, emit_all, mark};
 
 /// One committed state change, as consumers see it: `{type, timestamp, data}` on the wire.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,4 +100,3 @@ impl EventBus for InProcessBus {
         self.tx.subscribe()
     }
 }
-

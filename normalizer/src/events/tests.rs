@@ -19,7 +19,9 @@ use crate::views::{
 };
 
 fn at(secs: i64) -> DateTime<Utc> {
-    Utc.timestamp_opt(secs, 123_000_000).single().expect("valid time")
+    Utc.timestamp_opt(secs, 123_000_000)
+        .single()
+        .expect("valid time")
 }
 
 fn conversation() -> ConversationView {
@@ -116,7 +118,10 @@ fn every_type() -> Vec<(EventData, String)> {
         ),
         (EventData::ConversationQueued(conv()), CONVERSATION.into()),
         (EventData::ConversationAssigned(conv()), CONVERSATION.into()),
-        (EventData::ConversationTransferred(conv()), CONVERSATION.into()),
+        (
+            EventData::ConversationTransferred(conv()),
+            CONVERSATION.into(),
+        ),
         (EventData::ConversationResolved(conv()), CONVERSATION.into()),
         (EventData::ConversationReopened(conv()), CONVERSATION.into()),
         (EventData::ConversationUpdated(conv()), CONVERSATION.into()),
@@ -209,7 +214,10 @@ fn the_stored_form_round_trips_and_keeps_routing_off_the_wire() {
 
 #[test]
 fn a_payload_of_the_wrong_shape_is_refused() {
-    let err = EventData::decode(EventType::MessageCreated, serde_json::from_str(AGENT).expect("json"));
+    let err = EventData::decode(
+        EventType::MessageCreated,
+        serde_json::from_str(AGENT).expect("json"),
+    );
     assert!(err.is_err());
     assert!("test.unknown".parse::<EventType>().is_err());
 }
@@ -219,7 +227,10 @@ fn event_types_serialize_as_their_wire_names() {
     for kind in EventType::ALL {
         let v = serde_json::to_value(kind).expect("serializes");
         assert_eq!(v, json!(kind.as_str()));
-        assert_eq!(serde_json::from_value::<EventType>(v).expect("parses"), kind);
+        assert_eq!(
+            serde_json::from_value::<EventType>(v).expect("parses"),
+            kind
+        );
     }
 }
 
@@ -295,11 +306,17 @@ async fn committing_an_emit_wakes_the_relay() -> anyhow::Result<()> {
 
     let tx = db.begin_write().await?;
     tx.commit().await?;
-    assert!(woken().await.is_err(), "a commit without events wakes nobody");
+    assert!(
+        woken().await.is_err(),
+        "a commit without events wakes nobody"
+    );
 
     let tx = db.begin_write().await?;
     tx.emit(event).await?;
-    assert!(woken().await.is_err(), "nothing is announced before the commit");
+    assert!(
+        woken().await.is_err(),
+        "nothing is announced before the commit"
+    );
     tx.commit().await?;
     assert!(woken().await.is_ok(), "the commit wakes the relay");
     Ok(())

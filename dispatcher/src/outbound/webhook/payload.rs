@@ -139,7 +139,11 @@ impl fmt::Display for MessageId {
 /// order, the timestamp in RFC 3339 UTC with milliseconds. Store these bytes with the delivery
 /// and sign and send them unchanged on every attempt. `data` is the event's wire form
 /// ([`EventData::to_value`](kefu_normalizer::EventData::to_value)).
-pub fn body(event_type: EventType, occurred_at: DateTime<Utc>, data: &serde_json::Value) -> Vec<u8> {
+pub fn body(
+    event_type: EventType,
+    occurred_at: DateTime<Utc>,
+    data: &serde_json::Value,
+) -> Vec<u8> {
     // `Value`'s `Display` is compact JSON and cannot fail, unlike `to_vec`; building the object
     // by hand keeps the key order independent of serde_json's `preserve_order` feature.
     let timestamp = occurred_at.to_rfc3339_opts(SecondsFormat::Millis, true);
