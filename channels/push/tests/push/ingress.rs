@@ -187,7 +187,12 @@ async fn refuses_bad_device_registrations_and_stores_nothing() {
             StatusCode::BAD_REQUEST,
             "malformed_json",
         ),
-        (path.clone(), None, StatusCode::BAD_REQUEST, "malformed_json"),
+        (
+            path.clone(),
+            None,
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
     ];
     for (uri, body, status, code) in cases {
         let (s, got) = app.call("POST", &uri, body.clone()).await;
