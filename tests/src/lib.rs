@@ -302,6 +302,17 @@ impl TestApp {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    /// Signs in with `email` and `password`; returns status and body (the token on success).
+    pub async fn login(&self, email: &str, password: &str) -> (StatusCode, Value) {
+        self.call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"email": email, "password": password})),
+        )
+        .await
+    }
+
     /// Creates an agent and returns `(id, token)`.
     pub async fn agent(&self, email: &str, role: &str, skills: Value) -> (i64, String) {
         let (status, body) = self
@@ -312,14 +323,7 @@ impl TestApp {
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
-        let (status, login) = self
-            .call(
-                Method::POST,
-                "/api/v1/auth/login",
-                None,
-                Some(json!({"email": email, "password": "agent-password"})),
-            )
-            .await;
+        let (status, login) = self.login(email, "agent-password").await;
         assert_eq!(status, StatusCode::OK, "{login}");
         (
             body["id"].as_i64().expect("id"),

@@ -9,16 +9,6 @@ use kefu_tests::{TestApp, backends, eventually, msg};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-async fn login(app: &TestApp, email: &str, password: &str) -> (StatusCode, Value) {
-    app.call(
-        Method::POST,
-        "/api/v1/auth/login",
-        None,
-        Some(json!({"email": email, "password": password})),
-    )
-    .await
-}
-
 fn invite_token(agent: &Value) -> String {
     let url = agent["invite_url"].as_str().expect("an invite_url");
     url.rsplit_once("/console/#/invite/")
@@ -97,7 +87,7 @@ async fn an_invite_link_sets_a_password_once_and_signs_in() {
         let id = carl["id"].as_i64().expect("id");
         let first = invite_token(&carl);
         assert_eq!(
-            login(&app, "carl@example.com", "").await.0,
+            app.login("carl@example.com", "").await.0,
             StatusCode::UNAUTHORIZED,
             "no password signs an invited agent in"
         );
@@ -172,11 +162,11 @@ async fn an_invite_link_sets_a_password_once_and_signs_in() {
             "a link works once"
         );
         assert_eq!(
-            login(&app, "carl@example.com", "carls-password").await.0,
+            app.login("carl@example.com", "carls-password").await.0,
             StatusCode::OK
         );
         assert_eq!(
-            login(&app, "carl@example.com", "another-password").await.0,
+            app.login("carl@example.com", "another-password").await.0,
             StatusCode::UNAUTHORIZED
         );
         app.stop().await;
@@ -257,7 +247,7 @@ async fn a_deactivated_agent_is_locked_out_and_their_conversations_are_queued() 
                 "sessions and API tokens stop working"
             );
         }
-        let (s, b) = login(&app, "dora@example.com", "agent-password").await;
+        let (s, b) = app.login("dora@example.com", "agent-password").await;
         assert_eq!(
             (s, b["code"].as_str()),
             (StatusCode::FORBIDDEN, Some("account_deactivated"))
@@ -294,7 +284,7 @@ async fn a_deactivated_agent_is_locked_out_and_their_conversations_are_queued() 
             .await;
         assert_eq!((s, v["active"].as_bool()), (StatusCode::OK, Some(true)));
         assert_eq!(
-            login(&app, "dora@example.com", "agent-password").await.0,
+            app.login("dora@example.com", "agent-password").await.0,
             StatusCode::OK
         );
         let (s, _) = app

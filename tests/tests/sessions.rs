@@ -11,18 +11,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-async fn login(app: &TestApp, email: &str, password: &str) -> (StatusCode, Value) {
-    app.call(
-        Method::POST,
-        "/api/v1/auth/login",
-        None,
-        Some(json!({"email": email, "password": password})),
-    )
-    .await
-}
-
 async fn session(app: &TestApp, email: &str, password: &str) -> String {
-    let (s, b) = login(app, email, password).await;
+    let (s, b) = app.login(email, password).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     b["token"].as_str().expect("token").to_owned()
 }
@@ -143,11 +133,11 @@ async fn a_password_change_needs_the_current_password_and_ends_other_sessions() 
             "every other session ends"
         );
         assert_eq!(
-            login(&app, "ann@example.com", "agent-password").await.0,
+            app.login("ann@example.com", "agent-password").await.0,
             StatusCode::UNAUTHORIZED
         );
         assert_eq!(
-            login(&app, "ann@example.com", "a-new-password").await.0,
+            app.login("ann@example.com", "a-new-password").await.0,
             StatusCode::OK
         );
         app.stop().await;
@@ -159,14 +149,14 @@ async fn thirty_wrong_passwords_lock_the_account_with_retry_after() {
     for backend in backends() {
         let app = TestApp::spawn(&backend).await;
         app.agent("bob@example.com", "agent", json!({})).await;
-        let (s, b) = login(&app, "bob@example.com", "wrong-password").await;
+        let (s, b) = app.login("bob@example.com", "wrong-password").await;
         assert_eq!(
             (s, b["code"].as_str()),
             (StatusCode::UNAUTHORIZED, Some("invalid_credentials")),
             "{backend:?}: the first failures are plain refusals"
         );
         for _ in 1..30 {
-            login(&app, "bob@example.com", "wrong-password").await;
+            app.login("bob@example.com", "wrong-password").await;
         }
         let resp = app
             .client
@@ -217,11 +207,11 @@ async fn reset_password_from_the_cli_ends_sessions() {
             "{backend:?}"
         );
         assert_eq!(
-            login(&app, "admin@example.com", "admin-password").await.0,
+            app.login("admin@example.com", "admin-password").await.0,
             StatusCode::UNAUTHORIZED
         );
         assert_eq!(
-            login(&app, "admin@example.com", &generated).await.0,
+            app.login("admin@example.com", &generated).await.0,
             StatusCode::OK
         );
 
@@ -233,7 +223,7 @@ async fn reset_password_from_the_cli_ends_sessions() {
         .await
         .expect("reset with a given password");
         assert_eq!(
-            login(&app, "admin@example.com", "chosen-password").await.0,
+            app.login("admin@example.com", "chosen-password").await.0,
             StatusCode::OK
         );
         let err = kefu_gateway::auth::reset_password(&app.state.db, "nobody@example.com", None)
