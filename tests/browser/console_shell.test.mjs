@@ -2,7 +2,7 @@
 // keyboard reach and ARIA landmarks.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startKefu, openSettings } from './support/kefu.mjs';
+import { startKefu, openSettings, eventually } from './support/kefu.mjs';
 
 let k;
 before(async () => { k = await startKefu(); });
@@ -10,13 +10,8 @@ after(async () => { await k?.stop(); });
 
 /** The box of a control, polled with a deadline: right after sign-in the profile's language is
  * applied and the header is drawn again, so the first look may fall between two renders. */
-async function boxOf(page, testid) {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const box = await page.getByTestId(testid).boundingBox();
-    if (box || Date.now() > deadline) return box;
-    await page.waitForTimeout(50);
-  }
+function boxOf(page, testid) {
+  return eventually(() => page.getByTestId(testid).boundingBox(), `a box for ${testid}`, 5000);
 }
 
 test('at 375 px the header keeps Sign out on screen and nothing overflows', async () => {
