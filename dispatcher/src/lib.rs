@@ -15,6 +15,7 @@
 //!
 //! The outbound modules are also re-exported at the crate root under their historical names
 //! ([`delivery`] for [`outbound::send`], [`webhook`], [`jobs`], [`fanout`], [`workers`]).
+#![warn(missing_docs)]
 
 pub mod assign;
 pub mod outbound;

@@ -9,7 +9,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use kefu_channel::{ChannelFactory, IngressContext};
+use kefu_channel::{BuildContext, ChannelFactory, ConversationHistory, IngressContext};
 use kefu_normalizer::{
     Conversations, Db, DbChannelState, EventBus, InProcessBus, Limits, Normalizer, OutboxRelay,
 };
@@ -130,18 +130,20 @@ impl App {
             .chain(extra)
             .collect();
         let mut registry = ChannelRegistry::new(factories);
+        let history: Arc<dyn ConversationHistory> =
+            Arc::new(kefu_normalizer::DbHistory::new(db.clone()));
         let ingress = registry.mount_ingress(|kind| IngressContext {
             inbound: Arc::new(normalizer.clone()),
             inboxes: inboxes.lookup_for(kind),
             state: channel_state.clone(),
-            history: Some(Arc::new(kefu_normalizer::DbHistory::new(db.clone()))),
+            history: Some(history.clone()),
             shutdown: shutdown.clone(),
         });
         let registry = Arc::new(registry);
         let runner = Arc::new(Runner::new(
             registry.factory_map(),
             Arc::new(normalizer.clone()),
-            channel_state,
+            BuildContext::new(channel_state).with_history(history.clone()),
             shutdown.clone(),
         ));
         for inbox in inboxes
@@ -195,6 +197,7 @@ impl App {
             bus: bus.clone(),
             inbox_store,
             inboxes,
+            history,
             registry,
             runner,
             metrics: prometheus(),

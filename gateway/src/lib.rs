@@ -7,6 +7,7 @@
 //!
 //! Tests and embedding programs use [`App::build`] with a [`Config`] (port 0, a fresh
 //! database) and extra channel factories, then [`App::run_until_stopped`].
+#![warn(missing_docs)]
 
 pub mod api;
 pub mod app;

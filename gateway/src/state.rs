@@ -15,8 +15,8 @@ use crate::crypto::Keys;
 pub struct AppState {
     /// The validated configuration.
     pub config: Arc<Config>,
-    /// The database, for the runtime pieces that still run their own queries (the outbox
-    /// relay, the web chat socket). Handlers use the stores below and never this.
+    /// The database itself, for tests and benchmarks that look at storage directly. Handlers
+    /// and sockets use the stores below and never this.
     pub db: Db,
     /// Derived secret keys.
     pub keys: Keys,
@@ -32,6 +32,8 @@ pub struct AppState {
     pub inboxes: crate::channels::Inboxes,
     /// Channel types.
     pub registry: Arc<ChannelRegistry>,
+    /// What customers may read of their conversations (the widget's and the app's replay).
+    pub history: Arc<dyn kefu_channel::ConversationHistory>,
     /// Running channels, one per inbox.
     pub runner: Arc<Runner>,
     /// Prometheus exposition.

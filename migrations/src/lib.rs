@@ -3,6 +3,7 @@
 //! One [`Migrator`] that runs unchanged on SQLite (the embedded default) and PostgreSQL. The
 //! gateway applies it at start (`kefu serve`) or on demand (`kefu migrate`). Migrations are
 //! append-only: a released migration is never edited; a change is a new migration.
+#![warn(missing_docs)]
 
 use sea_orm_migration::prelude::*;
 

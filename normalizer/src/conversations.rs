@@ -14,6 +14,7 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::db::{Db, WriteTx};
+use crate::entity::message::{DeliveryStatus, Direction, SenderType};
 use crate::entity::{agent, contact, contact_identity, conversation, message};
 use crate::error::StoreError;
 use crate::events::{EventData, EventType};
@@ -23,16 +24,26 @@ use crate::views::{ContactMergedView, ContactView, ConversationView, MessageView
 
 /// A message about to be appended.
 pub struct NewMessage {
-    pub direction: &'static str,
+    /// From the customer or to them.
+    pub direction: Direction,
+    /// A private note: never sent to the customer.
     pub private: bool,
-    pub sender_type: &'static str,
+    /// Who wrote it.
+    pub sender_type: SenderType,
+    /// The contact's or agent's id.
     pub sender_id: Option<i64>,
+    /// The name shown with it.
     pub sender_name: Option<String>,
+    /// Plain text (already sanitized).
     pub text: String,
+    /// The full [`kefu_channel::Content`] as JSON.
     pub content: serde_json::Value,
+    /// The provider's idempotency key for inbound messages.
     pub dedupe_key: Option<String>,
+    /// The provider reference other messages may point at (email `Message-ID`).
     pub message_ref: Option<String>,
-    pub delivery_status: &'static str,
+    /// Where its delivery starts.
+    pub delivery_status: DeliveryStatus,
 }
 
 /// Appends a message with the conversation's next `seq`. The `UPDATE ... RETURNING` takes the
@@ -50,7 +61,7 @@ pub async fn append_message(
         )
         .col_expr(conversation::Column::LastMessageAt, Expr::value(now))
         .col_expr(conversation::Column::UpdatedAt, Expr::value(now));
-    if m.direction == "inbound" {
+    if m.direction == Direction::Inbound {
         bump = bump.col_expr(conversation::Column::LastInboundAt, Expr::value(now));
     }
     let updated = bump
@@ -64,16 +75,16 @@ pub async fn append_message(
         conversation_id: Set(conv.id),
         inbox_id: Set(conv.inbox_id),
         seq: Set(updated.last_seq),
-        direction: Set(m.direction.to_owned()),
+        direction: Set(m.direction),
         private: Set(m.private),
-        sender_type: Set(m.sender_type.to_owned()),
+        sender_type: Set(m.sender_type),
         sender_id: Set(m.sender_id),
         sender_name: Set(m.sender_name),
         text: Set(m.text),
         content: Set(m.content),
         dedupe_key: Set(m.dedupe_key),
         message_ref: Set(m.message_ref),
-        delivery_status: Set(m.delivery_status.to_owned()),
+        delivery_status: Set(m.delivery_status),
         delivery_error: Set(None),
         provider_ref: Set(None),
         sent_at: Set(None),
@@ -98,7 +109,7 @@ pub async fn set_status(
 ) -> Result<conversation::Model, StoreError> {
     let now = Utc::now();
     let mut am: conversation::ActiveModel = conv.into();
-    am.status = Set(next.as_str().to_owned());
+    am.status = Set(next);
     am.updated_at = Set(now);
     match next {
         Status::Queued => {
@@ -211,7 +222,7 @@ impl Conversations {
             .order_by_desc(conversation::Column::Id)
             .limit(limit + 1);
         if !f.statuses.is_empty() {
-            q = q.filter(conversation::Column::Status.is_in(f.statuses.iter().map(|s| s.as_str())));
+            q = q.filter(conversation::Column::Status.is_in(f.statuses.iter().copied()));
         }
         if let Some(v) = f.inbox_id {
             q = q.filter(conversation::Column::InboxId.eq(v));
@@ -329,7 +340,7 @@ impl Conversations {
                 });
             }
         }
-        if conv.status == Status::Closed.as_str() && !private {
+        if conv.status == Status::Closed && !private {
             return Err(StoreError::Invalid(
                 "this conversation is closed; replies are no longer possible".into(),
             ));
@@ -338,16 +349,20 @@ impl Conversations {
             &tx,
             &conv,
             NewMessage {
-                direction: "outbound",
+                direction: Direction::Outbound,
                 private,
-                sender_type: "agent",
+                sender_type: SenderType::Agent,
                 sender_id: Some(author.id),
                 sender_name: Some(author.name.clone()),
                 text,
                 content,
                 dedupe_key,
                 message_ref: None,
-                delivery_status: if private { "sent" } else { "pending" },
+                delivery_status: if private {
+                    DeliveryStatus::Sent
+                } else {
+                    DeliveryStatus::Pending
+                },
             },
             Utc::now(),
         )
@@ -363,8 +378,7 @@ impl Conversations {
     pub async fn transition(&self, id: i64, t: Transition) -> Result<ConversationView, StoreError> {
         let tx = self.db.begin_write().await?;
         let conv = lock(&self.db, &tx, id).await?;
-        let status: Status = conv.status.parse().map_err(StoreError::Invalid)?;
-        let next = status.apply(t)?;
+        let next = conv.status.apply(t)?;
         let conv = set_status(&tx, conv, next, t, None).await?;
         let contact = contact::Entity::find_by_id(conv.contact_id)
             .one(&tx)
@@ -382,8 +396,7 @@ impl Conversations {
             .await?
             .ok_or(StoreError::NotFound("agent"))?;
         let conv = lock(&self.db, &tx, id).await?;
-        let status: Status = conv.status.parse().map_err(StoreError::Invalid)?;
-        let next = status.apply(Transition::Assign)?;
+        let next = conv.status.apply(Transition::Assign)?;
         let now = Utc::now();
         let mut am: conversation::ActiveModel = conv.into();
         am.assignee_id = Set(Some(agent.id));

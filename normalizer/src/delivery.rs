@@ -9,6 +9,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::conversations::lock;
 use crate::db::Db;
+use crate::entity::message::{DeliveryStatus, Direction};
 use crate::entity::{contact_identity, conversation, message};
 use crate::error::StoreError;
 use crate::events::{self, EventData};
@@ -75,7 +76,10 @@ impl Deliveries {
         let Some(m) = message::Entity::find_by_id(message_id).one(conn).await? else {
             return Ok(None);
         };
-        if m.direction != "outbound" || m.private || m.delivery_status != "pending" {
+        if m.direction != Direction::Outbound
+            || m.private
+            || m.delivery_status != DeliveryStatus::Pending
+        {
             return Ok(None);
         }
         let conv = conversation::Entity::find_by_id(m.conversation_id)
@@ -127,21 +131,27 @@ impl Deliveries {
         }))
     }
 
-    /// Claims a `pending` message for one send attempt until `until`: `false` when it is no
-    /// longer pending, another attempt holds it, or its next attempt is not due yet (a job
-    /// that runs early or twice then sends nothing). [`Deliveries::record`] releases it.
-    pub async fn claim(&self, message_id: i64, until: DateTime<Utc>) -> Result<bool, StoreError> {
-        let now = Utc::now();
-        let slack = now + chrono::Duration::seconds(1);
+    /// Claims a `pending` message for one send attempt, taking the lease `now .. until`:
+    /// `false` when it is no longer pending, another attempt holds it, or its next attempt is
+    /// not due by `due_by` (a job that runs early or twice then sends nothing).
+    /// [`Deliveries::record`] releases it. The lease rules (length, due slack) are the
+    /// outbound engine's, shared with webhook deliveries.
+    pub async fn claim(
+        &self,
+        message_id: i64,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        due_by: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let res = message::Entity::update_many()
             .col_expr(message::Column::DeliveryClaimedUntil, Expr::value(until))
             .filter(message::Column::Id.eq(message_id))
-            .filter(message::Column::DeliveryStatus.eq("pending"))
+            .filter(message::Column::DeliveryStatus.eq(DeliveryStatus::Pending))
             .filter(unclaimed(now))
             .filter(
                 message::Column::DeliveryDueAt
                     .is_null()
-                    .or(message::Column::DeliveryDueAt.lte(slack)),
+                    .or(message::Column::DeliveryDueAt.lte(due_by)),
             )
             .exec(self.db.conn())
             .await?;
@@ -163,7 +173,7 @@ impl Deliveries {
             )
             .col_expr(message::Column::DeliveryDueAt, Expr::value(due_at))
             .filter(message::Column::Id.eq(message_id))
-            .filter(message::Column::DeliveryStatus.eq("pending"))
+            .filter(message::Column::DeliveryStatus.eq(DeliveryStatus::Pending))
             .exec(self.db.conn())
             .await?;
         Ok(res.rows_affected == 1)
@@ -183,8 +193,8 @@ impl Deliveries {
             .select_only()
             .column(message::Column::Id)
             .column(message::Column::DeliveryAttempts)
-            .filter(message::Column::DeliveryStatus.eq("pending"))
-            .filter(message::Column::Direction.eq("outbound"))
+            .filter(message::Column::DeliveryStatus.eq(DeliveryStatus::Pending))
+            .filter(message::Column::Direction.eq(Direction::Outbound))
             .filter(message::Column::Private.eq(false))
             .filter(unclaimed(now))
             .filter(
@@ -224,7 +234,7 @@ impl Deliveries {
             )
             .filter(message::Column::Id.eq(message_id))
             .filter(message::Column::ConversationId.eq(conversation_id))
-            .filter(message::Column::DeliveryStatus.eq("pending"));
+            .filter(message::Column::DeliveryStatus.eq(DeliveryStatus::Pending));
         let failed = matches!(outcome, DeliveryOutcome::Failed { .. });
         update = match &outcome {
             DeliveryOutcome::Sent {
@@ -232,7 +242,11 @@ impl Deliveries {
                 delivered,
                 details,
             } => {
-                let status = if *delivered { "delivered" } else { "sent" };
+                let status = if *delivered {
+                    DeliveryStatus::Delivered
+                } else {
+                    DeliveryStatus::Sent
+                };
                 let mut u = update
                     .col_expr(message::Column::DeliveryStatus, Expr::value(status))
                     .col_expr(message::Column::DeliveryError, Expr::value(None::<String>))
@@ -260,7 +274,10 @@ impl Deliveries {
                 reason,
                 details,
             } => update
-                .col_expr(message::Column::DeliveryStatus, Expr::value("failed"))
+                .col_expr(
+                    message::Column::DeliveryStatus,
+                    Expr::value(DeliveryStatus::Failed),
+                )
                 .col_expr(
                     message::Column::DeliveryError,
                     Expr::value(format!("{code}: {reason}")),
@@ -292,12 +309,18 @@ impl Deliveries {
         let tx = self.db.begin_write().await?;
         lock(&self.db, &tx, conversation_id).await?;
         let rows = message::Entity::update_many()
-            .col_expr(message::Column::DeliveryStatus, Expr::value("delivered"))
+            .col_expr(
+                message::Column::DeliveryStatus,
+                Expr::value(DeliveryStatus::Delivered),
+            )
             .filter(message::Column::ConversationId.eq(conversation_id))
             .filter(message::Column::Seq.lte(seq))
-            .filter(message::Column::Direction.eq("outbound"))
+            .filter(message::Column::Direction.eq(Direction::Outbound))
             .filter(message::Column::Private.eq(false))
-            .filter(message::Column::DeliveryStatus.is_in(["pending", "sent"]))
+            .filter(
+                message::Column::DeliveryStatus
+                    .is_in([DeliveryStatus::Pending, DeliveryStatus::Sent]),
+            )
             .exec_with_returning(&tx)
             .await?;
         let mut rows = rows;
@@ -318,7 +341,7 @@ impl Deliveries {
         limit: u64,
     ) -> Result<Vec<MessageView>, StoreError> {
         let mut q = message::Entity::find()
-            .filter(message::Column::DeliveryStatus.eq("failed"))
+            .filter(message::Column::DeliveryStatus.eq(DeliveryStatus::Failed))
             .order_by_desc(message::Column::Id)
             .limit(limit);
         if let Some(b) = before {
@@ -335,7 +358,10 @@ impl Deliveries {
     /// not failed. The caller queues the new delivery.
     pub async fn requeue_failed(&self, message_id: i64) -> Result<bool, StoreError> {
         let res = message::Entity::update_many()
-            .col_expr(message::Column::DeliveryStatus, Expr::value("pending"))
+            .col_expr(
+                message::Column::DeliveryStatus,
+                Expr::value(DeliveryStatus::Pending),
+            )
             .col_expr(message::Column::DeliveryError, Expr::value(None::<String>))
             .col_expr(
                 message::Column::DeliveryDueAt,
@@ -346,7 +372,7 @@ impl Deliveries {
                 Expr::value(None::<DateTime<Utc>>),
             )
             .filter(message::Column::Id.eq(message_id))
-            .filter(message::Column::DeliveryStatus.eq("failed"))
+            .filter(message::Column::DeliveryStatus.eq(DeliveryStatus::Failed))
             .exec(self.db.conn())
             .await?;
         Ok(res.rows_affected == 1)

@@ -159,7 +159,7 @@ mod tests {
     use kefu_channel::{Content, ExternalIdentity, InboundEnvelope, InboundSink, ThreadHints};
 
     use super::*;
-    use crate::{Author, Conversations, Limits, Normalizer};
+    use crate::{Author, Conversations, Direction, Limits, Normalizer};
 
     fn envelope(inbox_id: i64, who: &str, key: &str, text: &str) -> InboundEnvelope {
         InboundEnvelope {
@@ -240,8 +240,8 @@ mod tests {
         assert_eq!(all.conversation_id, first.conversation_id);
         let texts: Vec<_> = all.messages.iter().map(|m| m.text.as_str()).collect();
         assert_eq!(texts, ["hello", "a reply", "second reply"]);
-        assert_eq!(all.messages[0].direction, "inbound");
-        assert_eq!(all.messages[1].direction, "outbound");
+        assert_eq!(all.messages[0].direction, Direction::Inbound);
+        assert_eq!(all.messages[1].direction, Direction::Outbound);
         assert_eq!(all.messages[1].sender_name.as_deref(), Some("Alice"));
 
         let after = h

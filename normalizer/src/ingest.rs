@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::conversations::{self, NewMessage};
 use crate::db::{Db, WriteTx};
+use crate::entity::message::{DeliveryStatus, Direction, SenderType};
 use crate::entity::{contact, contact_identity, conversation, inbox, message};
 use crate::error::StoreError;
 use crate::events::{EventData, NewConversation};
@@ -219,9 +220,9 @@ impl Core {
             tx,
             &conv,
             NewMessage {
-                direction: "inbound",
+                direction: Direction::Inbound,
                 private: false,
-                sender_type: "contact",
+                sender_type: SenderType::Contact,
                 sender_id: Some(contact.id),
                 sender_name: contact
                     .name
@@ -231,7 +232,7 @@ impl Core {
                 content: serde_json::to_value(&stored_content).unwrap_or_default(),
                 dedupe_key: env.dedupe_key.clone(),
                 message_ref: env.thread.message_ref.clone(),
-                delivery_status: "delivered",
+                delivery_status: DeliveryStatus::Delivered,
             },
             now,
         )
@@ -348,7 +349,7 @@ impl Core {
                 .filter(conversation::Column::InboxId.eq(env.inbox_id))
                 .one(tx)
                 .await?;
-            if let Some(c) = found.filter(|c| c.status != Status::Closed.as_str()) {
+            if let Some(c) = found.filter(|c| c.status != Status::Closed) {
                 return Ok(Some(c));
             }
         }
@@ -369,7 +370,7 @@ impl Core {
                 let c = conversation::Entity::find_by_id(m.conversation_id)
                     .one(tx)
                     .await?;
-                if let Some(c) = c.filter(|c| c.status != Status::Closed.as_str()) {
+                if let Some(c) = c.filter(|c| c.status != Status::Closed) {
                     return Ok(Some(c));
                 }
             }
@@ -379,10 +380,7 @@ impl Core {
         }
         Ok(conversation::Entity::find()
             .filter(conversation::Column::IdentityId.eq(identity.id))
-            .filter(
-                conversation::Column::Status
-                    .is_not_in([Status::Resolved.as_str(), Status::Closed.as_str()]),
-            )
+            .filter(conversation::Column::Status.is_not_in([Status::Resolved, Status::Closed]))
             .order_by_desc(conversation::Column::Id)
             .one(tx)
             .await?)
@@ -394,7 +392,7 @@ impl Core {
         conv: conversation::Model,
         contact: &contact::Model,
     ) -> Result<conversation::Model, StoreError> {
-        let status: Status = conv.status.parse().map_err(StoreError::Invalid)?;
+        let status = conv.status;
         let transition = if status == Status::Resolved {
             Transition::Reopen
         } else {
@@ -424,7 +422,7 @@ impl Core {
             inbox_id: Set(env.inbox_id),
             contact_id: Set(contact.id),
             identity_id: Set(identity.id),
-            status: Set(Status::Queued.as_str().to_owned()),
+            status: Set(Status::Queued),
             priority: Set(routing
                 .get("priority")
                 .and_then(|p| p.as_i64())

@@ -19,6 +19,7 @@ use sea_orm::{
 };
 
 use crate::db::WriteTx;
+use crate::entity::message::{DeliveryStatus, Direction, SenderType};
 use crate::entity::{contact, contact_identity, conversation, message};
 use crate::error::StoreError;
 use crate::events::EventData;
@@ -26,7 +27,7 @@ use crate::status::Status;
 use crate::views::MessageView;
 
 /// Conversation statuses a customer message does not change: only these take the grouped path.
-const STEADY: [&str; 3] = ["queued", "assigned", "transferring"];
+const STEADY: [Status; 3] = [Status::Queued, Status::Assigned, Status::Transferring];
 
 /// What to do with one envelope of a group.
 enum Plan {
@@ -95,16 +96,16 @@ where
                 conversation_id: Set(*conversation),
                 inbox_id: Set(env.inbox_id),
                 seq: Set(seq.unwrap_or_default()),
-                direction: Set("inbound".into()),
+                direction: Set(Direction::Inbound),
                 private: Set(false),
-                sender_type: Set("contact".into()),
+                sender_type: Set(SenderType::Contact),
                 sender_id: Set(Some(*contact)),
                 sender_name: Set(sender_name.clone()),
                 text: Set(env.content.text.clone()),
                 content: Set(serde_json::to_value(&stored_content).unwrap_or_default()),
                 dedupe_key: Set(env.dedupe_key.clone()),
                 message_ref: Set(env.thread.message_ref.clone()),
-                delivery_status: Set("delivered".into()),
+                delivery_status: Set(DeliveryStatus::Delivered),
                 delivery_error: Set(None),
                 provider_ref: Set(None),
                 sent_at: Set(None),
@@ -215,10 +216,7 @@ async fn plan(
     if !identity_ids.is_empty() {
         let rows = conversation::Entity::find()
             .filter(conversation::Column::IdentityId.is_in(identity_ids))
-            .filter(
-                conversation::Column::Status
-                    .is_not_in([Status::Resolved.as_str(), Status::Closed.as_str()]),
-            )
+            .filter(conversation::Column::Status.is_not_in([Status::Resolved, Status::Closed]))
             .order_by_asc(conversation::Column::Id)
             .all(tx)
             .await?;
@@ -282,7 +280,7 @@ fn fast_target(
         return None;
     }
     // A pending conversation changes status on a customer reply: the general path does that.
-    let steady = STEADY.contains(&conv.status.as_str());
+    let steady = STEADY.contains(&conv.status);
     (unchanged && steady).then(|| Plan::Fast {
         conversation: conv.id,
         contact: contact.id,

@@ -17,6 +17,7 @@
 //! - [`views`]: the shapes shown by the API, realtime streams and webhooks.
 //! - [`accounts`]: sessions, invites, API tokens, agents and teams.
 //! - [`Inboxes`]: inbox rows, their routing and outbound rate limits.
+#![warn(missing_docs)]
 
 pub mod accounts;
 mod conversations;
@@ -42,6 +43,8 @@ pub use conversations::{NewMessage, append_message, set_status};
 pub use db::{Db, WriteTx, sqlite_path};
 pub use delivery::{Deliveries, DeliveryOutcome, PendingDelivery};
 pub use entity::agent::AgentStatus;
+pub use entity::message::{DeliveryStatus, Direction, SenderType};
+pub use entity::webhook_delivery::WebhookDeliveryStatus;
 pub use error::StoreError;
 pub use events::{
     ConsumeError, Event, EventBus, EventData, EventType, InProcessBus, OutboxConsumer, OutboxRelay,

@@ -12,23 +12,44 @@
 use std::fmt;
 use std::str::FromStr;
 
+use sea_orm::sea_query::StringLen;
+use sea_orm::{DeriveActiveEnum, EnumIter};
 use serde::{Deserialize, Serialize};
 
-/// Where a conversation stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+/// Where a conversation stands, stored in `conversations.status` under its snake_case name.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    EnumIter,
+    DeriveActiveEnum,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Waiting for an agent.
+    #[sea_orm(string_value = "queued")]
     Queued,
     /// An agent owns it.
+    #[sea_orm(string_value = "assigned")]
     Assigned,
     /// The agent answered and waits for the customer.
+    #[sea_orm(string_value = "pending")]
     Pending,
     /// Being handed from one agent, team or skill set to another.
+    #[sea_orm(string_value = "transferring")]
     Transferring,
     /// Done; a new customer message reopens it.
+    #[sea_orm(string_value = "resolved")]
     Resolved,
     /// Archived after the retention window; a new customer message opens a new conversation.
+    #[sea_orm(string_value = "closed")]
     Closed,
 }
 
@@ -112,6 +133,9 @@ impl Status {
         };
         Ok(next)
     }
+
+    /// The statuses in which an agent holds the conversation (it counts against their load).
+    pub const HELD: [Status; 3] = [Self::Assigned, Self::Pending, Self::Transferring];
 
     /// `true` while the conversation is open (not resolved or closed).
     pub fn is_open(self) -> bool {

@@ -8,15 +8,17 @@ use kefu_channel::{Attachment, Content};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::entity::agent::AgentStatus;
+use crate::entity::message::{DeliveryStatus, Direction, SenderType};
 use crate::entity::{contact, contact_identity, conversation, message};
 use crate::status::Status;
 
 /// Who wrote a message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct SenderView {
-    /// `contact`, `agent` or `system`.
+    /// The customer, an agent or Kefu itself.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: SenderType,
     /// The contact's or agent's id.
     pub id: Option<i64>,
     /// A name to show.
@@ -58,8 +60,8 @@ pub struct ContentView {
 /// Delivery state of an outbound message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct DeliveryView {
-    /// `pending`, `sent`, `delivered` or `failed`.
-    pub status: String,
+    /// Where delivery stands.
+    pub status: DeliveryStatus,
     /// Why delivery failed (or why the last attempt did, while retrying).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -80,8 +82,8 @@ pub struct MessageView {
     pub conversation_id: i64,
     /// Position in the conversation, from 1, without gaps.
     pub seq: i64,
-    /// `inbound` (from the customer) or `outbound` (from an agent or the system).
-    pub direction: String,
+    /// From the customer (`inbound`) or to them (`outbound`).
+    pub direction: Direction,
     /// A private note, never sent to the customer.
     pub private: bool,
     /// Who wrote it.
@@ -99,15 +101,15 @@ impl From<&message::Model> for MessageView {
     fn from(m: &message::Model) -> Self {
         let content: Content = serde_json::from_value(m.content.clone())
             .unwrap_or_else(|_| Content::text(m.text.clone()));
-        let outbound = m.direction == "outbound";
+        let outbound = m.direction == Direction::Outbound;
         Self {
             id: m.id,
             conversation_id: m.conversation_id,
             seq: m.seq,
-            direction: m.direction.clone(),
+            direction: m.direction,
             private: m.private,
             sender: SenderView {
-                kind: m.sender_type.clone(),
+                kind: m.sender_type,
                 id: m.sender_id,
                 name: m.sender_name.clone(),
             },
@@ -122,7 +124,7 @@ impl From<&message::Model> for MessageView {
                 extra: (!content.extra.is_null()).then_some(content.extra),
             },
             delivery: (outbound && !m.private).then(|| DeliveryView {
-                status: m.delivery_status.clone(),
+                status: m.delivery_status,
                 error: m.delivery_error.clone(),
                 attempts: m.delivery_attempts,
                 details: m.delivery_details.clone(),
@@ -195,7 +197,7 @@ impl ConversationView {
                 name: contact.and_then(|k| k.name.clone()),
                 email: contact.and_then(|k| k.email.clone()),
             },
-            status: c.status.parse().unwrap_or(Status::Queued),
+            status: c.status,
             priority: c.priority,
             skills: skills_from_json(&c.skills),
             assignee_id: c.assignee_id,
@@ -293,7 +295,7 @@ pub struct AgentStatusView {
     /// The agent.
     pub agent_id: i64,
     /// The status now.
-    pub status: String,
+    pub status: AgentStatus,
     /// The status before.
-    pub previous: String,
+    pub previous: AgentStatus,
 }

@@ -497,7 +497,7 @@ async fn relayed_events_are_pruned_after_the_retention_window_and_unrelayed_ones
             .await
             .expect("age");
         let tx = app.state.db.begin_write().await.expect("tx");
-        tx.emit(agent_status(1, "unrelayed")).await.expect("emit");
+        tx.emit(agent_status(999)).await.expect("emit");
         tx.commit().await.expect("commit");
         let relay = kefu_normalizer::OutboxRelay::new(
             app.state.db.clone(),
@@ -506,7 +506,7 @@ async fn relayed_events_are_pruned_after_the_retention_window_and_unrelayed_ones
         assert_eq!(relay.prune().await.expect("prune"), relayed);
         let left = outbox_event::Entity::find().all(db).await.expect("rows");
         assert!(
-            left.iter().any(|e| e.payload["status"] == "unrelayed"),
+            left.iter().any(|e| e.payload["agent_id"] == 999),
             "unrelayed events are never pruned"
         );
         assert!(left.iter().all(|e| {
@@ -550,8 +550,8 @@ async fn a_batch_the_consumer_failed_is_consumed_again_but_published_once() {
         let db = Db::connect(&url, 2).await.expect("connect");
         db.migrate().await.expect("migrate");
         let tx = db.begin_write().await.expect("tx");
-        for status in ["one", "two", "three"] {
-            tx.emit(agent_status(1, status)).await.expect("emit");
+        for agent_id in [1, 2, 3] {
+            tx.emit(agent_status(agent_id)).await.expect("emit");
         }
         tx.commit().await.expect("commit");
 
@@ -573,7 +573,7 @@ async fn a_batch_the_consumer_failed_is_consumed_again_but_published_once() {
         assert_eq!(unmarked().await, 0);
         assert_eq!(relay.relay_batch().await.expect("nothing left"), 0);
 
-        let batch = vec!["one", "two", "three"];
+        let batch = vec!["1", "2", "3"];
         assert_eq!(
             *consumer.0.lock().expect("batches"),
             vec![batch.clone(), batch.clone()]
@@ -598,18 +598,18 @@ async fn a_batch_the_consumer_failed_is_consumed_again_but_published_once() {
 }
 
 /// An `agent.status_changed` event, the smallest there is, for tests of the outbox itself.
-fn agent_status(agent_id: i64, status: &str) -> kefu_normalizer::EventData {
+fn agent_status(agent_id: i64) -> kefu_normalizer::EventData {
     kefu_normalizer::EventData::AgentStatusChanged(kefu_normalizer::views::AgentStatusView {
         agent_id,
-        status: status.to_owned(),
-        previous: "offline".to_owned(),
+        status: kefu_normalizer::AgentStatus::Online,
+        previous: kefu_normalizer::AgentStatus::Offline,
     })
 }
 
-/// What [`agent_status`] was given, to tell the events of a batch apart.
+/// The agent [`agent_status`] was given, to tell the events of a batch apart.
 fn label(e: &kefu_normalizer::Event) -> String {
     match &e.data {
-        kefu_normalizer::EventData::AgentStatusChanged(a) => a.status.clone(),
+        kefu_normalizer::EventData::AgentStatusChanged(a) => a.agent_id.to_string(),
         other => other.kind().to_string(),
     }
 }

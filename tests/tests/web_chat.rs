@@ -213,7 +213,9 @@ async fn visitor_chats_with_an_agent_and_catches_up_after_reconnecting() {
                 .expect("bus");
             if let kefu_normalizer::EventData::MessageUpdated(m) = &ev.data
                 && m.seq == 4
-                && m.delivery.as_ref().is_some_and(|d| d.status == "delivered")
+                && m.delivery
+                    .as_ref()
+                    .is_some_and(|d| d.status == kefu_normalizer::DeliveryStatus::Delivered)
             {
                 break ev;
             }

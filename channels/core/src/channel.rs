@@ -151,6 +151,33 @@ pub struct IngressContext {
     pub shutdown: CancellationToken,
 }
 
+/// What Kefu hands a factory when it builds a channel: the services its ingress router gets
+/// too, so a factory holds no state of its own that waits to be wired up.
+#[derive(Clone)]
+pub struct BuildContext {
+    /// Durable per-inbox state.
+    pub state: Arc<dyn ChannelState>,
+    /// Read access to stored messages, for channels whose clients sync (the app channel).
+    /// `None` where Kefu has no history to offer (adapter tests).
+    pub history: Option<Arc<dyn ConversationHistory>>,
+}
+
+impl BuildContext {
+    /// A context on `state`, without history.
+    pub fn new(state: Arc<dyn ChannelState>) -> Self {
+        Self {
+            state,
+            history: None,
+        }
+    }
+
+    /// Adds read access to stored messages.
+    pub fn with_history(mut self, history: Arc<dyn ConversationHistory>) -> Self {
+        self.history = Some(history);
+        self
+    }
+}
+
 /// Registered once per channel type by the gateway.
 pub trait ChannelFactory: Send + Sync + 'static {
     /// The channel type this factory builds.
@@ -191,8 +218,12 @@ pub trait ChannelFactory: Send + Sync + 'static {
         Ok(settings)
     }
 
-    /// Builds the channel for one inbox.
-    fn build(&self, inbox: &InboxConfig) -> Result<Arc<dyn Channel>, ChannelError>;
+    /// Builds the channel for one inbox, with Kefu's services in `cx`.
+    fn build(
+        &self,
+        inbox: &InboxConfig,
+        cx: &BuildContext,
+    ) -> Result<Arc<dyn Channel>, ChannelError>;
 
     /// The path segment under `/channels/` where [`ingress`](Self::ingress) is mounted; the
     /// type name unless the provider's documentation uses another (WeCom: `wecom`).

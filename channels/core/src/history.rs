@@ -8,6 +8,37 @@ use serde::{Deserialize, Serialize};
 
 use crate::IngestError;
 
+/// Which way a message went: `inbound` (from the customer) or `outbound` (from an agent, a bot
+/// or Kefu itself). Stored in the `messages.direction` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "storage",
+    derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum, utoipa::ToSchema),
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(sea_orm::sea_query::StringLen::None)"
+    )
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// From the customer.
+    #[cfg_attr(feature = "storage", sea_orm(string_value = "inbound"))]
+    Inbound,
+    /// To the customer.
+    #[cfg_attr(feature = "storage", sea_orm(string_value = "outbound"))]
+    Outbound,
+}
+
+impl Direction {
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Inbound => "inbound",
+            Self::Outbound => "outbound",
+        }
+    }
+}
+
 /// What a customer may read of their conversation: messages that are not private notes.
 #[async_trait]
 pub trait ConversationHistory: Send + Sync + 'static {
@@ -82,8 +113,8 @@ pub struct HistoryMessage {
     pub id: i64,
     /// Position in the conversation.
     pub seq: i64,
-    /// `inbound` (from the customer) or `outbound` (from an agent or the system).
-    pub direction: String,
+    /// From the customer or to them.
+    pub direction: Direction,
     /// The author's display name (the agent's name on replies), when known.
     pub sender_name: Option<String>,
     /// Plain text.

@@ -27,6 +27,7 @@
 //!   runs it against its own fake provider, with the feature enabled in its dev-dependencies.
 //!
 //! See `channels/README.md` in the repository for a walk-through of writing a channel crate.
+#![warn(missing_docs)]
 
 mod capabilities;
 mod channel;
@@ -41,12 +42,12 @@ pub mod testkit;
 
 pub use capabilities::{Capabilities, Quota};
 pub use channel::{
-    Channel, ChannelContext, ChannelFactory, ChannelKind, ChannelState, FetchedFile, InboundSink,
-    InboxConfig, InboxLookup, IngressContext,
+    BuildContext, Channel, ChannelContext, ChannelFactory, ChannelKind, ChannelState, FetchedFile,
+    InboundSink, InboxConfig, InboxLookup, IngressContext,
 };
 pub use envelope::{Accepted, Attachment, Content, ExternalIdentity, InboundEnvelope, ThreadHints};
 pub use error::{ChannelError, IngestError, SendError};
-pub use history::{ConversationHistory, HistoryMessage, HistoryPage, ViewPage};
+pub use history::{ConversationHistory, Direction, HistoryMessage, HistoryPage, ViewPage};
 pub use outbound::{OutboundMessage, Recipient, SendReceipt};
 pub use presence::LivePresence;
 pub use settings::{CHECK_TIMEOUT, Check, Probe, schemars, settings_schema};

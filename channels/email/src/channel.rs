@@ -77,7 +77,11 @@ impl ChannelFactory for EmailFactory {
         Ok(settings)
     }
 
-    fn build(&self, inbox: &InboxConfig) -> Result<Arc<dyn Channel>, ChannelError> {
+    fn build(
+        &self,
+        inbox: &InboxConfig,
+        _cx: &kefu_channel::BuildContext,
+    ) -> Result<Arc<dyn Channel>, ChannelError> {
         let settings = EmailSettings::from_json(&inbox.settings)?;
         let mut channel = EmailChannel::new(inbox.id, settings, self.timing.clone())?;
         if !self.extra_roots.is_empty() {

@@ -23,6 +23,7 @@
 //!
 //! Provider docs: IMAP4rev1 (RFC 3501), IDLE (RFC 2177), message format and threading
 //! (RFC 5322 §3.6.4), automatic responses (RFC 3834), delivery reports (RFC 3464).
+#![warn(missing_docs)]
 
 mod channel;
 mod check;

@@ -36,14 +36,17 @@ fn build(settings: serde_json::Value) -> Arc<dyn Channel> {
     let factory = EmailFactory::new().with_timing(timing());
     let settings = factory.validate(settings).expect("valid settings");
     factory
-        .build(&InboxConfig {
-            id: INBOX,
-            name: "support".into(),
-            kind: ChannelKind::new("email"),
-            settings,
-            public_token: "pub".into(),
-            public_url: "http://127.0.0.1".into(),
-        })
+        .build(
+            &InboxConfig {
+                id: INBOX,
+                name: "support".into(),
+                kind: ChannelKind::new("email"),
+                settings,
+                public_token: "pub".into(),
+                public_url: "http://127.0.0.1".into(),
+            },
+            &kefu_channel::testkit::build_context(),
+        )
         .expect("channel builds")
 }
 
@@ -634,14 +637,17 @@ async fn tls_and_starttls_with_a_private_root_certificate() {
         settings["imap"]["port"] = imap_port.into();
         settings["smtp"]["tls"] = "starttls".into();
         factory
-            .build(&InboxConfig {
-                id: INBOX,
-                name: "support".into(),
-                kind: ChannelKind::new("email"),
-                settings,
-                public_token: "pub".into(),
-                public_url: "http://127.0.0.1".into(),
-            })
+            .build(
+                &InboxConfig {
+                    id: INBOX,
+                    name: "support".into(),
+                    kind: ChannelKind::new("email"),
+                    settings,
+                    public_token: "pub".into(),
+                    public_url: "http://127.0.0.1".into(),
+                },
+                &kefu_channel::testkit::build_context(),
+            )
             .expect("channel builds")
     };
 

@@ -23,14 +23,17 @@ fn channel(smtp: Value) -> Arc<dyn Channel> {
     let factory = EmailFactory::new();
     let settings = factory.validate(settings).expect("valid settings");
     factory
-        .build(&InboxConfig {
-            id: 3,
-            name: "support".into(),
-            kind: ChannelKind::new("email"),
-            settings,
-            public_token: "pub".into(),
-            public_url: "http://127.0.0.1".into(),
-        })
+        .build(
+            &InboxConfig {
+                id: 3,
+                name: "support".into(),
+                kind: ChannelKind::new("email"),
+                settings,
+                public_token: "pub".into(),
+                public_url: "http://127.0.0.1".into(),
+            },
+            &kefu_channel::testkit::build_context(),
+        )
         .expect("channel builds")
 }
 

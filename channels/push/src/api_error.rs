@@ -32,7 +32,7 @@ impl ApiError {
         Self::new(
             StatusCode::NOT_FOUND,
             "not_found",
-            format!("There is no app inbox with id {id:?}."),
+            format!("there is no app inbox with id {id:?}"),
         )
     }
 
@@ -52,7 +52,7 @@ impl ApiError {
                 Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "unavailable",
-                    "Kefu cannot store this right now; retry later with the same request.",
+                    "Kefu cannot store this right now; retry later with the same request",
                 )
             }
         }

@@ -5,14 +5,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures::future::join_all;
 use kefu_channel::{
-    Capabilities, Channel, ChannelContext, ChannelError, ChannelKind, LivePresence,
-    OutboundMessage, Quota, SendError, SendReceipt,
+    Capabilities, Channel, ChannelContext, ChannelError, ChannelKind, ConversationHistory,
+    LivePresence, OutboundMessage, Quota, SendError, SendReceipt,
 };
 use serde_json::json;
 use tracing::Instrument as _;
 
 use crate::apns::Apns;
-use crate::devices::{Device, Platform};
+use crate::devices::{Device, DeviceStore, Platform};
 use crate::factory::KIND;
 use crate::fcm::Fcm;
 use crate::notification::Notification;
@@ -25,6 +25,8 @@ pub(crate) struct PushChannel {
     pub(crate) fcm: Option<Fcm>,
     pub(crate) apns: Option<Apns>,
     pub(crate) wiring: Arc<Wiring>,
+    pub(crate) store: Arc<DeviceStore>,
+    pub(crate) history: Option<Arc<dyn ConversationHistory>>,
     pub(crate) presence: Option<Arc<dyn LivePresence>>,
     pub(crate) caps: Capabilities,
 }
@@ -64,8 +66,8 @@ impl PushChannel {
     }
 
     async fn seq_of(&self, message_id: i64) -> Option<i64> {
-        let history = self.wiring.history()?;
-        history
+        self.history
+            .as_ref()?
             .seq_of(message_id)
             .await
             .inspect_err(|e| tracing::debug!(error = %e, "Push goes out without seq."))
@@ -97,8 +99,6 @@ impl Channel for PushChannel {
     }
 
     async fn run(self: Arc<Self>, cx: ChannelContext) -> Result<(), ChannelError> {
-        // Adopt Kefu's state in case no ingress router was mounted (a program that only sends).
-        self.wiring.store_on(cx.state.clone());
         cx.shutdown.cancelled().await;
         Ok(())
     }
@@ -122,10 +122,7 @@ impl Channel for PushChannel {
                     details: Some(json!({"via": "live"})),
                 });
             }
-            let store = self
-                .wiring
-                .store()
-                .ok_or_else(|| SendError::retryable("the device store is not wired up yet"))?;
+            let store = &self.store;
             let user = &msg.recipient.external_id;
             let devices = store.devices(self.inbox_id, user).await.map_err(|e| {
                 SendError::retryable(format!("cannot read the user's devices: {e}"))

@@ -137,15 +137,12 @@ pub(crate) struct Registered {
 /// Devices of all users of the inboxes one factory serves.
 pub(crate) struct DeviceStore {
     state: Arc<dyn ChannelState>,
-    write: tokio::sync::Mutex<()>,
+    write: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl DeviceStore {
-    pub(crate) fn new(state: Arc<dyn ChannelState>) -> Self {
-        Self {
-            state,
-            write: tokio::sync::Mutex::new(()),
-        }
+    pub(crate) fn new(state: Arc<dyn ChannelState>, write: Arc<tokio::sync::Mutex<()>>) -> Self {
+        Self { state, write }
     }
 
     async fn load(&self, inbox_id: i64, external_id: &str) -> Result<UserDevices, IngestError> {
@@ -282,7 +279,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_token_moves_to_the_user_who_registered_it_last() {
-        let store = DeviceStore::new(Arc::new(MemoryState::default()));
+        let store = DeviceStore::new(Arc::new(MemoryState::default()), Default::default());
         let r = store
             .register(1, "alice", Platform::Apns, APNS)
             .await
@@ -319,7 +316,7 @@ mod tests {
 
     #[tokio::test]
     async fn keeps_the_newest_devices_and_removes_on_request() {
-        let store = DeviceStore::new(Arc::new(MemoryState::default()));
+        let store = DeviceStore::new(Arc::new(MemoryState::default()), Default::default());
         let token = |i: usize| format!("fcm-token-{i:04}-abcdefghijklmnopqrstuvwxyz");
         for i in 0..MAX_DEVICES_PER_USER + 2 {
             store

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use axum::Router;
 use kefu_channel::{
-    Channel, ChannelError, ChannelFactory, ChannelKind, InboxConfig, IngressContext, LivePresence,
+    BuildContext, Channel, ChannelError, ChannelFactory, ChannelKind, InboxConfig, IngressContext,
+    LivePresence,
 };
 
 use crate::apns::{Apns, Signer};
@@ -98,7 +99,11 @@ impl ChannelFactory for PushFactory {
         PushSettings::from_value(&settings)?.to_value()
     }
 
-    fn build(&self, inbox: &InboxConfig) -> Result<Arc<dyn Channel>, ChannelError> {
+    fn build(
+        &self,
+        inbox: &InboxConfig,
+        cx: &BuildContext,
+    ) -> Result<Arc<dyn Channel>, ChannelError> {
         let s = PushSettings::from_value(&inbox.settings)?;
         let fcm = match &s.fcm {
             Some(f) => {
@@ -133,6 +138,8 @@ impl ChannelFactory for PushFactory {
             fcm,
             apns,
             wiring: self.wiring.clone(),
+            store: self.wiring.store_on(cx.state.clone()),
+            history: cx.history.clone(),
             presence: self.presence.clone(),
             caps: capabilities(),
         }))
@@ -144,7 +151,6 @@ impl ChannelFactory for PushFactory {
 
     fn ingress(&self, cx: IngressContext) -> Option<Router> {
         let store = self.wiring.store_on(cx.state.clone());
-        self.wiring.set_history(cx.history.clone());
         Some(crate::ingress::router(cx, store))
     }
 }

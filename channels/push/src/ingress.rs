@@ -77,7 +77,7 @@ fn parse_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Resul
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
-                format!("The request body is larger than {BODY_LIMIT} bytes."),
+                format!("the request body is larger than {BODY_LIMIT} bytes"),
             )
         } else {
             ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", e.body_text())
@@ -87,7 +87,7 @@ fn parse_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Resul
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "malformed_json",
-            format!("The body is not the expected JSON: {e}."),
+            format!("the body is not the expected JSON: {e}"),
         )
     })
 }
@@ -113,7 +113,7 @@ impl Api {
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "inbox_misconfigured",
-                "This inbox's settings are invalid; an administrator must fix them.",
+                "this inbox's settings are invalid; an administrator must fix them",
             )
         })?;
         match check_user(&settings.app_secret, &caller.external_id, &caller.user_hash) {
@@ -149,7 +149,7 @@ fn device_of(body: &DeviceBody, settings: &PushSettings) -> Result<(Platform, St
         return Err(ApiError::invalid(
             "platform_not_configured",
             format!(
-                "This inbox has no {} settings, so it cannot push to such devices.",
+                "this inbox has no {} settings, so it cannot push to such devices",
                 platform.as_str()
             ),
         ));
@@ -320,7 +320,7 @@ async fn sync(
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "history_unavailable",
-            "This Kefu cannot serve message history.",
+            "this Kefu cannot serve message history",
         )
     })?;
     // One more than asked tells whether more follow.

@@ -84,6 +84,7 @@
 //! assert_eq!(factory.kind().as_str(), "app_push");
 //! assert_eq!(factory.route_name(), "app");
 //! ```
+#![warn(missing_docs)]
 
 mod api_error;
 mod apns;

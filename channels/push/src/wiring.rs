@@ -1,19 +1,17 @@
-//! What the ingress routes and the channels of one factory share: the device store (on
-//! Kefu's durable channel state), the message history, and the per-device rate limiter.
-//!
-//! [`ChannelFactory::build`](kefu_channel::ChannelFactory::build) receives no state, so the
-//! factory keeps what [`ingress`](kefu_channel::ChannelFactory::ingress) and
-//! [`Channel::run`](kefu_channel::Channel::run) are handed, whichever comes first (the gateway
-//! mounts ingress before it starts channels).
+//! What the ingress routes and the channels of one factory share: the lock that serializes
+//! device-list writes and the per-device rate limiter. Kefu's state and history come with
+//! [`IngressContext`](kefu_channel::IngressContext) and
+//! [`BuildContext`](kefu_channel::BuildContext); each side makes its [`DeviceStore`] view on
+//! them with [`Wiring::store_on`].
 
 use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
-use kefu_channel::{ChannelState, ConversationHistory};
+use kefu_channel::ChannelState;
 
 use crate::devices::{Device, DeviceStore};
 
@@ -23,8 +21,9 @@ pub(crate) const DEVICE_BURST: u32 = 5;
 pub(crate) const DEVICE_PER_MINUTE: u32 = 10;
 
 pub(crate) struct Wiring {
-    store: OnceLock<Arc<DeviceStore>>,
-    history: OnceLock<Arc<dyn ConversationHistory>>,
+    /// Device lists are read, changed and written back: one writer at a time, whether the app
+    /// API registers a device or a push removes a stale one.
+    writes: Arc<tokio::sync::Mutex<()>>,
     limiter: DefaultKeyedRateLimiter<String>,
     checks: AtomicU64,
 }
@@ -32,8 +31,7 @@ pub(crate) struct Wiring {
 impl Wiring {
     pub(crate) fn new(per_minute: NonZeroU32, burst: NonZeroU32) -> Self {
         Self {
-            store: OnceLock::new(),
-            history: OnceLock::new(),
+            writes: Arc::new(tokio::sync::Mutex::new(())),
             limiter: DefaultKeyedRateLimiter::keyed(
                 Quota::per_minute(per_minute).allow_burst(burst),
             ),
@@ -41,25 +39,9 @@ impl Wiring {
         }
     }
 
-    /// Adopts Kefu's state (first caller wins; every later one gets the same store).
+    /// The device store on Kefu's `state`, sharing this factory's write lock.
     pub(crate) fn store_on(&self, state: Arc<dyn ChannelState>) -> Arc<DeviceStore> {
-        self.store
-            .get_or_init(|| Arc::new(DeviceStore::new(state)))
-            .clone()
-    }
-
-    pub(crate) fn store(&self) -> Option<Arc<DeviceStore>> {
-        self.store.get().cloned()
-    }
-
-    pub(crate) fn set_history(&self, history: Option<Arc<dyn ConversationHistory>>) {
-        if let Some(h) = history {
-            let _ = self.history.set(h);
-        }
-    }
-
-    pub(crate) fn history(&self) -> Option<Arc<dyn ConversationHistory>> {
-        self.history.get().cloned()
+        Arc::new(DeviceStore::new(state, self.writes.clone()))
     }
 
     /// Takes a token from the device's bucket, or says how long until one is free.

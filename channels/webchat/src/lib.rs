@@ -20,6 +20,7 @@
 //!   Replies reach visitors through Kefu's realtime hub (open tabs get them at once; a visitor
 //!   who was away gets them replayed on return), so `send` has nothing to call.
 //! - [`FrameLimiter`]: per-connection flood control.
+#![warn(missing_docs)]
 
 mod hello;
 mod host;
@@ -127,7 +128,11 @@ impl ChannelFactory for WebChatFactory {
         serde_json::to_value(s).map_err(|e| ChannelError::InvalidSettings(e.to_string()))
     }
 
-    fn build(&self, inbox: &InboxConfig) -> Result<Arc<dyn Channel>, ChannelError> {
+    fn build(
+        &self,
+        inbox: &InboxConfig,
+        _cx: &kefu_channel::BuildContext,
+    ) -> Result<Arc<dyn Channel>, ChannelError> {
         WebChatSettings::from_value(&inbox.settings)?;
         Ok(Arc::new(WebChatChannel {
             caps: Capabilities {

@@ -119,7 +119,9 @@ impl WebChatHarness {
                 .with_graceful_shutdown(shutdown.cancelled_owned())
                 .await;
         });
-        let channel = WebChatFactory.build(&inbox()).expect("web chat builds");
+        let channel = WebChatFactory
+            .build(&inbox(), &kefu_channel::testkit::build_context())
+            .expect("web chat builds");
         Self {
             url: format!("ws://{addr}{}", kefu_channel_webchat::socket::PATH),
             sink,

@@ -47,7 +47,9 @@ impl OfficialHarness {
         }
         let inboxes = Inboxes::default().with(INBOX, official::KIND, settings);
         let factory = OfficialAccountFactory::new();
-        let channel = factory.build(&inboxes.0[&INBOX]).expect("builds");
+        let channel = factory
+            .build(&inboxes.0[&INBOX], &kefu_channel::testkit::build_context())
+            .expect("builds");
         let sink = Arc::new(RecordingSink::new());
         let router = factory
             .ingress(mock::ingress_cx(
@@ -193,7 +195,9 @@ impl WecomHarness {
             "encoding_aes_key": KEY, "open_kfid": KFID, "api_base": api.base});
         let inboxes = Inboxes::default().with(INBOX, crate::wecom::KIND, settings);
         let factory = crate::wecom::WecomKfFactory::new();
-        let channel = factory.build(&inboxes.0[&INBOX]).expect("builds");
+        let channel = factory
+            .build(&inboxes.0[&INBOX], &kefu_channel::testkit::build_context())
+            .expect("builds");
         let sink = Arc::new(RecordingSink::new());
         let router = factory
             .ingress(mock::ingress_cx(

@@ -64,14 +64,14 @@ impl Reject {
     }
 
     pub(crate) fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "No such inbox.")
+        Self::new(StatusCode::NOT_FOUND, "not_found", "inbox not found")
     }
 
     pub(crate) fn bad_signature() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
             "bad_signature",
-            "The signature does not match the inbox token.",
+            "the signature does not match the inbox token",
         )
     }
 
@@ -79,7 +79,7 @@ impl Reject {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "inbox_misconfigured",
-            "The inbox settings are invalid.",
+            "the inbox settings are invalid",
         )
     }
 }
@@ -97,7 +97,7 @@ impl From<CryptoError> for Reject {
             CryptoError::ReceiverMismatch => Self::new(
                 StatusCode::FORBIDDEN,
                 "wrong_account",
-                "The message is encrypted for another account.",
+                "the message is encrypted for another account",
             ),
             CryptoError::InvalidKey => Self::misconfigured(),
             CryptoError::Base64 | CryptoError::Malformed(_) => {
@@ -137,7 +137,7 @@ pub(crate) fn check_fresh(opts: &Options, timestamp: &str) -> Result<(), Reject>
         return Err(Reject::new(
             StatusCode::UNAUTHORIZED,
             "stale_timestamp",
-            "The timestamp is outside the accepted window.",
+            "the timestamp is outside the accepted window",
         ));
     }
     Ok(())
@@ -163,7 +163,7 @@ pub(crate) async fn store(
             Err(Reject::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "storage_unavailable",
-                "The message could not be stored; retry later.",
+                "the message could not be stored; retry later",
             ))
         }
         Err(IngestError::Rejected(reason)) => {

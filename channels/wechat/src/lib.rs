@@ -97,6 +97,7 @@
 //!
 //! Provider wire types stay private; only `kefu-channel` envelopes leave this crate. Tests run
 //! against every official test vector and a local server speaking the documented API.
+#![warn(missing_docs)]
 
 mod api;
 mod check;

@@ -23,7 +23,10 @@ fn official(api: &MockWeChat) -> Arc<dyn Channel> {
         .0
         .remove(&1);
     OfficialAccountFactory::new()
-        .build(&inbox.expect("inbox"))
+        .build(
+            &inbox.expect("inbox"),
+            &kefu_channel::testkit::build_context(),
+        )
         .expect("builds")
 }
 
@@ -37,7 +40,10 @@ fn wecom(api: &MockWeChat) -> Arc<dyn Channel> {
         .0
         .remove(&2);
     WecomKfFactory::new()
-        .build(&inbox.expect("inbox"))
+        .build(
+            &inbox.expect("inbox"),
+            &kefu_channel::testkit::build_context(),
+        )
         .expect("builds")
 }
 

@@ -101,7 +101,11 @@ impl ChannelFactory for OfficialAccountFactory {
         settings::to_value(&OfficialSettings::from_value(&settings)?)
     }
 
-    fn build(&self, inbox: &InboxConfig) -> Result<Arc<dyn Channel>, ChannelError> {
+    fn build(
+        &self,
+        inbox: &InboxConfig,
+        _cx: &kefu_channel::BuildContext,
+    ) -> Result<Arc<dyn Channel>, ChannelError> {
         let s = OfficialSettings::from_value(&inbox.settings)?;
         let api = Api::new(
             self.opts.http.clone(),
@@ -329,13 +333,13 @@ async fn callback(
             (Some("aes"), None) => {
                 return Err(Reject::bad_request(
                     "encryption_not_configured",
-                    "The callback is encrypted but the inbox has no encoding_aes_key.",
+                    "the callback is encrypted but the inbox has no encoding_aes_key",
                 ));
             }
             (Some(_), _) => {
                 return Err(Reject::bad_request(
                     "unsupported_encrypt_type",
-                    "Only encrypt_type=aes is supported.",
+                    "only encrypt_type=aes is supported",
                 ));
             }
             // The plain signature does not cover the body, so once an inbox has a key, plain
@@ -345,7 +349,7 @@ async fn callback(
                 return Err(Reject::new(
                     axum::http::StatusCode::FORBIDDEN,
                     "encryption_required",
-                    "The inbox expects encrypted callbacks (safe or compatible mode).",
+                    "the inbox expects encrypted callbacks (safe or compatible mode)",
                 ));
             }
             (None, None) => {

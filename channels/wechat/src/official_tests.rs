@@ -388,7 +388,8 @@ fn channel_with(api: &MockWeChat, f: OfficialAccountFactory) -> Arc<dyn Channel>
         .0
         .remove(&1)
         .expect("inbox");
-    f.build(&inbox).expect("builds")
+    f.build(&inbox, &kefu_channel::testkit::build_context())
+        .expect("builds")
 }
 
 #[tokio::test]
@@ -533,7 +534,9 @@ async fn unreachable_api_is_retryable() {
         .0
         .remove(&1)
         .expect("inbox");
-    let ch = OfficialAccountFactory::new().build(&inbox).expect("builds");
+    let ch = OfficialAccountFactory::new()
+        .build(&inbox, &kefu_channel::testkit::build_context())
+        .expect("builds");
     match ch.send(&outbound("x")).await {
         Err(SendError::Retryable { reason, .. }) => {
             assert!(

@@ -149,7 +149,11 @@ impl ChannelFactory for WecomKfFactory {
         settings::to_value(&WecomSettings::from_value(&settings)?)
     }
 
-    fn build(&self, inbox: &InboxConfig) -> Result<Arc<dyn Channel>, ChannelError> {
+    fn build(
+        &self,
+        inbox: &InboxConfig,
+        _cx: &kefu_channel::BuildContext,
+    ) -> Result<Arc<dyn Channel>, ChannelError> {
         let s = WecomSettings::from_value(&inbox.settings)?;
         Ok(Arc::new(WecomKfChannel {
             inbox_id: inbox.id,
@@ -467,7 +471,7 @@ async fn callback(
                 Err(Reject::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "pull_failed",
-                    "Messages could not be pulled and stored; retry later.",
+                    "messages could not be pulled and stored; retry later",
                 ))
             }
         }

@@ -397,7 +397,10 @@ async fn sends_with_send_msg_and_an_idempotency_msgid() {
         .0
         .remove(&1)
         .expect("inbox");
-    let ch = s.factory.build(&inbox).expect("builds");
+    let ch = s
+        .factory
+        .build(&inbox, &kefu_channel::testkit::build_context())
+        .expect("builds");
     let receipt = ch.send(&outbound()).await.expect("sent");
     assert_eq!(receipt.provider_ref.as_deref(), Some("kefu-9"));
     assert_eq!(
@@ -420,7 +423,10 @@ async fn run_pulls_at_start_and_stops_on_shutdown() {
         .0
         .remove(&1)
         .expect("inbox");
-    let ch = s.factory.build(&inbox).expect("builds");
+    let ch = s
+        .factory
+        .build(&inbox, &kefu_channel::testkit::build_context())
+        .expect("builds");
     let shutdown = tokio_util::sync::CancellationToken::new();
     let cx = kefu_channel::ChannelContext {
         inbox_id: 1,

@@ -19,6 +19,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use kefu_normalizer::EventData;
+use kefu_normalizer::Status;
 use kefu_normalizer::entity::{agent, contact, conversation};
 use kefu_normalizer::events::emit_all;
 use kefu_normalizer::views::ConversationView;
@@ -102,14 +103,14 @@ pub async fn commit(db: &Db, batch: &[Pending]) -> Result<Committed, DispatchErr
         .collect::<Vec<_>>()
         .join(",");
     let mut update = conversation::Entity::update_many()
-        .col_expr(conversation::Column::Status, Expr::value("assigned"))
+        .col_expr(conversation::Column::Status, Expr::value(Status::Assigned))
         .col_expr(
             conversation::Column::AssigneeId,
             Expr::cust(format!("CASE id{cases} END")),
         )
         .col_expr(conversation::Column::UpdatedAt, Expr::value(now))
         .filter(conversation::Column::Id.is_in(accepted.iter().map(|p| p.conversation_id)))
-        .filter(conversation::Column::Status.eq("queued"))
+        .filter(conversation::Column::Status.eq(Status::Queued))
         .filter(conversation::Column::AssigneeId.is_null());
     if db.is_postgres() {
         // Rows another node is assigning right now are skipped rather than waited for: they

@@ -6,6 +6,7 @@
 use chrono::Utc;
 use kefu_normalizer::entity::conversation;
 use kefu_normalizer::{Db, NewMessage, append_message};
+use kefu_normalizer::{DeliveryStatus, Direction, SenderType, Status};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use serde_json::json;
@@ -19,7 +20,7 @@ use super::error::DispatchError;
 pub async fn send_once(db: &Db, conversation_id: i64, text: &str) -> Result<bool, DispatchError> {
     let tx = db.begin_write().await?;
     let mut q = conversation::Entity::find_by_id(conversation_id)
-        .filter(conversation::Column::Status.eq("queued"));
+        .filter(conversation::Column::Status.eq(Status::Queued));
     if db.is_postgres() {
         q = q.lock_exclusive();
     }
@@ -43,9 +44,9 @@ pub async fn send_once(db: &Db, conversation_id: i64, text: &str) -> Result<bool
         &tx,
         &conv,
         NewMessage {
-            direction: "outbound",
+            direction: Direction::Outbound,
             private: false,
-            sender_type: "system",
+            sender_type: SenderType::System,
             sender_id: None,
             sender_name: None,
             text: text.to_owned(),
@@ -56,7 +57,7 @@ pub async fn send_once(db: &Db, conversation_id: i64, text: &str) -> Result<bool
                 enqueued_at.timestamp_micros()
             )),
             message_ref: None,
-            delivery_status: "pending",
+            delivery_status: DeliveryStatus::Pending,
         },
         Utc::now(),
     )

@@ -63,12 +63,6 @@ async fn lock_conversation<C: ConnectionTrait>(
         .ok_or(DispatchError::NotFound("conversation"))
 }
 
-fn status_of(c: &conversation::Model) -> Result<Status, DispatchError> {
-    c.status
-        .parse()
-        .map_err(|e: String| DispatchError::Invalid(e))
-}
-
 async fn view<C: ConnectionTrait>(
     tx: &C,
     c: &conversation::Model,
@@ -135,8 +129,8 @@ pub(crate) async fn assign_one(
     let agent = live_agent(&*tx, a.agent_id).await?;
     let room = lock_agents(db, &*tx, &[a.agent_id], false).await?;
     let conv = lock_conversation(db, &*tx, a.conversation_id).await?;
-    let status = status_of(&conv)?;
-    if conv.assignee_id == Some(a.agent_id) && ACTIVE_STATUSES.contains(&conv.status.as_str()) {
+    let status = conv.status;
+    if conv.assignee_id == Some(a.agent_id) && ACTIVE_STATUSES.contains(&conv.status) {
         let v = view(&*tx, &conv).await?;
         tx.rollback().await?;
         return Ok(v);
@@ -211,7 +205,7 @@ pub(crate) async fn transfer(
         }
     };
     let conv = lock_conversation(db, &*tx, conversation_id).await?;
-    let status = status_of(&conv)?;
+    let status = conv.status;
     let next = status.apply(Transition::StartTransfer)?;
     let from = conv.assignee_id;
     if let (Some((agent, _)), Some(f)) = (&room, from)
@@ -276,7 +270,7 @@ pub(crate) async fn requeue_agent(
     let convs = q.all(&*tx).await?;
     let n = convs.len();
     for conv in convs {
-        let status = status_of(&conv)?;
+        let status = conv.status;
         let next = status.apply(Transition::Requeue)?;
         let conv = set_status_on(&tx, conv, next, Transition::Requeue).await?;
         mark_routed(&*tx, &conv, None).await?;

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::Utc;
 use kefu_normalizer::Db;
+use kefu_normalizer::Status;
 use kefu_normalizer::entity::{contact, conversation};
 use sea_orm::sea_query::{CaseStatement, Expr, OnConflict};
 use sea_orm::{
@@ -73,7 +74,7 @@ async fn store(
     let tx = db.begin_write().await?;
     let mut q = conversation::Entity::find()
         .filter(conversation::Column::Id.is_in(chunk.iter().map(|c| c.id)))
-        .filter(conversation::Column::Status.eq("queued"));
+        .filter(conversation::Column::Status.eq(Status::Queued));
     if db.is_postgres() {
         q = q.lock_exclusive();
     }

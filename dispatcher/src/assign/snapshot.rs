@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
+use kefu_normalizer::Status;
 use kefu_normalizer::entity::{agent, agent_skill, conversation, inbox, team_member};
 use kefu_normalizer::{AgentStatus, Db};
 use sea_orm::sea_query::Expr;
@@ -18,7 +19,7 @@ use crate::routing::{
 };
 
 /// Statuses in which a conversation counts against its assignee's capacity.
-pub const ACTIVE_STATUSES: [&str; 3] = ["assigned", "pending", "transferring"];
+pub const ACTIVE_STATUSES: [Status; 3] = Status::HELD;
 
 /// An inbox as routing needs it.
 #[derive(Clone, Debug)]
@@ -64,7 +65,7 @@ pub struct Queue {
 /// inbox has a sticky window.
 pub async fn queue(db: &Db, inboxes: &BTreeMap<i64, InboxRouting>) -> Result<Queue, DispatchError> {
     let rows = conversation::Entity::find()
-        .filter(conversation::Column::Status.eq("queued"))
+        .filter(conversation::Column::Status.eq(Status::Queued))
         .all(db.conn())
         .await?;
     let states: HashMap<i64, routing_state::Model> = routing_state::Entity::find()

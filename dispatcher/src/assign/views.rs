@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use kefu_normalizer::Db;
+use kefu_normalizer::Status;
 use kefu_normalizer::entity::conversation;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
@@ -22,7 +23,7 @@ pub struct RoutingView {
     /// The conversation.
     pub conversation_id: i64,
     /// Its status.
-    pub status: String,
+    pub status: Status,
     /// Its assignee.
     pub assignee_id: Option<i64>,
     /// Required skills as routed (or as set by a transfer).
@@ -94,7 +95,7 @@ pub async fn explain(db: &Db, id: i64) -> Result<RoutingView, DispatchError> {
         .collect();
     Ok(RoutingView {
         conversation_id: c.id,
-        status: c.status.clone(),
+        status: c.status,
         assignee_id: c.assignee_id,
         skills: skills_of(&c.skills),
         priority: c.priority,
@@ -121,7 +122,7 @@ pub async fn queue_status(
         .one(db.conn())
         .await?
         .ok_or(DispatchError::NotFound("conversation"))?;
-    if c.status != "queued" {
+    if c.status != Status::Queued {
         return Ok(None);
     }
     // Only what the serving order needs: this runs for every visitor's first message, and
@@ -132,7 +133,7 @@ pub async fn queue_status(
         .column(conversation::Column::Priority)
         .column(conversation::Column::QueuedAt)
         .column(conversation::Column::CreatedAt)
-        .filter(conversation::Column::Status.eq("queued"))
+        .filter(conversation::Column::Status.eq(Status::Queued))
         .filter(conversation::Column::InboxId.eq(c.inbox_id))
         .into_tuple()
         .all(db.conn())

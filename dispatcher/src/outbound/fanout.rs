@@ -12,6 +12,7 @@ use std::sync::Arc;
 use kefu_normalizer::entity::{webhook_delivery, webhook_endpoint};
 use kefu_normalizer::views::MessageView;
 use kefu_normalizer::{ConsumeError, Db, Event, EventData, OutboxConsumer, StoreError};
+use kefu_normalizer::{DeliveryStatus, Direction, WebhookDeliveryStatus};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
@@ -47,9 +48,11 @@ impl From<sea_orm::DbErr> for FanoutError {
 
 /// Whether a new message is a reply that waits for delivery.
 fn needs_delivery(m: &MessageView) -> bool {
-    m.direction == "outbound"
+    m.direction == Direction::Outbound
         && !m.private
-        && m.delivery.as_ref().is_some_and(|d| d.status == "pending")
+        && m.delivery
+            .as_ref()
+            .is_some_and(|d| d.status == DeliveryStatus::Pending)
 }
 
 #[async_trait::async_trait]
@@ -112,7 +115,7 @@ impl Fanout {
                         conversation_id: Set(ev.conversation_id),
                         msg_id: Set(msg_id.as_str().to_owned()),
                         body: Set(body.clone()),
-                        status: Set("pending".into()),
+                        status: Set(WebhookDeliveryStatus::Pending),
                         attempts: Set(0),
                         next_attempt_at: Set(None),
                         locked_until: Set(None),
@@ -148,7 +151,7 @@ impl Fanout {
             .column(webhook_delivery::Column::Id)
             .filter(webhook_delivery::Column::EventId.is_in(event_ids))
             .filter(webhook_delivery::Column::Attempts.eq(0))
-            .filter(webhook_delivery::Column::Status.eq("pending"))
+            .filter(webhook_delivery::Column::Status.eq(WebhookDeliveryStatus::Pending))
             .order_by_asc(webhook_delivery::Column::Id)
             .into_tuple()
             .all(self.db.conn())

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use kefu_channel::{
-    Channel, ChannelContext, ChannelFactory, ChannelState, InboundSink, InboxConfig,
+    BuildContext, Channel, ChannelContext, ChannelFactory, InboundSink, InboxConfig,
 };
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -27,7 +27,7 @@ pub type Factories = BTreeMap<String, Arc<dyn ChannelFactory>>;
 pub struct Runner {
     factories: Factories,
     sink: Arc<dyn InboundSink>,
-    state: Arc<dyn ChannelState>,
+    services: BuildContext,
     shutdown: CancellationToken,
     tracker: TaskTracker,
     running: Mutex<Running>,
@@ -37,18 +37,18 @@ pub struct Runner {
 type Running = HashMap<i64, (Arc<dyn Channel>, CancellationToken)>;
 
 impl Runner {
-    /// A runner building channels with `factories`; their channels feed `sink`, keep their
-    /// state in `state`, and stop on `shutdown`.
+    /// A runner building channels with `factories` and Kefu's `services`; their channels feed
+    /// `sink`, keep their state in `services.state`, and stop on `shutdown`.
     pub fn new(
         factories: Factories,
         sink: Arc<dyn InboundSink>,
-        state: Arc<dyn ChannelState>,
+        services: BuildContext,
         shutdown: CancellationToken,
     ) -> Self {
         Self {
             factories,
             sink,
-            state,
+            services,
             shutdown,
             tracker: TaskTracker::new(),
             running: Mutex::new(HashMap::new()),
@@ -62,7 +62,7 @@ impl Runner {
             tracing::warn!(inbox = inbox.id, kind = %inbox.kind, "No channel type registered for this inbox; it stays idle.");
             return;
         };
-        let channel = match factory.build(inbox) {
+        let channel = match factory.build(inbox, &self.services) {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!(inbox = inbox.id, error = %e, "Channel could not be built; fix the inbox settings.");
@@ -73,12 +73,17 @@ impl Runner {
         let cx = ChannelContext {
             inbox_id: inbox.id,
             inbound: self.sink.clone(),
-            state: self.state.clone(),
+            state: self.services.state.clone(),
             shutdown: stop.clone(),
         };
         let id = inbox.id;
         self.tracker.spawn(channel.clone().run(cx).then_log(id));
         self.lock().insert(id, (channel, stop));
+    }
+
+    /// What factories get when they build a channel (also for channels built for a check).
+    pub fn services(&self) -> &BuildContext {
+        &self.services
     }
 
     /// Stops the channel of an inbox, if running.

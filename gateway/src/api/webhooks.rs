@@ -8,6 +8,7 @@ use chrono::Utc;
 use kefu_dispatcher::webhook::{
     DeliveryView, EndpointPatch, EndpointView, EndpointWithSecret, NewEndpoint,
 };
+use kefu_normalizer::WebhookDeliveryStatus;
 use kefu_normalizer::views::MessageView;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -128,21 +129,25 @@ pub async fn deliveries(
     ApiQuery(p): ApiQuery<DeliveryParams>,
 ) -> ApiResult<Json<DeliveryPage>> {
     me.require(Role::Admin)?;
-    if let Some(s) = &p.status
-        && !["pending", "sending", "succeeded", "failed"].contains(&s.as_str())
-    {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
-            "status must be pending, sending, succeeded or failed",
-        ));
-    }
+    let status = p
+        .status
+        .as_deref()
+        .map(|s| {
+            WebhookDeliveryStatus::ALL
+                .into_iter()
+                .find(|st| st.as_str() == s)
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_query",
+                        "status must be pending, sending, succeeded or failed",
+                    )
+                })
+        })
+        .transpose()?;
     let limit = super::page_limit(p.limit, 50, 200)?;
     Ok(Json(DeliveryPage {
-        items: st
-            .webhooks
-            .deliveries(id, p.status.as_deref(), p.before, limit)
-            .await?,
+        items: st.webhooks.deliveries(id, status, p.before, limit).await?,
     }))
 }
 

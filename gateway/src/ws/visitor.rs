@@ -17,7 +17,7 @@ use crate::state::AppState;
 pub fn router(st: &AppState) -> axum::Router {
     Widget {
         inbound: Arc::new(st.normalizer.clone()),
-        history: Arc::new(kefu_normalizer::DbHistory::new(st.db.clone())),
+        history: st.history.clone(),
         host: Arc::new(Host {
             hub: st.hub.clone(),
             inboxes: st.inboxes.clone(),

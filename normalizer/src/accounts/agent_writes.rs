@@ -219,8 +219,8 @@ async fn status_event(
     tx.emit(crate::events::EventData::AgentStatusChanged(
         crate::views::AgentStatusView {
             agent_id,
-            status: status.as_str().to_owned(),
-            previous: previous.as_str().to_owned(),
+            status,
+            previous,
         },
     ))
     .await

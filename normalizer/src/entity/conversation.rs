@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+pub use crate::status::Status;
+
 /// One row of `conversations`.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "conversations")]
@@ -11,7 +13,7 @@ pub struct Model {
     pub inbox_id: i64,
     pub contact_id: i64,
     pub identity_id: i64,
-    pub status: String,
+    pub status: Status,
     pub priority: i32,
     /// `{skill: minimum level}`.
     #[sea_orm(column_type = "Json")]

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+pub use kefu_channel::Direction;
+
 /// One row of `messages`.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "messages")]
@@ -11,9 +13,9 @@ pub struct Model {
     pub conversation_id: i64,
     pub inbox_id: i64,
     pub seq: i64,
-    pub direction: String,
+    pub direction: Direction,
     pub private: bool,
-    pub sender_type: String,
+    pub sender_type: SenderType,
     pub sender_id: Option<i64>,
     pub sender_name: Option<String>,
     #[sea_orm(column_type = "Text")]
@@ -24,7 +26,7 @@ pub struct Model {
     pub dedupe_key: Option<String>,
     /// The provider reference other messages may point at (email `Message-ID`).
     pub message_ref: Option<String>,
-    pub delivery_status: String,
+    pub delivery_status: DeliveryStatus,
     #[sea_orm(column_type = "Text", nullable)]
     pub delivery_error: Option<String>,
     pub provider_ref: Option<String>,
@@ -46,3 +48,75 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// Who wrote a message, stored in `messages.sender_type`.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "lowercase")]
+pub enum SenderType {
+    /// The customer.
+    #[sea_orm(string_value = "contact")]
+    Contact,
+    /// An agent (`sender_id` is theirs).
+    #[sea_orm(string_value = "agent")]
+    Agent,
+    /// Kefu itself (queue notices, automatic messages).
+    #[sea_orm(string_value = "system")]
+    System,
+}
+
+/// Where a message's delivery stands, stored in `messages.delivery_status`. Inbound messages
+/// are `delivered` when stored; private notes are `sent`.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    /// Waiting for its first or next attempt.
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    /// The provider accepted it.
+    #[sea_orm(string_value = "sent")]
+    Sent,
+    /// The provider reported it delivered (or it was read).
+    #[sea_orm(string_value = "delivered")]
+    Delivered,
+    /// Delivery gave up; `delivery_error` says why.
+    #[sea_orm(string_value = "failed")]
+    Failed,
+}
+
+impl DeliveryStatus {
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sent => "sent",
+            Self::Delivered => "delivered",
+            Self::Failed => "failed",
+        }
+    }
+}

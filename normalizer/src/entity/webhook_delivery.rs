@@ -18,8 +18,8 @@ pub struct Model {
     /// The exact body that is signed and sent.
     #[sea_orm(column_type = "Text")]
     pub body: String,
-    /// `pending`, `sending`, `succeeded` or `failed`.
-    pub status: String,
+    /// Where its delivery stands.
+    pub status: WebhookDeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: Option<DateTimeUtc>,
     /// A `sending` claim expires at this time (a worker that died mid-attempt).
@@ -37,3 +37,49 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// Where a webhook delivery stands, stored in `webhook_deliveries.status`.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "lowercase")]
+pub enum WebhookDeliveryStatus {
+    /// Waiting for its first or next attempt.
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    /// A worker holds it (until `locked_until`).
+    #[sea_orm(string_value = "sending")]
+    Sending,
+    /// The endpoint answered 2xx.
+    #[sea_orm(string_value = "succeeded")]
+    Succeeded,
+    /// Attempts ran out or the endpoint was disabled; `last_error` says why.
+    #[sea_orm(string_value = "failed")]
+    Failed,
+}
+
+impl WebhookDeliveryStatus {
+    /// Every status, in their documented order.
+    pub const ALL: [Self; 4] = [Self::Pending, Self::Sending, Self::Succeeded, Self::Failed];
+
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sending => "sending",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
+    }
+}

@@ -12,6 +12,8 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::db::Db;
+use crate::entity::agent::AgentStatus;
+use crate::entity::message::{DeliveryStatus, Direction, SenderType};
 use crate::status::Status;
 use crate::views::{
     AgentStatusView, AttachmentView, ContactMergedView, ContactSummary, ContactView, ContentView,
@@ -52,10 +54,10 @@ fn message() -> MessageView {
         id: 11,
         conversation_id: 7,
         seq: 4,
-        direction: "outbound".into(),
+        direction: Direction::Outbound,
         private: false,
         sender: SenderView {
-            kind: "agent".into(),
+            kind: SenderType::Agent,
             id: Some(3),
             name: Some("Ada".into()),
         },
@@ -72,7 +74,7 @@ fn message() -> MessageView {
             extra: None,
         },
         delivery: Some(DeliveryView {
-            status: "pending".into(),
+            status: DeliveryStatus::Pending,
             error: None,
             attempts: 0,
             details: None,
@@ -140,8 +142,8 @@ fn every_type() -> Vec<(EventData, String)> {
         (
             EventData::AgentStatusChanged(AgentStatusView {
                 agent_id: 3,
-                status: "away".into(),
-                previous: "online".into(),
+                status: AgentStatus::Away,
+                previous: AgentStatus::Online,
             }),
             AGENT.into(),
         ),
@@ -291,8 +293,8 @@ async fn committing_an_emit_wakes_the_relay() -> anyhow::Result<()> {
     let wake = db.outbox_wake();
     let event = EventData::AgentStatusChanged(AgentStatusView {
         agent_id: 3,
-        status: "away".into(),
-        previous: "online".into(),
+        status: AgentStatus::Away,
+        previous: AgentStatus::Online,
     });
 
     // A notification nobody waits for is kept as a permit, so polling once (a zero timeout

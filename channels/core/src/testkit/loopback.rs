@@ -192,7 +192,11 @@ impl ChannelFactory for LoopbackFactory {
         Ok(v)
     }
 
-    fn build(&self, inbox: &InboxConfig) -> Result<Arc<dyn Channel>, ChannelError> {
+    fn build(
+        &self,
+        inbox: &InboxConfig,
+        _cx: &crate::BuildContext,
+    ) -> Result<Arc<dyn Channel>, ChannelError> {
         settings(&inbox.settings)?;
         Ok(Arc::new(LoopbackChannel {
             provider: self.provider.clone(),
@@ -387,7 +391,7 @@ impl LoopbackHarness {
         let inbox = crate::InboxLookup::inbox(&lookup, HARNESS_INBOX)
             .await
             .ok_or_else(|| ChannelError::Fatal("harness inbox missing".into()))?;
-        let channel = factory.build(&inbox)?;
+        let channel = factory.build(&inbox, &super::build_context())?;
         let router = factory
             .ingress(IngressContext {
                 inbound: sink.clone(),

@@ -34,6 +34,12 @@ use async_trait::async_trait;
 
 pub use sink::{MemoryState, RecordingSink};
 
+/// A [`BuildContext`](crate::BuildContext) on fresh in-memory state, without history: what
+/// adapter tests pass to [`ChannelFactory::build`](crate::ChannelFactory::build).
+pub fn build_context() -> crate::BuildContext {
+    crate::BuildContext::new(std::sync::Arc::new(MemoryState::default()))
+}
+
 use crate::{Channel, OutboundMessage, Recipient, SendError};
 
 /// One provider-side message the harness turns into real provider traffic.

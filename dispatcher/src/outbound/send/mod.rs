@@ -153,8 +153,13 @@ impl Sender {
             .until_ready(out.inbox_id, limits, &out.recipient.external_id)
             .await;
         // Held for one attempt; `record` releases it. A crash mid-send leaves it to expire.
-        let until = Lease::for_attempts(self.policy.timeout).until(chrono::Utc::now());
-        if !self.deliveries.claim(out.message_id, until).await? {
+        let now = chrono::Utc::now();
+        let until = Lease::for_attempts(self.policy.timeout).until(now);
+        if !self
+            .deliveries
+            .claim(out.message_id, now, until, lease::due_by(now))
+            .await?
+        {
             return Ok(());
         }
 

@@ -139,8 +139,8 @@ fn message_from_a_relayed_event() {
         data: kefu_normalizer::EventData::AgentStatusChanged(
             kefu_normalizer::views::AgentStatusView {
                 agent_id: 11,
-                status: "online".into(),
-                previous: "offline".into(),
+                status: kefu_normalizer::AgentStatus::Online,
+                previous: kefu_normalizer::AgentStatus::Offline,
             },
         ),
     };

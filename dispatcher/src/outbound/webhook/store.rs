@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use kefu_normalizer::WebhookDeliveryStatus;
 use kefu_normalizer::entity::{webhook_attempt, webhook_delivery, webhook_endpoint};
 use kefu_normalizer::{Db, StoreError};
 use sea_orm::sea_query::Expr;
@@ -92,8 +93,8 @@ pub struct DeliveryView {
     pub event_type: String,
     /// The conversation the event concerns.
     pub conversation_id: Option<i64>,
-    /// `pending`, `sending`, `succeeded` or `failed`.
-    pub status: String,
+    /// Where the delivery stands.
+    pub status: WebhookDeliveryStatus,
     /// Attempts made.
     pub attempts: i32,
     /// When the next attempt is due.
@@ -175,7 +176,7 @@ pub fn delivery_view(d: &webhook_delivery::Model, log: Option<Vec<AttemptView>>)
         webhook_id: d.msg_id.clone(),
         event_type: d.event_type.clone(),
         conversation_id: d.conversation_id,
-        status: d.status.clone(),
+        status: d.status,
         attempts: d.attempts,
         next_attempt_at: d.next_attempt_at,
         last_status_code: d.last_status_code,
@@ -353,7 +354,7 @@ impl WebhookStore {
     pub async fn deliveries(
         &self,
         endpoint_id: i64,
-        status: Option<&str>,
+        status: Option<WebhookDeliveryStatus>,
         before: Option<i64>,
         limit: u64,
     ) -> Result<Vec<DeliveryView>, StoreError> {
@@ -378,7 +379,7 @@ impl WebhookStore {
         limit: u64,
     ) -> Result<Vec<DeliveryView>, StoreError> {
         let mut q = webhook_delivery::Entity::find()
-            .filter(webhook_delivery::Column::Status.eq("failed"))
+            .filter(webhook_delivery::Column::Status.eq(WebhookDeliveryStatus::Failed))
             .order_by_desc(webhook_delivery::Column::Id)
             .limit(limit);
         if let Some(b) = before {
@@ -424,7 +425,10 @@ impl WebhookStore {
             .ok_or(StoreError::NotFound("webhook delivery"))?;
         let now = Utc::now();
         let res = webhook_delivery::Entity::update_many()
-            .col_expr(webhook_delivery::Column::Status, Expr::value("pending"))
+            .col_expr(
+                webhook_delivery::Column::Status,
+                Expr::value(WebhookDeliveryStatus::Pending),
+            )
             .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(now))
             .col_expr(
                 webhook_delivery::Column::CompletedAt,
@@ -432,13 +436,16 @@ impl WebhookStore {
             )
             .col_expr(webhook_delivery::Column::UpdatedAt, Expr::value(now))
             .filter(webhook_delivery::Column::Id.eq(d.id))
-            .filter(webhook_delivery::Column::Status.is_in(["succeeded", "failed"]))
+            .filter(webhook_delivery::Column::Status.is_in([
+                WebhookDeliveryStatus::Succeeded,
+                WebhookDeliveryStatus::Failed,
+            ]))
             .exec(self.db.conn())
             .await?;
         if res.rows_affected == 0 {
             return Err(StoreError::Conflict(format!(
                 "delivery {delivery_id} is {} and will be attempted anyway",
-                d.status
+                d.status.as_str()
             )));
         }
         self.jobs

@@ -91,7 +91,7 @@ pub async fn test(
     })?;
     // A channel built for the test alone: its caches are empty, so the provider is asked.
     let channel = factory
-        .build(&st.inboxes.config(&row))
+        .build(&st.inboxes.config(&row), st.runner.services())
         .map_err(|e| settings_error(&kind, e))?;
     let probe = Probe {
         device_token: req.device_token,

@@ -198,14 +198,17 @@ pub async fn main() -> anyhow::Result<()> {
 
     let factory = EmailFactory::new();
     let settings = factory.validate(dovecot.settings("INBOX", 25))?;
-    let channel = factory.build(&InboxConfig {
-        id: inbox.id,
-        name: "bench mail".into(),
-        kind: ChannelKind::new("email"),
-        settings,
-        public_token: inbox.public_token.clone(),
-        public_url: "http://127.0.0.1".into(),
-    })?;
+    let channel = factory.build(
+        &InboxConfig {
+            id: inbox.id,
+            name: "bench mail".into(),
+            kind: ChannelKind::new("email"),
+            settings,
+            public_token: inbox.public_token.clone(),
+            public_url: "http://127.0.0.1".into(),
+        },
+        &kefu_channel::testkit::build_context(),
+    )?;
     let sink = Arc::new(Counting {
         store: args
             .store

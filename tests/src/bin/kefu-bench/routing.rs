@@ -263,7 +263,7 @@ async fn seed(db: &Db, args: &Args, rng: &mut impl Rng) -> anyhow::Result<()> {
                     inbox_id: Set(inbox.id),
                     contact_id: Set(i.contact_id),
                     identity_id: Set(i.id),
-                    status: Set("queued".into()),
+                    status: Set(kefu_normalizer::Status::Queued),
                     priority: Set(rng.random_range(0..10)),
                     skills: Set(serde_json::json!(required_skills(rng))),
                     assignee_id: Set(None),

@@ -77,7 +77,11 @@ impl MemoryKefu {
         let msg = HistoryMessage {
             id: m.messages.len() as i64 + 1000,
             seq,
-            direction: direction.into(),
+            direction: if direction == "outbound" {
+                kefu_channel::Direction::Outbound
+            } else {
+                kefu_channel::Direction::Inbound
+            },
             sender_name: (direction == "outbound").then(|| "Alice".to_owned()),
             text: text.into(),
             created_at: chrono::Utc::now(),
@@ -260,16 +264,22 @@ impl TestApp {
             public_token: "pub".into(),
             public_url: "http://127.0.0.1".into(),
         };
+        // One state and one history for the app API and the channel, as Kefu hands them.
+        let state = Arc::new(MemoryState::default());
+        let services = kefu_channel::BuildContext {
+            state: state.clone(),
+            history: opts.history.clone(),
+        };
         let router = factory
             .ingress(IngressContext {
                 inbound: opts.sink,
                 inboxes: Arc::new(Inboxes(HashMap::from([(INBOX, inbox.clone())]))),
-                state: Arc::new(MemoryState::default()),
+                state,
                 history: opts.history,
                 shutdown: tokio_util::sync::CancellationToken::new(),
             })
             .expect("app_push has ingress");
-        let channel = factory.build(&inbox).expect("builds");
+        let channel = factory.build(&inbox, &services).expect("builds");
         Self {
             fcm,
             apns,

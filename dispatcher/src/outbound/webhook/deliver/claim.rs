@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use kefu_normalizer::Db;
+use kefu_normalizer::WebhookDeliveryStatus;
 use kefu_normalizer::entity::webhook_delivery;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -24,7 +25,7 @@ const FIRST_IN_ORDER: &str = "NOT EXISTS (SELECT 1 FROM webhook_deliveries p \
 /// Claimed by an attempt whose lease ran out (its worker died mid-attempt).
 fn lease_expired(now: DateTime<Utc>) -> Condition {
     Condition::all()
-        .add(webhook_delivery::Column::Status.eq("sending"))
+        .add(webhook_delivery::Column::Status.eq(WebhookDeliveryStatus::Sending))
         .add(webhook_delivery::Column::LockedUntil.lt(now))
 }
 
@@ -44,13 +45,16 @@ pub(super) async fn claim_batch(
         let until = lease.until(now);
         let slack = lease::due_by(now);
         let rows = webhook_delivery::Entity::update_many()
-            .col_expr(webhook_delivery::Column::Status, Expr::value("sending"))
+            .col_expr(
+                webhook_delivery::Column::Status,
+                Expr::value(WebhookDeliveryStatus::Sending),
+            )
             .col_expr(webhook_delivery::Column::LockedUntil, Expr::value(until))
             .col_expr(webhook_delivery::Column::UpdatedAt, Expr::value(now))
             .filter(webhook_delivery::Column::Id.is_in(ids.clone()))
             .filter(
                 Condition::any()
-                    .add(webhook_delivery::Column::Status.eq("pending"))
+                    .add(webhook_delivery::Column::Status.eq(WebhookDeliveryStatus::Pending))
                     .add(lease_expired(now)),
             )
             .filter(
@@ -91,13 +95,13 @@ pub(super) async fn lost(db: &Db, now: DateTime<Utc>) -> Result<Vec<Lost>, sea_o
             Condition::any()
                 .add(
                     Condition::all()
-                        .add(webhook_delivery::Column::Status.eq("pending"))
+                        .add(webhook_delivery::Column::Status.eq(WebhookDeliveryStatus::Pending))
                         .add(webhook_delivery::Column::NextAttemptAt.lt(overdue)),
                 )
                 .add(
                     // Never attempted although nothing before it is unfinished.
                     Condition::all()
-                        .add(webhook_delivery::Column::Status.eq("pending"))
+                        .add(webhook_delivery::Column::Status.eq(WebhookDeliveryStatus::Pending))
                         .add(webhook_delivery::Column::NextAttemptAt.is_null())
                         .add(webhook_delivery::Column::CreatedAt.lt(overdue))
                         .add(Expr::cust(FIRST_IN_ORDER)),

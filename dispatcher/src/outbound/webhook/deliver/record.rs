@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use kefu_normalizer::Db;
+use kefu_normalizer::WebhookDeliveryStatus;
 use kefu_normalizer::entity::{webhook_attempt, webhook_delivery, webhook_endpoint};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
@@ -139,7 +140,10 @@ impl Recorder {
                 }
                 Decision::RetryAt(at) => {
                     webhook_delivery::Entity::update_many()
-                        .col_expr(webhook_delivery::Column::Status, Expr::value("pending"))
+                        .col_expr(
+                            webhook_delivery::Column::Status,
+                            Expr::value(WebhookDeliveryStatus::Pending),
+                        )
                         .col_expr(webhook_delivery::Column::Attempts, Expr::value(r.attempt))
                         .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(*at))
                         .col_expr(
@@ -158,7 +162,16 @@ impl Recorder {
                     false
                 }
                 Decision::GiveUp(_) | Decision::Disable(_) => {
-                    finish(&tx, d, "failed", r.attempt, r.response.status, error, r.now).await?;
+                    finish(
+                        &tx,
+                        d,
+                        WebhookDeliveryStatus::Failed,
+                        r.attempt,
+                        r.response.status,
+                        error,
+                        r.now,
+                    )
+                    .await?;
                     true
                 }
             };
@@ -170,7 +183,16 @@ impl Recorder {
         let now = recs.iter().map(|r| r.now).max().unwrap_or_else(Utc::now);
         for ((attempts, code), ids) in succeeded {
             let n = ids.len() as u64;
-            finish_many(&tx, ids, "succeeded", attempts, code, None, now).await?;
+            finish_many(
+                &tx,
+                ids,
+                WebhookDeliveryStatus::Succeeded,
+                attempts,
+                code,
+                None,
+                now,
+            )
+            .await?;
             metrics::counter!("kefu_webhook_deliveries_total", "status" => "succeeded")
                 .increment(n);
         }
@@ -228,7 +250,10 @@ async fn disable(
         .await?;
     // Its other unfinished deliveries will not be attempted: record why.
     webhook_delivery::Entity::update_many()
-        .col_expr(webhook_delivery::Column::Status, Expr::value("failed"))
+        .col_expr(
+            webhook_delivery::Column::Status,
+            Expr::value(WebhookDeliveryStatus::Failed),
+        )
         .col_expr(
             webhook_delivery::Column::LastError,
             Expr::value("the endpoint was disabled"),
@@ -236,7 +261,7 @@ async fn disable(
         .col_expr(webhook_delivery::Column::CompletedAt, Expr::value(now))
         .col_expr(webhook_delivery::Column::UpdatedAt, Expr::value(now))
         .filter(webhook_delivery::Column::EndpointId.eq(endpoint.id))
-        .filter(webhook_delivery::Column::Status.eq("pending"))
+        .filter(webhook_delivery::Column::Status.eq(WebhookDeliveryStatus::Pending))
         .exec(tx)
         .await?;
     Ok(())
@@ -246,14 +271,14 @@ async fn disable(
 async fn finish(
     tx: &impl ConnectionTrait,
     d: &webhook_delivery::Model,
-    status: &str,
+    status: WebhookDeliveryStatus,
     attempts: i32,
     code: Option<u16>,
     error: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<(), WebhookJobError> {
     finish_many(tx, vec![d.id], status, attempts, code, error, now).await?;
-    metrics::counter!("kefu_webhook_deliveries_total", "status" => status.to_owned()).increment(1);
+    metrics::counter!("kefu_webhook_deliveries_total", "status" => status.as_str()).increment(1);
     Ok(())
 }
 
@@ -261,7 +286,7 @@ async fn finish(
 async fn finish_many(
     tx: &impl ConnectionTrait,
     ids: Vec<i64>,
-    status: &str,
+    status: WebhookDeliveryStatus,
     attempts: i32,
     code: Option<u16>,
     error: Option<String>,
@@ -313,7 +338,7 @@ async fn successors(
         .column_as(webhook_delivery::Column::Id.min(), "first")
         .filter(webhook_delivery::Column::EndpointId.is_in(endpoints))
         .filter(webhook_delivery::Column::ConversationId.is_in(conversations))
-        .filter(webhook_delivery::Column::Status.eq("pending"))
+        .filter(webhook_delivery::Column::Status.eq(WebhookDeliveryStatus::Pending))
         .filter(webhook_delivery::Column::Id.gt(after))
         .group_by(webhook_delivery::Column::EndpointId)
         .group_by(webhook_delivery::Column::ConversationId)
@@ -344,7 +369,7 @@ pub(super) async fn fail_unattempted(
     finish(
         &tx,
         d,
-        "failed",
+        WebhookDeliveryStatus::Failed,
         d.attempts,
         None,
         Some(reason.to_owned()),
