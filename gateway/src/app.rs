@@ -198,6 +198,7 @@ impl App {
             inbox_store,
             inboxes,
             history,
+            workers: kefu_dispatcher::outbound::health::WorkerHealth::new(),
             registry,
             runner,
             metrics: prometheus(),
@@ -264,6 +265,7 @@ impl App {
                 outbound.sender,
                 outbound.deliverer,
                 crate::delivery::worker_settings(&state.config),
+                state.workers.clone(),
                 shutdown.clone(),
             ))
         });

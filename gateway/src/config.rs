@@ -166,8 +166,10 @@ pub struct JobsConfig {
     pub heartbeat_secs: u64,
     /// Jobs fetched (and locked) per query.
     pub fetch_batch: usize,
-    /// How often lost deliveries are looked for, in seconds.
+    /// How often lost deliveries are looked for (and finished jobs pruned), in seconds.
     pub sweep_interval_secs: f64,
+    /// How long a finished job is kept before it is deleted, in seconds.
+    pub keep_finished_secs: f64,
 }
 
 impl Default for JobsConfig {
@@ -180,6 +182,7 @@ impl Default for JobsConfig {
             heartbeat_secs: 30,
             fetch_batch: 50,
             sweep_interval_secs: 30.0,
+            keep_finished_secs: 86_400.0,
         }
     }
 }
@@ -373,6 +376,9 @@ impl Config {
         }
         // At least a millisecond, and small enough for a `Duration`.
         let sane = |v: f64| (0.001..=1e9).contains(&v);
+        if !sane(self.jobs.keep_finished_secs) {
+            return bad("jobs.keep_finished_secs must be between 0.001 and 1e9");
+        }
         if !sane(self.jobs.sweep_interval_secs) || !sane(self.delivery.stuck_after_secs) {
             return bad(
                 "jobs.sweep_interval_secs and delivery.stuck_after_secs must be between 0.001 and 1e9",

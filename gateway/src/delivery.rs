@@ -69,5 +69,6 @@ pub fn worker_settings(c: &Config) -> WorkerSettings {
         fetch_batch: c.jobs.fetch_batch,
         sweep_interval: Duration::from_secs_f64(c.jobs.sweep_interval_secs),
         stuck_after: Duration::from_secs_f64(c.delivery.stuck_after_secs),
+        keep_finished: Duration::from_secs_f64(c.jobs.keep_finished_secs),
     }
 }

@@ -52,6 +52,8 @@ pub struct AppState {
     pub webhooks: kefu_dispatcher::webhook::WebhookStore,
     /// Fires on shutdown.
     pub shutdown: CancellationToken,
+    /// How this process's job workers are doing (for `/readyz`).
+    pub workers: kefu_dispatcher::outbound::health::WorkerHealth,
     /// Skill-based routing: assigner tasks, transfers, claims, explanations.
     pub dispatcher: kefu_dispatcher::assign::Dispatcher,
     /// Sessions, invites, API tokens, agents, teams and login throttling.

@@ -270,6 +270,52 @@ impl JobStore {
     }
 }
 
+/// The apalis statuses of a job that will not run again.
+macro_rules! finished_jobs {
+    () => {
+        "(status IN ('Done', 'Killed') OR (status = 'Failed' AND attempts >= max_attempts))"
+    };
+}
+
+impl JobStore {
+    /// Deletes up to `limit` jobs that finished (done, killed, or failed with no attempt
+    /// left) more than `older_than` ago; returns how many. Jobs still due or running stay.
+    pub async fn prune_finished(&self, older_than: Duration, limit: u32) -> Result<u64, JobError> {
+        let err = |e: &dyn std::fmt::Display| JobError(format!("cannot prune finished jobs: {e}"));
+        let deleted = match &self.backend {
+            Backend::Sqlite(pool) => {
+                let before = std::time::SystemTime::now()
+                    .checked_sub(older_than)
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_secs() as i64);
+                sea_orm::sqlx::query(concat!(
+                    "DELETE FROM Jobs WHERE id IN (SELECT id FROM Jobs WHERE ",
+                    finished_jobs!(),
+                    " AND done_at IS NOT NULL AND done_at < ?1 LIMIT ?2)"
+                ))
+                .bind(before)
+                .bind(i64::from(limit))
+                .execute(pool)
+                .await
+                .map_err(|e| err(&e))?
+                .rows_affected()
+            }
+            Backend::Postgres(pool) => sea_orm::sqlx::query(concat!(
+                "DELETE FROM apalis.jobs WHERE id IN (SELECT id FROM apalis.jobs WHERE ",
+                finished_jobs!(),
+                " AND done_at IS NOT NULL AND done_at < NOW() - make_interval(secs => $1) LIMIT $2)"
+            ))
+            .bind(older_than.as_secs_f64())
+            .bind(i64::from(limit))
+            .execute(pool)
+            .await
+            .map_err(|e| err(&e))?
+            .rows_affected(),
+        };
+        Ok(deleted)
+    }
+}
+
 /// `jobs` with each idempotency key once (the first job that has it).
 fn unique_keys<T>(jobs: Vec<NewJob<T>>) -> Vec<NewJob<T>> {
     let mut seen = std::collections::HashSet::new();

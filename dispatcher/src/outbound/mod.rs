@@ -9,13 +9,15 @@
 //!   status on the message.
 //! - [`webhook`]: Standard Webhooks signing, target checks, the retry schedule, endpoints and
 //!   their delivery log, and the webhook delivery worker.
-//! - [`workers`]: the apalis workers of one process and their housekeeping.
+//! - [`workers`]: the apalis workers of one process, supervised (restarted with backoff when
+//!   their backend fails), and their housekeeping; [`health`] is how they are doing.
 //!
 //! The channels replies are sent through run in the [channel runtime](crate::runtime).
 
 pub(crate) mod batch;
 pub mod decision;
 pub mod fanout;
+pub mod health;
 pub mod jobs;
 pub mod lease;
 pub mod send;

@@ -1,9 +1,15 @@
 //! The apalis workers of one process: the send queue and the webhook queue, each on the
 //! storage Kefu runs on, until shutdown, and their housekeeping (the shared lost-job
 //! [sweep](super::lease::Sweep)).
+//!
+//! Each worker is supervised: when it stops on an error (its backend failed: the database was
+//! unreachable longer than the pool waits), it is marked down in [`WorkerHealth`] and started
+//! again after a backoff of 0.5 s doubling to 30 s, so replies and webhooks resume by themselves
+//! when the database is back. Jobs a stopped worker held are taken over by apalis' heartbeat;
+//! the sweep re-queues anything lost.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use apalis::prelude::BackendExt as _;
 use apalis::prelude::{BoxDynError, Data, Strategy, WorkerBuilder, WorkerBuilderExt};
@@ -12,6 +18,7 @@ use apalis_sqlite::SqliteStorage;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
+use super::health::WorkerHealth;
 use super::jobs::{Backend, JobStore, SEND_QUEUE, SendJob, WEBHOOK_QUEUE, WebhookJob};
 use super::lease::Sweep;
 use super::send::Sender;
@@ -34,6 +41,8 @@ pub struct WorkerSettings {
     pub sweep_interval: Duration,
     /// A reply waiting this long past its due time with nobody sending it is re-queued.
     pub stuck_after: Duration,
+    /// Finished jobs are deleted this long after they finished.
+    pub keep_finished: Duration,
 }
 
 impl Default for WorkerSettings {
@@ -46,6 +55,7 @@ impl Default for WorkerSettings {
             fetch_batch: 50,
             sweep_interval: Duration::from_secs(30),
             stuck_after: Duration::from_secs(300),
+            keep_finished: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -76,12 +86,21 @@ fn worker_name(queue: &str) -> String {
     format!("{queue}@{}", kefu_normalizer::token::random(8))
 }
 
-/// Runs both workers until `shutdown`.
+/// The first wait before a stopped worker is started again; it doubles up to
+/// [`RESTART_MAX`] while the worker keeps stopping.
+const RESTART_MIN: Duration = Duration::from_millis(500);
+/// The longest wait between restarts.
+const RESTART_MAX: Duration = Duration::from_secs(30);
+/// A worker that ran this long before stopping starts again after [`RESTART_MIN`].
+const RESTART_RESET: Duration = Duration::from_secs(60);
+
+/// Runs both workers, supervised, until `shutdown`, reporting their state in `health`.
 pub async fn run(
     jobs: JobStore,
     sender: Arc<Sender>,
     deliverer: Arc<WebhookDeliverer>,
     settings: WorkerSettings,
+    health: WorkerHealth,
     shutdown: CancellationToken,
 ) {
     // Housekeeping: forget idle recipients' limiters; re-queue replies and webhook deliveries
@@ -91,6 +110,8 @@ pub async fn run(
         let sender = sender.clone();
         let shutdown = shutdown.clone();
         let every = settings.sweep_interval;
+        let jobs = jobs.clone();
+        let keep = settings.keep_finished;
         async move {
             loop {
                 tokio::select! {
@@ -104,6 +125,7 @@ pub async fn run(
                                 Err(e) => tracing::warn!(what = s.what(), error = %e, "Sweeping for lost jobs failed."),
                             }
                         }
+                        prune(&jobs, keep).await;
                     }
                 }
             }
@@ -114,21 +136,27 @@ pub async fn run(
     // task are all polled whenever any of them is woken: joined, one worker's fetch finishing
     // made the other fetch, whose reply made the first fetch again — about a thousand empty
     // fetches a second on an idle server, half a core on SQLite.
-    let send = tokio::spawn(run_queue(
-        jobs.clone(),
-        SEND_QUEUE,
-        settings.clone(),
-        shutdown.clone(),
-        settings.send_concurrency,
+    let send = tokio::spawn(supervise(
+        Queue {
+            jobs: jobs.clone(),
+            name: SEND_QUEUE,
+            settings: settings.clone(),
+            concurrency: settings.send_concurrency,
+            shutdown: shutdown.clone(),
+        },
+        health.clone(),
         sender,
         send_job,
     ));
-    let hooks = tokio::spawn(run_queue(
-        jobs,
-        WEBHOOK_QUEUE,
-        settings.clone(),
-        shutdown.clone(),
-        settings.webhook_concurrency,
+    let hooks = tokio::spawn(supervise(
+        Queue {
+            jobs,
+            name: WEBHOOK_QUEUE,
+            settings: settings.clone(),
+            concurrency: settings.webhook_concurrency,
+            shutdown: shutdown.clone(),
+        },
+        health,
         deliverer,
         webhook_job,
     ));
@@ -141,6 +169,31 @@ pub async fn run(
         if let Err(e) = task.await {
             tracing::error!(task = what, error = %e, "A job task panicked.");
         }
+    }
+}
+
+/// Deletes finished jobs older than `keep`, in bounded batches so one pass never holds the
+/// job table for long.
+async fn prune(jobs: &JobStore, keep: Duration) {
+    const BATCH: u32 = 1000;
+    let mut total = 0;
+    loop {
+        match jobs.prune_finished(keep, BATCH).await {
+            Ok(n) => {
+                total += n;
+                if n < u64::from(BATCH) {
+                    break;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "Pruning finished jobs failed.");
+                break;
+            }
+        }
+    }
+    if total > 0 {
+        metrics::counter!("kefu_jobs_pruned_total").increment(total);
+        tracing::debug!(count = total, "Pruned finished jobs.");
     }
 }
 
@@ -174,26 +227,65 @@ fn ticks(period: Duration) -> impl futures::Stream<Item = Vec<()>> + Unpin + Sen
     .ready_chunks(16)
 }
 
-async fn run_queue<Args, D, F, Fut>(
+/// One queue's worker settings.
+struct Queue {
     jobs: JobStore,
-    queue: &'static str,
+    name: &'static str,
     settings: WorkerSettings,
-    shutdown: CancellationToken,
     concurrency: usize,
-    data: D,
-    handler: F,
-) where
+    shutdown: CancellationToken,
+}
+
+/// Runs the worker of `q` until shutdown, starting it again with backoff whenever it stops.
+async fn supervise<Args, D, F, Fut>(q: Queue, health: WorkerHealth, data: D, handler: F)
+where
     Args: serde::Serialize + for<'de> serde::Deserialize<'de> + Unpin + Send + Sync + 'static,
     D: Clone + Send + Sync + 'static,
     F: Fn(Args, Data<D>) -> Fut + Clone + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<(), BoxDynError>> + Send + 'static,
 {
+    let mut wait = RESTART_MIN;
+    loop {
+        health.up(q.name);
+        let started = Instant::now();
+        let result = run_queue(&q, data.clone(), handler.clone()).await;
+        if q.shutdown.is_cancelled() {
+            return;
+        }
+        let error = result
+            .err()
+            .unwrap_or_else(|| "the worker stopped without an error".to_owned());
+        health.down(q.name, error.clone());
+        if started.elapsed() >= RESTART_RESET {
+            wait = RESTART_MIN;
+        }
+        tracing::warn!(queue = q.name, %error, retry_in = ?wait, "A job worker stopped; starting it again.");
+        tokio::select! {
+            _ = q.shutdown.cancelled() => return,
+            _ = tokio::time::sleep(wait) => {}
+        }
+        wait = (wait * 2).min(RESTART_MAX);
+    }
+}
+
+/// Runs the worker of `q` once: until shutdown, or until it stops on an error.
+async fn run_queue<Args, D, F, Fut>(q: &Queue, data: D, handler: F) -> Result<(), String>
+where
+    Args: serde::Serialize + for<'de> serde::Deserialize<'de> + Unpin + Send + Sync + 'static,
+    D: Clone + Send + Sync + 'static,
+    F: Fn(Args, Data<D>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<(), BoxDynError>> + Send + 'static,
+{
+    let (jobs, queue, settings, shutdown, concurrency) =
+        (&q.jobs, q.name, &q.settings, &q.shutdown, q.concurrency);
     let result = match jobs.backend() {
         Backend::Sqlite(pool) => {
             let config = apalis_sqlite::Config::default()
                 .queue(queue)
                 .batch_size(settings.fetch_batch)
-                .persist_results(false)
+                // Marks each job done (its result is `()`), so a restart re-runs only jobs
+                // that were really in flight, and the housekeeping can prune finished ones.
+                .persist_results(true)
                 .heartbeat_interval(settings.heartbeat);
             let strategy = strategy!(jobs, queue, settings, None::<futures::stream::Empty<()>>);
             let backend = SqliteStorage::<Args>::new(pool)
@@ -211,7 +303,9 @@ async fn run_queue<Args, D, F, Fut>(
             let config = apalis_postgres::Config::default()
                 .queue(queue)
                 .batch_size(settings.fetch_batch)
-                .persist_results(false)
+                // Marks each job done (its result is `()`), so a restart re-runs only jobs
+                // that were really in flight, and the housekeeping can prune finished ones.
+                .persist_results(true)
                 .heartbeat_interval(settings.heartbeat);
             let pubsub = Pubsub::new(pool.clone(), queue.to_owned());
             let strategy = strategy!(jobs, queue, settings, Some(pubsub));
@@ -227,7 +321,5 @@ async fn run_queue<Args, D, F, Fut>(
                 .await
         }
     };
-    if let Err(e) = result {
-        tracing::error!(queue, error = %e, "A job worker stopped with an error.");
-    }
+    result.map_err(|e| e.to_string())
 }

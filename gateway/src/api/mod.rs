@@ -136,14 +136,34 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
+/// `/readyz`: `ready` (200) when the database answers and every job worker runs; `degraded`
+/// (200: messages are still taken in, but replies or webhooks wait) while a worker is being
+/// restarted; `unavailable` (503) when the database does not answer. The body says which
+/// check failed and why.
 async fn readyz(State(st): State<AppState>) -> impl IntoResponse {
-    match st.accounts.sessions.ping().await {
-        Ok(()) => (StatusCode::OK, "ready"),
+    let database = match st.accounts.sessions.ping().await {
+        Ok(()) => None,
         Err(e) => {
             tracing::warn!(error = %e, "Readiness check failed.");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+            Some(e.to_string())
         }
-    }
+    };
+    let workers = st.workers.snapshot();
+    let (code, status) = if database.is_some() {
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+    } else if workers.values().any(|w| !w.running) {
+        (StatusCode::OK, "degraded")
+    } else {
+        (StatusCode::OK, "ready")
+    };
+    let body = serde_json::json!({
+        "status": status,
+        "checks": {
+            "database": database.map_or_else(|| serde_json::json!({"ok": true}), |e| serde_json::json!({"ok": false, "error": e})),
+            "workers": workers,
+        },
+    });
+    (code, Json(body))
 }
 
 async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
