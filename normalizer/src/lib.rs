@@ -10,6 +10,7 @@
 //!   directly.
 //! - [`Conversations`]: agent replies (idempotent on `client_id`), typed status transitions
 //!   ([`Status`], [`Transition`]), assignment, contact merges and the reads the API serves.
+//! - [`Labels`]: labels and which conversations and contacts carry them.
 //! - [`DbHistory`]: what a customer may read of their conversation, for channels whose clients
 //!   sync by `after_seq` (the app channel).
 //! - [`Files`]: customers' attachments and agents' uploads, served at `/files/{id}/{token}`.
@@ -30,6 +31,7 @@ mod history;
 mod inboxes;
 mod ingest;
 mod ingest_group;
+mod labels;
 mod sanitize;
 mod state_store;
 mod status;
@@ -50,6 +52,7 @@ pub use files::{Files, NewFile};
 pub use history::DbHistory;
 pub use inboxes::{InboxChange, Inboxes, NewInbox};
 pub use ingest::Normalizer;
+pub use labels::{Labels, check_color, check_name as check_label_name};
 pub use sanitize::Limits;
 pub use state_store::DbChannelState;
 pub use status::{IllegalTransition, Status, Transition};
