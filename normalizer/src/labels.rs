@@ -331,6 +331,32 @@ impl Labels {
     }
 }
 
+/// Conversations' labels by name, for a page of the list: `{conversation id: [name, ...]}`.
+pub(crate) async fn of_conversations<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> Result<HashMap<i64, Vec<String>>, StoreError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = conversation_label::Entity::find()
+        .filter(conversation_label::Column::ConversationId.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    let label_ids: BTreeSet<i64> = rows.iter().map(|r| r.label_id).collect();
+    let names = label_names(db, &label_ids, &BTreeSet::new()).await?;
+    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+    for r in rows {
+        if let Some(n) = names.get(&r.label_id) {
+            out.entry(r.conversation_id).or_default().push(n.clone());
+        }
+    }
+    for v in out.values_mut() {
+        v.sort();
+    }
+    Ok(out)
+}
+
 /// The names of the labels in `a` and `b`.
 async fn label_names<C: ConnectionTrait>(
     db: &C,

@@ -336,3 +336,51 @@ pub struct ContactLabelsView {
     /// Labels it lost.
     pub removed: Vec<String>,
 }
+
+/// The last message of a conversation, as a list row previews it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LastMessageView {
+    /// Its text, cut to a preview's length.
+    pub text: String,
+    /// `inbound` or `outbound`.
+    pub direction: String,
+    /// A private note.
+    pub private: bool,
+    /// How many files it carries.
+    pub attachments: usize,
+    /// When Kefu stored it.
+    pub created_at: DateTime<Utc>,
+}
+
+/// An agent as a list row names them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AgentRef {
+    /// Agent id.
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+}
+
+/// A conversation as the list shows it: the conversation and, loaded for the whole page at
+/// once, its last message, assignee, labels and what the asking agent has not read yet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ConversationItem {
+    /// The conversation.
+    #[serde(flatten)]
+    pub conversation: ConversationView,
+    /// Its newest message, when it has one.
+    pub last_message: Option<LastMessageView>,
+    /// The agent who owns it.
+    pub assignee: Option<AgentRef>,
+    /// Its labels, by name, sorted.
+    pub labels: Vec<String>,
+    /// Customer messages the asking agent has not read (see `POST .../read`).
+    pub unread_count: i64,
+    /// The highest `seq` the asking agent has read.
+    pub last_read_seq: i64,
+    /// When the customer last wrote.
+    pub last_inbound_at: Option<DateTime<Utc>>,
+    /// Since when the customer has waited for an answer: their last message, when it is the
+    /// conversation's newest one.
+    pub waiting_since: Option<DateTime<Utc>>,
+}

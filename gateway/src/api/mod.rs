@@ -99,6 +99,7 @@ pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
         .routes(routes!(conversations::assign))
         .routes(routes!(conversations::resolve))
         .routes(routes!(conversations::reopen))
+        .routes(routes!(conversations::mark_read))
         .routes(routes!(labels::set_conversation))
         .routes(routes!(labels::contact, labels::set_contact))
         .routes(routes!(labels::create, labels::list))
