@@ -351,7 +351,7 @@ impl Conversations {
         contact_view(self.db.conn(), id).await
     }
 
-    /// Merges `other_id` into `id`: identities and conversations move over, attributes are
+    /// Merges `other_id` into `id`: identities, conversations and labels move over, attributes are
     /// combined (the surviving contact's values win), and `other` points at `id` from then on.
     pub async fn merge_contacts(&self, id: i64, other_id: i64) -> Result<ContactView, StoreError> {
         if id == other_id {
@@ -383,6 +383,7 @@ impl Conversations {
             .filter(conversation::Column::ContactId.eq(other_id))
             .exec(&tx)
             .await?;
+        crate::labels::merge_contacts(&tx, id, other_id).await?;
         let mut attrs = other.attributes.as_object().cloned().unwrap_or_default();
         attrs.extend(keep.attributes.as_object().cloned().unwrap_or_default());
         let now = Utc::now();

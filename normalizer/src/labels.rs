@@ -357,6 +357,32 @@ pub(crate) async fn of_conversations<C: ConnectionTrait>(
     Ok(out)
 }
 
+/// Moves the labels of contact `other` to contact `keep` (a merge): `keep` ends up with both
+/// sets, each label once.
+pub(crate) async fn merge_contacts(tx: &WriteTx, keep: i64, other: i64) -> Result<(), StoreError> {
+    let kept: Vec<i64> = contact_label::Entity::find()
+        .filter(contact_label::Column::ContactId.eq(keep))
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(|r| r.label_id)
+        .collect();
+    contact_label::Entity::update_many()
+        .col_expr(
+            contact_label::Column::ContactId,
+            sea_orm::sea_query::Expr::value(keep),
+        )
+        .filter(contact_label::Column::ContactId.eq(other))
+        .filter(contact_label::Column::LabelId.is_not_in(kept))
+        .exec(&**tx)
+        .await?;
+    contact_label::Entity::delete_many()
+        .filter(contact_label::Column::ContactId.eq(other))
+        .exec(&**tx)
+        .await?;
+    Ok(())
+}
+
 /// The names of the labels in `a` and `b`.
 async fn label_names<C: ConnectionTrait>(
     db: &C,

@@ -290,6 +290,48 @@ async fn contacts_carry_labels_too() {
             .admin(Method::GET, "/api/v1/contacts/999999/labels", None)
             .await;
         assert_eq!(s, StatusCode::NOT_FOUND);
+
+        // A merge carries the other contact's labels over, each once.
+        for name in ["refund", "late"] {
+            assert_eq!(
+                create(&app, json!({"name": name})).await.0,
+                StatusCode::CREATED
+            );
+        }
+        app.inbound(inbox, &msg("p-2", "cust-2", "Hi")).await;
+        let other = app
+            .conversations(inbox)
+            .await
+            .iter()
+            .filter_map(|c| c["contact"]["id"].as_i64())
+            .find(|id| *id != contact)
+            .expect("a second contact");
+        let (s, _) = app
+            .admin(
+                Method::PUT,
+                &format!("/api/v1/contacts/{other}/labels"),
+                Some(json!({"labels": ["vip", "refund"]})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, b) = app
+            .admin(
+                Method::POST,
+                &format!("/api/v1/contacts/{contact}/merge"),
+                Some(json!({"other_id": other})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let (_, b) = app.admin(Method::GET, &path, None).await;
+        assert_eq!(b["labels"], json!(["refund", "vip"]));
+        let (_, b) = app
+            .admin(
+                Method::GET,
+                &format!("/api/v1/contacts/{other}/labels"),
+                None,
+            )
+            .await;
+        assert_eq!(b["labels"], json!([]));
         app.stop().await;
     }
 }
