@@ -206,6 +206,7 @@ impl App {
             session_key: kefu_channel_webchat::session::SessionKey::new(keys_for_sessions),
             deliveries,
             files: kefu_normalizer::Files::new(db.clone()),
+            labels: kefu_normalizer::Labels::new(db.clone()),
             jobs,
             webhooks,
             shutdown,

@@ -46,6 +46,8 @@ pub struct AppState {
     pub deliveries: kefu_normalizer::Deliveries,
     /// Stored files: uploads and customers' attachments.
     pub files: kefu_normalizer::Files,
+    /// Labels and which conversations and contacts carry them.
+    pub labels: kefu_normalizer::Labels,
     /// Durable jobs.
     pub jobs: kefu_dispatcher::jobs::JobStore,
     /// Webhook endpoints and their delivery log.

@@ -15,6 +15,7 @@ mod m0005_attachments;
 mod m0006_delivery_claims;
 mod m0007_outbox_one_mark;
 mod m0008_sessions_invites;
+mod m0009_labels;
 
 pub use sea_orm_migration::MigratorTrait;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_delivery_claims::Migration),
             Box::new(m0007_outbox_one_mark::Migration),
             Box::new(m0008_sessions_invites::Migration),
+            Box::new(m0009_labels::Migration),
         ]
     }
 }

@@ -2,8 +2,6 @@
 //! agent replies, assignment, and the reads the API serves. Each write is one transaction that
 //! also appends its outbox events.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use kefu_channel::{Attachment, Content};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -155,19 +153,6 @@ pub(crate) async fn lock(
     q.one(tx).await?.ok_or(StoreError::NotFound("conversation"))
 }
 
-/// Filters for listing conversations.
-#[derive(Debug, Clone, Default)]
-pub struct ListFilter {
-    /// Only these statuses.
-    pub statuses: Vec<Status>,
-    /// Only this inbox.
-    pub inbox_id: Option<i64>,
-    /// Only this assignee.
-    pub assignee_id: Option<i64>,
-    /// Only this contact.
-    pub contact_id: Option<i64>,
-}
-
 /// Who writes a reply.
 #[derive(Debug, Clone)]
 pub struct Author {
@@ -211,49 +196,9 @@ impl Conversations {
         Ok(ConversationView::new(&conv, contact.as_ref()))
     }
 
-    /// Conversations newest first, `limit` at a time; pass the returned cursor to continue.
-    pub async fn list(
-        &self,
-        f: &ListFilter,
-        cursor: Option<i64>,
-        limit: u64,
-    ) -> Result<(Vec<ConversationView>, Option<i64>), StoreError> {
-        let mut q = conversation::Entity::find()
-            .order_by_desc(conversation::Column::Id)
-            .limit(limit + 1);
-        if !f.statuses.is_empty() {
-            q = q.filter(conversation::Column::Status.is_in(f.statuses.iter().copied()));
-        }
-        if let Some(v) = f.inbox_id {
-            q = q.filter(conversation::Column::InboxId.eq(v));
-        }
-        if let Some(v) = f.assignee_id {
-            q = q.filter(conversation::Column::AssigneeId.eq(v));
-        }
-        if let Some(v) = f.contact_id {
-            q = q.filter(conversation::Column::ContactId.eq(v));
-        }
-        if let Some(c) = cursor {
-            q = q.filter(conversation::Column::Id.lt(c));
-        }
-        let mut rows = q.all(self.db.conn()).await?;
-        let next = (rows.len() as u64 > limit).then(|| {
-            rows.truncate(limit as usize);
-            rows.last().map(|r| r.id)
-        });
-        let ids: Vec<i64> = rows.iter().map(|r| r.contact_id).collect();
-        let contacts: HashMap<i64, contact::Model> = contact::Entity::find()
-            .filter(contact::Column::Id.is_in(ids))
-            .all(self.db.conn())
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c))
-            .collect();
-        let items = rows
-            .iter()
-            .map(|c| ConversationView::new(c, contacts.get(&c.contact_id)))
-            .collect();
-        Ok((items, next.flatten()))
+    /// The database, for the list and read-marker reads in sibling modules.
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
     }
 
     /// Messages with `seq > after_seq`, in order.
@@ -419,7 +364,7 @@ impl Conversations {
         contact_view(self.db.conn(), id).await
     }
 
-    /// Merges `other_id` into `id`: identities and conversations move over, attributes are
+    /// Merges `other_id` into `id`: identities, conversations and labels move over, attributes are
     /// combined (the surviving contact's values win), and `other` points at `id` from then on.
     pub async fn merge_contacts(&self, id: i64, other_id: i64) -> Result<ContactView, StoreError> {
         if id == other_id {
@@ -451,6 +396,7 @@ impl Conversations {
             .filter(conversation::Column::ContactId.eq(other_id))
             .exec(&tx)
             .await?;
+        crate::labels::merge_contacts(&tx, id, other_id).await?;
         let mut attrs = other.attributes.as_object().cloned().unwrap_or_default();
         attrs.extend(keep.attributes.as_object().cloned().unwrap_or_default());
         let now = Utc::now();

@@ -9,7 +9,10 @@
 //!   implements [`InboundSink`](kefu_channel::InboundSink), so adapters hand it envelopes
 //!   directly.
 //! - [`Conversations`]: agent replies (idempotent on `client_id`), typed status transitions
-//!   ([`Status`], [`Transition`]), assignment, contact merges and the reads the API serves.
+//!   ([`Status`], [`Transition`]), assignment, contact merges and the reads the API serves;
+//!   the list with its filters, sorts and keyset cursors ([`ListFilter`], [`Sort`],
+//!   [`Cursor`]), what each row shows ([`views::ConversationItem`]) and read markers.
+//! - [`Labels`]: labels and which conversations and contacts carry them.
 //! - [`DbHistory`]: what a customer may read of their conversation, for channels whose clients
 //!   sync by `after_seq` (the app channel).
 //! - [`Files`]: customers' attachments and agents' uploads, served at `/files/{id}/{token}`.
@@ -31,13 +34,16 @@ mod history;
 mod inboxes;
 mod ingest;
 mod ingest_group;
+mod labels;
+mod list_items;
+mod listing;
 mod sanitize;
 mod state_store;
 mod status;
 pub mod token;
 pub mod views;
 
-pub use conversations::{Author, Conversations, ListFilter, Posted};
+pub use conversations::{Author, Conversations, Posted};
 /// Building blocks for other crates' transactions (the dispatcher's assignments and notices).
 pub use conversations::{NewMessage, append_message, set_status};
 pub use db::{Db, WriteTx, sqlite_path};
@@ -53,6 +59,8 @@ pub use files::{Files, NewFile};
 pub use history::DbHistory;
 pub use inboxes::{InboxChange, Inboxes, NewInbox};
 pub use ingest::Normalizer;
+pub use labels::{Labels, check_color, check_name as check_label_name};
+pub use listing::{Cursor, ListFilter, Sort};
 pub use sanitize::Limits;
 pub use state_store::DbChannelState;
 pub use status::{IllegalTransition, Status, Transition};

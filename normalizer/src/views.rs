@@ -299,3 +299,90 @@ pub struct AgentStatusView {
     /// The status before.
     pub previous: AgentStatus,
 }
+
+/// A label: a named colour that conversations and contacts can carry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LabelView {
+    /// Label id.
+    pub id: i64,
+    /// Unique name, what conversations are tagged and filtered with.
+    pub name: String,
+    /// `#rrggbb`.
+    pub color: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// `conversation.labels_changed`: a conversation's labels after a change, and the change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ConversationLabelsView {
+    /// The conversation.
+    pub conversation_id: i64,
+    /// Every label it carries now, by name, sorted.
+    pub labels: Vec<String>,
+    /// Labels it gained.
+    pub added: Vec<String>,
+    /// Labels it lost.
+    pub removed: Vec<String>,
+}
+
+/// `contact.labels_changed`: a contact's labels after a change, and the change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ContactLabelsView {
+    /// The contact.
+    pub contact_id: i64,
+    /// Every label it carries now, by name, sorted.
+    pub labels: Vec<String>,
+    /// Labels it gained.
+    pub added: Vec<String>,
+    /// Labels it lost.
+    pub removed: Vec<String>,
+}
+
+/// The last message of a conversation, as a list row previews it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LastMessageView {
+    /// Its text, cut to a preview's length.
+    pub text: String,
+    /// `inbound` or `outbound`.
+    pub direction: String,
+    /// A private note.
+    pub private: bool,
+    /// How many files it carries.
+    pub attachments: usize,
+    /// When Kefu stored it.
+    pub created_at: DateTime<Utc>,
+}
+
+/// An agent as a list row names them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AgentRef {
+    /// Agent id.
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+}
+
+/// A conversation as the list shows it: the conversation and, loaded for the whole page at
+/// once, its last message, assignee, labels and what the asking agent has not read yet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ConversationItem {
+    /// The conversation.
+    #[serde(flatten)]
+    pub conversation: ConversationView,
+    /// Its newest message, when it has one.
+    pub last_message: Option<LastMessageView>,
+    /// The agent who owns it.
+    pub assignee: Option<AgentRef>,
+    /// Its labels, by name, sorted.
+    pub labels: Vec<String>,
+    /// Customer messages the asking agent has not read (see `POST .../read`).
+    pub unread_count: i64,
+    /// The highest `seq` the asking agent has read.
+    pub last_read_seq: i64,
+    /// When the customer last wrote.
+    pub last_inbound_at: Option<DateTime<Utc>>,
+    /// Since when the customer has waited for an answer: their last message, when it is the
+    /// conversation's newest one.
+    pub waiting_since: Option<DateTime<Utc>>,
+}

@@ -6,6 +6,7 @@
  * @typedef {import("./types.js").Agent} Agent
  * @typedef {import("./types.js").Profile} Profile
  * @typedef {import("./types.js").Inbox} Inbox
+ * @typedef {import("./types.js").Label} Label
  * @typedef {import("./types.js").Route} Route
  */
 
@@ -17,6 +18,7 @@
  * @property {"connecting"|"live"|"offline"} live the realtime socket's state
  * @property {Map<string, Inbox>} inboxes inboxes by id (for labels)
  * @property {Map<string, Agent>} agents agents by id (for names)
+ * @property {Map<string, Label>} labels labels by name (for colours and pickers)
  * @property {Route} route the current hash route
  * @property {number} unread conversations with unread customer messages
  */
@@ -29,6 +31,7 @@ function initial() {
     live: "connecting",
     inboxes: new Map(),
     agents: new Map(),
+    labels: new Map(),
     route: { name: "conversations", params: {}, rest: [] },
     unread: 0,
   };

@@ -75,7 +75,7 @@
  * @property {number|string} id
  * @property {ConversationStatus} [status]
  * @property {number|null} [assignee_id]
- * @property {{id?: number, name?: string}} [assignee]
+ * @property {{id?: number, name?: string}|null} [assignee]
  * @property {number} [inbox_id]
  * @property {number} [priority]
  * @property {any} [skills]
@@ -86,6 +86,23 @@
  * @property {{type?: string}} [channel]
  * @property {string} [created_at]
  * @property {string} [last_message_at]
+ * @property {number} [team_id]
+ * @property {number} [last_seq]
+ * @property {{text: string, direction: string, private?: boolean, attachments?: number, created_at?: string}|null} [last_message]
+ * @property {string[]} [labels]
+ * @property {number} [unread_count]
+ * @property {number} [last_read_seq]
+ * @property {string|null} [last_inbound_at]
+ * @property {string|null} [waiting_since] the customer's unanswered message, when they wrote last
+ */
+
+/**
+ * A label (`GET /api/v1/labels`).
+ * @typedef {Object} Label
+ * @property {number} id
+ * @property {string} name
+ * @property {string} color `#rrggbb`
+ * @property {string} [created_at]
  */
 
 /**

@@ -3,8 +3,9 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use kefu_normalizer::views::{ContactView, ConversationView, MessageView};
-use kefu_normalizer::{Author, ListFilter, Status, Transition};
+use chrono::{DateTime, Utc};
+use kefu_normalizer::views::{ContactView, ConversationItem, ConversationView, MessageView};
+use kefu_normalizer::{Author, Cursor, ListFilter, Sort, Status, Transition};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -13,7 +14,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, MessageJson};
 use crate::state::AppState;
 
-/// Filters and paging for the conversation list.
+/// Filters, order and paging for the conversation list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
@@ -21,21 +22,38 @@ pub struct ListParams {
     pub status: Option<String>,
     /// Only this inbox.
     pub inbox_id: Option<i64>,
+    /// Only inboxes of this channel type (`web_chat`, `email`, `wechat`...).
+    pub channel: Option<String>,
     /// Only this assignee.
     pub assignee_id: Option<i64>,
+    /// `true`: only conversations nobody is assigned to.
+    pub unassigned: Option<bool>,
+    /// Only conversations routed to this team.
+    pub team_id: Option<i64>,
+    /// Only conversations carrying this label (by name).
+    pub label: Option<String>,
+    /// Only conversations with at least this priority.
+    pub priority_min: Option<i32>,
     /// Only this contact.
     pub contact_id: Option<i64>,
-    /// `next_cursor` of the previous page.
+    /// Only conversations opened at or after this time (RFC 3339).
+    pub created_after: Option<String>,
+    /// Only conversations opened before this time (RFC 3339).
+    pub created_before: Option<String>,
+    /// `newest` (default), `last_activity` (newest message first), `waiting` (the customer's
+    /// last message oldest first) or `priority` (highest first, then oldest).
+    pub sort: Option<String>,
+    /// `next_cursor` of the previous page (with the same `sort`).
     pub cursor: Option<String>,
     /// Page size, 1–100 (default 25).
     pub limit: Option<u64>,
 }
 
-/// A page of conversations, newest first.
+/// A page of conversations in the requested order.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConversationPage {
-    /// Conversations.
-    pub items: Vec<ConversationView>,
+    /// Conversations, each with its last message, assignee, labels and unread count.
+    pub items: Vec<ConversationItem>,
     /// Pass as `cursor` for the next page; absent on the last page.
     pub next_cursor: Option<String>,
 }
@@ -45,9 +63,36 @@ pub struct ConversationPage {
     responses((status = 200, body = ConversationPage), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list(
     State(st): State<AppState>,
-    _me: Authed,
+    me: Authed,
     ApiQuery(p): ApiQuery<ListParams>,
 ) -> ApiResult<Json<ConversationPage>> {
+    let sort = match p.sort.as_deref().filter(|s| !s.is_empty()) {
+        None => Sort::default(),
+        Some(s) => s.parse::<Sort>().map_err(bad_query)?,
+    };
+    let cursor = p
+        .cursor
+        .as_deref()
+        .map(|c| Cursor::parse(c, sort).map_err(bad_query))
+        .transpose()?;
+    let limit = super::page_limit(p.limit, 25, 100)?;
+    let Some(filter) = list_filter(&st, &p).await? else {
+        // A label nobody defined carries no conversations.
+        return Ok(Json(ConversationPage {
+            items: Vec::new(),
+            next_cursor: None,
+        }));
+    };
+    let (page, next_cursor) = st
+        .conversations
+        .list(&filter, sort, cursor.as_ref(), limit)
+        .await?;
+    let items = st.conversations.items(page, me.agent.id).await?;
+    Ok(Json(ConversationPage { items, next_cursor }))
+}
+
+/// The store's filter from the query; `None` when it names a label that does not exist.
+async fn list_filter(st: &AppState, p: &ListParams) -> ApiResult<Option<ListFilter>> {
     let statuses = match p.status.as_deref().filter(|s| !s.is_empty()) {
         None => Vec::new(),
         Some(s) => s
@@ -56,41 +101,92 @@ pub async fn list(
             .collect::<Result<_, _>>()
             .map_err(bad_query)?,
     };
-    let cursor = p
-        .cursor
-        .as_deref()
-        .map(|c| {
-            c.parse::<i64>()
-                .map_err(|_| bad_query(format!("cursor {c:?} is not one this API returned")))
-        })
-        .transpose()?;
-    let limit = super::page_limit(p.limit, 25, 100)?;
-    let filter = ListFilter {
+    let label_id = match p.label.as_deref().filter(|s| !s.trim().is_empty()) {
+        None => None,
+        Some(name) => match st.labels.id_of(name).await? {
+            Some(id) => Some(id),
+            None => return Ok(None),
+        },
+    };
+    if p.unassigned == Some(true) && p.assignee_id.is_some() {
+        return Err(bad_query(
+            "unassigned=true and assignee_id exclude each other".into(),
+        ));
+    }
+    Ok(Some(ListFilter {
         statuses,
         inbox_id: p.inbox_id,
         assignee_id: p.assignee_id,
+        unassigned: p.unassigned == Some(true),
         contact_id: p.contact_id,
-    };
-    let (items, next) = st.conversations.list(&filter, cursor, limit).await?;
-    Ok(Json(ConversationPage {
-        items,
-        next_cursor: next.map(|n| n.to_string()),
+        team_id: p.team_id,
+        label_id,
+        priority_min: p.priority_min,
+        channel: p.channel.clone().filter(|c| !c.is_empty()),
+        created_after: time_param("created_after", p.created_after.as_deref())?,
+        created_before: time_param("created_before", p.created_before.as_deref())?,
     }))
+}
+
+/// An RFC 3339 time from the query string.
+fn time_param(name: &str, value: Option<&str>) -> ApiResult<Option<DateTime<Utc>>> {
+    value
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            DateTime::parse_from_rfc3339(v)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| {
+                    bad_query(format!(
+                        "{name} must be a time such as 2024-05-01T00:00:00Z, not {v:?}"
+                    ))
+                })
+        })
+        .transpose()
 }
 
 fn bad_query(detail: String) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", detail)
 }
 
-/// One conversation.
+/// One conversation, with what the list shows with it.
 #[utoipa::path(get, path = "/api/v1/conversations/{id}", tag = "conversations",
-    responses((status = 200, body = ConversationView), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = ConversationItem), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get(
     State(st): State<AppState>,
-    _me: Authed,
+    me: Authed,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Json<ConversationView>> {
-    Ok(Json(st.conversations.get(id).await?))
+) -> ApiResult<Json<ConversationItem>> {
+    Ok(Json(st.conversations.item(id, me.agent.id).await?))
+}
+
+/// How far the agent has read.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadRequest {
+    /// The `seq` of the newest message the agent has seen.
+    pub seq: i64,
+}
+
+/// The agent's read marker after a read.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadMarker {
+    /// The highest `seq` read; it never moves back.
+    pub last_read_seq: i64,
+}
+
+/// Marks a conversation read up to `seq` for the signed-in agent: customer messages up to
+/// there stop counting in `unread_count`.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/read", tag = "conversations", request_body = ReadRequest,
+    responses((status = 200, body = ReadMarker), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn mark_read(
+    State(st): State<AppState>,
+    me: Authed,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<ReadRequest>,
+) -> ApiResult<Json<ReadMarker>> {
+    let last_read_seq = st.conversations.mark_read(id, me.agent.id, req.seq).await?;
+    Ok(Json(ReadMarker { last_read_seq }))
 }
 
 /// Paging for messages.

@@ -7,6 +7,7 @@ pub mod conversations;
 pub mod files;
 pub mod inboxes;
 pub mod invites;
+pub mod labels;
 mod path_params;
 pub mod profile;
 pub mod routing;
@@ -98,6 +99,11 @@ pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
         .routes(routes!(conversations::assign))
         .routes(routes!(conversations::resolve))
         .routes(routes!(conversations::reopen))
+        .routes(routes!(conversations::mark_read))
+        .routes(routes!(labels::set_conversation))
+        .routes(routes!(labels::contact, labels::set_contact))
+        .routes(routes!(labels::create, labels::list))
+        .routes(routes!(labels::get, labels::update, labels::delete))
         .routes(routes!(conversations::contact))
         .routes(routes!(conversations::merge))
         .routes(routes!(webhooks::create, webhooks::list))

@@ -16,7 +16,8 @@ use serde_json::Value;
 
 use super::kind::EventType;
 use crate::views::{
-    AgentStatusView, ContactMergedView, ContactView, ConversationView, MessageView,
+    AgentStatusView, ContactLabelsView, ContactMergedView, ContactView, ConversationLabelsView,
+    ConversationView, MessageView,
 };
 
 /// The key of the stored-only routing facts of `conversation.created`. Never on the wire.
@@ -59,6 +60,8 @@ pub enum EventData {
     ConversationUpdated(ConversationView),
     /// It was archived.
     ConversationClosed(ConversationView),
+    /// Its labels changed.
+    ConversationLabelsChanged(ConversationLabelsView),
     /// A message was stored.
     MessageCreated(MessageView),
     /// A message's delivery state changed.
@@ -69,6 +72,8 @@ pub enum EventData {
     ContactCreated(ContactView),
     /// Two contacts became one.
     ContactMerged(ContactMergedView),
+    /// A contact's labels changed.
+    ContactLabelsChanged(ContactLabelsView),
     /// An agent's availability changed.
     AgentStatusChanged(AgentStatusView),
 }
@@ -86,11 +91,13 @@ impl EventData {
             Self::ConversationReopened(_) => T::ConversationReopened,
             Self::ConversationUpdated(_) => T::ConversationUpdated,
             Self::ConversationClosed(_) => T::ConversationClosed,
+            Self::ConversationLabelsChanged(_) => T::ConversationLabelsChanged,
             Self::MessageCreated(_) => T::MessageCreated,
             Self::MessageUpdated(_) => T::MessageUpdated,
             Self::MessageFailed(_) => T::MessageFailed,
             Self::ContactCreated(_) => T::ContactCreated,
             Self::ContactMerged(_) => T::ContactMerged,
+            Self::ContactLabelsChanged(_) => T::ContactLabelsChanged,
             Self::AgentStatusChanged(_) => T::AgentStatusChanged,
         }
     }
@@ -121,10 +128,14 @@ impl EventData {
             | Self::ConversationReopened(c)
             | Self::ConversationUpdated(c)
             | Self::ConversationClosed(c) => Some(c.id),
+            Self::ConversationLabelsChanged(l) => Some(l.conversation_id),
             Self::MessageCreated(m) | Self::MessageUpdated(m) | Self::MessageFailed(m) => {
                 Some(m.conversation_id)
             }
-            Self::ContactCreated(_) | Self::ContactMerged(_) | Self::AgentStatusChanged(_) => None,
+            Self::ContactCreated(_)
+            | Self::ContactMerged(_)
+            | Self::ContactLabelsChanged(_)
+            | Self::AgentStatusChanged(_) => None,
         }
     }
 
@@ -194,6 +205,10 @@ impl EventData {
             T::MessageFailed => Self::MessageFailed(serde_json::from_value(stored)?),
             T::ContactCreated => Self::ContactCreated(serde_json::from_value(stored)?),
             T::ContactMerged => Self::ContactMerged(serde_json::from_value(stored)?),
+            T::ConversationLabelsChanged => {
+                Self::ConversationLabelsChanged(serde_json::from_value(stored)?)
+            }
+            T::ContactLabelsChanged => Self::ContactLabelsChanged(serde_json::from_value(stored)?),
             T::AgentStatusChanged => Self::AgentStatusChanged(serde_json::from_value(stored)?),
             conversation => {
                 let view = serde_json::from_value(stored)?;
@@ -223,6 +238,8 @@ impl Serialize for EventData {
             }
             Self::ContactCreated(c) => c.serialize(serializer),
             Self::ContactMerged(c) => c.serialize(serializer),
+            Self::ConversationLabelsChanged(l) => l.serialize(serializer),
+            Self::ContactLabelsChanged(l) => l.serialize(serializer),
             Self::AgentStatusChanged(a) => a.serialize(serializer),
         }
     }

@@ -26,6 +26,8 @@ pub enum EventType {
     ConversationUpdated,
     /// `conversation.closed`
     ConversationClosed,
+    /// `conversation.labels_changed`
+    ConversationLabelsChanged,
     /// `message.created`
     MessageCreated,
     /// `message.updated` (delivery status changes)
@@ -36,6 +38,8 @@ pub enum EventType {
     ContactCreated,
     /// `contact.merged`
     ContactMerged,
+    /// `contact.labels_changed`
+    ContactLabelsChanged,
     /// `agent.status_changed`
     AgentStatusChanged,
 }
@@ -47,7 +51,7 @@ pub struct UnknownEventType(pub String);
 
 impl EventType {
     /// Every type, in documentation order.
-    pub const ALL: [EventType; 14] = [
+    pub const ALL: [EventType; 16] = [
         Self::ConversationCreated,
         Self::ConversationQueued,
         Self::ConversationAssigned,
@@ -56,11 +60,13 @@ impl EventType {
         Self::ConversationReopened,
         Self::ConversationUpdated,
         Self::ConversationClosed,
+        Self::ConversationLabelsChanged,
         Self::MessageCreated,
         Self::MessageUpdated,
         Self::MessageFailed,
         Self::ContactCreated,
         Self::ContactMerged,
+        Self::ContactLabelsChanged,
         Self::AgentStatusChanged,
     ];
 
@@ -75,11 +81,13 @@ impl EventType {
             Self::ConversationReopened => "conversation.reopened",
             Self::ConversationUpdated => "conversation.updated",
             Self::ConversationClosed => "conversation.closed",
+            Self::ConversationLabelsChanged => "conversation.labels_changed",
             Self::MessageCreated => "message.created",
             Self::MessageUpdated => "message.updated",
             Self::MessageFailed => "message.failed",
             Self::ContactCreated => "contact.created",
             Self::ContactMerged => "contact.merged",
+            Self::ContactLabelsChanged => "contact.labels_changed",
             Self::AgentStatusChanged => "agent.status_changed",
         }
     }

@@ -16,8 +16,9 @@ use crate::entity::agent::AgentStatus;
 use crate::entity::message::{DeliveryStatus, Direction, SenderType};
 use crate::status::Status;
 use crate::views::{
-    AgentStatusView, AttachmentView, ContactMergedView, ContactSummary, ContactView, ContentView,
-    ConversationView, DeliveryView, IdentityView, MessageView, SenderView,
+    AgentStatusView, AttachmentView, ContactLabelsView, ContactMergedView, ContactSummary,
+    ContactView, ContentView, ConversationLabelsView, ConversationView, DeliveryView, IdentityView,
+    MessageView, SenderView,
 };
 
 fn at(secs: i64) -> DateTime<Utc> {
@@ -106,6 +107,12 @@ const CONTACT: &str = r#"{"attributes":{"language":"zh-CN","vip_level":2},"creat
 
 const AGENT: &str = r#"{"agent_id":3,"previous":"online","status":"away"}"#;
 
+const CONVERSATION_LABELS: &str =
+    r#"{"added":["vip"],"conversation_id":7,"labels":["refund","vip"],"removed":["spam"]}"#;
+
+const CONTACT_LABELS: &str =
+    r#"{"added":["vip"],"contact_id":5,"labels":["vip","退款"],"removed":[]}"#;
+
 /// One event of every type, with its golden wire JSON.
 fn every_type() -> Vec<(EventData, String)> {
     let conv = conversation;
@@ -128,6 +135,15 @@ fn every_type() -> Vec<(EventData, String)> {
         (EventData::ConversationReopened(conv()), CONVERSATION.into()),
         (EventData::ConversationUpdated(conv()), CONVERSATION.into()),
         (EventData::ConversationClosed(conv()), CONVERSATION.into()),
+        (
+            EventData::ConversationLabelsChanged(ConversationLabelsView {
+                conversation_id: 7,
+                labels: vec!["refund".into(), "vip".into()],
+                added: vec!["vip".into()],
+                removed: vec!["spam".into()],
+            }),
+            CONVERSATION_LABELS.into(),
+        ),
         (EventData::MessageCreated(message()), MESSAGE.into()),
         (EventData::MessageUpdated(message()), MESSAGE.into()),
         (EventData::MessageFailed(message()), MESSAGE.into()),
@@ -138,6 +154,15 @@ fn every_type() -> Vec<(EventData, String)> {
                 merged_id: 6,
             }),
             merged,
+        ),
+        (
+            EventData::ContactLabelsChanged(ContactLabelsView {
+                contact_id: 5,
+                labels: vec!["vip".into(), "退款".into()],
+                added: vec!["vip".into()],
+                removed: vec![],
+            }),
+            CONTACT_LABELS.into(),
         ),
         (
             EventData::AgentStatusChanged(AgentStatusView {

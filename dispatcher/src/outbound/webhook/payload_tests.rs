@@ -18,11 +18,13 @@ fn every_documented_event_type_round_trips() {
         "conversation.reopened",
         "conversation.updated",
         "conversation.closed",
+        "conversation.labels_changed",
         "message.created",
         "message.updated",
         "message.failed",
         "contact.created",
         "contact.merged",
+        "contact.labels_changed",
         "agent.status_changed",
     ];
     assert_eq!(EventType::ALL.map(EventType::as_str), names);

@@ -1,30 +1,35 @@
-// The conversations view: the list (Queue / Mine / All open) with realtime updates, and the
-// open thread (thread.js). One instance lives for one sign-in; it keeps running while a
-// settings page is shown so counts and unread marks stay right.
+// The conversations view: the list (Queue / Mine / All open, narrowed by the filter bar and
+// saved views of list.js) with realtime updates, and the open thread (thread.js). One instance
+// lives for one sign-in; it keeps running while a settings page is shown so counts and unread
+// marks stay right. Unread counts come from the server's per-agent read markers.
 
 import { api, session, qs, items } from "../api.js";
 import { t, registerStrings } from "../i18n.js";
-import { h, mount, fmtShort, avatar, shortId, toast, icon } from "../dom.js";
+import { h, mount, toast, icon } from "../dom.js";
 import { errorText } from "../errors.js";
 import { store } from "../store.js";
-import { href } from "../router.js";
 import { OPEN_STATUSES } from "../vocab.js";
 import { Realtime } from "../realtime.js";
 import { Thread } from "./thread.js";
 import { notify } from "./notify.js";
+import { loadLabels } from "./labels.js";
+import { sameId, agentName, contactName, inboxLabel } from "./names.js";
+import { BUILTIN_VIEWS, comparator, filterBar, filterParams, matcher, row, savedViews, storeViews, askViewName, SORTS } from "./list.js";
 import strings from "./strings.js";
 
 registerStrings(strings);
 
 /** @typedef {import("../types.js").Conversation} Conversation */
 /** @typedef {"queue"|"mine"|"open"} Tab */
+/** @typedef {import("./list.js").Filter} Filter */
+/** @typedef {import("./list.js").Sort} Sort */
 
 const TAB_KEY = "kefu.console.tab";
+const SORT_KEY = "kefu.console.sort";
 /** @type {Tab[]} */
 const TABS = ["queue", "mine", "open"];
 
-/** @param {any} a @param {any} b */
-export function sameId(a, b) { return a != null && b != null && String(a) === String(b); }
+export { sameId };
 
 /** @param {string|undefined} s */
 const isOpen = (s) => OPEN_STATUSES.some((o) => o === s);
@@ -34,15 +39,21 @@ export class Conversations {
     const saved = localStorage.getItem(TAB_KEY);
     /** @type {Tab} */
     this.tab = TABS.find((x) => x === saved) || "queue";
+    const sort = localStorage.getItem(SORT_KEY);
+    /** @type {Sort} */
+    this.sort = SORTS.find((x) => x === sort) || "last_activity";
+    /** @type {Filter} */
+    this.listFilter = {};
+    this.viewId = "";
+    /** @type {{id: number|string, name: string}[]} */
+    this.teams = [];
     /** @type {Map<string, Conversation>} */
     this.convs = new Map();
     /** @type {Record<string, string|null|undefined>} */
     this.cursor = {};
     this.loading = false;
-    /** @type {Map<string, string>} last message text per conversation */
+    /** @type {Map<string, string>} text of a reply just sent, until the server's row has it */
     this.preview = new Map();
-    /** @type {Set<string>} */
-    this.unread = new Set();
     /** @type {Map<string, {name?: string, timer: number}>} */
     this.typing = new Map();
     /** @type {Thread|null} */
@@ -51,9 +62,10 @@ export class Conversations {
     this.inflight = new Map();
     this.lastCheck = 0;
     this.tabsEl = h("div", { class: "tabs", role: "tablist", "aria-label": t("list.label") });
+    this.barEl = h("div", { class: "list-bar" });
     this.listEl = h("div", { class: "conv-list", role: "list", id: "conv-list" });
     this.main = h("main", { class: "main", id: "content", tabindex: "-1" });
-    this.el = h("div", { class: "body" }, h("aside", { class: "sidebar" }, this.tabsEl, this.listEl), this.main);
+    this.el = h("div", { class: "body" }, h("aside", { class: "sidebar" }, this.tabsEl, this.barEl, this.listEl), this.main);
     this.rt = new Realtime(() => session.token, {
       onFrame: (f) => this.onFrame(f),
       onState: (s) => store.set("live", s),
@@ -61,7 +73,7 @@ export class Conversations {
       onDrop: () => this.checkToken(),
     });
     this.onVisible = () => {
-      if (document.visibilityState === "visible" && this.thread && this.unread.delete(String(this.thread.id))) this.renderList();
+      if (document.visibilityState === "visible" && this.thread) this.markRead(this.thread.id);
     };
   }
 
@@ -70,6 +82,8 @@ export class Conversations {
     document.addEventListener("visibilitychange", this.onVisible);
     this.loadInboxes();
     this.loadAgents();
+    this.loadTeams();
+    loadLabels().then(() => { this.renderBar(); this.renderList(); this.thread?.renderHead(); });
     this.loadAllTabs();
     this.rt.start();
   }
@@ -94,6 +108,7 @@ export class Conversations {
   show(container, id) {
     if (this.el.parentNode !== container) mount(container, this.el);
     this.renderTabs();
+    this.renderBar();
     if (id == null) {
       this.thread?.close();
       this.thread = null;
@@ -108,6 +123,7 @@ export class Conversations {
   rerender() {
     this.tabsEl.setAttribute("aria-label", t("list.label"));
     this.renderTabs();
+    this.renderBar();
     this.renderList();
     if (this.thread) this.thread.rerender(this.main);
     else this.renderEmptyThread();
@@ -124,8 +140,7 @@ export class Conversations {
   /** @param {string} id */
   openThread(id) {
     this.thread?.close();
-    this.unread.delete(String(id));
-    this.publishUnread();
+    this.markRead(id);
     this.thread = new Thread(id, {
       me: () => this.me(),
       conv: () => this.convs.get(String(id)),
@@ -159,6 +174,7 @@ export class Conversations {
     try {
       const agents = new Map(items(await api.get("/agents")).map((a) => [String(a.id), a]));
       store.set("agents", agents);
+      this.renderBar();
       this.thread?.renderHead();
     } catch { /* ids are shown instead */ }
   }
@@ -167,10 +183,74 @@ export class Conversations {
     try {
       const inboxes = new Map(items(await api.get("/inboxes")).map((i) => [String(i.id), i]));
       store.set("inboxes", inboxes);
+      this.renderBar();
       this.renderList();
       this.thread?.renderHead();
     } catch { /* not every role may list inboxes */ }
   }
+
+  async loadTeams() {
+    try {
+      this.teams = items(await api.get("/teams"));
+      this.renderBar();
+    } catch { /* the team filter stays empty */ }
+  }
+
+  /**
+   * Marks conversation `id` read up to its newest message, here and on the server.
+   * @param {number|string} id
+   */
+  markRead(id) {
+    const c = this.convs.get(String(id));
+    if (c && c.unread_count) { c.unread_count = 0; this.renderList(); }
+    const seq = c && c.last_seq != null ? c.last_seq : 2147483647;
+    api.post(`/conversations/${encodeURIComponent(id)}/read`, { seq }).catch(() => {});
+  }
+
+  renderBar() {
+    const me = this.me();
+    if (!me) return;
+    mount(this.barEl, filterBar({
+      filter: this.listFilter, sort: this.sort, viewId: this.viewId, teams: this.teams,
+      views: [...BUILTIN_VIEWS, ...savedViews(me.id)],
+      onFilter: (f) => { this.viewId = ""; this.applyFilter(f, this.sort); },
+      onSort: (s) => { localStorage.setItem(SORT_KEY, s); this.applyFilter(this.listFilter, s); },
+      onView: (id) => {
+        const v = [...BUILTIN_VIEWS, ...savedViews(me.id)].find((x) => x.id === id);
+        this.viewId = v ? v.id : "";
+        if (v && this.tab !== "open") { this.tab = "open"; localStorage.setItem(TAB_KEY, "open"); }
+        this.applyFilter(v ? { ...v.filter } : {}, (v && v.sort) || this.sort);
+      },
+      onSaveView: () => askViewName((name) => {
+        const id = `v${Date.now()}`;
+        storeViews(me.id, [...savedViews(me.id), { id, name, filter: { ...this.listFilter }, sort: this.sort }]);
+        this.viewId = id;
+        this.renderBar();
+      }),
+      onDeleteView: () => {
+        storeViews(me.id, savedViews(me.id).filter((v) => v.id !== this.viewId));
+        this.viewId = "";
+        this.applyFilter({}, this.sort);
+      },
+    }));
+  }
+
+  /**
+   * @param {Filter} f
+   * @param {Sort} sort
+   */
+  applyFilter(f, sort) {
+    this.listFilter = f;
+    this.sort = sort;
+    this.cursor = {};
+    this.renderBar();
+    this.renderTabs();
+    this.renderList();
+    this.loadAllTabs();
+  }
+
+  /** Whether a conversation passes the filter bar. */
+  passes() { return matcher(this.listFilter, this.me().id); }
 
   /** @param {Tab} tab */
   filter(tab) {
@@ -188,8 +268,9 @@ export class Conversations {
   }
 
   renderTabs() {
+    const passes = this.passes();
     mount(this.tabsEl, TABS.map((k) => {
-      const n = [...this.convs.values()].filter(this.filter(k)).length;
+      const n = [...this.convs.values()].filter(this.filter(k)).filter(passes).length;
       return h("button", {
         type: "button", role: "tab", class: `tab${this.tab === k ? " on" : ""}`,
         "aria-selected": this.tab === k ? "true" : "false", "aria-controls": "conv-list",
@@ -221,7 +302,7 @@ export class Conversations {
    */
   async loadTab(more = false, tab = this.tab) {
     /** @type {Record<string, any>} */
-    const params = { ...this.params(tab), limit: 50 };
+    const params = { ...this.params(tab), ...filterParams(this.listFilter, this.sort, this.me().id), limit: 50 };
     if (more) params.cursor = this.cursor[tab];
     if (tab === this.tab) { this.loading = true; if (!more) this.renderList(); }
     try {
@@ -232,7 +313,8 @@ export class Conversations {
       this.cursor[tab] = data && data.next_cursor;
       if (!more && !this.cursor[tab]) {
         // Cached rows the server no longer lists here changed while we were not looking.
-        for (const c of this.convs.values()) if (this.filter(tab)(c) && !seen.has(String(c.id))) this.fetchConv(c.id);
+        const passes = this.passes();
+        for (const c of this.convs.values()) if (this.filter(tab)(c) && passes(c) && !seen.has(String(c.id))) this.fetchConv(c.id);
       }
     } catch (e) {
       if (/** @type {any} */ (e).status !== 401) toast(errorText(e));
@@ -276,18 +358,13 @@ export class Conversations {
   }
 
   sortedForTab() {
-    const list = [...this.convs.values()].filter(this.filter(this.tab));
-    const time = (/** @type {Conversation} */ c) => Date.parse(c.last_message_at || c.created_at || "") || 0;
-    if (this.tab === "queue") {
-      // Oldest waiting first within the highest priority, like the dispatcher.
-      list.sort((a, b) => (b.priority || 0) - (a.priority || 0) || (Date.parse(a.created_at || "") || 0) - (Date.parse(b.created_at || "") || 0));
-    } else list.sort((a, b) => time(b) - time(a));
-    return list;
+    const list = [...this.convs.values()].filter(this.filter(this.tab)).filter(this.passes());
+    return list.sort(comparator(this.sort));
   }
 
   publishUnread() {
-    store.set("unread", this.unread.size);
-    const n = this.unread.size;
+    const n = [...this.convs.values()].filter((c) => (c.unread_count || 0) > 0).length;
+    store.set("unread", n);
     document.title = (n ? `(${n}) ` : "") + t("app.title");
   }
 
@@ -301,27 +378,12 @@ export class Conversations {
       return;
     }
     const openId = this.thread && this.thread.id;
-    mount(this.listEl, list.map((c) => {
-      const name = contactName(c);
-      const typing = this.typing.has(String(c.id));
-      const last = this.preview.get(String(c.id));
-      const preview = typing ? t("list.typing") : last || inboxLabel(c);
-      return h("a", {
-        href: href("c", c.id),
-        class: `conv-item${sameId(openId, c.id) ? " active" : ""}${this.unread.has(String(c.id)) ? " unread" : ""}`,
-        role: "listitem", "data-testid": "conv-item", "data-id": c.id, "data-status": c.status,
-        "aria-current": sameId(openId, c.id) ? "true" : null,
-      },
-      avatar(name, (c.contact && c.contact.id) || c.id),
-      h("div", { class: "conv-main" },
-        h("div", { class: "conv-top" },
-          h("span", { class: "conv-name" }, name),
-          h("span", { class: "conv-time" }, fmtShort(c.last_message_at || c.created_at))),
-        h("div", { class: `conv-sub${typing ? " typing" : ""}` }, preview),
-        h("div", { class: "conv-tags" },
-          h("span", { class: `pill ${c.status}` }, t(`conv.${c.status}`)),
-          typing || last ? h("span", { class: "conv-inbox" }, inboxLabel(c)) : null)));
-    }), this.cursor[this.tab] ? h("button", { type: "button", class: "btn ghost block more", "data-testid": "list-more", onclick: () => this.loadTab(true) }, t("list.more")) : null);
+    mount(this.listEl, list.map((c) => row(c, {
+      contactName, inboxLabel, agentName,
+      active: sameId(openId, c.id),
+      typing: this.typing.has(String(c.id)),
+      preview: this.preview.get(String(c.id)),
+    })), this.cursor[this.tab] ? h("button", { type: "button", class: "btn ghost block more", "data-testid": "list-more", onclick: () => this.loadTab(true) }, t("list.more")) : null);
   }
 
   // ---------------------------------------------------------------- realtime
@@ -337,6 +399,12 @@ export class Conversations {
    * @param {any} data
    */
   onEvent(type, data) {
+    if (type === "conversation.labels_changed") {
+      if (data.conversation_id == null) return;
+      if (this.convs.has(String(data.conversation_id))) this.upsertConv({ id: data.conversation_id, labels: data.labels || [] });
+      else this.fetchConv(data.conversation_id);
+      return;
+    }
     if (type.startsWith("conversation.")) {
       const c = data.conversation || data;
       const id = data.conversation_id ?? c.id;
@@ -357,14 +425,23 @@ export class Conversations {
       const key = String(cid);
       if (type === "message.created") {
         const conv = this.convs.get(key);
-        if (conv) this.upsertConv({ id: conv.id, last_message_at: m.created_at || new Date().toISOString() }, false);
-        else this.fetchConv(cid);
-        const text = m.content && m.content.text;
-        if (text && !m.private) this.preview.set(key, text);
-        if (m.direction === "inbound") {
+        const text = (m.content && m.content.text) || "";
+        const at = m.created_at || new Date().toISOString();
+        const inbound = m.direction === "inbound";
+        const watching = this.thread && sameId(this.thread.id, cid) && document.visibilityState === "visible";
+        if (conv) {
+          this.preview.delete(key);
+          this.upsertConv({
+            id: conv.id, last_message_at: at, last_seq: Math.max(conv.last_seq || 0, m.seq || 0),
+            last_message: { text, direction: m.direction, private: !!m.private, attachments: (m.content && m.content.attachments || []).length, created_at: at },
+            ...(inbound ? { last_inbound_at: at, waiting_since: conv.waiting_since || at } : m.private ? {} : { waiting_since: null }),
+            ...(inbound && !watching ? { unread_count: (conv.unread_count || 0) + 1 } : {}),
+          }, false);
+        } else this.fetchConv(cid);
+        if (inbound) {
           this.clearTyping(key);
-          if (conv && sameId(conv.assignee_id, this.me().id)) notify("message", contactName(conv), text || "");
-          if (!(this.thread && sameId(this.thread.id, cid) && document.visibilityState === "visible")) this.unread.add(key);
+          if (conv && sameId(conv.assignee_id, this.me().id)) notify("message", contactName(conv), text);
+          if (watching) this.markRead(cid);
         }
         this.renderTabs();
         this.renderList();
@@ -404,28 +481,4 @@ export class Conversations {
       if (this.thread && sameId(this.thread.id, key)) this.thread.renderTyping();
     }
   }
-}
-
-/** @param {any} id */
-export function agentName(id) {
-  if (id == null) return null;
-  const me = store.get("me");
-  if (me && sameId(id, me.id)) return me.name;
-  const ag = store.get("agents").get(String(id));
-  return ag ? ag.name || ag.email : `#${shortId(id)}`;
-}
-
-/** @param {Conversation} c */
-export function contactName(c) {
-  const ct = c.contact || {};
-  return ct.name || ct.email || c.contact_name || `${t("visitor")} #${shortId(ct.id || c.contact_id || c.id)}`;
-}
-
-/** @param {Conversation} c */
-export function inboxLabel(c) {
-  const ib = store.get("inboxes").get(String(c.inbox_id));
-  const type = (ib && ib.channel && ib.channel.type) || c.channel_type || (c.channel && c.channel.type);
-  const kind = type ? t(`channel.${type}`) : "";
-  if (ib && ib.name) return kind && kind !== ib.name ? `${ib.name} · ${kind}` : ib.name;
-  return kind || (c.inbox_id != null ? `#${shortId(c.inbox_id)}` : "");
 }

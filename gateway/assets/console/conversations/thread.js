@@ -6,6 +6,7 @@ import { h, mount, linkified, safeUrl, fmtClock, fmtDay, fmtFull, avatar, random
 import { errorText } from "../errors.js";
 import { OPEN_STATUSES } from "../vocab.js";
 import { buildComposer } from "./composer.js";
+import { labelChip, pickLabels, saveLabels } from "./labels.js";
 
 /** @param {any} s */
 const isOpen = (s) => OPEN_STATUSES.includes(s);
@@ -132,11 +133,26 @@ export class Thread {
           [this.ctx.inboxLabel(c), contact.email, contact.phone, assignee].filter(Boolean).join(" · ")),
         h("div", { class: "chips" },
           c.priority ? h("span", { class: "chip" }, t("thread.priority", { n: c.priority })) : null,
-          skillList(c.skills).map((s) => h("span", { class: "chip skill" }, s)))),
+          skillList(c.skills).map((s) => h("span", { class: "chip skill" }, s))),
+        h("div", { class: "chips labels", "data-testid": "thread-labels" },
+          (c.labels || []).map((l) => labelChip(l, () => this.setLabels((c.labels || []).filter((x) => x !== l)))),
+          h("button", {
+            type: "button", class: "btn ghost small", "data-testid": "label-add",
+            onclick: () => pickLabels(c.labels || [], (names) => this.setLabels(names)),
+          }, icon("tag", "icon tiny"), t("labels.add")))),
       h("div", { class: "actions" },
         open && !mine ? action("thread.assign", "assign-me", "assign", { agent_id: me.id }, "primary") : null,
         open ? action("thread.resolve", "resolve", "resolve", undefined, "success") : null,
         status && !open ? action("thread.reopen", "reopen", "reopen", undefined) : null));
+  }
+
+  /**
+   * Replaces the conversation's labels.
+   * @param {string[]} names
+   */
+  async setLabels(names) {
+    const got = await saveLabels(this.wireId(), names);
+    if (got) this.ctx.upsertConv({ id: this.wireId(), labels: got });
   }
 
   /**

@@ -5,6 +5,7 @@ import { ROLES } from "../vocab.js";
 import { page as profile } from "./profile/index.js";
 import { page as agents } from "./agents/index.js";
 import { page as teams } from "./teams/index.js";
+import { page as labels } from "./labels/index.js";
 import { page as inboxes } from "./inboxes/index.js";
 import { page as routing } from "./routing/index.js";
 import { page as webhooks } from "./webhooks/index.js";
@@ -18,6 +19,7 @@ export const PAGES = [
   profile,
   agents,
   teams,
+  labels,
   inboxes,
   routing,
   webhooks,
