@@ -13,6 +13,7 @@ use sea_orm::{
 };
 
 use crate::conversations::Conversations;
+use crate::entity::message::Direction;
 use crate::entity::{agent, conversation, conversation_read, message};
 use crate::error::StoreError;
 use crate::views::{AgentRef, ConversationItem, ConversationView, LastMessageView};
@@ -122,7 +123,7 @@ impl Conversations {
                 let last_inbound_at = inbound.get(&c.id).copied().flatten();
                 let waiting_since = last_message
                     .as_ref()
-                    .filter(|m| m.direction == "inbound")
+                    .filter(|m| m.direction == Direction::Inbound)
                     .and(last_inbound_at);
                 ConversationItem {
                     last_message,
@@ -168,7 +169,7 @@ impl Conversations {
             .select_only()
             .column(message::Column::ConversationId)
             .column_as(Expr::from(Func::count(Expr::col(message::Column::Id))), "n")
-            .filter(message::Column::Direction.eq("inbound"))
+            .filter(message::Column::Direction.eq(Direction::Inbound))
             .filter(above)
             .group_by(message::Column::ConversationId)
             .into_tuple::<(i64, i64)>()

@@ -345,7 +345,7 @@ pub struct LastMessageView {
     /// Its text, cut to a preview's length.
     pub text: String,
     /// `inbound` or `outbound`.
-    pub direction: String,
+    pub direction: Direction,
     /// A private note.
     pub private: bool,
     /// How many files it carries.
