@@ -99,6 +99,9 @@ pub struct WebhooksConfig {
     pub disable_after_hours: f64,
     /// One attempt's time limit, in seconds.
     pub timeout_secs: u64,
+    /// Attempts in flight to one endpoint at most (per node): a slow endpoint delays only its
+    /// own deliveries.
+    pub endpoint_concurrency: usize,
 }
 
 impl Default for WebhooksConfig {
@@ -108,6 +111,7 @@ impl Default for WebhooksConfig {
             retry_schedule_secs: None,
             disable_after_hours: 5.0 * 24.0,
             timeout_secs: 15,
+            endpoint_concurrency: 16,
         }
     }
 }

@@ -56,6 +56,7 @@ pub fn webhook_settings(c: &Config) -> DeliverySettings {
         disable_after: Duration::from_secs_f64(c.webhooks.disable_after_hours * 3600.0),
         timeout: Duration::from_secs(c.webhooks.timeout_secs),
         allow_private: c.webhooks.allow_private_targets,
+        endpoint_concurrency: c.webhooks.endpoint_concurrency,
     }
 }
 

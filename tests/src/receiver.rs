@@ -49,9 +49,20 @@ pub enum Answer {
     RetryAfter(u16, u64),
 }
 
+impl Receiver {
+    /// Starts a receiver that records each request at once but answers 200 only after
+    /// `delay`: a slow endpoint.
+    pub async fn start_slow(delay: Duration) -> Self {
+        let r = Self::start().await;
+        *r.inner.delay.lock().unwrap_or_else(|p| p.into_inner()) = Some(delay);
+        r
+    }
+}
+
 #[derive(Default)]
 struct Inner {
     script: Mutex<VecDeque<Answer>>,
+    delay: Mutex<Option<Duration>>,
     got: Mutex<Vec<Received>>,
     notify: Notify,
 }
@@ -161,6 +172,10 @@ async fn hook(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes) 
             at_wall: chrono::Utc::now(),
         });
     inner.notify.notify_waiters();
+    let delay = *inner.delay.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(d) = delay {
+        tokio::time::sleep(d).await;
+    }
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     match answer {
         Answer::Status(_) => (code, format!("answer {status}")).into_response(),

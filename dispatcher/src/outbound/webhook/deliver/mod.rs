@@ -10,6 +10,8 @@
 //! - [`endpoints`]: the endpoint cache;
 //! - [`claim`]: the batched claim SQL and the sweep's query;
 //! - [`record`]: the batched record SQL;
+//! - [`slots`]: each endpoint's budget of attempts in flight, so a slow endpoint delays only
+//!   its own deliveries;
 //! - what an attempt's result leads to is the outbound engine's shared
 //!   [decision](crate::outbound::decision).
 
@@ -17,6 +19,7 @@ mod claim;
 mod client;
 mod endpoints;
 mod record;
+mod slots;
 
 use std::time::{Duration, Instant};
 
@@ -27,6 +30,7 @@ use kefu_normalizer::{Db, StoreError};
 use self::client::{Client, Response};
 use self::endpoints::EndpointCache;
 use self::record::{Record, Recorded, Recorder};
+use self::slots::EndpointSlots;
 use super::store::WebhookStore;
 use super::{ResponseOutcome, RetrySchedule, WebhookHeaders, classify_status};
 use crate::batch::Batcher;
@@ -52,6 +56,9 @@ pub struct DeliverySettings {
     pub timeout: Duration,
     /// Allow targets on private and loopback addresses.
     pub allow_private: bool,
+    /// Attempts in flight to one endpoint at most; a delivery over the budget waits (without
+    /// spending an attempt) instead of holding a worker.
+    pub endpoint_concurrency: usize,
 }
 
 impl DeliverySettings {
@@ -71,6 +78,7 @@ impl Default for DeliverySettings {
             disable_after: Duration::from_secs(5 * 24 * 3600),
             timeout: Duration::from_secs(15),
             allow_private: false,
+            endpoint_concurrency: 16,
         }
     }
 }
@@ -91,6 +99,7 @@ pub struct WebhookDeliverer {
     endpoints: EndpointCache,
     claims: Batcher<i64, Result<Option<webhook_delivery::Model>, String>>,
     records: Batcher<Record, Result<Recorded, String>>,
+    slots: EndpointSlots,
 }
 
 /// A webhook job could not finish its bookkeeping.
@@ -145,6 +154,7 @@ impl WebhookDeliverer {
             policy: settings.policy(),
             claims,
             records,
+            slots: EndpointSlots::new(settings.endpoint_concurrency),
         })
     }
 
@@ -201,6 +211,12 @@ impl WebhookDeliverer {
         if !endpoint.model.enabled {
             return record::fail_unattempted(&self.db, d, "the endpoint is disabled", now).await;
         }
+        // Held until the attempt is recorded: a slow endpoint holds at most its budget of
+        // workers, and its other deliveries wait their turn without spending an attempt.
+        let Some(_slot) = self.slots.take(d.endpoint_id, slots::SLOT_WAIT).await else {
+            metrics::counter!("kefu_webhook_attempts_paced_total").increment(1);
+            return record::postpone(&self.db, &self.jobs, d, now + slots::WAIT).await;
+        };
         let attempt = d.attempts + 1;
         let started = Instant::now();
         let response = match &endpoint.secrets {

@@ -383,3 +383,45 @@ pub(super) async fn fail_unattempted(
         successor,
     })
 }
+
+/// Gives a claimed delivery back without an attempt: its endpoint has no slot free (Kefu's own
+/// pacing, not a failure). It is pending again, due at `due`, with a job queued for then.
+pub(super) async fn postpone(
+    db: &Db,
+    jobs: &JobStore,
+    d: &webhook_delivery::Model,
+    due: DateTime<Utc>,
+) -> Result<Recorded, WebhookJobError> {
+    let now = Utc::now();
+    webhook_delivery::Entity::update_many()
+        .col_expr(
+            webhook_delivery::Column::Status,
+            Expr::value(WebhookDeliveryStatus::Pending),
+        )
+        .col_expr(
+            webhook_delivery::Column::LockedUntil,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(due))
+        .col_expr(webhook_delivery::Column::UpdatedAt, Expr::value(now))
+        .filter(webhook_delivery::Column::Id.eq(d.id))
+        .filter(webhook_delivery::Column::Status.eq(WebhookDeliveryStatus::Sending))
+        .exec(db.conn())
+        .await?;
+    let delay = (due - now).to_std().unwrap_or_default();
+    jobs.push_webhook(vec![
+        NewJob::now(WebhookJob { delivery_id: d.id })
+            .after(delay)
+            .key(format!(
+                "wh:{}:{}:paced:{}",
+                d.id,
+                d.attempts,
+                due.timestamp_millis()
+            )),
+    ])
+    .await?;
+    Ok(Recorded {
+        finished: false,
+        successor: None,
+    })
+}
