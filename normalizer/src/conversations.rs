@@ -2,8 +2,6 @@
 //! agent replies, assignment, and the reads the API serves. Each write is one transaction that
 //! also appends its outbox events.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use kefu_channel::{Attachment, Content};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -178,7 +176,7 @@ pub struct Posted {
 /// Conversation reads and writes for the API, the dispatcher and realtime hubs.
 #[derive(Clone)]
 pub struct Conversations {
-    db: Db,
+    pub(crate) db: Db,
     limits: sanitize::Limits,
 }
 
@@ -207,21 +205,9 @@ impl Conversations {
         cursor: Option<i64>,
         limit: u64,
     ) -> Result<(Vec<ConversationView>, Option<i64>), StoreError> {
-        let mut q = conversation::Entity::find()
+        let mut q = crate::conversation_filter::filtered(f)
             .order_by_desc(conversation::Column::Id)
             .limit(limit + 1);
-        if !f.statuses.is_empty() {
-            q = q.filter(conversation::Column::Status.is_in(f.statuses.iter().map(|s| s.as_str())));
-        }
-        if let Some(v) = f.inbox_id {
-            q = q.filter(conversation::Column::InboxId.eq(v));
-        }
-        if let Some(v) = f.assignee_id {
-            q = q.filter(conversation::Column::AssigneeId.eq(v));
-        }
-        if let Some(v) = f.contact_id {
-            q = q.filter(conversation::Column::ContactId.eq(v));
-        }
         if let Some(c) = cursor {
             q = q.filter(conversation::Column::Id.lt(c));
         }
@@ -230,19 +216,7 @@ impl Conversations {
             rows.truncate(limit as usize);
             rows.last().map(|r| r.id)
         });
-        let ids: Vec<i64> = rows.iter().map(|r| r.contact_id).collect();
-        let contacts: HashMap<i64, contact::Model> = contact::Entity::find()
-            .filter(contact::Column::Id.is_in(ids))
-            .all(self.db.conn())
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c))
-            .collect();
-        let items = rows
-            .iter()
-            .map(|c| ConversationView::new(c, contacts.get(&c.contact_id)))
-            .collect();
-        Ok((items, next.flatten()))
+        Ok((self.with_contacts(&rows).await?, next.flatten()))
     }
 
     /// Messages with `seq > after_seq`, in order.

@@ -17,8 +17,10 @@
 //! - [`views`]: the shapes shown by the API, realtime streams and webhooks.
 //! - [`accounts`]: sessions, invites, API tokens, agents and teams.
 //! - [`Inboxes`]: inbox rows, their routing and outbound rate limits.
+//! - [`search`]: full-text search over conversations (tantivy with a jieba analyzer).
 
 pub mod accounts;
+mod conversation_filter;
 mod conversations;
 mod db;
 mod delivery;
@@ -31,6 +33,7 @@ mod inboxes;
 mod ingest;
 mod ingest_group;
 mod sanitize;
+pub mod search;
 mod state_store;
 mod status;
 pub mod token;
