@@ -52,6 +52,8 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Skill-based routing: assigner tasks, transfers, claims, explanations.
     pub dispatcher: kefu_dispatcher::assign::Dispatcher,
+    /// Full-text search over conversations.
+    pub search: kefu_normalizer::search::Search,
     /// Sessions, invites, API tokens, agents, teams and login throttling.
     pub accounts: crate::auth::Accounts,
 }

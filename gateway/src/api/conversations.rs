@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use kefu_normalizer::search::{Match, SearchError};
 use kefu_normalizer::views::{ContactView, ConversationView, MessageView};
 use kefu_normalizer::{Author, ListFilter, Status, Transition};
 use serde::{Deserialize, Serialize};
@@ -29,15 +30,39 @@ pub struct ListParams {
     pub cursor: Option<String>,
     /// Page size, 1–100 (default 25).
     pub limit: Option<u64>,
+    /// Full-text search over message texts (private notes included), contact names, emails
+    /// and channel identities, and email subjects; Chinese and English. Results come best
+    /// match first, each with `match`, and the other filters still apply.
+    pub q: Option<String>,
 }
 
-/// A page of conversations, newest first.
+/// A page of conversations: newest first, or best match first with `q`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConversationPage {
     /// Conversations.
-    pub items: Vec<ConversationView>,
+    pub items: Vec<ConversationItem>,
     /// Pass as `cursor` for the next page; absent on the last page.
     pub next_cursor: Option<String>,
+}
+
+/// A conversation in a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConversationItem {
+    /// The conversation.
+    #[serde(flatten)]
+    pub conversation: ConversationView,
+    /// With `q`: where the conversation matched, highlighted.
+    #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
+    pub found: Option<Match>,
+}
+
+impl From<ConversationView> for ConversationItem {
+    fn from(conversation: ConversationView) -> Self {
+        Self {
+            conversation,
+            found: None,
+        }
+    }
 }
 
 /// Lists conversations.
@@ -56,6 +81,9 @@ pub async fn list(
             .collect::<Result<_, _>>()
             .map_err(bad_query)?,
     };
+    if let Some(q) = &p.q {
+        return search(&st, q, &p, statuses).await.map(Json);
+    }
     let cursor = p
         .cursor
         .as_deref()
@@ -73,9 +101,52 @@ pub async fn list(
     };
     let (items, next) = st.conversations.list(&filter, cursor, limit).await?;
     Ok(Json(ConversationPage {
-        items,
+        items: items.into_iter().map(ConversationItem::from).collect(),
         next_cursor: next.map(|n| n.to_string()),
     }))
+}
+
+/// The list with `q`: ranked by relevance, paged by offset (cursors `r<offset>`).
+async fn search(
+    st: &AppState,
+    q: &str,
+    p: &ListParams,
+    statuses: Vec<Status>,
+) -> ApiResult<ConversationPage> {
+    let offset = match p.cursor.as_deref() {
+        None => 0,
+        Some(c) => c
+            .strip_prefix('r')
+            .and_then(|n| n.parse::<usize>().ok())
+            .ok_or_else(|| bad_query(format!("cursor {c:?} is not one this API returned")))?,
+    };
+    let limit = super::page_limit(p.limit, 25, 100)?;
+    let filter = ListFilter {
+        statuses,
+        inbox_id: p.inbox_id,
+        assignee_id: p.assignee_id,
+        contact_id: p.contact_id,
+    };
+    let page = st
+        .search
+        .conversations(&st.conversations, &filter, q, offset, limit as usize)
+        .await
+        .map_err(|e| match e {
+            SearchError::InvalidQuery(d) => bad_query(d),
+            SearchError::Store(e) => e.into(),
+            e => ApiError::internal(e),
+        })?;
+    Ok(ConversationPage {
+        items: page
+            .items
+            .into_iter()
+            .map(|(conversation, found)| ConversationItem {
+                conversation,
+                found,
+            })
+            .collect(),
+        next_cursor: page.next_offset.map(|n| format!("r{n}")),
+    })
 }
 
 fn bad_query(detail: String) -> ApiError {
