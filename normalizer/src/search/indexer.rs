@@ -231,8 +231,28 @@ impl Indexer {
         oldest.is_some_and(|o| o > through + 1)
     }
 
-    /// Replaces every document with ones read from the database.
+    /// Replaces every document with ones read from the database. On failure the index stays
+    /// as it was before (the writer rolls back to the last commit).
     pub(crate) async fn rebuild(&mut self, writer: &Writer) -> Result<RebuildStats, SearchError> {
+        let was_complete = self.complete;
+        let result = self.rebuild_from_rows(writer).await;
+        if result.is_err() {
+            self.complete = was_complete;
+            let writer = writer.clone();
+            let rolled_back = tokio::task::spawn_blocking(move || {
+                let mut w = writer.lock().unwrap_or_else(|e| e.into_inner());
+                w.rollback().map(|_| ())
+            })
+            .await;
+            if !matches!(rolled_back, Ok(Ok(()))) {
+                // The writer's state is unknown: only a full rebuild can be trusted now.
+                self.complete = false;
+            }
+        }
+        result
+    }
+
+    async fn rebuild_from_rows(&mut self, writer: &Writer) -> Result<RebuildStats, SearchError> {
         let started = Instant::now();
         let from = super::newest_event(&self.db).await?;
         {
@@ -249,7 +269,7 @@ impl Indexer {
             let (docs, last) = load::conversation_page(self.db.conn(), after).await?;
             let Some(last) = last else { break };
             stats.conversations += docs.len() as u64;
-            self.add(writer, docs).await?;
+            self.add(writer, docs, false).await?;
             after = last;
         }
         after = 0;
@@ -257,7 +277,7 @@ impl Indexer {
             let (docs, last) = load::message_page(self.db.conn(), after).await?;
             let Some(last) = last else { break };
             stats.messages += docs.len() as u64;
-            self.add(writer, docs).await?;
+            self.add(writer, docs, false).await?;
             after = last;
         }
         self.complete = true;
@@ -267,14 +287,17 @@ impl Indexer {
         Ok(stats)
     }
 
-    /// Adds (or replaces) `docs` without committing.
-    async fn add(&self, writer: &Writer, docs: Vec<Doc>) -> Result<(), SearchError> {
+    /// Adds `docs` without committing, replacing documents of the same key when `replace`
+    /// (a rebuild, which starts from an empty index, has none to replace).
+    async fn add(&self, writer: &Writer, docs: Vec<Doc>, replace: bool) -> Result<(), SearchError> {
         let writer = writer.clone();
         let fields = self.opened.fields;
         tokio::task::spawn_blocking(move || {
             let w = writer.lock().unwrap_or_else(|e| e.into_inner());
             for d in &docs {
-                w.delete_term(tantivy::Term::from_field_text(fields.key, &d.key()));
+                if replace {
+                    w.delete_term(tantivy::Term::from_field_text(fields.key, &d.key()));
+                }
                 w.add_document(d.to_tantivy(&fields))?;
             }
             Ok::<_, SearchError>(())
@@ -291,7 +314,7 @@ impl Indexer {
         docs: Vec<Doc>,
         through: i64,
     ) -> Result<(), SearchError> {
-        self.add(writer, docs).await?;
+        self.add(writer, docs, true).await?;
         let mark = Mark {
             version: SCHEMA_VERSION,
             complete: self.complete,
