@@ -321,6 +321,25 @@ async fn a_rebuild_from_the_database_answers_the_same_on_every_backend() {
             "after a rebuild on {backend:?}"
         );
 
+        // A restart keeps the index and goes on from where it was.
+        let app = app.restart(|_| {}).await;
+        settled(&app).await;
+        assert_eq!(
+            answers(&app, &c).await,
+            before,
+            "after a restart on {backend:?}"
+        );
+        let (s, added) = app
+            .admin(
+                Method::POST,
+                &format!("/api/v1/conversations/{}/messages", c["en"]),
+                Some(json!({"text": "a kiwifruit for the road", "private": true})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{added}");
+        settled(&app).await;
+        assert_eq!(ids(&search(&app, "kiwifruit").await), [c["en"]]);
+
         // A restart without the index (as after deleting it, or an upgrade of its format)
         // builds it again from the database.
         let fresh = tempfile::tempdir().expect("temp dir");
