@@ -44,6 +44,7 @@ pub struct App {
     router: Router,
     listener: TcpListener,
     relay: OutboxRelay,
+    indexer: kefu_normalizer::search::Indexer,
     outbound: Outbound,
     /// On SQLite: this process's hold on the database, released when the server stops.
     lock: Option<crate::data_lock::DataLock>,
@@ -187,7 +188,11 @@ impl App {
                 .map_err(StartError)?,
             ),
         };
+        let (search, indexer) =
+            kefu_normalizer::search::Search::open(db.clone(), &config.search_location())
+                .map_err(|e| StartError(format!("cannot open the search index: {e}")))?;
         let state = AppState {
+            search,
             accounts,
             config: Arc::new(config),
             db: db.clone(),
@@ -223,6 +228,7 @@ impl App {
                 router,
                 listener,
                 relay,
+                indexer,
                 outbound,
                 lock,
             },
@@ -255,10 +261,13 @@ impl App {
             router,
             listener,
             relay,
+            indexer,
             outbound,
             lock,
         } = self;
         let shutdown = state.shutdown.clone();
+        // Subscribed before the relay starts, so the indexer sees every event it publishes.
+        let indexer_task = tokio::spawn(indexer.run(state.bus.subscribe(), shutdown.clone()));
         let relay_task = tokio::spawn(relay.run(shutdown.clone()));
         let workers_task = state.config.jobs.run_workers.then(|| {
             tokio::spawn(kefu_dispatcher::workers::run(
@@ -289,6 +298,7 @@ impl App {
                 let _ = task.await;
             }
             state.runner.wait().await;
+            let _ = indexer_task.await;
         };
         if tokio::time::timeout(Duration::from_secs(10), drain)
             .await

@@ -71,6 +71,9 @@ pub struct Config {
     pub jobs: JobsConfig,
     /// Outbound TLS settings.
     pub tls: TlsConfig,
+    /// The full-text search index.
+    #[serde(default)]
+    pub search: SearchConfig,
     /// Serve the demo page, widget and console from this folder instead of the copy built into
     /// the binary: for working on them without rebuilding. Unset in production.
     pub assets_dir: Option<PathBuf>,
@@ -191,6 +194,33 @@ impl Default for JobsConfig {
     }
 }
 
+/// Where the full-text search index lives. It is derived from the database: deleting it is
+/// harmless, Kefu rebuilds it at the next start.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SearchConfig {
+    /// The index folder; default `data_dir/search`.
+    pub dir: Option<PathBuf>,
+    /// Keep the index in memory only, rebuilt at every start (tests, tiny installs).
+    pub in_memory: bool,
+}
+
+impl Config {
+    /// Where the search index lives.
+    pub fn search_location(&self) -> kefu_normalizer::search::Location {
+        use kefu_normalizer::search::Location;
+        if self.search.in_memory {
+            return Location::Memory;
+        }
+        Location::Dir(
+            self.search
+                .dir
+                .clone()
+                .unwrap_or_else(|| self.data_dir.join("search")),
+        )
+    }
+}
+
 /// Outbound TLS settings.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -223,6 +253,7 @@ impl Default for Config {
             delivery: DeliveryConfig::default(),
             jobs: JobsConfig::default(),
             tls: TlsConfig::default(),
+            search: SearchConfig::default(),
             assets_dir: None,
         }
     }

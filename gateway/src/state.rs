@@ -58,6 +58,8 @@ pub struct AppState {
     pub workers: kefu_dispatcher::outbound::health::WorkerHealth,
     /// Skill-based routing: assigner tasks, transfers, claims, explanations.
     pub dispatcher: kefu_dispatcher::assign::Dispatcher,
+    /// Full-text search over conversations.
+    pub search: kefu_normalizer::search::Search,
     /// Sessions, invites, API tokens, agents, teams and login throttling.
     pub accounts: crate::auth::Accounts,
 }

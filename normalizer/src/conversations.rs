@@ -174,7 +174,7 @@ pub struct Posted {
 /// Conversation reads and writes for the API, the dispatcher and realtime hubs.
 #[derive(Clone)]
 pub struct Conversations {
-    db: Db,
+    pub(crate) db: Db,
     limits: sanitize::Limits,
 }
 

@@ -20,9 +20,11 @@
 //! - [`views`]: the shapes shown by the API, realtime streams and webhooks.
 //! - [`accounts`]: sessions, invites, API tokens, agents and teams.
 //! - [`Inboxes`]: inbox rows, their routing and outbound rate limits.
+//! - [`search`]: full-text search over conversations (tantivy with a jieba analyzer).
 #![warn(missing_docs)]
 
 pub mod accounts;
+mod conversation_filter;
 mod conversations;
 mod db;
 mod delivery;
@@ -38,6 +40,7 @@ mod labels;
 mod list_items;
 mod listing;
 mod sanitize;
+pub mod search;
 mod state_store;
 mod status;
 pub mod token;

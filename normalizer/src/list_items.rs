@@ -136,6 +136,7 @@ impl Conversations {
                     last_read_seq: read.get(&c.id).copied().unwrap_or(0),
                     last_inbound_at,
                     waiting_since,
+                    found: None,
                     conversation: c,
                 }
             })

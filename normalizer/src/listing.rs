@@ -195,24 +195,12 @@ impl Conversations {
         } else {
             None
         };
-        let ids: Vec<i64> = rows.iter().map(|r| r.contact_id).collect();
-        let contacts: HashMap<i64, contact::Model> = contact::Entity::find()
-            .filter(contact::Column::Id.is_in(ids))
-            .all(self.db().conn())
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c))
-            .collect();
-        let items = rows
-            .iter()
-            .map(|c| ConversationView::new(c, contacts.get(&c.contact_id)))
-            .collect();
-        Ok((items, next))
+        Ok((self.with_contacts(&rows).await?, next))
     }
 }
 
 /// The filter as one condition.
-fn conditions(f: &ListFilter) -> Condition {
+pub(crate) fn conditions(f: &ListFilter) -> Condition {
     use conversation::Column as C;
     let mut all = Condition::all();
     if !f.statuses.is_empty() {

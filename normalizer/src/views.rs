@@ -385,4 +385,7 @@ pub struct ConversationItem {
     /// Since when the customer has waited for an answer: their last message, when it is the
     /// conversation's newest one.
     pub waiting_since: Option<DateTime<Utc>>,
+    /// With `q`: where the conversation matched, highlighted.
+    #[serde(rename = "match", default, skip_serializing_if = "Option::is_none")]
+    pub found: Option<crate::search::Match>,
 }

@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use kefu_normalizer::views::{ContactView, ConversationItem, ConversationView, MessageView};
+use kefu_normalizer::search::SearchError;
 use kefu_normalizer::{Author, Cursor, ListFilter, Sort, Status, Transition};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -47,12 +48,17 @@ pub struct ListParams {
     pub cursor: Option<String>,
     /// Page size, 1–100 (default 25).
     pub limit: Option<u64>,
+    /// Full-text search over message texts (private notes included), contact names, emails
+    /// and channel identities, and email subjects; Chinese and English. Results come best
+    /// match first, each with `match`, and the other filters still apply.
+    pub q: Option<String>,
 }
 
-/// A page of conversations in the requested order.
+/// A page of conversations in the requested order, or best match first with `q`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConversationPage {
-    /// Conversations, each with its last message, assignee, labels and unread count.
+    /// Conversations, each with its last message, assignee, labels and unread count (and,
+    /// with `q`, where it matched).
     pub items: Vec<ConversationItem>,
     /// Pass as `cursor` for the next page; absent on the last page.
     pub next_cursor: Option<String>,
@@ -70,11 +76,20 @@ pub async fn list(
         None => Sort::default(),
         Some(s) => s.parse::<Sort>().map_err(bad_query)?,
     };
-    let cursor = p
-        .cursor
-        .as_deref()
-        .map(|c| Cursor::parse(c, sort).map_err(bad_query))
-        .transpose()?;
+    if p.q.is_some() && p.sort.is_some() {
+        return Err(bad_query(
+            "sort cannot be combined with q: search results come best match first".into(),
+        ));
+    }
+    let cursor = match p.q {
+        // Search pages by offset (`r<offset>` cursors).
+        Some(_) => None,
+        None => p
+            .cursor
+            .as_deref()
+            .map(|c| Cursor::parse(c, sort).map_err(bad_query))
+            .transpose()?,
+    };
     let limit = super::page_limit(p.limit, 25, 100)?;
     let Some(filter) = list_filter(&st, &p).await? else {
         // A label nobody defined carries no conversations.
@@ -83,6 +98,9 @@ pub async fn list(
             next_cursor: None,
         }));
     };
+    if let Some(q) = &p.q {
+        return search(&st, &me, q, &p, &filter, limit).await.map(Json);
+    }
     let (page, next_cursor) = st
         .conversations
         .list(&filter, sort, cursor.as_ref(), limit)
@@ -142,6 +160,50 @@ fn time_param(name: &str, value: Option<&str>) -> ApiResult<Option<DateTime<Utc>
                 })
         })
         .transpose()
+}
+
+/// The list with `q`: ranked by relevance, paged by offset (cursors `r<offset>`), each row
+/// with where it matched.
+async fn search(
+    st: &AppState,
+    me: &Authed,
+    q: &str,
+    p: &ListParams,
+    filter: &ListFilter,
+    limit: u64,
+) -> ApiResult<ConversationPage> {
+    let offset = match p.cursor.as_deref() {
+        None => 0,
+        Some(c) => c
+            .strip_prefix('r')
+            .and_then(|n| n.parse::<usize>().ok())
+            .ok_or_else(|| bad_query(format!("cursor {c:?} is not one this API returned")))?,
+    };
+    let page = st
+        .search
+        .conversations(&st.conversations, filter, q, offset, limit as usize)
+        .await
+        .map_err(|e| match e {
+            SearchError::InvalidQuery(d) => bad_query(d),
+            SearchError::Store(e) => e.into(),
+            e => ApiError::internal(e),
+        })?;
+    let (views, mut found): (Vec<_>, std::collections::HashMap<i64, _>) = page
+        .items
+        .into_iter()
+        .map(|(v, m)| {
+            let id = v.id;
+            (v, (id, m))
+        })
+        .unzip();
+    let mut items = st.conversations.items(views, me.agent.id).await?;
+    for item in &mut items {
+        item.found = found.remove(&item.conversation.id).flatten();
+    }
+    Ok(ConversationPage {
+        items,
+        next_cursor: page.next_offset.map(|n| format!("r{n}")),
+    })
 }
 
 fn bad_query(detail: String) -> ApiError {

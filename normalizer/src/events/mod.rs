@@ -26,6 +26,8 @@ use tokio::sync::broadcast;
 
 pub use data::{EventData, NewConversation, ROUTING_KEY};
 pub use kind::{EventType, UnknownEventType};
+/// Decodes an outbox row (for readers that follow the outbox themselves, such as search).
+pub(crate) use outbox::decode as decode_row;
 pub use outbox::{ConsumeError, OutboxConsumer, OutboxRelay, RETAIN_RELAYED, emit_all, mark};
 
 /// One committed state change, as consumers see it: `{type, timestamp, data}` on the wire.

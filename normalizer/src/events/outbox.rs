@@ -58,7 +58,7 @@ pub async fn emit_all(
 /// An outbox row as an event, or `None` (logged) for a row no version of Kefu wrote: an
 /// unknown type or a payload that does not fit it. Such a row is marked with its batch, so it
 /// cannot hold up the events behind it.
-fn decode(row: outbox_event::Model) -> Option<Event> {
+pub(crate) fn decode(row: outbox_event::Model) -> Option<Event> {
     let kind: EventType = match row.event_type.parse() {
         Ok(k) => k,
         Err(e) => {

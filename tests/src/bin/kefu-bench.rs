@@ -15,7 +15,8 @@
 //! `kefu-bench routing` measures the dispatcher instead (see `kefu-bench/routing.rs`),
 //! `kefu-bench wechat` encrypted WeChat callbacks through a real server (`kefu-bench/wechat.rs`)
 //! `kefu-bench imap` mail taken in from a real Dovecot (see `kefu-bench/imap.rs`) and
-//! `kefu-bench idle` the CPU an idle release `kefu` burns (see `kefu-bench/idle.rs`).
+//! `kefu-bench idle` the CPU an idle release `kefu` burns (see `kefu-bench/idle.rs`) and
+//! `kefu-bench search` full-text search over a million messages (see `kefu-bench/search.rs`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -36,6 +37,9 @@ mod imap;
 
 #[path = "kefu-bench/idle.rs"]
 mod idle;
+
+#[path = "kefu-bench/search.rs"]
+mod search;
 
 /// The email channel's test servers (a private Dovecot), shared with its tests.
 #[path = "../../../channels/email/tests/support/mod.rs"]
@@ -63,7 +67,7 @@ fn parse() -> anyhow::Result<Args> {
     match it.next().as_deref() {
         Some("ingest") => {}
         _ => bail!(
-            "usage: kefu-bench routing … | kefu-bench wechat … | kefu-bench imap … | kefu-bench idle … | kefu-bench ingest [--database-url URL|sqlite] [--messages N] [--conversations N] [--concurrency N] [--rate PER_SEC] [--pool N]"
+            "usage: kefu-bench routing … | kefu-bench search … | kefu-bench wechat … | kefu-bench imap … | kefu-bench idle … | kefu-bench ingest [--database-url URL|sqlite] [--messages N] [--conversations N] [--concurrency N] [--rate PER_SEC] [--pool N]"
         ),
     }
     while let Some(flag) = it.next() {
@@ -88,6 +92,7 @@ async fn main() -> anyhow::Result<()> {
         Some("wechat") => return wechat::main().await,
         Some("imap") => return imap::main().await,
         Some("idle") => return idle::main().await,
+        Some("search") => return search::main().await,
         _ => {}
     }
     let args = parse()?;
