@@ -44,6 +44,8 @@ struct Args {
     events: usize,
     conversations: usize,
     concurrency: usize,
+    /// Attempts in flight per webhook endpoint; Kefu's default when absent.
+    endpoint_concurrency: Option<usize>,
     replies: usize,
     per_second: u32,
     burst: u32,
@@ -57,6 +59,7 @@ fn parse() -> anyhow::Result<Args> {
         events: 5000,
         conversations: 500,
         concurrency: 64,
+        endpoint_concurrency: None,
         replies: 300,
         per_second: 100,
         burst: 10,
@@ -66,7 +69,7 @@ fn parse() -> anyhow::Result<Args> {
     a.mode = it.next().unwrap_or_default();
     if !matches!(a.mode.as_str(), "webhooks" | "sends" | "pushes") {
         bail!(
-            "usage: kefu-hookbench webhooks|sends|pushes [--database-url URL|sqlite] [--events N] [--conversations N] [--concurrency N] [--replies N] [--per-second N] [--burst N] [--platform fcm|apns]"
+            "usage: kefu-hookbench webhooks|sends|pushes [--database-url URL|sqlite] [--events N] [--conversations N] [--concurrency N] [--endpoint-concurrency N] [--replies N] [--per-second N] [--burst N] [--platform fcm|apns]"
         );
     }
     while let Some(flag) = it.next() {
@@ -76,6 +79,7 @@ fn parse() -> anyhow::Result<Args> {
             "--events" => a.events = v.parse()?,
             "--conversations" => a.conversations = v.parse()?,
             "--concurrency" => a.concurrency = v.parse()?,
+            "--endpoint-concurrency" => a.endpoint_concurrency = Some(v.parse()?),
             "--replies" => a.replies = v.parse()?,
             "--per-second" => a.per_second = v.parse()?,
             "--burst" => a.burst = v.parse()?,
@@ -95,6 +99,7 @@ async fn main() -> anyhow::Result<()> {
     let args = parse()?;
     let backend = Backend::from_arg(&args.database_url);
     let concurrency = args.concurrency;
+    let endpoint_concurrency = args.endpoint_concurrency;
     // The APNs server's CA, trusted through `tls.extra_root_certs` like a corporate root.
     let apns = apns::FakeApns::start().await;
     let ca = tempfile::NamedTempFile::new()?;
@@ -102,6 +107,9 @@ async fn main() -> anyhow::Result<()> {
     let ca_path = ca.path().to_path_buf();
     let app = TestApp::spawn_with(&backend, |c| {
         c.jobs.webhook_concurrency = concurrency;
+        if let Some(n) = endpoint_concurrency {
+            c.webhooks.endpoint_concurrency = n;
+        }
         c.jobs.send_concurrency = concurrency;
         c.database_max_connections = 32;
         c.tls.extra_root_certs = Some(ca_path);

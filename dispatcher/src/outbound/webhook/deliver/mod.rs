@@ -211,9 +211,9 @@ impl WebhookDeliverer {
         if !endpoint.model.enabled {
             return record::fail_unattempted(&self.db, d, "the endpoint is disabled", now).await;
         }
-        // Held until the attempt is recorded: a slow endpoint holds at most its budget of
-        // workers, and its other deliveries wait their turn without spending an attempt.
-        let Some(_slot) = self.slots.take(d.endpoint_id, slots::SLOT_WAIT).await else {
+        // Held for the request: a slow endpoint holds at most its budget of workers, and its
+        // other deliveries wait their turn without spending an attempt.
+        let Some(slot) = self.slots.take(d.endpoint_id, slots::SLOT_WAIT).await else {
             metrics::counter!("kefu_webhook_attempts_paced_total").increment(1);
             return record::postpone(&self.db, &self.jobs, d, now + slots::WAIT).await;
         };
@@ -234,6 +234,7 @@ impl WebhookDeliverer {
             }
             Err(e) => Response::not_sent(e.clone()),
         };
+        drop(slot);
         let latency = started.elapsed();
         metrics::histogram!("kefu_webhook_attempt_seconds").record(latency.as_secs_f64());
         let outcome = match response.status {

@@ -2,7 +2,8 @@
 //!
 //! Webhook workers are shared by every endpoint. Without a budget, one endpoint that answers
 //! in 30 s (or times out) takes every worker in turn, and a healthy endpoint's deliveries
-//! queue behind it. With one, a slow endpoint holds at most its budget of workers. An attempt
+//! queue behind it. With one, a slow endpoint holds at most its budget of workers (a slot is
+//! held for the HTTP request only; recording the result is Kefu's own work). An attempt
 //! over the budget waits up to [`SLOT_WAIT`] for a slot — long enough for a healthy endpoint's
 //! burst, whose attempts take milliseconds — and is otherwise given back and tried again after
 //! [`WAIT`], without spending an attempt. The budget is per process: with several nodes an
