@@ -6,9 +6,9 @@ use std::collections::{HashMap, HashSet};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::conversations::Conversations;
-use crate::listing::ListFilter;
 use crate::entity::{contact, conversation};
 use crate::error::StoreError;
+use crate::listing::ListFilter;
 use crate::views::ConversationView;
 
 /// The conversations passing `f` (the list's own conditions).

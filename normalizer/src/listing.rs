@@ -3,14 +3,12 @@
 //! in it and paging neither skips nor repeats rows while conversations change; each order has
 //! an index ending in `id` (migration `m0009_labels`).
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, NullOrdering, Query};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::conversations::Conversations;
-use crate::entity::{contact, conversation, conversation_label, inbox};
+use crate::entity::{conversation, conversation_label, inbox};
 use crate::error::StoreError;
 use crate::status::Status;
 use crate::views::ConversationView;

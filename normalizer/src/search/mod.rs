@@ -26,10 +26,11 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{EntityTrait, QuerySelect};
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::conversations::{Conversations, ListFilter};
+use crate::conversations::Conversations;
 use crate::db::Db;
 use crate::entity::outbox_event;
 use crate::error::StoreError;
+use crate::listing::ListFilter;
 use crate::views::ConversationView;
 
 pub use analyzer::terms;

@@ -238,7 +238,7 @@ async fn fill(db: &Db, inbox_id: i64, args: &Args) -> anyhow::Result<()> {
             inbox_id: Set(inbox_id),
             contact_id: Set(i as i64 + 1),
             identity_id: Set(i as i64 + 1),
-            status: Set("resolved".into()),
+            status: Set(kefu_normalizer::Status::Resolved),
             priority: Set(0),
             skills: Set(json!({})),
             assignee_id: Set(None),
@@ -282,16 +282,24 @@ async fn fill(db: &Db, inbox_id: i64, args: &Args) -> anyhow::Result<()> {
             conversation_id: Set(conv as i64 + 1),
             inbox_id: Set(inbox_id),
             seq: Set(seq as i64),
-            direction: Set(if inbound { "inbound" } else { "outbound" }.into()),
+            direction: Set(if inbound {
+                kefu_normalizer::Direction::Inbound
+            } else {
+                kefu_normalizer::Direction::Outbound
+            }),
             private: Set(false),
-            sender_type: Set(if inbound { "contact" } else { "agent" }.into()),
+            sender_type: Set(if inbound {
+                kefu_normalizer::SenderType::Contact
+            } else {
+                kefu_normalizer::SenderType::Agent
+            }),
             sender_id: Set(None),
             sender_name: Set(None),
             text: Set(text.clone()),
             content: Set(json!({ "text": text })),
             dedupe_key: Set(None),
             message_ref: Set(None),
-            delivery_status: Set("sent".into()),
+            delivery_status: Set(kefu_normalizer::DeliveryStatus::Sent),
             delivery_error: Set(None),
             provider_ref: Set(None),
             sent_at: Set(None),
