@@ -105,7 +105,7 @@ struct Nudges {
 /// nothing, and nudges that arrive together wake the worker once.
 #[derive(Debug)]
 struct Nudge {
-    tx: Sender<()>,
+    tx: Mutex<Sender<()>>,
     rx: Mutex<Option<Receiver<()>>>,
 }
 
@@ -113,14 +113,30 @@ impl Nudge {
     fn new() -> Self {
         let (tx, rx) = futures::channel::mpsc::channel(1);
         Self {
-            tx,
+            tx: Mutex::new(tx),
             rx: Mutex::new(Some(rx)),
         }
     }
 
+    /// The doorbell's receiving end: the one made with it the first time (it may hold a nudge
+    /// rung before the worker started), a new one after that (a worker started again by its
+    /// supervisor), which the doorbell then rings instead.
+    fn take(&self) -> Receiver<()> {
+        if let Some(rx) = self.rx.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            return rx;
+        }
+        let (tx, rx) = futures::channel::mpsc::channel(1);
+        *self.tx.lock().unwrap_or_else(|p| p.into_inner()) = tx;
+        rx
+    }
+
+    fn sender(&self) -> Sender<()> {
+        self.tx.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     fn ring(&self) {
         // Full means a nudge is already waiting: that one will do.
-        let _ = self.tx.clone().try_send(());
+        let _ = self.sender().try_send(());
     }
 
     /// Rings once the whole second `due` (Unix time, as apalis stores it) has begun.
@@ -133,7 +149,7 @@ impl Nudge {
             .unwrap_or_default();
         // A little past the second, so the worker's clock has surely reached it.
         let wait = Duration::from_secs(due).saturating_sub(since) + Duration::from_millis(20);
-        let mut tx = self.tx.clone();
+        let mut tx = self.sender();
         runtime.spawn(async move {
             tokio::time::sleep(wait).await;
             let _ = tx.try_send(());
@@ -179,10 +195,10 @@ impl JobStore {
         &self.backend
     }
 
-    /// The stream of nudges for `queue`'s worker; only the first caller gets it.
+    /// The stream of nudges for `queue`'s worker; a worker started again gets a new one, and
+    /// the stream handed out before stops receiving.
     pub(crate) fn take_nudges(&self, queue: &str) -> Option<Receiver<()>> {
-        let n = self.nudge(queue)?;
-        n.rx.lock().unwrap_or_else(|p| p.into_inner()).take()
+        Some(self.nudge(queue)?.take())
     }
 
     fn nudge(&self, queue: &str) -> Option<&Nudge> {
