@@ -56,7 +56,8 @@ pub use entity::message::{DeliveryStatus, Direction, SenderType};
 pub use entity::webhook_delivery::WebhookDeliveryStatus;
 pub use error::StoreError;
 pub use events::{
-    ConsumeError, Event, EventBus, EventData, EventType, InProcessBus, OutboxConsumer, OutboxRelay,
+    BusHealth, ConsumeError, Event, EventBus, EventData, EventType, InProcessBus, OutboxConsumer,
+    OutboxRelay, RedisBus,
 };
 pub use files::{Files, NewFile};
 pub use history::DbHistory;

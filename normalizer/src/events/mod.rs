@@ -6,6 +6,8 @@
 //!   consumers match instead of digging into JSON.
 //! - [`WriteTx::emit`](crate::db::WriteTx::emit) appends an event; committing that
 //!   transaction wakes the [`OutboxRelay`], so no writer has to remember to.
+//! - [`RedisBus`] carries relayed events to every node through Redis pub/sub; [`InProcessBus`]
+//!   is the single-node bus. Either way subscribers read a local broadcast channel.
 //!
 //! Why an outbox: publishing after commit from the request handler loses events when the process
 //! dies in between; publishing before commit announces changes that may roll back. The relay
@@ -15,6 +17,7 @@
 mod data;
 mod kind;
 mod outbox;
+mod redis_bus;
 #[cfg(test)]
 mod tests;
 
@@ -29,6 +32,7 @@ pub use kind::{EventType, UnknownEventType};
 /// Decodes an outbox row (for readers that follow the outbox themselves, such as search).
 pub(crate) use outbox::decode as decode_row;
 pub use outbox::{ConsumeError, OutboxConsumer, OutboxRelay, RETAIN_RELAYED, emit_all, mark};
+pub use redis_bus::{BusError, RedisBus, decode_wire, encode_wire};
 
 /// One committed state change, as consumers see it: `{type, timestamp, data}` on the wire.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,11 +73,49 @@ impl Serialize for Event {
 }
 
 /// Where relayed events go: in-process subscribers on one node, Redis pub/sub across nodes.
+#[async_trait::async_trait]
 pub trait EventBus: Send + Sync + 'static {
     /// Publishes one committed event.
     fn publish(&self, event: Arc<Event>);
-    /// A new subscription, receiving events published from now on.
+    /// A new subscription, receiving events published from now on (by any node).
     fn subscribe(&self) -> broadcast::Receiver<Arc<Event>>;
+    /// Publishes a batch in order and returns once it has left this node, so that whatever is
+    /// published after this call returns (by any node) reaches subscribers after it. The relay
+    /// awaits it before marking a batch: the next relay of the same partition, perhaps on
+    /// another node, then publishes strictly later.
+    async fn publish_batch(&self, events: &[Arc<Event>]) {
+        for e in events {
+            self.publish(e.clone());
+        }
+    }
+    /// Whether the bus reaches the other nodes; always healthy for the in-process bus.
+    fn health(&self) -> BusHealth {
+        BusHealth::ok("in_process")
+    }
+}
+
+/// How a bus is doing, for `/readyz`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BusHealth {
+    /// `in_process` or `redis`.
+    pub kind: &'static str,
+    /// `false` while events cannot reach the other nodes (this node's sockets still get this
+    /// node's events).
+    pub ok: bool,
+    /// Why not, while not ok.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl BusHealth {
+    /// A healthy bus of `kind`.
+    pub fn ok(kind: &'static str) -> Self {
+        Self {
+            kind,
+            ok: true,
+            error: None,
+        }
+    }
 }
 
 /// The single-node bus: a broadcast channel. A subscriber that lags more than the capacity
@@ -92,6 +134,7 @@ impl InProcessBus {
     }
 }
 
+#[async_trait::async_trait]
 impl EventBus for InProcessBus {
     fn publish(&self, event: Arc<Event>) {
         // No subscribers is not an error: nobody is watching right now.
