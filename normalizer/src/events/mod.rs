@@ -8,6 +8,9 @@
 //!   transaction wakes the [`OutboxRelay`], so no writer has to remember to.
 //! - [`RedisBus`] carries relayed events to every node through Redis pub/sub; [`InProcessBus`]
 //!   is the single-node bus. Either way subscribers read a local broadcast channel.
+//! - On PostgreSQL the outbox is split into [`RELAY_PARTITIONS`] partitions by conversation; a
+//!   relay takes one partition at a time under an advisory lock, so several nodes relay side by
+//!   side and each event is published once.
 //!
 //! Why an outbox: publishing after commit from the request handler loses events when the process
 //! dies in between; publishing before commit announces changes that may roll back. The relay
@@ -17,6 +20,7 @@
 mod data;
 mod kind;
 mod outbox;
+mod partition;
 mod redis_bus;
 #[cfg(test)]
 mod tests;
@@ -32,6 +36,7 @@ pub use kind::{EventType, UnknownEventType};
 /// Decodes an outbox row (for readers that follow the outbox themselves, such as search).
 pub(crate) use outbox::decode as decode_row;
 pub use outbox::{ConsumeError, OutboxConsumer, OutboxRelay, RETAIN_RELAYED, emit_all, mark};
+pub use partition::{RELAY_LOCK_CLASS, RELAY_PARTITIONS, partition_of};
 pub use redis_bus::{BusError, RedisBus, decode_wire, encode_wire};
 
 /// One committed state change, as consumers see it: `{type, timestamp, data}` on the wire.

@@ -1,6 +1,7 @@
 //! The outbox: [`WriteTx::emit`] appends events inside the writer's transaction (and makes its
 //! commit wake the relay); the [`OutboxRelay`] publishes committed rows to the bus and hands
-//! them to the dispatcher's fan-out.
+//! them to the dispatcher's fan-out — on PostgreSQL one [partition](super::partition) at a
+//! time, so that relays on several nodes never publish the same event.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -8,9 +9,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Set, Statement, TransactionTrait,
+};
 use tokio_util::sync::CancellationToken;
 
+use super::partition::{self, RELAY_LOCK_CLASS, RELAY_PARTITIONS};
 use super::{Event, EventBus, EventData, EventType};
 use crate::db::{Db, WriteTx};
 use crate::entity::outbox_event;
@@ -186,26 +191,111 @@ impl OutboxRelay {
         }
     }
 
-    /// Publishes, consumes and marks up to one batch of committed events; returns how many.
+    /// Publishes, consumes and marks up to one batch of committed events per partition that
+    /// has some and that no other node holds; returns how many. On SQLite (one process) it is
+    /// one batch of the whole outbox.
     pub async fn relay_batch(&self) -> Result<usize, ConsumeError> {
-        let rows = outbox_event::Entity::find()
+        if !self.db.is_postgres() {
+            let rows = outbox_event::Entity::find()
+                .filter(outbox_event::Column::DispatchedAt.is_null())
+                .order_by_asc(outbox_event::Column::Id)
+                .limit(RELAY_BATCH)
+                .all(self.db.conn())
+                .await?;
+            return self.relay_rows(rows, self.db.conn()).await;
+        }
+        // Which partitions have work, judged from the oldest unmarked rows.
+        let waiting: Vec<Option<i64>> = outbox_event::Entity::find()
+            .select_only()
+            .column(outbox_event::Column::ConversationId)
             .filter(outbox_event::Column::DispatchedAt.is_null())
             .order_by_asc(outbox_event::Column::Id)
             .limit(RELAY_BATCH)
+            .into_tuple()
             .all(self.db.conn())
             .await?;
+        let mut relayed = 0;
+        for p in partition::partitions_in(waiting) {
+            relayed += self.relay_partition(p).await?;
+        }
+        Ok(relayed)
+    }
+
+    /// One batch of partition `p`, if no other relay holds it (see [`partition`]).
+    async fn relay_partition(&self, p: i32) -> Result<usize, ConsumeError> {
+        let txn = self.db.conn().begin().await?;
+        match self.relay_partition_in(&txn, p).await {
+            Ok(Some(n)) => {
+                txn.commit().await?;
+                Ok(n)
+            }
+            // Rolled back explicitly: a dropped transaction would free the lock only when its
+            // connection is next used.
+            Ok(None) => {
+                txn.rollback().await?;
+                Ok(0)
+            }
+            Err(e) => {
+                let _ = txn.rollback().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Takes partition `p` for `txn` and relays one batch of it; `None` when another relay
+    /// holds it.
+    async fn relay_partition_in(
+        &self,
+        txn: &DatabaseTransaction,
+        p: i32,
+    ) -> Result<Option<usize>, ConsumeError> {
+        let locked = txn
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                partition::TRY_LOCK,
+                [RELAY_LOCK_CLASS.into(), p.into()],
+            ))
+            .await?
+            .map(|row| row.try_get::<bool>("", "locked"))
+            .transpose()?
+            .unwrap_or(false);
+        if !locked {
+            return Ok(None);
+        }
+        let rows = outbox_event::Entity::find()
+            .filter(outbox_event::Column::DispatchedAt.is_null())
+            .filter(Expr::cust_with_values(
+                partition::PARTITION_FILTER,
+                [RELAY_PARTITIONS, i64::from(p)],
+            ))
+            .order_by_asc(outbox_event::Column::Id)
+            .limit(RELAY_BATCH)
+            .all(txn)
+            .await?;
+        Ok(Some(self.relay_rows(rows, txn).await?))
+    }
+
+    /// Publishes, consumes and marks (through `conn`) the rows of one batch.
+    async fn relay_rows<C: ConnectionTrait>(
+        &self,
+        rows: Vec<outbox_event::Model>,
+        conn: &C,
+    ) -> Result<usize, ConsumeError> {
         if rows.is_empty() {
             return Ok(0);
         }
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         // Built once: the bus and the consumer share each event instead of copying its payload.
         let events: Vec<Arc<Event>> = rows.into_iter().filter_map(decode).map(Arc::new).collect();
-        {
+        let fresh: Vec<Arc<Event>> = {
             let published = self.published.lock().unwrap_or_else(|e| e.into_inner());
-            for e in events.iter().filter(|e| !published.contains(&e.id)) {
-                self.bus.publish(e.clone());
-            }
-        }
+            events
+                .iter()
+                .filter(|e| !published.contains(&e.id))
+                .cloned()
+                .collect()
+        };
+        self.bus.publish_batch(&fresh).await;
         if let Some(consumer) = &self.consumer
             && let Err(e) = consumer.consume(&events).await
         {
@@ -213,7 +303,7 @@ impl OutboxRelay {
             published.extend(&ids);
             return Err(e);
         }
-        mark(&self.db, &ids).await?;
+        mark_on(conn, &ids).await?;
         {
             let mut published = self.published.lock().unwrap_or_else(|e| e.into_inner());
             if !published.is_empty() {
@@ -234,17 +324,22 @@ impl OutboxRelay {
 /// connection; a list written into the SQL, or one placeholder per id, made every batch size
 /// new SQL to parse and plan.
 ///
-/// Two relays (two nodes) may mark the same fresh rows at about the same time; on PostgreSQL
-/// the rows are locked in id order first, so the two can never deadlock (each would otherwise
-/// lock in whatever order its plan visits them, and a deadlock makes the relay publish the
-/// batch twice).
+/// Relays hold a partition while they mark its rows, so two never mark the same rows; on
+/// PostgreSQL the rows are still locked in id order first, so that any other caller marking
+/// rows at the same time cannot deadlock with a relay (each would otherwise lock in whatever
+/// order its plan visits them, and a deadlock makes the relay publish the batch again).
 pub async fn mark(db: &Db, ids: &[i64]) -> Result<(), StoreError> {
+    mark_on(db.conn(), ids).await
+}
+
+/// [`mark`] through `conn` (a relay's partition transaction on PostgreSQL).
+async fn mark_on<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> Result<(), StoreError> {
     if ids.is_empty() {
         return Ok(());
     }
     let now = Utc::now();
     let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-    let filter = if db.is_postgres() {
+    let filter = if conn.get_database_backend() == DbBackend::Postgres {
         Expr::cust_with_values(
             "id IN (SELECT id FROM outbox_events WHERE id = ANY(CAST($1 AS bigint[])) \
              ORDER BY id FOR UPDATE)",
@@ -260,7 +355,7 @@ pub async fn mark(db: &Db, ids: &[i64]) -> Result<(), StoreError> {
         .col_expr(outbox_event::Column::RelayedAt, Expr::value(now))
         .col_expr(outbox_event::Column::DispatchedAt, Expr::value(now))
         .filter(filter)
-        .exec(db.conn())
+        .exec(conn)
         .await?;
     Ok(())
 }
