@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use kefu_channel::{BuildContext, ChannelFactory, ConversationHistory, IngressContext};
 use kefu_normalizer::{
     Conversations, Db, DbChannelState, EventBus, InProcessBus, Limits, Normalizer, OutboxRelay,
+    RedisBus,
 };
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use secrecy::ExposeSecret;
@@ -111,7 +112,7 @@ impl App {
             .map_err(|e| StartError(format!("bootstrap admin: {}", ApiError::from(e).detail)))?;
 
         let shutdown = CancellationToken::new();
-        let bus: Arc<dyn EventBus> = Arc::new(InProcessBus::new(4096));
+        let bus = event_bus(&config, &shutdown).await?;
         let limits = Limits {
             max_text_bytes: config.max_text_bytes,
         };
@@ -359,6 +360,38 @@ async fn track_metrics(req: Request, next: Next) -> Response {
     metrics::histogram!("kefu_http_request_duration_seconds", "method" => method, "route" => route)
         .record(started.elapsed().as_secs_f64());
     resp
+}
+
+/// Events buffered per local subscriber before it lags (and refetches what it missed).
+const BUS_CAPACITY: usize = 4096;
+
+/// How long a start waits for the Redis bus's subscription before serving without it.
+const BUS_JOIN_WAIT: Duration = Duration::from_secs(3);
+
+/// The Redis bus when `redis_url` is set (waiting briefly until it is subscribed, so this node
+/// hears the others' events from its first request), the in-process bus otherwise. An
+/// unreachable Redis does not stop the start: the bus retries and `/readyz` says `degraded`.
+async fn event_bus(
+    config: &Config,
+    shutdown: &CancellationToken,
+) -> Result<Arc<dyn EventBus>, StartError> {
+    let Some(url) = &config.redis_url else {
+        return Ok(Arc::new(InProcessBus::new(BUS_CAPACITY)));
+    };
+    let bus = RedisBus::start(
+        url,
+        &config.redis_namespace,
+        BUS_CAPACITY,
+        shutdown.child_token(),
+    )
+    .map_err(|e| StartError(e.to_string()))?;
+    let namespace = &config.redis_namespace;
+    if bus.wait_subscribed(BUS_JOIN_WAIT).await {
+        tracing::info!(%namespace, "Joined the Redis event bus.");
+    } else {
+        tracing::warn!(%namespace, "Redis did not answer; serving without the bus until it does.");
+    }
+    Ok(Arc::new(bus))
 }
 
 /// Creates the configured bootstrap admin, or `admin@localhost` with a random password when the

@@ -30,8 +30,12 @@ pub struct Config {
     pub database_url: String,
     /// Connections in the database pool.
     pub database_max_connections: u32,
-    /// Redis for the realtime bus across nodes; without it the bus is in-process.
+    /// Redis for the realtime bus across nodes (`redis://host:6379`); without it the bus is
+    /// in-process. Every node of one installation sets the same URL and namespace.
     pub redis_url: Option<String>,
+    /// Prefix of Kefu's Redis keys and channels (events go on `<namespace>:events`), so that
+    /// several installations (or test runs) can share one Redis.
+    pub redis_namespace: String,
     /// Folder for the generated secret key and, by default, the SQLite database.
     pub data_dir: PathBuf,
     /// Key for encrypting channel credentials at rest and signing sessions. Generated into
@@ -236,6 +240,7 @@ impl Default for Config {
             database_url: "sqlite://kefu-data/kefu.db?mode=rwc".into(),
             database_max_connections: 16,
             redis_url: None,
+            redis_namespace: "kefu".into(),
             data_dir: PathBuf::from("kefu-data"),
             secret_key: None,
             public_url: None,
@@ -380,9 +385,20 @@ impl Config {
             return bad("bootstrap_admin_email and bootstrap_admin_password must be set together");
         }
         if let Some(redis) = &self.redis_url {
-            if !redis.starts_with("redis://") && !redis.starts_with("rediss://") {
-                return bad("redis_url must start with redis:// or rediss://");
+            if !redis.starts_with("redis://") {
+                return bad(
+                    "redis_url must start with redis:// (TLS to Redis, rediss://, is not supported; \
+                     keep Redis on a trusted network)",
+                );
             }
+        }
+        if self.redis_namespace.is_empty()
+            || !self
+                .redis_namespace
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_:.".contains(c))
+        {
+            return bad("redis_namespace must be non-empty: letters, digits, - _ : .");
         }
         if let Some(s) = &self.webhooks.retry_schedule_secs {
             if s.is_empty() || s.iter().any(|d| !d.is_finite() || *d < 0.0) {

@@ -142,9 +142,10 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// `/readyz`: `ready` (200) when the database answers and every job worker runs; `degraded`
-/// (200: messages are still taken in, but replies or webhooks wait) while a worker is being
-/// restarted; `unavailable` (503) when the database does not answer. The body says which
+/// `/readyz`: `ready` (200) when the database answers, every job worker runs and the event bus
+/// reaches the other nodes; `degraded` (200: messages are still taken in, but replies or
+/// webhooks wait, or other nodes' sockets miss this node's events) while a worker is being
+/// restarted or Redis is unreachable; `unavailable` (503) when the database does not answer. The body says which
 /// check failed and why.
 async fn readyz(State(st): State<AppState>) -> impl IntoResponse {
     let database = match st.accounts.sessions.ping().await {
@@ -155,9 +156,10 @@ async fn readyz(State(st): State<AppState>) -> impl IntoResponse {
         }
     };
     let workers = st.workers.snapshot();
+    let bus = st.bus.health();
     let (code, status) = if database.is_some() {
         (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
-    } else if workers.values().any(|w| !w.running) {
+    } else if workers.values().any(|w| !w.running) || !bus.ok {
         (StatusCode::OK, "degraded")
     } else {
         (StatusCode::OK, "ready")
@@ -167,6 +169,7 @@ async fn readyz(State(st): State<AppState>) -> impl IntoResponse {
         "checks": {
             "database": database.map_or_else(|| serde_json::json!({"ok": true}), |e| serde_json::json!({"ok": false, "error": e})),
             "workers": workers,
+            "bus": bus,
         },
     });
     (code, Json(body))
