@@ -153,6 +153,8 @@ pub struct TestApp {
     pub state: kefu_gateway::state::AppState,
     shutdown: CancellationToken,
     server: Option<JoinHandle<std::io::Result<()>>>,
+    /// `false` for the extra nodes of a cluster: stopping them leaves the database alone.
+    owns_database: bool,
     _dir: tempfile::TempDir,
 }
 
@@ -181,6 +183,28 @@ impl TestApp {
         config.channels.allow_private_targets = true;
         tweak(&mut config);
         Self::start(backend, config, dir, LoopbackProvider::new()).await
+    }
+
+    /// Starts another node of this app's cluster: the same database, Redis, namespace, secret
+    /// key and loopback provider, its own port and data folder, with `tweak` applied. Stopping
+    /// it leaves the database to this app.
+    pub async fn spawn_node(&self, tweak: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = (*self.state.config).clone();
+        config.listen = "127.0.0.1:0".parse().expect("addr");
+        config.data_dir = dir.path().to_path_buf();
+        config.search.dir = None;
+        if config.secret_key.is_none() {
+            std::fs::copy(
+                self._dir.path().join("secret.key"),
+                dir.path().join("secret.key"),
+            )
+            .expect("the first node's secret key");
+        }
+        tweak(&mut config);
+        let mut node = Self::start(&self.backend, config, dir, self.provider.clone()).await;
+        node.owns_database = false;
+        node
     }
 
     /// Stops this server without dropping its database and starts a new one on the same
@@ -239,6 +263,7 @@ impl TestApp {
             state,
             shutdown,
             server: Some(server),
+            owns_database: true,
             _dir: dir,
         }
     }
@@ -423,6 +448,9 @@ impl TestApp {
         if let Some(server) = self.server.take() {
             let _ = server.await;
         }
+        if !self.owns_database {
+            return;
+        }
         if let Backend::Postgres(admin_url) = &self.backend {
             let db_url = url::Url::parse(&self.state.config.database_url).ok();
             let name = db_url
@@ -439,6 +467,22 @@ impl TestApp {
             }
         }
     }
+}
+
+/// `KEFU_TEST_REDIS_URL`, when set and not empty.
+pub fn test_redis() -> Option<String> {
+    std::env::var("KEFU_TEST_REDIS_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// A Redis namespace no other test (or test run) uses, so tests sharing one Redis in parallel
+/// never hear each other's events.
+pub fn fresh_redis_namespace() -> String {
+    format!(
+        "kefu-test-{}",
+        kefu_normalizer::token::random(12).to_lowercase()
+    )
 }
 
 /// Calls `check` until it returns `Some`, or `timeout` passes (then the last `None`). For

@@ -1,0 +1,450 @@
+//! Several Kefu nodes on one PostgreSQL database and one Redis: a visitor on one node and an
+//! agent on another chat live; webhooks go out once per event whichever node relays it; a
+//! partition held by a node that dies is relayed by another within seconds. And one node whose
+//! Redis is unreachable keeps serving its own sockets and says `degraded`.
+//!
+//! The cluster tests need `KEFU_TEST_DATABASE_URL` and `KEFU_TEST_REDIS_URL` and are skipped
+//! (saying so) without them; each uses a fresh database and its own Redis namespace.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use kefu_normalizer::events::{RELAY_LOCK_CLASS, partition_of};
+use kefu_normalizer::{EventData, EventType};
+use kefu_tests::receiver::Receiver;
+use kefu_tests::{Backend, TestApp, backends, eventually, fresh_redis_namespace, msg, test_redis};
+use reqwest::{Method, StatusCode};
+use sea_orm::{ConnectionTrait, Database, Statement, TransactionTrait};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// PostgreSQL's admin URL and Redis's URL, or `None` (printed) when either is not configured.
+fn cluster_env(test: &str) -> Option<(Backend, String)> {
+    let pg = backends()
+        .into_iter()
+        .find(|b| matches!(b, Backend::Postgres(_)));
+    match (pg, test_redis()) {
+        (Some(pg), Some(redis)) => Some((pg, redis)),
+        _ => {
+            eprintln!(
+                "skipping {test}: it needs KEFU_TEST_DATABASE_URL and KEFU_TEST_REDIS_URL (several nodes share one PostgreSQL and one Redis)"
+            );
+            None
+        }
+    }
+}
+
+/// `n` nodes on a fresh database and a fresh Redis namespace; `tweak` applies to each.
+async fn cluster(
+    pg: &Backend,
+    redis: &str,
+    n: usize,
+    tweak: impl Fn(&mut kefu_gateway::Config),
+) -> Vec<TestApp> {
+    let namespace = fresh_redis_namespace();
+    let first = TestApp::spawn_with(pg, |c| {
+        c.redis_url = Some(redis.to_owned());
+        c.redis_namespace = namespace;
+        tweak(c);
+    })
+    .await;
+    let mut nodes = vec![];
+    for _ in 1..n {
+        nodes.push(first.spawn_node(|_| {}).await);
+    }
+    nodes.insert(0, first);
+    for node in &nodes {
+        let (code, ready) = readyz(node).await;
+        assert_eq!(code, StatusCode::OK, "{ready}");
+        assert_eq!(
+            ready["checks"]["bus"],
+            json!({"kind": "redis", "ok": true}),
+            "{ready}"
+        );
+    }
+    nodes
+}
+
+async fn readyz(app: &TestApp) -> (StatusCode, Value) {
+    let r = app
+        .client
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .expect("readyz");
+    (r.status(), r.json().await.expect("readyz body"))
+}
+
+async fn connect(app: &TestApp, path: &str) -> Ws {
+    let url = format!("{}{path}", app.base.replace("http://", "ws://"));
+    tokio_tungstenite::connect_async(url)
+        .await
+        .expect("websocket connects")
+        .0
+}
+
+async fn send(ws: &mut Ws, v: Value) {
+    ws.send(Message::Text(v.to_string().into()))
+        .await
+        .expect("send");
+}
+
+/// The next frame for which `pick` holds, skipping others; panics after 10 s.
+async fn next_where(ws: &mut Ws, what: &str, pick: impl Fn(&Value) -> bool) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let frame = tokio::time::timeout_at(deadline, ws.next())
+            .await
+            .unwrap_or_else(|_| panic!("no {what} within 10 s"))
+            .expect("socket open")
+            .expect("frame");
+        if let Message::Text(t) = frame {
+            let v: Value = serde_json::from_str(t.as_str()).expect("server frames are JSON");
+            if pick(&v) {
+                return v;
+            }
+        }
+    }
+}
+
+async fn website_token(app: &TestApp) -> String {
+    let (s, list) = app.admin(Method::GET, "/api/v1/inboxes", None).await;
+    assert_eq!(s, StatusCode::OK);
+    list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["channel"]["type"] == "web_chat")
+        .and_then(|i| i["website_token"].as_str())
+        .expect("default web chat inbox")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_visitor_on_one_node_and_an_agent_on_another_chat_live() {
+    let Some((pg, redis)) = cluster_env("a_visitor_on_one_node_and_an_agent_on_another_chat_live")
+    else {
+        return;
+    };
+    let nodes = cluster(&pg, &redis, 2, |_| {}).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let token = website_token(a).await;
+    let mut agent = connect(b, &format!("/ws/agent?token={}", b.admin_token)).await;
+    let mut tab = connect(a, "/ws/web_chat").await;
+    send(
+        &mut tab,
+        json!({"type": "hello", "website_token": token, "name": "Visitor Zhao"}),
+    )
+    .await;
+    next_where(&mut tab, "welcome", |f| f["type"] == "welcome").await;
+
+    // The visitor writes on node A; the agent's console on node B shows it live.
+    send(
+        &mut tab,
+        json!({"type": "message", "client_id": "c-1", "text": "我的订单在哪里?"}),
+    )
+    .await;
+    let ack = next_where(&mut tab, "ack", |f| f["type"] == "ack").await;
+    let conv = ack["conversation_id"].as_i64().expect("conversation");
+    let seen = next_where(&mut agent, "the visitor's message on node B", |f| {
+        f["event"]["type"] == "message.created"
+    })
+    .await;
+    assert_eq!(seen["event"]["data"]["content"]["text"], "我的订单在哪里?");
+    assert_eq!(seen["event"]["data"]["conversation_id"], conv);
+
+    // The agent answers through node B; the visitor's tab on node A shows it live.
+    let (s, reply) = b
+        .admin(
+            Method::POST,
+            &format!("/api/v1/conversations/{conv}/messages"),
+            Some(json!({"text": "It ships tomorrow."})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{reply}");
+    let live = next_where(&mut tab, "the agent's reply on node A", |f| {
+        f["type"] == "message" && f["message"]["direction"] == "outbound"
+    })
+    .await;
+    assert_eq!(live["message"]["content"]["text"], "It ships tomorrow.");
+    assert_eq!(live["message"]["seq"], 2);
+
+    // And the next visitor message crosses again, on the same sockets.
+    send(
+        &mut tab,
+        json!({"type": "message", "client_id": "c-2", "text": "谢谢!"}),
+    )
+    .await;
+    let seen = next_where(&mut agent, "the second message on node B", |f| {
+        f["event"]["type"] == "message.created" && f["event"]["data"]["seq"] == 3
+    })
+    .await;
+    assert_eq!(seen["event"]["data"]["content"]["text"], "谢谢!");
+    for node in nodes {
+        node.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn webhooks_go_out_once_per_event_whichever_node_relays_it() {
+    let Some((pg, redis)) = cluster_env("webhooks_go_out_once_per_event_whichever_node_relays_it")
+    else {
+        return;
+    };
+    let nodes = cluster(&pg, &redis, 3, |c| c.jobs.poll_interval_ms = 50).await;
+    let receiver = Receiver::start().await;
+    let (s, endpoint) = nodes[0]
+        .admin(
+            Method::POST,
+            "/api/v1/webhooks",
+            Some(json!({"url": receiver.url, "events": ["message.created"]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{endpoint}");
+    let inbox = nodes[0].loopback_inbox(json!({})).await;
+    let mut heard = nodes[0].state.bus.subscribe();
+
+    // Five customers write into their conversations through all three nodes at once, so the
+    // nodes' relays race for the same partitions.
+    const CUSTOMERS: usize = 5;
+    const PER_CUSTOMER: usize = 6;
+    let sends = (0..CUSTOMERS * PER_CUSTOMER).map(|i| {
+        let node = &nodes[i % nodes.len()];
+        let (customer, n) = (i % CUSTOMERS, i / CUSTOMERS);
+        async move {
+            let (s, b) = node
+                .inbound(
+                    inbox,
+                    &msg(
+                        &format!("m-{customer}-{n}"),
+                        &format!("customer-{customer}"),
+                        &format!("message {n} of customer {customer}"),
+                    ),
+                )
+                .await;
+            assert!(s.is_success(), "{s} {b}");
+        }
+    });
+    futures::future::join_all(sends).await;
+    let total = CUSTOMERS * PER_CUSTOMER;
+
+    let got = receiver.wait_until(WAIT, |got| got.len() >= total).await;
+    assert_eq!(got.len(), total, "every message.created was delivered");
+    let ids: HashSet<&str> = got.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids.len(), total, "no event was delivered twice");
+    // Every delivery finished at its first attempt, so no retry can bring a second copy.
+    let endpoint_id = endpoint["id"].as_i64().expect("endpoint id");
+    let page = eventually(WAIT, || async {
+        let (s, page) = nodes[1]
+            .admin(
+                Method::GET,
+                &format!("/api/v1/webhooks/{endpoint_id}/deliveries?limit=100"),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        let items = page["items"].as_array()?;
+        (items.len() == total && items.iter().all(|d| d["status"] == "succeeded")).then_some(page)
+    })
+    .await
+    .expect("every delivery recorded as succeeded");
+    for d in page["items"].as_array().into_iter().flatten() {
+        assert_eq!(d["attempts"], 1, "{d}");
+    }
+
+    // The bus carried each event once: after a last message (published after all the others,
+    // since their partitions were marked first), node A has heard every event exactly once.
+    let unmarked = || async {
+        let rows = nodes[0]
+            .state
+            .db
+            .conn()
+            .query_one_raw(Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                "SELECT COUNT(*) AS n FROM outbox_events WHERE dispatched_at IS NULL",
+            ))
+            .await
+            .expect("count")
+            .expect("a row");
+        (rows.try_get::<i64>("", "n").expect("n") == 0).then_some(())
+    };
+    eventually(WAIT, unmarked)
+        .await
+        .expect("the outbox is relayed");
+    let (s, _) = nodes[0]
+        .inbound(inbox, &msg("last", "customer-last", "the last one"))
+        .await;
+    assert!(s.is_success());
+    let mut created: HashMap<i64, usize> = HashMap::new();
+    loop {
+        let ev = tokio::time::timeout(WAIT, heard.recv())
+            .await
+            .expect("the last event arrives")
+            .expect("no lag");
+        if let EventData::MessageCreated(m) = &ev.data {
+            *created.entry(ev.id).or_default() += 1;
+            if m.content.text == "the last one" {
+                break;
+            }
+        }
+    }
+    assert_eq!(created.len(), total + 1, "{created:?}");
+    assert!(
+        created.values().all(|n| *n == 1),
+        "an event was published twice: {created:?}"
+    );
+    for node in nodes {
+        node.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_partition_held_by_a_dead_node_is_relayed_by_another() {
+    let Some((pg, redis)) = cluster_env("a_partition_held_by_a_dead_node_is_relayed_by_another")
+    else {
+        return;
+    };
+    let nodes = cluster(&pg, &redis, 3, |_| {}).await;
+    let (a, c) = (&nodes[0], &nodes[2]);
+    let inbox = a.loopback_inbox(json!({})).await;
+    let mut on_c = c.state.bus.subscribe();
+    let first = a.inbound(inbox, &msg("x-1", "xavier", "hello")).await;
+    assert!(first.0.is_success(), "{first:?}");
+    let conv = c
+        .until_event("xavier's conversation", || async {
+            a.conversations(inbox).await.first()?["id"].as_i64()
+        })
+        .await;
+
+    // A "node" takes xavier's partition and dies in the middle of its batch: its connection
+    // holds the partition's lock inside an open transaction.
+    let db_url = a.state.config.database_url.clone();
+    let holder = Database::connect(db_url.as_str()).await.expect("connect");
+    let txn = holder.begin().await.expect("begin");
+    let row = txn
+        .query_one_raw(Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1, $2), pg_backend_pid() AS pid",
+            [RELAY_LOCK_CLASS.into(), partition_of(Some(conv)).into()],
+        ))
+        .await
+        .expect("lock")
+        .expect("row");
+    let pid: i32 = row.try_get("", "pid").expect("pid");
+
+    // Xavier writes again through node A; meanwhile another customer in another partition
+    // writes after him and is relayed, but xavier's message waits for its partition.
+    a.inbound(inbox, &msg("x-2", "xavier", "still there?"))
+        .await;
+    a.inbound(inbox, &msg("y-1", "yvonne", "hi")).await;
+    let mut seen = Vec::new();
+    let yvonne = loop {
+        let ev = tokio::time::timeout(WAIT, on_c.recv())
+            .await
+            .expect("an event")
+            .expect("no lag");
+        if let EventData::MessageCreated(m) = &ev.data {
+            seen.push(m.content.text.clone());
+            if m.content.text == "hi" {
+                break m.conversation_id;
+            }
+        }
+    };
+    assert_ne!(
+        partition_of(Some(yvonne)),
+        partition_of(Some(conv)),
+        "consecutive conversations lie in different partitions"
+    );
+    assert!(
+        !seen.iter().any(|t| t == "still there?"),
+        "xavier's partition is held, so his message waits: {seen:?}"
+    );
+
+    // The holder dies (its backend is killed, as when its node is killed): another node
+    // relays the partition within seconds.
+    let admin = Database::connect(match &pg {
+        Backend::Postgres(url) => url.as_str(),
+        Backend::Sqlite => unreachable!(),
+    })
+    .await
+    .expect("admin");
+    admin
+        .execute_unprepared(&format!("SELECT pg_terminate_backend({pid})"))
+        .await
+        .expect("terminate");
+    admin.close().await.expect("close");
+    let started = std::time::Instant::now();
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(5), on_c.recv())
+            .await
+            .expect("xavier's message is relayed within 5 s of the holder's death")
+            .expect("no lag");
+        if let EventData::MessageCreated(m) = &ev.data
+            && m.content.text == "still there?"
+        {
+            break;
+        }
+    }
+    eprintln!("taken over after {:?}", started.elapsed());
+    drop(txn);
+
+    // Node B stops (the first node keeps the test database); xavier goes on through node C,
+    // which relays his partition now, and node A hears it.
+    let mut on_a = nodes[0].state.bus.subscribe();
+    let mut nodes = nodes;
+    nodes.remove(1).stop().await;
+    let (s, body) = nodes[1]
+        .inbound(inbox, &msg("x-3", "xavier", "hello again"))
+        .await;
+    assert!(s.is_success(), "{s} {body}");
+    loop {
+        let ev = tokio::time::timeout(WAIT, on_a.recv())
+            .await
+            .expect("an event")
+            .expect("no lag");
+        if ev.kind() == EventType::MessageCreated
+            && ev.data.as_message().map(|m| m.content.text.as_str()) == Some("hello again")
+        {
+            assert_eq!(ev.conversation_id, Some(conv));
+            break;
+        }
+    }
+    for node in nodes {
+        node.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn without_redis_a_node_serves_its_own_sockets_and_says_degraded() {
+    // Nothing listens on port 1: connecting is refused at once, as with Redis down.
+    let app = TestApp::spawn_with(&Backend::Sqlite, |c| {
+        c.redis_url = Some("redis://127.0.0.1:1".into());
+    })
+    .await;
+    let (code, ready) = readyz(&app).await;
+    assert_eq!(code, StatusCode::OK, "{ready}");
+    assert_eq!(ready["status"], "degraded", "{ready}");
+    assert_eq!(ready["checks"]["bus"]["ok"], false, "{ready}");
+    assert!(
+        ready["checks"]["bus"]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("Redis")),
+        "{ready}"
+    );
+    let mut agent = connect(&app, &format!("/ws/agent?token={}", app.admin_token)).await;
+    let inbox = app.loopback_inbox(json!({})).await;
+    let (s, _) = app.inbound(inbox, &msg("z-1", "zoe", "anyone?")).await;
+    assert!(s.is_success());
+    let seen = next_where(&mut agent, "the message on the same node", |f| {
+        f["event"]["type"] == "message.created"
+    })
+    .await;
+    assert_eq!(seen["event"]["data"]["content"]["text"], "anyone?");
+    app.stop().await;
+}
