@@ -12,10 +12,11 @@
 //! [`EventData::decode`] as an outbox row; a type this node does not know (a newer node
 //! published it) is skipped.
 //!
-//! **Why one channel**: every node decodes every event. Decoding costs a few microseconds per
-//! event (BENCHMARKS.md, "Event bus"), so at the design's rates (thousands of events per
-//! second) a node spends well under a tenth of a core on it; routing by interest (a channel per
-//! conversation or agent) would trade that for subscription churn on every assignment.
+//! **Why one channel**: every node decodes every event. That costs about 30 µs per event even in
+//! an unoptimized build (BENCHMARKS.md, "Event bus"), so at the design's rates (2,000–3,000
+//! events per second for 1,000 messages per second) a node spends under a tenth of a core on
+//! it; routing by interest (a channel per conversation or agent) would trade that for
+//! subscription churn on every assignment.
 //!
 //! **Redis down**: a batch that cannot be published (or published while this node's own
 //! subscription is down, so it would not come back) goes to the local channel directly, so
