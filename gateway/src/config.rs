@@ -384,13 +384,13 @@ impl Config {
         if self.bootstrap_admin_email.is_some() != self.bootstrap_admin_password.is_some() {
             return bad("bootstrap_admin_email and bootstrap_admin_password must be set together");
         }
-        if let Some(redis) = &self.redis_url {
-            if !redis.starts_with("redis://") {
-                return bad(
-                    "redis_url must start with redis:// (TLS to Redis, rediss://, is not supported; \
-                     keep Redis on a trusted network)",
-                );
-            }
+        if let Some(redis) = &self.redis_url
+            && !redis.starts_with("redis://")
+        {
+            return bad(
+                "redis_url must start with redis:// (TLS to Redis, rediss://, is not supported; \
+                 keep Redis on a trusted network)",
+            );
         }
         if self.redis_namespace.is_empty()
             || !self
