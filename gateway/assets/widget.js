@@ -30,7 +30,8 @@
     online: "\u6211\u4eec\u901a\u5e38\u51e0\u5206\u949f\u5185\u56de\u590d", typing: "{name}\u6b63\u5728\u8f93\u5165\u2026", agent: "\u5ba2\u670d",
     queue: "\u60a8\u524d\u9762\u8fd8\u6709 {n} \u4f4d", queued: "\u6b63\u5728\u4e3a\u60a8\u63a5\u5165\u5ba2\u670d\u2026", assigned: "{name}\u4e3a\u60a8\u670d\u52a1",
     resolved: "\u4f1a\u8bdd\u5df2\u7ed3\u675f\uff0c\u53d1\u9001\u6d88\u606f\u53ef\u91cd\u65b0\u5f00\u59cb", error: "\u62b1\u6b49\uff0c\u51fa\u73b0\u4e86\u95ee\u9898\uff1a{detail}",
-    you: "\u6211", powered: "\u7531 Kefu \u63d0\u4f9b\u652f\u6301"
+    you: "\u6211", powered: "\u7531 Kefu \u63d0\u4f9b\u652f\u6301",
+    too_many_connections: "\u6b64\u7f51\u7edc\u6253\u5f00\u7684\u804a\u5929\u7a97\u53e3\u8fc7\u591a\uff0c\u8bf7\u5173\u95ed\u4e00\u4e9b\u540e\u518d\u8bd5\u3002", too_many_conversations: "\u6b64\u7f51\u7edc\u53d1\u8d77\u7684\u65b0\u4f1a\u8bdd\u8fc7\u591a\uff0c\u8bf7\u7a0d\u540e\u518d\u8bd5\u3002"
   } : {
     title: "Chat with us", greeting: "Hi there! How can we help you today?",
     placeholder: "Type your message\u2026", send: "Send", open: "Open chat", close: "Close chat",
@@ -39,7 +40,9 @@
     typing: "{name} is typing\u2026", agent: "Support", queue: "You are number {n} in the queue",
     queued: "Finding an agent for you\u2026", assigned: "{name} is helping you",
     resolved: "This conversation is closed. Send a message to start again.",
-    error: "Sorry, something went wrong: {detail}", you: "You", powered: "Powered by Kefu"
+    error: "Sorry, something went wrong: {detail}", you: "You", powered: "Powered by Kefu",
+    too_many_connections: "Too many chat windows are open from your network. Close some and try again.",
+    too_many_conversations: "Too many new conversations from your network. Please try again later."
   };
   function t(key, vars) {
     return T[key].replace(/\{(\w+)\}/g, function (_, k) { return vars && vars[k] != null ? vars[k] : ""; });
@@ -250,7 +253,9 @@
         var bad = f.client_id != null ? findBy("client_id", f.client_id) : -1;
         // A message the server refused for good is not resent on every reconnect.
         if (bad >= 0 && st.messages[bad].status === "sending") { st.messages[bad].status = "failed"; save(); }
-        notices.push({ text: t("error", { detail: f.detail || f.code || "" }), err: true, at: Date.now() });
+        // Limits the visitor can act on are said in their language; anything else with the server's words.
+        var known = f.code === "too_many_connections" || f.code === "too_many_conversations";
+        notices.push({ text: known ? t(f.code) : t("error", { detail: f.detail || f.code || "" }), err: true, at: Date.now() });
         render();
         break;
     }

@@ -209,6 +209,7 @@ impl App {
             runner,
             metrics: prometheus(),
             hub,
+            widget_abuse: Default::default(),
             session_key: kefu_channel_webchat::session::SessionKey::new(keys_for_sessions),
             deliveries,
             files: kefu_normalizer::Files::new(db.clone()),

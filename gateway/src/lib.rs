@@ -9,6 +9,7 @@
 //! database) and extra channel factories, then [`App::run_until_stopped`].
 #![warn(missing_docs)]
 
+pub mod access;
 pub mod api;
 pub mod app;
 mod assets;

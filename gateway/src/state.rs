@@ -40,6 +40,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Realtime hub for widgets and consoles.
     pub hub: Arc<crate::ws::Hub>,
+    /// Per-address limits of the public widget socket (tabs, new conversations).
+    pub widget_abuse: Arc<kefu_channel_webchat::AbuseGuard>,
     /// Signs web chat visitor sessions.
     pub session_key: kefu_channel_webchat::session::SessionKey,
     /// Outbound delivery records (dead letters, manual retry).

@@ -16,6 +16,7 @@ mod m0006_delivery_claims;
 mod m0007_outbox_one_mark;
 mod m0008_sessions_invites;
 mod m0009_labels;
+mod m0010_inbox_members;
 
 pub use sea_orm_migration::MigratorTrait;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_outbox_one_mark::Migration),
             Box::new(m0008_sessions_invites::Migration),
             Box::new(m0009_labels::Migration),
+            Box::new(m0010_inbox_members::Migration),
         ]
     }
 }

@@ -115,18 +115,17 @@ impl Db {
     /// folder is created and the file uses WAL so readers never block the writer.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         let sqlite = url.starts_with("sqlite:");
-        if let Some(path) = sqlite_path(url) {
-            if let Some(dir) = std::path::Path::new(&path)
+        if let Some(path) = sqlite_path(url)
+            && let Some(dir) = std::path::Path::new(&path)
                 .parent()
                 .filter(|d| !d.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    StoreError::Unavailable(format!(
-                        "cannot create database folder {}: {e}",
-                        dir.display()
-                    ))
-                })?;
-            }
+        {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Unavailable(format!(
+                    "cannot create database folder {}: {e}",
+                    dir.display()
+                ))
+            })?;
         }
         let mut opts = ConnectOptions::new(url);
         // PostgreSQL: every connection is opened at start and kept. Growing the pool under load

@@ -9,6 +9,7 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
+use crate::access::OthersAccess;
 use crate::db::Db;
 use crate::entity::inbox;
 use crate::error::StoreError;
@@ -26,6 +27,8 @@ pub struct NewInbox {
     pub secrets_ciphertext: Option<String>,
     /// `{skills, priority}` and any routing rules.
     pub routing: Value,
+    /// How far agents reach into others' conversations.
+    pub others_access: OthersAccess,
 }
 
 /// Changes to an inbox; `None` leaves a part as it is.
@@ -38,6 +41,8 @@ pub struct InboxChange {
     pub routing_defaults: Option<Value>,
     /// New settings and encrypted secrets, replacing both.
     pub channel: Option<(Value, Option<String>)>,
+    /// How far agents reach into others' conversations.
+    pub others_access: Option<OthersAccess>,
 }
 
 /// The inbox store.
@@ -99,6 +104,7 @@ impl Inboxes {
             secrets_ciphertext: Set(new.secrets_ciphertext),
             public_token: Set(crate::token::random(24)),
             routing: Set(new.routing),
+            others_access: Set(new.others_access),
             deleted_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
@@ -134,6 +140,12 @@ impl Inboxes {
         if let Some((settings, secrets)) = change.channel {
             am.settings = Set(settings);
             am.secrets_ciphertext = Set(secrets);
+        }
+        if let Some(o) = change.others_access {
+            am.others_access = Set(o);
+        }
+        if let Some(o) = change.others_access {
+            am.others_access = Set(o);
         }
         am.updated_at = Set(Utc::now());
         Ok(am.update(self.db.conn()).await?)
@@ -181,6 +193,7 @@ impl Inboxes {
             settings: json!({"allowed_origins": []}),
             secrets_ciphertext: None,
             routing: json!({"skills": {}, "priority": 0}),
+            others_access: OthersAccess::None,
         })
         .await
         .map(Some)
@@ -216,9 +229,11 @@ mod tests {
                 settings: json!({}),
                 secrets_ciphertext: None,
                 routing: json!({"skills": {}, "priority": 0}),
+                others_access: OthersAccess::Read,
             })
             .await?;
         assert_eq!(row.name, "Support");
+        assert_eq!(row.others_access, OthersAccess::Read);
         let row = store
             .set_routing(
                 row.id,

@@ -18,11 +18,13 @@
 //! - [`Files`]: customers' attachments and agents' uploads, served at `/files/{id}/{token}`.
 //! - [`events`]: the transactional outbox and its relay to an [`EventBus`].
 //! - [`views`]: the shapes shown by the API, realtime streams and webhooks.
+//! - [`access`]: inbox membership and who may see and act on which conversations.
 //! - [`accounts`]: sessions, invites, API tokens, agents and teams.
 //! - [`Inboxes`]: inbox rows, their routing and outbound rate limits.
 //! - [`search`]: full-text search over conversations (tantivy with a jieba analyzer).
 #![warn(missing_docs)]
 
+pub mod access;
 pub mod accounts;
 mod conversation_filter;
 mod conversations;

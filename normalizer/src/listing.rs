@@ -38,6 +38,8 @@ pub struct ListFilter {
     pub created_after: Option<DateTime<Utc>>,
     /// Only conversations opened before this time.
     pub created_before: Option<DateTime<Utc>>,
+    /// Only conversations this viewer may see (`None`: no restriction, for internal callers).
+    pub visible: Option<crate::access::Visibility>,
 }
 
 /// The order of the conversation list.
@@ -201,6 +203,9 @@ impl Conversations {
 pub(crate) fn conditions(f: &ListFilter) -> Condition {
     use conversation::Column as C;
     let mut all = Condition::all();
+    if let Some(cond) = f.visible.as_ref().and_then(|v| v.condition()) {
+        all = all.add(cond);
+    }
     if !f.statuses.is_empty() {
         all = all.add(C::Status.is_in(f.statuses.iter().copied()));
     }

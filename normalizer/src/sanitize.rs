@@ -37,12 +37,12 @@ pub fn envelope(mut env: InboundEnvelope, limits: &Limits) -> Result<InboundEnve
         ));
     }
     env.sender.external_id = id.to_owned();
-    if let Some(k) = &env.dedupe_key {
-        if k.is_empty() || k.len() > MAX_ID_BYTES {
-            return Err(StoreError::Invalid(
-                "dedupe_key must be 1 to 1024 bytes".into(),
-            ));
-        }
+    if let Some(k) = &env.dedupe_key
+        && (k.is_empty() || k.len() > MAX_ID_BYTES)
+    {
+        return Err(StoreError::Invalid(
+            "dedupe_key must be 1 to 1024 bytes".into(),
+        ));
     }
     env.sender.display_name = env
         .sender

@@ -356,6 +356,19 @@ impl TestApp {
         )
     }
 
+    /// Makes agent `agent_id` a member of inbox `inbox` (besides its other members), so the
+    /// agent sees its queue.
+    pub async fn join(&self, inbox: i64, agent_id: i64) {
+        let path = format!("/api/v1/inboxes/{inbox}/members");
+        let (status, mut members) = self.admin(Method::GET, &path, None).await;
+        assert_eq!(status, StatusCode::OK, "{members}");
+        if let Some(ids) = members["agent_ids"].as_array_mut() {
+            ids.push(json!(agent_id));
+        }
+        let (status, body) = self.admin(Method::PUT, &path, Some(members)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
     /// Calls `check` now and again after every relayed event until it returns `Some`; panics
     /// with `what` after 30 s. For conditions that change with an event (messages arriving,
     /// conversations created).

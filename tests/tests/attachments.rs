@@ -347,7 +347,8 @@ async fn an_agents_upload_is_attached_only_by_its_uploader() {
         let app = TestApp::spawn(&backend).await;
         let inbox = app.loopback_inbox(json!({})).await;
         let conv = conversation(&app, inbox, "dana").await;
-        let (_, bea) = app.agent("bea@example.com", "agent", json!({})).await;
+        let (bea_id, bea) = app.agent("bea@example.com", "agent", json!({})).await;
+        app.join(inbox, bea_id).await;
         let (s, file) = upload_as(&app, &bea, "plan.png", "image/png", png()).await;
         assert_eq!(s, StatusCode::CREATED, "{file}");
 

@@ -240,6 +240,7 @@ async fn capacity_manual_assignment_claims_and_queue_position() {
         .await;
         let (helper, helper_token) =
             online_agent(&app, "helper@x.io", json!({"sales": 1}), 3).await;
+        app.join(inbox, helper).await;
         let legal = write_in(&app, inbox, "m4", "u4", "legal question").await;
         eventually(Duration::from_secs(10), "legal routed", || async {
             let r = routing(&app, legal).await;
@@ -270,6 +271,16 @@ async fn capacity_manual_assignment_claims_and_queue_position() {
             (StatusCode::OK, Some(helper)),
             "{b}"
         );
+        // Another member who may act on others' conversations still cannot take it.
+        let (s, b) = app
+            .admin(
+                Method::PATCH,
+                &format!("/api/v1/inboxes/{inbox}"),
+                Some(json!({"others_access": "reply"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        app.join(inbox, solo).await;
         let (s, b) = app
             .call(Method::POST, &claim, Some(&solo_token), None)
             .await;

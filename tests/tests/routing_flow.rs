@@ -42,7 +42,27 @@ async fn transfers_and_offline_requeue() {
         assert_eq!(r["skills"], json!({"billing": 2}), "{r}");
         assert_eq!(r["history"].as_array().map(Vec::len), Some(2), "{r}");
 
-        // Someone else's conversation needs a supervisor to move it; the body needs one target.
+        // Someone else's conversation is out of an agent's sight by default; where the inbox
+        // lets agents answer others' conversations, moving it still needs a supervisor. The
+        // body needs one target.
+        let (s, _) = app
+            .call(
+                Method::POST,
+                &transfer,
+                Some(&first_token),
+                Some(json!({"agent_id": first})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, b) = app
+            .admin(
+                Method::PATCH,
+                &format!("/api/v1/inboxes/{inbox}"),
+                Some(json!({"others_access": "reply"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        app.join(inbox, first).await;
         let (s, _) = app
             .call(
                 Method::POST,

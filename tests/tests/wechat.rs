@@ -474,7 +474,10 @@ async fn admins_see_the_callback_url_and_token_to_paste_into_the_console() {
             oa["id"].as_i64().expect("id"),
             kf["id"].as_i64().expect("id"),
         );
-        let (_, supervisor) = app.agent("sup@example.com", "supervisor", json!({})).await;
+        let (sup, supervisor) = app.agent("sup@example.com", "supervisor", json!({})).await;
+        for inbox in [oa, kf, loopback] {
+            app.join(inbox, sup).await;
+        }
 
         let expected = [
             (oa, format!("{PUBLIC}/channels/wechat/{oa}"), Some(TOKEN)),

@@ -21,6 +21,7 @@ pub(crate) struct Hello {
     pub(crate) after_seq: Option<i64>,
     pub(crate) name: Option<String>,
     pub(crate) origin: Option<String>,
+    pub(crate) ip: Option<std::net::IpAddr>,
 }
 
 fn refused(code: &'static str, detail: &str) -> ErrorFrame {
@@ -88,6 +89,8 @@ pub(crate) async fn open(w: &Widget, h: Hello) -> Result<(Visitor, Value), Error
         name: h.name.filter(|n| !n.trim().is_empty()),
         conversation: None,
         app,
+        limits: settings.visitor_limits,
+        ip: h.ip,
     };
     let page = w
         .history

@@ -22,6 +22,7 @@
 //! - [`FrameLimiter`]: per-connection flood control.
 #![warn(missing_docs)]
 
+pub mod abuse;
 mod hello;
 mod host;
 pub mod identity;
@@ -29,6 +30,7 @@ pub mod protocol;
 pub mod session;
 pub mod socket;
 
+pub use abuse::{AbuseGuard, ClientIp, VisitorLimits};
 pub use host::{Frame, QueueSpot, WidgetHost};
 pub use socket::Widget;
 
@@ -68,6 +70,15 @@ pub struct WebChatSettings {
     #[serde(default)]
     #[schemars(extend("x-i18n" = {"zh-CN": {"title": "允许的来源", "description": "允许打开聊天窗口的网站（例如 https://shop.example.com）；留空表示全部允许。"}}))]
     pub allowed_origins: Vec<String>,
+    /// # Visitor limits
+    /// Per IP address: open tabs and new conversations per hour, against scripts that flood
+    /// the team with conversations. The defaults suit many visitors behind one NAT.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub visitor_limits: VisitorLimits,
+}
+
+fn is_default(l: &VisitorLimits) -> bool {
+    *l == VisitorLimits::default()
 }
 
 impl WebChatSettings {
@@ -80,6 +91,9 @@ impl WebChatSettings {
                 "hmac_secret: must be at least 16 characters".into(),
             ));
         }
+        s.visitor_limits
+            .check()
+            .map_err(ChannelError::InvalidSettings)?;
         for o in &s.allowed_origins {
             let host = o
                 .strip_prefix("https://")

@@ -12,12 +12,13 @@
 //! are no anonymous app users) is the same contact and conversation as
 //! `/channels/app/{inbox}/messages`; a `client_id` dedupes across both ways in.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Extension, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
@@ -30,6 +31,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::abuse::{AbuseGuard, ClientIp, VisitorLimits};
 use crate::host::{Frame, WidgetHost};
 use crate::protocol::{self, ClientFrame, ErrorFrame};
 use crate::session::{self, SessionKey};
@@ -61,6 +63,8 @@ pub struct Widget {
     pub sessions: SessionKey,
     /// Fires on shutdown: open tabs are told to reconnect.
     pub shutdown: CancellationToken,
+    /// Per-address limits on tabs and new conversations.
+    pub abuse: Arc<AbuseGuard>,
 }
 
 impl Widget {
@@ -75,17 +79,19 @@ impl Widget {
 async fn handler(
     State(w): State<Arc<Widget>>,
     headers: HeaderMap,
+    ip: Option<Extension<ClientIp>>,
     ws: WebSocketUpgrade,
 ) -> Response {
     let origin = headers
         .get(axum::http::header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let ip = ip.map(|Extension(ClientIp(ip))| ip);
     ws.read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
         .max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
-        .on_upgrade(move |socket| serve(w, socket, origin))
+        .on_upgrade(move |socket| serve(w, socket, origin, ip))
 }
 
 /// One connected tab, after a successful `hello`.
@@ -97,6 +103,10 @@ pub(crate) struct Visitor {
     pub(crate) conversation: Option<(i64, String)>,
     /// A user of an `app_push` inbox rather than a website visitor.
     pub(crate) app: bool,
+    /// The inbox's per-address limits.
+    pub(crate) limits: VisitorLimits,
+    /// The client's address, when the host knows it.
+    pub(crate) ip: Option<IpAddr>,
 }
 
 impl Visitor {
@@ -121,7 +131,7 @@ fn err(code: &'static str, detail: impl Into<String>, client_id: Option<String>)
     })
 }
 
-async fn serve(w: Arc<Widget>, socket: WebSocket, origin: Option<String>) {
+async fn serve(w: Arc<Widget>, socket: WebSocket, origin: Option<String>, ip: Option<IpAddr>) {
     let (mut tx, mut rx) = socket.split();
     let hello = match tokio::time::timeout(HELLO_TIMEOUT, rx.next()).await {
         Ok(Some(Ok(Message::Text(t)))) => protocol::parse(t.as_str()),
@@ -148,6 +158,7 @@ async fn serve(w: Arc<Widget>, socket: WebSocket, origin: Option<String>) {
                 after_seq,
                 name,
                 origin,
+                ip,
             };
             match Box::pin(hello::open(&w, req)).await {
                 Ok(ok) => ok,
@@ -173,6 +184,29 @@ async fn serve(w: Arc<Widget>, socket: WebSocket, origin: Option<String>) {
             let _ = tx.send(error(e)).await;
             return;
         }
+    };
+    // Held while the tab is open: counts it against its address.
+    let _slot = match visitor.ip {
+        None => None,
+        Some(ip) => match w.abuse.open_tab(visitor.inbox_id, ip, &visitor.limits) {
+            Some(slot) => Some(slot),
+            None => {
+                let _ = tx
+                    .send(err(
+                        "too_many_connections",
+                        "too many chat windows are open from this network; close some and try again",
+                        None,
+                    ))
+                    .await;
+                let _ = tx
+                    .send(Message::Close(Some(CloseFrame {
+                        code: 1008,
+                        reason: "too many connections".into(),
+                    })))
+                    .await;
+                return;
+            }
+        },
     };
     if tx.send(frame(welcome)).await.is_err() {
         return;
@@ -316,6 +350,18 @@ async fn post(w: &Widget, v: &mut Visitor, client_id: String, text: String) -> M
         return err(
             "invalid_message",
             "a message must have 1 to 4000 characters",
+            Some(client_id),
+        );
+    }
+    // A visitor's first message opens a conversation: the address's hourly budget decides.
+    if v.conversation.is_none()
+        && !v.app
+        && let Some(ip) = v.ip
+        && !w.abuse.open_conversation(v.inbox_id, ip, &v.limits)
+    {
+        return err(
+            "too_many_conversations",
+            "too many new conversations from this network; try again later",
             Some(client_id),
         );
     }

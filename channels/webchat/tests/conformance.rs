@@ -108,6 +108,7 @@ impl WebChatHarness {
             }),
             sessions: SessionKey::new([9; 32]),
             shutdown: stop.clone(),
+            abuse: Default::default(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

@@ -228,6 +228,10 @@ pub async fn update(
         return Err(ApiError::conflict("admins cannot deactivate themselves").with_field("active"));
     }
     let mut a = st.accounts.agents.update_fields(id, &req).await?;
+    if req.role.is_some() || req.team_ids.is_some() {
+        // What they may see follows role and teams: their open consoles reload it.
+        let _ = st.accounts.changed.send(id);
+    }
     if req.password.is_some() {
         st.accounts.end_sessions(id, None).await?;
     }

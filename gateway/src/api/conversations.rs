@@ -10,9 +10,10 @@ use kefu_normalizer::{Author, Cursor, ListFilter, Sort, Status, Transition};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::access::{ActOnConversation, ReadConversation, SeenContact};
 use crate::auth::{Authed, Role};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, MessageJson};
+use crate::extract::{ApiJson, ApiQuery, MessageJson};
 use crate::state::AppState;
 
 /// Filters, order and paging for the conversation list.
@@ -91,13 +92,14 @@ pub async fn list(
             .transpose()?,
     };
     let limit = super::page_limit(p.limit, 25, 100)?;
-    let Some(filter) = list_filter(&st, &p).await? else {
+    let Some(mut filter) = list_filter(&st, &p).await? else {
         // A label nobody defined carries no conversations.
         return Ok(Json(ConversationPage {
             items: Vec::new(),
             next_cursor: None,
         }));
     };
+    filter.visible = Some(me.visibility(&st).await?);
     if let Some(q) = &p.q {
         return search(&st, &me, q, &p, &filter, limit).await.map(Json);
     }
@@ -143,6 +145,7 @@ async fn list_filter(st: &AppState, p: &ListParams) -> ApiResult<Option<ListFilt
         channel: p.channel.clone().filter(|c| !c.is_empty()),
         created_after: time_param("created_after", p.created_after.as_deref())?,
         created_before: time_param("created_before", p.created_before.as_deref())?,
+        visible: None,
     }))
 }
 
@@ -215,10 +218,13 @@ fn bad_query(detail: String) -> ApiError {
     responses((status = 200, body = ConversationItem), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get(
     State(st): State<AppState>,
-    me: Authed,
-    ApiPath(id): ApiPath<i64>,
+    c: ReadConversation,
 ) -> ApiResult<Json<ConversationItem>> {
-    Ok(Json(st.conversations.item(id, me.agent.id).await?))
+    Ok(Json(
+        st.conversations
+            .item(c.conversation.id, c.me.agent.id)
+            .await?,
+    ))
 }
 
 /// How far the agent has read.
@@ -243,11 +249,13 @@ pub struct ReadMarker {
     security(("bearer" = [])))]
 pub async fn mark_read(
     State(st): State<AppState>,
-    me: Authed,
-    ApiPath(id): ApiPath<i64>,
+    c: ReadConversation,
     ApiJson(req): ApiJson<ReadRequest>,
 ) -> ApiResult<Json<ReadMarker>> {
-    let last_read_seq = st.conversations.mark_read(id, me.agent.id, req.seq).await?;
+    let last_read_seq = st
+        .conversations
+        .mark_read(c.conversation.id, c.me.agent.id, req.seq)
+        .await?;
     Ok(Json(ReadMarker { last_read_seq }))
 }
 
@@ -273,14 +281,13 @@ pub struct MessagePage {
     responses((status = 200, body = MessagePage), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn messages(
     State(st): State<AppState>,
-    _me: Authed,
-    ApiPath(id): ApiPath<i64>,
+    c: ReadConversation,
     ApiQuery(p): ApiQuery<MessageParams>,
 ) -> ApiResult<Json<MessagePage>> {
     let limit = super::page_limit(p.limit, 100, 500)?;
     let items = st
         .conversations
-        .messages(id, p.after_seq.unwrap_or(0).max(0), limit)
+        .messages(c.conversation.id, p.after_seq.unwrap_or(0).max(0), limit)
         .await?;
     Ok(Json(MessagePage { items }))
 }
@@ -312,10 +319,10 @@ pub struct NewReply {
         (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn reply(
     State(st): State<AppState>,
-    me: Authed,
-    ApiPath(id): ApiPath<i64>,
+    ActOnConversation { me, conversation }: ActOnConversation,
     MessageJson(req): MessageJson<NewReply>,
 ) -> ApiResult<(StatusCode, Json<MessageView>)> {
+    let id = conversation.id;
     let author = Author {
         id: me.agent.id,
         name: me.agent.name.clone(),
@@ -328,9 +335,8 @@ pub async fn reply(
     let files = if req.attachments.is_empty() {
         Vec::new()
     } else {
-        let inbox_id = st.conversations.get(id).await?.inbox_id;
         st.files
-            .attachable(&req.attachments, me.agent.id, inbox_id)
+            .attachable(&req.attachments, me.agent.id, conversation.inbox_id)
             .await?
     };
     let attachments: Vec<_> = files
@@ -371,10 +377,10 @@ pub struct AssignRequest {
     security(("bearer" = [])))]
 pub async fn assign(
     State(st): State<AppState>,
-    me: Authed,
-    ApiPath(id): ApiPath<i64>,
+    ActOnConversation { me, conversation }: ActOnConversation,
     ApiJson(req): ApiJson<AssignRequest>,
 ) -> ApiResult<Json<ConversationView>> {
+    let id = conversation.id;
     if me.role < Role::Supervisor {
         // Taking a conversation yourself is a claim, subject to the inbox's `allow_claim`.
         me.require_self_or(req.agent_id, Role::Supervisor)?;
@@ -390,11 +396,12 @@ pub async fn assign(
     responses((status = 200, body = ConversationView), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn resolve(
     State(st): State<AppState>,
-    _me: Authed,
-    ApiPath(id): ApiPath<i64>,
+    c: ActOnConversation,
 ) -> ApiResult<Json<ConversationView>> {
     Ok(Json(
-        st.conversations.transition(id, Transition::Resolve).await?,
+        st.conversations
+            .transition(c.conversation.id, Transition::Resolve)
+            .await?,
     ))
 }
 
@@ -403,23 +410,20 @@ pub async fn resolve(
     responses((status = 200, body = ConversationView), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn reopen(
     State(st): State<AppState>,
-    _me: Authed,
-    ApiPath(id): ApiPath<i64>,
+    c: ActOnConversation,
 ) -> ApiResult<Json<ConversationView>> {
     Ok(Json(
-        st.conversations.transition(id, Transition::Reopen).await?,
+        st.conversations
+            .transition(c.conversation.id, Transition::Reopen)
+            .await?,
     ))
 }
 
 /// A contact with identities.
 #[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "contacts",
     responses((status = 200, body = ContactView), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn contact(
-    State(st): State<AppState>,
-    _me: Authed,
-    ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Json<ContactView>> {
-    Ok(Json(st.conversations.contact(id).await?))
+pub async fn contact(State(st): State<AppState>, c: SeenContact) -> ApiResult<Json<ContactView>> {
+    Ok(Json(st.conversations.contact(c.id).await?))
 }
 
 /// Which contact to merge.
@@ -436,11 +440,11 @@ pub struct MergeRequest {
     security(("bearer" = [])))]
 pub async fn merge(
     State(st): State<AppState>,
-    me: Authed,
-    ApiPath(id): ApiPath<i64>,
+    SeenContact { me, id }: SeenContact,
     ApiJson(req): ApiJson<MergeRequest>,
 ) -> ApiResult<Json<ContactView>> {
     me.require(Role::Supervisor)?;
+    me.require_contact(&st, req.other_id).await?;
     Ok(Json(
         st.conversations.merge_contacts(id, req.other_id).await?,
     ))

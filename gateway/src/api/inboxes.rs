@@ -9,6 +9,7 @@ mod view;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use kefu_normalizer::access::{Members, OthersAccess};
 use kefu_normalizer::{InboxChange, NewInbox as NewInboxRow};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -46,6 +47,9 @@ pub struct NewInbox {
     pub channel: Value,
     /// Default routing.
     pub routing: Option<Routing>,
+    /// How far the inbox's agents reach into conversations assigned to another agent:
+    /// `none` (default), `read` or `reply`.
+    pub others_access: Option<OthersAccess>,
 }
 
 /// Changes to an inbox. `channel` settings are merged into the current ones (RFC 7386), so
@@ -60,6 +64,8 @@ pub struct InboxPatch {
     pub channel: Option<Value>,
     /// New routing.
     pub routing: Option<Routing>,
+    /// How far the inbox's agents reach into conversations assigned to another agent.
+    pub others_access: Option<OthersAccess>,
 }
 
 fn check_routing(r: &Routing) -> Result<(), ApiError> {
@@ -136,18 +142,24 @@ pub async fn create(
             settings,
             secrets_ciphertext: secrets,
             routing: json!(routing),
+            others_access: req.others_access.unwrap_or_default(),
         })
         .await?;
     st.runner.start(&st.inboxes.config(&row));
     Ok((StatusCode::CREATED, Json(view(&st, &row, &me))))
 }
 
-/// Lists inboxes.
+/// Lists inboxes: every inbox for admins, the inboxes they belong to for everyone else.
 #[utoipa::path(get, path = "/api/v1/inboxes", tag = "inboxes", responses((status = 200, body = InboxList)), security(("bearer" = [])))]
 pub async fn list(State(st): State<AppState>, me: Authed) -> ApiResult<Json<InboxList>> {
+    let visibility = me.visibility(&st).await?;
     let rows = st.inbox_store.list().await?;
     Ok(Json(InboxList {
-        items: rows.iter().map(|r| view(&st, r, &me)).collect(),
+        items: rows
+            .iter()
+            .filter(|r| visibility.belongs_to(r.id))
+            .map(|r| view(&st, r, &me))
+            .collect(),
     }))
 }
 
@@ -159,7 +171,85 @@ pub async fn get(
     me: Authed,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<InboxView>> {
+    if !me.visibility(&st).await?.belongs_to(id) {
+        return Err(ApiError::not_found("inbox"));
+    }
     Ok(Json(view(&st, &st.inbox_store.get(id).await?, &me)))
+}
+
+/// Who belongs to an inbox: agents directly and teams (whose members belong through them).
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InboxMembers {
+    /// Agents who belong directly.
+    #[serde(default)]
+    pub agent_ids: Vec<i64>,
+    /// Teams whose members belong.
+    #[serde(default)]
+    pub team_ids: Vec<i64>,
+}
+
+/// An inbox's members (supervisors).
+#[utoipa::path(get, path = "/api/v1/inboxes/{id}/members", tag = "inboxes",
+    responses((status = 200, body = InboxMembers), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_members(
+    State(st): State<AppState>,
+    me: Authed,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<InboxMembers>> {
+    me.require(Role::Supervisor)?;
+    st.inbox_store.get(id).await?;
+    let m = st.accounts.access.members(id).await?;
+    Ok(Json(InboxMembers {
+        agent_ids: m.agent_ids,
+        team_ids: m.team_ids,
+    }))
+}
+
+/// Replaces an inbox's members (admins). Agents who gain or lose access see it at once: their
+/// open consoles reload what they may see.
+#[utoipa::path(put, path = "/api/v1/inboxes/{id}/members", tag = "inboxes", request_body = InboxMembers,
+    responses((status = 200, body = InboxMembers), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn put_members(
+    State(st): State<AppState>,
+    me: Authed,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<InboxMembers>,
+) -> ApiResult<Json<InboxMembers>> {
+    me.require(Role::Admin)?;
+    st.inbox_store.get(id).await?;
+    let new = Members {
+        agent_ids: req.agent_ids,
+        team_ids: req.team_ids,
+    };
+    let access = &st.accounts.access;
+    let old = access.set_members(id, &new).await.map_err(|e| {
+        let e = ApiError::from(e);
+        let field = ["agent_ids", "team_ids"]
+            .into_iter()
+            .find(|f| e.detail.starts_with(&format!("{f}:")));
+        match field {
+            Some(f) => e.with_field(f),
+            None => e,
+        }
+    })?;
+    let teams: Vec<i64> = old.team_ids.iter().chain(&new.team_ids).copied().collect();
+    for agent_id in old
+        .agent_ids
+        .iter()
+        .chain(&new.agent_ids)
+        .copied()
+        .chain(access.team_agents(&teams).await?)
+    {
+        let _ = st.accounts.changed.send(agent_id);
+    }
+    let m = access.members(id).await?;
+    Ok(Json(InboxMembers {
+        agent_ids: m.agent_ids,
+        team_ids: m.team_ids,
+    }))
 }
 
 /// Changes an inbox (admins).
@@ -176,6 +266,7 @@ pub async fn update(
     let row = st.inbox_store.get(id).await?;
     let mut change = InboxChange {
         name: req.name,
+        others_access: req.others_access,
         ..Default::default()
     };
     if let Some(r) = &req.routing {
@@ -183,12 +274,12 @@ pub async fn update(
         change.routing_defaults = Some(json!(r));
     }
     if let Some(patch) = req.channel {
-        if let Some(t) = patch.get("type").and_then(Value::as_str) {
-            if t != row.channel_type {
-                return Err(ApiError::invalid(
-                    "channel.type cannot change; create a new inbox instead",
-                ));
-            }
+        if let Some(t) = patch.get("type").and_then(Value::as_str)
+            && t != row.channel_type
+        {
+            return Err(ApiError::invalid(
+                "channel.type cannot change; create a new inbox instead",
+            ));
         }
         let mut current = st.inboxes.config(&row).settings;
         merge_patch(&mut current, patch);

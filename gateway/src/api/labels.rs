@@ -8,6 +8,7 @@ use kefu_normalizer::views::{ContactLabelsView, ConversationLabelsView, LabelVie
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::access::{ActOnConversation, SeenContact};
 use crate::auth::{Authed, Role};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath};
@@ -147,13 +148,12 @@ pub async fn delete(
     security(("bearer" = [])))]
 pub async fn set_conversation(
     State(st): State<AppState>,
-    _me: Authed,
-    ApiPath(id): ApiPath<i64>,
+    c: ActOnConversation,
     ApiJson(req): ApiJson<LabelSet>,
 ) -> ApiResult<Json<ConversationLabelsView>> {
     let view = st
         .labels
-        .set_for_conversation(id, &req.labels)
+        .set_for_conversation(c.conversation.id, &req.labels)
         .await
         .map_err(|e| labels_field(e.into()))?;
     Ok(Json(view))
@@ -164,10 +164,8 @@ pub async fn set_conversation(
     responses((status = 200, body = ContactLabels), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn contact(
     State(st): State<AppState>,
-    _me: Authed,
-    ApiPath(id): ApiPath<i64>,
+    SeenContact { id, .. }: SeenContact,
 ) -> ApiResult<Json<ContactLabels>> {
-    st.conversations.contact(id).await?;
     Ok(Json(ContactLabels {
         labels: st.labels.of_contact(id).await?,
     }))
@@ -179,8 +177,7 @@ pub async fn contact(
     security(("bearer" = [])))]
 pub async fn set_contact(
     State(st): State<AppState>,
-    _me: Authed,
-    ApiPath(id): ApiPath<i64>,
+    SeenContact { id, .. }: SeenContact,
     ApiJson(req): ApiJson<LabelSet>,
 ) -> ApiResult<Json<ContactLabelsView>> {
     let view = st

@@ -91,6 +91,7 @@ pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
         .routes(routes!(agents::invite))
         .routes(routes!(inboxes::create, inboxes::list))
         .routes(routes!(inboxes::get, inboxes::update, inboxes::delete))
+        .routes(routes!(inboxes::get_members, inboxes::put_members))
         .routes(routes!(channel_types::list))
         .routes(routes!(inboxes::check::test))
         .routes(routes!(conversations::list))

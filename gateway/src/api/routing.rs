@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
+use crate::access::{ActOnConversation, ReadConversation};
 use crate::auth::{Authed, Role};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath};
@@ -62,9 +63,12 @@ fn show(row: &inbox::Model) -> RoutingConfigView {
     responses((status = 200, body = RoutingConfigView), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_config(
     State(st): State<AppState>,
-    _me: Authed,
+    me: Authed,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<RoutingConfigView>> {
+    if !me.visibility(&st).await?.belongs_to(id) {
+        return Err(ApiError::not_found("inbox"));
+    }
     Ok(Json(show(&st.inbox_store.get(id).await?)))
 }
 
@@ -187,10 +191,10 @@ pub struct TransferRequest {
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn transfer(
     State(st): State<AppState>,
-    me: Authed,
-    ApiPath(id): ApiPath<i64>,
+    ActOnConversation { me, conversation }: ActOnConversation,
     ApiJson(req): ApiJson<TransferRequest>,
 ) -> ApiResult<Json<ConversationView>> {
+    let id = conversation.id;
     let target = match (req.agent_id, req.team_id, req.skills) {
         (Some(a), None, None) => TransferTarget::Agent(a),
         (None, Some(t), None) => TransferTarget::Team(t),
@@ -204,8 +208,7 @@ pub async fn transfer(
             ));
         }
     };
-    let assignee = st.conversations.get(id).await?.assignee_id;
-    if assignee != Some(me.agent.id) {
+    if conversation.assignee_id != Some(me.agent.id) {
         me.require(Role::Supervisor)?;
     }
     Ok(Json(
@@ -222,11 +225,14 @@ pub async fn transfer(
     security(("bearer" = [])))]
 pub async fn claim(
     State(st): State<AppState>,
-    me: Authed,
-    ApiPath(id): ApiPath<i64>,
+    ActOnConversation { me, conversation }: ActOnConversation,
 ) -> ApiResult<Json<ConversationView>> {
     let force = me.role >= Role::Supervisor;
-    Ok(Json(st.dispatcher.claim(id, me.agent.id, force).await?))
+    Ok(Json(
+        st.dispatcher
+            .claim(conversation.id, me.agent.id, force)
+            .await?,
+    ))
 }
 
 /// Why a conversation is routed and assigned as it is.
@@ -248,10 +254,9 @@ pub struct RoutingExplanation {
     responses((status = 200, body = RoutingExplanation), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn explain(
     State(st): State<AppState>,
-    _me: Authed,
-    ApiPath(id): ApiPath<i64>,
+    c: ReadConversation,
 ) -> ApiResult<Json<RoutingExplanation>> {
-    let v = st.dispatcher.explain(id).await?;
+    let v = st.dispatcher.explain(c.conversation.id).await?;
     Ok(Json(RoutingExplanation {
         routing: serde_json::to_value(v).map_err(ApiError::internal)?,
     }))
@@ -275,12 +280,8 @@ pub struct QueueView {
 /// Queue position and wait estimate of a conversation.
 #[utoipa::path(get, path = "/api/v1/conversations/{id}/queue", tag = "routing",
     responses((status = 200, body = QueueView), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn queue(
-    State(st): State<AppState>,
-    _me: Authed,
-    ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Json<QueueView>> {
-    let q = st.dispatcher.queue_status(id).await?;
+pub async fn queue(State(st): State<AppState>, c: ReadConversation) -> ApiResult<Json<QueueView>> {
+    let q = st.dispatcher.queue_status(c.conversation.id).await?;
     Ok(Json(QueueView {
         queued: q.is_some(),
         position: q.as_ref().map(|q| q.position),

@@ -190,12 +190,17 @@ pub async fn put_members(
     ApiJson(req): ApiJson<Members>,
 ) -> ApiResult<Json<TeamView>> {
     me.require(Role::Supervisor)?;
+    let before = st.accounts.teams.get(id).await?.member_ids;
     let r = st
         .accounts
         .teams
         .set_members(id, &req.agent_ids)
         .await
         .map_err(|e| field_of(e.into()))?;
+    // Members reach the team's inboxes: whoever joined or left sees it in their console.
+    for agent_id in before.iter().chain(&r.member_ids) {
+        let _ = st.accounts.changed.send(*agent_id);
+    }
     st.dispatcher.wake();
     Ok(Json(view(r)))
 }

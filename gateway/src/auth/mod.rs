@@ -14,6 +14,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use kefu_normalizer::Db;
+use kefu_normalizer::access::Access;
 use kefu_normalizer::accounts::{Agents, ApiTokens, Invites, SessionLifetimes, Sessions, Teams};
 use kefu_normalizer::entity::agent;
 use tokio::sync::broadcast;
@@ -24,37 +25,7 @@ use crate::state::AppState;
 
 pub use throttle::LoginThrottle;
 
-/// An agent's role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Role {
-    /// Answers conversations.
-    Agent,
-    /// Also assigns, transfers and sees everyone's conversations.
-    Supervisor,
-    /// Also manages agents, inboxes and settings.
-    Admin,
-}
-
-impl Role {
-    /// Parses a stored or submitted role name.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "agent" => Some(Self::Agent),
-            "supervisor" => Some(Self::Supervisor),
-            "admin" => Some(Self::Admin),
-            _ => None,
-        }
-    }
-
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Agent => "agent",
-            Self::Supervisor => "supervisor",
-            Self::Admin => "admin",
-        }
-    }
-}
+pub use kefu_normalizer::access::Role;
 
 /// What an API token may do. Sessions may do everything their role allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -145,10 +116,12 @@ pub struct Accounts {
     pub agents: Agents,
     /// Teams.
     pub teams: Teams,
+    /// Inbox membership: who may see which conversations.
+    pub access: Access,
     /// Failed-login backoff.
     pub throttle: Arc<LoginThrottle>,
     /// Agent ids whose sessions or access just changed on this node: their open sockets check
-    /// their token again.
+    /// their token and what they may see again.
     pub changed: broadcast::Sender<i64>,
 }
 
@@ -170,6 +143,7 @@ impl Accounts {
             tokens: ApiTokens::new(db.clone()),
             agents: Agents::new(db.clone()),
             teams: Teams::new(db.clone()),
+            access: Access::new(db.clone()),
             throttle: Arc::new(LoginThrottle::new()),
             changed: broadcast::channel(64).0,
         }

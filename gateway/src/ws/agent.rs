@@ -1,8 +1,10 @@
 //! `/ws/agent?token=...`: an agent console's live stream of events and typing indicators.
 //!
-//! The token is checked again whenever this node changes the agent's access (logout,
-//! password change, deactivation, deletion) and once a minute for changes made on other
-//! nodes; the socket closes with an `unauthorized` error frame once it no longer works.
+//! The socket receives only events of conversations the agent may see ([`AgentFilter`], the
+//! rules of the HTTP API). The token and what the agent may see are checked again whenever
+//! this node changes the agent's access (logout, password change, deactivation, deletion,
+//! inbox or team membership) and once a minute for changes made on other nodes; the socket
+//! closes with an `unauthorized` error frame once the token no longer works.
 
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -13,6 +15,9 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{Duration, Instant};
 
+use kefu_normalizer::access::Grant;
+
+use super::agent_filter::AgentFilter;
 use super::{MAX_FRAME, READ_BUFFER, WRITE_BUFFER};
 use crate::auth::{Authed, authenticate};
 use crate::extract::ApiQuery;
@@ -46,12 +51,20 @@ const RECHECK_EVERY: Duration = Duration::from_secs(60);
 
 async fn serve(st: AppState, socket: WebSocket, me: Authed, token: String) {
     let (mut tx, mut rx) = socket.split();
+    let Some(mut filter) = AgentFilter::load(&st, &me).await else {
+        let frame = json!({"type": "error", "code": "unavailable", "detail": "try again shortly"});
+        let _ = tx.send(Message::Text(frame.to_string().into())).await;
+        return;
+    };
     let mut events = st.bus.subscribe();
     let mut typing = st.hub.visitor_typing.subscribe();
     let mut changed = st.accounts.changed.subscribe();
     let mut recheck = tokio::time::interval_at(Instant::now() + RECHECK_EVERY, RECHECK_EVERY);
     loop {
         let out: Value = tokio::select! {
+            // In order: a change of access is applied before the next event is filtered, and
+            // the agent's own frames are not starved by a busy stream.
+            biased;
             _ = st.shutdown.cancelled() => break,
             c = changed.recv() => {
                 let ours = match c {
@@ -59,7 +72,7 @@ async fn serve(st: AppState, socket: WebSocket, me: Authed, token: String) {
                     Err(RecvError::Lagged(_)) => true,
                     Err(RecvError::Closed) => false,
                 };
-                if ours && !still_valid(&st, &token).await {
+                if ours && !recheck_access(&st, &token, &mut filter).await {
                     let _ = tx.send(Message::Text(revoked_frame().into())).await;
                     let _ = tx.send(Message::Close(None)).await;
                     break;
@@ -67,24 +80,13 @@ async fn serve(st: AppState, socket: WebSocket, me: Authed, token: String) {
                 continue;
             }
             _ = recheck.tick() => {
-                if !still_valid(&st, &token).await {
+                if !recheck_access(&st, &token, &mut filter).await {
                     let _ = tx.send(Message::Text(revoked_frame().into())).await;
                     let _ = tx.send(Message::Close(None)).await;
                     break;
                 }
                 continue;
             }
-            ev = events.recv() => match ev {
-                Ok(ev) => json!({"type": "event", "event": {"type": ev.kind(), "data": ev.data}}),
-                // The console refetches what it shows when told it missed events.
-                Err(RecvError::Lagged(n)) => json!({"type": "resync", "missed": n}),
-                Err(RecvError::Closed) => break,
-            },
-            t = typing.recv() => match t {
-                Ok((conversation_id, on)) => json!({"type": "typing", "conversation_id": conversation_id, "on": on}),
-                Err(RecvError::Lagged(_)) => continue,
-                Err(RecvError::Closed) => break,
-            },
             incoming = rx.next() => {
                 let text = match incoming {
                     Some(Ok(Message::Text(t))) => t,
@@ -98,7 +100,9 @@ async fn serve(st: AppState, socket: WebSocket, me: Authed, token: String) {
                 match f["type"].as_str() {
                     Some("ping") => json!({"type": "pong"}),
                     Some("typing") => {
-                        if let Some(conv) = f["conversation_id"].as_i64() {
+                        if let Some(conv) = f["conversation_id"].as_i64()
+                            && filter.conversation(&st, conv).await == Some(Grant::Act)
+                        {
                             let frame = json!({"type": "typing", "on": f["on"].as_bool().unwrap_or(false), "name": me.agent.name});
                             st.hub.to_visitors(conv, frame.to_string().into());
                         }
@@ -107,6 +111,23 @@ async fn serve(st: AppState, socket: WebSocket, me: Authed, token: String) {
                     _ => json!({"type": "error", "code": "bad_frame", "detail": "expected ping or typing"}),
                 }
             }
+            ev = events.recv() => match ev {
+                Ok(ev) if filter.passes(&st, &ev.data).await => {
+                    json!({"type": "event", "event": {"type": ev.kind(), "data": ev.data}})
+                }
+                Ok(_) => continue,
+                // The console refetches what it shows when told it missed events.
+                Err(RecvError::Lagged(n)) => json!({"type": "resync", "missed": n}),
+                Err(RecvError::Closed) => break,
+            },
+            t = typing.recv() => match t {
+                Ok((conversation_id, on)) if filter.conversation(&st, conversation_id).await.is_some() => {
+                    json!({"type": "typing", "conversation_id": conversation_id, "on": on})
+                }
+                Ok(_) => continue,
+                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => break,
+            },
         };
         if tx
             .send(Message::Text(out.to_string().into()))
@@ -118,10 +139,14 @@ async fn serve(st: AppState, socket: WebSocket, me: Authed, token: String) {
     }
 }
 
-/// Whether the socket's token still signs its agent in. A database hiccup keeps the socket.
-async fn still_valid(st: &AppState, token: &str) -> bool {
+/// Whether the socket's token still signs its agent in, reloading what they may see (their
+/// role, inboxes or teams may have changed). A database hiccup keeps the socket as it was.
+async fn recheck_access(st: &AppState, token: &str, filter: &mut AgentFilter) -> bool {
     match authenticate(st, token).await {
-        Ok(_) => true,
+        Ok(me) => {
+            filter.reload(st, &me).await;
+            true
+        }
         Err(e) => e.status.is_server_error(),
     }
 }

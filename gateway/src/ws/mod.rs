@@ -13,6 +13,7 @@
 //! node looks absent and gets a push as well (never none).
 
 pub mod agent;
+mod agent_filter;
 pub mod visitor;
 
 use std::collections::HashMap;

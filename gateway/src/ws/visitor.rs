@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use kefu_channel::{InboxConfig, IngestError};
-use kefu_channel_webchat::{Frame, QueueSpot, Widget, WidgetHost};
+use kefu_channel_webchat::{ClientIp, Frame, QueueSpot, Widget, WidgetHost};
 use tokio::sync::mpsc;
 
 use super::Hub;
+use crate::api::auth::ClientAddr;
 use crate::state::AppState;
 
 /// The widget socket's router, serving `GET /ws/web_chat`.
@@ -26,8 +27,23 @@ pub fn router(st: &AppState) -> axum::Router {
         }),
         sessions: st.session_key.clone(),
         shutdown: st.shutdown.clone(),
+        abuse: st.widget_abuse.clone(),
     }
     .router()
+    .layer(axum::middleware::from_fn(client_ip))
+}
+
+/// Tells the widget socket the client's address (behind a trusted proxy, the forwarded one), by
+/// which it counts tabs and new conversations.
+async fn client_ip(
+    ClientAddr(ip): ClientAddr,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if !ip.is_unspecified() {
+        req.extensions_mut().insert(ClientIp(ip));
+    }
+    next.run(req).await
 }
 
 /// This Kefu, as the widget socket sees it.

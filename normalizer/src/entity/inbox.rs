@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+pub use crate::access::OthersAccess;
+
 /// One row of `inboxes`.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "inboxes")]
@@ -23,6 +25,8 @@ pub struct Model {
     /// overriding the channel's declared quotas.
     #[sea_orm(column_type = "Json", nullable)]
     pub send_limits: Option<Json>,
+    /// How far members reach into conversations assigned to someone else.
+    pub others_access: OthersAccess,
     pub deleted_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -18,6 +18,8 @@ pub mod conversation;
 pub mod conversation_label;
 pub mod conversation_read;
 pub mod inbox;
+pub mod inbox_agent;
+pub mod inbox_team;
 pub mod invite;
 pub mod label;
 pub mod message;

@@ -16,8 +16,10 @@
 //! `kefu-bench wechat` encrypted WeChat callbacks through a real server (`kefu-bench/wechat.rs`)
 //! `kefu-bench imap` mail taken in from a real Dovecot (see `kefu-bench/imap.rs`) and
 //! `kefu-bench idle` the CPU an idle release `kefu` burns (see `kefu-bench/idle.rs`) and
-//! `kefu-bench search` full-text search over a million messages (see `kefu-bench/search.rs`)
-//! and `kefu-bench bus` events per second through the Redis event bus (`kefu-bench/bus.rs`).
+//! `kefu-bench search` full-text search over a million messages (see `kefu-bench/search.rs`),
+//! `kefu-bench bus` events per second through the Redis event bus (`kefu-bench/bus.rs`)
+//! and `kefu-bench login` legitimate logins and ingest under a login flood (see
+//! `kefu-bench/login.rs`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -44,6 +46,8 @@ mod search;
 
 #[path = "kefu-bench/bus.rs"]
 mod bus;
+#[path = "kefu-bench/login.rs"]
+mod login;
 
 /// The email channel's test servers (a private Dovecot), shared with its tests.
 #[path = "../../../channels/email/tests/support/mod.rs"]
@@ -71,7 +75,7 @@ fn parse() -> anyhow::Result<Args> {
     match it.next().as_deref() {
         Some("ingest") => {}
         _ => bail!(
-            "usage: kefu-bench routing … | kefu-bench search … | kefu-bench bus … | kefu-bench wechat … | kefu-bench imap … | kefu-bench idle … | kefu-bench ingest [--database-url URL|sqlite] [--messages N] [--conversations N] [--concurrency N] [--rate PER_SEC] [--pool N]"
+            "usage: kefu-bench routing … | kefu-bench search … | kefu-bench bus … | kefu-bench login … | kefu-bench wechat … | kefu-bench imap … | kefu-bench idle … | kefu-bench ingest [--database-url URL|sqlite] [--messages N] [--conversations N] [--concurrency N] [--rate PER_SEC] [--pool N]"
         ),
     }
     while let Some(flag) = it.next() {
@@ -98,6 +102,7 @@ async fn main() -> anyhow::Result<()> {
         Some("idle") => return idle::main().await,
         Some("search") => return search::main().await,
         Some("bus") => return bus::main().await,
+        Some("login") => return login::main().await,
         _ => {}
     }
     let args = parse()?;

@@ -2,6 +2,7 @@
 //! paste into the provider's console, the widget snippet, and warnings about the setup.
 
 use chrono::{DateTime, Utc};
+use kefu_normalizer::access::OthersAccess;
 use kefu_normalizer::entity::inbox;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -26,6 +27,8 @@ pub struct InboxView {
     pub secrets_set: Vec<String>,
     /// Default routing.
     pub routing: Routing,
+    /// How far the inbox's agents reach into conversations assigned to another agent.
+    pub others_access: OthersAccess,
     /// For `web_chat`: the token the widget snippet carries. For `app_push`: the token the app
     /// sends in `hello` to chat live on `/ws/web_chat` (public; users prove who they are with
     /// `user_hash`).
@@ -107,6 +110,7 @@ pub(super) fn view(st: &AppState, row: &inbox::Model, me: &Authed) -> InboxView 
         name: row.name.clone(),
         channel,
         secrets_set: st.inboxes.secrets_set(row),
+        others_access: row.others_access,
         routing: Routing {
             skills: serde_json::from_value(row.routing["skills"].clone()).unwrap_or_default(),
             priority: row.routing["priority"].as_i64().unwrap_or(0) as i32,

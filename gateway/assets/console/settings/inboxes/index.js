@@ -6,6 +6,7 @@ import { ensureStyles, http, itemsOf, translator, confirmButton, rememberInbox, 
 import strings from "./strings.js";
 import { inboxEditor, typeLabel } from "./editor.js";
 import { connectPanel, testPanel, warningsBox } from "./connect.js";
+import { accessPanel } from "./access.js";
 
 const t = translator(strings);
 
@@ -194,7 +195,8 @@ class InboxesPage {
           type: ct, inbox,
           onDirty: () => { dirty.value = true; },
           onSaved: (saved) => { toast(t("inboxes.saved"), "info"); this.edit(saved.id, saved); },
-        })));
+        })),
+      accessPanel(inbox));
   }
 }
 
