@@ -22,7 +22,7 @@ timeout="${KEFU_FUZZ_TIMEOUT:-10}"
 sanitizer="${KEFU_FUZZ_SANITIZER:-none}"
 work="${CARGO_TARGET_DIR:-$HOME/.cache/kefu-target}/fuzz"
 # A cached corpus larger than this is dropped and grown again from the seeds.
-max_corpus_kb="${KEFU_FUZZ_MAX_CORPUS_KB:-65536}"
+max_corpus_kb="${KEFU_FUZZ_MAX_CORPUS_KB:-16384}"
 export RUSTC_BOOTSTRAP=1
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
