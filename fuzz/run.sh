@@ -12,8 +12,8 @@
 #
 # The stable toolchain runs cargo-fuzz with RUSTC_BOOTSTRAP=1 (it passes -Z flags). Without a
 # sanitizer (the default here) panics, overflows (debug assertions are on), aborts, timeouts
-# and memory blow-ups are found and builds and runs are about twice as fast; set
-# KEFU_FUZZ_SANITIZER=address for AddressSanitizer on longer local runs.
+# and memory blow-ups are still found, with a lighter build; set KEFU_FUZZ_SANITIZER=address
+# for AddressSanitizer on longer local runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
