@@ -88,7 +88,9 @@ pub struct ConfigRejection {
 pub fn parse_checked(v: Value) -> Result<RoutingConfig, ConfigRejection> {
     let config: RoutingConfig = serde_path_to_error::deserialize(v).map_err(|e| {
         let path = e.path().to_string();
-        let field = (path != ".").then_some(path);
+        // The root is `.`; a key that is the empty string has an empty path. Neither names a
+        // field a form could point at.
+        let field = (path != "." && !path.is_empty()).then_some(path);
         let why = e.into_inner().to_string();
         ConfigRejection {
             detail: match &field {
@@ -178,6 +180,19 @@ mod tests {
         assert_eq!(
             e.field.as_deref(),
             Some("rules[0].when.keywordz"),
+            "{}",
+            e.detail
+        );
+    }
+
+    #[test]
+    fn an_empty_key_is_refused_without_an_empty_field() {
+        // Found by the `routing_config` fuzz target: `field` was `""` and the detail read
+        // "routing: : unknown field ``".
+        let e = parse_checked(json!({"": ["refund"]})).expect_err("unknown field");
+        assert_eq!(e.field, None, "{}", e.detail);
+        assert!(
+            e.detail.starts_with("routing: unknown field ``"),
             "{}",
             e.detail
         );
