@@ -156,8 +156,9 @@ pub async fn login(
         .await
         .map_err(ApiError::from)?;
     let Some(agent) = found else {
-        // Spend the same time as a real check, so response times do not reveal which emails exist.
-        let _ = auth::verify_password(req.password, DUMMY_HASH.to_owned()).await;
+        // As long as a real check takes, so response times do not reveal which emails exist,
+        // but without hashing: guessed emails cannot queue ahead of real users' checks.
+        kefu_normalizer::accounts::pretend_verify(req.password, DUMMY_HASH.to_owned()).await;
         throttle.failed(&req.email, addr);
         return Err(wrong().into());
     };

@@ -26,7 +26,7 @@ pub use agent_writes::GeneratedAdmin;
 pub use agents::{AgentFlags, Agents};
 pub use error::AccountError;
 pub use invites::{InviteLookup, Invites};
-pub use password::{check_password, hash_password, verify_password};
+pub use password::{check_password, hash_password, pretend_verify, verify_password};
 pub use sessions::{SessionLifetimes, Sessions};
 pub use teams::{TeamRecord, Teams};
 pub use tokens::{ApiTokens, NewApiToken};
