@@ -25,10 +25,9 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::accounts::{Agents, Teams};
 use crate::db::Db;
-use crate::entity::{
-    agent, contact, conversation, inbox, inbox_agent, inbox_team, team, team_member,
-};
+use crate::entity::{contact, conversation, inbox, inbox_agent, inbox_team, team_member};
 use crate::error::StoreError;
 
 /// An agent's role, stored in `agents.role`.
@@ -369,38 +368,19 @@ impl Access {
         Ok(old)
     }
 
-    /// Fails with `Invalid` naming the first agent (deleted ones count as gone) or team that
-    /// does not exist.
+    /// Fails with `Invalid` (its detail starting with the field) unless every agent (not
+    /// deleted) and team exists; the same checks as team members and an agent's teams.
     async fn check_exist(&self, m: &Members) -> Result<(), StoreError> {
-        let agents: BTreeSet<i64> = agent::Entity::find()
-            .select_only()
-            .column(agent::Column::Id)
-            .filter(agent::Column::Id.is_in(m.agent_ids.iter().copied()))
-            .filter(agent::Column::DeletedAt.is_null())
-            .into_tuple::<i64>()
-            .all(self.db.conn())
-            .await?
-            .into_iter()
-            .collect();
-        if let Some(missing) = m.agent_ids.iter().find(|i| !agents.contains(i)) {
-            return Err(StoreError::Invalid(format!(
-                "agent_ids: agent {missing} does not exist"
-            )));
-        }
-        let teams: BTreeSet<i64> = team::Entity::find()
-            .select_only()
-            .column(team::Column::Id)
-            .filter(team::Column::Id.is_in(m.team_ids.iter().copied()))
-            .into_tuple::<i64>()
-            .all(self.db.conn())
-            .await?
-            .into_iter()
-            .collect();
-        if let Some(missing) = m.team_ids.iter().find(|i| !teams.contains(i)) {
-            return Err(StoreError::Invalid(format!(
-                "team_ids: team {missing} does not exist"
-            )));
-        }
+        Teams::new(self.db.clone())
+            .check_agents(&m.agent_ids)
+            .await?;
+        Agents::new(self.db.clone())
+            .check_teams(&m.team_ids)
+            .await
+            .map_err(|e| match e {
+                StoreError::Invalid(d) => StoreError::Invalid(format!("team_ids: {d}")),
+                e => e,
+            })?;
         Ok(())
     }
 

@@ -156,46 +156,21 @@ async fn conversation_cell(app: &TestApp, who: &str, token: &str, conv: i64, rea
         expect(app, who, token, Method::GET, &path, None, read).await;
     }
     let success = |code: u16| if act == 200 { code } else { act };
-    expect(
-        app,
-        who,
-        token,
-        Method::POST,
-        &format!("/api/v1/conversations/{conv}/messages"),
-        Some(json!({"text": format!("reply by {who}")})),
-        success(201),
-    )
-    .await;
-    expect(
-        app,
-        who,
-        token,
-        Method::PUT,
-        &format!("/api/v1/conversations/{conv}/labels"),
-        Some(json!({"labels": []})),
-        success(200),
-    )
-    .await;
-    expect(
-        app,
-        who,
-        token,
-        Method::POST,
-        &format!("/api/v1/conversations/{conv}/resolve"),
-        None,
-        success(200),
-    )
-    .await;
-    expect(
-        app,
-        who,
-        token,
-        Method::POST,
-        &format!("/api/v1/conversations/{conv}/reopen"),
-        None,
-        success(200),
-    )
-    .await;
+    let acts = [
+        (
+            Method::POST,
+            "messages",
+            Some(json!({"text": format!("reply by {who}")})),
+            201,
+        ),
+        (Method::PUT, "labels", Some(json!({"labels": []})), 200),
+        (Method::POST, "resolve", None, 200),
+        (Method::POST, "reopen", None, 200),
+    ];
+    for (method, action, body, code) in acts {
+        let path = format!("/api/v1/conversations/{conv}/{action}");
+        expect(app, who, token, method, &path, body, success(code)).await;
+    }
 }
 
 /// Ids of the conversations `token` lists with `query`.
@@ -328,6 +303,21 @@ async fn conversations_follow_inbox_membership_assignment_and_the_inbox_switch()
             )
             .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        // Unknown members are refused naming the field.
+        for (body, field) in [
+            (json!({"agent_ids": [999_999]}), "agent_ids"),
+            (json!({"team_ids": [999_999]}), "team_ids"),
+        ] {
+            let (s, b) = app
+                .admin(
+                    Method::PUT,
+                    &format!("/api/v1/inboxes/{}/members", c.a),
+                    Some(body),
+                )
+                .await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+            assert_eq!(b["field"], field, "{b}");
+        }
 
         // Leaving the inbox takes its queue away at once.
         ok(

@@ -229,7 +229,7 @@ pub async fn put_members(
         let e = ApiError::from(e);
         let field = ["agent_ids", "team_ids"]
             .into_iter()
-            .find(|f| e.detail.starts_with(&format!("{f}:")));
+            .find(|f| e.detail.starts_with(f));
         match field {
             Some(f) => e.with_field(f),
             None => e,

@@ -140,7 +140,9 @@ impl Teams {
         self.get(id).await
     }
 
-    async fn check_agents(&self, ids: &[i64]) -> Result<Vec<i64>, StoreError> {
+    /// `ids` sorted and deduplicated; fails with `Invalid` (about `agent_ids`) when one names
+    /// no agent or a deleted one.
+    pub(crate) async fn check_agents(&self, ids: &[i64]) -> Result<Vec<i64>, StoreError> {
         let mut ids = ids.to_vec();
         ids.sort_unstable();
         ids.dedup();
