@@ -383,3 +383,71 @@ async fn the_openapi_document_describes_q_and_match() {
     );
     app.stop().await;
 }
+
+/// Relays on several nodes publish their partitions side by side, so the bus brings events out
+/// of id order, and a node that fell behind may never get some. The index's mark (what
+/// `settled` waits for) passes an event only once it is searchable: events the bus does not
+/// bring are read from the outbox.
+#[tokio::test]
+async fn the_mark_passes_an_event_only_once_it_is_searchable() {
+    use kefu_normalizer::events::EventType;
+    use kefu_normalizer::search::{Location, Search};
+
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        // A second index of the same database, fed by a bus this test controls.
+        let (search, indexer) =
+            Search::open(app.state.db.clone(), &Location::Memory).expect("open");
+        let (bus, rx) = tokio::sync::broadcast::channel(256);
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let running = tokio::spawn(indexer.run(rx, shutdown.clone()));
+        let settle = |s: &Search| {
+            let s = s.clone();
+            async move {
+                tokio::time::timeout(Duration::from_secs(30), s.settled())
+                    .await
+                    .expect("the index caught up within 30 s")
+                    .expect("the indexer is running")
+            }
+        };
+        settle(&search).await;
+
+        let mut relayed = app.state.bus.subscribe();
+        let inbox = app.loopback_inbox(json!({})).await;
+        for (i, word) in ["apricot", "blueberry", "cherry"].iter().enumerate() {
+            say(
+                &app,
+                inbox,
+                &msg(&format!("m-{i}"), &format!("c-{i}"), word),
+            )
+            .await;
+        }
+        // Only the newest message's event reaches this index's bus.
+        let mut newest = None;
+        let mut messages = 0;
+        while messages < 3 {
+            let e = tokio::time::timeout(Duration::from_secs(30), relayed.recv())
+                .await
+                .expect("the relay published the messages")
+                .expect("the bus is open");
+            if e.kind() == EventType::MessageCreated {
+                messages += 1;
+                newest = Some(e);
+            }
+        }
+        bus.send(newest.expect("a message event"))
+            .expect("the indexer listens");
+
+        settle(&search).await;
+        for word in ["apricot", "blueberry", "cherry"] {
+            assert_eq!(
+                search.rank(word).await.expect("rank").len(),
+                1,
+                "{backend:?}: {word} is searchable once the mark passed it"
+            );
+        }
+        shutdown.cancel();
+        running.await.expect("the indexer stops");
+        app.stop().await;
+    }
+}

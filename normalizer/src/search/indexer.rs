@@ -3,9 +3,19 @@
 //! after a restart or when the bus dropped events for it, and rebuilds from the database when
 //! the index is new, of another version, or missed more than the outbox still holds.
 //!
-//! Every write ends in a commit that records the highest outbox event id applied; only then is
-//! that id published on the `applied` watch, so a reader that saw it sees the documents too.
+//! Every write ends in a commit that records the mark: the outbox event id up to which every
+//! event was applied. Only then is the mark published on the `applied` watch, so a reader that
+//! saw it sees the documents too.
+//!
+//! Events do not arrive in id order: relays on several nodes publish different partitions side
+//! by side, and transactions commit in another order than they took their ids. So the mark is
+//! not the highest id applied. Ids applied above it wait in `pending`; after each batch the
+//! indexer looks at the outbox rows between the mark and the highest pending id. A row it has
+//! not applied holds the mark below it while it may still be on its way (for [`GRACE`]); after
+//! that it is read from the outbox and applied. Ids no row holds (a rolled-back transaction's)
+//! are stepped over. A restart resumes after the mark, so nothing below it can be skipped.
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -26,6 +36,10 @@ const BATCH: usize = 2000;
 
 /// Outbox rows read per catch-up statement.
 const CATCH_UP_PAGE: u64 = 1000;
+
+/// How long an outbox row the bus has not brought may still be on its way (published by a
+/// relay on another node, or committed late); after that the indexer reads it from the outbox.
+const GRACE: Duration = Duration::from_secs(2);
 
 /// Memory for the writer's in-flight documents, per indexing thread.
 const WRITER_MEMORY: usize = 48 * 1024 * 1024;
@@ -52,8 +66,10 @@ pub struct Indexer {
     pub(crate) opened: Opened,
     pub(crate) commands: mpsc::Receiver<Command>,
     pub(crate) applied: watch::Sender<i64>,
-    /// The highest outbox event id written.
+    /// The mark: every outbox event up to this id is written.
     pub(crate) through: i64,
+    /// Ids written above the mark, while a lower one is still missing.
+    pub(crate) pending: BTreeSet<i64>,
     /// The index holds everything up to `through` (a rebuild finished since it was created).
     pub(crate) complete: bool,
 }
@@ -119,7 +135,7 @@ impl Indexer {
                     }
                 };
             }
-            let retry = !self.complete || behind;
+            let retry = !self.complete || behind || !self.pending.is_empty();
             let next = tokio::select! {
                 _ = shutdown.cancelled() => Next::Stop,
                 cmd = self.commands.recv(), if commands_open => Next::Command(cmd),
@@ -128,7 +144,15 @@ impl Indexer {
             };
             match next {
                 Next::Stop | Next::Event(Err(broadcast::error::RecvError::Closed)) => break,
-                Next::Retry => {}
+                Next::Retry => {
+                    if self.complete
+                        && !behind
+                        && let Err(e) = self.apply(&writer, &[]).await
+                    {
+                        tracing::warn!(error = %e, "Search indexing failed; catching up from the outbox.");
+                        behind = true;
+                    }
+                }
                 Next::Command(None) => commands_open = false,
                 Next::Command(Some(Command::Rebuild(reply))) => {
                     let _ = reply.send(self.rebuild(&writer).await);
@@ -162,14 +186,80 @@ impl Indexer {
         }
     }
 
-    /// Writes what `events` change and commits.
+    /// Writes what `events` (from the bus, in any order) change, with the outbox rows the bus
+    /// has not brought within [`GRACE`], and commits with the mark moved as far as it can go.
     async fn apply(&mut self, writer: &Writer, events: &[Arc<Event>]) -> Result<(), SearchError> {
-        let through = events
-            .iter()
-            .map(|e| e.id)
-            .max()
-            .unwrap_or_default()
-            .max(self.through);
+        self.pending
+            .extend(events.iter().map(|e| e.id).filter(|id| *id > self.through));
+        let (through, late) = self.advance().await?;
+        let mut all: Vec<Arc<Event>> = events.to_vec();
+        all.extend(late);
+        if all.is_empty() && through == self.through {
+            return Ok(());
+        }
+        self.write_events(writer, &all, through).await?;
+        self.pending.retain(|id| *id > through);
+        Ok(())
+    }
+
+    /// How far the mark can move now that `pending` holds what was written above it, and the
+    /// outbox rows in between that are overdue (read from the outbox, to be written too).
+    async fn advance(&self) -> Result<(i64, Vec<Arc<Event>>), SearchError> {
+        let Some(&top) = self.pending.last() else {
+            return Ok((self.through, Vec::new()));
+        };
+        let rows: Vec<(i64, chrono::DateTime<chrono::Utc>)> = outbox_event::Entity::find()
+            .select_only()
+            .column(outbox_event::Column::Id)
+            .column(outbox_event::Column::CreatedAt)
+            .filter(outbox_event::Column::Id.gt(self.through))
+            .filter(outbox_event::Column::Id.lte(top))
+            .order_by_asc(outbox_event::Column::Id)
+            .into_tuple()
+            .all(self.db.conn())
+            .await
+            .map_err(crate::error::StoreError::from)?;
+        let overdue_before =
+            chrono::Utc::now() - chrono::Duration::from_std(GRACE).unwrap_or_default();
+        let mut waiting = None;
+        let mut overdue = Vec::new();
+        for (id, created_at) in rows {
+            if self.pending.contains(&id) {
+                continue;
+            }
+            if created_at < overdue_before {
+                overdue.push(id);
+            } else if waiting.is_none() {
+                waiting = Some(id);
+            }
+        }
+        let through = waiting.map_or(top, |w| w - 1);
+        if overdue.is_empty() {
+            return Ok((through, Vec::new()));
+        }
+        tracing::debug!(
+            events = overdue.len(),
+            "The bus did not bring these events in time; indexing them from the outbox."
+        );
+        let late = outbox_event::Entity::find()
+            .filter(outbox_event::Column::Id.is_in(overdue))
+            .all(self.db.conn())
+            .await
+            .map_err(crate::error::StoreError::from)?
+            .into_iter()
+            .filter_map(crate::events::decode_row)
+            .map(Arc::new)
+            .collect();
+        Ok((through, late))
+    }
+
+    /// Writes what `events` change and commits with the mark `through`.
+    async fn write_events(
+        &mut self,
+        writer: &Writer,
+        events: &[Arc<Event>],
+        through: i64,
+    ) -> Result<(), SearchError> {
         let changes = Changes::of(events);
         let mut docs = changes.docs;
         if !changes.conversations.is_empty() || !changes.contacts.is_empty() {
@@ -201,15 +291,12 @@ impl Indexer {
                 .filter_map(crate::events::decode_row)
                 .map(Arc::new)
                 .collect();
-            if events.is_empty() {
-                // Only rows no version of Kefu wrote: step over them.
-                return self.write(writer, Vec::new(), last).await;
-            }
+            // Every row up to `last` is read (rows no version of Kefu wrote are stepped over):
+            // the mark moves to it.
             events.sort_by_key(|e| e.id);
-            self.apply(writer, &events).await?;
-            if self.through < last {
-                self.write(writer, Vec::new(), last).await?;
-            }
+            self.write_events(writer, &events, last.max(self.through))
+                .await?;
+            self.pending.retain(|id| *id > last);
         }
     }
 
@@ -283,6 +370,7 @@ impl Indexer {
         self.complete = true;
         let through = from.max(self.through);
         self.write(writer, Vec::new(), through).await?;
+        self.pending.retain(|id| *id > through);
         stats.took = started.elapsed();
         Ok(stats)
     }

@@ -95,6 +95,7 @@ impl Search {
             commands: rx,
             applied: applied_tx,
             through: if mark.complete { mark.through } else { 0 },
+            pending: Default::default(),
             complete: mark.complete,
         };
         Ok((
