@@ -147,6 +147,9 @@ pub struct DeliveryConfig {
     /// A reply still pending this many seconds after it was due, with no attempt holding it, is
     /// queued again (its job was lost).
     pub stuck_after_secs: f64,
+    /// Sends in flight through one inbox's provider at once (per node), so that a slow
+    /// provider delays only its own inbox's replies.
+    pub inbox_concurrency: usize,
 }
 
 impl Default for DeliveryConfig {
@@ -157,6 +160,7 @@ impl Default for DeliveryConfig {
             max_delay_secs: 600,
             timeout_secs: 60,
             stuck_after_secs: 300.0,
+            inbox_concurrency: 8,
         }
     }
 }
@@ -413,6 +417,9 @@ impl Config {
         }
         if self.delivery.max_attempts == 0 {
             return bad("delivery.max_attempts must be at least 1");
+        }
+        if self.delivery.inbox_concurrency == 0 {
+            return bad("delivery.inbox_concurrency must be at least 1");
         }
         if self.jobs.send_concurrency == 0 || self.jobs.webhook_concurrency == 0 {
             return bad("jobs.send_concurrency and jobs.webhook_concurrency must be at least 1");

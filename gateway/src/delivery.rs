@@ -39,6 +39,7 @@ pub fn send_policy(c: &Config) -> SendPolicy {
         base_delay: Duration::from_millis(c.delivery.base_delay_ms),
         max_delay: Duration::from_secs(c.delivery.max_delay_secs),
         timeout: Duration::from_secs(c.delivery.timeout_secs),
+        inbox_concurrency: c.delivery.inbox_concurrency,
     }
 }
 

@@ -21,5 +21,6 @@ pub mod health;
 pub mod jobs;
 pub mod lease;
 pub mod send;
+mod slots;
 pub mod webhook;
 pub mod workers;

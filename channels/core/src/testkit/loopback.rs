@@ -169,6 +169,10 @@ impl LoopbackFactory {
 #[serde(deny_unknown_fields)]
 struct Settings {
     secret: String,
+    /// How long this inbox's provider takes to answer a send, in milliseconds (a slow
+    /// provider, for isolation tests).
+    #[serde(default)]
+    answer_after_ms: u64,
 }
 
 fn settings(v: &serde_json::Value) -> Result<Settings, ChannelError> {
@@ -201,10 +205,11 @@ impl ChannelFactory for LoopbackFactory {
         inbox: &InboxConfig,
         _cx: &crate::BuildContext,
     ) -> Result<Arc<dyn Channel>, ChannelError> {
-        settings(&inbox.settings)?;
+        let s = settings(&inbox.settings)?;
         Ok(Arc::new(LoopbackChannel {
             provider: self.provider.clone(),
             caps: capabilities(),
+            answer_after: std::time::Duration::from_millis(s.answer_after_ms),
         }))
     }
 
@@ -287,6 +292,7 @@ async fn ingress(
 struct LoopbackChannel {
     provider: Arc<LoopbackProvider>,
     caps: Capabilities,
+    answer_after: std::time::Duration,
 }
 
 #[async_trait]
@@ -300,6 +306,9 @@ impl Channel for LoopbackChannel {
     }
 
     async fn send(&self, msg: &OutboundMessage) -> Result<SendReceipt, SendError> {
+        if !self.answer_after.is_zero() {
+            tokio::time::sleep(self.answer_after).await;
+        }
         let outcome = {
             let mut st = self.provider.lock();
             let now = std::time::Instant::now();

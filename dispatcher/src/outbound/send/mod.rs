@@ -2,9 +2,10 @@
 //! inbox's channel, paced by governor limiters, retried with backoff and jitter when retrying
 //! helps, and recorded on the message (`pending` → `sent`/`delivered`/`failed`).
 //!
-//! Pacing is not failure: waiting for an inbox's or recipient's limiter, or a channel's own
-//! [`SendError::Paced`] (a push device's limit in Kefu), delays the send without spending an
-//! attempt. Only the provider's answers (its 429 included) count as attempts.
+//! Pacing is not failure: waiting for an inbox's or recipient's limiter, for a slot of the
+//! inbox's budget of sends in flight (a slow provider holds only its own inbox's workers), or a
+//! channel's own [`SendError::Paced`] (a push device's limit in Kefu), delays the send without
+//! spending an attempt. Only the provider's answers (its 429 included) count as attempts.
 //!
 //! What an answer leads to (sent, retried at, failed for good) is the outbound engine's shared
 //! [decision](crate::outbound::decision); the claim of a message is a
@@ -27,6 +28,7 @@ pub use limits::{Limiters, SendLimits};
 use crate::jobs::{JobError, JobStore, NewJob, SendJob};
 use crate::outbound::decision::{Attempt, Backoff, Decision, Outcome, Policy, decide, exponential};
 use crate::outbound::lease::{self, Lease, Lost, Sweep, SweepError};
+use crate::outbound::slots::{self, Slots};
 
 /// How sends are retried.
 #[derive(Debug, Clone)]
@@ -39,6 +41,8 @@ pub struct SendPolicy {
     pub max_delay: Duration,
     /// How long one `send` may take before it counts as a retryable timeout.
     pub timeout: Duration,
+    /// Sends in flight through one inbox at once (see [`slots`](crate::outbound::slots)).
+    pub inbox_concurrency: usize,
 }
 
 impl Default for SendPolicy {
@@ -48,6 +52,7 @@ impl Default for SendPolicy {
             base_delay: Duration::from_secs(2),
             max_delay: Duration::from_secs(600),
             timeout: Duration::from_secs(60),
+            inbox_concurrency: 8,
         }
     }
 }
@@ -84,6 +89,8 @@ pub struct Sender {
     deliveries: Deliveries,
     channels: RunningChannels,
     limiters: Limiters,
+    /// Each inbox's budget of sends in flight.
+    slots: Slots,
     jobs: JobStore,
     policy: SendPolicy,
 }
@@ -100,6 +107,7 @@ impl Sender {
             deliveries,
             channels,
             limiters: Limiters::new(),
+            slots: Slots::new(policy.inbox_concurrency),
             jobs,
             policy,
         }
@@ -152,6 +160,20 @@ impl Sender {
         self.limiters
             .until_ready(out.inbox_id, limits, &out.recipient.external_id)
             .await;
+        // A provider answering slowly holds at most its inbox's budget of workers; over it, the
+        // send is given back without spending an attempt, so other inboxes' replies go on.
+        let Some(slot) = self.slots.take(out.inbox_id, slots::SLOT_WAIT).await else {
+            let wait = slots::WAIT.to_std().unwrap_or_default();
+            return self
+                .pace(
+                    &job,
+                    made,
+                    "the inbox's other sends are in flight",
+                    wait,
+                    &channel.kind().to_string(),
+                )
+                .await;
+        };
         // Held for one attempt; `record` releases it. A crash mid-send leaves it to expire.
         let now = chrono::Utc::now();
         let until = Lease::for_attempts(self.policy.timeout).until(now);
@@ -175,6 +197,7 @@ impl Sender {
                 after: None,
             }),
         };
+        drop(slot);
         metrics::histogram!("kefu_delivery_send_seconds", "channel" => kind.clone())
             .record(started.elapsed().as_secs_f64());
         if let Err(SendError::Paced { reason, after }) = &result {

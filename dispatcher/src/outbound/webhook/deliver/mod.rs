@@ -19,7 +19,6 @@ mod claim;
 mod client;
 mod endpoints;
 mod record;
-mod slots;
 
 use std::time::{Duration, Instant};
 
@@ -30,13 +29,13 @@ use kefu_normalizer::{Db, StoreError};
 use self::client::{Client, Response};
 use self::endpoints::EndpointCache;
 use self::record::{Record, Recorded, Recorder};
-use self::slots::EndpointSlots;
 use super::store::WebhookStore;
 use super::{ResponseOutcome, RetrySchedule, WebhookHeaders, classify_status};
 use crate::batch::Batcher;
 use crate::jobs::{JobError, JobStore, NewJob, WebhookJob};
 use crate::outbound::decision::{Attempt, Backoff, Decision, Outcome, Policy, decide};
 use crate::outbound::lease::{self, Lease, Sweep, SweepError};
+use crate::outbound::slots::{self, Slots};
 
 /// How many deliveries of one conversation a job attempts in a row before handing the rest
 /// to a new job (so one busy conversation cannot hold a worker forever).
@@ -99,7 +98,7 @@ pub struct WebhookDeliverer {
     endpoints: EndpointCache,
     claims: Batcher<i64, Result<Option<webhook_delivery::Model>, String>>,
     records: Batcher<Record, Result<Recorded, String>>,
-    slots: EndpointSlots,
+    slots: Slots,
 }
 
 /// A webhook job could not finish its bookkeeping.
@@ -154,7 +153,7 @@ impl WebhookDeliverer {
             policy: settings.policy(),
             claims,
             records,
-            slots: EndpointSlots::new(settings.endpoint_concurrency),
+            slots: Slots::new(settings.endpoint_concurrency),
         })
     }
 
