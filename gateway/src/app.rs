@@ -27,6 +27,7 @@ use kefu_dispatcher::outbound::send::{RunningChannels, Sender};
 use kefu_dispatcher::outbound::webhook::{WebhookDeliverer, WebhookStore};
 use kefu_normalizer::Deliveries;
 use kefu_normalizer::accounts::{AccountError, Agents};
+use kefu_normalizer::leases::Leases;
 
 use crate::channels::{ChannelRegistry, Inboxes, Runner};
 use crate::config::Config;
@@ -49,6 +50,8 @@ pub struct App {
     outbound: Outbound,
     /// On SQLite: this process's hold on the database, released when the server stops.
     lock: Option<crate::data_lock::DataLock>,
+    /// The lease keeper and what stops it.
+    keeper: (tokio::task::JoinHandle<()>, CancellationToken),
 }
 
 /// The outbound side: the job workers (the outbox fan-out into jobs runs in the relay).
@@ -113,6 +116,11 @@ impl App {
 
         let shutdown = CancellationToken::new();
         let bus = event_bus(&config, &shutdown).await?;
+        // Started now: channels wait for their leases from the moment they are built. It stops
+        // (and releases the leases) only after everything holding one has stopped.
+        let leases = Leases::new(&db, &node_name());
+        let keeper_stop = CancellationToken::new();
+        let keeper = tokio::spawn(leases.clone().run(keeper_stop.clone()));
         let limits = Limits {
             max_text_bytes: config.max_text_bytes,
         };
@@ -126,7 +134,7 @@ impl App {
         );
 
         // Created before the channels: the app channel asks it whether a user is connected.
-        let hub = crate::ws::Hub::new();
+        let hub = crate::ws::Hub::new(bus.clone());
         let factories = crate::builtin_channels(&config, hub.clone())?
             .into_iter()
             .chain(extra)
@@ -144,6 +152,7 @@ impl App {
         let registry = Arc::new(registry);
         let runner = Arc::new(Runner::new(
             registry.factory_map(),
+            leases.clone(),
             Arc::new(normalizer.clone()),
             BuildContext::new(channel_state).with_history(history.clone()),
             shutdown.clone(),
@@ -218,12 +227,15 @@ impl App {
             webhooks,
             shutdown,
             dispatcher: kefu_dispatcher::assign::Dispatcher::new(db.clone(), config_routing),
+            leases,
         };
         let router = router(state.clone(), ingress);
         let listener = TcpListener::bind(state.config.listen)
             .await
             .map_err(|e| StartError(format!("cannot listen on {}: {e}", state.config.listen)))?;
-        let relay = OutboxRelay::new(db, bus).consumer(fanout);
+        let relay = OutboxRelay::new(db, bus)
+            .consumer(fanout)
+            .prune_under(state.leases.hold("outbox.prune"));
         Ok((
             Self {
                 state,
@@ -233,6 +245,7 @@ impl App {
                 indexer,
                 outbound,
                 lock,
+                keeper: (keeper, keeper_stop),
             },
             generated,
         ))
@@ -266,6 +279,7 @@ impl App {
             indexer,
             outbound,
             lock,
+            keeper,
         } = self;
         let shutdown = state.shutdown.clone();
         // Subscribed before the relay starts, so the indexer sees every event it publishes.
@@ -278,11 +292,15 @@ impl App {
                 outbound.deliverer,
                 crate::delivery::worker_settings(&state.config),
                 state.workers.clone(),
+                state.leases.clone(),
                 shutdown.clone(),
             ))
         });
-        tokio::spawn(state.hub.clone().run(state.bus.clone(), shutdown.clone()));
-        let assigners = state.dispatcher.spawn(state.bus.clone(), shutdown.clone());
+        tokio::spawn(state.hub.clone().run(shutdown.clone()));
+        tokio::spawn(crate::inbox_sync::run(state.clone(), shutdown.clone()));
+        let assigner = state
+            .dispatcher
+            .spawn(state.bus.clone(), &state.leases, shutdown.clone());
         tracing::info!(addr = %listener.local_addr()?, public_url = %state.config.public_url(), "Kefu is listening.");
         let serve = axum::serve(
             listener,
@@ -296,11 +314,11 @@ impl App {
             if let Some(w) = workers_task {
                 let _ = w.await;
             }
-            for task in assigners {
-                let _ = task.await;
-            }
+            let _ = assigner.await;
             state.runner.wait().await;
             let _ = indexer_task.await;
+            keeper.1.cancel();
+            let _ = keeper.0.await;
         };
         if tokio::time::timeout(Duration::from_secs(10), drain)
             .await
@@ -312,6 +330,15 @@ impl App {
         tracing::info!("Kefu stopped.");
         result
     }
+}
+
+/// How this process appears in the lease table: the host's name and the process id.
+fn node_name() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "kefu".to_owned());
+    format!("{host}-{}", std::process::id())
 }
 
 /// The full router: API, channel ingress, assets, middleware.

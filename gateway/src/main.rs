@@ -34,6 +34,18 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Run several nodes on this machine behind a round-robin proxy on `listen`, on the
+    /// configured PostgreSQL (`database_url`) and Redis (`redis_url`): the topology of
+    /// compose.yaml without Docker.
+    Cluster {
+        /// How many nodes.
+        #[arg(long, default_value_t = 3)]
+        nodes: usize,
+        /// The first node's port (the others follow); 0 picks free ports. Default: the port
+        /// after `listen`'s.
+        #[arg(long)]
+        first_port: Option<u16>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -77,6 +89,20 @@ async fn main() -> anyhow::Result<()> {
     }
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
+        Command::Cluster { nodes, first_port } => {
+            let stop = tokio_util::sync::CancellationToken::new();
+            let stopper = stop.clone();
+            tokio::spawn(async move {
+                wait_for_signal().await;
+                stopper.cancel();
+            });
+            let options = kefu_gateway::cluster::ClusterOptions {
+                nodes,
+                first_port: first_port.unwrap_or_else(|| config.listen.port().saturating_add(1)),
+                config_file: cli.config.clone(),
+            };
+            kefu_gateway::cluster::run(&config, options, stop).await
+        }
         Command::Migrate => {
             let db = kefu_normalizer::Db::connect(&config.database_url, 2).await?;
             db.migrate().await?;

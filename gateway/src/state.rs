@@ -64,4 +64,6 @@ pub struct AppState {
     pub search: kefu_normalizer::search::Search,
     /// Sessions, invites, API tokens, agents, teams and login throttling.
     pub accounts: crate::auth::Accounts,
+    /// Singleton work across nodes: which pollers, sweeps and the assigner run here.
+    pub leases: kefu_normalizer::leases::Leases,
 }

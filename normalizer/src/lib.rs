@@ -21,6 +21,7 @@
 //! - [`access`]: inbox membership and who may see and act on which conversations.
 //! - [`accounts`]: sessions, invites, API tokens, agents and teams.
 //! - [`Inboxes`]: inbox rows, their routing and outbound rate limits.
+//! - [`leases`]: singleton work across nodes (pollers, the assigner, the housekeeping).
 //! - [`search`]: full-text search over conversations (tantivy with a jieba analyzer).
 #![warn(missing_docs)]
 
@@ -39,6 +40,7 @@ mod inboxes;
 mod ingest;
 mod ingest_group;
 mod labels;
+pub mod leases;
 mod list_items;
 mod listing;
 mod sanitize;

@@ -4,12 +4,17 @@
 //! Redis is unreachable keeps serving its own sockets and says `degraded`.
 //!
 //! The cluster tests need `KEFU_TEST_DATABASE_URL` and `KEFU_TEST_REDIS_URL` and are skipped
-//! (saying so) without them; each uses a fresh database and its own Redis namespace.
+//! (saying so) without them; each uses a fresh database and its own Redis namespace. One mailbox
+//! on a real Dovecot is polled by one node, and by another once that node stops.
+
+#[path = "../../channels/email/tests/support/mod.rs"]
+mod email_support;
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
+use kefu_channel::LivePresence;
 use kefu_normalizer::events::{RELAY_LOCK_CLASS, partition_of};
 use kefu_normalizer::{EventData, EventType};
 use kefu_tests::receiver::Receiver;
@@ -186,6 +191,50 @@ async fn a_visitor_on_one_node_and_an_agent_on_another_chat_live() {
     })
     .await;
     assert_eq!(seen["event"]["data"]["content"]["text"], "谢谢!");
+
+    // Typing crosses the nodes both ways.
+    send(&mut tab, json!({"type": "typing", "on": true})).await;
+    let typing = next_where(&mut agent, "the visitor typing, on node B", |f| {
+        f["type"] == "typing"
+    })
+    .await;
+    assert_eq!(
+        typing,
+        json!({"type": "typing", "conversation_id": conv, "on": true})
+    );
+    send(
+        &mut agent,
+        json!({"type": "typing", "conversation_id": conv, "on": true}),
+    )
+    .await;
+    let typing = next_where(&mut tab, "the agent typing, on node A", |f| {
+        f["type"] == "typing"
+    })
+    .await;
+    assert_eq!(typing["on"], true);
+    assert!(typing["name"].is_string(), "{typing}");
+
+    // Node B knows the visitor's tab on node A follows the conversation (so the app channel
+    // pushes no reply to a user chatting on another node), and learns when it closes.
+    let (s, c) = b
+        .admin(Method::GET, &format!("/api/v1/conversations/{conv}"), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    let inbox = c["inbox_id"].as_i64().expect("inbox id");
+    let live_on_b = |want: bool| {
+        let hub = b.state.hub.clone();
+        async move {
+            eventually(WAIT, || {
+                let hub = hub.clone();
+                async move { (hub.is_live(inbox, conv).await == want).then_some(()) }
+            })
+            .await
+            .is_some()
+        }
+    };
+    assert!(live_on_b(true).await, "node B sees the tab on node A");
+    tab.close(None).await.expect("close");
+    assert!(live_on_b(false).await, "node B sees the tab close");
     for node in nodes {
         node.stop().await;
     }
@@ -447,4 +496,116 @@ async fn without_redis_a_node_serves_its_own_sockets_and_says_degraded() {
     .await;
     assert_eq!(seen["event"]["data"]["content"]["text"], "anyone?");
     app.stop().await;
+}
+
+/// The node holding the lease `name`, by its index in `nodes`, once one does.
+async fn lease_holder(nodes: &[TestApp], name: &str) -> usize {
+    let db = nodes[0].state.db.clone();
+    let holder = eventually(WAIT, || {
+        let db = db.clone();
+        async move {
+            let row = db
+                .conn()
+                .query_one_raw(Statement::from_sql_and_values(
+                    sea_orm::DbBackend::Postgres,
+                    "SELECT holder FROM leases WHERE name = $1",
+                    [name.into()],
+                ))
+                .await
+                .expect("leases readable")?;
+            let holder: String = row.try_get("", "holder").expect("holder");
+            nodes.iter().position(|n| n.state.leases.node() == holder)
+        }
+    })
+    .await;
+    if let Some(i) = holder {
+        return i;
+    }
+    let rows: Vec<String> = db
+        .conn()
+        .query_all_raw(Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT name || ' ' || holder AS row FROM leases",
+        ))
+        .await
+        .expect("leases readable")
+        .iter()
+        .filter_map(|r| r.try_get::<String>("", "row").ok())
+        .collect();
+    let names: Vec<&str> = nodes.iter().map(|n| n.state.leases.node()).collect();
+    panic!("no node holds {name} within {WAIT:?}; leases: {rows:?}; nodes: {names:?}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_node_polls_a_mailbox_and_another_takes_it_over() {
+    let Some((pg, redis)) = cluster_env("one_node_polls_a_mailbox_and_another_takes_it_over")
+    else {
+        return;
+    };
+    let (Some(dovecot), Some(smtp)) = (
+        email_support::Dovecot::start(),
+        email_support::SmtpSink::start(),
+    ) else {
+        eprintln!("skipping: no Dovecot or SMTP server here");
+        return;
+    };
+    let mut nodes = cluster(&pg, &redis, 2, |_| {}).await;
+    let mailbox = format!(
+        "Cluster{}",
+        kefu_normalizer::token::random(6).to_lowercase()
+    );
+    let mut settings = dovecot.settings(&mailbox, smtp.port);
+    settings["type"] = json!("email");
+    let mut imap = dovecot.client().await;
+    imap.create(&mailbox).await.expect("create mailbox");
+    let (s, inbox) = nodes[1]
+        .admin(
+            Method::POST,
+            "/api/v1/inboxes",
+            Some(json!({"name": "Support mail", "channel": settings})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{inbox}");
+    let inbox = inbox["id"].as_i64().expect("inbox id");
+    let lease = format!("inbox:{inbox}");
+
+    let mail = |id: &str, body: &str| {
+        format!(
+            "From: Alice <alice@customer.test>\r\nTo: support@kefu.test\r\nSubject: Order\r\n\
+             Message-ID: <{id}>\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n\
+             Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+        )
+        .into_bytes()
+    };
+    let holder = lease_holder(&nodes, &lease).await;
+    dovecot
+        .append(&mailbox, &mail("first@customer.test", "Where is my order?"))
+        .await;
+    let other = 1 - holder;
+    nodes[other]
+        .until_event("the first mail to become a conversation", || async {
+            nodes[other].conversations(inbox).await.first().cloned()
+        })
+        .await;
+
+    // The polling node stops; the other one takes the mailbox over and reads the next mail.
+    let stopped = nodes.remove(holder);
+    stopped.stop().await;
+    assert_eq!(lease_holder(&nodes, &lease).await, 0);
+    dovecot
+        .append(&mailbox, &mail("second@customer.test", "Any news?"))
+        .await;
+    let survivor = &nodes[0];
+    survivor
+        .until_event("the second mail on the surviving node", || async {
+            survivor.conversations(inbox).await.into_iter().find(|c| {
+                c["last_message"]["text"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("Any news?"))
+            })
+        })
+        .await;
+    for node in nodes {
+        node.stop().await;
+    }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use kefu_normalizer::leases::Leases;
 use kefu_normalizer::{EventBus, EventType};
 use tokio::sync::broadcast::error::TryRecvError;
 use tokio::task::JoinHandle;
@@ -154,10 +155,34 @@ impl Dispatcher {
         Ok(report)
     }
 
-    /// Starts this process's assigner tasks; they stop on `shutdown`.
+    /// Starts the assigner; it stops on `shutdown`. Of several nodes, only the holder of the
+    /// lease `assigner` runs rounds; another takes over when it dies.
     pub fn spawn(
         &self,
         bus: Arc<dyn EventBus>,
+        leases: &Leases,
+        shutdown: CancellationToken,
+    ) -> JoinHandle<()> {
+        let me = self.clone();
+        let leases = leases.clone();
+        tokio::spawn(async move {
+            leases
+                .run_held("assigner", shutdown, |held| {
+                    let tasks = me.spawn_tasks(&bus, held);
+                    async move {
+                        for task in tasks {
+                            let _ = task.await;
+                        }
+                    }
+                })
+                .await;
+        })
+    }
+
+    /// Starts this node's assigner tasks; they stop on `shutdown`.
+    fn spawn_tasks(
+        &self,
+        bus: &Arc<dyn EventBus>,
         shutdown: CancellationToken,
     ) -> Vec<JoinHandle<()>> {
         self.inner

@@ -16,6 +16,7 @@ use apalis::prelude::{BoxDynError, Data, Strategy, WorkerBuilder, WorkerBuilderE
 use apalis_postgres::{PostgresStorage, Pubsub};
 use apalis_sqlite::SqliteStorage;
 use futures::StreamExt;
+use kefu_normalizer::leases::Leases;
 use tokio_util::sync::CancellationToken;
 
 use super::health::WorkerHealth;
@@ -101,11 +102,15 @@ pub async fn run(
     deliverer: Arc<WebhookDeliverer>,
     settings: WorkerSettings,
     health: WorkerHealth,
+    leases: Leases,
     shutdown: CancellationToken,
 ) {
     // Housekeeping: forget idle recipients' limiters; re-queue replies and webhook deliveries
-    // whose job was lost (a crash between recording and queueing, a job apalis gave up on).
+    // whose job was lost (a crash between recording and queueing, a job apalis gave up on) and
+    // prune finished jobs. The limiters are this node's; the sweeps and pruning run on the
+    // node holding the lease `housekeeping`.
     let housekeeping = {
+        let held = leases.hold("housekeeping");
         let sweeps: [Arc<dyn Sweep>; 2] = [sender.sweeper(settings.stuck_after), deliverer.clone()];
         let sender = sender.clone();
         let shutdown = shutdown.clone();
@@ -118,6 +123,9 @@ pub async fn run(
                     _ = shutdown.cancelled() => break,
                     _ = tokio::time::sleep(every) => {
                         sender.limiters().shrink();
+                        if !held.now() {
+                            continue;
+                        }
                         for s in &sweeps {
                             match s.sweep().await {
                                 Ok(0) => {}

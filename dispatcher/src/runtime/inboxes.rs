@@ -185,7 +185,17 @@ impl Inboxes {
         self.recent.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Every live inbox.
+    /// The inbox `id` as stored now (`None`: deleted or unknown), bypassing the cache.
+    pub async fn stored(&self, id: i64) -> Result<Option<InboxConfig>, sea_orm::DbErr> {
+        self.forget(id);
+        let row = inbox::Entity::find_by_id(id)
+            .filter(inbox::Column::DeletedAt.is_null())
+            .one(self.db.conn())
+            .await?;
+        Ok(row.map(|r| self.config(&r)))
+    }
+
+    /// Every live inbox, read now.
     pub async fn all(&self) -> Result<Vec<InboxConfig>, sea_orm::DbErr> {
         let rows = inbox::Entity::find()
             .filter(inbox::Column::DeletedAt.is_null())

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use kefu_channel::{
     BuildContext, Channel, ChannelContext, ChannelFactory, InboundSink, InboxConfig,
 };
+use kefu_normalizer::leases::Leases;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -24,8 +25,13 @@ pub type Factories = BTreeMap<String, Arc<dyn ChannelFactory>>;
 
 /// Keeps one running [`Channel`] per inbox: started at boot, restarted when an inbox changes,
 /// stopped when it is deleted or Kefu shuts down.
+///
+/// Every node builds every inbox's channel (any node may send a reply through it), but a
+/// channel's background work ([`Channel::run`]: an IMAP mailbox's poller, WeCom's catch-up
+/// pulls) runs on one node at a time, the holder of the lease `inbox:<id>`.
 pub struct Runner {
     factories: Factories,
+    leases: Leases,
     sink: Arc<dyn InboundSink>,
     services: BuildContext,
     shutdown: CancellationToken,
@@ -33,20 +39,22 @@ pub struct Runner {
     running: Mutex<Running>,
 }
 
-/// Running channels by inbox, each with the token that stops it.
-type Running = HashMap<i64, (Arc<dyn Channel>, CancellationToken)>;
+/// Running channels by inbox, each with the token that stops it and the settings it runs with.
+type Running = HashMap<i64, (Arc<dyn Channel>, CancellationToken, InboxConfig)>;
 
 impl Runner {
     /// A runner building channels with `factories` and Kefu's `services`; their channels feed
     /// `sink`, keep their state in `services.state`, and stop on `shutdown`.
     pub fn new(
         factories: Factories,
+        leases: Leases,
         sink: Arc<dyn InboundSink>,
         services: BuildContext,
         shutdown: CancellationToken,
     ) -> Self {
         Self {
             factories,
+            leases,
             sink,
             services,
             shutdown,
@@ -70,15 +78,27 @@ impl Runner {
             }
         };
         let stop = self.shutdown.child_token();
-        let cx = ChannelContext {
-            inbox_id: inbox.id,
-            inbound: self.sink.clone(),
-            state: self.services.state.clone(),
-            shutdown: stop.clone(),
-        };
         let id = inbox.id;
-        self.tracker.spawn(channel.clone().run(cx).then_log(id));
-        self.lock().insert(id, (channel, stop));
+        let work = {
+            let channel = channel.clone();
+            let sink = self.sink.clone();
+            let state = self.services.state.clone();
+            move |held: CancellationToken| {
+                let cx = ChannelContext {
+                    inbox_id: id,
+                    inbound: sink.clone(),
+                    state: state.clone(),
+                    shutdown: held,
+                };
+                channel.clone().run(cx).then_log(id)
+            }
+        };
+        let leases = self.leases.clone();
+        let token = stop.clone();
+        self.tracker.spawn(async move {
+            leases.run_held(&format!("inbox:{id}"), token, work).await;
+        });
+        self.lock().insert(id, (channel, stop, inbox.clone()));
     }
 
     /// What factories get when they build a channel (also for channels built for a check).
@@ -88,14 +108,37 @@ impl Runner {
 
     /// Stops the channel of an inbox, if running.
     pub fn stop(&self, inbox_id: i64) {
-        if let Some((_, stop)) = self.lock().remove(&inbox_id) {
+        if let Some((_, stop, _)) = self.lock().remove(&inbox_id) {
             stop.cancel();
         }
     }
 
+    /// Brings an inbox's channel in line with the inbox as stored (`None`: deleted): started
+    /// when new, restarted when its settings changed, stopped when deleted. Nodes call it for
+    /// changes made through other nodes.
+    pub fn sync(&self, inbox_id: i64, stored: Option<&InboxConfig>) {
+        match stored {
+            None => self.stop(inbox_id),
+            Some(inbox) => {
+                let same = self
+                    .lock()
+                    .get(&inbox_id)
+                    .is_some_and(|(_, _, running)| running == inbox);
+                if !same {
+                    self.start(inbox);
+                }
+            }
+        }
+    }
+
+    /// The inboxes whose channels run.
+    pub fn running(&self) -> Vec<i64> {
+        self.lock().keys().copied().collect()
+    }
+
     /// The running channel of an inbox.
     pub fn channel(&self, inbox_id: i64) -> Option<Arc<dyn Channel>> {
-        self.lock().get(&inbox_id).map(|(c, _)| c.clone())
+        self.lock().get(&inbox_id).map(|(c, _, _)| c.clone())
     }
 
     /// Waits for every channel task to finish after shutdown.

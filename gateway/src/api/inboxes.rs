@@ -146,6 +146,7 @@ pub async fn create(
         })
         .await?;
     st.runner.start(&st.inboxes.config(&row));
+    crate::inbox_sync::changed(&st, row.id);
     Ok((StatusCode::CREATED, Json(view(&st, &row, &me))))
 }
 
@@ -292,6 +293,7 @@ pub async fn update(
     let row = st.inbox_store.update(row, change).await?;
     st.inboxes.forget(id);
     st.runner.start(&st.inboxes.config(&row));
+    crate::inbox_sync::changed(&st, id);
     Ok(Json(view(&st, &row, &me)))
 }
 
@@ -307,6 +309,7 @@ pub async fn delete(
     st.inbox_store.delete(id).await?;
     st.inboxes.forget(id);
     st.runner.stop(id);
+    crate::inbox_sync::changed(&st, id);
     Ok(StatusCode::NO_CONTENT)
 }
 

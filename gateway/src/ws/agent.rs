@@ -16,6 +16,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{Duration, Instant};
 
 use kefu_normalizer::access::Grant;
+use kefu_normalizer::events::Signal;
 
 use super::agent_filter::AgentFilter;
 use super::{MAX_FRAME, READ_BUFFER, WRITE_BUFFER};
@@ -57,7 +58,7 @@ async fn serve(st: AppState, socket: WebSocket, me: Authed, token: String) {
         return;
     };
     let mut events = st.bus.subscribe();
-    let mut typing = st.hub.visitor_typing.subscribe();
+    let mut typing = st.bus.signals();
     let mut changed = st.accounts.changed.subscribe();
     let mut recheck = tokio::time::interval_at(Instant::now() + RECHECK_EVERY, RECHECK_EVERY);
     loop {
@@ -103,8 +104,11 @@ async fn serve(st: AppState, socket: WebSocket, me: Authed, token: String) {
                         if let Some(conv) = f["conversation_id"].as_i64()
                             && filter.conversation(&st, conv).await == Some(Grant::Act)
                         {
-                            let frame = json!({"type": "typing", "on": f["on"].as_bool().unwrap_or(false), "name": me.agent.name});
-                            st.hub.to_visitors(conv, frame.to_string().into());
+                            st.bus.signal(Signal::AgentTyping {
+                                conversation_id: conv,
+                                on: f["on"].as_bool().unwrap_or(false),
+                                name: me.agent.name.clone(),
+                            });
                         }
                         continue;
                     }
@@ -121,10 +125,14 @@ async fn serve(st: AppState, socket: WebSocket, me: Authed, token: String) {
                 Err(RecvError::Closed) => break,
             },
             t = typing.recv() => match t {
-                Ok((conversation_id, on)) if filter.conversation(&st, conversation_id).await.is_some() => {
-                    json!({"type": "typing", "conversation_id": conversation_id, "on": on})
-                }
-                Ok(_) => continue,
+                Ok(s) => match *s {
+                    Signal::VisitorTyping { conversation_id, on }
+                        if filter.conversation(&st, conversation_id).await.is_some() =>
+                    {
+                        json!({"type": "typing", "conversation_id": conversation_id, "on": on})
+                    }
+                    _ => continue,
+                },
                 Err(RecvError::Lagged(_)) => continue,
                 Err(RecvError::Closed) => break,
             },

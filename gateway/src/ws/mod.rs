@@ -2,15 +2,16 @@
 //!
 //! Committed events arrive from the event bus (after the outbox relay). The hub forwards a
 //! conversation's visible messages to the widgets of that conversation's visitor and every event
-//! to agent consoles. Typing indicators are ephemeral: they travel through the hub only.
+//! to agent consoles. Typing indicators are ephemeral [`Signal`]s: they cross the nodes on the
+//! bus but are never stored.
 //!
 //! App users (an `app_push` inbox's users on `/ws/web_chat`) may also write through the app API,
 //! which can open a conversation their open socket does not follow yet: the hub tells their
 //! sockets about every conversation opened for them (`conversation.created` carries whose it
 //! is), and they follow it. The hub is also the
 //! app channel's [`LivePresence`]: a reply to a conversation some socket follows is not pushed.
-//! It knows the sockets of this process only; with several nodes, a user connected to another
-//! node looks absent and gets a push as well (never none).
+//! With several nodes, each records on the bus which conversations its sockets follow
+//! ([`EventBus::set_followed`]), so a user chatting on another node gets no push either.
 
 pub mod agent;
 mod agent_filter;
@@ -21,7 +22,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use kefu_channel::LivePresence;
-use kefu_normalizer::events::NewConversation;
+use kefu_normalizer::events::PRESENCE_RENEW;
+use kefu_normalizer::events::{NewConversation, Signal};
 use kefu_normalizer::{EventBus, EventData};
 use serde_json::json;
 use tokio::sync::{broadcast, mpsc};
@@ -44,21 +46,27 @@ type AppUsers = HashMap<i64, HashMap<String, Vec<(u64, mpsc::Sender<i64>)>>>;
 
 /// Routes realtime frames between the bus, visitors and agents.
 pub struct Hub {
+    /// Where this node says which conversations its sockets follow.
+    bus: Arc<dyn EventBus>,
+    /// Follows and unfollows for the bus, in order, to the presence task.
+    presence: mpsc::UnboundedSender<(i64, bool)>,
+    presence_rx: Mutex<Option<mpsc::UnboundedReceiver<(i64, bool)>>>,
     visitors: Mutex<Conns>,
     app_users: Mutex<AppUsers>,
     next_id: AtomicU64,
-    /// Visitor typing, for agent consoles: `(conversation_id, on)`.
-    pub visitor_typing: broadcast::Sender<(i64, bool)>,
 }
 
 impl Hub {
-    /// An empty hub.
-    pub fn new() -> Arc<Self> {
+    /// An empty hub, telling `bus` which conversations its sockets follow.
+    pub fn new(bus: Arc<dyn EventBus>) -> Arc<Self> {
+        let (presence, presence_rx) = mpsc::unbounded_channel();
         Arc::new(Self {
+            bus,
+            presence,
+            presence_rx: Mutex::new(Some(presence_rx)),
             visitors: Mutex::new(HashMap::new()),
             app_users: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
-            visitor_typing: broadcast::channel(1024).0,
         })
     }
 
@@ -69,21 +77,77 @@ impl Hub {
     /// Registers a visitor connection for a conversation; returns its id for [`leave`](Self::leave).
     pub fn join(&self, conversation: i64, tx: mpsc::Sender<Frame>) -> u64 {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        self.lock().entry(conversation).or_default().push((id, tx));
+        let first = {
+            let mut g = self.lock();
+            let tabs = g.entry(conversation).or_default();
+            tabs.push((id, tx));
+            tabs.len() == 1
+        };
+        if first {
+            self.tell_bus(conversation, true);
+        }
         metrics::gauge!("kefu_webchat_connections").increment(1.0);
         id
     }
 
+    /// Tells the other nodes (through the presence task, in order) that this node's sockets
+    /// follow, or no longer follow, `conversation`.
+    fn tell_bus(&self, conversation: i64, followed: bool) {
+        let _ = self.presence.send((conversation, followed));
+    }
+
     /// Removes a visitor connection.
     pub fn leave(&self, conversation: i64, id: u64) {
-        let mut g = self.lock();
-        if let Some(list) = g.get_mut(&conversation) {
-            list.retain(|(c, _)| *c != id);
-            if list.is_empty() {
-                g.remove(&conversation);
+        let last = {
+            let mut g = self.lock();
+            let mut last = false;
+            if let Some(list) = g.get_mut(&conversation) {
+                list.retain(|(c, _)| *c != id);
+                if list.is_empty() {
+                    g.remove(&conversation);
+                    last = true;
+                }
             }
+            last
+        };
+        if last {
+            self.tell_bus(conversation, false);
         }
         metrics::gauge!("kefu_webchat_connections").decrement(1.0);
+    }
+
+    /// Records follows and unfollows on the bus in the order they happened, and renews, every
+    /// [`PRESENCE_RENEW`], what this node's sockets follow, until shutdown.
+    async fn presence(
+        self: Arc<Self>,
+        mut changes: mpsc::UnboundedReceiver<(i64, bool)>,
+        shutdown: CancellationToken,
+    ) {
+        let mut every = tokio::time::interval(PRESENCE_RENEW);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut batch = Vec::new();
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = every.tick() => {
+                    let followed: Vec<i64> = self.lock().keys().copied().collect();
+                    for chunk in followed.chunks(1000) {
+                        self.bus.set_followed(chunk, true).await;
+                    }
+                }
+                n = changes.recv_many(&mut batch, 1000) => {
+                    if n == 0 {
+                        return;
+                    }
+                    // Runs of the same kind go in one call, keeping the order between runs.
+                    for run in batch.chunk_by(|a, b| a.1 == b.1) {
+                        let ids: Vec<i64> = run.iter().map(|(c, _)| *c).collect();
+                        self.bus.set_followed(&ids, run[0].1).await;
+                    }
+                    batch.clear();
+                }
+            }
+        }
     }
 
     /// Sends a frame to every visitor tab of a conversation. A tab whose queue is full is
@@ -144,13 +208,32 @@ impl Hub {
         }
     }
 
-    /// Forwards committed events to visitors until shutdown.
-    pub async fn run(self: Arc<Self>, bus: Arc<dyn EventBus>, shutdown: CancellationToken) {
-        let mut rx = bus.subscribe();
+    /// Forwards committed events and agents' typing (from every node) to visitors until
+    /// shutdown.
+    pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
+        let changes = self
+            .presence_rx
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(changes) = changes {
+            tokio::spawn(self.clone().presence(changes, shutdown.clone()));
+        }
+        let mut rx = self.bus.subscribe();
+        let mut signals = self.bus.signals();
         loop {
             let ev = tokio::select! {
                 _ = shutdown.cancelled() => break,
                 ev = rx.recv() => ev,
+                s = signals.recv() => {
+                    if let Ok(s) = s
+                        && let Signal::AgentTyping { conversation_id, on, name } = &*s
+                    {
+                        let frame = json!({"type": "typing", "on": on, "name": name});
+                        self.to_visitors(*conversation_id, frame.to_string().into());
+                    }
+                    continue;
+                }
             };
             let ev = match ev {
                 Ok(ev) => ev,
@@ -194,8 +277,10 @@ impl Hub {
 #[async_trait::async_trait]
 impl LivePresence for Hub {
     async fn is_live(&self, _inbox_id: i64, conversation_id: i64) -> bool {
-        self.lock()
+        let here = self
+            .lock()
             .get(&conversation_id)
-            .is_some_and(|tabs| tabs.iter().any(|(_, tx)| !tx.is_closed()))
+            .is_some_and(|tabs| tabs.iter().any(|(_, tx)| !tx.is_closed()));
+        here || self.bus.followed_elsewhere(conversation_id).await
     }
 }

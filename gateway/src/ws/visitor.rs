@@ -8,6 +8,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use kefu_channel::{InboxConfig, IngestError};
 use kefu_channel_webchat::{ClientIp, Frame, QueueSpot, Widget, WidgetHost};
+use kefu_normalizer::EventBus;
+use kefu_normalizer::events::Signal;
 use tokio::sync::mpsc;
 
 use super::Hub;
@@ -21,6 +23,7 @@ pub fn router(st: &AppState) -> axum::Router {
         history: st.history.clone(),
         host: Arc::new(Host {
             hub: st.hub.clone(),
+            bus: st.bus.clone(),
             inboxes: st.inboxes.clone(),
             dispatcher: st.dispatcher.clone(),
             deliveries: st.deliveries.clone(),
@@ -49,6 +52,8 @@ async fn client_ip(
 /// This Kefu, as the widget socket sees it.
 struct Host {
     hub: Arc<Hub>,
+    /// Typing indicators cross the nodes on it.
+    bus: Arc<dyn EventBus>,
     inboxes: crate::channels::Inboxes,
     dispatcher: kefu_dispatcher::assign::Dispatcher,
     deliveries: kefu_normalizer::Deliveries,
@@ -86,8 +91,10 @@ impl WidgetHost for Host {
     }
 
     fn typing(&self, conversation: i64, on: bool) {
-        // Nobody listening (no console open) is fine.
-        let _ = self.hub.visitor_typing.send((conversation, on));
+        self.bus.signal(Signal::VisitorTyping {
+            conversation_id: conversation,
+            on,
+        });
     }
 
     async fn queue_spot(&self, conversation: i64) -> Option<QueueSpot> {

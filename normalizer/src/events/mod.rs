@@ -8,6 +8,8 @@
 //!   transaction wakes the [`OutboxRelay`], so no writer has to remember to.
 //! - [`RedisBus`] carries relayed events to every node through Redis pub/sub; [`InProcessBus`]
 //!   is the single-node bus. Either way subscribers read a local broadcast channel.
+//! - [`Signal`]s (typing indicators) are ephemeral: never stored, they cross the nodes on the
+//!   same bus, and one that is lost is simply not shown.
 //! - On PostgreSQL the outbox is split into [`RELAY_PARTITIONS`] partitions by conversation; a
 //!   relay takes one partition at a time under an advisory lock, so several nodes relay side by
 //!   side and each event is published once.
@@ -28,7 +30,7 @@ mod tests;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 use tokio::sync::broadcast;
 
 pub use data::{EventData, NewConversation, ROUTING_KEY};
@@ -37,7 +39,7 @@ pub use kind::{EventType, UnknownEventType};
 pub(crate) use outbox::decode as decode_row;
 pub use outbox::{ConsumeError, OutboxConsumer, OutboxRelay, RETAIN_RELAYED, emit_all, mark};
 pub use partition::{RELAY_LOCK_CLASS, RELAY_PARTITIONS, partition_of};
-pub use redis_bus::{BusError, RedisBus, decode_wire, encode_wire};
+pub use redis_bus::{BusError, PRESENCE_RENEW, PRESENCE_TTL, RedisBus, decode_wire, encode_wire};
 
 /// One committed state change, as consumers see it: `{type, timestamp, data}` on the wire.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,9 +79,44 @@ impl Serialize for Event {
     }
 }
 
+/// Something other nodes or sockets act on at once and nobody stores (typing, a changed inbox):
+/// it crosses the nodes on the bus, outside the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Signal {
+    /// A visitor started or stopped typing in a conversation (for agent consoles).
+    VisitorTyping {
+        /// The conversation.
+        conversation_id: i64,
+        /// Typing now.
+        on: bool,
+    },
+    /// An inbox was created, changed or deleted through node `origin`: the other nodes start,
+    /// restart or stop its channel.
+    InboxChanged {
+        /// The inbox.
+        inbox_id: i64,
+        /// The node it was changed through (which has applied the change already).
+        origin: String,
+    },
+    /// An agent started or stopped typing in a conversation (for the visitor's widget).
+    AgentTyping {
+        /// The conversation.
+        conversation_id: i64,
+        /// Typing now.
+        on: bool,
+        /// The agent's display name.
+        name: String,
+    },
+}
+
 /// Where relayed events go: in-process subscribers on one node, Redis pub/sub across nodes.
 #[async_trait::async_trait]
 pub trait EventBus: Send + Sync + 'static {
+    /// Sends a signal to the subscribers of every node (this one's too); best effort.
+    fn signal(&self, signal: Signal);
+    /// A new subscription to signals from every node.
+    fn signals(&self) -> broadcast::Receiver<Arc<Signal>>;
     /// Publishes one committed event.
     fn publish(&self, event: Arc<Event>);
     /// A new subscription, receiving events published from now on (by any node).
@@ -92,6 +129,14 @@ pub trait EventBus: Send + Sync + 'static {
         for e in events {
             self.publish(e.clone());
         }
+    }
+    /// Records that this node's sockets follow (`true`) or no longer follow `conversations`, for
+    /// [`followed_elsewhere`](Self::followed_elsewhere) on the other nodes. Nothing to do on
+    /// one node.
+    async fn set_followed(&self, _conversations: &[i64], _followed: bool) {}
+    /// Whether a live socket on another node follows `conversation`; never on one node.
+    async fn followed_elsewhere(&self, _conversation: i64) -> bool {
+        false
     }
     /// Whether the bus reaches the other nodes; always healthy for the in-process bus.
     fn health(&self) -> BusHealth {
@@ -128,19 +173,33 @@ impl BusHealth {
 #[derive(Debug)]
 pub struct InProcessBus {
     tx: broadcast::Sender<Arc<Event>>,
+    signals: broadcast::Sender<Arc<Signal>>,
 }
+
+/// Signals buffered per subscriber: typing indicators come a few a second per conversation.
+pub(crate) const SIGNAL_CAPACITY: usize = 1024;
 
 impl InProcessBus {
     /// A bus buffering up to `capacity` events per subscriber.
     pub fn new(capacity: usize) -> Self {
         Self {
             tx: broadcast::channel(capacity).0,
+            signals: broadcast::channel(SIGNAL_CAPACITY).0,
         }
     }
 }
 
 #[async_trait::async_trait]
 impl EventBus for InProcessBus {
+    fn signal(&self, signal: Signal) {
+        // Nobody listening (no console open) is fine.
+        let _ = self.signals.send(Arc::new(signal));
+    }
+
+    fn signals(&self) -> broadcast::Receiver<Arc<Signal>> {
+        self.signals.subscribe()
+    }
+
     fn publish(&self, event: Arc<Event>) {
         // No subscribers is not an error: nobody is watching right now.
         let _ = self.tx.send(event);

@@ -117,6 +117,8 @@ pub struct OutboxRelay {
     consumer: Option<Arc<dyn OutboxConsumer>>,
     /// Published, but the consumer failed: not published again when the batch is retried.
     published: std::sync::Mutex<HashSet<i64>>,
+    /// Prunes only while this lease is held (one node of several); always when `None`.
+    prune_lease: Option<crate::leases::Held>,
 }
 
 impl OutboxRelay {
@@ -128,7 +130,14 @@ impl OutboxRelay {
             bus,
             consumer: None,
             published: Default::default(),
+            prune_lease: None,
         }
+    }
+
+    /// Prunes only while `lease` is held, so that of several nodes one prunes.
+    pub fn prune_under(mut self, lease: crate::leases::Held) -> Self {
+        self.prune_lease = Some(lease);
+        self
     }
 
     /// Hands every published batch to `consumer` before marking it.
@@ -142,7 +151,12 @@ impl OutboxRelay {
     pub async fn run(self, shutdown: CancellationToken) {
         let mut last_prune = tokio::time::Instant::now();
         loop {
-            if last_prune.elapsed() >= Duration::from_secs(60) {
+            if last_prune.elapsed() >= Duration::from_secs(60)
+                && self
+                    .prune_lease
+                    .as_ref()
+                    .is_none_or(crate::leases::Held::now)
+            {
                 last_prune = tokio::time::Instant::now();
                 if let Err(e) = self.prune().await {
                     tracing::warn!(error = %e, "Outbox pruning failed; retrying later.");

@@ -18,6 +18,16 @@
 //! it; routing by interest (a channel per conversation or agent) would trade that for
 //! subscription churn on every assignment.
 //!
+//! **Presence**: which conversations a live socket follows, across nodes (so that a reply to an
+//! app user chatting on another node is not also pushed). Each node keeps, per conversation its
+//! sockets follow, an entry in the sorted set `<namespace>:live:<conversation>`: its node id,
+//! scored with when the entry runs out ([`PRESENCE_TTL`]); it renews its entries every
+//! [`PRESENCE_RENEW`] and removes them when its last socket on a conversation closes. A dead
+//! node's entries run out by themselves.
+//!
+//! **Signals** (typing indicators) go the same way on `<namespace>:signals`, encoded as JSON;
+//! they are not stored, so one published while Redis is down reaches only this node.
+//!
 //! **Redis down**: a batch that cannot be published (or published while this node's own
 //! subscription is down, so it would not come back) goes to the local channel directly, so
 //! this node's sockets keep getting this node's events; other nodes' clients catch up by `seq`
@@ -38,7 +48,7 @@ use tokio::sync::broadcast;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::{BusHealth, Event, EventBus, EventData, EventType};
+use super::{BusHealth, Event, EventBus, EventData, EventType, SIGNAL_CAPACITY, Signal};
 
 /// The first wait before reconnecting to Redis.
 const MIN_BACKOFF: Duration = Duration::from_millis(200);
@@ -46,6 +56,11 @@ const MIN_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// How long connecting, subscribing or one pipeline of publishes may take.
 const REDIS_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long a node's presence entry lasts unless renewed.
+pub const PRESENCE_TTL: Duration = Duration::from_secs(60);
+/// How often a node renews its presence entries.
+pub const PRESENCE_RENEW: Duration = Duration::from_secs(20);
 
 /// Why the Redis bus could not start, or an event could not cross it.
 #[derive(Debug, thiserror::Error)]
@@ -104,7 +119,13 @@ pub struct RedisBus {
 struct Inner {
     client: redis::Client,
     channel: String,
+    signal_channel: String,
+    /// `<namespace>:live:`, the prefix of presence keys.
+    presence_prefix: String,
+    /// This node's id in presence entries.
+    node: String,
     local: broadcast::Sender<Arc<Event>>,
+    local_signals: broadcast::Sender<Arc<Signal>>,
     publisher: tokio::sync::Mutex<Publisher>,
     /// `true` while the subscriber task is subscribed.
     subscribed: AtomicBool,
@@ -135,7 +156,11 @@ impl RedisBus {
         let inner = Arc::new(Inner {
             client,
             channel: format!("{namespace}:events"),
+            signal_channel: format!("{namespace}:signals"),
+            presence_prefix: format!("{namespace}:live:"),
+            node: format!("{:016x}", rand::random::<u64>()),
             local: broadcast::channel(capacity).0,
+            local_signals: broadcast::channel(SIGNAL_CAPACITY).0,
             publisher: tokio::sync::Mutex::new(Publisher {
                 conn: None,
                 retry_at: Instant::now(),
@@ -165,6 +190,74 @@ impl RedisBus {
 
 #[async_trait::async_trait]
 impl EventBus for RedisBus {
+    fn signal(&self, signal: Signal) {
+        let inner = self.inner.clone();
+        tokio::spawn(async move {
+            let Ok(bytes) = serde_json::to_vec(&signal) else {
+                return;
+            };
+            let channel = inner.signal_channel.clone();
+            if !(inner.send(&channel, &[bytes]).await && inner.subscribed.load(Ordering::Acquire)) {
+                let _ = inner.local_signals.send(Arc::new(signal));
+            }
+        });
+    }
+
+    fn signals(&self) -> broadcast::Receiver<Arc<Signal>> {
+        self.inner.local_signals.subscribe()
+    }
+
+    async fn set_followed(&self, conversations: &[i64], followed: bool) {
+        let inner = &self.inner;
+        if conversations.is_empty() {
+            return;
+        }
+        let ttl_ms = u64::try_from(PRESENCE_TTL.as_millis()).unwrap_or(u64::MAX);
+        let until = Utc::now().timestamp_millis() + i64::try_from(ttl_ms).unwrap_or(i64::MAX);
+        let mut pipe = redis::pipe();
+        for c in conversations {
+            let key = format!("{}{c}", inner.presence_prefix);
+            if followed {
+                pipe.zadd(&key, &inner.node, until).ignore();
+                pipe.pexpire(&key, i64::try_from(ttl_ms).unwrap_or(i64::MAX))
+                    .ignore();
+            } else {
+                pipe.zrem(&key, &inner.node).ignore();
+            }
+        }
+        if let Some(mut conn) = inner.connection().await
+            && let Err(e) = tokio::time::timeout(REDIS_TIMEOUT, pipe.query_async::<()>(&mut conn))
+                .await
+                .map_err(|_| "timed out".to_owned())
+                .and_then(|r| r.map_err(|e| e.to_string()))
+        {
+            tracing::debug!(error = %e, "Could not record presence on Redis.");
+        }
+    }
+
+    async fn followed_elsewhere(&self, conversation: i64) -> bool {
+        let inner = &self.inner;
+        let Some(mut conn) = inner.connection().await else {
+            return false;
+        };
+        let key = format!("{}{conversation}", inner.presence_prefix);
+        let now = Utc::now().timestamp_millis();
+        let nodes: Vec<String> = match tokio::time::timeout(
+            REDIS_TIMEOUT,
+            redis::cmd("ZRANGEBYSCORE")
+                .arg(&key)
+                .arg(now)
+                .arg("+inf")
+                .query_async(&mut conn),
+        )
+        .await
+        {
+            Ok(Ok(nodes)) => nodes,
+            _ => return false,
+        };
+        nodes.iter().any(|n| *n != inner.node)
+    }
+
     fn publish(&self, event: Arc<Event>) {
         let inner = self.inner.clone();
         tokio::spawn(async move { inner.publish_batch(&[event]).await });
@@ -207,7 +300,7 @@ impl Inner {
                 }
             }
         }
-        let sent = payloads.len() == events.len() && self.send(&payloads).await;
+        let sent = payloads.len() == events.len() && self.send(&self.channel, &payloads).await;
         if sent && self.subscribed.load(Ordering::Acquire) {
             metrics::counter!("kefu_bus_published_total").increment(events.len() as u64);
             return;
@@ -219,37 +312,53 @@ impl Inner {
         }
     }
 
-    /// Publishes `payloads` in one pipeline; `false` when Redis cannot be reached now.
-    async fn send(&self, payloads: &[Vec<u8>]) -> bool {
+    /// The publishing connection (a clone, shared), opened when needed; `None` while Redis
+    /// cannot be reached.
+    async fn connection(&self) -> Option<MultiplexedConnection> {
         let mut p = self.publisher.lock().await;
-        if p.conn.is_none() {
-            if Instant::now() < p.retry_at {
-                return false;
-            }
-            match tokio::time::timeout(
-                REDIS_TIMEOUT,
-                self.client.get_multiplexed_async_connection(),
-            )
-            .await
-            {
-                Ok(Ok(conn)) => {
-                    p.conn = Some(conn);
-                    p.backoff = MIN_BACKOFF;
-                    if set(&self.publisher_error, None) {
-                        tracing::info!(channel = %self.channel, "Publishing to the Redis event bus again.");
-                    }
+        if p.conn.is_none() && !self.connect(&mut p).await {
+            return None;
+        }
+        p.conn.clone()
+    }
+
+    /// Opens the publishing connection unless waiting out a backoff; `false` when it is not open.
+    async fn connect(&self, p: &mut Publisher) -> bool {
+        if Instant::now() < p.retry_at {
+            return false;
+        }
+        match tokio::time::timeout(
+            REDIS_TIMEOUT,
+            self.client.get_multiplexed_async_connection(),
+        )
+        .await
+        {
+            Ok(Ok(conn)) => {
+                p.conn = Some(conn);
+                p.backoff = MIN_BACKOFF;
+                if set(&self.publisher_error, None) {
+                    tracing::info!(channel = %self.channel, "Publishing to the Redis event bus again.");
                 }
-                Ok(Err(e)) => return self.publisher_failed(&mut p, e.to_string()),
-                Err(_) => return self.publisher_failed(&mut p, "connecting timed out".into()),
+                true
             }
+            Ok(Err(e)) => self.publisher_failed(p, e.to_string()),
+            Err(_) => self.publisher_failed(p, "connecting timed out".into()),
+        }
+    }
+
+    /// Publishes `payloads` on `channel` in one pipeline; `false` when Redis cannot be reached
+    /// now.
+    async fn send(&self, channel: &str, payloads: &[Vec<u8>]) -> bool {
+        let mut p = self.publisher.lock().await;
+        if p.conn.is_none() && !self.connect(&mut p).await {
+            return false;
         }
         let Some(conn) = p.conn.as_mut() else {
             return false;
         };
         let mut pipe = redis::pipe();
         for bytes in payloads {
-            pipe.publish(self.channel.as_str(), bytes.as_slice())
-                .ignore();
+            pipe.publish(channel, bytes.as_slice()).ignore();
         }
         match tokio::time::timeout(REDIS_TIMEOUT, pipe.query_async::<()>(conn)).await {
             Ok(Ok(())) => true,
@@ -281,7 +390,9 @@ impl Inner {
         loop {
             let connect = async {
                 let mut pubsub = self.client.get_async_pubsub().await?;
-                pubsub.subscribe(self.channel.as_str()).await?;
+                pubsub
+                    .subscribe(&[self.channel.as_str(), self.signal_channel.as_str()])
+                    .await?;
                 Ok::<_, redis::RedisError>(pubsub)
             };
             let attempt = tokio::select! {
@@ -303,7 +414,11 @@ impl Inner {
                             m = messages.next() => m,
                         };
                         let Some(msg) = msg else { break };
-                        self.deliver(msg.get_payload_bytes());
+                        if msg.get_channel_name() == self.signal_channel {
+                            self.deliver_signal(msg.get_payload_bytes());
+                        } else {
+                            self.deliver(msg.get_payload_bytes());
+                        }
                     }
                     self.subscribed.store(false, Ordering::Release);
                     "the subscription's connection closed".to_owned()
@@ -324,6 +439,18 @@ impl Inner {
                 _ = tokio::time::sleep(backoff) => {}
             }
             backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+    }
+
+    /// Decodes one signal and hands it to this node's subscribers.
+    fn deliver_signal(&self, bytes: &[u8]) {
+        match serde_json::from_slice::<Signal>(bytes) {
+            Ok(signal) => {
+                let _ = self.local_signals.send(Arc::new(signal));
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "Skipping a signal this node does not understand.")
+            }
         }
     }
 

@@ -1,0 +1,229 @@
+//! Singleton work across nodes: of several nodes on one PostgreSQL, one runs a piece of work
+//! (an inbox's poller, the assigner) at a time; a node that can no longer renew its lease stops
+//! the work before another node starts it; a dead node's work is taken over within 10 s; a
+//! node shutting down hands it over at once. On SQLite (one process) every lease is held.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use kefu_normalizer::Db;
+use kefu_normalizer::leases::{Leases, RENEW_EVERY, TTL};
+use kefu_tests::{Backend, backends, fresh_database};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// Counts how many nodes run the work at once, and says who starts it.
+struct Probe {
+    running: AtomicUsize,
+    most: AtomicUsize,
+    starts: mpsc::UnboundedSender<&'static str>,
+}
+
+/// Counts one running copy of the work out when dropped.
+struct Running<'a>(&'a AtomicUsize);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// One node: its leases, its keeper and its `run_held` of the work, each stoppable on its own.
+struct Node {
+    name: &'static str,
+    keeper: JoinHandle<()>,
+    keeper_stop: CancellationToken,
+    work: JoinHandle<()>,
+    work_stop: CancellationToken,
+}
+
+impl Node {
+    fn start(db: &Db, name: &'static str, probe: &Arc<Probe>) -> Self {
+        let leases = Leases::new(db, name);
+        let keeper_stop = CancellationToken::new();
+        let keeper = tokio::spawn(leases.clone().run(keeper_stop.clone()));
+        let work_stop = CancellationToken::new();
+        let probe = probe.clone();
+        let stop = work_stop.clone();
+        let work = tokio::spawn(async move {
+            leases
+                .run_held("inbox:1", stop, |held| {
+                    let probe = probe.clone();
+                    async move {
+                        let now = probe.running.fetch_add(1, Ordering::SeqCst) + 1;
+                        probe.most.fetch_max(now, Ordering::SeqCst);
+                        let _ = probe.starts.send(name);
+                        // Counted out when the work ends or, killed, is dropped.
+                        let _running = Running(&probe.running);
+                        held.cancelled().await;
+                    }
+                })
+                .await;
+        });
+        Self {
+            name,
+            keeper,
+            keeper_stop,
+            work,
+            work_stop,
+        }
+    }
+
+    /// As `kill -9`: nothing runs any more, nothing is released.
+    fn kill(&self) {
+        self.keeper.abort();
+        self.work.abort();
+    }
+}
+
+async fn next_start(
+    starts: &mut mpsc::UnboundedReceiver<&'static str>,
+    within: Duration,
+) -> &'static str {
+    tokio::time::timeout(within, starts.recv())
+        .await
+        .expect("a node started the work in time")
+        .expect("nodes are running")
+}
+
+async fn postgres() -> Option<(Db, tempfile::TempDir)> {
+    let Some(pg) = backends()
+        .into_iter()
+        .find(|b| matches!(b, Backend::Postgres(_)))
+    else {
+        eprintln!(
+            "skipping: leases are shared on PostgreSQL, and KEFU_TEST_DATABASE_URL is not set"
+        );
+        return None;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = fresh_database(&pg, dir.path())
+        .await
+        .expect("a fresh database");
+    let db = Db::connect(&url, 8).await.expect("connect");
+    db.migrate().await.expect("migrate");
+    Some((db, dir))
+}
+
+#[tokio::test]
+async fn one_node_at_a_time_and_a_dead_or_stalled_node_is_replaced_in_time() {
+    let Some((db, _dir)) = postgres().await else {
+        return;
+    };
+    let (tx, mut starts) = mpsc::unbounded_channel();
+    let probe = Arc::new(Probe {
+        running: AtomicUsize::new(0),
+        most: AtomicUsize::new(0),
+        starts: tx,
+    });
+    let mut nodes = vec![Node::start(&db, "a", &probe), Node::start(&db, "b", &probe)];
+    let first = next_start(&mut starts, Duration::from_secs(10)).await;
+
+    // The holder dies: the other node runs the work within 10 s.
+    let dead = nodes.iter().position(|n| n.name == first).expect("a node");
+    let died = Instant::now();
+    nodes[dead].kill();
+    let second = next_start(&mut starts, Duration::from_secs(10)).await;
+    assert_ne!(second, first, "another node took over");
+    assert!(
+        died.elapsed() <= Duration::from_secs(10),
+        "{:?}",
+        died.elapsed()
+    );
+
+    // The new holder stalls (it cannot renew, but its work still runs): its work stops before
+    // a third node starts it; the probe would count two at once otherwise.
+    nodes.push(Node::start(&db, "c", &probe));
+    let stalled = nodes.iter().position(|n| n.name == second).expect("a node");
+    nodes[stalled].keeper.abort();
+    let third = next_start(&mut starts, Duration::from_secs(10)).await;
+    assert_eq!(third, "c");
+
+    // The holder shuts down: it releases the lease, so the next node need not wait for it to
+    // run out.
+    nodes.push(Node::start(&db, "d", &probe));
+    let c = nodes.iter().find(|n| n.name == "c").expect("c");
+    let stopped = Instant::now();
+    c.work_stop.cancel();
+    c.keeper_stop.cancel();
+    let fourth = next_start(&mut starts, Duration::from_secs(10)).await;
+    assert_eq!(fourth, "d");
+    assert!(
+        stopped.elapsed() < TTL,
+        "released, not run out: {:?}",
+        stopped.elapsed()
+    );
+
+    assert_eq!(
+        probe.most.load(Ordering::SeqCst),
+        1,
+        "never two nodes at once"
+    );
+    for n in &nodes {
+        n.kill();
+    }
+}
+
+#[tokio::test]
+async fn periodic_work_asks_and_only_the_holder_is_told_yes() {
+    let Some((db, _dir)) = postgres().await else {
+        return;
+    };
+    let a = Leases::new(&db, "a");
+    let b = Leases::new(&db, "b");
+    let stop = CancellationToken::new();
+    let keepers = [
+        tokio::spawn(a.clone().run(stop.clone())),
+        tokio::spawn(b.clone().run(stop.clone())),
+    ];
+    let mut on_a = a.hold("housekeeping");
+    tokio::time::timeout(Duration::from_secs(10), on_a.acquired())
+        .await
+        .expect("a holds the free lease");
+    let on_b = b.hold("housekeeping");
+    // b's keeper has tried at least once after wanting it: two renewals later.
+    let mut renewals = tokio::time::interval(RENEW_EVERY);
+    for _ in 0..3 {
+        renewals.tick().await;
+    }
+    assert!(on_a.now() && a.holds("housekeeping"));
+    assert!(!on_b.now() && !b.holds("housekeeping"));
+
+    // a no longer wants it: b gets it at its next renewal.
+    drop(on_a);
+    let mut on_b = on_b;
+    tokio::time::timeout(Duration::from_secs(10), on_b.acquired())
+        .await
+        .expect("b takes the lease a gave up");
+    stop.cancel();
+    for k in keepers {
+        k.await.expect("keeper stops");
+    }
+}
+
+#[tokio::test]
+async fn on_sqlite_every_lease_is_held_at_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = fresh_database(&Backend::Sqlite, dir.path())
+        .await
+        .expect("db");
+    let db = Db::connect(&url, 1).await.expect("connect");
+    db.migrate().await.expect("migrate");
+    let leases = Leases::new(&db, "only");
+    let held = leases.hold("assigner");
+    assert!(held.now());
+    let ran = Arc::new(AtomicUsize::new(0));
+    let counted = ran.clone();
+    leases
+        .run_held("inbox:1", CancellationToken::new(), |_| {
+            let counted = counted.clone();
+            async move {
+                counted.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+        .await;
+    assert_eq!(ran.load(Ordering::SeqCst), 1);
+}
