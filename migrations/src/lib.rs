@@ -17,6 +17,7 @@ mod m0007_outbox_one_mark;
 mod m0008_sessions_invites;
 mod m0009_labels;
 mod m0010_inbox_members;
+mod m0012_canned_responses;
 
 pub use sea_orm_migration::MigratorTrait;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_sessions_invites::Migration),
             Box::new(m0009_labels::Migration),
             Box::new(m0010_inbox_members::Migration),
+            Box::new(m0012_canned_responses::Migration),
         ]
     }
 }
