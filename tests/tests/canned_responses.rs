@@ -538,6 +538,61 @@ async fn placeholders_are_filled_for_a_conversation() {
         assert_eq!(s, StatusCode::OK, "{r}");
         assert_eq!(r["text"], format!("Hi there, I am {agent} (#{nameless})."));
 
+        // A reply posted with the response's id is the response filled in; it is the whole
+        // text, and it must be one the agent sees.
+        let messages = format!("/api/v1/conversations/{alice}/messages");
+        let (s, m) = call(
+            &app,
+            None,
+            Method::POST,
+            &messages,
+            Some(json!({"canned_response_id": id(&hello), "client_id": "c-1"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{m}");
+        assert_eq!(
+            m["content"]["text"],
+            format!("Hi Alice, I am {agent} (#{alice}).")
+        );
+        let (s, b) = call(
+            &app,
+            None,
+            Method::POST,
+            &messages,
+            Some(json!({"canned_response_id": id(&hello), "text": "Hello"})),
+        )
+        .await;
+        assert_eq!(
+            (s, b["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("text")),
+            "{b}"
+        );
+        let (s, b) = call(
+            &app,
+            None,
+            Method::POST,
+            &messages,
+            Some(json!({"canned_response_id": 999_999})),
+        )
+        .await;
+        assert_eq!(
+            (s, b["field"].as_str()),
+            (StatusCode::NOT_FOUND, Some("canned_response_id")),
+            "{b}"
+        );
+        let texts: Vec<Value> = app
+            .messages(alice)
+            .await
+            .into_iter()
+            .filter(|m| m["direction"] == "outbound")
+            .map(|m| m["content"]["text"].clone())
+            .collect();
+        assert_eq!(
+            texts,
+            [json!(format!("Hi Alice, I am {agent} (#{alice})."))],
+            "one reply was stored"
+        );
+
         // An agent outside the inbox sees the response but not the conversation; another's
         // personal response is not there at all.
         let (_, ann_t) = app.agent("ann@example.com", "agent", json!({})).await;

@@ -11,12 +11,12 @@ use axum::http::StatusCode;
 use kefu_normalizer::access::Grant;
 use kefu_normalizer::canned::{CannedPatch, NewCanned, Values, Viewer};
 use kefu_normalizer::entity::canned_response::CannedScope;
-use kefu_normalizer::views::CannedResponseView;
+use kefu_normalizer::views::{CannedResponseView, ConversationView};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Authed;
-use crate::error::{ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 
@@ -192,13 +192,43 @@ pub async fn render(
         .await
         .map_err(|e| e.with_field("conversation_id"))?;
     let viewer = viewer(&st, &me).await?;
-    let values = Values {
-        contact_name: conversation.contact.name,
-        contact_email: conversation.contact.email,
+    let text = st
+        .canned
+        .render(&viewer, id, &values(&me, &conversation))
+        .await?;
+    Ok(Json(Rendered { text }))
+}
+
+/// What the placeholders stand for when `me` answers `conversation`.
+fn values(me: &Authed, conversation: &ConversationView) -> Values {
+    Values {
+        contact_name: conversation.contact.name.clone(),
+        contact_email: conversation.contact.email.clone(),
         agent_name: Some(me.agent.name.clone()),
         agent_email: Some(me.agent.email.clone()),
         conversation_id: Some(conversation.id),
-    };
-    let text = st.canned.render(&viewer, id, &values).await?;
-    Ok(Json(Rendered { text }))
+    }
+}
+
+/// The text of a reply posted with `canned_response_id`: that response filled in for the
+/// conversation. `text` must be empty (422 about `text`); a response the caller does not see
+/// answers 404 about `canned_response_id`.
+pub(crate) async fn reply_text(
+    st: &AppState,
+    me: &Authed,
+    conversation: &ConversationView,
+    canned_response_id: i64,
+    text: &str,
+) -> ApiResult<String> {
+    if !text.trim().is_empty() {
+        return Err(ApiError::invalid(
+            "text must be empty when canned_response_id is given: the canned response is the text",
+        )
+        .with_field("text"));
+    }
+    let viewer = viewer(st, me).await?;
+    st.canned
+        .render(&viewer, canned_response_id, &values(me, conversation))
+        .await
+        .map_err(|e| ApiError::from(e).with_field("canned_response_id"))
 }
