@@ -2,8 +2,8 @@
 // space opens a list of the canned responses the agent sees, filtered by what follows the
 // slash (the shortcut, or words of the text); arrow keys and Enter (or Tab, or a click) insert
 // the chosen one with its placeholders filled in by the server for this conversation, Escape
-// closes the list. The list is loaded when the picker first opens and again after the
-// settings page changes it.
+// closes the list. The list is loaded when the picker opens, at most every 30 seconds, and
+// again at once after the settings page changes it.
 
 import { api, items, session } from "../api.js";
 import { t } from "../i18n.js";
@@ -15,15 +15,20 @@ import { errorText } from "../errors.js";
 /** Most rows the picker shows. */
 const MAX_SHOWN = 8;
 
+/** How long a loaded list is used before the next picker loads it again (others' changes). */
+const FRESH_MS = 30_000;
+
 /** @type {Promise<CannedResponse[]>|null} */
 let loading = null;
 /** The session `loading` belongs to: another sign-in sees other responses. */
 let loadedFor = /** @type {string|null} */ (null);
+let loadedAt = 0;
 
-/** Loads the canned responses once; `forgetCanned` makes the next picker load them again. */
+/** The canned responses, loaded again when the last load is stale or for another session. */
 function cannedList() {
-  if (!loading || loadedFor !== session.token) {
+  if (!loading || loadedFor !== session.token || Date.now() - loadedAt > FRESH_MS) {
     loadedFor = session.token;
+    loadedAt = Date.now();
     loading = api.get("/canned-responses").then((d) => /** @type {CannedResponse[]} */ (items(d)), (e) => {
       loading = null;
       throw e;
