@@ -78,7 +78,10 @@ export function matching(all, query) {
  */
 export function cannedPicker(thread, input) {
   const listId = `canned-${Math.random().toString(36).slice(2)}`;
-  const el = h("ul", { class: "canned-picker", role: "listbox", id: listId, "data-testid": "canned-picker", "aria-label": t("canned.pickerLabel"), hidden: true });
+  const el = h("ul", {
+    class: "canned-picker", role: "listbox", id: listId, "data-testid": "canned-picker", "aria-label": t("canned.pickerLabel"), hidden: true,
+    onmousedown: (/** @type {Event} */ e) => e.preventDefault(), // clicks and scrolling keep the focus in the reply box
+  });
   input.setAttribute("aria-controls", listId);
   input.setAttribute("aria-autocomplete", "list");
   input.setAttribute("aria-expanded", "false");
@@ -102,7 +105,6 @@ export function cannedPicker(thread, input) {
     mount(el, shown.map((r, i) => h("li", {
       id: `${listId}-${i}`, role: "option", class: `canned-option${i === active ? " on" : ""}`,
       "aria-selected": i === active ? "true" : "false", "data-testid": "canned-option", "data-shortcut": r.shortcut,
-      onmousedown: (/** @type {Event} */ e) => e.preventDefault(), // keep the focus in the reply box
       onclick: () => pick(r),
     }, h("span", { class: "canned-key" }, `/${r.shortcut}`), h("span", { class: "canned-text" }, r.content))));
     input.setAttribute("aria-activedescendant", `${listId}-${active}`);
