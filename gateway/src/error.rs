@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kefu_normalizer::StoreError;
 use kefu_normalizer::accounts::AccountError;
+use kefu_normalizer::canned::{CannedError, TemplateError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -149,6 +150,25 @@ impl From<AccountError> for ApiError {
             AccountError::EmailTaken(_) => Self::conflict(detail).with_field("email"),
             AccountError::Hashing(_) => Self::internal(detail),
             AccountError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<CannedError> for ApiError {
+    fn from(e: CannedError) -> Self {
+        let detail = e.to_string();
+        match e {
+            CannedError::Invalid { field, .. } => Self::invalid(detail).with_field(field),
+            CannedError::Template(TemplateError::UnknownVariable(_)) => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_variable", detail)
+                    .with_field("content")
+            }
+            CannedError::Template(TemplateError::Unclosed) => {
+                Self::invalid(detail).with_field("content")
+            }
+            CannedError::Forbidden(_) => Self::forbidden(detail),
+            CannedError::ShortcutTaken(_) => Self::conflict(detail).with_field("shortcut"),
+            CannedError::Store(e) => e.into(),
         }
     }
 }

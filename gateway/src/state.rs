@@ -50,6 +50,8 @@ pub struct AppState {
     pub files: kefu_normalizer::Files,
     /// Labels and which conversations and contacts carry them.
     pub labels: kefu_normalizer::Labels,
+    /// Canned responses: scopes, who sees and manages them, filling their placeholders.
+    pub canned: kefu_normalizer::CannedResponses,
     /// Durable jobs.
     pub jobs: kefu_dispatcher::jobs::JobStore,
     /// Webhook endpoints and their delivery log.

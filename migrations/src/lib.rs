@@ -18,6 +18,7 @@ mod m0008_sessions_invites;
 mod m0009_labels;
 mod m0010_inbox_members;
 mod m0011_leases;
+mod m0012_canned_responses;
 
 pub use sea_orm_migration::MigratorTrait;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_labels::Migration),
             Box::new(m0010_inbox_members::Migration),
             Box::new(m0011_leases::Migration),
+            Box::new(m0012_canned_responses::Migration),
         ]
     }
 }

@@ -13,6 +13,8 @@
 //!   the list with its filters, sorts and keyset cursors ([`ListFilter`], [`Sort`],
 //!   [`Cursor`]), what each row shows ([`views::ConversationItem`]) and read markers.
 //! - [`Labels`]: labels and which conversations and contacts carry them.
+//! - [`canned`]: canned responses ([`CannedResponses`]): scopes, who sees and manages them,
+//!   and their `{{variable | fallback}}` placeholders.
 //! - [`DbHistory`]: what a customer may read of their conversation, for channels whose clients
 //!   sync by `after_seq` (the app channel).
 //! - [`Files`]: customers' attachments and agents' uploads, served at `/files/{id}/{token}`.
@@ -27,6 +29,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod canned;
 mod conversation_filter;
 mod conversations;
 mod db;
@@ -50,6 +53,7 @@ mod status;
 pub mod token;
 pub mod views;
 
+pub use canned::CannedResponses;
 pub use conversations::{Author, Conversations, Posted};
 /// Building blocks for other crates' transactions (the dispatcher's assignments and notices).
 pub use conversations::{NewMessage, append_message, set_status};

@@ -389,3 +389,26 @@ pub struct ConversationItem {
     #[serde(rename = "match", default, skip_serializing_if = "Option::is_none")]
     pub found: Option<crate::search::Match>,
 }
+
+/// A canned response as the agent asking sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CannedResponseView {
+    /// Canned response id.
+    pub id: i64,
+    /// What is typed after `/` in the composer; unique within its scope.
+    pub shortcut: String,
+    /// The text, with `{{variable | fallback}}` placeholders.
+    pub content: String,
+    /// `global`, `team` or `personal`.
+    pub scope: crate::entity::canned_response::CannedScope,
+    /// The team of a `team` response.
+    pub team_id: Option<i64>,
+    /// The owner of a `personal` response.
+    pub owner_id: Option<i64>,
+    /// Whether the agent asking may change and delete it.
+    pub editable: bool,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}

@@ -43,8 +43,8 @@ test('settings navigation shows each role the pages it may use', async () => {
     assert.equal(r.status, 201, JSON.stringify(r.body));
   }
   const expect = {
-    'agent1@example.com': ['profile', 'tokens'],
-    'sup1@example.com': ['profile', 'agents', 'teams', 'labels', 'deliveries', 'tokens'],
+    'agent1@example.com': ['profile', 'canned', 'tokens'],
+    'sup1@example.com': ['profile', 'agents', 'teams', 'labels', 'canned', 'deliveries', 'tokens'],
   };
   for (const [email, pages] of Object.entries(expect)) {
     const page = await k.newPage();
@@ -61,7 +61,7 @@ test('settings navigation shows each role the pages it may use', async () => {
   await k.login(page);
   await openSettings(page, 'profile');
   const ids = await page.getByTestId('settings-nav').locator('a').evaluateAll((as) => as.map((a) => a.dataset.testid.replace(/^nav-/, '')));
-  for (const id of ['profile', 'agents', 'teams', 'labels', 'inboxes', 'tokens']) assert.ok(ids.includes(id), `admins see ${id}: ${ids}`);
+  for (const id of ['profile', 'agents', 'teams', 'labels', 'canned', 'inboxes', 'tokens']) assert.ok(ids.includes(id), `admins see ${id}: ${ids}`);
   await page.context().close();
 });
 

@@ -3,51 +3,11 @@
 // and no English sentence from the server may show.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startKefu, openSettings, ADMIN } from './support/kefu.mjs';
+import { startKefu, openSettings, assertNoEnglish, ADMIN } from './support/kefu.mjs';
 
 let k;
 before(async () => { k = await startKefu(); });
 after(async () => { await k?.stop(); });
-
-/** Texts a user sees or hears: visible lines, placeholders, titles, ARIA labels. */
-async function shownTexts(page) {
-  return page.evaluate(() => {
-    const out = new Set(document.body.innerText.split('\n').map((s) => s.trim()).filter(Boolean));
-    for (const el of document.querySelectorAll('[placeholder], [title], [aria-label]')) {
-      for (const a of ['placeholder', 'title', 'aria-label']) {
-        const v = el.getAttribute(a);
-        if (v) out.add(v.trim());
-      }
-    }
-    out.add(document.title);
-    return [...out];
-  });
-}
-
-/** Every English string of the console that differs from its zh-CN text. */
-async function englishOnly(page) {
-  return page.evaluate(async () => {
-    const { allStrings } = await import('/console/i18n.js');
-    const en = allStrings('en');
-    const zh = allStrings('zh-CN');
-    return Object.keys(en).filter((k) => zh[k] !== en[k]).map((k) => en[k]);
-  });
-}
-
-/** Fails when a shown text is an English UI string or reads like an English sentence. */
-async function assertNoEnglish(page, where, userData = []) {
-  const english = await englishOnly(page);
-  const exact = new Set(english);
-  // Fixed parts of templates ("Edit {name}" → "Edit ") and whole strings, for substrings.
-  const parts = english.flatMap((s) => s.split(/\{\w+\}/)).map((s) => s.trim()).filter((s) => s.length >= 8);
-  for (const text of await shownTexts(page)) {
-    let t = text;
-    for (const d of userData) t = t.split(d).join('');
-    assert.ok(!exact.has(t.trim()), `${where}: "${text}" is an English UI string`);
-    for (const p of parts) assert.ok(!t.includes(p), `${where}: "${text}" contains English "${p}"`);
-    assert.doesNotMatch(t, /[A-Za-z]{2,}[ ,]+[A-Za-z]{2,}[ ,]+[A-Za-z]{2,}/, `${where}: "${text}" reads like English`);
-  }
-}
 
 test('every accounts screen shows zh-CN text only', async () => {
   const admin = await k.token();

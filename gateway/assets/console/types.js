@@ -106,6 +106,21 @@
  */
 
 /**
+ * A canned response (`GET /api/v1/canned-responses`): what `/shortcut` in the reply box
+ * inserts, with `{{variable | fallback}}` placeholders the server fills per conversation.
+ * @typedef {Object} CannedResponse
+ * @property {number} id
+ * @property {string} shortcut stored without the slash, in lower case
+ * @property {string} content
+ * @property {"personal"|"team"|"global"} scope
+ * @property {number|null} [team_id]
+ * @property {number|null} [owner_id]
+ * @property {boolean} editable whether the signed-in agent may change and delete it
+ * @property {string} [created_at]
+ * @property {string} [updated_at]
+ */
+
+/**
  * The current hash route (see router.js).
  * @typedef {Object} Route
  * @property {"conversations"|"settings"|"invite"|"login"} name

@@ -310,6 +310,9 @@ pub struct NewReply {
     /// A private note for agents only.
     #[serde(default)]
     pub private: bool,
+    /// Send this canned response, its placeholders filled in for the conversation, as the
+    /// text (which must then be empty).
+    pub canned_response_id: Option<i64>,
 }
 
 /// Posts an agent reply (delivered to the customer) or a private note. 201 when stored, 200
@@ -343,12 +346,18 @@ pub async fn reply(
         .iter()
         .map(kefu_normalizer::files::attachment_of)
         .collect();
+    let text = match req.canned_response_id {
+        None => req.text,
+        Some(canned) => {
+            super::canned::reply_text(&st, &me, &conversation, canned, &req.text).await?
+        }
+    };
     let posted = st
         .conversations
         .reply(
             id,
             &author,
-            &req.text,
+            &text,
             &attachments,
             req.client_id.as_deref(),
             req.private,

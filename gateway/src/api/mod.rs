@@ -2,6 +2,7 @@
 
 pub mod agents;
 pub mod auth;
+pub mod canned;
 pub mod channel_types;
 pub mod conversations;
 pub mod files;
@@ -105,6 +106,9 @@ pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
         .routes(routes!(labels::contact, labels::set_contact))
         .routes(routes!(labels::create, labels::list))
         .routes(routes!(labels::get, labels::update, labels::delete))
+        .routes(routes!(canned::create, canned::list))
+        .routes(routes!(canned::get, canned::update, canned::delete))
+        .routes(routes!(canned::render))
         .routes(routes!(conversations::contact))
         .routes(routes!(conversations::merge))
         .routes(routes!(webhooks::create, webhooks::list))

@@ -10,6 +10,7 @@ pub mod agent_skill;
 pub mod api_token;
 pub mod attachment;
 pub mod attachment_blob;
+pub mod canned_response;
 pub mod channel_state;
 pub mod contact;
 pub mod contact_identity;

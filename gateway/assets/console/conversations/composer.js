@@ -1,10 +1,11 @@
 // The reply box of a thread: reply or private note, attachments that upload at once, Enter to
-// send, typing notices.
+// send, typing notices, and `/` for canned responses (canned.js).
 
 import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { h, mount, randomId, icon } from "../dom.js";
 import { errorText } from "../errors.js";
+import { cannedPicker } from "./canned.js";
 
 /** @typedef {import("./thread.js").PendingFile} PendingFile */
 
@@ -70,7 +71,9 @@ export function buildComposer(thread) {
     thread.setTyping(false);
     thread.send(text, thread.note, randomId(), files);
   };
+  const canned = cannedPicker(thread, input);
   input.addEventListener("keydown", (e) => {
+    if (canned.keydown(e)) return;
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) { e.preventDefault(); submit(); }
   });
   input.addEventListener("input", () => { if (!thread.note) thread.setTyping(!!input.value.trim()); });
@@ -78,8 +81,9 @@ export function buildComposer(thread) {
   thread.input = input;
   return h("div", { class: `composer${thread.note ? " note" : ""}` },
     h("div", { class: "modes" }, mode(false), mode(true)),
+    canned.el,
     input,
     chips,
     picker,
-    h("div", { class: "composer-bar" }, attachBtn, h("span", { class: "muted hint" }, ""), sendBtn));
+    h("div", { class: "composer-bar" }, attachBtn, h("span", { class: "muted hint", "data-testid": "reply-hint" }, t("compose.cannedHint")), sendBtn));
 }

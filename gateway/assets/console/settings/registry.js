@@ -6,6 +6,7 @@ import { page as profile } from "./profile/index.js";
 import { page as agents } from "./agents/index.js";
 import { page as teams } from "./teams/index.js";
 import { page as labels } from "./labels/index.js";
+import { page as canned } from "./canned/index.js";
 import { page as inboxes } from "./inboxes/index.js";
 import { page as routing } from "./routing/index.js";
 import { page as webhooks } from "./webhooks/index.js";
@@ -20,6 +21,7 @@ export const PAGES = [
   agents,
   teams,
   labels,
+  canned,
   inboxes,
   routing,
   webhooks,
