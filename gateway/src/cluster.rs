@@ -4,7 +4,8 @@
 //!
 //! The command starts node 1 and waits until it is ready (it applies the migrations and creates
 //! the first admin), then the others, each a `kefu serve` child process with its own port and
-//! data folder (a copy of the same secret key). The proxy listens on `listen` and hands each
+//! data folder (a copy of the same secret key), and once all are ready announces the proxy. The
+//! proxy listens on `listen` and hands each
 //! connection to the next node that accepts it, so a dead node is skipped. A node that exits is
 //! started again a second later. One line per change goes to standard output, for people and
 //! tests:
@@ -31,7 +32,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 
-/// How long node 1 may take to become ready (migrations included).
+/// How long a node may take to become ready (node 1 applies the migrations).
 const READY_WITHIN: Duration = Duration::from_secs(120);
 
 /// How long the proxy waits for a node to accept a connection before trying the next.
@@ -111,15 +112,24 @@ pub async fn run(
         let _ = first.kill().await;
         return Err(e);
     }
-    let mut supervisors = Vec::new();
-    let mut children = vec![Some(first)];
+    let mut children = vec![first];
     for node in &nodes[1..] {
-        children.push(Some(node.spawn()?));
+        children.push(node.spawn()?);
     }
-    for (node, child) in nodes.iter().zip(children.iter_mut()) {
-        let child = child.take().expect("spawned above");
-        supervisors.push(tokio::spawn(node.clone().supervise(child, stop.clone())));
+    for (node, child) in nodes.iter().zip(children.iter_mut()).skip(1) {
+        if let Err(e) = wait_ready(node.addr, child, &stop).await {
+            for c in &mut children {
+                let _ = c.kill().await;
+            }
+            return Err(e);
+        }
     }
+    let supervisors: Vec<_> = nodes
+        .iter()
+        .zip(children)
+        .map(|(node, child)| tokio::spawn(node.clone().supervise(child, stop.clone())))
+        .collect();
+    // Every node is ready: the proxy starts handing out connections.
     say(&format!("proxy http://{proxy_addr}")).await;
 
     let next = Arc::new(AtomicUsize::new(0));
@@ -252,8 +262,8 @@ async fn wait_ready(
     let mut every = tokio::time::interval(Duration::from_millis(100));
     loop {
         tokio::select! {
-            () = stop.cancelled() => anyhow::bail!("stopped before node 1 was ready"),
-            status = child.wait() => anyhow::bail!("node 1 exited before it was ready ({})", status.map_or_else(|e| e.to_string(), |s| s.to_string())),
+            () = stop.cancelled() => anyhow::bail!("stopped before the node at {addr} was ready"),
+            status = child.wait() => anyhow::bail!("the node at {addr} exited before it was ready ({})", status.map_or_else(|e| e.to_string(), |s| s.to_string())),
             _ = every.tick() => {}
         }
         if let Ok(r) = client.get(&url).send().await
@@ -262,7 +272,10 @@ async fn wait_ready(
             return Ok(());
         }
         if tokio::time::Instant::now() >= deadline {
-            anyhow::bail!("node 1 was not ready within {} s", READY_WITHIN.as_secs());
+            anyhow::bail!(
+                "the node at {addr} was not ready within {} s",
+                READY_WITHIN.as_secs()
+            );
         }
     }
 }

@@ -6,6 +6,7 @@
 //! only. [`backends`] lists the databases to run every test on.
 
 pub mod receiver;
+pub mod ws;
 
 use std::sync::Arc;
 use std::time::Duration;

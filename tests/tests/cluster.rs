@@ -13,19 +13,15 @@ mod email_support;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use futures::{SinkExt, StreamExt};
 use kefu_channel::LivePresence;
 use kefu_normalizer::events::{RELAY_LOCK_CLASS, partition_of};
 use kefu_normalizer::{EventData, EventType};
 use kefu_tests::receiver::Receiver;
+use kefu_tests::ws::{self, Ws, next_where, send};
 use kefu_tests::{Backend, TestApp, backends, eventually, fresh_redis_namespace, msg, test_redis};
 use reqwest::{Method, StatusCode};
 use sea_orm::{ConnectionTrait, Database, Statement, TransactionTrait};
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -87,35 +83,7 @@ async fn readyz(app: &TestApp) -> (StatusCode, Value) {
 }
 
 async fn connect(app: &TestApp, path: &str) -> Ws {
-    let url = format!("{}{path}", app.base.replace("http://", "ws://"));
-    tokio_tungstenite::connect_async(url)
-        .await
-        .expect("websocket connects")
-        .0
-}
-
-async fn send(ws: &mut Ws, v: Value) {
-    ws.send(Message::Text(v.to_string().into()))
-        .await
-        .expect("send");
-}
-
-/// The next frame for which `pick` holds, skipping others; panics after 10 s.
-async fn next_where(ws: &mut Ws, what: &str, pick: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let frame = tokio::time::timeout_at(deadline, ws.next())
-            .await
-            .unwrap_or_else(|_| panic!("no {what} within 10 s"))
-            .expect("socket open")
-            .expect("frame");
-        if let Message::Text(t) = frame {
-            let v: Value = serde_json::from_str(t.as_str()).expect("server frames are JSON");
-            if pick(&v) {
-                return v;
-            }
-        }
-    }
+    ws::connect(&app.base, path).await
 }
 
 async fn website_token(app: &TestApp) -> String {
