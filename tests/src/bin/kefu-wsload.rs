@@ -6,7 +6,7 @@
 //! kefu-wsload latency --url ws://127.0.0.1:8080 --api http://127.0.0.1:8080 \
 //!     --email admin@example.com --password secret [--token WEBSITE_TOKEN] \
 //!     --visitors 5000 --rate 1000 --seconds 20 [--source 127.0.0.2] [--warmup 1] \
-//!     [--analyze postgres://…/kefu]
+//!     [--analyze postgres://…/kefu] [--agent-url ws://127.0.0.1:8082]
 //! ```
 //!
 //! `idle` opens `--connections` widget connections to `/ws/web_chat` from the `--source` address
@@ -19,7 +19,9 @@
 //! sends `--rate` messages per second for `--seconds` seconds (open loop: the schedule does not
 //! wait for replies), each from a random visitor and carrying a unique marker. It reports the
 //! latency from the moment a message is handed to its visitor's socket until the agent socket
-//! receives its `message.created` event, and the visitor's own send→`ack` latency. With
+//! receives its `message.created` event, and the visitor's own send→`ack` latency; with
+//! `--agent-url` the agent console is on another node of a cluster, so every message crosses the
+//! Redis bus. With
 //! `--warmup 1` (the default) every visitor first sends one unmeasured message, so the measured
 //! messages go to existing conversations, as in a chat under way. `--analyze URL` refreshes the
 //! server database's planner statistics after the warm-up, as autovacuum would on a production
@@ -44,7 +46,7 @@ type Ws = WebSocketStream<TcpStream>;
 
 const PING_EVERY: Duration = Duration::from_secs(25);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-const USAGE: &str = "usage:\n  kefu-wsload idle --url ws://HOST:PORT --token WEBSITE_TOKEN --connections N --source 127.0.0.K [--hold SECS] [--concurrency N]\n  kefu-wsload latency --url ws://HOST:PORT --api http://HOST:PORT --email E --password P [--token WEBSITE_TOKEN] --visitors N --rate PER_SEC --seconds S [--source 127.0.0.K] [--warmup 0|1] [--concurrency N] [--analyze DATABASE_URL]";
+const USAGE: &str = "usage:\n  kefu-wsload idle --url ws://HOST:PORT --token WEBSITE_TOKEN --connections N --source 127.0.0.K [--hold SECS] [--concurrency N]\n  kefu-wsload latency --url ws://HOST:PORT --api http://HOST:PORT --email E --password P [--token WEBSITE_TOKEN] --visitors N --rate PER_SEC --seconds S [--source 127.0.0.K] [--warmup 0|1] [--concurrency N] [--analyze DATABASE_URL] [--agent-url ws://OTHER_NODE]";
 
 #[derive(Debug)]
 struct Args {
@@ -63,6 +65,8 @@ struct Args {
     seconds: f64,
     warmup: bool,
     analyze: Option<String>,
+    /// Where the agent console connects (another node of a cluster); `--url` by default.
+    agent_url: Option<String>,
 }
 
 fn parse() -> anyhow::Result<Args> {
@@ -87,6 +91,7 @@ fn parse() -> anyhow::Result<Args> {
         seconds: 10.0,
         warmup: true,
         analyze: None,
+        agent_url: None,
     };
     while let Some(flag) = it.next() {
         let v = it.next().with_context(|| format!("{flag} needs a value"))?;
@@ -105,6 +110,7 @@ fn parse() -> anyhow::Result<Args> {
             "--seconds" => a.seconds = v.parse()?,
             "--warmup" => a.warmup = v != "0",
             "--analyze" => a.analyze = Some(v),
+            "--agent-url" => a.agent_url = Some(v.trim_end_matches('/').to_owned()),
             other => bail!("unknown flag {other}\n{USAGE}"),
         }
     }
@@ -443,8 +449,10 @@ async fn latency(a: Args) -> anyhow::Result<()> {
     }
 
     // The agent console.
-    let agent_url = format!("{}/ws/agent?token={agent_token}", a.url);
-    let mut agent = tokio::time::timeout(CONNECT_TIMEOUT, open_ws(server, source, &agent_url))
+    let agent_base = a.agent_url.as_deref().unwrap_or(&a.url);
+    let agent_url = format!("{agent_base}/ws/agent?token={agent_token}");
+    let agent_server = host_port(agent_base)?;
+    let mut agent = tokio::time::timeout(CONNECT_TIMEOUT, open_ws(agent_server, source, &agent_url))
         .await
         .context("agent connect timed out")??;
     let received = Arc::new(AtomicUsize::new(0));
