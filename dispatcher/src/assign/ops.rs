@@ -289,11 +289,19 @@ pub(crate) async fn requeue_agent(
 /// to an agent who was already offline stays: that was deliberate.
 pub(crate) async fn stranded(db: &Db) -> Result<BTreeMap<i64, Vec<i64>>, DispatchError> {
     let backend = db.conn().get_database_backend();
-    let sql = "SELECT c.id, c.assignee_id FROM conversations c JOIN agents a ON a.id = c.assignee_id \
-               WHERE c.status IN ('assigned', 'pending', 'transferring') AND (a.deleted_at IS NOT NULL \
-               OR (a.status = 'offline' AND NOT EXISTS (SELECT 1 FROM assignments s \
-                   WHERE s.conversation_id = c.id AND s.agent_id = a.id \
-                   AND s.created_at >= a.status_changed_at)))";
+    let held = ACTIVE_STATUSES
+        .iter()
+        .map(|st| format!("'{}'", st.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let offline = AgentStatus::Offline.as_str();
+    let sql = format!(
+        "SELECT c.id, c.assignee_id FROM conversations c JOIN agents a ON a.id = c.assignee_id \
+         WHERE c.status IN ({held}) AND (a.deleted_at IS NOT NULL \
+         OR (a.status = '{offline}' AND NOT EXISTS (SELECT 1 FROM assignments s \
+             WHERE s.conversation_id = c.id AND s.agent_id = a.id \
+             AND s.created_at >= a.status_changed_at)))"
+    );
     let mut out: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
     for r in db
         .conn()

@@ -180,8 +180,10 @@ async fn previous_agents(db: &Db) -> Result<HashMap<i64, Vec<PastAssignment>>, D
 
 /// Every online agent with skills, teams and current load.
 pub async fn agents(db: &Db) -> Result<Vec<AgentSnapshot>, DispatchError> {
-    let online =
-        "agent_id IN (SELECT id FROM agents WHERE status = 'online' AND deleted_at IS NULL)";
+    let online = format!(
+        "agent_id IN (SELECT id FROM agents WHERE status = '{}' AND deleted_at IS NULL)",
+        AgentStatus::Online.as_str()
+    );
     let rows = agent::Entity::find()
         .filter(agent::Column::Status.eq(AgentStatus::Online))
         .filter(agent::Column::DeletedAt.is_null())
@@ -189,7 +191,7 @@ pub async fn agents(db: &Db) -> Result<Vec<AgentSnapshot>, DispatchError> {
         .await?;
     let mut skills: HashMap<i64, BTreeMap<String, u8>> = HashMap::new();
     for s in agent_skill::Entity::find()
-        .filter(Expr::cust(online))
+        .filter(Expr::cust(online.clone()))
         .all(db.conn())
         .await?
     {
@@ -198,7 +200,7 @@ pub async fn agents(db: &Db) -> Result<Vec<AgentSnapshot>, DispatchError> {
     }
     let mut teams: HashMap<i64, BTreeSet<i64>> = HashMap::new();
     for t in team_member::Entity::find()
-        .filter(Expr::cust(online))
+        .filter(Expr::cust(online.clone()))
         .all(db.conn())
         .await?
     {

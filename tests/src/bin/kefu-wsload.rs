@@ -452,9 +452,10 @@ async fn latency(a: Args) -> anyhow::Result<()> {
     let agent_base = a.agent_url.as_deref().unwrap_or(&a.url);
     let agent_url = format!("{agent_base}/ws/agent?token={agent_token}");
     let agent_server = host_port(agent_base)?;
-    let mut agent = tokio::time::timeout(CONNECT_TIMEOUT, open_ws(agent_server, source, &agent_url))
-        .await
-        .context("agent connect timed out")??;
+    let mut agent =
+        tokio::time::timeout(CONNECT_TIMEOUT, open_ws(agent_server, source, &agent_url))
+            .await
+            .context("agent connect timed out")??;
     let received = Arc::new(AtomicUsize::new(0));
     let (lat_tx, mut lat_rx) = mpsc::unbounded_channel::<u64>();
     let agent_task = {

@@ -16,11 +16,17 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Quer
 use crate::outbound::lease::{self, Lease, Lost};
 
 /// No earlier delivery of the same conversation to the same endpoint is unfinished.
-const FIRST_IN_ORDER: &str = "NOT EXISTS (SELECT 1 FROM webhook_deliveries p \
-     WHERE p.endpoint_id = webhook_deliveries.endpoint_id \
-     AND p.conversation_id = webhook_deliveries.conversation_id \
-     AND p.id < webhook_deliveries.id \
-     AND p.status IN ('pending', 'sending'))";
+static FIRST_IN_ORDER: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "NOT EXISTS (SELECT 1 FROM webhook_deliveries p \
+         WHERE p.endpoint_id = webhook_deliveries.endpoint_id \
+         AND p.conversation_id = webhook_deliveries.conversation_id \
+         AND p.id < webhook_deliveries.id \
+         AND p.status IN ('{}', '{}'))",
+        WebhookDeliveryStatus::Pending.as_str(),
+        WebhookDeliveryStatus::Sending.as_str()
+    )
+});
 
 /// Claimed by an attempt whose lease ran out (its worker died mid-attempt).
 fn lease_expired(now: DateTime<Utc>) -> Condition {
@@ -62,7 +68,7 @@ pub(super) async fn claim_batch(
                     .add(webhook_delivery::Column::NextAttemptAt.is_null())
                     .add(webhook_delivery::Column::NextAttemptAt.lte(slack)),
             )
-            .filter(Expr::cust(FIRST_IN_ORDER))
+            .filter(Expr::cust(FIRST_IN_ORDER.as_str()))
             .exec_with_returning(&tx)
             .await?;
         tx.commit().await?;
@@ -104,7 +110,7 @@ pub(super) async fn lost(db: &Db, now: DateTime<Utc>) -> Result<Vec<Lost>, sea_o
                         .add(webhook_delivery::Column::Status.eq(WebhookDeliveryStatus::Pending))
                         .add(webhook_delivery::Column::NextAttemptAt.is_null())
                         .add(webhook_delivery::Column::CreatedAt.lt(overdue))
-                        .add(Expr::cust(FIRST_IN_ORDER)),
+                        .add(Expr::cust(FIRST_IN_ORDER.as_str())),
                 )
                 .add(lease_expired(now)),
         )
