@@ -577,3 +577,58 @@ async fn one_node_polls_a_mailbox_and_another_takes_it_over() {
         node.stop().await;
     }
 }
+
+#[tokio::test]
+async fn an_agent_online_on_one_node_gets_conversations_started_on_another() {
+    let Some((pg, redis)) =
+        cluster_env("an_agent_online_on_one_node_gets_conversations_started_on_another")
+    else {
+        return;
+    };
+    let nodes = cluster(&pg, &redis, 3, |_| {}).await;
+    let (a, c) = (&nodes[0], &nodes[2]);
+    // The agent works on node C: created, made a member of the website inbox, online there.
+    let (agent_id, agent_token) = c.agent("li.lei@kefu.test", "agent", json!({})).await;
+    let token = website_token(c).await;
+    let (s, inboxes) = c.admin(Method::GET, "/api/v1/inboxes", None).await;
+    assert_eq!(s, StatusCode::OK, "{inboxes}");
+    let inbox = inboxes["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["website_token"] == token.as_str())
+        .and_then(|i| i["id"].as_i64())
+        .expect("website inbox");
+    c.join(inbox, agent_id).await;
+    let mut console = connect(c, &format!("/ws/agent?token={agent_token}")).await;
+    let (s, b) = c
+        .call(
+            Method::PUT,
+            &format!("/api/v1/agents/{agent_id}/status"),
+            Some(&agent_token),
+            Some(json!({"status": "online"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+
+    // A visitor starts a conversation on node A; whichever node runs the assigner routes it to
+    // the agent on node C, whose console hears of it live.
+    let mut tab = connect(a, "/ws/web_chat").await;
+    send(&mut tab, json!({"type": "hello", "website_token": token})).await;
+    next_where(&mut tab, "welcome", |f| f["type"] == "welcome").await;
+    send(
+        &mut tab,
+        json!({"type": "message", "client_id": "r-1", "text": "Need help"}),
+    )
+    .await;
+    let ack = next_where(&mut tab, "ack", |f| f["type"] == "ack").await;
+    let conv = ack["conversation_id"].as_i64().expect("conversation");
+    let assigned = next_where(&mut console, "the assignment on node C", |f| {
+        f["event"]["type"] == "conversation.assigned" && f["event"]["data"]["id"] == conv
+    })
+    .await;
+    assert_eq!(assigned["event"]["data"]["assignee_id"], agent_id);
+    for node in nodes {
+        node.stop().await;
+    }
+}
