@@ -117,7 +117,7 @@ async fn store(
                 .collect();
             lines.push(
                 NewActivity::new(c.id, ActivityKind::Routed, None)
-                    .details(json!({"rules": rules, "priority": d.priority})),
+                    .details(json!({ "rules": rules })),
             );
         }
         if c.priority != d.priority {

@@ -45,7 +45,7 @@
  * @typedef {Object} Activity
  * @property {number} id
  * @property {number} conversation_id
- * @property {"assigned"|"transferred"|"resolved"|"reopened"|"routed"|"priority_changed"|"requeued"} kind
+ * @property {import("./vocab.js").ActivityKind} kind
  * @property {{id: number, name: string}|null} [actor] the agent who did it; none for Kefu or the customer
  * @property {{id: number, name: string}|null} [agent] the agent it went to
  * @property {{id: number, name: string}|null} [team] the team it went to

@@ -71,3 +71,45 @@ pub enum ActivityKind {
     #[sea_orm(string_value = "requeued")]
     Requeued,
 }
+
+impl ActivityKind {
+    /// Every kind, in documentation order.
+    pub const ALL: [ActivityKind; 7] = [
+        Self::Assigned,
+        Self::Transferred,
+        Self::Resolved,
+        Self::Reopened,
+        Self::Routed,
+        Self::PriorityChanged,
+        Self::Requeued,
+    ];
+
+    /// The stored (and API) name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Assigned => "assigned",
+            Self::Transferred => "transferred",
+            Self::Resolved => "resolved",
+            Self::Reopened => "reopened",
+            Self::Routed => "routed",
+            Self::PriorityChanged => "priority_changed",
+            Self::Requeued => "requeued",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ActiveEnum, Iterable};
+
+    use super::ActivityKind;
+
+    #[test]
+    fn one_name_per_kind_in_the_database_the_api_and_the_console() {
+        assert_eq!(ActivityKind::iter().count(), ActivityKind::ALL.len());
+        for k in ActivityKind::ALL {
+            assert_eq!(serde_json::to_value(k).ok(), Some(k.as_str().into()));
+            assert_eq!(k.to_value(), k.as_str());
+        }
+    }
+}
