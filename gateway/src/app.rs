@@ -222,6 +222,7 @@ impl App {
             session_key: kefu_channel_webchat::session::SessionKey::new(keys_for_sessions),
             deliveries,
             files: kefu_normalizer::Files::new(db.clone()),
+            activities: kefu_normalizer::Activities::new(db.clone()),
             labels: kefu_normalizer::Labels::new(db.clone()),
             canned: kefu_normalizer::CannedResponses::new(db.clone()),
             jobs,

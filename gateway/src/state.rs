@@ -48,6 +48,8 @@ pub struct AppState {
     pub deliveries: kefu_normalizer::Deliveries,
     /// Stored files: uploads and customers' attachments.
     pub files: kefu_normalizer::Files,
+    /// Conversations' timelines (handovers and status changes).
+    pub activities: kefu_normalizer::Activities,
     /// Labels and which conversations and contacts carry them.
     pub labels: kefu_normalizer::Labels,
     /// Canned responses: scopes, who sees and manages them, filling their placeholders.

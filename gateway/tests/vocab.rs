@@ -198,6 +198,11 @@ fn render() -> String {
         js_list(&events),
     );
     item(
+        "What a line of a conversation's timeline says happened (`kefu_normalizer::ActivityKind`).",
+        "ACTIVITY_KINDS",
+        js_list(kefu_normalizer::ActivityKind::ALL.map(kefu_normalizer::ActivityKind::as_str)),
+    );
+    item(
         "Every `code` an API error or an agent socket error frame can carry.",
         "ERROR_CODES",
         js_list(error_codes()),
@@ -209,6 +214,7 @@ fn render() -> String {
         ("AgentStatus", "AGENT_STATUSES"),
         ("DeliveryStatus", "DELIVERY_STATUSES"),
         ("EventType", "EVENT_TYPES"),
+        ("ActivityKind", "ACTIVITY_KINDS"),
         ("ErrorCode", "ERROR_CODES"),
     ] {
         let _ = writeln!(out, "/** @typedef {{typeof {list}[number]}} {name} */");

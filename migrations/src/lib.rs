@@ -19,6 +19,7 @@ mod m0009_labels;
 mod m0010_inbox_members;
 mod m0011_leases;
 mod m0012_canned_responses;
+mod m0013_conversation_activities;
 
 pub use sea_orm_migration::MigratorTrait;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_inbox_members::Migration),
             Box::new(m0011_leases::Migration),
             Box::new(m0012_canned_responses::Migration),
+            Box::new(m0013_conversation_activities::Migration),
         ]
     }
 }

@@ -11,7 +11,9 @@ use sea_orm::{
 };
 use serde_json::json;
 
+use crate::activities::{self, NewActivity};
 use crate::db::{Db, WriteTx};
+use crate::entity::conversation_activity::ActivityKind;
 use crate::entity::message::{DeliveryStatus, Direction, SenderType};
 use crate::entity::{agent, contact, contact_identity, conversation, message};
 use crate::error::StoreError;
@@ -319,12 +321,26 @@ impl Conversations {
         })
     }
 
-    /// Applies a status transition (resolve, reopen, requeue...).
-    pub async fn transition(&self, id: i64, t: Transition) -> Result<ConversationView, StoreError> {
+    /// Applies a status transition (resolve, reopen, requeue...) on agent `by`'s behalf;
+    /// resolving and reopening add a line to the conversation's timeline.
+    pub async fn transition(
+        &self,
+        id: i64,
+        t: Transition,
+        by: Option<i64>,
+    ) -> Result<ConversationView, StoreError> {
         let tx = self.db.begin_write().await?;
         let conv = lock(&self.db, &tx, id).await?;
         let next = conv.status.apply(t)?;
         let conv = set_status(&tx, conv, next, t, None).await?;
+        let line = match t {
+            Transition::Resolve => Some(NewActivity::new(id, ActivityKind::Resolved, by)),
+            Transition::Reopen => Some(
+                NewActivity::new(id, ActivityKind::Reopened, by).details(json!({"by": "agent"})),
+            ),
+            _ => None,
+        };
+        activities::record(&*tx, line, conv.updated_at).await?;
         let contact = contact::Entity::find_by_id(conv.contact_id)
             .one(&tx)
             .await?;

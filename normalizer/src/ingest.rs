@@ -15,8 +15,10 @@ use std::hash::{Hash, Hasher};
 
 use tokio::sync::{mpsc, oneshot};
 
+use crate::activities::{self, NewActivity};
 use crate::conversations::{self, NewMessage};
 use crate::db::{Db, WriteTx};
+use crate::entity::conversation_activity::ActivityKind;
 use crate::entity::message::{DeliveryStatus, Direction, SenderType};
 use crate::entity::{contact, contact_identity, conversation, inbox, message};
 use crate::error::StoreError;
@@ -402,7 +404,13 @@ impl Core {
         if next == status {
             return Ok(conv);
         }
-        conversations::set_status(tx, conv, next, transition, Some(contact)).await
+        let conv = conversations::set_status(tx, conv, next, transition, Some(contact)).await?;
+        if transition == Transition::Reopen {
+            let line = NewActivity::new(conv.id, ActivityKind::Reopened, None)
+                .details(json!({"by": "contact"}));
+            activities::record(&**tx, [line], conv.updated_at).await?;
+        }
+        Ok(conv)
     }
 
     async fn open_conversation(

@@ -12,6 +12,8 @@
 //!   ([`Status`], [`Transition`]), assignment, contact merges and the reads the API serves;
 //!   the list with its filters, sorts and keyset cursors ([`ListFilter`], [`Sort`],
 //!   [`Cursor`]), what each row shows ([`views::ConversationItem`]) and read markers.
+//! - [`activities`]: the thread's timeline ([`Activities`]), written by [`activities::record`]
+//!   in the transaction of each handover and status change.
 //! - [`Labels`]: labels and which conversations and contacts carry them.
 //! - [`canned`]: canned responses ([`CannedResponses`]): scopes, who sees and manages them,
 //!   and their `{{variable | fallback}}` placeholders.
@@ -29,6 +31,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod activities;
 pub mod canned;
 mod conversation_filter;
 mod conversations;
@@ -53,6 +56,7 @@ mod status;
 pub mod token;
 pub mod views;
 
+pub use activities::{Activities, NewActivity};
 pub use canned::CannedResponses;
 pub use conversations::{Author, Conversations, Posted};
 /// Building blocks for other crates' transactions (the dispatcher's assignments and notices).
@@ -60,6 +64,7 @@ pub use conversations::{NewMessage, append_message, set_status};
 pub use db::{Db, WriteTx, sqlite_path};
 pub use delivery::{Deliveries, DeliveryOutcome, PendingDelivery};
 pub use entity::agent::AgentStatus;
+pub use entity::conversation_activity::ActivityKind;
 pub use entity::message::{DeliveryStatus, Direction, SenderType};
 pub use entity::webhook_delivery::WebhookDeliveryStatus;
 pub use error::StoreError;

@@ -363,6 +363,39 @@ pub struct AgentRef {
     pub name: String,
 }
 
+/// A team by id and name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TeamRef {
+    /// Team id.
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+}
+
+/// One line of a conversation's timeline (`GET /api/v1/conversations/{id}/activities`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ActivityView {
+    /// Line id; increases with time.
+    pub id: i64,
+    /// The conversation.
+    pub conversation_id: i64,
+    /// What happened.
+    pub kind: crate::entity::conversation_activity::ActivityKind,
+    /// The agent who did it; absent when Kefu (routing) or the customer did.
+    pub actor: Option<AgentRef>,
+    /// The agent the conversation went to.
+    pub agent: Option<AgentRef>,
+    /// The team the conversation went to.
+    pub team: Option<TeamRef>,
+    /// By kind: `reason` (assigned: `manual`, `claim`, `auto`, `sticky`), `rules` (routed:
+    /// the matching rules' names), `from` and `to` (priority_changed), `skills`
+    /// (transferred to a skill set), `by` (reopened: `agent` or `contact`).
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+    /// When it happened.
+    pub created_at: DateTime<Utc>,
+}
+
 /// A conversation as the list shows it: the conversation and, loaded for the whole page at
 /// once, its last message, assignee, labels and what the asking agent has not read yet.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

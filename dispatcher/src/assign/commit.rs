@@ -12,17 +12,18 @@
 //! 3. `UPDATE conversations … WHERE id IN (…) AND status = 'queued' AND assignee_id IS NULL
 //!    RETURNING *`: a conversation assigned meanwhile by another task or node is simply not
 //!    returned, so it is never assigned twice.
-//! 4. Append the outbox events and the assignment history rows for what was returned, stamp
-//!    the agents' `last_assigned_at`, commit.
+//! 4. Append the outbox events, the assignment history rows and the timeline lines for what
+//!    was returned, stamp the agents' `last_assigned_at`, commit.
 
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
-use kefu_normalizer::EventData;
 use kefu_normalizer::Status;
+use kefu_normalizer::activities::{self, NewActivity};
 use kefu_normalizer::entity::{agent, contact, conversation};
 use kefu_normalizer::events::emit_all;
 use kefu_normalizer::views::ConversationView;
+use kefu_normalizer::{ActivityKind, EventData};
 use kefu_normalizer::{AgentStatus, Db};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -135,6 +136,7 @@ pub async fn commit(db: &Db, batch: &[Pending]) -> Result<Committed, DispatchErr
         .collect();
     let mut events = Vec::with_capacity(rows.len());
     let mut history = Vec::with_capacity(rows.len());
+    let mut lines = Vec::with_capacity(rows.len());
     let mut assigned = Vec::with_capacity(rows.len());
     for r in &rows {
         let Some(p) = by_conv.get(&r.id) else {
@@ -152,11 +154,17 @@ pub async fn commit(db: &Db, batch: &[Pending]) -> Result<Committed, DispatchErr
             created_at: Set(now),
             ..Default::default()
         });
+        lines.push(
+            NewActivity::new(r.id, ActivityKind::Assigned, None)
+                .to_agent(p.agent_id)
+                .details(serde_json::json!({"reason": p.reason})),
+        );
         assigned.push((r.id, p.agent_id));
     }
     if !assigned.is_empty() {
         emit_all(&tx, events, now).await?;
         assignment::Entity::insert_many(history).exec(&*tx).await?;
+        activities::record(&*tx, lines, now).await?;
         agent::Entity::update_many()
             .col_expr(agent::Column::LastAssignedAt, Expr::value(now))
             .filter(agent::Column::Id.is_in(assigned.iter().map(|(_, a)| *a)))

@@ -180,6 +180,7 @@ impl Dispatcher {
                 require_queued: false,
                 require_online: false,
                 explanation: serde_json::json!({"manual": {"by": by}}),
+                by: Some(by),
             },
         )
         .await?;
@@ -218,6 +219,7 @@ impl Dispatcher {
                 require_queued: true,
                 require_online: true,
                 explanation: serde_json::json!({"claim": {"by": agent_id}}),
+                by: Some(agent_id),
             },
         )
         .await?;

@@ -8,9 +8,10 @@
 use std::collections::BTreeMap;
 
 use chrono::Utc;
+use kefu_normalizer::activities::{self, NewActivity};
 use kefu_normalizer::entity::{agent, contact, conversation, team};
 use kefu_normalizer::views::ConversationView;
-use kefu_normalizer::{AgentStatus, Db, Status, Transition, WriteTx, set_status};
+use kefu_normalizer::{ActivityKind, AgentStatus, Db, Status, Transition, WriteTx, set_status};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -47,6 +48,8 @@ pub(crate) struct OneAssignment {
     /// Only to an online agent (claims).
     pub require_online: bool,
     pub explanation: Value,
+    /// The agent who made it (the supervisor; the claimer).
+    pub by: Option<i64>,
 }
 
 async fn lock_conversation<C: ConnectionTrait>(
@@ -79,13 +82,15 @@ async fn live_agent<C: ConnectionTrait>(tx: &C, id: i64) -> Result<agent::Model,
         .ok_or(DispatchError::NotFound("agent"))
 }
 
-/// Gives `conv` (already locked) to the agent and records why, inside `tx`.
+/// Gives `conv` (already locked) to the agent and records why, inside `tx`: in the assignment
+/// history and, as said by `by`, on the conversation's timeline.
 async fn hand_over(
     tx: &WriteTx,
     conv: conversation::Model,
     agent_id: i64,
     reason: &str,
     explanation: Value,
+    by: Option<i64>,
 ) -> Result<conversation::Model, DispatchError> {
     let now = Utc::now();
     let mut am: conversation::ActiveModel = conv.into();
@@ -102,6 +107,12 @@ async fn hand_over(
     }
     .insert(tx)
     .await?;
+    let line = if reason == "transfer" {
+        NewActivity::new(conv.id, ActivityKind::Transferred, by)
+    } else {
+        NewActivity::new(conv.id, ActivityKind::Assigned, by).details(json!({"reason": reason}))
+    };
+    activities::record(&**tx, [line.to_agent(agent_id)], now).await?;
     agent::Entity::update_many()
         .col_expr(agent::Column::LastAssignedAt, Expr::value(now))
         .filter(agent::Column::Id.eq(agent_id))
@@ -148,7 +159,7 @@ pub(crate) async fn assign_one(
         )));
     }
     check_room(&agent, room.get(&agent.id).copied().unwrap_or(0), &*tx).await?;
-    let conv = hand_over(&tx, conv, a.agent_id, a.reason, a.explanation).await?;
+    let conv = hand_over(&tx, conv, a.agent_id, a.reason, a.explanation, a.by).await?;
     let v = view(&*tx, &conv).await?;
     tx.commit().await?;
     Ok(v)
@@ -222,7 +233,7 @@ pub(crate) async fn transfer(
     let conv = match target {
         TransferTarget::Agent(id) => {
             let why = json!({"transfer": {"from_agent_id": from, "to_agent_id": id, "by": by}});
-            hand_over(&tx, conv, *id, "transfer", why).await?
+            hand_over(&tx, conv, *id, "transfer", why, by).await?
         }
         TransferTarget::Team(_) | TransferTarget::Skills(_) => {
             let mut am: conversation::ActiveModel = conv.into();
@@ -240,6 +251,13 @@ pub(crate) async fn transfer(
             let conv = am.update(&*tx).await?;
             let conv = set_status_on(&tx, conv, Status::Queued, Transition::Requeue).await?;
             mark_routed(&*tx, &conv, Some(json!([]))).await?;
+            let line = NewActivity::new(conv.id, ActivityKind::Transferred, by);
+            let line = match target {
+                TransferTarget::Team(t) => line.to_team(*t),
+                TransferTarget::Skills(s) => line.details(json!({"skills": s})),
+                TransferTarget::Agent(_) => line,
+            };
+            activities::record(&*tx, [line], conv.updated_at).await?;
             conv
         }
     };
@@ -274,6 +292,9 @@ pub(crate) async fn requeue_agent(
         let next = status.apply(Transition::Requeue)?;
         let conv = set_status_on(&tx, conv, next, Transition::Requeue).await?;
         mark_routed(&*tx, &conv, None).await?;
+        let line = NewActivity::new(conv.id, ActivityKind::Requeued, None)
+            .details(json!({"from_agent_id": agent_id}));
+        activities::record(&*tx, [line], conv.updated_at).await?;
     }
     tx.commit().await?;
     if n > 0 {

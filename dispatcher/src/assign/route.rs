@@ -8,9 +8,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::Utc;
-use kefu_normalizer::Db;
 use kefu_normalizer::Status;
+use kefu_normalizer::activities::{self, NewActivity};
 use kefu_normalizer::entity::{contact, conversation};
+use kefu_normalizer::{ActivityKind, Db};
 use sea_orm::sea_query::{CaseStatement, Expr, OnConflict};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set, Statement,
@@ -86,6 +87,7 @@ async fn store(
         CaseStatement::new(),
     );
     let mut changed = Vec::new();
+    let mut lines = Vec::new();
     for c in current {
         let seen = chunk.iter().find(|s| s.id == c.id);
         let Some(d) = decisions.get(&c.id) else {
@@ -102,6 +104,27 @@ async fn store(
             priority_case = priority_case.case(is(), Expr::val(d.priority));
             team_case = team_case.case(is(), Expr::val(d.team_id));
             changed.push(c.id);
+        }
+        if !d.hits.is_empty() {
+            let rules: Vec<String> = d
+                .hits
+                .iter()
+                .map(|h| {
+                    h.name
+                        .clone()
+                        .unwrap_or_else(|| format!("#{}", h.index + 1))
+                })
+                .collect();
+            lines.push(
+                NewActivity::new(c.id, ActivityKind::Routed, None)
+                    .details(json!({ "rules": rules })),
+            );
+        }
+        if c.priority != d.priority {
+            lines.push(
+                NewActivity::new(c.id, ActivityKind::PriorityChanged, None)
+                    .details(json!({"from": c.priority, "to": d.priority})),
+            );
         }
         states.push(routing_state::ActiveModel {
             conversation_id: Set(c.id),
@@ -124,6 +147,7 @@ async fn store(
             .exec(&*tx)
             .await?;
     }
+    activities::record(&*tx, lines, now).await?;
     let n = states.len();
     if n > 0 {
         routing_state::Entity::insert_many(states)

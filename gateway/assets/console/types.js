@@ -41,6 +41,19 @@
  */
 
 /**
+ * One line of a conversation's timeline.
+ * @typedef {Object} Activity
+ * @property {number} id
+ * @property {number} conversation_id
+ * @property {import("./vocab.js").ActivityKind} kind
+ * @property {{id: number, name: string}|null} [actor] the agent who did it; none for Kefu or the customer
+ * @property {{id: number, name: string}|null} [agent] the agent it went to
+ * @property {{id: number, name: string}|null} [team] the team it went to
+ * @property {Record<string, any>} [details] `reason`, `rules`, `from`/`to`, `skills`, `by`
+ * @property {string} created_at
+ */
+
+/**
  * @typedef {Object} Team
  * @property {number} id
  * @property {string} name

@@ -409,7 +409,7 @@ pub async fn resolve(
 ) -> ApiResult<Json<ConversationView>> {
     Ok(Json(
         st.conversations
-            .transition(c.conversation.id, Transition::Resolve)
+            .transition(c.conversation.id, Transition::Resolve, Some(c.me.agent.id))
             .await?,
     ))
 }
@@ -423,7 +423,7 @@ pub async fn reopen(
 ) -> ApiResult<Json<ConversationView>> {
     Ok(Json(
         st.conversations
-            .transition(c.conversation.id, Transition::Reopen)
+            .transition(c.conversation.id, Transition::Reopen, Some(c.me.agent.id))
             .await?,
     ))
 }

@@ -1,5 +1,6 @@
 //! The HTTP API under `/api/v1`, its OpenAPI document, and the operational endpoints.
 
+pub mod activities;
 pub mod agents;
 pub mod auth;
 pub mod canned;
@@ -102,6 +103,7 @@ pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
         .routes(routes!(conversations::resolve))
         .routes(routes!(conversations::reopen))
         .routes(routes!(conversations::mark_read))
+        .routes(routes!(activities::list))
         .routes(routes!(labels::set_conversation))
         .routes(routes!(labels::contact, labels::set_contact))
         .routes(routes!(labels::create, labels::list))

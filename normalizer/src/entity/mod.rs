@@ -16,6 +16,7 @@ pub mod contact;
 pub mod contact_identity;
 pub mod contact_label;
 pub mod conversation;
+pub mod conversation_activity;
 pub mod conversation_label;
 pub mod conversation_read;
 pub mod inbox;

@@ -149,6 +149,7 @@ export class Conversations {
       contactName,
       inboxLabel,
       agentName,
+      teams: () => this.teams,
       typingOf: () => this.typing.get(String(id)),
       sendFrame: (/** @type {object} */ f) => this.rt.send(f),
       onPreview: (/** @type {any} */ cid, /** @type {string} */ text) => { this.preview.set(String(cid), text); this.renderList(); },
@@ -416,6 +417,8 @@ export class Conversations {
       }
       // Events may carry a partial object; the REST view is authoritative.
       if (!this.convs.has(String(id)) || !c.contact || !c.status) this.fetchConv(id);
+      // Handovers and status changes add timeline lines.
+      if (this.thread && sameId(this.thread.id, id)) this.thread.loadActivities();
       return;
     }
     if (type === "message.created" || type === "message.updated") {

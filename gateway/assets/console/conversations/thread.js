@@ -7,6 +7,8 @@ import { errorText } from "../errors.js";
 import { OPEN_STATUSES } from "../vocab.js";
 import { buildComposer } from "./composer.js";
 import { labelChip, pickLabels, saveLabels } from "./labels.js";
+import { loadActivities, activityLine } from "./activity.js";
+import { pickHandover } from "./handover.js";
 
 /** @param {any} s */
 const isOpen = (s) => OPEN_STATUSES.includes(s);
@@ -27,6 +29,7 @@ const same = (a, b) => a != null && b != null && String(a) === String(b);
  * @property {(c: Conversation) => string} contactName
  * @property {(c: Conversation) => string} inboxLabel
  * @property {(id: any) => string|null|undefined} agentName
+ * @property {() => {id: number|string, name: string}[]} teams
  * @property {() => {name?: string}|undefined} typingOf
  * @property {(frame: object) => boolean} sendFrame
  * @property {(id: any, text: string) => void} onPreview
@@ -59,6 +62,8 @@ export class Thread {
     this.again = false;
     /** @type {PendingFile[]} */
     this.pendingFiles = [];
+    /** @type {import("../types.js").Activity[]} the timeline, oldest first */
+    this.activities = [];
     /** @type {HTMLTextAreaElement|null} */
     this.input = null;
     /** @type {HTMLElement|null} */
@@ -73,6 +78,7 @@ export class Thread {
     this.typingIdle = undefined;
     ctx.fetchConv(id);
     this.loadMessages();
+    this.loadActivities();
   }
 
   close() {
@@ -142,6 +148,14 @@ export class Thread {
           }, icon("tag", "icon tiny"), t("labels.add")))),
       h("div", { class: "actions" },
         open && !mine ? action("thread.assign", "assign-me", "assign", { agent_id: me.id }, "primary") : null,
+        open && (mine || me.role !== "agent") ? h("button", {
+          type: "button", class: "btn", "data-testid": "handover", disabled: this.busy ? true : null,
+          onclick: () => pickHandover(this.conv(), this.ctx.teams(), (got) => {
+            if (got && same(got.id, this.id) && got.status) this.ctx.upsertConv(got);
+            this.ctx.fetchConv(this.id);
+            this.loadActivities();
+          }),
+        }, c.assignee_id != null ? t("thread.handover") : t("thread.assignTo")) : null,
         open ? action("thread.resolve", "resolve", "resolve", undefined, "success") : null,
         status && !open ? action("thread.reopen", "reopen", "reopen", undefined) : null));
   }
@@ -169,8 +183,21 @@ export class Thread {
       toast(errorText(e));
     }
     this.busy = null;
+    this.loadActivities();
     await this.ctx.fetchConv(this.id);
     this.renderHead();
+  }
+
+  /** Reloads the timeline (after a change here, or an event about this conversation). */
+  async loadActivities() {
+    try {
+      const got = await loadActivities(this.id);
+      if (this.closed) return;
+      this.activities = got;
+      this.renderMessages();
+    } catch (e) {
+      if (/** @type {any} */ (e).status !== 401) toast(errorText(e));
+    }
   }
 
   // ------------------------------------------------------------ messages
@@ -201,6 +228,7 @@ export class Thread {
   resync() {
     this.ctx.fetchConv(this.id);
     this.loadMessages();
+    this.loadActivities();
   }
 
   /**
@@ -248,15 +276,31 @@ export class Thread {
     const l = this.list;
     const atBottom = forceBottom || l.scrollHeight - l.scrollTop - l.clientHeight < 80;
     const msgs = this.sorted();
-    if (!msgs.length) {
+    if (!msgs.length && !this.activities.length) {
       mount(l, h("div", { class: "thread-empty muted" }, this.loaded ? t("thread.nomessages") : t("list.loading")));
       return;
     }
     const c = this.conv();
     const out = [];
+    /** @type {string|null} */
     let day = null;
     let prevKey = null;
+    // Timeline lines go between the messages by time (a message still being sent has none
+    // after it yet).
+    let next = 0;
+    const acts = this.activities;
+    /** @param {string|undefined} before */
+    const linesUpTo = (before) => {
+      while (next < acts.length && (before === undefined || Date.parse(acts[next].created_at) <= Date.parse(before))) {
+        const a = acts[next++];
+        const d = fmtDay(a.created_at);
+        if (d && d !== day) { out.push(h("div", { class: "day" }, h("span", {}, d))); day = d; }
+        out.push(activityLine(a));
+        prevKey = null;
+      }
+    };
     for (const m of msgs) {
+      linesUpTo(m._state ? undefined : m.created_at);
       const d = fmtDay(m.created_at);
       if (d && d !== day) { out.push(h("div", { class: "day" }, h("span", {}, d))); day = d; prevKey = null; }
       const sender = m.sender || {};
@@ -272,6 +316,7 @@ export class Thread {
       out.push(this.renderMessage(m, who, key !== prevKey));
       prevKey = key;
     }
+    linesUpTo(undefined);
     mount(l, out);
     if (atBottom) l.scrollTop = l.scrollHeight;
   }
