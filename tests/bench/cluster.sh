@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
-# Idle web chat connections across a local cluster: `kefu cluster --nodes N` on one PostgreSQL
-# and one Redis, one `kefu-wsload idle` process per node (each from its own 127.0.0.x, so no
-# process holds more than 20,000 files and no source address runs out of ports), and each
-# node's RSS sampled while the connections are held.
+# Web chat load across a local cluster: `kefu cluster --nodes N` on one PostgreSQL and one
+# Redis, and one `kefu-wsload` process per node, each from its own 127.0.0.x (so no process
+# holds more than 20,000 files and no source address runs out of ports).
 #
-#   tests/bench/cluster-idle.sh [NODES] [TOTAL_CONNECTIONS] [HOLD_SECS]
+#   tests/bench/cluster.sh idle NODES TOTAL_CONNECTIONS HOLD_SECS
+#       connections held idle, spread over the nodes; each node's RSS sampled meanwhile
+#   tests/bench/cluster.sh latency NODES TOTAL_VISITORS TOTAL_RATE SECONDS
+#       visitor → agent latency with every message crossing nodes: generator k puts its
+#       visitors on node k and its agent console on node k+1
 #
 # Needs release builds of `kefu` and `kefu-wsload` (cargo build --release -p kefu-gateway
 # --bin kefu -p kefu-tests --bin kefu-wsload), PostgreSQL at $PG (default
 # postgres://postgres@127.0.0.1:5432) and Redis at $REDIS (default redis://127.0.0.1:6379). It
 # creates a fresh database and removes it at the end.
 set -euo pipefail
-nodes="${1:-6}"
-total="${2:-100000}"
-hold="${3:-60}"
+mode="${1:?idle or latency}"
+nodes="${2:-6}"
+total="${3:-100000}"
+hold="${4:-60}"
+seconds="${5:-20}"
 pg="${PG:-postgres://postgres@127.0.0.1:5432}"
 redis="${REDIS:-redis://127.0.0.1:6379}"
 bin="${CARGO_TARGET_DIR:-target}/release"
@@ -44,9 +49,14 @@ until grep -q '^proxy ' "$work/cluster.out" 2>/dev/null; do sleep 0.5; done
 proxy="http://127.0.0.1:$proxy_port"
 token=$(curl -sf "$proxy/api/v1/auth/login" -H 'content-type: application/json' \
   -d '{"email":"bench@example.com","password":"bench-password"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-website=$(curl -sf "$proxy/api/v1/inboxes" -H "authorization: Bearer $token" | python3 -c '
+read -r inbox website < <(curl -sf "$proxy/api/v1/inboxes" -H "authorization: Bearer $token" | python3 -c '
 import json,sys
-print(next(i["website_token"] for i in json.load(sys.stdin)["items"] if i["channel"]["type"]=="web_chat"))')
+i = next(i for i in json.load(sys.stdin)["items"] if i["channel"]["type"]=="web_chat")
+print(i["id"], i["website_token"])')
+# All generators of one process share an address: lift the per-address tab limit for the run.
+curl -sf -X PATCH "$proxy/api/v1/inboxes/$inbox" -H "authorization: Bearer $token" \
+  -H 'content-type: application/json' \
+  -d '{"channel": {"visitor_limits": {"connections_per_ip": 100000, "conversations_per_ip_per_hour": 100000}}}' > /dev/null
 
 mapfile -t node_lines < <(grep '^node ' "$work/cluster.out")
 echo "nodes:"; printf '  %s\n' "${node_lines[@]}"
@@ -62,6 +72,25 @@ rss_all() {
 }
 echo "idle RSS: $(rss_all)"
 
+if [ "$mode" = latency ]; then
+  rate=$(python3 -c "print(${4:-1000} / $nodes)")
+  k=2
+  for i in "${!node_lines[@]}"; do
+    url=$(awk '{print $5}' <<<"${node_lines[$i]}" | sed 's#^http#ws#')
+    next=$(( (i + 1) % nodes ))
+    agent=$(awk '{print $5}' <<<"${node_lines[$next]}" | sed 's#^http#ws#')
+    "$bin/kefu-wsload" latency --url "$url" --agent-url "$agent" --api "$proxy" \
+      --email bench@example.com --password bench-password --token "$website" \
+      --visitors "$per" --rate "$rate" --seconds "$seconds" --source "127.0.0.$k" \
+      > "$work/load-$k.out" 2>&1 &
+    k=$(( k + 1 ))
+  done
+  for pid in $(jobs -p); do [ "$pid" = "$cluster_pid" ] || wait "$pid" || true; done
+  echo "RSS after: $(rss_all)"
+  for f in "$work"/load-*.out; do echo "== $f"; grep -v -e "^visitor [0-9]" -e "^visitor connect failed" "$f" || true; done
+  exit 0
+fi
+
 k=2
 for line in "${node_lines[@]}"; do
   url=$(awk '{print $5}' <<<"$line" | sed 's#^http#ws#')
@@ -73,7 +102,7 @@ for _ in $(seq 1 $(( (hold + 30) / 10 ))); do
   sleep 10
   open=0
   for f in "$work"/load-*.out; do
-    n=$(grep -o ' open=[0-9]*' "$f" | tail -1 | cut -d= -f2)
+    n=$(grep -o ' open=[0-9]*' "$f" | tail -1 | cut -d= -f2 || true)
     open=$(( open + ${n:-0} ))
   done
   echo "$(date +%T) open=$open RSS: $(rss_all)"
