@@ -9,6 +9,7 @@
 use std::time::Duration;
 
 use futures::StreamExt;
+use kefu_tests::ws::Ws;
 use kefu_tests::{TestApp, backends, msg};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -480,9 +481,6 @@ async fn roles_reach_the_resources_they_should() {
         app.stop().await;
     }
 }
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// The next `event` frame's `(type, conversation id, message text)`; panics after 10 s.
 async fn next_event(ws: &mut Ws) -> (String, Option<i64>, String) {

@@ -15,13 +15,12 @@ mod fcm;
 
 use std::time::Duration;
 
-use futures::{SinkExt, StreamExt};
 use kefu_channel::LivePresence;
 use kefu_channel_push::user_hash;
+use kefu_tests::ws::{self, Ws, next_where, send};
 use kefu_tests::{TestApp, backends, eventually};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
 
 const SECRET: &str = "app-secret-for-tests-0123456789";
 const SERVICE_ACCOUNT: &str =
@@ -142,39 +141,8 @@ async fn replies_are_pushed_to_the_app_users_devices_and_synced() {
     }
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
 async fn connect(app: &TestApp) -> Ws {
-    let url = format!("{}/ws/web_chat", app.base.replace("http://", "ws://"));
-    tokio_tungstenite::connect_async(url)
-        .await
-        .expect("websocket connects")
-        .0
-}
-
-async fn send(ws: &mut Ws, v: Value) {
-    ws.send(Message::Text(v.to_string().into()))
-        .await
-        .expect("send");
-}
-
-/// The next frame for which `want` holds, skipping others; panics after 10 s.
-async fn next_where(ws: &mut Ws, what: &str, want: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let msg = tokio::time::timeout_at(deadline, ws.next())
-            .await
-            .unwrap_or_else(|_| panic!("no {what} frame within 10 s"))
-            .expect("socket open")
-            .expect("frame");
-        if let Message::Text(t) = msg {
-            let v: Value = serde_json::from_str(t.as_str()).expect("server frames are JSON");
-            if want(&v) {
-                return v;
-            }
-        }
-    }
+    ws::connect(&app.base, "/ws/web_chat").await
 }
 
 /// Creates an app inbox with FCM settings pointing at `fcm`; returns the inbox as the API shows it.

@@ -8,8 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use kefu_normalizer::Db;
-use kefu_normalizer::leases::{Leases, RENEW_EVERY, TTL};
+use kefu_normalizer::leases::{Leases, TTL};
 use kefu_tests::{Backend, backends, fresh_database};
+use sea_orm::ConnectionTrait;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -179,25 +180,43 @@ async fn periodic_work_asks_and_only_the_holder_is_told_yes() {
         tokio::spawn(a.clone().run(stop.clone())),
         tokio::spawn(b.clone().run(stop.clone())),
     ];
+    // Both want it; whichever is told yes first is the one the lease table names, and the
+    // other is told no.
     let mut on_a = a.hold("housekeeping");
-    tokio::time::timeout(Duration::from_secs(10), on_a.acquired())
+    let mut on_b = b.hold("housekeeping");
+    let a_first = tokio::time::timeout(Duration::from_secs(10), async {
+        tokio::select! {
+            () = on_a.acquired() => true,
+            () = on_b.acquired() => false,
+        }
+    })
+    .await
+    .expect("one node holds the free lease");
+    let (held, holder, mut waiting, waiting_leases) = if a_first {
+        (on_a, a.node().to_owned(), on_b, b.clone())
+    } else {
+        (on_b, b.node().to_owned(), on_a, a.clone())
+    };
+    let named: String = db
+        .conn()
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT holder FROM leases WHERE name = 'housekeeping'",
+        ))
         .await
-        .expect("a holds the free lease");
-    let on_b = b.hold("housekeeping");
-    // b's keeper has tried at least once after wanting it: two renewals later.
-    let mut renewals = tokio::time::interval(RENEW_EVERY);
-    for _ in 0..3 {
-        renewals.tick().await;
-    }
-    assert!(on_a.now() && a.holds("housekeeping"));
-    assert!(!on_b.now() && !b.holds("housekeeping"));
+        .expect("leases readable")
+        .expect("a lease row")
+        .try_get("", "holder")
+        .expect("holder");
+    assert_eq!(named, holder);
+    assert!(!waiting.now() && !waiting_leases.holds("housekeeping"));
 
-    // a no longer wants it: b gets it at its next renewal.
-    drop(on_a);
-    let mut on_b = on_b;
-    tokio::time::timeout(Duration::from_secs(10), on_b.acquired())
+    // The holder no longer wants it: the other gets it at its next renewal.
+    drop(held);
+    tokio::time::timeout(Duration::from_secs(10), waiting.acquired())
         .await
-        .expect("b takes the lease a gave up");
+        .expect("the other node takes the lease given up");
+    assert!(waiting_leases.holds("housekeeping"));
     stop.cancel();
     for k in keepers {
         k.await.expect("keeper stops");

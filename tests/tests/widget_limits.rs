@@ -5,15 +5,13 @@
 
 use std::time::Duration;
 
-use futures::{SinkExt, StreamExt};
+use futures::StreamExt;
+use kefu_tests::ws::{Ws, send};
 use kefu_tests::{TestApp, backends, eventually};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A widget socket from client address `ip` (as a trusted proxy on loopback reports it).
 async fn connect(app: &TestApp, ip: &str) -> Ws {
@@ -25,12 +23,6 @@ async fn connect(app: &TestApp, ip: &str) -> Ws {
         .await
         .expect("websocket connects")
         .0
-}
-
-async fn send(ws: &mut Ws, v: Value) {
-    ws.send(Message::Text(v.to_string().into()))
-        .await
-        .expect("send");
 }
 
 /// The next frame of type `ack`, `welcome` or `error`; panics after 10 s.
