@@ -456,6 +456,13 @@ impl TestApp {
         }
     }
 
+    /// Stops this node and leaves the database, if it created it, to `heir` (which drops it
+    /// when it stops): for tests that stop whichever node of a cluster holds something.
+    pub async fn stop_leaving_database_to(mut self, heir: &mut TestApp) {
+        heir.owns_database |= std::mem::take(&mut self.owns_database);
+        self.stop().await;
+    }
+
     /// Stops the server, waits for it to drain, and drops a PostgreSQL test database.
     pub async fn stop(mut self) {
         self.shutdown.cancel();

@@ -557,8 +557,9 @@ async fn one_node_polls_a_mailbox_and_another_takes_it_over() {
         .await;
 
     // The polling node stops; the other one takes the mailbox over and reads the next mail.
+    // The first node created the database; whichever stops, the survivor keeps it.
     let stopped = nodes.remove(holder);
-    stopped.stop().await;
+    stopped.stop_leaving_database_to(&mut nodes[0]).await;
     assert_eq!(lease_holder(&nodes, &lease).await, 0);
     dovecot
         .append(&mailbox, &mail("second@customer.test", "Any news?"))
