@@ -7,16 +7,19 @@
 //! (40001, 40014, 42001) — the classic `cgi-bin/token` endpoint invalidates the previous token
 //! after a five-minute overlap, so another node refreshing is an expected cause.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use kefu_channel::{FetchedFile, SendError};
+use kefu_channel::{ChannelState, FetchedFile, SendError};
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
+
+use crate::token_store::{SharedToken, TokenStore, unix_now};
 
 /// Errcodes that mean "fetch a new access token and try again".
 const TOKEN_ERRORS: &[i64] = &[40001, 40014, 42001];
@@ -60,6 +63,10 @@ pub(crate) struct Api {
     base: String,
     credentials: Credentials,
     token: Mutex<Option<Cached>>,
+    /// Where the nodes serving this account share its token (none in adapter tests).
+    shared: Option<Arc<TokenStore>>,
+    /// Fetch a token from the provider on first use instead of reading the shared one.
+    ask_provider_first: bool,
 }
 
 /// When to refresh a token that lives `expires_in` seconds: five minutes early, or halfway for
@@ -75,13 +82,29 @@ impl Api {
             base: base.trim_end_matches('/').to_owned(),
             credentials,
             token: Mutex::new(None),
+            shared: None,
+            ask_provider_first: false,
         }
     }
 
+    /// Shares this account's token with the other nodes through the inbox's state.
+    pub(crate) fn shared_through(mut self, state: Arc<dyn ChannelState>, inbox_id: i64) -> Self {
+        let (id, secret) = match &self.credentials {
+            Credentials::OfficialAccount { app_id, secret } => (app_id, secret),
+            Credentials::WeCom { corp_id, secret } => (corp_id, secret),
+        };
+        self.shared = Some(Arc::new(TokenStore::new(state, inbox_id, id, secret)));
+        self
+    }
+
     /// A client for the same account without the cached token, so that a credentials test
-    /// ([`crate::check`]) really asks the provider.
+    /// ([`crate::check`]) really asks the provider. The token it gets is shared as usual.
     pub(crate) fn uncached(&self) -> Self {
-        Self::new(self.http.clone(), &self.base, self.credentials.clone())
+        Self {
+            shared: self.shared.clone(),
+            ask_provider_first: true,
+            ..Self::new(self.http.clone(), &self.base, self.credentials.clone())
+        }
     }
 
     /// A valid access token, fetched when the cached one is missing or due.
@@ -91,6 +114,20 @@ impl Api {
         let mut slot = self.token.lock().await;
         if let Some(c) = slot.as_ref().filter(|c| Instant::now() < c.refresh_at) {
             return Ok(c.token.clone());
+        }
+        // Another node may have fetched one already.
+        if let Some(shared) = self
+            .shared
+            .as_ref()
+            .filter(|_| slot.is_some() || !self.ask_provider_first)
+            && let Some(t) = shared.load().await
+            && let Some(fresh_for) = t.fresh_for()
+        {
+            *slot = Some(Cached {
+                token: t.token.clone(),
+                refresh_at: Instant::now() + fresh_for,
+            });
+            return Ok(t.token);
         }
         let req = match &self.credentials {
             Credentials::OfficialAccount { app_id, secret } => self
@@ -124,10 +161,19 @@ impl Api {
             .and_then(Value::as_u64)
             .unwrap_or(7200);
         tracing::debug!(expires_in, "Fetched a WeChat access token.");
+        let fresh_for = refresh_after(expires_in);
         *slot = Some(Cached {
             token: token.clone(),
-            refresh_at: Instant::now() + refresh_after(expires_in),
+            refresh_at: Instant::now() + fresh_for,
         });
+        if let Some(shared) = &self.shared {
+            shared
+                .store(&SharedToken {
+                    token: token.clone(),
+                    refresh_at: unix_now() + fresh_for.as_secs(),
+                })
+                .await;
+        }
         Ok(token)
     }
 
@@ -136,6 +182,9 @@ impl Api {
         let mut slot = self.token.lock().await;
         if slot.as_ref().is_some_and(|c| c.token == stale) {
             *slot = None;
+        }
+        if let Some(shared) = &self.shared {
+            shared.forget(stale).await;
         }
     }
 

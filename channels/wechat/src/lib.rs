@@ -117,6 +117,7 @@ mod mock;
 mod official;
 mod replay;
 mod settings;
+mod token_store;
 mod wecom;
 pub mod xml;
 

@@ -104,7 +104,7 @@ impl ChannelFactory for OfficialAccountFactory {
     fn build(
         &self,
         inbox: &InboxConfig,
-        _cx: &kefu_channel::BuildContext,
+        cx: &kefu_channel::BuildContext,
     ) -> Result<Arc<dyn Channel>, ChannelError> {
         let s = OfficialSettings::from_value(&inbox.settings)?;
         let api = Api::new(
@@ -114,7 +114,8 @@ impl ChannelFactory for OfficialAccountFactory {
                 app_id: s.app_id.clone(),
                 secret: s.app_secret.clone().into(),
             },
-        );
+        )
+        .shared_through(cx.state.clone(), inbox.id);
         Ok(Arc::new(OfficialAccountChannel {
             inbox_id: inbox.id,
             api,

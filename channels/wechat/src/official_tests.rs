@@ -381,6 +381,15 @@ fn channel(api: &MockWeChat) -> Arc<dyn Channel> {
 }
 
 fn channel_with(api: &MockWeChat, f: OfficialAccountFactory) -> Arc<dyn Channel> {
+    node_channel(api, f, &kefu_channel::testkit::build_context())
+}
+
+/// The channel one node builds, with that node's services `cx`.
+fn node_channel(
+    api: &MockWeChat,
+    f: OfficialAccountFactory,
+    cx: &kefu_channel::BuildContext,
+) -> Arc<dyn Channel> {
     let settings = json!({"app_id": mock::APP_ID, "app_secret": mock::SECRET, "token": "abc",
         "api_base": api.base});
     let inbox = Inboxes::default()
@@ -388,8 +397,7 @@ fn channel_with(api: &MockWeChat, f: OfficialAccountFactory) -> Arc<dyn Channel>
         .0
         .remove(&1)
         .expect("inbox");
-    f.build(&inbox, &kefu_channel::testkit::build_context())
-        .expect("builds")
+    f.build(&inbox, cx).expect("builds")
 }
 
 #[tokio::test]
@@ -437,6 +445,34 @@ async fn an_expired_token_is_refreshed_and_the_send_retried_once() {
     }
     assert_eq!(api.token_fetches(), 3);
     assert_eq!(api.sends().len(), 1);
+}
+
+#[tokio::test]
+async fn nodes_serving_one_account_share_its_token() {
+    let api = MockWeChat::start().await;
+    // Two nodes: their own channels and caches, one database.
+    let cx = kefu_channel::testkit::build_context();
+    let a = node_channel(&api, OfficialAccountFactory::new(), &cx);
+    let b = node_channel(&api, OfficialAccountFactory::new(), &cx);
+    a.send(&outbound("a")).await.expect("sent");
+    b.send(&outbound("b")).await.expect("sent");
+    assert_eq!(
+        api.token_fetches(),
+        1,
+        "the second node uses the token the first fetched"
+    );
+
+    // Node A's token is refused and A fetches a new one, which retires the token B holds
+    // (the classic endpoint invalidates the previous token). B then takes A's new token from
+    // the database instead of fetching a third one, which would retire A's.
+    api.script(Scripted::ExpireToken);
+    a.send(&outbound("c")).await.expect("sent after refresh");
+    assert_eq!(api.token_fetches(), 2);
+    b.send(&outbound("d"))
+        .await
+        .expect("sent with the shared token");
+    assert_eq!(api.token_fetches(), 2, "no node fetched a token of its own");
+    assert_eq!(api.sends().len(), 4);
 }
 
 #[tokio::test]

@@ -98,8 +98,14 @@ impl WecomKfFactory {
         self
     }
 
-    /// The account for `inbox_id`, rebuilt when its settings changed.
-    fn account(&self, inbox_id: i64, settings: WecomSettings) -> Arc<Account> {
+    /// The account for `inbox_id`, rebuilt when its settings changed; its access token is
+    /// shared with other nodes through `state`.
+    fn account(
+        &self,
+        inbox_id: i64,
+        settings: WecomSettings,
+        state: &Arc<dyn ChannelState>,
+    ) -> Arc<Account> {
         let mut accounts = self.accounts.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(a) = accounts.get(&inbox_id).filter(|a| a.settings == settings) {
             return a.clone();
@@ -111,7 +117,8 @@ impl WecomKfFactory {
                 corp_id: settings.corp_id.clone(),
                 secret: settings.secret.clone().into(),
             },
-        );
+        )
+        .shared_through(state.clone(), inbox_id);
         let account = Arc::new(Account {
             settings,
             api,
@@ -152,12 +159,12 @@ impl ChannelFactory for WecomKfFactory {
     fn build(
         &self,
         inbox: &InboxConfig,
-        _cx: &kefu_channel::BuildContext,
+        cx: &kefu_channel::BuildContext,
     ) -> Result<Arc<dyn Channel>, ChannelError> {
         let s = WecomSettings::from_value(&inbox.settings)?;
         Ok(Arc::new(WecomKfChannel {
             inbox_id: inbox.id,
-            account: self.account(inbox.id, s),
+            account: self.account(inbox.id, s, &cx.state),
             caps: crate::official::capabilities(),
         }))
     }
@@ -454,7 +461,7 @@ async fn callback(
             tracing::debug!("Acknowledged a kf event for another customer-service account.");
             return Ok(ingress::success());
         }
-        let account = st.factory.account(id, s);
+        let account = st.factory.account(id, s, &st.cx.state);
         let token = event.non_empty("Token");
         match pull(&account, id, token, &*st.cx.inbound, &*st.cx.state).await {
             Ok(n) => {
