@@ -223,6 +223,7 @@ impl App {
             deliveries,
             files: kefu_normalizer::Files::new(db.clone()),
             activities: kefu_normalizer::Activities::new(db.clone()),
+            notifications: kefu_normalizer::Notifications::new(db.clone()),
             labels: kefu_normalizer::Labels::new(db.clone()),
             canned: kefu_normalizer::CannedResponses::new(db.clone()),
             jobs,

@@ -50,6 +50,8 @@ pub struct AppState {
     pub files: kefu_normalizer::Files,
     /// Conversations' timelines (handovers and status changes).
     pub activities: kefu_normalizer::Activities,
+    /// Agents' notifications: mentions and conversations handed to them.
+    pub notifications: kefu_normalizer::Notifications,
     /// Labels and which conversations and contacts carry them.
     pub labels: kefu_normalizer::Labels,
     /// Canned responses: scopes, who sees and manages them, filling their placeholders.

@@ -73,12 +73,15 @@ impl NewActivity {
     }
 }
 
-/// Appends `lines`, all stamped `at`, inside the caller's transaction.
+/// Appends `lines`, all stamped `at`, inside the caller's transaction, and tells the agents
+/// they hand conversations to ([`crate::notifications`]).
 pub async fn record<C: ConnectionTrait>(
     tx: &C,
     lines: impl IntoIterator<Item = NewActivity>,
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    let lines: Vec<NewActivity> = lines.into_iter().collect();
+    crate::notifications::assignments(tx, &lines, at).await?;
     let rows: Vec<_> = lines
         .into_iter()
         .map(|a| conversation_activity::ActiveModel {

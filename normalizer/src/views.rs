@@ -95,6 +95,15 @@ pub struct MessageView {
     pub delivery: Option<DeliveryView>,
     /// When Kefu stored it.
     pub created_at: DateTime<Utc>,
+    /// The `client_id` an agent posted it with, so the console that sent it can match the
+    /// event to the message it shows as sending.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+}
+
+/// How the dedupe keys of agents' replies in a conversation begin; the `client_id` follows.
+pub(crate) fn reply_key_prefix(conversation_id: i64) -> String {
+    format!("reply:{conversation_id}:")
 }
 
 impl From<&message::Model> for MessageView {
@@ -130,6 +139,11 @@ impl From<&message::Model> for MessageView {
                 details: m.delivery_details.clone(),
             }),
             created_at: m.created_at,
+            client_id: m
+                .dedupe_key
+                .as_deref()
+                .and_then(|k| k.strip_prefix(&reply_key_prefix(m.conversation_id)))
+                .map(str::to_owned),
         }
     }
 }

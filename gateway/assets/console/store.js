@@ -21,6 +21,7 @@
  * @property {Map<string, Label>} labels labels by name (for colours and pickers)
  * @property {Route} route the current hash route
  * @property {number} unread conversations with unread customer messages
+ * @property {number} bell the agent's unread notifications
  */
 
 /** @returns {State} */
@@ -34,6 +35,7 @@ function initial() {
     labels: new Map(),
     route: { name: "conversations", params: {}, rest: [] },
     unread: 0,
+    bell: 0,
   };
 }
 

@@ -243,7 +243,7 @@ pub struct ReadMarker {
 }
 
 /// Marks a conversation read up to `seq` for the signed-in agent: customer messages up to
-/// there stop counting in `unread_count`.
+/// there stop counting in `unread_count`, and the agent's notifications about it are read.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/read", tag = "conversations", request_body = ReadRequest,
     responses((status = 200, body = ReadMarker), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -255,6 +255,10 @@ pub async fn mark_read(
     let last_read_seq = st
         .conversations
         .mark_read(c.conversation.id, c.me.agent.id, req.seq)
+        .await?;
+    // Opening a conversation reads what the bell says about it.
+    st.notifications
+        .read_conversation(c.me.agent.id, c.conversation.id)
         .await?;
     Ok(Json(ReadMarker { last_read_seq }))
 }
@@ -313,6 +317,9 @@ pub struct NewReply {
     /// Send this canned response, its placeholders filled in for the conversation, as the
     /// text (which must then be empty).
     pub canned_response_id: Option<i64>,
+    /// Agents and teams a private note mentions; each is notified (a team's members).
+    #[serde(default)]
+    pub mentions: Option<super::notifications::MentionsBody>,
 }
 
 /// Posts an agent reply (delivered to the customer) or a private note. 201 when stored, 200
@@ -346,6 +353,9 @@ pub async fn reply(
         .iter()
         .map(kefu_normalizer::files::attachment_of)
         .collect();
+    // Checked before the note is stored, so a wrong id stores nothing.
+    let recipients =
+        super::notifications::recipients(&st, req.mentions.as_ref(), req.private).await?;
     let text = match req.canned_response_id {
         None => req.text,
         Some(canned) => {
@@ -363,6 +373,13 @@ pub async fn reply(
             req.private,
         )
         .await?;
+    if !recipients.is_empty() {
+        // Also when the same client_id was posted before: completes what a failure after
+        // storing the note left undone, and tells nobody twice.
+        st.notifications
+            .mention(id, posted.message.id, me.agent.id, &recipients)
+            .await?;
+    }
     let status = if posted.created {
         StatusCode::CREATED
     } else {

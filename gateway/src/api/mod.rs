@@ -10,6 +10,7 @@ pub mod files;
 pub mod inboxes;
 pub mod invites;
 pub mod labels;
+pub mod notifications;
 mod path_params;
 pub mod profile;
 pub mod routing;
@@ -104,6 +105,8 @@ pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
         .routes(routes!(conversations::reopen))
         .routes(routes!(conversations::mark_read))
         .routes(routes!(activities::list))
+        .routes(routes!(notifications::list))
+        .routes(routes!(notifications::mark_read))
         .routes(routes!(labels::set_conversation))
         .routes(routes!(labels::contact, labels::set_contact))
         .routes(routes!(labels::create, labels::list))

@@ -81,6 +81,7 @@ fn message() -> MessageView {
             details: None,
         }),
         created_at: at(1_714_036_600),
+        client_id: None,
     }
 }
 

@@ -1,11 +1,13 @@
 // The reply box of a thread: reply or private note, attachments that upload at once, Enter to
-// send, typing notices, and `/` for canned responses (canned.js).
+// send, typing notices, `/` for canned responses (canned.js) and, in notes, `@` to mention
+// agents and teams (mention.js).
 
 import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { h, mount, randomId, icon } from "../dom.js";
 import { errorText } from "../errors.js";
 import { cannedPicker } from "./canned.js";
+import { mentionPicker, mentionsIn } from "./mention.js";
 
 /** @typedef {import("./thread.js").PendingFile} PendingFile */
 
@@ -69,10 +71,14 @@ export function buildComposer(thread) {
     thread.pendingFiles = [];
     renderChips();
     thread.setTyping(false);
-    thread.send(text, thread.note, randomId(), files);
+    const mentions = thread.note ? mentionsIn(text, thread.mentioned) : undefined;
+    thread.mentioned = [];
+    thread.send(text, thread.note, randomId(), files, mentions);
   };
   const canned = cannedPicker(thread, input);
+  const mention = thread.note ? mentionPicker(input, () => thread.ctx.teams(), thread.mentioned) : null;
   input.addEventListener("keydown", (e) => {
+    if (mention && mention.keydown(e)) return;
     if (canned.keydown(e)) return;
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) { e.preventDefault(); submit(); }
   });
@@ -82,8 +88,9 @@ export function buildComposer(thread) {
   return h("div", { class: `composer${thread.note ? " note" : ""}` },
     h("div", { class: "modes" }, mode(false), mode(true)),
     canned.el,
+    mention && mention.el,
     input,
     chips,
     picker,
-    h("div", { class: "composer-bar" }, attachBtn, h("span", { class: "muted hint", "data-testid": "reply-hint" }, t("compose.cannedHint")), sendBtn));
+    h("div", { class: "composer-bar" }, attachBtn, h("span", { class: "muted hint", "data-testid": "reply-hint" }, t(thread.note ? "compose.noteHint" : "compose.cannedHint")), sendBtn));
 }

@@ -13,7 +13,9 @@ import { Realtime } from "../realtime.js";
 import { Thread } from "./thread.js";
 import { notify } from "./notify.js";
 import { loadLabels } from "./labels.js";
-import { sameId, agentName, contactName, inboxLabel } from "./names.js";
+import { sameId, agentName, contactName, inboxLabel, loadDirectory } from "./names.js";
+import { bellOnEvent } from "../shell/bell.js";
+import { ConversationSearch } from "./search.js";
 import { BUILTIN_VIEWS, comparator, filterBar, filterParams, matcher, row, savedViews, storeViews, askViewName, SORTS } from "./list.js";
 import strings from "./strings.js";
 
@@ -65,13 +67,20 @@ export class Conversations {
     this.barEl = h("div", { class: "list-bar" });
     this.listEl = h("div", { class: "conv-list", role: "list", id: "conv-list" });
     this.main = h("main", { class: "main", id: "content", tabindex: "-1" });
-    this.el = h("div", { class: "body" }, h("aside", { class: "sidebar" }, this.tabsEl, this.barEl, this.listEl), this.main);
+    this.search = new ConversationSearch({
+      filterParams: () => filterParams(this.listFilter, this.sort, this.me().id),
+      onChange: () => this.renderList(),
+      upsert: (c) => this.upsertConv(c, false),
+      names: { contactName, inboxLabel, agentName },
+    });
+    this.el = h("div", { class: "body" }, h("aside", { class: "sidebar" }, this.search.el, this.tabsEl, this.barEl, this.listEl), this.main);
     this.rt = new Realtime(() => session.token, {
       onFrame: (f) => this.onFrame(f),
       onState: (s) => store.set("live", s),
       onReconnect: () => { this.loadAllTabs(); this.thread?.resync(); },
       onDrop: () => this.checkToken(),
     });
+    this.unsubBell = store.subscribe("bell", () => this.publishUnread());
     this.onVisible = () => {
       if (document.visibilityState === "visible" && this.thread) this.markRead(this.thread.id);
     };
@@ -91,6 +100,7 @@ export class Conversations {
   /** Disconnects and forgets (sign-out). */
   stop() {
     document.removeEventListener("visibilitychange", this.onVisible);
+    this.unsubBell();
     this.rt.stop();
     this.thread?.close();
     this.thread = null;
@@ -122,6 +132,7 @@ export class Conversations {
   /** Re-renders everything (language switch). */
   rerender() {
     this.tabsEl.setAttribute("aria-label", t("list.label"));
+    this.search.relabel();
     this.renderTabs();
     this.renderBar();
     this.renderList();
@@ -171,24 +182,9 @@ export class Conversations {
     this.loadTab();
   }
 
-  async loadAgents() {
-    try {
-      const agents = new Map(items(await api.get("/agents")).map((a) => [String(a.id), a]));
-      store.set("agents", agents);
-      this.renderBar();
-      this.thread?.renderHead();
-    } catch { /* ids are shown instead */ }
-  }
+  loadAgents() { loadDirectory("agents", "/agents", () => { this.renderBar(); this.thread?.renderHead(); }); }
 
-  async loadInboxes() {
-    try {
-      const inboxes = new Map(items(await api.get("/inboxes")).map((i) => [String(i.id), i]));
-      store.set("inboxes", inboxes);
-      this.renderBar();
-      this.renderList();
-      this.thread?.renderHead();
-    } catch { /* not every role may list inboxes */ }
-  }
+  loadInboxes() { loadDirectory("inboxes", "/inboxes", () => { this.renderBar(); this.renderList(); this.thread?.renderHead(); }); }
 
   async loadTeams() {
     try {
@@ -248,6 +244,7 @@ export class Conversations {
     this.renderTabs();
     this.renderList();
     this.loadAllTabs();
+    this.search.refresh();
   }
 
   /** Whether a conversation passes the filter bar. */
@@ -366,12 +363,15 @@ export class Conversations {
   publishUnread() {
     const n = [...this.convs.values()].filter((c) => (c.unread_count || 0) > 0).length;
     store.set("unread", n);
-    document.title = (n ? `(${n}) ` : "") + t("app.title");
+    const all = n + store.get("bell");
+    document.title = (all ? `(${all}) ` : "") + t("app.title");
   }
 
   renderList() {
-    const list = this.sortedForTab();
     this.publishUnread();
+    this.tabsEl.hidden = this.search.active();
+    if (this.search.active()) { this.search.render(this.listEl, this.thread && this.thread.id); return; }
+    const list = this.sortedForTab();
     if (!list.length) {
       mount(this.listEl, h("div", { class: "list-empty" },
         this.loading ? t("list.loading") : [icon(this.tab === "queue" ? "check" : "inbox", "empty-icon small"),
@@ -400,6 +400,7 @@ export class Conversations {
    * @param {any} data
    */
   onEvent(type, data) {
+    bellOnEvent(type, data, this.me().id);
     if (type === "conversation.labels_changed") {
       if (data.conversation_id == null) return;
       if (this.convs.has(String(data.conversation_id))) this.upsertConv({ id: data.conversation_id, labels: data.labels || [] });

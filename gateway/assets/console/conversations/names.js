@@ -1,5 +1,6 @@
 // How the conversations view names agents, contacts and inboxes.
 
+import { api, items } from "../api.js";
 import { t } from "../i18n.js";
 import { shortId } from "../dom.js";
 import { store } from "../store.js";
@@ -31,4 +32,18 @@ export function inboxLabel(c) {
   const kind = type ? t(`channel.${type}`) : "";
   if (ib && ib.name) return kind && kind !== ib.name ? `${ib.name} · ${kind}` : ib.name;
   return kind || (c.inbox_id != null ? `#${shortId(c.inbox_id)}` : "");
+}
+
+/**
+ * Loads a directory (`/agents`, `/inboxes`) into the store as a Map by id, then calls `then`.
+ * A role that may not list it keeps the empty map: ids are shown instead of names.
+ * @param {"agents"|"inboxes"} key
+ * @param {string} path
+ * @param {() => void} then
+ */
+export async function loadDirectory(key, path, then) {
+  try {
+    store.set(key, new Map(items(await api.get(path)).map((x) => [String(x.id), x])));
+    then();
+  } catch { /* not every role may list it */ }
 }

@@ -1,6 +1,6 @@
 // Tells the agent about new work as their profile asks: a short sound and/or a desktop
 // notification (only while the console is in the background) when a conversation is assigned
-// to them or a customer writes in one of theirs.
+// to them, a customer writes in one of theirs, or another agent mentions them in a note.
 
 import { store } from "../store.js";
 
@@ -22,14 +22,15 @@ function beep() {
 }
 
 /**
- * @param {"assignment"|"message"} kind
+ * @param {"assignment"|"message"|"mention"} kind
  * @param {string} title
  * @param {string} body
  */
 export function notify(kind, title, body) {
   const prefs = store.get("me")?.notifications;
   if (!prefs) return;
-  if (kind === "assignment" ? !prefs.new_assignment : !prefs.new_message) return;
+  const wanted = { assignment: prefs.new_assignment, message: prefs.new_message, mention: prefs.mention };
+  if (!wanted[kind]) return;
   if (prefs.sound) beep();
   if (prefs.desktop && document.visibilityState !== "visible" && "Notification" in window && Notification.permission === "granted") {
     try { new Notification(title, { body, tag: `kefu-${kind}` }); } catch { /* not allowed here */ }

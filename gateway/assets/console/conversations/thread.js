@@ -9,6 +9,7 @@ import { buildComposer } from "./composer.js";
 import { labelChip, pickLabels, saveLabels } from "./labels.js";
 import { loadActivities, activityLine } from "./activity.js";
 import { pickHandover } from "./handover.js";
+import { withMentions } from "./mention.js";
 
 /** @param {any} s */
 const isOpen = (s) => OPEN_STATUSES.includes(s);
@@ -52,6 +53,8 @@ export class Thread {
     this.msgs = new Map();
     this.lastSeq = 0;
     this.note = false;
+    /** @type {import("./mention.js").Mentionable[]} agents and teams picked for the note being written */
+    this.mentioned = [];
     this.loaded = false;
     this.busy = null;
     this.draft = "";
@@ -344,7 +347,7 @@ export class Thread {
       "data-private": m.private ? "true" : null,
     },
     showWho ? h("div", { class: "who" }, m.private ? [icon("lock"), `${t("msg.private")} · ${who}`] : who) : null,
-    h("div", { class: "bubble" }, content.text ? linkified(content.text) : null, files),
+    h("div", { class: "bubble" }, content.text ? (m.private ? withMentions(content.text, this.ctx.teams()) : linkified(content.text)) : null, files),
     h("div", { class: "meta" }, h("time", { datetime: m.created_at, title: fmtFull(m.created_at) }, fmtClock(m.created_at)),
       inbound || m.private ? null : this.deliveryBadge(m)));
   }
@@ -404,8 +407,9 @@ export class Thread {
    * @param {boolean} note
    * @param {string} [clientId]
    * @param {PendingFile[]} [files]
+   * @param {{agent_ids: number[], team_ids: number[]}} [mentions]
    */
-  async send(text, note, clientId = randomId(), files = []) {
+  async send(text, note, clientId = randomId(), files = [], mentions = undefined) {
     const me = this.ctx.me();
     /** @type {Record<string, any>} */
     const local = {
@@ -417,7 +421,7 @@ export class Thread {
     this.renderMessages(true);
     try {
       const res = await api.post(`/conversations/${encodeURIComponent(this.id)}/messages`,
-        { text, client_id: clientId, private: !!note, attachments: files.map((f) => f.id) });
+        { text, client_id: clientId, private: !!note, attachments: files.map((f) => f.id), mentions });
       const m = res && (res.message || res);
       if (m && m.id != null) this.add(m, clientId);
       else { this.msgs.delete(`local:${clientId}`); this.loadMessages(); }

@@ -8,6 +8,7 @@ import { h, mount, avatar, icon, showError } from "../dom.js";
 import { store } from "../store.js";
 import { href } from "../router.js";
 import { AGENT_STATUSES } from "../vocab.js";
+import { Bell } from "./bell.js";
 import strings from "./strings.js";
 
 registerStrings(strings);
@@ -39,7 +40,9 @@ export function langButton(signedIn) {
  */
 export function createHeader(o) {
   const el = h("header", { class: "topbar", "data-testid": "topbar" });
+  const bell = new Bell();
   const render = () => {
+    bell.relabel();
     const me = store.get("me");
     if (!me) return;
     const route = store.get("route");
@@ -68,6 +71,7 @@ export function createHeader(o) {
           title: t(`status.${s}`),
           onclick: () => setStatus(s),
         }, h("i", { class: "dot" }), h("span", { class: "lbl" }, t(`status.${s}`))))),
+      bell.el,
       langButton(true),
       h("a", { href: href("settings", "profile"), class: "me", title: t("header.profile"), "data-testid": "open-profile" },
         avatar(me.name || me.email, me.id, "avatar sm"), h("span", { class: "me-name" }, me.name || me.email)),
@@ -76,7 +80,7 @@ export function createHeader(o) {
   };
   const subs = /** @type {const} */ (["me", "live", "lang", "unread", "route"]).map((k) => store.subscribe(k, render));
   render();
-  return { el, dispose: () => { for (const u of subs) u(); } };
+  return { el, dispose: () => { for (const u of subs) u(); bell.dispose(); } };
 }
 
 /** @param {AgentStatus} status */
