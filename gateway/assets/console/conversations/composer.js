@@ -1,8 +1,9 @@
-// The reply box of a thread: reply or private note, attachments that upload at once, Enter to
-// send, typing notices, `/` for canned responses (canned.js) and, in notes, `@` to mention
+// The reply box of a thread: reply or private note, attachments that upload at once (also
+// pasted or dropped), emoji, Enter to send, typing notices, a draft kept per conversation
+// (also across reloads), `/` for canned responses (canned.js) and, in notes, `@` to mention
 // agents and teams (mention.js).
 
-import { api } from "../api.js";
+import { api, session } from "../api.js";
 import { t } from "../i18n.js";
 import { h, mount, randomId, icon } from "../dom.js";
 import { errorText } from "../errors.js";
@@ -10,6 +11,33 @@ import { cannedPicker } from "./canned.js";
 import { mentionPicker, mentionsIn } from "./mention.js";
 
 /** @typedef {import("./thread.js").PendingFile} PendingFile */
+
+/** Common emoji offered by the emoji button. */
+const EMOJI = ["😀", "😊", "🙂", "😉", "😅", "😂", "🙏", "👍", "👌", "👏", "🙌", "💪", "🎉", "✅", "❤️", "🔥",
+  "🤔", "😮", "😢", "😔", "🙈", "👋", "📦", "🚚", "💰", "📞", "📧", "⏰", "⭐", "💡", "⚠️", "❓"];
+
+/** @param {string|number} convId */
+const draftKey = (convId) => `kefu.console.draft.${(session.agent && session.agent.id) ?? ""}.${convId}`;
+
+/**
+ * The draft kept for a conversation, or "".
+ * @param {string|number} convId
+ */
+export function loadDraft(convId) {
+  try { return localStorage.getItem(draftKey(convId)) || ""; } catch { return ""; }
+}
+
+/**
+ * Keeps (or, when empty, forgets) the draft of a conversation.
+ * @param {string|number} convId
+ * @param {string} text
+ */
+export function saveDraft(convId, text) {
+  try {
+    if (text) localStorage.setItem(draftKey(convId), text);
+    else localStorage.removeItem(draftKey(convId));
+  } catch { /* storage full or disabled: the draft lives until the page closes */ }
+}
 
 /**
  * Builds the composer of `thread` (again after a mode switch); sets `thread.input`.
@@ -33,19 +61,40 @@ export function buildComposer(thread) {
         thread.pendingFiles = thread.pendingFiles.filter((x) => x !== f);
         renderChips();
       } }, "×"))));
-  const picker = h("input", { type: "file", multiple: "", hidden: "", "data-testid": "reply-file-input" });
-  picker.addEventListener("change", () => {
-    for (const file of picker.files || []) {
+  /** @param {Iterable<File>} files uploads each at once, shown as a chip */
+  const addFiles = (files) => {
+    for (const file of files) {
       /** @type {PendingFile} */
-      const f = { name: file.name, id: null, error: null };
+      const f = { name: file.name || t("compose.pastedImage"), id: null, error: null };
       thread.pendingFiles.push(f);
       api.upload(file).then((up) => { Object.assign(f, up); }, (e) => {
         f.error = errorText(e);
       }).finally(renderChips);
     }
-    picker.value = "";
     renderChips();
+  };
+  const picker = h("input", { type: "file", multiple: "", hidden: "", "data-testid": "reply-file-input" });
+  picker.addEventListener("change", () => {
+    addFiles([...(picker.files || [])]);
+    picker.value = "";
   });
+  input.addEventListener("paste", (e) => {
+    const files = [...(e.clipboardData?.files || [])];
+    if (!files.length) return;
+    e.preventDefault();
+    addFiles(files);
+  });
+  const emojiGrid = h("div", { class: "emoji-grid", role: "menu", "data-testid": "emoji-grid", hidden: true, "aria-label": t("compose.emoji") },
+    EMOJI.map((em) => h("button", { type: "button", role: "menuitem", class: "emoji", "data-testid": "emoji", onclick: () => {
+      const at = input.selectionStart ?? input.value.length;
+      input.value = input.value.slice(0, at) + em + input.value.slice(input.selectionEnd ?? at);
+      emojiGrid.hidden = true;
+      input.focus();
+      input.setSelectionRange(at + em.length, at + em.length);
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+    } }, em)));
+  const emojiBtn = h("button", { type: "button", class: "btn", "data-testid": "emoji-toggle", title: t("compose.emoji"), "aria-label": t("compose.emoji"),
+    onclick: () => { emojiGrid.hidden = !emojiGrid.hidden; } }, "🙂");
   const attachBtn = h("button", { type: "button", class: "btn", "data-testid": "reply-attach", title: t("compose.attach"),
     onclick: () => picker.click() }, icon("clip"), ` ${t("compose.attach")}`);
   renderChips();
@@ -68,6 +117,7 @@ export function buildComposer(thread) {
     if (!text && !files.length) return;
     input.value = "";
     thread.draft = "";
+    saveDraft(thread.id, "");
     thread.pendingFiles = [];
     renderChips();
     thread.setTyping(false);
@@ -82,15 +132,30 @@ export function buildComposer(thread) {
     if (canned.keydown(e)) return;
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) { e.preventDefault(); submit(); }
   });
-  input.addEventListener("input", () => { if (!thread.note) thread.setTyping(!!input.value.trim()); });
+  input.addEventListener("input", () => {
+    thread.draft = input.value;
+    saveDraft(thread.id, input.value);
+    if (!thread.note) thread.setTyping(!!input.value.trim());
+  });
   sendBtn.addEventListener("click", submit);
   thread.input = input;
-  return h("div", { class: `composer${thread.note ? " note" : ""}` },
+  const box = h("div", { class: `composer${thread.note ? " note" : ""}`, "data-testid": "composer" },
     h("div", { class: "modes" }, mode(false), mode(true)),
     canned.el,
     mention && mention.el,
     input,
     chips,
     picker,
-    h("div", { class: "composer-bar" }, attachBtn, h("span", { class: "muted hint", "data-testid": "reply-hint" }, t(thread.note ? "compose.noteHint" : "compose.cannedHint")), sendBtn));
+    emojiGrid,
+    h("div", { class: "composer-bar" }, attachBtn, emojiBtn, h("span", { class: "muted hint", "data-testid": "reply-hint" }, t(thread.note ? "compose.noteHint" : "compose.cannedHint")), sendBtn));
+  box.addEventListener("dragover", (e) => { if (e.dataTransfer?.types.includes("Files")) { e.preventDefault(); box.classList.add("drop"); } });
+  box.addEventListener("dragleave", () => box.classList.remove("drop"));
+  box.addEventListener("drop", (e) => {
+    box.classList.remove("drop");
+    const files = [...(e.dataTransfer?.files || [])];
+    if (!files.length) return;
+    e.preventDefault();
+    addFiles(files);
+  });
+  return box;
 }

@@ -16,6 +16,7 @@ import { loadLabels } from "./labels.js";
 import { sameId, agentName, contactName, inboxLabel, loadDirectory } from "./names.js";
 import { bellOnEvent } from "../shell/bell.js";
 import { ConversationSearch } from "./search.js";
+import { installShortcuts } from "./shortcuts.js";
 import { BUILTIN_VIEWS, comparator, filterBar, filterParams, matcher, row, savedViews, storeViews, askViewName, SORTS } from "./list.js";
 import strings from "./strings.js";
 
@@ -63,6 +64,8 @@ export class Conversations {
     /** @type {Map<string, Promise<Conversation|null>>} */
     this.inflight = new Map();
     this.lastCheck = 0;
+    /** @type {(() => void)|undefined} */
+    this.stopShortcuts = undefined;
     this.tabsEl = h("div", { class: "tabs", role: "tablist", "aria-label": t("list.label") });
     this.barEl = h("div", { class: "list-bar" });
     this.listEl = h("div", { class: "conv-list", role: "list", id: "conv-list" });
@@ -89,6 +92,7 @@ export class Conversations {
   /** Loads everything and connects the socket. */
   start() {
     document.addEventListener("visibilitychange", this.onVisible);
+    this.stopShortcuts = installShortcuts();
     this.loadInboxes();
     this.loadAgents();
     this.loadTeams();
@@ -100,6 +104,7 @@ export class Conversations {
   /** Disconnects and forgets (sign-out). */
   stop() {
     document.removeEventListener("visibilitychange", this.onVisible);
+    this.stopShortcuts?.();
     this.unsubBell();
     this.rt.stop();
     this.thread?.close();

@@ -5,7 +5,7 @@ import { t, getLang } from "../i18n.js";
 import { h, mount, linkified, safeUrl, fmtClock, fmtDay, fmtFull, avatar, randomId, toast, icon } from "../dom.js";
 import { errorText } from "../errors.js";
 import { OPEN_STATUSES } from "../vocab.js";
-import { buildComposer } from "./composer.js";
+import { buildComposer, loadDraft } from "./composer.js";
 import { labelChip, pickLabels, saveLabels } from "./labels.js";
 import { loadActivities, activityLine } from "./activity.js";
 import { pickHandover } from "./handover.js";
@@ -57,7 +57,9 @@ export class Thread {
     this.mentioned = [];
     this.loaded = false;
     this.busy = null;
-    this.draft = "";
+    this.draft = loadDraft(id);
+    /** whether the message list follows the newest message (the agent has not scrolled up) */
+    this.stick = true;
     this.typingOn = false;
     this.typingAt = 0;
     this.closed = false;
@@ -96,7 +98,12 @@ export class Thread {
   rerender(container) {
     if (this.input) this.draft = this.input.value;
     this.head = h("div", { class: "thread-head" });
-    this.list = h("div", { class: "messages", role: "log", "aria-live": "polite" });
+    this.list = h("div", { class: "messages", role: "log", "aria-live": "polite", "data-testid": "thread-messages" });
+    const list = this.list;
+    // Follow the newest message unless the agent scrolled up; images that load later keep
+    // the bottom in view.
+    list.addEventListener("scroll", () => { this.stick = list.scrollHeight - list.scrollTop - list.clientHeight < 80; });
+    list.addEventListener("load", () => { if (this.stick) list.scrollTop = list.scrollHeight; }, true);
     this.typing = h("div", { class: "typing-line" });
     this.composer = this.buildComposer();
     mount(container, h("section", { class: "thread", "data-testid": "thread", "data-id": this.id },
@@ -277,7 +284,8 @@ export class Thread {
   renderMessages(forceBottom = false) {
     if (!this.list) return;
     const l = this.list;
-    const atBottom = forceBottom || l.scrollHeight - l.scrollTop - l.clientHeight < 80;
+    if (forceBottom) this.stick = true;
+    const atBottom = this.stick;
     const msgs = this.sorted();
     if (!msgs.length && !this.activities.length) {
       mount(l, h("div", { class: "thread-empty muted" }, this.loaded ? t("thread.nomessages") : t("list.loading")));
