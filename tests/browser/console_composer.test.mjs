@@ -170,3 +170,22 @@ test('keyboard shortcuts move, assign, resolve and search; ? lists them, in Chin
   assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'search-input');
   await page.context().close();
 });
+
+test('an agent offline with conversations assigned sees a banner, in Chinese, and goes online from it', async () => {
+  const assigned = await admin.call('POST', `/conversations/${conv.ben}/assign`, { agent_id: (await admin.call('GET', '/profile')).body.id });
+  assert.equal(assigned.status, 200, JSON.stringify(assigned.body));
+  const profile = (await admin.call('GET', '/profile')).body;
+  assert.equal((await admin.call('PUT', `/agents/${profile.id}/status`, { status: 'offline' })).status, 200);
+  const page = await k.signedInPage('zh-CN');
+  const banner = page.getByTestId('offline-banner');
+  await banner.waitFor();
+  assert.match(await banner.innerText(), /你当前处于离线状态，但有 \d+ 个进行中的会话分配给你/);
+  await page.getByTestId('banner-go-online').click();
+  await banner.waitFor({ state: 'hidden' });
+  assert.equal(await page.getByTestId('status-online').getAttribute('aria-pressed'), 'true');
+  assert.equal((await admin.call('GET', '/profile')).body.status, 'online');
+  // Offline again, from the header: the banner comes back.
+  await page.getByTestId('status-offline').click();
+  await banner.waitFor();
+  await page.context().close();
+});

@@ -9,6 +9,7 @@ import { store } from "./store.js";
 import { startRouter } from "./router.js";
 import { snapshot, restore } from "./forms/draft.js";
 import { createHeader } from "./shell/header.js";
+import { createPresenceBanner } from "./shell/presence.js";
 import { renderLogin } from "./login/index.js";
 import { renderInvite } from "./invite/index.js";
 import { Conversations } from "./conversations/index.js";
@@ -24,6 +25,7 @@ const root = /** @type {HTMLElement} */ (document.getElementById("app"));
  * @typedef {Object} Workspace
  * @property {HTMLElement} body where the conversations or settings view goes
  * @property {{el: HTMLElement, dispose: () => void}} header
+ * @property {{el: HTMLElement, dispose: () => void}} banner offline with work assigned
  * @property {Conversations} conversations
  * @property {Settings} settings
  */
@@ -47,10 +49,11 @@ function signedIn(justSignedIn = false) {
 function openWorkspace() {
   if (ws) return;
   const header = createHeader({ onLogout: logout });
+  const banner = createPresenceBanner();
   const body = h("div", { class: "app-body" });
   const conversations = new Conversations();
-  ws = { body, header, conversations, settings: new Settings() };
-  mount(root, h("div", { class: "app" }, header.el, body));
+  ws = { body, header, banner, conversations, settings: new Settings() };
+  mount(root, h("div", { class: "app" }, header.el, banner.el, body));
   conversations.start();
 }
 
@@ -59,6 +62,7 @@ function closeWorkspace() {
   ws.settings.leave();
   ws.conversations.stop();
   ws.header.dispose();
+  ws.banner.dispose();
   ws = null;
   // Nothing of the previous agent's view may leak into the next sign-in.
   store.reset();

@@ -22,6 +22,7 @@
  * @property {Route} route the current hash route
  * @property {number} unread conversations with unread customer messages
  * @property {number} bell the agent's unread notifications
+ * @property {number} mine open conversations assigned to the agent
  */
 
 /** @returns {State} */
@@ -36,6 +37,7 @@ function initial() {
     route: { name: "conversations", params: {}, rest: [] },
     unread: 0,
     bell: 0,
+    mine: 0,
   };
 }
 

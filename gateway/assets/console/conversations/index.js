@@ -271,6 +271,7 @@ export class Conversations {
   }
 
   renderTabs() {
+    store.set("mine", [...this.convs.values()].filter(this.filter("mine")).length);
     const passes = this.passes();
     mount(this.tabsEl, TABS.map((k) => {
       const n = [...this.convs.values()].filter(this.filter(k)).filter(passes).length;

@@ -83,8 +83,11 @@ export function createHeader(o) {
   return { el, dispose: () => { for (const u of subs) u(); bell.dispose(); } };
 }
 
-/** @param {AgentStatus} status */
-async function setStatus(status) {
+/**
+ * Sets the signed-in agent's status (optimistically; undone with an error when refused).
+ * @param {AgentStatus} status
+ */
+export async function setStatus(status) {
   const me = store.get("me");
   if (!me) return;
   const prev = me.status;

@@ -22,6 +22,8 @@ export default defineStrings({
   "bell.assignment": "{who} handed you the conversation with {contact}",
   "bell.routing": "Routing",
   "bell.mentioned": "{name} mentioned you",
+  "presence.offlineWithWork": "You are offline, and {n} open conversations are assigned to you: new conversations are not routed to you, and your customers may be waiting.",
+  "presence.goOnline": "Go online",
 }, {
   "header.logout": "退出登录",
   "header.live": "实时",
@@ -42,4 +44,6 @@ export default defineStrings({
   "bell.assignment": "{who} 将与 {contact} 的会话交给了你",
   "bell.routing": "自动分配",
   "bell.mentioned": "{name} 提及了你",
+  "presence.offlineWithWork": "你当前处于离线状态，但有 {n} 个进行中的会话分配给你：新会话不会分配给你，你的客户可能正在等待。",
+  "presence.goOnline": "上线",
 });
