@@ -172,10 +172,12 @@ test('keyboard shortcuts move, assign, resolve and search; ? lists them, in Chin
 });
 
 test('an agent offline with conversations assigned sees a banner, in Chinese, and goes online from it', async () => {
-  const assigned = await admin.call('POST', `/conversations/${conv.ben}/assign`, { agent_id: (await admin.call('GET', '/profile')).body.id });
-  assert.equal(assigned.status, 200, JSON.stringify(assigned.body));
+  // Offline first (going offline may hand an agent's conversations back to the queue), then a
+  // supervisor assigns one by hand.
   const profile = (await admin.call('GET', '/profile')).body;
   assert.equal((await admin.call('PUT', `/agents/${profile.id}/status`, { status: 'offline' })).status, 200);
+  const assigned = await admin.call('POST', `/conversations/${conv.ben}/assign`, { agent_id: profile.id });
+  assert.equal(assigned.status, 200, JSON.stringify(assigned.body));
   const page = await k.signedInPage('zh-CN');
   const banner = page.getByTestId('offline-banner');
   await banner.waitFor();
@@ -184,8 +186,39 @@ test('an agent offline with conversations assigned sees a banner, in Chinese, an
   await banner.waitFor({ state: 'hidden' });
   assert.equal(await page.getByTestId('status-online').getAttribute('aria-pressed'), 'true');
   assert.equal((await admin.call('GET', '/profile')).body.status, 'online');
-  // Offline again, from the header: the banner comes back.
-  await page.getByTestId('status-offline').click();
-  await banner.waitFor();
+  await page.context().close();
+});
+
+test('an idle agent turns away after the time chosen in their profile, and online on return', async () => {
+  const page = await k.newPage({ height: 900 });
+  await page.clock.install();
+  await k.login(page);
+  await page.goto(`${k.base}/console/#/settings/profile`);
+  await page.getByTestId('profile-away').selectOption('5');
+  await page.getByTestId('profile-save').click();
+  await eventually(async () => (await admin.call('GET', '/profile')).body.away_after_minutes === 5, 'the idle time saved');
+  await page.getByTestId('status-online').click();
+  await eventually(async () => (await admin.call('GET', '/profile')).body.status === 'online', 'online');
+
+  await page.clock.fastForward('04:00');
+  assert.equal((await admin.call('GET', '/profile')).body.status, 'online', 'not yet');
+  await page.clock.fastForward('01:30');
+  await eventually(async () => (await admin.call('GET', '/profile')).body.status === 'away', 'away after five idle minutes');
+  await eventually(async () => (await page.getByTestId('status-away').getAttribute('aria-pressed')) === 'true', 'the header shows away');
+
+  await page.mouse.move(200, 300);
+  await page.mouse.move(240, 320);
+  await eventually(async () => (await admin.call('GET', '/profile')).body.status === 'online', 'online again on return');
+
+  // Chosen by hand, away stays away whatever the agent does.
+  await page.getByTestId('status-away').click();
+  await eventually(async () => (await admin.call('GET', '/profile')).body.status === 'away', 'away by hand');
+  await page.mouse.move(10, 10);
+  await page.mouse.move(50, 60);
+  await page.getByTestId('status-away').waitFor();
+  assert.equal((await admin.call('GET', '/profile')).body.status, 'away');
+  const bad = await admin.call('PATCH', '/profile', { away_after_minutes: 481 });
+  assert.equal(bad.status, 422, JSON.stringify(bad.body));
+  assert.match(bad.body.detail, /between 0 \(never\) and 480/);
   await page.context().close();
 });

@@ -37,7 +37,7 @@
 
 /**
  * The signed-in agent: the agent view plus profile fields (`GET /api/v1/profile`).
- * @typedef {Agent & {language?: "en"|"zh-CN", notifications?: Notifications}} Profile
+ * @typedef {Agent & {language?: "en"|"zh-CN", notifications?: Notifications, away_after_minutes?: number}} Profile
  */
 
 /**

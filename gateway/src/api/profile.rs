@@ -93,7 +93,12 @@ pub struct ProfileView {
     pub language: String,
     /// Notification preferences.
     pub notifications: Notifications,
+    /// Minutes the console may sit idle before it sets the agent `away` (0: never).
+    pub away_after_minutes: i32,
 }
+
+/// The longest idle time before `away` an agent may choose (a working day).
+const MAX_AWAY_AFTER_MINUTES: i32 = 480;
 
 /// Profile changes; absent fields stay.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -105,6 +110,8 @@ pub struct ProfilePatch {
     pub language: Option<String>,
     /// Notification preferences to change.
     pub notifications: Option<NotificationsPatch>,
+    /// Minutes the console may sit idle before it sets the agent `away`, 0 to 480 (0: never).
+    pub away_after_minutes: Option<i32>,
 }
 
 /// A password change.
@@ -122,6 +129,7 @@ async fn profile_view(st: &AppState, a: &agent::Model) -> Result<ProfileView, Ap
         agent: agent_view(st, a).await?,
         language: a.language.clone(),
         notifications: Notifications::of(a),
+        away_after_minutes: a.away_after_minutes,
     })
 }
 
@@ -132,7 +140,8 @@ pub async fn get(State(st): State<AppState>, me: Authed) -> ApiResult<Json<Profi
     Ok(Json(profile_view(&st, &me.agent).await?))
 }
 
-/// Changes the signed-in agent's name, language or notification preferences.
+/// Changes the signed-in agent's name, language, notification preferences or idle time
+/// before `away`.
 #[utoipa::path(patch, path = "/api/v1/profile", tag = "profile", request_body = ProfilePatch,
     responses((status = 200, body = ProfileView), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn update(
@@ -147,6 +156,15 @@ pub async fn update(
                 .with_field("language"),
         );
     }
+    if let Some(m) = req
+        .away_after_minutes
+        .filter(|m| !(0..=MAX_AWAY_AFTER_MINUTES).contains(m))
+    {
+        return Err(ApiError::invalid(format!(
+            "away_after_minutes must be between 0 (never) and {MAX_AWAY_AFTER_MINUTES}, not {m}"
+        ))
+        .with_field("away_after_minutes"));
+    }
     let notifications = req
         .notifications
         .map(|p| Notifications::of(&me.agent).patched(&p))
@@ -156,7 +174,13 @@ pub async fn update(
     let a = st
         .accounts
         .agents
-        .set_profile(me.agent.id, name, req.language, notifications)
+        .set_profile(
+            me.agent.id,
+            name,
+            req.language,
+            notifications,
+            req.away_after_minutes,
+        )
         .await?;
     Ok(Json(profile_view(&st, &a).await?))
 }

@@ -66,6 +66,7 @@ impl Agents {
             active: Set(true),
             language: Set("en".into()),
             notifications: Set(None),
+            away_after_minutes: Set(0),
             ..Default::default()
         }
         .insert(&*tx)

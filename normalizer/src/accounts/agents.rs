@@ -124,8 +124,12 @@ impl Agents {
         name: Option<String>,
         language: Option<String>,
         notifications: Option<serde_json::Value>,
+        away_after_minutes: Option<i32>,
     ) -> Result<agent::Model, StoreError> {
         self.update(id, |am| {
+            if let Some(m) = away_after_minutes {
+                am.away_after_minutes = Set(m);
+            }
             if let Some(n) = name {
                 am.name = Set(n);
             }

@@ -26,6 +26,8 @@ pub struct Model {
     pub language: String,
     /// Notification preferences (`null` until first changed: the defaults apply).
     pub notifications: Option<Json>,
+    /// Minutes the console may sit idle before it sets the agent `away`; 0: never.
+    pub away_after_minutes: i32,
 }
 
 /// An agent's presence, stored as `online`, `away` or `offline` in the `status` column.

@@ -15,6 +15,8 @@ registerStrings(strings);
 
 /** @type {(keyof Notifications)[]} */
 const NOTIFY = ["sound", "desktop", "new_assignment", "new_message", "mention"];
+/** Idle times before `away` offered, in minutes (0: never). */
+const AWAY_AFTER = [0, 5, 10, 15, 30, 60, 120];
 
 /** @type {import("../page.js").Page} */
 export const page = {
@@ -44,6 +46,8 @@ export const page = {
       const notes = me.notifications || { sound: true, desktop: false, new_assignment: true, new_message: true, mention: true };
       const boxes = NOTIFY.map((k) => ({ k, ...checkbox({ label: t(`profile.notify.${k}`), checked: !!notes[k], testid: `profile-notify-${k}` }) }));
       for (const b of boxes) if (b.k === "desktop") b.box.addEventListener("change", () => { if (b.box.checked) askDesktopPermission(); });
+      const away = select({ testid: "profile-away" }, AWAY_AFTER.map((m) => [String(m), m ? t("profile.awayAfterN", { n: m }) : t("profile.awayNever")]),
+        String(me.away_after_minutes ?? 0));
       const save = h("button", { type: "submit", class: "btn primary", "data-testid": "profile-save" }, t("profile.save"));
       const form = h("form", { class: "card stack", "data-testid": "profile-form", novalidate: true },
         h("h2", {}, t("profile.details")),
@@ -52,6 +56,7 @@ export const page = {
           h("dt", {}, t("profile.role")), h("dd", {}, t(`role.${me.role}`))),
         field({ label: t("profile.name"), control: name, name: "name", testid: "profile-name" }),
         field({ label: t("profile.language"), control: lang, name: "language", testid: "profile-language" }),
+        field({ label: t("profile.away"), control: away, name: "away_after_minutes", testid: "profile-away", help: t("profile.awayHelp") }),
         h("fieldset", { class: "field", "data-field": "notifications" },
           h("legend", {}, t("profile.notifications")),
           boxes.map((b) => b.row),
@@ -63,7 +68,7 @@ export const page = {
         /** @type {Record<string, boolean>} */
         const notifications = {};
         for (const b of boxes) notifications[b.k] = b.box.checked;
-        const body = { name: name.value.trim(), language: lang.value, notifications };
+        const body = { name: name.value.trim(), language: lang.value, notifications, away_after_minutes: Number(away.value) };
         const ok = await submitting(save, errors, async () => {
           const p = await api.patch("/profile", body);
           store.set("me", { ...store.get("me"), ...p });
