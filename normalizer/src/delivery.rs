@@ -354,6 +354,18 @@ impl Deliveries {
             .collect())
     }
 
+    /// The agent who wrote message `message_id`, if an agent did and it exists.
+    pub async fn author(&self, message_id: i64) -> Result<Option<i64>, StoreError> {
+        Ok(message::Entity::find_by_id(message_id)
+            .filter(message::Column::SenderType.eq(crate::SenderType::Agent))
+            .select_only()
+            .column(message::Column::SenderId)
+            .into_tuple::<Option<i64>>()
+            .one(self.db.conn())
+            .await?
+            .flatten())
+    }
+
     /// Puts a failed message back to `pending` so it is delivered again; `false` when it was
     /// not failed. The caller queues the new delivery.
     pub async fn requeue_failed(&self, message_id: i64) -> Result<bool, StoreError> {

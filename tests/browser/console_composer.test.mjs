@@ -222,3 +222,23 @@ test('an idle agent turns away after the time chosen in their profile, and onlin
   assert.match(bad.body.detail, /between 0 \(never\) and 480/);
   await page.context().close();
 });
+
+test('a failed reply says why in the agent\'s language, and Retry sends it again', async () => {
+  const page = await k.signedInPage('zh-CN');
+  const id = await customer('dora', 'Anyone there?');
+  await open(page, id);
+  await input(page).fill('Yes, how can I help?');
+  await input(page).press('Enter');
+  // The app user has no registered device: the channel gives up with `no_devices`.
+  const status = page.locator('[data-testid="delivery-status"][data-status="failed"]');
+  await status.waitFor();
+  assert.equal(await status.getAttribute('data-code'), 'no_devices');
+  assert.match(await status.innerText(), /客户没有可以接收的设备。/);
+  assert.match(await status.getByTestId('delivery-reason').innerText(), /no registered device/);
+  const attempts = async () => (await admin.call('GET', `/conversations/${id}/messages`)).body.items.at(-1).delivery.attempts;
+  const before = await attempts();
+  await status.getByTestId('delivery-retry').click();
+  await eventually(async () => (await attempts()) > before, 'another attempt');
+  await page.locator('[data-testid="delivery-status"][data-status="failed"]').waitFor();
+  await page.context().close();
+});

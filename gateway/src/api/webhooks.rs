@@ -202,15 +202,19 @@ pub async fn dead_letters(
     }))
 }
 
-/// Sends a failed reply again (supervisors).
+/// Sends a failed reply again (supervisors, and the agent who wrote it).
 #[utoipa::path(post, path = "/api/v1/messages/{id}/retry", tag = "conversations",
-    responses((status = 202), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 202), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn retry_message(
     State(st): State<AppState>,
     me: Authed,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<StatusCode> {
-    me.require(Role::Supervisor)?;
+    if me.require(Role::Supervisor).is_err() && st.deliveries.author(id).await? != Some(me.agent.id)
+    {
+        me.require(Role::Supervisor)?;
+    }
     if !st.deliveries.requeue_failed(id).await? {
         return Err(ApiError::conflict(format!(
             "message {id} does not exist or its delivery has not failed"

@@ -428,7 +428,7 @@ export class Conversations {
       if (this.thread && sameId(this.thread.id, id)) this.thread.loadActivities();
       return;
     }
-    if (type === "message.created" || type === "message.updated") {
+    if (type === "message.created" || type === "message.updated" || type === "message.failed") {
       const m = data.message || data;
       const cid = data.conversation_id ?? m.conversation_id;
       if (cid == null) return;

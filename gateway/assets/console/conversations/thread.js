@@ -10,6 +10,7 @@ import { labelChip, pickLabels, saveLabels } from "./labels.js";
 import { loadActivities, activityLine } from "./activity.js";
 import { pickHandover } from "./handover.js";
 import { withMentions } from "./mention.js";
+import { failureText } from "./delivery.js";
 
 /** @param {any} s */
 const isOpen = (s) => OPEN_STATUSES.includes(s);
@@ -246,7 +247,7 @@ export class Thread {
    * @param {any} m
    */
   onMessageEvent(type, m) {
-    if (type === "message.updated") {
+    if (type === "message.updated" || type === "message.failed") {
       const cur = m.id != null && this.msgs.get(`id:${m.id}`);
       if (cur) { merge(cur, m); this.renderMessages(); } else this.loadMessages();
       return;
@@ -371,16 +372,32 @@ export class Thread {
     /** @type {Record<string, string>} */
     const labels = { pending: "msg.pending", sent: "msg.sent", delivered: "msg.delivered", failed: "msg.failed" };
     const label = labels[st] || st;
-    // The provider's reason is English (or the provider's language): inline in English, on a
-    // secondary line elsewhere, under the translated status.
-    const reason = st === "failed" && m.delivery.error ? String(m.delivery.error) : "";
-    const err = reason && getLang() === "en" ? `: ${reason}` : "";
+    // Known failures in the agent's language; the server's own words in English, or on a
+    // secondary line elsewhere.
+    const failed = st === "failed" && m.delivery.error ? failureText(String(m.delivery.error)) : null;
     /** @type {Record<string, string>} */
     const marks = { pending: "◷", sent: "✓", delivered: "✓✓", failed: "⚠" };
     const mark = marks[st] || "";
-    return h("span", { class: `delivery ${st}`, "data-testid": "delivery-status", "data-status": st },
-      ` · ${mark} ${t(label)}${err}`,
-      reason && !err ? h("span", { class: "error-extra", "data-testid": "delivery-reason" }, reason) : null);
+    const me = this.ctx.me();
+    const canRetry = st === "failed" && m.id != null && (me.role !== "agent" || same(m.sender && m.sender.id, me.id));
+    return h("span", { class: `delivery ${st}`, "data-testid": "delivery-status", "data-status": st, "data-code": failed && failed.code },
+      ` · ${mark} ${t(label)}${failed ? `: ${failed.text}` : ""}`,
+      failed && failed.extra ? h("span", { class: "error-extra", "data-testid": "delivery-reason" }, failed.extra) : null,
+      canRetry ? h("button", { type: "button", class: "link", "data-testid": "delivery-retry", onclick: () => this.retryDelivery(m) }, ` ${t("msg.retry")}`) : null);
+  }
+
+  /**
+   * Sends a reply whose delivery failed again.
+   * @param {any} m
+   */
+  async retryDelivery(m) {
+    try {
+      await api.post(`/messages/${encodeURIComponent(m.id)}/retry`, {});
+      m.delivery = { ...m.delivery, status: "pending", error: null };
+      this.renderMessages();
+    } catch (e) {
+      toast(errorText(e));
+    }
   }
 
   renderTyping() {
@@ -447,7 +464,11 @@ export class Thread {
  * @param {any} m
  */
 function merge(cur, m) {
-  const delivery = m.delivery ? { ...(cur.delivery || {}), ...m.delivery } : cur.delivery;
+  // A reply's own POST answer (pending) may arrive after the events of its first attempt: a
+  // pending state never replaces one that is further along.
+  const stale = m.delivery && cur.delivery && m.delivery.status === "pending" && cur.delivery.status !== "pending"
+    && (m.delivery.attempts || 0) <= (cur.delivery.attempts || 0);
+  const delivery = m.delivery && !stale ? { ...(cur.delivery || {}), ...m.delivery } : cur.delivery;
   for (const [k, v] of Object.entries(m)) if (v !== undefined) cur[k] = v;
   cur.delivery = delivery;
   delete cur._state;
