@@ -226,6 +226,8 @@ impl App {
             notifications: kefu_normalizer::Notifications::new(db.clone()),
             labels: kefu_normalizer::Labels::new(db.clone()),
             canned: kefu_normalizer::CannedResponses::new(db.clone()),
+            contacts: kefu_normalizer::Contacts::new(db.clone()),
+            attributes: kefu_normalizer::CustomAttributes::new(db.clone()),
             jobs,
             webhooks,
             shutdown,

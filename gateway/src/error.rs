@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kefu_normalizer::StoreError;
 use kefu_normalizer::accounts::AccountError;
+use kefu_normalizer::attributes::AttributeError;
 use kefu_normalizer::canned::{CannedError, TemplateError};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -169,6 +170,29 @@ impl From<CannedError> for ApiError {
             CannedError::Forbidden(_) => Self::forbidden(detail),
             CannedError::ShortcutTaken(_) => Self::conflict(detail).with_field("shortcut"),
             CannedError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<AttributeError> for ApiError {
+    fn from(e: AttributeError) -> Self {
+        let detail = e.to_string();
+        match e {
+            AttributeError::Invalid { field, .. } => Self::invalid(detail).with_field(field),
+            AttributeError::Unknown(key) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_attribute",
+                detail,
+            )
+            .with_field(format!("attributes.{key}")),
+            AttributeError::BadValue { key, .. } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_attribute",
+                detail,
+            )
+            .with_field(format!("attributes.{key}")),
+            AttributeError::KeyTaken(_) => Self::conflict(detail).with_field("key"),
+            AttributeError::Store(e) => e.into(),
         }
     }
 }

@@ -56,6 +56,10 @@ pub struct AppState {
     pub labels: kefu_normalizer::Labels,
     /// Canned responses: scopes, who sees and manages them, filling their placeholders.
     pub canned: kefu_normalizer::CannedResponses,
+    /// Agents' edits to contacts (name, email, phone, custom attributes).
+    pub contacts: kefu_normalizer::Contacts,
+    /// Custom attribute definitions.
+    pub attributes: kefu_normalizer::CustomAttributes,
     /// Durable jobs.
     pub jobs: kefu_dispatcher::jobs::JobStore,
     /// Webhook endpoints and their delivery log.

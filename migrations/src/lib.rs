@@ -20,6 +20,7 @@ mod m0010_inbox_members;
 mod m0011_leases;
 mod m0012_canned_responses;
 mod m0013_conversation_activities;
+mod m0014_custom_attributes;
 mod m0016_notifications;
 mod m0017_agent_away;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_leases::Migration),
             Box::new(m0012_canned_responses::Migration),
             Box::new(m0013_conversation_activities::Migration),
+            Box::new(m0014_custom_attributes::Migration),
             Box::new(m0016_notifications::Migration),
             Box::new(m0017_agent_away::Migration),
         ]

@@ -438,7 +438,11 @@ impl Conversations {
     }
 }
 
-async fn contact_view<C: ConnectionTrait>(db: &C, id: i64) -> Result<ContactView, StoreError> {
+/// A contact with its identities, read through `db`.
+pub(crate) async fn contact_view<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+) -> Result<ContactView, StoreError> {
     let c = contact::Entity::find_by_id(id)
         .one(db)
         .await?

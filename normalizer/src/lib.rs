@@ -15,6 +15,8 @@
 //! - [`activities`]: the thread's timeline ([`Activities`]), written by [`activities::record`]
 //!   in the transaction of each handover and status change.
 //! - [`Labels`]: labels and which conversations and contacts carry them.
+//! - [`attributes`]: custom attribute definitions ([`CustomAttributes`]) and the typed check of
+//!   a contact's attribute values; [`contacts`]: agents' edits to a contact ([`Contacts`]).
 //! - [`canned`]: canned responses ([`CannedResponses`]): scopes, who sees and manages them,
 //!   and their `{{variable | fallback}}` placeholders.
 //! - [`DbHistory`]: what a customer may read of their conversation, for channels whose clients
@@ -32,7 +34,9 @@
 pub mod access;
 pub mod accounts;
 pub mod activities;
+pub mod attributes;
 pub mod canned;
+pub mod contacts;
 mod conversation_filter;
 mod conversations;
 mod db;
@@ -58,7 +62,9 @@ pub mod token;
 pub mod views;
 
 pub use activities::{Activities, NewActivity};
+pub use attributes::CustomAttributes;
 pub use canned::CannedResponses;
+pub use contacts::Contacts;
 pub use conversations::{Author, Conversations, Posted};
 /// Building blocks for other crates' transactions (the dispatcher's assignments and notices).
 pub use conversations::{NewMessage, append_message, set_status};

@@ -18,13 +18,13 @@ export const AGENT_STATUSES = /** @type {const} */ (["online", "away", "offline"
 export const DELIVERY_STATUSES = /** @type {const} */ (["pending", "sent", "delivered", "failed"]);
 
 /** Event types of webhooks and the agent socket (`kefu_dispatcher::webhook::EventType`). */
-export const EVENT_TYPES = /** @type {const} */ (["conversation.created", "conversation.queued", "conversation.assigned", "conversation.transferred", "conversation.resolved", "conversation.reopened", "conversation.updated", "conversation.closed", "conversation.labels_changed", "message.created", "message.updated", "message.failed", "contact.created", "contact.merged", "contact.labels_changed", "agent.status_changed"]);
+export const EVENT_TYPES = /** @type {const} */ (["conversation.created", "conversation.queued", "conversation.assigned", "conversation.transferred", "conversation.resolved", "conversation.reopened", "conversation.updated", "conversation.closed", "conversation.labels_changed", "message.created", "message.updated", "message.failed", "contact.created", "contact.updated", "contact.merged", "contact.labels_changed", "agent.status_changed"]);
 
 /** What a line of a conversation's timeline says happened (`kefu_normalizer::ActivityKind`). */
 export const ACTIVITY_KINDS = /** @type {const} */ (["assigned", "transferred", "resolved", "reopened", "routed", "priority_changed", "requeued"]);
 
 /** Every `code` an API error or an agent socket error frame can carry. */
-export const ERROR_CODES = /** @type {const} */ (["account_deactivated", "agent_at_capacity", "bad_frame", "conflict", "file_too_large", "file_unavailable", "forbidden", "illegal_transition", "insufficient_scope", "internal", "invalid_body", "invalid_characters", "invalid_credentials", "invalid_query", "invalid_request", "invite_expired", "invite_not_found", "malformed_json", "not_a_session", "not_found", "payload_too_large", "private_target_refused", "provider_unavailable", "public_url_not_public", "test_not_supported", "too_many_attempts", "unauthorized", "unavailable", "unknown_variable", "unreadable_body", "unsupported_media_type", "use_profile_password", "weak_password", "wrong_password"]);
+export const ERROR_CODES = /** @type {const} */ (["account_deactivated", "agent_at_capacity", "bad_frame", "conflict", "file_too_large", "file_unavailable", "forbidden", "illegal_transition", "insufficient_scope", "internal", "invalid_attribute", "invalid_body", "invalid_characters", "invalid_credentials", "invalid_query", "invalid_request", "invite_expired", "invite_not_found", "malformed_json", "not_a_session", "not_found", "payload_too_large", "private_target_refused", "provider_unavailable", "public_url_not_public", "test_not_supported", "too_many_attempts", "unauthorized", "unavailable", "unknown_attribute", "unknown_variable", "unreadable_body", "unsupported_media_type", "use_profile_password", "weak_password", "wrong_password"]);
 
 /** @typedef {typeof CONVERSATION_STATUSES[number]} ConversationStatus */
 /** @typedef {typeof ROLES[number]} Role */

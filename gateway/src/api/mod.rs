@@ -5,6 +5,7 @@ pub mod agents;
 pub mod auth;
 pub mod canned;
 pub mod channel_types;
+pub mod contacts;
 pub mod conversations;
 pub mod files;
 pub mod inboxes;
@@ -114,7 +115,13 @@ pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
         .routes(routes!(canned::create, canned::list))
         .routes(routes!(canned::get, canned::update, canned::delete))
         .routes(routes!(canned::render))
-        .routes(routes!(conversations::contact))
+        .routes(routes!(conversations::contact, contacts::update))
+        .routes(routes!(contacts::create, contacts::list))
+        .routes(routes!(
+            contacts::get,
+            contacts::update_definition,
+            contacts::delete
+        ))
         .routes(routes!(conversations::merge))
         .routes(routes!(webhooks::create, webhooks::list))
         .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))

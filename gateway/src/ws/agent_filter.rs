@@ -128,7 +128,9 @@ impl AgentFilter {
             EventData::ConversationLabelsChanged(l) => {
                 self.conversation(st, l.conversation_id).await.is_some()
             }
-            EventData::ContactCreated(c) => self.contacts.contains(&c.id),
+            EventData::ContactCreated(c) | EventData::ContactUpdated(c) => {
+                self.contacts.contains(&c.id)
+            }
             EventData::ContactMerged(m) => {
                 self.contacts.contains(&m.contact.id) || self.contacts.contains(&m.merged_id)
             }

@@ -19,6 +19,7 @@ pub mod conversation;
 pub mod conversation_activity;
 pub mod conversation_label;
 pub mod conversation_read;
+pub mod custom_attribute;
 pub mod inbox;
 pub mod inbox_agent;
 pub mod inbox_team;

@@ -70,6 +70,8 @@ pub enum EventData {
     MessageFailed(MessageView),
     /// A contact was first seen.
     ContactCreated(ContactView),
+    /// An agent edited a contact.
+    ContactUpdated(ContactView),
     /// Two contacts became one.
     ContactMerged(ContactMergedView),
     /// A contact's labels changed.
@@ -96,6 +98,7 @@ impl EventData {
             Self::MessageUpdated(_) => T::MessageUpdated,
             Self::MessageFailed(_) => T::MessageFailed,
             Self::ContactCreated(_) => T::ContactCreated,
+            Self::ContactUpdated(_) => T::ContactUpdated,
             Self::ContactMerged(_) => T::ContactMerged,
             Self::ContactLabelsChanged(_) => T::ContactLabelsChanged,
             Self::AgentStatusChanged(_) => T::AgentStatusChanged,
@@ -133,6 +136,7 @@ impl EventData {
                 Some(m.conversation_id)
             }
             Self::ContactCreated(_)
+            | Self::ContactUpdated(_)
             | Self::ContactMerged(_)
             | Self::ContactLabelsChanged(_)
             | Self::AgentStatusChanged(_) => None,
@@ -204,6 +208,7 @@ impl EventData {
             T::MessageUpdated => Self::MessageUpdated(serde_json::from_value(stored)?),
             T::MessageFailed => Self::MessageFailed(serde_json::from_value(stored)?),
             T::ContactCreated => Self::ContactCreated(serde_json::from_value(stored)?),
+            T::ContactUpdated => Self::ContactUpdated(serde_json::from_value(stored)?),
             T::ContactMerged => Self::ContactMerged(serde_json::from_value(stored)?),
             T::ConversationLabelsChanged => {
                 Self::ConversationLabelsChanged(serde_json::from_value(stored)?)
@@ -236,7 +241,7 @@ impl Serialize for EventData {
             Self::MessageCreated(m) | Self::MessageUpdated(m) | Self::MessageFailed(m) => {
                 m.serialize(serializer)
             }
-            Self::ContactCreated(c) => c.serialize(serializer),
+            Self::ContactCreated(c) | Self::ContactUpdated(c) => c.serialize(serializer),
             Self::ContactMerged(c) => c.serialize(serializer),
             Self::ConversationLabelsChanged(l) => l.serialize(serializer),
             Self::ContactLabelsChanged(l) => l.serialize(serializer),

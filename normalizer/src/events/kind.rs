@@ -36,6 +36,8 @@ pub enum EventType {
     MessageFailed,
     /// `contact.created`
     ContactCreated,
+    /// `contact.updated` (an agent edited the name, email, phone or attributes)
+    ContactUpdated,
     /// `contact.merged`
     ContactMerged,
     /// `contact.labels_changed`
@@ -51,7 +53,7 @@ pub struct UnknownEventType(pub String);
 
 impl EventType {
     /// Every type, in documentation order.
-    pub const ALL: [EventType; 16] = [
+    pub const ALL: [EventType; 17] = [
         Self::ConversationCreated,
         Self::ConversationQueued,
         Self::ConversationAssigned,
@@ -65,6 +67,7 @@ impl EventType {
         Self::MessageUpdated,
         Self::MessageFailed,
         Self::ContactCreated,
+        Self::ContactUpdated,
         Self::ContactMerged,
         Self::ContactLabelsChanged,
         Self::AgentStatusChanged,
@@ -86,6 +89,7 @@ impl EventType {
             Self::MessageUpdated => "message.updated",
             Self::MessageFailed => "message.failed",
             Self::ContactCreated => "contact.created",
+            Self::ContactUpdated => "contact.updated",
             Self::ContactMerged => "contact.merged",
             Self::ContactLabelsChanged => "contact.labels_changed",
             Self::AgentStatusChanged => "agent.status_changed",

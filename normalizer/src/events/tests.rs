@@ -149,6 +149,7 @@ fn every_type() -> Vec<(EventData, String)> {
         (EventData::MessageUpdated(message()), MESSAGE.into()),
         (EventData::MessageFailed(message()), MESSAGE.into()),
         (EventData::ContactCreated(contact()), CONTACT.into()),
+        (EventData::ContactUpdated(contact()), CONTACT.into()),
         (
             EventData::ContactMerged(ContactMergedView {
                 contact: contact(),

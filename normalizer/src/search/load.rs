@@ -39,7 +39,7 @@ impl Changes {
                         text: m.content.text.clone(),
                     });
                 }
-                EventData::ContactCreated(k) => {
+                EventData::ContactCreated(k) | EventData::ContactUpdated(k) => {
                     c.contacts.insert(k.id);
                 }
                 EventData::ContactMerged(k) => {

@@ -23,6 +23,7 @@ fn every_documented_event_type_round_trips() {
         "message.updated",
         "message.failed",
         "contact.created",
+        "contact.updated",
         "contact.merged",
         "contact.labels_changed",
         "agent.status_changed",

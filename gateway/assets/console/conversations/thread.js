@@ -11,6 +11,7 @@ import { loadActivities, activityLine } from "./activity.js";
 import { pickHandover } from "./handover.js";
 import { withMentions } from "./mention.js";
 import { failureText } from "./delivery.js";
+import { ContactPanel } from "./contact.js";
 
 /** @param {any} s */
 const isOpen = (s) => OPEN_STATUSES.includes(s);
@@ -82,6 +83,7 @@ export class Thread {
     this.composer = null;
     /** @type {number|undefined} */
     this.typingIdle = undefined;
+    this.contact = new ContactPanel();
     ctx.fetchConv(id);
     this.loadMessages();
     this.loadActivities();
@@ -107,14 +109,16 @@ export class Thread {
     list.addEventListener("load", () => { if (this.stick) list.scrollTop = list.scrollHeight; }, true);
     this.typing = h("div", { class: "typing-line" });
     this.composer = this.buildComposer();
-    mount(container, h("section", { class: "thread", "data-testid": "thread", "data-id": this.id },
-      this.head, this.list, this.typing, this.composer));
+    mount(container, h("div", { class: "thread-layout" }, h("section", { class: "thread", "data-testid": "thread", "data-id": this.id },
+      this.head, this.list, this.typing, this.composer), this.contact.el));
+    this.contact.setConv(this.conv());
+    this.contact.render();
     this.renderHead();
     this.renderMessages(true);
     this.renderTyping();
   }
 
-  setConv() { this.renderHead(); }
+  setConv() { this.renderHead(); this.contact.setConv(this.conv()); }
 
   /** @returns {Conversation} */
   conv() { return this.ctx.conv() || { id: this.id }; }

@@ -7,6 +7,7 @@ import { page as agents } from "./agents/index.js";
 import { page as teams } from "./teams/index.js";
 import { page as labels } from "./labels/index.js";
 import { page as canned } from "./canned/index.js";
+import { page as attributes } from "./attributes/index.js";
 import { page as inboxes } from "./inboxes/index.js";
 import { page as routing } from "./routing/index.js";
 import { page as webhooks } from "./webhooks/index.js";
@@ -22,6 +23,7 @@ export const PAGES = [
   teams,
   labels,
   canned,
+  attributes,
   inboxes,
   routing,
   webhooks,

@@ -1,0 +1,232 @@
+// The contact panel beside the thread: who the customer is across channels (identities), their
+// name, email, phone and custom attributes (one input of each attribute's kind, saved with
+// `PATCH /contacts/{id}`), their other conversations on every channel, and merging another
+// contact into this one (supervisors and admins).
+
+import { api, qs, items } from "../api.js";
+import { t, registerStrings } from "../i18n.js";
+import { h, mount, toast, icon, fmtDay, shortId } from "../dom.js";
+import { errorText } from "../errors.js";
+import { store } from "../store.js";
+import { field, input, select, openDialog, confirmDialog, formErrors, submitting, localError } from "../forms/index.js";
+import { inboxLabel, sameId } from "./names.js";
+import strings from "./contact-strings.js";
+
+registerStrings(strings);
+
+/** @typedef {import("../types.js").Conversation} Conversation */
+
+/**
+ * A custom attribute definition (`GET /api/v1/attribute-definitions`).
+ * @typedef {Object} AttributeDef
+ * @property {number} id
+ * @property {string} key
+ * @property {string} label
+ * @property {"text"|"number"|"date"|"list"|"checkbox"|"link"} type
+ * @property {string[]} options
+ */
+
+/**
+ * A contact (`GET /api/v1/contacts/{id}`).
+ * @typedef {Object} Contact
+ * @property {number} id
+ * @property {string|null} name
+ * @property {string|null} email
+ * @property {string|null} phone
+ * @property {Record<string, any>} attributes
+ * @property {{inbox_id: number, external_id: string, display_name: string|null}[]} identities
+ */
+
+/** The icon of each channel type. */
+const CHANNEL_ICONS = /** @type {Record<string, string>} */ ({
+  web_chat: "chat", email: "mail", app_push: "phone", wechat: "bubbles", wecom_kf: "bubbles",
+});
+
+/**
+ * An input of the attribute's kind, holding `value`, and how to read it back (`null`: unset).
+ * @param {AttributeDef} d
+ * @param {any} value
+ * @returns {{control: HTMLElement, read: () => any}}
+ */
+function attributeInput(d, value) {
+  const testid = `contact-attr-${d.key}`;
+  if (d.type === "checkbox") {
+    const box = h("input", { type: "checkbox", checked: value === true, "data-testid": testid });
+    return { control: box, read: () => box.checked };
+  }
+  if (d.type === "list") {
+    const opts = /** @type {[string, string][]} */ ([["", t("contact.unset")], ...d.options.map((o) => [o, o])]);
+    const el = select({ testid }, opts, typeof value === "string" ? value : "");
+    return { control: el, read: () => el.value || null };
+  }
+  const type = { number: "number", date: "date", link: "url", text: "text" }[d.type] || "text";
+  const el = input({ type, testid, value: value == null ? "" : String(value), step: d.type === "number" ? "any" : null });
+  return {
+    control: el,
+    read: () => {
+      const v = el.value.trim();
+      if (!v) return null;
+      if (d.type === "number") { const n = Number(v); return Number.isFinite(n) ? n : v; }
+      return v;
+    },
+  };
+}
+
+export class ContactPanel {
+  constructor() {
+    this.el = h("aside", { class: "contact-panel", "data-testid": "contact-panel", "aria-label": t("contact.title") });
+    /** @type {number|string|null} */
+    this.contactId = null;
+    /** @type {number|string|null} the open conversation */
+    this.convId = null;
+    /** @type {Contact|null} */
+    this.contact = null;
+    /** @type {AttributeDef[]} */
+    this.defs = [];
+    /** @type {Conversation[]} */
+    this.convs = [];
+  }
+
+  /**
+   * The open conversation changed (or was loaded): follow its contact.
+   * @param {Conversation} c
+   */
+  setConv(c) {
+    this.convId = c.id;
+    const id = c.contact && c.contact.id;
+    if (id == null || sameId(id, this.contactId)) return;
+    this.contactId = id;
+    this.contact = null;
+    this.render();
+    this.load();
+  }
+
+  /** Reads the contact, the attribute definitions and the contact's conversations. */
+  async load() {
+    const id = this.contactId;
+    try {
+      const [contact, defs, convs] = await Promise.all([
+        api.get(`/contacts/${id}`),
+        api.get("/attribute-definitions"),
+        api.get(`/conversations${qs({ contact_id: id, limit: 50 })}`),
+      ]);
+      if (!sameId(id, this.contactId)) return;
+      this.contact = contact;
+      this.defs = items(defs);
+      this.convs = items(convs);
+      this.render();
+    } catch (e) {
+      if (sameId(id, this.contactId)) mount(this.el, h("p", { class: "muted" }, errorText(e)));
+    }
+  }
+
+  render() {
+    const c = this.contact;
+    if (!c) { mount(this.el, h("p", { class: "muted" }, t("contact.loading"))); return; }
+    const me = store.get("me");
+    mount(this.el,
+      h("h3", {}, t("contact.title"), " ", h("span", { class: "muted" }, `#${shortId(c.id)}`)),
+      this.identities(c),
+      this.form(c),
+      this.history(),
+      me && me.role !== "agent" ? h("button", {
+        type: "button", class: "btn small", "data-testid": "contact-merge", onclick: () => this.merge(),
+      }, t("contact.merge")) : null);
+  }
+
+  /** @param {Contact} c */
+  identities(c) {
+    const inboxes = store.get("inboxes");
+    return h("section", { class: "contact-section" },
+      h("h4", {}, t("contact.identities")),
+      c.identities.length ? h("ul", { class: "contact-identities" }, c.identities.map((i) => {
+        const ib = inboxes.get(String(i.inbox_id));
+        const type = ib && ib.channel && ib.channel.type;
+        return h("li", { "data-testid": "contact-identity", "data-channel": type || "" },
+          icon(CHANNEL_ICONS[type || ""] || "inbox", "icon tiny"), " ",
+          h("span", { class: "muted" }, inboxLabel({ id: 0, inbox_id: i.inbox_id })), " ",
+          h("code", {}, i.external_id));
+      })) : h("p", { class: "muted" }, t("contact.noIdentities")));
+  }
+
+  /** @param {Contact} c */
+  form(c) {
+    const name = input({ testid: "contact-name", value: c.name || "", maxlength: "255" });
+    const email = input({ type: "email", testid: "contact-email", value: c.email || "" });
+    const phone = input({ type: "tel", testid: "contact-phone", value: c.phone || "" });
+    const attrs = this.defs.map((d) => ({ d, ...attributeInput(d, c.attributes ? c.attributes[d.key] : undefined) }));
+    const save = h("button", { type: "submit", class: "btn primary small", "data-testid": "contact-save" }, t("contact.save"));
+    const f = h("form", { class: "stack contact-form", novalidate: true, "data-testid": "contact-form" },
+      h("h4", {}, t("contact.details")),
+      field({ label: t("contact.name"), control: name, name: "name" }),
+      field({ label: t("contact.email"), control: email, name: "email" }),
+      field({ label: t("contact.phone"), control: phone, name: "phone" }),
+      h("h4", {}, t("contact.attributes")),
+      attrs.length ? attrs.map((a) => field({ label: a.d.label, control: a.control, name: `attributes.${a.d.key}`, inline: a.d.type === "checkbox" }))
+        : h("p", { class: "muted" }, t("contact.noAttributes")),
+      h("div", { class: "form-actions" }, save));
+    const errors = formErrors(f);
+    f.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      /** @type {Record<string, any>} */
+      const changes = {};
+      for (const a of attrs) {
+        const now = a.read();
+        const before = c.attributes ? c.attributes[a.d.key] : undefined;
+        if (now === null ? before != null : now !== before) changes[a.d.key] = now;
+      }
+      const body = { name: name.value.trim() || null, email: email.value.trim() || null, phone: phone.value.trim() || null, attributes: changes };
+      await submitting(save, errors, async () => {
+        this.contact = await api.patch(`/contacts/${c.id}`, body);
+        toast(t("contact.saved"), "info");
+        this.render();
+      });
+    });
+    return f;
+  }
+
+  history() {
+    const others = this.convs.filter((x) => !sameId(x.id, this.convId));
+    return h("section", { class: "contact-section" },
+      h("h4", {}, t("contact.history")),
+      others.length ? h("ul", { class: "contact-history" }, others.map((x) =>
+        h("li", { "data-testid": "contact-conversation", "data-id": String(x.id) },
+          h("a", { href: `#/c/${x.id}` }, inboxLabel(x)), " ",
+          x.status ? h("span", { class: `pill ${x.status}` }, t(`conv.${x.status}`)) : null, " ",
+          x.last_message_at ? h("span", { class: "muted" }, fmtDay(x.last_message_at)) : null)))
+        : h("p", { class: "muted" }, t("contact.noHistory")));
+  }
+
+  /** Asks which contact to merge into this one, confirms, and merges. */
+  merge() {
+    const c = this.contact;
+    if (!c) return;
+    const name = c.name || c.email || `#${shortId(c.id)}`;
+    const other = input({ type: "number", testid: "contact-merge-other", min: "1", required: true });
+    const next = h("button", { type: "submit", class: "btn primary", "data-testid": "contact-merge-next" }, t("contact.mergeFind"));
+    const f = h("form", { class: "stack", novalidate: true },
+      field({ label: t("contact.mergeOther"), control: other, name: "other_id", help: t("contact.mergeHelp", { name }) }),
+      h("div", { class: "form-actions" }, next));
+    const errors = formErrors(f);
+    f.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      await submitting(next, errors, async () => {
+        const id = Number(other.value);
+        if (sameId(id, c.id)) throw localError("other_id", t("contact.mergeSelf"));
+        const found = await api.get(`/contacts/${id}`);
+        const otherName = found.name || found.email || `#${shortId(found.id)}`;
+        close();
+        const yes = await confirmDialog(t("contact.mergeConfirmTitle", { other: otherName, name }),
+          t("contact.mergeConfirmText", { other: otherName }), t("contact.mergeConfirm"));
+        if (!yes) return;
+        try {
+          this.contact = await api.post(`/contacts/${c.id}/merge`, { other_id: id });
+          toast(t("contact.merged"), "info");
+          await this.load();
+        } catch (e) { toast(errorText(e)); }
+      });
+    });
+    const close = openDialog({ title: t("contact.mergeTitle", { name }), body: f, testid: "contact-merge-dialog" });
+    other.focus();
+  }
+}
