@@ -30,17 +30,24 @@
     online: "\u6211\u4eec\u901a\u5e38\u51e0\u5206\u949f\u5185\u56de\u590d", typing: "{name}\u6b63\u5728\u8f93\u5165\u2026", agent: "\u5ba2\u670d",
     queue: "\u60a8\u524d\u9762\u8fd8\u6709 {n} \u4f4d", queued: "\u6b63\u5728\u4e3a\u60a8\u63a5\u5165\u5ba2\u670d\u2026", assigned: "{name}\u4e3a\u60a8\u670d\u52a1",
     resolved: "\u4f1a\u8bdd\u5df2\u7ed3\u675f\uff0c\u53d1\u9001\u6d88\u606f\u53ef\u91cd\u65b0\u5f00\u59cb", error: "\u62b1\u6b49\uff0c\u51fa\u73b0\u4e86\u95ee\u9898\uff1a{detail}",
-    you: "\u6211", powered: "\u7531 Kefu \u63d0\u4f9b\u652f\u6301",
+    you: "\u6211", attach: "\u6dfb\u52a0\u6587\u4ef6", file_too_large: "\u6587\u4ef6\u592a\u5927\uff0c\u65e0\u6cd5\u53d1\u9001\u3002", file_empty: "\u6587\u4ef6\u662f\u7a7a\u7684\u3002", too_many_uploads: "\u60a8\u53d1\u9001\u7684\u6587\u4ef6\u592a\u591a\u4e86\uff0c\u8bf7\u7a0d\u540e\u518d\u8bd5\u3002",
+    pre_intro: "\u5f00\u59cb\u804a\u5929\u524d\uff0c\u8bf7\u7559\u4e0b\u60a8\u7684\u4fe1\u606f\u3002", pre_name: "\u59d3\u540d", pre_email: "\u90ae\u7bb1", pre_start: "\u5f00\u59cb\u804a\u5929", pre_required: "\u8bf7\u586b\u5199{label}\u3002",
+    pre_email_bad: "\u8bf7\u8f93\u5165\u6709\u6548\u7684\u90ae\u7bb1\u5730\u5740\u3002", pre_invalid: "\u8bf7\u68c0\u67e5{label}\u3002",
+    upload_failed: "\u6587\u4ef6\u672a\u80fd\u53d1\u9001\uff0c\u8bf7\u91cd\u8bd5\u3002", powered: "\u7531 Kefu \u63d0\u4f9b\u652f\u6301",
     too_many_connections: "\u6b64\u7f51\u7edc\u6253\u5f00\u7684\u804a\u5929\u7a97\u53e3\u8fc7\u591a\uff0c\u8bf7\u5173\u95ed\u4e00\u4e9b\u540e\u518d\u8bd5\u3002", too_many_conversations: "\u6b64\u7f51\u7edc\u53d1\u8d77\u7684\u65b0\u4f1a\u8bdd\u8fc7\u591a\uff0c\u8bf7\u7a0d\u540e\u518d\u8bd5\u3002"
   } : {
     title: "Chat with us", greeting: "Hi there! How can we help you today?",
     placeholder: "Type your message\u2026", send: "Send", open: "Open chat", close: "Close chat",
-    sending: "Sending", sent: "Sent", read: "Read", failed: "Not sent", connecting: "Connecting\u2026",
+    sending: "Sending", sent: "Sent", read: "Seen", failed: "Not sent", connecting: "Connecting\u2026",
     reconnecting: "Connection lost. Reconnecting\u2026", online: "We usually reply in a few minutes",
     typing: "{name} is typing\u2026", agent: "Support", queue: "You are number {n} in the queue",
     queued: "Finding an agent for you\u2026", assigned: "{name} is helping you",
     resolved: "This conversation is closed. Send a message to start again.",
     error: "Sorry, something went wrong: {detail}", you: "You", powered: "Powered by Kefu",
+    attach: "Attach a file", file_too_large: "This file is too large to send.", file_empty: "This file is empty.",
+    too_many_uploads: "You have sent too many files. Please try again later.",
+    pre_intro: "Tell us a little about you before we start.", pre_name: "Name", pre_email: "Email", pre_start: "Start chat",
+    pre_required: "Please fill in {label}.", pre_email_bad: "Please enter a valid email address.", pre_invalid: "Please check {label}.", upload_failed: "The file could not be sent. Please try again.",
     too_many_connections: "Too many chat windows are open from your network. Close some and try again.",
     too_many_conversations: "Too many new conversations from your network. Please try again later."
   };
@@ -51,14 +58,17 @@
   // ---- persistent state (per website token) ----
   // Keyed by user too: another signed-in user on this browser must not inherit the session.
   var KEY = "kefu:" + token + (userId ? ":" + userId : "");
-  var st = { session: null, conversation_id: null, seq: 0, read: 0, messages: [] };
+  var st = { session: null, conversation_id: null, seq: 0, read: 0, messages: [], agent: null, agent_read: 0, pre: null };
   try { var saved = JSON.parse(localStorage.getItem(KEY) || "null"); if (saved) st = Object.assign(st, saved); } catch (e) { /* private mode */ }
+  // A file still uploading when the page closed cannot resume: its bytes are gone.
+  st.messages.forEach(function (m) { if (m.uploading) { m.uploading = false; m.status = "failed"; } });
   function save() {
     // Keep the last 100 messages so a page reload shows history and after_seq stays truthful.
     var keep = st.messages.slice(-100);
     try {
       localStorage.setItem(KEY, JSON.stringify({
-        session: st.session, conversation_id: st.conversation_id, seq: st.seq, read: st.read, messages: keep
+        session: st.session, conversation_id: st.conversation_id, seq: st.seq, read: st.read, messages: keep,
+        agent: st.agent, agent_read: st.agent_read, pre: st.pre
       }));
     } catch (e) { /* quota or private mode */ }
   }
@@ -74,6 +84,12 @@
     ".head{background:var(--c);color:#fff;padding:16px 18px;display:flex;align-items:center;gap:12px}" +
     ".av{width:38px;height:38px;border-radius:50%;background:rgba(255,255,255,.22);display:flex;align-items:center;justify-content:center;flex:none}.av svg{width:20px;height:20px}" +
     ".ht{flex:1;min-width:0}.ht b{display:block;font-size:16px;font-weight:600}.ht span{display:block;font-size:12.5px;opacity:.85;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}" +
+    ".av b{font-size:17px;font-weight:600}" +
+    ".clip{width:34px;height:38px;border:0;background:none;color:#9ca3af;cursor:pointer;flex:none;display:flex;align-items:center;justify-content:center}.clip:hover{color:var(--c)}.clip svg{width:20px;height:20px}" +
+    ".pre{flex:1;overflow-y:auto;padding:18px;background:#f7f7fb;display:flex;flex-direction:column;gap:10px}.pre label{font-size:12.5px;color:#4b5563;display:flex;flex-direction:column;gap:4px}" +
+    ".pre input{font:inherit;padding:8px 10px;border:1px solid #d1d5db;border-radius:8px;outline-color:var(--c)}.pre .perr{color:#b91c1c;font-size:12px}.pre button{font:inherit;font-weight:600;padding:9px;border:0;border-radius:8px;background:var(--c);color:#fff;cursor:pointer}" +
+    ".asking .list,.asking .typing,.asking .foot{display:none}" +
+    ".foot.drag{outline:2px dashed var(--c);outline-offset:-4px}" +
     ".x{background:none;border:0;color:#fff;cursor:pointer;padding:6px;border-radius:8px;opacity:.85}.x:hover{opacity:1;background:rgba(255,255,255,.15)}.x svg{width:18px;height:18px;display:block}" +
     ".list{flex:1;overflow-y:auto;padding:16px 14px 8px;background:#f7f7fb;display:flex;flex-direction:column;gap:4px}" +
     ".row{display:flex;flex-direction:column;max-width:80%}.row.in{align-self:flex-end;align-items:flex-end}.row.out{align-self:flex-start;align-items:flex-start}" +
@@ -90,7 +106,7 @@
     ".typing{font-size:12px;color:#6b7280;padding:0 18px 4px;min-height:18px;background:#f7f7fb}" +
     ".dots{display:inline-block;margin-right:6px}.dots i{display:inline-block;width:5px;height:5px;margin:0 1px;border-radius:50%;background:#9ca3af;animation:b 1.2s infinite}.dots i:nth-child(2){animation-delay:.2s}.dots i:nth-child(3){animation-delay:.4s}" +
     "@keyframes b{0%,60%,100%{transform:none;opacity:.5}30%{transform:translateY(-3px);opacity:1}}" +
-    ".foot{border-top:1px solid #eceef3;padding:10px 10px 8px 14px;display:flex;align-items:flex-end;gap:8px;background:#fff}" +
+    ".foot{border-top:1px solid #eceef3;padding:10px 10px 8px 6px;display:flex;align-items:flex-end;gap:8px;background:#fff}" +
     "textarea{flex:1;border:0;outline:0;resize:none;font:inherit;color:inherit;max-height:120px;min-height:22px;padding:8px 0;background:transparent}" +
     ".send{width:38px;height:38px;border-radius:50%;border:0;background:var(--c);color:#fff;cursor:pointer;flex:none;display:flex;align-items:center;justify-content:center}.send:disabled{opacity:.4;cursor:default}.send svg{width:18px;height:18px}" +
     ".pw{text-align:center;font-size:11px;color:#b0b4bf;padding:0 0 8px;background:#fff}" +
@@ -110,11 +126,13 @@
   root.innerHTML = "<style>" + CSS + "</style>" +
     '<div class="kf">' +
     '<div class="panel" data-testid="kefu-panel" role="dialog" aria-hidden="true">' +
-    '<div class="head"><div class="av">' + ICON_CHAT + '</div><div class="ht"><b></b><span class="sub"></span></div>' +
+    '<div class="head"><div class="av" data-testid="kefu-avatar">' + ICON_CHAT + '</div><div class="ht"><b data-testid="kefu-title"></b><span class="sub"></span></div>' +
     '<button class="x" type="button">' + ICON_DOWN + '</button></div>' +
+    '<form class="pre" data-testid="kefu-prechat" hidden novalidate></form>' +
     '<div class="list" role="log" aria-live="polite"></div>' +
     '<div class="typing"></div>' +
-    '<div class="foot"><textarea rows="1" data-testid="kefu-input"></textarea>' +
+    '<div class="foot"><button class="clip" type="button" data-testid="kefu-attach">' + ICON_CLIP + '</button>' +
+    '<input type="file" multiple hidden data-testid="kefu-file-input"><textarea rows="1" data-testid="kefu-input"></textarea>' +
     '<button class="send" type="button" data-testid="kefu-send" disabled>' + ICON_SEND + '</button></div>' +
     '<div class="pw"></div></div>' +
     '<button class="launch" type="button" data-testid="kefu-launcher" aria-expanded="false">' + ICON_CHAT + '</button>' +
@@ -122,7 +140,17 @@
   function $(sel) { return root.querySelector(sel); }
   var panel = $(".panel"), list = $(".list"), input = $("textarea"), sendBtn = $(".send");
   var launcher = $(".launch"), sub = $(".sub"), typingEl = $(".typing");
-  $(".ht b").textContent = t("title");
+  var avatar = $(".av"), title = $(".ht b"), clip = $(".clip"), fileInput = $("input[type=file]"), foot = $(".foot");
+  clip.setAttribute("aria-label", t("attach")); clip.title = t("attach");
+  function setHead() {
+    // Once an agent is assigned the header shows who helps, with their initial for an avatar.
+    var name = st.agent && st.agent.name;
+    title.textContent = name || t("title");
+    avatar.textContent = "";
+    if (name) avatar.appendChild(el("b", null, Array.from(name.trim())[0] || "?"));
+    else avatar.innerHTML = ICON_CHAT;
+    avatar.setAttribute("data-agent", name || "");
+  }
   $(".pw").textContent = t("powered");
   $(".x").setAttribute("aria-label", t("close"));
   launcher.setAttribute("aria-label", t("open"));
@@ -132,7 +160,7 @@
 
   // ---- connection ----
   var ws = null, ready = false, attempts = 0, retryTimer = null, pingTimer = null, lastFrame = 0;
-  var readSent = 0, openState = false, statusText = "", notices = [], agentRead = 0, agentTypingTimer = null;
+  var readSent = 0, openState = false, statusText = "", notices = [], agentTypingTimer = null;
 
   function connect() {
     clearTimeout(retryTimer);
@@ -219,16 +247,18 @@
         if ((st.session && f.session !== st.session) || (st.conversation_id && f.conversation_id !== st.conversation_id)) {
           // A different session or conversation: the old history and seq no longer apply.
           st.messages = st.messages.filter(function (m) { return m.status === "sending"; });
-          st.seq = 0; st.read = 0;
+          st.seq = 0; st.read = 0; st.agent = null; st.agent_read = 0; setHead();
         }
         st.session = f.session; st.conversation_id = f.conversation_id;
         (f.messages || []).forEach(upsert);
         sortMessages();
         ready = true; attempts = 0;
         notices = notices.filter(function (n) { return !n.err; });
-        st.messages.forEach(function (m) {
-          if (m.status === "sending") send({ type: "message", client_id: m.client_id, text: m.content.text });
-        });
+        // The pre-chat form: asked before the first message, answered again on a new socket.
+        preForm = f.pre_chat && !f.conversation_id ? f.pre_chat : null;
+        if (preForm && st.pre) send({ type: "pre_chat", name: st.pre.name, email: st.pre.email, fields: st.pre.fields });
+        showPre(!!preForm && !st.pre);
+        st.messages.forEach(function (m) { if (m.status === "sending") sendMessage(m); });
         save(); render(); setSub();
         break;
       case "ack":
@@ -243,6 +273,9 @@
         sortMessages(); save(); render();
         if (f.message && f.message.direction === "outbound") setAgentTyping(false);
         break;
+      case "pre_chat_ok":
+        showPre(false);
+        break;
       case "typing":
         setAgentTyping(!!f.on, f.name);
         break;
@@ -250,6 +283,7 @@
         onStatus(f);
         break;
       case "error":
+        if (f.code === "invalid_pre_chat" || f.code === "pre_chat_required") { st.pre = null; save(); showPre(true, f.field); break; }
         var bad = f.client_id != null ? findBy("client_id", f.client_id) : -1;
         // A message the server refused for good is not resent on every reconnect.
         if (bad >= 0 && st.messages[bad].status === "sending") { st.messages[bad].status = "failed"; save(); }
@@ -265,7 +299,10 @@
     var pos = f.queue_position != null ? f.queue_position : f.position;
     var agent = f.agent && f.agent.name || f.agent_name;
     var read = f.agent_read_seq != null ? f.agent_read_seq : f.read_seq;
-    if (typeof read === "number" && read > agentRead) { agentRead = read; render(); }
+    if (typeof read === "number" && read > st.agent_read) { st.agent_read = read; save(); render(); }
+    if (agent && (s === "assigned" || !s)) { st.agent = { name: String(agent) }; save(); setHead(); }
+    else if (s === "queued" || s === "resolved" || s === "closed") { st.agent = null; save(); setHead(); }
+    if (s == null && pos == null && !agent) return;
     if (pos != null && pos > 0) statusText = t("queue", { n: pos });
     else if (s === "queued") statusText = t("queued");
     else if (agent && (s === "assigned" || !s)) statusText = t("assigned", { name: agent });
@@ -344,8 +381,8 @@
       if (m.id) b.setAttribute("data-id", m.id);
       if (c.text) linkify(b, c.text);
       (c.attachments || []).forEach(function (a) {
-        var href = safeUrl(a.url);
-        if (!href) return;
+        var href = a.url ? safeUrl(a.url) : null;
+        if (!href) { var p = el("span", "att"); p.innerHTML = ICON_CLIP; p.appendChild(document.createTextNode(a.name || "")); b.appendChild(p); return; }
         var link = el("a", "att"); link.href = href; link.target = "_blank"; link.rel = "noopener noreferrer";
         if (/^image\//.test(a.mime || "")) { var img = document.createElement("img"); img.src = href; img.alt = a.name || ""; link.appendChild(img); }
         else { link.innerHTML = ICON_CLIP; link.appendChild(document.createTextNode(a.name || href)); }
@@ -356,9 +393,14 @@
       if (inbound) {
         if (m.status === "sending") meta += " \u00b7 " + t("sending");
         else if (m.status === "failed") meta += " \u00b7 " + t("failed");
-        else if (idx === lastInbound) meta += " \u00b7 " + (agentRead >= m.seq ? t("read") : t("sent"));
       }
-      row.appendChild(el("div", "meta", meta));
+      var metaEl = el("div", "meta", meta);
+      if (inbound && idx === lastInbound && m.status === "sent") {
+        var seen = st.agent_read >= m.seq, r = el("span", null, " \u00b7 " + (seen ? t("read") : t("sent")));
+        r.setAttribute("data-testid", "kefu-receipt"); r.setAttribute("data-state", seen ? "seen" : "sent");
+        metaEl.appendChild(r);
+      }
+      row.appendChild(metaEl);
       list.appendChild(row);
     });
     flushNotices(null);
@@ -435,16 +477,109 @@
     st.messages.push(m);
     input.value = ""; sendBtn.disabled = true; autosize();
     typing(false);
-    if (ready) send({ type: "message", client_id: m.client_id, text: text });
+    if (ready) sendMessage(m);
     save(); render();
     list.scrollTop = list.scrollHeight;
   }
+  function sendMessage(m) {
+    var f = { type: "message", client_id: m.client_id, text: m.content.text || "" };
+    if (m.tickets) f.attachments = m.tickets;
+    if (!m.uploading) send(f);
+  }
+
+  // ---- the pre-chat form ----
+  var preForm = null, preEl = $(".pre");
+  function showPre(on, badField) {
+    var kf = $(".kf");
+    kf.classList.toggle("asking", !!(on && preForm));
+    preEl.hidden = !(on && preForm);
+    preEl.textContent = "";
+    if (!on || !preForm) return;
+    preEl.appendChild(el("div", null, t("pre_intro")));
+    var inputs = [];
+    function add(key, label, type, required) {
+      var l = el("label", null, label + (required ? " *" : "")), i = el("input");
+      i.type = type; i.name = key; i.setAttribute("data-testid", "kefu-prechat-" + key);
+      var v = st.pre && (key === "name" || key === "email" ? st.pre[key] : (st.pre.fields || {})[key]);
+      if (v) i.value = v;
+      l.appendChild(i); preEl.appendChild(l);
+      inputs.push({ key: key, label: label, type: type, required: required, input: i, label_el: l });
+    }
+    if (preForm.name && preForm.name !== "off") add("name", t("pre_name"), "text", preForm.name === "required");
+    if (preForm.email && preForm.email !== "off") add("email", t("pre_email"), "email", preForm.email === "required");
+    (preForm.fields || []).forEach(function (f) { add(f.key, f.label, "text", !!f.required); });
+    var go = el("button", null, t("pre_start")); go.type = "submit"; go.setAttribute("data-testid", "kefu-prechat-submit");
+    preEl.appendChild(go);
+    function flag(x, key) {
+      var e = el("div", "perr", t(key, { label: x.label })); e.setAttribute("data-testid", "kefu-prechat-error");
+      x.label_el.appendChild(e);
+    }
+    inputs.forEach(function (x) { if (x.key === badField) flag(x, x.key === "email" ? "pre_email_bad" : "pre_invalid"); });
+    preEl.onsubmit = function (e) {
+      e.preventDefault();
+      Array.prototype.forEach.call(preEl.querySelectorAll(".perr"), function (n) { n.remove(); });
+      var ans = { name: undefined, email: undefined, fields: {} }, ok = true;
+      inputs.forEach(function (x) {
+        var v = x.input.value.replace(/^\s+|\s+$/g, "");
+        if (!v && x.required) { ok = false; flag(x, "pre_required"); }
+        else if (v && x.type === "email" && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v)) { ok = false; flag(x, "pre_email_bad"); }
+        if (x.key === "name" || x.key === "email") ans[x.key] = v || undefined; else if (v) ans.fields[x.key] = v;
+      });
+      if (!ok) return;
+      st.pre = ans; save();
+      send({ type: "pre_chat", name: ans.name, email: ans.email, fields: ans.fields });
+    };
+  }
+
+  // ---- files: the paperclip, paste and drop ----
+  var uploadUrl = origin + "/channels/web_chat/attachments";
+  var UPLOAD_ERRORS = { file_too_large: 1, too_many_uploads: 1 };
+  function attach(files) {
+    Array.prototype.forEach.call(files || [], function (file) {
+      var m = {
+        client_id: uid(), direction: "inbound", status: "sending", local: Date.now(), uploading: true,
+        sender: { type: "contact", name: visitorName || t("you") },
+        content: { text: "", attachments: [{ name: file.name || "file", mime: file.type || "", size: file.size }] },
+        created_at: new Date().toISOString()
+      };
+      st.messages.push(m); render(); list.scrollTop = list.scrollHeight;
+      var fail = function (key) {
+        m.status = "failed"; m.uploading = false;
+        notices.push({ text: t(key), err: true, at: Date.now() }); save(); render();
+      };
+      if (!file.size) return fail("file_empty");
+      if (!st.session) return fail("upload_failed");
+      var form = new FormData();
+      form.append("website_token", token); form.append("session", st.session); form.append("file", file, file.name || "file");
+      fetch(uploadUrl, { method: "POST", body: form, credentials: "omit" }).then(function (res) {
+        return res.json().catch(function () { return {}; }).then(function (body) {
+          if (!res.ok) return fail(UPLOAD_ERRORS[body.code] ? body.code : (res.status === 413 ? "file_too_large" : "upload_failed"));
+          m.uploading = false; m.tickets = [body.ticket];
+          m.content.attachments = [{ name: body.name, mime: body.mime, size: body.size, url: body.url }];
+          if (ready) sendMessage(m);
+          save(); render();
+        });
+      }, function () { fail("upload_failed"); });
+    });
+  }
+  clip.addEventListener("click", function () { fileInput.click(); });
+  fileInput.addEventListener("change", function () { attach(fileInput.files); fileInput.value = ""; });
+  input.addEventListener("paste", function (e) {
+    var files = e.clipboardData && e.clipboardData.files;
+    if (files && files.length) { e.preventDefault(); attach(files); }
+  });
+  panel.addEventListener("dragover", function (e) { e.preventDefault(); foot.classList.add("drag"); });
+  panel.addEventListener("dragleave", function (e) { if (e.target === panel || !panel.contains(e.relatedTarget)) foot.classList.remove("drag"); });
+  panel.addEventListener("drop", function (e) {
+    e.preventDefault(); foot.classList.remove("drag");
+    if (e.dataTransfer && e.dataTransfer.files.length) attach(e.dataTransfer.files);
+  });
 
   window.Kefu = {
     loaded: true, root: root,
     open: function () { setOpen(true); }, close: function () { setOpen(false); },
     toggle: function () { setOpen(!openState); }
   };
-  function mount() { document.body.appendChild(host); render(); connect(); }
+  function mount() { document.body.appendChild(host); setHead(); render(); connect(); }
   if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
 })();

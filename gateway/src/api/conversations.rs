@@ -256,6 +256,11 @@ pub async fn mark_read(
         .conversations
         .mark_read(c.conversation.id, c.me.agent.id, req.seq)
         .await?;
+    // The visitor's widget shows "Seen" under its last message.
+    st.bus.signal(kefu_normalizer::events::Signal::AgentRead {
+        conversation_id: c.conversation.id,
+        seq: last_read_seq,
+    });
     Ok(Json(ReadMarker { last_read_seq }))
 }
 
