@@ -31,23 +31,16 @@
     queue: "\u60a8\u524d\u9762\u8fd8\u6709 {n} \u4f4d", queued: "\u6b63\u5728\u4e3a\u60a8\u63a5\u5165\u5ba2\u670d\u2026", assigned: "{name}\u4e3a\u60a8\u670d\u52a1",
     resolved: "\u4f1a\u8bdd\u5df2\u7ed3\u675f\uff0c\u53d1\u9001\u6d88\u606f\u53ef\u91cd\u65b0\u5f00\u59cb", error: "\u62b1\u6b49\uff0c\u51fa\u73b0\u4e86\u95ee\u9898\uff1a{detail}",
     you: "\u6211", attach: "\u6dfb\u52a0\u6587\u4ef6", file_too_large: "\u6587\u4ef6\u592a\u5927\uff0c\u65e0\u6cd5\u53d1\u9001\u3002", file_empty: "\u6587\u4ef6\u662f\u7a7a\u7684\u3002", too_many_uploads: "\u60a8\u53d1\u9001\u7684\u6587\u4ef6\u592a\u591a\u4e86\uff0c\u8bf7\u7a0d\u540e\u518d\u8bd5\u3002",
-    pre_intro: "\u5f00\u59cb\u804a\u5929\u524d\uff0c\u8bf7\u7559\u4e0b\u60a8\u7684\u4fe1\u606f\u3002", pre_name: "\u59d3\u540d", pre_email: "\u90ae\u7bb1", pre_start: "\u5f00\u59cb\u804a\u5929", pre_required: "\u8bf7\u586b\u5199{label}\u3002",
-    pre_email_bad: "\u8bf7\u8f93\u5165\u6709\u6548\u7684\u90ae\u7bb1\u5730\u5740\u3002", pre_invalid: "\u8bf7\u68c0\u67e5{label}\u3002",
     upload_failed: "\u6587\u4ef6\u672a\u80fd\u53d1\u9001\uff0c\u8bf7\u91cd\u8bd5\u3002", powered: "\u7531 Kefu \u63d0\u4f9b\u652f\u6301",
     too_many_connections: "\u6b64\u7f51\u7edc\u6253\u5f00\u7684\u804a\u5929\u7a97\u53e3\u8fc7\u591a\uff0c\u8bf7\u5173\u95ed\u4e00\u4e9b\u540e\u518d\u8bd5\u3002", too_many_conversations: "\u6b64\u7f51\u7edc\u53d1\u8d77\u7684\u65b0\u4f1a\u8bdd\u8fc7\u591a\uff0c\u8bf7\u7a0d\u540e\u518d\u8bd5\u3002"
   } : {
-    title: "Chat with us", greeting: "Hi there! How can we help you today?",
-    placeholder: "Type your message\u2026", send: "Send", open: "Open chat", close: "Close chat",
-    sending: "Sending", sent: "Sent", read: "Seen", failed: "Not sent", connecting: "Connecting\u2026",
-    reconnecting: "Connection lost. Reconnecting\u2026", online: "We usually reply in a few minutes",
-    typing: "{name} is typing\u2026", agent: "Support", queue: "You are number {n} in the queue",
-    queued: "Finding an agent for you\u2026", assigned: "{name} is helping you",
-    resolved: "This conversation is closed. Send a message to start again.",
-    error: "Sorry, something went wrong: {detail}", you: "You", powered: "Powered by Kefu",
-    attach: "Attach a file", file_too_large: "This file is too large to send.", file_empty: "This file is empty.",
-    too_many_uploads: "You have sent too many files. Please try again later.",
-    pre_intro: "Tell us a little about you before we start.", pre_name: "Name", pre_email: "Email", pre_start: "Start chat",
-    pre_required: "Please fill in {label}.", pre_email_bad: "Please enter a valid email address.", pre_invalid: "Please check {label}.", upload_failed: "The file could not be sent. Please try again.",
+    title: "Chat with us", greeting: "Hi there! How can we help you today?", placeholder: "Type your message\u2026", send: "Send", open: "Open chat",
+    close: "Close chat", sending: "Sending", sent: "Sent", read: "Seen", failed: "Not sent", connecting: "Connecting\u2026",
+    reconnecting: "Connection lost. Reconnecting\u2026", online: "We usually reply in a few minutes", typing: "{name} is typing\u2026", agent: "Support",
+    queue: "You are number {n} in the queue", queued: "Finding an agent for you\u2026", assigned: "{name} is helping you",
+    resolved: "This conversation is closed. Send a message to start again.", error: "Sorry, something went wrong: {detail}", you: "You",
+    powered: "Powered by Kefu", attach: "Attach a file", file_too_large: "This file is too large to send.", file_empty: "This file is empty.",
+    too_many_uploads: "You have sent too many files. Please try again later.", upload_failed: "The file could not be sent. Please try again.",
     too_many_connections: "Too many chat windows are open from your network. Close some and try again.",
     too_many_conversations: "Too many new conversations from your network. Please try again later."
   };
@@ -67,8 +60,7 @@
     var keep = st.messages.slice(-100);
     try {
       localStorage.setItem(KEY, JSON.stringify({
-        session: st.session, conversation_id: st.conversation_id, seq: st.seq, read: st.read, messages: keep,
-        agent: st.agent, agent_read: st.agent_read, pre: st.pre
+        session: st.session, conversation_id: st.conversation_id, seq: st.seq, read: st.read, messages: keep, agent: st.agent, agent_read: st.agent_read, pre: st.pre
       }));
     } catch (e) { /* quota or private mode */ }
   }
@@ -77,40 +69,23 @@
   var CSS = ":host{all:initial}*{box-sizing:border-box}" +
     ".kf{--c:" + color + ";font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'PingFang SC','Microsoft YaHei',sans-serif;color:#1f2937}" +
     ".launch{position:fixed;right:20px;bottom:20px;width:58px;height:58px;border-radius:50%;border:0;background:var(--c);color:#fff;cursor:pointer;box-shadow:0 6px 20px rgba(0,0,0,.22);display:flex;align-items:center;justify-content:center;transition:transform .15s;z-index:2147483000}" +
-    ".launch:hover{transform:scale(1.06)}.launch svg{width:28px;height:28px}" +
-    ".badge{position:absolute;top:-2px;right:-2px;min-width:20px;height:20px;padding:0 6px;border-radius:10px;background:#ef4444;color:#fff;font-size:12px;font-weight:600;line-height:20px;text-align:center;border:2px solid #fff}" +
+    ".launch:hover{transform:scale(1.06)}.launch svg{width:28px;height:28px}.badge{position:absolute;top:-2px;right:-2px;min-width:20px;height:20px;padding:0 6px;border-radius:10px;background:#ef4444;color:#fff;font-size:12px;font-weight:600;line-height:20px;text-align:center;border:2px solid #fff}" +
     ".panel{position:fixed;right:20px;bottom:90px;width:370px;height:min(580px,calc(100vh - 110px));background:#fff;border-radius:16px;box-shadow:0 12px 40px rgba(0,0,0,.18);display:flex;flex-direction:column;overflow:hidden;z-index:2147483000;opacity:0;transform:translateY(12px) scale(.98);pointer-events:none;visibility:hidden;transition:opacity .18s,transform .18s,visibility .18s}" +
-    ".panel.open{opacity:1;transform:none;pointer-events:auto;visibility:visible}" +
-    ".head{background:var(--c);color:#fff;padding:16px 18px;display:flex;align-items:center;gap:12px}" +
-    ".av{width:38px;height:38px;border-radius:50%;background:rgba(255,255,255,.22);display:flex;align-items:center;justify-content:center;flex:none}.av svg{width:20px;height:20px}" +
-    ".ht{flex:1;min-width:0}.ht b{display:block;font-size:16px;font-weight:600}.ht span{display:block;font-size:12.5px;opacity:.85;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}" +
-    ".av b{font-size:17px;font-weight:600}" +
-    ".clip{width:34px;height:38px;border:0;background:none;color:#9ca3af;cursor:pointer;flex:none;display:flex;align-items:center;justify-content:center}.clip:hover{color:var(--c)}.clip svg{width:20px;height:20px}" +
-    ".pre{flex:1;overflow-y:auto;padding:18px;background:#f7f7fb;display:flex;flex-direction:column;gap:10px}.pre label{font-size:12.5px;color:#4b5563;display:flex;flex-direction:column;gap:4px}" +
-    ".pre input{font:inherit;padding:8px 10px;border:1px solid #d1d5db;border-radius:8px;outline-color:var(--c)}.pre .perr{color:#b91c1c;font-size:12px}.pre button{font:inherit;font-weight:600;padding:9px;border:0;border-radius:8px;background:var(--c);color:#fff;cursor:pointer}" +
-    ".asking .list,.asking .typing,.asking .foot{display:none}" +
-    ".foot.drag{outline:2px dashed var(--c);outline-offset:-4px}" +
-    ".x{background:none;border:0;color:#fff;cursor:pointer;padding:6px;border-radius:8px;opacity:.85}.x:hover{opacity:1;background:rgba(255,255,255,.15)}.x svg{width:18px;height:18px;display:block}" +
-    ".list{flex:1;overflow-y:auto;padding:16px 14px 8px;background:#f7f7fb;display:flex;flex-direction:column;gap:4px}" +
-    ".row{display:flex;flex-direction:column;max-width:80%}.row.in{align-self:flex-end;align-items:flex-end}.row.out{align-self:flex-start;align-items:flex-start}" +
-    ".who{font-size:11.5px;color:#6b7280;margin:8px 4px 2px}" +
-    ".bub{padding:9px 13px;border-radius:16px;white-space:pre-wrap;word-wrap:break-word;overflow-wrap:anywhere}" +
-    ".in .bub{background:var(--c);color:#fff;border-bottom-right-radius:5px}.out .bub{background:#fff;color:#1f2937;border:1px solid #e5e7eb;border-bottom-left-radius:5px}" +
-    ".in .bub a{color:#fff}.out .bub a{color:var(--c)}" +
-    ".bub[data-status=sending]{opacity:.65}.bub[data-status=failed]{background:#fee2e2;color:#991b1b}" +
-    ".meta{font-size:11px;color:#9ca3af;margin:2px 6px 4px}" +
+    ".panel.open{opacity:1;transform:none;pointer-events:auto;visibility:visible}.head{background:var(--c);color:#fff;padding:16px 18px;display:flex;align-items:center;gap:12px}" +
+    ".av{width:38px;height:38px;border-radius:50%;background:rgba(255,255,255,.22);display:flex;align-items:center;justify-content:center;flex:none}.av svg{width:20px;height:20px}.ht{flex:1;min-width:0}.ht b{display:block;font-size:16px;font-weight:600}" +
+    ".ht span{display:block;font-size:12.5px;opacity:.85;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}.av b{font-size:17px;font-weight:600}.clip{width:34px;height:38px;border:0;background:none;color:#9ca3af;cursor:pointer;flex:none;display:flex;align-items:center;justify-content:center}" +
+    ".clip:hover{color:var(--c)}.clip svg{width:20px;height:20px}.foot.drag{outline:2px dashed var(--c);outline-offset:-4px}.x{background:none;border:0;color:#fff;cursor:pointer;padding:6px;border-radius:8px;opacity:.85}.x:hover{opacity:1;background:rgba(255,255,255,.15)}" +
+    ".x svg{width:18px;height:18px;display:block}.list{flex:1;overflow-y:auto;padding:16px 14px 8px;background:#f7f7fb;display:flex;flex-direction:column;gap:4px}.row{display:flex;flex-direction:column;max-width:80%}.row.in{align-self:flex-end;align-items:flex-end}" +
+    ".row.out{align-self:flex-start;align-items:flex-start}.who{font-size:11.5px;color:#6b7280;margin:8px 4px 2px}.bub{padding:9px 13px;border-radius:16px;white-space:pre-wrap;word-wrap:break-word;overflow-wrap:anywhere}.in .bub{background:var(--c);color:#fff;border-bottom-right-radius:5px}" +
+    ".out .bub{background:#fff;color:#1f2937;border:1px solid #e5e7eb;border-bottom-left-radius:5px}.in .bub a{color:#fff}.out .bub a{color:var(--c)}.bub[data-status=sending]{opacity:.65}.bub[data-status=failed]{background:#fee2e2;color:#991b1b}.meta{font-size:11px;color:#9ca3af;margin:2px 6px 4px}" +
     ".att{display:block;margin-top:6px}.att svg{width:13px;height:13px;vertical-align:-2px;margin-right:4px}.att img{max-width:220px;max-height:200px;border-radius:10px;display:block}" +
-    ".sys{align-self:center;font-size:12px;color:#6b7280;background:#eef0f5;border-radius:12px;padding:5px 12px;margin:8px 0;text-align:center;max-width:90%}" +
-    ".sys.err{background:#fef2f2;color:#b91c1c}" +
-    ".greet{align-self:flex-start;background:#fff;border:1px solid #e5e7eb;border-radius:16px;border-bottom-left-radius:5px;padding:9px 13px;max-width:80%;margin-top:4px}" +
-    ".typing{font-size:12px;color:#6b7280;padding:0 18px 4px;min-height:18px;background:#f7f7fb}" +
-    ".dots{display:inline-block;margin-right:6px}.dots i{display:inline-block;width:5px;height:5px;margin:0 1px;border-radius:50%;background:#9ca3af;animation:b 1.2s infinite}.dots i:nth-child(2){animation-delay:.2s}.dots i:nth-child(3){animation-delay:.4s}" +
-    "@keyframes b{0%,60%,100%{transform:none;opacity:.5}30%{transform:translateY(-3px);opacity:1}}" +
-    ".foot{border-top:1px solid #eceef3;padding:10px 10px 8px 6px;display:flex;align-items:flex-end;gap:8px;background:#fff}" +
+    ".sys{align-self:center;font-size:12px;color:#6b7280;background:#eef0f5;border-radius:12px;padding:5px 12px;margin:8px 0;text-align:center;max-width:90%}.sys.err{background:#fef2f2;color:#b91c1c}" +
+    ".greet{align-self:flex-start;background:#fff;border:1px solid #e5e7eb;border-radius:16px;border-bottom-left-radius:5px;padding:9px 13px;max-width:80%;margin-top:4px}.typing{font-size:12px;color:#6b7280;padding:0 18px 4px;min-height:18px;background:#f7f7fb}.dots{display:inline-block;margin-right:6px}" +
+    ".dots i{display:inline-block;width:5px;height:5px;margin:0 1px;border-radius:50%;background:#9ca3af;animation:b 1.2s infinite}.dots i:nth-child(2){animation-delay:.2s}.dots i:nth-child(3){animation-delay:.4s}@keyframes b{0%,60%,100%{transform:none;opacity:.5}" +
+    "30%{transform:translateY(-3px);opacity:1}}.foot{border-top:1px solid #eceef3;padding:10px 10px 8px 6px;display:flex;align-items:flex-end;gap:8px;background:#fff}" +
     "textarea{flex:1;border:0;outline:0;resize:none;font:inherit;color:inherit;max-height:120px;min-height:22px;padding:8px 0;background:transparent}" +
     ".send{width:38px;height:38px;border-radius:50%;border:0;background:var(--c);color:#fff;cursor:pointer;flex:none;display:flex;align-items:center;justify-content:center}.send:disabled{opacity:.4;cursor:default}.send svg{width:18px;height:18px}" +
-    ".pw{text-align:center;font-size:11px;color:#b0b4bf;padding:0 0 8px;background:#fff}" +
-    "@media (max-width:480px){.panel{right:0;bottom:0;width:100%;height:100%;border-radius:0}.panel.open~.launch{display:none}}";
+    ".pw{text-align:center;font-size:11px;color:#b0b4bf;padding:0 0 8px;background:#fff}@media (max-width:480px){.panel{right:0;bottom:0;width:100%;height:100%;border-radius:0}.panel.open~.launch{display:none}}";
 
   var ICON_CHAT = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M21 12a8 8 0 0 1-11.6 7.1L4 20.5l1.4-4.9A8 8 0 1 1 21 12z"/></svg>';
   var ICON_X = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round"><path d="M6 6l12 12M18 6L6 18"/></svg>';
@@ -145,11 +120,8 @@
   function setHead() {
     // Once an agent is assigned the header shows who helps, with their initial for an avatar.
     var name = st.agent && st.agent.name;
-    title.textContent = name || t("title");
-    avatar.textContent = "";
-    if (name) avatar.appendChild(el("b", null, Array.from(name.trim())[0] || "?"));
-    else avatar.innerHTML = ICON_CHAT;
-    avatar.setAttribute("data-agent", name || "");
+    title.textContent = name || t("title"); avatar.setAttribute("data-agent", name || "");
+    if (name) { avatar.textContent = ""; avatar.appendChild(el("b", null, Array.from(name.trim())[0] || "?")); } else avatar.innerHTML = ICON_CHAT;
   }
   $(".pw").textContent = t("powered");
   $(".x").setAttribute("aria-label", t("close"));
@@ -224,10 +196,8 @@
     if (!m || m.private) return;
     var i = findBy("id", m.id);
     if (i < 0 && m.client_id) i = findBy("client_id", m.client_id);
-    var rec = {
-      id: m.id, seq: m.seq, direction: m.direction, sender: m.sender || {},
-      content: m.content || {}, created_at: m.created_at, status: "sent", client_id: m.client_id
-    };
+    var rec = { id: m.id, seq: m.seq, direction: m.direction, sender: m.sender || {},
+      content: m.content || {}, created_at: m.created_at, status: "sent", client_id: m.client_id };
     if (i >= 0) st.messages[i] = Object.assign(st.messages[i], rec, { client_id: st.messages[i].client_id || m.client_id });
     else st.messages.push(rec);
     if (typeof m.seq === "number" && m.seq > st.seq) st.seq = m.seq;
@@ -469,11 +439,8 @@
   function submit() {
     var text = input.value.replace(/^\s+|\s+$/g, "");
     if (!text) return;
-    var m = {
-      client_id: uid(), direction: "inbound", status: "sending", local: Date.now(),
-      sender: { type: "contact", name: visitorName || t("you") }, content: { text: text, attachments: [] },
-      created_at: new Date().toISOString()
-    };
+    var m = { client_id: uid(), direction: "inbound", status: "sending", local: Date.now(), created_at: new Date().toISOString(),
+      sender: { type: "contact", name: visitorName || t("you") }, content: { text: text, attachments: [] } };
     st.messages.push(m);
     input.value = ""; sendBtn.disabled = true; autosize();
     typing(false);
@@ -487,80 +454,28 @@
     if (!m.uploading) send(f);
   }
 
-  // ---- the pre-chat form ----
-  var preForm = null, preEl = $(".pre");
+  // ---- the pre-chat form, loaded from /widget-prechat.js only by inboxes that ask one ----
+  var preForm = null, preEl = $(".pre"), preLoad = null;
   function showPre(on, badField) {
-    var kf = $(".kf");
-    kf.classList.toggle("asking", !!(on && preForm));
-    preEl.hidden = !(on && preForm);
-    preEl.textContent = "";
+    $(".kf").classList.toggle("asking", !!(on && preForm));
+    preEl.hidden = !(on && preForm); preEl.textContent = "";
     if (!on || !preForm) return;
-    preEl.appendChild(el("div", null, t("pre_intro")));
-    var inputs = [];
-    function add(key, label, type, required) {
-      var l = el("label", null, label + (required ? " *" : "")), i = el("input");
-      i.type = type; i.name = key; i.setAttribute("data-testid", "kefu-prechat-" + key);
-      var v = st.pre && (key === "name" || key === "email" ? st.pre[key] : (st.pre.fields || {})[key]);
-      if (v) i.value = v;
-      l.appendChild(i); preEl.appendChild(l);
-      inputs.push({ key: key, label: label, type: type, required: required, input: i, label_el: l });
-    }
-    if (preForm.name && preForm.name !== "off") add("name", t("pre_name"), "text", preForm.name === "required");
-    if (preForm.email && preForm.email !== "off") add("email", t("pre_email"), "email", preForm.email === "required");
-    (preForm.fields || []).forEach(function (f) { add(f.key, f.label, "text", !!f.required); });
-    var go = el("button", null, t("pre_start")); go.type = "submit"; go.setAttribute("data-testid", "kefu-prechat-submit");
-    preEl.appendChild(go);
-    function flag(x, key) {
-      var e = el("div", "perr", t(key, { label: x.label })); e.setAttribute("data-testid", "kefu-prechat-error");
-      x.label_el.appendChild(e);
-    }
-    inputs.forEach(function (x) { if (x.key === badField) flag(x, x.key === "email" ? "pre_email_bad" : "pre_invalid"); });
-    preEl.onsubmit = function (e) {
-      e.preventDefault();
-      Array.prototype.forEach.call(preEl.querySelectorAll(".perr"), function (n) { n.remove(); });
-      var ans = { name: undefined, email: undefined, fields: {} }, ok = true;
-      inputs.forEach(function (x) {
-        var v = x.input.value.replace(/^\s+|\s+$/g, "");
-        if (!v && x.required) { ok = false; flag(x, "pre_required"); }
-        else if (v && x.type === "email" && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v)) { ok = false; flag(x, "pre_email_bad"); }
-        if (x.key === "name" || x.key === "email") ans[x.key] = v || undefined; else if (v) ans.fields[x.key] = v;
-      });
-      if (!ok) return;
-      st.pre = ans; save();
-      send({ type: "pre_chat", name: ans.name, email: ans.email, fields: ans.fields });
-    };
+    var k = { el: el, zh: zh, st: st, save: save, send: send, form: preForm, preEl: preEl, bad: badField };
+    if (window.KefuPreChat) return window.KefuPreChat(k);
+    if (!preLoad) { preLoad = document.createElement("script"); preLoad.src = origin + "/widget-prechat.js"; document.head.appendChild(preLoad); }
+    preLoad.addEventListener("load", function () { if (window.KefuPreChat && !preEl.hidden) window.KefuPreChat(k); });
   }
 
-  // ---- files: the paperclip, paste and drop ----
-  var uploadUrl = origin + "/channels/web_chat/attachments";
-  var UPLOAD_ERRORS = { file_too_large: 1, too_many_uploads: 1 };
+  // ---- files: the paperclip, paste and drop; the upload is in /widget-files.js, loaded on first use ----
+  var filesLoad = null;
   function attach(files) {
-    Array.prototype.forEach.call(files || [], function (file) {
-      var m = {
-        client_id: uid(), direction: "inbound", status: "sending", local: Date.now(), uploading: true,
-        sender: { type: "contact", name: visitorName || t("you") },
-        content: { text: "", attachments: [{ name: file.name || "file", mime: file.type || "", size: file.size }] },
-        created_at: new Date().toISOString()
-      };
-      st.messages.push(m); render(); list.scrollTop = list.scrollHeight;
-      var fail = function (key) {
-        m.status = "failed"; m.uploading = false;
-        notices.push({ text: t(key), err: true, at: Date.now() }); save(); render();
-      };
-      if (!file.size) return fail("file_empty");
-      if (!st.session) return fail("upload_failed");
-      var form = new FormData();
-      form.append("website_token", token); form.append("session", st.session); form.append("file", file, file.name || "file");
-      fetch(uploadUrl, { method: "POST", body: form, credentials: "omit" }).then(function (res) {
-        return res.json().catch(function () { return {}; }).then(function (body) {
-          if (!res.ok) return fail(UPLOAD_ERRORS[body.code] ? body.code : (res.status === 413 ? "file_too_large" : "upload_failed"));
-          m.uploading = false; m.tickets = [body.ticket];
-          m.content.attachments = [{ name: body.name, mime: body.mime, size: body.size, url: body.url }];
-          if (ready) sendMessage(m);
-          save(); render();
-        });
-      }, function () { fail("upload_failed"); });
-    });
+    var k = { files: Array.prototype.slice.call(files || []), st: st, t: t, uid: uid, save: save, render: render, list: list,
+      notice: function (text) { notices.push({ text: text, err: true, at: Date.now() }); },
+      token: token, origin: origin, you: visitorName || t("you"), ready: function () { return ready; }, sendMessage: sendMessage };
+    if (!k.files.length) return;
+    if (window.KefuFiles) return window.KefuFiles(k);
+    if (!filesLoad) { filesLoad = document.createElement("script"); filesLoad.src = origin + "/widget-files.js"; document.head.appendChild(filesLoad); }
+    filesLoad.addEventListener("load", function () { if (window.KefuFiles) window.KefuFiles(k); });
   }
   clip.addEventListener("click", function () { fileInput.click(); });
   fileInput.addEventListener("change", function () { attach(fileInput.files); fileInput.value = ""; });
