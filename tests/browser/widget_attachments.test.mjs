@@ -4,7 +4,7 @@
 // visitor's language. Runs the real `kefu` binary (KEFU_BIN) and Chromium.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startKefu, eventually } from './support/kefu.mjs';
+import { startKefu, eventually, openRoute } from './support/kefu.mjs';
 
 /** @type {Awaited<ReturnType<typeof startKefu>>} */
 let k;
@@ -130,4 +130,24 @@ test('the pre-chat form asks before the first message, in English and Chinese, a
     assert.equal(contact.attributes.order_number, `A-${locale}`);
     await visitor.context().close();
   }
+});
+
+test('an admin sets the pre-chat form in the inbox settings', async () => {
+  const admin = await k.apiAs();
+  const inbox = (await admin.call('POST', '/inboxes', { name: 'Pre-chat web', channel: { type: 'web_chat' } })).body;
+  const page = await k.signedInPage();
+  await openRoute(page, `inboxes/${inbox.id}`, 'inbox-form');
+  const toggle = page.getByTestId('toggle-channel.pre_chat');
+  if (await toggle.count()) await toggle.check();
+  await page.getByTestId('field-channel.pre_chat.enabled').check();
+  await page.getByTestId('field-channel.pre_chat.name').selectOption({ label: 'Asked and required.' });
+  await page.getByTestId('field-channel.pre_chat.fields').fill('[{"key": "order_number", "label": "Order number", "required": true}]');
+  await page.getByTestId('inbox-save').click();
+  const saved = await eventually(async () => {
+    const c = (await admin.call('GET', `/inboxes/${inbox.id}`)).body.channel;
+    return c.pre_chat && c.pre_chat.enabled ? c.pre_chat : null;
+  }, 'the saved pre-chat form');
+  assert.equal(saved.name, 'required');
+  assert.deepEqual(saved.fields, [{ key: 'order_number', label: 'Order number', required: true }]);
+  await page.context().close();
 });

@@ -22,11 +22,14 @@ pub const MAX_FIELDS: usize = 10;
 #[serde(rename_all = "snake_case")]
 pub enum Ask {
     /// Not asked.
+    #[schemars(extend("x-i18n" = {"zh-CN": {"description": "不询问"}}))]
     #[default]
     Off,
     /// Asked; may be left empty.
+    #[schemars(extend("x-i18n" = {"zh-CN": {"description": "询问，可不填"}}))]
     Optional,
     /// Asked and required.
+    #[schemars(extend("x-i18n" = {"zh-CN": {"description": "询问，必须填写"}}))]
     Required,
 }
 
@@ -282,6 +285,19 @@ mod tests {
                 .accept(name.map(Into::into), email.map(Into::into), fields)
                 .expect_err(field);
             assert_eq!(e.field, field, "{}", e.detail);
+        }
+    }
+
+    #[test]
+    fn the_console_gets_choices_in_both_languages() {
+        let schema = kefu_channel::settings_schema::<crate::WebChatSettings>().to_string();
+        for needle in [
+            "pre_chat",
+            "Asked and required.",
+            "询问，必须填写",
+            "聊天前表单",
+        ] {
+            assert!(schema.contains(needle), "{needle}: {schema}");
         }
     }
 
