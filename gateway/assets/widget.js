@@ -30,17 +30,17 @@
     online: "\u6211\u4eec\u901a\u5e38\u51e0\u5206\u949f\u5185\u56de\u590d", typing: "{name}\u6b63\u5728\u8f93\u5165\u2026", agent: "\u5ba2\u670d",
     queue: "\u60a8\u524d\u9762\u8fd8\u6709 {n} \u4f4d", queued: "\u6b63\u5728\u4e3a\u60a8\u63a5\u5165\u5ba2\u670d\u2026", assigned: "{name}\u4e3a\u60a8\u670d\u52a1",
     resolved: "\u4f1a\u8bdd\u5df2\u7ed3\u675f\uff0c\u53d1\u9001\u6d88\u606f\u53ef\u91cd\u65b0\u5f00\u59cb", error: "\u62b1\u6b49\uff0c\u51fa\u73b0\u4e86\u95ee\u9898\uff1a{detail}",
-    you: "\u6211", powered: "\u7531 Kefu \u63d0\u4f9b\u652f\u6301",
+    you: "\u6211", attach: "\u6dfb\u52a0\u6587\u4ef6", file_too_large: "\u6587\u4ef6\u592a\u5927\uff0c\u65e0\u6cd5\u53d1\u9001\u3002", file_empty: "\u6587\u4ef6\u662f\u7a7a\u7684\u3002", too_many_uploads: "\u60a8\u53d1\u9001\u7684\u6587\u4ef6\u592a\u591a\u4e86\uff0c\u8bf7\u7a0d\u540e\u518d\u8bd5\u3002",
+    upload_failed: "\u6587\u4ef6\u672a\u80fd\u53d1\u9001\uff0c\u8bf7\u91cd\u8bd5\u3002", powered: "\u7531 Kefu \u63d0\u4f9b\u652f\u6301",
     too_many_connections: "\u6b64\u7f51\u7edc\u6253\u5f00\u7684\u804a\u5929\u7a97\u53e3\u8fc7\u591a\uff0c\u8bf7\u5173\u95ed\u4e00\u4e9b\u540e\u518d\u8bd5\u3002", too_many_conversations: "\u6b64\u7f51\u7edc\u53d1\u8d77\u7684\u65b0\u4f1a\u8bdd\u8fc7\u591a\uff0c\u8bf7\u7a0d\u540e\u518d\u8bd5\u3002"
   } : {
-    title: "Chat with us", greeting: "Hi there! How can we help you today?",
-    placeholder: "Type your message\u2026", send: "Send", open: "Open chat", close: "Close chat",
-    sending: "Sending", sent: "Sent", read: "Read", failed: "Not sent", connecting: "Connecting\u2026",
-    reconnecting: "Connection lost. Reconnecting\u2026", online: "We usually reply in a few minutes",
-    typing: "{name} is typing\u2026", agent: "Support", queue: "You are number {n} in the queue",
-    queued: "Finding an agent for you\u2026", assigned: "{name} is helping you",
-    resolved: "This conversation is closed. Send a message to start again.",
-    error: "Sorry, something went wrong: {detail}", you: "You", powered: "Powered by Kefu",
+    title: "Chat with us", greeting: "Hi there! How can we help you today?", placeholder: "Type your message\u2026", send: "Send", open: "Open chat",
+    close: "Close chat", sending: "Sending", sent: "Sent", read: "Seen", failed: "Not sent", connecting: "Connecting\u2026",
+    reconnecting: "Connection lost. Reconnecting\u2026", online: "We usually reply in a few minutes", typing: "{name} is typing\u2026", agent: "Support",
+    queue: "You are number {n} in the queue", queued: "Finding an agent for you\u2026", assigned: "{name} is helping you",
+    resolved: "This conversation is closed. Send a message to start again.", error: "Sorry, something went wrong: {detail}", you: "You",
+    powered: "Powered by Kefu", attach: "Attach a file", file_too_large: "This file is too large to send.", file_empty: "This file is empty.",
+    too_many_uploads: "You have sent too many files. Please try again later.", upload_failed: "The file could not be sent. Please try again.",
     too_many_connections: "Too many chat windows are open from your network. Close some and try again.",
     too_many_conversations: "Too many new conversations from your network. Please try again later."
   };
@@ -51,14 +51,16 @@
   // ---- persistent state (per website token) ----
   // Keyed by user too: another signed-in user on this browser must not inherit the session.
   var KEY = "kefu:" + token + (userId ? ":" + userId : "");
-  var st = { session: null, conversation_id: null, seq: 0, read: 0, messages: [] };
+  var st = { session: null, conversation_id: null, seq: 0, read: 0, messages: [], agent: null, agent_read: 0, pre: null };
   try { var saved = JSON.parse(localStorage.getItem(KEY) || "null"); if (saved) st = Object.assign(st, saved); } catch (e) { /* private mode */ }
+  // A file still uploading when the page closed cannot resume: its bytes are gone.
+  st.messages.forEach(function (m) { if (m.uploading) { m.uploading = false; m.status = "failed"; } });
   function save() {
     // Keep the last 100 messages so a page reload shows history and after_seq stays truthful.
     var keep = st.messages.slice(-100);
     try {
       localStorage.setItem(KEY, JSON.stringify({
-        session: st.session, conversation_id: st.conversation_id, seq: st.seq, read: st.read, messages: keep
+        session: st.session, conversation_id: st.conversation_id, seq: st.seq, read: st.read, messages: keep, agent: st.agent, agent_read: st.agent_read, pre: st.pre
       }));
     } catch (e) { /* quota or private mode */ }
   }
@@ -67,34 +69,23 @@
   var CSS = ":host{all:initial}*{box-sizing:border-box}" +
     ".kf{--c:" + color + ";font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'PingFang SC','Microsoft YaHei',sans-serif;color:#1f2937}" +
     ".launch{position:fixed;right:20px;bottom:20px;width:58px;height:58px;border-radius:50%;border:0;background:var(--c);color:#fff;cursor:pointer;box-shadow:0 6px 20px rgba(0,0,0,.22);display:flex;align-items:center;justify-content:center;transition:transform .15s;z-index:2147483000}" +
-    ".launch:hover{transform:scale(1.06)}.launch svg{width:28px;height:28px}" +
-    ".badge{position:absolute;top:-2px;right:-2px;min-width:20px;height:20px;padding:0 6px;border-radius:10px;background:#ef4444;color:#fff;font-size:12px;font-weight:600;line-height:20px;text-align:center;border:2px solid #fff}" +
+    ".launch:hover{transform:scale(1.06)}.launch svg{width:28px;height:28px}.badge{position:absolute;top:-2px;right:-2px;min-width:20px;height:20px;padding:0 6px;border-radius:10px;background:#ef4444;color:#fff;font-size:12px;font-weight:600;line-height:20px;text-align:center;border:2px solid #fff}" +
     ".panel{position:fixed;right:20px;bottom:90px;width:370px;height:min(580px,calc(100vh - 110px));background:#fff;border-radius:16px;box-shadow:0 12px 40px rgba(0,0,0,.18);display:flex;flex-direction:column;overflow:hidden;z-index:2147483000;opacity:0;transform:translateY(12px) scale(.98);pointer-events:none;visibility:hidden;transition:opacity .18s,transform .18s,visibility .18s}" +
-    ".panel.open{opacity:1;transform:none;pointer-events:auto;visibility:visible}" +
-    ".head{background:var(--c);color:#fff;padding:16px 18px;display:flex;align-items:center;gap:12px}" +
-    ".av{width:38px;height:38px;border-radius:50%;background:rgba(255,255,255,.22);display:flex;align-items:center;justify-content:center;flex:none}.av svg{width:20px;height:20px}" +
-    ".ht{flex:1;min-width:0}.ht b{display:block;font-size:16px;font-weight:600}.ht span{display:block;font-size:12.5px;opacity:.85;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}" +
-    ".x{background:none;border:0;color:#fff;cursor:pointer;padding:6px;border-radius:8px;opacity:.85}.x:hover{opacity:1;background:rgba(255,255,255,.15)}.x svg{width:18px;height:18px;display:block}" +
-    ".list{flex:1;overflow-y:auto;padding:16px 14px 8px;background:#f7f7fb;display:flex;flex-direction:column;gap:4px}" +
-    ".row{display:flex;flex-direction:column;max-width:80%}.row.in{align-self:flex-end;align-items:flex-end}.row.out{align-self:flex-start;align-items:flex-start}" +
-    ".who{font-size:11.5px;color:#6b7280;margin:8px 4px 2px}" +
-    ".bub{padding:9px 13px;border-radius:16px;white-space:pre-wrap;word-wrap:break-word;overflow-wrap:anywhere}" +
-    ".in .bub{background:var(--c);color:#fff;border-bottom-right-radius:5px}.out .bub{background:#fff;color:#1f2937;border:1px solid #e5e7eb;border-bottom-left-radius:5px}" +
-    ".in .bub a{color:#fff}.out .bub a{color:var(--c)}" +
-    ".bub[data-status=sending]{opacity:.65}.bub[data-status=failed]{background:#fee2e2;color:#991b1b}" +
-    ".meta{font-size:11px;color:#9ca3af;margin:2px 6px 4px}" +
+    ".panel.open{opacity:1;transform:none;pointer-events:auto;visibility:visible}.head{background:var(--c);color:#fff;padding:16px 18px;display:flex;align-items:center;gap:12px}" +
+    ".av{width:38px;height:38px;border-radius:50%;background:rgba(255,255,255,.22);display:flex;align-items:center;justify-content:center;flex:none}.av svg{width:20px;height:20px}.ht{flex:1;min-width:0}.ht b{display:block;font-size:16px;font-weight:600}" +
+    ".ht span{display:block;font-size:12.5px;opacity:.85;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}.av b{font-size:17px;font-weight:600}.clip{width:34px;height:38px;border:0;background:none;color:#9ca3af;cursor:pointer;flex:none;display:flex;align-items:center;justify-content:center}" +
+    ".clip:hover{color:var(--c)}.clip svg{width:20px;height:20px}.foot.drag{outline:2px dashed var(--c);outline-offset:-4px}.x{background:none;border:0;color:#fff;cursor:pointer;padding:6px;border-radius:8px;opacity:.85}.x:hover{opacity:1;background:rgba(255,255,255,.15)}" +
+    ".x svg{width:18px;height:18px;display:block}.list{flex:1;overflow-y:auto;padding:16px 14px 8px;background:#f7f7fb;display:flex;flex-direction:column;gap:4px}.row{display:flex;flex-direction:column;max-width:80%}.row.in{align-self:flex-end;align-items:flex-end}" +
+    ".row.out{align-self:flex-start;align-items:flex-start}.who{font-size:11.5px;color:#6b7280;margin:8px 4px 2px}.bub{padding:9px 13px;border-radius:16px;white-space:pre-wrap;word-wrap:break-word;overflow-wrap:anywhere}.in .bub{background:var(--c);color:#fff;border-bottom-right-radius:5px}" +
+    ".out .bub{background:#fff;color:#1f2937;border:1px solid #e5e7eb;border-bottom-left-radius:5px}.in .bub a{color:#fff}.out .bub a{color:var(--c)}.bub[data-status=sending]{opacity:.65}.bub[data-status=failed]{background:#fee2e2;color:#991b1b}.meta{font-size:11px;color:#9ca3af;margin:2px 6px 4px}" +
     ".att{display:block;margin-top:6px}.att svg{width:13px;height:13px;vertical-align:-2px;margin-right:4px}.att img{max-width:220px;max-height:200px;border-radius:10px;display:block}" +
-    ".sys{align-self:center;font-size:12px;color:#6b7280;background:#eef0f5;border-radius:12px;padding:5px 12px;margin:8px 0;text-align:center;max-width:90%}" +
-    ".sys.err{background:#fef2f2;color:#b91c1c}" +
-    ".greet{align-self:flex-start;background:#fff;border:1px solid #e5e7eb;border-radius:16px;border-bottom-left-radius:5px;padding:9px 13px;max-width:80%;margin-top:4px}" +
-    ".typing{font-size:12px;color:#6b7280;padding:0 18px 4px;min-height:18px;background:#f7f7fb}" +
-    ".dots{display:inline-block;margin-right:6px}.dots i{display:inline-block;width:5px;height:5px;margin:0 1px;border-radius:50%;background:#9ca3af;animation:b 1.2s infinite}.dots i:nth-child(2){animation-delay:.2s}.dots i:nth-child(3){animation-delay:.4s}" +
-    "@keyframes b{0%,60%,100%{transform:none;opacity:.5}30%{transform:translateY(-3px);opacity:1}}" +
-    ".foot{border-top:1px solid #eceef3;padding:10px 10px 8px 14px;display:flex;align-items:flex-end;gap:8px;background:#fff}" +
+    ".sys{align-self:center;font-size:12px;color:#6b7280;background:#eef0f5;border-radius:12px;padding:5px 12px;margin:8px 0;text-align:center;max-width:90%}.sys.err{background:#fef2f2;color:#b91c1c}" +
+    ".greet{align-self:flex-start;background:#fff;border:1px solid #e5e7eb;border-radius:16px;border-bottom-left-radius:5px;padding:9px 13px;max-width:80%;margin-top:4px}.typing{font-size:12px;color:#6b7280;padding:0 18px 4px;min-height:18px;background:#f7f7fb}.dots{display:inline-block;margin-right:6px}" +
+    ".dots i{display:inline-block;width:5px;height:5px;margin:0 1px;border-radius:50%;background:#9ca3af;animation:b 1.2s infinite}.dots i:nth-child(2){animation-delay:.2s}.dots i:nth-child(3){animation-delay:.4s}@keyframes b{0%,60%,100%{transform:none;opacity:.5}" +
+    "30%{transform:translateY(-3px);opacity:1}}.foot{border-top:1px solid #eceef3;padding:10px 10px 8px 6px;display:flex;align-items:flex-end;gap:8px;background:#fff}" +
     "textarea{flex:1;border:0;outline:0;resize:none;font:inherit;color:inherit;max-height:120px;min-height:22px;padding:8px 0;background:transparent}" +
     ".send{width:38px;height:38px;border-radius:50%;border:0;background:var(--c);color:#fff;cursor:pointer;flex:none;display:flex;align-items:center;justify-content:center}.send:disabled{opacity:.4;cursor:default}.send svg{width:18px;height:18px}" +
-    ".pw{text-align:center;font-size:11px;color:#b0b4bf;padding:0 0 8px;background:#fff}" +
-    "@media (max-width:480px){.panel{right:0;bottom:0;width:100%;height:100%;border-radius:0}.panel.open~.launch{display:none}}";
+    ".pw{text-align:center;font-size:11px;color:#b0b4bf;padding:0 0 8px;background:#fff}@media (max-width:480px){.panel{right:0;bottom:0;width:100%;height:100%;border-radius:0}.panel.open~.launch{display:none}}";
 
   var ICON_CHAT = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M21 12a8 8 0 0 1-11.6 7.1L4 20.5l1.4-4.9A8 8 0 1 1 21 12z"/></svg>';
   var ICON_X = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round"><path d="M6 6l12 12M18 6L6 18"/></svg>';
@@ -110,11 +101,13 @@
   root.innerHTML = "<style>" + CSS + "</style>" +
     '<div class="kf">' +
     '<div class="panel" data-testid="kefu-panel" role="dialog" aria-hidden="true">' +
-    '<div class="head"><div class="av">' + ICON_CHAT + '</div><div class="ht"><b></b><span class="sub"></span></div>' +
+    '<div class="head"><div class="av" data-testid="kefu-avatar">' + ICON_CHAT + '</div><div class="ht"><b data-testid="kefu-title"></b><span class="sub"></span></div>' +
     '<button class="x" type="button">' + ICON_DOWN + '</button></div>' +
+    '<form class="pre" data-testid="kefu-prechat" hidden novalidate></form>' +
     '<div class="list" role="log" aria-live="polite"></div>' +
     '<div class="typing"></div>' +
-    '<div class="foot"><textarea rows="1" data-testid="kefu-input"></textarea>' +
+    '<div class="foot"><button class="clip" type="button" data-testid="kefu-attach">' + ICON_CLIP + '</button>' +
+    '<input type="file" multiple hidden data-testid="kefu-file-input"><textarea rows="1" data-testid="kefu-input"></textarea>' +
     '<button class="send" type="button" data-testid="kefu-send" disabled>' + ICON_SEND + '</button></div>' +
     '<div class="pw"></div></div>' +
     '<button class="launch" type="button" data-testid="kefu-launcher" aria-expanded="false">' + ICON_CHAT + '</button>' +
@@ -122,7 +115,14 @@
   function $(sel) { return root.querySelector(sel); }
   var panel = $(".panel"), list = $(".list"), input = $("textarea"), sendBtn = $(".send");
   var launcher = $(".launch"), sub = $(".sub"), typingEl = $(".typing");
-  $(".ht b").textContent = t("title");
+  var avatar = $(".av"), title = $(".ht b"), clip = $(".clip"), fileInput = $("input[type=file]"), foot = $(".foot");
+  clip.setAttribute("aria-label", t("attach")); clip.title = t("attach");
+  function setHead() {
+    // Once an agent is assigned the header shows who helps, with their initial for an avatar.
+    var name = st.agent && st.agent.name;
+    title.textContent = name || t("title"); avatar.setAttribute("data-agent", name || "");
+    if (name) { avatar.textContent = ""; avatar.appendChild(el("b", null, Array.from(name.trim())[0] || "?")); } else avatar.innerHTML = ICON_CHAT;
+  }
   $(".pw").textContent = t("powered");
   $(".x").setAttribute("aria-label", t("close"));
   launcher.setAttribute("aria-label", t("open"));
@@ -132,7 +132,7 @@
 
   // ---- connection ----
   var ws = null, ready = false, attempts = 0, retryTimer = null, pingTimer = null, lastFrame = 0;
-  var readSent = 0, openState = false, statusText = "", notices = [], agentRead = 0, agentTypingTimer = null;
+  var readSent = 0, openState = false, statusText = "", notices = [], agentTypingTimer = null;
 
   function connect() {
     clearTimeout(retryTimer);
@@ -196,10 +196,8 @@
     if (!m || m.private) return;
     var i = findBy("id", m.id);
     if (i < 0 && m.client_id) i = findBy("client_id", m.client_id);
-    var rec = {
-      id: m.id, seq: m.seq, direction: m.direction, sender: m.sender || {},
-      content: m.content || {}, created_at: m.created_at, status: "sent", client_id: m.client_id
-    };
+    var rec = { id: m.id, seq: m.seq, direction: m.direction, sender: m.sender || {},
+      content: m.content || {}, created_at: m.created_at, status: "sent", client_id: m.client_id };
     if (i >= 0) st.messages[i] = Object.assign(st.messages[i], rec, { client_id: st.messages[i].client_id || m.client_id });
     else st.messages.push(rec);
     if (typeof m.seq === "number" && m.seq > st.seq) st.seq = m.seq;
@@ -219,16 +217,18 @@
         if ((st.session && f.session !== st.session) || (st.conversation_id && f.conversation_id !== st.conversation_id)) {
           // A different session or conversation: the old history and seq no longer apply.
           st.messages = st.messages.filter(function (m) { return m.status === "sending"; });
-          st.seq = 0; st.read = 0;
+          st.seq = 0; st.read = 0; st.agent = null; st.agent_read = 0; setHead();
         }
         st.session = f.session; st.conversation_id = f.conversation_id;
         (f.messages || []).forEach(upsert);
         sortMessages();
         ready = true; attempts = 0;
         notices = notices.filter(function (n) { return !n.err; });
-        st.messages.forEach(function (m) {
-          if (m.status === "sending") send({ type: "message", client_id: m.client_id, text: m.content.text });
-        });
+        // The pre-chat form: asked before the first message, answered again on a new socket.
+        preForm = f.pre_chat && !f.conversation_id ? f.pre_chat : null;
+        if (preForm && st.pre) send({ type: "pre_chat", name: st.pre.name, email: st.pre.email, fields: st.pre.fields });
+        showPre(!!preForm && !st.pre);
+        st.messages.forEach(function (m) { if (m.status === "sending") sendMessage(m); });
         save(); render(); setSub();
         break;
       case "ack":
@@ -243,6 +243,9 @@
         sortMessages(); save(); render();
         if (f.message && f.message.direction === "outbound") setAgentTyping(false);
         break;
+      case "pre_chat_ok":
+        showPre(false);
+        break;
       case "typing":
         setAgentTyping(!!f.on, f.name);
         break;
@@ -250,6 +253,7 @@
         onStatus(f);
         break;
       case "error":
+        if (f.code === "invalid_pre_chat" || f.code === "pre_chat_required") { st.pre = null; save(); showPre(true, f.field); break; }
         var bad = f.client_id != null ? findBy("client_id", f.client_id) : -1;
         // A message the server refused for good is not resent on every reconnect.
         if (bad >= 0 && st.messages[bad].status === "sending") { st.messages[bad].status = "failed"; save(); }
@@ -265,7 +269,10 @@
     var pos = f.queue_position != null ? f.queue_position : f.position;
     var agent = f.agent && f.agent.name || f.agent_name;
     var read = f.agent_read_seq != null ? f.agent_read_seq : f.read_seq;
-    if (typeof read === "number" && read > agentRead) { agentRead = read; render(); }
+    if (typeof read === "number" && read > st.agent_read) { st.agent_read = read; save(); render(); }
+    if (agent && (s === "assigned" || !s)) { st.agent = { name: String(agent) }; save(); setHead(); }
+    else if (s === "queued" || s === "resolved" || s === "closed") { st.agent = null; save(); setHead(); }
+    if (s == null && pos == null && !agent) return;
     if (pos != null && pos > 0) statusText = t("queue", { n: pos });
     else if (s === "queued") statusText = t("queued");
     else if (agent && (s === "assigned" || !s)) statusText = t("assigned", { name: agent });
@@ -344,8 +351,8 @@
       if (m.id) b.setAttribute("data-id", m.id);
       if (c.text) linkify(b, c.text);
       (c.attachments || []).forEach(function (a) {
-        var href = safeUrl(a.url);
-        if (!href) return;
+        var href = a.url ? safeUrl(a.url) : null;
+        if (!href) { var p = el("span", "att"); p.innerHTML = ICON_CLIP; p.appendChild(document.createTextNode(a.name || "")); b.appendChild(p); return; }
         var link = el("a", "att"); link.href = href; link.target = "_blank"; link.rel = "noopener noreferrer";
         if (/^image\//.test(a.mime || "")) { var img = document.createElement("img"); img.src = href; img.alt = a.name || ""; link.appendChild(img); }
         else { link.innerHTML = ICON_CLIP; link.appendChild(document.createTextNode(a.name || href)); }
@@ -356,9 +363,14 @@
       if (inbound) {
         if (m.status === "sending") meta += " \u00b7 " + t("sending");
         else if (m.status === "failed") meta += " \u00b7 " + t("failed");
-        else if (idx === lastInbound) meta += " \u00b7 " + (agentRead >= m.seq ? t("read") : t("sent"));
       }
-      row.appendChild(el("div", "meta", meta));
+      var metaEl = el("div", "meta", meta);
+      if (inbound && idx === lastInbound && m.status === "sent") {
+        var seen = st.agent_read >= m.seq, r = el("span", null, " \u00b7 " + (seen ? t("read") : t("sent")));
+        r.setAttribute("data-testid", "kefu-receipt"); r.setAttribute("data-state", seen ? "seen" : "sent");
+        metaEl.appendChild(r);
+      }
+      row.appendChild(metaEl);
       list.appendChild(row);
     });
     flushNotices(null);
@@ -427,24 +439,62 @@
   function submit() {
     var text = input.value.replace(/^\s+|\s+$/g, "");
     if (!text) return;
-    var m = {
-      client_id: uid(), direction: "inbound", status: "sending", local: Date.now(),
-      sender: { type: "contact", name: visitorName || t("you") }, content: { text: text, attachments: [] },
-      created_at: new Date().toISOString()
-    };
+    var m = { client_id: uid(), direction: "inbound", status: "sending", local: Date.now(), created_at: new Date().toISOString(),
+      sender: { type: "contact", name: visitorName || t("you") }, content: { text: text, attachments: [] } };
     st.messages.push(m);
     input.value = ""; sendBtn.disabled = true; autosize();
     typing(false);
-    if (ready) send({ type: "message", client_id: m.client_id, text: text });
+    if (ready) sendMessage(m);
     save(); render();
     list.scrollTop = list.scrollHeight;
   }
+  function sendMessage(m) {
+    var f = { type: "message", client_id: m.client_id, text: m.content.text || "" };
+    if (m.tickets) f.attachments = m.tickets;
+    if (!m.uploading) send(f);
+  }
+
+  // ---- the pre-chat form, loaded from /widget-prechat.js only by inboxes that ask one ----
+  var preForm = null, preEl = $(".pre"), preLoad = null;
+  function showPre(on, badField) {
+    $(".kf").classList.toggle("asking", !!(on && preForm));
+    preEl.hidden = !(on && preForm); preEl.textContent = "";
+    if (!on || !preForm) return;
+    var k = { el: el, zh: zh, st: st, save: save, send: send, form: preForm, preEl: preEl, bad: badField };
+    if (window.KefuPreChat) return window.KefuPreChat(k);
+    if (!preLoad) { preLoad = document.createElement("script"); preLoad.src = origin + "/widget-prechat.js"; document.head.appendChild(preLoad); }
+    preLoad.addEventListener("load", function () { if (window.KefuPreChat && !preEl.hidden) window.KefuPreChat(k); });
+  }
+
+  // ---- files: the paperclip, paste and drop; the upload is in /widget-files.js, loaded on first use ----
+  var filesLoad = null;
+  function attach(files) {
+    var k = { files: Array.prototype.slice.call(files || []), st: st, t: t, uid: uid, save: save, render: render, list: list,
+      notice: function (text) { notices.push({ text: text, err: true, at: Date.now() }); },
+      token: token, origin: origin, you: visitorName || t("you"), ready: function () { return ready; }, sendMessage: sendMessage };
+    if (!k.files.length) return;
+    if (window.KefuFiles) return window.KefuFiles(k);
+    if (!filesLoad) { filesLoad = document.createElement("script"); filesLoad.src = origin + "/widget-files.js"; document.head.appendChild(filesLoad); }
+    filesLoad.addEventListener("load", function () { if (window.KefuFiles) window.KefuFiles(k); });
+  }
+  clip.addEventListener("click", function () { fileInput.click(); });
+  fileInput.addEventListener("change", function () { attach(fileInput.files); fileInput.value = ""; });
+  input.addEventListener("paste", function (e) {
+    var files = e.clipboardData && e.clipboardData.files;
+    if (files && files.length) { e.preventDefault(); attach(files); }
+  });
+  panel.addEventListener("dragover", function (e) { e.preventDefault(); foot.classList.add("drag"); });
+  panel.addEventListener("dragleave", function (e) { if (e.target === panel || !panel.contains(e.relatedTarget)) foot.classList.remove("drag"); });
+  panel.addEventListener("drop", function (e) {
+    e.preventDefault(); foot.classList.remove("drag");
+    if (e.dataTransfer && e.dataTransfer.files.length) attach(e.dataTransfer.files);
+  });
 
   window.Kefu = {
     loaded: true, root: root,
     open: function () { setOpen(true); }, close: function () { setOpen(false); },
     toggle: function () { setOpen(!openState); }
   };
-  function mount() { document.body.appendChild(host); render(); connect(); }
+  function mount() { document.body.appendChild(host); setHead(); render(); connect(); }
   if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
 })();

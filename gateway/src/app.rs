@@ -134,7 +134,10 @@ impl App {
         );
 
         // Created before the channels: the app channel asks it whether a user is connected.
-        let hub = crate::ws::Hub::new(bus.clone());
+        let hub = crate::ws::Hub::new(
+            bus.clone(),
+            kefu_normalizer::accounts::Agents::new(db.clone()),
+        );
         let factories = crate::builtin_channels(&config, hub.clone())?
             .into_iter()
             .chain(extra)
@@ -355,6 +358,7 @@ pub fn router(state: AppState, ingress: Router<AppState>) -> Router {
             crate::ws::visitor::router(&state),
         )
         .route("/ws/agent", axum::routing::get(crate::ws::agent::handler))
+        .merge(crate::ws::visitor_files::router(&state))
         .merge(ingress)
         .merge(crate::assets::router())
         .fallback(|| async {

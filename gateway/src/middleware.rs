@@ -157,7 +157,8 @@ fn describe(
 
 /// Sets the security headers a handler did not set itself: `nosniff` and no referrer on
 /// everything; on HTML pages a script-only-from-files CSP and no framing; on customer files a
-/// sandbox; on the API a policy that loads nothing. `/widget.js` stays loadable by any site.
+/// sandbox; on the API a policy that loads nothing. `/widget.js` (and the parts it loads) stays
+/// loadable by any site.
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     let mut resp = next.run(req).await;
@@ -182,7 +183,7 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     } else if html {
         set(header::CONTENT_SECURITY_POLICY, PAGE_CSP);
         set(header::X_FRAME_OPTIONS, "DENY");
-    } else if path == "/widget.js" {
+    } else if path.starts_with("/widget") && path.ends_with(".js") {
         // Embedded by customers' pages: readable cross-origin even where they isolate theirs.
         set(
             HeaderName::from_static("cross-origin-resource-policy"),

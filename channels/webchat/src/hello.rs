@@ -91,6 +91,8 @@ pub(crate) async fn open(w: &Widget, h: Hello) -> Result<(Visitor, Value), Error
         app,
         limits: settings.visitor_limits,
         ip: h.ip,
+        pre_chat: settings.pre_chat.asks().then_some(settings.pre_chat),
+        answers: None,
     };
     let page = w
         .history
@@ -107,12 +109,18 @@ pub(crate) async fn open(w: &Widget, h: Hello) -> Result<(Visitor, Value), Error
         messages = page.messages;
         visitor.conversation = Some((page.conversation_id, page.conversation_token));
     }
-    let welcome = json!({
+    let mut welcome = json!({
         "type": "welcome",
         "session": session,
         "conversation_id": visitor.conversation.as_ref().map(|(c, _)| *c),
         "messages": messages,
     });
+    // A visitor who has not written yet is asked the inbox's pre-chat form first.
+    if visitor.conversation.is_none()
+        && let Some(form) = &visitor.pre_chat
+    {
+        welcome["pre_chat"] = json!(form);
+    }
     Ok((visitor, welcome))
 }
 

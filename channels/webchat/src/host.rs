@@ -55,4 +55,10 @@ pub trait WidgetHost: Send + Sync + 'static {
 
     /// The visitor read the conversation up to `seq`. Best effort: a failure is logged by Kefu.
     async fn mark_read(&self, conversation: i64, seq: i64);
+
+    /// The name of the agent helping in `conversation`, for the widget's header when a tab
+    /// (re)connects; `None` when nobody is assigned or Kefu cannot tell right now.
+    async fn assigned_agent(&self, _conversation: i64) -> Option<String> {
+        None
+    }
 }

@@ -19,6 +19,8 @@
 //! - [`WebChatFactory`]: settings (`hmac_secret?`, `allowed_origins?`) and the channel.
 //!   Replies reach visitors through Kefu's realtime hub (open tabs get them at once; a visitor
 //!   who was away gets them replayed on return), so `send` has nothing to call.
+//! - [`uploads`]: visitors' files: signed tickets and per-session upload budgets.
+//! - [`prechat`]: the optional pre-chat form (name, email, the inbox's own fields).
 //! - [`FrameLimiter`]: per-connection flood control.
 #![warn(missing_docs)]
 
@@ -26,13 +28,16 @@ pub mod abuse;
 mod hello;
 mod host;
 pub mod identity;
+pub mod prechat;
 pub mod protocol;
 pub mod session;
 pub mod socket;
+pub mod uploads;
 
 pub use abuse::{AbuseGuard, ClientIp, VisitorLimits};
 pub use host::{Frame, QueueSpot, WidgetHost};
 pub use socket::Widget;
+pub use uploads::UploadGuard;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -75,6 +80,14 @@ pub struct WebChatSettings {
     /// the team with conversations. The defaults suit many visitors behind one NAT.
     #[serde(default, skip_serializing_if = "is_default")]
     pub visitor_limits: VisitorLimits,
+    /// # Pre-chat form
+    /// Asks visitors for their name, email and your own fields before their first message.
+    #[serde(default, skip_serializing_if = "is_off")]
+    pub pre_chat: prechat::PreChatForm,
+}
+
+fn is_off(f: &prechat::PreChatForm) -> bool {
+    *f == prechat::PreChatForm::default()
 }
 
 fn is_default(l: &VisitorLimits) -> bool {
@@ -94,6 +107,7 @@ impl WebChatSettings {
         s.visitor_limits
             .check()
             .map_err(ChannelError::InvalidSettings)?;
+        s.pre_chat.check().map_err(ChannelError::InvalidSettings)?;
         for o in &s.allowed_origins {
             let host = o
                 .strip_prefix("https://")

@@ -1,8 +1,9 @@
 //! The widget's WebSocket frames (`/ws/web_chat`), JSON objects tagged by `type`.
 //!
 //! Client: `hello {website_token, session?, identity?, after_seq?, name?, locale?}`,
-//! `message {client_id, text}`, `typing {on}`, `read {seq}`, `ping`.
-//! Server: `welcome {session, conversation_id, messages}`, `ack {client_id, id, seq}`,
+//! `message {client_id, text, attachments?: [ticket]}`, `typing {on}`, `read {seq}`,
+//! `pre_chat {name?, email?, fields}`, `ping`.
+//! Server: `welcome {session, conversation_id, messages, pre_chat?}`, `pre_chat_ok`, `ack {client_id, id, seq}`,
 //! `message {message}`, `typing {on, name?}`, `status {...}`, `error {code, detail, client_id?}`,
 //! `pong`.
 
@@ -46,8 +47,12 @@ pub enum ClientFrame {
     Message {
         /// Chosen by the widget; a resend with the same id is acknowledged, never stored twice.
         client_id: String,
-        /// The text.
+        /// The text; may be empty when the message carries files.
+        #[serde(default)]
         text: String,
+        /// Tickets of files the visitor uploaded (see [`crate::uploads`]).
+        #[serde(default)]
+        attachments: Vec<String>,
     },
     /// The visitor is typing.
     Typing {
@@ -58,6 +63,18 @@ pub enum ClientFrame {
     Read {
         /// Highest read seq.
         seq: i64,
+    },
+    /// The visitor's answers to the inbox's pre-chat form (see [`crate::prechat`]).
+    PreChat {
+        /// The name, when the form asks for it.
+        #[serde(default)]
+        name: Option<String>,
+        /// The email, when the form asks for it.
+        #[serde(default)]
+        email: Option<String>,
+        /// The form's own fields by key.
+        #[serde(default)]
+        fields: std::collections::BTreeMap<String, String>,
     },
     /// Heartbeat.
     Ping,

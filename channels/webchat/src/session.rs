@@ -34,6 +34,16 @@ impl SessionKey {
         mac
     }
 
+    /// The signature of `payload` under this key.
+    pub(crate) fn sign(&self, payload: &str) -> Vec<u8> {
+        self.mac(payload).finalize().into_bytes().to_vec()
+    }
+
+    /// Whether `sig` is the signature of `payload` (compared in constant time).
+    pub(crate) fn check(&self, payload: &str, sig: &[u8]) -> bool {
+        self.mac(payload).verify_slice(sig).is_ok()
+    }
+
     /// A session for `visitor` in `inbox`.
     pub fn issue(&self, inbox: i64, visitor: &str) -> String {
         let payload = format!("{inbox}.{}", URL_SAFE_NO_PAD.encode(visitor));

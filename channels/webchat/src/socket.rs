@@ -24,8 +24,7 @@ use axum::response::Response;
 use axum::routing::get;
 use futures::{SinkExt, StreamExt};
 use kefu_channel::{
-    Content, ConversationHistory, ExternalIdentity, InboundEnvelope, InboundSink, IngestError,
-    ThreadHints,
+    Content, ConversationHistory, InboundEnvelope, InboundSink, IngestError, ThreadHints,
 };
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -33,8 +32,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::abuse::{AbuseGuard, ClientIp, VisitorLimits};
 use crate::host::{Frame, WidgetHost};
+use crate::prechat::{Answers, PreChatForm};
 use crate::protocol::{self, ClientFrame, ErrorFrame};
 use crate::session::{self, SessionKey};
+use crate::uploads::MAX_FILES_PER_MESSAGE;
 use crate::{FrameLimiter, hello};
 
 /// Where the widget connects.
@@ -107,6 +108,10 @@ pub(crate) struct Visitor {
     pub(crate) limits: VisitorLimits,
     /// The client's address, when the host knows it.
     pub(crate) ip: Option<IpAddr>,
+    /// The inbox's pre-chat form, when it asks anything.
+    pub(crate) pre_chat: Option<PreChatForm>,
+    /// The visitor's checked answers to it, once given.
+    pub(crate) answers: Option<Answers>,
 }
 
 impl Visitor {
@@ -300,9 +305,18 @@ async fn serve(w: Arc<Widget>, socket: WebSocket, origin: Option<String>, ip: Op
     }
 }
 
-/// A `status` frame with the conversation's place in the queue, when it is queued.
+/// A `status` frame with the conversation's place in the queue, when it is queued, or with the
+/// agent helping, when one is assigned.
 async fn queue_frame(w: &Widget, conversation: i64) -> Option<Message> {
-    let q = w.host.queue_spot(conversation).await?;
+    let Some(q) = w.host.queue_spot(conversation).await else {
+        let name = w.host.assigned_agent(conversation).await?;
+        return Some(frame(json!({
+            "type": "status",
+            "conversation_id": conversation,
+            "conversation_status": "assigned",
+            "agent": {"name": name},
+        })));
+    };
     Some(frame(json!({
         "type": "status",
         "conversation_id": conversation,
@@ -333,12 +347,40 @@ async fn handle(w: &Widget, v: &mut Visitor, f: ClientFrame) -> Option<Message> 
             }
             None
         }
-        ClientFrame::Message { client_id, text } => Some(post(w, v, client_id, text).await),
+        ClientFrame::PreChat {
+            name,
+            email,
+            fields,
+        } => {
+            let Some(form) = &v.pre_chat else {
+                return Some(err("bad_frame", "this chat has no pre-chat form", None));
+            };
+            Some(match form.accept(name, email, fields) {
+                Ok(a) => {
+                    v.answers = Some(a);
+                    frame(json!({"type": "pre_chat_ok"}))
+                }
+                Err(r) => frame(
+                    json!({"type": "error", "code": "invalid_pre_chat", "field": r.field, "detail": r.detail}),
+                ),
+            })
+        }
+        ClientFrame::Message {
+            client_id,
+            text,
+            attachments,
+        } => Some(post(w, v, client_id, text, attachments).await),
     }
 }
 
 #[tracing::instrument(name = "web_chat_message", skip_all, fields(inbox = v.inbox_id))]
-async fn post(w: &Widget, v: &mut Visitor, client_id: String, text: String) -> Message {
+async fn post(
+    w: &Widget,
+    v: &mut Visitor,
+    client_id: String,
+    text: String,
+    tickets: Vec<String>,
+) -> Message {
     if client_id.is_empty() || client_id.len() > 64 {
         return err(
             "bad_frame",
@@ -346,10 +388,37 @@ async fn post(w: &Widget, v: &mut Visitor, client_id: String, text: String) -> M
             Some(client_id),
         );
     }
-    if text.trim().is_empty() || text.chars().count() > 4000 {
+    if (text.trim().is_empty() && tickets.is_empty()) || text.chars().count() > 4000 {
         return err(
             "invalid_message",
-            "a message must have 1 to 4000 characters",
+            "a message must have 1 to 4000 characters or a file",
+            Some(client_id),
+        );
+    }
+    if tickets.len() > MAX_FILES_PER_MESSAGE {
+        return err(
+            "invalid_message",
+            format!("a message may carry at most {MAX_FILES_PER_MESSAGE} files"),
+            Some(client_id),
+        );
+    }
+    let mut files = Vec::with_capacity(tickets.len());
+    for t in &tickets {
+        match w.sessions.verify_file_ticket(v.inbox_id, &v.external_id, t) {
+            Some(f) => files.push(f),
+            None => {
+                return err(
+                    "invalid_attachment",
+                    "an attachment is not one this visitor uploaded; upload the file again",
+                    Some(client_id),
+                );
+            }
+        }
+    }
+    if v.conversation.is_none() && v.pre_chat.is_some() && v.answers.is_none() && !v.app {
+        return err(
+            "pre_chat_required",
+            "answer the pre-chat form before the first message",
             Some(client_id),
         );
     }
@@ -367,11 +436,7 @@ async fn post(w: &Widget, v: &mut Visitor, client_id: String, text: String) -> M
     }
     let envelope = InboundEnvelope {
         inbox_id: v.inbox_id,
-        sender: ExternalIdentity {
-            external_id: v.external_id.clone(),
-            display_name: v.name.clone(),
-            ..ExternalIdentity::default()
-        },
+        sender: Answers::sender(v.answers.as_ref(), &v.external_id, v.name.as_ref()),
         dedupe_key: Some(if v.app {
             kefu_channel_push::message_dedupe_key(&v.external_id, &client_id)
         } else {
@@ -387,7 +452,10 @@ async fn post(w: &Widget, v: &mut Visitor, client_id: String, text: String) -> M
                 .map(|(_, t)| t.clone()),
             ..ThreadHints::default()
         },
-        content: Content::text(text),
+        content: Content {
+            attachments: files,
+            ..Content::text(text)
+        },
         sent_at: None,
     };
     match w.inbound.accept(envelope).await {

@@ -260,6 +260,11 @@ pub async fn mark_read(
     st.notifications
         .read_conversation(c.me.agent.id, c.conversation.id)
         .await?;
+    // The visitor's widget shows "Seen" under its last message.
+    st.bus.signal(kefu_normalizer::events::Signal::AgentRead {
+        conversation_id: c.conversation.id,
+        seq: last_read_seq,
+    });
     Ok(Json(ReadMarker { last_read_seq }))
 }
 

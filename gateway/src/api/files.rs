@@ -73,45 +73,11 @@ pub async fn upload(
     mut form: Multipart,
 ) -> ApiResult<(StatusCode, axum::Json<FileView>)> {
     let max = st.config.max_upload_bytes;
-    let too_large = || {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "file_too_large",
-            format!("files may be at most {max} bytes (max_upload_bytes)"),
-        )
-    };
-    let invalid_form = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            too_large()
-        } else {
-            ApiError::invalid(format!("unreadable multipart form: {}", e.body_text()))
-        }
-    };
-    while let Some(mut field) = form.next_field().await.map_err(invalid_form)? {
+    while let Some(field) = form.next_field().await.map_err(|e| form_error(e, max))? {
         if field.name() != Some("file") {
             continue;
         }
-        let name = field
-            .file_name()
-            .map(clean_name)
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| "file".to_owned());
-        let mime = field
-            .content_type()
-            .map(|m| m.trim().to_ascii_lowercase())
-            .filter(|m| valid_mime(m))
-            .unwrap_or_else(|| "application/octet-stream".to_owned());
-        let mut data = bytes::BytesMut::new();
-        while let Some(chunk) = field.chunk().await.map_err(invalid_form)? {
-            if data.len() + chunk.len() > max {
-                return Err(too_large());
-            }
-            data.extend_from_slice(&chunk);
-        }
-        let data: Bytes = data.freeze();
-        if data.is_empty() {
-            return Err(ApiError::invalid("the file is empty"));
-        }
+        let (name, mime, data) = read_file(field, max).await?;
         let file = st
             .files
             .store(NewFile {
@@ -128,6 +94,54 @@ pub async fn upload(
     Err(ApiError::invalid(
         "the form has no part named `file`; send multipart/form-data with the file in `file`",
     ))
+}
+
+/// The upload was larger than `max` bytes.
+fn too_large(max: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "file_too_large",
+        format!("files may be at most {max} bytes (max_upload_bytes)"),
+    )
+}
+
+/// An unreadable form, or one larger than the limit.
+pub(crate) fn form_error(e: axum::extract::multipart::MultipartError, max: usize) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        too_large(max)
+    } else {
+        ApiError::invalid(format!("unreadable multipart form: {}", e.body_text()))
+    }
+}
+
+/// Reads an uploaded file part: its cleaned name, its type (`application/octet-stream` when
+/// missing or malformed) and its bytes, at most `max` of them (413 beyond), never empty (422).
+/// Agents' and visitors' uploads both go through it, so both have the same limits.
+pub(crate) async fn read_file(
+    mut field: axum::extract::multipart::Field<'_>,
+    max: usize,
+) -> ApiResult<(String, String, Bytes)> {
+    let name = field
+        .file_name()
+        .map(clean_name)
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "file".to_owned());
+    let mime = field
+        .content_type()
+        .map(|m| m.trim().to_ascii_lowercase())
+        .filter(|m| valid_mime(m))
+        .unwrap_or_else(|| "application/octet-stream".to_owned());
+    let mut data = bytes::BytesMut::new();
+    while let Some(chunk) = field.chunk().await.map_err(|e| form_error(e, max))? {
+        if data.len() + chunk.len() > max {
+            return Err(too_large(max));
+        }
+        data.extend_from_slice(&chunk);
+    }
+    if data.is_empty() {
+        return Err(ApiError::invalid("the file is empty"));
+    }
+    Ok((name, mime, data.freeze()))
 }
 
 /// A file name without path parts or control characters, at most 255 characters.

@@ -16,12 +16,14 @@
 pub mod agent;
 mod agent_filter;
 pub mod visitor;
+pub mod visitor_files;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use kefu_channel::LivePresence;
+use kefu_normalizer::accounts::Agents;
 use kefu_normalizer::events::PRESENCE_RENEW;
 use kefu_normalizer::events::{NewConversation, Signal};
 use kefu_normalizer::{EventBus, EventData};
@@ -54,11 +56,14 @@ pub struct Hub {
     visitors: Mutex<Conns>,
     app_users: Mutex<AppUsers>,
     next_id: AtomicU64,
+    /// Names of assigned agents, for the widget's header.
+    agents: Agents,
 }
 
 impl Hub {
-    /// An empty hub, telling `bus` which conversations its sockets follow.
-    pub fn new(bus: Arc<dyn EventBus>) -> Arc<Self> {
+    /// An empty hub, telling `bus` which conversations its sockets follow and reading agents'
+    /// names from `agents`.
+    pub fn new(bus: Arc<dyn EventBus>, agents: Agents) -> Arc<Self> {
         let (presence, presence_rx) = mpsc::unbounded_channel();
         Arc::new(Self {
             bus,
@@ -67,6 +72,7 @@ impl Hub {
             visitors: Mutex::new(HashMap::new()),
             app_users: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
+            agents,
         })
     }
 
@@ -159,6 +165,21 @@ impl Hub {
         }
     }
 
+    /// What the widget shows of agent `id`: `{id, name}`, or `null` when unknown.
+    pub async fn agent_card(&self, id: Option<i64>) -> serde_json::Value {
+        let Some(id) = id else {
+            return serde_json::Value::Null;
+        };
+        match self.agents.get(id).await {
+            Ok(Some(a)) => json!({"id": a.id, "name": a.name}),
+            Ok(None) => serde_json::Value::Null,
+            Err(e) => {
+                tracing::warn!(agent = id, error = %e, "Agent name unavailable for the widget.");
+                serde_json::Value::Null
+            }
+        }
+    }
+
     fn app_users(&self) -> std::sync::MutexGuard<'_, AppUsers> {
         self.app_users.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -226,11 +247,16 @@ impl Hub {
                 _ = shutdown.cancelled() => break,
                 ev = rx.recv() => ev,
                 s = signals.recv() => {
-                    if let Ok(s) = s
-                        && let Signal::AgentTyping { conversation_id, on, name } = &*s
-                    {
-                        let frame = json!({"type": "typing", "on": on, "name": name});
-                        self.to_visitors(*conversation_id, frame.to_string().into());
+                    match s.as_deref() {
+                        Ok(Signal::AgentTyping { conversation_id, on, name }) => {
+                            let frame = json!({"type": "typing", "on": on, "name": name});
+                            self.to_visitors(*conversation_id, frame.to_string().into());
+                        }
+                        Ok(Signal::AgentRead { conversation_id, seq }) => {
+                            let frame = json!({"type": "status", "conversation_id": conversation_id, "agent_read_seq": seq});
+                            self.to_visitors(*conversation_id, frame.to_string().into());
+                        }
+                        _ => {}
                     }
                     continue;
                 }
@@ -261,8 +287,19 @@ impl Hub {
                 EventData::MessageCreated(m) | EventData::MessageUpdated(m) if !m.private => {
                     json!({"type": "message", "message": m})
                 }
-                EventData::ConversationAssigned(c)
-                | EventData::ConversationResolved(c)
+                EventData::ConversationAssigned(c) => {
+                    // The widget's header shows who helps: the name is looked up off the loop.
+                    let hub = self.clone();
+                    let status = c.status;
+                    let agent = c.assignee_id;
+                    tokio::spawn(async move {
+                        let card = hub.agent_card(agent).await;
+                        let frame = json!({"type": "status", "conversation_status": status, "conversation_id": conv, "agent": card});
+                        hub.to_visitors(conv, frame.to_string().into());
+                    });
+                    continue;
+                }
+                EventData::ConversationResolved(c)
                 | EventData::ConversationReopened(c)
                 | EventData::ConversationQueued(c) => {
                     json!({"type": "status", "conversation_status": c.status, "conversation_id": conv})

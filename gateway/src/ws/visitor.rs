@@ -27,6 +27,7 @@ pub fn router(st: &AppState) -> axum::Router {
             inboxes: st.inboxes.clone(),
             dispatcher: st.dispatcher.clone(),
             deliveries: st.deliveries.clone(),
+            conversations: st.conversations.clone(),
         }),
         sessions: st.session_key.clone(),
         shutdown: st.shutdown.clone(),
@@ -57,6 +58,8 @@ struct Host {
     inboxes: crate::channels::Inboxes,
     dispatcher: kefu_dispatcher::assign::Dispatcher,
     deliveries: kefu_normalizer::Deliveries,
+    /// Who is assigned, for a tab that (re)connects.
+    conversations: kefu_normalizer::Conversations,
 }
 
 #[async_trait]
@@ -111,6 +114,21 @@ impl WidgetHost for Host {
             queue_length: q.queue_length,
             estimated_wait_secs: q.estimated_wait_secs,
         })
+    }
+
+    async fn assigned_agent(&self, conversation: i64) -> Option<String> {
+        let c = self
+            .conversations
+            .get(conversation)
+            .await
+            .inspect_err(|e| tracing::warn!(conversation, error = %e, "Assignee unavailable."))
+            .ok()?;
+        use kefu_normalizer::Status;
+        if matches!(c.status, Status::Resolved | Status::Closed | Status::Queued) {
+            return None;
+        }
+        let card = self.hub.agent_card(c.assignee_id).await;
+        card.get("name")?.as_str().map(str::to_owned)
     }
 
     async fn mark_read(&self, conversation: i64, seq: i64) {

@@ -108,6 +108,13 @@ pub enum Signal {
         /// The agent's display name.
         name: String,
     },
+    /// An agent read a conversation up to `seq` (for the visitor's "Seen").
+    AgentRead {
+        /// The conversation.
+        conversation_id: i64,
+        /// The agent's read marker after the read.
+        seq: i64,
+    },
 }
 
 /// Where relayed events go: in-process subscribers on one node, Redis pub/sub across nodes.
