@@ -200,6 +200,60 @@ async fn permanent_failure_marks_the_reply_failed_with_the_reason_and_can_be_ret
 }
 
 #[tokio::test]
+async fn the_agent_who_wrote_a_failed_reply_may_retry_it_and_no_other_agent() {
+    for backend in backends() {
+        let app = TestApp::spawn_with(&backend, quick).await;
+        let inbox = app.loopback_inbox(json!({})).await;
+        let conv = conversation(&app, inbox, "cust-1").await;
+        let (li, li_token) = app.agent("li@example.com", "agent", json!({})).await;
+        let (wang, wang_token) = app.agent("wang@example.com", "agent", json!({})).await;
+        for a in [li, wang] {
+            app.join(inbox, a).await;
+        }
+        let (s, b) = app
+            .admin(
+                Method::POST,
+                &format!("/api/v1/conversations/{conv}/assign"),
+                Some(json!({"agent_id": li})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        app.provider.script([ProviderOutcome::InvalidRecipient]);
+        let (s, m) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/conversations/{conv}/messages"),
+                Some(&li_token),
+                Some(json!({"text": "Answer"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{m}");
+        let id = m["id"].as_i64().expect("id");
+        wait_status(&app, conv, id, "failed").await;
+
+        let retry = |token: String| {
+            let app = &app;
+            async move {
+                app.call(
+                    Method::POST,
+                    &format!("/api/v1/messages/{id}/retry"),
+                    Some(&token),
+                    None,
+                )
+                .await
+            }
+        };
+        let (s, b) = retry(wang_token.clone()).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "another agent: {b}");
+        let (s, b) = retry(li_token.clone()).await;
+        assert_eq!(s, StatusCode::ACCEPTED, "its author: {b}");
+        let m = wait_status(&app, conv, id, "sent").await;
+        assert_eq!(m["delivery"]["status"], "sent", "{backend:?} {m}");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
 async fn retries_give_up_after_max_attempts() {
     for backend in backends() {
         let app = TestApp::spawn_with(&backend, |c| {
