@@ -104,6 +104,7 @@ mod check;
 #[cfg(test)]
 mod conformance_tests;
 pub mod crypto;
+mod errcode;
 #[cfg(test)]
 mod fuzz_tests;
 mod inbound;
