@@ -273,7 +273,7 @@ impl Conversations {
         }
         let tx = self.db.begin_write().await?;
         let conv = lock(&self.db, &tx, id).await?;
-        let dedupe_key = client_id.map(|c| format!("{}{c}", crate::views::reply_key_prefix(id)));
+        let dedupe_key = client_id.map(|c| crate::views::reply_key(id, c));
         if let Some(key) = &dedupe_key {
             let prev = message::Entity::find()
                 .filter(message::Column::InboxId.eq(conv.inbox_id))

@@ -231,11 +231,7 @@ impl Notifications {
         let mut rows = q.all(conn).await?;
         let more = rows.len() as u64 > limit;
         rows.truncate(limit as usize);
-        let unread_count = notification::Entity::find()
-            .filter(notification::Column::AgentId.eq(agent_id))
-            .filter(notification::Column::ReadAt.is_null())
-            .count(conn)
-            .await?;
+        let unread_count = self.unread_count(agent_id).await?;
         let next_before = if more {
             rows.last().map(|r| r.id)
         } else {
@@ -336,14 +332,11 @@ impl Notifications {
     /// Marks the agent's notifications read: those in `ids`, or all when `ids` is `None`.
     /// Another agent's ids are left alone. Returns how many changed.
     pub async fn mark_read(&self, agent_id: i64, ids: Option<&[i64]>) -> Result<u64, StoreError> {
-        let mut q = notification::Entity::update_many()
-            .col_expr(notification::Column::ReadAt, Expr::value(Utc::now()))
-            .filter(notification::Column::AgentId.eq(agent_id))
-            .filter(notification::Column::ReadAt.is_null());
-        if let Some(ids) = ids {
-            q = q.filter(notification::Column::Id.is_in(ids.iter().copied()));
-        }
-        Ok(q.exec(self.db.conn()).await?.rows_affected)
+        self.mark(
+            agent_id,
+            ids.map(|ids| notification::Column::Id.is_in(ids.iter().copied())),
+        )
+        .await
     }
 
     /// Marks read the agent's notifications about `conversation_id` (they opened it).
@@ -352,14 +345,36 @@ impl Notifications {
         agent_id: i64,
         conversation_id: i64,
     ) -> Result<u64, StoreError> {
-        Ok(notification::Entity::update_many()
+        self.mark(
+            agent_id,
+            Some(notification::Column::ConversationId.eq(conversation_id)),
+        )
+        .await
+    }
+
+    /// How many of the agent's notifications are unread.
+    pub async fn unread_count(&self, agent_id: i64) -> Result<u64, StoreError> {
+        Ok(notification::Entity::find()
+            .filter(notification::Column::AgentId.eq(agent_id))
+            .filter(notification::Column::ReadAt.is_null())
+            .count(self.db.conn())
+            .await?)
+    }
+
+    /// Marks the agent's unread notifications that pass `which` (all when `None`) read.
+    async fn mark(
+        &self,
+        agent_id: i64,
+        which: Option<sea_orm::sea_query::SimpleExpr>,
+    ) -> Result<u64, StoreError> {
+        let mut q = notification::Entity::update_many()
             .col_expr(notification::Column::ReadAt, Expr::value(Utc::now()))
             .filter(notification::Column::AgentId.eq(agent_id))
-            .filter(notification::Column::ConversationId.eq(conversation_id))
-            .filter(notification::Column::ReadAt.is_null())
-            .exec(self.db.conn())
-            .await?
-            .rows_affected)
+            .filter(notification::Column::ReadAt.is_null());
+        if let Some(w) = which {
+            q = q.filter(w);
+        }
+        Ok(q.exec(self.db.conn()).await?.rows_affected)
     }
 }
 

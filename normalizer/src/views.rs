@@ -101,9 +101,16 @@ pub struct MessageView {
     pub client_id: Option<String>,
 }
 
-/// How the dedupe keys of agents' replies in a conversation begin; the `client_id` follows.
-pub(crate) fn reply_key_prefix(conversation_id: i64) -> String {
-    format!("reply:{conversation_id}:")
+/// The dedupe key of an agent's reply in a conversation posted with `client_id`.
+pub(crate) fn reply_key(conversation_id: i64, client_id: &str) -> String {
+    format!("reply:{conversation_id}:{client_id}")
+}
+
+/// The `client_id` in `key` when it is the dedupe key of an agent's reply in
+/// `conversation_id` (without allocating: every message view asks).
+fn reply_client_id(key: &str, conversation_id: i64) -> Option<&str> {
+    let (conv, client_id) = key.strip_prefix("reply:")?.split_once(':')?;
+    (conv.parse() == Ok(conversation_id)).then_some(client_id)
 }
 
 impl From<&message::Model> for MessageView {
@@ -142,7 +149,7 @@ impl From<&message::Model> for MessageView {
             client_id: m
                 .dedupe_key
                 .as_deref()
-                .and_then(|k| k.strip_prefix(&reply_key_prefix(m.conversation_id)))
+                .and_then(|k| reply_client_id(k, m.conversation_id))
                 .map(str::to_owned),
         }
     }

@@ -121,11 +121,7 @@ pub async fn mark_read(
         .notifications
         .mark_read(me.agent.id, ids.as_deref())
         .await?;
-    let unread_count = st
-        .notifications
-        .list(me.agent.id, true, None, 1)
-        .await?
-        .unread_count;
+    let unread_count = st.notifications.unread_count(me.agent.id).await?;
     Ok(Json(ReadResult {
         updated,
         unread_count,
