@@ -1,10 +1,14 @@
-//! [`ChannelState`] on the database: adapters' cursors survive restarts.
+//! [`ChannelState`] on the database: adapters' cursors survive restarts, and their
+//! [`exclusive`](ChannelState::exclusive) work runs on one node at a time.
+
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use kefu_channel::{ChannelState, IngestError};
+use kefu_channel::{ChannelState, Exclusive, IngestError, LocalLocks};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{EntityTrait, Set};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Set, Statement, TransactionTrait};
+use sha2::{Digest, Sha256};
 
 use crate::db::Db;
 use crate::entity::channel_state;
@@ -13,13 +17,64 @@ use crate::entity::channel_state;
 #[derive(Debug, Clone)]
 pub struct DbChannelState {
     db: Db,
+    /// Holders within this node queue here first, so that a burst of callbacks waits on one
+    /// database connection rather than one each.
+    local: LocalLocks,
 }
 
 impl DbChannelState {
     /// State stored in `db`.
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self {
+            db,
+            local: LocalLocks::default(),
+        }
     }
+
+    /// Takes the advisory lock of `(inbox_id, key)` in a transaction that holds it until the
+    /// transaction ends: dropping it rolls back, which releases the lock, also when this node
+    /// dies (PostgreSQL ends the session).
+    async fn advisory(
+        &self,
+        inbox_id: i64,
+        key: &str,
+        wait: Duration,
+    ) -> Result<sea_orm::DatabaseTransaction, IngestError> {
+        let unavailable = |e: sea_orm::DbErr| IngestError::Unavailable(e.to_string());
+        let txn = self.db.conn().begin().await.map_err(unavailable)?;
+        // `SET LOCAL` takes no bind parameters; the value is a number formatted here.
+        let ms = wait.as_millis().clamp(1, i32::MAX as u128);
+        txn.execute_unprepared(&format!("SET LOCAL lock_timeout = {ms}"))
+            .await
+            .map_err(unavailable)?;
+        let locked = txn
+            .execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_advisory_xact_lock($1)",
+                [lock_key(inbox_id, key).into()],
+            ))
+            .await;
+        match locked {
+            Ok(_) => Ok(txn),
+            // 55P03 lock_not_available: the holder kept it past `wait`.
+            Err(e) if e.to_string().contains("lock timeout") => {
+                Err(kefu_channel::exclusive_busy(inbox_id, key, wait))
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+}
+
+/// The advisory lock key of `(inbox_id, key)`: the first 8 bytes of a SHA-256 over both. The
+/// one-argument `bigint` locks are a key space apart from the relay's two-argument ones.
+fn lock_key(inbox_id: i64, key: &str) -> i64 {
+    let digest = Sha256::new()
+        .chain_update(inbox_id.to_be_bytes())
+        .chain_update(key.as_bytes())
+        .finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(first)
 }
 
 #[async_trait]
@@ -52,5 +107,23 @@ impl ChannelState for DbChannelState {
             .await
             .map(|_| ())
             .map_err(|e| IngestError::Unavailable(e.to_string()))
+    }
+
+    async fn exclusive(
+        &self,
+        inbox_id: i64,
+        key: &str,
+        wait: Duration,
+    ) -> Result<Exclusive, IngestError> {
+        let started = tokio::time::Instant::now();
+        let local = self.local.lock(inbox_id, key, wait).await?;
+        // On SQLite one process owns the database (a lock file refuses a second), so the
+        // in-process lock is the whole story.
+        if !self.db.is_postgres() {
+            return Ok(Exclusive::new(local));
+        }
+        let left = wait.saturating_sub(started.elapsed());
+        let txn = self.advisory(inbox_id, key, left).await?;
+        Ok(Exclusive::new((local, txn)))
     }
 }

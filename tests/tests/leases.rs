@@ -246,3 +246,44 @@ async fn on_sqlite_every_lease_is_held_at_once() {
         .await;
     assert_eq!(ran.load(Ordering::SeqCst), 1);
 }
+
+/// A channel's exclusive work (a WeCom pull) runs on one node at a time: two nodes' channel
+/// states on one PostgreSQL exclude each other, per inbox and key, and a hold ends with its
+/// guard.
+#[tokio::test]
+async fn channel_state_holds_exclude_each_other_across_nodes() {
+    use kefu_channel::ChannelState;
+    use kefu_normalizer::DbChannelState;
+    let Some(pg) = backends()
+        .into_iter()
+        .find(|b| matches!(b, Backend::Postgres(_)))
+    else {
+        eprintln!(
+            "skipping: holds are shared on PostgreSQL, and KEFU_TEST_DATABASE_URL is not set"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = fresh_database(&pg, dir.path())
+        .await
+        .expect("a fresh database");
+    let node_a = Db::connect(&url, 4).await.expect("connect");
+    node_a.migrate().await.expect("migrate");
+    let node_b = Db::connect(&url, 4).await.expect("connect");
+    let (a, b) = (DbChannelState::new(node_a), DbChannelState::new(node_b));
+    let wait = Duration::from_millis(200);
+    let held = a.exclusive(1, "cursor", wait).await.expect("free");
+    let err = b.exclusive(1, "cursor", wait).await.expect_err("held by A");
+    assert!(err.to_string().contains("cursor of inbox 1"), "{err}");
+    // Other keys and inboxes are free.
+    drop(b.exclusive(2, "cursor", wait).await.expect("another inbox"));
+    drop(b.exclusive(1, "other", wait).await.expect("another key"));
+    // B waits for A's hold to end rather than failing.
+    let waiting = tokio::spawn(async move {
+        b.exclusive(1, "cursor", Duration::from_secs(30))
+            .await
+            .map(drop)
+    });
+    drop(held);
+    waiting.await.expect("task").expect("taken once A let go");
+}

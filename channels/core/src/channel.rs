@@ -3,14 +3,15 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    Accepted, Attachment, Capabilities, ChannelError, Check, ConversationHistory, InboundEnvelope,
-    IngestError, OutboundMessage, Probe, SendError, SendReceipt,
+    Accepted, Attachment, Capabilities, ChannelError, Check, ConversationHistory, Exclusive,
+    InboundEnvelope, IngestError, OutboundMessage, Probe, SendError, SendReceipt,
 };
 
 /// The type of a channel as it appears in inbox settings (`channel.type`) and URLs
@@ -95,6 +96,16 @@ pub trait ChannelState: Send + Sync + 'static {
     async fn get(&self, inbox_id: i64, key: &str) -> Result<Option<String>, IngestError>;
     /// Stores `value` under `key` for `inbox_id`, replacing what was there.
     async fn put(&self, inbox_id: i64, key: &str, value: &str) -> Result<(), IngestError>;
+    /// Holds `key` of `inbox_id` until the returned [`Exclusive`] drops: one holder at a time
+    /// across every Kefu node on the database, for work that must not overlap itself, such as
+    /// a pull that moves a sync cursor while a callback may arrive at any node. Waits at most
+    /// `wait` for the current holder, then fails with [`IngestError::Unavailable`].
+    async fn exclusive(
+        &self,
+        inbox_id: i64,
+        key: &str,
+        wait: Duration,
+    ) -> Result<Exclusive, IngestError>;
 }
 
 /// What a running [`Channel`] gets from Kefu.

@@ -33,6 +33,7 @@ mod capabilities;
 mod channel;
 mod envelope;
 mod error;
+mod exclusive;
 mod history;
 mod outbound;
 mod presence;
@@ -47,6 +48,7 @@ pub use channel::{
 };
 pub use envelope::{Accepted, Attachment, Content, ExternalIdentity, InboundEnvelope, ThreadHints};
 pub use error::{ChannelError, IngestError, SendError};
+pub use exclusive::{Exclusive, LocalLocks, exclusive_busy};
 pub use history::{ConversationHistory, Direction, HistoryMessage, HistoryPage, ViewPage};
 pub use outbound::{OutboundMessage, Recipient, SendReceipt};
 pub use presence::LivePresence;

@@ -18,8 +18,7 @@
 //! <https://developer.work.weixin.qq.com/document/path/96427> (send_msg),
 //! <https://developer.work.weixin.qq.com/document/path/90968> (callback crypto).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -55,15 +54,18 @@ pub(crate) const CURSOR_KEY: &str = "wecom_kf.cursor";
 const MAX_PAGES: usize = 100;
 /// How often [`Channel::run`] pulls without a callback.
 const CATCH_UP_EVERY: Duration = Duration::from_secs(600);
+/// How long a callback waits for a pull already running (on any node) before it answers 503
+/// and lets WeCom retry: WeCom gives up on an answer after five seconds.
+const CALLBACK_WAIT: Duration = Duration::from_secs(3);
+/// How long a catch-up pull waits for a pull already running.
+const CATCH_UP_WAIT: Duration = Duration::from_secs(60);
 
-/// One kf account's API client and sync lock, shared by its channel and the callback route.
+/// One kf account's settings and API client. Its access token is shared with the other
+/// nodes (and with every other `Account` of the inbox) through [`ChannelState`], so the channel
+/// and each callback build their own.
 struct Account {
     settings: WecomSettings,
     api: Api,
-    /// Pulls of one account run one at a time, so the cursor only moves forward.
-    sync: tokio::sync::Mutex<()>,
-    /// Parts of partly sent replies.
-    progress: media::Progress,
 }
 
 /// Builds WeCom customer-service channels and serves their callbacks. Register it with the
@@ -71,7 +73,6 @@ struct Account {
 #[derive(Clone, Default)]
 pub struct WecomKfFactory {
     opts: Options,
-    accounts: Arc<Mutex<HashMap<i64, Arc<Account>>>>,
 }
 
 impl WecomKfFactory {
@@ -98,18 +99,13 @@ impl WecomKfFactory {
         self
     }
 
-    /// The account for `inbox_id`, rebuilt when its settings changed; its access token is
-    /// shared with other nodes through `state`.
+    /// The account of `inbox_id`; its access token is shared through `state`.
     fn account(
         &self,
         inbox_id: i64,
         settings: WecomSettings,
         state: &Arc<dyn ChannelState>,
-    ) -> Arc<Account> {
-        let mut accounts = self.accounts.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(a) = accounts.get(&inbox_id).filter(|a| a.settings == settings) {
-            return a.clone();
-        }
+    ) -> Account {
         let api = Api::new(
             self.opts.http.clone(),
             settings.api_base(),
@@ -119,14 +115,7 @@ impl WecomKfFactory {
             },
         )
         .shared_through(state.clone(), inbox_id);
-        let account = Arc::new(Account {
-            settings,
-            api,
-            sync: tokio::sync::Mutex::new(()),
-            progress: media::Progress::default(),
-        });
-        accounts.insert(inbox_id, account.clone());
-        account
+        Account { settings, api }
     }
 }
 
@@ -165,6 +154,7 @@ impl ChannelFactory for WecomKfFactory {
         Ok(Arc::new(WecomKfChannel {
             inbox_id: inbox.id,
             account: self.account(inbox.id, s, &cx.state),
+            progress: media::Progress::default(),
             caps: crate::official::capabilities(),
         }))
     }
@@ -185,7 +175,9 @@ impl ChannelFactory for WecomKfFactory {
 
 struct WecomKfChannel {
     inbox_id: i64,
-    account: Arc<Account>,
+    account: Account,
+    /// Parts of partly sent replies.
+    progress: media::Progress,
     caps: Capabilities,
 }
 
@@ -211,7 +203,7 @@ impl Channel for WecomKfChannel {
             tokio::select! {
                 () = cx.shutdown.cancelled() => return Ok(()),
                 _ = every.tick() => {
-                    let pulled = pull(&self.account, self.inbox_id, None, &*cx.inbound, &*cx.state)
+                    let pulled = pull(&self.account, self.inbox_id, None, CATCH_UP_WAIT, &*cx.inbound, &*cx.state)
                         .instrument(tracing::debug_span!("wecom_kf_catch_up", inbox = self.inbox_id))
                         .await;
                     if let Err(e) = pulled {
@@ -249,7 +241,7 @@ impl Channel for WecomKfChannel {
             };
             let first = media::deliver(
                 &self.account.api,
-                &self.account.progress,
+                &self.progress,
                 msg.message_id,
                 "/cgi-bin/kf/send_msg",
                 &parts,
@@ -296,14 +288,17 @@ impl From<IngestError> for PullError {
 }
 
 /// Pulls every pending message of the account into `sink`; returns how many were stored.
+/// Pulls of one account run one at a time across all nodes (waiting at most `wait` for the
+/// running one), so the cursor only moves forward.
 async fn pull(
     account: &Account,
     inbox_id: i64,
     callback_token: Option<&str>,
+    wait: Duration,
     sink: &dyn InboundSink,
     state: &dyn ChannelState,
 ) -> Result<usize, PullError> {
-    let _one_at_a_time = account.sync.lock().await;
+    let _one_at_a_time = state.exclusive(inbox_id, CURSOR_KEY, wait).await?;
     let mut cursor = state.get(inbox_id, CURSOR_KEY).await?;
     let mut callback_token = callback_token;
     let mut stored = 0;
@@ -463,7 +458,15 @@ async fn callback(
         }
         let account = st.factory.account(id, s, &st.cx.state);
         let token = event.non_empty("Token");
-        match pull(&account, id, token, &*st.cx.inbound, &*st.cx.state).await {
+        let pulled = pull(
+            &account,
+            id,
+            token,
+            CALLBACK_WAIT,
+            &*st.cx.inbound,
+            &*st.cx.state,
+        );
+        match pulled.await {
             Ok(n) => {
                 tracing::debug!(stored = n, "Pulled WeCom messages.");
                 Ok(ingress::success())

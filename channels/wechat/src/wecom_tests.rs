@@ -299,6 +299,34 @@ async fn api_failures_during_a_pull() {
 }
 
 #[tokio::test]
+async fn a_callback_waits_for_a_running_pull_and_answers_503_when_it_runs_too_long() {
+    let s = setup_at(Some(now())).await;
+    // Another pull of the account holds it, as one on another node would; the callback waits
+    // CALLBACK_WAIT (3 s) for it.
+    let running = s
+        .state
+        .exclusive(1, CURSOR_KEY, Duration::ZERO)
+        .await
+        .expect("free");
+    let (uri, body) = kf_event();
+    assert_eq!(
+        mock::call(&s.router, "POST", &uri, body.clone()).await.0,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "WeCom retries a callback that could not pull in time"
+    );
+    assert!(s.api.sync_requests().is_empty(), "no overlapping pull");
+    drop(running);
+    s.api.push_sync_page(
+        json!({"errcode": 0, "next_cursor": "c1", "has_more": 0, "msg_list": [customer_text("m1", "hi")]}),
+    );
+    assert_eq!(
+        mock::call(&s.router, "POST", &uri, body).await,
+        (StatusCode::OK, "success".into())
+    );
+    assert_eq!(s.sink.envelopes().len(), 1);
+}
+
+#[tokio::test]
 async fn a_refused_token_or_cursor_does_not_block_the_inbox() {
     let s = setup_at(None).await;
     s.state

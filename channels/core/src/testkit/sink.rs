@@ -4,7 +4,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 
-use crate::{Accepted, ChannelState, InboundEnvelope, InboundSink, IngestError};
+use crate::{
+    Accepted, ChannelState, Exclusive, InboundEnvelope, InboundSink, IngestError, LocalLocks,
+};
 
 /// An [`InboundSink`] that records envelopes in memory and dedupes by key like Kefu does.
 #[derive(Debug, Default)]
@@ -98,6 +100,7 @@ impl InboundSink for RecordingSink {
 #[derive(Debug, Default)]
 pub struct MemoryState {
     values: Mutex<HashMap<(i64, String), String>>,
+    locks: LocalLocks,
 }
 
 #[async_trait]
@@ -111,5 +114,14 @@ impl ChannelState for MemoryState {
         let mut g = self.values.lock().unwrap_or_else(|p| p.into_inner());
         g.insert((inbox_id, key.to_owned()), value.to_owned());
         Ok(())
+    }
+
+    async fn exclusive(
+        &self,
+        inbox_id: i64,
+        key: &str,
+        wait: std::time::Duration,
+    ) -> Result<Exclusive, IngestError> {
+        Ok(Exclusive::new(self.locks.lock(inbox_id, key, wait).await?))
     }
 }
