@@ -29,21 +29,34 @@ fn cpu_time() -> Duration {
     Duration::from_millis((fields[0] + fields[1]) * 1000 / ticks_per_second)
 }
 
+/// Windows measured at most per backend; the quietest one counts. Startup work that spills
+/// past the first second on a loaded machine (the first relay pass, an index commit) shows in
+/// one window; a server that keeps itself busy shows in every one.
+const WINDOWS: usize = 4;
+
 #[tokio::test]
 async fn an_idle_server_uses_almost_no_cpu() {
-    let window = Duration::from_secs(3);
+    let window = Duration::from_secs(2);
+    // At most 5 % of a core, in a debug build (a release build idles far below 1 %).
+    let allowed = window / 20;
     for backend in backends() {
         let app = TestApp::spawn(&backend).await;
         // Startup's own work (the workers registering, the first relay pass) is not idling.
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let before = cpu_time();
-        // The measurement window: there is nothing to wait for, the point is that nothing runs.
-        tokio::time::sleep(window).await;
-        let used = cpu_time() - before;
-        // At most 5 % of a core, in a debug build (a release build idles far below 1 %).
+        let mut used = Vec::new();
+        for _ in 0..WINDOWS {
+            let before = cpu_time();
+            // The measurement window: there is nothing to wait for, the point is that nothing
+            // runs.
+            tokio::time::sleep(window).await;
+            used.push(cpu_time() - before);
+            if used.iter().any(|u| *u <= allowed) {
+                break;
+            }
+        }
         assert!(
-            used <= window / 20,
-            "{}: an idle server used {used:?} of CPU in {window:?}",
+            used.iter().any(|u| *u <= allowed),
+            "{}: an idle server used {used:?} of CPU in each {window:?}",
             backend.label()
         );
         app.stop().await;
