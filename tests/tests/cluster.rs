@@ -633,3 +633,36 @@ async fn an_agent_online_on_one_node_gets_conversations_started_on_another() {
         node.stop().await;
     }
 }
+
+#[tokio::test]
+async fn guesses_at_one_account_count_on_every_node() {
+    let Some((pg, redis)) = cluster_env("guesses_at_one_account_count_on_every_node") else {
+        return;
+    };
+    let nodes = cluster(&pg, &redis, 2, |_| {}).await;
+    nodes[0].agent("bob@example.com", "agent", json!({})).await;
+    // Eight wrong passwords on A: the fifth locks the account, the next ones, refused, make the
+    // lock longer (8 s by the eighth), so B is asked well within it.
+    for _ in 0..8 {
+        let (s, b) = nodes[0].login("bob@example.com", "wrong-password").await;
+        assert!(
+            matches!(s, StatusCode::UNAUTHORIZED | StatusCode::TOO_MANY_REQUESTS),
+            "{s}: {b}"
+        );
+    }
+    let (s, b) = nodes[1].login("BOB@example.com", "agent-password").await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts")),
+        "B refuses even the right password while A's guesses lock the account: {b}"
+    );
+    // Another account is not locked, on either node.
+    nodes[0].agent("ann@example.com", "agent", json!({})).await;
+    assert_eq!(
+        nodes[1].login("ann@example.com", "agent-password").await.0,
+        StatusCode::OK
+    );
+    for node in nodes {
+        node.stop().await;
+    }
+}

@@ -148,6 +148,7 @@ pub async fn login(
     let throttle = &st.accounts.throttle;
     throttle
         .admit(&req.email, addr)
+        .await
         .map_err(LoginError::Throttled)?;
     let found = st
         .accounts
@@ -159,14 +160,14 @@ pub async fn login(
         // As long as a real check takes, so response times do not reveal which emails exist,
         // but without hashing: guessed emails cannot queue ahead of real users' checks.
         kefu_normalizer::accounts::pretend_verify(req.password, DUMMY_HASH.to_owned()).await;
-        throttle.failed(&req.email, addr);
+        throttle.failed(&req.email, addr).await;
         return Err(wrong().into());
     };
     if !auth::verify_password(req.password, agent.password_hash.clone()).await {
-        throttle.failed(&req.email, addr);
+        throttle.failed(&req.email, addr).await;
         return Err(wrong().into());
     }
-    throttle.succeeded(&req.email);
+    throttle.succeeded(&req.email).await;
     if !agent.active {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,

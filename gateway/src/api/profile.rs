@@ -200,9 +200,10 @@ pub async fn change_password(
     let throttle = &st.accounts.throttle;
     throttle
         .admit(&me.agent.email, addr)
+        .await
         .map_err(LoginError::Throttled)?;
     if !auth::verify_password(req.current_password, me.agent.password_hash.clone()).await {
-        throttle.failed(&me.agent.email, addr);
+        throttle.failed(&me.agent.email, addr).await;
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "wrong_password",

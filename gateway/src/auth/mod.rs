@@ -144,7 +144,9 @@ impl Accounts {
             agents: Agents::new(db.clone()),
             teams: Teams::new(db.clone()),
             access: Access::new(db.clone()),
-            throttle: Arc::new(LoginThrottle::new()),
+            throttle: Arc::new(LoginThrottle::new(
+                kefu_normalizer::accounts::LoginFailures::new(db.clone()),
+            )),
             changed: broadcast::channel(64).0,
         }
     }

@@ -25,6 +25,7 @@ pub mod inbox_agent;
 pub mod inbox_team;
 pub mod invite;
 pub mod label;
+pub mod login_failure;
 pub mod message;
 pub mod notification;
 pub mod outbox_event;
