@@ -5,18 +5,26 @@
 //! [`crate::attributes::check_value`]), a key with `null` removes it, keys not named stay. A
 //! key without a definition is refused, so what agents type is always of a known kind; the
 //! attributes channels report (`ingest`) are not subject to this.
+//!
+//! [`Contacts::find`] lists the contacts a viewer sees, newest first, optionally matching a
+//! text against name, email, phone and channel identities.
 
 use std::collections::BTreeMap;
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
+};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use crate::access::Visibility;
 use crate::attributes::{AttributeError, CustomAttributes};
 use crate::db::Db;
-use crate::entity::contact;
+use crate::entity::{contact, contact_identity, conversation};
 use crate::error::StoreError;
 use crate::events::EventData;
 use crate::views::ContactView;
@@ -205,6 +213,102 @@ impl Contacts {
         tx.commit().await?;
         Ok(view)
     }
+}
+
+impl Contacts {
+    /// The contacts `visibility` sees (through their conversations; admins all), newest first,
+    /// `limit` at a time after contact id `before`. With `q`, only those whose name, email,
+    /// phone or a channel identity (external id or display name) contains it, ignoring ASCII
+    /// case, or whose id it is. Contacts merged into another are left out. Returns the page
+    /// and the id to continue before, when there may be more.
+    pub async fn find(
+        &self,
+        visibility: &Visibility,
+        q: Option<&str>,
+        before: Option<i64>,
+        limit: u64,
+    ) -> Result<(Vec<ContactView>, Option<i64>), StoreError> {
+        use contact::Column as C;
+        let mut query = contact::Entity::find().filter(C::MergedIntoId.is_null());
+        if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
+            query = query.filter(matching(q));
+        }
+        if let Some(cond) = visibility.condition() {
+            query = query.filter(
+                C::Id.in_subquery(
+                    Query::select()
+                        .column(conversation::Column::ContactId)
+                        .from(conversation::Entity)
+                        .cond_where(cond)
+                        .to_owned(),
+                ),
+            );
+        }
+        if let Some(before) = before {
+            query = query.filter(C::Id.lt(before));
+        }
+        let rows = query
+            .order_by_desc(C::Id)
+            .limit(limit)
+            .all(self.db.conn())
+            .await?;
+        let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
+        let identities = contact_identity::Entity::find()
+            .filter(contact_identity::Column::ContactId.is_in(ids))
+            .order_by_asc(contact_identity::Column::Id)
+            .all(self.db.conn())
+            .await?;
+        let next = (rows.len() as u64 == limit)
+            .then(|| rows.last().map(|c| c.id))
+            .flatten();
+        let views = rows
+            .iter()
+            .map(|c| {
+                let own: Vec<_> = identities
+                    .iter()
+                    .filter(|i| i.contact_id == c.id)
+                    .cloned()
+                    .collect();
+                ContactView::new(c, &own)
+            })
+            .collect();
+        Ok((views, next))
+    }
+}
+
+/// The condition "contact matches `q`": a case-insensitive substring of a contact field or an
+/// identity, or the contact id.
+fn matching(q: &str) -> Condition {
+    use contact::Column as C;
+    // `%` and `_` in what was typed are literal.
+    let escaped: String = q
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    let pattern = || LikeExpr::new(format!("%{escaped}%")).escape('\\');
+    let like = |col: Expr| Expr::expr(Func::lower(col)).like(pattern());
+    let identities = Query::select()
+        .column(contact_identity::Column::ContactId)
+        .from(contact_identity::Entity)
+        .cond_where(
+            Condition::any()
+                .add(like(Expr::col(contact_identity::Column::ExternalId)))
+                .add(like(Expr::col(contact_identity::Column::DisplayName))),
+        )
+        .to_owned();
+    let mut any = Condition::any()
+        .add(like(Expr::col(C::Name)))
+        .add(like(Expr::col(C::Email)))
+        .add(like(Expr::col(C::Phone)))
+        .add(C::Id.in_subquery(identities));
+    if let Ok(id) = q.parse::<i64>() {
+        any = any.add(C::Id.eq(id));
+    }
+    any
 }
 
 #[cfg(test)]

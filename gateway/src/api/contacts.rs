@@ -1,4 +1,4 @@
-//! Contacts as agents edit them (`PATCH /contacts/{id}`), and the custom attribute definitions
+//! Contacts as agents find them (`GET /contacts?q=`) and edit them (`PATCH /contacts/{id}`), and the custom attribute definitions
 //! that decide what their `attributes` may hold (`/attribute-definitions`: everyone reads the list,
 //! admins change it). Reading a contact and merging two stay in `conversations.rs`.
 
@@ -8,13 +8,13 @@ use axum::http::StatusCode;
 use kefu_normalizer::attributes::{AttributePatch, CustomAttributeView, NewAttribute};
 use kefu_normalizer::contacts::ContactPatch;
 use kefu_normalizer::views::ContactView;
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::access::SeenContact;
 use crate::auth::{Authed, Role};
-use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiPath};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 
 /// Every custom attribute definition.
@@ -24,6 +24,59 @@ pub struct AttributeList {
     pub items: Vec<CustomAttributeView>,
     /// Always `null`: the list is complete.
     pub next_cursor: Option<String>,
+}
+
+/// Which contacts to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct FindParams {
+    /// Text to find in the name, email, phone or a channel identity (case-insensitive), or a
+    /// contact id.
+    pub q: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1–100 (default 25).
+    pub limit: Option<u64>,
+}
+
+/// A page of contacts, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactPage {
+    /// Contacts with their identities.
+    pub items: Vec<ContactView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Lists the contacts the caller sees (through their conversations; admins all), newest
+/// first, optionally matching `q`.
+#[utoipa::path(get, path = "/api/v1/contacts", tag = "contacts", params(FindParams),
+    responses((status = 200, body = ContactPage), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn find(
+    State(st): State<AppState>,
+    me: Authed,
+    ApiQuery(p): ApiQuery<FindParams>,
+) -> ApiResult<Json<ContactPage>> {
+    let limit = super::page_limit(p.limit, 25, 100)?;
+    let before = match p.cursor.as_deref().filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => Some(c.parse::<i64>().map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                format!("cursor {c:?} is not one this API returned"),
+            )
+        })?),
+    };
+    let visibility = me.visibility(&st).await?;
+    let (items, next) = st
+        .contacts
+        .find(&visibility, p.q.as_deref(), before, limit)
+        .await?;
+    Ok(Json(ContactPage {
+        items,
+        next_cursor: next.map(|id| id.to_string()),
+    }))
 }
 
 /// Edits a contact: name, email, phone, and custom attributes (a partial map; `null` removes a

@@ -115,6 +115,7 @@ pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
         .routes(routes!(canned::create, canned::list))
         .routes(routes!(canned::get, canned::update, canned::delete))
         .routes(routes!(canned::render))
+        .routes(routes!(contacts::find))
         .routes(routes!(conversations::contact, contacts::update))
         .routes(routes!(contacts::create, contacts::list))
         .routes(routes!(
