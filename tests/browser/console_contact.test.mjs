@@ -1,7 +1,8 @@
 // The contact panel beside the thread: a custom attribute defined on the settings page, the
 // contact's name and attributes edited in the panel (they survive a reload; a bad value is
 // refused next to its field), the contact's previous conversations opened from the panel, two
-// contacts merged from the panel after a confirmation, and the panel in zh-CN.
+// contacts merged from the panel (the other one found by search) after a confirmation, and the
+// panel in zh-CN.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
@@ -124,8 +125,16 @@ test('another contact is merged into this one after a confirmation', async () =>
   await page.goto(`${k.base}/console/#/c/${conv.second}`);
   await panel(page).getByTestId('contact-form').waitFor();
   await panel(page).getByTestId('contact-merge').click();
-  await page.getByTestId('contact-merge-other').fill(String(contact.android));
-  await page.getByTestId('contact-merge-next').click();
+  // The other contact is found by its channel id; this contact is never offered.
+  await page.getByTestId('contact-merge-search').fill('alice');
+  const result = page.locator(`[data-testid="contact-merge-result"][data-id="${contact.android}"]`);
+  await result.waitFor();
+  assert.equal(await page.locator(`[data-testid="contact-merge-result"][data-id="${contact.alice}"]`).count(), 0);
+  await page.getByTestId('contact-merge-search').fill('nobody-by-this-name');
+  await page.getByTestId('contact-merge-none').waitFor();
+  await page.getByTestId('contact-merge-search').fill('alice-andr');
+  await result.waitFor();
+  await result.click();
   const confirm = page.getByTestId('confirm-dialog');
   await confirm.waitFor();
   assert.match(await confirm.textContent(), /Merge .* into Alice Zhang\?/);

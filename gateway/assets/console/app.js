@@ -1,5 +1,6 @@
 // Kefu agent console: boots the session and follows the hash route (router.js) to the view:
-// sign-in, invitation, conversations (conversations/) or settings (settings/).
+// sign-in, invitation, conversations (conversations/), contacts (contacts/) or settings
+// (settings/).
 // Shared state lives in store.js; each feature keeps its strings in its own strings.js.
 
 import { api, session, setUnauthorizedHandler } from "./api.js";
@@ -14,6 +15,7 @@ import { renderLogin } from "./login/index.js";
 import { renderInvite } from "./invite/index.js";
 import { Conversations } from "./conversations/index.js";
 import { Settings } from "./settings/index.js";
+import { Contacts } from "./contacts/index.js";
 import strings from "./strings.js";
 
 registerStrings(strings);
@@ -23,11 +25,12 @@ const root = /** @type {HTMLElement} */ (document.getElementById("app"));
 /**
  * What exists while an agent is signed in.
  * @typedef {Object} Workspace
- * @property {HTMLElement} body where the conversations or settings view goes
+ * @property {HTMLElement} body where the conversations, contacts or settings view goes
  * @property {{el: HTMLElement, dispose: () => void}} header
  * @property {{el: HTMLElement, dispose: () => void}} banner offline with work assigned
  * @property {Conversations} conversations
  * @property {Settings} settings
+ * @property {Contacts} contacts
  */
 
 /** @type {Workspace|null} */
@@ -52,7 +55,7 @@ function openWorkspace() {
   const banner = createPresenceBanner();
   const body = h("div", { class: "app-body" });
   const conversations = new Conversations();
-  ws = { body, header, banner, conversations, settings: new Settings() };
+  ws = { body, header, banner, conversations, settings: new Settings(), contacts: new Contacts() };
   mount(root, h("div", { class: "app" }, header.el, banner.el, body));
   conversations.start();
 }
@@ -60,6 +63,7 @@ function openWorkspace() {
 function closeWorkspace() {
   if (!ws) return;
   ws.settings.leave();
+  ws.contacts.leave();
   ws.conversations.stop();
   ws.header.dispose();
   ws.banner.dispose();
@@ -123,11 +127,17 @@ function render(force = false) {
   }
   if (!ws) { signedIn(); return Promise.resolve(); }
   if (route.name === "settings") {
+    ws.contacts.leave();
     ws.body.classList.add("in-settings");
     return ws.settings.show(ws.body, route.params.page, route.rest, force);
   }
   ws.settings.leave();
   ws.body.classList.remove("in-settings");
+  if (route.name === "contacts") {
+    ws.contacts.show(ws.body, route.params.id || undefined, force);
+    return Promise.resolve();
+  }
+  ws.contacts.leave();
   ws.conversations.show(ws.body, route.params.id);
   return Promise.resolve();
 }
@@ -141,7 +151,7 @@ store.subscribe("lang", async () => {
     await render();
   } else {
     ws.conversations.rerender();
-    if (store.get("route").name === "settings") await render(true);
+    if (["settings", "contacts"].includes(store.get("route").name)) await render(true);
   }
   restore(root, typed);
 });

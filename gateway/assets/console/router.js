@@ -1,6 +1,7 @@
 // The hash router. Routes:
 //   #/                         conversations (no thread open)
 //   #/c/<id>                   conversations with one thread open
+//   #/contacts[/<id>]          contacts, one of them open
 //   #/settings                 the first settings page the role may see
 //   #/settings/<page>[/<...>]  one settings page; the rest of the path is the page's own
 //   #/invite/<token>           accept an invitation (no sign-in needed)
@@ -21,6 +22,7 @@ export function parse(hash) {
   });
   const [head, ...rest] = path;
   if (head === "c" && rest[0]) return { name: "conversations", params: { id: rest[0] }, rest: [] };
+  if (head === "contacts") return { name: "contacts", params: { id: rest[0] || "" }, rest: [] };
   if (head === "settings") return { name: "settings", params: { page: rest[0] || "" }, rest: rest.slice(1) };
   if (head === "inboxes") return { name: "settings", params: { page: "inboxes" }, rest: [] };
   if (head === "invite" && rest[0]) return { name: "invite", params: { token: rest[0] }, rest: [] };

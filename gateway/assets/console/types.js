@@ -136,8 +136,8 @@
 /**
  * The current hash route (see router.js).
  * @typedef {Object} Route
- * @property {"conversations"|"settings"|"invite"|"login"} name
- * @property {Record<string, string>} params e.g. `{id}` of a conversation, `{page}`, `{token}`
+ * @property {"conversations"|"contacts"|"settings"|"invite"|"login"} name
+ * @property {Record<string, string>} params e.g. `{id}` of a conversation or contact, `{page}`, `{token}`
  * @property {string[]} rest path segments after the settings page id
  */
 

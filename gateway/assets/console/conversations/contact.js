@@ -1,14 +1,17 @@
 // The contact panel beside the thread: who the customer is across channels (identities), their
 // name, email, phone and custom attributes (one input of each attribute's kind, saved with
 // `PATCH /contacts/{id}`), their other conversations on every channel, and merging another
-// contact into this one (supervisors and admins).
+// contact, found by name, email, phone or channel id, into this one (supervisors and admins).
+// The thread shows the open conversation's contact (`setConv`); the contacts page any contact
+// (`showContact`).
 
 import { api, qs, items } from "../api.js";
 import { t, registerStrings } from "../i18n.js";
 import { h, mount, toast, icon, fmtDay, shortId } from "../dom.js";
 import { errorText } from "../errors.js";
 import { store } from "../store.js";
-import { field, input, select, openDialog, confirmDialog, formErrors, submitting, localError } from "../forms/index.js";
+import { href } from "../router.js";
+import { field, input, select, openDialog, confirmDialog, formErrors, submitting } from "../forms/index.js";
 import { inboxLabel, sameId } from "./names.js";
 import strings from "./contact-strings.js";
 
@@ -35,6 +38,7 @@ registerStrings(strings);
  * @property {string|null} phone
  * @property {Record<string, any>} attributes
  * @property {{inbox_id: number, external_id: string, display_name: string|null}[]} identities
+ * @property {string} created_at
  */
 
 /** The icon of each channel type. */
@@ -85,6 +89,21 @@ export class ContactPanel {
     this.defs = [];
     /** @type {Conversation[]} */
     this.convs = [];
+    /** @type {(() => void)|null} called after the contact was saved or merged */
+    this.onChanged = null;
+  }
+
+  /**
+   * Shows contact `id` with all of its conversations (the contacts page).
+   * @param {number|string} id
+   */
+  showContact(id) {
+    this.convId = null;
+    if (sameId(id, this.contactId) && this.contact) return;
+    this.contactId = id;
+    this.contact = null;
+    this.render();
+    this.load();
   }
 
   /**
@@ -125,7 +144,8 @@ export class ContactPanel {
     if (!c) { mount(this.el, h("p", { class: "muted" }, t("contact.loading"))); return; }
     const me = store.get("me");
     mount(this.el,
-      h("h3", {}, t("contact.title"), " ", h("span", { class: "muted" }, `#${shortId(c.id)}`)),
+      h("h3", {}, t("contact.title"), " ", h("span", { class: "muted" }, `#${shortId(c.id)}`),
+        this.convId != null ? h("a", { href: href("contacts", c.id), class: "contact-page-link", "data-testid": "contact-open-page" }, t("contact.open")) : null),
       this.identities(c),
       this.form(c),
       this.history(),
@@ -180,6 +200,7 @@ export class ContactPanel {
         this.contact = await api.patch(`/contacts/${c.id}`, body);
         toast(t("contact.saved"), "info");
         this.render();
+        if (this.onChanged) this.onChanged();
       });
     });
     return f;
@@ -197,36 +218,74 @@ export class ContactPanel {
         : h("p", { class: "muted" }, t("contact.noHistory")));
   }
 
-  /** Asks which contact to merge into this one, confirms, and merges. */
+  /**
+   * Asks which contact to merge into this one (searched by name, email, phone, channel id or
+   * contact id), confirms, and merges.
+   */
   merge() {
     const c = this.contact;
     if (!c) return;
-    const name = c.name || c.email || `#${shortId(c.id)}`;
-    const other = input({ type: "number", testid: "contact-merge-other", min: "1", required: true });
-    const next = h("button", { type: "submit", class: "btn primary", "data-testid": "contact-merge-next" }, t("contact.mergeFind"));
+    const name = contactLabel(c);
+    const search = input({ type: "search", testid: "contact-merge-search", autocomplete: "off", maxlength: "200", placeholder: t("contact.mergeSearch") });
+    const results = h("ul", { class: "merge-results", "data-testid": "contact-merge-results", "aria-label": t("contact.mergeResults") });
     const f = h("form", { class: "stack", novalidate: true },
-      field({ label: t("contact.mergeOther"), control: other, name: "other_id", help: t("contact.mergeHelp", { name }) }),
-      h("div", { class: "form-actions" }, next));
-    const errors = formErrors(f);
-    f.addEventListener("submit", async (ev) => {
-      ev.preventDefault();
-      await submitting(next, errors, async () => {
-        const id = Number(other.value);
-        if (sameId(id, c.id)) throw localError("other_id", t("contact.mergeSelf"));
-        const found = await api.get(`/contacts/${id}`);
-        const otherName = found.name || found.email || `#${shortId(found.id)}`;
-        close();
-        const yes = await confirmDialog(t("contact.mergeConfirmTitle", { other: otherName, name }),
-          t("contact.mergeConfirmText", { other: otherName }), t("contact.mergeConfirm"));
-        if (!yes) return;
-        try {
-          this.contact = await api.post(`/contacts/${c.id}/merge`, { other_id: id });
-          toast(t("contact.merged"), "info");
-          await this.load();
-        } catch (e) { toast(errorText(e)); }
-      });
-    });
+      field({ label: t("contact.mergeOther"), control: search, name: "q", help: t("contact.mergeHelp", { name }) }),
+      results);
+    f.addEventListener("submit", (ev) => { ev.preventDefault(); find(); });
+    /** @type {ReturnType<typeof setTimeout>|undefined} */
+    let timer;
+    let asked = "";
+    const find = async () => {
+      const q = search.value.trim();
+      asked = q;
+      if (!q) { mount(results); return; }
+      try {
+        const found = items(await api.get(`/contacts${qs({ q, limit: 10 })}`)).filter((x) => !sameId(x.id, c.id));
+        if (asked !== q) return;
+        mount(results, found.length ? found.map((x) => h("li", {},
+          h("button", {
+            type: "button", class: "merge-result", "data-testid": "contact-merge-result", "data-id": String(x.id),
+            onclick: () => pick(x),
+          }, h("strong", {}, contactLabel(x)), " ", h("span", { class: "muted" }, contactDetail(x)))))
+          : h("li", { class: "muted", "data-testid": "contact-merge-none" }, t("contact.mergeNone")));
+      } catch (e) {
+        if (asked === q) mount(results, h("li", { class: "field-error" }, errorText(e)));
+      }
+    };
+    search.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(find, 250); });
+    /** @param {Contact} other */
+    const pick = async (other) => {
+      const otherName = contactLabel(other);
+      close();
+      const yes = await confirmDialog(t("contact.mergeConfirmTitle", { other: otherName, name }),
+        t("contact.mergeConfirmText", { other: otherName }), t("contact.mergeConfirm"));
+      if (!yes) return;
+      try {
+        this.contact = await api.post(`/contacts/${c.id}/merge`, { other_id: other.id });
+        toast(t("contact.merged"), "info");
+        if (this.onChanged) this.onChanged();
+        await this.load();
+      } catch (e) { toast(errorText(e)); }
+    };
     const close = openDialog({ title: t("contact.mergeTitle", { name }), body: f, testid: "contact-merge-dialog" });
-    other.focus();
+    search.focus();
   }
+}
+
+/**
+ * What a contact is called: its name, else its email, else its number.
+ * @param {{id: number|string, name?: string|null, email?: string|null}} c
+ */
+export function contactLabel(c) {
+  return c.name || c.email || `#${shortId(c.id)}`;
+}
+
+/**
+ * A contact's other details in one line: email, phone and channel ids not already its label.
+ * @param {Contact} c
+ */
+export function contactDetail(c) {
+  const label = contactLabel(c);
+  const parts = [c.email, c.phone, ...(c.identities || []).map((i) => i.external_id)];
+  return [...new Set(parts.filter((p) => p && p !== label))].join(" · ");
 }

@@ -1,4 +1,4 @@
-// The top bar: brand, main navigation (conversations, settings), connection state, presence,
+// The top bar: brand, main navigation (conversations, contacts, settings), connection state, presence,
 // language, the signed-in agent and sign-out. At phone width labels collapse to icons so that
 // "Sign out" always stays on screen.
 
@@ -49,13 +49,17 @@ export function createHeader(o) {
     const unread = store.get("unread");
     const live = store.get("live");
     const inSettings = route.name === "settings";
+    const inContacts = route.name === "contacts";
+    const inConversations = !inSettings && !inContacts;
     mount(el,
       h("button", { type: "button", class: "skip", "data-testid": "skip-link", onclick: () => /** @type {HTMLElement|null} */ (document.getElementById("content"))?.focus() }, t("app.skip")),
       h("a", { href: "#/", class: "brand", "data-testid": "brand", "aria-label": t("app.title") }, h("span", { class: "logo" }, "K"), h("span", { class: "brand-name" }, "Kefu")),
       h("nav", { class: "topnav", "aria-label": t("header.nav") },
-        h("a", { href: "#/", class: `topnav-link${inSettings ? "" : " on"}`, "aria-current": inSettings ? null : "page", "data-testid": "nav-conversations", title: t("header.conversations") },
+        h("a", { href: "#/", class: `topnav-link${inConversations ? " on" : ""}`, "aria-current": inConversations ? "page" : null, "data-testid": "nav-conversations", title: t("header.conversations") },
           icon("chat"), h("span", { class: "lbl" }, t("header.conversations")),
           unread ? h("span", { class: "count", "data-testid": "unread-count" }, unread > 99 ? "99+" : unread) : null),
+        h("a", { href: href("contacts"), class: `topnav-link${inContacts ? " on" : ""}`, "aria-current": inContacts ? "page" : null, "data-testid": "nav-contacts", title: t("header.contacts") },
+          icon("user"), h("span", { class: "lbl" }, t("header.contacts"))),
         h("a", { href: href("settings"), class: `topnav-link${inSettings ? " on" : ""}`, "aria-current": inSettings ? "page" : null, "data-testid": "open-settings", title: t("header.settings") },
           icon("gear"), h("span", { class: "lbl" }, t("header.settings")))),
       h("div", { class: "spacer" }),
