@@ -24,6 +24,7 @@ mod m0014_custom_attributes;
 mod m0016_notifications;
 mod m0017_agent_away;
 mod m0019_login_failures;
+mod m0020_canned_attachments;
 
 pub use sea_orm_migration::MigratorTrait;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0016_notifications::Migration),
             Box::new(m0017_agent_away::Migration),
             Box::new(m0019_login_failures::Migration),
+            Box::new(m0020_canned_attachments::Migration),
         ]
     }
 }

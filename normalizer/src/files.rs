@@ -138,14 +138,16 @@ impl Files {
     }
 
     /// The files `agent_id` may attach to a reply in a conversation of `inbox_id`, in the
-    /// order asked. An agent's upload belongs to its uploader; a customer's file may be passed on
-    /// within its own inbox. A file the agent may not use is answered like a missing one
+    /// order asked. An agent's upload belongs to its uploader, and to whoever sees a canned
+    /// response that sends it (`shared`); a customer's file may be passed on within its own
+    /// inbox. A file the agent may not use is answered like a missing one
     /// ([`StoreError::NotFound`]), so upload ids cannot be probed.
     pub async fn attachable(
         &self,
         ids: &[i64],
         agent_id: i64,
         inbox_id: i64,
+        shared: &std::collections::BTreeSet<i64>,
     ) -> Result<Vec<attachment::Model>, StoreError> {
         if ids.is_empty() {
             return Ok(Vec::new());
@@ -159,7 +161,9 @@ impl Files {
                 let file = found
                     .iter()
                     .find(|f| f.id == *id)
-                    .filter(|f| f.uploaded_by.is_none_or(|by| by == agent_id))
+                    .filter(|f| {
+                        f.uploaded_by.is_none_or(|by| by == agent_id) || shared.contains(&f.id)
+                    })
                     .ok_or(StoreError::NotFound("attachment"))?;
                 match file.inbox_id {
                     Some(i) if i != inbox_id => Err(StoreError::Invalid(format!(

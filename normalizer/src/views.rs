@@ -461,6 +461,8 @@ pub struct CannedResponseView {
     pub owner_id: Option<i64>,
     /// Whether the agent asking may change and delete it.
     pub editable: bool,
+    /// Files sent with it, in order.
+    pub attachments: Vec<crate::canned::CannedFile>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When it last changed.

@@ -4,7 +4,7 @@
 //! conversation with its values or the fallbacks.
 
 use kefu_tests::{TestApp, backends, msg};
-use reqwest::{Method, StatusCode};
+use reqwest::{Method, StatusCode, multipart};
 use serde_json::{Value, json};
 
 const PATH: &str = "/api/v1/canned-responses";
@@ -657,4 +657,192 @@ async fn the_canned_response_endpoints_are_in_the_openapi_document() {
         }
     }
     app.stop().await;
+}
+
+/// Uploads a small text file as `token`; returns its id.
+async fn upload(app: &TestApp, token: &str, name: &str) -> i64 {
+    let part = multipart::Part::bytes(format!("contents of {name}").into_bytes())
+        .file_name(name.to_owned())
+        .mime_str("text/plain")
+        .expect("mime");
+    let resp = app
+        .client
+        .post(format!("{}/api/v1/attachments", app.base))
+        .bearer_auth(token)
+        .multipart(multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .expect("upload request");
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let body: Value = resp.json().await.expect("JSON");
+    body["id"].as_i64().expect("file id")
+}
+
+fn file_names(v: &Value) -> Vec<String> {
+    v["attachments"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| f["name"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn files_go_out_with_a_canned_response_to_whoever_sees_it() {
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        let inbox = app.loopback_inbox(json!({})).await;
+        let (_, c) = app.inbound(inbox, &msg("f-1", "cust-1", "Prices?")).await;
+        let conv = c["conversation_id"].as_i64().expect("conversation");
+        let (bob, bob_token) = app.agent("bob@example.com", "agent", json!({})).await;
+        app.join(inbox, bob).await;
+        let (_, carol_token) = app.agent("carol@example.com", "agent", json!({})).await;
+
+        let prices = upload(&app, &app.admin_token, "prices.txt").await;
+        let terms = upload(&app, &app.admin_token, "terms.txt").await;
+        let bobs = upload(&app, &bob_token, "bob.txt").await;
+        let global = create(
+            &app,
+            None,
+            json!({"shortcut": "prices", "content": "Our prices are attached.",
+            "scope": "global", "attachment_ids": [prices, terms]}),
+        )
+        .await;
+        assert_eq!(file_names(&global), ["prices.txt", "terms.txt"]);
+
+        // Everyone who sees the response sees its files, in order, when listing and rendering.
+        let (s, list) = call(&app, Some(&bob_token), Method::GET, PATH, None).await;
+        assert_eq!(s, StatusCode::OK, "{list}");
+        assert_eq!(file_names(&list["items"][0]), ["prices.txt", "terms.txt"]);
+        let render = format!("{PATH}/{}/render", id(&global));
+        let (s, r) = call(
+            &app,
+            Some(&bob_token),
+            Method::POST,
+            &render,
+            Some(json!({"conversation_id": conv})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        assert_eq!(file_names(&r), ["prices.txt", "terms.txt"]);
+
+        // Bob's reply with the response carries its files after his own; one naming them
+        // (what the composer sends) may too, though the admin uploaded them.
+        let messages = format!("/api/v1/conversations/{conv}/messages");
+        let (s, m) = call(&app, Some(&bob_token), Method::POST, &messages,
+            Some(json!({"canned_response_id": id(&global), "attachments": [bobs], "client_id": "b-1"}))).await;
+        assert_eq!(s, StatusCode::CREATED, "{m}");
+        assert_eq!(m["content"]["text"], "Our prices are attached.");
+        let sent: Vec<&str> = m["content"]["attachments"]
+            .as_array()
+            .expect("attachments")
+            .iter()
+            .filter_map(|a| a["name"].as_str())
+            .collect();
+        assert_eq!(sent, ["bob.txt", "prices.txt", "terms.txt"]);
+        let (s, m) = call(
+            &app,
+            Some(&bob_token),
+            Method::POST,
+            &messages,
+            Some(json!({"text": "Again", "attachments": [terms], "client_id": "b-2"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{m}");
+
+        // A personal response's file stays its owner's: Bob may not send it.
+        let secret = upload(&app, &app.admin_token, "secret.txt").await;
+        let mine = create(
+            &app,
+            None,
+            json!({"shortcut": "mine", "content": "Mine",
+            "attachment_ids": [secret]}),
+        )
+        .await;
+        let (s, e) = call(
+            &app,
+            Some(&bob_token),
+            Method::POST,
+            &messages,
+            Some(json!({"text": "Leak", "attachments": [secret], "client_id": "b-3"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
+
+        // Saving another agent's upload is refused, naming the field; so are too many files
+        // and a file listed twice. Carol cannot use Bob's upload for her own response.
+        for body in [
+            json!({"shortcut": "x", "content": "x", "attachment_ids": [bobs]}),
+            json!({"shortcut": "x", "content": "x", "attachment_ids": [prices, prices]}),
+            json!({"shortcut": "x", "content": "x", "attachment_ids": (1..=11).collect::<Vec<i64>>()}),
+        ] {
+            let (s, e) = call(&app, None, Method::POST, PATH, Some(body.clone())).await;
+            assert_eq!(
+                (s, e["field"].as_str()),
+                (StatusCode::UNPROCESSABLE_ENTITY, Some("attachment_ids")),
+                "{body}: {e}"
+            );
+        }
+        let (s, e) = call(
+            &app,
+            Some(&carol_token),
+            Method::POST,
+            PATH,
+            Some(json!({"shortcut": "c", "content": "c", "attachment_ids": [bobs]})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+
+        // An edit keeps files it already sends, drops the others, and `[]` sends none.
+        let path = format!("{PATH}/{}", id(&global));
+        let (s, g) = call(
+            &app,
+            None,
+            Method::PATCH,
+            &path,
+            Some(json!({"attachment_ids": [terms]})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{g}");
+        assert_eq!(file_names(&g), ["terms.txt"]);
+        let (s, g) = call(
+            &app,
+            None,
+            Method::PATCH,
+            &path,
+            Some(json!({"content": "No files"})),
+        )
+        .await;
+        assert_eq!(
+            (s, file_names(&g)),
+            (StatusCode::OK, vec!["terms.txt".to_owned()]),
+            "{g}"
+        );
+        let (s, g) = call(
+            &app,
+            None,
+            Method::PATCH,
+            &path,
+            Some(json!({"attachment_ids": []})),
+        )
+        .await;
+        assert_eq!(
+            (s, file_names(&g)),
+            (StatusCode::OK, Vec::<String>::new()),
+            "{g}"
+        );
+        // Deleting a response leaves the files its replies sent.
+        let (s, _) = call(
+            &app,
+            None,
+            Method::DELETE,
+            &format!("{PATH}/{}", id(&mine)),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        app.stop().await;
+    }
 }

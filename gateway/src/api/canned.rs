@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use kefu_normalizer::access::Grant;
-use kefu_normalizer::canned::{CannedPatch, NewCanned, Values, Viewer};
+use kefu_normalizer::canned::{CannedFile, CannedPatch, NewCanned, Values, Viewer};
 use kefu_normalizer::entity::canned_response::CannedScope;
 use kefu_normalizer::views::{CannedResponseView, ConversationView};
 use serde::{Deserialize, Serialize};
@@ -54,6 +54,10 @@ pub struct NewCannedResponse {
     pub scope: CannedScope,
     /// The team of a `team` response.
     pub team_id: Option<i64>,
+    /// Files sent with it, in order: ids of the caller's uploads (`POST /attachments`), at most
+    /// 10.
+    #[serde(default)]
+    pub attachment_ids: Vec<i64>,
 }
 
 fn personal() -> CannedScope {
@@ -72,6 +76,9 @@ pub struct CannedResponsePatch {
     pub scope: Option<CannedScope>,
     /// A new team (for the `team` scope).
     pub team_id: Option<i64>,
+    /// The files it sends from now on, in order: the caller's uploads or files it sends
+    /// already; `[]` sends none.
+    pub attachment_ids: Option<Vec<i64>>,
 }
 
 /// Where to fill a canned response in.
@@ -88,6 +95,8 @@ pub struct RenderRequest {
 pub struct Rendered {
     /// The text to put in the reply box.
     pub text: String,
+    /// Files to attach to the reply; a reply of the caller may name them in `attachments`.
+    pub attachments: Vec<CannedFile>,
 }
 
 async fn viewer(st: &AppState, me: &Authed) -> ApiResult<Viewer> {
@@ -126,6 +135,7 @@ pub async fn create(
         content: req.content,
         scope: req.scope,
         team_id: req.team_id,
+        attachment_ids: req.attachment_ids,
     };
     let view = st.canned.create(&viewer, new).await?;
     Ok((StatusCode::CREATED, Json(view)))
@@ -160,6 +170,7 @@ pub async fn update(
         content: req.content,
         scope: req.scope,
         team_id: req.team_id,
+        attachment_ids: req.attachment_ids,
     };
     Ok(Json(st.canned.update(&viewer, id, patch).await?))
 }
@@ -196,7 +207,8 @@ pub async fn render(
         .canned
         .render(&viewer, id, &values(&me, &conversation))
         .await?;
-    Ok(Json(Rendered { text }))
+    let attachments = st.canned.get(&viewer, id).await?.attachments;
+    Ok(Json(Rendered { text, attachments }))
 }
 
 /// What the placeholders stand for when `me` answers `conversation`.
@@ -210,16 +222,16 @@ fn values(me: &Authed, conversation: &ConversationView) -> Values {
     }
 }
 
-/// The text of a reply posted with `canned_response_id`: that response filled in for the
-/// conversation. `text` must be empty (422 about `text`); a response the caller does not see
-/// answers 404 about `canned_response_id`.
+/// The text of a reply posted with `canned_response_id` (that response filled in for the
+/// conversation) and the ids of the files it sends. `text` must be empty (422 about `text`);
+/// a response the caller does not see answers 404 about `canned_response_id`.
 pub(crate) async fn reply_text(
     st: &AppState,
     me: &Authed,
     conversation: &ConversationView,
     canned_response_id: i64,
     text: &str,
-) -> ApiResult<String> {
+) -> ApiResult<(String, Vec<i64>)> {
     if !text.trim().is_empty() {
         return Err(ApiError::invalid(
             "text must be empty when canned_response_id is given: the canned response is the text",
@@ -227,8 +239,26 @@ pub(crate) async fn reply_text(
         .with_field("text"));
     }
     let viewer = viewer(st, me).await?;
-    st.canned
+    let field = |e| ApiError::from(e).with_field("canned_response_id");
+    let text = st
+        .canned
         .render(&viewer, canned_response_id, &values(me, conversation))
         .await
-        .map_err(|e| ApiError::from(e).with_field("canned_response_id"))
+        .map_err(field)?;
+    let files = st
+        .canned
+        .files(&viewer, canned_response_id)
+        .await
+        .map_err(field)?;
+    Ok((text, files))
+}
+
+/// Of `ids`, the files the caller may send because a canned response they see sends them.
+pub(crate) async fn usable_files(
+    st: &AppState,
+    me: &Authed,
+    ids: &[i64],
+) -> ApiResult<std::collections::BTreeSet<i64>> {
+    let viewer = viewer(st, me).await?;
+    Ok(st.canned.usable_files(&viewer, ids).await?)
 }

@@ -342,16 +342,26 @@ pub async fn reply(
         id: me.agent.id,
         name: me.agent.name.clone(),
     };
-    if req.attachments.len() > MAX_REPLY_ATTACHMENTS {
+    // A canned response's text and files, checked before anything is stored.
+    let (text, mut ids) = match req.canned_response_id {
+        None => (req.text, Vec::new()),
+        Some(canned) => {
+            super::canned::reply_text(&st, &me, &conversation, canned, &req.text).await?
+        }
+    };
+    ids.retain(|f| !req.attachments.contains(f));
+    let ids: Vec<i64> = req.attachments.iter().copied().chain(ids).collect();
+    if ids.len() > MAX_REPLY_ATTACHMENTS {
         return Err(ApiError::invalid(format!(
             "a reply may carry at most {MAX_REPLY_ATTACHMENTS} attachments"
         )));
     }
-    let files = if req.attachments.is_empty() {
+    let files = if ids.is_empty() {
         Vec::new()
     } else {
+        let shared = super::canned::usable_files(&st, &me, &ids).await?;
         st.files
-            .attachable(&req.attachments, me.agent.id, conversation.inbox_id)
+            .attachable(&ids, me.agent.id, conversation.inbox_id, &shared)
             .await?
     };
     let attachments: Vec<_> = files
@@ -361,12 +371,6 @@ pub async fn reply(
     // Checked before the note is stored, so a wrong id stores nothing.
     let recipients =
         super::notifications::recipients(&st, req.mentions.as_ref(), req.private).await?;
-    let text = match req.canned_response_id {
-        None => req.text,
-        Some(canned) => {
-            super::canned::reply_text(&st, &me, &conversation, canned, &req.text).await?
-        }
-    };
     let posted = st
         .conversations
         .reply(

@@ -12,6 +12,8 @@
 //! may not manage answers `Forbidden`. The content's placeholders ([`template`]) are checked
 //! when it is saved and filled for one conversation by [`CannedResponses::render`].
 
+pub mod files;
+mod input;
 pub mod template;
 
 use std::collections::BTreeSet;
@@ -26,6 +28,8 @@ use crate::entity::{team, team_member};
 use crate::error::StoreError;
 use crate::views::CannedResponseView;
 
+pub use files::{CannedFile, MAX_FILES};
+pub use input::{CannedPatch, NewCanned, check_content, check_shortcut};
 pub use template::{TemplateError, VARIABLES, Values};
 
 /// The longest shortcut, in characters.
@@ -158,79 +162,6 @@ impl Scope {
     }
 }
 
-/// A new canned response.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewCanned {
-    /// What is typed after `/`.
-    pub shortcut: String,
-    /// The text, with placeholders.
-    pub content: String,
-    /// Whose it is.
-    pub scope: CannedScope,
-    /// The team, for a `team` response.
-    pub team_id: Option<i64>,
-}
-
-/// Changes to a canned response; `None` keeps a value.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CannedPatch {
-    /// A new shortcut.
-    pub shortcut: Option<String>,
-    /// New content.
-    pub content: Option<String>,
-    /// A new scope (a `team` one with `team_id`; a `personal` one becomes the caller's).
-    pub scope: Option<CannedScope>,
-    /// A new team, for a `team` response.
-    pub team_id: Option<i64>,
-}
-
-/// A shortcut as stored: trimmed, without a leading `/`, lower case; 1–50 letters, digits,
-/// `-`, `_` or `.`.
-pub fn check_shortcut(shortcut: &str) -> Result<String, CannedError> {
-    let s = shortcut.trim();
-    let s = s.strip_prefix('/').unwrap_or(s).to_lowercase();
-    let invalid = |detail: String| CannedError::Invalid {
-        field: "shortcut",
-        detail,
-    };
-    if s.is_empty() || s.chars().count() > MAX_SHORTCUT_CHARS {
-        return Err(invalid(format!(
-            "shortcut must be 1 to {MAX_SHORTCUT_CHARS} characters"
-        )));
-    }
-    if !s
-        .chars()
-        .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    {
-        return Err(invalid(
-            "shortcut may hold only letters, digits, '-', '_' and '.' (no spaces)".into(),
-        ));
-    }
-    Ok(s)
-}
-
-/// Content as stored: not blank, at most 10,000 characters, no control characters but line
-/// breaks and tabs, and only known variables in its placeholders.
-pub fn check_content(content: &str) -> Result<String, CannedError> {
-    let invalid = |detail: String| CannedError::Invalid {
-        field: "content",
-        detail,
-    };
-    if content.trim().is_empty() || content.chars().count() > MAX_CONTENT_CHARS {
-        return Err(invalid(format!(
-            "content must be 1 to {MAX_CONTENT_CHARS} characters"
-        )));
-    }
-    if content
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        return Err(invalid("content may not contain control characters".into()));
-    }
-    template::check(content)?;
-    Ok(content.trim_end().to_owned())
-}
-
 /// The canned response store.
 #[derive(Debug, Clone)]
 pub struct CannedResponses {
@@ -284,7 +215,7 @@ impl CannedResponses {
             .map(str::trim)
             .filter(|q| !q.is_empty())
             .map(|q| q.strip_prefix('/').unwrap_or(q).to_lowercase());
-        Ok(rows
+        let shown: Vec<_> = rows
             .iter()
             .filter(|r| viewer.sees(r))
             .filter(|r| {
@@ -292,13 +223,28 @@ impl CannedResponses {
                     r.shortcut.contains(q.as_str()) || r.content.to_lowercase().contains(q.as_str())
                 })
             })
-            .map(|r| view(viewer, r))
+            .collect();
+        let ids: Vec<i64> = shown.iter().map(|r| r.id).collect();
+        let mut files = self.files_of(&ids).await?;
+        Ok(shown
+            .into_iter()
+            .map(|r| view(viewer, r, files.remove(&r.id).unwrap_or_default()))
             .collect())
     }
 
     /// One response `viewer` sees.
     pub async fn get(&self, viewer: &Viewer, id: i64) -> Result<CannedResponseView, CannedError> {
-        Ok(view(viewer, &self.row(viewer, id).await?))
+        let row = self.row(viewer, id).await?;
+        self.view_one(viewer, &row).await
+    }
+
+    async fn view_one(
+        &self,
+        viewer: &Viewer,
+        row: &canned_response::Model,
+    ) -> Result<CannedResponseView, CannedError> {
+        let files = self.files_of(&[row.id]).await?.remove(&row.id);
+        Ok(view(viewer, row, files.unwrap_or_default()))
     }
 
     async fn row(&self, viewer: &Viewer, id: i64) -> Result<canned_response::Model, CannedError> {
@@ -373,7 +319,9 @@ impl CannedResponses {
         if self.shortcut_taken(scope, &shortcut, None).await? {
             return Err(CannedError::ShortcutTaken(shortcut));
         }
+        let files = self.check_files(viewer, &new.attachment_ids, None).await?;
         let now = Utc::now();
+        let tx = self.db.begin_write().await.map_err(StoreError::from)?;
         let row = canned_response::ActiveModel {
             scope: Set(scope.kind()),
             team_id: Set(scope.team_id()),
@@ -385,10 +333,12 @@ impl CannedResponses {
             updated_at: Set(now),
             ..Default::default()
         }
-        .insert(self.db.conn())
+        .insert(&*tx)
         .await
         .map_err(|e| taken_or(e, &shortcut))?;
-        Ok(view(viewer, &row))
+        Self::set_files(&*tx, row.id, &files).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        self.view_one(viewer, &row).await
     }
 
     /// Changes a response `viewer` manages; moving it to another scope needs the right to
@@ -420,6 +370,10 @@ impl CannedResponses {
         if self.shortcut_taken(scope, &shortcut, Some(id)).await? {
             return Err(CannedError::ShortcutTaken(shortcut));
         }
+        let files = match &patch.attachment_ids {
+            Some(ids) => Some(self.check_files(viewer, ids, Some(id)).await?),
+            None => None,
+        };
         let mut am: canned_response::ActiveModel = row.into();
         am.scope = Set(scope.kind());
         am.team_id = Set(scope.team_id());
@@ -430,11 +384,13 @@ impl CannedResponses {
             am.content = Set(c);
         }
         am.updated_at = Set(Utc::now());
-        let row = am
-            .update(self.db.conn())
-            .await
-            .map_err(|e| taken_or(e, &shortcut))?;
-        Ok(view(viewer, &row))
+        let tx = self.db.begin_write().await.map_err(StoreError::from)?;
+        let row = am.update(&*tx).await.map_err(|e| taken_or(e, &shortcut))?;
+        if let Some(files) = files {
+            Self::set_files(&*tx, id, &files).await?;
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        self.view_one(viewer, &row).await
     }
 
     /// Deletes a response `viewer` manages.
@@ -460,8 +416,9 @@ impl CannedResponses {
     }
 }
 
-fn view(viewer: &Viewer, r: &canned_response::Model) -> CannedResponseView {
+fn view(viewer: &Viewer, r: &canned_response::Model, files: Vec<CannedFile>) -> CannedResponseView {
     CannedResponseView {
+        attachments: files,
         id: r.id,
         shortcut: r.shortcut.clone(),
         content: r.content.clone(),

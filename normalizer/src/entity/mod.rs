@@ -11,6 +11,7 @@ pub mod api_token;
 pub mod attachment;
 pub mod attachment_blob;
 pub mod canned_response;
+pub mod canned_response_attachment;
 pub mod channel_state;
 pub mod contact;
 pub mod contact_identity;
