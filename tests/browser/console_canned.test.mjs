@@ -3,7 +3,7 @@
 // only their own scope), then used from the reply box: `/` opens the picker, typing filters it
 // by shortcut or words, arrows and Enter (or a click) insert the response with the contact's
 // name — or the fallback — filled in by the server, Escape closes it, and the reply is sent
-// and shown in the thread.
+// and shown in the thread. A response saved with a file attaches it to the reply.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
@@ -180,5 +180,38 @@ test('typing / in the reply box inserts a canned response filled in for the cont
   await eventually(async () => (await bobInput.inputValue()) === fallback, `the reply box to read "${fallback}"`);
   await page.getByTestId('reply-send').click();
   await page.locator('[data-testid="thread-message"][data-direction="outbound"][data-id]', { hasText: fallback }).waitFor();
+  await page.context().close();
+});
+
+test('a canned response sends the files saved with it', async () => {
+  const page = await k.newPage({ height: 900 });
+  await k.login(page);
+  await openSettings(page, 'canned');
+  await page.getByTestId('canned-new-shortcut').fill('prices');
+  await page.getByTestId('canned-new-content').fill('Our price list is attached.');
+  await page.getByTestId('canned-new-file-input').setInputFiles({ name: 'prices.txt', mimeType: 'text/plain', buffer: Buffer.from('tea 12\ncoffee 15\n') });
+  await page.locator('[data-testid="canned-new-file"][data-state="ready"]', { hasText: 'prices.txt' }).waitFor();
+  await page.getByTestId('canned-create').click();
+  const row = rowOf(page, 'prices');
+  await row.getByTestId('canned-row-file').filter({ hasText: 'prices.txt' }).waitFor();
+  const saved = (await admin.call('GET', '/canned-responses?q=prices')).body.items[0];
+  assert.deepEqual(saved.attachments.map((f) => f.name), ['prices.txt']);
+
+  // Picked in the reply box, its text is filled in and its file waits as a chip; the reply
+  // carries it.
+  await page.getByTestId('nav-conversations').click();
+  const input = await openConversation(page, conv.bob);
+  await input.pressSequentially('/prices');
+  await page.getByTestId('canned-picker').locator('[data-testid="canned-option"][data-shortcut="prices"]').waitFor();
+  await input.press('Enter');
+  await eventually(async () => (await input.inputValue()) === 'Our price list is attached.', 'the text inserted');
+  await page.locator('[data-testid="reply-file"][data-state="ready"]', { hasText: 'prices.txt' }).waitFor();
+  await page.getByTestId('reply-send').click();
+  await page.locator('[data-testid="thread-message"][data-direction="outbound"][data-id]', { hasText: 'Our price list is attached.' }).waitFor();
+  await eventually(async () => {
+    const sent = (await admin.call('GET', `/conversations/${conv.bob}/messages`)).body.items
+      .filter((m) => m.direction === 'outbound' && m.content.text === 'Our price list is attached.');
+    return sent.length === 1 && sent[0].content.attachments.map((a) => a.name).join() === 'prices.txt';
+  }, 'the reply stored with the file');
   await page.context().close();
 });

@@ -121,6 +121,16 @@
 /**
  * A canned response (`GET /api/v1/canned-responses`): what `/shortcut` in the reply box
  * inserts, with `{{variable | fallback}}` placeholders the server fills per conversation.
+ * A file a canned response sends.
+ * @typedef {Object} CannedFile
+ * @property {number} id
+ * @property {string} name
+ * @property {string} [mime]
+ * @property {number|null} [size]
+ * @property {string} [url]
+ */
+
+/**
  * @typedef {Object} CannedResponse
  * @property {number} id
  * @property {string} shortcut stored without the slash, in lower case
@@ -129,6 +139,7 @@
  * @property {number|null} [team_id]
  * @property {number|null} [owner_id]
  * @property {boolean} editable whether the signed-in agent may change and delete it
+ * @property {CannedFile[]} [attachments] files sent with it, in order
  * @property {string} [created_at]
  * @property {string} [updated_at]
  */

@@ -72,11 +72,12 @@ export function matching(all, query) {
 /**
  * Attaches a picker to the reply box `input` of `thread`. Returns the list element (to place
  * in the composer) and `keydown`, which the composer calls first: `true` when the picker used
- * the key.
+ * the key. A picked response's files go to `attach` (the reply's pending files).
  * @param {import("./thread.js").Thread} thread
  * @param {HTMLTextAreaElement} input
+ * @param {(files: {id: number, name: string}[]) => void} attach
  */
-export function cannedPicker(thread, input) {
+export function cannedPicker(thread, input, attach) {
   const listId = `canned-${Math.random().toString(36).slice(2)}`;
   const el = h("ul", {
     class: "canned-picker", role: "listbox", id: listId, "data-testid": "canned-picker", "aria-label": t("canned.pickerLabel"), hidden: true,
@@ -138,7 +139,9 @@ export function cannedPicker(thread, input) {
     close();
     let text;
     try {
-      text = (await api.post(`/canned-responses/${r.id}/render`, { conversation_id: thread.wireId() })).text;
+      const rendered = await api.post(`/canned-responses/${r.id}/render`, { conversation_id: thread.wireId() });
+      text = rendered.text;
+      if (rendered.attachments && rendered.attachments.length) attach(rendered.attachments);
     } catch (e) { toast(errorText(e)); return; }
     const v = input.value;
     // Put it where the query was if it is still there, else at the caret.

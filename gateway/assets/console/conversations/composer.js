@@ -125,7 +125,12 @@ export function buildComposer(thread) {
     thread.mentioned = [];
     thread.send(text, thread.note, randomId(), files, mentions);
   };
-  const canned = cannedPicker(thread, input);
+  const canned = cannedPicker(thread, input, (files) => {
+    for (const f of files) {
+      if (!thread.pendingFiles.some((p) => p.id === f.id)) thread.pendingFiles.push({ name: f.name, id: f.id, error: null });
+    }
+    renderChips();
+  });
   const mention = thread.note ? mentionPicker(input, () => thread.ctx.teams(), thread.mentioned) : null;
   input.addEventListener("keydown", (e) => {
     if (mention && mention.keydown(e)) return;

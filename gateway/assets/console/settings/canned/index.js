@@ -2,11 +2,12 @@
 // teams' and their own — with a scope badge; create, edit and delete those they manage. Admins
 // manage everyone's and every team's, supervisors their teams', each agent their own; the
 // server decides (`editable`), this page only offers the scopes the role may pick.
-// The reply box's `/` picker (conversations/canned.js) reads the same list.
+// A response may send files (uploaded here, removable), which the reply box attaches when the
+// response is picked. The reply box's `/` picker (conversations/canned.js) reads the same list.
 
 import { items } from "../../api.js";
 import { registerStrings } from "../../i18n.js";
-import { h, mount, toast } from "../../dom.js";
+import { h, mount, toast, icon } from "../../dom.js";
 import { errorText } from "../../errors.js";
 import { openDialog, confirmDialog, field, input, select, formErrors, submitting } from "../../forms/index.js";
 import { forgetCanned } from "../../conversations/canned.js";
@@ -15,6 +16,10 @@ import strings from "./strings.js";
 registerStrings(strings);
 
 /** @typedef {import("../../types.js").CannedResponse} CannedResponse */
+/** @typedef {import("../../types.js").CannedFile} CannedFile */
+
+/** The most files one response sends (`canned::MAX_FILES`). */
+const MAX_FILES = 10;
 /** @typedef {import("../../types.js").Team} Team */
 /** @typedef {CannedResponse["scope"]} Scope */
 
@@ -57,6 +62,30 @@ export const page = {
       const showTeam = () => { teamField.hidden = scope.value !== "team"; };
       scope.addEventListener("change", showTeam);
       showTeam();
+      // Its files: uploaded at once, each a chip that can be removed.
+      /** @type {(CannedFile & {error?: string, uploading?: boolean})[]} */
+      let files = (r?.attachments || []).map((f) => ({ ...f }));
+      const chips = h("div", { class: "chips", "data-testid": `${prefix}-files` });
+      const renderFiles = () => mount(chips, files.map((f) => h("span", {
+        class: `chip${f.error ? " failed" : ""}`, "data-testid": `${prefix}-file`, "data-state": f.error ? "failed" : f.uploading ? "uploading" : "ready",
+      }, icon("clip"), ` ${f.name}`, f.error ? ` · ${f.error}` : f.uploading ? ` · ${t("cannedPage.uploading")}` : "",
+      h("button", { type: "button", class: "link", "data-testid": `${prefix}-file-remove`, title: t("cannedPage.removeFile"), "aria-label": t("cannedPage.removeFile"),
+        onclick: () => { files = files.filter((x) => x !== f); renderFiles(); } }, "×"))));
+      const picker = /** @type {HTMLInputElement} */ (h("input", { type: "file", multiple: "", hidden: "", "data-testid": `${prefix}-file-input` }));
+      picker.addEventListener("change", () => {
+        for (const file of [...(picker.files || [])].slice(0, Math.max(0, MAX_FILES - files.length))) {
+          /** @type {CannedFile & {error?: string, uploading?: boolean}} */
+          const f = { id: 0, name: file.name, uploading: true };
+          files.push(f);
+          api.upload(file).then((up) => { Object.assign(f, up, { uploading: false }); },
+            (e) => { f.uploading = false; f.error = errorText(e); }).finally(renderFiles);
+        }
+        picker.value = "";
+        renderFiles();
+      });
+      const attach = h("button", { type: "button", class: "btn small", "data-testid": `${prefix}-attach`, onclick: () => picker.click() },
+        icon("clip"), ` ${t("cannedPage.attach")}`);
+      renderFiles();
       return {
         fields: [
           h("div", { class: "inline-form canned-fields" },
@@ -64,13 +93,19 @@ export const page = {
             field({ label: t("cannedPage.scope"), control: scope, name: "scope", testid: `${prefix}-scope` }),
             teamField),
           field({ label: t("cannedPage.content"), control: content, name: "content", help: t("cannedPage.variables"), testid: `${prefix}-content` }),
+          field({ label: t("cannedPage.files"), control: h("div", { class: "stack" }, chips, h("div", {}, attach, picker)), name: "attachment_ids", help: t("cannedPage.filesHelp"), testid: `${prefix}-files` }),
         ],
         shortcut,
         content,
+        /** Whether a file is still uploading (saving waits for it). */
+        busy: () => files.some((f) => f.uploading),
+        /** Forgets the files (after a create). */
+        clearFiles() { files = []; renderFiles(); },
         /** The request body. */
         body() {
           const s = /** @type {Scope} */ (scope.value);
-          return { shortcut: shortcut.value.trim(), content: content.value, scope: s, ...(s === "team" ? { team_id: Number(team.value) } : {}) };
+          const attachment_ids = files.filter((f) => !f.error && !f.uploading).map((f) => f.id);
+          return { shortcut: shortcut.value.trim(), content: content.value, scope: s, ...(s === "team" ? { team_id: Number(team.value) } : {}), attachment_ids };
         },
       };
     };
@@ -86,10 +121,11 @@ export const page = {
       const errors = formErrors(form);
       form.addEventListener("submit", async (ev) => {
         ev.preventDefault();
+        if (ed.busy()) { toast(t("cannedPage.waitUpload"), "info"); return; }
         const ok = await submitting(create, errors, async () => {
           list.push(await api.post("/canned-responses", ed.body()));
         });
-        if (ok) { ed.shortcut.value = ""; ed.content.value = ""; toast(t("cannedPage.created"), "info"); changed(); }
+        if (ok) { ed.shortcut.value = ""; ed.content.value = ""; ed.clearFiles(); toast(t("cannedPage.created"), "info"); changed(); }
       });
       return form;
     };
@@ -105,6 +141,7 @@ export const page = {
       const errs = formErrors(f);
       f.addEventListener("submit", async (ev) => {
         ev.preventDefault();
+        if (ed.busy()) { toast(t("cannedPage.waitUpload"), "info"); return; }
         await submitting(save, errs, async () => {
           /** @type {CannedResponse} */
           const saved = await api.patch(`/canned-responses/${r.id}`, ed.body());
@@ -147,7 +184,9 @@ export const page = {
             h("button", { type: "button", class: "btn small", "data-testid": "canned-edit", onclick: () => edit(r) }, t("cannedPage.edit")),
             h("button", { type: "button", class: "btn small danger", "data-testid": "canned-delete", onclick: () => remove(r) }, t("common.delete")),
           ] : null),
-        h("p", { class: "canned-content", "data-testid": "canned-row-content" }, r.content))));
+        h("p", { class: "canned-content", "data-testid": "canned-row-content" }, r.content),
+        r.attachments && r.attachments.length ? h("div", { class: "chips", "data-testid": "canned-row-files" },
+          r.attachments.map((f) => h("a", { class: "chip", href: f.url || "#", target: "_blank", rel: "noopener", "data-testid": "canned-row-file" }, icon("clip"), ` ${f.name}`))) : null)));
     };
 
     const [c, tm] = await Promise.all([api.get("/canned-responses"), api.get("/teams")]);
