@@ -72,7 +72,7 @@
     ".launch:hover{transform:scale(1.06)}.launch svg{width:28px;height:28px}.badge{position:absolute;top:-2px;right:-2px;min-width:20px;height:20px;padding:0 6px;border-radius:10px;background:#ef4444;color:#fff;font-size:12px;font-weight:600;line-height:20px;text-align:center;border:2px solid #fff}" +
     ".panel{position:fixed;right:20px;bottom:90px;width:370px;height:min(580px,calc(100vh - 110px));background:#fff;border-radius:16px;box-shadow:0 12px 40px rgba(0,0,0,.18);display:flex;flex-direction:column;overflow:hidden;z-index:2147483000;opacity:0;transform:translateY(12px) scale(.98);pointer-events:none;visibility:hidden;transition:opacity .18s,transform .18s,visibility .18s}" +
     ".panel.open{opacity:1;transform:none;pointer-events:auto;visibility:visible}.head{background:var(--c);color:#fff;padding:16px 18px;display:flex;align-items:center;gap:12px}" +
-    ".av{width:38px;height:38px;border-radius:50%;background:rgba(255,255,255,.22);display:flex;align-items:center;justify-content:center;flex:none}.av svg{width:20px;height:20px}.ht{flex:1;min-width:0}.ht b{display:block;font-size:16px;font-weight:600}" +
+    ".av{width:38px;height:38px;border-radius:50%;background:rgba(255,255,255,.22);display:flex;align-items:center;justify-content:center;flex:none}.av svg{width:20px;height:20px}.av img{width:100%;height:100%;border-radius:50%;object-fit:cover}.ht{flex:1;min-width:0}.ht b{display:block;font-size:16px;font-weight:600}" +
     ".ht span{display:block;font-size:12.5px;opacity:.85;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}.av b{font-size:17px;font-weight:600}.clip{width:34px;height:38px;border:0;background:none;color:#9ca3af;cursor:pointer;flex:none;display:flex;align-items:center;justify-content:center}" +
     ".clip:hover{color:var(--c)}.clip svg{width:20px;height:20px}.foot.drag{outline:2px dashed var(--c);outline-offset:-4px}.x{background:none;border:0;color:#fff;cursor:pointer;padding:6px;border-radius:8px;opacity:.85}.x:hover{opacity:1;background:rgba(255,255,255,.15)}" +
     ".x svg{width:18px;height:18px;display:block}.list{flex:1;overflow-y:auto;padding:16px 14px 8px;background:#f7f7fb;display:flex;flex-direction:column;gap:4px}.row{display:flex;flex-direction:column;max-width:80%}.row.in{align-self:flex-end;align-items:flex-end}" +
@@ -118,10 +118,15 @@
   var avatar = $(".av"), title = $(".ht b"), clip = $(".clip"), fileInput = $("input[type=file]"), foot = $(".foot");
   clip.setAttribute("aria-label", t("attach")); clip.title = t("attach");
   function setHead() {
-    // Once an agent is assigned the header shows who helps, with their initial for an avatar.
-    var name = st.agent && st.agent.name;
+    // Once an agent is assigned the header shows who helps, with their picture (or their
+    // initial when they have none, or it does not load).
+    var name = st.agent && st.agent.name, pic = st.agent && st.agent.avatar_url && safeUrl(st.agent.avatar_url);
     title.textContent = name || t("title"); avatar.setAttribute("data-agent", name || "");
-    if (name) { avatar.textContent = ""; avatar.appendChild(el("b", null, Array.from(name.trim())[0] || "?")); } else avatar.innerHTML = ICON_CHAT;
+    var initial = function () { avatar.textContent = ""; avatar.appendChild(el("b", null, Array.from(name.trim())[0] || "?")); };
+    if (name && pic) {
+      var img = el("img", "avi"); img.alt = ""; img.src = pic; img.setAttribute("data-testid", "kefu-avatar-img");
+      img.onerror = initial; avatar.textContent = ""; avatar.appendChild(img);
+    } else if (name) initial(); else avatar.innerHTML = ICON_CHAT;
   }
   $(".pw").textContent = t("powered");
   $(".x").setAttribute("aria-label", t("close"));
@@ -270,7 +275,8 @@
     var agent = f.agent && f.agent.name || f.agent_name;
     var read = f.agent_read_seq != null ? f.agent_read_seq : f.read_seq;
     if (typeof read === "number" && read > st.agent_read) { st.agent_read = read; save(); render(); }
-    if (agent && (s === "assigned" || !s)) { st.agent = { name: String(agent) }; save(); setHead(); }
+    var pic = f.agent && typeof f.agent.avatar_url === "string" ? f.agent.avatar_url : null;
+    if (agent && (s === "assigned" || !s)) { st.agent = { name: String(agent), avatar_url: pic }; save(); setHead(); }
     else if (s === "queued" || s === "resolved" || s === "closed") { st.agent = null; save(); setHead(); }
     if (s == null && pos == null && !agent) return;
     if (pos != null && pos > 0) statusText = t("queue", { n: pos });

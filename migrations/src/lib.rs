@@ -25,6 +25,7 @@ mod m0016_notifications;
 mod m0017_agent_away;
 mod m0019_login_failures;
 mod m0020_canned_attachments;
+mod m0021_agent_avatar;
 
 pub use sea_orm_migration::MigratorTrait;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0017_agent_away::Migration),
             Box::new(m0019_login_failures::Migration),
             Box::new(m0020_canned_attachments::Migration),
+            Box::new(m0021_agent_avatar::Migration),
         ]
     }
 }

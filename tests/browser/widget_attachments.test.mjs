@@ -1,5 +1,6 @@
 // The widget beyond text: a visitor sends an image that the agent sees in the console, the
-// assigned agent's name and initial show in the widget's header, "Seen" appears under the
+// assigned agent's name and initial (or the picture from their profile) show in the widget's
+// header, "Seen" appears under the
 // visitor's last message once the agent opens the thread, and bad files are explained in the
 // visitor's language. Runs the real `kefu` binary (KEFU_BIN) and Chromium.
 import { test, before, after } from 'node:test';
@@ -150,4 +151,52 @@ test('an admin sets the pre-chat form in the inbox settings', async () => {
   assert.equal(saved.name, 'required');
   assert.deepEqual(saved.fields, [{ key: 'order_number', label: 'Order number', required: true }]);
   await page.context().close();
+});
+
+test('the picture an agent sets on their profile shows in the console and the widget header', async () => {
+  const agent = await k.signedInPage();
+  await agent.goto(`${k.base}/console/#/settings/profile`);
+  await agent.getByTestId('profile-picture').waitFor();
+  await agent.getByTestId('profile-picture-input').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: PNG });
+  // The header's avatar becomes the picture.
+  const head = agent.getByTestId('open-profile').getByTestId('avatar-img');
+  await head.waitFor();
+  await eventually(async () => head.evaluate((/** @type {HTMLImageElement} */ i) => i.complete && i.naturalWidth === 1), 'the picture loaded in the header');
+  const admin = await k.apiAs();
+  const url = (await admin.call('GET', '/profile')).body.avatar_url;
+  assert.match(url || '', /^\/files\/\d+\/[A-Za-z0-9]{32}$/);
+  // A file that is not an image is refused, naming the field.
+  const form = new FormData();
+  form.append('file', new Blob(['plain text'], { type: 'text/plain' }), 'notes.txt');
+  const up = await fetch(`${k.base}/api/v1/attachments`, { method: 'POST', headers: { Authorization: `Bearer ${admin.token}` }, body: form });
+  const bad = await admin.call('PUT', '/profile/avatar', { attachment_id: (await up.json()).id });
+  assert.equal(bad.status, 422, JSON.stringify(bad.body));
+  assert.equal(bad.body.field, 'attachment_id');
+
+  // A visitor whose conversation the agent takes sees the picture in the header (with the
+  // pre-chat form an earlier test turned on off again).
+  const chat = (await admin.call('GET', '/inboxes')).body.items.find((/** @type {any} */ i) => i.channel.type === 'web_chat');
+  const off = await admin.call('PATCH', `/inboxes/${chat.id}`, { channel: { pre_chat: { enabled: false } } });
+  assert.equal(off.status, 200, JSON.stringify(off.body));
+  const visitor = await widget('en-US');
+  await visitor.getByTestId('kefu-input').fill('Hello, anyone there?');
+  await visitor.getByTestId('kefu-send').click();
+  await visitor.locator('[data-testid="kefu-message"][data-status="sent"]').first().waitFor({ timeout: 15_000 });
+  const conv = await eventually(async () => {
+    const r = await admin.call('GET', '/conversations?status=queued');
+    return r.body.items.find((c) => c.last_message && c.last_message.text === 'Hello, anyone there?') || null;
+  }, 'the visitor conversation');
+  const me = (await admin.call('GET', '/profile')).body;
+  assert.ok((await admin.call('POST', `/conversations/${conv.id}/assign`, { agent_id: me.id })).status < 300);
+  const pic = visitor.getByTestId('kefu-avatar-img');
+  await pic.waitFor();
+  assert.equal(await pic.getAttribute('src'), `${k.base}${url}`);
+  await eventually(async () => pic.evaluate((/** @type {HTMLImageElement} */ i) => i.complete && i.naturalWidth === 1), 'the picture loaded in the widget');
+
+  // Removed, the initial comes back in the console.
+  await agent.getByTestId('profile-picture-remove').click();
+  await head.waitFor({ state: 'detached' });
+  assert.equal((await admin.call('GET', '/profile')).body.avatar_url, null);
+  await agent.context().close();
+  await visitor.context().close();
 });

@@ -581,3 +581,83 @@ async fn the_account_endpoints_are_in_the_openapi_document() {
     }
     app.stop().await;
 }
+
+/// Uploads `data` as `token` with `mime`; returns the file id.
+async fn upload_file(app: &TestApp, token: &str, mime: &str, data: &[u8]) -> i64 {
+    let part = reqwest::multipart::Part::bytes(data.to_vec())
+        .file_name("picture")
+        .mime_str(mime)
+        .expect("mime");
+    let resp = app
+        .client
+        .post(format!("{}/api/v1/attachments", app.base))
+        .bearer_auth(token)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .expect("upload request");
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let body: Value = resp.json().await.expect("JSON");
+    body["id"].as_i64().expect("id")
+}
+
+#[tokio::test]
+async fn an_agent_sets_and_removes_their_picture() {
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        let (bob, bob_token) = app.agent("bob@example.com", "agent", json!({})).await;
+        let png = upload_file(&app, &bob_token, "image/png", b"\x89PNG\r\n\x1a\n").await;
+        let text = upload_file(&app, &bob_token, "text/plain", b"hello").await;
+        let admins = upload_file(&app, &app.admin_token, "image/png", b"\x89PNG").await;
+        let put = |id: i64| json!({"attachment_id": id});
+        for (id, why) in [
+            (text, "not an image"),
+            (admins, "another agent's upload"),
+            (999_999, "no such file"),
+        ] {
+            let (s, e) = app
+                .call(
+                    Method::PUT,
+                    "/api/v1/profile/avatar",
+                    Some(&bob_token),
+                    Some(put(id)),
+                )
+                .await;
+            assert_eq!(
+                (s, e["field"].as_str()),
+                (StatusCode::UNPROCESSABLE_ENTITY, Some("attachment_id")),
+                "{why}: {e}"
+            );
+        }
+        let (s, p) = app
+            .call(
+                Method::PUT,
+                "/api/v1/profile/avatar",
+                Some(&bob_token),
+                Some(put(png)),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{p}");
+        let url = p["avatar_url"].as_str().expect("avatar_url").to_owned();
+        assert!(url.starts_with(&format!("/files/{png}/")), "{url}");
+        // Colleagues see it in the agent list.
+        let (_, list) = app.admin(Method::GET, "/api/v1/agents", None).await;
+        let listed = list["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|a| a["id"] == bob)
+            .cloned();
+        assert_eq!(listed.map(|a| a["avatar_url"].clone()), Some(json!(url)));
+        let (s, p) = app
+            .call(
+                Method::DELETE,
+                "/api/v1/profile/avatar",
+                Some(&bob_token),
+                None,
+            )
+            .await;
+        assert_eq!((s, &p["avatar_url"]), (StatusCode::OK, &Value::Null), "{p}");
+        app.stop().await;
+    }
+}

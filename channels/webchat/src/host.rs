@@ -56,9 +56,18 @@ pub trait WidgetHost: Send + Sync + 'static {
     /// The visitor read the conversation up to `seq`. Best effort: a failure is logged by Kefu.
     async fn mark_read(&self, conversation: i64, seq: i64);
 
-    /// The name of the agent helping in `conversation`, for the widget's header when a tab
-    /// (re)connects; `None` when nobody is assigned or Kefu cannot tell right now.
-    async fn assigned_agent(&self, _conversation: i64) -> Option<String> {
+    /// The agent helping in `conversation`, for the widget's header when a tab (re)connects;
+    /// `None` when nobody is assigned or Kefu cannot tell right now.
+    async fn assigned_agent(&self, _conversation: i64) -> Option<AgentCard> {
         None
     }
+}
+
+/// Who helps a visitor, as the widget's header shows them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AgentCard {
+    /// The agent's display name.
+    pub name: String,
+    /// Their picture (relative to Kefu's public URL); `None`: the widget shows their initial.
+    pub avatar_url: Option<String>,
 }

@@ -309,12 +309,12 @@ async fn serve(w: Arc<Widget>, socket: WebSocket, origin: Option<String>, ip: Op
 /// agent helping, when one is assigned.
 async fn queue_frame(w: &Widget, conversation: i64) -> Option<Message> {
     let Some(q) = w.host.queue_spot(conversation).await else {
-        let name = w.host.assigned_agent(conversation).await?;
+        let agent = w.host.assigned_agent(conversation).await?;
         return Some(frame(json!({
             "type": "status",
             "conversation_id": conversation,
             "conversation_status": "assigned",
-            "agent": {"name": name},
+            "agent": agent,
         })));
     };
     Some(frame(json!({

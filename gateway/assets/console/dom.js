@@ -141,11 +141,13 @@ export function fmtFull(iso) {
 }
 
 /**
- * A round avatar with initials and a colour derived from a stable key.
+ * A round avatar with initials and a colour derived from a stable key; with `url`, the picture
+ * there (the initials stay if it does not load).
  * @param {string|null|undefined} name
  * @param {any} key
+ * @param {string|null} [url]
  */
-export function avatar(name, key, cls = "avatar") {
+export function avatar(name, key, cls = "avatar", url = null) {
   const s = String(name || "?").trim();
   const words = s.split(/\s+/).filter(Boolean);
   const initials = /^[\x00-\x7f]/.test(s) && words.length > 1
@@ -158,6 +160,11 @@ export function avatar(name, key, cls = "avatar") {
   // CSSOM, not a style attribute: allowed under a CSP without 'unsafe-inline' styles.
   el.style.background = `hsl(${hue} 55% 88%)`;
   el.style.color = `hsl(${hue} 45% 32%)`;
+  if (url) {
+    const img = /** @type {HTMLImageElement} */ (h("img", { src: url, alt: "", "data-testid": "avatar-img" }));
+    img.addEventListener("error", () => img.remove());
+    el.appendChild(img);
+  }
   return el;
 }
 

@@ -21,6 +21,7 @@
  * @property {boolean} [active]
  * @property {boolean} [invite_pending]
  * @property {number[]} [team_ids]
+ * @property {string|null} [avatar_url] their picture, relative to Kefu's address
  * @property {string} [invite_url] only in the answer that created or re-invited the agent
  * @property {string} [invite_expires_at]
  */

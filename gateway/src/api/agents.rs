@@ -46,6 +46,8 @@ pub struct AgentView {
     pub invite_pending: bool,
     /// Teams the agent belongs to.
     pub team_ids: Vec<i64>,
+    /// The agent's picture (relative to Kefu's public URL); absent: show their initial.
+    pub avatar_url: Option<String>,
     /// The one-time link where the agent sets their password (only in the responses that
     /// issue one).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -98,6 +100,7 @@ fn view(a: &agent::Model, flags: AgentFlags) -> AgentView {
         active: a.active,
         invite_pending: flags.invite_pending,
         team_ids: flags.team_ids,
+        avatar_url: a.avatar_url.clone(),
         invite_url: None,
         invite_expires_at: None,
     }

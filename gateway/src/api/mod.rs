@@ -87,6 +87,7 @@ pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
         .routes(routes!(tokens::delete))
         .routes(routes!(profile::get, profile::update))
         .routes(routes!(profile::change_password))
+        .routes(routes!(profile::set_avatar, profile::delete_avatar))
         .routes(routes!(invites::get))
         .routes(routes!(invites::accept))
         .routes(routes!(agents::create, agents::list))

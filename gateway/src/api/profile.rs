@@ -222,3 +222,64 @@ pub async fn change_password(
     st.accounts.end_sessions(me.agent.id, me.session_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Image types an avatar may be.
+const AVATAR_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "image/webp"];
+/// The largest avatar, in bytes.
+const MAX_AVATAR_BYTES: i64 = 1024 * 1024;
+
+/// The picture to show for the signed-in agent.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AvatarRequest {
+    /// An image the agent uploaded with `POST /api/v1/attachments`: PNG, JPEG, GIF or WebP, at
+    /// most 1 MiB.
+    pub attachment_id: i64,
+}
+
+/// Sets the signed-in agent's picture, which colleagues see in the console and customers in
+/// the web chat header.
+#[utoipa::path(put, path = "/api/v1/profile/avatar", tag = "profile", request_body = AvatarRequest,
+    responses((status = 200, body = ProfileView), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn set_avatar(
+    State(st): State<AppState>,
+    me: Authed,
+    ApiJson(req): ApiJson<AvatarRequest>,
+) -> ApiResult<Json<ProfileView>> {
+    let field = |detail: String| ApiError::invalid(detail).with_field("attachment_id");
+    let file = st
+        .files
+        .get(req.attachment_id)
+        .await?
+        .filter(|f| f.inbox_id.is_none() && f.uploaded_by == Some(me.agent.id))
+        .ok_or_else(|| {
+            field(format!(
+                "there is no upload {} of yours; upload the picture with POST /api/v1/attachments",
+                req.attachment_id
+            ))
+        })?;
+    if !AVATAR_TYPES.contains(&file.mime.as_str()) {
+        return Err(field(format!(
+            "a picture must be a PNG, JPEG, GIF or WebP image, not {}",
+            file.mime
+        )));
+    }
+    if file.size.unwrap_or(0) > MAX_AVATAR_BYTES {
+        return Err(field("a picture may be at most 1 MiB".into()));
+    }
+    let path = kefu_normalizer::files::path(&file);
+    let a = st
+        .accounts
+        .agents
+        .set_avatar(me.agent.id, Some(path))
+        .await?;
+    Ok(Json(profile_view(&st, &a).await?))
+}
+
+/// Removes the signed-in agent's picture: their initial shows instead.
+#[utoipa::path(delete, path = "/api/v1/profile/avatar", tag = "profile",
+    responses((status = 200, body = ProfileView)), security(("bearer" = [])))]
+pub async fn delete_avatar(State(st): State<AppState>, me: Authed) -> ApiResult<Json<ProfileView>> {
+    let a = st.accounts.agents.set_avatar(me.agent.id, None).await?;
+    Ok(Json(profile_view(&st, &a).await?))
+}

@@ -171,7 +171,7 @@ impl Hub {
             return serde_json::Value::Null;
         };
         match self.agents.get(id).await {
-            Ok(Some(a)) => json!({"id": a.id, "name": a.name}),
+            Ok(Some(a)) => json!({"id": a.id, "name": a.name, "avatar_url": a.avatar_url}),
             Ok(None) => serde_json::Value::Null,
             Err(e) => {
                 tracing::warn!(agent = id, error = %e, "Agent name unavailable for the widget.");

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use kefu_channel::{InboxConfig, IngestError};
-use kefu_channel_webchat::{ClientIp, Frame, QueueSpot, Widget, WidgetHost};
+use kefu_channel_webchat::{AgentCard, ClientIp, Frame, QueueSpot, Widget, WidgetHost};
 use kefu_normalizer::EventBus;
 use kefu_normalizer::events::Signal;
 use tokio::sync::mpsc;
@@ -116,7 +116,7 @@ impl WidgetHost for Host {
         })
     }
 
-    async fn assigned_agent(&self, conversation: i64) -> Option<String> {
+    async fn assigned_agent(&self, conversation: i64) -> Option<AgentCard> {
         let c = self
             .conversations
             .get(conversation)
@@ -128,7 +128,13 @@ impl WidgetHost for Host {
             return None;
         }
         let card = self.hub.agent_card(c.assignee_id).await;
-        card.get("name")?.as_str().map(str::to_owned)
+        Some(AgentCard {
+            name: card.get("name")?.as_str()?.to_owned(),
+            avatar_url: card
+                .get("avatar_url")
+                .and_then(|u| u.as_str())
+                .map(str::to_owned),
+        })
     }
 
     async fn mark_read(&self, conversation: i64, seq: i64) {

@@ -143,6 +143,15 @@ impl Agents {
         .await
     }
 
+    /// Sets (or, with `None`, removes) the agent's picture: the download path of an image.
+    pub async fn set_avatar(
+        &self,
+        id: i64,
+        avatar_url: Option<String>,
+    ) -> Result<agent::Model, StoreError> {
+        self.update(id, |am| am.avatar_url = Set(avatar_url)).await
+    }
+
     /// `team_ids` sorted and deduplicated; fails with `Invalid` naming a team that does not
     /// exist.
     pub async fn check_teams(&self, team_ids: &[i64]) -> Result<Vec<i64>, StoreError> {

@@ -28,6 +28,8 @@ pub struct Model {
     pub notifications: Option<Json>,
     /// Minutes the console may sit idle before it sets the agent `away`; 0: never.
     pub away_after_minutes: i32,
+    /// Where the agent's picture is downloaded (`/files/<id>/<token>`); `None`: their initial.
+    pub avatar_url: Option<String>,
 }
 
 /// An agent's presence, stored as `online`, `away` or `offline` in the `status` column.

@@ -78,7 +78,7 @@ export function createHeader(o) {
       bell.el,
       langButton(true),
       h("a", { href: href("settings", "profile"), class: "me", title: t("header.profile"), "data-testid": "open-profile" },
-        avatar(me.name || me.email, me.id, "avatar sm"), h("span", { class: "me-name" }, me.name || me.email)),
+        avatar(me.name || me.email, me.id, "avatar sm", me.avatar_url), h("span", { class: "me-name" }, me.name || me.email)),
       h("button", { type: "button", class: "btn ghost small logout", "data-testid": "logout", title: t("header.logout"), onclick: o.onLogout },
         icon("logout"), h("span", { class: "lbl" }, t("header.logout"))));
   };

@@ -1,9 +1,11 @@
-// Profile (every agent): name, language, notification preferences, and a password change
-// that asks for the current password.
+// Profile (every agent): their picture (shown to colleagues and in the web chat header), name,
+// language, notification preferences, and a password change that asks for the current
+// password.
 
 import { session } from "../../api.js";
 import { registerStrings, setLang, LANGS } from "../../i18n.js";
-import { h, mount, toast } from "../../dom.js";
+import { h, mount, toast, avatar } from "../../dom.js";
+import { errorText } from "../../errors.js";
 import { askDesktopPermission } from "../../conversations/notify.js";
 import { field, input, select, checkbox, formErrors, localError, submitting } from "../../forms/index.js";
 import strings from "./strings.js";
@@ -32,7 +34,48 @@ export const page = {
       throw e;
     })) };
     container.classList.add("narrow");
-    mount(container, detailsForm(ctx, me), passwordForm(ctx));
+    mount(container, pictureCard(ctx, me), detailsForm(ctx, me), passwordForm(ctx));
+
+    /**
+     * The agent's picture: upload (PNG, JPEG, GIF or WebP up to 1 MiB) or remove.
+     * @param {PageContext} ctx
+     * @param {import("../../types.js").Profile} me
+     */
+    function pictureCard(ctx, me) {
+      const card = h("section", { class: "card stack", "data-testid": "profile-picture" });
+      const picker = /** @type {HTMLInputElement} */ (h("input", { type: "file", accept: "image/png,image/jpeg,image/gif,image/webp", hidden: "", "data-testid": "profile-picture-input" }));
+      /** @param {import("../../types.js").Profile} p */
+      const adopt = (p) => {
+        me.avatar_url = p.avatar_url ?? null;
+        const cur = store.get("me");
+        if (cur) {
+          store.set("me", { ...cur, avatar_url: me.avatar_url });
+          session.save(null, store.get("me"));
+        }
+        draw();
+      };
+      const draw = () => mount(card,
+        h("h2", {}, t("profile.picture")),
+        h("div", { class: "toolbar" },
+          avatar(me.name || me.email, me.id, "avatar lg", me.avatar_url),
+          h("button", { type: "button", class: "btn small", "data-testid": "profile-picture-upload", onclick: () => picker.click() }, t("profile.pictureUpload")),
+          me.avatar_url ? h("button", { type: "button", class: "btn small", "data-testid": "profile-picture-remove", onclick: async () => {
+            try { adopt(await api.del("/profile/avatar")); toast(t("profile.pictureRemoved"), "info"); } catch (e) { toast(errorText(e)); }
+          } }, t("profile.pictureRemove")) : null),
+        h("p", { class: "muted" }, t("profile.pictureHelp")), picker);
+      picker.addEventListener("change", async () => {
+        const file = picker.files && picker.files[0];
+        picker.value = "";
+        if (!file) return;
+        try {
+          const up = await api.upload(file);
+          adopt(await api.put("/profile/avatar", { attachment_id: up.id }));
+          toast(t("profile.pictureSaved"), "info");
+        } catch (e) { toast(errorText(e)); }
+      });
+      draw();
+      return card;
+    }
 
     /**
      * @param {PageContext} ctx
