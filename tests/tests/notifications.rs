@@ -275,3 +275,77 @@ async fn the_bell_pages_newest_first() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn only_agents_who_can_open_the_conversation_are_told() {
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        let inbox = app.loopback_inbox(json!({})).await;
+        let (li, li_token) = app.agent("li@x.io", "agent", json!({})).await;
+        let (wang, wang_token) = app.agent("wang@x.io", "agent", json!({})).await;
+        // Qian is in the team but not in the inbox: the conversation is not hers to open.
+        let (qian, qian_token) = app.agent("qian@x.io", "agent", json!({})).await;
+        for a in [li, wang] {
+            app.join(inbox, a).await;
+        }
+        let (s, team) = app
+            .admin(
+                Method::POST,
+                "/api/v1/teams",
+                Some(json!({"name": "Billing"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{team}");
+        let team = team["id"].as_i64().expect("team id");
+        let (s, b) = app
+            .admin(
+                Method::PUT,
+                &format!("/api/v1/teams/{team}/members"),
+                Some(json!({"agent_ids": [wang, qian]})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let conv = write_in(&app, inbox, "m1", "u1", "退款").await;
+
+        // Naming her is refused with the reason, and stores nothing.
+        let before = app.messages(conv).await.len();
+        let (s, b) = note(
+            &app,
+            &li_token,
+            conv,
+            json!({"text": "@Qian?", "private": true,
+            "mentions": {"agent_ids": [qian]}}),
+        )
+        .await;
+        assert_eq!(
+            (s, b["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("mentions.agent_ids")),
+            "{b}"
+        );
+        assert!(
+            b["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("cannot see this conversation"),
+            "{b}"
+        );
+        assert_eq!(app.messages(conv).await.len(), before);
+
+        // Her team mentioned, the members who can open it are told, she is not.
+        let (s, b) = note(
+            &app,
+            &li_token,
+            conv,
+            json!({"text": "@Billing", "private": true,
+            "client_id": "n-1", "mentions": {"team_ids": [team]}}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        assert_eq!(
+            kinds(&bell(&app, &wang_token, "").await),
+            [("mention".into(), conv)]
+        );
+        assert_eq!(kinds(&bell(&app, &qian_token, "").await), []);
+        app.stop().await;
+    }
+}

@@ -370,7 +370,8 @@ pub async fn reply(
         .collect();
     // Checked before the note is stored, so a wrong id stores nothing.
     let recipients =
-        super::notifications::recipients(&st, req.mentions.as_ref(), req.private).await?;
+        super::notifications::recipients(&st, req.mentions.as_ref(), req.private, &conversation)
+            .await?;
     let posted = st
         .conversations
         .reply(

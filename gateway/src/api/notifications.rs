@@ -33,6 +33,7 @@ pub(crate) async fn recipients(
     st: &AppState,
     mentions: Option<&MentionsBody>,
     private: bool,
+    conversation: &kefu_normalizer::views::ConversationView,
 ) -> ApiResult<BTreeSet<i64>> {
     let Some(m) = mentions.filter(|m| !m.agent_ids.is_empty() || !m.team_ids.is_empty()) else {
         return Ok(BTreeSet::new());
@@ -46,7 +47,34 @@ pub(crate) async fn recipients(
         agents: m.agent_ids.clone(),
         teams: m.team_ids.clone(),
     };
-    Ok(st.notifications.recipients(&mentions).await?)
+    let everyone = st.notifications.recipients(&mentions).await?;
+    // Only those who can open the conversation are told of it: a named agent who cannot is
+    // refused (the author learns why), a team's members who cannot are left out.
+    let mut out = BTreeSet::new();
+    for id in everyone {
+        let Some(agent) = st.accounts.agents.get(id).await? else {
+            continue;
+        };
+        let role = kefu_normalizer::access::Role::parse(&agent.role)
+            .unwrap_or(kefu_normalizer::access::Role::Agent);
+        let sees = st
+            .accounts
+            .access
+            .visibility(id, role)
+            .await?
+            .grant(conversation.inbox_id, conversation.assignee_id)
+            .is_some();
+        if sees {
+            out.insert(id);
+        } else if m.agent_ids.contains(&id) {
+            return Err(ApiError::invalid(format!(
+                "{} cannot see this conversation: add them to its inbox, or transfer it to them",
+                agent.name
+            ))
+            .with_field("mentions.agent_ids"));
+        }
+    }
+    Ok(out)
 }
 
 /// Paging and narrowing of the list.
