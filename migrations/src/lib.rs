@@ -23,6 +23,7 @@ mod m0013_conversation_activities;
 mod m0014_custom_attributes;
 mod m0016_notifications;
 mod m0017_agent_away;
+mod m0018_schedules;
 
 pub use sea_orm_migration::MigratorTrait;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_custom_attributes::Migration),
             Box::new(m0016_notifications::Migration),
             Box::new(m0017_agent_away::Migration),
+            Box::new(m0018_schedules::Migration),
         ]
     }
 }

@@ -3,10 +3,17 @@
 //! - [`Hours`] ([`hours`]): the pure calculator — a time zone, opening intervals per weekday
 //!   (several for split shifts), holidays and extra workdays — with [`Hours::is_open`],
 //!   [`Hours::next_open`] and [`Hours::business_seconds`].
+//! - [`Schedules`] ([`store`]): stored schedules, which inboxes keep through `schedule_id`.
+//! - [`OutOfOffice`] ([`away`]): the reply an inbox sends customers who write while its
+//!   schedule is closed.
 
+pub mod away;
 pub mod hours;
+pub mod store;
 
+pub use away::OutOfOffice;
 pub use hours::{Hours, HoursError, Weekly};
+pub use store::{ScheduleError, ScheduleSpec, ScheduleView, Schedules};
 
 #[cfg(test)]
 mod tests;
