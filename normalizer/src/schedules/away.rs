@@ -1,5 +1,5 @@
 //! The out-of-office reply an inbox sends customers who write while its schedule is closed
-//! ([`OutOfOffice`], stored on the inbox).
+//! ([`OutOfOffice`], stored on the inbox; [`super::replies`] sends it).
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -5,15 +5,20 @@
 //!   [`Hours::next_open`] and [`Hours::business_seconds`].
 //! - [`Schedules`] ([`store`]): stored schedules, which inboxes keep through `schedule_id`.
 //! - [`OutOfOffice`] ([`away`]): the reply an inbox sends customers who write while its
-//!   schedule is closed.
+//!   schedule is closed; [`OutOfOfficeReplies`] ([`replies`]) sends it, once per
+//!   conversation and period, from the outbox's consumer.
 
 pub mod away;
 pub mod hours;
+pub mod replies;
 pub mod store;
 
 pub use away::OutOfOffice;
 pub use hours::{Hours, HoursError, Weekly};
+pub use replies::{Arrival, OutOfOfficeReplies};
 pub use store::{ScheduleError, ScheduleSpec, ScheduleView, Schedules};
 
+#[cfg(test)]
+mod replies_tests;
 #[cfg(test)]
 mod tests;
