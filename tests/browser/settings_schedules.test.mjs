@@ -1,0 +1,100 @@
+// Business hours on the settings page: an admin creates a schedule with a split shift,
+// holidays and a make-up workday; a bad time is refused next to its day; the schedule is
+// edited; deleting one an inbox keeps is refused with the reason; the page reads in zh-CN.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startKefu, openSettings, fieldError, assertNoEnglish, shot } from './support/kefu.mjs';
+
+let k;
+let admin;
+
+before(async () => {
+  k = await startKefu();
+  admin = await k.apiAs();
+});
+after(async () => { await k?.stop(); });
+
+/** The settings row of the schedule named `name`. */
+const rowOf = (page, name) => page.locator(`[data-testid="schedule-row"][data-name="${name}"]`);
+
+/** Fills the create form and submits it. */
+async function createOnPage(page, { name, zone, days = {}, holidays = '', extra = '' }) {
+  await page.getByTestId('schedule-new-name').fill(name);
+  await page.getByTestId('schedule-new-zone').fill(zone);
+  for (const d of ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']) await page.getByTestId(`schedule-new-day-${d}`).fill(days[d] || '');
+  await page.getByTestId('schedule-new-holidays').fill(holidays);
+  await page.getByTestId('schedule-new-extra').fill(extra);
+  await page.getByTestId('schedule-create').click();
+}
+
+test('schedules are created, refused, edited and kept while in use', async () => {
+  const page = await k.newPage({ height: 1400 });
+  await k.login(page);
+  await openSettings(page, 'schedules');
+  await page.getByTestId('schedules-empty').waitFor();
+
+  await createOnPage(page, {
+    name: 'China support',
+    zone: 'Asia/Shanghai',
+    days: { mon: '13:00-18:00, 9:00-12:00', fri: '09:00-18:00' },
+    holidays: '2026-10-01\n2026-10-02',
+    extra: '2026-10-10',
+  });
+  const china = rowOf(page, 'China support');
+  await china.waitFor();
+  assert.equal(await china.getByTestId('schedule-row-zone').textContent(), 'Asia/Shanghai');
+  assert.equal(await china.getByTestId('schedule-row-mon').textContent(), '09:00-12:00, 13:00-18:00');
+  assert.equal(await china.getByTestId('schedule-row-sat').textContent(), 'Closed');
+  assert.equal(await china.getByTestId('schedule-row-dates').textContent(), '2 holidays, 1 extra workdays');
+
+  // A time that does not exist is refused next to its day; the form keeps what was typed.
+  await createOnPage(page, { name: 'Berlin', zone: 'Europe/Berlin', days: { tue: '25:00-26:00' } });
+  const err = fieldError(page.getByTestId('schedule-create-form'), 'weekly.tue');
+  await err.filter({ hasText: '25:00' }).waitFor();
+  assert.equal(await page.getByTestId('schedule-new-day-tue').inputValue(), '25:00-26:00');
+  assert.equal(await rowOf(page, 'Berlin').count(), 0);
+  await page.getByTestId('schedule-new-day-tue').fill('08:00-16:00');
+  await page.getByTestId('schedule-create').click();
+  await rowOf(page, 'Berlin').waitFor();
+  await shot(page, 'schedules-settings');
+
+  // Edit: another zone and a Saturday shift.
+  await rowOf(page, 'Berlin').getByTestId('schedule-edit').click();
+  await page.getByTestId('schedule-edit-zone').fill('Europe/Paris');
+  await page.getByTestId('schedule-edit-day-sat').fill('10:00-14:00');
+  await page.getByTestId('schedule-edit-save').click();
+  await rowOf(page, 'Berlin').getByTestId('schedule-row-zone').filter({ hasText: 'Europe/Paris' }).waitFor();
+  assert.equal(await rowOf(page, 'Berlin').getByTestId('schedule-row-sat').textContent(), '10:00-14:00');
+  const stored = (await admin.call('GET', '/schedules')).body.items;
+  assert.deepEqual(stored.map((s) => [s.name, s.time_zone, s.weekly.sat]), [
+    ['Berlin', 'Europe/Paris', [['10:00', '14:00']]],
+    ['China support', 'Asia/Shanghai', []],
+  ]);
+
+  // An inbox keeps "China support": deleting it is refused and it stays.
+  const inbox = (await admin.call('GET', '/inboxes')).body.items.find((i) => i.channel.type === 'web_chat');
+  const china_id = stored.find((s) => s.name === 'China support').id;
+  assert.equal((await admin.call('PATCH', `/inboxes/${inbox.id}`, { schedule_id: china_id })).status, 200);
+  await china.getByTestId('schedule-delete').click();
+  await page.getByTestId('confirm-yes').click();
+  // In English the toast is the server's sentence, naming the inbox.
+  await page.locator('.toast').filter({ hasText: 'is used by inbox' }).filter({ hasText: 'Website' }).waitFor();
+  assert.equal(await china.count(), 1);
+  // One no inbox keeps goes.
+  await rowOf(page, 'Berlin').getByTestId('schedule-delete').click();
+  await page.getByTestId('confirm-yes').click();
+  await rowOf(page, 'Berlin').waitFor({ state: 'detached' });
+  await page.context().close();
+
+  // The same page in Chinese.
+  const zh = await k.newPage({ lang: 'zh-CN', height: 1400 });
+  await k.login(zh);
+  await openSettings(zh, 'schedules');
+  await rowOf(zh, 'China support').waitFor();
+  assert.equal(await zh.getByTestId('nav-schedules').textContent(), '工作时间');
+  assert.equal(await rowOf(zh, 'China support').getByTestId('schedule-row-sat').textContent(), '休息');
+  assert.equal(await zh.getByTestId('schedule-create').textContent(), '创建时间表');
+  await shot(zh, 'schedules-settings-zh');
+  await assertNoEnglish(zh, 'schedules', ['China support', 'Asia/Shanghai', 'Kefu', 'Admin', 'admin@example.com']);
+  await zh.context().close();
+});
