@@ -98,3 +98,26 @@ test('schedules are created, refused, edited and kept while in use', async () =>
   await assertNoEnglish(zh, 'schedules', ['China support', 'Asia/Shanghai', 'Kefu', 'Admin', 'admin@example.com']);
   await zh.context().close();
 });
+
+test('the widget says the team is away outside business hours', async () => {
+  // Open only on the weekday after tomorrow: closed now.
+  const opens = new Date(Date.now() + 2 * 86_400_000);
+  const day = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'][opens.getUTCDay()];
+  const schedule = await admin.call('POST', '/schedules', { name: 'Rarely', time_zone: 'UTC', weekly: { [day]: [['00:00', '24:00']] } });
+  assert.equal(schedule.status, 201, JSON.stringify(schedule.body));
+  const inbox = (await admin.call('GET', '/inboxes')).body.items.find((i) => i.channel.type === 'web_chat');
+  assert.equal((await admin.call('PATCH', `/inboxes/${inbox.id}`, { schedule_id: schedule.body.id })).status, 200);
+
+  for (const [lang, away] of [['en', 'We are away. Back '], ['zh-CN', '我们现在不在线，']]) {
+    const visitor = await k.newPage();
+    await visitor.addInitScript((l) => { Object.defineProperty(navigator, 'language', { get: () => l }); }, lang);
+    await visitor.goto(`${k.base}/`);
+    await visitor.getByTestId('kefu-launcher').click();
+    await visitor.getByTestId('kefu-panel').waitFor();
+    const sub = visitor.getByTestId('kefu-sub');
+    await sub.filter({ hasText: away }).waitFor();
+    if (lang === 'zh-CN') assert.match(await sub.textContent(), /恢复服务$/);
+    await shot(visitor, `widget-away-${lang}`);
+    await visitor.context().close();
+  }
+});

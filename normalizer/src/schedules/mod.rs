@@ -16,7 +16,7 @@ pub mod store;
 pub use away::OutOfOffice;
 pub use hours::{Hours, HoursError, Weekly};
 pub use replies::{Arrival, OutOfOfficeReplies};
-pub use store::{ScheduleError, ScheduleSpec, ScheduleView, Schedules};
+pub use store::{Closed, ScheduleError, ScheduleSpec, ScheduleView, Schedules};
 
 #[cfg(test)]
 mod replies_tests;

@@ -56,6 +56,13 @@ pub struct ScheduleView {
     pub updated_at: DateTime<Utc>,
 }
 
+/// An inbox's schedule is closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Closed {
+    /// When it opens next; `None` when it does not open within a year or so.
+    pub next_open: Option<DateTime<Utc>>,
+}
+
 /// Why a schedule operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ScheduleError {
@@ -199,6 +206,32 @@ impl Schedules {
         schedule::Entity::delete_by_id(id).exec(&*tx).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// `Some` with the next opening when inbox `inbox_id` keeps a schedule that is closed at
+    /// `now`; `None` when it keeps none or the schedule is open.
+    pub async fn closed_for_inbox(
+        &self,
+        inbox_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Closed>, ScheduleError> {
+        let Some(schedule_id) = inbox::Entity::find_by_id(inbox_id)
+            .one(self.db.conn())
+            .await?
+            .and_then(|i| i.schedule_id)
+        else {
+            return Ok(None);
+        };
+        let Some(row) = schedule::Entity::find_by_id(schedule_id)
+            .one(self.db.conn())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let hours = hours_of(&row)?;
+        Ok((!hours.is_open(now)).then(|| Closed {
+            next_open: hours.next_open(now),
+        }))
     }
 
     /// Whether schedule `id` exists.
