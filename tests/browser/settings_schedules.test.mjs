@@ -1,9 +1,11 @@
 // Business hours on the settings page: an admin creates a schedule with a split shift,
 // holidays and a make-up workday; a bad time is refused next to its day; the schedule is
 // edited; deleting one an inbox keeps is refused with the reason; the page reads in zh-CN.
+// An inbox's settings choose its schedule and out-of-office reply; the widget says when the
+// team is away.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startKefu, openSettings, fieldError, assertNoEnglish, shot } from './support/kefu.mjs';
+import { startKefu, openSettings, openRoute, fieldError, assertNoEnglish, shot } from './support/kefu.mjs';
 
 let k;
 let admin;
@@ -120,4 +122,36 @@ test('the widget says the team is away outside business hours', async () => {
     await shot(visitor, `widget-away-${lang}`);
     await visitor.context().close();
   }
+});
+
+test("an inbox's settings choose its schedule and out-of-office reply", async () => {
+  const inbox = (await admin.call('GET', '/inboxes')).body.items.find((i) => i.channel.type === 'web_chat');
+  const china = (await admin.call('GET', '/schedules')).body.items.find((s) => s.name === 'China support');
+  const page = await k.newPage({ height: 1400 });
+  await k.login(page);
+  await openRoute(page, `inboxes/${inbox.id}`, 'inbox-hours');
+  const card = page.getByTestId('inbox-hours');
+  await card.getByTestId('hours-schedule').selectOption(String(china.id));
+  await card.getByTestId('hours-away-enabled').check();
+  await card.getByTestId('hours-away-message').fill('');
+  await card.getByTestId('hours-save').click();
+  // Enabled without a message: refused next to the message.
+  await fieldError(card, 'out_of_office.message').filter({ hasText: 'required' }).waitFor();
+  await card.getByTestId('hours-away-message').fill('We are closed. We open {{next_open}}.');
+  await card.getByTestId('hours-away-repeat').fill('12');
+  await card.getByTestId('hours-save').click();
+  await page.locator('.toast').filter({ hasText: 'Business hours saved.' }).waitFor();
+  const saved = (await admin.call('GET', `/inboxes/${inbox.id}`)).body;
+  assert.equal(saved.schedule_id, china.id);
+  assert.deepEqual(saved.out_of_office, { enabled: true, message: 'We are closed. We open {{next_open}}.', repeat_after_hours: 12 });
+  await shot(page, 'inbox-hours');
+  await page.context().close();
+
+  const zh = await k.newPage({ lang: 'zh-CN', height: 1400 });
+  await k.login(zh);
+  await openRoute(zh, `inboxes/${inbox.id}`, 'inbox-hours');
+  await zh.getByTestId('inbox-hours').getByText('工作时间', { exact: true }).waitFor();
+  assert.equal(await zh.getByTestId('hours-save').textContent(), '保存工作时间');
+  assert.equal(await zh.getByTestId('hours-away-message').inputValue(), 'We are closed. We open {{next_open}}.');
+  await zh.context().close();
 });
