@@ -97,8 +97,12 @@ impl OutOfOfficeReplies {
             if answering.hours.is_open(a.at) {
                 continue;
             }
-            if self.reply_once(a, answering, now).await? {
-                sent += 1;
+            match self.reply_once(a, answering, now).await {
+                Ok(true) => sent += 1,
+                Ok(false) => {}
+                // Merged or deleted since the message arrived: nobody to answer.
+                Err(StoreError::NotFound(_)) => {}
+                Err(e) => return Err(e),
             }
         }
         Ok(sent)

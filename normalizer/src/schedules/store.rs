@@ -146,11 +146,6 @@ impl Schedules {
         Ok(view(&self.row(id).await?))
     }
 
-    /// The calculator of schedule `id`.
-    pub async fn hours(&self, id: i64) -> Result<Hours, ScheduleError> {
-        Ok(hours_of(&self.row(id).await?)?)
-    }
-
     /// Replaces schedule `id`'s definition.
     pub async fn update(
         &self,
