@@ -3,10 +3,10 @@
 //! caller passes every instant.
 //!
 //! Each local date of the schedule's zone has a list of opening intervals: none on a holiday,
-//! the make-up hours on an extra workday (see [`Hours::hours_on`]), otherwise its weekday's.
-//! An interval `[start, end)` on a date becomes a span of instants, and every answer is read
-//! from those spans, so the three functions always agree. Where a daylight-saving change makes
-//! a local time ambiguous or skips it:
+//! the make-up hours on an extra workday (Monday's, or those of the first weekday after Monday
+//! that has hours), otherwise its weekday's. An interval `[start, end)` on a date becomes a
+//! span of instants, and every answer is read from those spans, so the three functions always
+//! agree. Where a daylight-saving change makes a local time ambiguous or skips it:
 //!
 //! - a start that occurs twice is the first occurrence, an end that occurs twice the second
 //!   (an interval `00:00–01:30` on the night clocks go back lasts 2 h 30 min);
