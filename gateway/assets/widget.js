@@ -31,7 +31,7 @@
     queue: "\u60a8\u524d\u9762\u8fd8\u6709 {n} \u4f4d", queued: "\u6b63\u5728\u4e3a\u60a8\u63a5\u5165\u5ba2\u670d\u2026", assigned: "{name}\u4e3a\u60a8\u670d\u52a1",
     resolved: "\u4f1a\u8bdd\u5df2\u7ed3\u675f\uff0c\u53d1\u9001\u6d88\u606f\u53ef\u91cd\u65b0\u5f00\u59cb", error: "\u62b1\u6b49\uff0c\u51fa\u73b0\u4e86\u95ee\u9898\uff1a{detail}",
     you: "\u6211", attach: "\u6dfb\u52a0\u6587\u4ef6", file_too_large: "\u6587\u4ef6\u592a\u5927\uff0c\u65e0\u6cd5\u53d1\u9001\u3002", file_empty: "\u6587\u4ef6\u662f\u7a7a\u7684\u3002", too_many_uploads: "\u60a8\u53d1\u9001\u7684\u6587\u4ef6\u592a\u591a\u4e86\uff0c\u8bf7\u7a0d\u540e\u518d\u8bd5\u3002",
-    upload_failed: "\u6587\u4ef6\u672a\u80fd\u53d1\u9001\uff0c\u8bf7\u91cd\u8bd5\u3002", powered: "\u7531 Kefu \u63d0\u4f9b\u652f\u6301",
+    upload_failed: "\u6587\u4ef6\u672a\u80fd\u53d1\u9001\uff0c\u8bf7\u91cd\u8bd5\u3002", powered: "\u7531 Kefu \u63d0\u4f9b\u652f\u6301", away: "\u6211\u4eec\u73b0\u5728\u4e0d\u5728\u7ebf\uff0c{time} \u6062\u590d\u670d\u52a1", away_later: "\u6211\u4eec\u73b0\u5728\u4e0d\u5728\u7ebf\uff0c\u8bf7\u7559\u8a00\uff0c\u6211\u4eec\u4f1a\u5c3d\u5feb\u56de\u590d",
     too_many_connections: "\u6b64\u7f51\u7edc\u6253\u5f00\u7684\u804a\u5929\u7a97\u53e3\u8fc7\u591a\uff0c\u8bf7\u5173\u95ed\u4e00\u4e9b\u540e\u518d\u8bd5\u3002", too_many_conversations: "\u6b64\u7f51\u7edc\u53d1\u8d77\u7684\u65b0\u4f1a\u8bdd\u8fc7\u591a\uff0c\u8bf7\u7a0d\u540e\u518d\u8bd5\u3002"
   } : {
     title: "Chat with us", greeting: "Hi there! How can we help you today?", placeholder: "Type your message\u2026", send: "Send", open: "Open chat",
@@ -41,7 +41,7 @@
     resolved: "This conversation is closed. Send a message to start again.", error: "Sorry, something went wrong: {detail}", you: "You",
     powered: "Powered by Kefu", attach: "Attach a file", file_too_large: "This file is too large to send.", file_empty: "This file is empty.",
     too_many_uploads: "You have sent too many files. Please try again later.", upload_failed: "The file could not be sent. Please try again.",
-    too_many_connections: "Too many chat windows are open from your network. Close some and try again.",
+    too_many_connections: "Too many chat windows are open from your network. Close some and try again.", away: "We are away. Back {time}", away_later: "We are away. Leave a message and we will reply soon",
     too_many_conversations: "Too many new conversations from your network. Please try again later."
   };
   function t(key, vars) {
@@ -101,7 +101,7 @@
   root.innerHTML = "<style>" + CSS + "</style>" +
     '<div class="kf">' +
     '<div class="panel" data-testid="kefu-panel" role="dialog" aria-hidden="true">' +
-    '<div class="head"><div class="av" data-testid="kefu-avatar">' + ICON_CHAT + '</div><div class="ht"><b data-testid="kefu-title"></b><span class="sub"></span></div>' +
+    '<div class="head"><div class="av" data-testid="kefu-avatar">' + ICON_CHAT + '</div><div class="ht"><b data-testid="kefu-title"></b><span class="sub" data-testid="kefu-sub"></span></div>' +
     '<button class="x" type="button">' + ICON_DOWN + '</button></div>' +
     '<form class="pre" data-testid="kefu-prechat" hidden novalidate></form>' +
     '<div class="list" role="log" aria-live="polite"></div>' +
@@ -137,7 +137,7 @@
 
   // ---- connection ----
   var ws = null, ready = false, attempts = 0, retryTimer = null, pingTimer = null, lastFrame = 0;
-  var readSent = 0, openState = false, statusText = "", notices = [], agentTypingTimer = null;
+  var readSent = 0, openState = false, statusText = "", notices = [], agentTypingTimer = null, away = null;
 
   function connect() {
     clearTimeout(retryTimer);
@@ -227,7 +227,7 @@
         st.session = f.session; st.conversation_id = f.conversation_id;
         (f.messages || []).forEach(upsert);
         sortMessages();
-        ready = true; attempts = 0;
+        ready = true; attempts = 0; away = f.away || null; // outside business hours: {next_open}
         notices = notices.filter(function (n) { return !n.err; });
         // The pre-chat form: asked before the first message, answered again on a new socket.
         preForm = f.pre_chat && !f.conversation_id ? f.pre_chat : null;
@@ -287,7 +287,7 @@
     setSub();
   }
   function setSub() {
-    sub.textContent = ready ? (statusText || t("online")) : (attempts > 0 ? t("reconnecting") : t("connecting"));
+    sub.textContent = ready ? (statusText || (away ? t(away.next_open ? "away" : "away_later", { time: fmtTime(away.next_open) }) : t("online"))) : (attempts > 0 ? t("reconnecting") : t("connecting"));
   }
   function setAgentTyping(on, name) {
     clearTimeout(agentTypingTimer);

@@ -229,6 +229,7 @@ impl App {
             notifications: kefu_normalizer::Notifications::new(db.clone()),
             labels: kefu_normalizer::Labels::new(db.clone()),
             canned: kefu_normalizer::CannedResponses::new(db.clone()),
+            schedules: kefu_normalizer::schedules::Schedules::new(db.clone()),
             contacts: kefu_normalizer::Contacts::new(db.clone()),
             attributes: kefu_normalizer::CustomAttributes::new(db.clone()),
             jobs,

@@ -56,6 +56,8 @@ pub struct AppState {
     pub labels: kefu_normalizer::Labels,
     /// Canned responses: scopes, who sees and manages them, filling their placeholders.
     pub canned: kefu_normalizer::CannedResponses,
+    /// Business-hours schedules.
+    pub schedules: kefu_normalizer::schedules::Schedules,
     /// Agents' edits to contacts (name, email, phone, custom attributes).
     pub contacts: kefu_normalizer::Contacts,
     /// Custom attribute definitions.

@@ -23,6 +23,7 @@ mod m0013_conversation_activities;
 mod m0014_custom_attributes;
 mod m0016_notifications;
 mod m0017_agent_away;
+mod m0018_schedules;
 mod m0019_login_failures;
 mod m0020_canned_attachments;
 mod m0021_agent_avatar;
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_custom_attributes::Migration),
             Box::new(m0016_notifications::Migration),
             Box::new(m0017_agent_away::Migration),
+            Box::new(m0018_schedules::Migration),
             Box::new(m0019_login_failures::Migration),
             Box::new(m0020_canned_attachments::Migration),
             Box::new(m0021_agent_avatar::Migration),

@@ -13,6 +13,7 @@ use crate::access::OthersAccess;
 use crate::db::Db;
 use crate::entity::inbox;
 use crate::error::StoreError;
+use crate::schedules::OutOfOffice;
 
 /// A new inbox, its channel settings already validated and its secrets encrypted.
 #[derive(Debug, Clone)]
@@ -43,6 +44,10 @@ pub struct InboxChange {
     pub channel: Option<(Value, Option<String>)>,
     /// How far agents reach into others' conversations.
     pub others_access: Option<OthersAccess>,
+    /// The schedule the inbox keeps (`Some(None)` lets go of it); the caller checks it exists.
+    pub schedule_id: Option<Option<i64>>,
+    /// The out-of-office reply.
+    pub out_of_office: Option<OutOfOffice>,
 }
 
 /// The inbox store.
@@ -105,6 +110,8 @@ impl Inboxes {
             public_token: Set(crate::token::random(24)),
             routing: Set(new.routing),
             others_access: Set(new.others_access),
+            schedule_id: Set(None),
+            out_of_office: Set(None),
             deleted_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
@@ -144,8 +151,11 @@ impl Inboxes {
         if let Some(o) = change.others_access {
             am.others_access = Set(o);
         }
-        if let Some(o) = change.others_access {
-            am.others_access = Set(o);
+        if let Some(id) = change.schedule_id {
+            am.schedule_id = Set(id);
+        }
+        if let Some(o) = change.out_of_office {
+            am.out_of_office = Set(Some(serde_json::to_value(o.checked()?).unwrap_or_default()));
         }
         am.updated_at = Set(Utc::now());
         Ok(am.update(self.db.conn()).await?)

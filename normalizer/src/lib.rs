@@ -28,6 +28,8 @@
 //! - [`accounts`]: sessions, invites, API tokens, agents and teams.
 //! - [`Inboxes`]: inbox rows, their routing and outbound rate limits.
 //! - [`leases`]: singleton work across nodes (pollers, the assigner, the housekeeping).
+//! - [`schedules`]: business hours ([`Hours`](schedules::Hours)): open or closed at an
+//!   instant, the next opening, open seconds between two instants.
 //! - [`search`]: full-text search over conversations (tantivy with a jieba analyzer).
 #![warn(missing_docs)]
 
@@ -55,6 +57,7 @@ mod list_items;
 mod listing;
 pub mod notifications;
 mod sanitize;
+pub mod schedules;
 pub mod search;
 mod state_store;
 mod status;

@@ -115,6 +115,10 @@ pub(crate) async fn open(w: &Widget, h: Hello) -> Result<(Visitor, Value), Error
         "conversation_id": visitor.conversation.as_ref().map(|(c, _)| *c),
         "messages": messages,
     });
+    // Outside the inbox's business hours the widget says so, and when it opens again.
+    if let Some(away) = w.host.away(inbox.id).await {
+        welcome["away"] = json!({"next_open": away.next_open});
+    }
     // A visitor who has not written yet is asked the inbox's pre-chat form first.
     if visitor.conversation.is_none()
         && let Some(form) = &visitor.pre_chat

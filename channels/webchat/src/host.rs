@@ -1,6 +1,6 @@
 //! What the widget socket needs from Kefu beyond the channel seam: the inboxes a
 //! `website_token` opens, the realtime hub (live frames, typing, app users' new
-//! conversations), the routing queue and read receipts. Implemented by Kefu's gateway on its
+//! conversations), the routing queue, read receipts and business hours. Implemented by Kefu's gateway on its
 //! hub, dispatcher and stores; tests implement it in memory.
 
 use std::sync::Arc;
@@ -21,6 +21,13 @@ pub struct QueueSpot {
     pub queue_length: usize,
     /// A rough wait estimate; `None` when Kefu has none.
     pub estimated_wait_secs: Option<u64>,
+}
+
+/// The inbox's schedule says nobody is there now, for the widget's header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Away {
+    /// When it opens next (RFC 3339); `None` when the schedule shows no opening ahead.
+    pub next_open: Option<String>,
 }
 
 /// Kefu's side of the widget socket.
@@ -59,6 +66,12 @@ pub trait WidgetHost: Send + Sync + 'static {
     /// The agent helping in `conversation`, for the widget's header when a tab (re)connects;
     /// `None` when nobody is assigned or Kefu cannot tell right now.
     async fn assigned_agent(&self, _conversation: i64) -> Option<AgentCard> {
+        None
+    }
+
+    /// `Some` when the inbox keeps a business-hours schedule that is closed now; `None` when it
+    /// is open, keeps none, or Kefu cannot tell right now (the widget then shows no away line).
+    async fn away(&self, _inbox_id: i64) -> Option<Away> {
         None
     }
 }

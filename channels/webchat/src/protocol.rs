@@ -3,7 +3,8 @@
 //! Client: `hello {website_token, session?, identity?, after_seq?, name?, locale?}`,
 //! `message {client_id, text, attachments?: [ticket]}`, `typing {on}`, `read {seq}`,
 //! `pre_chat {name?, email?, fields}`, `ping`.
-//! Server: `welcome {session, conversation_id, messages, pre_chat?}`, `pre_chat_ok`, `ack {client_id, id, seq}`,
+//! Server: `welcome {session, conversation_id, messages, pre_chat?, away?: {next_open}}`,
+//! `pre_chat_ok`, `ack {client_id, id, seq}`,
 //! `message {message}`, `typing {on, name?}`, `status {...}`, `error {code, detail, client_id?}`,
 //! `pong`.
 

@@ -1,5 +1,7 @@
 //! Turns committed outbox events into durable jobs: a send job for every outbound reply that
-//! waits for delivery, and a webhook delivery (row + job) for every subscribed endpoint.
+//! waits for delivery, and a webhook delivery (row + job) for every subscribed endpoint. It
+//! also hands customers' new messages to the out-of-office check
+//! ([`OutOfOfficeReplies`]), whose replies come back through the outbox like any reply.
 //!
 //! It is the outbox relay's consumer: the relay publishes a batch, hands it here, and marks it
 //! only once the jobs are queued, so a crash between commit and queueing loses nothing: the
@@ -10,9 +12,10 @@ use chrono::Utc;
 use std::sync::Arc;
 
 use kefu_normalizer::entity::{webhook_delivery, webhook_endpoint};
+use kefu_normalizer::schedules::{Arrival, OutOfOfficeReplies};
 use kefu_normalizer::views::MessageView;
 use kefu_normalizer::{ConsumeError, Db, Event, EventData, OutboxConsumer, StoreError};
-use kefu_normalizer::{DeliveryStatus, Direction, WebhookDeliveryStatus};
+use kefu_normalizer::{DeliveryStatus, Direction, SenderType, WebhookDeliveryStatus};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
@@ -24,6 +27,7 @@ use crate::webhook::{EventFilter, MessageId, payload};
 pub struct Fanout {
     db: Db,
     jobs: JobStore,
+    away: OutOfOfficeReplies,
 }
 
 /// The fan-out could not queue a batch; it is retried.
@@ -65,7 +69,8 @@ impl OutboxConsumer for Fanout {
 impl Fanout {
     /// A fan-out from `db`'s outbox into `jobs`.
     pub fn new(db: Db, jobs: JobStore) -> Self {
-        Self { db, jobs }
+        let away = OutOfOfficeReplies::new(db.clone());
+        Self { db, jobs, away }
     }
 
     /// Queues the jobs of one batch of committed events.
@@ -78,7 +83,33 @@ impl Fanout {
             })
             .collect();
         queue_first_attempts(&self.jobs, &sends).await?;
-        self.webhooks(events).await
+        self.webhooks(events).await?;
+        self.out_of_office(events).await;
+        Ok(())
+    }
+
+    /// Answers customers who wrote while their inbox is closed. A failure is logged and the
+    /// batch goes on: an automatic reply is not worth holding up every delivery behind it.
+    async fn out_of_office(&self, events: &[Arc<Event>]) {
+        let arrivals: Vec<Arrival> = events
+            .iter()
+            .filter_map(|e| match &e.data {
+                EventData::MessageCreated(m)
+                    if m.direction == Direction::Inbound
+                        && m.sender.kind == SenderType::Contact =>
+                {
+                    Some(Arrival {
+                        conversation_id: m.conversation_id,
+                        message_id: m.id,
+                        at: m.created_at,
+                    })
+                }
+                _ => None,
+            })
+            .collect();
+        if let Err(e) = self.away.answer(&arrivals, Utc::now()).await {
+            tracing::warn!(error = %e, "Out-of-office replies failed.");
+        }
     }
 
     async fn webhooks(&self, events: &[Arc<Event>]) -> Result<(), FanoutError> {

@@ -54,6 +54,7 @@ const en = {
   test_not_supported: "This channel type has no connection test.",
   unreadable_body: "The request body could not be read.",
   use_profile_password: "Change your own password on the Profile page, with your current password.",
+  schedule_in_use: "Inboxes use this schedule. Choose another schedule for them first.",
 };
 
 /** @type {ErrorMessages} */
@@ -100,6 +101,7 @@ const zh = {
   test_not_supported: "此渠道类型不支持连接测试。",
   unreadable_body: "无法读取请求内容。",
   use_profile_password: "请在“个人资料”页面输入当前密码来修改自己的密码。",
+  schedule_in_use: "有渠道正在使用此工作时间表，请先为它们选择其他时间表。",
 };
 
 /** @param {ErrorMessages} table */

@@ -120,6 +120,29 @@
  */
 
 /**
+ * Opening intervals per weekday, `[["09:00", "12:00"], ...]` (`GET /api/v1/schedules`).
+ * @typedef {Object} Weekly
+ * @property {[string, string][]} mon
+ * @property {[string, string][]} tue
+ * @property {[string, string][]} wed
+ * @property {[string, string][]} thu
+ * @property {[string, string][]} fri
+ * @property {[string, string][]} sat
+ * @property {[string, string][]} sun
+ */
+
+/**
+ * A business-hours schedule (`GET /api/v1/schedules`).
+ * @typedef {Object} Schedule
+ * @property {number} id
+ * @property {string} name
+ * @property {string} time_zone IANA zone
+ * @property {Weekly} weekly
+ * @property {string[]} holidays `YYYY-MM-DD`
+ * @property {string[]} extra_workdays `YYYY-MM-DD`, worked with Monday's hours
+ */
+
+/**
  * A canned response (`GET /api/v1/canned-responses`): what `/shortcut` in the reply box
  * inserts, with `{{variable | fallback}}` placeholders the server fills per conversation.
  * A file a canned response sends.

@@ -10,6 +10,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use kefu_normalizer::access::{Members, OthersAccess};
+use kefu_normalizer::schedules::OutOfOffice;
 use kefu_normalizer::{InboxChange, NewInbox as NewInboxRow};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -66,6 +67,17 @@ pub struct InboxPatch {
     pub routing: Option<Routing>,
     /// How far the inbox's agents reach into conversations assigned to another agent.
     pub others_access: Option<OthersAccess>,
+    /// The schedule whose hours the inbox keeps; `null` lets go of it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    pub schedule_id: Option<Option<i64>>,
+    /// The reply customers get when they write while the schedule is closed.
+    pub out_of_office: Option<OutOfOffice>,
+}
+
+/// `Some(None)` for an explicit `null`, so "absent" and "let go" differ.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+    Ok(Some(Option::<i64>::deserialize(d)?))
 }
 
 fn check_routing(r: &Routing) -> Result<(), ApiError> {
@@ -265,9 +277,19 @@ pub async fn update(
 ) -> ApiResult<Json<InboxView>> {
     me.require(Role::Admin)?;
     let row = st.inbox_store.get(id).await?;
+    if let Some(Some(schedule)) = req.schedule_id
+        && !st.schedules.exists(schedule).await?
+    {
+        return Err(
+            ApiError::invalid(format!("schedule {schedule} does not exist"))
+                .with_field("schedule_id"),
+        );
+    }
     let mut change = InboxChange {
         name: req.name,
         others_access: req.others_access,
+        schedule_id: req.schedule_id,
+        out_of_office: req.out_of_office,
         ..Default::default()
     };
     if let Some(r) = &req.routing {
@@ -290,7 +312,20 @@ pub async fn update(
         let (_, settings, secrets) = prepare(&st, current)?;
         change.channel = Some((settings, secrets));
     }
-    let row = st.inbox_store.update(row, change).await?;
+    let row = st.inbox_store.update(row, change).await.map_err(|e| {
+        let e = ApiError::from(e);
+        if e.detail.starts_with("out_of_office") {
+            let field = e
+                .detail
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            e.with_field(field)
+        } else {
+            e
+        }
+    })?;
     st.inboxes.forget(id);
     st.runner.start(&st.inboxes.config(&row));
     crate::inbox_sync::changed(&st, id);

@@ -15,6 +15,7 @@ pub mod notifications;
 mod path_params;
 pub mod profile;
 pub mod routing;
+pub mod schedules;
 pub mod teams;
 pub mod tokens;
 pub mod webhooks;
@@ -142,6 +143,12 @@ pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
         .routes(routes!(teams::create, teams::list))
         .routes(routes!(teams::get, teams::update, teams::delete))
         .routes(routes!(teams::put_members))
+        .routes(routes!(schedules::create, schedules::list))
+        .routes(routes!(
+            schedules::get,
+            schedules::update,
+            schedules::delete
+        ))
         .split_for_parts();
     let mut openapi = openapi;
     path_params::declare_path_params(&mut openapi);

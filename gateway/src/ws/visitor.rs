@@ -1,13 +1,13 @@
 //! `/ws/web_chat`: the web chat channel's widget socket ([`kefu_channel_webchat::Widget`]),
 //! wired to this Kefu. The socket, its protocol and its replay live in the channel crate; this
 //! module only mounts it and implements its [`WidgetHost`] on the realtime [`Hub`], the inbox
-//! store, the dispatcher's queue and the delivery records.
+//! store, the dispatcher's queue, the delivery records and business hours.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use kefu_channel::{InboxConfig, IngestError};
-use kefu_channel_webchat::{AgentCard, ClientIp, Frame, QueueSpot, Widget, WidgetHost};
+use kefu_channel_webchat::{AgentCard, Away, ClientIp, Frame, QueueSpot, Widget, WidgetHost};
 use kefu_normalizer::EventBus;
 use kefu_normalizer::events::Signal;
 use tokio::sync::mpsc;
@@ -28,6 +28,7 @@ pub fn router(st: &AppState) -> axum::Router {
             dispatcher: st.dispatcher.clone(),
             deliveries: st.deliveries.clone(),
             conversations: st.conversations.clone(),
+            schedules: st.schedules.clone(),
         }),
         sessions: st.session_key.clone(),
         shutdown: st.shutdown.clone(),
@@ -60,6 +61,8 @@ struct Host {
     deliveries: kefu_normalizer::Deliveries,
     /// Who is assigned, for a tab that (re)connects.
     conversations: kefu_normalizer::Conversations,
+    /// Business hours, for the widget's away line.
+    schedules: kefu_normalizer::schedules::Schedules,
 }
 
 #[async_trait]
@@ -113,6 +116,18 @@ impl WidgetHost for Host {
             position: q.position,
             queue_length: q.queue_length,
             estimated_wait_secs: q.estimated_wait_secs,
+        })
+    }
+
+    async fn away(&self, inbox_id: i64) -> Option<Away> {
+        let closed = self
+            .schedules
+            .closed_for_inbox(inbox_id, chrono::Utc::now())
+            .await
+            .inspect_err(|e| tracing::warn!(inbox_id, error = %e, "Business hours unavailable."))
+            .ok()??;
+        Some(Away {
+            next_open: closed.next_open.map(|t| t.to_rfc3339()),
         })
     }
 

@@ -27,6 +27,11 @@ pub struct Model {
     pub send_limits: Option<Json>,
     /// How far members reach into conversations assigned to someone else.
     pub others_access: OthersAccess,
+    /// The schedule whose hours the inbox keeps (no foreign key; see migration m0018).
+    pub schedule_id: Option<i64>,
+    /// `{enabled, message, repeat_after_hours}`: the reply sent outside the schedule's hours.
+    #[sea_orm(column_type = "Json", nullable)]
+    pub out_of_office: Option<Json>,
     pub deleted_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -8,6 +8,7 @@ import { page as teams } from "./teams/index.js";
 import { page as labels } from "./labels/index.js";
 import { page as canned } from "./canned/index.js";
 import { page as attributes } from "./attributes/index.js";
+import { page as schedules } from "./schedules/index.js";
 import { page as inboxes } from "./inboxes/index.js";
 import { page as routing } from "./routing/index.js";
 import { page as webhooks } from "./webhooks/index.js";
@@ -24,6 +25,7 @@ export const PAGES = [
   labels,
   canned,
   attributes,
+  schedules,
   inboxes,
   routing,
   webhooks,

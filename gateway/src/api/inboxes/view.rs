@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use kefu_normalizer::access::OthersAccess;
 use kefu_normalizer::entity::inbox;
+use kefu_normalizer::schedules::OutOfOffice;
 use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
@@ -29,6 +30,10 @@ pub struct InboxView {
     pub routing: Routing,
     /// How far the inbox's agents reach into conversations assigned to another agent.
     pub others_access: OthersAccess,
+    /// The schedule whose hours the inbox keeps.
+    pub schedule_id: Option<i64>,
+    /// The reply customers get when they write while the schedule is closed.
+    pub out_of_office: OutOfOffice,
     /// For `web_chat`: the token the widget snippet carries. For `app_push`: the token the app
     /// sends in `hello` to chat live on `/ws/web_chat` (public; users prove who they are with
     /// `user_hash`).
@@ -111,6 +116,8 @@ pub(super) fn view(st: &AppState, row: &inbox::Model, me: &Authed) -> InboxView 
         channel,
         secrets_set: st.inboxes.secrets_set(row),
         others_access: row.others_access,
+        schedule_id: row.schedule_id,
+        out_of_office: OutOfOffice::of(row),
         routing: Routing {
             skills: serde_json::from_value(row.routing["skills"].clone()).unwrap_or_default(),
             priority: row.routing["priority"].as_i64().unwrap_or(0) as i32,

@@ -7,6 +7,7 @@ import strings from "./strings.js";
 import { inboxEditor, typeLabel } from "./editor.js";
 import { connectPanel, testPanel, warningsBox } from "./connect.js";
 import { accessPanel } from "./access.js";
+import { hoursPanel } from "./hours.js";
 
 const t = translator(strings);
 
@@ -196,7 +197,8 @@ class InboxesPage {
           onDirty: () => { dirty.value = true; },
           onSaved: (saved) => { toast(t("inboxes.saved"), "info"); this.edit(saved.id, saved); },
         })),
-      accessPanel(inbox));
+      accessPanel(inbox),
+      hoursPanel(inbox));
   }
 }
 
