@@ -118,22 +118,16 @@
   var avatar = $(".av"), title = $(".ht b"), clip = $(".clip"), fileInput = $("input[type=file]"), foot = $(".foot");
   clip.setAttribute("aria-label", t("attach")); clip.title = t("attach");
   function setHead() {
-    // Once an agent is assigned the header shows who helps, with their picture (or their
-    // initial when they have none, or it does not load).
-    var name = st.agent && st.agent.name, pic = st.agent && st.agent.avatar_url && safeUrl(st.agent.avatar_url);
-    title.textContent = name || t("title"); avatar.setAttribute("data-agent", name || "");
+    // The header shows who helps once an agent is assigned: their picture, else their initial.
+    var name = st.agent && st.agent.name, pic = st.agent && st.agent.avatar_url && safeUrl(st.agent.avatar_url), img;
+    title.textContent = name || t("title"); avatar.setAttribute("data-agent", name || ""); avatar.textContent = "";
     var initial = function () { avatar.textContent = ""; avatar.appendChild(el("b", null, Array.from(name.trim())[0] || "?")); };
-    if (name && pic) {
-      var img = el("img", "avi"); img.alt = ""; img.src = pic; img.setAttribute("data-testid", "kefu-avatar-img");
-      img.onerror = initial; avatar.textContent = ""; avatar.appendChild(img);
-    } else if (name) initial(); else avatar.innerHTML = ICON_CHAT;
+    if (name && pic) { img = avatar.appendChild(el("img")); img.alt = ""; img.src = pic; img.setAttribute("data-testid", "kefu-avatar-img"); img.onerror = initial; }
+    else if (name) initial(); else avatar.innerHTML = ICON_CHAT;
   }
   $(".pw").textContent = t("powered");
-  $(".x").setAttribute("aria-label", t("close"));
-  launcher.setAttribute("aria-label", t("open"));
-  sendBtn.setAttribute("aria-label", t("send"));
-  input.setAttribute("placeholder", t("placeholder"));
-  input.setAttribute("aria-label", t("placeholder"));
+  $(".x").setAttribute("aria-label", t("close")); launcher.setAttribute("aria-label", t("open"));
+  sendBtn.setAttribute("aria-label", t("send")); input.setAttribute("placeholder", t("placeholder")); input.setAttribute("aria-label", t("placeholder"));
 
   // ---- connection ----
   var ws = null, ready = false, attempts = 0, retryTimer = null, pingTimer = null, lastFrame = 0;
