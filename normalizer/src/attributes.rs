@@ -343,6 +343,27 @@ impl CustomAttributes {
             .ok_or(StoreError::NotFound("custom attribute"))
     }
 
+    /// Defines `key` as a `text` attribute labelled `label` unless a definition of `key`
+    /// exists (of whatever kind): for answers a form collects (the web chat pre-chat form), so
+    /// that the contact panel shows them. Returns whether it defined one.
+    pub async fn define_text(&self, key: &str, label: &str) -> Result<bool, AttributeError> {
+        if self.by_key(key).await?.is_some() {
+            return Ok(false);
+        }
+        let new = NewAttribute {
+            key: key.to_owned(),
+            label: label.to_owned(),
+            kind: AttributeKind::Text,
+            options: Vec::new(),
+        };
+        match self.create(&new).await {
+            Ok(_) => Ok(true),
+            // Defined meanwhile by another request: what was wanted.
+            Err(AttributeError::KeyTaken(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn by_key(&self, key: &str) -> Result<Option<custom_attribute::Model>, StoreError> {
         Ok(custom_attribute::Entity::find()
             .filter(custom_attribute::Column::Key.eq(key))

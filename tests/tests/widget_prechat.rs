@@ -1,6 +1,7 @@
 //! A web chat inbox's pre-chat form: set in the inbox's settings (and checked there), sent in
 //! the `welcome` of a visitor who has not written yet, required before the first message, and
-//! its answers land on the contact (name, email, the other fields in `attributes`).
+//! its answers land on the contact (name, email, the other fields in `attributes`, each defined
+//! as a text attribute when the form is saved).
 
 use kefu_tests::ws::{connect, next_where, send};
 use kefu_tests::{TestApp, backends};
@@ -109,6 +110,20 @@ async fn pre_chat_answers_land_on_the_contact() {
         assert_eq!(contact["name"], "Li Lei", "{contact}");
         assert_eq!(contact["email"], "li@example.com", "{contact}");
         assert_eq!(contact["attributes"]["order_number"], "A-1", "{contact}");
+        // The form's field is a text attribute, so the contact panel shows the answer.
+        let (_, defs) = app
+            .admin(Method::GET, "/api/v1/attribute-definitions", None)
+            .await;
+        let defs: Vec<(&str, &str, &str)> = defs["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|d| {
+                let s = |k: &str| d[k].as_str().unwrap_or_default();
+                (s("key"), s("label"), s("type"))
+            })
+            .collect();
+        assert_eq!(defs, [("order_number", "Order number", "text")]);
 
         // A returning visitor with a conversation is not asked again.
         let session = welcome["session"].as_str().expect("session");

@@ -159,6 +159,7 @@ pub async fn create(
         .await?;
     st.runner.start(&st.inboxes.config(&row));
     crate::inbox_sync::changed(&st, row.id);
+    define_form_fields(&st, &row.settings).await;
     Ok((StatusCode::CREATED, Json(view(&st, &row, &me))))
 }
 
@@ -329,6 +330,7 @@ pub async fn update(
     st.inboxes.forget(id);
     st.runner.start(&st.inboxes.config(&row));
     crate::inbox_sync::changed(&st, id);
+    define_form_fields(&st, &row.settings).await;
     Ok(Json(view(&st, &row, &me)))
 }
 
@@ -346,6 +348,28 @@ pub async fn delete(
     st.runner.stop(id);
     crate::inbox_sync::changed(&st, id);
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Defines a `text` contact attribute for each pre-chat form field (`pre_chat.fields`) that has
+/// no definition yet, so that the answers visitors give show in the contact panel. A failure
+/// leaves the inbox saved and is logged: the answers are stored either way.
+async fn define_form_fields(st: &AppState, settings: &Value) {
+    let fields = settings
+        .pointer("/pre_chat/fields")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten();
+    for f in fields {
+        let (Some(key), Some(label)) = (
+            f.get("key").and_then(Value::as_str),
+            f.get("label").and_then(Value::as_str),
+        ) else {
+            continue;
+        };
+        if let Err(e) = st.attributes.define_text(key, label).await {
+            tracing::warn!(key, error = %e, "Defining a pre-chat field's attribute failed.");
+        }
+    }
 }
 
 /// RFC 7386 JSON merge patch: objects merge recursively, `null` removes, anything else replaces.
