@@ -13,7 +13,7 @@ use sea_orm::{
 };
 
 use crate::conversations::Conversations;
-use crate::entity::message::Direction;
+use crate::entity::message::{Direction, SenderType};
 use crate::entity::{agent, conversation, conversation_read, message};
 use crate::error::StoreError;
 use crate::views::{AgentRef, ConversationItem, ConversationView, LastMessageView};
@@ -116,15 +116,33 @@ impl Conversations {
                 .into_iter()
                 .collect()
         };
+        // The last answer an agent sent: automatic messages (an out-of-office reply, a wait
+        // notice) and private notes do not end the customer's wait.
+        let answered: HashMap<i64, DateTime<Utc>> = if ids.is_empty() {
+            HashMap::new()
+        } else {
+            message::Entity::find()
+                .select_only()
+                .column(message::Column::ConversationId)
+                .column_as(Expr::col(message::Column::CreatedAt).max(), "answered_at")
+                .filter(message::Column::ConversationId.is_in(ids.clone()))
+                .filter(message::Column::Direction.eq(Direction::Outbound))
+                .filter(message::Column::Private.eq(false))
+                .filter(message::Column::SenderType.eq(SenderType::Agent))
+                .group_by(message::Column::ConversationId)
+                .into_tuple::<(i64, DateTime<Utc>)>()
+                .all(conn)
+                .await?
+                .into_iter()
+                .collect()
+        };
         Ok(page
             .into_iter()
             .map(|c| {
                 let last_message = last.remove(&c.id);
                 let last_inbound_at = inbound.get(&c.id).copied().flatten();
-                let waiting_since = last_message
-                    .as_ref()
-                    .filter(|m| m.direction == Direction::Inbound)
-                    .and(last_inbound_at);
+                let waiting_since = last_inbound_at
+                    .filter(|at| answered.get(&c.id).is_none_or(|answer| answer < at));
                 ConversationItem {
                     last_message,
                     assignee: c.assignee_id.map(|id| AgentRef {

@@ -436,8 +436,8 @@ pub struct ConversationItem {
     pub last_read_seq: i64,
     /// When the customer last wrote.
     pub last_inbound_at: Option<DateTime<Utc>>,
-    /// Since when the customer has waited for an answer: their last message, when it is the
-    /// conversation's newest one.
+    /// Since when the customer has waited for an answer: their last message, when no agent has
+    /// answered since (automatic messages and private notes are no answer).
     pub waiting_since: Option<DateTime<Utc>>,
     /// With `q`: where the conversation matched, highlighted.
     #[serde(rename = "match", default, skip_serializing_if = "Option::is_none")]

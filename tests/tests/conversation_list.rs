@@ -293,6 +293,19 @@ async fn filters_sorts_paging_and_row_details() {
             (Some(1), Some(2))
         );
         assert_eq!(after["last_message"]["text"], "still there?");
+        // A private note is no answer: the customer still waits.
+        let (s, b) = app
+            .admin(
+                Method::POST,
+                &format!("/api/v1/conversations/{c1}/messages"),
+                Some(json!({"text": "checking with billing", "private": true})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let (_, one) = app
+            .admin(Method::GET, &format!("/api/v1/conversations/{c1}"), None)
+            .await;
+        assert!(one["waiting_since"].is_string(), "{one}");
         app.stop().await;
     }
 }

@@ -124,6 +124,11 @@ async fn a_visitor_writing_outside_hours_gets_the_reply_once() {
         let want = format!("We are away. We open {opens} 00:00 UTC.");
         assert_eq!(reply["content"]["text"], json!(want));
         assert_eq!(reply["sender"]["type"], "system");
+        // An automatic reply is no answer: the list still shows the customer waiting.
+        let (_, item) = app
+            .admin(Method::GET, &format!("/api/v1/conversations/{conv}"), None)
+            .await;
+        assert!(item["waiting_since"].is_string(), "{item}");
 
         // A second message within the period is not answered again.
         send(

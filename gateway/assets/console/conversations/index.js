@@ -444,7 +444,9 @@ export class Conversations {
           this.upsertConv({
             id: conv.id, last_message_at: at, last_seq: Math.max(conv.last_seq || 0, m.seq || 0),
             last_message: { text, direction: m.direction, private: !!m.private, attachments: (m.content && m.content.attachments || []).length, created_at: at },
-            ...(inbound ? { last_inbound_at: at, waiting_since: conv.waiting_since || at } : m.private ? {} : { waiting_since: null }),
+            // Only an agent's answer ends the wait: not a private note, not an automatic message.
+            ...(inbound ? { last_inbound_at: at, waiting_since: conv.waiting_since || at }
+              : m.private || (m.sender && m.sender.type !== "agent") ? {} : { waiting_since: null }),
             ...(inbound && !watching ? { unread_count: (conv.unread_count || 0) + 1 } : {}),
           }, false);
         } else this.fetchConv(cid);
