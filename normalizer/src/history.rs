@@ -4,8 +4,10 @@
 //! inbox, its non-private messages after a `seq`.
 
 use async_trait::async_trait;
-use kefu_channel::{ConversationHistory, HistoryMessage, HistoryPage, IngestError, ViewPage};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use kefu_channel::{
+    ConversationHistory, Direction, HistoryMessage, HistoryPage, IngestError, Unread, ViewPage,
+};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::db::Db;
 use crate::entity::{contact_identity, conversation, message};
@@ -39,6 +41,29 @@ impl DbHistory {
         after_seq: i64,
         limit: u64,
     ) -> Result<Option<Latest>, IngestError> {
+        let Some((conversation_id, token, _)) = self.conversation(inbox_id, external_id).await?
+        else {
+            return Ok(None);
+        };
+        let rows = message::Entity::find()
+            .filter(message::Column::ConversationId.eq(conversation_id))
+            .filter(message::Column::Private.eq(false))
+            .filter(message::Column::Seq.gt(after_seq))
+            .order_by_asc(message::Column::Seq)
+            .limit(limit)
+            .all(self.db.conn())
+            .await
+            .map_err(unavailable)?;
+        Ok(Some(((conversation_id, token), rows)))
+    }
+
+    /// The customer's most recent conversation in the inbox (whatever its status): its id,
+    /// token and newest `seq`.
+    async fn conversation(
+        &self,
+        inbox_id: i64,
+        external_id: &str,
+    ) -> Result<Option<(i64, String, i64)>, IngestError> {
         let conn = self.db.conn();
         let Some(identity) = contact_identity::Entity::find()
             .filter(contact_identity::Column::InboxId.eq(inbox_id))
@@ -49,29 +74,17 @@ impl DbHistory {
         else {
             return Ok(None);
         };
-        let Some((conversation_id, token)) = conversation::Entity::find()
+        conversation::Entity::find()
             .select_only()
             .column(conversation::Column::Id)
             .column(conversation::Column::Token)
+            .column(conversation::Column::LastSeq)
             .filter(conversation::Column::IdentityId.eq(identity.id))
             .order_by_desc(conversation::Column::Id)
-            .into_tuple::<(i64, String)>()
+            .into_tuple::<(i64, String, i64)>()
             .one(conn)
             .await
-            .map_err(unavailable)?
-        else {
-            return Ok(None);
-        };
-        let rows = message::Entity::find()
-            .filter(message::Column::ConversationId.eq(conversation_id))
-            .filter(message::Column::Private.eq(false))
-            .filter(message::Column::Seq.gt(after_seq))
-            .order_by_asc(message::Column::Seq)
-            .limit(limit)
-            .all(conn)
-            .await
-            .map_err(unavailable)?;
-        Ok(Some(((conversation_id, token), rows)))
+            .map_err(unavailable)
     }
 }
 
@@ -126,6 +139,31 @@ impl ConversationHistory for DbHistory {
             conversation_id,
             conversation_token,
             messages,
+        }))
+    }
+
+    async fn unread_after(
+        &self,
+        inbox_id: i64,
+        external_id: &str,
+        after_seq: i64,
+    ) -> Result<Option<Unread>, IngestError> {
+        let Some((conversation_id, _, last_seq)) = self.conversation(inbox_id, external_id).await?
+        else {
+            return Ok(None);
+        };
+        let count = message::Entity::find()
+            .filter(message::Column::ConversationId.eq(conversation_id))
+            .filter(message::Column::Private.eq(false))
+            .filter(message::Column::Direction.eq(Direction::Outbound))
+            .filter(message::Column::Seq.gt(after_seq))
+            .count(self.db.conn())
+            .await
+            .map_err(unavailable)?;
+        Ok(Some(Unread {
+            conversation_id,
+            count,
+            last_seq,
         }))
     }
 

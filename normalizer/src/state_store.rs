@@ -124,6 +124,8 @@ impl ChannelState for DbChannelState {
         }
         let left = wait.saturating_sub(started.elapsed());
         let txn = self.advisory(inbox_id, key, left).await?;
-        Ok(Exclusive::new((local, txn)))
+        // Fields drop in order: the database lock goes first, then the next holder on this
+        // node may try for it.
+        Ok(Exclusive::new((txn, local)))
     }
 }

@@ -2,7 +2,8 @@
 //! the app API, an agent's reply is pushed through the delivery pipeline to a local server
 //! speaking FCM HTTP v1 (OAuth2 JWT-bearer verified with the service account's public key) or
 //! the APNs provider API (HTTP/2 over TLS trusted through `tls.extra_root_certs`, ES256
-//! provider token), the app syncs exactly the missed messages, and a stale device is removed.
+//! provider token), the app syncs exactly the missed messages (and its unread count follows
+//! what it synced), and a stale device is removed.
 //! An app user chatting live over `/ws/web_chat` shares the conversation with the app API and
 //! gets replies there instead of as pushes.
 
@@ -109,6 +110,26 @@ async fn replies_are_pushed_to_the_app_users_devices_and_synced() {
         let data = &sent[0].message["data"];
         assert_eq!(data["conversation_id"], conv.to_string(), "{data}");
 
+        // The badge counts the reply the app has not synced; a forged hash learns nothing.
+        let unread_path = format!("/{inbox}/unread?external_id={who}&user_hash={hash}");
+        let (s, u) = app_call(&app, Method::GET, &unread_path, None).await;
+        assert_eq!(
+            (s, &u["unread"], &u["conversation_id"]),
+            (StatusCode::OK, &json!(1), &json!(conv)),
+            "{u}"
+        );
+        let (s, u) = app_call(
+            &app,
+            Method::GET,
+            &format!(
+                "/{inbox}/unread?external_id={who}&user_hash={}",
+                user_hash("wrong", who)
+            ),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{u}");
+
         // The app syncs exactly what it missed (after its own message, seq 1).
         let (s, page) = app_call(
             &app,
@@ -123,6 +144,21 @@ async fn replies_are_pushed_to_the_app_users_devices_and_synced() {
             .map(|m| m.iter().filter_map(|x| x["text"].as_str()).collect())
             .unwrap_or_default();
         assert_eq!(texts, ["It ships today."], "{page}");
+        // Synced, the badge is clear; `after_seq` still asks about any point.
+        let (_, u) = app_call(&app, Method::GET, &unread_path, None).await;
+        assert_eq!(
+            (&u["unread"], &u["synced_seq"]),
+            (&json!(0), &json!(2)),
+            "{u}"
+        );
+        let (_, u) = app_call(
+            &app,
+            Method::GET,
+            &format!("{unread_path}&after_seq=0"),
+            None,
+        )
+        .await;
+        assert_eq!(u["unread"], 1, "{u}");
 
         // FCM says the token is gone: the device is removed, and with no device left the next
         // reply fails with a reason instead of retrying forever.
@@ -137,6 +173,9 @@ async fn replies_are_pushed_to_the_app_users_devices_and_synced() {
                 .is_some_and(|e| e.starts_with("no_devices")),
             "{m}"
         );
+        // Two replies since the sync: the badge says 2.
+        let (_, u) = app_call(&app, Method::GET, &unread_path, None).await;
+        assert_eq!(u["unread"], 2, "{u}");
         app.stop().await;
     }
 }

@@ -84,6 +84,32 @@ pub trait ConversationHistory: Send + Sync + 'static {
     async fn seq_of(&self, _message_id: i64) -> Result<Option<i64>, IngestError> {
         Ok(None)
     }
+
+    /// In the conversation [`messages_after`](Self::messages_after) reads, how many
+    /// non-private messages to the customer have `seq > after_seq` (the app's badge). `None`
+    /// when the customer has no conversation in this inbox yet. The default cannot count and
+    /// says so.
+    async fn unread_after(
+        &self,
+        _inbox_id: i64,
+        _external_id: &str,
+        _after_seq: i64,
+    ) -> Result<Option<Unread>, IngestError> {
+        Err(IngestError::Unavailable(
+            "this history cannot count unread messages".into(),
+        ))
+    }
+}
+
+/// What a customer has not read yet of their most recent conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unread {
+    /// The conversation.
+    pub conversation_id: i64,
+    /// Messages to the customer (from agents, bots or Kefu) after the `seq` asked about.
+    pub count: u64,
+    /// The conversation's newest `seq`.
+    pub last_seq: i64,
 }
 
 /// Messages of one conversation as Kefu's realtime API renders them, in `seq` order.

@@ -49,7 +49,7 @@ pub use channel::{
 pub use envelope::{Accepted, Attachment, Content, ExternalIdentity, InboundEnvelope, ThreadHints};
 pub use error::{ChannelError, IngestError, SendError};
 pub use exclusive::{Exclusive, LocalLocks, exclusive_busy};
-pub use history::{ConversationHistory, Direction, HistoryMessage, HistoryPage, ViewPage};
+pub use history::{ConversationHistory, Direction, HistoryMessage, HistoryPage, Unread, ViewPage};
 pub use outbound::{OutboundMessage, Recipient, SendReceipt};
 pub use presence::LivePresence;
 pub use settings::{CHECK_TIMEOUT, Check, Probe, schemars, settings_schema};

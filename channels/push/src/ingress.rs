@@ -1,4 +1,5 @@
-//! The app API under `/channels/app/{inbox_id}`: devices, messages, sync.
+//! The app API under `/channels/app/{inbox_id}`: devices, messages, sync, and the unread count
+//! for the app's badge (messages to the user above the highest `seq` the user synced).
 //!
 //! Every call is checked in the same order, so a caller learns nothing it should not: the
 //! inbox exists (404), the body is JSON of the right shape (413, 400), `user_hash` vouches for
@@ -42,6 +43,7 @@ pub(crate) fn router(cx: IngressContext, store: Arc<DeviceStore>) -> Router {
     Router::new()
         .route("/{inbox_id}/devices", post(register).delete(unregister))
         .route("/{inbox_id}/messages", post(post_message).get(sync))
+        .route("/{inbox_id}/unread", axum::routing::get(unread))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(Arc::new(Api { cx, store }))
 }
@@ -336,6 +338,9 @@ async fn sync(
     };
     let has_more = page.messages.len() as u64 > limit;
     page.messages.truncate(limit as usize);
+    if let Some(last) = page.messages.last() {
+        api.synced(id, &caller.external_id, last.seq).await?;
+    }
     Ok((
         StatusCode::OK,
         Json(json!({
@@ -344,4 +349,78 @@ async fn sync(
             "has_more": has_more,
         })),
     ))
+}
+
+/// Where the highest `seq` a user synced is kept, in the inbox's channel state.
+fn synced_key(external_id: &str) -> String {
+    format!("app.synced:{external_id}")
+}
+
+impl Api {
+    /// Records that `external_id` has synced up to `seq` (the mark only moves forward).
+    async fn synced(&self, inbox_id: i64, external_id: &str, seq: i64) -> Result<(), ApiError> {
+        if self.synced_up_to(inbox_id, external_id).await? >= seq {
+            return Ok(());
+        }
+        self.cx
+            .state
+            .put(inbox_id, &synced_key(external_id), &seq.to_string())
+            .await
+            .map_err(ApiError::storage)
+    }
+
+    /// The highest `seq` `external_id` has synced; 0 before the first sync.
+    async fn synced_up_to(&self, inbox_id: i64, external_id: &str) -> Result<i64, ApiError> {
+        Ok(self
+            .cx
+            .state
+            .get(inbox_id, &synced_key(external_id))
+            .await
+            .map_err(ApiError::storage)?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
+    }
+}
+
+/// `GET /{inbox_id}/unread?external_id&user_hash[&after_seq]`: how many messages to the user
+/// their most recent conversation holds above the highest `seq` they synced (or `after_seq`,
+/// when given), for the app's badge.
+async fn unread(
+    State(api): State<Arc<Api>>,
+    Path(inbox_id): Path<String>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> ApiResult {
+    let Query(q) = query
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
+    let field = |name: &str| q.get(name).cloned().unwrap_or_default();
+    let caller = Caller {
+        external_id: field("external_id"),
+        user_hash: field("user_hash"),
+    };
+    let (id, _) = api.authenticate(&inbox_id, &caller).await?;
+    let after_seq = match q.get("after_seq") {
+        Some(_) => query_number(&q, "after_seq", 0, 0, i64::MAX)?,
+        None => api.synced_up_to(id, &caller.external_id).await?,
+    };
+    let history = api.cx.history.as_ref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "history_unavailable",
+            "this Kefu cannot serve message history",
+        )
+    })?;
+    let found = history
+        .unread_after(id, &caller.external_id, after_seq)
+        .await
+        .map_err(ApiError::storage)?;
+    let body = match found {
+        None => json!({"conversation_id": null, "unread": 0, "synced_seq": after_seq}),
+        Some(u) => json!({
+            "conversation_id": u.conversation_id,
+            "unread": u.count,
+            "synced_seq": after_seq,
+            "last_seq": u.last_seq,
+        }),
+    };
+    Ok((StatusCode::OK, Json(body)))
 }

@@ -18,6 +18,7 @@
 //! | `DELETE /devices` | `{external_id, user_hash, platform, token}` | 200 `{removed}` |
 //! | `POST /messages` | `{external_id, user_hash, client_id, text}` | 201 `{id, conversation_id, seq, duplicate}` (200 for a resent `client_id`) |
 //! | `GET /messages` | `?external_id&user_hash&after_seq=0&limit=50` | 200 `{conversation_id, messages, has_more}` |
+//! | `GET /unread` | `?external_id&user_hash[&after_seq]` | 200 `{conversation_id, unread, synced_seq, last_seq}`: messages to the user above the highest `seq` a `GET /messages` returned them (or `after_seq`), for the app's badge |
 //!
 //! Errors are `{"code", "detail"}`: 404 `not_found`, 400 `malformed_json`/`invalid_query`,
 //! 401 `invalid_user_hash`, 413 `payload_too_large`, 422 for a field that is wrong
