@@ -35,6 +35,32 @@ impl StoreError {
     }
 }
 
+impl StoreError {
+    /// `true` when retrying the whole transaction can succeed: a unique index won by a
+    /// concurrent writer, or PostgreSQL aborting this transaction to break a deadlock
+    /// (`40P01`) or a serialization conflict (`40001`) with writers on other nodes.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Db(e) => {
+                is_unique_violation(e) || matches!(sqlstate(e).as_deref(), Some("40P01" | "40001"))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The SQLSTATE code the database answered with, if the error came from it.
+fn sqlstate(e: &DbErr) -> Option<String> {
+    use sea_orm::RuntimeErr;
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = e else {
+        return None;
+    };
+    match &**e {
+        sea_orm::sqlx::Error::Database(d) => d.code().map(|c| c.into_owned()),
+        _ => None,
+    }
+}
+
 pub(crate) fn is_unique_violation(e: &DbErr) -> bool {
     matches!(
         e.sql_err(),

@@ -28,8 +28,9 @@ use crate::sanitize::{self, Limits};
 use crate::status::{Status, Transition};
 use crate::views::{ContactView, ConversationView};
 
-/// How many times a transaction that lost a race on a unique index is retried. The retry finds
-/// the winner's row (identity, dedupe key), so one retry normally suffices.
+/// How many times a transaction that lost a race to another writer is retried. After a unique
+/// index race the retry finds the winner's row (identity, dedupe key); after a deadlock the
+/// other transaction has gone ahead. So one retry normally suffices.
 const MAX_ATTEMPTS: usize = 4;
 
 /// Stores inbound envelopes. Implements [`InboundSink`] for channel adapters.
@@ -185,9 +186,9 @@ impl Core {
                     tx.commit().await?;
                     return Ok(accepted);
                 }
-                Err(e) if e.is_unique_violation() && attempt < MAX_ATTEMPTS => {
+                Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
                     tx.rollback().await?;
-                    tracing::debug!(attempt, "Ingest lost a race on a unique index; retrying.");
+                    tracing::debug!(attempt, error = %e, "Ingest lost a race with another writer; retrying.");
                 }
                 Err(e) => return Err(e),
             }

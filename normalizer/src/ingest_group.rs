@@ -298,6 +298,17 @@ async fn bump_seqs(
     now: chrono::DateTime<Utc>,
 ) -> Result<HashMap<i64, i64>, StoreError> {
     let backend = tx.get_database_backend();
+    if backend == DbBackend::Postgres {
+        // Lock the rows in id order first: an UPDATE locks them in whatever order its plan
+        // visits them, and two nodes' groups sharing conversations would then deadlock.
+        let ids: Vec<String> = counts.iter().map(|(c, _)| c.to_string()).collect();
+        let sql = format!(
+            "SELECT id FROM conversations WHERE id IN ({}) ORDER BY id FOR UPDATE",
+            ids.join(", ")
+        );
+        tx.query_all_raw(Statement::from_string(backend, sql))
+            .await?;
+    }
     let mut values: Vec<Value> = Vec::new();
     let mut n = 0;
     let mut ph = |values: &mut Vec<Value>, v: Value, cast: &str| {
