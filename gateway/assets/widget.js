@@ -67,25 +67,18 @@
 
   // ---- DOM ----
   var CSS = ":host{all:initial}*{box-sizing:border-box}" +
-    ".kf{--c:" + color + ";font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'PingFang SC','Microsoft YaHei',sans-serif;color:#1f2937}" +
-    ".launch{position:fixed;right:20px;bottom:20px;width:58px;height:58px;border-radius:50%;border:0;background:var(--c);color:#fff;cursor:pointer;box-shadow:0 6px 20px rgba(0,0,0,.22);display:flex;align-items:center;justify-content:center;transition:transform .15s;z-index:2147483000}" +
+    ".kf{--c:" + color + ";font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'PingFang SC','Microsoft YaHei',sans-serif;color:#1f2937}.launch{position:fixed;right:20px;bottom:20px;width:58px;height:58px;border-radius:50%;border:0;background:var(--c);color:#fff;cursor:pointer;box-shadow:0 6px 20px rgba(0,0,0,.22);display:flex;align-items:center;justify-content:center;transition:transform .15s;z-index:2147483000}" +
     ".launch:hover{transform:scale(1.06)}.launch svg{width:28px;height:28px}.badge{position:absolute;top:-2px;right:-2px;min-width:20px;height:20px;padding:0 6px;border-radius:10px;background:#ef4444;color:#fff;font-size:12px;font-weight:600;line-height:20px;text-align:center;border:2px solid #fff}" +
     ".panel{position:fixed;right:20px;bottom:90px;width:370px;height:min(580px,calc(100vh - 110px));background:#fff;border-radius:16px;box-shadow:0 12px 40px rgba(0,0,0,.18);display:flex;flex-direction:column;overflow:hidden;z-index:2147483000;opacity:0;transform:translateY(12px) scale(.98);pointer-events:none;visibility:hidden;transition:opacity .18s,transform .18s,visibility .18s}" +
-    ".panel.open{opacity:1;transform:none;pointer-events:auto;visibility:visible}.head{background:var(--c);color:#fff;padding:16px 18px;display:flex;align-items:center;gap:12px}" +
-    ".av{width:38px;height:38px;border-radius:50%;background:rgba(255,255,255,.22);display:flex;align-items:center;justify-content:center;flex:none}.av svg{width:20px;height:20px}.av img{width:100%;height:100%;border-radius:50%;object-fit:cover}.ht{flex:1;min-width:0}.ht b{display:block;font-size:16px;font-weight:600}" +
+    ".panel.open{opacity:1;transform:none;pointer-events:auto;visibility:visible}.head{background:var(--c);color:#fff;padding:16px 18px;display:flex;align-items:center;gap:12px}.av{width:38px;height:38px;border-radius:50%;background:rgba(255,255,255,.22);display:flex;align-items:center;justify-content:center;flex:none}.av svg{width:20px;height:20px}.av img{width:100%;height:100%;border-radius:50%;object-fit:cover}.ht{flex:1;min-width:0}.ht b{display:block;font-size:16px;font-weight:600}" +
     ".ht span{display:block;font-size:12.5px;opacity:.85;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}.av b{font-size:17px;font-weight:600}.clip{width:34px;height:38px;border:0;background:none;color:#9ca3af;cursor:pointer;flex:none;display:flex;align-items:center;justify-content:center}" +
-    ".clip:hover{color:var(--c)}.clip svg{width:20px;height:20px}.foot.drag{outline:2px dashed var(--c);outline-offset:-4px}.x{background:none;border:0;color:#fff;cursor:pointer;padding:6px;border-radius:8px;opacity:.85}.x:hover{opacity:1;background:rgba(255,255,255,.15)}" +
-    ".x svg{width:18px;height:18px;display:block}.list{flex:1;overflow-y:auto;padding:16px 14px 8px;background:#f7f7fb;display:flex;flex-direction:column;gap:4px}.row{display:flex;flex-direction:column;max-width:80%}.row.in{align-self:flex-end;align-items:flex-end}" +
+    ".clip:hover{color:var(--c)}.clip svg{width:20px;height:20px}.foot.drag{outline:2px dashed var(--c);outline-offset:-4px}.x{background:none;border:0;color:#fff;cursor:pointer;padding:6px;border-radius:8px;opacity:.85}.x:hover{opacity:1;background:rgba(255,255,255,.15)}.x svg{width:18px;height:18px;display:block}.list{flex:1;overflow-y:auto;padding:16px 14px 8px;background:#f7f7fb;display:flex;flex-direction:column;gap:4px}.row{display:flex;flex-direction:column;max-width:80%}.row.in{align-self:flex-end;align-items:flex-end}" +
     ".row.out{align-self:flex-start;align-items:flex-start}.who{font-size:11.5px;color:#6b7280;margin:8px 4px 2px}.bub{padding:9px 13px;border-radius:16px;white-space:pre-wrap;word-wrap:break-word;overflow-wrap:anywhere}.in .bub{background:var(--c);color:#fff;border-bottom-right-radius:5px}" +
     ".out .bub{background:#fff;color:#1f2937;border:1px solid #e5e7eb;border-bottom-left-radius:5px}.in .bub a{color:#fff}.out .bub a{color:var(--c)}.bub[data-status=sending]{opacity:.65}.bub[data-status=failed]{background:#fee2e2;color:#991b1b}.meta{font-size:11px;color:#9ca3af;margin:2px 6px 4px}" +
-    ".att{display:block;margin-top:6px}.att svg{width:13px;height:13px;vertical-align:-2px;margin-right:4px}.att img{max-width:220px;max-height:200px;border-radius:10px;display:block}" +
-    ".sys{align-self:center;font-size:12px;color:#6b7280;background:#eef0f5;border-radius:12px;padding:5px 12px;margin:8px 0;text-align:center;max-width:90%}.sys.err{background:#fef2f2;color:#b91c1c}" +
-    ".greet{align-self:flex-start;background:#fff;border:1px solid #e5e7eb;border-radius:16px;border-bottom-left-radius:5px;padding:9px 13px;max-width:80%;margin-top:4px}.typing{font-size:12px;color:#6b7280;padding:0 18px 4px;min-height:18px;background:#f7f7fb}.dots{display:inline-block;margin-right:6px}" +
-    ".dots i{display:inline-block;width:5px;height:5px;margin:0 1px;border-radius:50%;background:#9ca3af;animation:b 1.2s infinite}.dots i:nth-child(2){animation-delay:.2s}.dots i:nth-child(3){animation-delay:.4s}@keyframes b{0%,60%,100%{transform:none;opacity:.5}" +
-    "30%{transform:translateY(-3px);opacity:1}}.foot{border-top:1px solid #eceef3;padding:10px 10px 8px 6px;display:flex;align-items:flex-end;gap:8px;background:#fff}" +
-    "textarea{flex:1;border:0;outline:0;resize:none;font:inherit;color:inherit;max-height:120px;min-height:22px;padding:8px 0;background:transparent}" +
-    ".send{width:38px;height:38px;border-radius:50%;border:0;background:var(--c);color:#fff;cursor:pointer;flex:none;display:flex;align-items:center;justify-content:center}.send:disabled{opacity:.4;cursor:default}.send svg{width:18px;height:18px}" +
-    ".pw{text-align:center;font-size:11px;color:#b0b4bf;padding:0 0 8px;background:#fff}@media (max-width:480px){.panel{right:0;bottom:0;width:100%;height:100%;border-radius:0}.panel.open~.launch{display:none}}";
+    ".att{display:block;margin-top:6px}.att svg{width:13px;height:13px;vertical-align:-2px;margin-right:4px}.att img{max-width:220px;max-height:200px;border-radius:10px;display:block}.sys{align-self:center;font-size:12px;color:#6b7280;background:#eef0f5;border-radius:12px;padding:5px 12px;margin:8px 0;text-align:center;max-width:90%}.sys.err{background:#fef2f2;color:#b91c1c}" +
+    ".greet{align-self:flex-start;background:#fff;border:1px solid #e5e7eb;border-radius:16px;border-bottom-left-radius:5px;padding:9px 13px;max-width:80%;margin-top:4px}.typing{font-size:12px;color:#6b7280;padding:0 18px 4px;min-height:18px;background:#f7f7fb}.dots{display:inline-block;margin-right:6px}.dots i{display:inline-block;width:5px;height:5px;margin:0 1px;border-radius:50%;background:#9ca3af;animation:b 1.2s infinite}.dots i:nth-child(2){animation-delay:.2s}.dots i:nth-child(3){animation-delay:.4s}@keyframes b{0%,60%,100%{transform:none;opacity:.5}" +
+    "30%{transform:translateY(-3px);opacity:1}}.foot{border-top:1px solid #eceef3;padding:10px 10px 8px 6px;display:flex;align-items:flex-end;gap:8px;background:#fff}textarea{flex:1;border:0;outline:0;resize:none;font:inherit;color:inherit;max-height:120px;min-height:22px;padding:8px 0;background:transparent}" +
+    ".send{width:38px;height:38px;border-radius:50%;border:0;background:var(--c);color:#fff;cursor:pointer;flex:none;display:flex;align-items:center;justify-content:center}.send:disabled{opacity:.4;cursor:default}.send svg{width:18px;height:18px}.pw{text-align:center;font-size:11px;color:#b0b4bf;padding:0 0 8px;background:#fff}@media (max-width:480px){.panel{right:0;bottom:0;width:100%;height:100%;border-radius:0}.panel.open~.launch{display:none}}";
 
   var ICON_CHAT = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M21 12a8 8 0 0 1-11.6 7.1L4 20.5l1.4-4.9A8 8 0 1 1 21 12z"/></svg>';
   var ICON_X = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round"><path d="M6 6l12 12M18 6L6 18"/></svg>';
@@ -105,7 +98,7 @@
     '<button class="x" type="button">' + ICON_DOWN + '</button></div>' +
     '<form class="pre" data-testid="kefu-prechat" hidden novalidate></form>' +
     '<div class="list" role="log" aria-live="polite"></div>' +
-    '<div class="typing"></div>' +
+    '<div class="typing"></div><div class="csat" data-testid="kefu-csat" hidden></div>' +
     '<div class="foot"><button class="clip" type="button" data-testid="kefu-attach">' + ICON_CLIP + '</button>' +
     '<input type="file" multiple hidden data-testid="kefu-file-input"><textarea rows="1" data-testid="kefu-input"></textarea>' +
     '<button class="send" type="button" data-testid="kefu-send" disabled>' + ICON_SEND + '</button></div>' +
@@ -228,7 +221,7 @@
         if (preForm && st.pre) send({ type: "pre_chat", name: st.pre.name, email: st.pre.email, fields: st.pre.fields });
         showPre(!!preForm && !st.pre);
         st.messages.forEach(function (m) { if (m.status === "sending") sendMessage(m); });
-        save(); render(); setSub();
+        save(); render(); setSub(); if (f.csat) askRating(f.csat.token);
         break;
       case "ack":
         var i = findBy("client_id", f.client_id);
@@ -245,6 +238,8 @@
       case "pre_chat_ok":
         showPre(false);
         break;
+      case "csat": askRating(f.token); break;
+      case "csat_ok": if (window.KefuCsat) window.KefuCsat.answer(f); break;
       case "typing":
         setAgentTyping(!!f.on, f.name);
         break;
@@ -253,6 +248,7 @@
         break;
       case "error":
         if (f.code === "invalid_pre_chat" || f.code === "pre_chat_required") { st.pre = null; save(); showPre(true, f.field); break; }
+        if (/^csat_|^invalid_rating$/.test(f.code) && window.KefuCsat) { window.KefuCsat.answer(f); break; }
         var bad = f.client_id != null ? findBy("client_id", f.client_id) : -1;
         // A message the server refused for good is not resent on every reconnect.
         if (bad >= 0 && st.messages[bad].status === "sending") { st.messages[bad].status = "failed"; save(); }
@@ -454,28 +450,32 @@
     if (!m.uploading) send(f);
   }
 
-  // ---- the pre-chat form, loaded from /widget-prechat.js only by inboxes that ask one ----
-  var preForm = null, preEl = $(".pre"), preLoad = null;
+  // Parts that load on first use: /widget-<name>.js defines window[global](k).
+  var parts = {};
+  function part(name, global, k, still) {
+    if (window[global]) return window[global](k);
+    if (!parts[name]) { parts[name] = document.createElement("script"); parts[name].src = origin + "/widget-" + name + ".js"; document.head.appendChild(parts[name]); }
+    parts[name].addEventListener("load", function () { if (window[global] && (!still || still())) window[global](k); });
+  }
+  // ---- the pre-chat form, loaded only by inboxes that ask one ----
+  var preForm = null, preEl = $(".pre");
   function showPre(on, badField) {
     $(".kf").classList.toggle("asking", !!(on && preForm));
     preEl.hidden = !(on && preForm); preEl.textContent = "";
     if (!on || !preForm) return;
     var k = { el: el, zh: zh, st: st, save: save, send: send, form: preForm, preEl: preEl, bad: badField };
-    if (window.KefuPreChat) return window.KefuPreChat(k);
-    if (!preLoad) { preLoad = document.createElement("script"); preLoad.src = origin + "/widget-prechat.js"; document.head.appendChild(preLoad); }
-    preLoad.addEventListener("load", function () { if (window.KefuPreChat && !preEl.hidden) window.KefuPreChat(k); });
+    part("prechat", "KefuPreChat", k, function () { return !preEl.hidden; });
   }
+  // The satisfaction card, when a resolved conversation asks for a rating.
+  function askRating(tk) { part("csat", "KefuCsat", { el: el, zh: zh, send: send, box: $(".csat"), token: tk }); }
 
   // ---- files: the paperclip, paste and drop; the upload is in /widget-files.js, loaded on first use ----
-  var filesLoad = null;
   function attach(files) {
     var k = { files: Array.prototype.slice.call(files || []), st: st, t: t, uid: uid, save: save, render: render, list: list,
       notice: function (text) { notices.push({ text: text, err: true, at: Date.now() }); },
       token: token, origin: origin, you: visitorName || t("you"), ready: function () { return ready; }, sendMessage: sendMessage };
     if (!k.files.length) return;
-    if (window.KefuFiles) return window.KefuFiles(k);
-    if (!filesLoad) { filesLoad = document.createElement("script"); filesLoad.src = origin + "/widget-files.js"; document.head.appendChild(filesLoad); }
-    filesLoad.addEventListener("load", function () { if (window.KefuFiles) window.KefuFiles(k); });
+    part("files", "KefuFiles", k);
   }
   clip.addEventListener("click", function () { fileInput.click(); });
   fileInput.addEventListener("change", function () { attach(fileInput.files); fileInput.value = ""; });

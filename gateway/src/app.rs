@@ -183,7 +183,10 @@ impl App {
             jobs.clone(),
             config.webhooks.allow_private_targets,
         );
-        let fanout = Arc::new(Fanout::new(db.clone(), jobs.clone()));
+        let surveys = kefu_normalizer::csat::Surveys::new(db.clone(), config.public_url());
+        let fanout = Arc::new(
+            Fanout::new(db.clone(), jobs.clone()).with_csat(surveys.clone(), runner.clone()),
+        );
         let outbound = Outbound {
             sender: Arc::new(Sender::new(
                 deliveries.clone(),
@@ -230,6 +233,7 @@ impl App {
             labels: kefu_normalizer::Labels::new(db.clone()),
             canned: kefu_normalizer::CannedResponses::new(db.clone()),
             schedules: kefu_normalizer::schedules::Schedules::new(db.clone()),
+            csat: surveys,
             contacts: kefu_normalizer::Contacts::new(db.clone()),
             attributes: kefu_normalizer::CustomAttributes::new(db.clone()),
             jobs,
@@ -359,6 +363,10 @@ pub fn router(state: AppState, ingress: Router<AppState>) -> Router {
             crate::ws::visitor::router(&state),
         )
         .route("/ws/agent", axum::routing::get(crate::ws::agent::handler))
+        .route(
+            "/csat/{token}",
+            axum::routing::get(crate::csat_page::show).post(crate::csat_page::answer),
+        )
         .merge(crate::ws::visitor_files::router(&state))
         .merge(ingress)
         .merge(crate::assets::router())

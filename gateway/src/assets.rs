@@ -1,6 +1,6 @@
 //! The browser assets compiled into the binary: the demo page at `/`, `/widget.js` (with the
 //! parts it loads when needed: `/widget-prechat.js` for inboxes with a pre-chat form,
-//! `/widget-files.js` for a visitor's first file) and the
+//! `/widget-files.js` for a visitor's first file, `/widget-csat.js` for a rating card) and the
 //! agent console under `/console/`. With `assets_dir` set they are read from that folder on
 //! each request instead, so the console can be worked on without rebuilding.
 
@@ -30,6 +30,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/widget-files.js",
             get(|State(st): State<AppState>| async move { file(&st, "widget-files.js").await }),
+        )
+        .route(
+            "/widget-csat.js",
+            get(|State(st): State<AppState>| async move { file(&st, "widget-csat.js").await }),
         )
         .route(
             "/console",

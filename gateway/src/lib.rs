@@ -18,6 +18,7 @@ pub mod channels;
 pub mod cluster;
 pub mod config;
 pub mod crypto;
+mod csat_page;
 mod data_lock;
 pub mod delivery;
 pub mod error;

@@ -58,6 +58,8 @@ pub struct AppState {
     pub canned: kefu_normalizer::CannedResponses,
     /// Business-hours schedules.
     pub schedules: kefu_normalizer::schedules::Schedules,
+    /// Satisfaction surveys.
+    pub csat: kefu_normalizer::csat::Surveys,
     /// Agents' edits to contacts (name, email, phone, custom attributes).
     pub contacts: kefu_normalizer::Contacts,
     /// Custom attribute definitions.

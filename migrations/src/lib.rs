@@ -27,6 +27,7 @@ mod m0018_schedules;
 mod m0019_login_failures;
 mod m0020_canned_attachments;
 mod m0021_agent_avatar;
+mod m0022_csat;
 
 pub use sea_orm_migration::MigratorTrait;
 
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0019_login_failures::Migration),
             Box::new(m0020_canned_attachments::Migration),
             Box::new(m0021_agent_avatar::Migration),
+            Box::new(m0022_csat::Migration),
         ]
     }
 }

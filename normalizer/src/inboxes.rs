@@ -48,6 +48,8 @@ pub struct InboxChange {
     pub schedule_id: Option<Option<i64>>,
     /// The out-of-office reply.
     pub out_of_office: Option<OutOfOffice>,
+    /// The satisfaction survey.
+    pub csat: Option<crate::csat::CsatSettings>,
 }
 
 /// The inbox store.
@@ -112,6 +114,7 @@ impl Inboxes {
             others_access: Set(new.others_access),
             schedule_id: Set(None),
             out_of_office: Set(None),
+            csat: Set(None),
             deleted_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
@@ -156,6 +159,9 @@ impl Inboxes {
         }
         if let Some(o) = change.out_of_office {
             am.out_of_office = Set(Some(serde_json::to_value(o.checked()?).unwrap_or_default()));
+        }
+        if let Some(c) = change.csat {
+            am.csat = Set(Some(serde_json::to_value(c.checked()?).unwrap_or_default()));
         }
         am.updated_at = Set(Utc::now());
         Ok(am.update(self.db.conn()).await?)

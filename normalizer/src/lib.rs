@@ -41,6 +41,7 @@ pub mod canned;
 pub mod contacts;
 mod conversation_filter;
 mod conversations;
+pub mod csat;
 mod db;
 mod delivery;
 pub mod entity;

@@ -119,6 +119,12 @@ pub(crate) async fn open(w: &Widget, h: Hello) -> Result<(Visitor, Value), Error
     if let Some(away) = w.host.away(inbox.id).await {
         welcome["away"] = json!({"next_open": away.next_open});
     }
+    // A rating asked for and not given yet: the reloaded tab shows the card again.
+    if let Some((c, _)) = &visitor.conversation
+        && let Some(token) = w.host.csat_pending(*c).await
+    {
+        welcome["csat"] = json!({"token": token});
+    }
     // A visitor who has not written yet is asked the inbox's pre-chat form first.
     if visitor.conversation.is_none()
         && let Some(form) = &visitor.pre_chat

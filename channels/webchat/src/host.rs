@@ -74,6 +74,35 @@ pub trait WidgetHost: Send + Sync + 'static {
     async fn away(&self, _inbox_id: i64) -> Option<Away> {
         None
     }
+
+    /// The token of `conversation`'s satisfaction survey while it waits for an answer, so a
+    /// reloaded tab shows the rating card again; `None` when there is none.
+    async fn csat_pending(&self, _conversation: i64) -> Option<String> {
+        None
+    }
+
+    /// The visitor of `conversation` rates it with the survey `token`.
+    async fn rate(
+        &self,
+        _conversation: i64,
+        _token: &str,
+        _rating: i64,
+        _comment: Option<String>,
+    ) -> Result<i64, RateRefused> {
+        Err(RateRefused {
+            code: "csat_unknown",
+            detail: "this chat takes no ratings".into(),
+        })
+    }
+}
+
+/// Why a rating was not taken, for the widget's `error` frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateRefused {
+    /// `csat_unknown`, `csat_expired`, `csat_already_submitted`, `invalid_rating`, `unavailable`.
+    pub code: &'static str,
+    /// What was wrong.
+    pub detail: String,
 }
 
 /// Who helps a visitor, as the widget's header shows them.

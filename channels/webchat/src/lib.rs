@@ -35,7 +35,7 @@ pub mod socket;
 pub mod uploads;
 
 pub use abuse::{AbuseGuard, ClientIp, VisitorLimits};
-pub use host::{AgentCard, Away, Frame, QueueSpot, WidgetHost};
+pub use host::{AgentCard, Away, Frame, QueueSpot, RateRefused, WidgetHost};
 pub use socket::Widget;
 pub use uploads::UploadGuard;
 

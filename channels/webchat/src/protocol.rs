@@ -2,9 +2,10 @@
 //!
 //! Client: `hello {website_token, session?, identity?, after_seq?, name?, locale?}`,
 //! `message {client_id, text, attachments?: [ticket]}`, `typing {on}`, `read {seq}`,
-//! `pre_chat {name?, email?, fields}`, `ping`.
-//! Server: `welcome {session, conversation_id, messages, pre_chat?, away?: {next_open}}`,
-//! `pre_chat_ok`, `ack {client_id, id, seq}`,
+//! `pre_chat {name?, email?, fields}`, `rate {token, rating, comment?}`, `ping`.
+//! Server: `welcome {session, conversation_id, messages, pre_chat?, away?: {next_open},
+//! csat?: {token}}`, `pre_chat_ok`, `ack {client_id, id, seq}`, `csat {token}` (rate the
+//! conversation), `csat_ok {rating}`,
 //! `message {message}`, `typing {on, name?}`, `status {...}`, `error {code, detail, client_id?}`,
 //! `pong`.
 
@@ -76,6 +77,16 @@ pub enum ClientFrame {
         /// The form's own fields by key.
         #[serde(default)]
         fields: std::collections::BTreeMap<String, String>,
+    },
+    /// The visitor's satisfaction rating, answering a `csat` frame.
+    Rate {
+        /// The survey's token, from the `csat` frame or the `welcome`.
+        token: String,
+        /// 1 (very unhappy) to 5 (very happy).
+        rating: i64,
+        /// What the visitor wants to add.
+        #[serde(default)]
+        comment: Option<String>,
     },
     /// Heartbeat.
     Ping,

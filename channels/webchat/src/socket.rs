@@ -8,9 +8,8 @@
 //! 25 s) are closed.
 //!
 //! An `app_push` inbox's users chat here too: `hello` with the inbox's public token and
-//! `identity {user_id: external_id, user_hash}` (mandatory; checked like the app API, so there
-//! are no anonymous app users) is the same contact and conversation as
-//! `/channels/app/{inbox}/messages`; a `client_id` dedupes across both ways in.
+//! `identity {user_id: external_id, user_hash}` (mandatory, checked like the app API) is the same
+//! contact and conversation as `/channels/app/{inbox}/messages`; `client_id`s dedupe across both.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -370,6 +369,17 @@ async fn handle(w: &Widget, v: &mut Visitor, f: ClientFrame) -> Option<Message> 
             text,
             attachments,
         } => Some(post(w, v, client_id, text, attachments).await),
+        ClientFrame::Rate {
+            token,
+            rating,
+            comment,
+        } => Some(match &v.conversation {
+            None => err("csat_unknown", "this chat has nothing to rate", None),
+            Some((c, _)) => match w.host.rate(*c, &token, rating, comment).await {
+                Ok(rating) => frame(json!({"type": "csat_ok", "rating": rating})),
+                Err(r) => err(r.code, r.detail, None),
+            },
+        }),
     }
 }
 

@@ -1,7 +1,8 @@
 //! Turns committed outbox events into durable jobs: a send job for every outbound reply that
 //! waits for delivery, and a webhook delivery (row + job) for every subscribed endpoint. It
 //! also hands customers' new messages to the out-of-office check
-//! ([`OutOfOfficeReplies`]), whose replies come back through the outbox like any reply.
+//! ([`OutOfOfficeReplies`]) and resolved conversations to the satisfaction survey
+//! ([`Surveys`]), whose messages come back through the outbox like any reply.
 //!
 //! It is the outbox relay's consumer: the relay publishes a batch, hands it here, and marks it
 //! only once the jobs are queued, so a crash between commit and queueing loses nothing: the
@@ -11,6 +12,7 @@
 use chrono::Utc;
 use std::sync::Arc;
 
+use kefu_normalizer::csat::{Resolved, Surveys};
 use kefu_normalizer::entity::{webhook_delivery, webhook_endpoint};
 use kefu_normalizer::schedules::{Arrival, OutOfOfficeReplies};
 use kefu_normalizer::views::MessageView;
@@ -21,6 +23,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Se
 
 use crate::delivery::queue_first_attempts;
 use crate::jobs::{JobError, JobStore, NewJob, WebhookJob};
+use crate::runtime::Runner;
 use crate::webhook::{EventFilter, MessageId, payload};
 
 /// The fan-out: the outbox relay's consumer.
@@ -28,6 +31,7 @@ pub struct Fanout {
     db: Db,
     jobs: JobStore,
     away: OutOfOfficeReplies,
+    csat: Option<(Surveys, Arc<Runner>)>,
 }
 
 /// The fan-out could not queue a batch; it is retried.
@@ -70,7 +74,19 @@ impl Fanout {
     /// A fan-out from `db`'s outbox into `jobs`.
     pub fn new(db: Db, jobs: JobStore) -> Self {
         let away = OutOfOfficeReplies::new(db.clone());
-        Self { db, jobs, away }
+        Self {
+            db,
+            jobs,
+            away,
+            csat: None,
+        }
+    }
+
+    /// Also asks customers to rate resolved conversations; `runner`'s channels tell their reply
+    /// windows.
+    pub fn with_csat(mut self, surveys: Surveys, runner: Arc<Runner>) -> Self {
+        self.csat = Some((surveys, runner));
+        self
     }
 
     /// Queues the jobs of one batch of committed events.
@@ -85,7 +101,32 @@ impl Fanout {
         queue_first_attempts(&self.jobs, &sends).await?;
         self.webhooks(events).await?;
         self.out_of_office(events).await;
+        self.satisfaction(events).await;
         Ok(())
+    }
+
+    /// Asks the customers of resolved conversations to rate them. Like the out-of-office
+    /// reply, a failure is logged and the batch goes on.
+    async fn satisfaction(&self, events: &[Arc<Event>]) {
+        let Some((surveys, runner)) = &self.csat else {
+            return;
+        };
+        let resolved: Vec<Resolved> = events
+            .iter()
+            .filter_map(|e| match &e.data {
+                EventData::ConversationResolved(c) => Some(Resolved {
+                    conversation_id: c.id,
+                    reply_window: runner
+                        .channel(c.inbox_id)
+                        .and_then(|ch| ch.capabilities().reply_window)
+                        .and_then(|w| chrono::Duration::from_std(w).ok()),
+                }),
+                _ => None,
+            })
+            .collect();
+        if let Err(e) = surveys.request(&resolved, Utc::now()).await {
+            tracing::warn!(error = %e, "Satisfaction surveys failed.");
+        }
     }
 
     /// Answers customers who wrote while their inbox is closed. A failure is logged and the

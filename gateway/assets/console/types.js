@@ -55,6 +55,24 @@
  */
 
 /**
+ * One satisfaction survey (`GET /api/v1/conversations/{id}/csat`).
+ * @typedef {Object} Csat
+ * @property {number} id
+ * @property {number} conversation_id
+ * @property {number} inbox_id
+ * @property {number} contact_id
+ * @property {number|null} [agent_id]
+ * @property {number|null} [team_id]
+ * @property {string} channel
+ * @property {"requested"|"skipped"|"submitted"} status
+ * @property {string} [skip_reason]
+ * @property {number|null} [rating] 1 to 5
+ * @property {string|null} [comment]
+ * @property {string} requested_at
+ * @property {string|null} [submitted_at]
+ */
+
+/**
  * @typedef {Object} Team
  * @property {number} id
  * @property {string} name

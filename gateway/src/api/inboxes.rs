@@ -10,6 +10,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use kefu_normalizer::access::{Members, OthersAccess};
+use kefu_normalizer::csat::CsatSettings;
 use kefu_normalizer::schedules::OutOfOffice;
 use kefu_normalizer::{InboxChange, NewInbox as NewInboxRow};
 use serde::{Deserialize, Serialize};
@@ -73,6 +74,8 @@ pub struct InboxPatch {
     pub schedule_id: Option<Option<i64>>,
     /// The reply customers get when they write while the schedule is closed.
     pub out_of_office: Option<OutOfOffice>,
+    /// Whether customers are asked to rate a conversation when it is first resolved.
+    pub csat: Option<CsatSettings>,
 }
 
 /// `Some(None)` for an explicit `null`, so "absent" and "let go" differ.
@@ -291,6 +294,7 @@ pub async fn update(
         others_access: req.others_access,
         schedule_id: req.schedule_id,
         out_of_office: req.out_of_office,
+        csat: req.csat,
         ..Default::default()
     };
     if let Some(r) = &req.routing {
@@ -315,7 +319,7 @@ pub async fn update(
     }
     let row = st.inbox_store.update(row, change).await.map_err(|e| {
         let e = ApiError::from(e);
-        if e.detail.starts_with("out_of_office") {
+        if e.detail.starts_with("out_of_office") || e.detail.starts_with("csat.") {
             let field = e
                 .detail
                 .split_whitespace()

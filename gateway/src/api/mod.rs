@@ -7,6 +7,7 @@ pub mod canned;
 pub mod channel_types;
 pub mod contacts;
 pub mod conversations;
+pub mod csat;
 pub mod files;
 pub mod inboxes;
 pub mod invites;
@@ -108,6 +109,7 @@ pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
         .routes(routes!(conversations::reopen))
         .routes(routes!(conversations::mark_read))
         .routes(routes!(activities::list))
+        .routes(routes!(csat::list))
         .routes(routes!(notifications::list))
         .routes(routes!(notifications::mark_read))
         .routes(routes!(labels::set_conversation))

@@ -284,7 +284,22 @@ impl Hub {
                     self.tell_app_user(conversation.inbox_id, external_id, conv);
                     continue;
                 }
-                EventData::MessageCreated(m) | EventData::MessageUpdated(m) if !m.private => {
+                EventData::MessageCreated(m) if !m.private => {
+                    // A satisfaction question: the widget shows its rating card.
+                    let token = m
+                        .content
+                        .extra
+                        .as_ref()
+                        .and_then(|e| e["csat"]["token"].as_str());
+                    if let Some(token) = token {
+                        let frame = json!({"type": "message", "message": m});
+                        self.to_visitors(conv, frame.to_string().into());
+                        json!({"type": "csat", "conversation_id": conv, "token": token})
+                    } else {
+                        json!({"type": "message", "message": m})
+                    }
+                }
+                EventData::MessageUpdated(m) if !m.private => {
                     json!({"type": "message", "message": m})
                 }
                 EventData::ConversationAssigned(c) => {

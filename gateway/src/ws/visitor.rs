@@ -7,9 +7,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use kefu_channel::{InboxConfig, IngestError};
-use kefu_channel_webchat::{AgentCard, Away, ClientIp, Frame, QueueSpot, Widget, WidgetHost};
-use kefu_normalizer::EventBus;
+use kefu_channel_webchat::{
+    AgentCard, Away, ClientIp, Frame, QueueSpot, RateRefused, Widget, WidgetHost,
+};
+use kefu_normalizer::csat::CsatRefusal;
 use kefu_normalizer::events::Signal;
+use kefu_normalizer::{EventBus, StoreError};
 use tokio::sync::mpsc;
 
 use super::Hub;
@@ -29,6 +32,7 @@ pub fn router(st: &AppState) -> axum::Router {
             deliveries: st.deliveries.clone(),
             conversations: st.conversations.clone(),
             schedules: st.schedules.clone(),
+            csat: st.csat.clone(),
         }),
         sessions: st.session_key.clone(),
         shutdown: st.shutdown.clone(),
@@ -63,6 +67,8 @@ struct Host {
     conversations: kefu_normalizer::Conversations,
     /// Business hours, for the widget's away line.
     schedules: kefu_normalizer::schedules::Schedules,
+    /// Satisfaction surveys, rated from the widget.
+    csat: kefu_normalizer::csat::Surveys,
 }
 
 #[async_trait]
@@ -129,6 +135,56 @@ impl WidgetHost for Host {
         Some(Away {
             next_open: closed.next_open.map(|t| t.to_rfc3339()),
         })
+    }
+
+    async fn csat_pending(&self, conversation: i64) -> Option<String> {
+        self.csat
+            .pending_token(conversation, chrono::Utc::now())
+            .await
+            .inspect_err(|e| tracing::warn!(conversation, error = %e, "Survey unavailable."))
+            .ok()?
+    }
+
+    async fn rate(
+        &self,
+        conversation: i64,
+        token: &str,
+        rating: i64,
+        comment: Option<String>,
+    ) -> Result<i64, RateRefused> {
+        let unavailable = |e: StoreError| RateRefused {
+            code: "unavailable",
+            detail: format!("the rating could not be stored: {e}"),
+        };
+        // A tab rates its own conversation only, whatever token it was handed.
+        if !self
+            .csat
+            .belongs_to(token, conversation)
+            .await
+            .map_err(unavailable)?
+        {
+            return Err(RateRefused {
+                code: CsatRefusal::Unknown.code(),
+                detail: CsatRefusal::Unknown.to_string(),
+            });
+        }
+        let now = chrono::Utc::now();
+        match self
+            .csat
+            .submit(token, rating, comment.as_deref(), now)
+            .await
+        {
+            Ok(Ok(_)) => Ok(rating),
+            Ok(Err(r)) => Err(RateRefused {
+                code: r.code(),
+                detail: r.to_string(),
+            }),
+            Err(StoreError::Invalid(detail)) => Err(RateRefused {
+                code: "invalid_rating",
+                detail,
+            }),
+            Err(e) => Err(unavailable(e)),
+        }
     }
 
     async fn assigned_agent(&self, conversation: i64) -> Option<AgentCard> {

@@ -70,11 +70,20 @@ pub enum ActivityKind {
     /// It went back to the queue because its agent went offline or was deleted.
     #[sea_orm(string_value = "requeued")]
     Requeued,
+    /// The customer was asked to rate it (`details.channel`).
+    #[sea_orm(string_value = "csat_requested")]
+    CsatRequested,
+    /// The rating question was not sent (`details.reason`, e.g. `reply_window_closed`).
+    #[sea_orm(string_value = "csat_skipped")]
+    CsatSkipped,
+    /// The customer rated it (`details.rating` 1–5, `details.comment`).
+    #[sea_orm(string_value = "csat_submitted")]
+    CsatSubmitted,
 }
 
 impl ActivityKind {
     /// Every kind, in documentation order.
-    pub const ALL: [ActivityKind; 7] = [
+    pub const ALL: [ActivityKind; 10] = [
         Self::Assigned,
         Self::Transferred,
         Self::Resolved,
@@ -82,6 +91,9 @@ impl ActivityKind {
         Self::Routed,
         Self::PriorityChanged,
         Self::Requeued,
+        Self::CsatRequested,
+        Self::CsatSkipped,
+        Self::CsatSubmitted,
     ];
 
     /// The stored (and API) name.
@@ -94,6 +106,9 @@ impl ActivityKind {
             Self::Routed => "routed",
             Self::PriorityChanged => "priority_changed",
             Self::Requeued => "requeued",
+            Self::CsatRequested => "csat_requested",
+            Self::CsatSkipped => "csat_skipped",
+            Self::CsatSubmitted => "csat_submitted",
         }
     }
 }

@@ -32,6 +32,9 @@ pub struct Model {
     /// `{enabled, message, repeat_after_hours}`: the reply sent outside the schedule's hours.
     #[sea_orm(column_type = "Json", nullable)]
     pub out_of_office: Option<Json>,
+    /// `{enabled, message}`: whether customers are asked to rate a resolved conversation.
+    #[sea_orm(column_type = "Json", nullable)]
+    pub csat: Option<Json>,
     pub deleted_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

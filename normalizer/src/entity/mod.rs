@@ -20,6 +20,7 @@ pub mod conversation;
 pub mod conversation_activity;
 pub mod conversation_label;
 pub mod conversation_read;
+pub mod csat_survey;
 pub mod custom_attribute;
 pub mod inbox;
 pub mod inbox_agent;

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
 use super::kind::EventType;
+use crate::csat::CsatView;
 use crate::views::{
     AgentStatusView, ContactLabelsView, ContactMergedView, ContactView, ConversationLabelsView,
     ConversationView, MessageView,
@@ -78,6 +79,10 @@ pub enum EventData {
     ContactLabelsChanged(ContactLabelsView),
     /// An agent's availability changed.
     AgentStatusChanged(AgentStatusView),
+    /// `csat.requested`
+    CsatRequested(CsatView),
+    /// `csat.submitted`
+    CsatSubmitted(CsatView),
 }
 
 impl EventData {
@@ -102,6 +107,8 @@ impl EventData {
             Self::ContactMerged(_) => T::ContactMerged,
             Self::ContactLabelsChanged(_) => T::ContactLabelsChanged,
             Self::AgentStatusChanged(_) => T::AgentStatusChanged,
+            Self::CsatRequested(_) => T::CsatRequested,
+            Self::CsatSubmitted(_) => T::CsatSubmitted,
         }
     }
 
@@ -135,6 +142,7 @@ impl EventData {
             Self::MessageCreated(m) | Self::MessageUpdated(m) | Self::MessageFailed(m) => {
                 Some(m.conversation_id)
             }
+            Self::CsatRequested(c) | Self::CsatSubmitted(c) => Some(c.conversation_id),
             Self::ContactCreated(_)
             | Self::ContactUpdated(_)
             | Self::ContactMerged(_)
@@ -215,6 +223,8 @@ impl EventData {
             }
             T::ContactLabelsChanged => Self::ContactLabelsChanged(serde_json::from_value(stored)?),
             T::AgentStatusChanged => Self::AgentStatusChanged(serde_json::from_value(stored)?),
+            T::CsatRequested => Self::CsatRequested(serde_json::from_value(stored)?),
+            T::CsatSubmitted => Self::CsatSubmitted(serde_json::from_value(stored)?),
             conversation => {
                 let view = serde_json::from_value(stored)?;
                 // Every other type is a conversation type, so this always returns `Some`.
@@ -246,6 +256,7 @@ impl Serialize for EventData {
             Self::ConversationLabelsChanged(l) => l.serialize(serializer),
             Self::ContactLabelsChanged(l) => l.serialize(serializer),
             Self::AgentStatusChanged(a) => a.serialize(serializer),
+            Self::CsatRequested(c) | Self::CsatSubmitted(c) => c.serialize(serializer),
         }
     }
 }

@@ -44,6 +44,10 @@ pub enum EventType {
     ContactLabelsChanged,
     /// `agent.status_changed`
     AgentStatusChanged,
+    /// `csat.requested` (the customer was asked to rate a resolved conversation)
+    CsatRequested,
+    /// `csat.submitted` (the customer rated it)
+    CsatSubmitted,
 }
 
 /// A name that is not an [`EventType`].
@@ -53,7 +57,7 @@ pub struct UnknownEventType(pub String);
 
 impl EventType {
     /// Every type, in documentation order.
-    pub const ALL: [EventType; 17] = [
+    pub const ALL: [EventType; 19] = [
         Self::ConversationCreated,
         Self::ConversationQueued,
         Self::ConversationAssigned,
@@ -71,6 +75,8 @@ impl EventType {
         Self::ContactMerged,
         Self::ContactLabelsChanged,
         Self::AgentStatusChanged,
+        Self::CsatRequested,
+        Self::CsatSubmitted,
     ];
 
     /// The wire name, e.g. `conversation.created`.
@@ -93,6 +99,8 @@ impl EventType {
             Self::ContactMerged => "contact.merged",
             Self::ContactLabelsChanged => "contact.labels_changed",
             Self::AgentStatusChanged => "agent.status_changed",
+            Self::CsatRequested => "csat.requested",
+            Self::CsatSubmitted => "csat.submitted",
         }
     }
 }

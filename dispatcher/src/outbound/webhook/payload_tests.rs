@@ -27,6 +27,8 @@ fn every_documented_event_type_round_trips() {
         "contact.merged",
         "contact.labels_changed",
         "agent.status_changed",
+        "csat.requested",
+        "csat.submitted",
     ];
     assert_eq!(EventType::ALL.map(EventType::as_str), names);
     for name in names {

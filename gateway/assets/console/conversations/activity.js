@@ -1,5 +1,5 @@
 // The thread's timeline lines (assigned, transferred, resolved, reopened, routed by a rule,
-// priority changed), from `GET /conversations/{id}/activities`, said in the agent's language.
+// priority changed, satisfaction asked, skipped and rated), from `GET /conversations/{id}/activities`, said in the agent's language.
 
 import { api, items } from "../api.js";
 import { t } from "../i18n.js";
@@ -53,6 +53,13 @@ export function activityText(a) {
       return t("activity.priority", { from: d.from ?? "", to: d.to ?? "" });
     case "requeued":
       return t("activity.requeued");
+    case "csat_requested":
+      return t("activity.csatRequested");
+    case "csat_skipped":
+      return t(d.reason === "reply_window_closed" ? "activity.csatSkippedWindow" : "activity.csatSkipped", { reason: d.reason ?? "" });
+    case "csat_submitted":
+      return t(d.comment ? "activity.csatRatedComment" : "activity.csatRated",
+        { stars: "★".repeat(Number(d.rating) || 0), rating: d.rating ?? "", comment: d.comment ?? "" });
     default:
       return String(a.kind);
   }

@@ -89,6 +89,8 @@ export class ContactPanel {
     this.defs = [];
     /** @type {Conversation[]} */
     this.convs = [];
+    /** @type {import("../types.js").Csat[]} the contact's satisfaction surveys, newest first */
+    this.csat = [];
     /** @type {(() => void)|null} called after the contact was saved or merged */
     this.onChanged = null;
   }
@@ -134,9 +136,20 @@ export class ContactPanel {
       this.defs = items(defs);
       this.convs = items(convs);
       this.render();
+      await this.loadCsat();
     } catch (e) {
       if (sameId(id, this.contactId)) mount(this.el, h("p", { class: "muted" }, errorText(e)));
     }
+  }
+
+  /** Reads the contact's satisfaction ratings (seen through the open conversation). */
+  async loadCsat() {
+    const id = this.contactId, conv = this.convId;
+    if (conv == null) return;
+    const got = /** @type {import("../types.js").Csat[]} */ (items(await api.get(`/conversations/${encodeURIComponent(String(conv))}/csat`)));
+    if (!sameId(id, this.contactId)) return;
+    this.csat = got;
+    if (this.contact) this.render();
   }
 
   render() {
@@ -147,6 +160,7 @@ export class ContactPanel {
       h("h3", {}, t("contact.title"), " ", h("span", { class: "muted" }, `#${shortId(c.id)}`),
         this.convId != null ? h("a", { href: href("contacts", c.id), class: "contact-page-link", "data-testid": "contact-open-page" }, t("contact.open")) : null),
       this.identities(c),
+      this.satisfaction(),
       this.form(c),
       this.history(),
       me && me.role !== "agent" ? h("button", {
@@ -204,6 +218,26 @@ export class ContactPanel {
       });
     });
     return f;
+  }
+
+  /** This conversation's rating and the customer's average, when there are ratings. */
+  satisfaction() {
+    const rated = this.csat.filter((s) => s.status === "submitted" && s.rating != null);
+    const here = this.csat.find((s) => sameId(s.conversation_id, this.convId));
+    if (!rated.length && !here) return null;
+    const stars = (/** @type {number} */ n) => "★".repeat(n) + "☆".repeat(5 - n);
+    const avg = rated.length ? rated.reduce((a, s) => a + Number(s.rating), 0) / rated.length : 0;
+    const line = !here ? null
+      : here.status === "submitted" ? h("p", { "data-testid": "contact-csat-here", "data-rating": String(here.rating) },
+        h("span", { class: "csat-stars", "aria-label": t("contact.csatRating", { rating: here.rating ?? 0 }) }, stars(Number(here.rating))),
+        here.comment ? h("span", { class: "muted" }, ` “${here.comment}”`) : null)
+        : h("p", { class: "muted", "data-testid": "contact-csat-here", "data-status": here.status },
+          t(here.status === "skipped" ? "contact.csatSkipped" : "contact.csatWaiting"));
+    return h("section", { class: "contact-section", "data-testid": "contact-csat" },
+      h("h4", {}, t("contact.csat")),
+      line,
+      rated.length ? h("p", { class: "muted", "data-testid": "contact-csat-average" },
+        t("contact.csatAverage", { average: avg.toFixed(1), count: rated.length })) : null);
   }
 
   history() {

@@ -461,6 +461,10 @@ export class Conversations {
       if (this.thread && sameId(this.thread.id, cid)) this.thread.onMessageEvent(type, m);
       return;
     }
+    if (type === "csat.requested" || type === "csat.submitted") {
+      if (this.thread && sameId(this.thread.id, data.conversation_id)) { this.thread.loadActivities(); this.thread.contact.loadCsat().catch(() => {}); }
+      return;
+    }
     if (type === "agent.status_changed") {
       const id = data.agent_id ?? data.id ?? (data.agent && data.agent.id);
       const status = data.status ?? (data.agent && data.agent.status);

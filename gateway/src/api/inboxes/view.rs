@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use kefu_normalizer::access::OthersAccess;
+use kefu_normalizer::csat::CsatSettings;
 use kefu_normalizer::entity::inbox;
 use kefu_normalizer::schedules::OutOfOffice;
 use serde::Serialize;
@@ -34,6 +35,8 @@ pub struct InboxView {
     pub schedule_id: Option<i64>,
     /// The reply customers get when they write while the schedule is closed.
     pub out_of_office: OutOfOffice,
+    /// The satisfaction survey.
+    pub csat: CsatSettings,
     /// For `web_chat`: the token the widget snippet carries. For `app_push`: the token the app
     /// sends in `hello` to chat live on `/ws/web_chat` (public; users prove who they are with
     /// `user_hash`).
@@ -118,6 +121,7 @@ pub(super) fn view(st: &AppState, row: &inbox::Model, me: &Authed) -> InboxView 
         others_access: row.others_access,
         schedule_id: row.schedule_id,
         out_of_office: OutOfOffice::of(row),
+        csat: CsatSettings::of(row),
         routing: Routing {
             skills: serde_json::from_value(row.routing["skills"].clone()).unwrap_or_default(),
             priority: row.routing["priority"].as_i64().unwrap_or(0) as i32,

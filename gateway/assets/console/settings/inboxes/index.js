@@ -8,6 +8,7 @@ import { inboxEditor, typeLabel } from "./editor.js";
 import { connectPanel, testPanel, warningsBox } from "./connect.js";
 import { accessPanel } from "./access.js";
 import { hoursPanel } from "./hours.js";
+import { csatPanel } from "./csat.js";
 
 const t = translator(strings);
 
@@ -198,7 +199,8 @@ class InboxesPage {
           onSaved: (saved) => { toast(t("inboxes.saved"), "info"); this.edit(saved.id, saved); },
         })),
       accessPanel(inbox),
-      hoursPanel(inbox));
+      hoursPanel(inbox),
+      csatPanel(inbox));
   }
 }
 
