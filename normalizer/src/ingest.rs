@@ -85,6 +85,13 @@ impl Normalizer {
     pub async fn ingest(&self, envelope: InboundEnvelope) -> Result<Accepted, StoreError> {
         let started = std::time::Instant::now();
         let mut envelope = sanitize::envelope(envelope, &self.core.limits)?;
+        // A tap on a satisfaction menu answers the survey; it is not a new message.
+        if envelope.content.extra.get("menu_id").is_some()
+            && let Some(answered) =
+                crate::csat::menu_answer(&self.core.db, &envelope, Utc::now()).await?
+        {
+            return Ok(answered);
+        }
         if envelope.content.attachments.iter().any(|a| a.id.is_none()) {
             // Files are stored before the message, outside its group transaction; a retried
             // delivery of an envelope stored before must not store its files again.

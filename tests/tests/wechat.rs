@@ -173,12 +173,27 @@ async fn callback(
     msg_id: u64,
     text: &str,
 ) -> (StatusCode, String) {
+    tap(app, inbox, openid, msg_id, text, None).await
+}
+
+/// POSTs a text message from `openid`, a tap on reply-menu item `menu_id` when given.
+async fn tap(
+    app: &TestApp,
+    inbox: i64,
+    openid: &str,
+    msg_id: u64,
+    text: &str,
+    menu_id: Option<&str>,
+) -> (StatusCode, String) {
     let now = chrono::Utc::now().timestamp().to_string();
     let nonce = "1320562132";
+    let menu = menu_id
+        .map(|id| format!("<bizmsgmenuid>{id}</bizmsgmenuid>"))
+        .unwrap_or_default();
     let plain = format!(
         "<xml><ToUserName><![CDATA[gh_0123456789ab]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>\
          <CreateTime>{now}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{text}]]></Content>\
-         <MsgId>{msg_id}</MsgId></xml>"
+         <MsgId>{msg_id}</MsgId>{menu}</xml>"
     );
     let crypt = MsgCrypt::new(TOKEN, AES_KEY, APP_ID).expect("crypt");
     let encrypt = crypt.encrypt(&plain);
@@ -198,6 +213,112 @@ async fn callback(
         .await
         .expect("callback");
     (resp.status(), resp.text().await.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn a_resolved_chat_asks_for_a_rating_in_a_reply_menu_and_a_tap_rates_it() {
+    for backend in backends() {
+        let (api_base, api) = start_api().await;
+        let app = TestApp::spawn_with(&backend, |c| {
+            c.delivery.base_delay_ms = 50;
+            c.jobs.poll_interval_ms = 50;
+        })
+        .await;
+        let (s, inbox) = app
+            .admin(
+                Method::POST,
+                "/api/v1/inboxes",
+                Some(json!({"name": "Official Account", "channel": {
+                    "type": "wechat", "app_id": APP_ID, "app_secret": APP_SECRET, "token": TOKEN,
+                    "encoding_aes_key": AES_KEY, "api_base": api_base}})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{inbox}");
+        let inbox = inbox["id"].as_i64().expect("id");
+        let (s, body) = app
+            .admin(
+                Method::PATCH,
+                &format!("/api/v1/inboxes/{inbox}"),
+                Some(json!({"csat": {"enabled": true, "message": "请为本次服务打分"}})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (s, _) = callback(&app, inbox, "oUser1", 11, "退款到账了吗？").await;
+        assert_eq!(s, StatusCode::OK);
+        let conv = app.conversations(inbox).await[0]["id"]
+            .as_i64()
+            .expect("conversation");
+        let (s, body) = app
+            .admin(
+                Method::POST,
+                &format!("/api/v1/conversations/{conv}/resolve"),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+
+        // The question leaves as a msgmenu with five ratings, best first.
+        let menu = kefu_tests::eventually(std::time::Duration::from_secs(10), || async {
+            let api = api.lock().unwrap_or_else(|p| p.into_inner());
+            api.sends
+                .iter()
+                .find(|b| b["msgtype"] == "msgmenu")
+                .cloned()
+        })
+        .await
+        .expect("a msgmenu was sent");
+        assert_eq!(menu["touser"], "oUser1");
+        assert_eq!(menu["msgmenu"]["head_content"], "请为本次服务打分");
+        let list = menu["msgmenu"]["list"].as_array().expect("list");
+        assert_eq!(list.len(), 5, "{menu}");
+        assert_eq!(list[0]["content"], "非常满意", "{menu}");
+        let four = list[1]["id"].as_str().expect("id").to_owned();
+        assert!(four.ends_with('4'), "{four}");
+
+        // The customer taps "满意" (satisfied): WeChat sends a text naming the item, twice.
+        for _ in 0..2 {
+            let (s, body) = tap(&app, inbox, "oUser1", 12, "满意", Some(&four)).await;
+            assert_eq!((s, body.as_str()), (StatusCode::OK, "success"));
+        }
+        // Someone else's tap on the same item is an ordinary message, not a rating.
+        let (s, _) = tap(&app, inbox, "oUser2", 13, "满意", Some(&four)).await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, surveys) = app
+            .admin(
+                Method::GET,
+                &format!("/api/v1/conversations/{conv}/csat"),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{surveys}");
+        let survey = &surveys["items"][0];
+        assert_eq!(
+            (&survey["status"], &survey["rating"], &survey["channel"]),
+            (&json!("submitted"), &json!(4), &json!("wechat")),
+            "{surveys}"
+        );
+        // The tap did not reopen the conversation nor add a message to it.
+        let (s, c) = app
+            .admin(Method::GET, &format!("/api/v1/conversations/{conv}"), None)
+            .await;
+        assert_eq!(
+            (s, &c["status"]),
+            (StatusCode::OK, &json!("resolved")),
+            "{c}"
+        );
+        let texts: Vec<Value> = app
+            .messages(conv)
+            .await
+            .iter()
+            .map(|m| m["content"]["text"].clone())
+            .collect();
+        assert_eq!(texts, [json!("退款到账了吗？"), json!("请为本次服务打分")]);
+        assert_eq!(
+            app.conversations(inbox).await.len(),
+            2,
+            "oUser2's tap opened their own"
+        );
+    }
 }
 
 #[tokio::test]

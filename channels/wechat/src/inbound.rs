@@ -6,7 +6,8 @@
 //!   the official doc recommends ("事件类型消息推荐使用FromUserName + CreateTime 排重"), built
 //!   so that it splits one way only (see [`Message::dedupe_key`]).
 //! - Media (image, voice, video, shortvideo) become [`Attachment`]s whose `provider_ref` is the
-//!   `MediaId`; locations, links and event details go to `Content.extra`.
+//!   `MediaId`; locations, links and event details go to `Content.extra`, as does the
+//!   `bizmsgmenuid` of a text that is a tap on a reply menu (`menu_id`).
 //! - Events a customer caused (subscribe, menu clicks, scans, location reports) become short
 //!   bracketed texts such as `[subscribed]`; provider notifications (template or mass-send job
 //!   results, legacy customer-service session changes) carry nothing for an agent and are
@@ -38,6 +39,8 @@ pub(crate) struct Message {
 pub(crate) enum Body {
     Text {
         content: String,
+        /// The reply-menu item the customer tapped (`bizmsgmenuid`), when the text is a tap.
+        menu_id: Option<String>,
     },
     Image {
         pic_url: Option<String>,
@@ -112,6 +115,7 @@ impl Message {
         let body = match doc.require("MsgType")? {
             "text" => Body::Text {
                 content: owned("Content")?,
+                menu_id: opt("bizmsgmenuid"),
             },
             "image" => Body::Image {
                 pic_url: opt("PicUrl"),
@@ -216,7 +220,11 @@ fn media(kind: &str, name: &str, mime: &str, media_id: String, url: Option<Strin
 
 fn content(body: Body) -> Option<Content> {
     Some(match body {
-        Body::Text { content } => Content::text(content),
+        Body::Text { content, menu_id } => Content {
+            // A tap on a `msgmenu` item: the item's text, and which item it was.
+            extra: menu_id.map_or(Value::Null, |id| json!({ "menu_id": id })),
+            ..Content::text(content)
+        },
         Body::Image { pic_url, media_id } => Content {
             attachments: vec![media("image", ".jpg", "image/jpeg", media_id, pic_url)],
             extra: json!({ "type": "image" }),

@@ -29,7 +29,7 @@ use std::sync::Mutex;
 
 use bytes::Bytes;
 use kefu_channel::{Attachment, FetchedFile, OutboundMessage, SendError};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::api::Api;
 
@@ -77,6 +77,50 @@ pub(crate) enum Part<'a> {
         mime: String,
         data: &'a Bytes,
     },
+}
+
+/// Which API a reply menu goes to: an Official Account's items are `{id, content}`, WeCom
+/// customer service's `{type: "click", click: {id, content}}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MenuStyle {
+    Official,
+    Kf,
+}
+
+/// `base` with a text part's type fields: `text`, or a `msgmenu` under the text when the reply
+/// carries a menu (`Content.extra.menu.items: [{id, text}]`, at most 10) and the text is its
+/// only part. A tap on an item comes back as the customer's text naming the item's id.
+pub(crate) fn text_body(
+    mut base: Value,
+    text: &str,
+    extra: &Value,
+    alone: bool,
+    style: MenuStyle,
+) -> Value {
+    let items: Vec<Value> = extra["menu"]["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .take(10)
+        .filter_map(|i| {
+            let (id, label) = (i["id"].as_str()?, i["text"].as_str()?);
+            Some(match style {
+                MenuStyle::Official => json!({"id": id, "content": label}),
+                MenuStyle::Kf => json!({"type": "click", "click": {"id": id, "content": label}}),
+            })
+        })
+        .collect();
+    if let Value::Object(o) = &mut base {
+        if alone && !items.is_empty() {
+            o.insert("msgtype".into(), json!("msgmenu"));
+            let menu = json!({"head_content": text, "list": items, "tail_content": ""});
+            o.insert("msgmenu".into(), menu);
+        } else {
+            o.insert("msgtype".into(), json!("text"));
+            o.insert("text".into(), json!({ "content": text }));
+        }
+    }
+    base
 }
 
 /// The lower-case MIME type without parameters.

@@ -218,9 +218,13 @@ impl Channel for OfficialAccountChannel {
                 "/cgi-bin/message/custom/send",
                 &parts,
                 |_, part, media_id| match part {
-                    media::Part::Text(text) => json!({
-                        "touser": touser, "msgtype": "text", "text": { "content": text },
-                    }),
+                    media::Part::Text(text) => media::text_body(
+                        json!({ "touser": touser }),
+                        text,
+                        &msg.content.extra,
+                        parts.len() == 1,
+                        media::MenuStyle::Official,
+                    ),
                     // Only images get this far on an Official Account.
                     media::Part::Media { kind, .. } => json!({
                         "touser": touser, "msgtype": kind.as_str(),

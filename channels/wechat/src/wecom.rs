@@ -246,10 +246,13 @@ impl Channel for WecomKfChannel {
                 "/cgi-bin/kf/send_msg",
                 &parts,
                 |i, part, media_id| match part {
-                    media::Part::Text(text) => json!({
-                        "touser": touser, "open_kfid": open_kfid, "msgid": msgid(i),
-                        "msgtype": "text", "text": { "content": text },
-                    }),
+                    media::Part::Text(text) => media::text_body(
+                        json!({"touser": touser, "open_kfid": open_kfid, "msgid": msgid(i)}),
+                        text,
+                        &msg.content.extra,
+                        parts.len() == 1,
+                        media::MenuStyle::Kf,
+                    ),
                     media::Part::Media { kind, .. } => json!({
                         "touser": touser, "open_kfid": open_kfid, "msgid": msgid(i),
                         "msgtype": kind.as_str(), kind.as_str(): { "media_id": media_id },

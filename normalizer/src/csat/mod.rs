@@ -10,13 +10,15 @@
 //! The customer answers with the survey's token: random, usable once, expiring after
 //! [`TOKEN_TTL`].
 
+mod menu;
 mod settings;
 mod store;
 mod text;
 
+pub use menu::menu_answer;
 pub use settings::{CsatSettings, MAX_COMMENT_CHARS, MAX_MESSAGE_CHARS};
 pub use store::{CsatRefusal, Resolved, Submitted, Surveys};
-pub use text::{question, rating_url};
+pub use text::{has_menu, parse_menu_id, question, rating_menu, rating_url};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -44,7 +46,7 @@ pub struct CsatView {
     pub agent_id: Option<i64>,
     /// The team it belonged to when it was resolved.
     pub team_id: Option<i64>,
-    /// The channel type the question went through (`web_chat`, `email`, `wechat_mp`...).
+    /// The channel type the question went through (`web_chat`, `email`, `wechat`...).
     pub channel: String,
     /// `requested`, `skipped` or `submitted`.
     pub status: SurveyStatus,

@@ -10,7 +10,10 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::{CsatSettings, CsatView, MAX_COMMENT_CHARS, SurveyStatus, TOKEN_TTL, question};
+use super::{
+    CsatSettings, CsatView, MAX_COMMENT_CHARS, SurveyStatus, TOKEN_TTL, has_menu, question,
+    rating_menu,
+};
 use crate::activities::{NewActivity, record};
 use crate::conversations::{NewMessage, append_message, lock};
 use crate::db::Db;
@@ -170,16 +173,18 @@ impl Surveys {
             metrics::counter!("kefu_csat_skipped_total").increment(1);
             return Ok(false);
         }
+        // The customer's language when the channel told it; WeChat's customers read Chinese.
         let chinese = contact::Entity::find_by_id(conv.contact_id)
             .one(&*tx)
             .await?
             .and_then(|c| {
-                c.attributes
-                    .get("locale")
+                let a = &c.attributes;
+                a.get("locale")
+                    .or_else(|| a.get("language"))
                     .and_then(|l| l.as_str())
                     .map(|l| l.starts_with("zh"))
             })
-            .unwrap_or(false);
+            .unwrap_or(has_menu(channel));
         let text = question(
             channel,
             &settings.message,
@@ -187,6 +192,10 @@ impl Surveys {
             &self.public_url,
             &token,
         );
+        let mut extra = json!({"csat": {"survey_id": survey.id, "token": token}});
+        if has_menu(channel) {
+            extra["menu"] = rating_menu(survey.id, chinese);
+        }
         let msg = append_message(
             &tx,
             &conv,
@@ -197,7 +206,7 @@ impl Surveys {
                 sender_id: None,
                 sender_name: None,
                 text,
-                content: json!({"text": "", "extra": {"csat": {"survey_id": survey.id, "token": token}}}),
+                content: json!({"text": "", "extra": extra}),
                 dedupe_key: Some(format!("csat:{}", conv.id)),
                 message_ref: None,
                 delivery_status: DeliveryStatus::Pending,

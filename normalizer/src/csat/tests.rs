@@ -18,14 +18,19 @@ fn email_gets_one_link_per_rating_and_other_text_channels_one_page_link() {
         "{zh}"
     );
 
-    let wechat = question(
-        "wechat_mp",
+    // WeChat shows the ratings as a reply menu under the question.
+    assert_eq!(
+        question("wechat", "Rate us please", false, "https://k.example", "t2"),
+        "Rate us please"
+    );
+    let other = question(
+        "loopback",
         "Rate us please",
         false,
         "https://k.example",
         "t2",
     );
-    assert_eq!(wechat, "Rate us please\nhttps://k.example/csat/t2");
+    assert_eq!(other, "Rate us please\nhttps://k.example/csat/t2");
     // The widget and the app draw their own card: no link to leak or to click twice.
     assert_eq!(
         question("web_chat", "", false, "https://k.example", "t3"),
@@ -52,4 +57,27 @@ fn settings_trim_the_question_and_refuse_a_long_one_naming_the_field() {
     assert!(long.to_string().starts_with("csat.message"), "{long}");
     let unknown = serde_json::from_str::<CsatSettings>(r#"{"enabled":true,"stars":5}"#);
     assert!(unknown.is_err(), "unknown fields are refused");
+}
+
+#[test]
+fn a_rating_menu_names_its_survey_and_rating_and_only_those_parse_back() {
+    let menu = rating_menu(1023, true);
+    let items = menu["items"].as_array().expect("items");
+    assert_eq!(items.len(), 5);
+    assert_eq!(
+        items[0],
+        serde_json::json!({"id": "10235", "text": "非常满意"})
+    );
+    assert_eq!(
+        items[4],
+        serde_json::json!({"id": "10231", "text": "非常不满意"})
+    );
+    for item in items {
+        let id = item["id"].as_str().expect("id");
+        assert_eq!(parse_menu_id(id).map(|(s, _)| s), Some(1023), "{id}");
+    }
+    assert_eq!(parse_menu_id("10234"), Some((1023, 4)));
+    for bad in ["", "5", "10236", "10230", "12a4", "-1234", "1 4"] {
+        assert_eq!(parse_menu_id(bad), None, "{bad}");
+    }
 }

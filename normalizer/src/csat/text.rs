@@ -2,8 +2,11 @@
 //!
 //! - Web chat and the app show a rating card of their own, so the message is the question.
 //! - Email gets one link per rating: a click rates, and the page it opens takes a comment.
-//! - Any other channel that carries text (WeChat, WeCom) gets the question and one link to the
-//!   rating page.
+//! - WeChat and WeCom customer service get a reply menu (`msgmenu`) under the question: a tap
+//!   comes back as the customer's message naming the menu item ([`rating_menu`]).
+//! - Any other channel that carries text gets the question and one link to the rating page.
+
+use serde_json::{Value, json};
 
 /// The rating page of a survey, with `rating` chosen when given.
 pub fn rating_url(public_url: &str, token: &str, rating: Option<u8>) -> String {
@@ -41,6 +44,7 @@ pub fn question(
         "How would you rate the help you received?".to_owned()
     };
     match channel {
+        _ if has_menu(channel) => message,
         "web_chat" | "app_push" => message,
         "email" => {
             let labels = if chinese { LABELS_ZH } else { LABELS_EN };
@@ -56,4 +60,30 @@ pub fn question(
         }
         _ => format!("{message}\n{}", rating_url(public_url, token, None)),
     }
+}
+
+/// Whether `channel` shows the ratings as a reply menu (WeChat's `msgmenu`).
+pub fn has_menu(channel: &str) -> bool {
+    matches!(channel, "wechat" | "wecom_kf")
+}
+
+/// The reply menu of survey `survey_id`, best rating first: `{items: [{id, text}]}`, where an
+/// item's id is the survey id followed by the rating digit (numeric, as WeChat's menus expect).
+pub fn rating_menu(survey_id: i64, chinese: bool) -> Value {
+    let labels = if chinese { LABELS_ZH } else { LABELS_EN };
+    let items: Vec<Value> = (1..=5usize)
+        .rev()
+        .map(|r| json!({"id": format!("{survey_id}{r}"), "text": labels[r - 1]}))
+        .collect();
+    json!({ "items": items })
+}
+
+/// The survey and rating a tapped menu item names, if `menu_id` is a rating menu's id.
+pub fn parse_menu_id(menu_id: &str) -> Option<(i64, i64)> {
+    if menu_id.len() < 2 || !menu_id.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let (survey, rating) = menu_id.split_at(menu_id.len() - 1);
+    let rating: i64 = rating.parse().ok().filter(|r| (1..=5).contains(r))?;
+    Some((survey.parse().ok()?, rating))
 }

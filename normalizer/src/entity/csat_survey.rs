@@ -15,7 +15,7 @@ pub struct Model {
     pub agent_id: Option<i64>,
     /// The team it belonged to when it was resolved.
     pub team_id: Option<i64>,
-    /// The inbox's channel type (`web_chat`, `email`, `wechat_mp`...).
+    /// The inbox's channel type (`web_chat`, `email`, `wechat`...).
     pub channel: String,
     pub status: SurveyStatus,
     /// Why the question was not sent (`reply_window_closed`), for `skipped` surveys.

@@ -114,6 +114,32 @@ const CONVERSATION_LABELS: &str =
 const CONTACT_LABELS: &str =
     r#"{"added":["vip"],"contact_id":5,"labels":["vip","退款"],"removed":[]}"#;
 
+const CSAT_REQUESTED: &str = r#"{"agent_id":3,"channel":"web_chat","comment":null,"contact_id":5,"conversation_id":7,"id":9,"inbox_id":2,"rating":null,"requested_at":"2024-04-25T09:15:04.123Z","status":"requested","submitted_at":null,"team_id":null}"#;
+
+const CSAT_SUBMITTED: &str = r#"{"agent_id":3,"channel":"web_chat","comment":"快","contact_id":5,"conversation_id":7,"id":9,"inbox_id":2,"rating":4,"requested_at":"2024-04-25T09:15:04.123Z","status":"submitted","submitted_at":"2024-04-25T09:15:04.123Z","team_id":null}"#;
+
+fn csat(rating: Option<i16>) -> crate::csat::CsatView {
+    crate::csat::CsatView {
+        id: 9,
+        conversation_id: 7,
+        inbox_id: 2,
+        contact_id: 5,
+        agent_id: Some(3),
+        team_id: None,
+        channel: "web_chat".into(),
+        status: if rating.is_some() {
+            crate::csat::SurveyStatus::Submitted
+        } else {
+            crate::csat::SurveyStatus::Requested
+        },
+        skip_reason: None,
+        rating,
+        comment: rating.map(|_| "快".into()),
+        requested_at: at(1_714_036_504),
+        submitted_at: rating.map(|_| at(1_714_036_504)),
+    }
+}
+
 /// One event of every type, with its golden wire JSON.
 fn every_type() -> Vec<(EventData, String)> {
     let conv = conversation;
@@ -173,6 +199,11 @@ fn every_type() -> Vec<(EventData, String)> {
                 previous: AgentStatus::Online,
             }),
             AGENT.into(),
+        ),
+        (EventData::CsatRequested(csat(None)), CSAT_REQUESTED.into()),
+        (
+            EventData::CsatSubmitted(csat(Some(4))),
+            CSAT_SUBMITTED.into(),
         ),
     ]
 }
