@@ -11,17 +11,22 @@
 //!   `last_inbound_at` of their conversations), or the newest identity when they never wrote.
 //!
 //! A contact merged into another is followed to the survivor, which owns its identities and
-//! conversations since the merge. Identities of deleted inboxes are not reachable.
+//! conversations since the merge. Identities of deleted inboxes are not reachable, nor, for an
+//! agent or supervisor, those of inboxes they do not belong to: they reach a contact only
+//! through the inboxes they work in.
 //!
 //! The message goes into the identity's open conversation, or a new one. The idempotency key
 //! is stored as the message's `dedupe_key` (`notification:<contact_id>:<key>`): a repeated key
 //! answers the first message's ids, and two requests racing with one key meet at the unique
 //! index `(inbox_id, dedupe_key)`; the loser retries and finds the winner's message.
 
+use std::collections::BTreeSet;
+
 use chrono::Utc;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 
+use crate::access::Visibility;
 use crate::conversations::{NewMessage, append_message};
 use crate::db::{Db, WriteTx};
 use crate::entity::message::{DeliveryStatus, Direction, SenderType};
@@ -100,21 +105,30 @@ impl ContactNotifier {
         Self { db, limits }
     }
 
-    /// Checks `n` (the channel types against `known`) and stores it for contact `contact_id`,
-    /// or returns the message an earlier call with the same key stored.
+    /// Checks `n` (the channel types against `known`) and stores it for contact `contact_id`
+    /// through an identity in an inbox `caller` belongs to (admins: any), or returns the
+    /// message an earlier call with the same key stored.
     pub async fn notify(
         &self,
         contact_id: i64,
         n: &NewNotification,
+        caller: &Visibility,
         known: impl Fn(&str) -> bool,
     ) -> Result<Notified, NotifyError> {
+        let within = match caller {
+            Visibility::All => None,
+            Visibility::Member { inboxes, .. } => Some(inboxes),
+        };
         let text = self.check(n, known)?;
         let key = format!("notification:{contact_id}:{}", n.idempotency_key);
         let mut attempt = 0;
         loop {
             attempt += 1;
             let tx = self.db.begin_write().await.map_err(StoreError::from)?;
-            match self.notify_in(&tx, contact_id, n, &text, &key).await {
+            match self
+                .notify_in(&tx, contact_id, n, within, &text, &key)
+                .await
+            {
                 Ok(done) => {
                     if done.created {
                         tx.commit().await.map_err(StoreError::from)?;
@@ -208,11 +222,15 @@ impl ContactNotifier {
         tx: &WriteTx,
         contact_id: i64,
         n: &NewNotification,
+        within: Option<&BTreeSet<i64>>,
         text: &str,
         key: &str,
     ) -> Result<Notified, NotifyError> {
         let contact = survivor(tx, contact_id).await?;
-        let reachable = reachable(tx, contact.id).await?;
+        let mut reachable = reachable(tx, contact.id).await?;
+        if let Some(inboxes) = within {
+            reachable.retain(|r| inboxes.contains(&r.identity.inbox_id));
+        }
         // A key used before answers the first message, whichever inbox it went through.
         let inbox_ids: Vec<i64> = identity_inboxes(tx, contact.id).await?;
         let prev = message::Entity::find()
@@ -229,12 +247,17 @@ impl ContactNotifier {
             });
         }
         let chosen = pick(&reachable, n.channels.as_deref()).ok_or_else(|| {
+            let yours = if within.is_some() {
+                " you belong to"
+            } else {
+                ""
+            };
             NotifyError::NoReachableIdentity(match &n.channels {
                 Some(c) => format!(
-                    "contact {contact_id} has no identity in a live inbox of type {}",
+                    "contact {contact_id} has no identity in a live inbox{yours} of type {}",
                     c.join(", ")
                 ),
-                None => format!("contact {contact_id} has no identity in a live inbox"),
+                None => format!("contact {contact_id} has no identity in a live inbox{yours}"),
             })
         })?;
         let identity = &chosen.identity;

@@ -379,6 +379,37 @@ async fn agents_notify_only_contacts_they_see() {
         assert_eq!(s, StatusCode::ACCEPTED, "{backend:?}: {b}");
         let (s, b) = app.call(Method::POST, &path, None, None).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
+
+        // The customer also writes through an inbox the agent does not work in, most recently:
+        // the admin's notification goes there, the agent's through the agent's inbox.
+        let (conv_a, _) = customer(&app, inbox, "cust-6").await;
+        let other = app.loopback_inbox(json!({})).await;
+        let (conv_b, twin) = customer(&app, other, "cust-6-elsewhere").await;
+        let (s, b) = app
+            .admin(
+                Method::POST,
+                &format!("/api/v1/contacts/{contact}/merge"),
+                Some(json!({"other_id": twin})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let (_, conv) = notified(
+            &app,
+            contact,
+            json!({"text": "a", "idempotency_key": "admin-2"}),
+        )
+        .await;
+        assert_eq!(conv, conv_b, "{backend:?}");
+        let (s, b) = app
+            .call(
+                Method::POST,
+                &path,
+                Some(&agent),
+                Some(json!({"text": "b", "idempotency_key": "agent-2"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{backend:?}: {b}");
+        assert_eq!(b["conversation_id"], conv_a, "{backend:?}: {b}");
         app.stop().await;
     }
 }

@@ -49,7 +49,8 @@ pub struct NotificationAccepted {
 /// Sends a notification to a contact as a system message: stored in the open conversation of
 /// the chosen identity (or a new one) and delivered like a reply. The same `idempotency_key`
 /// answers the first notification's ids and sends nothing more. Callers see the contact as
-/// for `GET /contacts/{id}`: admins all, others through the conversations they may see.
+/// for `GET /contacts/{id}`: admins all, others through the conversations they may see; agents
+/// and supervisors reach it only through identities in inboxes they belong to.
 #[utoipa::path(post, path = "/api/v1/contacts/{id}/notifications", tag = "contacts",
     params(("id" = i64, Path, description = "The contact (a merged contact's survivor is used)")),
     request_body = NotificationRequest,
@@ -58,7 +59,7 @@ pub struct NotificationAccepted {
     security(("bearer" = [])))]
 pub async fn send(
     State(st): State<AppState>,
-    SeenContact { id, .. }: SeenContact,
+    SeenContact { id, me }: SeenContact,
     MessageJson(req): MessageJson<NotificationRequest>,
 ) -> ApiResult<(StatusCode, Json<NotificationAccepted>)> {
     let n = NewNotification {
@@ -67,9 +68,10 @@ pub async fn send(
         idempotency_key: req.idempotency_key.unwrap_or_default(),
     };
     let known = |kind: &str| st.registry.get(kind).is_some();
+    let visibility = me.visibility(&st).await?;
     let done = st
         .contact_notify
-        .notify(id, &n, known)
+        .notify(id, &n, &visibility, known)
         .await
         .map_err(|e| match e {
             NotifyError::Invalid {
