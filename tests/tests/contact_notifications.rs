@@ -113,6 +113,64 @@ async fn a_notification_is_delivered_in_the_open_conversation_and_sent_once_per_
 }
 
 #[tokio::test]
+async fn concurrent_requests_with_one_key_store_and_send_one_message() {
+    for backend in backends() {
+        let app = TestApp::spawn_with(&backend, quick).await;
+        let inbox = app.loopback_inbox(json!({})).await;
+        let (old, contact) = customer(&app, inbox, "cust-7").await;
+        let (s, b) = app
+            .admin(
+                Method::POST,
+                &format!("/api/v1/conversations/{old}/resolve"),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        // No open conversation either: the racers also race to open one.
+        let body = json!({"text": "Only once", "idempotency_key": "race"});
+        let answers =
+            futures::future::join_all((0..6).map(|_| notify(&app, contact, body.clone()))).await;
+        let ids: Vec<(i64, i64)> = answers
+            .iter()
+            .map(|(s, b)| {
+                assert_eq!(*s, StatusCode::ACCEPTED, "{backend:?}: {b}");
+                (
+                    b["message_id"].as_i64().expect("message_id"),
+                    b["conversation_id"].as_i64().expect("conversation_id"),
+                )
+            })
+            .collect();
+        assert!(ids.iter().all(|i| *i == ids[0]), "{backend:?}: {ids:?}");
+        let (id, conv) = ids[0];
+        app.wait_delivery(conv, &json!(id), &["sent", "delivered"])
+            .await;
+        let (second, _) = notified(
+            &app,
+            contact,
+            json!({"text": "Then this", "idempotency_key": "after-race"}),
+        )
+        .await;
+        app.wait_delivery(conv, &json!(second), &["sent", "delivered"])
+            .await;
+        let texts: Vec<String> = app
+            .provider
+            .delivered()
+            .iter()
+            .map(|d| d.content.text.clone())
+            .collect();
+        assert_eq!(texts, ["Only once", "Then this"], "{backend:?}");
+        let open: Vec<Value> = app
+            .conversations(inbox)
+            .await
+            .into_iter()
+            .filter(|c| c["status"] != "resolved")
+            .collect();
+        assert_eq!(open.len(), 1, "{backend:?}: {open:?}");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
 async fn without_an_open_conversation_a_queued_one_is_created() {
     for backend in backends() {
         let app = TestApp::spawn_with(&backend, quick).await;
