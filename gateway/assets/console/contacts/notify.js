@@ -43,7 +43,7 @@ export class NotifyForm {
     this.error = null;
     this.sending = false;
     this.text = /** @type {HTMLTextAreaElement} */ (h("textarea", {
-      class: "input", rows: "3", "data-testid": "notify-text", maxlength: "4000",
+      class: "input", rows: "3", "data-testid": "notify-text",
     }));
     this.channel = /** @type {HTMLSelectElement} */ (h("select", { class: "input", "data-testid": "notify-channel" }));
   }
