@@ -241,6 +241,7 @@ impl App {
             shutdown,
             dispatcher: kefu_dispatcher::assign::Dispatcher::new(db.clone(), config_routing),
             leases,
+            contact_notify: kefu_normalizer::ContactNotifier::new(db.clone(), limits),
         };
         let router = router(state.clone(), ingress);
         let listener = TcpListener::bind(state.config.listen)

@@ -80,4 +80,6 @@ pub struct AppState {
     pub accounts: crate::auth::Accounts,
     /// Singleton work across nodes: which pollers, sweeps and the assigner run here.
     pub leases: kefu_normalizer::leases::Leases,
+    /// Proactive notifications to contacts (`POST /contacts/{id}/notifications`).
+    pub contact_notify: kefu_normalizer::ContactNotifier,
 }

@@ -93,8 +93,10 @@ pub async fn append_message(
     }
     .insert(tx)
     .await?;
-    tx.emit(EventData::MessageCreated(MessageView::from(&msg)))
+    let view = MessageView::from(&msg)
+        .with_channel(tx, msg.inbox_id)
         .await?;
+    tx.emit(EventData::MessageCreated(view)).await?;
     Ok(msg)
 }
 
@@ -210,7 +212,9 @@ impl Conversations {
         after_seq: i64,
         limit: u64,
     ) -> Result<Vec<MessageView>, StoreError> {
-        self.exists(id).await?;
+        // Also 404 for a conversation that does not exist.
+        let inbox = self.inbox_of(id).await?;
+        let channel = crate::delivery::channel_type(self.db.conn(), inbox).await?;
         let rows = message::Entity::find()
             .filter(message::Column::ConversationId.eq(id))
             .filter(message::Column::Seq.gt(after_seq))
@@ -218,17 +222,25 @@ impl Conversations {
             .limit(limit)
             .all(self.db.conn())
             .await?;
-        Ok(rows.iter().map(MessageView::from).collect())
+        Ok(rows
+            .iter()
+            .map(|m| {
+                let mut v = MessageView::from(m);
+                if let Some(d) = v.delivery.as_mut() {
+                    d.channel = channel.clone();
+                }
+                v
+            })
+            .collect())
     }
 
-    async fn exists(&self, id: i64) -> Result<(), StoreError> {
+    async fn inbox_of(&self, id: i64) -> Result<i64, StoreError> {
         conversation::Entity::find_by_id(id)
             .select_only()
-            .column(conversation::Column::Id)
+            .column(conversation::Column::InboxId)
             .into_tuple::<i64>()
             .one(self.db.conn())
             .await?
-            .map(|_| ())
             .ok_or(StoreError::NotFound("conversation"))
     }
 
@@ -314,9 +326,12 @@ impl Conversations {
             Utc::now(),
         )
         .await?;
+        let message = MessageView::from(&msg)
+            .with_channel(&tx, msg.inbox_id)
+            .await?;
         tx.commit().await?;
         Ok(Posted {
-            message: MessageView::from(&msg),
+            message,
             created: true,
         })
     }

@@ -291,7 +291,9 @@ impl Deliveries {
         let Some(row) = rows.into_iter().next() else {
             return Ok(None);
         };
-        let view = MessageView::from(&row);
+        let view = MessageView::from(&row)
+            .with_channel(&tx, row.inbox_id)
+            .await?;
         let mut emitted = vec![EventData::MessageUpdated(view.clone())];
         if failed {
             emitted.push(EventData::MessageFailed(view.clone()));
@@ -396,4 +398,32 @@ fn unclaimed(now: DateTime<Utc>) -> sea_orm::sea_query::SimpleExpr {
     message::Column::DeliveryClaimedUntil
         .is_null()
         .or(message::Column::DeliveryClaimedUntil.lt(now))
+}
+
+impl MessageView {
+    /// The same view with `delivery.channel` set to the channel type of inbox `inbox_id`
+    /// (one read, and none for messages without delivery).
+    pub(crate) async fn with_channel<C: sea_orm::ConnectionTrait>(
+        mut self,
+        db: &C,
+        inbox_id: i64,
+    ) -> Result<Self, sea_orm::DbErr> {
+        if let Some(d) = self.delivery.as_mut() {
+            d.channel = channel_type(db, inbox_id).await?;
+        }
+        Ok(self)
+    }
+}
+
+/// The channel type of inbox `inbox_id`, deleted or not.
+pub(crate) async fn channel_type<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    inbox_id: i64,
+) -> Result<Option<String>, sea_orm::DbErr> {
+    crate::entity::inbox::Entity::find_by_id(inbox_id)
+        .select_only()
+        .column(crate::entity::inbox::Column::ChannelType)
+        .into_tuple::<String>()
+        .one(db)
+        .await
 }

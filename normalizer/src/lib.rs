@@ -17,6 +17,8 @@
 //! - [`Labels`]: labels and which conversations and contacts carry them.
 //! - [`attributes`]: custom attribute definitions ([`CustomAttributes`]) and the typed check of
 //!   a contact's attribute values; [`contacts`]: agents' edits to a contact ([`Contacts`]).
+//! - [`contact_notify`]: proactive notifications to a contact ([`ContactNotifier`]), stored as
+//!   system messages the delivery pipeline sends.
 //! - [`canned`]: canned responses ([`CannedResponses`]): scopes, who sees and manages them,
 //!   and their `{{variable | fallback}}` placeholders.
 //! - [`DbHistory`]: what a customer may read of their conversation, for channels whose clients
@@ -38,6 +40,7 @@ pub mod accounts;
 pub mod activities;
 pub mod attributes;
 pub mod canned;
+pub mod contact_notify;
 pub mod contacts;
 mod conversation_filter;
 mod conversations;
@@ -68,6 +71,7 @@ pub mod views;
 pub use activities::{Activities, NewActivity};
 pub use attributes::CustomAttributes;
 pub use canned::CannedResponses;
+pub use contact_notify::ContactNotifier;
 pub use contacts::Contacts;
 pub use conversations::{Author, Conversations, Posted};
 /// Building blocks for other crates' transactions (the dispatcher's assignments and notices).

@@ -71,6 +71,10 @@ pub struct DeliveryView {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub details: Option<serde_json::Value>,
+    /// The channel type it goes (or went) out through: the type of its conversation's inbox.
+    /// Absent where a view is built without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
 }
 
 /// One message of a conversation.
@@ -144,6 +148,7 @@ impl From<&message::Model> for MessageView {
                 error: m.delivery_error.clone(),
                 attempts: m.delivery_attempts,
                 details: m.delivery_details.clone(),
+                channel: None,
             }),
             created_at: m.created_at,
             client_id: m

@@ -5,6 +5,7 @@ pub mod agents;
 pub mod auth;
 pub mod canned;
 pub mod channel_types;
+pub mod contact_notify;
 pub mod contacts;
 pub mod conversations;
 pub mod csat;
@@ -128,6 +129,7 @@ pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
             contacts::delete
         ))
         .routes(routes!(conversations::merge))
+        .routes(routes!(contact_notify::send))
         .routes(routes!(webhooks::create, webhooks::list))
         .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
         .routes(routes!(webhooks::rotate_secret))

@@ -79,6 +79,7 @@ fn message() -> MessageView {
             error: None,
             attempts: 0,
             details: None,
+            channel: None,
         }),
         created_at: at(1_714_036_600),
         client_id: None,

@@ -1,7 +1,7 @@
 // The contacts page (`#/contacts`, `#/contacts/<id>`): every contact the agent sees, newest
 // first, found by name, email, phone, channel ID or number (`GET /contacts?q=`), and the chosen
 // one in the same panel the thread shows beside a conversation, with all of their
-// conversations, editing and merging.
+// conversations, editing and merging, and a form that sends them a notification.
 
 import { api, qs, items } from "../api.js";
 import { t, registerStrings } from "../i18n.js";
@@ -10,6 +10,7 @@ import { errorText } from "../errors.js";
 import { href, navigate } from "../router.js";
 import { ContactPanel, contactLabel, contactDetail } from "../conversations/contact.js";
 import { sameId } from "../conversations/names.js";
+import { NotifyForm } from "./notify.js";
 import strings from "./strings.js";
 
 registerStrings(strings);
@@ -23,6 +24,7 @@ export class Contacts {
   constructor() {
     this.panel = new ContactPanel();
     this.panel.onChanged = () => this.load();
+    this.notify = new NotifyForm();
     this.q = "";
     /** @type {Contact[]} */
     this.items = [];
@@ -74,11 +76,12 @@ export class Contacts {
   show(container, id, force = false) {
     const fresh = this.el.parentNode !== container;
     if (fresh) mount(container, this.el);
-    if (force) { this.relabel(); this.panel.contact && this.panel.render(); }
+    if (force) { this.relabel(); this.panel.contact && this.panel.render(); this.notify.render(); }
     this.selected = id || null;
     if (id) {
-      if (this.panel.el.parentNode !== this.detail) mount(this.detail, this.panel.el);
+      if (this.panel.el.parentNode !== this.detail) mount(this.detail, this.panel.el, this.notify.el);
       this.panel.showContact(id);
+      this.notify.show(id);
     } else {
       mount(this.detail, h("p", { class: "muted contacts-pick" }, t("contacts.pick")));
     }
