@@ -111,6 +111,10 @@ impl ConversationHistory for DbHistory {
                     seq: m.seq,
                     direction: m.direction,
                     sender_name: m.sender_name,
+                    menu: m.content["extra"]
+                        .get("menu")
+                        .filter(|v| v.is_object())
+                        .cloned(),
                     text: m.text,
                     created_at: m.created_at,
                 })

@@ -493,3 +493,97 @@ async fn replies_beyond_a_devices_push_limit_wait_without_spending_attempts() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn an_app_user_is_pushed_the_rating_question_and_rates_with_a_menu_tap() {
+    for backend in backends() {
+        let fcm = fcm::FakeFcm::start().await;
+        let app = TestApp::spawn_with(&backend, |c| {
+            c.delivery.base_delay_ms = 50;
+            c.jobs.poll_interval_ms = 50;
+        })
+        .await;
+        let inbox = fcm_inbox(&app, &fcm).await["id"].as_i64().expect("id");
+        let (s, b) = app
+            .admin(
+                Method::PATCH,
+                &format!("/api/v1/inboxes/{inbox}"),
+                Some(json!({"csat": {"enabled": true, "message": ""}})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let who = "user-7";
+        let hash = user_hash(SECRET, who);
+        let (s, b) = app_call(&app, Method::POST, &format!("/{inbox}/devices"),
+            Some(json!({"external_id": who, "user_hash": hash, "platform": "fcm", "token": token(7)}))).await;
+        assert!(s.is_success(), "{b}");
+        let (s, a) = app_call(&app, Method::POST, &format!("/{inbox}/messages"),
+            Some(json!({"external_id": who, "user_hash": hash, "client_id": "c-1", "text": "Card declined"}))).await;
+        assert!(s.is_success(), "{a}");
+        let conv = a["conversation_id"].as_i64().expect("conversation");
+        let (s, b) = app
+            .admin(
+                Method::POST,
+                &format!("/api/v1/conversations/{conv}/resolve"),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+
+        // The question is pushed, and the app's sync carries the menu to draw.
+        fcm.wait_sent(1).await;
+        let sync = format!("/{inbox}/messages?external_id={who}&user_hash={hash}&after_seq=1");
+        let question = eventually(Duration::from_secs(10), || async {
+            let (_, page) = app_call(&app, Method::GET, &sync, None).await;
+            page["messages"]
+                .as_array()?
+                .iter()
+                .find(|m| m["menu"].is_object())
+                .cloned()
+        })
+        .await
+        .expect("the question with its menu");
+        assert_eq!(
+            question["text"],
+            "How would you rate the help you received?"
+        );
+        let items = question["menu"]["items"]
+            .as_array()
+            .cloned()
+            .expect("items");
+        assert_eq!(items.len(), 5);
+        let best = items[0]["id"].as_str().expect("id");
+
+        // A malformed menu id is refused; the tap is the rating and stores no message.
+        let (s, b) = app_call(&app, Method::POST, &format!("/{inbox}/messages"),
+            Some(json!({"external_id": who, "user_hash": hash, "client_id": "c-2", "text": "x", "menu_id": "9".repeat(65)}))).await;
+        assert_eq!(
+            (s, &b["code"]),
+            (StatusCode::UNPROCESSABLE_ENTITY, &json!("invalid_menu_id")),
+            "{b}"
+        );
+        let (s, b) = app_call(&app, Method::POST, &format!("/{inbox}/messages"),
+            Some(json!({"external_id": who, "user_hash": hash, "client_id": "c-3", "text": items[0]["text"], "menu_id": best}))).await;
+        assert_eq!((s, &b["duplicate"]), (StatusCode::OK, &json!(true)), "{b}");
+        let (s, surveys) = app
+            .admin(
+                Method::GET,
+                &format!("/api/v1/conversations/{conv}/csat"),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(
+            (
+                &surveys["items"][0]["rating"],
+                &surveys["items"][0]["channel"]
+            ),
+            (&json!(5), &json!("app_push")),
+            "{surveys}"
+        );
+        let (_, c) = app
+            .admin(Method::GET, &format!("/api/v1/conversations/{conv}"), None)
+            .await;
+        assert_eq!(c["status"], "resolved", "the tap did not reopen it");
+    }
+}

@@ -145,6 +145,10 @@ pub struct HistoryMessage {
     pub sender_name: Option<String>,
     /// Plain text.
     pub text: String,
+    /// A reply menu to draw under the text (`{items: [{id, text}]}`, e.g. a satisfaction
+    /// rating); a tap is sent back as a message naming the item's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub menu: Option<serde_json::Value>,
     /// When Kefu stored it.
     pub created_at: DateTime<Utc>,
 }

@@ -71,6 +71,10 @@ struct MessageBody {
     text: String,
     #[serde(default)]
     name: Option<String>,
+    /// The item of a message's reply `menu` (such as a satisfaction rating) the user tapped;
+    /// `text` is then the item's text.
+    #[serde(default)]
+    menu_id: Option<String>,
 }
 
 fn parse_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
@@ -235,6 +239,19 @@ async fn post_message(
             format!("text is longer than {MAX_TEXT_CHARS} characters."),
         ));
     }
+    if body
+        .menu_id
+        .as_ref()
+        .is_some_and(|m| m.is_empty() || m.len() > 64)
+    {
+        return Err(ApiError::invalid(
+            "invalid_menu_id",
+            "menu_id must be 1 to 64 bytes.",
+        ));
+    }
+    let extra = body
+        .menu_id
+        .map_or(Value::Null, |m| json!({ "menu_id": m }));
     let envelope = InboundEnvelope {
         inbox_id: id,
         sender: ExternalIdentity {
@@ -246,7 +263,10 @@ async fn post_message(
         },
         dedupe_key: Some(message_dedupe_key(&body.caller.external_id, c)),
         thread: ThreadHints::default(),
-        content: Content::text(body.text),
+        content: Content {
+            extra,
+            ..Content::text(body.text)
+        },
         sent_at: None,
     };
     let a = api

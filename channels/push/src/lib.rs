@@ -16,7 +16,7 @@
 //! |---|---|---|
 //! | `POST /devices` | `{external_id, user_hash, platform: fcm\|apns, token}` | 201 `{registered, devices}` (200 when known) |
 //! | `DELETE /devices` | `{external_id, user_hash, platform, token}` | 200 `{removed}` |
-//! | `POST /messages` | `{external_id, user_hash, client_id, text}` | 201 `{id, conversation_id, seq, duplicate}` (200 for a resent `client_id`) |
+//! | `POST /messages` | `{external_id, user_hash, client_id, text, menu_id?}` | 201 `{id, conversation_id, seq, duplicate}` (200 for a resent `client_id`, or a tap on a message's `menu`, such as a satisfaction rating: `menu_id` is the tapped item's `id`) |
 //! | `GET /messages` | `?external_id&user_hash&after_seq=0&limit=50` | 200 `{conversation_id, messages, has_more}` |
 //! | `GET /unread` | `?external_id&user_hash[&after_seq]` | 200 `{conversation_id, unread, synced_seq, last_seq}`: messages to the user above the highest `seq` a `GET /messages` returned them (or `after_seq`), for the app's badge |
 //!

@@ -193,7 +193,8 @@ impl Surveys {
             &token,
         );
         let mut extra = json!({"csat": {"survey_id": survey.id, "token": token}});
-        if has_menu(channel) {
+        // The app draws the menu's items as buttons; a tap comes back like WeChat's.
+        if has_menu(channel) || channel == "app_push" {
             extra["menu"] = rating_menu(survey.id, chinese);
         }
         let msg = append_message(

@@ -84,6 +84,7 @@ impl MemoryKefu {
             },
             sender_name: (direction == "outbound").then(|| "Alice".to_owned()),
             text: text.into(),
+            menu: None,
             created_at: chrono::Utc::now(),
         };
         m.messages
