@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounts::{Agents, Teams};
 use crate::db::Db;
-use crate::entity::{contact, conversation, inbox, inbox_agent, inbox_team, team_member};
+use crate::entity::{agent, contact, conversation, inbox, inbox_agent, inbox_team, team_member};
 use crate::error::StoreError;
 
 /// An agent's role, stored in `agents.role`.
@@ -382,6 +382,49 @@ impl Access {
                 e => e,
             })?;
         Ok(())
+    }
+
+    /// Every active agent who may read a conversation of `inbox_id` assigned to `assignee_id`:
+    /// admins, the assignee, and the inbox's members (directly or through a team) — of an
+    /// unassigned conversation all of them, of someone else's the supervisors and, where the
+    /// inbox lets agents read others' conversations, the agents too. The same rule as
+    /// [`Visibility::grant`], for everyone at once (who may be mentioned in a note).
+    pub async fn readers(
+        &self,
+        inbox_id: i64,
+        assignee_id: Option<i64>,
+    ) -> Result<BTreeSet<i64>, StoreError> {
+        let members = self.members(inbox_id).await?;
+        let mut belong: BTreeSet<i64> = members.agent_ids.iter().copied().collect();
+        belong.extend(self.team_agents(&members.team_ids).await?);
+        let others: Option<OthersAccess> = inbox::Entity::find_by_id(inbox_id)
+            .select_only()
+            .column(inbox::Column::OthersAccess)
+            .into_tuple()
+            .one(self.db.conn())
+            .await?;
+        let agents: Vec<(i64, String)> = agent::Entity::find()
+            .select_only()
+            .column(agent::Column::Id)
+            .column(agent::Column::Role)
+            .filter(agent::Column::DeletedAt.is_null())
+            .filter(agent::Column::Active.eq(true))
+            .into_tuple()
+            .all(self.db.conn())
+            .await?;
+        Ok(agents
+            .into_iter()
+            .filter(|(id, role)| {
+                let role = Role::parse(role).unwrap_or(Role::Agent);
+                let member = belong.contains(id);
+                role == Role::Admin
+                    || assignee_id == Some(*id)
+                    || (member && assignee_id.is_none())
+                    || (member && role == Role::Supervisor)
+                    || (member && others.is_some_and(|o| o != OthersAccess::None))
+            })
+            .map(|(id, _)| id)
+            .collect())
     }
 
     /// The agents of `team_ids` (to tell them their access changed).

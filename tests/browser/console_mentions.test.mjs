@@ -99,3 +99,27 @@ test('a teammate mentioned in a note is told live, in Chinese, and opening it cl
   assert.equal(await meiPage.locator('[data-testid="bell-item"].unread').count(), 0);
   await meiPage.context().close();
 });
+
+test('the list offers only teammates who can open the conversation', async () => {
+  // Meng is an agent outside the inbox: the server would refuse her, so the list leaves her out.
+  const meng = (await admin.call('POST', '/agents', { email: 'meng@example.com', password: 'mengs-password-1', name: 'Meng Qi', role: 'agent' })).body;
+  assert.ok(meng.id, JSON.stringify(meng));
+  const offered = async () => {
+    const page = await k.signedInPage();
+    await page.goto(`${k.base}/console/#/c/${conv.refund}`);
+    // Who may be mentioned is asked when the note box opens; typing waits for the answer.
+    await page.getByTestId('private-toggle').click();
+    await page.locator('[data-testid="mention-picker"][data-readers="known"]').waitFor({ state: 'attached' });
+    const input = page.getByTestId('reply-input');
+    await input.pressSequentially('@me');
+    const option = page.locator('[data-testid="mention-option"][data-kind="agent"]');
+    await option.first().waitFor();
+    const ids = await option.evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
+    await page.context().close();
+    return ids.sort();
+  };
+  assert.deepEqual(await offered(), [String(mei.id)]);
+  const joined = await admin.call('PUT', `/inboxes/${inbox.id}/members`, { agent_ids: [meng.id], team_ids: [] });
+  assert.equal(joined.status, 200, JSON.stringify(joined.body));
+  assert.deepEqual(await offered(), [String(mei.id), String(meng.id)].sort());
+});

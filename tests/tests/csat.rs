@@ -412,6 +412,7 @@ async fn a_closed_reply_window_skips_the_question_and_says_why() {
         let window = Some(chrono::Duration::hours(1));
         let late = Resolved {
             conversation_id: convs[0],
+            inbox_id: inbox,
             reply_window: window,
         };
         let asked = store
@@ -434,6 +435,7 @@ async fn a_closed_reply_window_skips_the_question_and_says_why() {
         // Within the window the customer is asked.
         let in_time = Resolved {
             conversation_id: convs[1],
+            inbox_id: inbox,
             reply_window: window,
         };
         assert_eq!(

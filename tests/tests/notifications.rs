@@ -346,6 +346,46 @@ async fn only_agents_who_can_open_the_conversation_are_told() {
             [("mention".into(), conv)]
         );
         assert_eq!(kinds(&bell(&app, &qian_token, "").await), []);
+
+        // The note's picker offers exactly those who can open it: the admin, Li and Wang.
+        let mentionable = |token: String| {
+            let app = &app;
+            async move {
+                let resp = app
+                    .client
+                    .get(format!(
+                        "{}/api/v1/conversations/{conv}/mentionable",
+                        app.base
+                    ))
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .expect("request");
+                let status = resp.status();
+                (status, resp.json::<Value>().await.unwrap_or(Value::Null))
+            }
+        };
+        let (s, b) = mentionable(li_token.clone()).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        assert_eq!(b["agent_ids"], json!([1, li, wang]), "{b}");
+        // Assigned to Wang in an inbox whose agents do not see others' conversations, only the
+        // admin and Wang can open it (Qian cannot even ask).
+        let (s, b) = app
+            .admin(
+                Method::POST,
+                &format!("/api/v1/conversations/{conv}/assign"),
+                Some(json!({"agent_id": wang})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let (s, b) = mentionable(wang_token.clone()).await;
+        assert_eq!(
+            (s, &b["agent_ids"]),
+            (StatusCode::OK, &json!([1, wang])),
+            "{b}"
+        );
+        let (s, _) = mentionable(qian_token.clone()).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
         app.stop().await;
     }
 }

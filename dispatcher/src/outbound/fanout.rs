@@ -116,6 +116,7 @@ impl Fanout {
             .filter_map(|e| match &e.data {
                 EventData::ConversationResolved(c) => Some(Resolved {
                     conversation_id: c.id,
+                    inbox_id: c.inbox_id,
                     reply_window: runner
                         .channel(c.inbox_id)
                         .and_then(|ch| ch.capabilities().reply_window)

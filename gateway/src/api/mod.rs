@@ -112,6 +112,7 @@ pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
         .routes(routes!(activities::list))
         .routes(routes!(csat::list))
         .routes(routes!(notifications::list))
+        .routes(routes!(notifications::mentionable))
         .routes(routes!(notifications::mark_read))
         .routes(routes!(labels::set_conversation))
         .routes(routes!(labels::contact, labels::set_contact))

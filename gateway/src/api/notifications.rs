@@ -50,31 +50,52 @@ pub(crate) async fn recipients(
     let everyone = st.notifications.recipients(&mentions).await?;
     // Only those who can open the conversation are told of it: a named agent who cannot is
     // refused (the author learns why), a team's members who cannot are left out.
+    let readers = st
+        .accounts
+        .access
+        .readers(conversation.inbox_id, conversation.assignee_id)
+        .await?;
     let mut out = BTreeSet::new();
     for id in everyone {
-        let Some(agent) = st.accounts.agents.get(id).await? else {
-            continue;
-        };
-        let role = kefu_normalizer::access::Role::parse(&agent.role)
-            .unwrap_or(kefu_normalizer::access::Role::Agent);
-        let sees = st
-            .accounts
-            .access
-            .visibility(id, role)
-            .await?
-            .grant(conversation.inbox_id, conversation.assignee_id)
-            .is_some();
-        if sees {
+        if readers.contains(&id) {
             out.insert(id);
         } else if m.agent_ids.contains(&id) {
+            let name = match st.accounts.agents.get(id).await? {
+                Some(a) => a.name,
+                None => continue,
+            };
             return Err(ApiError::invalid(format!(
-                "{} cannot see this conversation: add them to its inbox, or transfer it to them",
-                agent.name
+                "{name} cannot see this conversation: add them to its inbox, or transfer it to them"
             ))
             .with_field("mentions.agent_ids"));
         }
     }
     Ok(out)
+}
+
+/// Who may be mentioned in a conversation's notes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Mentionable {
+    /// The agents who can open the conversation (admins, its assignee, and its inbox's members
+    /// as the inbox's access allows); others would be refused.
+    pub agent_ids: Vec<i64>,
+}
+
+/// The agents a private note in the conversation may mention.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/mentionable", tag = "conversations",
+    responses((status = 200, body = Mentionable), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn mentionable(
+    State(st): State<AppState>,
+    c: crate::access::ReadConversation,
+) -> ApiResult<Json<Mentionable>> {
+    let readers = st
+        .accounts
+        .access
+        .readers(c.conversation.inbox_id, c.conversation.assignee_id)
+        .await?;
+    Ok(Json(Mentionable {
+        agent_ids: readers.into_iter().collect(),
+    }))
 }
 
 /// Paging and narrowing of the list.

@@ -30,6 +30,8 @@ use crate::status::Status;
 pub struct Resolved {
     /// The conversation.
     pub conversation_id: i64,
+    /// Its inbox, as the resolve event told.
+    pub inbox_id: i64,
     /// How long after the customer's last message its channel still lets Kefu write (WeChat:
     /// 48 h); `None` when there is no limit.
     pub reply_window: Option<Duration>,
@@ -106,7 +108,11 @@ impl Surveys {
             return Ok(0);
         }
         let mut asked = 0;
-        for r in resolved {
+        // Only conversations of asking inboxes cost a transaction.
+        for r in resolved
+            .iter()
+            .filter(|r| asking.iter().any(|(id, _, _)| *id == r.inbox_id))
+        {
             match self.request_one(r, &asking, now).await {
                 Ok(true) => asked += 1,
                 Ok(false) | Err(StoreError::NotFound(_)) => {}

@@ -131,7 +131,7 @@ export function buildComposer(thread) {
     }
     renderChips();
   });
-  const mention = thread.note ? mentionPicker(input, () => thread.ctx.teams(), thread.mentioned) : null;
+  const mention = thread.note ? mentionPicker(input, () => thread.ctx.teams(), thread.mentioned, thread.id) : null;
   input.addEventListener("keydown", (e) => {
     if (mention && mention.keydown(e)) return;
     if (canned.keydown(e)) return;

@@ -2,8 +2,10 @@
 // of agents and teams, filtered by what follows (name or email); arrow keys and Enter (or Tab,
 // or a click) insert `@Name`, Escape closes the list. The note is sent with the ids of the
 // mentions still in its text, and the server notifies them (a team's members). In the thread,
-// mentions in notes are highlighted.
+// mentions in notes are highlighted. The list offers only agents who can open the conversation
+// (`GET /conversations/{id}/mentionable`): the server would refuse the others.
 
+import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { h, mount, linkified } from "../dom.js";
 import { store } from "../store.js";
@@ -100,14 +102,21 @@ export function withMentions(text, teams) {
  * @param {HTMLTextAreaElement} input
  * @param {() => {id: number|string, name: string}[]} teams
  * @param {Mentionable[]} picked
+ * @param {number|string} convId the conversation the note is about
  */
-export function mentionPicker(input, teams, picked) {
+export function mentionPicker(input, teams, picked, convId) {
+
   const listId = `mention-${Math.random().toString(36).slice(2)}`;
   const el = h("ul", {
     class: "canned-picker mention-picker", role: "listbox", id: listId, "data-testid": "mention-picker",
     "aria-label": t("mention.pickerLabel"), hidden: true,
     onmousedown: (/** @type {Event} */ e) => e.preventDefault(),
   });
+  /** @type {Set<string>|null} agents who can open the conversation; null until known */
+  let readers = null;
+  api.get(`/conversations/${encodeURIComponent(String(convId))}/mentionable`)
+    .then((r) => { readers = new Set((r.agent_ids || []).map(String)); el.dataset.readers = "known"; })
+    .catch(() => { /* unknown: offer everyone, the server still checks */ });
   /** @type {Mentionable[]} */
   let shown = [];
   let active = 0;
@@ -132,7 +141,8 @@ export function mentionPicker(input, teams, picked) {
 
   const update = () => {
     at = atQuery(input.value, input.selectionStart ?? input.value.length);
-    shown = at ? mentionMatches(mentionables(teams()), at.query) : [];
+    const offered = mentionables(teams()).filter((m) => m.kind === "team" || !readers || readers.has(String(m.id)));
+    shown = at ? mentionMatches(offered, at.query) : [];
     if (!shown.length) { close(); return; }
     active = Math.min(active, shown.length - 1);
     el.hidden = false;
