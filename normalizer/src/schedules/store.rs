@@ -241,8 +241,11 @@ impl Schedules {
     /// Every schedule's hours by schedule id, in one query, for callers that look at many
     /// inboxes at once. A stored definition that no longer parses is left out (logged), so its
     /// inboxes count as always open rather than stopping the caller.
-    pub async fn all_hours(&self) -> Result<HashMap<i64, Hours>, ScheduleError> {
-        let rows = schedule::Entity::find().all(self.db.conn()).await?;
+    pub async fn all_hours(&self) -> Result<HashMap<i64, Hours>, StoreError> {
+        let rows = schedule::Entity::find()
+            .all(self.db.conn())
+            .await
+            .map_err(StoreError::from)?;
         Ok(rows
             .iter()
             .filter_map(|r| match hours_of(r) {
