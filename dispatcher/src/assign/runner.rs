@@ -14,9 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::commit::{Pending, commit};
 use super::error::DispatchError;
 use super::{Dispatcher, notice, ops, route, snapshot, views};
-use crate::routing::{
-    OverflowPolicy, QueuePolicy, QueuedConversation, WinnerCriterion, plan_round,
-};
+use crate::routing::{QueuePolicy, QueuedConversation, WinnerCriterion, plan_round};
 
 /// Batches committed at once on PostgreSQL.
 const COMMIT_PARALLELISM: usize = 4;
@@ -269,7 +267,8 @@ async fn next_trigger(events: &mut tokio::sync::broadcast::Receiver<Arc<kefu_nor
 }
 
 /// The earliest future moment a conversation left queued changes overflow stage or reaches
-/// `max_wait`.
+/// `max_wait`, in business time when its inbox keeps a schedule (a conversation queued on
+/// Friday evening next changes stage `overflow_after` into Monday's hours).
 fn next_deadline(
     queue: &[&QueuedConversation],
     policies: &std::collections::BTreeMap<i64, QueuePolicy>,
@@ -280,18 +279,15 @@ fn next_deadline(
         .iter()
         .flat_map(|q| {
             let p = policies.get(&q.inbox_id).unwrap_or(&fallback);
-            deadlines(q, &p.overflow)
+            deadlines(q, p)
         })
         .filter(|t| *t > now)
         .min()
 }
 
-fn deadlines(q: &QueuedConversation, o: &OverflowPolicy) -> Vec<DateTime<Utc>> {
-    let at = |d: Duration| {
-        chrono::Duration::from_std(d)
-            .ok()
-            .map(|d| q.enqueued_at + d)
-    };
+fn deadlines(q: &QueuedConversation, p: &QueuePolicy) -> Vec<DateTime<Utc>> {
+    let o = &p.overflow;
+    let at = |d: Duration| p.waited_until(q, d);
     let mut out = Vec::new();
     if let Some(after) = o.overflow_after {
         let step = o.step.unwrap_or(after);
@@ -309,7 +305,10 @@ fn deadlines(q: &QueuedConversation, o: &OverflowPolicy) -> Vec<DateTime<Utc>> {
 mod tests {
     use std::collections::BTreeMap;
 
+    use kefu_normalizer::schedules::{Hours, Weekly};
+
     use super::*;
+    use crate::routing::OverflowPolicy;
 
     fn conv(enqueued_at: DateTime<Utc>, notified: bool) -> QueuedConversation {
         QueuedConversation {
@@ -338,6 +337,7 @@ mod tests {
                 fallback_team_id: None,
             },
             sticky_window: None,
+            hours: None,
         };
         let policies = BTreeMap::from([(1, policy)]);
         let fresh = conv(t0, false);
@@ -356,6 +356,34 @@ mod tests {
             next_deadline(&[&fresh], &BTreeMap::new(), s(0)),
             None,
             "no policy, no timer"
+        );
+    }
+
+    #[test]
+    fn the_next_deadline_counts_open_time() {
+        let d = vec![["09:00".to_owned(), "17:00".to_owned()]];
+        let week = Weekly {
+            mon: d.clone(),
+            fri: d,
+            ..Default::default()
+        };
+        let hours = Hours::parse("Europe/Berlin", &week, &[], &[]).expect("valid");
+        let policy = QueuePolicy {
+            overflow: OverflowPolicy {
+                overflow_after: Some(Duration::from_secs(60)),
+                ..OverflowPolicy::default()
+            },
+            sticky_window: None,
+            hours: Some(hours),
+        };
+        let policies = BTreeMap::from([(1, policy)]);
+        let at = |s: &str| s.parse::<DateTime<Utc>>().expect("an instant");
+        // Queued Friday 6 November 2026 16:59:30 CET: 30 open seconds that day, 30 more on
+        // Monday, so the first stage comes at Monday 09:00:30 CET.
+        let queued = conv(at("2026-11-06T15:59:30Z"), false);
+        assert_eq!(
+            next_deadline(&[&queued], &policies, at("2026-11-07T12:00:00Z")),
+            Some(at("2026-11-09T08:00:30Z"))
         );
     }
 }

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 use kefu_normalizer::Status;
 use kefu_normalizer::entity::{agent, agent_skill, conversation, inbox, team_member};
+use kefu_normalizer::schedules::{Hours, Schedules};
 use kefu_normalizer::{AgentStatus, Db};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Statement};
@@ -28,11 +29,19 @@ pub struct InboxRouting {
     pub channel_type: String,
     /// The parsed routing configuration (the default one if the stored JSON does not parse).
     pub config: RoutingConfig,
+    /// The business hours the inbox keeps; `None` without a schedule (always open).
+    pub hours: Option<Hours>,
 }
 
-/// Every inbox's routing configuration.
+/// Every inbox's routing configuration and business hours: two queries however many inboxes
+/// and schedules there are, once per round.
 pub async fn inboxes(db: &Db) -> Result<BTreeMap<i64, InboxRouting>, DispatchError> {
     let rows = inbox::Entity::find().all(db.conn()).await?;
+    let hours = if rows.iter().any(|r| r.schedule_id.is_some()) {
+        Schedules::new(db.clone()).all_hours().await?
+    } else {
+        HashMap::new()
+    };
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -45,6 +54,7 @@ pub async fn inboxes(db: &Db) -> Result<BTreeMap<i64, InboxRouting>, DispatchErr
                 InboxRouting {
                     channel_type: r.channel_type,
                     config,
+                    hours: r.schedule_id.and_then(|s| hours.get(&s).cloned()),
                 },
             )
         })
@@ -247,6 +257,10 @@ pub async fn active_counts<C: ConnectionTrait>(
 pub fn policies(inboxes: &BTreeMap<i64, InboxRouting>) -> BTreeMap<i64, QueuePolicy> {
     inboxes
         .iter()
-        .map(|(id, i)| (*id, i.config.queue_policy()))
+        .map(|(id, i)| {
+            let mut policy = i.config.queue_policy();
+            policy.hours = i.hours.clone();
+            (*id, policy)
+        })
         .collect()
 }

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use kefu_normalizer::Db;
 use kefu_normalizer::Status;
 use kefu_normalizer::entity::conversation;
+use kefu_normalizer::schedules::{ScheduleError, Schedules};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -66,7 +67,9 @@ pub struct QueueStatus {
     /// How long it has waited so far.
     pub waited_secs: i64,
     /// A rough estimate from the inbox's assignment rate over the last 15 minutes; `null` when
-    /// nothing was assigned then.
+    /// nothing was assigned then. When the inbox keeps business hours both count open time
+    /// only: the rate is taken over its last 15 open minutes, and the estimate is when that much
+    /// open time will have passed, so while it is closed it includes the wait until it opens.
     pub estimated_wait_secs: Option<u64>,
 }
 
@@ -161,8 +164,20 @@ pub async fn queue_status(
         .filter(|r| r.0 != c.id && queue_key(&queued(*r), now, aging) < me)
         .count();
     let window = chrono::Duration::minutes(15);
+    let hours = match Schedules::new(db.clone()).hours_for_inbox(c.inbox_id).await {
+        Ok(h) => h,
+        Err(ScheduleError::Store(e)) => return Err(e.into()),
+        Err(e) => {
+            tracing::warn!(inbox = c.inbox_id, error = %e, "Inbox schedule does not parse; estimating in wall-clock time.");
+            None
+        }
+    };
+    let since = hours
+        .as_ref()
+        .and_then(|h| h.open_before(now, window.to_std().ok()?))
+        .unwrap_or(now - window);
     let recent = assignment::Entity::find()
-        .filter(assignment::Column::CreatedAt.gt(now - window))
+        .filter(assignment::Column::CreatedAt.gt(since))
         .filter(
             assignment::Column::ConversationId.in_subquery(
                 sea_orm::sea_query::Query::select()
@@ -174,10 +189,19 @@ pub async fn queue_status(
         )
         .count(db.conn())
         .await?;
-    let estimated_wait_secs = (recent > 0).then(|| {
-        let per_sec = recent as f64 / window.num_seconds() as f64;
-        (position as f64 / per_sec).round() as u64
-    });
+    let estimated_wait_secs = (recent > 0)
+        .then(|| {
+            let per_sec = recent as f64 / window.num_seconds() as f64;
+            let open_secs = (position as f64 / per_sec).round() as u64;
+            match &hours {
+                None => Some(open_secs),
+                Some(h) => {
+                    let until = h.open_after(now, std::time::Duration::from_secs(open_secs))?;
+                    Some(u64::try_from((until - now).num_seconds()).unwrap_or(0))
+                }
+            }
+        })
+        .flatten();
     let enqueued_at = c.queued_at.unwrap_or(c.created_at);
     Ok(Some(QueueStatus {
         position,

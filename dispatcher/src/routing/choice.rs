@@ -202,7 +202,7 @@ pub fn choose(
     now: DateTime<Utc>,
     policy: &QueuePolicy,
 ) -> Choice {
-    let stage = stage(conv.waited(now), &policy.overflow);
+    let stage = stage(policy.waited(conv, now), &policy.overflow);
     let requirements = effective_requirements(conv, stage, &policy.overflow);
     let preferred = conv.previous_agent.and_then(|p| {
         let window = chrono::Duration::from_std(policy.sticky_window?).ok()?;

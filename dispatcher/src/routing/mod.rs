@@ -22,6 +22,8 @@
 //!    requirements widen one stage per `overflow_step`: any level of the required skills, then
 //!    no skills, then the fallback team as well as the conversation's own team. After `max_wait`
 //!    the customer is sent a message once ([`max_wait_notice`]); the conversation stays queued.
+//!    When the inbox keeps business hours, both timers count only its open time
+//!    ([`QueuePolicy::waited`]): waiting over a closed weekend does not overflow on Monday.
 //! 4. **Agent choice** ([`choose`]). An agent is eligible when online, below `max_concurrent`,
 //!    holding every required skill at or above its level and, when a team is required, in one of
 //!    the allowed teams. A returning contact gets their previous agent when that agent is eligible

@@ -9,16 +9,22 @@
 //! | `A+S ≤ w < A+2S`  | [`OverflowStage::AnySkill`]    | none            | its team, if any          |
 //! | `A+2S ≤ w`        | [`OverflowStage::FallbackTeam`]| none            | its team or the fallback  |
 //!
+//! `w` is business time when the inbox keeps a schedule ([`QueuePolicy::waited`]): only the
+//! schedule's open time since the conversation queued counts, so a conversation queued before a
+//! closed night, weekend or holiday reaches `A` after `A` of open time, not at opening time.
+//! Without a schedule it is wall-clock time since `enqueued_at`. `max_wait` counts the same way.
+//!
 //! Without a `fallback_team_id` the last stage is `AnySkill`. A conversation with no team can
 //! already go to any agent at `AnySkill`, so the fallback team adds nobody for it.
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::choice::Requirements;
 use super::config::OverflowPolicy;
+#[cfg(doc)]
+use super::queue::QueuePolicy;
 use super::queue::QueuedConversation;
 
 /// How far a conversation's requirements have widened.
@@ -35,7 +41,8 @@ pub enum OverflowStage {
     FallbackTeam,
 }
 
-/// The stage a conversation is in after waiting `waited` (see the module table).
+/// The stage a conversation is in after waiting `waited` (see the module table; the caller
+/// measures `waited` with [`QueuePolicy::waited`]).
 pub fn stage(waited: Duration, policy: &OverflowPolicy) -> OverflowStage {
     let Some(after) = policy.overflow_after else {
         return OverflowStage::Normal;
@@ -100,16 +107,16 @@ pub fn effective_requirements(
     }
 }
 
-/// The message to send the customer when `conv` has waited past `max_wait` and has not been
-/// told yet. The caller sends it, marks the conversation notified with a conditional update (so
+/// The message to send the customer when `conv` has waited (`waited`, measured with
+/// [`QueuePolicy::waited`]) past `max_wait` and has not been told yet. The caller sends it, marks the conversation notified with a conditional update (so
 /// two nodes send it once), and leaves the conversation queued.
 pub fn max_wait_notice<'p>(
     conv: &QueuedConversation,
-    now: DateTime<Utc>,
+    waited: Duration,
     policy: &'p OverflowPolicy,
 ) -> Option<&'p str> {
     let max_wait = policy.max_wait?;
-    if conv.max_wait_notified || conv.waited(now) < max_wait {
+    if conv.max_wait_notified || waited < max_wait {
         return None;
     }
     policy

@@ -105,7 +105,7 @@ pub fn plan_round(
             }
         }
         plan.unassigned.push(conv.id);
-        if let Some(message) = max_wait_notice(conv, now, &policy.overflow) {
+        if let Some(message) = max_wait_notice(conv, policy.waited(conv, now), &policy.overflow) {
             plan.notices.push(Notice {
                 conversation_id: conv.id,
                 message: message.to_owned(),

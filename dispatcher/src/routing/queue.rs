@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use kefu_normalizer::schedules::Hours;
 use serde::{Deserialize, Serialize};
 
 use super::config::{OverflowPolicy, RoutingConfig};
@@ -75,6 +76,34 @@ pub struct QueuePolicy {
     pub overflow: OverflowPolicy,
     /// Stickiness window for returning contacts; `None` turns it off.
     pub sticky_window: Option<Duration>,
+    /// The business hours the inbox keeps; `None` (no schedule) is always open. Overflow and
+    /// `max_wait` count only its open time (see [`QueuePolicy::waited`]).
+    #[serde(skip)]
+    pub hours: Option<Hours>,
+}
+
+impl QueuePolicy {
+    /// How long `conv` has waited at `now` as overflow and `max_wait` count it: the open time
+    /// of the inbox's hours since it queued, or the plain [`QueuedConversation::waited`] when
+    /// the inbox keeps no schedule. A conversation queued on Friday evening has waited one
+    /// second at 09:00:01 on Monday, not a weekend.
+    pub fn waited(&self, conv: &QueuedConversation, now: DateTime<Utc>) -> Duration {
+        match &self.hours {
+            Some(h) => h.open_between(conv.enqueued_at, now),
+            None => conv.waited(now),
+        }
+    }
+
+    /// The instant at which `conv` will have waited `wait` by [`QueuePolicy::waited`]; `None`
+    /// when that never comes (a schedule that no longer opens, or an instant out of range).
+    pub fn waited_until(&self, conv: &QueuedConversation, wait: Duration) -> Option<DateTime<Utc>> {
+        match &self.hours {
+            Some(h) => h.open_after(conv.enqueued_at, wait),
+            None => chrono::Duration::from_std(wait)
+                .ok()
+                .and_then(|d| conv.enqueued_at.checked_add_signed(d)),
+        }
+    }
 }
 
 impl RoutingConfig {
@@ -83,13 +112,16 @@ impl RoutingConfig {
         QueuePolicy {
             overflow: self.overflow.clone(),
             sticky_window: self.sticky_window,
+            hours: None,
         }
     }
 }
 
 /// `priority + floor(waited / aging.every)`.
 ///
-/// Waiting is measured from `enqueued_at`. With aging off, or a zero interval, it is the plain
+/// Waiting is measured from `enqueued_at` in wall-clock time, also for inboxes that keep
+/// business hours: aging compares conversations of every inbox, which a per-inbox clock would
+/// skew. With aging off, or a zero interval, it is the plain
 /// priority. Computed in `i64`, so it cannot overflow.
 pub fn effective_priority(conv: &QueuedConversation, now: DateTime<Utc>, aging: Aging) -> i64 {
     let bonus = match aging.every {

@@ -6,7 +6,8 @@
 //! the make-up hours on an extra workday (Monday's, or those of the first weekday after Monday
 //! that has hours), otherwise its weekday's. An interval `[start, end)` on a date becomes a
 //! span of instants, and every answer is read from those spans, so the three functions always
-//! agree. Where a daylight-saving change makes a local time ambiguous or skips it:
+//! agree, and so do the business-time durations ([`Hours::open_between`]) and their inverses
+//! ([`Hours::open_after`], [`Hours::open_before`]). Where a daylight-saving change makes a local time ambiguous or skips it:
 //!
 //! - a start that occurs twice is the first occurrence, an end that occurs twice the second
 //!   (an interval `00:00–01:30` on the night clocks go back lasts 2 h 30 min);
@@ -14,6 +15,7 @@
 //!   night clocks jump from 02:00 to 03:00 opens at 03:00 and lasts 2 h).
 
 use std::collections::BTreeSet;
+use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -143,7 +145,7 @@ struct Interval {
 
 /// A validated schedule: its zone, its weekly intervals (sorted, not overlapping), holidays
 /// and extra workdays.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hours {
     zone: Tz,
     weekly: [Vec<Interval>; 7],
@@ -331,6 +333,66 @@ impl Hours {
             }
         }
         total
+    }
+
+    /// The open time between `from` and `to`: [`Hours::business_seconds`] as a duration (zero
+    /// when `to` is not after `from`). Waiting over a closed night, weekend or holiday adds
+    /// nothing.
+    pub fn open_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StdDuration {
+        StdDuration::from_secs(u64::try_from(self.business_seconds(from, to)).unwrap_or(0))
+    }
+
+    /// The earliest instant `t` at or after `from` with `open_between(from, t) == amount`: when
+    /// `amount` of open time will have passed. `from` itself for a zero amount; otherwise
+    /// inside or at the end of an opening, so a closed stretch in between is skipped. `None`
+    /// when the schedule does not provide that much open time within [`MAX_SEARCH_DAYS`].
+    pub fn open_after(&self, from: DateTime<Utc>, amount: StdDuration) -> Option<DateTime<Utc>> {
+        let mut left = Duration::from_std(amount).ok()?;
+        if left.is_zero() {
+            return Some(from);
+        }
+        let mut covered = from;
+        let mut day = self.local_date(from).pred_opt()?;
+        for _ in 0..MAX_SEARCH_DAYS + 2 {
+            for (s, e) in self.spans_on(day) {
+                let s = s.max(covered);
+                if s < e {
+                    if e - s >= left {
+                        return Some(s + left);
+                    }
+                    left -= e - s;
+                    covered = e;
+                }
+            }
+            day = day.succ_opt()?;
+        }
+        None
+    }
+
+    /// The latest instant `t` at or before `to` with `open_between(t, to) == amount`: when the
+    /// last `amount` of open time began. `None` when the schedule had not been open that long
+    /// within [`MAX_SEARCH_DAYS`] before `to`.
+    pub fn open_before(&self, to: DateTime<Utc>, amount: StdDuration) -> Option<DateTime<Utc>> {
+        let mut left = Duration::from_std(amount).ok()?;
+        if left.is_zero() {
+            return Some(to);
+        }
+        let mut covered = to;
+        let mut day = self.local_date(to).succ_opt()?;
+        for _ in 0..MAX_SEARCH_DAYS + 2 {
+            for (s, e) in self.spans_on(day).into_iter().rev() {
+                let e = e.min(covered);
+                if s < e {
+                    if e - s >= left {
+                        return Some(e - left);
+                    }
+                    left -= e - s;
+                    covered = s;
+                }
+            }
+            day = day.pred_opt()?;
+        }
+        None
     }
 }
 

@@ -2,6 +2,8 @@
 //! stored in the spelling it gives back (times `HH:MM`, intervals and dates sorted), so what
 //! `GET` shows is what the calculator reads.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
@@ -210,6 +212,16 @@ impl Schedules {
         inbox_id: i64,
         now: DateTime<Utc>,
     ) -> Result<Option<Closed>, ScheduleError> {
+        let Some(hours) = self.hours_for_inbox(inbox_id).await? else {
+            return Ok(None);
+        };
+        Ok((!hours.is_open(now)).then(|| Closed {
+            next_open: hours.next_open(now),
+        }))
+    }
+
+    /// The hours inbox `inbox_id` keeps; `None` when it keeps no schedule (always open).
+    pub async fn hours_for_inbox(&self, inbox_id: i64) -> Result<Option<Hours>, ScheduleError> {
         let Some(schedule_id) = inbox::Entity::find_by_id(inbox_id)
             .one(self.db.conn())
             .await?
@@ -223,10 +235,27 @@ impl Schedules {
         else {
             return Ok(None);
         };
-        let hours = hours_of(&row)?;
-        Ok((!hours.is_open(now)).then(|| Closed {
-            next_open: hours.next_open(now),
-        }))
+        Ok(Some(hours_of(&row)?))
+    }
+
+    /// Every schedule's hours by schedule id, in one query, for callers that look at many
+    /// inboxes at once. A stored definition that no longer parses is left out (logged), so its
+    /// inboxes count as always open rather than stopping the caller.
+    pub async fn all_hours(&self) -> Result<HashMap<i64, Hours>, StoreError> {
+        let rows = schedule::Entity::find()
+            .all(self.db.conn())
+            .await
+            .map_err(StoreError::from)?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| match hours_of(r) {
+                Ok(h) => Some((r.id, h)),
+                Err(e) => {
+                    tracing::warn!(schedule = r.id, error = %e, "Stored schedule does not parse; ignoring it.");
+                    None
+                }
+            })
+            .collect())
     }
 
     /// Whether schedule `id` exists.

@@ -247,6 +247,7 @@ fn proficiency_sums_required_skills_and_survives_overflow() {
             ..OverflowPolicy::default()
         },
         sticky_window: None,
+        hours: None,
     };
     // Normal: only 2 holds billing 8.
     let normal = choose(&c, &agents, at(10), &policy);

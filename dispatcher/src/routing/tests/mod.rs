@@ -1,5 +1,6 @@
 //! Table-driven tests of the routing policy, one file per piece, with shared builders.
 
+mod business;
 mod choice;
 mod overflow;
 mod plan;

@@ -176,6 +176,10 @@ fn max_wait_message_once() {
             max_wait_notified: notified,
             ..conv(1)
         };
-        assert_eq!(max_wait_notice(&c, at(now), policy), expected, "{name}");
+        assert_eq!(
+            max_wait_notice(&c, c.waited(at(now)), policy),
+            expected,
+            "{name}"
+        );
     }
 }

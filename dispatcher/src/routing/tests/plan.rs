@@ -129,6 +129,7 @@ fn team_fallback_in_a_round() {
             ..OverflowPolicy::default()
         },
         sticky_window: None,
+        hours: None,
     };
     let policies = BTreeMap::from([(1, policy)]);
     let agents = [
@@ -167,6 +168,7 @@ fn max_wait_notices_only_for_those_left_waiting() {
             ..OverflowPolicy::default()
         },
         sticky_window: None,
+        hours: None,
     };
     let policies = BTreeMap::from([(1, policy)]);
     let queue = [

@@ -91,6 +91,7 @@ fn stickiness() {
         };
         let policy = QueuePolicy {
             sticky_window,
+            hours: None,
             ..QueuePolicy::default()
         };
         let choice = choose(&c, &[fresh.clone(), prev], at(0), &policy);
