@@ -94,9 +94,9 @@ pub struct ContactNotifier {
 }
 
 /// An identity and its inbox's channel type.
-struct Reachable {
-    identity: contact_identity::Model,
-    channel_type: String,
+pub(crate) struct Reachable {
+    pub(crate) identity: contact_identity::Model,
+    pub(crate) channel_type: String,
 }
 
 impl ContactNotifier {
@@ -260,27 +260,7 @@ impl ContactNotifier {
                 None => format!("contact {contact_id} has no identity in a live inbox{yours}"),
             })
         })?;
-        let identity = &chosen.identity;
-        if self.db.is_postgres() {
-            // As ingest does: one writer per customer identity, so two notifications (or a
-            // notification and the customer's message) cannot open two conversations.
-            contact_identity::Entity::find_by_id(identity.id)
-                .lock_exclusive()
-                .one(&**tx)
-                .await
-                .map_err(StoreError::from)?;
-        }
-        let open = conversation::Entity::find()
-            .filter(conversation::Column::IdentityId.eq(identity.id))
-            .filter(conversation::Column::Status.is_not_in([Status::Resolved, Status::Closed]))
-            .order_by_desc(conversation::Column::Id)
-            .one(&**tx)
-            .await
-            .map_err(StoreError::from)?;
-        let conv = match open {
-            Some(c) => crate::conversations::lock(&self.db, tx, c.id).await?,
-            None => open_conversation(tx, identity, &contact).await?,
-        };
+        let conv = conversation_for(&self.db, tx, &chosen.identity, &contact).await?;
         let msg = append_message(
             tx,
             &conv,
@@ -295,6 +275,7 @@ impl ContactNotifier {
                 dedupe_key: Some(key.to_owned()),
                 message_ref: None,
                 delivery_status: DeliveryStatus::Pending,
+                fallback: None,
             },
             Utc::now(),
         )
@@ -309,8 +290,35 @@ impl ContactNotifier {
     }
 }
 
+/// The open conversation of `identity` (locked), or a new one, for a message Kefu starts.
+pub(crate) async fn conversation_for(
+    db: &Db,
+    tx: &WriteTx,
+    identity: &contact_identity::Model,
+    contact: &contact::Model,
+) -> Result<conversation::Model, StoreError> {
+    if db.is_postgres() {
+        // As ingest does: one writer per customer identity, so two notifications (or a
+        // notification and the customer's message) cannot open two conversations.
+        contact_identity::Entity::find_by_id(identity.id)
+            .lock_exclusive()
+            .one(&**tx)
+            .await?;
+    }
+    let open = conversation::Entity::find()
+        .filter(conversation::Column::IdentityId.eq(identity.id))
+        .filter(conversation::Column::Status.is_not_in([Status::Resolved, Status::Closed]))
+        .order_by_desc(conversation::Column::Id)
+        .one(&**tx)
+        .await?;
+    match open {
+        Some(c) => crate::conversations::lock(db, tx, c.id).await,
+        None => open_conversation(tx, identity, contact).await,
+    }
+}
+
 /// The contact `id`, or the one it was merged into (following merges to the end).
-async fn survivor(tx: &WriteTx, id: i64) -> Result<contact::Model, StoreError> {
+pub(crate) async fn survivor(tx: &WriteTx, id: i64) -> Result<contact::Model, StoreError> {
     let mut c = contact::Entity::find_by_id(id)
         .one(&**tx)
         .await?
@@ -330,7 +338,10 @@ async fn survivor(tx: &WriteTx, id: i64) -> Result<contact::Model, StoreError> {
 
 /// Every inbox the contact has an identity in, deleted ones included (earlier notifications
 /// may have gone through them).
-async fn identity_inboxes(tx: &WriteTx, contact_id: i64) -> Result<Vec<i64>, StoreError> {
+pub(crate) async fn identity_inboxes(
+    tx: &WriteTx,
+    contact_id: i64,
+) -> Result<Vec<i64>, StoreError> {
     Ok(contact_identity::Entity::find()
         .select_only()
         .column(contact_identity::Column::InboxId)
@@ -342,7 +353,7 @@ async fn identity_inboxes(tx: &WriteTx, contact_id: i64) -> Result<Vec<i64>, Sto
 
 /// The contact's identities in live inboxes, most recently active first: those the customer
 /// wrote through, by their latest message, then the others, newest first.
-async fn reachable(tx: &WriteTx, contact_id: i64) -> Result<Vec<Reachable>, StoreError> {
+pub(crate) async fn reachable(tx: &WriteTx, contact_id: i64) -> Result<Vec<Reachable>, StoreError> {
     let identities = contact_identity::Entity::find()
         .filter(contact_identity::Column::ContactId.eq(contact_id))
         .order_by_desc(contact_identity::Column::Id)
@@ -386,7 +397,10 @@ async fn reachable(tx: &WriteTx, contact_id: i64) -> Result<Vec<Reachable>, Stor
 
 /// The identity to use: the first of `reachable` (most recently active first) of the first
 /// listed channel type that has one, or simply the first without a list.
-fn pick<'a>(reachable: &'a [Reachable], channels: Option<&[String]>) -> Option<&'a Reachable> {
+pub(crate) fn pick<'a>(
+    reachable: &'a [Reachable],
+    channels: Option<&[String]>,
+) -> Option<&'a Reachable> {
     match channels {
         None => reachable.first(),
         Some(types) => types

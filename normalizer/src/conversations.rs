@@ -44,6 +44,9 @@ pub struct NewMessage {
     pub message_ref: Option<String>,
     /// Where its delivery starts.
     pub delivery_status: DeliveryStatus,
+    /// `messages.fallback`: set on a copy sent through another channel
+    /// ([`crate::fallback`]), `None` otherwise.
+    pub fallback: Option<serde_json::Value>,
 }
 
 /// Appends a message with the conversation's next `seq`. The `UPDATE ... RETURNING` takes the
@@ -85,6 +88,7 @@ pub async fn append_message(
         dedupe_key: Set(m.dedupe_key),
         message_ref: Set(m.message_ref),
         delivery_status: Set(m.delivery_status),
+        fallback: Set(m.fallback),
         delivery_error: Set(None),
         provider_ref: Set(None),
         sent_at: Set(None),
@@ -322,6 +326,7 @@ impl Conversations {
                 } else {
                     DeliveryStatus::Pending
                 },
+                fallback: None,
             },
             Utc::now(),
         )

@@ -124,6 +124,7 @@ impl Deliveries {
             subject: conv.subject.clone(),
             conversation_token: Some(conv.token.clone()),
             last_inbound_at: conv.last_inbound_at,
+            system: m.sender_type == crate::SenderType::System,
         };
         Ok(Some(PendingDelivery {
             message: m,

@@ -50,6 +50,8 @@ pub struct InboxChange {
     pub out_of_office: Option<OutOfOffice>,
     /// The satisfaction survey.
     pub csat: Option<crate::csat::CsatSettings>,
+    /// Channel fallback, already checked against the server's channel types.
+    pub fallback: Option<crate::fallback::FallbackSettings>,
 }
 
 /// The inbox store.
@@ -115,6 +117,7 @@ impl Inboxes {
             schedule_id: Set(None),
             out_of_office: Set(None),
             csat: Set(None),
+            fallback: Set(None),
             deleted_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
@@ -162,6 +165,9 @@ impl Inboxes {
         }
         if let Some(c) = change.csat {
             am.csat = Set(Some(serde_json::to_value(c.checked()?).unwrap_or_default()));
+        }
+        if let Some(f) = change.fallback {
+            am.fallback = Set(Some(serde_json::to_value(f).unwrap_or_default()));
         }
         am.updated_at = Set(Utc::now());
         Ok(am.update(self.db.conn()).await?)

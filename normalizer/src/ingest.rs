@@ -243,6 +243,7 @@ impl Core {
                 dedupe_key: env.dedupe_key.clone(),
                 message_ref: env.thread.message_ref.clone(),
                 delivery_status: DeliveryStatus::Delivered,
+                fallback: None,
             },
             now,
         )

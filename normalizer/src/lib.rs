@@ -50,6 +50,7 @@ mod delivery;
 pub mod entity;
 mod error;
 pub mod events;
+pub mod fallback;
 pub mod files;
 mod history;
 mod inboxes;

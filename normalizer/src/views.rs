@@ -75,6 +75,13 @@ pub struct DeliveryView {
     /// Absent where a view is built without it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
+    /// This message is a copy sent through another channel because the first one failed
+    /// ([`crate::fallback`]): which message, channel and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback_from: Option<crate::fallback::FallbackLink>,
+    /// This message failed, and a copy went out through another channel: which one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback_to: Option<crate::fallback::FallbackLink>,
 }
 
 /// One message of a conversation.
@@ -143,12 +150,17 @@ impl From<&message::Model> for MessageView {
                     .collect(),
                 extra: (!content.extra.is_null()).then_some(content.extra),
             },
-            delivery: (outbound && !m.private).then(|| DeliveryView {
-                status: m.delivery_status,
-                error: m.delivery_error.clone(),
-                attempts: m.delivery_attempts,
-                details: m.delivery_details.clone(),
-                channel: None,
+            delivery: (outbound && !m.private).then(|| {
+                let fallback = crate::fallback::Stored::of(m.fallback.as_ref());
+                DeliveryView {
+                    status: m.delivery_status,
+                    error: m.delivery_error.clone(),
+                    attempts: m.delivery_attempts,
+                    details: m.delivery_details.clone(),
+                    channel: None,
+                    fallback_from: fallback.from,
+                    fallback_to: fallback.to,
+                }
             }),
             created_at: m.created_at,
             client_id: m

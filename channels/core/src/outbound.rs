@@ -29,6 +29,11 @@ pub struct OutboundMessage {
     pub conversation_token: Option<String>,
     /// When the customer last wrote, for channels with a reply window.
     pub last_inbound_at: Option<DateTime<Utc>>,
+    /// Kefu itself wrote it (a notification to the contact, an automatic message), not an
+    /// agent: channels with a separate way for such messages (WeChat template messages) may
+    /// use it where a reply is not allowed.
+    #[serde(default)]
+    pub system: bool,
 }
 
 /// The customer a reply goes to.

@@ -46,6 +46,7 @@ fn reply(to: &str) -> OutboundMessage {
         subject: Some("退款问题".into()),
         conversation_token: Some("c7f3a1b2".into()),
         last_inbound_at: None,
+        system: false,
     }
 }
 

@@ -320,6 +320,7 @@ fn reply(to: &str) -> OutboundMessage {
         subject: Some("Refund".into()),
         conversation_token: Some("tok123".into()),
         last_inbound_at: None,
+        system: false,
     }
 }
 

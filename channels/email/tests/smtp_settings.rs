@@ -52,6 +52,7 @@ fn reply() -> OutboundMessage {
         subject: Some("Refund".into()),
         conversation_token: None,
         last_inbound_at: None,
+        system: false,
     }
 }
 

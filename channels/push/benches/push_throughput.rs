@@ -32,6 +32,7 @@ fn reply(i: usize, who: String) -> OutboundMessage {
         subject: None,
         conversation_token: None,
         last_inbound_at: None,
+        system: false,
     }
 }
 

@@ -172,6 +172,7 @@ mod tests {
             subject: None,
             conversation_token: None,
             last_inbound_at: None,
+            system: false,
         }
     }
 

@@ -118,6 +118,7 @@ mod mock;
 mod official;
 mod replay;
 mod settings;
+mod template;
 mod token_store;
 mod wecom;
 pub mod xml;

@@ -77,6 +77,7 @@ fn reply(text: &str, attachments: Vec<Attachment>) -> OutboundMessage {
         subject: None,
         conversation_token: None,
         last_inbound_at: Some(chrono::Utc::now()),
+        system: false,
     }
 }
 

@@ -34,6 +34,7 @@ use crate::ingress::{self, Clock, Options, Reject};
 use crate::media;
 use crate::replay::ReplayGuard;
 use crate::settings::{self, OfficialSettings};
+use crate::template::TemplateSettings;
 use crate::xml::XmlDoc;
 
 /// The channel type of Official Accounts.
@@ -121,6 +122,7 @@ impl ChannelFactory for OfficialAccountFactory {
             api,
             caps: capabilities(),
             progress: media::Progress::default(),
+            template: s.template,
         }))
     }
 
@@ -160,6 +162,8 @@ struct OfficialAccountChannel {
     api: Api,
     caps: Capabilities,
     progress: media::Progress,
+    /// Sent instead of a customer-service message to a closed window, for Kefu's own messages.
+    template: Option<TemplateSettings>,
 }
 
 /// Refuses what WeChat would refuse anyway, without spending quota, and returns the parts
@@ -209,6 +213,32 @@ impl Channel for OfficialAccountChannel {
             message = msg.message_id
         );
         async {
+            let sent = self.send_custom(msg).await;
+            // Kefu's own message (a notification) to a closed window: the template says it.
+            let closed = matches!(&sent, Err(SendError::Permanent { code, .. }) if code == "reply_window_closed");
+            match &self.template {
+                Some(t) if closed && msg.system => t.send(&self.api, msg).await,
+                _ => sent,
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn fetch_attachment(&self, attachment: &Attachment) -> Result<FetchedFile, SendError> {
+        media::fetch(&self.api, attachment)
+            .instrument(tracing::debug_span!(
+                "wechat_fetch_media",
+                inbox = self.inbox_id
+            ))
+            .await
+    }
+}
+
+impl OfficialAccountChannel {
+    /// Sends `msg` as customer-service messages (客服消息), within the reply window.
+    async fn send_custom(&self, msg: &OutboundMessage) -> Result<SendReceipt, SendError> {
+        {
             let parts = precheck(msg, media::Account::Official)?;
             let touser = msg.recipient.external_id.as_str();
             media::deliver(
@@ -236,17 +266,6 @@ impl Channel for OfficialAccountChannel {
             tracing::debug!("Sent a customer-service message.");
             Ok(SendReceipt::default())
         }
-        .instrument(span)
-        .await
-    }
-
-    async fn fetch_attachment(&self, attachment: &Attachment) -> Result<FetchedFile, SendError> {
-        media::fetch(&self.api, attachment)
-            .instrument(tracing::debug_span!(
-                "wechat_fetch_media",
-                inbox = self.inbox_id
-            ))
-            .await
     }
 }
 

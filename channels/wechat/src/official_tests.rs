@@ -373,6 +373,7 @@ fn outbound(text: &str) -> OutboundMessage {
         subject: None,
         conversation_token: None,
         last_inbound_at: Some(chrono::Utc::now()),
+        system: false,
     }
 }
 

@@ -46,6 +46,11 @@ pub(crate) struct OfficialSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-i18n" = {"zh-CN": {"title": "API 地址", "description": "替代 https://api.weixin.qq.com，用于代理或测试服务器。通常留空。"}}))]
     pub(crate) api_base: Option<String>,
+    /// # Template message
+    /// Sent instead when a notification from Kefu finds the customer's 48-hour window closed.
+    /// Optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) template: Option<crate::template::TemplateSettings>,
     /// The channel type, when the gateway passes the whole `channel` object.
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     #[schemars(skip)]
@@ -179,6 +184,9 @@ impl OfficialSettings {
             }
         }
         api_base(&mut s.api_base)?;
+        if let Some(t) = s.template.as_mut() {
+            t.check()?;
+        }
         Ok(s)
     }
 

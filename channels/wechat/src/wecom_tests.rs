@@ -414,6 +414,7 @@ fn outbound() -> OutboundMessage {
         subject: None,
         conversation_token: None,
         last_inbound_at: None,
+        system: false,
     }
 }
 

@@ -1,8 +1,9 @@
 //! Turns committed outbox events into durable jobs: a send job for every outbound reply that
 //! waits for delivery, and a webhook delivery (row + job) for every subscribed endpoint. It
 //! also hands customers' new messages to the out-of-office check
-//! ([`OutOfOfficeReplies`]) and resolved conversations to the satisfaction survey
-//! ([`Surveys`]), whose messages come back through the outbox like any reply.
+//! ([`OutOfOfficeReplies`]), resolved conversations to the satisfaction survey
+//! ([`Surveys`]), and replies that failed for good to the channel fallback ([`Fallbacks`]),
+//! whose messages come back through the outbox like any reply.
 //!
 //! It is the outbox relay's consumer: the relay publishes a batch, hands it here, and marks it
 //! only once the jobs are queued, so a crash between commit and queueing loses nothing: the
@@ -14,6 +15,7 @@ use std::sync::Arc;
 
 use kefu_normalizer::csat::{Resolved, Surveys};
 use kefu_normalizer::entity::{webhook_delivery, webhook_endpoint};
+use kefu_normalizer::fallback::{Fallbacks, fallback_code};
 use kefu_normalizer::schedules::{Arrival, OutOfOfficeReplies};
 use kefu_normalizer::views::MessageView;
 use kefu_normalizer::{ConsumeError, Db, Event, EventData, OutboxConsumer, StoreError};
@@ -31,6 +33,7 @@ pub struct Fanout {
     db: Db,
     jobs: JobStore,
     away: OutOfOfficeReplies,
+    fallbacks: Fallbacks,
     csat: Option<(Surveys, Arc<Runner>)>,
 }
 
@@ -74,10 +77,12 @@ impl Fanout {
     /// A fan-out from `db`'s outbox into `jobs`.
     pub fn new(db: Db, jobs: JobStore) -> Self {
         let away = OutOfOfficeReplies::new(db.clone());
+        let fallbacks = Fallbacks::new(db.clone());
         Self {
             db,
             jobs,
             away,
+            fallbacks,
             csat: None,
         }
     }
@@ -102,7 +107,28 @@ impl Fanout {
         self.webhooks(events).await?;
         self.out_of_office(events).await;
         self.satisfaction(events).await;
+        self.fall_back(events).await;
         Ok(())
+    }
+
+    /// Sends a copy of each reply that failed for a reason another channel can overcome
+    /// through the contact's next channel, where the inbox has fallback on. A failure is
+    /// logged and the batch goes on, like the out-of-office reply.
+    async fn fall_back(&self, events: &[Arc<Event>]) {
+        let failed = events.iter().filter_map(|e| match &e.data {
+            EventData::MessageFailed(m)
+                if fallback_code(m.delivery.as_ref().and_then(|d| d.error.as_deref()))
+                    .is_some() =>
+            {
+                Some(m.id)
+            }
+            _ => None,
+        });
+        for id in failed {
+            if let Err(e) = self.fallbacks.fall_back(id).await {
+                tracing::warn!(message = id, error = %e, "Channel fallback failed.");
+            }
+        }
     }
 
     /// Asks the customers of resolved conversations to rate them. Like the out-of-office

@@ -11,6 +11,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use kefu_normalizer::access::{Members, OthersAccess};
 use kefu_normalizer::csat::CsatSettings;
+use kefu_normalizer::fallback::FallbackSettings;
 use kefu_normalizer::schedules::OutOfOffice;
 use kefu_normalizer::{InboxChange, NewInbox as NewInboxRow};
 use serde::{Deserialize, Serialize};
@@ -76,6 +77,24 @@ pub struct InboxPatch {
     pub out_of_office: Option<OutOfOffice>,
     /// Whether customers are asked to rate a conversation when it is first resolved.
     pub csat: Option<CsatSettings>,
+    /// Channel fallback: `{enabled, order: [channel type, ...]}`.
+    pub fallback: Option<FallbackSettings>,
+}
+
+/// Names the field of a settings error whose detail starts with it (`csat.message must...`).
+fn field_error(e: ApiError) -> ApiError {
+    let settings = ["out_of_office", "csat.", "fallback."];
+    if settings.iter().any(|p| e.detail.starts_with(p)) {
+        let field = e
+            .detail
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        e.with_field(field)
+    } else {
+        e
+    }
 }
 
 /// `Some(None)` for an explicit `null`, so "absent" and "let go" differ.
@@ -295,6 +314,11 @@ pub async fn update(
         schedule_id: req.schedule_id,
         out_of_office: req.out_of_office,
         csat: req.csat,
+        fallback: req
+            .fallback
+            .map(|f| f.checked(|t| st.registry.get(t).is_some()))
+            .transpose()
+            .map_err(|e| field_error(ApiError::from(e)))?,
         ..Default::default()
     };
     if let Some(r) = &req.routing {
@@ -317,20 +341,11 @@ pub async fn update(
         let (_, settings, secrets) = prepare(&st, current)?;
         change.channel = Some((settings, secrets));
     }
-    let row = st.inbox_store.update(row, change).await.map_err(|e| {
-        let e = ApiError::from(e);
-        if e.detail.starts_with("out_of_office") || e.detail.starts_with("csat.") {
-            let field = e
-                .detail
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_owned();
-            e.with_field(field)
-        } else {
-            e
-        }
-    })?;
+    let row = st
+        .inbox_store
+        .update(row, change)
+        .await
+        .map_err(|e| field_error(ApiError::from(e)))?;
     st.inboxes.forget(id);
     st.runner.start(&st.inboxes.config(&row));
     crate::inbox_sync::changed(&st, id);

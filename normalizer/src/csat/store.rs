@@ -217,6 +217,7 @@ impl Surveys {
                 dedupe_key: Some(format!("csat:{}", conv.id)),
                 message_ref: None,
                 delivery_status: DeliveryStatus::Pending,
+                fallback: None,
             },
             now,
         )

@@ -35,6 +35,10 @@ pub struct Model {
     /// `{enabled, message}`: whether customers are asked to rate a resolved conversation.
     #[sea_orm(column_type = "Json", nullable)]
     pub csat: Option<Json>,
+    /// `{enabled, order}`: whether a reply that cannot reach the customer through this inbox
+    /// is sent through another of their channels, and in which order of channel types.
+    #[sea_orm(column_type = "Json", nullable)]
+    pub fallback: Option<Json>,
     pub deleted_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

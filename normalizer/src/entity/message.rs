@@ -40,6 +40,10 @@ pub struct Model {
     pub delivery_claimed_until: Option<DateTimeUtc>,
     /// When the next attempt is due after a retryable failure; `None` for the first attempt.
     pub delivery_due_at: Option<DateTimeUtc>,
+    /// Channel fallback: `{"to": {...}}` on a reply that failed and was sent another way,
+    /// `{"from": {...}}` on the copy that went that way (see [`crate::fallback`]).
+    #[sea_orm(column_type = "Json", nullable)]
+    pub fallback: Option<Json>,
     pub created_at: DateTimeUtc,
 }
 

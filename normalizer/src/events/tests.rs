@@ -80,6 +80,8 @@ fn message() -> MessageView {
             attempts: 0,
             details: None,
             channel: None,
+            fallback_from: None,
+            fallback_to: None,
         }),
         created_at: at(1_714_036_600),
         client_id: None,

@@ -187,6 +187,7 @@ impl OutOfOfficeReplies {
                 dedupe_key: Some(format!("out_of_office:{}:{}", conv.id, a.message_id)),
                 message_ref: None,
                 delivery_status: DeliveryStatus::Pending,
+                fallback: None,
             },
             now,
         )

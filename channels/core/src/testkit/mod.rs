@@ -253,6 +253,7 @@ async fn check_send_classification(h: &dyn Harness) {
         subject: Some("Conformance".into()),
         conversation_token: None,
         last_inbound_at: Some(chrono::Utc::now()),
+        system: false,
     };
 
     h.script_send(ProviderOutcome::Accept).await;

@@ -4,6 +4,7 @@
 // console cannot.
 
 import { t, getLang } from "../i18n.js";
+import { h } from "../dom.js";
 
 /** Delivery failure codes with a sentence of their own (`delivery.<code>` strings). */
 export const FAILURE_CODES = [
@@ -27,4 +28,41 @@ export function failureText(error) {
     return { code, text: t(`delivery.${code}`), extra: getLang() === "en" ? null : reason };
   }
   return getLang() === "en" ? { code, text: reason, extra: null } : { code, text: t("delivery.other"), extra: reason };
+}
+
+/** Short causes of a channel fallback (`fallbackWhy.<code>` strings). */
+const FALLBACK_CAUSES = [
+  "reply_window_closed", "reply_quota_exhausted", "recipient_not_subscribed",
+  "recipient_refuses_messages", "no_devices", "devices_unregistered", "invalid_recipient",
+  "inbox_unavailable",
+];
+
+/**
+ * What a reply's delivery says about another way it took: "Sent by email instead: WeChat window
+ * closed" on the copy (`fallback_from`), "Sent by email instead" with a link on the failed one
+ * (`fallback_to`), or "Sent as a WeChat template message" when the window had closed.
+ * @param {any} d the message's `delivery`
+ * @returns {HTMLElement|null}
+ */
+export function fallbackNote(d) {
+  if (!d) return null;
+  /** @param {string|undefined} type */
+  const channel = (type) => (type ? t(`channel.${type}`) : "?");
+  if (d.fallback_from) {
+    const f = d.fallback_from;
+    const why = FALLBACK_CAUSES.includes(f.code) ? t(`fallbackWhy.${f.code}`, { channel: channel(f.channel) }) : (f.reason || f.code || "");
+    return h("span", { class: "fallback-note", "data-testid": "delivery-fallback", "data-from": f.channel },
+      ` · ${t("fallback.insteadBy", { channel: channel(d.channel) })}: ${why} `,
+      h("a", { href: `#/c/${f.conversation_id}`, "data-testid": "fallback-original" }, t("fallback.original")));
+  }
+  if (d.fallback_to) {
+    const f = d.fallback_to;
+    return h("span", { class: "fallback-note", "data-testid": "delivery-fallback", "data-to": f.channel },
+      ` · ${t("fallback.insteadBy", { channel: channel(f.channel) })} `,
+      h("a", { href: `#/c/${f.conversation_id}`, "data-testid": "fallback-copy" }, t("fallback.copy")));
+  }
+  if (d.details && d.details.via === "template") {
+    return h("span", { class: "fallback-note", "data-testid": "delivery-template" }, ` · ${t("fallback.template")}`);
+  }
+  return null;
 }

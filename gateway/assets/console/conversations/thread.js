@@ -10,7 +10,7 @@ import { labelChip, pickLabels, saveLabels } from "./labels.js";
 import { loadActivities, activityLine } from "./activity.js";
 import { pickHandover } from "./handover.js";
 import { withMentions } from "./mention.js";
-import { failureText } from "./delivery.js";
+import { failureText, fallbackNote } from "./delivery.js";
 import { ContactPanel } from "./contact.js";
 
 /** @param {any} s */
@@ -387,6 +387,7 @@ export class Thread {
     return h("span", { class: `delivery ${st}`, "data-testid": "delivery-status", "data-status": st, "data-code": failed && failed.code },
       ` · ${mark} ${t(label)}${failed ? `: ${failed.text}` : ""}`,
       failed && failed.extra ? h("span", { class: "error-extra", "data-testid": "delivery-reason" }, failed.extra) : null,
+      fallbackNote(m.delivery),
       canRetry ? h("button", { type: "button", class: "link", "data-testid": "delivery-retry", onclick: () => this.retryDelivery(m) }, ` ${t("msg.retry")}`) : null);
   }
 

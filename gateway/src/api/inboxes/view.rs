@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use kefu_normalizer::access::OthersAccess;
 use kefu_normalizer::csat::CsatSettings;
 use kefu_normalizer::entity::inbox;
+use kefu_normalizer::fallback::FallbackSettings;
 use kefu_normalizer::schedules::OutOfOffice;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -37,6 +38,9 @@ pub struct InboxView {
     pub out_of_office: OutOfOffice,
     /// The satisfaction survey.
     pub csat: CsatSettings,
+    /// Whether a reply that cannot reach the customer here goes through another of their
+    /// channels, and in which order.
+    pub fallback: FallbackSettings,
     /// For `web_chat`: the token the widget snippet carries. For `app_push`: the token the app
     /// sends in `hello` to chat live on `/ws/web_chat` (public; users prove who they are with
     /// `user_hash`).
@@ -122,6 +126,7 @@ pub(super) fn view(st: &AppState, row: &inbox::Model, me: &Authed) -> InboxView 
         schedule_id: row.schedule_id,
         out_of_office: OutOfOffice::of(row),
         csat: CsatSettings::of(row),
+        fallback: FallbackSettings::of(row),
         routing: Routing {
             skills: serde_json::from_value(row.routing["skills"].clone()).unwrap_or_default(),
             priority: row.routing["priority"].as_i64().unwrap_or(0) as i32,

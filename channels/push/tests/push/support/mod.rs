@@ -110,6 +110,7 @@ impl MemoryKefu {
             subject: None,
             conversation_token: None,
             last_inbound_at: None,
+            system: false,
         }
     }
 

@@ -1,0 +1,399 @@
+//! Channel fallback and WeChat template messages through the whole server, against a local
+//! server speaking the WeChat API (whose customer-service send answers 45015: the customer's
+//! 48-hour window has closed), a real Dovecot and a real SMTP server. One customer wrote
+//! through WeChat and by email (two contacts, merged):
+//! - with fallback off, an agent's reply fails with `reply_window_closed` and goes nowhere else;
+//! - with fallback on, the same failure sends a copy by email, and each thread says so;
+//! - a notification without a template falls back to email too;
+//! - with a template configured, a notification leaves as a template message, and a repeated
+//!   `idempotency_key` sends nothing more.
+
+#[path = "../../channels/email/tests/support/mod.rs"]
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use kefu_channel_wechat::crypto::signature;
+use kefu_tests::{TestApp, backends, eventually};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use support::{Dovecot, SmtpSink};
+
+const TOKEN: &str = "QDG6eK";
+const APP_ID: &str = "wx5823bf96d3bd56c7";
+const APP_SECRET: &str = "the-app-secret";
+const OPENID: &str = "oAlice";
+const WAIT: Duration = Duration::from_secs(20);
+
+/// What the WeChat stand-in received.
+#[derive(Default)]
+struct Api {
+    custom_sends: usize,
+    templates: Vec<Value>,
+}
+
+type Shared = Arc<Mutex<Api>>;
+
+fn lock(api: &Shared) -> std::sync::MutexGuard<'_, Api> {
+    api.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// `/cgi-bin/token`, `/cgi-bin/message/custom/send` (always 45015) and
+/// `/cgi-bin/message/template/send` (recorded, answered with a `msgid`).
+async fn start_api() -> (String, Shared) {
+    let api: Shared = Arc::default();
+    let app = Router::new()
+        .route(
+            "/cgi-bin/token",
+            get(|Query(q): Query<Value>| async move {
+                if q["appid"] != APP_ID || q["secret"] != APP_SECRET {
+                    return Json(json!({"errcode": 40013, "errmsg": "invalid appid"}));
+                }
+                Json(json!({"access_token": "token-1", "expires_in": 7200}))
+            }),
+        )
+        .route(
+            "/cgi-bin/message/custom/send",
+            post(|State(api): State<Shared>| async move {
+                lock(&api).custom_sends += 1;
+                Json(json!({"errcode": 45015, "errmsg": "response out of time limit"}))
+            }),
+        )
+        .route(
+            "/cgi-bin/message/template/send",
+            post(
+                |State(api): State<Shared>, Query(q): Query<Value>, Json(body): Json<Value>| async move {
+                    if q["access_token"] != "token-1" {
+                        return Json(json!({"errcode": 40001, "errmsg": "invalid credential"}));
+                    }
+                    lock(&api).templates.push(body);
+                    Json(json!({"errcode": 0, "errmsg": "ok", "msgid": 200228332}))
+                },
+            ),
+        )
+        .with_state(api.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (base, api)
+}
+
+/// A text message from the customer, as WeChat posts it in plain-text mode.
+async fn wechat_says(app: &TestApp, inbox: i64, msg_id: u64, text: &str) {
+    let now = chrono::Utc::now().timestamp().to_string();
+    let nonce = "1320562132";
+    let body = format!(
+        "<xml><ToUserName><![CDATA[gh_0123456789ab]]></ToUserName><FromUserName><![CDATA[{OPENID}]]></FromUserName>\
+         <CreateTime>{now}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{text}]]></Content>\
+         <MsgId>{msg_id}</MsgId></xml>"
+    );
+    let sig = signature(&[TOKEN, &now, nonce]);
+    let resp = app
+        .client
+        .post(format!(
+            "{}/channels/wechat/{inbox}?signature={sig}&timestamp={now}&nonce={nonce}&openid={OPENID}",
+            app.base
+        ))
+        .body(body)
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+async fn patch_inbox(app: &TestApp, inbox: i64, body: Value) -> Value {
+    let (s, b) = app
+        .admin(
+            Method::PATCH,
+            &format!("/api/v1/inboxes/{inbox}"),
+            Some(body),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    b
+}
+
+/// The message `id` of conversation `conv` once `done` holds for it.
+async fn message_when(app: &TestApp, conv: i64, id: i64, done: impl Fn(&Value) -> bool) -> Value {
+    let found = eventually(WAIT, || async {
+        app.messages(conv)
+            .await
+            .into_iter()
+            .find(|m| m["id"] == id && done(m))
+    })
+    .await;
+    match found {
+        Some(m) => m,
+        None => panic!("message {id} of {conv}: {:?}", app.messages(conv).await),
+    }
+}
+
+/// The copy of message `failed` in conversation `conv`, once it is delivered.
+async fn copy_of(app: &TestApp, conv: i64, failed: i64) -> Value {
+    let found = eventually(WAIT, || async {
+        app.messages(conv).await.into_iter().find(|m| {
+            m["delivery"]["fallback_from"]["message_id"] == failed
+                && m["delivery"]["status"] != "pending"
+        })
+    })
+    .await;
+    match found {
+        Some(m) => m,
+        None => panic!(
+            "no copy of {failed} in {conv}: {:?}",
+            app.messages(conv).await
+        ),
+    }
+}
+
+fn mails_containing(smtp: &SmtpSink, text: &str) -> usize {
+    smtp.messages()
+        .iter()
+        .filter(|raw| String::from_utf8_lossy(raw).contains(text))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_wechat_window_falls_back_to_email_or_a_template_message() {
+    let (Some(dovecot), Some(smtp)) = (Dovecot::start(), SmtpSink::start()) else {
+        return;
+    };
+    for backend in backends() {
+        let (api_base, api) = start_api().await;
+        let app = TestApp::spawn_with(&backend, |c| {
+            c.delivery.base_delay_ms = 50;
+            c.jobs.poll_interval_ms = 50;
+        })
+        .await;
+
+        // The customer writes by email...
+        let mailbox = format!(
+            "Fallback{}",
+            kefu_normalizer::token::random(6).to_lowercase()
+        );
+        let mut settings = dovecot.settings(&mailbox, smtp.port);
+        settings["type"] = json!("email");
+        dovecot
+            .client()
+            .await
+            .create(&mailbox)
+            .await
+            .expect("mailbox");
+        let (s, mail_inbox) = app
+            .admin(
+                Method::POST,
+                "/api/v1/inboxes",
+                Some(json!({"name": "Support mail", "channel": settings})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{mail_inbox}");
+        let mail_inbox = mail_inbox["id"].as_i64().expect("inbox");
+        let raw = "From: Alice <alice@customer.test>\r\nTo: support@kefu.test\r\nSubject: Parcel\r\n\
+                   Message-ID: <fb1@customer.test>\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n\
+                   Content-Type: text/plain; charset=utf-8\r\n\r\nWhere is my parcel?\r\n";
+        dovecot.append(&mailbox, raw.as_bytes()).await;
+        let mail_conv = app
+            .until_event("the mail to become a conversation", || async {
+                app.conversations(mail_inbox).await.first().cloned()
+            })
+            .await;
+        let mail_conv = mail_conv["id"].as_i64().expect("conversation");
+
+        // ...and through WeChat; the two contacts are one customer.
+        let (s, wx_inbox) = app
+            .admin(
+                Method::POST,
+                "/api/v1/inboxes",
+                Some(json!({"name": "Official Account", "channel": {
+                    "type": "wechat", "app_id": APP_ID, "app_secret": APP_SECRET, "token": TOKEN,
+                    "api_base": api_base}})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{wx_inbox}");
+        let wx_inbox = wx_inbox["id"].as_i64().expect("inbox");
+        wechat_says(&app, wx_inbox, 1, "还没收到包裹").await;
+        let wx_conv = app.conversations(wx_inbox).await[0].clone();
+        let wx_contact = wx_conv["contact"]["id"].as_i64().expect("contact");
+        let wx_conv = wx_conv["id"].as_i64().expect("conversation");
+        let (s, c) = app
+            .admin(
+                Method::GET,
+                &format!("/api/v1/conversations/{mail_conv}"),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{c}");
+        let (s, b) = app
+            .admin(
+                Method::POST,
+                &format!("/api/v1/contacts/{wx_contact}/merge"),
+                Some(json!({"other_id": c["contact"]["id"]})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+
+        // Fallback off (the default): the reply fails with the reason and stays there.
+        assert_eq!(
+            patch_inbox(&app, wx_inbox, json!({})).await["fallback"]["enabled"],
+            false
+        );
+        // The SMTP server outlives each backend's run: texts name the backend.
+        let tag = backend.label();
+        let first_text = format!("First try ({tag}): it left on Monday");
+        let second_text = format!("Second try ({tag}): it left on Monday");
+        let depot_text = format!("Your parcel is at the depot ({tag})");
+        let first = app.reply(wx_conv, &first_text).await["id"].clone();
+        let m = app
+            .wait_delivery(wx_conv, &first, &["sent", "failed"])
+            .await;
+        assert_eq!(m["delivery"]["status"], "failed", "{backend:?} {m}");
+        assert!(
+            m["delivery"]["error"]
+                .as_str()
+                .is_some_and(|e| e.starts_with("reply_window_closed")),
+            "{m}"
+        );
+
+        // Fallback on: the same failure reaches the customer by email.
+        let (s, bad) = app
+            .admin(
+                Method::PATCH,
+                &format!("/api/v1/inboxes/{wx_inbox}"),
+                Some(json!({"fallback": {"enabled": true, "order": ["email", "fax"]}})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        assert_eq!(bad["field"], "fallback.order[1]", "{bad}");
+        let saved = patch_inbox(
+            &app,
+            wx_inbox,
+            json!({"fallback": {"enabled": true, "order": ["email"]}}),
+        )
+        .await;
+        assert_eq!(
+            saved["fallback"],
+            json!({"enabled": true, "order": ["email"]})
+        );
+        let second = app.reply(wx_conv, &second_text).await["id"]
+            .as_i64()
+            .expect("id");
+        let failed = message_when(&app, wx_conv, second, |m| {
+            m["delivery"]["fallback_to"].is_object()
+        })
+        .await;
+        assert_eq!(failed["delivery"]["status"], "failed", "{failed}");
+        assert_eq!(
+            failed["delivery"]["fallback_to"]["channel"], "email",
+            "{failed}"
+        );
+        assert_eq!(
+            failed["delivery"]["fallback_to"]["conversation_id"],
+            mail_conv
+        );
+        let copy = copy_of(&app, mail_conv, second).await;
+        assert_eq!(copy["delivery"]["status"], "sent", "{backend:?} {copy}");
+        assert_eq!(copy["delivery"]["channel"], "email");
+        assert_eq!(copy["delivery"]["fallback_from"]["channel"], "wechat");
+        assert_eq!(
+            copy["delivery"]["fallback_from"]["code"],
+            "reply_window_closed"
+        );
+        assert_eq!(copy["content"]["text"], second_text.as_str());
+        assert_eq!(copy["sender"]["type"], "agent");
+        assert_eq!(mails_containing(&smtp, &second_text), 1);
+        assert_eq!(mails_containing(&smtp, &first_text), 0, "fallback was off");
+
+        // A notification without a template: email too.
+        let (s, n1) = app
+            .admin(
+                Method::POST,
+                &format!("/api/v1/contacts/{wx_contact}/notifications"),
+                Some(json!({"text": depot_text, "channels": ["wechat"], "idempotency_key": "n1"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{n1}");
+        assert_eq!(n1["conversation_id"], wx_conv);
+        let n1 = n1["message_id"].as_i64().expect("id");
+        let copy = copy_of(&app, mail_conv, n1).await;
+        assert_eq!(copy["delivery"]["status"], "sent", "{copy}");
+        assert_eq!(copy["sender"]["type"], "system");
+        assert_eq!(mails_containing(&smtp, &depot_text), 1);
+
+        // With a template: the notification leaves as a template message, once per key.
+        let bad = app
+            .admin(
+                Method::PATCH,
+                &format!("/api/v1/inboxes/{wx_inbox}"),
+                Some(
+                    json!({"channel": {"template": {"template_id": "", "fields": {"first": "x"}}}}),
+                ),
+            )
+            .await;
+        assert_eq!(bad.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.1);
+        assert!(
+            bad.1.to_string().contains("template.template_id"),
+            "{}",
+            bad.1
+        );
+        patch_inbox(
+            &app,
+            wx_inbox,
+            json!({"channel": {"template": {"template_id": "TPL_shipping-1",
+                "fields": {"first": "{{text}}", "remark": "Reply to chat with us"}}}}),
+        )
+        .await;
+        let notify_path = format!("/api/v1/contacts/{wx_contact}/notifications");
+        let notify = || {
+            app.admin(
+                Method::POST,
+                &notify_path,
+                Some(json!({"text": "Refund approved", "channels": ["wechat"], "idempotency_key": "n2"})),
+            )
+        };
+        let (s, n2) = notify().await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{n2}");
+        let n2_id = n2["message_id"].as_i64().expect("id");
+        let sent = message_when(&app, wx_conv, n2_id, |m| {
+            m["delivery"]["status"] != "pending"
+        })
+        .await;
+        assert_eq!(sent["delivery"]["status"], "sent", "{backend:?} {sent}");
+        assert_eq!(sent["delivery"]["details"]["via"], "template", "{sent}");
+        assert!(sent["delivery"]["fallback_to"].is_null(), "{sent}");
+        let templates = lock(&api).templates.clone();
+        assert_eq!(templates.len(), 1, "{templates:?}");
+        assert_eq!(templates[0]["touser"], OPENID);
+        assert_eq!(templates[0]["template_id"], "TPL_shipping-1");
+        assert_eq!(templates[0]["data"]["first"]["value"], "Refund approved");
+        assert_eq!(
+            templates[0]["data"]["remark"]["value"],
+            "Reply to chat with us"
+        );
+        let before = app.messages(wx_conv).await.len();
+        let (s, again) = notify().await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{again}");
+        assert_eq!(again["message_id"], n2_id);
+        assert_eq!(app.messages(wx_conv).await.len(), before);
+        assert_eq!(lock(&api).templates.len(), 1);
+        // An agent's reply never goes out as a template message.
+        let third = app.reply(wx_conv, "Agent words").await["id"]
+            .as_i64()
+            .expect("id");
+        let m = message_when(&app, wx_conv, third, |m| {
+            m["delivery"]["fallback_to"].is_object()
+        })
+        .await;
+        assert_eq!(m["delivery"]["status"], "failed", "{m}");
+        assert_eq!(lock(&api).templates.len(), 1);
+        assert!(lock(&api).custom_sends >= 4);
+        app.stop().await;
+    }
+}
