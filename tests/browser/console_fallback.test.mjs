@@ -71,8 +71,9 @@ test('a reply the app cannot deliver reaches the customer in the web chat, and b
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ external_id: 'alice', user_hash, client_id: 'a-1', text: 'Refund?' }),
   });
-  assert.ok(res.ok, await res.text());
-  const appConv = (await res.json()).conversation_id;
+  const posted = await res.text();
+  assert.ok(res.ok, posted);
+  const appConv = JSON.parse(posted).conversation_id;
   const appContact = (await admin.call('GET', `/conversations/${appConv}`)).body.contact.id;
   const webContact = (await admin.call('GET', `/conversations/${webConv}`)).body.contact.id;
   const merged = await admin.call('POST', `/contacts/${appContact}/merge`, { other_id: webContact });
@@ -108,7 +109,7 @@ test('a reply the app cannot deliver reaches the customer in the web chat, and b
   await zh.goto(`${k.base}/console/#/c/${webConv}`);
   const zhNote = zh.locator('[data-testid="thread-message"][data-direction="outbound"]').getByTestId('delivery-fallback');
   await zhNote.waitFor();
-  assert.match(await zhNote.textContent(), /已改用网页聊天发送：客户没有App设备/);
+  assert.match(await zhNote.textContent(), /^已改用网页聊天发送：客户没有App设备/);
   await zh.context().close();
   await visitor.context().close();
 });

@@ -52,17 +52,17 @@ export function fallbackNote(d) {
     const f = d.fallback_from;
     const why = FALLBACK_CAUSES.includes(f.code) ? t(`fallbackWhy.${f.code}`, { channel: channel(f.channel) }) : (f.reason || f.code || "");
     return h("span", { class: "fallback-note", "data-testid": "delivery-fallback", "data-from": f.channel },
-      ` · ${t("fallback.insteadBy", { channel: channel(d.channel) })}: ${why} `,
+      `${t("fallback.insteadBecause", { channel: channel(d.channel), why })} `,
       h("a", { href: `#/c/${f.conversation_id}`, "data-testid": "fallback-original" }, t("fallback.original")));
   }
   if (d.fallback_to) {
     const f = d.fallback_to;
     return h("span", { class: "fallback-note", "data-testid": "delivery-fallback", "data-to": f.channel },
-      ` · ${t("fallback.insteadBy", { channel: channel(f.channel) })} `,
+      `${t("fallback.insteadBy", { channel: channel(f.channel) })} `,
       h("a", { href: `#/c/${f.conversation_id}`, "data-testid": "fallback-copy" }, t("fallback.copy")));
   }
   if (d.details && d.details.via === "template") {
-    return h("span", { class: "fallback-note", "data-testid": "delivery-template" }, ` · ${t("fallback.template")}`);
+    return h("span", { class: "fallback-note", "data-testid": "delivery-template" }, t("fallback.template"));
   }
   return null;
 }
