@@ -307,6 +307,7 @@ impl App {
                 crate::delivery::worker_settings(&state.config),
                 state.workers.clone(),
                 state.leases.clone(),
+                kefu_normalizer::fallback::Fallbacks::new(state.db.clone()),
                 shutdown.clone(),
             ))
         });

@@ -147,6 +147,9 @@ pub struct DeliveryConfig {
     /// A reply still pending this many seconds after it was due, with no attempt holding it, is
     /// queued again (its job was lost).
     pub stuck_after_secs: f64,
+    /// A web chat reply the visitor has not seen this many seconds after it was sent goes out
+    /// by email too, where the web chat inbox has channel fallback on.
+    pub unseen_after_secs: f64,
     /// Sends in flight through one inbox's provider at once (per node), so that a slow
     /// provider delays only its own inbox's replies.
     pub inbox_concurrency: usize,
@@ -160,6 +163,7 @@ impl Default for DeliveryConfig {
             max_delay_secs: 600,
             timeout_secs: 60,
             stuck_after_secs: 300.0,
+            unseen_after_secs: 300.0,
             inbox_concurrency: 8,
         }
     }
@@ -437,9 +441,12 @@ impl Config {
         if !sane(self.jobs.keep_finished_secs) {
             return bad("jobs.keep_finished_secs must be between 0.001 and 1e9");
         }
-        if !sane(self.jobs.sweep_interval_secs) || !sane(self.delivery.stuck_after_secs) {
+        if !sane(self.jobs.sweep_interval_secs)
+            || !sane(self.delivery.stuck_after_secs)
+            || !sane(self.delivery.unseen_after_secs)
+        {
             return bad(
-                "jobs.sweep_interval_secs and delivery.stuck_after_secs must be between 0.001 and 1e9",
+                "jobs.sweep_interval_secs, delivery.stuck_after_secs and delivery.unseen_after_secs must be between 0.001 and 1e9",
             );
         }
         Ok(())

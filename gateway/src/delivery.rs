@@ -72,5 +72,6 @@ pub fn worker_settings(c: &Config) -> WorkerSettings {
         sweep_interval: Duration::from_secs_f64(c.jobs.sweep_interval_secs),
         stuck_after: Duration::from_secs_f64(c.delivery.stuck_after_secs),
         keep_finished: Duration::from_secs_f64(c.jobs.keep_finished_secs),
+        unseen_after: Duration::from_secs_f64(c.delivery.unseen_after_secs),
     }
 }

@@ -7,6 +7,9 @@
 //! - a notification without a template falls back to email too;
 //! - with a template configured, a notification leaves as a template message, and a repeated
 //!   `idempotency_key` sends nothing more.
+//!
+//! And a web chat reply the visitor left unseen goes out by email, to the address of the
+//! pre-chat form, while a reply the visitor read does not.
 
 #[path = "../../channels/email/tests/support/mod.rs"]
 mod support;
@@ -18,6 +21,7 @@ use axum::extract::{Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use kefu_channel_wechat::crypto::signature;
+use kefu_tests::ws::{Ws, connect, next_where, send};
 use kefu_tests::{TestApp, backends, eventually};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -394,6 +398,152 @@ async fn a_closed_wechat_window_falls_back_to_email_or_a_template_message() {
         assert_eq!(m["delivery"]["status"], "failed", "{m}");
         assert_eq!(lock(&api).templates.len(), 1);
         assert!(lock(&api).custom_sends >= 4);
+        app.stop().await;
+    }
+}
+
+/// A visitor who fills in the pre-chat form with `email` and writes `text`: the socket (still
+/// open) and the conversation id.
+async fn visitor(app: &TestApp, token: &str, email: &str, text: &str) -> (Ws, i64) {
+    let mut ws = connect(&app.base, "/ws/web_chat").await;
+    send(&mut ws, json!({"type": "hello", "website_token": token})).await;
+    next_where(&mut ws, "welcome", |v| v["type"] == "welcome").await;
+    send(
+        &mut ws,
+        json!({"type": "pre_chat", "email": email, "fields": {}}),
+    )
+    .await;
+    next_where(&mut ws, "pre_chat_ok", |v| v["type"] == "pre_chat_ok").await;
+    send(
+        &mut ws,
+        json!({"type": "message", "client_id": "m1", "text": text}),
+    )
+    .await;
+    let ack = next_where(&mut ws, "ack", |v| {
+        v["type"] == "ack" || v["type"] == "error"
+    })
+    .await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    (ws, ack["conversation_id"].as_i64().expect("conversation"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_web_chat_reply_the_visitor_left_unseen_goes_out_by_email() {
+    let (Some(dovecot), Some(smtp)) = (Dovecot::start(), SmtpSink::start()) else {
+        return;
+    };
+    for backend in backends() {
+        let app = TestApp::spawn_with(&backend, |c| {
+            c.delivery.base_delay_ms = 50;
+            c.jobs.poll_interval_ms = 50;
+            c.jobs.sweep_interval_secs = 0.2;
+            // Long enough for a visitor who is there to read the reply first.
+            c.delivery.unseen_after_secs = 3.0;
+        })
+        .await;
+        let tag = backend.label();
+        let mailbox = format!("Unseen{}", kefu_normalizer::token::random(6).to_lowercase());
+        let mut settings = dovecot.settings(&mailbox, smtp.port);
+        settings["type"] = json!("email");
+        dovecot
+            .client()
+            .await
+            .create(&mailbox)
+            .await
+            .expect("mailbox");
+        let (s, mail) = app
+            .admin(
+                Method::POST,
+                "/api/v1/inboxes",
+                Some(json!({"name": "Support mail", "channel": settings})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{mail}");
+        let (s, web) = app
+            .admin(
+                Method::POST,
+                "/api/v1/inboxes",
+                Some(json!({"name": "Shop", "channel": {"type": "web_chat",
+                    "pre_chat": {"enabled": true, "name": "off", "email": "required", "fields": []}}})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{web}");
+        let web_id = web["id"].as_i64().expect("inbox");
+        let token = web["website_token"].as_str().expect("token").to_owned();
+        patch_inbox(
+            &app,
+            web_id,
+            json!({"fallback": {"enabled": true, "order": ["email"]}}),
+        )
+        .await;
+
+        // Sam stays and reads the reply; Vera leaves before it comes.
+        let sam_email = format!("sam-{tag}@customer.test");
+        let vera_email = format!("vera-{tag}@customer.test");
+        let (mut sam, sam_conv) = visitor(&app, &token, &sam_email, "Do you ship to Lyon?").await;
+        let (vera, vera_conv) = visitor(&app, &token, &vera_email, "Do you ship to Porto?").await;
+        drop(vera);
+        let to_sam = format!("Yes, to Lyon ({tag})");
+        let to_vera = format!("Yes, to Porto ({tag})");
+        let sam_reply = app.reply(sam_conv, &to_sam).await["id"]
+            .as_i64()
+            .expect("id");
+        let seen = next_where(&mut sam, "the reply", |v| {
+            v["type"] == "message" && v["message"]["id"] == sam_reply
+        })
+        .await;
+        let seq = seen["message"]["seq"].clone();
+        send(&mut sam, json!({"type": "read", "seq": seq})).await;
+        message_when(&app, sam_conv, sam_reply, |m| {
+            m["delivery"]["status"] == "delivered"
+        })
+        .await;
+        let vera_reply = app.reply(vera_conv, &to_vera).await["id"]
+            .as_i64()
+            .expect("id");
+
+        let original = message_when(&app, vera_conv, vera_reply, |m| {
+            m["delivery"]["fallback_to"].is_object()
+        })
+        .await;
+        assert_eq!(original["delivery"]["status"], "sent", "{original}");
+        assert_eq!(original["delivery"]["fallback_to"]["channel"], "email");
+        let mail_conv = original["delivery"]["fallback_to"]["conversation_id"]
+            .as_i64()
+            .expect("conversation");
+        let copy = copy_of(&app, mail_conv, vera_reply).await;
+        assert_eq!(copy["delivery"]["status"], "sent", "{backend:?} {copy}");
+        assert_eq!(copy["delivery"]["fallback_from"]["code"], "visitor_offline");
+        assert_eq!(copy["delivery"]["fallback_from"]["channel"], "web_chat");
+        let raw: Vec<String> = smtp
+            .messages()
+            .iter()
+            .map(|m| String::from_utf8_lossy(m).into_owned())
+            .filter(|m| m.contains(&to_vera))
+            .collect();
+        assert_eq!(raw.len(), 1, "one mail for Vera's reply");
+        assert!(raw[0].contains(&vera_email), "{}", raw[0]);
+        // The identity the mail went to is Vera's contact's, in the email inbox.
+        let (_, c) = app
+            .admin(
+                Method::GET,
+                &format!("/api/v1/conversations/{mail_conv}"),
+                None,
+            )
+            .await;
+        let (_, v) = app
+            .admin(
+                Method::GET,
+                &format!("/api/v1/conversations/{vera_conv}"),
+                None,
+            )
+            .await;
+        assert_eq!(c["contact"]["id"], v["contact"]["id"]);
+        assert_eq!(c["inbox_id"], mail["id"]);
+        // Sam read his: nothing went by email, and a later sweep does not send it either.
+        assert_eq!(mails_containing(&smtp, &to_sam), 0);
+        let sam_msg = message_when(&app, sam_conv, sam_reply, |_| true).await;
+        assert!(sam_msg["delivery"]["fallback_to"].is_null(), "{sam_msg}");
         app.stop().await;
     }
 }

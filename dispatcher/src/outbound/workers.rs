@@ -8,6 +8,7 @@
 //! when the database is back. Jobs a stopped worker held are taken over by apalis' heartbeat;
 //! the sweep re-queues anything lost.
 
+use kefu_normalizer::fallback::Fallbacks;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -44,6 +45,9 @@ pub struct WorkerSettings {
     pub stuck_after: Duration,
     /// Finished jobs are deleted this long after they finished.
     pub keep_finished: Duration,
+    /// A web chat reply still unseen this long after it was sent goes out by email too, where
+    /// the inbox has fallback on ([`Fallbacks::unseen_web_replies`]).
+    pub unseen_after: Duration,
 }
 
 impl Default for WorkerSettings {
@@ -57,6 +61,7 @@ impl Default for WorkerSettings {
             sweep_interval: Duration::from_secs(30),
             stuck_after: Duration::from_secs(300),
             keep_finished: Duration::from_secs(24 * 3600),
+            unseen_after: Duration::from_secs(300),
         }
     }
 }
@@ -103,6 +108,7 @@ pub async fn run(
     settings: WorkerSettings,
     health: WorkerHealth,
     leases: Leases,
+    fallbacks: Fallbacks,
     shutdown: CancellationToken,
 ) {
     // Housekeeping: forget idle recipients' limiters; re-queue replies and webhook deliveries
@@ -117,6 +123,7 @@ pub async fn run(
         let every = settings.sweep_interval;
         let jobs = jobs.clone();
         let keep = settings.keep_finished;
+        let unseen_after = settings.unseen_after;
         async move {
             loop {
                 tokio::select! {
@@ -134,6 +141,11 @@ pub async fn run(
                             }
                         }
                         prune(&jobs, keep).await;
+                        match fallbacks.unseen_web_replies(unseen_after, chrono::Utc::now()).await {
+                            Ok(0) => {}
+                            Ok(n) => tracing::info!(count = n, "Sent unseen web chat replies by email."),
+                            Err(e) => tracing::warn!(error = %e, "Looking for unseen web chat replies failed."),
+                        }
                     }
                 }
             }

@@ -10,12 +10,18 @@
 //! - the failed one gets `{"to": {message_id, conversation_id, channel}}`;
 //! - the copy gets `{"from": {message_id, conversation_id, channel, code, reason}}`.
 //!
+//! A web chat reply the visitor never saw (they left the page) is sent by email too, to the
+//! address they left in the pre-chat form, where the web chat inbox has fallback on (see
+//! [`Fallbacks::unseen_web_replies`]). Where the contact has no identity in an email inbox yet
+//! but an email address, one is made in the first email inbox.
+//!
 //! A copy that fails too falls back further, never to an inbox already tried, and always in
 //! the order of the inbox the first message left from. The work is driven by the outbox
 //! (`message.failed`), so it survives a crash; every step is idempotent (the copy's dedupe key
 //! is `fallback:<failed message id>`).
 
 mod store;
+mod unseen;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -3,6 +3,7 @@
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
+use super::unseen::{EMAIL, UNSEEN, UNSEEN_REASON, email_identity};
 use super::{FallbackLink, FallbackSettings, Stored, fallback_code};
 use crate::contact_notify::{conversation_for, identity_inboxes, pick, reachable, survivor};
 use crate::conversations::{NewMessage, append_message, lock};
@@ -15,6 +16,15 @@ use crate::views::MessageView;
 
 /// How often a transaction that lost a race (unique index, deadlock) is tried again.
 const MAX_ATTEMPTS: u32 = 3;
+
+/// Why a reply is sent another way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Cause {
+    /// Its delivery failed for a reason another channel can overcome.
+    Failed,
+    /// It was delivered to a web chat the visitor had left, and stayed unseen.
+    Unseen,
+}
 
 /// A copy sent another way.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,15 +51,28 @@ impl Fallbacks {
         Self { db }
     }
 
+    pub(super) fn db(&self) -> &Db {
+        &self.db
+    }
+
     /// Sends a copy of failed message `message_id` through the contact's next channel, when
     /// its failure is one another channel can overcome and its inbox has fallback on. `None`
     /// when nothing was to be done (or no other channel reaches the contact). Calling it again
     /// for the same message finds the first copy and sends nothing more.
     pub async fn fall_back(&self, message_id: i64) -> Result<Option<FellBack>, StoreError> {
+        self.fall_back_for(message_id, Cause::Failed).await
+    }
+
+    /// [`Fallbacks::fall_back`] for a reply that failed, or one the visitor never saw.
+    pub(super) async fn fall_back_for(
+        &self,
+        message_id: i64,
+        cause: Cause,
+    ) -> Result<Option<FellBack>, StoreError> {
         let mut attempt = 0;
         let copy = loop {
             attempt += 1;
-            match self.copy(message_id).await {
+            match self.copy(message_id, cause).await {
                 Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
                     tracing::debug!(attempt, error = %e, "A fallback lost a race; retrying.");
                 }
@@ -66,19 +89,24 @@ impl Fallbacks {
     }
 
     /// Stores the copy (or finds the one stored before), in one transaction.
-    async fn copy(&self, message_id: i64) -> Result<Option<FellBack>, StoreError> {
+    async fn copy(&self, message_id: i64, cause: Cause) -> Result<Option<FellBack>, StoreError> {
         let conn = self.db.conn();
         let Some(m) = message::Entity::find_by_id(message_id).one(conn).await? else {
             return Ok(None);
         };
-        if m.direction != Direction::Outbound
-            || m.private
-            || m.delivery_status != DeliveryStatus::Failed
-        {
+        let status = match cause {
+            Cause::Failed => DeliveryStatus::Failed,
+            Cause::Unseen => DeliveryStatus::Sent,
+        };
+        if m.direction != Direction::Outbound || m.private || m.delivery_status != status {
             return Ok(None);
         }
-        let Some((code, reason)) = fallback_code(m.delivery_error.as_deref()) else {
-            return Ok(None);
+        let (code, reason) = match cause {
+            Cause::Failed => match fallback_code(m.delivery_error.as_deref()) {
+                Some(c) => c,
+                None => return Ok(None),
+            },
+            Cause::Unseen => (UNSEEN, UNSEEN_REASON),
         };
         let stored = Stored::of(m.fallback.as_ref());
         let origin = stored.origin_inbox_id.unwrap_or(m.inbox_id);
@@ -127,12 +155,30 @@ impl Fallbacks {
         let mut candidates = reachable(&tx, contact.id).await?;
         candidates.retain(|r| !tried.contains(&r.identity.inbox_id));
         let order = (!settings.order.is_empty()).then_some(settings.order.as_slice());
+        if pick(&candidates, order).is_none_or(|r| r.channel_type != EMAIL)
+            && let Some(by_mail) = email_identity(&tx, &contact, &settings, &tried).await?
+        {
+            candidates.push(by_mail);
+        }
         let Some(next) = pick(&candidates, order) else {
-            tx.rollback().await?;
+            if cause == Cause::Unseen {
+                // Looked at once: the sweep does not come back to it.
+                let none = Stored {
+                    origin_inbox_id: Some(origin),
+                    tried,
+                    ..stored
+                };
+                let mut am: message::ActiveModel = m.clone().into();
+                am.fallback = Set(Some(serde_json::to_value(&none).unwrap_or_default()));
+                am.update(&*tx).await?;
+                tx.commit().await?;
+            } else {
+                tx.rollback().await?;
+            }
             tracing::info!(
                 message = m.id,
                 code,
-                "No other channel reaches the contact; the reply stays failed."
+                "No other channel reaches the contact; the reply stays where it was."
             );
             return Ok(None);
         };

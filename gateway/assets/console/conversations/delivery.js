@@ -34,7 +34,7 @@ export function failureText(error) {
 const FALLBACK_CAUSES = [
   "reply_window_closed", "reply_quota_exhausted", "recipient_not_subscribed",
   "recipient_refuses_messages", "no_devices", "devices_unregistered", "invalid_recipient",
-  "inbox_unavailable",
+  "inbox_unavailable", "visitor_offline",
 ];
 
 /**
@@ -52,13 +52,14 @@ export function fallbackNote(d) {
     const f = d.fallback_from;
     const why = FALLBACK_CAUSES.includes(f.code) ? t(`fallbackWhy.${f.code}`, { channel: channel(f.channel) }) : (f.reason || f.code || "");
     return h("span", { class: "fallback-note", "data-testid": "delivery-fallback", "data-from": f.channel },
-      `${t("fallback.insteadBecause", { channel: channel(d.channel), why })} `,
+      `${t(f.code === "visitor_offline" ? "fallback.alsoBecause" : "fallback.insteadBecause", { channel: channel(d.channel), why })} `,
       h("a", { href: `#/c/${f.conversation_id}`, "data-testid": "fallback-original" }, t("fallback.original")));
   }
   if (d.fallback_to) {
     const f = d.fallback_to;
     return h("span", { class: "fallback-note", "data-testid": "delivery-fallback", "data-to": f.channel },
-      `${t("fallback.insteadBy", { channel: channel(f.channel) })} `,
+      // A failed reply went that way instead; a web chat reply the visitor missed went too.
+      `${t(d.status === "failed" ? "fallback.insteadBy" : "fallback.alsoBy", { channel: channel(f.channel) })} `,
       h("a", { href: `#/c/${f.conversation_id}`, "data-testid": "fallback-copy" }, t("fallback.copy")));
   }
   if (d.details && d.details.via === "template") {
