@@ -2,7 +2,8 @@
 //! waits for delivery, and a webhook delivery (row + job) for every subscribed endpoint. It
 //! also hands customers' new messages to the out-of-office check
 //! ([`OutOfOfficeReplies`]) and resolved conversations to the satisfaction survey
-//! ([`Surveys`]), whose messages come back through the outbox like any reply.
+//! ([`Surveys`]), whose messages come back through the outbox like any reply. Every batch is
+//! also measured for reports ([`Metrics`]): nothing is marked before its facts are written.
 //!
 //! It is the outbox relay's consumer: the relay publishes a batch, hands it here, and marks it
 //! only once the jobs are queued, so a crash between commit and queueing loses nothing: the
@@ -14,6 +15,7 @@ use std::sync::Arc;
 
 use kefu_normalizer::csat::{Resolved, Surveys};
 use kefu_normalizer::entity::{webhook_delivery, webhook_endpoint};
+use kefu_normalizer::reports::Metrics;
 use kefu_normalizer::schedules::{Arrival, OutOfOfficeReplies};
 use kefu_normalizer::views::MessageView;
 use kefu_normalizer::{ConsumeError, Db, Event, EventData, OutboxConsumer, StoreError};
@@ -31,6 +33,7 @@ pub struct Fanout {
     db: Db,
     jobs: JobStore,
     away: OutOfOfficeReplies,
+    metrics: Metrics,
     csat: Option<(Surveys, Arc<Runner>)>,
 }
 
@@ -74,10 +77,12 @@ impl Fanout {
     /// A fan-out from `db`'s outbox into `jobs`.
     pub fn new(db: Db, jobs: JobStore) -> Self {
         let away = OutOfOfficeReplies::new(db.clone());
+        let metrics = Metrics::new(db.clone());
         Self {
             db,
             jobs,
             away,
+            metrics,
             csat: None,
         }
     }
@@ -99,6 +104,9 @@ impl Fanout {
             })
             .collect();
         queue_first_attempts(&self.jobs, &sends).await?;
+        // Reports must neither miss nor double a fact: a failure retries the batch, and the
+        // rows are keyed by event.
+        self.metrics.record(events).await?;
         self.webhooks(events).await?;
         self.out_of_office(events).await;
         self.satisfaction(events).await;
