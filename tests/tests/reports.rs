@@ -126,11 +126,11 @@ impl Script {
         self.push(t(at), id, EventData::MessageCreated(m));
     }
 
+    /// A rating of conversation `id`, given in `(inbox, channel)`.
     fn rating(
         &mut self,
         id: i64,
-        inbox: i64,
-        channel: &str,
+        (inbox, channel): (i64, &str),
         agent: i64,
         team: Option<i64>,
         rating: i16,
@@ -164,8 +164,7 @@ fn day(c: &Cast) -> Vec<Arc<Event>> {
     s.state("resolved", 1, c.web, a, None, "2026-03-02T09:30:00+08:00");
     s.rating(
         1,
-        c.web,
-        "web_chat",
+        (c.web, "web_chat"),
         c.alice,
         None,
         5,
@@ -195,8 +194,7 @@ fn day(c: &Cast) -> Vec<Arc<Event>> {
     s.state("resolved", 2, c.app, b, team, "2026-03-02T14:30:00+08:00");
     s.rating(
         2,
-        c.app,
-        "app_push",
+        (c.app, "app_push"),
         c.bob,
         team,
         3,
