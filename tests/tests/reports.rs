@@ -5,9 +5,10 @@
 //! events carry their own times (the report counts when things happened, not when they were
 //! measured), so they are handed to the outbox consumer's [`Metrics`] with chosen timestamps
 //! and the figures are exact. The report API must return the figures computed by hand below,
-//! per agent, team and channel and per day; the CSV export must say the same; consuming the
-//! batch again must change nothing. A second test drives a real conversation through the API
-//! and checks the pipeline credits its first response to the agent who sent it.
+//! per agent, team and channel and per day, in wall and in business time; the CSV export must
+//! say the same; consuming the batch again must change nothing. A second test drives a real
+//! conversation through the API and checks the pipeline credits its first response to the
+//! agent who sent it.
 
 use std::sync::Arc;
 
@@ -322,6 +323,24 @@ async fn a_scripted_day_gives_the_figures_computed_by_hand() {
             .await;
         assert_eq!(s, StatusCode::CREATED, "{inbox}");
         let app_inbox = inbox["id"].as_i64().expect("inbox id");
+        // The app inbox is staffed on weekdays from 9 to 6 in Shanghai (the 2nd is a Monday).
+        let (s, schedule) = app
+            .admin(
+                Method::POST,
+                "/api/v1/schedules",
+                Some(json!({"name": "Office", "time_zone": "Asia/Shanghai",
+                    "weekly": {"mon": [["09:00", "18:00"]], "tue": [["09:00", "18:00"]]}})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{schedule}");
+        let (s, body) = app
+            .admin(
+                Method::PATCH,
+                &format!("/api/v1/inboxes/{app_inbox}"),
+                Some(json!({"schedule_id": schedule["id"]})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
         let (alice, _) = app.agent("alice@example.com", "agent", json!({})).await;
         let (bob, bob_token) = app.agent("bob@example.com", "agent", json!({})).await;
         let (s, team) = app
@@ -419,6 +438,29 @@ async fn a_scripted_day_gives_the_figures_computed_by_hand() {
                 (Some(1800.0), Some(3600.0)),
                 (2, Some(4.0))
             )
+        );
+
+        // In business time the app's night-time waits count nothing: first responses 240,
+        // 90, 0 (23:30 to 23:50) and 0 (Sunday 23:00 to Monday 00:10); its resolutions were
+        // in office hours. Web chat keeps no schedule: wall time.
+        let business = report(
+            &app,
+            &format!("/api/v1/reports/channels?{day}&clock=business"),
+        )
+        .await;
+        assert_eq!(business["items"][0]["channel"], "app_push");
+        assert_eq!(
+            only_figures(&business["items"][0]),
+            figures(
+                2,
+                (Some(45.0), Some(240.0)),
+                (Some(2700.0), Some(3600.0)),
+                (1, Some(3.0))
+            )
+        );
+        assert_eq!(
+            only_figures(&business["items"][1]),
+            only_figures(&channels["items"][1])
         );
 
         // Teams: only 2 was the team's, from its transfer on.
