@@ -603,6 +603,25 @@ async fn a_scripted_day_gives_the_figures_computed_by_hand() {
             assert_eq!(body["code"], "invalid_query", "{query}: {body}");
             assert_eq!(body["field"], field, "{query}: {body}");
         }
+        // A supervisor's report counts the inboxes they belong to: here the web chat only.
+        let (sue, _) = app.agent("sue@example.com", "supervisor", json!({})).await;
+        app.join(web, sue).await;
+        let (s, login) = app.login("sue@example.com", "agent-password").await;
+        assert_eq!(s, StatusCode::OK, "{login}");
+        let (s, body) = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/reports/channels?{day}"),
+                login["token"].as_str(),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert_eq!(body["items"].as_array().map(Vec::len), Some(1), "{body}");
+        assert_eq!(
+            only_figures(&body["items"][0]),
+            only_figures(&channels["items"][1])
+        );
         let (s, body) = app.admin(Method::GET, "/api/v1/reports/labels", None).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{body}");
         app.stop().await;

@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
+use kefu_normalizer::access::Visibility;
 use kefu_normalizer::reports::{Clock, Grouping, Report, ReportFilter, ReportRange};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -54,6 +55,8 @@ pub struct ReportParams {
 }
 
 /// A report: the range's figures, and per day, agent, team, inbox or channel in `items`.
+/// Supervisors and admins; a supervisor's report counts the inboxes they or their teams belong
+/// to.
 #[utoipa::path(get, path = "/api/v1/reports/{grouping}", tag = "reports",
     params(("grouping" = Grouping, Path, description = "overview (per day), agents, teams, inboxes or channels"), ReportParams),
     responses(
@@ -78,11 +81,17 @@ pub async fn report(
     .map_err(|e| {
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.to_string()).with_field(e.field())
     })?;
+    // Admins see every inbox; supervisors the inboxes they (or their teams) belong to.
+    let inboxes = match me.visibility(&st).await? {
+        Visibility::All => None,
+        Visibility::Member { inboxes, .. } => Some(inboxes.into_iter().collect()),
+    };
     let filter = ReportFilter {
         inbox_id: p.inbox_id,
         channel: p.channel.filter(|c| !c.is_empty()),
         team_id: p.team_id,
         agent_id: p.agent_id,
+        inboxes,
     };
     let report: Report = st
         .reports

@@ -86,6 +86,8 @@ pub struct ReportFilter {
     pub team_id: Option<i64>,
     /// Only this agent.
     pub agent_id: Option<i64>,
+    /// Only these inboxes (those a supervisor belongs to); `None` for every inbox.
+    pub inboxes: Option<Vec<i64>>,
 }
 
 /// A distribution of durations, in seconds.
@@ -261,6 +263,9 @@ impl Reports {
         }
         if let Some(id) = filter.agent_id {
             q = q.filter(metric_event::Column::AgentId.eq(id));
+        }
+        if let Some(ids) = &filter.inboxes {
+            q = q.filter(metric_event::Column::InboxId.is_in(ids.iter().copied()));
         }
         let rows = q.all(self.db.conn()).await?;
 
