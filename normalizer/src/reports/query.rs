@@ -440,3 +440,23 @@ fn csv_field(s: &str) -> String {
         s
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_fields_are_quoted_and_never_formulas() {
+        let cases = [
+            ("Alice", "Alice"),
+            ("Lee, Ann", "\"Lee, Ann\""),
+            ("say \"hi\"", "\"say \"\"hi\"\"\""),
+            ("=HYPERLINK(\"x\")", "\"'=HYPERLINK(\"\"x\"\")\""),
+            ("-1", "'-1"),
+            ("", ""),
+        ];
+        for (given, want) in cases {
+            assert_eq!(csv_field(given), want, "{given}");
+        }
+    }
+}
