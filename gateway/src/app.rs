@@ -234,6 +234,7 @@ impl App {
             canned: kefu_normalizer::CannedResponses::new(db.clone()),
             schedules: kefu_normalizer::schedules::Schedules::new(db.clone()),
             csat: surveys,
+            reports: kefu_normalizer::reports::Reports::new(db.clone()),
             contacts: kefu_normalizer::Contacts::new(db.clone()),
             attributes: kefu_normalizer::CustomAttributes::new(db.clone()),
             jobs,

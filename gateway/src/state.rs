@@ -60,6 +60,8 @@ pub struct AppState {
     pub schedules: kefu_normalizer::schedules::Schedules,
     /// Satisfaction surveys.
     pub csat: kefu_normalizer::csat::Surveys,
+    /// Report figures over the metric events.
+    pub reports: kefu_normalizer::reports::Reports,
     /// Agents' edits to contacts (name, email, phone, custom attributes).
     pub contacts: kefu_normalizer::Contacts,
     /// Custom attribute definitions.

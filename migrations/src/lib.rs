@@ -29,6 +29,7 @@ mod m0020_canned_attachments;
 mod m0021_agent_avatar;
 mod m0022_csat;
 mod m0023_fallback;
+mod m0024_metric_events;
 
 pub use sea_orm_migration::MigratorTrait;
 
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0021_agent_avatar::Migration),
             Box::new(m0022_csat::Migration),
             Box::new(m0023_fallback::Migration),
+            Box::new(m0024_metric_events::Migration),
         ]
     }
 }

@@ -33,6 +33,7 @@
 //! - [`schedules`]: business hours ([`Hours`](schedules::Hours)): open or closed at an
 //!   instant, the next opening, open seconds between two instants.
 //! - [`search`]: full-text search over conversations (tantivy with a jieba analyzer).
+//! - [`reports`]: metric events derived from the outbox and the report figures over them.
 #![warn(missing_docs)]
 
 pub mod access;
@@ -61,6 +62,7 @@ pub mod leases;
 mod list_items;
 mod listing;
 pub mod notifications;
+pub mod reports;
 mod sanitize;
 pub mod schedules;
 pub mod search;

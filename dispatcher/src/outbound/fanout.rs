@@ -3,7 +3,8 @@
 //! also hands customers' new messages to the out-of-office check
 //! ([`OutOfOfficeReplies`]), resolved conversations to the satisfaction survey
 //! ([`Surveys`]), and replies that failed for good to the channel fallback ([`Fallbacks`]),
-//! whose messages come back through the outbox like any reply.
+//! whose messages come back through the outbox like any reply. Every batch is also measured
+//! for reports ([`Metrics`]): nothing is marked before its facts are written.
 //!
 //! It is the outbox relay's consumer: the relay publishes a batch, hands it here, and marks it
 //! only once the jobs are queued, so a crash between commit and queueing loses nothing: the
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use kefu_normalizer::csat::{Resolved, Surveys};
 use kefu_normalizer::entity::{webhook_delivery, webhook_endpoint};
 use kefu_normalizer::fallback::{Fallbacks, fallback_code};
+use kefu_normalizer::reports::Metrics;
 use kefu_normalizer::schedules::{Arrival, OutOfOfficeReplies};
 use kefu_normalizer::views::MessageView;
 use kefu_normalizer::{ConsumeError, Db, Event, EventData, OutboxConsumer, StoreError};
@@ -34,6 +36,7 @@ pub struct Fanout {
     jobs: JobStore,
     away: OutOfOfficeReplies,
     fallbacks: Fallbacks,
+    metrics: Metrics,
     csat: Option<(Surveys, Arc<Runner>)>,
 }
 
@@ -78,11 +81,13 @@ impl Fanout {
     pub fn new(db: Db, jobs: JobStore) -> Self {
         let away = OutOfOfficeReplies::new(db.clone());
         let fallbacks = Fallbacks::new(db.clone());
+        let metrics = Metrics::new(db.clone());
         Self {
             db,
             jobs,
             away,
             fallbacks,
+            metrics,
             csat: None,
         }
     }
@@ -104,6 +109,9 @@ impl Fanout {
             })
             .collect();
         queue_first_attempts(&self.jobs, &sends).await?;
+        // Reports must neither miss nor double a fact: a failure retries the batch, and the
+        // rows are keyed by event.
+        self.metrics.record(events).await?;
         self.webhooks(events).await?;
         self.out_of_office(events).await;
         self.satisfaction(events).await;

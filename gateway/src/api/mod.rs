@@ -16,6 +16,7 @@ pub mod labels;
 pub mod notifications;
 mod path_params;
 pub mod profile;
+pub mod reports;
 pub mod routing;
 pub mod schedules;
 pub mod teams;
@@ -111,6 +112,7 @@ pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
         .routes(routes!(conversations::mark_read))
         .routes(routes!(activities::list))
         .routes(routes!(csat::list))
+        .routes(routes!(reports::report))
         .routes(routes!(notifications::list))
         .routes(routes!(notifications::mentionable))
         .routes(routes!(notifications::mark_read))

@@ -29,6 +29,7 @@ pub mod invite;
 pub mod label;
 pub mod login_failure;
 pub mod message;
+pub mod metric_event;
 pub mod notification;
 pub mod out_of_office_reply;
 pub mod outbox_event;

@@ -14,6 +14,7 @@ import { page as routing } from "./routing/index.js";
 import { page as webhooks } from "./webhooks/index.js";
 import { page as deliveries } from "./deliveries/index.js";
 import { page as tokens } from "./tokens/index.js";
+import { page as reports } from "./reports/index.js";
 
 /** @typedef {import("./page.js").Page} Page */
 
@@ -31,6 +32,7 @@ export const PAGES = [
   webhooks,
   deliveries,
   tokens,
+  reports,
 ];
 
 /**
