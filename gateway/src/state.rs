@@ -60,6 +60,8 @@ pub struct AppState {
     pub schedules: kefu_normalizer::schedules::Schedules,
     /// Satisfaction surveys.
     pub csat: kefu_normalizer::csat::Surveys,
+    /// The knowledge base, its search index and the FAQ bot.
+    pub bot: kefu_ai::FaqBot,
     /// Agents' edits to contacts (name, email, phone, custom attributes).
     pub contacts: kefu_normalizer::Contacts,
     /// Custom attribute definitions.

@@ -28,6 +28,7 @@ mod m0019_login_failures;
 mod m0020_canned_attachments;
 mod m0021_agent_avatar;
 mod m0022_csat;
+mod m0025_knowledge;
 
 pub use sea_orm_migration::MigratorTrait;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0020_canned_attachments::Migration),
             Box::new(m0021_agent_avatar::Migration),
             Box::new(m0022_csat::Migration),
+            Box::new(m0025_knowledge::Migration),
         ]
     }
 }

@@ -33,6 +33,7 @@
 //! - [`schedules`]: business hours ([`Hours`](schedules::Hours)): open or closed at an
 //!   instant, the next opening, open seconds between two instants.
 //! - [`search`]: full-text search over conversations (tantivy with a jieba analyzer).
+//! - [`knowledge`]: the knowledge base and the FAQ bot's settings and decisions.
 #![warn(missing_docs)]
 
 pub mod access;
@@ -55,6 +56,7 @@ mod history;
 mod inboxes;
 mod ingest;
 mod ingest_group;
+pub mod knowledge;
 mod labels;
 pub mod leases;
 mod list_items;

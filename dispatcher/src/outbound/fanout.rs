@@ -1,8 +1,8 @@
 //! Turns committed outbox events into durable jobs: a send job for every outbound reply that
 //! waits for delivery, and a webhook delivery (row + job) for every subscribed endpoint. It
 //! also hands customers' new messages to the out-of-office check
-//! ([`OutOfOfficeReplies`]) and resolved conversations to the satisfaction survey
-//! ([`Surveys`]), whose messages come back through the outbox like any reply.
+//! ([`OutOfOfficeReplies`]) and the FAQ bot ([`FaqBot`]), and resolved conversations to the
+//! satisfaction survey ([`Surveys`]), whose messages come back through the outbox like any reply.
 //!
 //! It is the outbox relay's consumer: the relay publishes a batch, hands it here, and marks it
 //! only once the jobs are queued, so a crash between commit and queueing loses nothing: the
@@ -12,6 +12,7 @@
 use chrono::Utc;
 use std::sync::Arc;
 
+use kefu_ai::FaqBot;
 use kefu_normalizer::csat::{Resolved, Surveys};
 use kefu_normalizer::entity::{webhook_delivery, webhook_endpoint};
 use kefu_normalizer::schedules::{Arrival, OutOfOfficeReplies};
@@ -32,6 +33,7 @@ pub struct Fanout {
     jobs: JobStore,
     away: OutOfOfficeReplies,
     csat: Option<(Surveys, Arc<Runner>)>,
+    bot: Option<FaqBot>,
 }
 
 /// The fan-out could not queue a batch; it is retried.
@@ -79,6 +81,7 @@ impl Fanout {
             jobs,
             away,
             csat: None,
+            bot: None,
         }
     }
 
@@ -86,6 +89,12 @@ impl Fanout {
     /// windows.
     pub fn with_csat(mut self, surveys: Surveys, runner: Arc<Runner>) -> Self {
         self.csat = Some((surveys, runner));
+        self
+    }
+
+    /// Also lets the FAQ bot answer customers' new messages in inboxes whose bot is on.
+    pub fn with_bot(mut self, bot: FaqBot) -> Self {
+        self.bot = Some(bot);
         self
     }
 
@@ -102,6 +111,9 @@ impl Fanout {
         self.webhooks(events).await?;
         self.out_of_office(events).await;
         self.satisfaction(events).await;
+        if let Some(bot) = &self.bot {
+            bot.on_events(events).await;
+        }
         Ok(())
     }
 

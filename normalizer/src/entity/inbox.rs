@@ -35,6 +35,9 @@ pub struct Model {
     /// `{enabled, message}`: whether customers are asked to rate a resolved conversation.
     #[sea_orm(column_type = "Json", nullable)]
     pub csat: Option<Json>,
+    /// `{mode, min_score, min_margin, max_answers, auto_since}`: the inbox's FAQ bot.
+    #[sea_orm(column_type = "Json", nullable)]
+    pub bot: Option<Json>,
     pub deleted_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
