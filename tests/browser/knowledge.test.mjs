@@ -1,9 +1,10 @@
 // The knowledge base's settings page end to end: an entry is added (a missing answer refused
 // next to its field), shown with its other phrasings, edited, disabled and deleted, and the
-// page reads in zh-CN. What is saved is what the API returns.
+// page reads in zh-CN. What is saved is what the API returns. An inbox's FAQ bot card sets the
+// mode and thresholds, refusing an out-of-range score next to its field.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startKefu, openSettings, fieldError, assertNoEnglish, shot } from './support/kefu.mjs';
+import { startKefu, openSettings, openRoute, fieldError, assertNoEnglish, eventually, shot } from './support/kefu.mjs';
 
 let k;
 let admin;
@@ -64,4 +65,35 @@ test('knowledge entries are added, edited, disabled and deleted, in English and 
   await page.getByTestId('knowledge-empty').waitFor();
   assert.deepEqual((await admin.call('GET', '/knowledge')).body.items, []);
   await page.context().close();
+});
+
+test("an inbox's FAQ bot card sets the mode and thresholds", async () => {
+  const inbox = (await admin.call('GET', '/inboxes')).body.items.find((i) => i.channel.type === 'web_chat');
+  const page = await k.newPage({ height: 2000 });
+  await k.login(page);
+  await openRoute(page, `inboxes/${inbox.id}`, 'inbox-bot');
+  const card = page.getByTestId('inbox-bot');
+  await eventually(async () => (await card.getByTestId('bot-min-score').inputValue()) === '0.5', 'the stored settings are shown');
+  assert.equal(await card.getByTestId('bot-mode').inputValue(), 'off');
+
+  await card.getByTestId('bot-mode').selectOption('auto');
+  await card.getByTestId('bot-min-score').fill('1.5');
+  await card.getByTestId('bot-save').click();
+  await fieldError(card, 'min_score').waitFor();
+
+  await card.getByTestId('bot-min-score').fill('0.6');
+  await card.getByTestId('bot-max-answers').fill('2');
+  await card.getByTestId('bot-save').click();
+  await page.locator('.toast').filter({ hasText: 'FAQ bot saved.' }).waitFor();
+  const saved = (await admin.call('GET', `/inboxes/${inbox.id}/bot`)).body;
+  assert.deepEqual([saved.mode, saved.min_score, saved.min_margin, saved.max_answers], ['auto', 0.6, 0.1, 2]);
+  await shot(page, 'inbox-bot');
+  await page.context().close();
+
+  const zh = await k.newPage({ lang: 'zh-CN', height: 2000 });
+  await k.login(zh);
+  await openRoute(zh, `inboxes/${inbox.id}`, 'inbox-bot');
+  await zh.getByTestId('inbox-bot').getByText('问答机器人', { exact: true }).waitFor();
+  assert.equal(await zh.getByTestId('bot-save').textContent(), '保存机器人设置');
+  await zh.context().close();
 });

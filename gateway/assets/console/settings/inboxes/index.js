@@ -9,6 +9,7 @@ import { connectPanel, testPanel, warningsBox } from "./connect.js";
 import { accessPanel } from "./access.js";
 import { hoursPanel } from "./hours.js";
 import { csatPanel } from "./csat.js";
+import { botPanel } from "./bot.js";
 
 const t = translator(strings);
 
@@ -200,7 +201,8 @@ class InboxesPage {
         })),
       accessPanel(inbox),
       hoursPanel(inbox),
-      csatPanel(inbox));
+      csatPanel(inbox),
+      botPanel(inbox));
   }
 }
 
