@@ -1,9 +1,11 @@
 // The knowledge base's settings page end to end: an entry is added (a missing answer refused
 // next to its field), shown with its other phrasings, edited, disabled and deleted, and the
 // page reads in zh-CN. What is saved is what the API returns. An inbox's FAQ bot card sets the
-// mode and thresholds, refusing an out-of-range score next to its field.
+// mode and thresholds, refusing an out-of-range score next to its field. The reply box shows
+// the suggested answers to the customer's latest message; Alt+1 inserts the first.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { startKefu, openSettings, openRoute, fieldError, assertNoEnglish, eventually, shot } from './support/kefu.mjs';
 
 let k;
@@ -96,4 +98,36 @@ test("an inbox's FAQ bot card sets the mode and thresholds", async () => {
   await zh.getByTestId('inbox-bot').getByText('问答机器人', { exact: true }).waitFor();
   assert.equal(await zh.getByTestId('bot-save').textContent(), '保存机器人设置');
   await zh.context().close();
+});
+
+test('the reply box suggests the answer the customer asked about; Alt+1 inserts it', async () => {
+  const APP_SECRET = 'app-secret-for-tests-0123456789';
+  const shipping = (await admin.call('POST', '/knowledge', { question: '运费是多少钱', answer: '满 99 元包邮。' })).body;
+  await admin.call('POST', '/knowledge', { question: '退货流程是什么', answer: '在订单页申请退货。' });
+  const app = (await admin.call('POST', '/inboxes', { name: 'Mobile app', channel: { type: 'app_push', app_secret: APP_SECRET } })).body;
+  assert.equal((await admin.call('PUT', `/inboxes/${app.id}/bot`, { mode: 'suggest' })).status, 200);
+  const user_hash = createHmac('sha256', APP_SECRET).update('alice').digest('hex');
+  const res = await fetch(`${k.base}/channels/app/${app.id}/messages`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ external_id: 'alice', user_hash, client_id: 'alice-1', text: '运费多少' }),
+  });
+  const conv = (await res.json()).conversation_id;
+  assert.ok(conv);
+
+  const page = await k.newPage({ height: 900 });
+  await k.login(page);
+  await page.getByTestId('tab-open').click();
+  await page.locator(`[data-testid="conv-item"][data-id="${conv}"]`).click();
+  const input = page.getByTestId('reply-input');
+  await input.waitFor();
+  const first = page.getByTestId('suggestion').first();
+  await first.waitFor();
+  assert.equal(await first.getAttribute('data-id'), String(shipping.id));
+  assert.equal(await first.textContent(), '1. 满 99 元包邮。');
+  await input.click();
+  await page.keyboard.press('Alt+Digit1');
+  assert.equal(await input.inputValue(), '满 99 元包邮。');
+  await shot(page, 'composer-suggestions');
+  await page.context().close();
 });
