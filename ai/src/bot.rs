@@ -96,7 +96,12 @@ impl FaqBot {
                 continue;
             };
             let started = std::time::Instant::now();
-            let hits = self.index.search(&cx.text, KEPT)?;
+            // An index failure hands the conversation to humans rather than leaving the
+            // customer with nobody.
+            let hits = self.index.search(&cx.text, KEPT).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "The knowledge index failed; handing off.");
+                Vec::new()
+            });
             let decision = decide(&cx.text, &hits, &cx.settings, cx.answers_in_row);
             metrics::histogram!("kefu_ai_match_seconds").record(started.elapsed().as_secs_f64());
             let candidates: Vec<Candidate> = hits.iter().map(candidate).collect();
