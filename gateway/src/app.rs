@@ -184,8 +184,15 @@ impl App {
             config.webhooks.allow_private_targets,
         );
         let surveys = kefu_normalizer::csat::Surveys::new(db.clone(), config.public_url());
+        let knowledge_index =
+            kefu_ai::KnowledgeIndex::load(&kefu_normalizer::knowledge::Knowledge::new(db.clone()))
+                .await
+                .map_err(|e| StartError(format!("cannot build the knowledge index: {e}")))?;
+        let bot = kefu_ai::FaqBot::new(db.clone(), knowledge_index);
         let fanout = Arc::new(
-            Fanout::new(db.clone(), jobs.clone()).with_csat(surveys.clone(), runner.clone()),
+            Fanout::new(db.clone(), jobs.clone())
+                .with_csat(surveys.clone(), runner.clone())
+                .with_bot(bot.clone()),
         );
         let outbound = Outbound {
             sender: Arc::new(Sender::new(
@@ -235,6 +242,7 @@ impl App {
             schedules: kefu_normalizer::schedules::Schedules::new(db.clone()),
             csat: surveys,
             reports: kefu_normalizer::reports::Reports::new(db.clone()),
+            bot,
             contacts: kefu_normalizer::Contacts::new(db.clone()),
             attributes: kefu_normalizer::CustomAttributes::new(db.clone()),
             jobs,

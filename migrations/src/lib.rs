@@ -30,6 +30,7 @@ mod m0021_agent_avatar;
 mod m0022_csat;
 mod m0023_fallback;
 mod m0024_metric_events;
+mod m0025_knowledge;
 
 pub use sea_orm_migration::MigratorTrait;
 
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0022_csat::Migration),
             Box::new(m0023_fallback::Migration),
             Box::new(m0024_metric_events::Migration),
+            Box::new(m0025_knowledge::Migration),
         ]
     }
 }

@@ -34,6 +34,7 @@
 //!   instant, the next opening, open seconds between two instants.
 //! - [`search`]: full-text search over conversations (tantivy with a jieba analyzer).
 //! - [`reports`]: metric events derived from the outbox and the report figures over them.
+//! - [`knowledge`]: the knowledge base and the FAQ bot's settings and decisions.
 #![warn(missing_docs)]
 
 pub mod access;
@@ -57,6 +58,7 @@ mod history;
 mod inboxes;
 mod ingest;
 mod ingest_group;
+pub mod knowledge;
 mod labels;
 pub mod leases;
 mod list_items;

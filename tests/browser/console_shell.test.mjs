@@ -44,7 +44,7 @@ test('settings navigation shows each role the pages it may use', async () => {
   }
   const expect = {
     'agent1@example.com': ['profile', 'canned', 'tokens'],
-    'sup1@example.com': ['profile', 'agents', 'teams', 'labels', 'canned', 'deliveries', 'tokens', 'reports'],
+    'sup1@example.com': ['profile', 'agents', 'teams', 'labels', 'canned', 'knowledge', 'deliveries', 'tokens', 'reports'],
   };
   for (const [email, pages] of Object.entries(expect)) {
     const page = await k.newPage();

@@ -37,8 +37,9 @@ fn split_by_agent(pending: Vec<Pending>, size: usize) -> Vec<Vec<Pending>> {
 const MAX_PACE: Duration = Duration::from_millis(500);
 
 /// Events after which a round may assign something.
-const TRIGGERS: [EventType; 6] = [
+const TRIGGERS: [EventType; 7] = [
     EventType::ConversationQueued,
+    EventType::ConversationBotHandoff,
     EventType::ConversationCreated,
     EventType::ConversationReopened,
     EventType::ConversationTransferred,

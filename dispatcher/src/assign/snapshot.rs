@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 use kefu_normalizer::Status;
 use kefu_normalizer::entity::{agent, agent_skill, conversation, inbox, team_member};
+use kefu_normalizer::knowledge::BotStore;
 use kefu_normalizer::schedules::{Hours, Schedules};
 use kefu_normalizer::{AgentStatus, Db};
 use sea_orm::sea_query::Expr;
@@ -74,10 +75,13 @@ pub struct Queue {
 /// Loads every `queued` conversation with its routing state; stickiness is filled in when any
 /// inbox has a sticky window.
 pub async fn queue(db: &Db, inboxes: &BTreeMap<i64, InboxRouting>) -> Result<Queue, DispatchError> {
-    let rows = conversation::Entity::find()
+    let mut rows = conversation::Entity::find()
         .filter(conversation::Column::Status.eq(Status::Queued))
         .all(db.conn())
         .await?;
+    // The FAQ bot answers these first; they join the queue when it hands them off.
+    let held = BotStore::new(db.clone()).held(&rows).await?;
+    rows.retain(|c| !held.contains(&c.id));
     let states: HashMap<i64, routing_state::Model> = routing_state::Entity::find()
         .filter(Expr::cust(
             "conversation_id IN (SELECT id FROM conversations WHERE status = 'queued')",

@@ -1,10 +1,10 @@
 //! Turns committed outbox events into durable jobs: a send job for every outbound reply that
 //! waits for delivery, and a webhook delivery (row + job) for every subscribed endpoint. It
 //! also hands customers' new messages to the out-of-office check
-//! ([`OutOfOfficeReplies`]), resolved conversations to the satisfaction survey
-//! ([`Surveys`]), and replies that failed for good to the channel fallback ([`Fallbacks`]),
-//! whose messages come back through the outbox like any reply. Every batch is also measured
-//! for reports ([`Metrics`]): nothing is marked before its facts are written.
+//! ([`OutOfOfficeReplies`]) and the FAQ bot ([`FaqBot`]), resolved conversations to the
+//! satisfaction survey ([`Surveys`]), and replies that failed for good to the channel fallback
+//! ([`Fallbacks`]), whose messages come back through the outbox like any reply. Every batch is
+//! also measured for reports ([`Metrics`]): nothing is marked before its facts are written.
 //!
 //! It is the outbox relay's consumer: the relay publishes a batch, hands it here, and marks it
 //! only once the jobs are queued, so a crash between commit and queueing loses nothing: the
@@ -14,6 +14,7 @@
 use chrono::Utc;
 use std::sync::Arc;
 
+use kefu_ai::FaqBot;
 use kefu_normalizer::csat::{Resolved, Surveys};
 use kefu_normalizer::entity::{webhook_delivery, webhook_endpoint};
 use kefu_normalizer::fallback::{Fallbacks, fallback_code};
@@ -38,6 +39,7 @@ pub struct Fanout {
     fallbacks: Fallbacks,
     metrics: Metrics,
     csat: Option<(Surveys, Arc<Runner>)>,
+    bot: Option<FaqBot>,
 }
 
 /// The fan-out could not queue a batch; it is retried.
@@ -89,6 +91,7 @@ impl Fanout {
             fallbacks,
             metrics,
             csat: None,
+            bot: None,
         }
     }
 
@@ -96,6 +99,12 @@ impl Fanout {
     /// windows.
     pub fn with_csat(mut self, surveys: Surveys, runner: Arc<Runner>) -> Self {
         self.csat = Some((surveys, runner));
+        self
+    }
+
+    /// Also lets the FAQ bot answer customers' new messages in inboxes whose bot is on.
+    pub fn with_bot(mut self, bot: FaqBot) -> Self {
+        self.bot = Some(bot);
         self
     }
 
@@ -116,6 +125,9 @@ impl Fanout {
         self.out_of_office(events).await;
         self.satisfaction(events).await;
         self.fall_back(events).await;
+        if let Some(bot) = &self.bot {
+            bot.on_events(events).await;
+        }
         Ok(())
     }
 

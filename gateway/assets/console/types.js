@@ -129,6 +129,18 @@
  */
 
 /**
+ * A knowledge-base entry (`GET /api/v1/knowledge`).
+ * @typedef {Object} KnowledgeEntry
+ * @property {number} id
+ * @property {string} question
+ * @property {string[]} alternatives
+ * @property {string} answer
+ * @property {string[]} tags
+ * @property {string|null} locale
+ * @property {boolean} enabled
+ */
+
+/**
  * A label (`GET /api/v1/labels`).
  * @typedef {Object} Label
  * @property {number} id

@@ -12,6 +12,7 @@ pub mod csat;
 pub mod files;
 pub mod inboxes;
 pub mod invites;
+pub mod knowledge;
 pub mod labels;
 pub mod notifications;
 mod path_params;
@@ -113,6 +114,15 @@ pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
         .routes(routes!(activities::list))
         .routes(routes!(csat::list))
         .routes(routes!(reports::report))
+        .routes(routes!(knowledge::create, knowledge::list))
+        .routes(routes!(
+            knowledge::get,
+            knowledge::update,
+            knowledge::delete
+        ))
+        .routes(routes!(knowledge::suggestions))
+        .routes(routes!(knowledge::decisions))
+        .routes(routes!(knowledge::get_bot, knowledge::put_bot))
         .routes(routes!(notifications::list))
         .routes(routes!(notifications::mentionable))
         .routes(routes!(notifications::mark_read))

@@ -128,6 +128,9 @@ impl AgentFilter {
             EventData::ConversationLabelsChanged(l) => {
                 self.conversation(st, l.conversation_id).await.is_some()
             }
+            EventData::ConversationBotHandoff(h) => {
+                self.conversation(st, h.conversation_id).await.is_some()
+            }
             EventData::ContactCreated(c) | EventData::ContactUpdated(c) => {
                 self.contacts.contains(&c.id)
             }

@@ -79,11 +79,15 @@ pub enum ActivityKind {
     /// The customer rated it (`details.rating` 1–5, `details.comment`).
     #[sea_orm(string_value = "csat_submitted")]
     CsatSubmitted,
+    /// The FAQ bot handed it to humans (`details.reason`: `weak_match`, `asked_for_human`,
+    /// `too_many_answers`; `details.score` of the best candidate).
+    #[sea_orm(string_value = "bot_handoff")]
+    BotHandoff,
 }
 
 impl ActivityKind {
     /// Every kind, in documentation order.
-    pub const ALL: [ActivityKind; 10] = [
+    pub const ALL: [ActivityKind; 11] = [
         Self::Assigned,
         Self::Transferred,
         Self::Resolved,
@@ -94,6 +98,7 @@ impl ActivityKind {
         Self::CsatRequested,
         Self::CsatSkipped,
         Self::CsatSubmitted,
+        Self::BotHandoff,
     ];
 
     /// The stored (and API) name.
@@ -109,6 +114,7 @@ impl ActivityKind {
             Self::CsatRequested => "csat_requested",
             Self::CsatSkipped => "csat_skipped",
             Self::CsatSubmitted => "csat_submitted",
+            Self::BotHandoff => "bot_handoff",
         }
     }
 }

@@ -39,6 +39,9 @@ pub struct Model {
     /// is sent through another of their channels, and in which order of channel types.
     #[sea_orm(column_type = "Json", nullable)]
     pub fallback: Option<Json>,
+    /// `{mode, min_score, min_margin, max_answers, auto_since}`: the inbox's FAQ bot.
+    #[sea_orm(column_type = "Json", nullable)]
+    pub bot: Option<Json>,
     pub deleted_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -79,6 +79,9 @@ pub enum SenderType {
     /// Kefu itself (queue notices, automatic messages).
     #[sea_orm(string_value = "system")]
     System,
+    /// The FAQ bot (an answer from the knowledge base).
+    #[sea_orm(string_value = "bot")]
+    Bot,
 }
 
 /// Where a message's delivery stands, stored in `messages.delivery_status`. Inbound messages

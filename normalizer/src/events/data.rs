@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use super::kind::EventType;
 use crate::csat::CsatView;
+use crate::knowledge::BotHandoffView;
 use crate::views::{
     AgentStatusView, ContactLabelsView, ContactMergedView, ContactView, ConversationLabelsView,
     ConversationView, MessageView,
@@ -83,6 +84,8 @@ pub enum EventData {
     CsatRequested(CsatView),
     /// `csat.submitted`
     CsatSubmitted(CsatView),
+    /// `conversation.bot_handoff`
+    ConversationBotHandoff(BotHandoffView),
 }
 
 impl EventData {
@@ -109,6 +112,7 @@ impl EventData {
             Self::AgentStatusChanged(_) => T::AgentStatusChanged,
             Self::CsatRequested(_) => T::CsatRequested,
             Self::CsatSubmitted(_) => T::CsatSubmitted,
+            Self::ConversationBotHandoff(_) => T::ConversationBotHandoff,
         }
     }
 
@@ -143,6 +147,7 @@ impl EventData {
                 Some(m.conversation_id)
             }
             Self::CsatRequested(c) | Self::CsatSubmitted(c) => Some(c.conversation_id),
+            Self::ConversationBotHandoff(h) => Some(h.conversation_id),
             Self::ContactCreated(_)
             | Self::ContactUpdated(_)
             | Self::ContactMerged(_)
@@ -225,6 +230,9 @@ impl EventData {
             T::AgentStatusChanged => Self::AgentStatusChanged(serde_json::from_value(stored)?),
             T::CsatRequested => Self::CsatRequested(serde_json::from_value(stored)?),
             T::CsatSubmitted => Self::CsatSubmitted(serde_json::from_value(stored)?),
+            T::ConversationBotHandoff => {
+                Self::ConversationBotHandoff(serde_json::from_value(stored)?)
+            }
             conversation => {
                 let view = serde_json::from_value(stored)?;
                 // Every other type is a conversation type, so this always returns `Some`.
@@ -257,6 +265,7 @@ impl Serialize for EventData {
             Self::ContactLabelsChanged(l) => l.serialize(serializer),
             Self::AgentStatusChanged(a) => a.serialize(serializer),
             Self::CsatRequested(c) | Self::CsatSubmitted(c) => c.serialize(serializer),
+            Self::ConversationBotHandoff(h) => h.serialize(serializer),
         }
     }
 }

@@ -48,6 +48,8 @@ pub enum EventType {
     CsatRequested,
     /// `csat.submitted` (the customer rated it)
     CsatSubmitted,
+    /// `conversation.bot_handoff` (the FAQ bot handed the conversation to humans)
+    ConversationBotHandoff,
 }
 
 /// A name that is not an [`EventType`].
@@ -57,7 +59,7 @@ pub struct UnknownEventType(pub String);
 
 impl EventType {
     /// Every type, in documentation order.
-    pub const ALL: [EventType; 19] = [
+    pub const ALL: [EventType; 20] = [
         Self::ConversationCreated,
         Self::ConversationQueued,
         Self::ConversationAssigned,
@@ -77,6 +79,7 @@ impl EventType {
         Self::AgentStatusChanged,
         Self::CsatRequested,
         Self::CsatSubmitted,
+        Self::ConversationBotHandoff,
     ];
 
     /// The wire name, e.g. `conversation.created`.
@@ -101,6 +104,7 @@ impl EventType {
             Self::AgentStatusChanged => "agent.status_changed",
             Self::CsatRequested => "csat.requested",
             Self::CsatSubmitted => "csat.submitted",
+            Self::ConversationBotHandoff => "conversation.bot_handoff",
         }
     }
 }

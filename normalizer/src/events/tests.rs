@@ -121,6 +121,9 @@ const CSAT_REQUESTED: &str = r#"{"agent_id":3,"channel":"web_chat","comment":nul
 
 const CSAT_SUBMITTED: &str = r#"{"agent_id":3,"channel":"web_chat","comment":"快","contact_id":5,"conversation_id":7,"id":9,"inbox_id":2,"rating":4,"requested_at":"2024-04-25T09:15:04.123Z","status":"submitted","submitted_at":"2024-04-25T09:15:04.123Z","team_id":null}"#;
 
+const BOT_HANDOFF: &str =
+    r#"{"conversation_id":7,"inbox_id":2,"message_id":11,"reason":"asked_for_human"}"#;
+
 fn csat(rating: Option<i16>) -> crate::csat::CsatView {
     crate::csat::CsatView {
         id: 9,
@@ -207,6 +210,15 @@ fn every_type() -> Vec<(EventData, String)> {
         (
             EventData::CsatSubmitted(csat(Some(4))),
             CSAT_SUBMITTED.into(),
+        ),
+        (
+            EventData::ConversationBotHandoff(crate::knowledge::BotHandoffView {
+                conversation_id: 7,
+                inbox_id: 2,
+                reason: crate::knowledge::HandoffReason::AskedForHuman,
+                message_id: 11,
+            }),
+            BOT_HANDOFF.into(),
         ),
     ]
 }

@@ -89,9 +89,13 @@ fn measured(e: &Event) -> Option<i64> {
 }
 
 /// An agent's message the customer sees. Private notes, bot and system messages are not
-/// responses.
+/// responses, nor is the copy of a reply sent through another channel (channel fallback): the
+/// agent answered once, in the first conversation.
 fn is_response(m: &crate::views::MessageView) -> bool {
-    m.direction == Direction::Outbound && !m.private && m.sender.kind == SenderType::Agent
+    m.direction == Direction::Outbound
+        && !m.private
+        && m.sender.kind == SenderType::Agent
+        && m.delivery.as_ref().is_none_or(|d| d.fallback_from.is_none())
 }
 
 /// A row before it is written.

@@ -33,7 +33,7 @@ use crate::error::StoreError;
 use crate::listing::ListFilter;
 use crate::views::ConversationView;
 
-pub use analyzer::terms;
+pub use analyzer::{ANALYZER, analyzer, terms};
 pub use index::{Location, MAX_DOCS, Match, MatchField, SCHEMA_VERSION};
 pub use indexer::{Indexer, RebuildStats};
 

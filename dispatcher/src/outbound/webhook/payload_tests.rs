@@ -29,6 +29,7 @@ fn every_documented_event_type_round_trips() {
         "agent.status_changed",
         "csat.requested",
         "csat.submitted",
+        "conversation.bot_handoff",
     ];
     assert_eq!(EventType::ALL.map(EventType::as_str), names);
     for name in names {

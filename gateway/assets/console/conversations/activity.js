@@ -1,5 +1,5 @@
 // The thread's timeline lines (assigned, transferred, resolved, reopened, routed by a rule,
-// priority changed, satisfaction asked, skipped and rated), from `GET /conversations/{id}/activities`, said in the agent's language.
+// priority changed, satisfaction asked, skipped and rated, handed off by the FAQ bot), from `GET /conversations/{id}/activities`, said in the agent's language.
 
 import { api, items } from "../api.js";
 import { t } from "../i18n.js";
@@ -60,6 +60,8 @@ export function activityText(a) {
     case "csat_submitted":
       return t(d.comment ? "activity.csatRatedComment" : "activity.csatRated",
         { stars: "★".repeat(Number(d.rating) || 0), rating: d.rating ?? "", comment: d.comment ?? "" });
+    case "bot_handoff":
+      return t("activity.botHandoff", { reason: t(`activity.botReason.${String(d.reason)}`) });
     default:
       return String(a.kind);
   }

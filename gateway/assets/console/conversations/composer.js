@@ -8,6 +8,7 @@ import { t } from "../i18n.js";
 import { h, mount, randomId, icon } from "../dom.js";
 import { errorText } from "../errors.js";
 import { cannedPicker } from "./canned.js";
+import { suggestionsBar } from "./suggestions.js";
 import { mentionPicker, mentionsIn } from "./mention.js";
 
 /** @typedef {import("./thread.js").PendingFile} PendingFile */
@@ -132,8 +133,10 @@ export function buildComposer(thread) {
     renderChips();
   });
   const mention = thread.note ? mentionPicker(input, () => thread.ctx.teams(), thread.mentioned, thread.id) : null;
+  const suggest = thread.note ? null : suggestionsBar(thread.id, input);
   input.addEventListener("keydown", (e) => {
     if (mention && mention.keydown(e)) return;
+    if (suggest && suggest.keydown(e)) return;
     if (canned.keydown(e)) return;
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) { e.preventDefault(); submit(); }
   });
@@ -148,6 +151,7 @@ export function buildComposer(thread) {
     h("div", { class: "modes" }, mode(false), mode(true)),
     canned.el,
     mention && mention.el,
+    suggest && suggest.el,
     input,
     chips,
     picker,

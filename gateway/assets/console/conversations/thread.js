@@ -327,7 +327,8 @@ export class Thread {
         continue;
       }
       const inbound = m.direction === "inbound";
-      const who = inbound ? (sender.name || this.ctx.contactName(c)) : (sender.name || t("msg.system"));
+      const who = inbound ? (sender.name || this.ctx.contactName(c))
+        : (sender.name || t(sender.type === "bot" ? "msg.bot" : "msg.system"));
       const key = `${m.direction}:${sender.id ?? who}:${m.private ? 1 : 0}`;
       out.push(this.renderMessage(m, who, key !== prevKey));
       prevKey = key;

@@ -7,6 +7,7 @@ import { page as agents } from "./agents/index.js";
 import { page as teams } from "./teams/index.js";
 import { page as labels } from "./labels/index.js";
 import { page as canned } from "./canned/index.js";
+import { page as knowledge } from "./knowledge/index.js";
 import { page as attributes } from "./attributes/index.js";
 import { page as schedules } from "./schedules/index.js";
 import { page as inboxes } from "./inboxes/index.js";
@@ -25,6 +26,7 @@ export const PAGES = [
   teams,
   labels,
   canned,
+  knowledge,
   attributes,
   schedules,
   inboxes,

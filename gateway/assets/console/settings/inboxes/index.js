@@ -10,6 +10,7 @@ import { accessPanel } from "./access.js";
 import { hoursPanel } from "./hours.js";
 import { csatPanel } from "./csat.js";
 import { fallbackPanel } from "./fallback.js";
+import { botPanel } from "./bot.js";
 
 const t = translator(strings);
 
@@ -202,7 +203,8 @@ class InboxesPage {
       accessPanel(inbox),
       hoursPanel(inbox),
       csatPanel(inbox),
-      fallbackPanel(inbox, [...(this.types?.keys() ?? [])]));
+      fallbackPanel(inbox, [...(this.types?.keys() ?? [])]),
+      botPanel(inbox));
   }
 }
 

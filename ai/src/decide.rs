@@ -1,0 +1,79 @@
+//! The bot's decision, a pure function of the customer's words, the candidates, the inbox's
+//! settings and how many answers the bot already gave in a row.
+
+use kefu_normalizer::knowledge::{BotSettings, Decided, HandoffReason};
+
+use crate::index::Hit;
+use crate::text::asks_for_human;
+
+/// What the bot does with a customer's message, in this order: a request for a person hands
+/// off; so does reaching `max_answers` answers in a row; a best candidate below `min_score`,
+/// or within `min_margin` of the runner-up, is a weak match and hands off; anything else is
+/// answered with the best candidate.
+pub fn decide(text: &str, hits: &[Hit], settings: &BotSettings, answers_in_row: u32) -> Decided {
+    if asks_for_human(text) {
+        return Decided::Handoff(HandoffReason::AskedForHuman);
+    }
+    if answers_in_row >= settings.max_answers {
+        return Decided::Handoff(HandoffReason::TooManyAnswers);
+    }
+    let Some(best) = hits.first() else {
+        return Decided::Handoff(HandoffReason::WeakMatch);
+    };
+    let runner_up = hits.get(1).map(|h| h.score).unwrap_or(0.0);
+    // Scores are rounded to thousandths; compare with the same precision.
+    let margin = ((best.score - runner_up) * 1000.0).round() / 1000.0;
+    if best.score < settings.min_score || margin < settings.min_margin {
+        return Decided::Handoff(HandoffReason::WeakMatch);
+    }
+    Decided::Answer {
+        knowledge_id: best.knowledge_id,
+        answer: best.answer.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(id: i64, score: f32) -> Hit {
+        Hit {
+            knowledge_id: id,
+            answer: format!("answer {id}"),
+            score,
+        }
+    }
+
+    #[test]
+    fn table() {
+        let s = BotSettings::default(); // min_score 0.5, min_margin 0.1, max_answers 3
+        let answer = |id: i64| Decided::Answer {
+            knowledge_id: id,
+            answer: format!("answer {id}"),
+        };
+        let weak = Decided::Handoff(HandoffReason::WeakMatch);
+        let cases: Vec<(&str, Vec<Hit>, u32, Decided)> = vec![
+            ("运费多少", vec![hit(1, 0.88), hit(2, 0.2)], 0, answer(1)),
+            ("运费多少", vec![hit(1, 0.5)], 2, answer(1)),
+            ("运费多少", vec![hit(1, 0.49)], 0, weak.clone()),
+            ("运费多少", vec![hit(1, 0.8), hit(2, 0.75)], 0, weak.clone()),
+            ("运费多少", vec![hit(1, 0.8), hit(2, 0.7)], 0, answer(1)),
+            ("你好", vec![], 0, weak),
+            (
+                "运费多少 转人工",
+                vec![hit(1, 0.9)],
+                0,
+                Decided::Handoff(HandoffReason::AskedForHuman),
+            ),
+            (
+                "运费多少",
+                vec![hit(1, 0.9)],
+                3,
+                Decided::Handoff(HandoffReason::TooManyAnswers),
+            ),
+        ];
+        for (text, hits, row, want) in cases {
+            assert_eq!(decide(text, &hits, &s, row), want, "{text} {hits:?} {row}");
+        }
+    }
+}

@@ -1,0 +1,280 @@
+//! [`KnowledgeIndex`]: the knowledge base in a tantivy index in memory, one document per
+//! phrasing (the question and each alternative), indexed by its features (`text.rs`).
+//!
+//! A query takes the best [`RETRIEVED`] phrasings by BM25, then scores each entry by its
+//! closest phrasing ([`similarity`], 0 to 1): BM25 finds the candidates quickly among
+//! thousands of entries, the similarity gives a score that means the same in every knowledge
+//! base, so an inbox's thresholds mean what they say.
+//!
+//! The index is derived data: [`KnowledgeIndex::rebuild`] fills it from the database at start,
+//! and the API calls [`KnowledgeIndex::upsert`] and [`KnowledgeIndex::remove`] after each edit
+//! it commits. Edits made through another node reach this one at its next start (a follow-up
+//! is to apply them from an event).
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, RwLock};
+
+use kefu_normalizer::knowledge::{Knowledge, KnowledgeView};
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::tokenizer::{PreTokenizedString, Token};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+use crate::AiError;
+use crate::text::{feature_set, features, similarity};
+
+/// Phrasings BM25 hands to scoring per query.
+pub const RETRIEVED: usize = 50;
+
+/// Most features taken from one query.
+const MAX_QUERY_FEATURES: usize = 32;
+
+/// The index writer's memory (tantivy's minimum is 15 MB).
+const WRITER_BYTES: usize = 15_000_000;
+
+/// One entry that matches a query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    /// The entry.
+    pub knowledge_id: i64,
+    /// Its answer.
+    pub answer: String,
+    /// How closely its best phrasing matches, 0 to 1.
+    pub score: f32,
+}
+
+/// What scoring needs of an entry, kept beside the index.
+struct Entry {
+    answer: String,
+    phrasings: Vec<BTreeSet<String>>,
+}
+
+struct Inner {
+    writer: Mutex<IndexWriter>,
+    reader: IndexReader,
+    entry: Field,
+    features: Field,
+    entries: RwLock<HashMap<i64, Entry>>,
+}
+
+/// The knowledge base's search index; cheap to clone.
+#[derive(Clone)]
+pub struct KnowledgeIndex {
+    inner: Arc<Inner>,
+}
+
+impl KnowledgeIndex {
+    /// An empty index.
+    pub fn new() -> Result<Self, AiError> {
+        let mut b = Schema::builder();
+        let entry = b.add_i64_field("entry", INDEXED | FAST | STORED);
+        let features = b.add_text_field(
+            "features",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer("raw")
+                    .set_index_option(IndexRecordOption::WithFreqs),
+            ),
+        );
+        let index = Index::create_in_ram(b.build());
+        let writer: IndexWriter = index.writer_with_num_threads(1, WRITER_BYTES)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                writer: Mutex::new(writer),
+                reader,
+                entry,
+                features,
+                entries: RwLock::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// An index of `knowledge`'s enabled entries.
+    pub async fn load(knowledge: &Knowledge) -> Result<Self, AiError> {
+        let index = Self::new()?;
+        let entries = knowledge.all_enabled().await?;
+        let count = entries.len();
+        let built = index.clone();
+        tokio::task::spawn_blocking(move || built.rebuild(&entries))
+            .await
+            .map_err(|e| AiError::Index(format!("indexing stopped: {e}")))??;
+        tracing::info!(entries = count, "Knowledge index built.");
+        Ok(index)
+    }
+
+    /// Replaces the whole index with `entries` (disabled ones are left out).
+    pub fn rebuild(&self, entries: &[KnowledgeView]) -> Result<(), AiError> {
+        let mut map = HashMap::new();
+        let mut writer = self.writer()?;
+        writer.delete_all_documents()?;
+        for e in entries.iter().filter(|e| e.enabled) {
+            map.insert(e.id, self.add(&writer, e)?);
+        }
+        writer.commit()?;
+        drop(writer);
+        self.inner.reader.reload()?;
+        *self.entries_mut()? = map;
+        Ok(())
+    }
+
+    /// Adds or replaces entry `e` (removes it when disabled).
+    pub fn upsert(&self, e: &KnowledgeView) -> Result<(), AiError> {
+        let mut writer = self.writer()?;
+        writer.delete_term(Term::from_field_i64(self.inner.entry, e.id));
+        let entry = if e.enabled {
+            Some(self.add(&writer, e)?)
+        } else {
+            None
+        };
+        writer.commit()?;
+        drop(writer);
+        self.inner.reader.reload()?;
+        let mut map = self.entries_mut()?;
+        match entry {
+            Some(entry) => map.insert(e.id, entry),
+            None => map.remove(&e.id),
+        };
+        Ok(())
+    }
+
+    /// Removes entry `id`.
+    pub fn remove(&self, id: i64) -> Result<(), AiError> {
+        let mut writer = self.writer()?;
+        writer.delete_term(Term::from_field_i64(self.inner.entry, id));
+        writer.commit()?;
+        drop(writer);
+        self.inner.reader.reload()?;
+        self.entries_mut()?.remove(&id);
+        Ok(())
+    }
+
+    /// How many entries the index holds.
+    pub fn len(&self) -> usize {
+        self.inner.entries.read().map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// Whether the index holds no entry.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The `limit` entries closest to `text`, best first; entries sharing no feature with it
+    /// are left out.
+    pub fn search(&self, text: &str, limit: usize) -> Result<Vec<Hit>, AiError> {
+        let query_features = feature_set(text);
+        let clauses: Vec<(Occur, Box<dyn Query>)> = query_features
+            .iter()
+            .take(MAX_QUERY_FEATURES)
+            .map(|f| {
+                let q: Box<dyn Query> = Box::new(TermQuery::new(
+                    Term::from_field_text(self.inner.features, f),
+                    IndexRecordOption::WithFreqs,
+                ));
+                (Occur::Should, q)
+            })
+            .collect();
+        if clauses.is_empty() {
+            return Ok(Vec::new());
+        }
+        let searcher = self.inner.reader.searcher();
+        let top = searcher.search(
+            &BooleanQuery::new(clauses),
+            &TopDocs::with_limit(RETRIEVED).order_by_score(),
+        )?;
+        let mut best: HashMap<i64, f32> = HashMap::new();
+        for (bm25, addr) in top {
+            let column = searcher
+                .segment_reader(addr.segment_ord)
+                .fast_fields()
+                .i64("entry")?;
+            if let Some(id) = column.first(addr.doc_id) {
+                let b = best.entry(id).or_insert(bm25);
+                *b = b.max(bm25);
+            }
+        }
+        let entries = self
+            .inner
+            .entries
+            .read()
+            .map_err(|_| AiError::Index("the knowledge index is poisoned".into()))?;
+        let mut hits: Vec<(Hit, f32)> = best
+            .into_iter()
+            .filter_map(|(id, bm25)| {
+                let e = entries.get(&id)?;
+                let score = e
+                    .phrasings
+                    .iter()
+                    .map(|p| similarity(&query_features, p))
+                    .fold(0.0f32, f32::max);
+                let hit = Hit {
+                    knowledge_id: id,
+                    answer: e.answer.clone(),
+                    score: (score * 1000.0).round() / 1000.0,
+                };
+                (score > 0.0).then_some((hit, bm25))
+            })
+            .collect();
+        hits.sort_by(|(a, ab), (b, bb)| {
+            b.score
+                .total_cmp(&a.score)
+                .then(bb.total_cmp(ab))
+                .then(a.knowledge_id.cmp(&b.knowledge_id))
+        });
+        Ok(hits.into_iter().take(limit).map(|(h, _)| h).collect())
+    }
+
+    fn writer(&self) -> Result<std::sync::MutexGuard<'_, IndexWriter>, AiError> {
+        self.inner
+            .writer
+            .lock()
+            .map_err(|_| AiError::Index("the knowledge index is poisoned".into()))
+    }
+
+    fn entries_mut(&self) -> Result<std::sync::RwLockWriteGuard<'_, HashMap<i64, Entry>>, AiError> {
+        self.inner
+            .entries
+            .write()
+            .map_err(|_| AiError::Index("the knowledge index is poisoned".into()))
+    }
+
+    /// Adds one document per phrasing of `e`; returns what scoring keeps of it.
+    fn add(&self, writer: &IndexWriter, e: &KnowledgeView) -> Result<Entry, AiError> {
+        let mut phrasings = Vec::new();
+        for p in e.phrasings() {
+            let feats = features(p);
+            let tokens = feats
+                .iter()
+                .enumerate()
+                .map(|(position, f)| Token {
+                    offset_from: 0,
+                    offset_to: 0,
+                    position,
+                    text: f.clone(),
+                    position_length: 1,
+                })
+                .collect();
+            let mut doc = TantivyDocument::new();
+            doc.add_i64(self.inner.entry, e.id);
+            doc.add_pre_tokenized_text(
+                self.inner.features,
+                PreTokenizedString {
+                    text: String::new(),
+                    tokens,
+                },
+            );
+            writer.add_document(doc)?;
+            phrasings.push(feats.into_iter().collect());
+        }
+        Ok(Entry {
+            answer: e.answer.clone(),
+            phrasings,
+        })
+    }
+}

@@ -1,0 +1,45 @@
+//! # kefu-ai — AI assist that works offline
+//!
+//! - [`text`]: the features a question is matched on (the search analyzer's jieba words
+//!   without function words, plus Chinese character bigrams), their similarity (0 to 1), and
+//!   whether a customer asks for a person.
+//! - [`KnowledgeIndex`]: the knowledge base in an in-memory tantivy index: BM25 finds
+//!   candidates, the similarity scores them.
+//! - [`decide`]: the FAQ bot's decision, a pure function (answer, or hand off and why).
+//! - [`FaqBot`]: runs the decision on customers' new messages in `auto` inboxes and stores it
+//!   with its candidates (through `kefu_normalizer::knowledge::BotStore`); serves agents'
+//!   suggestions.
+//!
+//! Storage (entries, settings, decisions) is in `kefu-normalizer`; this crate only matches and
+//! decides, and needs no network or model files.
+
+mod bot;
+mod decide;
+mod index;
+pub mod text;
+
+pub use bot::{FaqBot, SUGGESTIONS};
+pub use decide::decide;
+pub use index::{Hit, KnowledgeIndex, RETRIEVED};
+
+use kefu_normalizer::StoreError;
+
+/// Why matching failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AiError {
+    /// Reading or writing rows failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The index failed.
+    #[error("knowledge index error: {0}")]
+    Index(String),
+}
+
+impl From<tantivy::TantivyError> for AiError {
+    fn from(e: tantivy::TantivyError) -> Self {
+        Self::Index(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests;

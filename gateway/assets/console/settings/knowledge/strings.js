@@ -1,0 +1,43 @@
+// Strings of the knowledge-base page.
+
+import { defineStrings } from "../../i18n.js";
+
+export default defineStrings({
+  "knowledgePage.title": "Knowledge base",
+  "knowledgePage.intro": "Questions customers ask and their answers. Agents get the closest answers as suggestions; an inbox whose bot is in auto mode answers confident matches itself.",
+  "knowledgePage.question": "Question",
+  "knowledgePage.alternatives": "Other ways to ask (one per line)",
+  "knowledgePage.answer": "Answer",
+  "knowledgePage.tags": "Tags (comma-separated)",
+  "knowledgePage.locale": "Language (e.g. zh-CN, en)",
+  "knowledgePage.enabled": "Used for suggestions and the bot",
+  "knowledgePage.create": "Add entry",
+  "knowledgePage.created": "Entry added.",
+  "knowledgePage.saved": "Entry saved.",
+  "knowledgePage.deleted": "Entry deleted.",
+  "knowledgePage.empty": "No entries yet.",
+  "knowledgePage.disabled": "Disabled",
+  "knowledgePage.edit": "Edit",
+  "knowledgePage.editTitle": "Edit entry",
+  "knowledgePage.deleteTitle": "Delete this entry?",
+  "knowledgePage.deleteText": "Suggestions and the bot stop using it.",
+}, {
+  "knowledgePage.title": "知识库",
+  "knowledgePage.intro": "客户常问的问题及其答案。客服会看到最接近的答案作为建议；机器人处于自动模式的收件箱会自行回答有把握的问题。",
+  "knowledgePage.question": "问题",
+  "knowledgePage.alternatives": "其他问法（每行一个）",
+  "knowledgePage.answer": "答案",
+  "knowledgePage.tags": "标签（用逗号分隔）",
+  "knowledgePage.locale": "语言（如 zh-CN、en）",
+  "knowledgePage.enabled": "用于建议和机器人",
+  "knowledgePage.create": "添加条目",
+  "knowledgePage.created": "条目已添加。",
+  "knowledgePage.saved": "条目已保存。",
+  "knowledgePage.deleted": "条目已删除。",
+  "knowledgePage.empty": "还没有条目。",
+  "knowledgePage.disabled": "已停用",
+  "knowledgePage.edit": "编辑",
+  "knowledgePage.editTitle": "编辑条目",
+  "knowledgePage.deleteTitle": "删除此条目？",
+  "knowledgePage.deleteText": "建议和机器人将不再使用它。",
+});
