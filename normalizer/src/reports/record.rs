@@ -95,7 +95,9 @@ fn is_response(m: &crate::views::MessageView) -> bool {
     m.direction == Direction::Outbound
         && !m.private
         && m.sender.kind == SenderType::Agent
-        && m.delivery.as_ref().is_none_or(|d| d.fallback_from.is_none())
+        && m.delivery
+            .as_ref()
+            .is_none_or(|d| d.fallback_from.is_none())
 }
 
 /// A row before it is written.
