@@ -24,6 +24,7 @@ pub mod delivery;
 pub mod error;
 pub mod extract;
 pub mod inbox_sync;
+pub mod knowledge_sync;
 mod middleware;
 pub mod provider_targets;
 pub mod state;

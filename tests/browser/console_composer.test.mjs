@@ -151,6 +151,8 @@ test('keyboard shortcuts move, assign, resolve and search; ? lists them, in Chin
   await page.locator('body').click();
   await page.keyboard.press('k');
   await page.waitForURL(new RegExp(`/c/${ids[at - 1]}$`));
+  // J moves from the row the list marks active: wait until it marks the one K opened.
+  await page.locator(`#conv-list a.conv-item.active[data-id="${ids[at - 1]}"]`).waitFor();
   await page.keyboard.press('j');
   await page.waitForURL(new RegExp(`/c/${conv.anna}$`));
 

@@ -666,3 +666,81 @@ async fn guesses_at_one_account_count_on_every_node() {
         node.stop().await;
     }
 }
+
+/// The knowledge-base answers node `app` suggests for conversation `conv`, by knowledge id.
+async fn suggested(app: &TestApp, conv: i64) -> Vec<i64> {
+    let (s, b) = app
+        .admin(
+            Method::GET,
+            &format!("/api/v1/conversations/{conv}/suggestions"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    b["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i["knowledge_id"].as_i64())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_knowledge_entry_edited_on_one_node_is_suggested_by_the_others() {
+    let Some((pg, redis)) =
+        cluster_env("a_knowledge_entry_edited_on_one_node_is_suggested_by_the_others")
+    else {
+        return;
+    };
+    let nodes = cluster(&pg, &redis, 2, |_| {}).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let inbox = a.loopback_inbox(json!({})).await;
+    let (s, body) = a
+        .admin(
+            Method::PUT,
+            &format!("/api/v1/inboxes/{inbox}/bot"),
+            Some(json!({"mode": "suggest"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (s, ack) = a.inbound(inbox, &msg("kb-1", "cust-kb", "运费多少")).await;
+    assert_eq!(s, StatusCode::OK, "{ack}");
+    let conv = ack["conversation_id"].as_i64().expect("conversation");
+    assert!(suggested(b, conv).await.is_empty());
+
+    // Added through A: B suggests it, without a restart.
+    let entry = json!({"question": "运费是多少钱", "answer": "满 99 元包邮。"});
+    let (s, created) = a
+        .admin(Method::POST, "/api/v1/knowledge", Some(entry.clone()))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_i64().expect("id");
+    eventually(WAIT, || async {
+        (suggested(b, conv).await == [id]).then_some(())
+    })
+    .await
+    .expect("node B suggests the entry added through node A");
+
+    // Disabled through B: A stops suggesting it.
+    let mut disabled = entry.clone();
+    disabled["enabled"] = json!(false);
+    let (s, body) = b
+        .admin(
+            Method::PUT,
+            &format!("/api/v1/knowledge/{id}"),
+            Some(disabled),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    eventually(WAIT, || async {
+        suggested(a, conv).await.is_empty().then_some(())
+    })
+    .await
+    .expect("node A drops the entry disabled through node B");
+    for node in nodes {
+        node.stop().await;
+    }
+}

@@ -118,6 +118,7 @@ pub async fn create(
         .await
         .map_err(|e| field_of(e.into()))?;
     st.bot.index().upsert(&entry).map_err(ai)?;
+    crate::knowledge_sync::changed(&st, entry.id);
     Ok((StatusCode::CREATED, Json(entry)))
 }
 
@@ -176,6 +177,7 @@ pub async fn update(
         .await
         .map_err(|e| field_of(e.into()))?;
     st.bot.index().upsert(&entry).map_err(ai)?;
+    crate::knowledge_sync::changed(&st, entry.id);
     Ok(Json(entry))
 }
 
@@ -190,6 +192,7 @@ pub async fn delete(
     me.require(Role::Supervisor)?;
     st.bot.knowledge().delete(id).await?;
     st.bot.index().remove(id).map_err(ai)?;
+    crate::knowledge_sync::changed(&st, id);
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -115,6 +115,14 @@ pub enum Signal {
         /// The agent's read marker after the read.
         seq: i64,
     },
+    /// A knowledge-base entry was added, edited or deleted through node `origin`: the other
+    /// nodes bring their search index in line.
+    KnowledgeChanged {
+        /// The entry.
+        knowledge_id: i64,
+        /// The node it was changed through (which has updated its index already).
+        origin: String,
+    },
 }
 
 /// Where relayed events go: in-process subscribers on one node, Redis pub/sub across nodes.

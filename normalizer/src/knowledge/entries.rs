@@ -104,6 +104,19 @@ impl Knowledge {
             .collect())
     }
 
+    /// What changes whenever an entry is added, edited or deleted: how many there are and the
+    /// latest change. A node compares it to tell whether its index may be behind.
+    pub async fn fingerprint(&self) -> Result<(i64, Option<chrono::DateTime<Utc>>), StoreError> {
+        let row: Option<(i64, Option<chrono::DateTime<Utc>>)> = knowledge_entry::Entity::find()
+            .select_only()
+            .column_as(knowledge_entry::Column::Id.count(), "n")
+            .column_as(knowledge_entry::Column::UpdatedAt.max(), "latest")
+            .into_tuple()
+            .one(self.db.conn())
+            .await?;
+        Ok(row.unwrap_or((0, None)))
+    }
+
     /// Every enabled entry, for building the search index.
     pub async fn all_enabled(&self) -> Result<Vec<KnowledgeView>, StoreError> {
         Ok(knowledge_entry::Entity::find()
