@@ -64,6 +64,7 @@ pub mod leases;
 mod list_items;
 mod listing;
 pub mod notifications;
+mod reach;
 pub mod reports;
 mod sanitize;
 pub mod schedules;

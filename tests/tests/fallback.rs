@@ -158,6 +158,37 @@ async fn copy_of(app: &TestApp, conv: i64, failed: i64) -> Value {
     }
 }
 
+/// An email inbox on a fresh Dovecot mailbox named after `prefix`, sending through `smtp`:
+/// `(inbox id, mailbox)`.
+async fn email_inbox(
+    app: &TestApp,
+    dovecot: &Dovecot,
+    smtp: &SmtpSink,
+    prefix: &str,
+) -> (i64, String) {
+    let mailbox = format!(
+        "{prefix}{}",
+        kefu_normalizer::token::random(6).to_lowercase()
+    );
+    let mut settings = dovecot.settings(&mailbox, smtp.port);
+    settings["type"] = json!("email");
+    dovecot
+        .client()
+        .await
+        .create(&mailbox)
+        .await
+        .expect("mailbox");
+    let (s, inbox) = app
+        .admin(
+            Method::POST,
+            "/api/v1/inboxes",
+            Some(json!({"name": "Support mail", "channel": settings})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{inbox}");
+    (inbox["id"].as_i64().expect("inbox"), mailbox)
+}
+
 fn mails_containing(smtp: &SmtpSink, text: &str) -> usize {
     smtp.messages()
         .iter()
@@ -179,27 +210,7 @@ async fn a_closed_wechat_window_falls_back_to_email_or_a_template_message() {
         .await;
 
         // The customer writes by email...
-        let mailbox = format!(
-            "Fallback{}",
-            kefu_normalizer::token::random(6).to_lowercase()
-        );
-        let mut settings = dovecot.settings(&mailbox, smtp.port);
-        settings["type"] = json!("email");
-        dovecot
-            .client()
-            .await
-            .create(&mailbox)
-            .await
-            .expect("mailbox");
-        let (s, mail_inbox) = app
-            .admin(
-                Method::POST,
-                "/api/v1/inboxes",
-                Some(json!({"name": "Support mail", "channel": settings})),
-            )
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{mail_inbox}");
-        let mail_inbox = mail_inbox["id"].as_i64().expect("inbox");
+        let (mail_inbox, mailbox) = email_inbox(&app, &dovecot, &smtp, "Fallback").await;
         let raw = "From: Alice <alice@customer.test>\r\nTo: support@kefu.test\r\nSubject: Parcel\r\n\
                    Message-ID: <fb1@customer.test>\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n\
                    Content-Type: text/plain; charset=utf-8\r\n\r\nWhere is my parcel?\r\n";
@@ -442,23 +453,7 @@ async fn a_web_chat_reply_the_visitor_left_unseen_goes_out_by_email() {
         })
         .await;
         let tag = backend.label();
-        let mailbox = format!("Unseen{}", kefu_normalizer::token::random(6).to_lowercase());
-        let mut settings = dovecot.settings(&mailbox, smtp.port);
-        settings["type"] = json!("email");
-        dovecot
-            .client()
-            .await
-            .create(&mailbox)
-            .await
-            .expect("mailbox");
-        let (s, mail) = app
-            .admin(
-                Method::POST,
-                "/api/v1/inboxes",
-                Some(json!({"name": "Support mail", "channel": settings})),
-            )
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{mail}");
+        let (mail_inbox, _) = email_inbox(&app, &dovecot, &smtp, "Unseen").await;
         let (s, web) = app
             .admin(
                 Method::POST,
@@ -539,7 +534,7 @@ async fn a_web_chat_reply_the_visitor_left_unseen_goes_out_by_email() {
             )
             .await;
         assert_eq!(c["contact"]["id"], v["contact"]["id"]);
-        assert_eq!(c["inbox_id"], mail["id"]);
+        assert_eq!(c["inbox_id"], mail_inbox);
         // Sam read his: nothing went by email, and a later sweep does not send it either.
         assert_eq!(mails_containing(&smtp, &to_sam), 0);
         let sam_msg = message_when(&app, sam_conv, sam_reply, |_| true).await;

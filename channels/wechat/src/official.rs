@@ -238,34 +238,32 @@ impl Channel for OfficialAccountChannel {
 impl OfficialAccountChannel {
     /// Sends `msg` as customer-service messages (客服消息), within the reply window.
     async fn send_custom(&self, msg: &OutboundMessage) -> Result<SendReceipt, SendError> {
-        {
-            let parts = precheck(msg, media::Account::Official)?;
-            let touser = msg.recipient.external_id.as_str();
-            media::deliver(
-                &self.api,
-                &self.progress,
-                msg.message_id,
-                "/cgi-bin/message/custom/send",
-                &parts,
-                |_, part, media_id| match part {
-                    media::Part::Text(text) => media::text_body(
-                        json!({ "touser": touser }),
-                        text,
-                        &msg.content.extra,
-                        parts.len() == 1,
-                        media::MenuStyle::Official,
-                    ),
-                    // Only images get this far on an Official Account.
-                    media::Part::Media { kind, .. } => json!({
-                        "touser": touser, "msgtype": kind.as_str(),
-                        kind.as_str(): { "media_id": media_id },
-                    }),
-                },
-            )
-            .await?;
-            tracing::debug!("Sent a customer-service message.");
-            Ok(SendReceipt::default())
-        }
+        let parts = precheck(msg, media::Account::Official)?;
+        let touser = msg.recipient.external_id.as_str();
+        media::deliver(
+            &self.api,
+            &self.progress,
+            msg.message_id,
+            "/cgi-bin/message/custom/send",
+            &parts,
+            |_, part, media_id| match part {
+                media::Part::Text(text) => media::text_body(
+                    json!({ "touser": touser }),
+                    text,
+                    &msg.content.extra,
+                    parts.len() == 1,
+                    media::MenuStyle::Official,
+                ),
+                // Only images get this far on an Official Account.
+                media::Part::Media { kind, .. } => json!({
+                    "touser": touser, "msgtype": kind.as_str(),
+                    kind.as_str(): { "media_id": media_id },
+                }),
+            },
+        )
+        .await?;
+        tracing::debug!("Sent a customer-service message.");
+        Ok(SendReceipt::default())
     }
 }
 

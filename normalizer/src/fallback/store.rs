@@ -5,13 +5,13 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use super::unseen::{EMAIL, UNSEEN, UNSEEN_REASON, email_identity};
 use super::{FallbackLink, FallbackSettings, Stored, fallback_code};
-use crate::contact_notify::{conversation_for, identity_inboxes, pick, reachable, survivor};
 use crate::conversations::{NewMessage, append_message, lock};
 use crate::db::Db;
 use crate::entity::message::{DeliveryStatus, Direction};
 use crate::entity::{conversation, inbox, message};
 use crate::error::StoreError;
 use crate::events::EventData;
+use crate::reach::{conversation_for, identity_inboxes, pick, reachable, survivor};
 use crate::views::MessageView;
 
 /// How often a transaction that lost a race (unique index, deadlock) is tried again.

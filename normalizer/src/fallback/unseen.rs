@@ -11,11 +11,11 @@ use sea_orm::{
 
 use super::store::Cause;
 use super::{FallbackSettings, Fallbacks};
-use crate::contact_notify::Reachable;
 use crate::db::WriteTx;
 use crate::entity::message::{DeliveryStatus, Direction};
 use crate::entity::{contact, contact_identity, inbox, message};
 use crate::error::StoreError;
+use crate::reach::Reachable;
 
 /// The email channel type.
 pub(super) const EMAIL: &str = "email";
