@@ -4,15 +4,20 @@
 use kefu_normalizer::knowledge::{BotSettings, Decided, HandoffReason};
 
 use crate::index::Hit;
+use crate::sentiment::{STRONGLY_NEGATIVE, analyze};
 use crate::text::asks_for_human;
 
 /// What the bot does with a customer's message, in this order: a request for a person hands
-/// off; so does reaching `max_answers` answers in a row; a best candidate below `min_score`,
+/// off; so does a strongly negative message (a complaint, see [`crate::sentiment`]); so does
+/// reaching `max_answers` answers in a row; a best candidate below `min_score`,
 /// or within `min_margin` of the runner-up, is a weak match and hands off; anything else is
 /// answered with the best candidate.
 pub fn decide(text: &str, hits: &[Hit], settings: &BotSettings, answers_in_row: u32) -> Decided {
     if asks_for_human(text) {
         return Decided::Handoff(HandoffReason::AskedForHuman);
+    }
+    if analyze(text).score <= STRONGLY_NEGATIVE {
+        return Decided::Handoff(HandoffReason::NegativeSentiment);
     }
     if answers_in_row >= settings.max_answers {
         return Decided::Handoff(HandoffReason::TooManyAnswers);
@@ -70,6 +75,12 @@ mod tests {
                 vec![hit(1, 0.9)],
                 3,
                 Decided::Handoff(HandoffReason::TooManyAnswers),
+            ),
+            (
+                "运费多少？？？我要投诉",
+                vec![hit(1, 0.9)],
+                0,
+                Decided::Handoff(HandoffReason::NegativeSentiment),
             ),
         ];
         for (text, hits, row, want) in cases {

@@ -9,6 +9,10 @@
 //! - [`FaqBot`]: runs the decision on customers' new messages in `auto` inboxes and stores it
 //!   with its candidates (through `kefu_normalizer::knowledge::BotStore`); serves agents'
 //!   suggestions.
+//! - [`sensitive`]: sensitive words and personal data (word lists on folded text, checksummed
+//!   detectors), each rule with one action: mask, block, flag or route.
+//! - [`sentiment`]: a score from −1 to 1 for a customer message, with the terms that drove
+//!   it (lexicons, negation, intensifiers, complaint signals).
 //!
 //! Storage (entries, settings, decisions) is in `kefu-normalizer`; this crate only matches and
 //! decides, and needs no network or model files.
@@ -16,6 +20,8 @@
 mod bot;
 mod decide;
 mod index;
+pub mod sensitive;
+pub mod sentiment;
 pub mod text;
 
 pub use bot::{FaqBot, SUGGESTIONS};

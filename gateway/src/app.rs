@@ -124,7 +124,10 @@ impl App {
         let limits = Limits {
             max_text_bytes: config.max_text_bytes,
         };
-        let normalizer = Normalizer::new(db.clone(), limits);
+        let dispatcher =
+            kefu_dispatcher::assign::Dispatcher::new(db.clone(), config.routing.clone());
+        let screen = crate::screen::MessageScreen::new(db.clone(), dispatcher.clone());
+        let normalizer = Normalizer::new(db.clone(), limits).with_screen(Arc::new(screen.clone()));
         let conversations = Conversations::new(db.clone(), limits);
         let channel_state = Arc::new(DbChannelState::new(db.clone()));
         let inboxes = Inboxes::new(
@@ -169,7 +172,6 @@ impl App {
         }
 
         let keys_for_sessions = keys.derive("kefu/v1/webchat-sessions");
-        let config_routing = config.routing.clone();
         let inbox_store = kefu_normalizer::Inboxes::new(db.clone());
         default_web_chat_inbox(&inbox_store, &inboxes, &runner).await?;
 
@@ -248,7 +250,8 @@ impl App {
             jobs,
             webhooks,
             shutdown,
-            dispatcher: kefu_dispatcher::assign::Dispatcher::new(db.clone(), config_routing),
+            dispatcher,
+            screen,
             leases,
             contact_notify: kefu_normalizer::ContactNotifier::new(db.clone(), limits),
         };

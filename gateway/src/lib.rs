@@ -27,6 +27,7 @@ pub mod inbox_sync;
 pub mod knowledge_sync;
 mod middleware;
 pub mod provider_targets;
+pub mod screen;
 pub mod state;
 pub mod ws;
 

@@ -78,6 +78,9 @@ pub struct AppState {
     pub workers: kefu_dispatcher::outbound::health::WorkerHealth,
     /// Skill-based routing: assigner tasks, transfers, claims, explanations.
     pub dispatcher: kefu_dispatcher::assign::Dispatcher,
+    /// Screening messages: sensitive-word and personal-data rules (masking, blocking,
+    /// flagging, routing) and sentiment.
+    pub screen: crate::screen::MessageScreen,
     /// Full-text search over conversations.
     pub search: kefu_normalizer::search::Search,
     /// Sessions, invites, API tokens, agents, teams and login throttling.

@@ -31,6 +31,7 @@ mod m0022_csat;
 mod m0023_fallback;
 mod m0024_metric_events;
 mod m0025_knowledge;
+mod m0026_screening;
 
 pub use sea_orm_migration::MigratorTrait;
 
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0023_fallback::Migration),
             Box::new(m0024_metric_events::Migration),
             Box::new(m0025_knowledge::Migration),
+            Box::new(m0026_screening::Migration),
         ]
     }
 }

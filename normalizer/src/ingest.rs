@@ -12,7 +12,6 @@ use sea_orm::{
 };
 use serde_json::json;
 use std::hash::{Hash, Hasher};
-
 use tokio::sync::{mpsc, oneshot};
 
 use crate::activities::{self, NewActivity};
@@ -25,6 +24,7 @@ use crate::error::StoreError;
 use crate::events::{EventData, NewConversation};
 use crate::files::Files;
 use crate::sanitize::{self, Limits};
+use crate::screen::InboundScreen;
 use crate::status::{Status, Transition};
 use crate::views::{ContactView, ConversationView};
 
@@ -44,6 +44,7 @@ const MAX_ATTEMPTS: usize = 4;
 pub struct Normalizer {
     core: Arc<Core>,
     queues: Arc<Vec<mpsc::Sender<Job>>>,
+    screen: Option<Arc<dyn InboundScreen>>,
 }
 
 struct Core {
@@ -76,7 +77,14 @@ impl Normalizer {
         Self {
             core,
             queues: Arc::new(queues),
+            screen: None,
         }
+    }
+
+    /// Screens every envelope with `screen` (sensitive words, personal data) before storing it.
+    pub fn with_screen(mut self, screen: Arc<dyn InboundScreen>) -> Self {
+        self.screen = Some(screen);
+        self
     }
 
     /// Stores one envelope; returns the stored message (or the one stored before under the same
@@ -85,6 +93,10 @@ impl Normalizer {
     pub async fn ingest(&self, envelope: InboundEnvelope) -> Result<Accepted, StoreError> {
         let started = std::time::Instant::now();
         let mut envelope = sanitize::envelope(envelope, &self.core.limits)?;
+        let screened = match &self.screen {
+            Some(screen) => Some(screen.before_store(&mut envelope).await),
+            None => None,
+        };
         // A tap on a satisfaction menu answers the survey; it is not a new message.
         if envelope.content.extra.get("menu_id").is_some()
             && let Some(answered) =
@@ -112,6 +124,9 @@ impl Normalizer {
             .await
             .map_err(|_| stopped())?;
         let result = answer.await.map_err(|_| stopped())?;
+        if let (Ok(a), Some(found), Some(screen)) = (&result, screened, &self.screen) {
+            screen.after_store(a, found).await;
+        }
         if let Ok(a) = &result {
             metrics::counter!("kefu_ingest_messages_total", "duplicate" => a.duplicate.to_string())
                 .increment(1);

@@ -35,6 +35,8 @@
 //! - [`search`]: full-text search over conversations (tantivy with a jieba analyzer).
 //! - [`reports`]: metric events derived from the outbox and the report figures over them.
 //! - [`knowledge`]: the knowledge base and the FAQ bot's settings and decisions.
+//! - [`sensitive`]: sensitive-word and personal-data rules.
+//! - [`screen`]: how ingest has customer messages screened (rules, sentiment).
 #![warn(missing_docs)]
 
 pub mod access;
@@ -68,7 +70,9 @@ mod reach;
 pub mod reports;
 mod sanitize;
 pub mod schedules;
+pub mod screen;
 pub mod search;
+pub mod sensitive;
 mod state_store;
 mod status;
 pub mod token;

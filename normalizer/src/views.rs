@@ -222,6 +222,9 @@ pub struct ConversationView {
     pub created_at: DateTime<Utc>,
     /// When the last message arrived or was sent.
     pub last_message_at: DateTime<Utc>,
+    /// The sentiment (−1 to 1) of the customer's latest message, once one was scored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentiment: Option<f32>,
 }
 
 impl ConversationView {
@@ -244,6 +247,7 @@ impl ConversationView {
             last_seq: c.last_seq,
             created_at: c.created_at,
             last_message_at: c.last_message_at,
+            sentiment: c.sentiment.map(|s| s as f32),
         }
     }
 }

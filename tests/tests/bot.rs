@@ -290,3 +290,26 @@ async fn bot_settings_are_checked() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_strongly_negative_message_is_handed_to_a_person() {
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        faq(&app).await;
+        let inbox = app.loopback_inbox(json!({})).await;
+        let (agent, _) = online_agent(&app, "li@x.io", json!({}), 5).await;
+        let (s, b) = put_bot(&app, inbox, json!({"mode": "auto"})).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+
+        // The bot knows the answer, but the customer is complaining: a person takes it.
+        let mut events = app.state.bus.subscribe();
+        let conv = write_in(&app, inbox, "m1", "u1", "运费多少？？？我要投诉").await;
+        assert_eq!(
+            handoff_reason(&mut events, conv).await,
+            "negative_sentiment"
+        );
+        assigned_to(&app, conv, agent).await;
+        assert!(bot_messages(&app, conv).await.is_empty());
+        app.stop().await;
+    }
+}

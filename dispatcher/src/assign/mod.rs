@@ -239,6 +239,23 @@ impl Dispatcher {
         Ok(v)
     }
 
+    /// Hands a conversation to a team for a sensitive-word `route` rule (`rule` matched
+    /// `term`): queued for the team's members, or transferred there when someone holds it.
+    /// `false` when it already was the team's, or is resolved.
+    pub async fn hand_to_team(
+        &self,
+        conversation_id: i64,
+        team_id: i64,
+        rule: &str,
+        term: &str,
+    ) -> Result<bool, DispatchError> {
+        let moved = ops::hand_to_team(&self.inner.db, conversation_id, team_id, rule, term).await?;
+        if moved {
+            self.committed();
+        }
+        Ok(moved)
+    }
+
     /// Reacts to a presence change: an agent coming online may take conversations now; one
     /// going offline gives theirs back to the queue (with
     /// [`requeue_on_offline`](Settings::requeue_on_offline)). Returns how many were re-queued.

@@ -335,3 +335,50 @@ pub(crate) async fn stranded(db: &Db) -> Result<BTreeMap<i64, Vec<i64>>, Dispatc
     }
     Ok(out)
 }
+
+/// Hands a conversation to a team because of what the customer wrote (a sensitive-word
+/// `route` rule named `rule`, matching `term`): a queued conversation waits for the team's
+/// members from now on; an assigned or pending one is transferred to the team. Does nothing
+/// (returns `false`) when it is already the team's, or resolved.
+pub(crate) async fn hand_to_team(
+    db: &Db,
+    conversation_id: i64,
+    team_id: i64,
+    rule: &str,
+    term: &str,
+) -> Result<bool, DispatchError> {
+    let tx = db.begin_write().await?;
+    team::Entity::find_by_id(team_id)
+        .one(&*tx)
+        .await?
+        .ok_or(DispatchError::NotFound("team"))?;
+    let conv = lock_conversation(db, &*tx, conversation_id).await?;
+    if conv.team_id == Some(team_id) {
+        return Ok(false);
+    }
+    let why = json!({"sensitive": {"rule": rule, "term": term}});
+    match conv.status {
+        Status::Queued => {
+            let mut am: conversation::ActiveModel = conv.into();
+            am.team_id = Set(Some(team_id));
+            am.skills = Set(json!({}));
+            am.updated_at = Set(Utc::now());
+            let conv = am.update(&*tx).await?;
+            let hit =
+                json!([{"index": 0, "name": rule, "why": [format!("sensitive word {term:?}")]}]);
+            mark_routed(&*tx, &conv, Some(hit)).await?;
+            let line = NewActivity::new(conv.id, ActivityKind::Transferred, None)
+                .to_team(team_id)
+                .details(why);
+            activities::record(&*tx, [line], conv.updated_at).await?;
+            tx.commit().await?;
+            Ok(true)
+        }
+        Status::Assigned | Status::Pending => {
+            tx.rollback().await?;
+            transfer(db, conversation_id, &TransferTarget::Team(team_id), None).await?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use super::entity::routing_state;
 use super::error::DispatchError;
 use super::snapshot::InboxRouting;
-use crate::routing::{FirstMessage, RoutingDecision, evaluate};
+use crate::routing::{FirstMessage, RoutingDecision, RuleHit, evaluate};
 
 /// Conversations routed per transaction.
 const CHUNK: usize = 500;
@@ -37,7 +37,7 @@ pub async fn route_new(
     let mut routed = 0;
     for chunk in convs.chunks(CHUNK) {
         let ids: Vec<i64> = chunk.iter().map(|c| c.id).collect();
-        let texts = first_messages(db, &ids).await?;
+        let firsts = first_messages(db, &ids).await?;
         let contact_ids: Vec<i64> = chunk.iter().map(|c| c.contact_id).collect();
         let attributes: HashMap<i64, Value> = contact::Entity::find()
             .filter(contact::Column::Id.is_in(contact_ids))
@@ -51,13 +51,18 @@ pub async fn route_new(
             .iter()
             .map(|c| {
                 let inbox = inboxes.get(&c.inbox_id);
+                let first = firsts.get(&c.id);
                 let msg = FirstMessage {
-                    text: texts.get(&c.id).map(String::as_str).unwrap_or(""),
+                    text: first.map(|f| f.text.as_str()).unwrap_or(""),
                     channel: inbox.map(|i| i.channel_type.as_str()).unwrap_or(""),
                     contact_attributes: attributes.get(&c.contact_id).unwrap_or(&none),
                 };
                 let config = inbox.map(|i| i.config.clone()).unwrap_or_default();
-                (c.id, evaluate(&config, &msg))
+                let mut decision = evaluate(&config, &msg);
+                if let Some(hit) = first.and_then(|f| f.sensitive_route.as_ref()) {
+                    sensitive_route(&mut decision, hit);
+                }
+                (c.id, decision)
             })
             .collect();
         routed += store(db, chunk, &decisions).await?;
@@ -80,6 +85,14 @@ async fn store(
         q = q.lock_exclusive();
     }
     let current = q.all(&*tx).await?;
+    // Routed meanwhile for the same wait (handed to a team by a sensitive-word rule): leave it.
+    let routed: HashMap<i64, Option<chrono::DateTime<Utc>>> = routing_state::Entity::find()
+        .filter(routing_state::Column::ConversationId.is_in(current.iter().map(|c| c.id)))
+        .all(&*tx)
+        .await?
+        .into_iter()
+        .map(|r| (r.conversation_id, r.routed_for))
+        .collect();
     let mut states = Vec::new();
     let (mut skills_case, mut priority_case, mut team_case) = (
         CaseStatement::new(),
@@ -97,6 +110,9 @@ async fn store(
             continue;
         }
         let enqueued_at = c.queued_at.unwrap_or(c.created_at);
+        if routed.get(&c.id).copied().flatten() == Some(enqueued_at) {
+            continue;
+        }
         let skills = json!(d.skills);
         if c.skills != skills || c.priority != d.priority || c.team_id != d.team_id {
             let is = || conversation::Column::Id.eq(c.id);
@@ -167,9 +183,40 @@ async fn store(
     Ok(n)
 }
 
+/// What routing reads of a conversation's first message.
+struct First {
+    text: String,
+    /// `(team_id, rule, term)` of a sensitive-word `route` rule that matched it.
+    sensitive_route: Option<(i64, String, String)>,
+}
+
+/// A sensitive-word `route` rule matched the first message (see `kefu_ai::sensitive`): the
+/// conversation waits for that team's members (any skills), whatever the inbox rules said.
+fn sensitive_route(decision: &mut RoutingDecision, (team, rule, term): &(i64, String, String)) {
+    decision.team_id = Some(*team);
+    decision.skills.clear();
+    decision.hits.push(RuleHit {
+        index: 0,
+        name: Some(rule.clone()),
+        why: vec![format!("sensitive word {term:?}")],
+    });
+}
+
+/// The first `route` finding recorded on a message's content (`extra.sensitive`).
+fn route_finding(content: &Value) -> Option<(i64, String, String)> {
+    content["extra"]["sensitive"]
+        .as_array()?
+        .iter()
+        .find_map(|f| {
+            (f["action"] == "route").then_some(())?;
+            let text = |k: &str| f[k].as_str().unwrap_or_default().to_owned();
+            Some((f["team_id"].as_i64()?, text("rule"), text("term")))
+        })
+}
+
 /// The text of each conversation's first inbound message since it was last resolved, falling
 /// back to its latest inbound message.
-async fn first_messages(db: &Db, ids: &[i64]) -> Result<HashMap<i64, String>, DispatchError> {
+async fn first_messages(db: &Db, ids: &[i64]) -> Result<HashMap<i64, First>, DispatchError> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -183,7 +230,7 @@ async fn first_messages(db: &Db, ids: &[i64]) -> Result<HashMap<i64, String>, Di
             ""
         };
         format!(
-            "SELECT m.conversation_id, m.text FROM messages m JOIN (\
+            "SELECT m.conversation_id, m.text, m.content FROM messages m JOIN (\
                SELECT mm.conversation_id, {agg}(mm.seq) AS seq FROM messages mm \
                JOIN conversations c ON c.id = mm.conversation_id \
                WHERE mm.conversation_id IN ({list}) AND mm.direction = 'inbound' {cond} \
@@ -201,7 +248,12 @@ async fn first_messages(db: &Db, ids: &[i64]) -> Result<HashMap<i64, String>, Di
         {
             let id: i64 = r.try_get("", "conversation_id")?;
             let text: String = r.try_get("", "text")?;
-            out.entry(id).or_insert(text);
+            let content: Value = r.try_get("", "content")?;
+            let sensitive_route = route_finding(&content);
+            out.entry(id).or_insert(First {
+                text,
+                sensitive_route,
+            });
         }
         if out.len() == ids.len() {
             break;

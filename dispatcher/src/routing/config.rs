@@ -90,6 +90,10 @@ pub struct Conditions {
     /// The script the first message is mostly written in (see [`detect_language`](super::detect_language)).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<Language>,
+    /// The first message's sentiment (−1 angry to 1 happy, see `kefu_ai::sentiment`) is below
+    /// this, e.g. `-0.5` for complaints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentiment_below: Option<f32>,
 }
 
 impl Conditions {
@@ -100,6 +104,7 @@ impl Conditions {
             && self.channel.is_none()
             && self.attributes.is_empty()
             && self.language.is_none()
+            && self.sentiment_below.is_none()
     }
 }
 

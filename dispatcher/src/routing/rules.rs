@@ -134,6 +134,13 @@ fn matches(
         }
         why.push(format!("language {}", language_name(wanted)));
     }
+    if let Some(below) = when.sentiment_below {
+        let score = kefu_ai::sentiment::analyze(msg.text).score;
+        if score >= below {
+            return None;
+        }
+        why.push(format!("sentiment {score} < {below}"));
+    }
     Some(why)
 }
 

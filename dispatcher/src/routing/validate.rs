@@ -116,6 +116,12 @@ impl Checker {
                 );
             }
         }
+        if when
+            .sentiment_below
+            .is_some_and(|s| !(s.is_finite() && (-1.0..=1.0).contains(&s)))
+        {
+            self.fail("when.sentiment_below", "must be a number from -1 to 1");
+        }
         if when.channel.as_deref().is_some_and(|c| c.trim().is_empty()) {
             self.fail("when.channel", "must not be blank");
         }

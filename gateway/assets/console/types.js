@@ -124,6 +124,7 @@
  * @property {string[]} [labels]
  * @property {number} [unread_count]
  * @property {number} [last_read_seq]
+ * @property {number|null} [sentiment]
  * @property {string|null} [last_inbound_at]
  * @property {string|null} [waiting_since] the customer's unanswered message, when they wrote last
  */
@@ -137,6 +138,18 @@
  * @property {string} answer
  * @property {string[]} tags
  * @property {string|null} locale
+ * @property {boolean} enabled
+ */
+
+/**
+ * A sensitive-word rule (`GET /api/v1/sensitive-rules`).
+ * @typedef {Object} SensitiveRule
+ * @property {number} id
+ * @property {string} name
+ * @property {string[]} words
+ * @property {"cn_id"|"bank_card"|"mobile"|"email"|null} detector
+ * @property {"mask"|"block"|"flag"|"route"} action
+ * @property {number|null} team_id
  * @property {boolean} enabled
  */
 

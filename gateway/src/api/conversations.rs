@@ -349,6 +349,19 @@ pub async fn reply(
             super::canned::reply_text(&st, &me, &conversation, canned, &req.text).await?
         }
     };
+    if !req.private
+        && let Some(f) = st.screen.blocked(&text).await
+    {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "blocked_term",
+            format!(
+                "text contains {:?}, which the rule {:?} blocks",
+                f.term, f.rule
+            ),
+        )
+        .with_field("text"));
+    }
     ids.retain(|f| !req.attachments.contains(f));
     let ids: Vec<i64> = req.attachments.iter().copied().chain(ids).collect();
     if ids.len() > MAX_REPLY_ATTACHMENTS {

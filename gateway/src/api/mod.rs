@@ -20,6 +20,7 @@ pub mod profile;
 pub mod reports;
 pub mod routing;
 pub mod schedules;
+pub mod sensitive;
 pub mod teams;
 pub mod tokens;
 pub mod webhooks;
@@ -123,6 +124,12 @@ pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
         .routes(routes!(knowledge::suggestions))
         .routes(routes!(knowledge::decisions))
         .routes(routes!(knowledge::get_bot, knowledge::put_bot))
+        .routes(routes!(sensitive::create, sensitive::list))
+        .routes(routes!(
+            sensitive::get,
+            sensitive::update,
+            sensitive::delete
+        ))
         .routes(routes!(notifications::list))
         .routes(routes!(notifications::mentionable))
         .routes(routes!(notifications::mark_read))

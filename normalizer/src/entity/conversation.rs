@@ -31,6 +31,8 @@ pub struct Model {
     pub last_inbound_at: Option<DateTimeUtc>,
     pub queued_at: Option<DateTimeUtc>,
     pub resolved_at: Option<DateTimeUtc>,
+    /// The sentiment (−1 to 1) of the customer's latest message, once one was scored.
+    pub sentiment: Option<f64>,
 }
 
 /// No declared relations: joins are written where they are needed.

@@ -37,6 +37,7 @@ pub mod notification;
 pub mod out_of_office_reply;
 pub mod outbox_event;
 pub mod schedule;
+pub mod sensitive_rule;
 pub mod session;
 pub mod team;
 pub mod team_member;

@@ -45,6 +45,7 @@ fn conversation() -> ConversationView {
         last_seq: 4,
         created_at: at(1_714_036_504),
         last_message_at: at(1_714_036_600),
+        sentiment: None,
     }
 }
 

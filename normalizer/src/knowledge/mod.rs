@@ -203,6 +203,8 @@ pub enum HandoffReason {
     AskedForHuman,
     /// The bot already answered the inbox's `max_answers` times in a row.
     TooManyAnswers,
+    /// The customer's message is strongly negative (a complaint, anger).
+    NegativeSentiment,
 }
 
 impl HandoffReason {
@@ -212,6 +214,7 @@ impl HandoffReason {
             Self::WeakMatch => "weak_match",
             Self::AskedForHuman => "asked_for_human",
             Self::TooManyAnswers => "too_many_answers",
+            Self::NegativeSentiment => "negative_sentiment",
         }
     }
 }

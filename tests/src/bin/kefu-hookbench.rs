@@ -416,5 +416,6 @@ fn bench_conversation(id: i64, n: usize) -> kefu_normalizer::views::Conversation
         last_seq: 0,
         created_at: now,
         last_message_at: now,
+        sentiment: None,
     }
 }

@@ -162,6 +162,16 @@ function channelIcon(type) {
  */
 
 /**
+ * A small badge for a clearly negative or positive latest customer message; nothing otherwise.
+ * @param {number|null|undefined} score from -1 to 1
+ */
+function mood(score) {
+  if (score == null || Math.abs(score) < 0.3) return null;
+  const kind = score < 0 ? "negative" : "positive";
+  return h("span", { class: `mood ${kind}`, "data-testid": "conv-sentiment", "data-score": score, title: t("list.sentimentTitle", { score: score.toFixed(2) }) }, t(`list.sentiment.${kind}`));
+}
+
+/**
  * One row of the list.
  * @param {Conversation} c
  * @param {RowCtx} x
@@ -195,6 +205,7 @@ export function row(c, x) {
     h("div", { class: "conv-tags" },
       h("span", { class: `pill ${c.status}` }, t(`conv.${c.status}`)),
       h("span", { class: `conv-assignee${assignee ? "" : " muted"}`, "data-testid": "conv-assignee" }, assignee || t("thread.unassigned")),
+      mood(c.sentiment),
       waiting ? h("span", { class: "conv-waiting", "data-testid": "conv-waiting", title: t("list.waitingTitle") }, icon("clock", "icon tiny"), waiting) : null,
       (c.labels || []).map((l) => labelChip(l)))));
 }
