@@ -31,7 +31,7 @@ function controls(t, teams, r) {
     DETECTORS.map((d) => [d, t(`sensitivePage.detector.${d}`)]), r?.detector || "cn_id");
   const action = select({ testid: "sensitive-action" }, ACTIONS.map((a) => [a, t(`sensitivePage.action.${a}`)]), r?.action || "block");
   const team = select({ testid: "sensitive-team" },
-    [["", t("sensitivePage.noTeam")], ...teams.map((x) => [String(x.id), x.name])], r?.team_id ? String(r.team_id) : "");
+    [["", t("sensitivePage.noTeam")], ...teams.map((x) => /** @type {[string, string]} */ ([String(x.id), x.name]))], r?.team_id ? String(r.team_id) : "");
   const enabled = checkbox({ label: t("sensitivePage.enabled"), checked: r ? r.enabled : true, testid: "sensitive-enabled" });
   const wordsField = field({ label: t("sensitivePage.words"), control: words, name: "words" });
   const detectorField = field({ label: t("sensitivePage.detector"), control: detector, name: "detector" });
