@@ -354,6 +354,7 @@ pub(crate) async fn hand_to_team(
         .ok_or(DispatchError::NotFound("team"))?;
     let conv = lock_conversation(db, &*tx, conversation_id).await?;
     if conv.team_id == Some(team_id) {
+        tx.rollback().await?;
         return Ok(false);
     }
     let why = json!({"sensitive": {"rule": rule, "term": term}});
@@ -379,6 +380,9 @@ pub(crate) async fn hand_to_team(
             transfer(db, conversation_id, &TransferTarget::Team(team_id), None).await?;
             Ok(true)
         }
-        _ => Ok(false),
+        _ => {
+            tx.rollback().await?;
+            Ok(false)
+        }
     }
 }
