@@ -98,7 +98,7 @@
     '<button class="x" type="button">' + ICON_DOWN + '</button></div>' +
     '<form class="pre" data-testid="kefu-prechat" hidden novalidate></form>' +
     '<div class="list" role="log" aria-live="polite"></div>' +
-    '<div class="typing"></div><div class="csat" data-testid="kefu-csat" hidden></div>' +
+    '<div class="typing"></div><div class="offline" data-testid="kefu-offline" hidden></div><div class="csat" data-testid="kefu-csat" hidden></div>' +
     '<div class="foot"><button class="clip" type="button" data-testid="kefu-attach">' + ICON_CLIP + '</button>' +
     '<input type="file" multiple hidden data-testid="kefu-file-input"><textarea rows="1" data-testid="kefu-input"></textarea>' +
     '<button class="send" type="button" data-testid="kefu-send" disabled>' + ICON_SEND + '</button></div>' +
@@ -124,7 +124,7 @@
 
   // ---- connection ----
   var ws = null, ready = false, attempts = 0, retryTimer = null, pingTimer = null, lastFrame = 0;
-  var readSent = 0, openState = false, statusText = "", notices = [], agentTypingTimer = null, away = null;
+  var readSent = 0, openState = false, statusText = "", notices = [], agentTypingTimer = null, away = null, offline = null;
 
   function connect() {
     clearTimeout(retryTimer);
@@ -214,41 +214,38 @@
         st.session = f.session; st.conversation_id = f.conversation_id;
         (f.messages || []).forEach(upsert);
         sortMessages();
-        ready = true; attempts = 0; away = f.away || null; // outside business hours: {next_open}
+        ready = true; attempts = 0; away = f.away || null; offline = f.offline || null; // away: outside business hours; offline: nobody online
         notices = notices.filter(function (n) { return !n.err; });
         // The pre-chat form: asked before the first message, answered again on a new socket.
         preForm = f.pre_chat && !f.conversation_id ? f.pre_chat : null;
         if (preForm && st.pre) send({ type: "pre_chat", name: st.pre.name, email: st.pre.email, fields: st.pre.fields });
         showPre(!!preForm && !st.pre);
         st.messages.forEach(function (m) { if (m.status === "sending") sendMessage(m); });
-        save(); render(); setSub(); if (f.csat) askRating(f.csat.token);
+        save(); render(); setSub(); if (f.csat) askRating(f.csat.token); offerEmail();
         break;
       case "ack":
         var i = findBy("client_id", f.client_id);
         var dup = findBy("id", f.id);
         if (i >= 0 && dup >= 0 && dup !== i) { st.messages.splice(i, 1); }
         else if (i >= 0) { var m = st.messages[i]; m.id = f.id; m.seq = f.seq; m.status = "sent"; }
-        sortMessages(); save(); render();
+        if (f.conversation_id) st.conversation_id = f.conversation_id;
+        sortMessages(); save(); render(); offerEmail();
         break;
       case "message":
         upsert(f.message);
         sortMessages(); save(); render();
         if (f.message && f.message.direction === "outbound") setAgentTyping(false);
         break;
-      case "pre_chat_ok":
-        showPre(false);
-        break;
+      case "pre_chat_ok": showPre(false); break;
       case "csat": askRating(f.token); break;
       case "csat_ok": if (window.KefuCsat) window.KefuCsat.answer(f); break;
-      case "typing":
-        setAgentTyping(!!f.on, f.name);
-        break;
-      case "status":
-        onStatus(f);
-        break;
+      case "email_ok": if (window.KefuOffline) window.KefuOffline.answer(f); break;
+      case "typing": setAgentTyping(!!f.on, f.name); break;
+      case "status": onStatus(f); break;
       case "error":
         if (f.code === "invalid_pre_chat" || f.code === "pre_chat_required") { st.pre = null; save(); showPre(true, f.field); break; }
         if (/^csat_|^invalid_rating$/.test(f.code) && window.KefuCsat) { window.KefuCsat.answer(f); break; }
+        if (f.code === "invalid_email" && window.KefuOffline) { window.KefuOffline.answer(f); break; }
         var bad = f.client_id != null ? findBy("client_id", f.client_id) : -1;
         // A message the server refused for good is not resent on every reconnect.
         if (bad >= 0 && st.messages[bad].status === "sending") { st.messages[bad].status = "failed"; save(); }
@@ -468,6 +465,8 @@
   }
   // The satisfaction card, when a resolved conversation asks for a rating.
   function askRating(tk) { part("csat", "KefuCsat", { el: el, zh: zh, send: send, box: $(".csat"), token: tk }); }
+  // Nobody online: once the visitor has written, an offer to take an email address for the reply.
+  function offerEmail() { if (offline && offline.ask_email && st.conversation_id && !(st.pre && st.pre.email) && !st.email) part("offline", "KefuOffline", { el: el, zh: zh, send: send, box: $(".offline"), st: st, save: save }); }
 
   // ---- files: the paperclip, paste and drop; the upload is in /widget-files.js, loaded on first use ----
   function attach(files) {

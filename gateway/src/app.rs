@@ -9,7 +9,9 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use kefu_channel::{BuildContext, ChannelFactory, ConversationHistory, IngressContext};
+use kefu_channel::{
+    BuildContext, ChannelFactory, ConversationHistory, IngressContext, SharedCounters,
+};
 use kefu_normalizer::{
     Conversations, Db, DbChannelState, EventBus, InProcessBus, Limits, Normalizer, OutboxRelay,
     RedisBus,
@@ -115,7 +117,7 @@ impl App {
             .map_err(|e| StartError(format!("bootstrap admin: {}", ApiError::from(e).detail)))?;
 
         let shutdown = CancellationToken::new();
-        let bus = event_bus(&config, &shutdown).await?;
+        let (bus, counters) = event_bus(&config, &shutdown).await?;
         // Started now: channels wait for their leases from the moment they are built. It stops
         // (and releases the leases) only after everything holding one has stopped.
         let leases = Leases::new(&db, &node_name());
@@ -233,7 +235,10 @@ impl App {
             runner,
             metrics: prometheus(),
             hub,
-            widget_abuse: Default::default(),
+            widget_abuse: Arc::new(match counters {
+                Some(counters) => kefu_channel_webchat::AbuseGuard::with_shared(counters),
+                None => kefu_channel_webchat::AbuseGuard::default(),
+            }),
             session_key: kefu_channel_webchat::session::SessionKey::new(keys_for_sessions),
             deliveries,
             files: kefu_normalizer::Files::new(db.clone()),
@@ -318,8 +323,10 @@ impl App {
                 outbound.deliverer,
                 crate::delivery::worker_settings(&state.config),
                 state.workers.clone(),
-                state.leases.clone(),
-                kefu_normalizer::fallback::Fallbacks::new(state.db.clone()),
+                kefu_dispatcher::workers::Housekeeping {
+                    leases: state.leases.clone(),
+                    fallbacks: kefu_normalizer::fallback::Fallbacks::new(state.db.clone()),
+                },
                 shutdown.clone(),
             ))
         });
@@ -430,29 +437,26 @@ const BUS_CAPACITY: usize = 4096;
 const BUS_JOIN_WAIT: Duration = Duration::from_secs(3);
 
 /// The Redis bus when `redis_url` is set (waiting briefly until it is subscribed, so this node
-/// hears the others' events from its first request), the in-process bus otherwise. An
-/// unreachable Redis does not stop the start: the bus retries and `/readyz` says `degraded`.
+/// hears the others' events from its first request), with the counters the nodes share on the
+/// same Redis; the in-process bus otherwise, and no shared counters. An unreachable Redis does
+/// not stop the start: the bus retries and `/readyz` says `degraded`.
 async fn event_bus(
     config: &Config,
     shutdown: &CancellationToken,
-) -> Result<Arc<dyn EventBus>, StartError> {
+) -> Result<(Arc<dyn EventBus>, Option<Arc<dyn SharedCounters>>), StartError> {
     let Some(url) = &config.redis_url else {
-        return Ok(Arc::new(InProcessBus::new(BUS_CAPACITY)));
+        return Ok((Arc::new(InProcessBus::new(BUS_CAPACITY)), None));
     };
-    let bus = RedisBus::start(
-        url,
-        &config.redis_namespace,
-        BUS_CAPACITY,
-        shutdown.child_token(),
-    )
-    .map_err(|e| StartError(e.to_string()))?;
     let namespace = &config.redis_namespace;
+    let bus = RedisBus::start(url, namespace, BUS_CAPACITY, shutdown.child_token())
+        .map_err(|e| StartError(e.to_string()))?;
     if bus.wait_subscribed(BUS_JOIN_WAIT).await {
         tracing::info!(%namespace, "Joined the Redis event bus.");
     } else {
         tracing::warn!(%namespace, "Redis did not answer; serving without the bus until it does.");
     }
-    Ok(Arc::new(bus))
+    let counters = Arc::new(bus.counters(namespace, shutdown.child_token()));
+    Ok((Arc::new(bus), Some(counters)))
 }
 
 /// Creates the configured bootstrap admin, or `admin@localhost` with a random password when the

@@ -1,6 +1,7 @@
 //! The browser assets compiled into the binary: the demo page at `/`, `/widget.js` (with the
 //! parts it loads when needed: `/widget-prechat.js` for inboxes with a pre-chat form,
-//! `/widget-files.js` for a visitor's first file, `/widget-csat.js` for a rating card) and the
+//! `/widget-files.js` for a visitor's first file, `/widget-csat.js` for a rating card,
+//! `/widget-offline.js` for the offer to take an email address while nobody is online) and the
 //! agent console under `/console/`. With `assets_dir` set they are read from that folder on
 //! each request instead, so the console can be worked on without rebuilding.
 
@@ -34,6 +35,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/widget-csat.js",
             get(|State(st): State<AppState>| async move { file(&st, "widget-csat.js").await }),
+        )
+        .route(
+            "/widget-offline.js",
+            get(|State(st): State<AppState>| async move { file(&st, "widget-offline.js").await }),
         )
         .route(
             "/console",

@@ -383,10 +383,10 @@ impl Config {
         if self.session_max_hours < self.session_ttl_hours {
             return bad("session_max_hours must be at least session_ttl_hours");
         }
-        if let Some(url) = &self.public_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return bad("public_url must start with http:// or https://");
-            }
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return bad("public_url must start with http:// or https://");
         }
         self.routing.validate().map_err(ConfigError)?;
         if self.bootstrap_admin_email.is_some() != self.bootstrap_admin_password.is_some() {
@@ -408,12 +408,14 @@ impl Config {
         {
             return bad("redis_namespace must be non-empty: letters, digits, - _ : .");
         }
-        if let Some(s) = &self.webhooks.retry_schedule_secs {
-            if s.is_empty() || s.iter().any(|d| !d.is_finite() || *d < 0.0) {
-                return bad("webhooks.retry_schedule_secs must list at least one delay ≥ 0");
-            }
+        if let Some(s) = &self.webhooks.retry_schedule_secs
+            && (s.is_empty() || s.iter().any(|d| !d.is_finite() || *d < 0.0))
+        {
+            return bad("webhooks.retry_schedule_secs must list at least one delay ≥ 0");
         }
-        if !(self.webhooks.disable_after_hours > 0.0) {
+        // Also refuses NaN.
+        if self.webhooks.disable_after_hours.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)
+        {
             return bad("webhooks.disable_after_hours must be positive");
         }
         if self.webhooks.timeout_secs == 0 || self.delivery.timeout_secs == 0 {

@@ -1,13 +1,19 @@
-//! [`ChannelState`] on the database: adapters' cursors survive restarts, and their
-//! [`exclusive`](ChannelState::exclusive) work runs on one node at a time.
+//! [`ChannelState`] on the database: adapters' cursors survive restarts, their
+//! [`exclusive`](ChannelState::exclusive) work runs on one node at a time, and what they
+//! [`remember`](ChannelState::remember) (callback nonces seen) is one answer for every node.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Utc;
 use kefu_channel::{ChannelState, Exclusive, IngestError, LocalLocks};
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Set, Statement, TransactionTrait};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set, Statement,
+    TransactionTrait, TryInsertResult,
+};
 use sha2::{Digest, Sha256};
 
 use crate::db::Db;
@@ -20,7 +26,15 @@ pub struct DbChannelState {
     /// Holders within this node queue here first, so that a burst of callbacks waits on one
     /// database connection rather than one each.
     local: LocalLocks,
+    /// Calls of [`ChannelState::remember`], which prunes the entries that ran out every
+    /// [`PRUNE_EVERY`] calls.
+    remembered: Arc<AtomicU64>,
 }
+
+/// The prefix of [`ChannelState::remember`]'s keys in the table.
+const REMEMBERED: &str = "remembered:";
+/// How often `remember` deletes the inbox's entries that ran out.
+const PRUNE_EVERY: u64 = 64;
 
 impl DbChannelState {
     /// State stored in `db`.
@@ -28,6 +42,7 @@ impl DbChannelState {
         Self {
             db,
             local: LocalLocks::default(),
+            remembered: Arc::default(),
         }
     }
 
@@ -127,5 +142,77 @@ impl ChannelState for DbChannelState {
         // Fields drop in order: the database lock goes first, then the next holder on this
         // node may try for it.
         Ok(Exclusive::new((txn, local)))
+    }
+
+    async fn remember(
+        &self,
+        inbox_id: i64,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<Option<String>, IngestError> {
+        let unavailable = |e: sea_orm::DbErr| IngestError::Unavailable(e.to_string());
+        let key = format!("{REMEMBERED}{key}");
+        let now = Utc::now();
+        let cutoff = chrono::Duration::from_std(ttl)
+            .ok()
+            .and_then(|d| now.checked_sub_signed(d))
+            .unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
+        let conn = self.db.conn();
+        if self
+            .remembered
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(PRUNE_EVERY)
+        {
+            channel_state::Entity::delete_many()
+                .filter(channel_state::Column::InboxId.eq(inbox_id))
+                .filter(channel_state::Column::Key.starts_with(REMEMBERED))
+                .filter(channel_state::Column::UpdatedAt.lt(cutoff))
+                .exec(conn)
+                .await
+                .map_err(unavailable)?;
+        }
+        // A few rounds at most: each one either stores the value, finds a live one, or lost a
+        // race with a prune or a takeover, after which the next round settles it.
+        for _ in 0..3 {
+            let row = channel_state::ActiveModel {
+                inbox_id: Set(inbox_id),
+                key: Set(key.clone()),
+                value: Set(value.to_owned()),
+                updated_at: Set(now),
+            };
+            // On the primary key (inbox, key): a conflict inserts nothing.
+            let inserted = channel_state::Entity::insert(row)
+                .on_conflict_do_nothing()
+                .exec_without_returning(conn)
+                .await
+                .map_err(unavailable)?;
+            if matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
+                return Ok(None);
+            }
+            // Taken: by a live entry, or by one that ran out, which this call takes over.
+            let taken_over = channel_state::Entity::update_many()
+                .col_expr(channel_state::Column::Value, Expr::value(value))
+                .col_expr(channel_state::Column::UpdatedAt, Expr::value(now))
+                .filter(channel_state::Column::InboxId.eq(inbox_id))
+                .filter(channel_state::Column::Key.eq(&key))
+                .filter(channel_state::Column::UpdatedAt.lt(cutoff))
+                .exec(conn)
+                .await
+                .map_err(unavailable)?;
+            if taken_over.rows_affected > 0 {
+                return Ok(None);
+            }
+            if let Some(live) = channel_state::Entity::find_by_id((inbox_id, key.clone()))
+                .one(conn)
+                .await
+                .map_err(unavailable)?
+            {
+                return Ok(Some(live.value));
+            }
+        }
+        Err(IngestError::Unavailable(format!(
+            "could not remember {key} of inbox {inbox_id}: the entry kept changing"
+        )))
     }
 }

@@ -223,7 +223,7 @@ mod tests {
             );
         }
         assert_eq!(
-            Resolved.apply(T::Resolve).unwrap_err().to_string(),
+            Resolved.apply(T::Resolve).expect_err("refused").to_string(),
             "a resolved conversation cannot be resolved"
         );
     }
@@ -236,7 +236,7 @@ mod tests {
         assert!(
             "open"
                 .parse::<Status>()
-                .unwrap_err()
+                .expect_err("refused")
                 .contains("unknown status")
         );
     }

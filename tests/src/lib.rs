@@ -89,10 +89,10 @@ pub fn quantile<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
 /// SQLite always; PostgreSQL too when `KEFU_TEST_DATABASE_URL` is set.
 pub fn backends() -> Vec<Backend> {
     let mut b = vec![Backend::Sqlite];
-    if let Ok(url) = std::env::var("KEFU_TEST_DATABASE_URL") {
-        if !url.is_empty() {
-            b.push(Backend::Postgres(url));
-        }
+    if let Ok(url) = std::env::var("KEFU_TEST_DATABASE_URL")
+        && !url.is_empty()
+    {
+        b.push(Backend::Postgres(url));
     }
     b
 }
@@ -478,13 +478,13 @@ impl TestApp {
                 .as_ref()
                 .map(|u| u.path().trim_start_matches('/').to_owned())
                 .unwrap_or_default();
-            if name.starts_with("kefu_test_") {
-                if let Ok(admin) = Database::connect(admin_url.as_str()).await {
-                    let _ = admin
-                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await;
-                    let _ = admin.close().await;
-                }
+            if name.starts_with("kefu_test_")
+                && let Ok(admin) = Database::connect(admin_url.as_str()).await
+            {
+                let _ = admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await;
+                let _ = admin.close().await;
             }
         }
     }

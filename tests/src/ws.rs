@@ -19,6 +19,20 @@ pub async fn connect(base: &str, path: &str) -> Ws {
         .0
 }
 
+/// Connects to `path` on the server at `base` as client address `ip`, as a trusted proxy on
+/// loopback reports it (`X-Forwarded-For`).
+pub async fn connect_from(base: &str, path: &str, ip: &str) -> Ws {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let url = format!("{}{path}", base.replacen("http://", "ws://", 1));
+    let mut req = url.into_client_request().expect("request");
+    req.headers_mut()
+        .insert("x-forwarded-for", ip.parse().expect("header value"));
+    tokio_tungstenite::connect_async(req)
+        .await
+        .expect("websocket connects")
+        .0
+}
+
 /// Sends one JSON frame.
 pub async fn send(ws: &mut Ws, v: Value) {
     ws.send(Message::Text(v.to_string().into()))

@@ -210,7 +210,9 @@ async fn conversations_follow_inbox_membership_assignment_and_the_inbox_switch()
 
         // Reopening after a resolve puts a conversation back in the queue, unassigned: each
         // cell runs on a fresh assignment.
-        let cells: [(&str, &str, i64, Option<i64>, u16, u16); 13] = [
+        // (who, their token, conversation, its assignee, status of a read, status of a reply)
+        type Cell<'a> = (&'a str, &'a str, i64, Option<i64>, u16, u16);
+        let cells: [Cell<'_>; 13] = [
             // Ann belongs to A directly: its queue and her own; not Bob's; nothing of B.
             ("ann", ann, c.queued, None, 200, 200),
             ("ann", ann, c.anns, Some(c.ann.0), 200, 200),

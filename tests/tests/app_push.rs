@@ -375,7 +375,7 @@ async fn replies_are_pushed_through_apns_and_a_gone_device_is_removed() {
         let inbox = inbox["id"].as_i64().expect("id");
         let who = "ios-user-1";
         let hash = user_hash(SECRET, who);
-        let device = format!("{}", "a1b2c3d4".repeat(8));
+        let device = "a1b2c3d4".repeat(8);
 
         // An FCM token cannot be registered to an inbox without FCM settings.
         let (s, b) = app_call(&app, Method::POST, &format!("/{inbox}/devices"),

@@ -744,3 +744,171 @@ async fn a_knowledge_entry_edited_on_one_node_is_suggested_by_the_others() {
         node.stop().await;
     }
 }
+
+/// The first `welcome` or `error` frame of a widget socket from `ip` that says `hello`.
+async fn hello_from(app: &TestApp, token: &str, ip: &str) -> (Ws, Value) {
+    let mut ws = ws::connect_from(&app.base, "/ws/web_chat", ip).await;
+    send(&mut ws, json!({"type": "hello", "website_token": token})).await;
+    let first = next_where(&mut ws, "welcome or error", |v| {
+        v["type"] == "welcome" || v["type"] == "error"
+    })
+    .await;
+    (ws, first)
+}
+
+#[tokio::test]
+async fn one_address_gets_one_budget_of_tabs_and_conversations_on_every_node() {
+    let Some((pg, redis)) =
+        cluster_env("one_address_gets_one_budget_of_tabs_and_conversations_on_every_node")
+    else {
+        return;
+    };
+    let nodes = cluster(&pg, &redis, 2, |_| {}).await;
+    let (s, inbox) = nodes[0]
+        .admin(
+            Method::POST,
+            "/api/v1/inboxes",
+            Some(json!({"name": "Shop", "channel": {"type": "web_chat",
+                "visitor_limits": {"connections_per_ip": 2, "conversations_per_ip_per_hour": 4}}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{inbox}");
+    let token = inbox["website_token"].as_str().expect("token").to_owned();
+    let ip = "203.0.113.77";
+
+    // One tab on each node uses up the address's two places: a third is refused on either.
+    let (mut on_a, first) = hello_from(&nodes[0], &token, ip).await;
+    assert_eq!(first["type"], "welcome", "{first}");
+    let (mut on_b, first) = hello_from(&nodes[1], &token, ip).await;
+    assert_eq!(first["type"], "welcome", "{first}");
+    for node in &nodes {
+        let (_, refused) = hello_from(node, &token, ip).await;
+        assert_eq!(refused["code"], "too_many_connections", "{refused}");
+    }
+    // Another address has its own places.
+    let (_other, first) = hello_from(&nodes[1], &token, "198.51.100.4").await;
+    assert_eq!(first["type"], "welcome", "{first}");
+
+    // New conversations: a burst of one (a quarter of 4 an hour) for the address on all nodes.
+    send(
+        &mut on_a,
+        json!({"type": "message", "client_id": "a1", "text": "hi from A"}),
+    )
+    .await;
+    let ack = next_where(&mut on_a, "ack", |v| {
+        v["type"] == "ack" || v["type"] == "error"
+    })
+    .await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    send(
+        &mut on_b,
+        json!({"type": "message", "client_id": "b1", "text": "hi from B"}),
+    )
+    .await;
+    let refused = next_where(&mut on_b, "error", |v| {
+        v["type"] == "ack" || v["type"] == "error"
+    })
+    .await;
+    assert_eq!(refused["code"], "too_many_conversations", "{refused}");
+
+    // A closed tab on B frees its place for A (the close reaches Redis asynchronously).
+    on_b.close(None).await.expect("close");
+    let reopened = eventually(WAIT, || async {
+        let (ws, first) = hello_from(&nodes[0], &token, ip).await;
+        (first["type"] == "welcome").then_some(ws)
+    })
+    .await;
+    assert!(reopened.is_some(), "B's closed tab frees a place on A");
+    for node in nodes {
+        node.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_plain_wechat_callback_replayed_to_another_node_is_refused() {
+    use kefu_channel_wechat::crypto::signature;
+    let Some((pg, redis)) =
+        cluster_env("a_plain_wechat_callback_replayed_to_another_node_is_refused")
+    else {
+        return;
+    };
+    let nodes = cluster(&pg, &redis, 2, |_| {}).await;
+    // Plaintext mode: no encoding_aes_key, so the signature covers the query only.
+    let (s, inbox) = nodes[0]
+        .admin(
+            Method::POST,
+            "/api/v1/inboxes",
+            Some(
+                json!({"name": "OA", "channel": {"type": "wechat", "app_id": "wx5f2a0c3b9d8e7f61",
+                "app_secret": "plain-secret", "token": "plaintoken"}}),
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{inbox}");
+    let inbox = inbox["id"].as_i64().expect("id");
+    let now = chrono::Utc::now().timestamp().to_string();
+    let nonce = "90210";
+    let sig = signature(&["plaintoken", &now, nonce]);
+    let body = |msg_id: u32, text: &str| {
+        format!(
+            "<xml><ToUserName><![CDATA[gh_0123456789ab]]></ToUserName><FromUserName><![CDATA[o-plain-1]]></FromUserName>\
+             <CreateTime>{now}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{text}]]></Content>\
+             <MsgId>{msg_id}</MsgId></xml>"
+        )
+    };
+    let post = |node: &TestApp, xml: String| {
+        let url = format!(
+            "{}/channels/wechat/{inbox}?signature={sig}&timestamp={now}&nonce={nonce}&openid=o-plain-1",
+            node.base
+        );
+        let client = node.client.clone();
+        async move {
+            let r = client.post(url).body(xml).send().await.expect("callback");
+            (r.status(), r.text().await.expect("body"))
+        }
+    };
+    let genuine = body(1001, "hello");
+    assert_eq!(
+        post(&nodes[0], genuine.clone()).await,
+        (StatusCode::OK, "success".to_owned())
+    );
+    // WeChat retrying the same callback through the other node: answered as usual.
+    assert_eq!(
+        post(&nodes[1], genuine).await,
+        (StatusCode::OK, "success".to_owned())
+    );
+    // The captured query with a forged body is refused on both nodes.
+    for node in &nodes {
+        let (status, text) = post(node, body(1002, "forged")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{text}");
+        assert!(text.contains("replayed_nonce"), "{text}");
+    }
+    let (s, list) = nodes[1]
+        .admin(
+            Method::GET,
+            &format!("/api/v1/conversations?inbox_id={inbox}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    let conversations = list["items"].as_array().expect("items");
+    assert_eq!(conversations.len(), 1, "{list}");
+    let conv = conversations[0]["id"].as_i64().expect("id");
+    let (_, messages) = nodes[1]
+        .admin(
+            Method::GET,
+            &format!("/api/v1/conversations/{conv}/messages"),
+            None,
+        )
+        .await;
+    let texts: Vec<&str> = messages["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|m| m["content"]["text"].as_str())
+        .collect();
+    assert_eq!(texts, ["hello"], "stored once, and never the forged one");
+    for node in nodes {
+        node.stop().await;
+    }
+}

@@ -9,7 +9,8 @@
 //!   `idempotency_key` sends nothing more.
 //!
 //! And a web chat reply the visitor left unseen goes out by email, to the address of the
-//! pre-chat form, while a reply the visitor read does not.
+//! pre-chat form, while a reply the visitor read does not. A visitor who writes while no agent
+//! is online is offered to leave an address, and the reply they miss goes there.
 
 #[path = "../../channels/email/tests/support/mod.rs"]
 mod support;
@@ -541,4 +542,124 @@ async fn a_web_chat_reply_the_visitor_left_unseen_goes_out_by_email() {
         assert!(sam_msg["delivery"]["fallback_to"].is_null(), "{sam_msg}");
         app.stop().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitor_writing_while_nobody_is_online_leaves_an_email_for_the_reply() {
+    let (Some(dovecot), Some(smtp)) = (Dovecot::start(), SmtpSink::start()) else {
+        return;
+    };
+    for backend in backends() {
+        let app = TestApp::spawn_with(&backend, |c| {
+            c.delivery.base_delay_ms = 50;
+            c.jobs.poll_interval_ms = 50;
+            c.jobs.sweep_interval_secs = 0.2;
+            c.delivery.unseen_after_secs = 0.5;
+        })
+        .await;
+        let tag = backend.label();
+        email_inbox(&app, &dovecot, &smtp, "Offline").await;
+        let (s, web) = app
+            .admin(
+                Method::POST,
+                "/api/v1/inboxes",
+                Some(json!({"name": "Shop", "channel": {"type": "web_chat"}})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{web}");
+        let web_id = web["id"].as_i64().expect("inbox");
+        let token = web["website_token"].as_str().expect("token").to_owned();
+        let (_, me) = app.admin(Method::GET, "/api/v1/profile", None).await;
+        let status = |status: &'static str| {
+            let path = format!("/api/v1/agents/{}/status", me["id"]);
+            let app = &app;
+            async move {
+                let (s, b) = app
+                    .admin(Method::PUT, &path, Some(json!({"status": status})))
+                    .await;
+                assert_eq!(s, StatusCode::OK, "{b}");
+            }
+        };
+        status("offline").await;
+        let hello = |session: Option<Value>| {
+            let (base, token) = (app.base.clone(), token.clone());
+            async move {
+                let mut ws = connect(&base, "/ws/web_chat").await;
+                send(
+                    &mut ws,
+                    json!({"type": "hello", "website_token": token, "session": session}),
+                )
+                .await;
+                let welcome = next_where(&mut ws, "welcome", |v| v["type"] == "welcome").await;
+                (ws, welcome)
+            }
+        };
+
+        // Without fallback on, nobody is asked (the reply could not reach an address).
+        let (_, welcome) = hello(None).await;
+        assert_eq!(welcome["offline"], json!({"ask_email": false}), "{welcome}");
+        patch_inbox(
+            &app,
+            web_id,
+            json!({"fallback": {"enabled": true, "order": ["email"]}}),
+        )
+        .await;
+        let (mut olga, welcome) = hello(None).await;
+        assert_eq!(welcome["offline"], json!({"ask_email": true}), "{welcome}");
+        // An address comes after a message, and must look like one.
+        send(&mut olga, json!({"type": "email", "email": "olga@x.test"})).await;
+        assert_eq!(answer(&mut olga).await["code"], "bad_frame");
+        send(
+            &mut olga,
+            json!({"type": "message", "client_id": "o1", "text": "Is the shop open on Sunday?"}),
+        )
+        .await;
+        let ack = answer(&mut olga).await;
+        assert_eq!(ack["type"], "ack", "{ack}");
+        let conv = ack["conversation_id"].as_i64().expect("conversation");
+        send(&mut olga, json!({"type": "email", "email": "olga at home"})).await;
+        assert_eq!(answer(&mut olga).await["code"], "invalid_email");
+        let address = format!("olga-{tag}@customer.test");
+        send(&mut olga, json!({"type": "email", "email": address})).await;
+        let ok = answer(&mut olga).await;
+        assert_eq!(ok, json!({"type": "email_ok", "email": address}));
+        let (_, c) = app
+            .admin(Method::GET, &format!("/api/v1/conversations/{conv}"), None)
+            .await;
+        assert_eq!(c["contact"]["email"], json!(address));
+        // Her next tab is not asked again: the contact has an address now.
+        let (again, welcome) = hello(Some(welcome["session"].clone())).await;
+        assert_eq!(welcome["offline"], json!({"ask_email": false}), "{welcome}");
+        drop((olga, again));
+
+        // She left; the reply she never saw reaches her address.
+        let reply = format!("Yes, 10:00 to 16:00 ({tag})");
+        app.reply(conv, &reply).await;
+        let mails = eventually(WAIT, || async {
+            let n = mails_containing(&smtp, &reply);
+            (n > 0).then_some(n)
+        })
+        .await;
+        assert_eq!(mails, Some(1), "one mail for the reply");
+        assert!(
+            smtp.messages()
+                .iter()
+                .map(|m| String::from_utf8_lossy(m).into_owned())
+                .any(|m| m.contains(&reply) && m.contains(&address))
+        );
+
+        // With an agent online, nobody is told the team is offline.
+        status("online").await;
+        let (_, welcome) = hello(None).await;
+        assert!(welcome.get("offline").is_none(), "{welcome}");
+        app.stop().await;
+    }
+}
+
+/// The widget's next answer to a frame: `ack`, `error` or `email_ok`.
+async fn answer(ws: &mut Ws) -> Value {
+    next_where(ws, "an answer", |v| {
+        ["ack", "error", "email_ok"].contains(&v["type"].as_str().unwrap_or_default())
+    })
+    .await
 }

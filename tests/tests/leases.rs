@@ -2,6 +2,7 @@
 //! (an inbox's poller, the assigner) at a time; a node that can no longer renew its lease stops
 //! the work before another node starts it; a dead node's work is taken over within 10 s; a
 //! node shutting down hands it over at once. On SQLite (one process) every lease is held.
+//! Channel state remembers a value (a callback nonce) once for every node.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -286,4 +287,71 @@ async fn channel_state_holds_exclude_each_other_across_nodes() {
     });
     drop(held);
     waiting.await.expect("task").expect("taken once A let go");
+}
+
+#[tokio::test]
+async fn channel_state_remembers_a_value_once_across_nodes_until_it_runs_out() {
+    use kefu_channel::ChannelState;
+    use kefu_normalizer::DbChannelState;
+    for backend in backends() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = fresh_database(&backend, dir.path())
+            .await
+            .expect("a fresh database");
+        let node_a = Db::connect(&url, 4).await.expect("connect");
+        node_a.migrate().await.expect("migrate");
+        // Two stores on one SQLite file stand for one node's two callers; on PostgreSQL, for
+        // two nodes.
+        let node_b = Db::connect(&url, 4).await.expect("connect");
+        let (a, b) = (
+            DbChannelState::new(node_a.clone()),
+            DbChannelState::new(node_b),
+        );
+        // State belongs to inboxes 1 and 2.
+        let inboxes = kefu_normalizer::Inboxes::new(node_a);
+        for name in ["One", "Two"] {
+            inboxes
+                .create(kefu_normalizer::NewInbox {
+                    name: name.into(),
+                    channel_type: "wechat".into(),
+                    settings: serde_json::json!({}),
+                    secrets_ciphertext: None,
+                    routing: serde_json::json!({"skills": {}, "priority": 0}),
+                    others_access: kefu_normalizer::access::OthersAccess::None,
+                })
+                .await
+                .expect("inbox");
+        }
+        let ttl = Duration::from_secs(600);
+        // Concurrent first calls: exactly one stores its value; the other sees it.
+        let (ra, rb) = tokio::join!(
+            a.remember(1, "nonce:1", "from-a", ttl),
+            b.remember(1, "nonce:1", "from-b", ttl)
+        );
+        let (ra, rb) = (ra.expect("a"), rb.expect("b"));
+        match (ra.as_deref(), rb.as_deref()) {
+            (None, Some("from-a")) | (Some("from-b"), None) => {}
+            other => panic!("{backend:?}: one call must store, the other see it: {other:?}"),
+        }
+        assert_eq!(
+            a.remember(1, "nonce:1", "again", ttl).await.expect("a"),
+            b.remember(1, "nonce:1", "again", ttl).await.expect("b"),
+            "both see the one stored value"
+        );
+        // Other keys and inboxes are apart, and so are get/put keys.
+        assert_eq!(b.remember(2, "nonce:1", "x", ttl).await.expect("b"), None);
+        assert_eq!(b.remember(1, "nonce:2", "y", ttl).await.expect("b"), None);
+        assert_eq!(a.get(1, "nonce:1").await.expect("get"), None);
+        // An entry older than the caller's ttl has run out: the next call stores its own.
+        assert_eq!(
+            a.remember(1, "nonce:1", "later", Duration::ZERO)
+                .await
+                .expect("a"),
+            None
+        );
+        assert_eq!(
+            b.remember(1, "nonce:1", "other", ttl).await.expect("b"),
+            Some("later".to_owned())
+        );
+    }
 }

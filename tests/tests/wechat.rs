@@ -553,15 +553,13 @@ async fn wecom_callbacks_pull_messages_and_replies_go_out_through_send_msg() {
 
         let m = reply_and_wait(&app, conv, "请提供订单号。").await;
         assert_eq!(m["delivery"]["status"], "sent", "{m}");
-        let api = api.lock().unwrap_or_else(|p| p.into_inner());
         assert_eq!(
-            api.sends,
+            api.lock().unwrap_or_else(|p| p.into_inner()).sends,
             [json!({"touser": "wmCustomer1", "open_kfid": OPEN_KFID,
                 "msgid": format!("kefu-{}", m["id"].as_i64().expect("id")),
                 "msgtype": "text", "text": {"content": "请提供订单号。"}})],
             "sent with a token the API accepted"
         );
-        drop(api);
         app.stop().await;
     }
 }

@@ -11,18 +11,10 @@ use kefu_tests::{TestApp, backends, eventually};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// A widget socket from client address `ip` (as a trusted proxy on loopback reports it).
 async fn connect(app: &TestApp, ip: &str) -> Ws {
-    let url = format!("{}/ws/web_chat", app.base.replace("http://", "ws://"));
-    let mut req = url.into_client_request().expect("request");
-    req.headers_mut()
-        .insert("x-forwarded-for", ip.parse().expect("header value"));
-    tokio_tungstenite::connect_async(req)
-        .await
-        .expect("websocket connects")
-        .0
+    kefu_tests::ws::connect_from(&app.base, "/ws/web_chat", ip).await
 }
 
 /// The next frame of type `ack`, `welcome` or `error`; panics after 10 s.

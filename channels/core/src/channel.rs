@@ -106,6 +106,19 @@ pub trait ChannelState: Send + Sync + 'static {
         key: &str,
         wait: Duration,
     ) -> Result<Exclusive, IngestError>;
+    /// Remembers `value` under `key` of `inbox_id` for `ttl`, unless a value remembered less
+    /// than `ttl` ago is there already: returns that value, or `None` when this call stored
+    /// its own. One answer across every Kefu node on the database: of two concurrent first
+    /// calls, exactly one gets `None`. For "seen once" checks such as callback nonces; keys
+    /// live apart from [`get`](Self::get)/[`put`](Self::put) keys, and are forgotten some
+    /// time after `ttl`.
+    async fn remember(
+        &self,
+        inbox_id: i64,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<Option<String>, IngestError>;
 }
 
 /// What a running [`Channel`] gets from Kefu.

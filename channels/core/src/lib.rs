@@ -21,6 +21,8 @@
 //!   re-implement them.
 //! - [`LivePresence`]: Kefu tells channels that can reach a customer live (the app's WebSocket)
 //!   or by notification whether the customer is connected right now.
+//! - [`ChannelState`], [`SharedCounters`]: state an adapter keeps through Kefu, durable (cursors,
+//!   tokens, callback nonces seen) or counted across every node (abuse limits).
 //! - [`settings_schema`], [`Check`]: how a channel describes its settings for the console's
 //!   inbox form, and reports "test connection" results.
 //! - `testkit` (cargo feature `testkit`, off by default): the conformance suite. Every adapter
@@ -31,6 +33,7 @@
 
 mod capabilities;
 mod channel;
+mod counters;
 mod envelope;
 mod error;
 mod exclusive;
@@ -46,6 +49,7 @@ pub use channel::{
     BuildContext, Channel, ChannelContext, ChannelFactory, ChannelKind, ChannelState, FetchedFile,
     InboundSink, InboxConfig, InboxLookup, IngressContext,
 };
+pub use counters::{CountersDown, Place, SharedCounters};
 pub use envelope::{Accepted, Attachment, Content, ExternalIdentity, InboundEnvelope, ThreadHints};
 pub use error::{ChannelError, IngestError, SendError};
 pub use exclusive::{Exclusive, LocalLocks, exclusive_busy};

@@ -13,6 +13,7 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use kefu_channel::{CountersDown, Place, SharedCounters};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -75,21 +76,44 @@ impl VisitorLimits {
 /// New conversations per client address of one inbox.
 type AddressLimiter = DefaultKeyedRateLimiter<IpAddr>;
 
-/// The counters behind [`VisitorLimits`], shared by every widget connection of this node.
-#[derive(Debug, Default)]
+/// The counters behind [`VisitorLimits`], shared by every widget connection of this node, and
+/// across nodes when built [`with_shared`](Self::with_shared) counters: then one address gets
+/// one budget however a balancer spreads its tabs. While the shared counters cannot be
+/// reached, each node counts on its own (a looser limit, never a refused visitor for it).
+#[derive(Default)]
 pub struct AbuseGuard {
     open: Mutex<HashMap<(i64, IpAddr), u32>>,
     conversations: Mutex<HashMap<i64, (Quota, Arc<AddressLimiter>)>>,
+    shared: Option<Arc<dyn SharedCounters>>,
+}
+
+impl std::fmt::Debug for AbuseGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AbuseGuard")
+            .field("shared", &self.shared.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// One open tab, counted against its address until dropped.
 #[derive(Debug)]
-pub struct TabSlot {
+pub struct TabSlot(#[allow(dead_code)] Slot);
+
+/// A tab's place, counted on this node or on every node; held only to be dropped.
+#[derive(Debug)]
+#[allow(dead_code)]
+enum Slot {
+    Local(LocalSlot),
+    Shared(Place),
+}
+
+#[derive(Debug)]
+struct LocalSlot {
     guard: Arc<AbuseGuard>,
     key: (i64, IpAddr),
 }
 
-impl Drop for TabSlot {
+impl Drop for LocalSlot {
     fn drop(&mut self) {
         let mut open = self.guard.open.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(n) = open.get_mut(&self.key) {
@@ -102,13 +126,28 @@ impl Drop for TabSlot {
 }
 
 impl AbuseGuard {
+    /// A guard counting on `counters`, shared by every node.
+    pub fn with_shared(counters: Arc<dyn SharedCounters>) -> Self {
+        Self {
+            shared: Some(counters),
+            ..Self::default()
+        }
+    }
+
     /// Counts a new tab of `ip` on `inbox_id`; `None` when the address holds its limit already.
-    pub fn open_tab(
+    pub async fn open_tab(
         self: &Arc<Self>,
         inbox_id: i64,
         ip: IpAddr,
         limits: &VisitorLimits,
     ) -> Option<TabSlot> {
+        if let Some(shared) = &self.shared {
+            let key = format!("web_chat:tabs:{inbox_id}:{ip}");
+            match shared.hold(&key, limits.connections_per_ip).await {
+                Ok(place) => return place.map(|p| TabSlot(Slot::Shared(p))),
+                Err(e) => shared_down(&e),
+            }
+        }
         let key = (inbox_id, ip);
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         let n = open.entry(key).or_insert(0);
@@ -116,14 +155,30 @@ impl AbuseGuard {
             return None;
         }
         *n += 1;
-        Some(TabSlot {
+        Some(TabSlot(Slot::Local(LocalSlot {
             guard: self.clone(),
             key,
-        })
+        })))
     }
 
     /// Whether `ip` may open one more conversation on `inbox_id` now.
-    pub fn open_conversation(&self, inbox_id: i64, ip: IpAddr, limits: &VisitorLimits) -> bool {
+    pub async fn open_conversation(
+        &self,
+        inbox_id: i64,
+        ip: IpAddr,
+        limits: &VisitorLimits,
+    ) -> bool {
+        if let Some(shared) = &self.shared {
+            let key = format!("web_chat:conversations:{inbox_id}:{ip}");
+            let burst = limits.conversations_per_ip_per_hour.div_ceil(4).max(1);
+            match shared
+                .take(&key, limits.conversations_per_ip_per_hour, burst)
+                .await
+            {
+                Ok(allowed) => return allowed,
+                Err(e) => shared_down(&e),
+            }
+        }
         let quota = limits.quota();
         let limiter = {
             let mut all = self.conversations.lock().unwrap_or_else(|e| e.into_inner());
@@ -144,12 +199,17 @@ impl AbuseGuard {
     }
 }
 
+/// Counting falls back to this node's memory while the shared counters are down.
+fn shared_down(e: &CountersDown) {
+    tracing::debug!(error = %e, "Counting widget limits on this node only.");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn tabs_are_counted_per_inbox_and_address_and_freed_on_drop() {
+    #[tokio::test]
+    async fn tabs_are_counted_per_inbox_and_address_and_freed_on_drop() {
         let guard = Arc::new(AbuseGuard::default());
         let limits = VisitorLimits {
             connections_per_ip: 2,
@@ -157,43 +217,51 @@ mod tests {
         };
         let ip: IpAddr = [203, 0, 113, 7].into();
         let other: IpAddr = [203, 0, 113, 8].into();
-        let a = guard.open_tab(1, ip, &limits).expect("first");
-        let _b = guard.open_tab(1, ip, &limits).expect("second");
-        assert!(guard.open_tab(1, ip, &limits).is_none(), "third refused");
+        let a = guard.open_tab(1, ip, &limits).await.expect("first");
+        let _b = guard.open_tab(1, ip, &limits).await.expect("second");
         assert!(
-            guard.open_tab(2, ip, &limits).is_some(),
+            guard.open_tab(1, ip, &limits).await.is_none(),
+            "third refused"
+        );
+        assert!(
+            guard.open_tab(2, ip, &limits).await.is_some(),
             "another inbox counts apart"
         );
         assert!(
-            guard.open_tab(1, other, &limits).is_some(),
+            guard.open_tab(1, other, &limits).await.is_some(),
             "another address counts apart"
         );
         drop(a);
         assert!(
-            guard.open_tab(1, ip, &limits).is_some(),
+            guard.open_tab(1, ip, &limits).await.is_some(),
             "a closed tab frees its slot"
         );
     }
 
-    #[test]
-    fn conversations_per_address_allow_a_burst_then_refuse() {
+    #[tokio::test]
+    async fn conversations_per_address_allow_a_burst_then_refuse() {
         let guard = AbuseGuard::default();
         let limits = VisitorLimits {
             conversations_per_ip_per_hour: 8,
             ..VisitorLimits::default()
         };
         let ip: IpAddr = [198, 51, 100, 1].into();
-        let allowed = (0..10)
-            .filter(|_| guard.open_conversation(1, ip, &limits))
-            .count();
+        let mut allowed = 0;
+        for _ in 0..10 {
+            allowed += usize::from(guard.open_conversation(1, ip, &limits).await);
+        }
         assert_eq!(allowed, 2, "a burst of a quarter of the hourly quota");
-        assert!(guard.open_conversation(1, [198, 51, 100, 2].into(), &limits));
+        assert!(
+            guard
+                .open_conversation(1, [198, 51, 100, 2].into(), &limits)
+                .await
+        );
         let wider = VisitorLimits {
             conversations_per_ip_per_hour: 100,
             ..VisitorLimits::default()
         };
         assert!(
-            guard.open_conversation(1, ip, &wider),
+            guard.open_conversation(1, ip, &wider).await,
             "a new quota starts over"
         );
         assert!(VisitorLimits::default().check().is_ok());

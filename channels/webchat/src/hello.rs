@@ -119,6 +119,12 @@ pub(crate) async fn open(w: &Widget, h: Hello) -> Result<(Visitor, Value), Error
     if let Some(away) = w.host.away(inbox.id).await {
         welcome["away"] = json!({"next_open": away.next_open});
     }
+    // Nobody online: the widget may offer to take an email address for the reply.
+    if !visitor.app
+        && let Some(offline) = w.host.offline(inbox.id, visitor.conversation_id()).await
+    {
+        welcome["offline"] = json!({"ask_email": offline.ask_email});
+    }
     // A rating asked for and not given yet: the reloaded tab shows the card again.
     if let Some((c, _)) = &visitor.conversation
         && let Some(token) = w.host.csat_pending(*c).await

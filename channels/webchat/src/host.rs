@@ -1,6 +1,6 @@
 //! What the widget socket needs from Kefu beyond the channel seam: the inboxes a
 //! `website_token` opens, the realtime hub (live frames, typing, app users' new
-//! conversations), the routing queue, read receipts and business hours. Implemented by Kefu's gateway on its
+//! conversations), the routing queue, read receipts, business hours and who is online. Implemented by Kefu's gateway on its
 //! hub, dispatcher and stores; tests implement it in memory.
 
 use std::sync::Arc;
@@ -28,6 +28,13 @@ pub struct QueueSpot {
 pub struct Away {
     /// When it opens next (RFC 3339); `None` when the schedule shows no opening ahead.
     pub next_open: Option<String>,
+}
+
+/// Nobody is online to answer, for the widget's offer to take an email address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Offline {
+    /// Whether replies can reach the visitor by email and they have left no address yet.
+    pub ask_email: bool,
 }
 
 /// Kefu's side of the widget socket.
@@ -75,6 +82,21 @@ pub trait WidgetHost: Send + Sync + 'static {
         None
     }
 
+    /// `Some` when no agent is online to answer `inbox_id`, saying whether to ask the visitor
+    /// (of `conversation`, once they have one) for an email address so the reply reaches them
+    /// after they leave; `None` when someone is online or Kefu cannot tell right now.
+    async fn offline(&self, _inbox_id: i64, _conversation: Option<i64>) -> Option<Offline> {
+        None
+    }
+
+    /// The visitor of `conversation` leaves `email` for replies they may miss.
+    async fn leave_email(&self, _conversation: i64, _email: &str) -> Result<(), RateRefused> {
+        Err(RateRefused {
+            code: "unavailable",
+            detail: "this chat takes no email address".into(),
+        })
+    }
+
     /// The token of `conversation`'s satisfaction survey while it waits for an answer, so a
     /// reloaded tab shows the rating card again; `None` when there is none.
     async fn csat_pending(&self, _conversation: i64) -> Option<String> {
@@ -96,10 +118,11 @@ pub trait WidgetHost: Send + Sync + 'static {
     }
 }
 
-/// Why a rating was not taken, for the widget's `error` frame.
+/// Why a rating (or an email address) was not taken, for the widget's `error` frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RateRefused {
-    /// `csat_unknown`, `csat_expired`, `csat_already_submitted`, `invalid_rating`, `unavailable`.
+    /// `csat_unknown`, `csat_expired`, `csat_already_submitted`, `invalid_rating`,
+    /// `invalid_email`, `unavailable`.
     pub code: &'static str,
     /// What was wrong.
     pub detail: String,

@@ -25,6 +25,7 @@
 #![warn(missing_docs)]
 
 pub mod abuse;
+mod frames;
 mod hello;
 mod host;
 pub mod identity;
@@ -35,7 +36,7 @@ pub mod socket;
 pub mod uploads;
 
 pub use abuse::{AbuseGuard, ClientIp, VisitorLimits};
-pub use host::{AgentCard, Away, Frame, QueueSpot, RateRefused, WidgetHost};
+pub use host::{AgentCard, Away, Frame, Offline, QueueSpot, RateRefused, WidgetHost};
 pub use socket::Widget;
 pub use uploads::UploadGuard;
 

@@ -2,10 +2,11 @@
 //!
 //! Client: `hello {website_token, session?, identity?, after_seq?, name?, locale?}`,
 //! `message {client_id, text, attachments?: [ticket]}`, `typing {on}`, `read {seq}`,
-//! `pre_chat {name?, email?, fields}`, `rate {token, rating, comment?}`, `ping`.
+//! `pre_chat {name?, email?, fields}`, `rate {token, rating, comment?}`, `email {email}`,
+//! `ping`.
 //! Server: `welcome {session, conversation_id, messages, pre_chat?, away?: {next_open},
-//! csat?: {token}}`, `pre_chat_ok`, `ack {client_id, id, seq}`, `csat {token}` (rate the
-//! conversation), `csat_ok {rating}`,
+//! offline?: {ask_email}, csat?: {token}}`, `pre_chat_ok`, `ack {client_id, id, seq}`,
+//! `csat {token}` (rate the conversation), `csat_ok {rating}`, `email_ok {email}`,
 //! `message {message}`, `typing {on, name?}`, `status {...}`, `error {code, detail, client_id?}`,
 //! `pong`.
 
@@ -87,6 +88,12 @@ pub enum ClientFrame {
         /// What the visitor wants to add.
         #[serde(default)]
         comment: Option<String>,
+    },
+    /// The visitor's email address, left while no agent is online (`welcome.offline`), so
+    /// replies they miss reach them by email.
+    Email {
+        /// The address.
+        email: String,
     },
     /// Heartbeat.
     Ping,

@@ -30,6 +30,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::abuse::{AbuseGuard, ClientIp, VisitorLimits};
+use crate::frames::{handle, queue_frame};
 use crate::host::{Frame, WidgetHost};
 use crate::prechat::{Answers, PreChatForm};
 use crate::protocol::{self, ClientFrame, ErrorFrame};
@@ -114,7 +115,7 @@ pub(crate) struct Visitor {
 }
 
 impl Visitor {
-    fn conversation_id(&self) -> Option<i64> {
+    pub(crate) fn conversation_id(&self) -> Option<i64> {
         self.conversation.as_ref().map(|(c, _)| *c)
     }
 }
@@ -127,7 +128,11 @@ fn error(e: ErrorFrame) -> Message {
     frame(json!({"type": "error", "code": e.code, "detail": e.detail, "client_id": e.client_id}))
 }
 
-fn err(code: &'static str, detail: impl Into<String>, client_id: Option<String>) -> Message {
+pub(crate) fn err(
+    code: &'static str,
+    detail: impl Into<String>,
+    client_id: Option<String>,
+) -> Message {
     error(ErrorFrame {
         code,
         detail: detail.into(),
@@ -192,7 +197,11 @@ async fn serve(w: Arc<Widget>, socket: WebSocket, origin: Option<String>, ip: Op
     // Held while the tab is open: counts it against its address.
     let _slot = match visitor.ip {
         None => None,
-        Some(ip) => match w.abuse.open_tab(visitor.inbox_id, ip, &visitor.limits) {
+        Some(ip) => match w
+            .abuse
+            .open_tab(visitor.inbox_id, ip, &visitor.limits)
+            .await
+        {
             Some(slot) => Some(slot),
             None => {
                 let _ = tx
@@ -304,87 +313,8 @@ async fn serve(w: Arc<Widget>, socket: WebSocket, origin: Option<String>, ip: Op
     }
 }
 
-/// A `status` frame with the conversation's place in the queue, when it is queued, or with the
-/// agent helping, when one is assigned.
-async fn queue_frame(w: &Widget, conversation: i64) -> Option<Message> {
-    let Some(q) = w.host.queue_spot(conversation).await else {
-        let agent = w.host.assigned_agent(conversation).await?;
-        return Some(frame(json!({
-            "type": "status",
-            "conversation_id": conversation,
-            "conversation_status": "assigned",
-            "agent": agent,
-        })));
-    };
-    Some(frame(json!({
-        "type": "status",
-        "conversation_id": conversation,
-        "conversation_status": "queued",
-        "queue_position": q.position,
-        "queue_length": q.queue_length,
-        "estimated_wait_secs": q.estimated_wait_secs,
-    })))
-}
-
-async fn handle(w: &Widget, v: &mut Visitor, f: ClientFrame) -> Option<Message> {
-    match f {
-        ClientFrame::Ping => Some(frame(json!({"type": "pong"}))),
-        ClientFrame::Hello { .. } => Some(err(
-            "bad_frame",
-            "hello was already sent on this connection",
-            None,
-        )),
-        ClientFrame::Typing { on } => {
-            if let Some((c, _)) = &v.conversation {
-                w.host.typing(*c, on);
-            }
-            None
-        }
-        ClientFrame::Read { seq } => {
-            if let Some((c, _)) = &v.conversation {
-                w.host.mark_read(*c, seq).await;
-            }
-            None
-        }
-        ClientFrame::PreChat {
-            name,
-            email,
-            fields,
-        } => {
-            let Some(form) = &v.pre_chat else {
-                return Some(err("bad_frame", "this chat has no pre-chat form", None));
-            };
-            Some(match form.accept(name, email, fields) {
-                Ok(a) => {
-                    v.answers = Some(a);
-                    frame(json!({"type": "pre_chat_ok"}))
-                }
-                Err(r) => frame(
-                    json!({"type": "error", "code": "invalid_pre_chat", "field": r.field, "detail": r.detail}),
-                ),
-            })
-        }
-        ClientFrame::Message {
-            client_id,
-            text,
-            attachments,
-        } => Some(post(w, v, client_id, text, attachments).await),
-        ClientFrame::Rate {
-            token,
-            rating,
-            comment,
-        } => Some(match &v.conversation {
-            None => err("csat_unknown", "this chat has nothing to rate", None),
-            Some((c, _)) => match w.host.rate(*c, &token, rating, comment).await {
-                Ok(rating) => frame(json!({"type": "csat_ok", "rating": rating})),
-                Err(r) => err(r.code, r.detail, None),
-            },
-        }),
-    }
-}
-
 #[tracing::instrument(name = "web_chat_message", skip_all, fields(inbox = v.inbox_id))]
-async fn post(
+pub(crate) async fn post(
     w: &Widget,
     v: &mut Visitor,
     client_id: String,
@@ -436,7 +366,7 @@ async fn post(
     if v.conversation.is_none()
         && !v.app
         && let Some(ip) = v.ip
-        && !w.abuse.open_conversation(v.inbox_id, ip, &v.limits)
+        && !w.abuse.open_conversation(v.inbox_id, ip, &v.limits).await
     {
         return err(
             "too_many_conversations",

@@ -22,7 +22,8 @@
 //!   `msg_signature = sha1(sort(token, timestamp, nonce, Encrypt))` covers the ciphertext, which
 //!   is AES-256-CBC with the AppID inside ([`crypto`]). An inbox with a key refuses plain
 //!   callbacks, since their signature does not cover the body. In plain mode a captured query
-//!   replayed with another body is refused (module `replay`); safe mode is the recommended one.
+//!   replayed with another body is refused on every node (module `replay`); safe mode is the
+//!   recommended one.
 //! - **Acknowledgement.** WeChat waits five seconds and retries three times. Kefu answers
 //!   `success` only after [`InboundSink::accept`](kefu_channel::InboundSink::accept) stored the
 //!   message, 503 when storage is unavailable (WeChat retries), and `success` with a warning

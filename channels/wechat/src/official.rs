@@ -32,7 +32,7 @@ use crate::crypto::{MsgCrypt, verify_signature};
 use crate::inbound::Message;
 use crate::ingress::{self, Clock, Options, Reject};
 use crate::media;
-use crate::replay::ReplayGuard;
+use crate::replay;
 use crate::settings::{self, OfficialSettings};
 use crate::template::TemplateSettings;
 use crate::xml::XmlDoc;
@@ -130,7 +130,6 @@ impl ChannelFactory for OfficialAccountFactory {
         let state = Arc::new(IngressState {
             cx,
             opts: self.opts.clone(),
-            replays: ReplayGuard::default(),
         });
         Some(
             Router::new()
@@ -270,7 +269,6 @@ impl OfficialAccountChannel {
 struct IngressState {
     cx: IngressContext,
     opts: Options,
-    replays: ReplayGuard,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -383,11 +381,15 @@ async fn callback(
         let message = Message::from_doc(&XmlDoc::parse(&plain)?)?;
         if q.encrypt_type.is_none() {
             // Only after the body parsed, so junk cannot use up a pair.
-            let now = (st.opts.clock)();
-            let window = i64::try_from(st.opts.max_skew.as_secs()).unwrap_or(i64::MAX);
-            let stale_at = ts.parse::<i64>().unwrap_or(now).saturating_add(window);
-            st.replays
-                .check(id, ts, nonce, plain.as_bytes(), now, stale_at)?;
+            replay::check(
+                st.cx.state.as_ref(),
+                id,
+                ts,
+                nonce,
+                plain.as_bytes(),
+                st.opts.max_skew,
+            )
+            .await?;
         }
         match message.into_envelope(id) {
             Some(envelope) => ingress::store(st.cx.inbound.as_ref(), envelope).await,

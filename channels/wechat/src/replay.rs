@@ -2,143 +2,86 @@
 //!
 //! In plaintext mode WeChat signs only `token`, `timestamp` and `nonce`, not the body, so a
 //! captured query string could be replayed with any body for as long as its timestamp is fresh
-//! (±5 minutes). The guard remembers, per inbox, the `(timestamp, nonce)` pairs it has accepted
-//! and a digest of their bodies until the timestamp goes stale: the same pair with the same body
-//! is WeChat retrying a callback that was not answered in time (answered as usual, and the
-//! message dedupe keeps it single); the same pair with another body is refused.
+//! (±5 minutes). Each accepted `(timestamp, nonce)` pair of an inbox is remembered with a
+//! digest of its body through [`ChannelState::remember`], which answers the same across every
+//! Kefu node on the database: the same pair with the same body is WeChat retrying a callback
+//! that was not answered in time (answered as usual, and the message dedupe keeps it single);
+//! the same pair with another body is refused, whichever node the replay reaches. Pairs are
+//! remembered for the whole window a timestamp is accepted in (twice the allowed skew), so a
+//! pair is forgotten only once its timestamp is refused anyway.
 //!
-//! The memory is per process and bounded: past [`MAX_ENTRIES`] the oldest pairs are forgotten
-//! first. Safe mode (AES, `encoding_aes_key`) signs the body and needs none of this; it is the
+//! Safe mode (AES, `encoding_aes_key`) signs the body and needs none of this; it is the
 //! recommended setting.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::time::Duration;
 
 use axum::http::StatusCode;
+use kefu_channel::{ChannelState, IngestError};
 use sha1::{Digest, Sha1};
 
 use crate::ingress::Reject;
 
-/// Pairs remembered at most; a busy plaintext account writes a few per second.
-pub(crate) const MAX_ENTRIES: usize = 100_000;
-
-type Key = (i64, String, String);
-
-/// The accepted `(inbox, timestamp, nonce)` triples and their body digests.
-#[derive(Default)]
-pub(crate) struct ReplayGuard {
-    seen: Mutex<Seen>,
-}
-
-#[derive(Default)]
-struct Seen {
-    digests: HashMap<Key, [u8; 20]>,
-    /// Insertion order, with the Unix time after which each entry is stale.
-    order: VecDeque<(i64, Key)>,
-}
-
-impl ReplayGuard {
-    /// Accepts the first use of `(timestamp, nonce)` for `inbox` and its exact repeats; refuses
-    /// the pair with another body. `stale_at` is when the timestamp leaves the accepted window;
-    /// `now` is the current Unix time.
-    pub(crate) fn check(
-        &self,
-        inbox: i64,
-        timestamp: &str,
-        nonce: &str,
-        body: &[u8],
-        now: i64,
-        stale_at: i64,
-    ) -> Result<(), Reject> {
-        let digest: [u8; 20] = Sha1::digest(body).into();
-        let key = (inbox, timestamp.to_owned(), nonce.to_owned());
-        // A poisoned lock only means another request panicked mid-insert; the map is still a
-        // valid map.
-        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        seen.prune(now);
-        match seen.digests.get(&key) {
-            Some(d) if *d == digest => Ok(()),
-            Some(_) => Err(Reject::new(
-                StatusCode::UNAUTHORIZED,
-                "replayed_nonce",
-                "This timestamp and nonce were already used with another body; use safe mode \
-                 (encoding_aes_key) so that callbacks are signed with their body.",
-            )),
-            None => {
-                seen.digests.insert(key.clone(), digest);
-                seen.order.push_back((stale_at, key));
-                Ok(())
-            }
-        }
-    }
-}
-
-impl Seen {
-    /// Forgets stale pairs from the front, and the oldest ones past [`MAX_ENTRIES`].
-    fn prune(&mut self, now: i64) {
-        while let Some((stale_at, _)) = self.order.front() {
-            if *stale_at >= now && self.order.len() < MAX_ENTRIES {
-                break;
-            }
-            if let Some((_, key)) = self.order.pop_front() {
-                self.digests.remove(&key);
-            }
+/// Accepts the first use of `(timestamp, nonce)` for `inbox` and its exact repeats; refuses
+/// the pair with another body. `max_skew` is how far a timestamp may be from now.
+pub(crate) async fn check(
+    state: &dyn ChannelState,
+    inbox: i64,
+    timestamp: &str,
+    nonce: &str,
+    body: &[u8],
+    max_skew: Duration,
+) -> Result<(), Reject> {
+    let digest = hex::encode(Sha1::digest(body));
+    let key = format!("plain_callback:{timestamp}:{nonce}");
+    // A timestamp is fresh from `max_skew` before it until `max_skew` after it.
+    let window = max_skew.saturating_mul(2) + Duration::from_secs(1);
+    match state.remember(inbox, &key, &digest, window).await {
+        Ok(None) => Ok(()),
+        Ok(Some(seen)) if seen == digest => Ok(()),
+        Ok(Some(_)) => Err(Reject::new(
+            StatusCode::UNAUTHORIZED,
+            "replayed_nonce",
+            "This timestamp and nonce were already used with another body; use safe mode \
+             (encoding_aes_key) so that callbacks are signed with their body.",
+        )),
+        Err(IngestError::Unavailable(reason) | IngestError::Rejected(reason)) => {
+            tracing::warn!(%reason, "Could not check a plain callback for replay; WeChat will retry it.");
+            Err(Reject::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_unavailable",
+                "the callback could not be checked; retry later",
+            ))
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use kefu_channel::testkit::MemoryState;
+
     use super::*;
 
-    #[test]
-    fn a_repeat_passes_and_another_body_is_refused() {
-        let g = ReplayGuard::default();
-        assert!(
-            g.check(1, "1000", "n1", b"<xml>a</xml>", 1000, 1300)
-                .is_ok()
-        );
+    const SKEW: Duration = Duration::from_secs(300);
+
+    #[tokio::test]
+    async fn a_repeat_passes_and_another_body_is_refused() {
+        let state = MemoryState::default();
+        let check = |inbox, nonce, body: &'static [u8]| {
+            let state = &state;
+            async move { check(state, inbox, "1000", nonce, body, SKEW).await }
+        };
+        assert!(check(1, "n1", b"<xml>a</xml>").await.is_ok());
         // WeChat retrying the same callback.
-        assert!(
-            g.check(1, "1000", "n1", b"<xml>a</xml>", 1003, 1300)
-                .is_ok()
-        );
-        let e = g
-            .check(1, "1000", "n1", b"<xml>forged</xml>", 1004, 1300)
+        assert!(check(1, "n1", b"<xml>a</xml>").await.is_ok());
+        let e = check(1, "n1", b"<xml>forged</xml>")
+            .await
             .expect_err("a replay with another body");
         assert_eq!(
             (e.status, e.code),
             (StatusCode::UNAUTHORIZED, "replayed_nonce")
         );
         // Another nonce, or the same pair on another inbox, is a different callback.
-        assert!(
-            g.check(1, "1000", "n2", b"<xml>b</xml>", 1004, 1300)
-                .is_ok()
-        );
-        assert!(
-            g.check(2, "1000", "n1", b"<xml>c</xml>", 1004, 1300)
-                .is_ok()
-        );
-    }
-
-    #[test]
-    fn stale_pairs_are_forgotten_and_memory_is_bounded() {
-        let g = ReplayGuard::default();
-        assert!(g.check(1, "1000", "n1", b"a", 1000, 1300).is_ok());
-        // Past the window the pair is forgotten (the timestamp check refuses it before this).
-        assert!(g.check(1, "2000", "n9", b"x", 1301, 1600).is_ok());
-        assert!(!g.seen.lock().expect("lock").digests.contains_key(&(
-            1,
-            "1000".into(),
-            "n1".into()
-        )));
-
-        for i in 0..MAX_ENTRIES + 10 {
-            let nonce = i.to_string();
-            assert!(g.check(1, "2000", &nonce, b"x", 1302, 1600).is_ok());
-        }
-        let seen = g.seen.lock().expect("lock");
-        assert!(seen.digests.len() <= MAX_ENTRIES, "{}", seen.digests.len());
-        assert_eq!(seen.digests.len(), seen.order.len());
+        assert!(check(1, "n2", b"<xml>b</xml>").await.is_ok());
+        assert!(check(2, "n1", b"<xml>c</xml>").await.is_ok());
     }
 }

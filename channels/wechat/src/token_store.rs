@@ -156,7 +156,11 @@ mod tests {
         let state: Arc<dyn ChannelState> = Arc::new(MemoryState::default());
         let a = TokenStore::new(state.clone(), 7, "wx1", &"s3cret".to_owned().into());
         a.store(&token("TOKEN-1")).await;
-        let raw = state.get(7, TOKEN_KEY).await.unwrap().unwrap();
+        let raw = state
+            .get(7, TOKEN_KEY)
+            .await
+            .expect("read")
+            .expect("stored");
         assert!(!raw.contains("TOKEN-1"), "the stored value is sealed");
 
         let same = TokenStore::new(state.clone(), 7, "wx1", &"s3cret".to_owned().into());

@@ -100,6 +100,15 @@ const RESTART_MAX: Duration = Duration::from_secs(30);
 /// A worker that ran this long before stopping starts again after [`RESTART_MIN`].
 const RESTART_RESET: Duration = Duration::from_secs(60);
 
+/// What the housekeeping loop needs beyond the workers: the lease that makes one node run
+/// the sweeps, and the store that emails web chat replies left unseen.
+pub struct Housekeeping {
+    /// Where the `housekeeping` lease is held.
+    pub leases: Leases,
+    /// Unseen web chat replies, sent again by email.
+    pub fallbacks: Fallbacks,
+}
+
 /// Runs both workers, supervised, until `shutdown`, reporting their state in `health`.
 pub async fn run(
     jobs: JobStore,
@@ -107,8 +116,7 @@ pub async fn run(
     deliverer: Arc<WebhookDeliverer>,
     settings: WorkerSettings,
     health: WorkerHealth,
-    leases: Leases,
-    fallbacks: Fallbacks,
+    Housekeeping { leases, fallbacks }: Housekeeping,
     shutdown: CancellationToken,
 ) {
     // Housekeeping: forget idle recipients' limiters; re-queue replies and webhook deliveries

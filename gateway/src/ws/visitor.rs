@@ -8,7 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use kefu_channel::{InboxConfig, IngestError};
 use kefu_channel_webchat::{
-    AgentCard, Away, ClientIp, Frame, QueueSpot, RateRefused, Widget, WidgetHost,
+    AgentCard, Away, ClientIp, Frame, Offline, QueueSpot, RateRefused, Widget, WidgetHost,
 };
 use kefu_normalizer::csat::CsatRefusal;
 use kefu_normalizer::events::Signal;
@@ -33,6 +33,7 @@ pub fn router(st: &AppState) -> axum::Router {
             conversations: st.conversations.clone(),
             schedules: st.schedules.clone(),
             csat: st.csat.clone(),
+            fallbacks: kefu_normalizer::fallback::Fallbacks::new(st.db.clone()),
         }),
         sessions: st.session_key.clone(),
         shutdown: st.shutdown.clone(),
@@ -69,6 +70,8 @@ struct Host {
     schedules: kefu_normalizer::schedules::Schedules,
     /// Satisfaction surveys, rated from the widget.
     csat: kefu_normalizer::csat::Surveys,
+    /// Whether anyone is online, and a departed visitor's email address.
+    fallbacks: kefu_normalizer::fallback::Fallbacks,
 }
 
 #[async_trait]
@@ -135,6 +138,35 @@ impl WidgetHost for Host {
         Some(Away {
             next_open: closed.next_open.map(|t| t.to_rfc3339()),
         })
+    }
+
+    async fn offline(&self, inbox_id: i64, conversation: Option<i64>) -> Option<Offline> {
+        let offline = self
+            .fallbacks
+            .offline(inbox_id, conversation)
+            .await
+            .inspect_err(|e| tracing::warn!(inbox_id, error = %e, "Who is online is unknown."))
+            .ok()??;
+        Some(Offline {
+            ask_email: offline.ask_email,
+        })
+    }
+
+    async fn leave_email(&self, conversation: i64, email: &str) -> Result<(), RateRefused> {
+        match self.fallbacks.leave_email(conversation, email).await {
+            Ok(_) => Ok(()),
+            Err(StoreError::Invalid(detail)) => Err(RateRefused {
+                code: "invalid_email",
+                detail,
+            }),
+            Err(e) => {
+                tracing::warn!(conversation, error = %e, "A visitor's email address was not stored.");
+                Err(RateRefused {
+                    code: "unavailable",
+                    detail: "the address could not be stored; try again later".into(),
+                })
+            }
+        }
     }
 
     async fn csat_pending(&self, conversation: i64) -> Option<String> {

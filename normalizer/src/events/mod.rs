@@ -8,6 +8,7 @@
 //!   transaction wakes the [`OutboxRelay`], so no writer has to remember to.
 //! - [`RedisBus`] carries relayed events to every node through Redis pub/sub; [`InProcessBus`]
 //!   is the single-node bus. Either way subscribers read a local broadcast channel.
+//! - [`RedisCounters`] count abuse limits once across the nodes, on the bus's Redis.
 //! - [`Signal`]s (typing indicators) are ephemeral: never stored, they cross the nodes on the
 //!   same bus, and one that is lost is simply not shown.
 //! - On PostgreSQL the outbox is split into [`RELAY_PARTITIONS`] partitions by conversation; a
@@ -24,6 +25,7 @@ mod kind;
 mod outbox;
 mod partition;
 mod redis_bus;
+mod redis_counters;
 #[cfg(test)]
 mod tests;
 
@@ -40,6 +42,7 @@ pub(crate) use outbox::decode as decode_row;
 pub use outbox::{ConsumeError, OutboxConsumer, OutboxRelay, RETAIN_RELAYED, emit_all, mark};
 pub use partition::{RELAY_LOCK_CLASS, RELAY_PARTITIONS, partition_of};
 pub use redis_bus::{BusError, PRESENCE_RENEW, PRESENCE_TTL, RedisBus, decode_wire, encode_wire};
+pub use redis_counters::{PLACE_RENEW, PLACE_TTL, RedisCounters};
 
 /// One committed state change, as consumers see it: `{type, timestamp, data}` on the wire.
 #[derive(Debug, Clone, PartialEq)]

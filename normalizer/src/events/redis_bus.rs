@@ -48,6 +48,7 @@ use tokio::sync::broadcast;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::redis_counters::RedisCounters;
 use super::{BusHealth, Event, EventBus, EventData, EventType, SIGNAL_CAPACITY, Signal};
 
 /// The first wait before reconnecting to Redis.
@@ -55,7 +56,7 @@ const MIN_BACKOFF: Duration = Duration::from_millis(200);
 /// The longest wait between reconnection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// How long connecting, subscribing or one pipeline of publishes may take.
-const REDIS_TIMEOUT: Duration = Duration::from_secs(2);
+pub(super) const REDIS_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How long a node's presence entry lasts unless renewed.
 pub const PRESENCE_TTL: Duration = Duration::from_secs(60);
@@ -116,14 +117,14 @@ pub struct RedisBus {
     inner: Arc<Inner>,
 }
 
-struct Inner {
+pub(super) struct Inner {
     client: redis::Client,
     channel: String,
     signal_channel: String,
     /// `<namespace>:live:`, the prefix of presence keys.
     presence_prefix: String,
     /// This node's id in presence entries.
-    node: String,
+    pub(super) node: String,
     local: broadcast::Sender<Arc<Event>>,
     local_signals: broadcast::Sender<Arc<Signal>>,
     publisher: tokio::sync::Mutex<Publisher>,
@@ -172,6 +173,12 @@ impl RedisBus {
         });
         tokio::spawn(inner.clone().subscribe_loop(shutdown));
         Ok(Self { inner })
+    }
+
+    /// Counters shared by every node on this bus's Redis (under `<namespace>:limits:`), on
+    /// the bus's connection; their upkeep task runs until `shutdown`.
+    pub fn counters(&self, namespace: &str, shutdown: CancellationToken) -> RedisCounters {
+        RedisCounters::start(self.inner.clone(), namespace, shutdown)
     }
 
     /// Waits until the subscriber task is subscribed (tests, and a node's start when it wants
@@ -314,7 +321,7 @@ impl Inner {
 
     /// The publishing connection (a clone, shared), opened when needed; `None` while Redis
     /// cannot be reached.
-    async fn connection(&self) -> Option<MultiplexedConnection> {
+    pub(super) async fn connection(&self) -> Option<MultiplexedConnection> {
         let mut p = self.publisher.lock().await;
         if p.conn.is_none() && !self.connect(&mut p).await {
             return None;

@@ -13,13 +13,15 @@
 //! A web chat reply the visitor never saw (they left the page) is sent by email too, to the
 //! address they left in the pre-chat form, where the web chat inbox has fallback on (see
 //! [`Fallbacks::unseen_web_replies`]). Where the contact has no identity in an email inbox yet
-//! but an email address, one is made in the first email inbox.
+//! but an email address, one is made in the first email inbox. While no agent is online the
+//! widget asks a visitor without one for an address ([`Fallbacks::offline`]).
 //!
 //! A copy that fails too falls back further, never to an inbox already tried, and always in
 //! the order of the inbox the first message left from. The work is driven by the outbox
 //! (`message.failed`), so it survives a crash; every step is idempotent (the copy's dedupe key
 //! is `fallback:<failed message id>`).
 
+mod offline;
 mod store;
 mod unseen;
 
@@ -28,6 +30,7 @@ use utoipa::ToSchema;
 
 use crate::error::StoreError;
 
+pub use offline::Offline;
 pub use store::{Fallbacks, FellBack};
 
 /// The failure codes another channel can overcome: the channel's own window, subscription
@@ -174,13 +177,13 @@ mod tests {
             order: vec![" app_push".into(), "email".into()],
         }
         .checked(known)
-        .unwrap();
+        .expect("a good order");
         assert_eq!(ok.order, ["app_push", "email"]);
         let twice = FallbackSettings {
             enabled: true,
             order: vec!["email".into(), "email".into()],
         };
-        let e = twice.checked(known).unwrap_err().to_string();
+        let e = twice.checked(known).expect_err("refused").to_string();
         assert!(
             e.contains("fallback.order[1]") && e.contains("twice"),
             "{e}"
@@ -189,7 +192,7 @@ mod tests {
             enabled: true,
             order: vec!["fax".into()],
         };
-        let e = unknown.checked(known).unwrap_err().to_string();
+        let e = unknown.checked(known).expect_err("refused").to_string();
         assert!(e.contains("fallback.order[0]") && e.contains("fax"), "{e}");
     }
 }

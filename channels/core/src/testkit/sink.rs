@@ -100,6 +100,8 @@ impl InboundSink for RecordingSink {
 #[derive(Debug, Default)]
 pub struct MemoryState {
     values: Mutex<HashMap<(i64, String), String>>,
+    /// What [`ChannelState::remember`] stored, with when it runs out.
+    remembered: Mutex<HashMap<(i64, String), (String, std::time::Instant)>>,
     locks: LocalLocks,
 }
 
@@ -123,5 +125,24 @@ impl ChannelState for MemoryState {
         wait: std::time::Duration,
     ) -> Result<Exclusive, IngestError> {
         Ok(Exclusive::new(self.locks.lock(inbox_id, key, wait).await?))
+    }
+
+    async fn remember(
+        &self,
+        inbox_id: i64,
+        key: &str,
+        value: &str,
+        ttl: std::time::Duration,
+    ) -> Result<Option<String>, IngestError> {
+        let now = std::time::Instant::now();
+        let mut g = self.remembered.lock().unwrap_or_else(|p| p.into_inner());
+        g.retain(|_, (_, until)| *until > now);
+        match g.get(&(inbox_id, key.to_owned())) {
+            Some((v, _)) => Ok(Some(v.clone())),
+            None => {
+                g.insert((inbox_id, key.to_owned()), (value.to_owned(), now + ttl));
+                Ok(None)
+            }
+        }
     }
 }
