@@ -195,6 +195,7 @@ impl App {
         let bot = kefu_ai::FaqBot::new(db.clone(), knowledge_index);
         let fanout = Arc::new(
             Fanout::new(db.clone(), jobs.clone())
+                .with_webhooks(webhooks.clone())
                 .with_csat(surveys.clone(), runner.clone())
                 .with_bot(bot.clone()),
         );

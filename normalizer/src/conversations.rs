@@ -218,7 +218,7 @@ impl Conversations {
     ) -> Result<Vec<MessageView>, StoreError> {
         // Also 404 for a conversation that does not exist.
         let inbox = self.inbox_of(id).await?;
-        let channel = crate::delivery::channel_type(self.db.conn(), inbox).await?;
+        let channel = self.db.channel_type(inbox).await?;
         let rows = message::Entity::find()
             .filter(message::Column::ConversationId.eq(id))
             .filter(message::Column::Seq.gt(after_seq))

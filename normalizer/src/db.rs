@@ -24,6 +24,35 @@ pub struct Db {
     sqlite_writer: Option<Arc<Mutex<()>>>,
     /// Wakes the outbox relay when a write transaction that emitted events commits.
     outbox_wake: Arc<Notify>,
+    /// Each inbox's channel type, which never changes once the inbox is stored.
+    channel_types: ChannelTypes,
+}
+
+/// Inboxes' channel types by inbox id, read once per database: a type is set when the inbox
+/// is created and never changed, so the map needs no invalidation, on one node or several.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ChannelTypes(Arc<std::sync::Mutex<std::collections::HashMap<i64, String>>>);
+
+impl ChannelTypes {
+    /// The channel type of inbox `inbox_id` (deleted or not), read through `conn` once.
+    pub(crate) async fn get<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        inbox_id: i64,
+    ) -> Result<Option<String>, DbErr> {
+        if let Some(t) = self.lock().get(&inbox_id) {
+            return Ok(Some(t.clone()));
+        }
+        let t = crate::delivery::channel_type(conn, inbox_id).await?;
+        if let Some(t) = &t {
+            self.lock().insert(inbox_id, t.clone());
+        }
+        Ok(t)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<i64, String>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// A write transaction. On SQLite it also holds the process-wide writer slot until it ends.
@@ -31,6 +60,7 @@ pub struct Db {
 pub struct WriteTx {
     tx: DatabaseTransaction,
     outbox_wake: Arc<Notify>,
+    channel_types: ChannelTypes,
     emitted: AtomicBool,
     _slot: Option<OwnedMutexGuard<()>>,
     _held: Held,
@@ -71,6 +101,11 @@ impl WriteTx {
     /// Called by every outbox append: the relay is woken once this transaction commits.
     pub(crate) fn wake_relay_on_commit(&self) {
         self.emitted.store(true, Ordering::Relaxed);
+    }
+
+    /// The channel type of inbox `inbox_id`, cached for the database (see [`ChannelTypes`]).
+    pub(crate) async fn channel_type(&self, inbox_id: i64) -> Result<Option<String>, DbErr> {
+        self.channel_types.get(&self.tx, inbox_id).await
     }
 
     /// Rolls back.
@@ -159,6 +194,7 @@ impl Db {
             conn,
             sqlite_writer,
             outbox_wake: Arc::new(Notify::new()),
+            channel_types: ChannelTypes::default(),
         })
     }
 
@@ -187,9 +223,26 @@ impl Db {
         self.outbox_wake.clone()
     }
 
+    /// The channel type of inbox `inbox_id`, cached (see [`ChannelTypes`]).
+    pub(crate) async fn channel_type(&self, inbox_id: i64) -> Result<Option<String>, DbErr> {
+        self.channel_types.get(&self.conn, inbox_id).await
+    }
+
     /// `true` on PostgreSQL.
     pub fn is_postgres(&self) -> bool {
         self.conn.get_database_backend() == DbBackend::Postgres
+    }
+
+    /// On SQLite, the process-wide writer slot that [`Db::begin_write`] takes, for a single
+    /// write statement run on the pool outside a write transaction: held while the statement
+    /// runs, it queues the statement fairly behind the writers already waiting instead of
+    /// leaving it to SQLite's busy handler, which polls with sleeps of up to 100 ms and so can
+    /// starve it behind back-to-back transactions. `None` on PostgreSQL.
+    pub async fn write_slot(&self) -> Option<OwnedMutexGuard<()>> {
+        match &self.sqlite_writer {
+            Some(m) => Some(m.clone().lock_owned().await),
+            None => None,
+        }
     }
 
     /// Starts a transaction that will write. On SQLite it takes the write lock at `BEGIN`
@@ -213,6 +266,7 @@ impl Db {
             Ok(WriteTx {
                 tx,
                 outbox_wake: self.outbox_wake.clone(),
+                channel_types: self.channel_types.clone(),
                 emitted: AtomicBool::new(false),
                 _slot: slot,
                 _held: Held {

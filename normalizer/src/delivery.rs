@@ -403,14 +403,15 @@ fn unclaimed(now: DateTime<Utc>) -> sea_orm::sea_query::SimpleExpr {
 
 impl MessageView {
     /// The same view with `delivery.channel` set to the channel type of inbox `inbox_id`
-    /// (one read, and none for messages without delivery).
-    pub(crate) async fn with_channel<C: sea_orm::ConnectionTrait>(
+    /// (read once per inbox, see [`crate::db::ChannelTypes`]; none for messages without
+    /// delivery).
+    pub(crate) async fn with_channel(
         mut self,
-        db: &C,
+        tx: &crate::db::WriteTx,
         inbox_id: i64,
     ) -> Result<Self, sea_orm::DbErr> {
         if let Some(d) = self.delivery.as_mut() {
-            d.channel = channel_type(db, inbox_id).await?;
+            d.channel = tx.channel_type(inbox_id).await?;
         }
         Ok(self)
     }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use kefu_ai::FaqBot;
 use kefu_normalizer::csat::{Resolved, Surveys};
-use kefu_normalizer::entity::{webhook_delivery, webhook_endpoint};
+use kefu_normalizer::entity::webhook_delivery;
 use kefu_normalizer::fallback::{Fallbacks, fallback_code};
 use kefu_normalizer::reports::Metrics;
 use kefu_normalizer::schedules::{Arrival, OutOfOfficeReplies};
@@ -29,7 +29,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Se
 use crate::delivery::queue_first_attempts;
 use crate::jobs::{JobError, JobStore, NewJob, WebhookJob};
 use crate::runtime::Runner;
-use crate::webhook::{EventFilter, MessageId, payload};
+use crate::webhook::subscriptions::SubscriptionCache;
+use crate::webhook::{MessageId, WebhookStore, payload};
 
 /// The fan-out: the outbox relay's consumer.
 pub struct Fanout {
@@ -40,6 +41,7 @@ pub struct Fanout {
     metrics: Metrics,
     csat: Option<(Surveys, Arc<Runner>)>,
     bot: Option<FaqBot>,
+    subscriptions: SubscriptionCache,
 }
 
 /// The fan-out could not queue a batch; it is retried.
@@ -85,6 +87,7 @@ impl Fanout {
         let fallbacks = Fallbacks::new(db.clone());
         let metrics = Metrics::new(db.clone());
         Self {
+            subscriptions: SubscriptionCache::new(db.clone(), None),
             db,
             jobs,
             away,
@@ -93,6 +96,13 @@ impl Fanout {
             csat: None,
             bot: None,
         }
+    }
+
+    /// Keeps the endpoints' subscriptions between batches, up to date with the changes made
+    /// through `store` (see [`crate::webhook::subscriptions`]).
+    pub fn with_webhooks(mut self, store: WebhookStore) -> Self {
+        self.subscriptions = SubscriptionCache::new(self.db.clone(), Some(store));
+        self
     }
 
     /// Also asks customers to rate resolved conversations; `runner`'s channels tell their reply
@@ -201,20 +211,10 @@ impl Fanout {
     }
 
     async fn webhooks(&self, events: &[Arc<Event>]) -> Result<(), FanoutError> {
-        let endpoints = webhook_endpoint::Entity::find()
-            .filter(webhook_endpoint::Column::Enabled.eq(true))
-            .all(self.db.conn())
-            .await?;
-        if endpoints.is_empty() {
+        let filters = self.subscriptions.get().await?;
+        if filters.is_empty() {
             return Ok(());
         }
-        let filters: Vec<(i64, EventFilter)> = endpoints
-            .iter()
-            .filter_map(|e| {
-                let names: Vec<String> = serde_json::from_value(e.events.clone()).ok()?;
-                Some((e.id, EventFilter::parse(&names).ok()?))
-            })
-            .collect();
         let now = Utc::now();
         let mut rows = Vec::new();
         for ev in events {
@@ -225,7 +225,7 @@ impl Fanout {
             let body = payload::body(kind, ev.timestamp, &ev.data.to_value()?);
             let body = String::from_utf8_lossy(&body).into_owned();
             let msg_id = MessageId::for_event(ev.id, ev.timestamp);
-            for (endpoint_id, filter) in &filters {
+            for (endpoint_id, filter) in filters.iter() {
                 if filter.matches(kind) {
                     rows.push(webhook_delivery::ActiveModel {
                         endpoint_id: Set(*endpoint_id),

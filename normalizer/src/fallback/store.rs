@@ -256,7 +256,7 @@ impl Fallbacks {
         am.fallback = Set(Some(serde_json::to_value(&stored).unwrap_or_default()));
         let row = am.update(&*tx).await?;
         let view = MessageView::from(&row)
-            .with_channel(&*tx, row.inbox_id)
+            .with_channel(&tx, row.inbox_id)
             .await?;
         tx.emit(EventData::MessageUpdated(view)).await?;
         tx.commit().await?;

@@ -27,6 +27,18 @@
 //! server database's planner statistics after the warm-up, as autovacuum would on a production
 //! PostgreSQL (see `kefu_tests::analyze`).
 //!
+//! `replies` measures agent replies to visitors' conversations (see `kefu-wsload/replies.rs`):
+//!
+//! ```text
+//! kefu-wsload replies --url ws://127.0.0.1:8080 --api http://127.0.0.1:8080 \
+//!     --email admin@example.com --password secret --visitors 1000 --rate 100 --seconds 20 \
+//!     [--server-pid PID] [--pg postgres://…/kefu]
+//! ```
+//!
+//! With `--server-pid` (the `kefu` process) and `--pg` (its PostgreSQL database), `latency` and
+//! `replies` also report the CPU seconds the server and its database backends spent per 1,000
+//! messages, the transactions committed and each table's scans (see `kefu-wsload/cost.rs`).
+//!
 //! Everything is bounded: connection attempts, the send schedule and the final drain all end.
 
 use std::sync::Arc;
@@ -42,11 +54,16 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{WebSocketStream, client_async_with_config};
 
+#[path = "kefu-wsload/cost.rs"]
+mod cost;
+#[path = "kefu-wsload/replies.rs"]
+mod replies;
+
 type Ws = WebSocketStream<TcpStream>;
 
 const PING_EVERY: Duration = Duration::from_secs(25);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-const USAGE: &str = "usage:\n  kefu-wsload idle --url ws://HOST:PORT --token WEBSITE_TOKEN --connections N --source 127.0.0.K [--hold SECS] [--concurrency N]\n  kefu-wsload latency --url ws://HOST:PORT --api http://HOST:PORT --email E --password P [--token WEBSITE_TOKEN] --visitors N --rate PER_SEC --seconds S [--source 127.0.0.K] [--warmup 0|1] [--concurrency N] [--analyze DATABASE_URL] [--agent-url ws://OTHER_NODE]";
+const USAGE: &str = "usage:\n  kefu-wsload idle --url ws://HOST:PORT --token WEBSITE_TOKEN --connections N --source 127.0.0.K [--hold SECS] [--concurrency N]\n  kefu-wsload latency --url ws://HOST:PORT --api http://HOST:PORT --email E --password P [--token WEBSITE_TOKEN] --visitors N --rate PER_SEC --seconds S [--source 127.0.0.K] [--warmup 0|1] [--concurrency N] [--analyze DATABASE_URL] [--agent-url ws://OTHER_NODE] [--server-pid PID] [--pg DATABASE_URL]\n  kefu-wsload replies --url ws://HOST:PORT --api http://HOST:PORT --email E --password P [--token WEBSITE_TOKEN] --visitors N --rate PER_SEC --seconds S [--source 127.0.0.K] [--server-pid PID] [--pg DATABASE_URL]";
 
 #[derive(Debug)]
 struct Args {
@@ -67,12 +84,16 @@ struct Args {
     analyze: Option<String>,
     /// Where the agent console connects (another node of a cluster); `--url` by default.
     agent_url: Option<String>,
+    /// The `kefu` process whose CPU time is reported.
+    server_pid: Option<u32>,
+    /// The server's PostgreSQL database, whose backends and counters are reported.
+    pg: Option<String>,
 }
 
 fn parse() -> anyhow::Result<Args> {
     let mut it = std::env::args().skip(1);
     let mode = match it.next().as_deref() {
-        Some(m @ ("idle" | "latency")) => m.to_owned(),
+        Some(m @ ("idle" | "latency" | "replies")) => m.to_owned(),
         _ => bail!("{USAGE}"),
     };
     let mut a = Args {
@@ -92,6 +113,8 @@ fn parse() -> anyhow::Result<Args> {
         warmup: true,
         analyze: None,
         agent_url: None,
+        server_pid: None,
+        pg: None,
     };
     while let Some(flag) = it.next() {
         let v = it.next().with_context(|| format!("{flag} needs a value"))?;
@@ -111,6 +134,8 @@ fn parse() -> anyhow::Result<Args> {
             "--warmup" => a.warmup = v != "0",
             "--analyze" => a.analyze = Some(v),
             "--agent-url" => a.agent_url = Some(v.trim_end_matches('/').to_owned()),
+            "--server-pid" => a.server_pid = Some(v.parse()?),
+            "--pg" => a.pg = Some(v),
             other => bail!("unknown flag {other}\n{USAGE}"),
         }
     }
@@ -521,6 +546,8 @@ async fn latency(a: Args) -> anyhow::Result<()> {
         db.conn().clone().close().await?;
     }
 
+    let meter = cost::Meter::new(a.server_pid, a.pg.as_deref()).await?;
+    let before = meter.read().await?;
     // The open-loop schedule.
     let mut seed = 0x9e37_79b9_7f4a_7c15u64 ^ u64::from(run);
     let step = Duration::from_secs_f64(1.0 / a.rate);
@@ -555,6 +582,9 @@ async fn latency(a: Args) -> anyhow::Result<()> {
     {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let mut after = meter.read().await?;
+    cost::settle().await;
+    after.take_counters(meter.read().await?);
     drop(queues);
     agent_task.abort();
     let resyncs = agent_task.await.unwrap_or(0);
@@ -576,6 +606,7 @@ async fn latency(a: Args) -> anyhow::Result<()> {
     percentiles("visitor send -> agent message.created", lats);
     percentiles("visitor send -> ack", acks);
     println!("client_rss={}", rss_note());
+    meter.report(&before, &after, total, "messages");
     Ok(())
 }
 
@@ -657,6 +688,7 @@ fn main() -> anyhow::Result<()> {
     rt.block_on(async move {
         match a.mode.as_str() {
             "idle" => idle(a).await,
+            "replies" => replies::replies(a).await,
             _ => latency(a).await,
         }
     })

@@ -13,6 +13,7 @@
 //!   attempt.
 //! - [`schedule`]: the retry schedule, `Retry-After`, response classification and when to
 //!   disable a failing endpoint.
+//! - [`subscriptions`]: the fan-out's cached view of the enabled endpoints' filters.
 //!
 //! Nothing here does network I/O except [`target::resolve_checked`]'s DNS lookup; the delivery
 //! worker (jobs, HTTP client, delivery log) composes these pieces.
@@ -22,6 +23,7 @@ pub mod payload;
 pub mod schedule;
 pub mod signing;
 pub mod store;
+pub mod subscriptions;
 pub mod target;
 
 pub use deliver::{DeliverySettings, WebhookDeliverer, WebhookJobError};

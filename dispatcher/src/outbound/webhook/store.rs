@@ -215,7 +215,8 @@ impl WebhookStore {
         self.changes.load(std::sync::atomic::Ordering::Acquire)
     }
 
-    fn changed(&self) {
+    /// Counts a change to an endpoint, so this node's caches of endpoints drop what they hold.
+    pub(crate) fn changed(&self) {
         self.changes
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }

@@ -65,6 +65,8 @@ impl EndpointCache {
     /// Drops an endpoint this node just changed.
     pub(super) fn forget(&self, id: i64) {
         self.lock().remove(&id);
+        // The fan-out's subscriptions too: a disabled endpoint gets no new deliveries.
+        self.store.changed();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Cached>> {
