@@ -9,13 +9,8 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use kefu_channel::{
-    BuildContext, ChannelFactory, ConversationHistory, IngressContext, SharedCounters,
-};
-use kefu_normalizer::{
-    Conversations, Db, DbChannelState, EventBus, InProcessBus, Limits, Normalizer, OutboxRelay,
-    RedisBus,
-};
+use kefu_channel::{BuildContext, ChannelFactory, ConversationHistory, IngressContext};
+use kefu_normalizer::{Conversations, Db, DbChannelState, Limits, Normalizer, OutboxRelay};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
@@ -117,7 +112,7 @@ impl App {
             .map_err(|e| StartError(format!("bootstrap admin: {}", ApiError::from(e).detail)))?;
 
         let shutdown = CancellationToken::new();
-        let (bus, counters) = event_bus(&config, &shutdown).await?;
+        let (bus, counters) = crate::bus::event_bus(&config, &shutdown).await?;
         // Started now: channels wait for their leases from the moment they are built. It stops
         // (and releases the leases) only after everything holding one has stopped.
         let leases = Leases::new(&db, &node_name());
@@ -193,9 +188,15 @@ impl App {
                 .await
                 .map_err(|e| StartError(format!("cannot build the knowledge index: {e}")))?;
         let bot = kefu_ai::FaqBot::new(db.clone(), knowledge_index);
+        let mut fanout = Fanout::new(db.clone(), jobs.clone());
+        // On one node every endpoint change goes through this node's store, so the fan-out
+        // keeps the subscriptions between batches. Several nodes read them for every batch: an
+        // endpoint made on another node must get the very next event.
+        if config.redis_url.is_none() {
+            fanout = fanout.with_webhooks(webhooks.clone());
+        }
         let fanout = Arc::new(
-            Fanout::new(db.clone(), jobs.clone())
-                .with_webhooks(webhooks.clone())
+            fanout
                 .with_csat(surveys.clone(), runner.clone())
                 .with_bot(bot.clone()),
         );
@@ -429,35 +430,6 @@ async fn track_metrics(req: Request, next: Next) -> Response {
     metrics::histogram!("kefu_http_request_duration_seconds", "method" => method, "route" => route)
         .record(started.elapsed().as_secs_f64());
     resp
-}
-
-/// Events buffered per local subscriber before it lags (and refetches what it missed).
-const BUS_CAPACITY: usize = 4096;
-
-/// How long a start waits for the Redis bus's subscription before serving without it.
-const BUS_JOIN_WAIT: Duration = Duration::from_secs(3);
-
-/// The Redis bus when `redis_url` is set (waiting briefly until it is subscribed, so this node
-/// hears the others' events from its first request), with the counters the nodes share on the
-/// same Redis; the in-process bus otherwise, and no shared counters. An unreachable Redis does
-/// not stop the start: the bus retries and `/readyz` says `degraded`.
-async fn event_bus(
-    config: &Config,
-    shutdown: &CancellationToken,
-) -> Result<(Arc<dyn EventBus>, Option<Arc<dyn SharedCounters>>), StartError> {
-    let Some(url) = &config.redis_url else {
-        return Ok((Arc::new(InProcessBus::new(BUS_CAPACITY)), None));
-    };
-    let namespace = &config.redis_namespace;
-    let bus = RedisBus::start(url, namespace, BUS_CAPACITY, shutdown.child_token())
-        .map_err(|e| StartError(e.to_string()))?;
-    if bus.wait_subscribed(BUS_JOIN_WAIT).await {
-        tracing::info!(%namespace, "Joined the Redis event bus.");
-    } else {
-        tracing::warn!(%namespace, "Redis did not answer; serving without the bus until it does.");
-    }
-    let counters = Arc::new(bus.counters(namespace, shutdown.child_token()));
-    Ok((Arc::new(bus), Some(counters)))
 }
 
 /// Creates the configured bootstrap admin, or `admin@localhost` with a random password when the

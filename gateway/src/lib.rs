@@ -14,6 +14,7 @@ pub mod api;
 pub mod app;
 mod assets;
 pub mod auth;
+mod bus;
 pub mod channels;
 pub mod cluster;
 pub mod config;

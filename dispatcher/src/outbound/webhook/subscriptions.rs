@@ -4,9 +4,10 @@
 //! nothing.
 //!
 //! Changes made through this node's [`WebhookStore`] (and an endpoint the delivery worker
-//! disables) bump the store's change count, which drops the cached view at once; changes made
-//! through another node reach this one's fan-out within [`SUBSCRIPTIONS_TTL`], as they reach
-//! its delivery attempts through their endpoint cache.
+//! disables) bump the store's change count, which drops the cached view at once. Only a node
+//! that is the only one keeps the view (the gateway gives the fan-out the store only without
+//! Redis): an endpoint made on another node must get the very next event, so several nodes
+//! read the table for every batch.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
