@@ -44,6 +44,9 @@ mod idle;
 #[path = "kefu-bench/search.rs"]
 mod search;
 
+#[path = "kefu-bench/list.rs"]
+mod list;
+
 #[path = "kefu-bench/bus.rs"]
 mod bus;
 #[path = "kefu-bench/login.rs"]
@@ -75,7 +78,7 @@ fn parse() -> anyhow::Result<Args> {
     match it.next().as_deref() {
         Some("ingest") => {}
         _ => bail!(
-            "usage: kefu-bench routing … | kefu-bench search … | kefu-bench bus … | kefu-bench login … | kefu-bench wechat … | kefu-bench imap … | kefu-bench idle … | kefu-bench ingest [--database-url URL|sqlite] [--messages N] [--conversations N] [--concurrency N] [--rate PER_SEC] [--pool N]"
+            "usage: kefu-bench routing … | kefu-bench search … | kefu-bench list … | kefu-bench bus … | kefu-bench login … | kefu-bench wechat … | kefu-bench imap … | kefu-bench idle … | kefu-bench ingest [--database-url URL|sqlite] [--messages N] [--conversations N] [--concurrency N] [--rate PER_SEC] [--pool N]"
         ),
     }
     while let Some(flag) = it.next() {
@@ -101,6 +104,7 @@ async fn main() -> anyhow::Result<()> {
         Some("imap") => return imap::main().await,
         Some("idle") => return idle::main().await,
         Some("search") => return search::main().await,
+        Some("list") => return list::main().await,
         Some("bus") => return bus::main().await,
         Some("login") => return login::main().await,
         _ => {}
