@@ -115,8 +115,7 @@ pub struct OutboxRelay {
     bus: Arc<dyn EventBus>,
     wake: Arc<tokio::sync::Notify>,
     consumer: Option<Arc<dyn OutboxConsumer>>,
-    /// Published but not marked yet (the consumer failed, or they were published ahead of
-    /// their batch): not published again when their batch is relayed.
+    /// Published, but the consumer failed: not published again when the batch is retried.
     published: std::sync::Mutex<HashSet<i64>>,
     /// Prunes only while this lease is held (one node of several); always when `None`.
     prune_lease: Option<crate::leases::Held>,
@@ -217,7 +216,7 @@ impl OutboxRelay {
                 .limit(RELAY_BATCH)
                 .all(self.db.conn())
                 .await?;
-            return self.relay_rows(rows, None, None).await;
+            return self.relay_rows(rows, self.db.conn()).await;
         }
         // Which partitions have work, judged from the oldest unmarked rows.
         let waiting: Vec<Option<i64>> = outbox_event::Entity::find()
@@ -287,17 +286,14 @@ impl OutboxRelay {
             .limit(RELAY_BATCH)
             .all(txn)
             .await?;
-        Ok(Some(self.relay_rows(rows, Some(txn), Some(p)).await?))
+        Ok(Some(self.relay_rows(rows, txn).await?))
     }
 
-    /// Publishes, consumes and marks (through `txn`, the partition's transaction on
-    /// PostgreSQL, or the pool) the rows of one batch of partition `p` (`None`: the whole
-    /// outbox, on SQLite).
-    async fn relay_rows(
+    /// Publishes, consumes and marks (through `conn`) the rows of one batch.
+    async fn relay_rows<C: ConnectionTrait>(
         &self,
         rows: Vec<outbox_event::Model>,
-        txn: Option<&DatabaseTransaction>,
-        p: Option<i32>,
+        conn: &C,
     ) -> Result<usize, ConsumeError> {
         if rows.is_empty() {
             return Ok(0);
@@ -315,16 +311,13 @@ impl OutboxRelay {
         };
         self.bus.publish_batch(&fresh).await;
         if let Some(consumer) = &self.consumer
-            && let Err(e) = self.consume(consumer.as_ref(), &events, p).await
+            && let Err(e) = consumer.consume(&events).await
         {
             let mut published = self.published.lock().unwrap_or_else(|e| e.into_inner());
             published.extend(&ids);
             return Err(e);
         }
-        match txn {
-            Some(txn) => mark_on(txn, &ids).await?,
-            None => mark(&self.db, &ids).await?,
-        }
+        mark_on(conn, &ids).await?;
         {
             let mut published = self.published.lock().unwrap_or_else(|e| e.into_inner());
             if !published.is_empty() {
@@ -335,76 +328,6 @@ impl OutboxRelay {
         }
         metrics::counter!("kefu_events_relayed_total").increment(ids.len() as u64);
         Ok(ids.len())
-    }
-}
-
-impl OutboxRelay {
-    /// Hands a published batch to `consumer`. Events committed meanwhile (the relay is woken)
-    /// are published at once rather than after the batch is consumed and marked, which on a
-    /// busy outbox made every event wait for the previous batch's jobs and reports: they are
-    /// remembered as published, so their own batch only consumes and marks them. Only events
-    /// of partition `p` are published ahead: the others may belong to another node's relay.
-    async fn consume(
-        &self,
-        consumer: &dyn OutboxConsumer,
-        events: &[Arc<Event>],
-        p: Option<i32>,
-    ) -> Result<(), ConsumeError> {
-        let Some(mut after) = events.last().map(|e| e.id) else {
-            return consumer.consume(events).await;
-        };
-        let consumed = consumer.consume(events);
-        tokio::pin!(consumed);
-        let mut woken = false;
-        let result = loop {
-            tokio::select! {
-                r = &mut consumed => break r,
-                () = self.wake.notified() => {
-                    woken = true;
-                    match self.publish_ahead(after, p).await {
-                        Ok(last) => after = last,
-                        Err(e) => tracing::debug!(error = %e, "Publishing ahead failed; the next batch publishes."),
-                    }
-                }
-            }
-        };
-        if woken {
-            // The loop looks again once this batch is marked.
-            self.wake.notify_one();
-        }
-        result
-    }
-
-    /// Publishes the unmarked events after id `after` (of partition `p`) that were not
-    /// published yet; returns the last id seen.
-    async fn publish_ahead(&self, after: i64, p: Option<i32>) -> Result<i64, StoreError> {
-        let mut q = outbox_event::Entity::find()
-            .filter(outbox_event::Column::DispatchedAt.is_null())
-            .filter(outbox_event::Column::Id.gt(after));
-        if let Some(p) = p {
-            q = q.filter(Expr::cust_with_values(
-                partition::PARTITION_FILTER,
-                [RELAY_PARTITIONS, i64::from(p)],
-            ));
-        }
-        let rows = q
-            .order_by_asc(outbox_event::Column::Id)
-            .limit(RELAY_BATCH)
-            .all(self.db.conn())
-            .await?;
-        let Some(last) = rows.last().map(|r| r.id) else {
-            return Ok(after);
-        };
-        let fresh: Vec<Arc<Event>> = {
-            let mut published = self.published.lock().unwrap_or_else(|e| e.into_inner());
-            rows.into_iter()
-                .filter(|r| published.insert(r.id))
-                .filter_map(decode)
-                .map(Arc::new)
-                .collect()
-        };
-        self.bus.publish_batch(&fresh).await;
-        Ok(last)
     }
 }
 
@@ -419,12 +342,7 @@ impl OutboxRelay {
 /// PostgreSQL the rows are still locked in id order first, so that any other caller marking
 /// rows at the same time cannot deadlock with a relay (each would otherwise lock in whatever
 /// order its plan visits them, and a deadlock makes the relay publish the batch again).
-///
-/// On SQLite the update waits for the writer slot ([`Db::write_slot`]) like any write
-/// transaction: left to SQLite's busy handler, it waited behind a steady stream of ingest
-/// transactions for up to a second, and the relay's next batch with it.
 pub async fn mark(db: &Db, ids: &[i64]) -> Result<(), StoreError> {
-    let _slot = db.write_slot().await;
     mark_on(db.conn(), ids).await
 }
 

@@ -279,8 +279,6 @@ impl Metrics {
                 })
             })
             .collect();
-        // On SQLite, queued fairly with the other writers (see `Db::write_slot`).
-        let _slot = self.db.write_slot().await;
         for chunk in rows.chunks(500) {
             metric_event::Entity::insert_many(chunk.to_vec())
                 .on_conflict(
