@@ -335,6 +335,10 @@ impl App {
         tokio::spawn(state.hub.clone().run(shutdown.clone()));
         tokio::spawn(crate::inbox_sync::run(state.clone(), shutdown.clone()));
         tokio::spawn(crate::knowledge_sync::run(state.clone(), shutdown.clone()));
+        tokio::spawn(kefu_normalizer::planner::run(
+            state.db.clone(),
+            shutdown.clone(),
+        ));
         let assigner = state
             .dispatcher
             .spawn(state.bus.clone(), &state.leases, shutdown.clone());

@@ -66,6 +66,7 @@ pub mod leases;
 mod list_items;
 mod listing;
 pub mod notifications;
+pub mod planner;
 mod reach;
 pub mod reports;
 mod sanitize;

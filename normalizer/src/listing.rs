@@ -4,7 +4,7 @@
 //! an index ending in `id` (migration `m0009_labels`).
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, NullOrdering, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::conversations::Conversations;
@@ -138,7 +138,8 @@ impl Cursor {
     }
 }
 
-/// The condition "after the cursor" in `sort` order.
+/// The condition "after the cursor" in `sort` order ([`Sort::Waiting`] pages its two parts
+/// itself).
 fn after(sort: Sort, c: &Cursor) -> Condition {
     use conversation::Column as C;
     let id = c.id;
@@ -146,13 +147,6 @@ fn after(sort: Sort, c: &Cursor) -> Condition {
         (Sort::LastActivity, Key::Time(Some(t))) => Condition::any()
             .add(C::LastMessageAt.lt(*t))
             .add(C::LastMessageAt.eq(*t).and(C::Id.lt(id))),
-        (Sort::Waiting, Key::Time(Some(t))) => Condition::any()
-            .add(C::LastInboundAt.gt(*t))
-            .add(C::LastInboundAt.eq(*t).and(C::Id.gt(id)))
-            .add(C::LastInboundAt.is_null()),
-        (Sort::Waiting, Key::Time(None)) => Condition::all()
-            .add(C::LastInboundAt.is_null())
-            .add(C::Id.gt(id)),
         (Sort::Priority, Key::Int(p)) => Condition::any()
             .add(C::Priority.lt(*p))
             .add(C::Priority.eq(*p).and(C::Id.gt(id))),
@@ -170,16 +164,36 @@ impl Conversations {
         cursor: Option<&Cursor>,
         limit: u64,
     ) -> Result<(Vec<ConversationView>, Option<String>), StoreError> {
+        let mut rows = if sort == Sort::Waiting {
+            self.waiting(f, cursor, limit + 1).await?
+        } else {
+            self.in_order(f, sort, cursor, limit + 1).await?
+        };
+        let next = if rows.len() as u64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| Cursor::after(sort, r).encode(sort))
+        } else {
+            None
+        };
+        Ok((self.with_contacts(&rows).await?, next))
+    }
+
+    /// Up to `n` rows in `sort` order (not [`Sort::Waiting`]): one query whose order an index
+    /// ending in `id` gives.
+    async fn in_order(
+        &self,
+        f: &ListFilter,
+        sort: Sort,
+        cursor: Option<&Cursor>,
+        n: u64,
+    ) -> Result<Vec<conversation::Model>, StoreError> {
         use conversation::Column as C;
-        let mut q = conversation::Entity::find().limit(limit + 1);
+        let mut q = conversation::Entity::find().limit(n);
         q = match sort {
-            Sort::Newest => q.order_by(C::Id, Order::Desc),
+            Sort::Newest | Sort::Waiting => q.order_by(C::Id, Order::Desc),
             Sort::LastActivity => q
                 .order_by(C::LastMessageAt, Order::Desc)
                 .order_by(C::Id, Order::Desc),
-            Sort::Waiting => q
-                .order_by_with_nulls(C::LastInboundAt, Order::Asc, NullOrdering::Last)
-                .order_by(C::Id, Order::Asc),
             Sort::Priority => q
                 .order_by(C::Priority, Order::Desc)
                 .order_by(C::Id, Order::Asc),
@@ -188,14 +202,60 @@ impl Conversations {
         if let Some(c) = cursor {
             q = q.filter(after(sort, c));
         }
-        let mut rows = q.all(self.db().conn()).await?;
-        let next = if rows.len() as u64 > limit {
-            rows.truncate(limit as usize);
-            rows.last().map(|r| Cursor::after(sort, r).encode(sort))
-        } else {
-            None
+        Ok(q.all(self.db().conn()).await?)
+    }
+
+    /// Up to `n` rows in [`Sort::Waiting`] order, in two parts that each follow an index:
+    /// conversations with a customer message by its time (`ix_conv_last_inbound`), then those
+    /// without one by id. One query with `NULLS LAST` made SQLite sort every active
+    /// conversation (SQLite's indexes keep NULLs first).
+    async fn waiting(
+        &self,
+        f: &ListFilter,
+        cursor: Option<&Cursor>,
+        n: u64,
+    ) -> Result<Vec<conversation::Model>, StoreError> {
+        use conversation::Column as C;
+        let conn = self.db().conn();
+        let (mut rows, after_id) = match cursor {
+            Some(Cursor {
+                key: Key::Time(None),
+                id,
+            }) => (Vec::new(), Some(*id)),
+            _ => {
+                let mut q = conversation::Entity::find()
+                    .filter(conditions(f))
+                    .filter(C::LastInboundAt.is_not_null())
+                    .order_by(C::LastInboundAt, Order::Asc)
+                    .order_by(C::Id, Order::Asc)
+                    .limit(n);
+                if let Some(Cursor {
+                    key: Key::Time(Some(t)),
+                    id,
+                }) = cursor
+                {
+                    q = q.filter(
+                        Condition::any()
+                            .add(C::LastInboundAt.gt(*t))
+                            .add(C::LastInboundAt.eq(*t).and(C::Id.gt(*id))),
+                    );
+                }
+                (q.all(conn).await?, None)
+            }
         };
-        Ok((self.with_contacts(&rows).await?, next))
+        let missing = n.saturating_sub(rows.len() as u64);
+        if missing > 0 {
+            let mut q = conversation::Entity::find()
+                .filter(conditions(f))
+                .filter(C::LastInboundAt.is_null())
+                .order_by(C::Id, Order::Asc)
+                .limit(missing);
+            if let Some(id) = after_id {
+                q = q.filter(C::Id.gt(id));
+            }
+            rows.extend(q.all(conn).await?);
+        }
+        Ok(rows)
     }
 }
 

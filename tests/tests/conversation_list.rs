@@ -2,8 +2,12 @@
 //! time (keyset cursors must neither skip nor repeat), and what every row carries — the last
 //! message, the assignee, labels and the asking agent's unread count with its read marker.
 
+use chrono::{DateTime, Utc};
+use kefu_normalizer::entity::conversation;
 use kefu_tests::{TestApp, backends, msg};
 use reqwest::{Method, StatusCode};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 /// Ids of the conversations `query` lists (one page of up to 100).
@@ -208,6 +212,28 @@ async fn filters_sorts_paging_and_row_details() {
         assert_eq!(
             paged(&app, "sort=priority&unassigned=true", 1).await,
             [c4, c2]
+        );
+        // Conversations without a customer message (started by an agent) wait least: after
+        // every other, by id, also when a page ends right at that boundary.
+        for id in [c2, c4] {
+            conversation::Entity::update_many()
+                .col_expr(
+                    conversation::Column::LastInboundAt,
+                    Expr::value(None::<DateTime<Utc>>),
+                )
+                .filter(conversation::Column::Id.eq(id))
+                .exec(app.state.db.conn())
+                .await
+                .expect("clear last_inbound_at");
+        }
+        let want = [c3, c1, c2, c4];
+        assert_eq!(ids(&app, "sort=waiting").await, want, "{backend:?}");
+        for limit in [1, 2, 3] {
+            assert_eq!(paged(&app, "sort=waiting", limit).await, want, "by {limit}");
+        }
+        assert_eq!(
+            paged(&app, "sort=waiting&unassigned=true", 1).await,
+            [c2, c4]
         );
 
         // What a row carries.

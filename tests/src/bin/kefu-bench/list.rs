@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! kefu-bench list --database-url sqlite|postgres://postgres@127.0.0.1/postgres \
-//!     [--conversations 100000] [--queries 200]
+//!     [--conversations 100000] [--queries 200] [--keep true]
 //! ```
 //!
 //! Fills a fresh database with `--conversations` conversations over four inboxes (web chat,
@@ -48,6 +48,8 @@ struct Args {
     database_url: String,
     conversations: usize,
     queries: usize,
+    /// Keep the database afterwards (its URL is printed), to look at query plans.
+    keep: bool,
 }
 
 fn parse() -> anyhow::Result<Args> {
@@ -55,6 +57,7 @@ fn parse() -> anyhow::Result<Args> {
         database_url: "sqlite".into(),
         conversations: 100_000,
         queries: 200,
+        keep: false,
     };
     let mut it = std::env::args().skip(2);
     while let Some(flag) = it.next() {
@@ -63,8 +66,9 @@ fn parse() -> anyhow::Result<Args> {
             "--database-url" => a.database_url = v,
             "--conversations" => a.conversations = v.parse()?,
             "--queries" => a.queries = v.parse()?,
+            "--keep" => a.keep = v.parse()?,
             other => bail!(
-                "unknown flag {other}; usage: kefu-bench list [--database-url URL|sqlite] [--conversations N] [--queries N]"
+                "unknown flag {other}; usage: kefu-bench list [--database-url URL|sqlite] [--conversations N] [--queries N] [--keep true]"
             ),
         }
     }
@@ -92,6 +96,8 @@ pub async fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let seeded = fill(&db, args.conversations).await?;
     kefu_tests::analyze(&db).await?;
+    // What a running Kefu does at start and every hour on SQLite (`planner::run`).
+    kefu_normalizer::planner::refresh(&db).await?;
     let filled = started.elapsed();
     println!(
         "backend={} conversations={} queries_per_case={} fill_s={:.1}",
@@ -241,6 +247,11 @@ pub async fn main() -> anyhow::Result<()> {
             ms(1.0),
             rows as f64 / args.queries as f64
         );
+    }
+    if args.keep {
+        let _ = dir.keep();
+        println!("kept {url}");
+        return Ok(());
     }
     kefu_tests::drop_fresh_database(&backend, &db, &url).await?;
     Ok(())
