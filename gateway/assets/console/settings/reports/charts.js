@@ -92,7 +92,7 @@ export function barChart(spec) {
   return h("section", { class: "card report-chart-card", "data-testid": `chart-${id}` },
     h("h3", {}, title),
     svg,
-    series.length > 1 ? h("ul", { class: "chart-legend" }, series.map((s, k) =>
+    series.length > 1 || stacked ? h("ul", { class: "chart-legend" }, series.map((s, k) =>
       h("li", {}, h("span", { class: `swatch s${k}`, "aria-hidden": "true" }), s.label))) : null,
     nothing && spec.empty ? h("p", { class: "muted small" }, spec.empty) : null);
 }

@@ -18,6 +18,7 @@ export function duration(secs) {
 
 /** A short duration for chart axes: `45 s`, `12 min`, `3 h`. @param {number} secs */
 export function shortDuration(secs) {
+  if (secs < 10) return t("reports.secs", { n: Math.round(secs * 10) / 10 });
   if (secs < 60) return t("reports.secs", { n: Math.round(secs) });
   if (secs < 3600) return t("reports.minsShort", { m: Math.round(secs / 60) });
   return t("reports.hoursShort", { h: Math.round((secs / 3600) * 10) / 10 });
