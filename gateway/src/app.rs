@@ -251,6 +251,7 @@ impl App {
             schedules: kefu_normalizer::schedules::Schedules::new(db.clone()),
             csat: surveys,
             reports: kefu_normalizer::reports::Reports::new(db.clone()),
+            live: kefu_normalizer::live::Live::new(db.clone()),
             bot,
             contacts: kefu_normalizer::Contacts::new(db.clone()),
             attributes: kefu_normalizer::CustomAttributes::new(db.clone()),

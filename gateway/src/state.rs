@@ -62,6 +62,8 @@ pub struct AppState {
     pub csat: kefu_normalizer::csat::Surveys,
     /// Report figures over the metric events.
     pub reports: kefu_normalizer::reports::Reports,
+    /// The floor right now: queues, presence, load (the live dashboard and `/metrics`).
+    pub live: kefu_normalizer::live::Live,
     /// The knowledge base, its search index and the FAQ bot.
     pub bot: kefu_ai::FaqBot,
     /// Agents' edits to contacts (name, email, phone, custom attributes).

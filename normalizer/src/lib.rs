@@ -34,6 +34,8 @@
 //!   instant, the next opening, open seconds between two instants.
 //! - [`search`]: full-text search over conversations (tantivy with a jieba analyzer).
 //! - [`reports`]: metric events derived from the outbox and the report figures over them.
+//! - [`live`]: the floor right now (queues, presence, load) for the live dashboard and
+//!   `/metrics`.
 //! - [`knowledge`]: the knowledge base and the FAQ bot's settings and decisions.
 //! - [`sensitive`]: sensitive-word and personal-data rules.
 //! - [`screen`]: how ingest has customer messages screened (rules, sentiment).
@@ -65,8 +67,10 @@ mod labels;
 pub mod leases;
 mod list_items;
 mod listing;
+pub mod live;
 pub mod notifications;
 pub mod planner;
+mod prometheus;
 mod reach;
 pub mod reports;
 mod sanitize;

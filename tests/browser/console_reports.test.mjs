@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { startKefu, openSettings, eventually, shot } from './support/kefu.mjs';
+import { startKefu, openSettings, eventually, shot, assertNoEnglish } from './support/kefu.mjs';
 
 const APP_SECRET = 'app-secret-for-reports-0123456789';
 const SUPERVISOR = { email: 'sue@example.com', password: 'password-123' };
@@ -103,12 +103,47 @@ test('the reports page shows the same figures as the API', async () => {
     }
   }
   assert.equal(await result.locator('[data-testid="report-channels-row"][data-key="app_push"]').count(), 1);
-  // One bar per day of the range, today's as tall as the conversations opened today.
-  const bars = result.getByTestId('report-bar');
-  assert.equal(await bars.count(), overview.items.length);
-  const today = overview.items[overview.items.length - 1];
-  assert.equal(await value(bars.last()), String(today.conversations));
+  const teams = (await sue.call('GET', `/reports/teams?${q}`)).body;
+  assert.equal(await result.getByTestId('report-teams-row').count(), teams.items.length);
+
+  // Each chart has a bar per day (and series) carrying the API's number for that day.
+  const days = overview.items;
+  const charts = {
+    volume: { conversations: (d) => d.conversations },
+    'first-response': { median: (d) => d.first_response_secs.median, p90: (d) => d.first_response_secs.p90 },
+    resolution: { median: (d) => d.resolution_secs.median, p90: (d) => d.resolution_secs.p90 },
+    csat: { average: (d) => d.csat.average },
+  };
+  for (const [chart, series] of Object.entries(charts)) {
+    const svg = result.locator(`svg[data-chart="${chart}"]`);
+    assert.equal(await svg.getAttribute('role'), 'img', chart);
+    assert.ok(await svg.getAttribute('aria-label'), chart);
+    const bars = await svg.getByTestId('chart-bar').evaluateAll((els) => els.map((e) => ({
+      series: e.getAttribute('data-series'), date: e.getAttribute('data-date'), value: e.getAttribute('data-value'),
+      title: e.querySelector('title')?.textContent || '' })));
+    assert.equal(bars.length, days.length * Object.keys(series).length, chart);
+    for (const d of days) {
+      for (const [key, pick] of Object.entries(series)) {
+        const bar = bars.find((b) => b.date === d.date && b.series === key);
+        assert.ok(bar, `${chart} ${key} ${d.date}`);
+        assert.equal(bar.value, raw(pick(d)), `${chart} ${key} ${d.date}`);
+        assert.ok(bar.title.startsWith(d.date), bar.title);
+      }
+    }
+  }
+  const today = days[days.length - 1];
   assert.equal(today.conversations, 2);
+  assert.notEqual(today.first_response_secs.median, null);
+  // Agent load: one stacked series per agent, each day as the agent's own overview says.
+  const sueId = String(agents.items[0].agent_id);
+  const own = (await sue.call('GET', `/reports/overview?${q}&agent_id=${sueId}`)).body;
+  const load = result.locator('svg[data-chart="load"] [data-testid="chart-bar"]');
+  assert.equal(await load.count(), own.items.length);
+  for (const d of own.items) {
+    const bar = result.locator(`svg[data-chart="load"] [data-series="${sueId}"][data-date="${d.date}"]`);
+    assert.equal(await value(bar), raw(d.conversations), d.date);
+  }
+  assert.equal(own.items[own.items.length - 1].conversations, 2);
   await shot(page, 'reports');
   await page.context().close();
 
@@ -117,6 +152,10 @@ test('the reports page shows the same figures as the API', async () => {
   await openSettings(zh, 'reports');
   await zh.getByTestId('report-agents').getByText('按客服', { exact: true }).waitFor();
   assert.equal(await value(zh.getByTestId('total-conversations')), raw(overview.conversations));
+  assert.equal(await zh.locator('svg[data-chart="volume"]').getAttribute('aria-label'), '每日会话数');
+  await zh.getByTestId('reports-tab-live').click();
+  await zh.getByTestId('live-queues').getByText('各收件箱队列', { exact: true }).waitFor();
+  await assertNoEnglish(zh, 'the live dashboard in Chinese', ['Mobile app', 'Sue', 'Al', 'Admin', 'app_push', 'P90']);
   await zh.context().close();
 });
 
@@ -130,5 +169,47 @@ test('agents do not see the reports page', async () => {
   await k.login(page, 'al@example.com', 'password-123');
   await page.goto(`${k.base}/console/#/settings/reports`);
   await page.getByTestId('not-allowed').waitFor();
+  await page.context().close();
+});
+
+test('the live dashboard follows new conversations and presence without reloading', async () => {
+  const page = await k.newPage({ height: 1200 });
+  await k.login(page, SUPERVISOR.email, SUPERVISOR.password);
+  await page.goto(`${k.base}/console/#/settings/reports/live`);
+  const result = page.getByTestId('live-result');
+  const row = result.locator(`[data-testid="live-queue-row"][data-key="${inbox.id}"]`);
+  await row.waitFor();
+  const snap = (await sue.call('GET', '/reports/live')).body;
+  const queue = snap.queues.find((q) => q.inbox_id === inbox.id);
+  assert.ok(queue, JSON.stringify(snap));
+  const value = async (loc) => loc.getAttribute('data-value');
+  assert.equal(await value(row.getByTestId('queued')), String(queue.queued));
+  for (const p of ['online', 'busy', 'away', 'offline']) {
+    assert.equal(await value(result.getByTestId(`live-presence-${p}`)), String(snap.presence[p]), p);
+  }
+  for (const a of snap.agents) {
+    const r = result.locator(`[data-testid="live-agent-row"][data-key="${a.agent_id}"]`);
+    assert.equal(await value(r.getByTestId('open')), String(a.open_conversations));
+    assert.equal(await value(r.getByTestId('capacity')), String(a.capacity));
+    assert.equal(await value(r.getByTestId('presence')), a.presence);
+  }
+  // Wait for the socket, then change the floor; the page must follow without a reload.
+  await page.locator('span[class="live live"]').waitFor();
+  await page.evaluate(() => { window.__kept = true; });
+  await customer('cal', 'Is anyone there?');
+  await page.waitForFunction(([id, n]) => {
+    const cell = document.querySelector(`[data-testid="live-queue-row"][data-key="${id}"] [data-testid="queued"]`);
+    return cell && cell.getAttribute('data-value') === String(n);
+  }, [inbox.id, queue.queued + 1], { timeout: 15000 });
+  const sueId = snap.agents.find((a) => a.name === 'Sue').agent_id;
+  const away = snap.presence.away;
+  const r = await admin.call('PUT', `/agents/${sueId}/status`, { status: 'away' });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  await page.waitForFunction((n) => document.querySelector('[data-testid="live-presence-away"]')?.getAttribute('data-value') === String(n),
+    away + 1, { timeout: 15000 });
+  assert.equal(await page.evaluate(() => window.__kept), true, 'the page was not reloaded');
+  const after = (await sue.call('GET', '/reports/live')).body;
+  assert.equal(after.queues.find((q) => q.inbox_id === inbox.id).queued, queue.queued + 1);
+  await shot(page, 'reports-live');
   await page.context().close();
 });

@@ -90,3 +90,33 @@ export class Realtime {
     this.timer = setTimeout(() => this.connect(), base / 2 + Math.random() * base / 2);
   }
 }
+
+// Events relayed to views other than the conversations view (the live dashboard): the socket
+// is opened once, by the conversations view, which hands every event on here. `resync` is
+// published after a reconnect, when events may have been missed.
+
+/** @typedef {(type: string, data: any) => void} EventListener */
+
+/** @type {Set<EventListener>} */
+const listeners = new Set();
+
+/**
+ * Calls `fn` with each event from the agent socket; returns the function that stops it.
+ * @param {EventListener} fn
+ * @returns {() => void}
+ */
+export function onAgentEvent(fn) {
+  listeners.add(fn);
+  return () => { listeners.delete(fn); };
+}
+
+/**
+ * Hands an event to every listener.
+ * @param {string} type
+ * @param {any} data
+ */
+export function publishAgentEvent(type, data) {
+  for (const fn of [...listeners]) {
+    try { fn(type, data); } catch (e) { console.error(e); }
+  }
+}

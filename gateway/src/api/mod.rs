@@ -14,6 +14,7 @@ pub mod inboxes;
 pub mod invites;
 pub mod knowledge;
 pub mod labels;
+pub mod live;
 pub mod notifications;
 mod path_params;
 pub mod profile;
@@ -114,6 +115,7 @@ pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
         .routes(routes!(conversations::mark_read))
         .routes(routes!(activities::list))
         .routes(routes!(csat::list))
+        .routes(routes!(live::live))
         .routes(routes!(reports::report))
         .routes(routes!(knowledge::create, knowledge::list))
         .routes(routes!(
@@ -225,12 +227,19 @@ async fn readyz(State(st): State<AppState>) -> impl IntoResponse {
     (code, Json(body))
 }
 
+/// `/metrics`: the recorder's counters and histograms, then the live gauges (queues,
+/// presence, load) computed from the database at scrape time.
 async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
+    let mut body = st.metrics.render();
+    if !body.is_empty() && !body.ends_with('\n') {
+        body.push('\n');
+    }
+    body.push_str(&live::prometheus(&st).await);
     (
         [(
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4",
         )],
-        st.metrics.render(),
+        body,
     )
 }

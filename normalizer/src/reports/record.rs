@@ -292,6 +292,7 @@ impl Metrics {
                 .exec_without_returning(self.db.conn())
                 .await?;
         }
+        crate::prometheus::observe(&rows);
         Ok(())
     }
 }

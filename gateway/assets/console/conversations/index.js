@@ -9,7 +9,7 @@ import { h, mount, toast, icon } from "../dom.js";
 import { errorText } from "../errors.js";
 import { store } from "../store.js";
 import { OPEN_STATUSES } from "../vocab.js";
-import { Realtime } from "../realtime.js";
+import { Realtime, publishAgentEvent } from "../realtime.js";
 import { Thread } from "./thread.js";
 import { notify } from "./notify.js";
 import { loadLabels } from "./labels.js";
@@ -80,7 +80,7 @@ export class Conversations {
     this.rt = new Realtime(() => session.token, {
       onFrame: (f) => this.onFrame(f),
       onState: (s) => store.set("live", s),
-      onReconnect: () => { this.loadAllTabs(); this.thread?.resync(); },
+      onReconnect: () => { this.loadAllTabs(); this.thread?.resync(); publishAgentEvent("resync", {}); },
       onDrop: () => this.checkToken(),
     });
     this.unsubBell = store.subscribe("bell", () => this.publishUnread());
@@ -397,7 +397,10 @@ export class Conversations {
 
   /** @param {any} f */
   onFrame(f) {
-    if (f.type === "event" && f.event && typeof f.event.type === "string") this.onEvent(f.event.type, f.event.data || {});
+    if (f.type === "event" && f.event && typeof f.event.type === "string") {
+      this.onEvent(f.event.type, f.event.data || {});
+      publishAgentEvent(f.event.type, f.event.data || {});
+    }
     else if (f.type === "typing") this.onTyping(f);
   }
 
