@@ -92,6 +92,14 @@ impl App {
             .migrate()
             .await
             .map_err(|e| StartError(e.to_string()))?;
+        // The first start after the reports' rollups were added sums them from the metric
+        // events already recorded. Two nodes starting at once both try; one fails on the
+        // rows the other wrote, which is why a failure is logged and the start goes on.
+        match kefu_normalizer::reports::rollup::rebuild_if_missing(&migrator).await {
+            Ok(Some(rows)) => tracing::info!(rows, "Report rollups rebuilt."),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "Rebuilding the report rollups failed."),
+        }
         migrator.close().await;
         let db = Db::connect(&config.database_url, config.database_max_connections)
             .await

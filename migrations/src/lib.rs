@@ -32,6 +32,7 @@ mod m0023_fallback;
 mod m0024_metric_events;
 mod m0025_knowledge;
 mod m0026_screening;
+mod m0027_metric_rollups;
 mod m0028_list_indexes;
 
 pub use sea_orm_migration::MigratorTrait;
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0024_metric_events::Migration),
             Box::new(m0025_knowledge::Migration),
             Box::new(m0026_screening::Migration),
+            Box::new(m0027_metric_rollups::Migration),
             Box::new(m0028_list_indexes::Migration),
         ]
     }

@@ -1,5 +1,5 @@
 //! Reports for supervisors and admins: response and resolution times, CSAT and volume over a
-//! range, grouped by day (`overview`), agent, team, inbox or channel, as JSON or CSV. The
+//! range, grouped by day (`overview`), agent, team, inbox, channel or label, as JSON or CSV. The
 //! figures' definitions are in `docs/REPORTS.md`.
 
 use axum::Json;
@@ -54,11 +54,12 @@ pub struct ReportParams {
     pub format: Option<Format>,
 }
 
-/// A report: the range's figures, and per day, agent, team, inbox or channel in `items`.
+/// A report: the range's figures, and per day, agent, team, inbox, channel or label in
+/// `items`.
 /// Supervisors and admins; a supervisor's report counts the inboxes they or their teams belong
 /// to.
 #[utoipa::path(get, path = "/api/v1/reports/{grouping}", tag = "reports",
-    params(("grouping" = Grouping, Path, description = "overview (per day), agents, teams, inboxes or channels"), ReportParams),
+    params(("grouping" = Grouping, Path, description = "overview (per day), agents, teams, inboxes, channels or labels"), ReportParams),
     responses(
         (status = 200, body = Report, description = "JSON, or with `format=csv` the same figures as `text/csv`"),
         (status = 400, body = ErrorBody, description = "`invalid_query`: a bad range, time zone or parameter"),

@@ -28,6 +28,9 @@ pub struct Model {
     pub business_ms: Option<i64>,
     /// 1 to 5, for `csat`.
     pub rating: Option<i16>,
+    /// The ids of the conversation's labels when the fact was recorded, ascending, separated
+    /// by spaces; `None` for none.
+    pub labels: Option<String>,
 }
 
 /// No declared relations: joins are written where they are needed.

@@ -33,6 +33,7 @@ pub mod label;
 pub mod login_failure;
 pub mod message;
 pub mod metric_event;
+pub mod metric_rollup;
 pub mod notification;
 pub mod out_of_office_reply;
 pub mod outbox_event;

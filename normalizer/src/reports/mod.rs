@@ -8,15 +8,21 @@
 //! - [`Reports`] ([`query`]): the figures over a range, grouped and filtered, with medians
 //!   and 90th percentiles computed over the selected rows ([`stats`]).
 //! - [`range`]: the range and time zone a report is asked for, as the API takes them.
+//! - [`rollup`]: the metric events summed by UTC hour and day, maintained with them, so a
+//!   report over a year reads few rows; [`plan`] picks the rows a report reads, and
+//!   [`histogram`] keeps durations summable (rounded to three significant digits).
 //!
 //! The definitions the figures follow are published in `docs/REPORTS.md`; in short: a first
 //! response is credited to the agent who sent it, a reopen starts a new response cycle (and
 //! never inflates the first one), and private notes, bot and system messages are not
 //! responses.
 
+pub mod histogram;
+pub mod plan;
 pub mod query;
 pub mod range;
 pub mod record;
+pub mod rollup;
 pub mod stats;
 
 pub use crate::entity::metric_event::{Actor, MetricKind};

@@ -2,17 +2,17 @@
 //! `metric_events` rows the range selects. Medians and 90th percentiles are computed here, in
 //! Rust, so SQLite and PostgreSQL give the same numbers (see [`super::stats`] for how).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::plan::{self, Acc, Part, Plan};
 use super::range::ReportRange;
-use super::stats;
-use crate::entity::metric_event::{self, MetricKind};
-use crate::entity::{agent, inbox, team};
+use super::rollup::{BY_AGENT, BY_INBOX, BY_LABEL, labels_of};
+use crate::entity::{agent, inbox, label, team};
 use crate::{Db, StoreError};
 
 /// How a report's items are grouped: the endpoint's last path segment.
@@ -29,16 +29,19 @@ pub enum Grouping {
     Inboxes,
     /// One item per channel type.
     Channels,
+    /// One item per label the conversations carried.
+    Labels,
 }
 
 impl Grouping {
     /// Every grouping, for parsing the path.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Overview,
         Self::Agents,
         Self::Teams,
         Self::Inboxes,
         Self::Channels,
+        Self::Labels,
     ];
 
     /// The name in the API's path.
@@ -49,6 +52,7 @@ impl Grouping {
             Self::Teams => "teams",
             Self::Inboxes => "inboxes",
             Self::Channels => "channels",
+            Self::Labels => "labels",
         }
     }
 
@@ -60,6 +64,7 @@ impl Grouping {
             Self::Teams => "team_id",
             Self::Inboxes => "inbox_id",
             Self::Channels => "channel",
+            Self::Labels => "label_id",
         }
     }
 }
@@ -140,7 +145,10 @@ pub struct ReportItem {
     /// The channel type (channels).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
-    /// The agent's, team's or inbox's name, when it still exists.
+    /// The label (labels).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label_id: Option<i64>,
+    /// The agent's, team's, inbox's or label's name, when it still exists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The figures.
@@ -172,55 +180,6 @@ enum Key {
     Channel(String),
 }
 
-/// What a group has collected.
-#[derive(Debug, Default)]
-struct Acc {
-    opened: u64,
-    replied: BTreeSet<i64>,
-    first: Vec<i64>,
-    resolution: Vec<i64>,
-    ratings: Vec<i16>,
-}
-
-impl Acc {
-    fn add(&mut self, r: &metric_event::Model, clock: Clock) {
-        let ms = match clock {
-            Clock::Wall => r.wall_ms,
-            Clock::Business => r.business_ms.or(r.wall_ms),
-        };
-        match r.kind {
-            MetricKind::Opened => self.opened += 1,
-            MetricKind::Reply => {
-                self.replied.insert(r.conversation_id);
-            }
-            MetricKind::FirstResponse => self.first.extend(ms),
-            MetricKind::Resolution => self.resolution.extend(ms),
-            MetricKind::Csat => self.ratings.extend(r.rating),
-            MetricKind::Reopen | MetricKind::Transfer | MetricKind::QueueWait => {}
-        }
-    }
-
-    fn figures(mut self, by_replies: bool) -> Figures {
-        let spread = |v: &mut Vec<i64>| Spread {
-            median: stats::median(v).map(stats::secs),
-            p90: stats::p90(v).map(stats::secs),
-        };
-        Figures {
-            conversations: if by_replies {
-                self.replied.len() as u64
-            } else {
-                self.opened
-            },
-            first_response_secs: spread(&mut self.first),
-            resolution_secs: spread(&mut self.resolution),
-            csat: CsatFigures {
-                responses: self.ratings.len() as u64,
-                average: stats::average(&self.ratings),
-            },
-        }
-    }
-}
-
 /// Reads reports.
 #[derive(Clone)]
 pub struct Reports {
@@ -242,33 +201,40 @@ impl Reports {
         filter: &ReportFilter,
         clock: Clock,
     ) -> Result<Report, StoreError> {
-        let mut q = metric_event::Entity::find()
-            .filter(metric_event::Column::At.gte(range.from))
-            .filter(metric_event::Column::At.lt(range.to))
-            .filter(metric_event::Column::Kind.is_in([
-                MetricKind::Opened,
-                MetricKind::Reply,
-                MetricKind::FirstResponse,
-                MetricKind::Resolution,
-                MetricKind::Csat,
-            ]));
-        if let Some(id) = filter.inbox_id {
-            q = q.filter(metric_event::Column::InboxId.eq(id));
-        }
-        if let Some(ch) = &filter.channel {
-            q = q.filter(metric_event::Column::Channel.eq(ch.as_str()));
-        }
-        if let Some(id) = filter.team_id {
-            q = q.filter(metric_event::Column::TeamId.eq(id));
-        }
-        if let Some(id) = filter.agent_id {
-            q = q.filter(metric_event::Column::AgentId.eq(id));
-        }
-        if let Some(ids) = &filter.inboxes {
-            q = q.filter(metric_event::Column::InboxId.is_in(ids.iter().copied()));
-        }
-        let rows = q.all(self.db.conn()).await?;
+        // Labels with an agent or team filter are not rolled up (that would be one more
+        // split): such a report reads the metric events.
+        let plan = if grouping == Grouping::Labels
+            && (filter.agent_id.is_some() || filter.team_id.is_some())
+        {
+            Plan::raw(range)
+        } else {
+            Plan::new(range, grouping == Grouping::Overview)
+        };
+        self.report_planned(grouping, range, filter, clock, plan)
+            .await
+    }
 
+    /// The same report computed from the metric events alone, without the rollups: slower,
+    /// the same figures (for checking the rollups).
+    pub async fn report_from_events(
+        &self,
+        grouping: Grouping,
+        range: &ReportRange,
+        filter: &ReportFilter,
+        clock: Clock,
+    ) -> Result<Report, StoreError> {
+        self.report_planned(grouping, range, filter, clock, Plan::raw(range))
+            .await
+    }
+
+    async fn report_planned(
+        &self,
+        grouping: Grouping,
+        range: &ReportRange,
+        filter: &ReportFilter,
+        clock: Clock,
+        plan: Plan,
+    ) -> Result<Report, StoreError> {
         let by_replies = matches!(grouping, Grouping::Agents | Grouping::Teams)
             || filter.agent_id.is_some()
             || filter.team_id.is_some();
@@ -283,17 +249,43 @@ impl Reports {
                 day = next;
             }
         }
-        for r in &rows {
+        for r in &plan::raw_rows(self.db.conn(), &plan.raw, filter).await? {
             total.add(r, clock);
+            let mut key = |k: Key| groups.entry(k).or_default().add(r, clock);
+            match grouping {
+                Grouping::Overview => key(Key::Date(range.day_of(r.at))),
+                Grouping::Agents => r.agent_id.map(Key::Id).into_iter().for_each(key),
+                Grouping::Teams => r.team_id.map(Key::Id).into_iter().for_each(key),
+                Grouping::Inboxes => key(Key::Id(r.inbox_id)),
+                Grouping::Channels => key(Key::Channel(r.channel.clone())),
+                Grouping::Labels => labels_of(&r.labels).map(Key::Id).for_each(key),
+            }
+        }
+        // Agents' and teams' figures (and any with an agent or team filter) need the rows
+        // split by agent and team; the others the inboxes' rows, and per label the labels'.
+        let scope = if by_replies { BY_AGENT } else { BY_INBOX };
+        for row in &plan::rollup_rows(self.db.conn(), &plan, scope, filter).await? {
+            let part = Part::of(row, clock, by_replies);
+            total.add_part(&part);
             let key = match grouping {
-                Grouping::Overview => Some(Key::Date(range.day_of(r.at))),
-                Grouping::Agents => r.agent_id.map(Key::Id),
-                Grouping::Teams => r.team_id.map(Key::Id),
-                Grouping::Inboxes => Some(Key::Id(r.inbox_id)),
-                Grouping::Channels => Some(Key::Channel(r.channel.clone())),
+                Grouping::Overview => Some(Key::Date(range.day_of(row.period))),
+                Grouping::Agents => (row.agent_id > 0).then_some(Key::Id(row.agent_id)),
+                Grouping::Teams => (row.team_id > 0).then_some(Key::Id(row.team_id)),
+                Grouping::Inboxes => Some(Key::Id(row.inbox_id)),
+                Grouping::Channels => Some(Key::Channel(row.channel.clone())),
+                Grouping::Labels => None,
             };
             if let Some(key) = key {
-                groups.entry(key).or_default().add(r, clock);
+                groups.entry(key).or_default().add_part(&part);
+            }
+        }
+        if grouping == Grouping::Labels {
+            for row in &plan::rollup_rows(self.db.conn(), &plan, BY_LABEL, filter).await? {
+                let part = Part::of(row, clock, false);
+                groups
+                    .entry(Key::Id(row.label_id))
+                    .or_default()
+                    .add_part(&part);
             }
         }
         let ids: Vec<i64> = groups
@@ -313,6 +305,7 @@ impl Reports {
                     team_id: None,
                     inbox_id: None,
                     channel: None,
+                    label_id: None,
                     name: None,
                     figures: acc.figures(by_replies),
                 };
@@ -324,6 +317,7 @@ impl Reports {
                         match grouping {
                             Grouping::Agents => item.agent_id = Some(id),
                             Grouping::Teams => item.team_id = Some(id),
+                            Grouping::Labels => item.label_id = Some(id),
                             _ => item.inbox_id = Some(id),
                         }
                     }
@@ -378,6 +372,15 @@ impl Reports {
                     .all(conn)
                     .await?
             }
+            Grouping::Labels => {
+                label::Entity::find()
+                    .select_only()
+                    .columns([label::Column::Id, label::Column::Name])
+                    .filter(label::Column::Id.is_in(ids))
+                    .into_tuple()
+                    .all(conn)
+                    .await?
+            }
             Grouping::Overview | Grouping::Channels => Vec::new(),
         };
         Ok(pairs.into_iter().collect())
@@ -415,6 +418,7 @@ impl Report {
                     i.agent_id
                         .or(i.team_id)
                         .or(i.inbox_id)
+                        .or(i.label_id)
                         .map(|id| id.to_string())
                 })
                 .or_else(|| i.channel.clone())

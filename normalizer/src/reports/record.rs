@@ -13,10 +13,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryTrait, Set,
+};
 
 use crate::entity::metric_event::{self, Actor, MetricKind};
-use crate::entity::{conversation, inbox, schedule};
+use crate::entity::{conversation, conversation_label, inbox, schedule};
 use crate::schedules::Hours;
 use crate::views::ConversationView;
 use crate::{Db, Direction, Event, EventData, SenderType, Status, StoreError};
@@ -252,6 +254,20 @@ impl Metrics {
                 (i.id, (i.channel_type.clone(), hours))
             })
             .collect();
+        // The conversations' labels as the facts are recorded (the consumer runs just after
+        // the commit), for reports by label.
+        let conversation_ids: BTreeSet<i64> = facts.iter().map(|f| f.conversation_id).collect();
+        let mut labels: HashMap<i64, BTreeSet<i64>> = HashMap::new();
+        for l in conversation_label::Entity::find()
+            .filter(conversation_label::Column::ConversationId.is_in(conversation_ids))
+            .all(self.db.conn())
+            .await?
+        {
+            labels
+                .entry(l.conversation_id)
+                .or_default()
+                .insert(l.label_id);
+        }
         let rows: Vec<metric_event::ActiveModel> = facts
             .into_iter()
             .filter_map(|f| {
@@ -275,12 +291,20 @@ impl Metrics {
                     wall_ms: Set(wall_ms),
                     business_ms: Set(business_ms),
                     rating: Set(f.rating),
+                    labels: Set(labels
+                        .get(&f.conversation_id)
+                        .map(|ids| ids.iter().map(i64::to_string).collect::<Vec<_>>().join(" "))),
                     ..Default::default()
                 })
             })
             .collect();
+        // The rows and what they add to the rollups commit together; only the rows actually
+        // inserted (not those a previous consumption of the batch wrote) are added.
+        let tx = self.db.begin_write().await?;
+        let backend = tx.get_database_backend();
+        let mut inserted = Vec::with_capacity(rows.len());
         for chunk in rows.chunks(500) {
-            metric_event::Entity::insert_many(chunk.to_vec())
+            let mut stmt = metric_event::Entity::insert_many(chunk.to_vec())
                 .on_conflict(
                     OnConflict::columns([
                         metric_event::Column::Kind,
@@ -289,10 +313,18 @@ impl Metrics {
                     .do_nothing()
                     .to_owned(),
                 )
-                .exec_without_returning(self.db.conn())
-                .await?;
+                .into_query();
+            stmt.returning_all();
+            inserted.extend(
+                metric_event::Entity::find()
+                    .from_raw_sql(backend.build(&stmt))
+                    .all(&*tx)
+                    .await?,
+            );
         }
-        crate::prometheus::observe(&rows);
+        super::rollup::apply(&*tx, &inserted, self.db.is_postgres()).await?;
+        tx.commit().await?;
+        crate::prometheus::observe(&inserted);
         Ok(())
     }
 }

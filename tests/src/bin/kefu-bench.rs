@@ -51,6 +51,8 @@ mod list;
 mod bus;
 #[path = "kefu-bench/login.rs"]
 mod login;
+#[path = "kefu-bench/reports.rs"]
+mod reports;
 
 /// The email channel's test servers (a private Dovecot), shared with its tests.
 #[path = "../../../channels/email/tests/support/mod.rs"]
@@ -78,7 +80,7 @@ fn parse() -> anyhow::Result<Args> {
     match it.next().as_deref() {
         Some("ingest") => {}
         _ => bail!(
-            "usage: kefu-bench routing … | kefu-bench search … | kefu-bench list … | kefu-bench bus … | kefu-bench login … | kefu-bench wechat … | kefu-bench imap … | kefu-bench idle … | kefu-bench ingest [--database-url URL|sqlite] [--messages N] [--conversations N] [--concurrency N] [--rate PER_SEC] [--pool N]"
+            "usage: kefu-bench routing … | kefu-bench search … | kefu-bench list … | kefu-bench bus … | kefu-bench login … | kefu-bench reports … | kefu-bench wechat … | kefu-bench imap … | kefu-bench idle … | kefu-bench ingest [--database-url URL|sqlite] [--messages N] [--conversations N] [--concurrency N] [--rate PER_SEC] [--pool N]"
         ),
     }
     while let Some(flag) = it.next() {
@@ -107,6 +109,7 @@ async fn main() -> anyhow::Result<()> {
         Some("list") => return list::main().await,
         Some("bus") => return bus::main().await,
         Some("login") => return login::main().await,
+        Some("reports") => return reports::main().await,
         _ => {}
     }
     let args = parse()?;
