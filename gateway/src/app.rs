@@ -359,6 +359,7 @@ impl App {
         .with_graceful_shutdown(shutdown.clone().cancelled_owned());
         let result = serve.await;
         shutdown.cancel();
+        let keeper_stop = keeper.1.clone();
         let drain = async {
             let _ = relay_task.await;
             if let Some(w) = workers_task {
@@ -375,6 +376,9 @@ impl App {
             .is_err()
         {
             tracing::warn!("Background tasks did not stop within 10 s; exiting anyway.");
+            // The keeper would otherwise go on renewing this node's leases as long as the
+            // process lives, and no other node could take over its mailboxes and timers.
+            keeper_stop.cancel();
         }
         drop(lock);
         tracing::info!("Kefu stopped.");
