@@ -145,6 +145,9 @@ impl ConnectionTrait for WriteTx {
     }
 }
 
+/// Sets how long PostgreSQL lets a transaction of Kefu's sit idle before ending it.
+const IDLE_IN_TRANSACTION_TIMEOUT: &str = "SET idle_in_transaction_session_timeout = '15s'";
+
 impl Db {
     /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://...`). For SQLite, the parent
     /// folder is created and the file uses WAL so readers never block the writer.
@@ -176,6 +179,19 @@ impl Db {
         // Grouped ingest issues statements whose text varies with the group size; a larger cache
         // keeps them prepared instead of re-parsing and re-planning them on every group.
         opts.map_sqlx_postgres_opts(|o| o.statement_cache_capacity(2048));
+        // A transaction left open between statements (its task stuck, or a node stopping in
+        // the middle of one) keeps its row locks until it ends, and every node that touches
+        // those rows waits behind it: in a cluster test, a stopping node left one open and the
+        // other node's lease renewals and pool stalled for good. Kefu's transactions never
+        // wait on anything but the database, so PostgreSQL may end one idle this long.
+        opts.map_sqlx_postgres_pool_opts(|o| {
+            o.after_connect(|conn, _| {
+                Box::pin(async move {
+                    use sea_orm::sqlx::Executor;
+                    conn.execute(IDLE_IN_TRANSACTION_TIMEOUT).await.map(|_| ())
+                })
+            })
+        });
         opts.map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)

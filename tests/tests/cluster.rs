@@ -501,14 +501,31 @@ async fn lease_holder(nodes: &[TestApp], name: &str) -> usize {
         }
     })
     .await;
-    let _ = db.close().await;
     if let Some(i) = holder {
+        let _ = db.close().await;
         return i;
     }
+    // What every connection to the database is doing, to tell a lock wait from a busy pool.
+    let activity: Vec<String> = db
+        .query_all_raw(Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT concat_ws(' | ', pid, state, wait_event_type, wait_event, \
+             now() - xact_start, left(query, 160)) AS row FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        ))
+        .await
+        .map(|rows| {
+            rows.iter()
+                .filter_map(|r| r.try_get("", "row").ok())
+                .collect()
+        })
+        .unwrap_or_default();
     let names: Vec<&str> = nodes.iter().map(|n| n.state.leases.node()).collect();
     panic!(
-        "no node holds {name} within {WAIT:?}; leases: {:?}; nodes: {names:?}",
-        last.borrow()
+        "no node holds {name} within {WAIT:?}; leases: {:?}; nodes: {names:?}; \
+         connections:\n{}",
+        last.borrow(),
+        activity.join("\n")
     )
 }
 

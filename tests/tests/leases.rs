@@ -355,3 +355,25 @@ async fn channel_state_remembers_a_value_once_across_nodes_until_it_runs_out() {
         );
     }
 }
+
+/// Every connection Kefu opens to PostgreSQL lets the server end a transaction left idle, so a
+/// stuck task or a node stopping in the middle of one cannot hold row locks (leases, outbox
+/// rows) that every other node then waits behind.
+#[tokio::test]
+async fn postgres_ends_a_transaction_left_idle() {
+    let Some((db, _dir)) = postgres().await else {
+        return;
+    };
+    for _ in 0..3 {
+        let row = db
+            .conn()
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                "SELECT current_setting('idle_in_transaction_session_timeout') AS t",
+            ))
+            .await
+            .expect("setting readable")
+            .expect("one row");
+        assert_eq!(row.try_get::<String>("", "t").expect("text"), "15s");
+    }
+}
