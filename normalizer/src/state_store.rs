@@ -57,11 +57,15 @@ impl DbChannelState {
     ) -> Result<sea_orm::DatabaseTransaction, IngestError> {
         let unavailable = |e: sea_orm::DbErr| IngestError::Unavailable(e.to_string());
         let txn = self.db.conn().begin().await.map_err(unavailable)?;
-        // `SET LOCAL` takes no bind parameters; the value is a number formatted here.
+        // `SET LOCAL` takes no bind parameters; the value is a number formatted here. This
+        // transaction only holds the lock while its caller works (pages of a provider's API),
+        // so it is exempt from the idle limit every other transaction has (`Db::connect`).
         let ms = wait.as_millis().clamp(1, i32::MAX as u128);
-        txn.execute_unprepared(&format!("SET LOCAL lock_timeout = {ms}"))
-            .await
-            .map_err(unavailable)?;
+        txn.execute_unprepared(&format!(
+            "SET LOCAL lock_timeout = {ms}; SET LOCAL idle_in_transaction_session_timeout = 0"
+        ))
+        .await
+        .map_err(unavailable)?;
         let locked = txn
             .execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
