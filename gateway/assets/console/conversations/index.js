@@ -12,6 +12,7 @@ import { OPEN_STATUSES } from "../vocab.js";
 import { Realtime, publishAgentEvent } from "../realtime.js";
 import { Thread } from "./thread.js";
 import { notify } from "./notify.js";
+import { messagePatch } from "./row-patch.js";
 import { loadLabels } from "./labels.js";
 import { sameId, agentName, contactName, inboxLabel, loadDirectory } from "./names.js";
 import { bellOnEvent } from "../shell/bell.js";
@@ -438,24 +439,15 @@ export class Conversations {
       const key = String(cid);
       if (type === "message.created") {
         const conv = this.convs.get(key);
-        const text = (m.content && m.content.text) || "";
-        const at = m.created_at || new Date().toISOString();
         const inbound = m.direction === "inbound";
-        const watching = this.thread && sameId(this.thread.id, cid) && document.visibilityState === "visible";
+        const watching = !!this.thread && sameId(this.thread.id, cid) && document.visibilityState === "visible";
         if (conv) {
           this.preview.delete(key);
-          this.upsertConv({
-            id: conv.id, last_message_at: at, last_seq: Math.max(conv.last_seq || 0, m.seq || 0),
-            last_message: { text, direction: m.direction, private: !!m.private, attachments: (m.content && m.content.attachments || []).length, created_at: at },
-            // Only an agent's answer ends the wait: not a private note, not an automatic message.
-            ...(inbound ? { last_inbound_at: at, waiting_since: conv.waiting_since || at }
-              : m.private || (m.sender && m.sender.type !== "agent") ? {} : { waiting_since: null }),
-            ...(inbound && !watching ? { unread_count: (conv.unread_count || 0) + 1 } : {}),
-          }, false);
+          this.upsertConv(messagePatch(conv, m, watching), false);
         } else this.fetchConv(cid);
         if (inbound) {
           this.clearTyping(key);
-          if (conv && sameId(conv.assignee_id, this.me().id)) notify("message", contactName(conv), text);
+          if (conv && sameId(conv.assignee_id, this.me().id)) notify("message", contactName(conv), (m.content && m.content.text) || "");
           if (watching) this.markRead(cid);
         }
         this.renderTabs();
