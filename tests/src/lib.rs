@@ -5,6 +5,7 @@
 //! from `KEFU_TEST_DATABASE_URL` — plus the loopback test channel. Tests talk to it over HTTP
 //! only. [`backends`] lists the databases to run every test on.
 
+pub mod bench_seed;
 pub mod receiver;
 pub mod ws;
 

@@ -23,7 +23,7 @@ use anyhow::{Context, bail};
 use chrono::Utc;
 use kefu_normalizer::access::Visibility;
 use kefu_normalizer::entity::{
-    agent, contact, contact_identity, conversation, conversation_label, label, message, team,
+    contact, contact_identity, conversation, conversation_label, message,
 };
 use kefu_normalizer::{Conversations, Db, Limits, ListFilter, Sort, Status};
 use kefu_tests::{Backend, fresh_database};
@@ -266,47 +266,11 @@ async fn fill(db: &Db, n: usize) -> anyhow::Result<Seeded> {
     for kind in CHANNELS {
         inboxes.push(kefu_tests::bench_inbox(db, kind, kind).await?.id);
     }
-    let agents = agent::Entity::insert_many((0..AGENTS).map(|i| agent::ActiveModel {
-        email: Set(format!("agent{i}@bench.local")),
-        name: Set(format!("Agent {i}")),
-        password_hash: Set("-".into()),
-        role: Set("agent".into()),
-        max_concurrent: Set(5000),
-        status: Set(kefu_normalizer::AgentStatus::Online),
-        status_changed_at: Set(now),
-        last_assigned_at: Set(None),
-        deleted_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }))
-    .exec_with_returning(db.conn())
-    .await?
-    .into_iter()
-    .map(|a| a.id)
-    .collect::<Vec<_>>();
-    let teams = team::Entity::insert_many((0..TEAMS).map(|i| team::ActiveModel {
-        name: Set(format!("Team {i}")),
-        created_at: Set(now),
-        ..Default::default()
-    }))
-    .exec_with_returning(db.conn())
-    .await?
-    .into_iter()
-    .map(|t| t.id)
-    .collect::<Vec<_>>();
-    let labels = label::Entity::insert_many((0..LABELS).map(|i| label::ActiveModel {
-        name: Set(format!("label-{i}")),
-        color: Set("#4f46e5".into()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }))
-    .exec_with_returning(db.conn())
-    .await?
-    .into_iter()
-    .map(|l| l.id)
-    .collect::<Vec<_>>();
+    let kefu_tests::bench_seed::Staff {
+        agents,
+        teams,
+        labels,
+    } = kefu_tests::bench_seed::staff(db, AGENTS, 5000, TEAMS, LABELS).await?;
 
     for start in (0..n).step_by(BATCH) {
         let ids: Vec<usize> = (start..(start + BATCH).min(n)).collect();

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use chrono::{DateTime, TimeZone, Utc};
 use kefu_normalizer::Db;
-use kefu_normalizer::entity::{agent, label, metric_event, team};
+use kefu_normalizer::entity::{agent, metric_event, team};
 use kefu_normalizer::reports::{
     Actor, Clock, Grouping, MetricKind, ReportFilter, ReportRange, Reports, rollup,
 };
@@ -266,7 +266,6 @@ impl Rng {
 
 /// Agents, teams and inboxes, then the metric events, unless the database has some already.
 async fn fill(db: &Db, n: usize) -> anyhow::Result<Seeded> {
-    let now = Utc::now();
     let existing_agents: Vec<i64> = agent::Entity::find()
         .all(db.conn())
         .await?
@@ -292,48 +291,11 @@ async fn fill(db: &Db, n: usize) -> anyhow::Result<Seeded> {
                 .id,
         );
     }
-    let agents = agent::Entity::insert_many((0..AGENTS).map(|i| agent::ActiveModel {
-        email: Set(format!("agent{i}@bench.local")),
-        name: Set(format!("Agent {i}")),
-        password_hash: Set("-".into()),
-        role: Set("agent".into()),
-        max_concurrent: Set(50),
-        status: Set(kefu_normalizer::AgentStatus::Online),
-        status_changed_at: Set(now),
-        last_assigned_at: Set(None),
-        deleted_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }))
-    .exec_with_returning(db.conn())
-    .await?
-    .into_iter()
-    .map(|a| a.id)
-    .collect::<Vec<_>>();
-    let teams = team::Entity::insert_many((0..TEAMS).map(|i| team::ActiveModel {
-        name: Set(format!("Team {i}")),
-        created_at: Set(now),
-        ..Default::default()
-    }))
-    .exec_with_returning(db.conn())
-    .await?
-    .into_iter()
-    .map(|t| t.id)
-    .collect::<Vec<_>>();
-
-    let labels = label::Entity::insert_many((0..LABELS).map(|i| label::ActiveModel {
-        name: Set(format!("label-{i}")),
-        color: Set("#4f46e5".into()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }))
-    .exec_with_returning(db.conn())
-    .await?
-    .into_iter()
-    .map(|l| l.id)
-    .collect::<Vec<_>>();
+    let kefu_tests::bench_seed::Staff {
+        agents,
+        teams,
+        labels,
+    } = kefu_tests::bench_seed::staff(db, AGENTS, 50, TEAMS, LABELS).await?;
     let start = Utc
         .with_ymd_and_hms(2025, 1, 1, 0, 0, 0)
         .single()
