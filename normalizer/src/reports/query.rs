@@ -344,47 +344,39 @@ impl Reports {
             return Ok(HashMap::new());
         }
         let conn = self.db.conn();
-        let pairs: Vec<(i64, String)> = match grouping {
+        let pairs = match grouping {
             Grouping::Agents => {
-                agent::Entity::find()
-                    .select_only()
-                    .columns([agent::Column::Id, agent::Column::Name])
-                    .filter(agent::Column::Id.is_in(ids))
-                    .into_tuple()
-                    .all(conn)
-                    .await?
+                id_names::<agent::Entity>(conn, agent::Column::Id, agent::Column::Name, ids).await?
             }
             Grouping::Teams => {
-                team::Entity::find()
-                    .select_only()
-                    .columns([team::Column::Id, team::Column::Name])
-                    .filter(team::Column::Id.is_in(ids))
-                    .into_tuple()
-                    .all(conn)
-                    .await?
+                id_names::<team::Entity>(conn, team::Column::Id, team::Column::Name, ids).await?
             }
             Grouping::Inboxes => {
-                inbox::Entity::find()
-                    .select_only()
-                    .columns([inbox::Column::Id, inbox::Column::Name])
-                    .filter(inbox::Column::Id.is_in(ids))
-                    .into_tuple()
-                    .all(conn)
-                    .await?
+                id_names::<inbox::Entity>(conn, inbox::Column::Id, inbox::Column::Name, ids).await?
             }
             Grouping::Labels => {
-                label::Entity::find()
-                    .select_only()
-                    .columns([label::Column::Id, label::Column::Name])
-                    .filter(label::Column::Id.is_in(ids))
-                    .into_tuple()
-                    .all(conn)
-                    .await?
+                id_names::<label::Entity>(conn, label::Column::Id, label::Column::Name, ids).await?
             }
             Grouping::Overview | Grouping::Channels => Vec::new(),
         };
         Ok(pairs.into_iter().collect())
     }
+}
+
+/// `(id, name)` of the rows of `E` whose `id` column is among `ids`.
+async fn id_names<E: EntityTrait>(
+    conn: &sea_orm::DatabaseConnection,
+    id: E::Column,
+    name: E::Column,
+    ids: Vec<i64>,
+) -> Result<Vec<(i64, String)>, sea_orm::DbErr> {
+    E::find()
+        .select_only()
+        .columns([id, name])
+        .filter(id.is_in(ids))
+        .into_tuple()
+        .all(conn)
+        .await
 }
 
 impl Report {
