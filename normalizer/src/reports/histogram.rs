@@ -4,9 +4,10 @@
 //! durations: a p90 (or an odd count's median) is the exact figure rounded to three
 //! significant digits, never off by more than 0.5 %; durations under a second are exact.
 //!
-//! Stored as text: `value` or `value*count`, ascending, separated by spaces.
-
-use std::collections::HashMap;
+//! Stored as text: `value` or `value*count`, ascending, separated by spaces. In memory a
+//! histogram is a dense array indexed by bucket ([`bucket`]): the rounded values are at most
+//! about 15,400 (1,000 exact milliseconds, then 900 per power of ten), so merging a stored
+//! pair is an index and an add, with no hashing.
 
 /// `ms` rounded (half up) to three significant digits: exact below 1,000 ms, then to the 10,
 /// 100, 1,000... ms. Negative durations count as zero.
@@ -18,67 +19,109 @@ pub fn round3(ms: i64) -> i64 {
     while ms / scale >= 1000 {
         scale *= 10;
     }
-    (ms + scale / 2) / scale * scale
+    ms.saturating_add(scale / 2) / scale * scale
 }
 
-/// Counts of rounded durations.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The bucket of `ms` once rounded ([`round3`]): the value itself below 1,000, then 900
+/// buckets per power of ten (100 to 999 times 10, 100...). Buckets keep the values' order.
+pub fn bucket(ms: i64) -> usize {
+    let mut v = round3(ms);
+    if v < 1000 {
+        return v as usize;
+    }
+    let mut tens = 0usize;
+    while v >= 1000 {
+        v /= 10;
+        tens += 1;
+    }
+    // `v` is now 100..=999: the three significant digits.
+    1000 + (tens - 1) * 900 + (v as usize - 100)
+}
+
+/// The rounded value a bucket counts ([`bucket`]'s inverse).
+fn value(bucket: usize) -> i64 {
+    if bucket < 1000 {
+        return bucket as i64;
+    }
+    let (tens, digits) = ((bucket - 1000) / 900 + 1, (bucket - 1000) % 900 + 100);
+    digits as i64 * 10i64.pow(tens as u32)
+}
+
+/// Counts of rounded durations, by bucket.
+#[derive(Debug, Clone, Default)]
 pub struct Histogram {
-    counts: HashMap<i64, u64>,
+    counts: Vec<u64>,
+    len: u64,
 }
 
-/// The `(value, count)` pairs of an encoded histogram; malformed parts are skipped.
-pub fn parse(text: &str) -> Vec<(i64, u64)> {
+impl PartialEq for Histogram {
+    fn eq(&self, other: &Self) -> bool {
+        let trim = |c: &[u64]| c.len() - c.iter().rev().take_while(|&&n| n == 0).count();
+        self.len == other.len
+            && self.counts[..trim(&self.counts)] == other.counts[..trim(&other.counts)]
+    }
+}
+
+impl Eq for Histogram {}
+
+/// The `(bucket, count)` pairs of an encoded histogram ([`bucket`]), for merging one row
+/// into several histograms; malformed parts are skipped.
+pub fn buckets(text: &str) -> Vec<(usize, u64)> {
     text.split_ascii_whitespace()
         .filter_map(|part| {
             let (v, c) = part.split_once('*').unwrap_or((part, "1"));
-            Some((v.parse().ok()?, c.parse().ok()?))
+            Some((bucket(v.parse().ok()?), c.parse().ok()?))
         })
         .collect()
 }
 
 impl Histogram {
+    fn count(&mut self, bucket: usize, n: u64) {
+        if bucket >= self.counts.len() {
+            self.counts.resize(bucket + 1, 0);
+        }
+        self.counts[bucket] += n;
+        self.len += n;
+    }
+
     /// Counts one duration, rounded.
     pub fn add(&mut self, ms: i64) {
-        *self.counts.entry(round3(ms)).or_default() += 1;
+        self.count(bucket(ms), 1);
     }
 
     /// Adds every count of `other`.
     pub fn merge(&mut self, other: &Self) {
-        for (&v, &c) in &other.counts {
-            *self.counts.entry(v).or_default() += c;
+        if other.counts.len() > self.counts.len() {
+            self.counts.resize(other.counts.len(), 0);
         }
+        for (mine, &theirs) in self.counts.iter_mut().zip(&other.counts) {
+            *mine += theirs;
+        }
+        self.len += other.len;
     }
 
-    /// Adds `(value, count)` pairs (see [`parse`]).
-    pub fn merge_pairs(&mut self, pairs: &[(i64, u64)]) {
-        for &(v, c) in pairs {
-            *self.counts.entry(v).or_default() += c;
+    /// Adds `(bucket, count)` pairs (see [`buckets`]).
+    pub fn merge_buckets(&mut self, pairs: &[(usize, u64)]) {
+        for &(b, n) in pairs {
+            self.count(b, n);
         }
-    }
-
-    /// The counts, by ascending value.
-    fn sorted(&self) -> Vec<(i64, u64)> {
-        let mut v: Vec<(i64, u64)> = self.counts.iter().map(|(&v, &c)| (v, c)).collect();
-        v.sort_unstable();
-        v
     }
 
     /// Decodes a histogram written by [`Histogram::encode`].
     pub fn decode(text: &str) -> Self {
         let mut h = Self::default();
-        h.merge_pairs(&parse(text));
+        h.merge_buckets(&buckets(text));
         h
     }
 
     /// The text form.
     pub fn encode(&self) -> String {
         let mut out = String::new();
-        for (v, c) in self.sorted() {
+        for (b, &c) in self.counts.iter().enumerate().filter(|(_, c)| **c > 0) {
             if !out.is_empty() {
                 out.push(' ');
             }
-            out.push_str(&v.to_string());
+            out.push_str(&value(b).to_string());
             if c != 1 {
                 out.push('*');
                 out.push_str(&c.to_string());
@@ -89,23 +132,26 @@ impl Histogram {
 
     /// How many durations were counted.
     pub fn len(&self) -> u64 {
-        self.counts.values().sum()
+        self.len
     }
 
     /// Whether nothing was counted.
     pub fn is_empty(&self) -> bool {
-        self.counts.is_empty()
+        self.len == 0
     }
 
-    /// The `rank`-th smallest values (1-based) of `sorted` counts, for ascending ranks.
-    fn ranks<const N: usize>(sorted: &[(i64, u64)], ranks: [u64; N]) -> Option<[i64; N]> {
+    /// The `rank`-th smallest values (1-based), for ascending ranks.
+    fn ranks<const N: usize>(&self, ranks: [u64; N]) -> Option<[i64; N]> {
         let mut out = [0i64; N];
         let (mut seen, mut i) = (0u64, 0usize);
-        for &(v, c) in sorted {
+        for (b, &c) in self.counts.iter().enumerate() {
             seen += c;
             while i < N && seen >= ranks[i] {
-                out[i] = v;
+                out[i] = value(b);
                 i += 1;
+            }
+            if i == N {
+                break;
             }
         }
         (i == N).then_some(out)
@@ -113,26 +159,27 @@ impl Histogram {
 
     /// The median, as [`super::stats::median`] computes it over the rounded values.
     pub fn median(&self) -> Option<f64> {
-        let n = self.len();
+        let n = self.len;
         if n == 0 {
             return None;
         }
-        let sorted = self.sorted();
         if n % 2 == 1 {
-            Self::ranks(&sorted, [n / 2 + 1]).map(|[v]| v as f64)
+            self.ranks([n / 2 + 1]).map(|[v]| v as f64)
         } else {
-            Self::ranks(&sorted, [n / 2, n / 2 + 1]).map(|[a, b]| (a as f64 + b as f64) / 2.0)
+            self.ranks([n / 2, n / 2 + 1])
+                .map(|[a, b]| (a as f64 + b as f64) / 2.0)
         }
     }
 
     /// The 90th percentile by nearest rank, as [`super::stats::p90`] computes it over the
     /// rounded values.
     pub fn p90(&self) -> Option<f64> {
-        let n = self.len();
+        let n = self.len;
         if n == 0 {
             return None;
         }
-        Self::ranks(&self.sorted(), [(9 * n).div_ceil(10).max(1)]).map(|[v]| v as f64)
+        self.ranks([(9 * n).div_ceil(10).max(1)])
+            .map(|[v]| v as f64)
     }
 }
 
@@ -194,6 +241,29 @@ mod tests {
             assert!(r >= prev, "{ms}");
             prev = r;
         }
+    }
+
+    #[test]
+    fn buckets_keep_the_order_of_rounded_values() {
+        let mut prev = None;
+        for ms in (0..40_000_000i64)
+            .step_by(997)
+            .chain([i64::MAX / 2, i64::MAX])
+        {
+            let b = bucket(ms);
+            assert_eq!(value(b), round3(ms), "{ms}");
+            if let Some((p, pv)) = prev {
+                assert!(b >= p, "{ms}");
+                assert_eq!(b == p, pv == round3(ms), "{ms}");
+            }
+            prev = Some((b, round3(ms)));
+        }
+        assert_eq!(
+            (bucket(999), bucket(1000), bucket(9990), bucket(10_000)),
+            (999, 1000, 1899, 1900)
+        );
+        // Values up to i64::MAX stay within 1,000 + 16 powers of ten.
+        assert!(bucket(i64::MAX) < 1000 + 16 * 900);
     }
 
     #[test]

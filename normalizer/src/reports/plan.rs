@@ -9,12 +9,11 @@
 //! rounded to three significant digits ([`super::histogram`]), so the answer does not depend
 //! on where it was read from.
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, TimeDelta, Utc};
+use roaring::RoaringTreemap;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Select};
 
-use super::histogram::{Histogram, decode_ids, parse};
+use super::histogram::{Histogram, buckets, decode_ids};
 use super::query::{Clock, CsatFigures, Figures, ReportFilter, Spread};
 use super::range::ReportRange;
 use super::rollup::{DAY, HOUR, floor};
@@ -214,9 +213,9 @@ pub async fn rollup_rows<C: ConnectionTrait>(
 /// What one rollup row adds, decoded once for the total and its group.
 pub struct Part {
     opened: u64,
-    replied: Vec<i64>,
-    first: Vec<(i64, u64)>,
-    resolution: Vec<(i64, u64)>,
+    replied: RoaringTreemap,
+    first: Vec<(usize, u64)>,
+    resolution: Vec<(usize, u64)>,
     csat_responses: u64,
     csat_sum: i64,
 }
@@ -229,11 +228,15 @@ impl Part {
                 Clock::Wall => wall,
                 Clock::Business => business.as_ref().map_or(wall, |_| business),
             };
-            t.as_deref().map(parse).unwrap_or_default()
+            t.as_deref().map(buckets).unwrap_or_default()
         };
-        let mut replied = Vec::new();
+        let mut replied = RoaringTreemap::new();
         if by_replies && let Some(t) = &row.replied {
-            decode_ids(t, |id| replied.push(id));
+            decode_ids(t, |id| {
+                if let Ok(id) = u64::try_from(id) {
+                    replied.insert(id);
+                }
+            });
         }
         Self {
             opened: u64::try_from(row.opened).unwrap_or(0),
@@ -250,7 +253,7 @@ impl Part {
 #[derive(Debug, Default)]
 pub struct Acc {
     opened: u64,
-    replied: HashSet<i64>,
+    replied: RoaringTreemap,
     first: Histogram,
     resolution: Histogram,
     csat_responses: u64,
@@ -267,7 +270,9 @@ impl Acc {
         match r.kind {
             MetricKind::Opened => self.opened += 1,
             MetricKind::Reply => {
-                self.replied.insert(r.conversation_id);
+                if let Ok(id) = u64::try_from(r.conversation_id) {
+                    self.replied.insert(id);
+                }
             }
             MetricKind::FirstResponse => ms.into_iter().for_each(|v| self.first.add(v)),
             MetricKind::Resolution => ms.into_iter().for_each(|v| self.resolution.add(v)),
@@ -284,9 +289,9 @@ impl Acc {
     /// Adds one rollup row.
     pub fn add_part(&mut self, p: &Part) {
         self.opened += p.opened;
-        self.replied.extend(p.replied.iter().copied());
-        self.first.merge_pairs(&p.first);
-        self.resolution.merge_pairs(&p.resolution);
+        self.replied |= &p.replied;
+        self.first.merge_buckets(&p.first);
+        self.resolution.merge_buckets(&p.resolution);
         self.csat_responses += p.csat_responses;
         self.csat_sum += p.csat_sum;
     }
@@ -300,7 +305,7 @@ impl Acc {
         };
         Figures {
             conversations: if by_replies {
-                self.replied.len() as u64
+                self.replied.len()
             } else {
                 self.opened
             },
