@@ -6,7 +6,8 @@
 //! measured), so they are handed to the outbox consumer's [`Metrics`] with chosen timestamps
 //! and the figures are exact. The report API must return the figures computed by hand below,
 //! per agent, team and channel and per day, in wall and in business time; the CSV export must
-//! say the same; consuming the batch again must change nothing. A second test drives a real
+//! say the same, and so must the raw metric events' export; consuming the batch again must
+//! change nothing. A second test drives a real
 //! conversation through the API and checks the pipeline credits its first response to the
 //! agent who sent it.
 
@@ -14,7 +15,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use kefu_normalizer::events::NewConversation;
-use kefu_normalizer::reports::Metrics;
+use kefu_normalizer::reports::histogram::round3;
+use kefu_normalizer::reports::{Metrics, ReportFilter, ReportRange, stats};
 use kefu_normalizer::{Event, EventData};
 use kefu_tests::{TestApp, backends, msg};
 use reqwest::{Method, StatusCode};
@@ -248,9 +250,14 @@ async fn report(app: &TestApp, path: &str) -> Value {
 
 /// The CSV export of `path`, as rows of fields keyed by the header.
 async fn csv(app: &TestApp, path: &str) -> Vec<std::collections::BTreeMap<String, String>> {
+    csv_of(app, &format!("{path}&format=csv")).await
+}
+
+/// The CSV `path` answers, as rows of fields keyed by the header.
+async fn csv_of(app: &TestApp, path: &str) -> Vec<std::collections::BTreeMap<String, String>> {
     let resp = app
         .client
-        .get(format!("{}{path}&format=csv", app.base))
+        .get(format!("{}{path}", app.base))
         .bearer_auth(&app.admin_token)
         .send()
         .await
@@ -572,6 +579,84 @@ async fn a_scripted_day_gives_the_figures_computed_by_hand() {
             assert_eq!(total[key], "total");
             same(total, body);
         }
+
+        // The raw metric events say the same: each agent's first responses in the export
+        // give the report's median, and the conversations opened its count.
+        let events = csv_of(&app, &format!("/api/v1/reports/events?{day}")).await;
+        assert!(!events.is_empty());
+        for item in agents["items"].as_array().expect("items") {
+            let agent = item["agent_id"].to_string();
+            let mut ms: Vec<i64> = events
+                .iter()
+                .filter(|e| e["kind"] == "first_response" && e["agent_id"] == agent)
+                .map(|e| round3(e["wall_ms"].parse().expect("a duration")))
+                .collect();
+            assert_eq!(
+                stats::median(&mut ms).map(stats::secs),
+                item["first_response_secs"]["median"].as_f64(),
+                "{agent}: {ms:?}"
+            );
+        }
+        let events = csv_of(
+            &app,
+            &format!("/api/v1/reports/events?{two_days}&kind=opened"),
+        )
+        .await;
+        assert!(events.iter().all(|e| e["kind"] == "opened"), "{events:?}");
+        assert_eq!(
+            Some(events.len() as u64),
+            overview["conversations"].as_u64(),
+            "{events:?}"
+        );
+        // Read in pages of two, the events are those of one read, in (at, id) order.
+        let range = ReportRange::parse(
+            Some("2026-03-01"),
+            Some("2026-03-02"),
+            Some("Asia/Shanghai"),
+            chrono::Utc::now(),
+        )
+        .expect("a range");
+        let filter = ReportFilter::default();
+        let all = app
+            .state
+            .reports
+            .events_page(&range, &filter, None, None, 1000)
+            .await
+            .expect("events");
+        let (mut paged, mut after) = (Vec::new(), None);
+        loop {
+            let page = app
+                .state
+                .reports
+                .events_page(&range, &filter, None, after, 2)
+                .await
+                .expect("a page");
+            let Some(last) = page.last() else { break };
+            after = Some((last.at, last.id));
+            paged.extend(page);
+        }
+        assert!(all.len() > 2, "{}", all.len());
+        assert_eq!(paged, all);
+        assert!(
+            all.windows(2)
+                .all(|w| (w[0].at, w[0].id) < (w[1].at, w[1].id))
+        );
+        let (s, body) = app
+            .admin(
+                Method::GET,
+                &format!("/api/v1/reports/events?{day}&kind=typing"),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (s, &body["code"], &body["field"]),
+            (
+                StatusCode::BAD_REQUEST,
+                &json!("invalid_query"),
+                &json!("kind")
+            ),
+            "{body}"
+        );
 
         // Supervisors and admins only; bad ranges and zones are named.
         let (s, body) = app

@@ -117,6 +117,7 @@ pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
         .routes(routes!(csat::list))
         .routes(routes!(live::live))
         .routes(routes!(reports::report))
+        .routes(routes!(reports::events))
         .routes(routes!(knowledge::create, knowledge::list))
         .routes(routes!(
             knowledge::get,

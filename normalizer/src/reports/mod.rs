@@ -7,6 +7,7 @@
 //!   keyed by the event it came from, so a batch consumed twice never counts twice.
 //! - [`Reports`] ([`query`]): the figures over a range, grouped and filtered, with medians
 //!   and 90th percentiles computed over the selected rows ([`stats`]).
+//! - [`export`]: the metric events themselves as CSV, page by page.
 //! - [`range`]: the range and time zone a report is asked for, as the API takes them.
 //! - [`rollup`]: the metric events summed by UTC hour and day, maintained with them, so a
 //!   report over a year reads few rows; [`plan`] picks the rows a report reads, and
@@ -17,6 +18,7 @@
 //! never inflates the first one), and private notes, bot and system messages are not
 //! responses.
 
+pub mod export;
 pub mod histogram;
 pub mod plan;
 pub mod query;

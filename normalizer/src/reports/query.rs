@@ -183,7 +183,7 @@ enum Key {
 /// Reads reports.
 #[derive(Clone)]
 pub struct Reports {
-    db: Db,
+    pub(super) db: Db,
 }
 
 impl Reports {
@@ -424,7 +424,7 @@ impl Report {
 
 /// One CSV field, quoted when it must be (RFC 4180). A leading `=`, `+`, `-` or `@` is
 /// prefixed with `'` so a spreadsheet does not run a name as a formula.
-fn csv_field(s: &str) -> String {
+pub(super) fn csv_field(s: &str) -> String {
     let s = if s.starts_with(['=', '+', '-', '@']) {
         format!("'{s}")
     } else {
