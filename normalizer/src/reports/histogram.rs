@@ -50,15 +50,23 @@ fn value(bucket: usize) -> i64 {
 /// Counts of rounded durations, by bucket.
 #[derive(Debug, Clone, Default)]
 pub struct Histogram {
+    /// Indexed by bucket; zero below `lo` (and empty while nothing was counted).
     counts: Vec<u64>,
+    /// The lowest bucket counted, so that sparse histograms are merged and ranked without
+    /// walking the empty buckets below it.
+    lo: usize,
     len: u64,
 }
 
 impl PartialEq for Histogram {
     fn eq(&self, other: &Self) -> bool {
         let trim = |c: &[u64]| c.len() - c.iter().rev().take_while(|&&n| n == 0).count();
-        self.len == other.len
-            && self.counts[..trim(&self.counts)] == other.counts[..trim(&other.counts)]
+        let lo = self.lo.min(other.lo);
+        let (a, b) = (
+            &self.counts[..trim(&self.counts)],
+            &other.counts[..trim(&other.counts)],
+        );
+        self.len == other.len && a.get(lo..) == b.get(lo..)
     }
 }
 
@@ -77,9 +85,17 @@ pub fn buckets(text: &str) -> Vec<(usize, u64)> {
 
 impl Histogram {
     fn count(&mut self, bucket: usize, n: u64) {
+        if n == 0 {
+            return;
+        }
         if bucket >= self.counts.len() {
             self.counts.resize(bucket + 1, 0);
         }
+        self.lo = if self.len == 0 {
+            bucket
+        } else {
+            self.lo.min(bucket)
+        };
         self.counts[bucket] += n;
         self.len += n;
     }
@@ -91,12 +107,17 @@ impl Histogram {
 
     /// Adds every count of `other`.
     pub fn merge(&mut self, other: &Self) {
+        if other.len == 0 {
+            return;
+        }
         if other.counts.len() > self.counts.len() {
             self.counts.resize(other.counts.len(), 0);
         }
-        for (mine, &theirs) in self.counts.iter_mut().zip(&other.counts) {
+        let lo = other.lo;
+        for (mine, &theirs) in self.counts[lo..].iter_mut().zip(&other.counts[lo..]) {
             *mine += theirs;
         }
+        self.lo = if self.len == 0 { lo } else { self.lo.min(lo) };
         self.len += other.len;
     }
 
@@ -117,7 +138,8 @@ impl Histogram {
     /// The text form.
     pub fn encode(&self) -> String {
         let mut out = String::new();
-        for (b, &c) in self.counts.iter().enumerate().filter(|(_, c)| **c > 0) {
+        let lo = self.lo.min(self.counts.len());
+        for (b, &c) in (lo..).zip(&self.counts[lo..]).filter(|(_, c)| **c > 0) {
             if !out.is_empty() {
                 out.push(' ');
             }
@@ -144,7 +166,8 @@ impl Histogram {
     fn ranks<const N: usize>(&self, ranks: [u64; N]) -> Option<[i64; N]> {
         let mut out = [0i64; N];
         let (mut seen, mut i) = (0u64, 0usize);
-        for (b, &c) in self.counts.iter().enumerate() {
+        let lo = self.lo.min(self.counts.len());
+        for (b, &c) in (lo..).zip(&self.counts[lo..]) {
             seen += c;
             while i < N && seen >= ranks[i] {
                 out[i] = value(b);
@@ -287,6 +310,29 @@ mod tests {
         }
         assert_eq!(Histogram::default().median(), None);
         assert_eq!(Histogram::default().p90(), None);
+    }
+
+    #[test]
+    fn merging_gives_the_histogram_of_all_values() {
+        let (a, b): (&[i64], &[i64]) = (&[4_200_000, 90_000, 7], &[3, 12_345, 5_000_000, 7]);
+        let of = |values: &[i64]| {
+            let mut h = Histogram::default();
+            values.iter().for_each(|&v| h.add(v));
+            h
+        };
+        let all = of(&[a, b].concat());
+        for (x, y) in [(a, b), (b, a)] {
+            let mut h = of(x);
+            h.merge(&of(y));
+            assert_eq!(h, all);
+            assert_eq!(h.encode(), all.encode());
+            let mut h = Histogram::default();
+            h.merge(&of(x));
+            h.merge_buckets(&buckets(&of(y).encode()));
+            assert_eq!((h.median(), h.p90(), h.len()), (all.median(), all.p90(), 7));
+        }
+        assert_eq!(all.encode(), "3 7*2 12300 90000 4200000 5000000");
+        assert_ne!(of(a), of(b));
     }
 
     #[test]
