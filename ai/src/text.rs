@@ -143,6 +143,10 @@ pub fn weighted_features(text: &str) -> Features {
 fn weighted(text: &str) -> Vec<(String, f32)> {
     let mut out: Vec<(String, f32)> = Vec::new();
     for t in terms(text) {
+        // Before the plural is folded too: "does" must not become the word "doe".
+        if STOP_WORDS.contains(&t.as_str()) {
+            continue;
+        }
         let w = normalize(t);
         if !STOP_WORDS.contains(&w.as_str()) && !out.iter().any(|(f, _)| *f == w) {
             out.push((w, 1.0));
@@ -296,6 +300,7 @@ mod tests {
         assert_eq!(features("Refunds for items"), ["退款", "item"]);
         assert_eq!(features("countries"), ["country"]);
         assert_eq!(features("address"), ["address"]);
+        assert_eq!(features("How long does this take?"), ["long", "take"]);
     }
 
     #[test]
