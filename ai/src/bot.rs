@@ -16,8 +16,8 @@ use crate::AiError;
 use crate::decide::decide;
 use crate::index::{Hit, KnowledgeIndex};
 
-/// Candidates kept with each decision.
-const KEPT: usize = 5;
+/// Candidates the bot weighs and keeps with each decision.
+pub const CANDIDATES: usize = 5;
 
 /// How many suggestions agents get.
 pub const SUGGESTIONS: usize = 3;
@@ -98,7 +98,7 @@ impl FaqBot {
             let started = std::time::Instant::now();
             // An index failure hands the conversation to humans rather than leaving the
             // customer with nobody.
-            let hits = self.index.search(&cx.text, KEPT).unwrap_or_else(|e| {
+            let hits = self.index.search(&cx.text, CANDIDATES).unwrap_or_else(|e| {
                 tracing::warn!(error = %e, "The knowledge index failed; handing off.");
                 Vec::new()
             });

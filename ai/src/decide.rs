@@ -51,7 +51,7 @@ mod tests {
 
     #[test]
     fn table() {
-        let s = BotSettings::default(); // min_score 0.5, min_margin 0.1, max_answers 3
+        let s = BotSettings::default(); // min_score 0.35, min_margin 0.05, max_answers 3
         let answer = |id: i64| Decided::Answer {
             knowledge_id: id,
             answer: format!("answer {id}"),
@@ -59,10 +59,15 @@ mod tests {
         let weak = Decided::Handoff(HandoffReason::WeakMatch);
         let cases: Vec<(&str, Vec<Hit>, u32, Decided)> = vec![
             ("运费多少", vec![hit(1, 0.88), hit(2, 0.2)], 0, answer(1)),
-            ("运费多少", vec![hit(1, 0.5)], 2, answer(1)),
-            ("运费多少", vec![hit(1, 0.49)], 0, weak.clone()),
-            ("运费多少", vec![hit(1, 0.8), hit(2, 0.75)], 0, weak.clone()),
-            ("运费多少", vec![hit(1, 0.8), hit(2, 0.7)], 0, answer(1)),
+            ("运费多少", vec![hit(1, 0.35)], 2, answer(1)),
+            ("运费多少", vec![hit(1, 0.349)], 0, weak.clone()),
+            (
+                "运费多少",
+                vec![hit(1, 0.8), hit(2, 0.751)],
+                0,
+                weak.clone(),
+            ),
+            ("运费多少", vec![hit(1, 0.8), hit(2, 0.75)], 0, answer(1)),
             ("你好", vec![], 0, weak),
             (
                 "运费多少 转人工",

@@ -4,19 +4,23 @@
 //! A query takes the best [`RETRIEVED`] phrasings by BM25, then scores each entry by its
 //! closest phrasing ([`similarity`], 0 to 1): BM25 finds the candidates quickly among
 //! thousands of entries, the similarity gives a score that means the same in every knowledge
-//! base, so an inbox's thresholds mean what they say.
+//! base, so an inbox's thresholds mean what they say. Before that, an English word the
+//! knowledge base does not have is corrected to one a slip away ([`Vocabulary`]); after, an
+//! entry whose locale is in another script than the question (Chinese or not) counts
+//! [`OTHER_LANGUAGE`] of its score, so "退货 return 怎么弄" gets the Chinese answer when both
+//! exist.
 //!
 //! The index is derived data: [`KnowledgeIndex::rebuild`] fills it from the database at start,
 //! and the API calls [`KnowledgeIndex::upsert`] and [`KnowledgeIndex::remove`] after each edit
 //! it commits. Edits made through another node reach this one at its next start (a follow-up
 //! is to apply them from an event).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 use kefu_normalizer::knowledge::{Knowledge, KnowledgeView};
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions,
 };
@@ -24,13 +28,20 @@ use tantivy::tokenizer::{PreTokenizedString, Token};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 use crate::AiError;
-use crate::text::{feature_set, features, similarity};
+use crate::spelling::Vocabulary;
+use crate::text::{Features, english_synonyms, has_han, normalize, similarity, weighted_features};
 
 /// Phrasings BM25 hands to scoring per query.
 pub const RETRIEVED: usize = 50;
 
 /// Most features taken from one query.
 const MAX_QUERY_FEATURES: usize = 32;
+
+/// What an entry in another script than the question counts of its score: half, so a
+/// Chinese question is answered in Chinese when the knowledge base can, and an English one
+/// in English, while a question only the other language's entries answer can still find
+/// them (scoring lower, it needs a closer match).
+pub const OTHER_LANGUAGE: f32 = 0.5;
 
 /// The index writer's memory (tantivy's minimum is 15 MB).
 const WRITER_BYTES: usize = 15_000_000;
@@ -49,7 +60,35 @@ pub struct Hit {
 /// What scoring needs of an entry, kept beside the index.
 struct Entry {
     answer: String,
-    phrasings: Vec<BTreeSet<String>>,
+    phrasings: Vec<Features>,
+    /// Whether its locale is written in Chinese characters; `None` without a locale.
+    han: Option<bool>,
+}
+
+/// The entries and their words, changed together.
+#[derive(Default)]
+struct Entries {
+    map: HashMap<i64, Entry>,
+    vocabulary: Vocabulary,
+}
+
+impl Entries {
+    fn new(map: HashMap<i64, Entry>) -> Self {
+        let mut words: Vec<&str> = map
+            .values()
+            .flat_map(|e| {
+                e.phrasings
+                    .iter()
+                    .flat_map(|p| p.keys().map(String::as_str))
+            })
+            .collect();
+        // A misspelt word that has a synonym is corrected to it, then matched as its synonym.
+        for w in english_synonyms() {
+            words.push(w);
+        }
+        let vocabulary = Vocabulary::new(words.into_iter());
+        Self { map, vocabulary }
+    }
 }
 
 struct Inner {
@@ -57,7 +96,7 @@ struct Inner {
     reader: IndexReader,
     entry: Field,
     features: Field,
-    entries: RwLock<HashMap<i64, Entry>>,
+    entries: RwLock<Entries>,
 }
 
 /// The knowledge base's search index; cheap to clone.
@@ -91,7 +130,7 @@ impl KnowledgeIndex {
                 reader,
                 entry,
                 features,
-                entries: RwLock::new(HashMap::new()),
+                entries: RwLock::new(Entries::default()),
             }),
         })
     }
@@ -120,7 +159,7 @@ impl KnowledgeIndex {
         writer.commit()?;
         drop(writer);
         self.inner.reader.reload()?;
-        *self.entries_mut()? = map;
+        *self.entries_mut()? = Entries::new(map);
         Ok(())
     }
 
@@ -136,11 +175,13 @@ impl KnowledgeIndex {
         writer.commit()?;
         drop(writer);
         self.inner.reader.reload()?;
-        let mut map = self.entries_mut()?;
+        let mut entries = self.entries_mut()?;
+        let mut map = std::mem::take(&mut entries.map);
         match entry {
             Some(entry) => map.insert(e.id, entry),
             None => map.remove(&e.id),
         };
+        *entries = Entries::new(map);
         Ok(())
     }
 
@@ -151,13 +192,16 @@ impl KnowledgeIndex {
         writer.commit()?;
         drop(writer);
         self.inner.reader.reload()?;
-        self.entries_mut()?.remove(&id);
+        let mut entries = self.entries_mut()?;
+        let mut map = std::mem::take(&mut entries.map);
+        map.remove(&id);
+        *entries = Entries::new(map);
         Ok(())
     }
 
     /// How many entries the index holds.
     pub fn len(&self) -> usize {
-        self.inner.entries.read().map(|m| m.len()).unwrap_or(0)
+        self.inner.entries.read().map(|m| m.map.len()).unwrap_or(0)
     }
 
     /// Whether the index holds no entry.
@@ -168,14 +212,30 @@ impl KnowledgeIndex {
     /// The `limit` entries closest to `text`, best first; entries sharing no feature with it
     /// are left out.
     pub fn search(&self, text: &str, limit: usize) -> Result<Vec<Hit>, AiError> {
-        let query_features = feature_set(text);
+        let entries = self
+            .inner
+            .entries
+            .read()
+            .map_err(|_| AiError::Index("the knowledge index is poisoned".into()))?;
+        let mut query_features = Features::new();
+        for (f, w) in weighted_features(text) {
+            let f = match entries.vocabulary.correct(&f) {
+                Some(word) => normalize(word.to_owned()),
+                None => f,
+            };
+            let weight = query_features.entry(f).or_insert(0.0);
+            *weight = weight.max(w);
+        }
         let clauses: Vec<(Occur, Box<dyn Query>)> = query_features
             .iter()
             .take(MAX_QUERY_FEATURES)
-            .map(|f| {
-                let q: Box<dyn Query> = Box::new(TermQuery::new(
-                    Term::from_field_text(self.inner.features, f),
-                    IndexRecordOption::WithFreqs,
+            .map(|(f, w)| {
+                let q: Box<dyn Query> = Box::new(BoostQuery::new(
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(self.inner.features, f),
+                        IndexRecordOption::WithFreqs,
+                    )),
+                    *w,
                 ));
                 (Occur::Should, q)
             })
@@ -199,20 +259,19 @@ impl KnowledgeIndex {
                 *b = b.max(bm25);
             }
         }
-        let entries = self
-            .inner
-            .entries
-            .read()
-            .map_err(|_| AiError::Index("the knowledge index is poisoned".into()))?;
+        let han = has_han(text);
         let mut hits: Vec<(Hit, f32)> = best
             .into_iter()
             .filter_map(|(id, bm25)| {
-                let e = entries.get(&id)?;
-                let score = e
+                let e = entries.map.get(&id)?;
+                let mut score = e
                     .phrasings
                     .iter()
                     .map(|p| similarity(&query_features, p))
                     .fold(0.0f32, f32::max);
+                if e.han.is_some_and(|h| h != han) {
+                    score *= OTHER_LANGUAGE;
+                }
                 let hit = Hit {
                     knowledge_id: id,
                     answer: e.answer.clone(),
@@ -237,7 +296,7 @@ impl KnowledgeIndex {
             .map_err(|_| AiError::Index("the knowledge index is poisoned".into()))
     }
 
-    fn entries_mut(&self) -> Result<std::sync::RwLockWriteGuard<'_, HashMap<i64, Entry>>, AiError> {
+    fn entries_mut(&self) -> Result<std::sync::RwLockWriteGuard<'_, Entries>, AiError> {
         self.inner
             .entries
             .write()
@@ -248,9 +307,9 @@ impl KnowledgeIndex {
     fn add(&self, writer: &IndexWriter, e: &KnowledgeView) -> Result<Entry, AiError> {
         let mut phrasings = Vec::new();
         for p in e.phrasings() {
-            let feats = features(p);
+            let feats = weighted_features(p);
             let tokens = feats
-                .iter()
+                .keys()
                 .enumerate()
                 .map(|(position, f)| Token {
                     offset_from: 0,
@@ -270,11 +329,18 @@ impl KnowledgeIndex {
                 },
             );
             writer.add_document(doc)?;
-            phrasings.push(feats.into_iter().collect());
+            phrasings.push(feats);
         }
         Ok(Entry {
             answer: e.answer.clone(),
             phrasings,
+            han: e.locale.as_deref().map(is_han_locale),
         })
     }
+}
+
+/// Whether a locale's language is written in Chinese characters (`zh`, `zh-CN`, `zh-Hant`...).
+fn is_han_locale(locale: &str) -> bool {
+    let lang = locale.split(['-', '_']).next().unwrap_or_default();
+    lang.eq_ignore_ascii_case("zh")
 }

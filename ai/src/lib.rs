@@ -22,11 +22,12 @@ mod decide;
 mod index;
 pub mod sensitive;
 pub mod sentiment;
+mod spelling;
 pub mod text;
 
-pub use bot::{FaqBot, SUGGESTIONS};
+pub use bot::{CANDIDATES, FaqBot, SUGGESTIONS};
 pub use decide::decide;
-pub use index::{Hit, KnowledgeIndex, RETRIEVED};
+pub use index::{Hit, KnowledgeIndex, OTHER_LANGUAGE, RETRIEVED};
 
 use kefu_normalizer::StoreError;
 

@@ -69,8 +69,37 @@ fn questions_find_their_entries() {
         );
     }
     let hits = index.search("运费多少", 3).expect("search");
-    assert_eq!(hits[0].score, 0.882);
+    assert_eq!(hits[0].score, 0.786);
     assert!(index.search("你们老板是谁", 3).expect("search").is_empty());
+}
+
+#[test]
+fn typos_are_corrected_and_the_question_language_is_preferred() {
+    let mut faq = faq();
+    faq[0].locale = Some("zh-CN".into());
+    faq[2].locale = Some("en".into());
+    faq[1].locale = Some("zh-CN".into());
+    faq[3].locale = Some("en".into());
+    let index = KnowledgeIndex::new().expect("index");
+    index.rebuild(&faq).expect("rebuild");
+    for (q, want) in [
+        ("shiping cost", 3),
+        ("retrun policy", 4),
+        // Chinese with an English word: the Chinese entry, not the English one.
+        ("退货 return 怎么弄", 2),
+        ("return policy", 4),
+    ] {
+        let hits = index.search(q, 3).expect("search");
+        assert_eq!(
+            hits.first().map(|h| h.knowledge_id),
+            Some(want),
+            "{q}: {hits:?}"
+        );
+    }
+    // The English entry is still found for a Chinese question, at half its score.
+    let hits = index.search("退货 return policy", 3).expect("search");
+    let english = hits.iter().find(|h| h.knowledge_id == 4).expect("found");
+    assert!(english.score <= 0.5, "{hits:?}");
 }
 
 #[test]

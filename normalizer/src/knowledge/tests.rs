@@ -75,7 +75,7 @@ fn auto_mode_holds_waits_that_began_after_it_was_switched_on() {
         .expect("valid");
     assert_eq!(on.mode, BotMode::Auto);
     assert_eq!(on.min_score, 0.6);
-    assert_eq!(on.min_margin, 0.1);
+    assert_eq!(on.min_margin, 0.05);
     assert!(on.holds(t0) && !on.holds(t0 - chrono::Duration::seconds(1)));
     // Saving auto again keeps the time it was first switched on.
     let again = auto(serde_json::json!({"mode": "auto"}))

@@ -18,8 +18,9 @@
 //! `kefu-bench idle` the CPU an idle release `kefu` burns (see `kefu-bench/idle.rs`) and
 //! `kefu-bench search` full-text search over a million messages (see `kefu-bench/search.rs`),
 //! `kefu-bench bus` events per second through the Redis event bus (`kefu-bench/bus.rs`)
-//! and `kefu-bench login` legitimate logins and ingest under a login flood (see
-//! `kefu-bench/login.rs`).
+//! `kefu-bench login` legitimate logins and ingest under a login flood (see
+//! `kefu-bench/login.rs`) and `kefu-bench faq` the FAQ bot's accuracy on its evaluation set and
+//! the time it adds per message (see `kefu-bench/faq.rs`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -49,6 +50,8 @@ mod list;
 
 #[path = "kefu-bench/bus.rs"]
 mod bus;
+#[path = "kefu-bench/faq.rs"]
+mod faq;
 #[path = "kefu-bench/login.rs"]
 mod login;
 #[path = "kefu-bench/record_cost.rs"]
@@ -86,7 +89,7 @@ fn parse() -> anyhow::Result<Args> {
     match it.next().as_deref() {
         Some("ingest") => {}
         _ => bail!(
-            "usage: kefu-bench routing … | kefu-bench search … | kefu-bench list … | kefu-bench bus … | kefu-bench login … | kefu-bench reports … | kefu-bench wechat … | kefu-bench imap … | kefu-bench idle … | kefu-bench ingest [--database-url URL|sqlite] [--messages N] [--conversations N] [--concurrency N] [--rate PER_SEC] [--pool N] [--metrics true] [--fresh true]"
+            "usage: kefu-bench routing … | kefu-bench search … | kefu-bench list … | kefu-bench bus … | kefu-bench login … | kefu-bench reports … | kefu-bench faq … | kefu-bench wechat … | kefu-bench imap … | kefu-bench idle … | kefu-bench ingest [--database-url URL|sqlite] [--messages N] [--conversations N] [--concurrency N] [--rate PER_SEC] [--pool N] [--metrics true] [--fresh true]"
         ),
     }
     while let Some(flag) = it.next() {
@@ -118,6 +121,7 @@ async fn main() -> anyhow::Result<()> {
         Some("bus") => return bus::main().await,
         Some("login") => return login::main().await,
         Some("reports") => return reports::main().await,
+        Some("faq") => return faq::main().await,
         _ => {}
     }
     let args = parse()?;
