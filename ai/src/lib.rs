@@ -13,6 +13,8 @@
 //!   detectors), each rule with one action: mask, block, flag or route.
 //! - [`sentiment`]: a score from −1 to 1 for a customer message, with the terms that drove
 //!   it (lexicons, negation, intensifiers, complaint signals).
+//! - [`summary`]: conversation summaries on resolve and transfer: a header of facts and the
+//!   sentences TextRank ranks highest ([`summary::Extractive`]).
 //!
 //! Storage (entries, settings, decisions) is in `kefu-normalizer`; this crate only matches and
 //! decides, and needs no network or model files.
@@ -23,6 +25,7 @@ mod index;
 pub mod sensitive;
 pub mod sentiment;
 mod spelling;
+pub mod summary;
 pub mod text;
 
 pub use bot::{CANDIDATES, FaqBot, SUGGESTIONS};

@@ -25,6 +25,7 @@ use kefu_dispatcher::outbound::webhook::{WebhookDeliverer, WebhookStore};
 use kefu_normalizer::Deliveries;
 use kefu_normalizer::accounts::{AccountError, Agents};
 use kefu_normalizer::leases::Leases;
+use kefu_normalizer::summaries::SharedSummarizer;
 
 use crate::channels::{ChannelRegistry, Inboxes, Runner};
 use crate::config::Config;
@@ -129,11 +130,14 @@ impl App {
         let limits = Limits {
             max_text_bytes: config.max_text_bytes,
         };
+        // Summaries on resolve and transfer: offline TextRank (kefu-ai).
+        let summarizer: SharedSummarizer = Arc::new(kefu_ai::summary::Extractive);
         let dispatcher =
-            kefu_dispatcher::assign::Dispatcher::new(db.clone(), config.routing.clone());
+            kefu_dispatcher::assign::Dispatcher::new(db.clone(), config.routing.clone())
+                .with_summarizer(summarizer.clone());
         let screen = crate::screen::MessageScreen::new(db.clone(), dispatcher.clone());
         let normalizer = Normalizer::new(db.clone(), limits).with_screen(Arc::new(screen.clone()));
-        let conversations = Conversations::new(db.clone(), limits);
+        let conversations = Conversations::new(db.clone(), limits).with_summarizer(summarizer);
         let channel_state = Arc::new(DbChannelState::new(db.clone()));
         let inboxes = Inboxes::new(
             db.clone(),

@@ -34,6 +34,7 @@ mod m0025_knowledge;
 mod m0026_screening;
 mod m0027_metric_rollups;
 mod m0028_list_indexes;
+mod m0029_conversation_summaries;
 
 pub use sea_orm_migration::MigratorTrait;
 
@@ -71,6 +72,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0026_screening::Migration),
             Box::new(m0027_metric_rollups::Migration),
             Box::new(m0028_list_indexes::Migration),
+            Box::new(m0029_conversation_summaries::Migration),
         ]
     }
 }

@@ -19,6 +19,7 @@ use crate::db::Db;
 use crate::entity::conversation_activity::{self, ActivityKind};
 use crate::entity::{agent, team};
 use crate::error::StoreError;
+use crate::summaries::SummaryView;
 use crate::views::{ActivityView, AgentRef, TeamRef};
 
 /// Most lines one conversation's timeline returns (the newest are kept).
@@ -71,6 +72,14 @@ impl NewActivity {
         self.details = details;
         self
     }
+}
+
+/// The details of a resolved or transferred line that points at its summary.
+pub fn with_summary(mut details: Value, summary: Option<&SummaryView>) -> Value {
+    if let (Some(s), Value::Object(map)) = (summary, &mut details) {
+        map.insert("summary_id".into(), json!(s.id));
+    }
+    details
 }
 
 /// Appends `lines`, all stamped `at`, inside the caller's transaction, and tells the agents
@@ -154,6 +163,11 @@ impl Activities {
                 .map(|t| (t.id, t.name))
                 .collect()
         };
+        let summary_ids: BTreeSet<i64> = rows
+            .iter()
+            .filter_map(|r| r.details.get("summary_id").and_then(Value::as_i64))
+            .collect();
+        let mut summaries = crate::summaries::by_id(conn, &summary_ids).await?;
         let agent_ref = |id: Option<i64>| {
             id.map(|id| AgentRef {
                 id,
@@ -172,9 +186,20 @@ impl Activities {
                     id,
                     name: teams.get(&id).cloned().unwrap_or_default(),
                 }),
+                summary: r
+                    .details
+                    .get("summary_id")
+                    .and_then(Value::as_i64)
+                    .and_then(|id| summaries.remove(&id)),
                 details: r.details,
                 created_at: r.created_at,
             })
             .collect())
+    }
+
+    /// The summaries written when the conversation was resolved or transferred, oldest first
+    /// (at most [`MAX_LINES`], the newest).
+    pub async fn summaries(&self, conversation_id: i64) -> Result<Vec<SummaryView>, StoreError> {
+        crate::summaries::of_conversation(self.db.conn(), conversation_id, MAX_LINES).await
     }
 }

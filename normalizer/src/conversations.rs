@@ -14,12 +14,15 @@ use serde_json::json;
 use crate::activities::{self, NewActivity};
 use crate::db::{Db, WriteTx};
 use crate::entity::conversation_activity::ActivityKind;
+use crate::entity::conversation_summary::Occasion;
 use crate::entity::message::{DeliveryStatus, Direction, SenderType};
 use crate::entity::{agent, contact, contact_identity, conversation, message};
 use crate::error::StoreError;
-use crate::events::{EventData, EventType};
+use crate::events::EventData;
 use crate::sanitize;
 use crate::status::{Status, Transition};
+pub use crate::status_change::{set_status, set_status_with};
+use crate::summaries::{self, SharedSummarizer};
 use crate::views::{ContactMergedView, ContactView, ConversationView, MessageView};
 
 /// A message about to be appended.
@@ -104,50 +107,6 @@ pub async fn append_message(
     Ok(msg)
 }
 
-/// Moves a conversation to `next` (already checked with [`Status::apply`]) and appends the
-/// matching events.
-pub async fn set_status(
-    tx: &WriteTx,
-    conv: conversation::Model,
-    next: Status,
-    transition: Transition,
-    contact: Option<&contact::Model>,
-) -> Result<conversation::Model, StoreError> {
-    let now = Utc::now();
-    let mut am: conversation::ActiveModel = conv.into();
-    am.status = Set(next);
-    am.updated_at = Set(now);
-    match next {
-        Status::Queued => {
-            am.assignee_id = Set(None);
-            am.queued_at = Set(Some(now));
-        }
-        Status::Resolved => am.resolved_at = Set(Some(now)),
-        _ => {}
-    }
-    let conv = am.update(tx).await?;
-    let contact = match contact {
-        Some(c) => Some(c.clone()),
-        None => contact::Entity::find_by_id(conv.contact_id).one(tx).await?,
-    };
-    let view = ConversationView::new(&conv, contact.as_ref());
-    use EventType as T;
-    let kinds: &[EventType] = match transition {
-        Transition::Assign => &[T::ConversationAssigned],
-        Transition::StartTransfer => &[T::ConversationTransferred],
-        Transition::Requeue => &[T::ConversationQueued],
-        Transition::Resolve => &[T::ConversationResolved],
-        Transition::Reopen => &[T::ConversationReopened, T::ConversationQueued],
-        Transition::Close => &[T::ConversationClosed],
-        Transition::AwaitCustomer | Transition::CustomerReplied => &[T::ConversationUpdated],
-    };
-    let events = kinds
-        .iter()
-        .filter_map(|k| EventData::conversation(*k, view.clone()));
-    crate::events::emit_all(tx, events, now).await?;
-    Ok(conv)
-}
-
 /// Locks and loads a conversation inside a write transaction.
 pub(crate) async fn lock(
     db: &Db,
@@ -184,12 +143,23 @@ pub struct Posted {
 pub struct Conversations {
     pub(crate) db: Db,
     limits: sanitize::Limits,
+    summarizer: Option<SharedSummarizer>,
 }
 
 impl Conversations {
     /// Operations on `db`.
     pub fn new(db: Db, limits: sanitize::Limits) -> Self {
-        Self { db, limits }
+        Self {
+            db,
+            limits,
+            summarizer: None,
+        }
+    }
+
+    /// Writes a summary whenever a conversation is resolved (without one, none is written).
+    pub fn with_summarizer(mut self, summarizer: SharedSummarizer) -> Self {
+        self.summarizer = Some(summarizer);
+        self
     }
 
     /// One conversation.
@@ -342,7 +312,8 @@ impl Conversations {
     }
 
     /// Applies a status transition (resolve, reopen, requeue...) on agent `by`'s behalf;
-    /// resolving and reopening add a line to the conversation's timeline.
+    /// resolving and reopening add a line to the conversation's timeline. Resolving writes a
+    /// summary (with a summarizer), which the event, the line and the answer carry.
     pub async fn transition(
         &self,
         id: i64,
@@ -352,9 +323,19 @@ impl Conversations {
         let tx = self.db.begin_write().await?;
         let conv = lock(&self.db, &tx, id).await?;
         let next = conv.status.apply(t)?;
-        let conv = set_status(&tx, conv, next, t, None).await?;
+        let summary = match (t, &self.summarizer) {
+            (Transition::Resolve, Some(s)) => {
+                let at = Utc::now();
+                Some(summaries::write(&*tx, s.as_ref(), &conv, Occasion::Resolved, at).await?)
+            }
+            _ => None,
+        };
+        let conv = set_status_with(&tx, conv, next, t, None, summary.as_ref()).await?;
         let line = match t {
-            Transition::Resolve => Some(NewActivity::new(id, ActivityKind::Resolved, by)),
+            Transition::Resolve => Some(
+                NewActivity::new(id, ActivityKind::Resolved, by)
+                    .details(activities::with_summary(json!({}), summary.as_ref())),
+            ),
             Transition::Reopen => Some(
                 NewActivity::new(id, ActivityKind::Reopened, by).details(json!({"by": "agent"})),
             ),
@@ -365,7 +346,9 @@ impl Conversations {
             .one(&tx)
             .await?;
         tx.commit().await?;
-        Ok(ConversationView::new(&conv, contact.as_ref()))
+        let mut view = ConversationView::new(&conv, contact.as_ref());
+        view.summary = summary;
+        Ok(view)
     }
 
     /// Assigns the conversation to an agent.

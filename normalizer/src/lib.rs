@@ -38,6 +38,8 @@
 //!   `/metrics`.
 //! - [`knowledge`]: the knowledge base and the FAQ bot's settings and decisions.
 //! - [`sensitive`]: sensitive-word and personal-data rules.
+//! - [`summaries`]: conversation summaries on resolve and transfer (what they are made from,
+//!   where they are stored; the [`summaries::Summarizer`] that writes them is plugged in).
 //! - [`screen`]: how ingest has customer messages screened (rules, sentiment).
 #![warn(missing_docs)]
 
@@ -80,6 +82,8 @@ pub mod search;
 pub mod sensitive;
 mod state_store;
 mod status;
+mod status_change;
+pub mod summaries;
 pub mod token;
 pub mod views;
 
@@ -90,7 +94,7 @@ pub use contact_notify::ContactNotifier;
 pub use contacts::Contacts;
 pub use conversations::{Author, Conversations, Posted};
 /// Building blocks for other crates' transactions (the dispatcher's assignments and notices).
-pub use conversations::{NewMessage, append_message, set_status};
+pub use conversations::{NewMessage, append_message, set_status, set_status_with};
 pub use db::{Db, WriteTx, sqlite_path};
 pub use delivery::{Deliveries, DeliveryOutcome, PendingDelivery};
 pub use entity::agent::AgentStatus;

@@ -225,6 +225,10 @@ pub struct ConversationView {
     /// The sentiment (−1 to 1) of the customer's latest message, once one was scored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sentiment: Option<f32>,
+    /// What the conversation was about: only in `conversation.resolved` and
+    /// `conversation.transferred` events (and the resolve's answer), when a summary was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<crate::summaries::SummaryView>,
 }
 
 impl ConversationView {
@@ -248,6 +252,7 @@ impl ConversationView {
             created_at: c.created_at,
             last_message_at: c.last_message_at,
             sentiment: c.sentiment.map(|s| s as f32),
+            summary: None,
         }
     }
 }
@@ -431,9 +436,13 @@ pub struct ActivityView {
     pub team: Option<TeamRef>,
     /// By kind: `reason` (assigned: `manual`, `claim`, `auto`, `sticky`), `rules` (routed:
     /// the matching rules' names), `from` and `to` (priority_changed), `skills`
-    /// (transferred to a skill set), `by` (reopened: `agent` or `contact`).
+    /// (transferred to a skill set), `by` (reopened: `agent` or `contact`), `summary_id`
+    /// (resolved, transferred: the summary written then).
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
+    /// Resolved and transferred lines: the summary written then (`details.summary_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<crate::summaries::SummaryView>,
     /// When it happened.
     pub created_at: DateTime<Utc>,
 }

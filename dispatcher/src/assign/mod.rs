@@ -39,6 +39,7 @@ mod views;
 use std::sync::Arc;
 use std::time::Duration;
 
+use kefu_normalizer::summaries::SharedSummarizer;
 use kefu_normalizer::views::ConversationView;
 use kefu_normalizer::{AgentStatus, Db};
 use sea_orm::EntityTrait;
@@ -111,6 +112,8 @@ impl Settings {
 #[derive(Clone)]
 pub struct Dispatcher {
     inner: Arc<Inner>,
+    /// Writes the summary of a transferred conversation (none without one).
+    summarizer: Option<SharedSummarizer>,
 }
 
 struct Inner {
@@ -133,7 +136,14 @@ impl Dispatcher {
                 settings,
                 wakes,
             }),
+            summarizer: None,
         }
+    }
+
+    /// Writes a summary whenever a conversation is transferred.
+    pub fn with_summarizer(mut self, summarizer: SharedSummarizer) -> Self {
+        self.summarizer = Some(summarizer);
+        self
     }
 
     /// The settings in use.
@@ -234,7 +244,8 @@ impl Dispatcher {
         target: &TransferTarget,
         by: Option<i64>,
     ) -> Result<ConversationView, DispatchError> {
-        let v = ops::transfer(&self.inner.db, conversation_id, target, by).await?;
+        let summarizer = self.summarizer.as_deref();
+        let v = ops::transfer(&self.inner.db, summarizer, conversation_id, target, by).await?;
         self.committed();
         Ok(v)
     }
@@ -249,7 +260,16 @@ impl Dispatcher {
         rule: &str,
         term: &str,
     ) -> Result<bool, DispatchError> {
-        let moved = ops::hand_to_team(&self.inner.db, conversation_id, team_id, rule, term).await?;
+        let summarizer = self.summarizer.as_deref();
+        let moved = ops::hand_to_team(
+            &self.inner.db,
+            summarizer,
+            conversation_id,
+            team_id,
+            rule,
+            term,
+        )
+        .await?;
         if moved {
             self.committed();
         }

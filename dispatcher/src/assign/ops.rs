@@ -9,9 +9,13 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 use kefu_normalizer::activities::{self, NewActivity};
+use kefu_normalizer::entity::conversation_summary::Occasion;
 use kefu_normalizer::entity::{agent, contact, conversation, team};
+use kefu_normalizer::summaries::{self, Summarizer, SummaryView};
 use kefu_normalizer::views::ConversationView;
-use kefu_normalizer::{ActivityKind, AgentStatus, Db, Status, Transition, WriteTx, set_status};
+use kefu_normalizer::{
+    ActivityKind, AgentStatus, Db, Status, Transition, WriteTx, set_status, set_status_with,
+};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -83,7 +87,8 @@ async fn live_agent<C: ConnectionTrait>(tx: &C, id: i64) -> Result<agent::Model,
 }
 
 /// Gives `conv` (already locked) to the agent and records why, inside `tx`: in the assignment
-/// history and, as said by `by`, on the conversation's timeline.
+/// history and, as said by `by`, on the conversation's timeline (a transfer's line pointing
+/// at the `summary` written for it).
 async fn hand_over(
     tx: &WriteTx,
     conv: conversation::Model,
@@ -91,6 +96,7 @@ async fn hand_over(
     reason: &str,
     explanation: Value,
     by: Option<i64>,
+    summary: Option<&SummaryView>,
 ) -> Result<conversation::Model, DispatchError> {
     let now = Utc::now();
     let mut am: conversation::ActiveModel = conv.into();
@@ -109,6 +115,7 @@ async fn hand_over(
     .await?;
     let line = if reason == "transfer" {
         NewActivity::new(conv.id, ActivityKind::Transferred, by)
+            .details(activities::with_summary(json!({}), summary))
     } else {
         NewActivity::new(conv.id, ActivityKind::Assigned, by).details(json!({"reason": reason}))
     };
@@ -159,7 +166,7 @@ pub(crate) async fn assign_one(
         )));
     }
     check_room(&agent, room.get(&agent.id).copied().unwrap_or(0), &*tx).await?;
-    let conv = hand_over(&tx, conv, a.agent_id, a.reason, a.explanation, a.by).await?;
+    let conv = hand_over(&tx, conv, a.agent_id, a.reason, a.explanation, a.by, None).await?;
     let v = view(&*tx, &conv).await?;
     tx.commit().await?;
     Ok(v)
@@ -185,9 +192,12 @@ async fn check_room<C: ConnectionTrait>(
     })
 }
 
-/// Transfers an assigned (or pending) conversation; see [`TransferTarget`].
+/// Transfers an assigned (or pending) conversation; see [`TransferTarget`]. With a
+/// `summarizer`, writes a summary that the `conversation.transferred` event and the
+/// timeline line carry.
 pub(crate) async fn transfer(
     db: &Db,
+    summarizer: Option<&dyn Summarizer>,
     conversation_id: i64,
     target: &TransferTarget,
     by: Option<i64>,
@@ -229,11 +239,26 @@ pub(crate) async fn transfer(
     if let Some((agent, free)) = &room {
         check_room(agent, *free, &*tx).await?;
     }
-    let conv = set_status_on(&tx, conv, next, Transition::StartTransfer).await?;
+    let summary = match summarizer {
+        Some(s) => {
+            let at = Utc::now();
+            Some(summaries::write(&*tx, s, &conv, Occasion::Transferred, at).await?)
+        }
+        None => None,
+    };
+    let conv = set_status_with(
+        &tx,
+        conv,
+        next,
+        Transition::StartTransfer,
+        None,
+        summary.as_ref(),
+    )
+    .await?;
     let conv = match target {
         TransferTarget::Agent(id) => {
             let why = json!({"transfer": {"from_agent_id": from, "to_agent_id": id, "by": by}});
-            hand_over(&tx, conv, *id, "transfer", why, by).await?
+            hand_over(&tx, conv, *id, "transfer", why, by, summary.as_ref()).await?
         }
         TransferTarget::Team(_) | TransferTarget::Skills(_) => {
             let mut am: conversation::ActiveModel = conv.into();
@@ -257,6 +282,8 @@ pub(crate) async fn transfer(
                 TransferTarget::Skills(s) => line.details(json!({"skills": s})),
                 TransferTarget::Agent(_) => line,
             };
+            let details = activities::with_summary(line.details.clone(), summary.as_ref());
+            let line = line.details(details);
             activities::record(&*tx, [line], conv.updated_at).await?;
             conv
         }
@@ -342,6 +369,7 @@ pub(crate) async fn stranded(db: &Db) -> Result<BTreeMap<i64, Vec<i64>>, Dispatc
 /// (returns `false`) when it is already the team's, or resolved.
 pub(crate) async fn hand_to_team(
     db: &Db,
+    summarizer: Option<&dyn Summarizer>,
     conversation_id: i64,
     team_id: i64,
     rule: &str,
@@ -377,7 +405,8 @@ pub(crate) async fn hand_to_team(
         }
         Status::Assigned | Status::Pending => {
             tx.rollback().await?;
-            transfer(db, conversation_id, &TransferTarget::Team(team_id), None).await?;
+            let team = TransferTarget::Team(team_id);
+            transfer(db, summarizer, conversation_id, &team, None).await?;
             Ok(true)
         }
         _ => {

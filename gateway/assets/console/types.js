@@ -50,7 +50,20 @@
  * @property {{id: number, name: string}|null} [actor] the agent who did it; none for Kefu or the customer
  * @property {{id: number, name: string}|null} [agent] the agent it went to
  * @property {{id: number, name: string}|null} [team] the team it went to
- * @property {Record<string, any>} [details] `reason`, `rules`, `from`/`to`, `skills`, `by`
+ * @property {Record<string, any>} [details] `reason`, `rules`, `from`/`to`, `skills`, `by`, `summary_id`
+ * @property {Summary} [summary] resolved and transferred lines: the summary written then
+ * @property {string} created_at
+ */
+
+/**
+ * What a conversation was about, written when it was resolved or transferred.
+ * @typedef {Object} Summary
+ * @property {number} id
+ * @property {number} conversation_id
+ * @property {"resolved"|"transferred"} occasion
+ * @property {string} source `extractive`
+ * @property {{channel?: string|null, duration_secs?: number|null, intent?: string|null, labels?: string[], open_question?: string|null}} facts
+ * @property {{speaker: "customer"|"agent"|"bot", text: string}[]} sentences
  * @property {string} created_at
  */
 

@@ -114,6 +114,7 @@ pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
         .routes(routes!(conversations::reopen))
         .routes(routes!(conversations::mark_read))
         .routes(routes!(activities::list))
+        .routes(routes!(activities::summaries))
         .routes(routes!(csat::list))
         .routes(routes!(live::live))
         .routes(routes!(reports::report))

@@ -22,6 +22,7 @@ pub mod conversation;
 pub mod conversation_activity;
 pub mod conversation_label;
 pub mod conversation_read;
+pub mod conversation_summary;
 pub mod csat_survey;
 pub mod custom_attribute;
 pub mod inbox;

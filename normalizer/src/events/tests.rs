@@ -46,6 +46,7 @@ fn conversation() -> ConversationView {
         created_at: at(1_714_036_504),
         last_message_at: at(1_714_036_600),
         sentiment: None,
+        summary: None,
     }
 }
 
@@ -250,6 +251,52 @@ fn the_wire_form_is_byte_compatible_with_the_untyped_payloads() {
     assert_eq!(
         json!({"contact": contact(), "merged_id": 6}).to_string(),
         format!(r#"{{"contact":{CONTACT},"merged_id":6}}"#)
+    );
+}
+
+/// `conversation.resolved` with its summary: the conversation's keys plus `summary`, and the
+/// stored form decodes back to the same event.
+#[test]
+fn a_resolved_event_carries_its_summary() {
+    use crate::entity::conversation_summary::Occasion;
+    use crate::summaries::{Speaker, SummaryFacts, SummarySentence, SummaryView};
+    let mut c = conversation();
+    c.status = Status::Resolved;
+    c.summary = Some(SummaryView {
+        id: 9,
+        conversation_id: 7,
+        occasion: Occasion::Resolved,
+        source: "extractive".into(),
+        facts: SummaryFacts {
+            channel: Some("web_chat".into()),
+            duration_secs: Some(96),
+            intent: None,
+            labels: vec!["refund".into()],
+            open_question: Some("还能退款吗？".into()),
+        },
+        sentences: vec![SummarySentence {
+            speaker: Speaker::Customer,
+            text: "我的订单还没到。".into(),
+        }],
+        created_at: at(1_714_036_600),
+    });
+    let data = EventData::ConversationResolved(c);
+    let wire = data.to_value().expect("renders");
+    assert_eq!(
+        wire["summary"],
+        json!({
+            "id": 9, "conversation_id": 7, "occasion": "resolved", "source": "extractive",
+            "facts": {"channel": "web_chat", "duration_secs": 96, "intent": null,
+                "labels": ["refund"], "open_question": "还能退款吗？"},
+            "sentences": [{"speaker": "customer", "text": "我的订单还没到。"}],
+            "created_at": "2024-04-25T09:16:40.123Z",
+        })
+    );
+    assert_eq!(wire["id"], 7);
+    let stored = data.stored().expect("stores");
+    assert_eq!(
+        EventData::decode(EventType::ConversationResolved, stored).expect("decodes"),
+        data
     );
 }
 

@@ -417,5 +417,6 @@ fn bench_conversation(id: i64, n: usize) -> kefu_normalizer::views::Conversation
         created_at: now,
         last_message_at: now,
         sentiment: None,
+        summary: None,
     }
 }

@@ -1,10 +1,12 @@
 // The thread's timeline lines (assigned, transferred, resolved, reopened, routed by a rule,
-// priority changed, satisfaction asked, skipped and rated, handed off by the FAQ bot), from `GET /conversations/{id}/activities`, said in the agent's language.
+// priority changed, satisfaction asked, skipped and rated, handed off by the FAQ bot), from `GET /conversations/{id}/activities`, said in the agent's language;
+// a resolved or transferred line shows its summary (summary.js).
 
 import { api, items } from "../api.js";
 import { t } from "../i18n.js";
 import { h, fmtClock, fmtFull } from "../dom.js";
 import { agentName } from "./names.js";
+import { summaryCard } from "./summary.js";
 
 /** @typedef {import("../types.js").Activity} Activity */
 
@@ -74,5 +76,6 @@ export function activityText(a) {
 export function activityLine(a) {
   return h("div", { class: "activity-line", "data-testid": "activity-line", "data-kind": a.kind, "data-id": a.id },
     h("span", { class: "activity-text" }, activityText(a)),
-    h("time", { datetime: a.created_at, title: fmtFull(a.created_at) }, ` · ${fmtClock(a.created_at)}`));
+    h("time", { datetime: a.created_at, title: fmtFull(a.created_at) }, ` · ${fmtClock(a.created_at)}`),
+    a.summary ? summaryCard(a.summary) : null);
 }
