@@ -25,7 +25,12 @@ use kefu_normalizer::summaries::{
     Speaker, Summarizer, SummaryBody, SummaryFacts, SummaryInput, SummaryMessage, SummarySentence,
 };
 
-use crate::text::feature_set;
+use crate::text::features;
+
+/// The distinct features (jieba words and Chinese bigrams) of a sentence, for comparing two.
+fn feature_set(text: &str) -> BTreeSet<String> {
+    features(text).into_iter().collect()
+}
 
 /// How many sentences a summary keeps.
 pub const SENTENCES: usize = 3;
