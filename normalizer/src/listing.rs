@@ -13,6 +13,10 @@ use crate::error::StoreError;
 use crate::status::Status;
 use crate::views::ConversationView;
 
+/// How many of the newest conversations a "newest first" list with a priority filter reads
+/// on SQLite before it falls back to the priority index (see `Conversations::in_order`).
+pub(crate) const NEWEST_WINDOW: u64 = 2000;
+
 /// Filters for listing conversations.
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
@@ -202,7 +206,32 @@ impl Conversations {
         if let Some(c) = cursor {
             q = q.filter(after(sort, c));
         }
-        Ok(q.all(self.db().conn()).await?)
+        let conn = self.db().conn();
+        if sort == Sort::Newest && f.priority_min.is_some() && !self.db().is_postgres() {
+            // SQLite plans `priority >= ?` for the bound value and, from about a fifth of the
+            // rows matching, reads the priority index's range and sorts it by id, ignoring
+            // that a page is found a few rows into a backwards scan. So the newest rows are
+            // tried first: a page found among them is the page; fewer matches than a page
+            // there mean they are rare, and the range read is then small and right.
+            let mut window = Query::select()
+                .column(C::Id)
+                .from(conversation::Entity)
+                .order_by(C::Id, Order::Desc)
+                .limit(NEWEST_WINDOW)
+                .to_owned();
+            if let Some(c) = cursor {
+                window.cond_where(after(sort, c));
+            }
+            let rows = q
+                .clone()
+                .filter(C::Id.in_subquery(window))
+                .all(conn)
+                .await?;
+            if rows.len() as u64 >= n {
+                return Ok(rows);
+            }
+        }
+        Ok(q.all(conn).await?)
     }
 
     /// Up to `n` rows in [`Sort::Waiting`] order, in two parts that each follow an index:

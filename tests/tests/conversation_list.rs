@@ -335,3 +335,71 @@ async fn filters_sorts_paging_and_row_details() {
         app.stop().await;
     }
 }
+
+/// "Newest first" with a priority filter, over more conversations than SQLite's window of
+/// newest rows (`NEWEST_WINDOW`, 2,000): a common priority is paged from that window, a rare
+/// one only found further back falls back to the priority index; both give the order and
+/// pages of the plain query.
+#[tokio::test]
+async fn priority_filter_over_many_conversations() {
+    use sea_orm::Set;
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        let inbox = app.loopback_inbox(json!({})).await;
+        let (s, a) = app.inbound(inbox, &msg("w-0", "cust-w", "hello")).await;
+        assert_eq!(s, StatusCode::OK, "{a}");
+        let first = conversation::Entity::find_by_id(a["conversation_id"].as_i64().expect("id"))
+            .one(app.state.db.conn())
+            .await
+            .expect("read")
+            .expect("the conversation");
+        // 2,100 more of the same contact, oldest first: the 30 oldest have priority 9, the
+        // others alternate between 0 and 1.
+        let total = 2100usize;
+        for start in (0..total).step_by(300) {
+            let rows = (start..(start + 300).min(total)).map(|i| {
+                let mut row: conversation::ActiveModel = first.clone().into();
+                row.id = sea_orm::ActiveValue::NotSet;
+                row.priority = Set(if i < 30 { 9 } else { (i % 2) as i32 });
+                row.status = Set(kefu_normalizer::Status::Resolved);
+                row.token = Set(format!("window-{i}"));
+                row
+            });
+            conversation::Entity::insert_many(rows)
+                .exec(app.state.db.conn())
+                .await
+                .expect("insert");
+        }
+        let all: Vec<(i64, i32)> = {
+            let mut v: Vec<(i64, i32)> = conversation::Entity::find()
+                .all(app.state.db.conn())
+                .await
+                .expect("all")
+                .into_iter()
+                .map(|c| (c.id, c.priority))
+                .collect();
+            v.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+            v
+        };
+        let newest = |min: i32| -> Vec<i64> {
+            all.iter()
+                .filter(|(_, p)| *p >= min)
+                .map(|(id, _)| *id)
+                .collect()
+        };
+        // Common: the first page comes from the newest rows.
+        let want = newest(1);
+        assert_eq!(ids(&app, "priority_min=1").await, want[..25]);
+        // Rare, and only further back than 2,000 rows: all 30, in order, in pages of 7.
+        let want = newest(9);
+        assert_eq!(want.len(), 30);
+        assert_eq!(ids(&app, "priority_min=9").await, want[..25]);
+        assert_eq!(paged(&app, "priority_min=9", 7).await, want);
+        // Paging a common priority crosses the window's edge on later pages.
+        let want = newest(1);
+        let got = paged(&app, "priority_min=1", 100).await;
+        assert_eq!(got.len(), want.len());
+        assert_eq!(got, want);
+        app.stop().await;
+    }
+}
