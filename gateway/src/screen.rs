@@ -27,13 +27,16 @@ use serde_json::{Value, json};
 /// How long compiled rules are used before they are read again.
 pub const REFRESH: Duration = Duration::from_secs(30);
 
+/// The compiled rules and when they were read.
+type Cached = Option<(Instant, Arc<Screen>)>;
+
 /// The rules, compiled and cached; cheap to clone.
 #[derive(Clone)]
 pub struct MessageScreen {
     db: Db,
     rules: SensitiveRules,
     dispatcher: Dispatcher,
-    cache: Arc<RwLock<Option<(Instant, Arc<Screen>)>>>,
+    cache: Arc<RwLock<Cached>>,
 }
 
 impl MessageScreen {

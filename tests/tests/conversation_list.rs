@@ -378,7 +378,7 @@ async fn priority_filter_over_many_conversations() {
                 .into_iter()
                 .map(|c| (c.id, c.priority))
                 .collect();
-            v.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+            v.sort_unstable_by_key(|a| std::cmp::Reverse(a.0));
             v
         };
         let newest = |min: i32| -> Vec<i64> {

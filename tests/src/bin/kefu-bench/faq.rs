@@ -161,7 +161,7 @@ pub async fn main() -> anyhow::Result<()> {
             micros(median(runs.iter().map(|r| r.p99).collect())),
             micros(median(runs.iter().map(|r| r.max).collect()))
         );
-        slowest.sort_by(|a, b| b.0.cmp(&a.0));
+        slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
         slowest.dedup_by(|a, b| a.1 == b.1);
         let names: Vec<String> = slowest
             .iter()
