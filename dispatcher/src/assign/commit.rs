@@ -10,8 +10,9 @@
 //!    the count cannot go stale before commit.
 //! 2. Keep the planned assignments that fit.
 //! 3. `UPDATE conversations … WHERE id IN (…) AND status = 'queued' AND assignee_id IS NULL
-//!    RETURNING *`: a conversation assigned meanwhile by another task or node is simply not
-//!    returned, so it is never assigned twice.
+//!    AND team_id <is still the planned team> RETURNING *`: a conversation assigned meanwhile
+//!    by another task or node is simply not returned, so it is never assigned twice; one
+//!    handed to another team meanwhile is not either, and the next round plans it again.
 //! 4. Append the outbox events, the assignment history rows and the timeline lines for what
 //!    was returned, stamp the agents' `last_assigned_at`, commit.
 
@@ -47,6 +48,10 @@ pub struct Pending {
     pub explanation: serde_json::Value,
     /// When the conversation entered the queue, for the wait-time metric.
     pub enqueued_at: Option<DateTime<Utc>>,
+    /// The conversation's team when the assignment was planned: it is committed only while
+    /// that is still the team (a sensitive-word rule may hand a queued conversation to
+    /// another team between the plan and the commit).
+    pub team_id: Option<i64>,
 }
 
 /// What a batch achieved.
@@ -98,6 +103,13 @@ pub async fn commit(db: &Db, batch: &[Pending]) -> Result<Committed, DispatchErr
         .iter()
         .map(|p| format!(" WHEN {} THEN {}", p.conversation_id, p.agent_id))
         .collect();
+    let same_team: String = accepted
+        .iter()
+        .map(|p| match p.team_id {
+            Some(t) => format!(" WHEN {} THEN team_id = {t}", p.conversation_id),
+            None => format!(" WHEN {} THEN team_id IS NULL", p.conversation_id),
+        })
+        .collect();
     let ids = accepted
         .iter()
         .map(|p| p.conversation_id.to_string())
@@ -112,7 +124,8 @@ pub async fn commit(db: &Db, batch: &[Pending]) -> Result<Committed, DispatchErr
         .col_expr(conversation::Column::UpdatedAt, Expr::value(now))
         .filter(conversation::Column::Id.is_in(accepted.iter().map(|p| p.conversation_id)))
         .filter(conversation::Column::Status.eq(Status::Queued))
-        .filter(conversation::Column::AssigneeId.is_null());
+        .filter(conversation::Column::AssigneeId.is_null())
+        .filter(Expr::cust(format!("CASE id{same_team} END")));
     if db.is_postgres() {
         // Rows another node is assigning right now are skipped rather than waited for: they
         // will not be queued when it commits. Locking in id order also rules out deadlocks

@@ -95,8 +95,11 @@ impl Dispatcher {
             .record(planning.elapsed().as_secs_f64());
         report.queued = queue.routed.len();
 
-        let enqueued: std::collections::HashMap<i64, DateTime<Utc>> =
-            queue.routed.iter().map(|q| (q.id, q.enqueued_at)).collect();
+        let planned: std::collections::HashMap<i64, (DateTime<Utc>, Option<i64>)> = queue
+            .routed
+            .iter()
+            .map(|q| (q.id, (q.enqueued_at, q.team_id)))
+            .collect();
         let pending: Vec<Pending> = plan
             .assignments
             .iter()
@@ -109,7 +112,8 @@ impl Dispatcher {
                     "auto"
                 },
                 explanation: serde_json::to_value(&a.explanation).unwrap_or_default(),
-                enqueued_at: enqueued.get(&a.conversation_id).copied(),
+                enqueued_at: planned.get(&a.conversation_id).map(|p| p.0),
+                team_id: planned.get(&a.conversation_id).and_then(|p| p.1),
             })
             .collect();
         // Batches with disjoint agents never wait on each other's agent locks, so on
@@ -402,6 +406,7 @@ mod batch_tests {
                 reason: "auto",
                 explanation: serde_json::Value::Null,
                 enqueued_at: None,
+                team_id: None,
             })
             .collect();
         let batches = split_by_agent(pending, 30);
