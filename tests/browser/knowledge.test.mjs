@@ -75,7 +75,7 @@ test("an inbox's FAQ bot card sets the mode and thresholds", async () => {
   await k.login(page);
   await openRoute(page, `inboxes/${inbox.id}`, 'inbox-bot');
   const card = page.getByTestId('inbox-bot');
-  await eventually(async () => (await card.getByTestId('bot-min-score').inputValue()) === '0.5', 'the stored settings are shown');
+  await eventually(async () => (await card.getByTestId('bot-min-score').inputValue()) === '0.35', 'the stored settings are shown');
   assert.equal(await card.getByTestId('bot-mode').inputValue(), 'off');
 
   await card.getByTestId('bot-mode').selectOption('auto');
@@ -88,7 +88,7 @@ test("an inbox's FAQ bot card sets the mode and thresholds", async () => {
   await card.getByTestId('bot-save').click();
   await page.locator('.toast').filter({ hasText: 'FAQ bot saved.' }).waitFor();
   const saved = (await admin.call('GET', `/inboxes/${inbox.id}/bot`)).body;
-  assert.deepEqual([saved.mode, saved.min_score, saved.min_margin, saved.max_answers], ['auto', 0.6, 0.1, 2]);
+  assert.deepEqual([saved.mode, saved.min_score, saved.min_margin, saved.max_answers], ['auto', 0.6, 0.05, 2]);
   await shot(page, 'inbox-bot');
   await page.context().close();
 
