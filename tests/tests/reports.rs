@@ -830,8 +830,14 @@ fn spread_of_facts() -> Vec<kefu_normalizer::entity::metric_event::ActiveModel> 
     };
     let mut rows = Vec::new();
     let mut source = 0;
-    for c in 0..400i64 {
-        let opened = start + chrono::Duration::seconds(c * 2160 + next(2000) as i64);
+    for c in 0..600i64 {
+        // 400 conversations over ten days, then 200 over three months (for the monthly rows).
+        let offset = if c < 400 {
+            c * 2160
+        } else {
+            (c - 400) * 40_000
+        };
+        let opened = start + chrono::Duration::seconds(offset + next(2000) as i64);
         let (inbox, channel) =
             [(9001, "web_chat"), (9002, "email"), (9003, "email")][next(3) as usize];
         let agent = 8001 + next(5) as i64;
@@ -886,14 +892,38 @@ fn spread_of_facts() -> Vec<kefu_normalizer::entity::metric_event::ActiveModel> 
     rows
 }
 
-/// Reports read from the hourly and daily rollups give exactly the figures computed from the
-/// metric events themselves, in zones with whole-hour offsets (with and without summer time)
-/// and in India's (+05:30), over whole days and over ranges that start and end inside an hour.
+/// Every rollup row, without its id, in key order.
+async fn rollup_rows(
+    db: &kefu_normalizer::Db,
+) -> Vec<kefu_normalizer::entity::metric_rollup::Model> {
+    use kefu_normalizer::entity::metric_rollup::{Column, Entity};
+    use sea_orm::{EntityTrait, QueryOrder};
+    let mut rows = Entity::find()
+        .order_by_asc(Column::Scope)
+        .order_by_asc(Column::Grain)
+        .order_by_asc(Column::Period)
+        .order_by_asc(Column::InboxId)
+        .order_by_asc(Column::TeamId)
+        .order_by_asc(Column::AgentId)
+        .order_by_asc(Column::LabelId)
+        .all(db.conn())
+        .await
+        .expect("rollups read");
+    for r in &mut rows {
+        r.id = 0;
+    }
+    rows
+}
+
+/// Reports read from the rollups (hours, blocks of hours, days, months) give exactly the
+/// figures computed from the metric events themselves, in zones with whole-hour offsets (with
+/// and without summer time) and in India's (+05:30), over whole days, over ranges that start
+/// and end inside an hour, and over months.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn rollups_give_the_figures_of_the_events() {
     use kefu_normalizer::entity::metric_event;
     use kefu_normalizer::reports::{Clock, Grouping, ReportFilter, ReportRange, Reports, rollup};
-    use sea_orm::{EntityTrait, PaginatorTrait};
+    use sea_orm::{EntityTrait, QueryOrder};
     for backend in backends() {
         let app = TestApp::spawn(&backend).await;
         let db = app.state.db.clone();
@@ -903,13 +933,27 @@ async fn rollups_give_the_figures_of_the_events() {
                 .await
                 .expect("facts written");
         }
+        // Added a batch at a time, as the outbox consumer does, the rollups are the rows a
+        // rebuild sums from all the events at once.
+        let facts = metric_event::Entity::find()
+            .order_by_asc(metric_event::Column::Id)
+            .all(db.conn())
+            .await
+            .expect("facts read");
+        for batch in facts.chunks(97) {
+            let tx = db.begin_write().await.expect("a transaction");
+            rollup::apply(&*tx, batch).await.expect("rollups added");
+            tx.commit().await.expect("committed");
+        }
+        let applied = rollup_rows(&db).await;
         let written = rollup::rebuild(&db).await.expect("rollups rebuilt");
         assert!(written > 0);
-        let rollups = kefu_normalizer::entity::metric_rollup::Entity::find()
-            .count(db.conn())
-            .await
-            .expect("counted");
-        assert_eq!(rollups, written);
+        let rebuilt = rollup_rows(&db).await;
+        assert_eq!(rebuilt.len() as u64, written);
+        assert_eq!(applied.len(), rebuilt.len());
+        for (a, b) in applied.iter().zip(&rebuilt) {
+            assert_eq!(a, b);
+        }
         let reports = Reports::new(db.clone());
         let now = t("2026-12-01T00:00:00Z");
         let filters = [
@@ -934,6 +978,7 @@ async fn rollups_give_the_figures_of_the_events() {
                 ("2026-03-02", "2026-03-09"),
                 ("2026-03-02T10:17:23.456Z", "2026-03-08T03:45:30Z"),
                 ("2026-03-01", "2026-03-01"),
+                ("2026-02-20T07:00:00Z", "2026-05-31"),
             ] {
                 let range =
                     ReportRange::parse(Some(from), Some(to), Some(tz), now).expect("a valid range");
@@ -959,7 +1004,7 @@ async fn rollups_give_the_figures_of_the_events() {
                 }
             }
         }
-        assert_eq!(compared, 4 * 3 * Grouping::ALL.len() * 4 * 2);
+        assert_eq!(compared, 4 * 4 * Grouping::ALL.len() * 4 * 2);
         // Not a comparison of empty reports.
         assert!(nonempty * 10 > compared * 9, "{nonempty} of {compared}");
         app.stop().await;

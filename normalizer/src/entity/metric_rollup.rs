@@ -25,7 +25,7 @@ pub struct Model {
     pub label_id: i64,
     /// Conversations opened.
     pub opened: i64,
-    /// The conversations replied in (scope 1), as ascending id differences.
+    /// The conversations replied in (scope 1), a roaring bitmap (see `reports::histogram`).
     pub replied: Option<String>,
     /// First response times in wall time, a histogram (see `reports::histogram`).
     pub first_wall: Option<String>,

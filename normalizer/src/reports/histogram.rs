@@ -9,6 +9,9 @@
 //! about 15,400 (1,000 exact milliseconds, then 900 per power of ten), so merging a stored
 //! pair is an index and an add, with no hashing.
 
+use base64::Engine as _;
+use roaring::RoaringTreemap;
+
 /// `ms` rounded (half up) to three significant digits: exact below 1,000 ms, then to the 10,
 /// 100, 1,000... ms. Negative durations count as zero.
 pub fn round3(ms: i64) -> i64 {
@@ -206,29 +209,38 @@ impl Histogram {
     }
 }
 
-/// Conversation ids as text: ascending, each written as its difference to the previous one.
-pub fn encode_ids(ids: &std::collections::BTreeSet<i64>) -> String {
-    let mut out = String::new();
-    let mut prev = 0i64;
-    for &id in ids {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(&(id - prev).to_string());
-        prev = id;
-    }
+/// Conversation ids as text: `R` and the base64 of the portable serialization of a
+/// [`RoaringTreemap`], which decodes with a copy rather than a parse per id.
+pub fn encode_ids(ids: &RoaringTreemap) -> String {
+    let mut bytes = Vec::with_capacity(ids.serialized_size());
+    // Writing to a vector cannot fail.
+    let _ = ids.serialize_into(&mut bytes);
+    let mut out = String::from("R");
+    base64::engine::general_purpose::STANDARD_NO_PAD.encode_string(&bytes, &mut out);
     out
 }
 
-/// Calls `f` with each id of text written by [`encode_ids`].
-pub fn decode_ids(text: &str, mut f: impl FnMut(i64)) {
+/// The ids of text written by [`encode_ids`], or in the earlier form (ascending, each written
+/// as its difference to the previous one); what cannot be read is skipped.
+pub fn decode_ids(text: &str) -> RoaringTreemap {
+    if let Some(b64) = text.strip_prefix('R') {
+        return base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(b64)
+            .ok()
+            .and_then(|bytes| RoaringTreemap::deserialize_from(&bytes[..]).ok())
+            .unwrap_or_default();
+    }
+    let mut ids = RoaringTreemap::new();
     let mut prev = 0i64;
     for part in text.split_ascii_whitespace() {
         if let Ok(d) = part.parse::<i64>() {
             prev += d;
-            f(prev);
+            if let Ok(id) = u64::try_from(prev) {
+                ids.insert(id);
+            }
         }
     }
+    ids
 }
 
 #[cfg(test)]
@@ -337,13 +349,16 @@ mod tests {
 
     #[test]
     fn ids_round_trip() {
-        let ids: std::collections::BTreeSet<i64> = [3, 4, 10, 1_000_000].into();
+        let ids: RoaringTreemap = [3u64, 4, 10, 1_000_000, 5_000_000_000]
+            .into_iter()
+            .collect();
         let text = encode_ids(&ids);
-        assert_eq!(text, "3 1 6 999990");
-        let mut back = std::collections::BTreeSet::new();
-        decode_ids(&text, |id| {
-            back.insert(id);
-        });
-        assert_eq!(back, ids);
+        assert!(text.starts_with('R'), "{text}");
+        assert_eq!(decode_ids(&text), ids);
+        // The earlier form, differences written as numbers, is still read.
+        let old: RoaringTreemap = [3u64, 4, 10, 1_000_000].into_iter().collect();
+        assert_eq!(decode_ids("3 1 6 999990"), old);
+        // Damaged text decodes to nothing rather than to wrong ids.
+        assert!(decode_ids("R!!!").is_empty());
     }
 }

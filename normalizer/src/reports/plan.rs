@@ -1,13 +1,15 @@
 //! Which rows a report reads, and what a group collects from them.
 //!
-//! A range is cut into whole UTC days (read from the daily rollups), whole UTC hours (the
-//! hourly rollups) and what is left at its ends, shorter than an hour (the metric events
-//! themselves). Per-day reports (`overview`) use a daily rollup only where the UTC day lies
-//! within one day of the report's time zone, so in most zones they read hourly rollups; an
-//! hour that the zone's midnight cuts (zones whose offset is not a whole number of hours) is
-//! read from the metric events. Every duration, from a rollup or from an event, is counted
-//! rounded to three significant digits ([`super::histogram`]), so the answer does not depend
-//! on where it was read from.
+//! A range is cut into the largest whole periods the rollups have ([`GRAINS`]: UTC months,
+//! days, blocks of 8, 4 and 2 hours, hours) and what is left at its ends, shorter than an hour
+//! (read from the metric events themselves). Per-day reports (`overview`) use a period only
+//! where it lies within one day of the report's time zone, so a year in Shanghai is three
+//! 8-hour blocks a day and a year in UTC is its days; an hour that the zone's midnight cuts
+//! (zones whose offset is not a whole number of hours) is read from the metric events. Every
+//! duration, from a rollup or from an event, is counted rounded to three significant digits
+//! ([`super::histogram`]), so the answer does not depend on where it was read from.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use roaring::RoaringTreemap;
@@ -16,7 +18,7 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
 use super::histogram::{Histogram, buckets, decode_ids};
 use super::query::{Clock, CsatFigures, Figures, ReportFilter, Spread};
 use super::range::ReportRange;
-use super::rollup::{DAY, HOUR, floor};
+use super::rollup::{GRAINS, HOUR, floor, next};
 use super::stats;
 use crate::StoreError;
 use crate::entity::metric_event::{self, MetricKind};
@@ -30,19 +32,13 @@ pub type Spans = Vec<(DateTime<Utc>, DateTime<Utc>)>;
 pub struct Plan {
     /// Read from `metric_events`.
     pub raw: Spans,
-    /// Read from the hourly rollups (whole hours).
-    pub hours: Spans,
-    /// Read from the daily rollups (whole UTC days).
-    pub days: Spans,
+    /// The rollup periods read, by grain.
+    pub periods: BTreeMap<i16, BTreeSet<DateTime<Utc>>>,
 }
 
 fn ceil(at: DateTime<Utc>, grain: i16) -> DateTime<Utc> {
     let f = floor(at, grain);
-    if f == at {
-        f
-    } else {
-        f + TimeDelta::hours(i64::from(grain))
-    }
+    if f == at { f } else { next(f, grain) }
 }
 
 impl Plan {
@@ -54,7 +50,7 @@ impl Plan {
         }
     }
 
-    /// The cheapest rows that answer `range`; `per_day` when the items are the zone's days.
+    /// The fewest rows that answer `range`; `per_day` when the items are the zone's days.
     pub fn new(range: &ReportRange, per_day: bool) -> Self {
         let (h0, h1) = (ceil(range.from, HOUR), floor(range.to, HOUR));
         if h0 >= h1 {
@@ -64,65 +60,37 @@ impl Plan {
         if range.from < h0 {
             p.raw.push((range.from, h0));
         }
+        let one = TimeDelta::milliseconds(1);
+        let mut t = h0;
+        while t < h1 {
+            // The largest period that starts at `t`, ends by `h1` and (per day) lies within one
+            // of the zone's days; an hour cut by the zone's midnight has none.
+            let fits = GRAINS.iter().rev().find_map(|&g| {
+                let end = next(t, g);
+                (floor(t, g) == t
+                    && end <= h1
+                    && (!per_day || range.day_of(t) == range.day_of(end - one)))
+                .then_some((g, end))
+            });
+            match fits {
+                Some((g, end)) => {
+                    p.periods.entry(g).or_default().insert(t);
+                    t = end;
+                }
+                None => {
+                    let end = next(t, HOUR);
+                    match p.raw.last_mut() {
+                        Some(last) if last.1 == t => last.1 = end,
+                        _ => p.raw.push((t, end)),
+                    }
+                    t = end;
+                }
+            }
+        }
         if h1 < range.to {
             p.raw.push((h1, range.to));
         }
-        let (d0, d1) = (ceil(h0, DAY), floor(h1, DAY));
-        let one = TimeDelta::milliseconds(1);
-        let mut days_fit = d0 < d1;
-        if days_fit && per_day {
-            let mut d = d0;
-            while d < d1 {
-                let next = d + TimeDelta::days(1);
-                if range.day_of(d) != range.day_of(next - one) {
-                    days_fit = false;
-                    break;
-                }
-                d = next;
-            }
-        }
-        if days_fit {
-            p.hours_between(range, per_day, h0, d0);
-            p.days.push((d0, d1));
-            p.hours_between(range, per_day, d1, h1);
-        } else {
-            p.hours_between(range, per_day, h0, h1);
-        }
         p
-    }
-
-    /// Whole hours `[a, b)`; per day, an hour cut by the zone's midnight goes to `raw`.
-    fn hours_between(
-        &mut self,
-        range: &ReportRange,
-        per_day: bool,
-        a: DateTime<Utc>,
-        b: DateTime<Utc>,
-    ) {
-        if a >= b {
-            return;
-        }
-        if !per_day {
-            self.hours.push((a, b));
-            return;
-        }
-        let (hour, one) = (TimeDelta::hours(1), TimeDelta::milliseconds(1));
-        let mut start = a;
-        let mut h = a;
-        while h < b {
-            let next = h + hour;
-            if range.day_of(h) != range.day_of(next - one) {
-                if start < h {
-                    self.hours.push((start, h));
-                }
-                self.raw.push((h, next));
-                start = next;
-            }
-            h = next;
-        }
-        if start < b {
-            self.hours.push((start, b));
-        }
     }
 }
 
@@ -181,7 +149,9 @@ pub async fn raw_rows<C: ConnectionTrait>(
     Ok(out)
 }
 
-/// The rollup rows of `scope` the plan reads, that `filter` lets through.
+/// The rollup rows of `scope` the plan reads, that `filter` lets through: per grain, the rows
+/// between its first and last period, less those the plan does not read (where grains
+/// alternate, as in zones whose days are not made of whole 8-hour blocks).
 pub async fn rollup_rows<C: ConnectionTrait>(
     conn: &C,
     plan: &Plan,
@@ -189,25 +159,25 @@ pub async fn rollup_rows<C: ConnectionTrait>(
     filter: &ReportFilter,
 ) -> Result<Vec<metric_rollup::Model>, StoreError> {
     use metric_rollup::Column as C;
-    let mut any = Condition::any();
-    for (grain, spans) in [(HOUR, &plan.hours), (DAY, &plan.days)] {
-        for &(a, b) in spans {
-            any = any.add(
-                Condition::all()
-                    .add(C::Grain.eq(grain))
-                    .add(C::Period.gte(a))
-                    .add(C::Period.lt(b)),
-            );
-        }
+    let mut out = Vec::new();
+    for (&grain, periods) in &plan.periods {
+        let (Some(&first), Some(&last)) = (periods.first(), periods.last()) else {
+            continue;
+        };
+        let q = metric_rollup::Entity::find()
+            .filter(C::Scope.eq(scope))
+            .filter(C::Grain.eq(grain))
+            .filter(C::Period.gte(first))
+            .filter(C::Period.lte(last));
+        let q = filtered(q, filter, C::InboxId, C::Channel, C::TeamId, C::AgentId);
+        out.extend(
+            q.all(conn)
+                .await?
+                .into_iter()
+                .filter(|r| periods.contains(&r.period)),
+        );
     }
-    if plan.hours.is_empty() && plan.days.is_empty() {
-        return Ok(Vec::new());
-    }
-    let q = metric_rollup::Entity::find()
-        .filter(C::Scope.eq(scope))
-        .filter(any);
-    let q = filtered(q, filter, C::InboxId, C::Channel, C::TeamId, C::AgentId);
-    Ok(q.all(conn).await?)
+    Ok(out)
 }
 
 /// What one rollup row adds, decoded once for the total and its group.
@@ -230,14 +200,10 @@ impl Part {
             };
             t.as_deref().map(buckets).unwrap_or_default()
         };
-        let mut replied = RoaringTreemap::new();
-        if by_replies && let Some(t) = &row.replied {
-            decode_ids(t, |id| {
-                if let Ok(id) = u64::try_from(id) {
-                    replied.insert(id);
-                }
-            });
-        }
+        let replied = match &row.replied {
+            Some(t) if by_replies => decode_ids(t),
+            _ => RoaringTreemap::new(),
+        };
         Self {
             opened: u64::try_from(row.opened).unwrap_or(0),
             replied,
@@ -323,6 +289,7 @@ impl Acc {
 
 #[cfg(test)]
 mod tests {
+    use super::super::rollup::{DAY, MONTH};
     use super::*;
 
     fn at(s: &str) -> DateTime<Utc> {
@@ -334,6 +301,13 @@ mod tests {
     fn range(from: &str, to: &str, tz: &str) -> ReportRange {
         ReportRange::parse(Some(from), Some(to), Some(tz), at("2026-12-31T00:00:00Z"))
             .expect("a valid range")
+    }
+
+    fn periods(p: &Plan, grain: i16) -> Vec<DateTime<Utc>> {
+        p.periods
+            .get(&grain)
+            .map(|s| s.iter().copied().collect())
+            .unwrap_or_default()
     }
 
     #[test]
@@ -349,37 +323,48 @@ mod tests {
             ]
         );
         assert_eq!(
-            p.hours,
-            vec![
-                (at("2026-03-01T23:00:00Z"), at("2026-03-02T00:00:00Z")),
-                (at("2026-03-05T00:00:00Z"), at("2026-03-05T01:00:00Z"))
-            ]
+            periods(&p, HOUR),
+            vec![at("2026-03-01T23:00:00Z"), at("2026-03-05T00:00:00Z")]
         );
         assert_eq!(
-            p.days,
-            vec![(at("2026-03-02T00:00:00Z"), at("2026-03-05T00:00:00Z"))]
+            periods(&p, DAY),
+            vec![
+                at("2026-03-02T00:00:00Z"),
+                at("2026-03-03T00:00:00Z"),
+                at("2026-03-04T00:00:00Z")
+            ]
         );
+        assert_eq!(p.periods.len(), 2, "{p:?}");
         // Less than an hour: all raw.
         let r = range("2026-03-01T22:30:00Z", "2026-03-01T23:10:00Z", "UTC");
         assert_eq!(Plan::new(&r, true), Plan::raw(&r));
     }
 
     #[test]
-    fn per_day_in_a_zone_reads_hours() {
-        // Shanghai's days are not UTC days: whole hours, no day rows, nothing raw.
+    fn per_day_in_a_zone_reads_blocks_of_hours() {
+        // Shanghai's days are not UTC days: three 8-hour blocks a day, nothing raw.
         let r = range("2026-03-01", "2026-03-03", "Asia/Shanghai");
         let p = Plan::new(&r, true);
-        assert_eq!(p.hours, vec![(r.from, r.to)]);
-        assert!(p.days.is_empty() && p.raw.is_empty(), "{p:?}");
-        // Not per day, the same range uses UTC days.
+        let blocks: Vec<_> = (0..9).map(|i| r.from + TimeDelta::hours(8 * i)).collect();
+        assert_eq!(periods(&p, 8), blocks);
+        assert!(p.periods.len() == 1 && p.raw.is_empty(), "{p:?}");
+        // Not per day, the same range uses UTC days between 8-hour blocks.
         let p = Plan::new(&r, false);
         assert_eq!(
-            p.days,
-            vec![(at("2026-03-01T00:00:00Z"), at("2026-03-03T00:00:00Z"))]
+            periods(&p, DAY),
+            vec![at("2026-03-01T00:00:00Z"), at("2026-03-02T00:00:00Z")]
+        );
+        assert_eq!(
+            periods(&p, 8),
+            vec![
+                at("2026-02-28T16:00:00Z"),
+                at("2026-03-03T00:00:00Z"),
+                at("2026-03-03T08:00:00Z")
+            ]
         );
         // In UTC, per day reads days.
         let r = range("2026-03-01", "2026-03-03", "UTC");
-        assert_eq!(Plan::new(&r, true).days, vec![(r.from, r.to)]);
+        assert_eq!(periods(&Plan::new(&r, true), DAY).len(), 3);
         // India (+05:30): the hour its midnight cuts is read raw.
         let r = range("2026-03-01", "2026-03-02", "Asia/Kolkata");
         let p = Plan::new(&r, true);
@@ -387,9 +372,71 @@ mod tests {
             p.raw,
             vec![
                 (at("2026-02-28T18:30:00Z"), at("2026-02-28T19:00:00Z")),
-                (at("2026-03-02T18:00:00Z"), at("2026-03-02T18:30:00Z")),
                 (at("2026-03-01T18:00:00Z"), at("2026-03-01T19:00:00Z")),
+                (at("2026-03-02T18:00:00Z"), at("2026-03-02T18:30:00Z")),
             ]
         );
+    }
+
+    #[test]
+    fn a_year_not_split_by_day_reads_months() {
+        let r = range("2025-01-01", "2025-12-31", "UTC");
+        let p = Plan::new(&r, false);
+        assert_eq!(periods(&p, MONTH).len(), 12);
+        assert!(p.periods.len() == 1 && p.raw.is_empty(), "{p:?}");
+        // Per day, the same year is its days.
+        assert_eq!(periods(&Plan::new(&r, true), DAY).len(), 365);
+    }
+
+    /// Whatever the zone and the range, the periods and raw spans cover the range exactly
+    /// once, and per day no period straddles the zone's midnight.
+    #[test]
+    fn plans_cover_the_range_exactly() {
+        let ranges = [
+            ("2025-01-01", "2025-12-31"),
+            ("2025-03-01T10:17:23.456Z", "2025-04-08T03:45:30Z"),
+            ("2025-10-20", "2025-11-10"),
+            ("2025-06-30T23:59:00Z", "2025-07-01T01:00:00Z"),
+        ];
+        let zones = [
+            "UTC",
+            "Asia/Shanghai",
+            "Asia/Tokyo",
+            "America/New_York",
+            "Asia/Kolkata",
+            "Asia/Kathmandu",
+            "Pacific/Chatham",
+        ];
+        for (from, to) in ranges {
+            for tz in zones {
+                let r = range(from, to, tz);
+                for per_day in [false, true] {
+                    let p = Plan::new(&r, per_day);
+                    let mut parts: Vec<(DateTime<Utc>, DateTime<Utc>)> = p.raw.clone();
+                    for (&g, set) in &p.periods {
+                        for &t in set {
+                            let end = next(t, g);
+                            assert_eq!(floor(t, g), t, "{tz} {from} grain {g} at {t}");
+                            if per_day {
+                                let last = end - TimeDelta::milliseconds(1);
+                                assert_eq!(r.day_of(t), r.day_of(last), "{tz} {from} {t}");
+                            }
+                            parts.push((t, end));
+                        }
+                    }
+                    parts.sort();
+                    let mut at_ = r.from;
+                    for (a, b) in parts {
+                        assert_eq!(
+                            a, at_,
+                            "{tz} {from}..{to} per_day={per_day}: gap or overlap"
+                        );
+                        assert!(a < b);
+                        at_ = b;
+                    }
+                    assert_eq!(at_, r.to, "{tz} {from}..{to} per_day={per_day}");
+                }
+            }
+        }
     }
 }

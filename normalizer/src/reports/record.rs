@@ -142,17 +142,30 @@ impl Metrics {
     /// Writes the facts of one batch of committed events (in outbox order). Writing a batch
     /// again adds nothing.
     pub async fn record(&self, events: &[Arc<Event>]) -> Result<(), StoreError> {
+        // The conversations measured before the batch, with their first event in it; a
+        // conversation the batch opens has no earlier cycle to look up.
         let mut first_event: BTreeMap<i64, i64> = BTreeMap::new();
+        let mut opened_here = BTreeSet::new();
+        let mut any = false;
         for e in events {
-            if let Some(c) = measured(e) {
+            let Some(c) = measured(e) else { continue };
+            any = true;
+            if matches!(e.data, EventData::ConversationCreated(_)) && !first_event.contains_key(&c)
+            {
+                opened_here.insert(c);
+            } else if !opened_here.contains(&c) {
                 let first = first_event.entry(c).or_insert(e.id);
                 *first = (*first).min(e.id);
             }
         }
-        if first_event.is_empty() {
+        if !any {
             return Ok(());
         }
-        let mut cycles = self.cycles(&first_event).await?;
+        let mut cycles = if first_event.is_empty() {
+            HashMap::new()
+        } else {
+            self.cycles(&first_event).await?
+        };
         let mut facts = Vec::new();
         for e in events {
             derive(e, &mut cycles, &mut facts);
@@ -322,7 +335,7 @@ impl Metrics {
                     .await?,
             );
         }
-        super::rollup::apply(&*tx, &inserted, self.db.is_postgres()).await?;
+        super::rollup::apply(&*tx, &inserted).await?;
         tx.commit().await?;
         crate::prometheus::observe(&inserted);
         Ok(())

@@ -1,17 +1,21 @@
-//! `metric_rollups`: the metric events summed by UTC hour and UTC day, per inbox (scope 0),
-//! per inbox, team and agent (scope 1) and per inbox and label (scope 2), so a report over a year reads a few thousand
-//! rows (see [`super::plan`] for how a report picks them).
+//! `metric_rollups`: the metric events summed by UTC period ([`GRAINS`]: hours, blocks of 2,
+//! 4 and 8 hours, days and months), per inbox (scope 0), per inbox, team and agent (scope 1)
+//! and per inbox and label (scope 2), so a report over a year reads a few thousand rows (see
+//! [`super::plan`] for how a report picks them).
 //!
 //! [`apply`] adds the rows the outbox consumer has just inserted, in its transaction: only
-//! rows actually inserted count, so a batch consumed twice adds nothing. [`rebuild`] sums
-//! them again from `metric_events`.
+//! rows actually inserted count, so a batch consumed twice adds nothing. Counters are added
+//! in SQL (an upsert); durations and replied conversations, stored as text, are merged in
+//! Rust. [`rebuild`] sums them again from `metric_events`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, DurationRound, Months, TimeDelta, Utc};
+use roaring::RoaringTreemap;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, Statement,
 };
 
 use super::histogram::{Histogram, decode_ids, encode_ids};
@@ -29,6 +33,13 @@ pub const BY_LABEL: i16 = 2;
 pub const HOUR: i16 = 1;
 /// A period of a (UTC) day.
 pub const DAY: i16 = 24;
+/// A UTC calendar month (the code, not its length in hours).
+pub const MONTH: i16 = 720;
+/// Every grain a fact is counted in: hours; blocks of 2, 4 and 8 hours aligned on UTC
+/// midnight, so that any run of whole hours within a day is a few rows (a day in a zone east
+/// or west of UTC is the end of one UTC day and the start of the next: in Shanghai, one block
+/// of 8 hours and two); UTC days; UTC months, for ranges of many days not split by day.
+pub const GRAINS: [i16; 6] = [HOUR, 2, 4, 8, DAY, MONTH];
 
 /// A rollup row's key: scope, grain, period, inbox, team, agent, label.
 type Key = (i16, i16, DateTime<Utc>, i64, i64, i64, i64);
@@ -46,7 +57,7 @@ pub fn labels_of(labels: &Option<String>) -> impl Iterator<Item = i64> + '_ {
 struct Delta {
     channel: String,
     opened: i64,
-    replied: BTreeSet<i64>,
+    replied: RoaringTreemap,
     first_wall: Histogram,
     first_business: Option<Histogram>,
     resolution_wall: Histogram,
@@ -96,7 +107,9 @@ impl Delta {
         match r.kind {
             MetricKind::Opened => self.opened += 1,
             MetricKind::Reply if scope == BY_AGENT => {
-                self.replied.insert(r.conversation_id);
+                if let Ok(id) = u64::try_from(r.conversation_id) {
+                    self.replied.insert(id);
+                }
             }
             MetricKind::FirstResponse if r.wall_ms.is_some() => add_duration(
                 &mut self.first_wall,
@@ -120,69 +133,99 @@ impl Delta {
         }
     }
 
-    /// The row this delta makes, added to `existing` when there is one.
-    fn into_row(
-        self,
-        key: Key,
-        existing: Option<&metric_rollup::Model>,
-    ) -> metric_rollup::ActiveModel {
+    /// Whether the delta changes a row's durations or replied conversations, which are merged
+    /// in Rust (the counters are added in SQL).
+    fn has_sets(&self) -> bool {
+        !(self.replied.is_empty() && self.first_wall.is_empty() && self.resolution_wall.is_empty())
+    }
+
+    /// The row of `key` with this delta's counters only, to add to the stored row.
+    fn counters(&self, key: Key) -> metric_rollup::ActiveModel {
         let (scope, grain, period, inbox_id, team_id, agent_id, label_id) = key;
-        let decode = |t: &Option<String>| t.as_deref().map(Histogram::decode);
-        let (mut opened, mut csat_responses, mut csat_sum) =
-            (self.opened, self.csat_responses, self.csat_sum);
-        let mut replied = self.replied;
-        let (mut first, mut resolution) = (
-            (self.first_wall, self.first_business),
-            (self.resolution_wall, self.resolution_business),
-        );
-        if let Some(e) = existing {
-            opened += e.opened;
-            csat_responses += e.csat_responses;
-            csat_sum += e.csat_sum;
-            if let Some(t) = &e.replied {
-                decode_ids(t, |id| {
-                    replied.insert(id);
-                });
-            }
-            let wall = decode(&e.first_wall).unwrap_or_default();
-            first = sum_pair(first, (&wall, &decode(&e.first_business)));
-            let wall = decode(&e.resolution_wall).unwrap_or_default();
-            resolution = sum_pair(resolution, (&wall, &decode(&e.resolution_business)));
-        }
-        let mut row = metric_rollup::ActiveModel {
+        metric_rollup::ActiveModel {
             scope: Set(scope),
             grain: Set(grain),
             period: Set(period),
             inbox_id: Set(inbox_id),
-            channel: Set(self.channel),
+            channel: Set(self.channel.clone()),
             team_id: Set(team_id),
             agent_id: Set(agent_id),
             label_id: Set(label_id),
-            opened: Set(opened),
-            replied: Set((!replied.is_empty()).then(|| encode_ids(&replied))),
-            first_wall: Set(text(&first.0)),
-            first_business: Set(first.1.as_ref().and_then(text)),
-            resolution_wall: Set(text(&resolution.0)),
-            resolution_business: Set(resolution.1.as_ref().and_then(text)),
-            csat_responses: Set(csat_responses),
-            csat_sum: Set(csat_sum),
+            opened: Set(self.opened),
+            replied: Set(None),
+            first_wall: Set(None),
+            first_business: Set(None),
+            resolution_wall: Set(None),
+            resolution_business: Set(None),
+            csat_responses: Set(self.csat_responses),
+            csat_sum: Set(self.csat_sum),
             ..Default::default()
-        };
-        if let Some(e) = existing {
-            row.id = Set(e.id);
         }
+    }
+
+    /// The text columns of `row` with this delta's durations and replied conversations
+    /// merged in: `[replied, first_wall, first_business, resolution_wall,
+    /// resolution_business]`.
+    fn merged_into(self, row: &metric_rollup::Model) -> [Option<String>; 5] {
+        let decode = |t: &Option<String>| t.as_deref().map(Histogram::decode);
+        let mut replied = self.replied;
+        if let Some(t) = &row.replied {
+            replied |= decode_ids(t);
+        }
+        let wall = decode(&row.first_wall).unwrap_or_default();
+        let first = sum_pair(
+            (self.first_wall, self.first_business),
+            (&wall, &decode(&row.first_business)),
+        );
+        let wall = decode(&row.resolution_wall).unwrap_or_default();
+        let resolution = sum_pair(
+            (self.resolution_wall, self.resolution_business),
+            (&wall, &decode(&row.resolution_business)),
+        );
+        [
+            (!replied.is_empty()).then(|| encode_ids(&replied)),
+            text(&first.0),
+            first.1.as_ref().and_then(text),
+            text(&resolution.0),
+            resolution.1.as_ref().and_then(text),
+        ]
+    }
+
+    /// The whole row of `key` (a rebuild's).
+    fn into_row(self, key: Key) -> metric_rollup::ActiveModel {
+        let mut row = self.counters(key);
+        row.replied = Set((!self.replied.is_empty()).then(|| encode_ids(&self.replied)));
+        row.first_wall = Set(text(&self.first_wall));
+        row.first_business = Set(self.first_business.as_ref().and_then(text));
+        row.resolution_wall = Set(text(&self.resolution_wall));
+        row.resolution_business = Set(self.resolution_business.as_ref().and_then(text));
         row
     }
 }
 
-/// The start of the UTC hour or day `at` falls in.
+/// The start of the UTC period of `grain` (see [`GRAINS`]) that `at` falls in.
 pub fn floor(at: DateTime<Utc>, grain: i16) -> DateTime<Utc> {
+    if grain == MONTH {
+        let d = at.date_naive();
+        return d
+            .with_day(1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map_or(at, |t| t.and_utc());
+    }
     at.duration_trunc(TimeDelta::hours(i64::from(grain)))
         .unwrap_or(at)
 }
 
+/// The start of the period of `grain` after the one starting at `period`.
+pub fn next(period: DateTime<Utc>, grain: i16) -> DateTime<Utc> {
+    if grain == MONTH {
+        return period.checked_add_months(Months::new(1)).unwrap_or(period);
+    }
+    period + TimeDelta::hours(i64::from(grain))
+}
+
 /// Adds one metric event to the deltas of the rows it counts in.
-fn add(deltas: &mut BTreeMap<Key, Delta>, r: &metric_event::Model) {
+fn add(deltas: &mut BTreeMap<Key, Delta>, r: &metric_event::Model, grains: &[i16]) {
     if !matches!(
         r.kind,
         MetricKind::Opened
@@ -194,7 +237,7 @@ fn add(deltas: &mut BTreeMap<Key, Delta>, r: &metric_event::Model) {
         return;
     }
     let labels: Vec<i64> = labels_of(&r.labels).collect();
-    for grain in [HOUR, DAY] {
+    for &grain in grains {
         let period = floor(r.at, grain);
         let mut keys = vec![
             (BY_INBOX, 0, 0, 0),
@@ -218,24 +261,60 @@ fn add(deltas: &mut BTreeMap<Key, Delta>, r: &metric_event::Model) {
 }
 
 /// Adds `rows` (metric events just inserted) to the rollups, on `conn` (the transaction that
-/// inserted them). On PostgreSQL the rows it updates are locked, in id order, so concurrent
-/// consumers add one after the other; two creating the same row at once make one fail and
-/// its batch be retried.
+/// inserted them), in two steps:
+///
+/// 1. one upsert per 500 rows adds the counters (and creates the rows a batch is the first
+///    to count in). It visits the rows in key order, so on PostgreSQL concurrent consumers
+///    lock the rows they share in the same order and wait for each other, never deadlock;
+/// 2. the rows whose durations or replied conversations change (the upsert has locked
+///    them) are read, merged and written back, one update each.
+///
+/// A batch that opens conversations, the common case, is one statement.
 pub async fn apply<C: ConnectionTrait>(
     conn: &C,
     rows: &[metric_event::Model],
-    postgres: bool,
 ) -> Result<(), StoreError> {
     let mut deltas = BTreeMap::new();
     for r in rows {
-        add(&mut deltas, r);
+        add(&mut deltas, r, &GRAINS);
     }
     if deltas.is_empty() {
         return Ok(());
     }
+    let keys: Vec<&Key> = deltas.keys().collect();
+    for chunk in keys.chunks(500) {
+        let rows = chunk.iter().map(|&&key| deltas[&key].counters(key));
+        let mut upsert = OnConflict::columns([
+            metric_rollup::Column::Scope,
+            metric_rollup::Column::Grain,
+            metric_rollup::Column::Period,
+            metric_rollup::Column::InboxId,
+            metric_rollup::Column::TeamId,
+            metric_rollup::Column::AgentId,
+            metric_rollup::Column::LabelId,
+        ]);
+        for (col, name) in [
+            (metric_rollup::Column::Opened, "opened"),
+            (metric_rollup::Column::CsatResponses, "csat_responses"),
+            (metric_rollup::Column::CsatSum, "csat_sum"),
+        ] {
+            upsert.value(
+                col,
+                Expr::cust(format!("metric_rollups.{name} + excluded.{name}")),
+            );
+        }
+        metric_rollup::Entity::insert_many(rows)
+            .on_conflict(upsert)
+            .exec_without_returning(conn)
+            .await?;
+    }
+    let merged: BTreeMap<Key, Delta> = deltas.into_iter().filter(|(_, d)| d.has_sets()).collect();
+    if merged.is_empty() {
+        return Ok(());
+    }
     let periods: BTreeSet<(i16, i16, DateTime<Utc>)> =
-        deltas.keys().map(|k| (k.0, k.1, k.2)).collect();
-    let inboxes: BTreeSet<i64> = deltas.keys().map(|k| k.3).collect();
+        merged.keys().map(|k| (k.0, k.1, k.2)).collect();
+    let inboxes: BTreeSet<i64> = merged.keys().map(|k| k.3).collect();
     let mut any = Condition::any();
     for (scope, grain, period) in periods {
         any = any.add(
@@ -245,36 +324,76 @@ pub async fn apply<C: ConnectionTrait>(
                 .add(metric_rollup::Column::Period.eq(period)),
         );
     }
-    let mut q = metric_rollup::Entity::find()
+    let existing = metric_rollup::Entity::find()
         .filter(any)
         .filter(metric_rollup::Column::InboxId.is_in(inboxes))
-        .order_by_asc(metric_rollup::Column::Id);
-    if postgres {
-        q = q.lock_exclusive();
-    }
-    let existing: HashMap<Key, metric_rollup::Model> = q
         .all(conn)
-        .await?
-        .into_iter()
-        .map(|m| {
+        .await?;
+    let mut merged = merged;
+    let updates: Vec<(i64, [Option<String>; 5])> = existing
+        .iter()
+        .filter_map(|row| {
             let key = (
-                m.scope, m.grain, m.period, m.inbox_id, m.team_id, m.agent_id, m.label_id,
+                row.scope,
+                row.grain,
+                row.period,
+                row.inbox_id,
+                row.team_id,
+                row.agent_id,
+                row.label_id,
             );
-            (key, m)
+            Some((row.id, merged.remove(&key)?.merged_into(row)))
         })
         .collect();
-    let mut new_rows = Vec::new();
-    for (key, delta) in deltas {
-        match existing.get(&key) {
-            Some(e) => {
-                metric_rollup::Entity::update(delta.into_row(key, Some(e)))
-                    .exec(conn)
-                    .await?;
-            }
-            None => new_rows.push(delta.into_row(key, None)),
-        }
+    for chunk in updates.chunks(500) {
+        update_texts(conn, chunk).await?;
     }
-    insert(conn, new_rows).await
+    Ok(())
+}
+
+/// Writes the text columns of several rollup rows in one statement (`WITH v AS (VALUES …)
+/// UPDATE … FROM v`, which both databases run).
+async fn update_texts<C: ConnectionTrait>(
+    conn: &C,
+    rows: &[(i64, [Option<String>; 5])],
+) -> Result<(), StoreError> {
+    let backend = conn.get_database_backend();
+    let postgres = backend == DbBackend::Postgres;
+    let mut sql = String::from(
+        "WITH v(id, replied, first_wall, first_business, resolution_wall, resolution_business) \
+         AS (VALUES ",
+    );
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(rows.len() * 6);
+    for (i, (id, texts)) in rows.iter().enumerate() {
+        sql.push_str(if i == 0 { "(" } else { ", (" });
+        for j in 0..6 {
+            let n = values.len() + 1;
+            let param = if postgres {
+                format!("${n}")
+            } else {
+                "?".to_owned()
+            };
+            let ty = if j == 0 { "BIGINT" } else { "TEXT" };
+            if j > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("CAST({param} AS {ty})"));
+            values.push(if j == 0 {
+                (*id).into()
+            } else {
+                texts[j - 1].clone().into()
+            });
+        }
+        sql.push(')');
+    }
+    sql.push_str(
+        ") UPDATE metric_rollups SET replied = v.replied, first_wall = v.first_wall, \
+         first_business = v.first_business, resolution_wall = v.resolution_wall, \
+         resolution_business = v.resolution_business FROM v WHERE metric_rollups.id = v.id",
+    );
+    conn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    Ok(())
 }
 
 async fn insert<C: ConnectionTrait>(
@@ -308,26 +427,29 @@ pub async fn rebuild(db: &Db) -> Result<u64, StoreError> {
         tx.commit().await?;
         return Ok(0);
     };
-    let mut written = 0u64;
+    // A day's events at a time; a month's rows are written once its last day is read.
+    let within_day = &GRAINS[..GRAINS.len() - 1];
+    let (mut written, mut months) = (0u64, BTreeMap::new());
     let mut day = floor(first.at, DAY);
     while day <= last.at {
-        let next = day + TimeDelta::days(1);
+        let next_day = next(day, DAY);
         let rows = metric_event::Entity::find()
             .filter(metric_event::Column::At.gte(day))
-            .filter(metric_event::Column::At.lt(next))
+            .filter(metric_event::Column::At.lt(next_day))
             .all(&*tx)
             .await?;
         let mut deltas = BTreeMap::new();
         for r in &rows {
-            add(&mut deltas, r);
+            add(&mut deltas, r, within_day);
+            add(&mut months, r, &[MONTH]);
+        }
+        if next_day > last.at || floor(next_day, MONTH) == next_day {
+            deltas.append(&mut months);
         }
         written += deltas.len() as u64;
-        let rows = deltas
-            .into_iter()
-            .map(|(key, d)| d.into_row(key, None))
-            .collect();
+        let rows = deltas.into_iter().map(|(key, d)| d.into_row(key)).collect();
         insert(&*tx, rows).await?;
-        day = next;
+        day = next_day;
     }
     tx.commit().await?;
     Ok(written)
