@@ -228,6 +228,10 @@ pub struct ConversationView {
     /// The sentiment (−1 to 1) of the customer's latest message, once one was scored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sentiment: Option<f32>,
+    /// The intent detected in the first customer message of the current wait (a name from
+    /// `GET /api/v1/intents`), once one matched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<String>,
     /// What the conversation was about: only in `conversation.resolved` and
     /// `conversation.transferred` events (and the resolve's answer), when a summary was written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -255,6 +259,7 @@ impl ConversationView {
             created_at: c.created_at,
             last_message_at: c.last_message_at,
             sentiment: c.sentiment.map(|s| s as f32),
+            intent: c.intent.clone(),
             summary: None,
         }
     }
