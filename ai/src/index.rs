@@ -149,12 +149,12 @@ impl KnowledgeIndex {
     }
 
     /// Replaces the whole index with `entries` (disabled ones are left out).
-    pub fn rebuild(&self, entries: &[KnowledgeView]) -> Result<(), AiError> {
+    pub fn rebuild<D: Document>(&self, entries: &[D]) -> Result<(), AiError> {
         let mut map = HashMap::new();
         let mut writer = self.writer()?;
         writer.delete_all_documents()?;
-        for e in entries.iter().filter(|e| e.enabled) {
-            map.insert(e.id, self.add(&writer, e)?);
+        for e in entries.iter().filter(|e| e.enabled()) {
+            map.insert(e.id(), self.add(&writer, e)?);
         }
         writer.commit()?;
         drop(writer);
@@ -164,10 +164,10 @@ impl KnowledgeIndex {
     }
 
     /// Adds or replaces entry `e` (removes it when disabled).
-    pub fn upsert(&self, e: &KnowledgeView) -> Result<(), AiError> {
+    pub fn upsert<D: Document>(&self, e: &D) -> Result<(), AiError> {
         let mut writer = self.writer()?;
-        writer.delete_term(Term::from_field_i64(self.inner.entry, e.id));
-        let entry = if e.enabled {
+        writer.delete_term(Term::from_field_i64(self.inner.entry, e.id()));
+        let entry = if e.enabled() {
             Some(self.add(&writer, e)?)
         } else {
             None
@@ -178,8 +178,8 @@ impl KnowledgeIndex {
         let mut entries = self.entries_mut()?;
         let mut map = std::mem::take(&mut entries.map);
         match entry {
-            Some(entry) => map.insert(e.id, entry),
-            None => map.remove(&e.id),
+            Some(entry) => map.insert(e.id(), entry),
+            None => map.remove(&e.id()),
         };
         *entries = Entries::new(map);
         Ok(())
@@ -304,7 +304,7 @@ impl KnowledgeIndex {
     }
 
     /// Adds one document per phrasing of `e`; returns what scoring keeps of it.
-    fn add(&self, writer: &IndexWriter, e: &KnowledgeView) -> Result<Entry, AiError> {
+    fn add<D: Document>(&self, writer: &IndexWriter, e: &D) -> Result<Entry, AiError> {
         let mut phrasings = Vec::new();
         for p in e.phrasings() {
             let feats = weighted_features(p);
@@ -320,7 +320,7 @@ impl KnowledgeIndex {
                 })
                 .collect();
             let mut doc = TantivyDocument::new();
-            doc.add_i64(self.inner.entry, e.id);
+            doc.add_i64(self.inner.entry, e.id());
             doc.add_pre_tokenized_text(
                 self.inner.features,
                 PreTokenizedString {
@@ -332,10 +332,50 @@ impl KnowledgeIndex {
             phrasings.push(feats);
         }
         Ok(Entry {
-            answer: e.answer.clone(),
+            answer: e.answer().to_owned(),
             phrasings,
-            han: e.locale.as_deref().map(is_han_locale),
+            han: e.locale().map(is_han_locale),
         })
+    }
+}
+
+/// What the index holds: an entry with an id, phrasings matched one by one (one document
+/// each), and what a hit hands back (`answer`). Knowledge entries are documents; so are
+/// intents (`crate::intent`), whose phrasings are their examples and whose answer is their
+/// name.
+pub trait Document {
+    /// The id hits carry.
+    fn id(&self) -> i64;
+    /// Disabled documents are left out.
+    fn enabled(&self) -> bool;
+    /// Every phrasing matched against.
+    fn phrasings(&self) -> impl Iterator<Item = &str>;
+    /// What a hit hands back.
+    fn answer(&self) -> &str;
+    /// The language it is written in, when one: an entry in another script than the question
+    /// counts [`OTHER_LANGUAGE`] of its score.
+    fn locale(&self) -> Option<&str>;
+}
+
+impl Document for KnowledgeView {
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    fn phrasings(&self) -> impl Iterator<Item = &str> {
+        KnowledgeView::phrasings(self)
+    }
+
+    fn answer(&self) -> &str {
+        &self.answer
+    }
+
+    fn locale(&self) -> Option<&str> {
+        self.locale.as_deref()
     }
 }
 
