@@ -41,9 +41,10 @@ pub async fn route_new(
     intents: Option<&IntentDetector>,
 ) -> Result<usize, DispatchError> {
     let mut routed = 0;
+    // Most rounds route nothing: no query for the intents then.
     let intents = match intents {
-        Some(d) => ready(d).await,
-        None => None,
+        Some(d) if !convs.is_empty() => ready(d).await,
+        _ => None,
     };
     for chunk in convs.chunks(CHUNK) {
         let ids: Vec<i64> = chunk.iter().map(|c| c.id).collect();
