@@ -2,12 +2,14 @@
 //! neighbours over the intents' example phrases.
 //!
 //! Every example phrase is one document of a [`KnowledgeIndex`] — the FAQ bot's index, with
-//! its features (jieba words and Chinese bigrams, synonyms, English plurals), its typo
-//! correction and its scoring — so an intent is matched exactly as a knowledge-base entry is:
-//! BM25 finds candidate examples, each intent scores the similarity (0 to 1) of its closest
-//! example. [`classify`] then names the best intent when its score reaches [`MIN_SCORE`] and
-//! it leads the next intent by at least [`MIN_MARGIN`]; otherwise no intent. It is
-//! deterministic: the same intents and text give the same answer on every node.
+//! its features (jieba words and Chinese bigrams, synonyms, English plurals) and its typo
+//! correction — scored by [`Scoring::Coverage`] rather than the FAQ bot's F1: each intent
+//! scores how much of its closest example the message covers (0 to 1), every feature weighed
+//! by how few intents' examples use it. A long message is not marked down for what it says
+//! beyond the example, and a word every intent uses ("order") counts little against a telling
+//! one ("invoice"). [`classify`] then names the best intent when its score reaches
+//! [`MIN_SCORE`] and it leads the next intent by at least [`MIN_MARGIN`]; otherwise no intent.
+//! It is deterministic: the same intents and text give the same answer on every node.
 //!
 //! The index is derived from the `intents` table: [`IntentDetector::refresh`] compares a
 //! fingerprint of the table (how many intents, the latest change; one small query) and
@@ -24,7 +26,7 @@ use kefu_normalizer::intents::{
 use tokio::sync::Mutex;
 
 use crate::AiError;
-use crate::index::{Document, Hit, KnowledgeIndex};
+use crate::index::{Document, Hit, KnowledgeIndex, Scoring};
 
 /// The least score an intent needs to be named.
 pub const MIN_SCORE: f32 = 0.35;
@@ -103,7 +105,7 @@ impl IntentDetector {
         Ok(Self {
             inner: Arc::new(Inner {
                 store: IntentStore::new(db),
-                index: KnowledgeIndex::new()?,
+                index: KnowledgeIndex::with_scoring(Scoring::Coverage)?,
                 seen: Mutex::new(None),
             }),
         })

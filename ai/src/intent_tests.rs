@@ -3,7 +3,7 @@
 use chrono::Utc;
 use kefu_normalizer::intents::IntentView;
 
-use crate::index::{Hit, KnowledgeIndex};
+use crate::index::{Hit, KnowledgeIndex, Scoring};
 use crate::intent::{CANDIDATES, classify};
 
 fn intent(id: i64, name: &str, examples: &[&str]) -> IntentView {
@@ -72,7 +72,7 @@ fn shop() -> Vec<IntentView> {
 }
 
 fn index(intents: &[IntentView]) -> KnowledgeIndex {
-    let index = KnowledgeIndex::new().expect("index");
+    let index = KnowledgeIndex::with_scoring(Scoring::Coverage).expect("index");
     index.rebuild(intents).expect("rebuild");
     index
 }
@@ -113,6 +113,23 @@ fn finds_the_intent_in_chinese_english_typos_and_mixed() {
         }
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[test]
+fn long_messages_and_shared_words() {
+    let index = index(&shop());
+    // A long message covers a short example as well as a short one does.
+    for (text, want) in [
+        (
+            "Hi, I ordered a jacket last week and it does not fit, how can I get a refund?",
+            "refund",
+        ),
+        ("我上周买的衣服不合适，想退款，请问怎么操作", "refund"),
+        // "order" is in two intents' examples, "invoice" in one.
+        ("I need an invoice for my order", "invoice"),
+    ] {
+        assert_eq!(detect(&index, text).as_deref(), Some(want), "{text:?}");
+    }
 }
 
 #[test]

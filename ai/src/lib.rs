@@ -33,7 +33,7 @@ pub mod text;
 
 pub use bot::{CANDIDATES, FaqBot, SUGGESTIONS};
 pub use decide::decide;
-pub use index::{Document, Hit, KnowledgeIndex, OTHER_LANGUAGE, RETRIEVED};
+pub use index::{Document, Hit, KnowledgeIndex, OTHER_LANGUAGE, RETRIEVED, Scoring};
 pub use intent::{IntentDetector, classify as classify_intent};
 
 use kefu_normalizer::StoreError;
