@@ -10,6 +10,9 @@
 //! [`OTHER_LANGUAGE`] of its score, so "退货 return 怎么弄" gets the Chinese answer when both
 //! exist.
 //!
+//! Intents use the same index with [`Scoring::Coverage`] (see `crate::intent`): every entry
+//! scored by how much of its closest phrasing the query covers.
+//!
 //! The index is derived data: [`KnowledgeIndex::rebuild`] fills it from the database at start,
 //! and the API calls [`KnowledgeIndex::upsert`] and [`KnowledgeIndex::remove`] after each edit
 //! it commits. Edits made through another node reach this one at its next start (a follow-up
@@ -29,7 +32,9 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 
 use crate::AiError;
 use crate::spelling::Vocabulary;
-use crate::text::{Features, english_synonyms, has_han, normalize, similarity, weighted_features};
+use crate::text::{
+    Features, coverage, english_synonyms, has_han, normalize, similarity, weighted_features,
+};
 
 /// Phrasings BM25 hands to scoring per query.
 pub const RETRIEVED: usize = 50;
@@ -45,6 +50,18 @@ pub const OTHER_LANGUAGE: f32 = 0.5;
 
 /// The index writer's memory (tantivy's minimum is 15 MB).
 const WRITER_BYTES: usize = 15_000_000;
+
+/// How an entry's phrasings are scored against a query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scoring {
+    /// The FAQ bot's: [`similarity`], an F1 of the features the query and the phrasing share,
+    /// over the entries BM25 retrieves.
+    Similarity,
+    /// Intents': [`coverage`], how much of the phrasing the query covers, its features weighed
+    /// by how few entries use them ([`Entries::telling`]); every entry is scored (intents are
+    /// few), BM25 is not asked.
+    Coverage,
+}
 
 /// One entry that matches a query.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,6 +87,10 @@ struct Entry {
 struct Entries {
     map: HashMap<i64, Entry>,
     vocabulary: Vocabulary,
+    /// How telling each feature is, 0 to 1: `ln((n + 1) / df) / ln(n + 1)` for a feature
+    /// `df` of the `n` entries use, so a feature of one entry counts 1 and one every entry
+    /// uses little.
+    telling: HashMap<String, f32>,
 }
 
 impl Entries {
@@ -87,7 +108,49 @@ impl Entries {
             words.push(w);
         }
         let vocabulary = Vocabulary::new(words.into_iter());
-        Self { map, vocabulary }
+        let mut df: HashMap<&str, usize> = HashMap::new();
+        for e in map.values() {
+            let mut seen: Vec<&str> = e
+                .phrasings
+                .iter()
+                .flat_map(|p| p.keys().map(String::as_str))
+                .collect();
+            seen.sort_unstable();
+            seen.dedup();
+            for f in seen {
+                *df.entry(f).or_insert(0) += 1;
+            }
+        }
+        let n = map.len() as f32;
+        let telling = df
+            .into_iter()
+            .map(|(f, d)| (f.to_owned(), ((n + 1.0) / d as f32).ln() / (n + 1.0).ln()))
+            .collect();
+        Self {
+            map,
+            vocabulary,
+            telling,
+        }
+    }
+
+    /// How telling feature `f` is (see [`Self::telling`]); 1 for one no entry uses.
+    fn telling(&self, f: &str) -> f32 {
+        self.telling.get(f).copied().unwrap_or(1.0)
+    }
+
+    /// Every entry by its best phrasing's [`coverage`] of `query`, with no BM25 score.
+    fn covered(&self, query: &Features) -> Vec<(i64, f32, f32)> {
+        self.map
+            .iter()
+            .map(|(id, e)| {
+                let score = e
+                    .phrasings
+                    .iter()
+                    .map(|p| coverage(query, p, |f| self.telling(f)))
+                    .fold(0.0f32, f32::max);
+                (*id, score, 0.0)
+            })
+            .collect()
     }
 }
 
@@ -97,6 +160,7 @@ struct Inner {
     entry: Field,
     features: Field,
     entries: RwLock<Entries>,
+    scoring: Scoring,
 }
 
 /// The knowledge base's search index; cheap to clone.
@@ -106,8 +170,13 @@ pub struct KnowledgeIndex {
 }
 
 impl KnowledgeIndex {
-    /// An empty index.
+    /// An empty index scored by [`Scoring::Similarity`] (the FAQ bot's).
     pub fn new() -> Result<Self, AiError> {
+        Self::with_scoring(Scoring::Similarity)
+    }
+
+    /// An empty index scored by `scoring`.
+    pub fn with_scoring(scoring: Scoring) -> Result<Self, AiError> {
         let mut b = Schema::builder();
         let entry = b.add_i64_field("entry", INDEXED | FAST | STORED);
         let features = b.add_text_field(
@@ -131,6 +200,7 @@ impl KnowledgeIndex {
                 entry,
                 features,
                 entries: RwLock::new(Entries::default()),
+                scoring,
             }),
         })
     }
@@ -149,12 +219,12 @@ impl KnowledgeIndex {
     }
 
     /// Replaces the whole index with `entries` (disabled ones are left out).
-    pub fn rebuild(&self, entries: &[KnowledgeView]) -> Result<(), AiError> {
+    pub fn rebuild<D: Document>(&self, entries: &[D]) -> Result<(), AiError> {
         let mut map = HashMap::new();
         let mut writer = self.writer()?;
         writer.delete_all_documents()?;
-        for e in entries.iter().filter(|e| e.enabled) {
-            map.insert(e.id, self.add(&writer, e)?);
+        for e in entries.iter().filter(|e| e.enabled()) {
+            map.insert(e.id(), self.add(&writer, e)?);
         }
         writer.commit()?;
         drop(writer);
@@ -164,10 +234,10 @@ impl KnowledgeIndex {
     }
 
     /// Adds or replaces entry `e` (removes it when disabled).
-    pub fn upsert(&self, e: &KnowledgeView) -> Result<(), AiError> {
+    pub fn upsert<D: Document>(&self, e: &D) -> Result<(), AiError> {
         let mut writer = self.writer()?;
-        writer.delete_term(Term::from_field_i64(self.inner.entry, e.id));
-        let entry = if e.enabled {
+        writer.delete_term(Term::from_field_i64(self.inner.entry, e.id()));
+        let entry = if e.enabled() {
             Some(self.add(&writer, e)?)
         } else {
             None
@@ -178,8 +248,8 @@ impl KnowledgeIndex {
         let mut entries = self.entries_mut()?;
         let mut map = std::mem::take(&mut entries.map);
         match entry {
-            Some(entry) => map.insert(e.id, entry),
-            None => map.remove(&e.id),
+            Some(entry) => map.insert(e.id(), entry),
+            None => map.remove(&e.id()),
         };
         *entries = Entries::new(map);
         Ok(())
@@ -226,7 +296,43 @@ impl KnowledgeIndex {
             let weight = query_features.entry(f).or_insert(0.0);
             *weight = weight.max(w);
         }
-        let clauses: Vec<(Occur, Box<dyn Query>)> = query_features
+        let scored = match self.inner.scoring {
+            Scoring::Similarity => self.retrieve(&entries, &query_features)?,
+            Scoring::Coverage => entries.covered(&query_features),
+        };
+        let han = has_han(text);
+        let mut hits: Vec<(Hit, f32)> = scored
+            .into_iter()
+            .filter_map(|(id, mut score, bm25)| {
+                let e = entries.map.get(&id)?;
+                if e.han.is_some_and(|h| h != han) {
+                    score *= OTHER_LANGUAGE;
+                }
+                let hit = Hit {
+                    knowledge_id: id,
+                    answer: e.answer.clone(),
+                    score: (score * 1000.0).round() / 1000.0,
+                };
+                (score > 0.0).then_some((hit, bm25))
+            })
+            .collect();
+        hits.sort_by(|(a, ab), (b, bb)| {
+            b.score
+                .total_cmp(&a.score)
+                .then(bb.total_cmp(ab))
+                .then(a.knowledge_id.cmp(&b.knowledge_id))
+        });
+        Ok(hits.into_iter().take(limit).map(|(h, _)| h).collect())
+    }
+
+    /// The entries BM25 retrieves for `query`, each with the [`similarity`] of its closest
+    /// phrasing and its best BM25 score.
+    fn retrieve(
+        &self,
+        entries: &Entries,
+        query: &Features,
+    ) -> Result<Vec<(i64, f32, f32)>, AiError> {
+        let clauses: Vec<(Occur, Box<dyn Query>)> = query
             .iter()
             .take(MAX_QUERY_FEATURES)
             .map(|(f, w)| {
@@ -259,34 +365,18 @@ impl KnowledgeIndex {
                 *b = b.max(bm25);
             }
         }
-        let han = has_han(text);
-        let mut hits: Vec<(Hit, f32)> = best
+        Ok(best
             .into_iter()
             .filter_map(|(id, bm25)| {
                 let e = entries.map.get(&id)?;
-                let mut score = e
+                let score = e
                     .phrasings
                     .iter()
-                    .map(|p| similarity(&query_features, p))
+                    .map(|p| similarity(query, p))
                     .fold(0.0f32, f32::max);
-                if e.han.is_some_and(|h| h != han) {
-                    score *= OTHER_LANGUAGE;
-                }
-                let hit = Hit {
-                    knowledge_id: id,
-                    answer: e.answer.clone(),
-                    score: (score * 1000.0).round() / 1000.0,
-                };
-                (score > 0.0).then_some((hit, bm25))
+                Some((id, score, bm25))
             })
-            .collect();
-        hits.sort_by(|(a, ab), (b, bb)| {
-            b.score
-                .total_cmp(&a.score)
-                .then(bb.total_cmp(ab))
-                .then(a.knowledge_id.cmp(&b.knowledge_id))
-        });
-        Ok(hits.into_iter().take(limit).map(|(h, _)| h).collect())
+            .collect())
     }
 
     fn writer(&self) -> Result<std::sync::MutexGuard<'_, IndexWriter>, AiError> {
@@ -304,7 +394,7 @@ impl KnowledgeIndex {
     }
 
     /// Adds one document per phrasing of `e`; returns what scoring keeps of it.
-    fn add(&self, writer: &IndexWriter, e: &KnowledgeView) -> Result<Entry, AiError> {
+    fn add<D: Document>(&self, writer: &IndexWriter, e: &D) -> Result<Entry, AiError> {
         let mut phrasings = Vec::new();
         for p in e.phrasings() {
             let feats = weighted_features(p);
@@ -320,7 +410,7 @@ impl KnowledgeIndex {
                 })
                 .collect();
             let mut doc = TantivyDocument::new();
-            doc.add_i64(self.inner.entry, e.id);
+            doc.add_i64(self.inner.entry, e.id());
             doc.add_pre_tokenized_text(
                 self.inner.features,
                 PreTokenizedString {
@@ -332,10 +422,50 @@ impl KnowledgeIndex {
             phrasings.push(feats);
         }
         Ok(Entry {
-            answer: e.answer.clone(),
+            answer: e.answer().to_owned(),
             phrasings,
-            han: e.locale.as_deref().map(is_han_locale),
+            han: e.locale().map(is_han_locale),
         })
+    }
+}
+
+/// What the index holds: an entry with an id, phrasings matched one by one (one document
+/// each), and what a hit hands back (`answer`). Knowledge entries are documents; so are
+/// intents (`crate::intent`), whose phrasings are their examples and whose answer is their
+/// name.
+pub trait Document {
+    /// The id hits carry.
+    fn id(&self) -> i64;
+    /// Disabled documents are left out.
+    fn enabled(&self) -> bool;
+    /// Every phrasing matched against.
+    fn phrasings(&self) -> impl Iterator<Item = &str>;
+    /// What a hit hands back.
+    fn answer(&self) -> &str;
+    /// The language it is written in, when one: an entry in another script than the question
+    /// counts [`OTHER_LANGUAGE`] of its score.
+    fn locale(&self) -> Option<&str>;
+}
+
+impl Document for KnowledgeView {
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    fn phrasings(&self) -> impl Iterator<Item = &str> {
+        KnowledgeView::phrasings(self)
+    }
+
+    fn answer(&self) -> &str {
+        &self.answer
+    }
+
+    fn locale(&self) -> Option<&str> {
+        self.locale.as_deref()
     }
 }
 

@@ -9,6 +9,8 @@
 //! - [`FaqBot`]: runs the decision on customers' new messages in `auto` inboxes and stores it
 //!   with its candidates (through `kefu_normalizer::knowledge::BotStore`); serves agents'
 //!   suggestions.
+//! - [`IntentDetector`]: which named intent a customer's first message expresses: nearest
+//!   neighbours over the intents' example phrases, in a [`KnowledgeIndex`] of their own.
 //! - [`sensitive`]: sensitive words and personal data (word lists on folded text, checksummed
 //!   detectors), each rule with one action: mask, block, flag or route.
 //! - [`sentiment`]: a score from −1 to 1 for a customer message, with the terms that drove
@@ -16,12 +18,13 @@
 //! - [`summary`]: conversation summaries on resolve and transfer: a header of facts and the
 //!   sentences TextRank ranks highest ([`summary::Extractive`]).
 //!
-//! Storage (entries, settings, decisions) is in `kefu-normalizer`; this crate only matches and
+//! Storage (entries, intents, settings, decisions) is in `kefu-normalizer`; this crate only matches and
 //! decides, and needs no network or model files.
 
 mod bot;
 mod decide;
 mod index;
+mod intent;
 pub mod sensitive;
 pub mod sentiment;
 mod spelling;
@@ -30,7 +33,8 @@ pub mod text;
 
 pub use bot::{CANDIDATES, FaqBot, SUGGESTIONS};
 pub use decide::decide;
-pub use index::{Hit, KnowledgeIndex, OTHER_LANGUAGE, RETRIEVED};
+pub use index::{Document, Hit, KnowledgeIndex, OTHER_LANGUAGE, RETRIEVED, Scoring};
+pub use intent::{IntentDetector, classify as classify_intent};
 
 use kefu_normalizer::StoreError;
 

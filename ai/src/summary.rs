@@ -17,7 +17,7 @@
 //!
 //! The facts: the channel, the duration (first message to the resolve or transfer), the
 //! labels, the last open question (the customer's last question no agent message followed)
-//! and the intent, `null` until intents are detected.
+//! and the intent detected for the conversation (`null` when none matched).
 
 use std::collections::BTreeSet;
 
@@ -64,7 +64,7 @@ pub fn summarize(input: &SummaryInput) -> SummaryBody {
         duration_secs: input
             .started_at
             .map(|s| (input.ended_at - s).num_seconds().max(0)),
-        intent: None,
+        intent: input.intent.clone(),
         labels: input.labels.clone(),
         open_question: open_question(&input.messages),
     };

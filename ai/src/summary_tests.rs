@@ -24,6 +24,7 @@ fn input(messages: Vec<SummaryMessage>) -> SummaryInput {
     SummaryInput {
         channel: Some("wechat".into()),
         labels: vec!["shipping".into()],
+        intent: Some("refund".into()),
         started_at: if messages.is_empty() { None } else { start },
         ended_at: end.unwrap_or_default(),
         messages,
@@ -134,7 +135,7 @@ fn an_empty_conversation_has_facts_and_no_sentences() {
     assert_eq!(body.facts.channel.as_deref(), Some("wechat"));
     assert_eq!(body.facts.duration_secs, None);
     assert_eq!(body.facts.labels, ["shipping"]);
-    assert_eq!(body.facts.intent, None);
+    assert_eq!(body.facts.intent.as_deref(), Some("refund"));
     assert_eq!(body.facts.open_question, None);
 }
 

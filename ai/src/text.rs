@@ -233,6 +233,33 @@ pub fn similarity(query: &Features, phrasing: &Features) -> f32 {
     2.0 * precision * recall / (precision + recall)
 }
 
+/// The least whole weight [`coverage`] divides by: one telling word. An example made only of
+/// words other intents use too ("where is my order" is `order`, which "refund my order" has
+/// too) then scores below 1 even when covered, so a message that also covers a telling word of
+/// another intent ("I need an invoice for my order") goes to that one.
+pub const FULL_WEIGHT: f32 = 1.0;
+
+/// How much of `phrasing` `query` covers, 0 to 1: the weight of the phrasing's features the
+/// query has over the phrasing's whole weight, each feature's weight multiplied by
+/// `telling(feature)` (how telling it is, 0 to 1). The whole weight counts at least
+/// [`FULL_WEIGHT`], so a phrasing made only of words every intent uses cannot score high. Words
+/// the query has beyond the phrasing do not lower the score: a long message covers a short
+/// example as well as a short one does.
+pub fn coverage(query: &Features, phrasing: &Features, telling: impl Fn(&str) -> f32) -> f32 {
+    let (mut covered, mut total) = (0.0f32, 0.0f32);
+    for (f, w) in phrasing {
+        let weight = w * telling(f);
+        total += weight;
+        if query.contains_key(f) {
+            covered += weight;
+        }
+    }
+    if covered <= 0.0 {
+        return 0.0;
+    }
+    (covered / total.max(FULL_WEIGHT)).min(1.0)
+}
+
 /// Whether the customer asks for a person: "人工" or "转人工" anywhere, or the word "human",
 /// "agent", "person" or "representative" in English.
 pub fn asks_for_human(text: &str) -> bool {

@@ -52,6 +52,7 @@ fuzz_target!(|data: &[u8]| {
                 text,
                 channel,
                 contact_attributes: &attributes,
+                intent: None,
             };
             let trial = try_message(&config, &msg);
             assert_eq!(trial.rules.len(), config.rules.len());

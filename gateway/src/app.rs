@@ -132,9 +132,13 @@ impl App {
         };
         // Summaries on resolve and transfer: offline TextRank (kefu-ai).
         let summarizer: SharedSummarizer = Arc::new(kefu_ai::summary::Extractive);
+        // Intents: detected in first messages when the dispatcher routes them.
+        let intents = kefu_ai::IntentDetector::new(db.clone())
+            .map_err(|e| StartError(format!("cannot create the intent index: {e}")))?;
         let dispatcher =
             kefu_dispatcher::assign::Dispatcher::new(db.clone(), config.routing.clone())
-                .with_summarizer(summarizer.clone());
+                .with_summarizer(summarizer.clone())
+                .with_intents(intents.clone());
         let screen = crate::screen::MessageScreen::new(db.clone(), dispatcher.clone());
         let normalizer = Normalizer::new(db.clone(), limits).with_screen(Arc::new(screen.clone()));
         let conversations = Conversations::new(db.clone(), limits).with_summarizer(summarizer);
@@ -265,6 +269,7 @@ impl App {
             reports: kefu_normalizer::reports::Reports::new(db.clone()),
             live: kefu_normalizer::live::Live::new(db.clone()),
             bot,
+            intents,
             contacts: kefu_normalizer::Contacts::new(db.clone()),
             attributes: kefu_normalizer::CustomAttributes::new(db.clone()),
             jobs,

@@ -66,6 +66,8 @@ pub struct AppState {
     pub live: kefu_normalizer::live::Live,
     /// The knowledge base, its search index and the FAQ bot.
     pub bot: kefu_ai::FaqBot,
+    /// Intents and their detector (the dispatcher detects with a clone of it).
+    pub intents: kefu_ai::IntentDetector,
     /// Agents' edits to contacts (name, email, phone, custom attributes).
     pub contacts: kefu_normalizer::Contacts,
     /// Custom attribute definitions.

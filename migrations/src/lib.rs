@@ -35,6 +35,7 @@ mod m0026_screening;
 mod m0027_metric_rollups;
 mod m0028_list_indexes;
 mod m0029_conversation_summaries;
+mod m0030_intents;
 mod m0031_rollup_grains;
 
 pub use sea_orm_migration::MigratorTrait;
@@ -74,6 +75,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0027_metric_rollups::Migration),
             Box::new(m0028_list_indexes::Migration),
             Box::new(m0029_conversation_summaries::Migration),
+            Box::new(m0030_intents::Migration),
             Box::new(m0031_rollup_grains::Migration),
         ]
     }

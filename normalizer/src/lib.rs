@@ -38,6 +38,8 @@
 //!   `/metrics`.
 //! - [`knowledge`]: the knowledge base and the FAQ bot's settings and decisions.
 //! - [`sensitive`]: sensitive-word and personal-data rules.
+//! - [`intents`]: named intents with example phrases, and the intent detected for a
+//!   conversation ([`intents::IntentMatch`]).
 //! - [`summaries`]: conversation summaries on resolve and transfer (what they are made from,
 //!   where they are stored; the [`summaries::Summarizer`] that writes them is plugged in).
 //! - [`screen`]: how ingest has customer messages screened (rules, sentiment).
@@ -64,6 +66,7 @@ mod history;
 mod inboxes;
 mod ingest;
 mod ingest_group;
+pub mod intents;
 pub mod knowledge;
 mod labels;
 pub mod leases;

@@ -57,6 +57,8 @@ pub struct SummaryInput {
     pub channel: Option<String>,
     /// The conversation's labels, by name, sorted.
     pub labels: Vec<String>,
+    /// The intent detected for it (`conversations.intent`), if any.
+    pub intent: Option<String>,
     /// When its first message was written (`None` without messages).
     pub started_at: Option<DateTime<Utc>>,
     /// When it was resolved or transferred.
@@ -73,7 +75,8 @@ pub struct SummaryFacts {
     pub channel: Option<String>,
     /// Seconds from the first message to the resolve or transfer.
     pub duration_secs: Option<i64>,
-    /// What the customer wanted. Always `null` for now: intents are not detected yet.
+    /// What the customer wanted: the intent detected in their first message of the current
+    /// wait (see `kefu_normalizer::intents`), `null` when none matched.
     pub intent: Option<String>,
     /// The conversation's labels, by name.
     pub labels: Vec<String>,
@@ -176,6 +179,7 @@ pub async fn input<C: ConnectionTrait>(
     Ok(SummaryInput {
         channel,
         labels,
+        intent: conv.intent.clone(),
         started_at,
         ended_at,
         messages,

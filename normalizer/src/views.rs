@@ -13,6 +13,9 @@ use crate::entity::message::{DeliveryStatus, Direction, SenderType};
 use crate::entity::{contact, contact_identity, conversation, message};
 use crate::status::Status;
 
+mod labels;
+pub use labels::{ContactLabelsView, ConversationLabelsView, LabelView};
+
 /// Who wrote a message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct SenderView {
@@ -225,6 +228,10 @@ pub struct ConversationView {
     /// The sentiment (−1 to 1) of the customer's latest message, once one was scored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sentiment: Option<f32>,
+    /// The intent detected in the first customer message of the current wait (a name from
+    /// `GET /api/v1/intents`), once one matched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<String>,
     /// What the conversation was about: only in `conversation.resolved` and
     /// `conversation.transferred` events (and the resolve's answer), when a summary was written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -252,6 +259,7 @@ impl ConversationView {
             created_at: c.created_at,
             last_message_at: c.last_message_at,
             sentiment: c.sentiment.map(|s| s as f32),
+            intent: c.intent.clone(),
             summary: None,
         }
     }
@@ -345,45 +353,6 @@ pub struct AgentStatusView {
     pub status: AgentStatus,
     /// The status before.
     pub previous: AgentStatus,
-}
-
-/// A label: a named colour that conversations and contacts can carry.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct LabelView {
-    /// Label id.
-    pub id: i64,
-    /// Unique name, what conversations are tagged and filtered with.
-    pub name: String,
-    /// `#rrggbb`.
-    pub color: String,
-    /// When it was created.
-    pub created_at: DateTime<Utc>,
-}
-
-/// `conversation.labels_changed`: a conversation's labels after a change, and the change.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct ConversationLabelsView {
-    /// The conversation.
-    pub conversation_id: i64,
-    /// Every label it carries now, by name, sorted.
-    pub labels: Vec<String>,
-    /// Labels it gained.
-    pub added: Vec<String>,
-    /// Labels it lost.
-    pub removed: Vec<String>,
-}
-
-/// `contact.labels_changed`: a contact's labels after a change, and the change.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct ContactLabelsView {
-    /// The contact.
-    pub contact_id: i64,
-    /// Every label it carries now, by name, sorted.
-    pub labels: Vec<String>,
-    /// Labels it gained.
-    pub added: Vec<String>,
-    /// Labels it lost.
-    pub removed: Vec<String>,
 }
 
 /// The last message of a conversation, as a list row previews it.

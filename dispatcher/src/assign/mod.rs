@@ -10,7 +10,7 @@
 //!    deleted (when [`Settings::requeue_on_offline`] is set) — normally done on the status
 //!    change already; the sweep covers a crash in between.
 //! 2. Route conversations queued since the last round: the inbox's rules look at the first
-//!    message and the contact ([`route`]).
+//!    message (its words and its detected intent) and the contact ([`route`]).
 //! 3. Load the routed queue and the online agents ([`snapshot`]) and plan with the pure
 //!    policy, [`routing::plan_round`](crate::routing::plan_round).
 //! 4. Commit the plan in batches with agent row locks and conditional updates ([`commit`]),
@@ -114,6 +114,8 @@ pub struct Dispatcher {
     inner: Arc<Inner>,
     /// Writes the summary of a transferred conversation (none without one).
     summarizer: Option<SharedSummarizer>,
+    /// Detects the intent of first messages before the rules run (none without one).
+    intents: Option<kefu_ai::IntentDetector>,
 }
 
 struct Inner {
@@ -137,7 +139,14 @@ impl Dispatcher {
                 wakes,
             }),
             summarizer: None,
+            intents: None,
         }
+    }
+
+    /// Detects the intent of each conversation's first message when routing it.
+    pub fn with_intents(mut self, intents: kefu_ai::IntentDetector) -> Self {
+        self.intents = Some(intents);
+        self
     }
 
     /// Writes a summary whenever a conversation is transferred.

@@ -8,9 +8,11 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::Utc;
+use kefu_ai::IntentDetector;
 use kefu_normalizer::Status;
 use kefu_normalizer::activities::{self, NewActivity};
 use kefu_normalizer::entity::{contact, conversation};
+use kefu_normalizer::intents::IntentMatch;
 use kefu_normalizer::{ActivityKind, Db};
 use sea_orm::sea_query::{CaseStatement, Expr, OnConflict};
 use sea_orm::{
@@ -29,15 +31,25 @@ const CHUNK: usize = 500;
 /// Routes `convs` (queued, not yet routed for their current wait); returns how many were routed.
 /// A conversation that changed meanwhile (assigned, queued again) is skipped; the next round
 /// sees its new state.
+///
+/// With `intents`, the intent of each first message is detected first, so rules can match it
+/// (`when.intent`), and stored on the conversation with the routing decision.
 pub async fn route_new(
     db: &Db,
     inboxes: &BTreeMap<i64, InboxRouting>,
     convs: &[conversation::Model],
+    intents: Option<&IntentDetector>,
 ) -> Result<usize, DispatchError> {
     let mut routed = 0;
+    // Most rounds route nothing: no query for the intents then.
+    let intents = match intents {
+        Some(d) if !convs.is_empty() => ready(d).await,
+        _ => None,
+    };
     for chunk in convs.chunks(CHUNK) {
         let ids: Vec<i64> = chunk.iter().map(|c| c.id).collect();
         let firsts = first_messages(db, &ids).await?;
+        let detected = detect(intents, &firsts);
         let contact_ids: Vec<i64> = chunk.iter().map(|c| c.contact_id).collect();
         let attributes: HashMap<i64, Value> = contact::Entity::find()
             .filter(contact::Column::Id.is_in(contact_ids))
@@ -56,6 +68,7 @@ pub async fn route_new(
                     text: first.map(|f| f.text.as_str()).unwrap_or(""),
                     channel: inbox.map(|i| i.channel_type.as_str()).unwrap_or(""),
                     contact_attributes: attributes.get(&c.contact_id).unwrap_or(&none),
+                    intent: detected.get(&c.id).and_then(|m| m.intent.as_deref()),
                 };
                 let config = inbox.map(|i| i.config.clone()).unwrap_or_default();
                 let mut decision = evaluate(&config, &msg);
@@ -65,9 +78,47 @@ pub async fn route_new(
                 (c.id, decision)
             })
             .collect();
-        routed += store(db, chunk, &decisions).await?;
+        routed += store(db, chunk, &decisions, &detected).await?;
     }
     Ok(routed)
+}
+
+/// The detector with its index brought up to date, or `None` when no intent is enabled (or
+/// the intents cannot be read: routing goes on without them).
+async fn ready(d: &IntentDetector) -> Option<&IntentDetector> {
+    if let Err(e) = d.refresh().await {
+        tracing::warn!(error = %e, "Cannot read the intents; routing without them.");
+    }
+    (!d.is_empty()).then_some(d)
+}
+
+/// The intent of each first message with text.
+fn detect(
+    intents: Option<&IntentDetector>,
+    firsts: &HashMap<i64, First>,
+) -> HashMap<i64, IntentMatch> {
+    let Some(d) = intents else {
+        return HashMap::new();
+    };
+    let now = Utc::now();
+    firsts
+        .iter()
+        .filter(|(_, f)| !f.text.trim().is_empty())
+        .filter_map(|(&id, f)| match d.detect(&f.text) {
+            Ok(m) => Some((
+                id,
+                IntentMatch {
+                    message_id: Some(f.message_id),
+                    detected_at: Some(now),
+                    ..m
+                },
+            )),
+            Err(e) => {
+                tracing::warn!(conversation = id, error = %e, "Intent detection failed.");
+                None
+            }
+        })
+        .collect()
 }
 
 /// Writes the decisions of conversations still queued for the same wait, under their row locks.
@@ -75,6 +126,7 @@ async fn store(
     db: &Db,
     chunk: &[conversation::Model],
     decisions: &HashMap<i64, RoutingDecision>,
+    detected: &HashMap<i64, IntentMatch>,
 ) -> Result<usize, DispatchError> {
     let now = Utc::now();
     let tx = db.begin_write().await?;
@@ -100,6 +152,8 @@ async fn store(
         CaseStatement::new(),
     );
     let mut changed = Vec::new();
+    let (mut intent_case, mut match_case, mut matched) =
+        (CaseStatement::new(), CaseStatement::new(), Vec::new());
     let mut lines = Vec::new();
     for c in current {
         let seen = chunk.iter().find(|s| s.id == c.id);
@@ -120,6 +174,18 @@ async fn store(
             priority_case = priority_case.case(is(), Expr::val(d.priority));
             team_case = team_case.case(is(), Expr::val(d.team_id));
             changed.push(c.id);
+        }
+        if let Some(m) = detected.get(&c.id) {
+            let is = || conversation::Column::Id.eq(c.id);
+            intent_case = intent_case.case(is(), Expr::val(m.intent.clone()));
+            match_case = match_case.case(is(), Expr::val(json!(m)));
+            matched.push(c.id);
+            if m.intent.is_some() && m.intent != c.intent {
+                lines.push(
+                    NewActivity::new(c.id, ActivityKind::IntentDetected, None)
+                        .details(json!({"intent": m.intent, "score": m.score})),
+                );
+            }
         }
         if !d.hits.is_empty() {
             let rules: Vec<String> = d
@@ -163,6 +229,15 @@ async fn store(
             .exec(&*tx)
             .await?;
     }
+    if !matched.is_empty() {
+        use conversation::Column as C;
+        conversation::Entity::update_many()
+            .col_expr(C::Intent, intent_case.into())
+            .col_expr(C::IntentMatch, match_case.into())
+            .filter(C::Id.is_in(matched))
+            .exec(&*tx)
+            .await?;
+    }
     activities::record(&*tx, lines, now).await?;
     let n = states.len();
     if n > 0 {
@@ -185,6 +260,7 @@ async fn store(
 
 /// What routing reads of a conversation's first message.
 struct First {
+    message_id: i64,
     text: String,
     /// `(team_id, rule, term)` of a sensitive-word `route` rule that matched it.
     sensitive_route: Option<(i64, String, String)>,
@@ -230,7 +306,7 @@ async fn first_messages(db: &Db, ids: &[i64]) -> Result<HashMap<i64, First>, Dis
             ""
         };
         format!(
-            "SELECT m.conversation_id, m.text, m.content FROM messages m JOIN (\
+            "SELECT m.id, m.conversation_id, m.text, m.content FROM messages m JOIN (\
                SELECT mm.conversation_id, {agg}(mm.seq) AS seq FROM messages mm \
                JOIN conversations c ON c.id = mm.conversation_id \
                WHERE mm.conversation_id IN ({list}) AND mm.direction = 'inbound' {cond} \
@@ -251,6 +327,7 @@ async fn first_messages(db: &Db, ids: &[i64]) -> Result<HashMap<i64, First>, Dis
             let content: Value = r.try_get("", "content")?;
             let sensitive_route = route_finding(&content);
             out.entry(id).or_insert(First {
+                message_id: r.try_get("", "id")?,
                 text,
                 sensitive_route,
             });

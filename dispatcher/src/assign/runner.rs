@@ -80,7 +80,8 @@ impl Dispatcher {
         }
         let inboxes = snapshot::inboxes(db).await?;
         let queue = snapshot::queue(db, &inboxes).await?;
-        report.routed = route::route_new(db, &inboxes, &queue.unrouted).await?;
+        report.routed =
+            route::route_new(db, &inboxes, &queue.unrouted, self.intents.as_ref()).await?;
         let queue = if report.routed > 0 {
             snapshot::queue(db, &inboxes).await?
         } else {

@@ -37,6 +37,9 @@ pub struct RoutingView {
     pub routed_for: Option<DateTime<Utc>>,
     /// The routing rules that matched the first message and the contact.
     pub rule_hits: Vec<RuleHit>,
+    /// The intent detected in the first message, with its score, margin and candidates
+    /// (`null` before any intent was defined and the conversation routed).
+    pub intent_match: Option<kefu_normalizer::intents::IntentMatch>,
     /// The latest assignment and why it was made.
     pub decision: Option<DecisionView>,
     /// Every assignment, newest first.
@@ -107,6 +110,7 @@ pub async fn explain(db: &Db, id: i64) -> Result<RoutingView, DispatchError> {
         rule_hits: state
             .and_then(|s| serde_json::from_value(s.rule_hits).ok())
             .unwrap_or_default(),
+        intent_match: c.intent_match.and_then(|m| serde_json::from_value(m).ok()),
         decision: history.first().cloned(),
         history,
     })

@@ -7,6 +7,7 @@
 //!   "rules": [
 //!     {"name": "refunds", "when": {"keywords": ["refund", "退款"]},
 //!      "then": {"skills": {"billing": 3}, "priority": {"raise": 5}}},
+//!     {"name": "refund intent", "when": {"intent": "refund"}, "then": {"team_id": 3}},
 //!     {"name": "vip", "when": {"attributes": [{"name": "vip_level", "op": "gte", "value": 3}]},
 //!      "then": {"priority": {"set": 100}, "team_id": 7}}
 //!   ],
@@ -94,6 +95,29 @@ pub struct Conditions {
     /// this, e.g. `-0.5` for complaints.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sentiment_below: Option<f32>,
+    /// The intent detected in the first message (see `kefu_ai::IntentDetector`) is this one,
+    /// or one of these: `"refund"` or `["refund", "cancel_order"]`. Intents are defined under
+    /// `/api/v1/intents`; a message with no clear intent matches no `intent` condition.
+    #[serde(
+        default,
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub intent: Vec<String>,
+}
+
+/// A string or a list of strings.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged, expecting = "an intent name or a list of intent names")]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
 }
 
 impl Conditions {
@@ -105,6 +129,7 @@ impl Conditions {
             && self.attributes.is_empty()
             && self.language.is_none()
             && self.sentiment_below.is_none()
+            && self.intent.is_empty()
     }
 }
 

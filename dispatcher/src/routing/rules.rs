@@ -20,6 +20,8 @@ pub struct FirstMessage<'a> {
     pub channel: &'a str,
     /// The contact's `attributes` object; anything else counts as no attributes.
     pub contact_attributes: &'a Value,
+    /// The intent detected in the text (`kefu_ai::IntentDetector`), when one was.
+    pub intent: Option<&'a str>,
 }
 
 /// What the rules decided for one conversation.
@@ -140,6 +142,12 @@ fn matches(
             return None;
         }
         why.push(format!("sentiment {score} < {below}"));
+    }
+    if !when.intent.is_empty() {
+        let intent = msg
+            .intent
+            .filter(|i| when.intent.iter().any(|w| w.as_str() == *i))?;
+        why.push(format!("intent {intent}"));
     }
     Some(why)
 }

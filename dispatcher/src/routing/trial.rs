@@ -138,6 +138,7 @@ mod tests {
                 text: "I want a REFUND please",
                 channel: "email",
                 contact_attributes: &attrs,
+                intent: None,
             },
         );
         assert!(refund.rules[0].matched);
@@ -157,6 +158,7 @@ mod tests {
                 text: "where is my parcel",
                 channel: "email",
                 contact_attributes: &vip,
+                intent: None,
             },
         );
         assert!(!other.rules[0].matched);

@@ -122,6 +122,14 @@ impl Checker {
         {
             self.fail("when.sentiment_below", "must be a number from -1 to 1");
         }
+        for (k, intent) in when.intent.iter().enumerate() {
+            if !kefu_normalizer::intents::is_slug(intent) {
+                self.fail(
+                    format!("when.intent[{k}]"),
+                    format!("{intent:?} is not an intent name (a-z, 0-9, _ and -)"),
+                );
+            }
+        }
         if when.channel.as_deref().is_some_and(|c| c.trim().is_empty()) {
             self.fail("when.channel", "must not be blank");
         }
@@ -151,6 +159,32 @@ impl Checker {
 }
 
 impl RoutingConfig {
+    /// Checks that every `when.intent` names one of `known` (the stored intents' names), so a
+    /// typo is refused rather than silently never matching. The API runs it after
+    /// [`Self::validate`].
+    pub fn check_intents(&self, known: &[String]) -> Result<(), ValidationErrors> {
+        let mut c = Checker {
+            rule: None,
+            errors: Vec::new(),
+        };
+        for (i, rule) in self.rules.iter().enumerate() {
+            c.rule = Some(i);
+            for (k, intent) in rule.when.intent.iter().enumerate() {
+                if !known.contains(intent) {
+                    c.fail(
+                        format!("when.intent[{k}]"),
+                        format!("no intent is named {intent:?}; define it under Settings → Intents first"),
+                    );
+                }
+            }
+        }
+        if c.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ValidationErrors(c.errors))
+        }
+    }
+
     /// Checks everything the type system does not: skill levels 1–10, regexes that compile,
     /// numeric values for ordering comparisons, rules with at least one condition and one action,
     /// a message when `max_wait` is set. Reports every problem, not just the first.

@@ -138,6 +138,7 @@
  * @property {number} [unread_count]
  * @property {number} [last_read_seq]
  * @property {number|null} [sentiment]
+ * @property {string|null} [intent] the intent detected in the first customer message of the current wait
  * @property {string|null} [last_inbound_at]
  * @property {string|null} [waiting_since] the customer's unanswered message, when they wrote last
  */
@@ -151,6 +152,16 @@
  * @property {string} answer
  * @property {string[]} tags
  * @property {string|null} locale
+ * @property {boolean} enabled
+ */
+
+/**
+ * An intent (`GET /api/v1/intents`).
+ * @typedef {Object} Intent
+ * @property {number} id
+ * @property {string} name
+ * @property {string} label
+ * @property {string[]} examples
  * @property {boolean} enabled
  */
 

@@ -11,6 +11,7 @@ pub mod conversations;
 pub mod csat;
 pub mod files;
 pub mod inboxes;
+pub mod intents;
 pub mod invites;
 pub mod knowledge;
 pub mod labels;
@@ -128,6 +129,8 @@ pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
         .routes(routes!(knowledge::suggestions))
         .routes(routes!(knowledge::decisions))
         .routes(routes!(knowledge::get_bot, knowledge::put_bot))
+        .routes(routes!(intents::create, intents::list))
+        .routes(routes!(intents::get, intents::update, intents::delete))
         .routes(routes!(sensitive::create, sensitive::list))
         .routes(routes!(
             sensitive::get,

@@ -85,6 +85,7 @@ pub async fn put_config(
 ) -> ApiResult<Json<RoutingConfigView>> {
     me.require(Role::Admin)?;
     let config = parse_routing(body)?;
+    check_intents(&st, &config).await?;
     let routing = serde_json::to_value(&config).map_err(ApiError::internal)?;
     let row = st.inbox_store.set_routing(id, routing).await?;
     st.dispatcher.wake();
@@ -102,6 +103,40 @@ fn parse_routing(body: Value) -> Result<RoutingConfig, ApiError> {
     })?;
     super::agents::check_skills(&config.default_skills).map_err(|e| e.with_field("skills"))?;
     Ok(config)
+}
+
+/// Refuses a `when.intent` naming no stored intent (a typo would never match).
+async fn check_intents(st: &AppState, config: &RoutingConfig) -> Result<(), ApiError> {
+    if config.rules.iter().all(|r| r.when.intent.is_empty()) {
+        return Ok(());
+    }
+    let known = st.intents.store().names().await?;
+    config.check_intents(&known).map_err(|errors| {
+        let field = errors.0.first().map(|e| match e.rule {
+            Some(i) => format!("rules[{i}].{}", e.field),
+            None => e.field.clone(),
+        });
+        let err = ApiError::invalid(errors.to_string());
+        match field {
+            Some(f) => err.with_field(f),
+            None => err,
+        }
+    })
+}
+
+/// The intent detected in `text`, as routing would detect it; `None` when no intent is
+/// enabled or the detector failed (logged).
+async fn detect_intent(st: &AppState, text: &str) -> Option<kefu_normalizer::intents::IntentMatch> {
+    if let Err(e) = st.intents.refresh().await {
+        tracing::warn!(error = %e, "Cannot read the intents.");
+    }
+    if st.intents.is_empty() || text.trim().is_empty() {
+        return None;
+    }
+    st.intents
+        .detect(text)
+        .inspect_err(|e| tracing::warn!(error = %e, "Intent detection failed."))
+        .ok()
 }
 
 /// A message to try an inbox's routing with.
@@ -130,6 +165,9 @@ pub struct TryResult {
     #[serde(flatten)]
     #[schema(value_type = Object)]
     pub trial: Value,
+    /// The intent detected in the text, with its score and candidates (`null` when no intent
+    /// is defined).
+    pub intent: Option<kefu_normalizer::intents::IntentMatch>,
 }
 
 /// Tries a message against the inbox's routing (or an unsaved configuration): which rules
@@ -159,16 +197,19 @@ pub async fn try_routing(
                 .with_field("attributes"),
         );
     }
+    let intent = detect_intent(&st, &req.text).await;
     let trial = routing::try_message(
         &config,
         &routing::FirstMessage {
             text: &req.text,
             channel: req.channel.as_deref().unwrap_or(&row.channel_type),
             contact_attributes: &attributes,
+            intent: intent.as_ref().and_then(|m| m.intent.as_deref()),
         },
     );
     Ok(Json(TryResult {
         trial: serde_json::to_value(trial).map_err(ApiError::internal)?,
+        intent,
     }))
 }
 

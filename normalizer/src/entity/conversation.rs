@@ -33,6 +33,13 @@ pub struct Model {
     pub resolved_at: Option<DateTimeUtc>,
     /// The sentiment (−1 to 1) of the customer's latest message, once one was scored.
     pub sentiment: Option<f64>,
+    /// The intent detected in the first customer message of the current wait (a name in
+    /// `intents`), once intents exist and one matched.
+    pub intent: Option<String>,
+    /// How the intent was detected: `crate::intents::IntentMatch` as JSON (also when none
+    /// matched).
+    #[sea_orm(column_type = "Json", nullable)]
+    pub intent_match: Option<Json>,
 }
 
 /// No declared relations: joins are written where they are needed.

@@ -83,11 +83,15 @@ pub enum ActivityKind {
     /// `too_many_answers`; `details.score` of the best candidate).
     #[sea_orm(string_value = "bot_handoff")]
     BotHandoff,
+    /// An intent was detected in the customer's first message (`details.intent`,
+    /// `details.score`).
+    #[sea_orm(string_value = "intent_detected")]
+    IntentDetected,
 }
 
 impl ActivityKind {
     /// Every kind, in documentation order.
-    pub const ALL: [ActivityKind; 11] = [
+    pub const ALL: [ActivityKind; 12] = [
         Self::Assigned,
         Self::Transferred,
         Self::Resolved,
@@ -99,6 +103,7 @@ impl ActivityKind {
         Self::CsatSkipped,
         Self::CsatSubmitted,
         Self::BotHandoff,
+        Self::IntentDetected,
     ];
 
     /// The stored (and API) name.
@@ -115,6 +120,7 @@ impl ActivityKind {
             Self::CsatSkipped => "csat_skipped",
             Self::CsatSubmitted => "csat_submitted",
             Self::BotHandoff => "bot_handoff",
+            Self::IntentDetected => "intent_detected",
         }
     }
 }

@@ -28,6 +28,7 @@ pub mod custom_attribute;
 pub mod inbox;
 pub mod inbox_agent;
 pub mod inbox_team;
+pub mod intent;
 pub mod invite;
 pub mod knowledge_entry;
 pub mod label;

@@ -46,6 +46,7 @@ fn conversation() -> ConversationView {
         created_at: at(1_714_036_504),
         last_message_at: at(1_714_036_600),
         sentiment: None,
+        intent: None,
         summary: None,
     }
 }

@@ -417,6 +417,7 @@ fn bench_conversation(id: i64, n: usize) -> kefu_normalizer::views::Conversation
         created_at: now,
         last_message_at: now,
         sentiment: None,
+        intent: None,
         summary: None,
     }
 }

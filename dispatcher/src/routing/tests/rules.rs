@@ -185,6 +185,7 @@ fn rules_match_and_combine() {
             text: case.text,
             channel: case.channel,
             contact_attributes: &case.attrs,
+            intent: None,
         };
         let d = evaluate(&config, &msg);
         let hits: Vec<usize> = d.hits.iter().map(|h| h.index).collect();
@@ -202,6 +203,7 @@ fn hits_say_why() {
         text: "Refund for order #12",
         channel: "email",
         contact_attributes: &attrs,
+        intent: None,
     };
     let d = evaluate(&config(), &msg);
     let why: Vec<(Option<&str>, Vec<&str>)> = d
@@ -255,6 +257,7 @@ fn attribute_operators() {
             text: "",
             channel: "email",
             contact_attributes: &attrs,
+            intent: None,
         };
         let got = !evaluate(&config, &msg).hits.is_empty();
         assert_eq!(got, expected, "x={actual} {op} {value}");
@@ -326,8 +329,51 @@ fn a_later_rule_never_lowers_a_skill_level() {
         text: "invoice",
         channel: "email",
         contact_attributes: &attrs,
+        intent: None,
     };
     let d = evaluate(&config, &msg);
     assert_eq!(d.hits.len(), 2);
     assert_eq!(d.skills, skills(&[("billing", 5), ("support", 3)]));
+}
+
+#[test]
+fn an_intent_rule_matches_the_detected_intent() {
+    let config: RoutingConfig = serde_json::from_value(json!({
+        "rules": [
+            {"name": "refunds", "when": {"intent": "refund"}, "then": {"team_id": 3}},
+            {"when": {"intent": ["invoice", "order_status"], "channel": "email"},
+             "then": {"skills": {"billing": 2}}}
+        ]
+    }))
+    .expect("valid");
+    assert_eq!(config.rules[0].when.intent, ["refund"]);
+    let attrs = json!({});
+    let run = |intent: Option<&str>, channel: &str| {
+        evaluate(
+            &config,
+            &FirstMessage {
+                text: "whatever the words",
+                channel,
+                contact_attributes: &attrs,
+                intent,
+            },
+        )
+    };
+    let refund = run(Some("refund"), "email");
+    assert_eq!(refund.team_id, Some(3));
+    assert_eq!(refund.hits.len(), 1);
+    assert_eq!(refund.hits[0].why, ["intent refund"]);
+    let invoice = run(Some("invoice"), "email");
+    assert_eq!(invoice.team_id, None);
+    assert_eq!(invoice.hits[0].why, ["channel email", "intent invoice"]);
+    assert_eq!(invoice.skills, skills(&[("billing", 2)]));
+    // Every condition must hold; no intent matches no intent condition.
+    assert!(run(Some("invoice"), "wechat").hits.is_empty());
+    assert!(run(None, "email").hits.is_empty());
+    assert!(run(Some("account"), "email").hits.is_empty());
+
+    let round: RoutingConfig =
+        serde_json::from_value(serde_json::to_value(&config).expect("serializes"))
+            .expect("round trip");
+    assert_eq!(round, config);
 }

@@ -120,3 +120,35 @@ fn error_carries_index_and_field() {
             .starts_with("invalid routing configuration: rules[2].when.regex:")
     );
 }
+
+#[test]
+fn intent_conditions_name_existing_intents() {
+    assert_eq!(
+        errors(
+            json!({"rules": [{"when": {"intent": ["refund", "Bad Name"]}, "then": {"team_id": 1}}]})
+        ),
+        ["rules[0].when.intent[1]: \"Bad Name\" is not an intent name (a-z, 0-9, _ and -)"]
+    );
+    let config: RoutingConfig = serde_json::from_value(json!({"rules": [
+        {"when": {"keywords": ["x"]}, "then": {"team_id": 1}},
+        {"when": {"intent": ["refund", "refnud"]}, "then": {"team_id": 1}}
+    ]}))
+    .expect("parses");
+    let known = ["invoice".to_owned(), "refund".to_owned()];
+    let e = config.check_intents(&known).expect_err("refnud is unknown");
+    assert_eq!(
+        e.0.iter()
+            .map(ValidationError::to_string)
+            .collect::<Vec<_>>(),
+        [
+            "rules[1].when.intent[1]: no intent is named \"refnud\"; define it under Settings → Intents first"
+        ]
+    );
+    config
+        .check_intents(&["refnud".to_owned(), "refund".to_owned()])
+        .expect("both known");
+    assert!(
+        serde_json::from_value::<RoutingConfig>(json!({"rules": [{"when": {"intent": 3}}]}))
+            .is_err()
+    );
+}

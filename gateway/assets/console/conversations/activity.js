@@ -1,5 +1,5 @@
 // The thread's timeline lines (assigned, transferred, resolved, reopened, routed by a rule,
-// priority changed, satisfaction asked, skipped and rated, handed off by the FAQ bot), from `GET /conversations/{id}/activities`, said in the agent's language;
+// priority changed, satisfaction asked, skipped and rated, handed off by the FAQ bot, intent detected), from `GET /conversations/{id}/activities`, said in the agent's language;
 // a resolved or transferred line shows its summary (summary.js).
 
 import { api, items } from "../api.js";
@@ -62,6 +62,8 @@ export function activityText(a) {
     case "csat_submitted":
       return t(d.comment ? "activity.csatRatedComment" : "activity.csatRated",
         { stars: "★".repeat(Number(d.rating) || 0), rating: d.rating ?? "", comment: d.comment ?? "" });
+    case "intent_detected":
+      return t("activity.intentDetected", { name: String(d.intent ?? "") });
     case "bot_handoff":
       return t("activity.botHandoff", { reason: t(`activity.botReason.${String(d.reason)}`) });
     default:

@@ -154,6 +154,7 @@ export class Thread {
           [this.ctx.inboxLabel(c), contact.email, contact.phone, assignee].filter(Boolean).join(" · ")),
         h("div", { class: "chips" },
           c.priority ? h("span", { class: "chip" }, t("thread.priority", { n: c.priority })) : null,
+          c.intent ? h("span", { class: "chip intent", "data-testid": "conv-intent", title: t("thread.intentTitle") }, t("thread.intent", { name: c.intent })) : null,
           skillList(c.skills).map((s) => h("span", { class: "chip skill" }, s))),
         h("div", { class: "chips labels", "data-testid": "thread-labels" },
           (c.labels || []).map((l) => labelChip(l, () => this.setLabels((c.labels || []).filter((x) => x !== l)))),

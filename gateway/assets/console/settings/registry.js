@@ -8,6 +8,7 @@ import { page as teams } from "./teams/index.js";
 import { page as labels } from "./labels/index.js";
 import { page as canned } from "./canned/index.js";
 import { page as knowledge } from "./knowledge/index.js";
+import { page as intents } from "./intents/index.js";
 import { page as sensitive } from "./sensitive/index.js";
 import { page as attributes } from "./attributes/index.js";
 import { page as schedules } from "./schedules/index.js";
@@ -28,6 +29,7 @@ export const PAGES = [
   labels,
   canned,
   knowledge,
+  intents,
   sensitive,
   attributes,
   schedules,

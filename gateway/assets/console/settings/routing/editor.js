@@ -127,6 +127,7 @@ function ruleCard(rule, i, count, lookups, onOp) {
   const channel = choice({ options: [["", t("routing.any")], ...lookups.channels.map((c) => /** @type {[string, string]} */ ([c, labelOf(c)]))], value: when.channel, testid: "rule-channel" });
   const language = choice({ options: [["", t("routing.any")], ["zh", t("routing.lang.zh")], ["latin", t("routing.lang.latin")]], value: when.language, testid: "rule-language" });
   const sentiment = /** @type {HTMLInputElement} */ (h("input", { type: "number", step: "0.1", min: "-1", max: "1", class: "inline-num", value: when.sentiment_below ?? "", "data-testid": "rule-sentiment" }));
+  const intents = stringList({ values: when.intent || [], testid: "rule-intent", label: t("routing.intent"), path: `${p}.when.intent` });
   const attrs = attributesEditor({ path: `${p}.when.attributes`, value: when.attributes, testid: "rule-attr" });
   const skills = skillsEditor({ path: `${p}.then.skills`, value: then.skills, testid: "rule-skill" });
   const prio = then.priority || {};
@@ -154,6 +155,7 @@ function ruleCard(rule, i, count, lookups, onOp) {
           field({ path: `${p}.when.channel`, label: t("routing.channel"), control: channel.el }),
           field({ path: `${p}.when.language`, label: t("routing.language"), control: language.el }),
           field({ path: `${p}.when.sentiment_below`, label: t("routing.sentimentBelow"), control: sentiment, help: t("routing.sentimentHelp") }),
+          field({ path: `${p}.when.intent`, label: t("routing.intent"), control: intents.el, help: t("routing.intentHelp") }),
           field({ path: `${p}.when.attributes`, label: t("routing.attributes"), control: attrs.el }))),
       h("fieldset", { class: "field-group", "data-field": `${p}.then` },
         h("legend", {}, t("routing.then")),
@@ -174,6 +176,8 @@ function ruleCard(rule, i, count, lookups, onOp) {
       if (channel.value()) w.channel = channel.value();
       if (language.value()) w.language = language.value();
       if (sentiment.value.trim()) w.sentiment_below = parseNumber(sentiment.value);
+      const it = intents.value();
+      if (it.length) w.intent = it;
       const at = attrs.value();
       if (at.length) w.attributes = at;
       /** @type {Config} */

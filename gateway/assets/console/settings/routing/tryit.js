@@ -1,5 +1,6 @@
 // "Try it": a message text, channel and contact attributes run through the routing on the
-// page (saved or not); shows which rules match and the resulting requirements.
+// page (saved or not); shows which rules match, the intent detected and the resulting
+// requirements.
 
 import { h, mount } from "../../dom.js";
 import { http, translator, field, busy, ErrorView, fieldErrors } from "../../forms/index.js";
@@ -57,7 +58,7 @@ export function tryPanel(o) {
 /**
  * @param {{rules?: {index: number, name?: string | null, matched: boolean, why?: string[]}[],
  *   requirements?: {skills?: Record<string, number>, priority?: number, team_id?: number | null},
- *   language?: string | null}} res
+ *   language?: string | null, intent?: {intent: string | null, score: number} | null}} res
  * @param {import("./widgets.js").Team[] | null} teams
  */
 function outcome(res, teams) {
@@ -80,7 +81,9 @@ function outcome(res, teams) {
       h("dd", { "data-testid": "try-priority" }, String(req.priority ?? 0)),
       h("dt", {}, t("routing.team")),
       h("dd", { "data-testid": "try-team" }, req.team_id == null ? "—" : team ? team.name : `#${req.team_id}`),
-      res.language ? [h("dt", {}, t("routing.language")), h("dd", { "data-testid": "try-language" }, t(`routing.lang.${res.language}`))] : null));
+      res.language ? [h("dt", {}, t("routing.language")), h("dd", { "data-testid": "try-language" }, t(`routing.lang.${res.language}`))] : null,
+      res.intent ? [h("dt", {}, t("routing.detectedIntent")), h("dd", { "data-testid": "try-intent" },
+        res.intent.intent ? t("routing.tryIntent", { name: res.intent.intent, score: res.intent.score.toFixed(2) }) : t("routing.noIntent"))] : null));
 }
 
 /** @param {string} type */

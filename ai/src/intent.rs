@@ -1,0 +1,156 @@
+//! [`IntentDetector`]: which named intent a customer's message expresses, by nearest
+//! neighbours over the intents' example phrases.
+//!
+//! Every example phrase is one document of a [`KnowledgeIndex`] — the FAQ bot's index, with
+//! its features (jieba words and Chinese bigrams, synonyms, English plurals) and its typo
+//! correction — scored by [`Scoring::Coverage`] rather than the FAQ bot's F1: each intent
+//! scores how much of its closest example the message covers (0 to 1), every feature weighed
+//! by how few intents' examples use it. A long message is not marked down for what it says
+//! beyond the example, and a word every intent uses ("order") counts little against a telling
+//! one ("invoice"). [`classify`] then names the best intent when its score reaches
+//! [`MIN_SCORE`] and it leads the next intent by at least [`MIN_MARGIN`]; otherwise no intent.
+//! It is deterministic: the same intents and text give the same answer on every node.
+//!
+//! The index is derived from the `intents` table: [`IntentDetector::refresh`] compares a
+//! fingerprint of the table (how many intents, the latest change; one small query) and
+//! rebuilds the index when it moved, so every node follows edits made through any node
+//! before its next detection. Intents are few (tens, each with tens of examples), so a
+//! rebuild takes milliseconds.
+
+use std::sync::Arc;
+
+use kefu_normalizer::Db;
+use kefu_normalizer::intents::{
+    Fingerprint, IntentCandidate, IntentMatch, IntentStore, IntentView,
+};
+use tokio::sync::Mutex;
+
+use crate::AiError;
+use crate::index::{Document, Hit, KnowledgeIndex, Scoring};
+
+/// The least score an intent needs to be named.
+pub const MIN_SCORE: f32 = 0.35;
+/// How far the best intent must lead the next one.
+pub const MIN_MARGIN: f32 = 0.05;
+/// Intents kept with a detection, best first.
+pub const CANDIDATES: usize = 5;
+
+impl Document for IntentView {
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    fn phrasings(&self) -> impl Iterator<Item = &str> {
+        self.examples.iter().map(String::as_str)
+    }
+
+    fn answer(&self) -> &str {
+        &self.name
+    }
+
+    /// Examples of one intent mix languages freely; none counts less for its script.
+    fn locale(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// The detection for `hits` (one per intent, best first, as [`KnowledgeIndex::search`] gives
+/// them): the best intent when it scores at least [`MIN_SCORE`] and leads the runner-up by at
+/// least [`MIN_MARGIN`], else none; with the candidates either way.
+pub fn classify(hits: &[Hit]) -> IntentMatch {
+    let score = hits.first().map(|h| h.score).unwrap_or(0.0);
+    let runner_up = hits.get(1).map(|h| h.score).unwrap_or(0.0);
+    // Scores are rounded to thousandths; the margin too, so 0.8 − 0.75 is 0.05.
+    let margin = ((score - runner_up) * 1000.0).round() / 1000.0;
+    let intent = hits
+        .first()
+        .filter(|_| score >= MIN_SCORE && margin >= MIN_MARGIN)
+        .map(|h| h.answer.clone());
+    IntentMatch {
+        intent,
+        score,
+        margin,
+        candidates: hits
+            .iter()
+            .map(|h| IntentCandidate {
+                intent: h.answer.clone(),
+                score: h.score,
+            })
+            .collect(),
+        message_id: None,
+        detected_at: None,
+    }
+}
+
+/// Detects intents; cheap to clone.
+#[derive(Clone)]
+pub struct IntentDetector {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: IntentStore,
+    index: KnowledgeIndex,
+    /// The table as the index was last built from it; `None` before the first build.
+    seen: Mutex<Option<Fingerprint>>,
+}
+
+impl IntentDetector {
+    /// A detector over `db`'s intents; its index is built at the first [`Self::refresh`].
+    pub fn new(db: Db) -> Result<Self, AiError> {
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store: IntentStore::new(db),
+                index: KnowledgeIndex::with_scoring(Scoring::Coverage)?,
+                seen: Mutex::new(None),
+            }),
+        })
+    }
+
+    /// The intents' store.
+    pub fn store(&self) -> &IntentStore {
+        &self.inner.store
+    }
+
+    /// Rebuilds the index when the stored intents changed since the last build; returns
+    /// whether it did.
+    pub async fn refresh(&self) -> Result<bool, AiError> {
+        let mut seen = self.inner.seen.lock().await;
+        // Read before the intents: a change landing in between makes the next refresh
+        // rebuild again, never miss it.
+        let now = self.inner.store.fingerprint().await?;
+        if *seen == Some(now) {
+            return Ok(false);
+        }
+        let intents = self.inner.store.list().await?;
+        let count = intents.iter().filter(|i| i.enabled).count();
+        let index = self.inner.index.clone();
+        tokio::task::spawn_blocking(move || index.rebuild(&intents))
+            .await
+            .map_err(|e| AiError::Index(format!("indexing stopped: {e}")))??;
+        *seen = Some(now);
+        tracing::debug!(intents = count, "Intent index built.");
+        Ok(true)
+    }
+
+    /// Whether no enabled intent is indexed (then nothing is detected, and nothing stored).
+    pub fn is_empty(&self) -> bool {
+        self.inner.index.is_empty()
+    }
+
+    /// The intent of `text` by the index as it stands (see [`classify`]).
+    pub fn detect(&self, text: &str) -> Result<IntentMatch, AiError> {
+        let started = std::time::Instant::now();
+        let hits = self.inner.index.search(text, CANDIDATES)?;
+        metrics::histogram!("kefu_ai_intent_seconds").record(started.elapsed().as_secs_f64());
+        Ok(classify(&hits))
+    }
+}
+
+#[cfg(test)]
+#[path = "intent_tests.rs"]
+mod tests;
