@@ -72,6 +72,7 @@ struct Args {
     pool: u32,
     metrics: bool,
     fresh: bool,
+    relay: Option<record_cost::Relay>,
 }
 
 fn parse() -> anyhow::Result<Args> {
@@ -84,12 +85,13 @@ fn parse() -> anyhow::Result<Args> {
         pool: 16,
         metrics: false,
         fresh: false,
+        relay: None,
     };
     let mut it = std::env::args().skip(1);
     match it.next().as_deref() {
         Some("ingest") => {}
         _ => bail!(
-            "usage: kefu-bench routing … | kefu-bench search … | kefu-bench list … | kefu-bench bus … | kefu-bench login … | kefu-bench reports … | kefu-bench faq … | kefu-bench wechat … | kefu-bench imap … | kefu-bench idle … | kefu-bench ingest [--database-url URL|sqlite] [--messages N] [--conversations N] [--concurrency N] [--rate PER_SEC] [--pool N] [--metrics true] [--fresh true]"
+            "usage: kefu-bench routing … | kefu-bench search … | kefu-bench list … | kefu-bench bus … | kefu-bench login … | kefu-bench reports … | kefu-bench faq … | kefu-bench wechat … | kefu-bench imap … | kefu-bench idle … | kefu-bench ingest [--database-url URL|sqlite] [--messages N] [--conversations N] [--concurrency N] [--rate PER_SEC] [--pool N] [--metrics true] [--fresh true] [--relay plain|metrics]"
         ),
     }
     while let Some(flag) = it.next() {
@@ -103,6 +105,7 @@ fn parse() -> anyhow::Result<Args> {
             "--pool" => a.pool = v.parse()?,
             "--metrics" => a.metrics = v.parse()?,
             "--fresh" => a.fresh = v.parse()?,
+            "--relay" => a.relay = Some(v.parse()?),
             other => bail!("unknown flag {other}"),
         }
     }
@@ -171,12 +174,16 @@ async fn main() -> anyhow::Result<()> {
     for r in futures::future::join_all(second_round).await {
         r?;
     }
-    if args.metrics {
-        // The warm-up's facts are written now, so the measured drain holds the timed
-        // messages' events only.
+    if args.metrics || args.relay.is_some() {
+        // The warm-up's facts are written now, so the measured drain (or relay) holds the
+        // timed messages' events only.
         record_cost::drain(&db).await?;
     }
 
+    // With `--relay`, the outbox is relayed while the messages come in, as a server does, and
+    // the clock stops once it has caught up: the throughput then includes relaying (and, with
+    // `metrics`, writing metric events), so two runs tell what metric writing costs ingest.
+    let relay = args.relay.map(|kind| record_cost::spawn(&db, kind));
     let sem = Arc::new(Semaphore::new(args.concurrency));
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(args.messages);
@@ -202,11 +209,15 @@ async fn main() -> anyhow::Result<()> {
     for t in tasks {
         lat.push(t.await??);
     }
+    if let Some((stop, task)) = relay {
+        stop.cancel();
+        task.await?;
+    }
     let elapsed = started.elapsed();
     lat.sort();
     let pct = |p: f64| kefu_tests::quantile(&lat, p).map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0);
     println!(
-        "backend={} messages={} conversations={} concurrency={} rate={} pool={}",
+        "backend={} messages={} conversations={} concurrency={} rate={} pool={} relay={}",
         backend.label(),
         args.messages,
         args.conversations,
@@ -214,7 +225,8 @@ async fn main() -> anyhow::Result<()> {
         args.rate
             .map(|r| r.to_string())
             .unwrap_or_else(|| "max".into()),
-        args.pool
+        args.pool,
+        args.relay.map_or("none", record_cost::Relay::as_str)
     );
     println!(
         "throughput={:.0} msg/s  latency_ms p50={:.2} p90={:.2} p99={:.2} max={:.2}",
