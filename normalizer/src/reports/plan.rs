@@ -149,9 +149,9 @@ pub async fn raw_rows<C: ConnectionTrait>(
     Ok(out)
 }
 
-/// The rollup rows of `scope` the plan reads, that `filter` lets through: per grain, the rows
-/// between its first and last period, less those the plan does not read (where grains
-/// alternate, as in zones whose days are not made of whole 8-hour blocks).
+/// The rollup rows of `scope` the plan reads, that `filter` lets through: per grain, the
+/// planned periods (a list of them, so that a grain the plan uses only here and there, as
+/// hours in New York's days, is not read whole).
 pub async fn rollup_rows<C: ConnectionTrait>(
     conn: &C,
     plan: &Plan,
@@ -161,21 +161,15 @@ pub async fn rollup_rows<C: ConnectionTrait>(
     use metric_rollup::Column as C;
     let mut out = Vec::new();
     for (&grain, periods) in &plan.periods {
-        let (Some(&first), Some(&last)) = (periods.first(), periods.last()) else {
-            continue;
-        };
-        let q = metric_rollup::Entity::find()
-            .filter(C::Scope.eq(scope))
-            .filter(C::Grain.eq(grain))
-            .filter(C::Period.gte(first))
-            .filter(C::Period.lte(last));
-        let q = filtered(q, filter, C::InboxId, C::Channel, C::TeamId, C::AgentId);
-        out.extend(
-            q.all(conn)
-                .await?
-                .into_iter()
-                .filter(|r| periods.contains(&r.period)),
-        );
+        let periods: Vec<DateTime<Utc>> = periods.iter().copied().collect();
+        for chunk in periods.chunks(500) {
+            let q = metric_rollup::Entity::find()
+                .filter(C::Scope.eq(scope))
+                .filter(C::Grain.eq(grain))
+                .filter(C::Period.is_in(chunk.iter().copied()));
+            let q = filtered(q, filter, C::InboxId, C::Channel, C::TeamId, C::AgentId);
+            out.extend(q.all(conn).await?);
+        }
     }
     Ok(out)
 }
