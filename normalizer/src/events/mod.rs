@@ -27,6 +27,8 @@ mod partition;
 mod redis_bus;
 mod redis_counters;
 #[cfg(test)]
+mod relay_tests;
+#[cfg(test)]
 mod tests;
 
 use std::sync::Arc;
