@@ -243,49 +243,15 @@ impl Metrics {
         if facts.is_empty() {
             return Ok(());
         }
-        let inbox_ids: BTreeSet<i64> = facts.iter().map(|f| f.inbox_id).collect();
-        let inboxes = inbox::Entity::find()
-            .filter(inbox::Column::Id.is_in(inbox_ids))
-            .all(self.db.conn())
-            .await?;
-        let schedule_ids: BTreeSet<i64> = inboxes.iter().filter_map(|i| i.schedule_id).collect();
-        let schedules: HashMap<i64, Hours> = if schedule_ids.is_empty() {
-            HashMap::new()
-        } else {
-            schedule::Entity::find()
-                .filter(schedule::Column::Id.is_in(schedule_ids))
-                .all(self.db.conn())
-                .await?
-                .iter()
-                .filter_map(|s| Some((s.id, crate::schedules::store::hours_of(s).ok()?)))
-                .collect()
-        };
-        let inboxes: HashMap<i64, (String, Option<&Hours>)> = inboxes
-            .iter()
-            .map(|i| {
-                let hours = i.schedule_id.and_then(|s| schedules.get(&s));
-                (i.id, (i.channel_type.clone(), hours))
-            })
-            .collect();
-        // The conversations' labels as the facts are recorded (the consumer runs just after
-        // the commit), for reports by label.
-        let conversation_ids: BTreeSet<i64> = facts.iter().map(|f| f.conversation_id).collect();
-        let mut labels: HashMap<i64, BTreeSet<i64>> = HashMap::new();
-        for l in conversation_label::Entity::find()
-            .filter(conversation_label::Column::ConversationId.is_in(conversation_ids))
-            .all(self.db.conn())
-            .await?
-        {
-            labels
-                .entry(l.conversation_id)
-                .or_default()
-                .insert(l.label_id);
-        }
+        // The two reads are independent: on PostgreSQL they take two pooled connections at
+        // once instead of two round trips one after the other.
+        let (inboxes, labels) = tokio::try_join!(self.inboxes(&facts), self.labels(&facts))?;
         let rows: Vec<metric_event::ActiveModel> = facts
             .into_iter()
             .filter_map(|f| {
                 // An inbox deleted since has no channel to report under.
                 let (channel, hours) = inboxes.get(&f.inbox_id)?;
+                let hours = hours.as_ref();
                 let wall_ms = f.since.map(|s| (f.at - s).num_milliseconds().max(0));
                 let business_ms = f.since.map(|s| match hours {
                     Some(h) => i64::try_from(h.open_between(s, f.at).as_millis()).unwrap_or(0),
@@ -339,6 +305,64 @@ impl Metrics {
         tx.commit().await?;
         crate::prometheus::observe(&inserted);
         Ok(())
+    }
+
+    /// The facts' inboxes' channel types and, when a fact measures a duration, their business
+    /// hours. A batch that only opens conversations needs no hours, and an inbox's channel
+    /// type never changes, so such a batch reads no inbox at all once the types are cached.
+    async fn inboxes(
+        &self,
+        facts: &[Fact],
+    ) -> Result<HashMap<i64, (String, Option<Hours>)>, StoreError> {
+        let inbox_ids: BTreeSet<i64> = facts.iter().map(|f| f.inbox_id).collect();
+        let mut out = HashMap::with_capacity(inbox_ids.len());
+        if facts.iter().all(|f| f.since.is_none()) {
+            for id in inbox_ids {
+                if let Some(channel) = self.db.channel_type(id).await? {
+                    out.insert(id, (channel, None));
+                }
+            }
+            return Ok(out);
+        }
+        let inboxes = inbox::Entity::find()
+            .filter(inbox::Column::Id.is_in(inbox_ids))
+            .all(self.db.conn())
+            .await?;
+        let schedule_ids: BTreeSet<i64> = inboxes.iter().filter_map(|i| i.schedule_id).collect();
+        let schedules: HashMap<i64, Hours> = if schedule_ids.is_empty() {
+            HashMap::new()
+        } else {
+            schedule::Entity::find()
+                .filter(schedule::Column::Id.is_in(schedule_ids))
+                .all(self.db.conn())
+                .await?
+                .iter()
+                .filter_map(|s| Some((s.id, crate::schedules::store::hours_of(s).ok()?)))
+                .collect()
+        };
+        for i in inboxes {
+            let hours = i.schedule_id.and_then(|s| schedules.get(&s).cloned());
+            out.insert(i.id, (i.channel_type, hours));
+        }
+        Ok(out)
+    }
+
+    /// The facts' conversations' labels as the facts are recorded (the consumer runs just
+    /// after the commit), for reports by label.
+    async fn labels(&self, facts: &[Fact]) -> Result<HashMap<i64, BTreeSet<i64>>, StoreError> {
+        let conversation_ids: BTreeSet<i64> = facts.iter().map(|f| f.conversation_id).collect();
+        let mut labels: HashMap<i64, BTreeSet<i64>> = HashMap::new();
+        for l in conversation_label::Entity::find()
+            .filter(conversation_label::Column::ConversationId.is_in(conversation_ids))
+            .all(self.db.conn())
+            .await?
+        {
+            labels
+                .entry(l.conversation_id)
+                .or_default()
+                .insert(l.label_id);
+        }
+        Ok(labels)
     }
 }
 

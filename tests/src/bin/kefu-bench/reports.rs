@@ -8,14 +8,14 @@
 //! Fills a fresh database with `--conversations` conversations spread evenly over the year
 //! 2025, written in bulk as the metric events the outbox consumer would have derived from
 //! them: each is opened, waits in the queue, is answered (its first response and two or three
-//! more replies) and resolved; a third carry one of ten labels; one in ten is reopened a day later and answered and resolved
-//! again, one in twenty is transferred, three in ten are rated. Twenty agents in four teams,
-//! six inboxes over four channel types; durations are spread over seconds to days so the
-//! medians and 90th percentiles are not trivial. Then, per case (overview per day over the
-//! year in UTC and in Asia/Shanghai, agents, teams, channels, inboxes, and the same with a
-//! filter), it runs `--queries` reports one after another, each what `GET
-//! /api/v1/reports/{grouping}` does but HTTP ([`Reports::report`]), and prints the median and
-//! the 99th percentile.
+//! more replies) and resolved; a third carry one of ten labels; one in ten is reopened a day
+//! later and answered and resolved again, one in twenty is transferred, three in ten are rated.
+//! Twenty agents in four teams, six inboxes over four channel types; durations are spread over
+//! seconds to days so the medians and 90th percentiles are not trivial. Then, per case
+//! (overview per day over the year in UTC, Asia/Shanghai and America/New_York, agents, teams,
+//! channels, inboxes, and the same with a filter), it runs `--queries` reports one after
+//! another, each what `GET /api/v1/reports/{grouping}` does but HTTP ([`Reports::report`]), and
+//! prints the median and the 99th percentile.
 //!
 //! The fill writes the metric events only, as a bulk import would; the hourly and daily
 //! rollups are then rebuilt from them (timed apart). `--from-events` measures the reports
@@ -150,6 +150,12 @@ pub async fn main() -> anyhow::Result<()> {
             "overview, Asia/Shanghai",
             Grouping::Overview,
             "Asia/Shanghai",
+            none(),
+        ),
+        (
+            "overview, America/New_York",
+            Grouping::Overview,
+            "America/New_York",
             none(),
         ),
         ("agents", Grouping::Agents, "UTC", none()),
