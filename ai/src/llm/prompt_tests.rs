@@ -116,7 +116,7 @@ fn summaries_fit_the_schema_or_are_refused() {
         None
     );
     let long = "x".repeat(401);
-    let six = vec![r#"{"speaker": "agent", "text": "a"}"#; 6].join(",");
+    let six = [r#"{"speaker": "agent", "text": "a"}"#; 6].join(",");
     for bad in [
         r#"{"sentences": [], "open_question": null}"#.to_owned(),
         format!(r#"{{"sentences": [{six}], "open_question": null}}"#),
