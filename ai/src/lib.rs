@@ -17,14 +17,18 @@
 //!   it (lexicons, negation, intensifiers, complaint signals).
 //! - [`summary`]: conversation summaries on resolve and transfer: a header of facts and the
 //!   sentences TextRank ranks highest ([`summary::Extractive`]).
+//! - [`llm`]: the optional language model (off by default): an OpenAI-compatible client
+//!   that redacts personal data from everything it sends, and the draft and summary requests
+//!   with the checks on their answers.
 //!
 //! Storage (entries, intents, settings, decisions) is in `kefu-normalizer`; this crate only matches and
-//! decides, and needs no network or model files.
+//! decides, and needs no network or model files unless a language model is configured.
 
 mod bot;
 mod decide;
 mod index;
 mod intent;
+pub mod llm;
 pub mod sensitive;
 pub mod sentiment;
 mod spelling;

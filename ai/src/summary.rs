@@ -72,6 +72,7 @@ pub fn summarize(input: &SummaryInput) -> SummaryBody {
         source: SOURCE.to_owned(),
         facts,
         sentences: top_sentences(&input.messages, SENTENCES),
+        llm_error: None,
     }
 }
 

@@ -31,6 +31,7 @@ use crate::channels::{ChannelRegistry, Inboxes, Runner};
 use crate::config::Config;
 use crate::crypto::Keys;
 use crate::error::ApiError;
+use crate::llm::summaries::Consumers;
 use crate::state::AppState;
 
 /// Kefu could not start; the message says why.
@@ -238,6 +239,7 @@ impl App {
                 .map_err(|e| StartError(format!("cannot open the search index: {e}")))?;
         let state = AppState {
             search,
+            llm: crate::llm::Assist::from_config(&config, &db)?,
             accounts,
             config: Arc::new(config),
             db: db.clone(),
@@ -285,7 +287,7 @@ impl App {
             .await
             .map_err(|e| StartError(format!("cannot listen on {}: {e}", state.config.listen)))?;
         let relay = OutboxRelay::new(db, bus)
-            .consumer(fanout)
+            .consumer(Consumers::new(fanout, &state))
             .prune_under(state.leases.hold("outbox.prune"));
         Ok((
             Self {

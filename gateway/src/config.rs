@@ -12,7 +12,10 @@ use figment::{Figment, Profile, Provider};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
+mod ai;
 mod keys;
+
+pub use ai::{AiConfig, EmbeddingsConfig, LlmConfig};
 
 /// The process environment, skipping variables whose name or value is not UTF-8 (none of ours
 /// can be).
@@ -81,6 +84,9 @@ pub struct Config {
     /// Serve the demo page, widget and console from this folder instead of the copy built into
     /// the binary: for working on them without rebuilding. Unset in production.
     pub assets_dir: Option<PathBuf>,
+    /// The optional language model (off by default).
+    #[serde(default)]
+    pub ai: AiConfig,
 }
 
 /// Log output format.
@@ -268,6 +274,7 @@ impl Default for Config {
             tls: TlsConfig::default(),
             search: SearchConfig::default(),
             assets_dir: None,
+            ai: AiConfig::default(),
         }
     }
 }
@@ -451,7 +458,8 @@ impl Config {
                 "jobs.sweep_interval_secs, delivery.stuck_after_secs and delivery.unseen_after_secs must be between 0.001 and 1e9",
             );
         }
-        Ok(())
+        self.ai.llm.validate()?;
+        self.ai.embeddings.validate()
     }
 
     /// `public_url` without a trailing slash, defaulting to `http://<listen>`.

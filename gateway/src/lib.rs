@@ -26,6 +26,7 @@ pub mod error;
 pub mod extract;
 pub mod inbox_sync;
 pub mod knowledge_sync;
+pub mod llm;
 mod middleware;
 pub mod provider_targets;
 pub mod screen;
@@ -44,32 +45,17 @@ pub fn builtin_channels(
     config: &Config,
     presence: Arc<dyn LivePresence>,
 ) -> Result<Vec<Arc<dyn ChannelFactory>>, StartError> {
-    let extra_roots = match &config.tls.extra_root_certs {
-        Some(path) => Some(std::fs::read(path).map_err(|e| {
-            StartError(format!(
-                "tls.extra_root_certs: cannot read {}: {e}",
-                path.display()
-            ))
-        })?),
-        None => None,
-    };
+    let extra_roots = extra_root_certs(config)?;
     let mut email = kefu_channel_email::EmailFactory::new();
     if let Some(pem) = &extra_roots {
         email = email
             .with_extra_root_certs_pem(pem)
             .map_err(|e| StartError(format!("tls.extra_root_certs: {e}")))?;
     }
-    let mut http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(15));
-    if let Some(pem) = &extra_roots {
-        let certs = reqwest::Certificate::from_pem_bundle(pem)
-            .map_err(|e| StartError(format!("tls.extra_root_certs: not a PEM bundle: {e}")))?;
-        for cert in certs {
-            http = http.add_root_certificate(cert);
-        }
-    }
-    let http = http
-        .build()
-        .map_err(|e| StartError(format!("HTTP client: {e}")))?;
+    let http = http_client(
+        reqwest::Client::builder().timeout(std::time::Duration::from_secs(15)),
+        extra_roots.as_deref(),
+    )?;
     Ok(vec![
         Arc::new(kefu_channel_webchat::WebChatFactory),
         Arc::new(email),
@@ -81,4 +67,43 @@ pub fn builtin_channels(
                 .with_presence(presence),
         ),
     ])
+}
+
+/// The PEM bundle of `tls.extra_root_certs`, if configured.
+fn extra_root_certs(config: &Config) -> Result<Option<Vec<u8>>, StartError> {
+    match &config.tls.extra_root_certs {
+        Some(path) => Ok(Some(std::fs::read(path).map_err(|e| {
+            StartError(format!(
+                "tls.extra_root_certs: cannot read {}: {e}",
+                path.display()
+            ))
+        })?)),
+        None => Ok(None),
+    }
+}
+
+/// `builder` trusting the extra roots too.
+fn http_client(
+    mut builder: reqwest::ClientBuilder,
+    extra_roots: Option<&[u8]>,
+) -> Result<reqwest::Client, StartError> {
+    if let Some(pem) = extra_roots {
+        let certs = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|e| StartError(format!("tls.extra_root_certs: not a PEM bundle: {e}")))?;
+        for cert in certs {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    builder
+        .build()
+        .map_err(|e| StartError(format!("HTTP client: {e}")))
+}
+
+/// An HTTP client for services Kefu calls on its own behalf (the language model), trusting
+/// `tls.extra_root_certs`; callers set their own time limits.
+pub fn outbound_http_client(config: &Config) -> Result<reqwest::Client, StartError> {
+    http_client(
+        reqwest::Client::builder(),
+        extra_root_certs(config)?.as_deref(),
+    )
 }

@@ -93,4 +93,6 @@ pub struct AppState {
     pub leases: kefu_normalizer::leases::Leases,
     /// Proactive notifications to contacts (`POST /contacts/{id}/notifications`).
     pub contact_notify: kefu_normalizer::ContactNotifier,
+    /// The language model, when `ai.llm` is configured (drafts; summaries run in the relay).
+    pub llm: Option<crate::llm::Assist>,
 }

@@ -43,6 +43,7 @@
 //! - [`summaries`]: conversation summaries on resolve and transfer (what they are made from,
 //!   where they are stored; the [`summaries::Summarizer`] that writes them is plugged in).
 //! - [`screen`]: how ingest has customer messages screened (rules, sentiment).
+//! - [`llm_usage`]: the optional language model's per-inbox daily budget.
 #![warn(missing_docs)]
 
 pub mod access;
@@ -73,6 +74,7 @@ pub mod leases;
 mod list_items;
 mod listing;
 pub mod live;
+pub mod llm_usage;
 pub mod notifications;
 pub mod planner;
 mod prometheus;

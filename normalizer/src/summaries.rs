@@ -96,12 +96,18 @@ pub struct SummarySentence {
 /// What a [`Summarizer`] writes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct SummaryBody {
-    /// Who wrote it: `extractive` (sentences chosen from the conversation by TextRank).
+    /// Who wrote it: `extractive` (sentences chosen from the conversation by TextRank) or
+    /// `llm` (the configured language model, which replaces the extractive summary after the
+    /// resolve or transfer).
     pub source: String,
     /// The header.
     pub facts: SummaryFacts,
     /// The sentences that say most about the conversation, in the order they were said.
     pub sentences: Vec<SummarySentence>,
+    /// With a language model configured: why it did not write this summary (a timeout, the
+    /// API's error, an answer off the schema, the inbox's budget), so the extractive one stays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llm_error: Option<String>,
 }
 
 /// A stored summary, as the API, the timeline and the events show it.
@@ -113,12 +119,16 @@ pub struct SummaryView {
     pub conversation_id: i64,
     /// Written when it was resolved or transferred.
     pub occasion: Occasion,
-    /// Who wrote it: `extractive`.
+    /// Who wrote it: `extractive` or `llm`.
     pub source: String,
     /// The header.
     pub facts: SummaryFacts,
     /// The sentences.
     pub sentences: Vec<SummarySentence>,
+    /// Why the configured language model did not write it (absent without one, and when it
+    /// did).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llm_error: Option<String>,
     /// When it was written.
     pub created_at: DateTime<Utc>,
 }
@@ -226,8 +236,54 @@ fn view(
         source: body.source,
         facts: body.facts,
         sentences: body.sentences,
+        llm_error: body.llm_error,
         created_at,
     }
+}
+
+/// Reads, outside a transaction, what conversation `conversation_id` is summarized from as of
+/// `ended_at` (the language model rewrites a stored summary after the commit).
+pub async fn input_of(
+    db: &crate::Db,
+    conversation_id: i64,
+    ended_at: DateTime<Utc>,
+) -> Result<SummaryInput, StoreError> {
+    let conv = conversation::Entity::find_by_id(conversation_id)
+        .one(db.conn())
+        .await?
+        .ok_or(StoreError::NotFound("conversation"))?;
+    input(db.conn(), &conv, ended_at).await
+}
+
+/// Replaces the body of summary `id` with `body`, unless it was already replaced (its source
+/// is no longer `extractive`); returns whether it was. The occasion, time and id stay, so the
+/// timeline line and the list show the new body.
+pub async fn replace(db: &crate::Db, id: i64, body: &SummaryBody) -> Result<bool, StoreError> {
+    let tx = db.begin_write().await?;
+    let Some(row) = conversation_summary::Entity::find_by_id(id)
+        .one(&*tx)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let current: Option<SummaryBody> = serde_json::from_value(row.body.clone()).ok();
+    if current.is_none_or(|b| b.source != "extractive" || b.llm_error.is_some()) {
+        return Ok(false);
+    }
+    let mut active: conversation_summary::ActiveModel = row.into();
+    active.body =
+        Set(serde_json::to_value(body).map_err(|e| StoreError::Invalid(format!("summary: {e}")))?);
+    active.update(&*tx).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Summary `id`, if it exists and decodes.
+pub async fn get(db: &crate::Db, id: i64) -> Result<Option<SummaryView>, StoreError> {
+    Ok(conversation_summary::Entity::find_by_id(id)
+        .one(db.conn())
+        .await?
+        .and_then(decode))
 }
 
 /// Stored summaries by id (those that no longer decode are left out).

@@ -6,6 +6,7 @@
 //! only. [`backends`] lists the databases to run every test on.
 
 pub mod bench_seed;
+pub mod llm_mock;
 pub mod receiver;
 pub mod ws;
 

@@ -20,7 +20,7 @@
 mod detect;
 pub mod fold;
 
-pub use detect::{Detector, cn_id_valid, luhn_valid};
+pub use detect::{Detector, cn_id_valid, detect, luhn_valid};
 
 use std::collections::HashMap;
 

@@ -59,6 +59,10 @@ const en = {
   unreadable_body: "The request body could not be read.",
   use_profile_password: "Change your own password on the Profile page, with your current password.",
   schedule_in_use: "Inboxes use this schedule. Choose another schedule for them first.",
+  llm_not_configured: "No language model is configured, so drafts are not available. An admin can set one up (ai.llm).",
+  llm_budget_exhausted: "This inbox has used its language model budget for today. Write the reply yourself, or try again tomorrow.",
+  llm_timeout: "The language model did not answer in time. Try again, or write the reply yourself.",
+  llm_failed: "The language model could not draft a reply. Try again, or write the reply yourself.",
 };
 
 /** @type {ErrorMessages} */
@@ -110,6 +114,10 @@ const zh = {
   unreadable_body: "无法读取请求内容。",
   use_profile_password: "请在“个人资料”页面输入当前密码来修改自己的密码。",
   schedule_in_use: "有渠道正在使用此工作时间表，请先为它们选择其他时间表。",
+  llm_not_configured: "未配置大语言模型，无法生成草稿。管理员可以在服务器设置（ai.llm）中配置。",
+  llm_budget_exhausted: "此渠道今天的大语言模型额度已用完。请自行撰写回复，或明天再试。",
+  llm_timeout: "大语言模型未能及时响应。请重试，或自行撰写回复。",
+  llm_failed: "大语言模型未能生成草稿。请重试，或自行撰写回复。",
 };
 
 /** @param {ErrorMessages} table */

@@ -9,6 +9,7 @@ pub mod contact_notify;
 pub mod contacts;
 pub mod conversations;
 pub mod csat;
+pub mod drafts;
 pub mod files;
 pub mod inboxes;
 pub mod intents;
@@ -127,6 +128,8 @@ pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
             knowledge::delete
         ))
         .routes(routes!(knowledge::suggestions))
+        .routes(routes!(drafts::draft))
+        .routes(routes!(drafts::status))
         .routes(routes!(knowledge::decisions))
         .routes(routes!(knowledge::get_bot, knowledge::put_bot))
         .routes(routes!(intents::create, intents::list))

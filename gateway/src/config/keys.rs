@@ -15,8 +15,13 @@ use serde_json::Value;
 
 use super::Config;
 
-/// Settings that are never serialized (secrets) but can be given.
-const SECRET_KEYS: [&str; 2] = ["secret_key", "bootstrap_admin_password"];
+/// Settings that are never serialized (secrets) but can be given, as dotted paths.
+const SECRET_KEYS: [&str; 4] = [
+    "secret_key",
+    "bootstrap_admin_password",
+    "ai.llm.api_key",
+    "ai.embeddings.api_key",
+];
 
 /// The tree of known keys: a table maps names to subtrees, a leaf is `None`.
 #[derive(Debug)]
@@ -30,7 +35,21 @@ impl Known {
             _ => serde_json::Map::new(),
         };
         for key in SECRET_KEYS {
-            map.insert(key.to_owned(), Value::Null);
+            let mut node = &mut map;
+            let mut parts = key.split('.').peekable();
+            while let Some(part) = parts.next() {
+                if parts.peek().is_none() {
+                    node.insert(part.to_owned(), Value::Null);
+                    break;
+                }
+                let next = node
+                    .entry(part.to_owned())
+                    .or_insert_with(|| Value::Object(serde_json::Map::new()));
+                match next {
+                    Value::Object(sub) => node = sub,
+                    _ => break,
+                }
+            }
         }
         Self(map)
     }
@@ -294,6 +313,13 @@ mod tests {
                 setting("webhooks.allow_private_targets"),
             ),
             ("KEFU_SECRET_KEY", "x", setting("secret_key")),
+            ("KEFU_AI__LLM__API_KEY", "sk-x", setting("ai.llm.api_key")),
+            (
+                "KEFU_AI__LLM__BASE_URL",
+                "http://x",
+                setting("ai.llm.base_url"),
+            ),
+            ("KEFU_AI__LLM__APIKEY", "sk-x", EnvKey::Unknown),
             ("KEFU_PORT", "tcp://10.0.0.7:8080", EnvKey::Foreign),
             ("KEFU_SERVICE_HOST", "10.0.0.7", EnvKey::Foreign),
             ("KEFU_SERVICE_PORT", "8080", EnvKey::Foreign),

@@ -105,3 +105,77 @@ fn write_empty_config() -> PathBuf {
     std::fs::write(&path, "").expect("write config");
     path
 }
+
+#[test]
+fn the_language_model_is_configured_from_the_environment_and_its_key_stays_hidden() {
+    let (config, warnings) = Config::load_from(
+        Some(&write_empty_config()),
+        env(&[
+            ("KEFU_AI__LLM__BASE_URL", "https://llm.example.com/v1"),
+            ("KEFU_AI__LLM__MODEL", "small-model"),
+            ("KEFU_AI__LLM__API_KEY", "sk-very-secret"),
+            ("KEFU_AI__LLM__DAILY_REQUESTS_PER_INBOX", "50"),
+            (
+                "KEFU_AI__EMBEDDINGS__BASE_URL",
+                "https://llm.example.com/v1",
+            ),
+            ("KEFU_AI__EMBEDDINGS__MODEL", "embedder"),
+            ("KEFU_AI__EMBEDDINGS__API_KEY", "sk-embedding-secret"),
+        ]),
+    )
+    .expect("valid config");
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let llm = &config.ai.llm;
+    assert!(llm.enabled());
+    assert_eq!(llm.model.as_deref(), Some("small-model"));
+    assert_eq!(llm.daily_requests_per_inbox, 50);
+    assert_eq!(
+        llm.api_key
+            .as_ref()
+            .map(secrecy::ExposeSecret::expose_secret),
+        Some("sk-very-secret")
+    );
+    let shown = format!(
+        "{} {config:?}",
+        serde_json::to_string(&config).expect("serializes")
+    );
+    assert!(!shown.contains("sk-very-secret"), "{shown}");
+    assert!(!shown.contains("sk-embedding-secret"), "{shown}");
+    assert_eq!(config.ai.embeddings.model.as_deref(), Some("embedder"));
+    assert!(!Config::default().ai.llm.enabled(), "off by default");
+}
+
+#[test]
+fn a_half_configured_model_is_refused() {
+    let cases = [
+        (
+            vec![("KEFU_AI__LLM__BASE_URL", "https://llm.example.com/v1")],
+            "set together",
+        ),
+        (
+            vec![
+                ("KEFU_AI__LLM__BASE_URL", "llm.example.com"),
+                ("KEFU_AI__LLM__MODEL", "m"),
+            ],
+            "ai.llm.base_url must start with",
+        ),
+        (
+            vec![("KEFU_AI__LLM__TIMEOUT_SECS", "0")],
+            "ai.llm.timeout_secs",
+        ),
+        (
+            vec![("KEFU_AI__LLM__DAILY_REQUESTS_PER_INBOX", "0")],
+            "ai.llm.daily_requests_per_inbox",
+        ),
+        (
+            vec![("KEFU_AI__EMBEDDINGS__MODEL", "embedder")],
+            "ai.embeddings.base_url and ai.embeddings.model must be set together",
+        ),
+    ];
+    for (vars, want) in cases {
+        let err = Config::load_from(Some(&write_empty_config()), env(&vars))
+            .expect_err(want)
+            .to_string();
+        assert!(err.contains(want), "{err} does not contain {want}");
+    }
+}

@@ -32,6 +32,7 @@ pub mod intent;
 pub mod invite;
 pub mod knowledge_entry;
 pub mod label;
+pub mod llm_usage;
 pub mod login_failure;
 pub mod message;
 pub mod metric_event;

@@ -278,6 +278,7 @@ fn a_resolved_event_carries_its_summary() {
             speaker: Speaker::Customer,
             text: "我的订单还没到。".into(),
         }],
+        llm_error: None,
         created_at: at(1_714_036_600),
     });
     let data = EventData::ConversationResolved(c);

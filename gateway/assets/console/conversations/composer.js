@@ -9,6 +9,7 @@ import { h, mount, randomId, icon } from "../dom.js";
 import { errorText } from "../errors.js";
 import { cannedPicker } from "./canned.js";
 import { suggestionsBar } from "./suggestions.js";
+import { draftButton } from "./llm-draft.js";
 import { mentionPicker, mentionsIn } from "./mention.js";
 
 /** @typedef {import("./thread.js").PendingFile} PendingFile */
@@ -134,6 +135,7 @@ export function buildComposer(thread) {
   });
   const mention = thread.note ? mentionPicker(input, () => thread.ctx.teams(), thread.mentioned, thread.id) : null;
   const suggest = thread.note ? null : suggestionsBar(thread.id, input);
+  const draft = thread.note ? null : draftButton(thread.id, input);
   input.addEventListener("keydown", (e) => {
     if (mention && mention.keydown(e)) return;
     if (suggest && suggest.keydown(e)) return;
@@ -153,10 +155,11 @@ export function buildComposer(thread) {
     mention && mention.el,
     suggest && suggest.el,
     input,
+    draft && draft.status,
     chips,
     picker,
     emojiGrid,
-    h("div", { class: "composer-bar" }, attachBtn, emojiBtn, h("span", { class: "muted hint", "data-testid": "reply-hint" }, t(thread.note ? "compose.noteHint" : "compose.cannedHint")), sendBtn));
+    h("div", { class: "composer-bar" }, attachBtn, emojiBtn, draft && draft.button, h("span", { class: "muted hint", "data-testid": "reply-hint" }, t(thread.note ? "compose.noteHint" : "compose.cannedHint")), sendBtn));
   box.addEventListener("dragover", (e) => { if (e.dataTransfer?.types.includes("Files")) { e.preventDefault(); box.classList.add("drop"); } });
   box.addEventListener("dragleave", () => box.classList.remove("drop"));
   box.addEventListener("drop", (e) => {
