@@ -102,7 +102,13 @@ impl FaqBot {
                 tracing::warn!(error = %e, "The knowledge index failed; handing off.");
                 Vec::new()
             });
-            let decision = decide(&cx.text, &hits, &cx.settings, cx.answers_in_row);
+            let decision = decide(
+                &cx.text,
+                &hits,
+                &cx.settings,
+                cx.answers_in_row,
+                cx.within_hours,
+            );
             metrics::histogram!("kefu_ai_match_seconds").record(started.elapsed().as_secs_f64());
             let candidates: Vec<Candidate> = hits.iter().map(candidate).collect();
             if self

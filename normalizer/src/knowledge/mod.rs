@@ -210,6 +210,9 @@ pub enum HandoffReason {
 impl HandoffReason {
     /// The stored and wire name.
     pub fn as_str(self) -> &'static str {
+    /// The message came outside the bot's hours (the schedule named by the inbox's bot
+    /// settings is closed).
+    OutsideHours,
         match self {
             Self::WeakMatch => "weak_match",
             Self::AskedForHuman => "asked_for_human",
@@ -220,6 +223,7 @@ impl HandoffReason {
 }
 
 /// `conversation.bot_handoff`: the bot handed the conversation to humans; it is queued for
+            Self::OutsideHours => "outside_hours",
 /// agents from now on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct BotHandoffView {
