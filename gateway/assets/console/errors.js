@@ -59,6 +59,7 @@ const en = {
   unreadable_body: "The request body could not be read.",
   use_profile_password: "Change your own password on the Profile page, with your current password.",
   schedule_in_use: "Inboxes use this schedule. Choose another schedule for them first.",
+  invalid_import: "Some rows of the file are wrong; nothing was imported.",
 };
 
 /** @type {ErrorMessages} */
@@ -110,6 +111,7 @@ const zh = {
   unreadable_body: "无法读取请求内容。",
   use_profile_password: "请在“个人资料”页面输入当前密码来修改自己的密码。",
   schedule_in_use: "有渠道正在使用此工作时间表，请先为它们选择其他时间表。",
+  invalid_import: "文件中有些行有误，没有导入任何内容。",
 };
 
 /** @param {ErrorMessages} table */

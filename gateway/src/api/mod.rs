@@ -14,6 +14,7 @@ pub mod inboxes;
 pub mod intents;
 pub mod invites;
 pub mod knowledge;
+pub mod knowledge_csv;
 pub mod labels;
 pub mod live;
 pub mod notifications;
@@ -81,15 +82,17 @@ pub(crate) fn page_limit(
 }
 
 /// The API routes (without state) and the OpenAPI document generated from them. Uploads may be
-/// up to `max_upload_bytes` (plus room for the form around the file); every other request
-/// body is bounded by the server-wide limit.
-pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
+/// up to `max_upload_bytes` (plus room for the form around the file), a knowledge-base import
+/// up to four times `max_body_bytes`; every other request body is bounded by the server-wide
+/// limit.
+pub fn router(max_upload_bytes: usize, max_body_bytes: usize) -> axum::Router<AppState> {
     let uploads = OpenApiRouter::new().routes(routes!(files::upload)).layer(
         axum::extract::DefaultBodyLimit::max(max_upload_bytes.saturating_add(64 * 1024)),
     );
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(uploads)
         .routes(routes!(auth::login))
+        .merge(knowledge_csv::routes(max_body_bytes))
         .routes(routes!(auth::logout))
         .routes(routes!(tokens::create, tokens::list))
         .routes(routes!(tokens::delete))

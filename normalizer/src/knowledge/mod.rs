@@ -2,6 +2,7 @@
 //!
 //! - [`Knowledge`]: entries of question, alternative phrasings, answer, tags, locale and
 //!   whether they are used; checked on the way in ([`KnowledgeInput::checked`]).
+//! - [`csv`]: the knowledge base as CSV, for export and import ([`Knowledge::import`]).
 //! - [`BotSettings`]: an inbox's bot (`inboxes.bot`): `off`, `suggest` (agents get
 //!   suggestions) or `auto` (the bot answers confident matches and hands the rest to humans).
 //! - [`BotStore`]: what the bot writes, each decision in one transaction under the
@@ -15,9 +16,10 @@
 mod bot;
 mod entries;
 mod settings;
+pub mod csv;
 
 pub use bot::{BotContext, BotStore, Decided};
-pub use entries::Knowledge;
+pub use entries::{ImportError, Imported, Knowledge};
 pub use settings::{BotMode, BotSettings, BotSettingsInput};
 
 use chrono::{DateTime, Utc};
