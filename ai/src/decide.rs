@@ -9,8 +9,9 @@ use crate::sentiment::{STRONGLY_NEGATIVE, analyze};
 use crate::text::asks_for_human;
 
 /// What the bot does with a customer's message, in this order: outside the bot's hours
-/// (`within_hours` false) it hands off; a request for a person hands off; so does a strongly negative message (a complaint, see [`crate::sentiment`]); so does
-/// reaching `max_answers` answers in a row; a best candidate below `min_score`,
+/// (`within_hours` false) it hands off; a request for a person hands off; so does a strongly
+/// negative message (a complaint, see [`crate::sentiment`]); so does reaching `max_answers`
+/// answers in a row; a best candidate below `min_score`,
 /// or within `min_margin` of the runner-up, is a weak match and hands off; anything else is
 /// answered with the best candidate.
 pub fn decide(
@@ -32,19 +33,26 @@ pub fn decide(
     if answers_in_row >= settings.max_answers {
         return Decided::Handoff(HandoffReason::TooManyAnswers);
     }
+    match hits.first() {
+        Some(best) if !weak_match(hits, settings) => Decided::Answer {
+            knowledge_id: best.knowledge_id,
+            answer: best.answer.clone(),
+        },
+        _ => Decided::Handoff(HandoffReason::WeakMatch),
+    }
+}
+
+/// Whether the knowledge base has no clear answer among `hits` (best first): none at all, a
+/// best score under `min_score`, or a lead over the runner-up under `min_margin`. The bot
+/// hands such a question off, and learning proposes an agent's answer to it.
+pub fn weak_match(hits: &[Hit], settings: &BotSettings) -> bool {
     let Some(best) = hits.first() else {
-        return Decided::Handoff(HandoffReason::WeakMatch);
+        return true;
     };
     let runner_up = hits.get(1).map(|h| h.score).unwrap_or(0.0);
     // Scores are rounded to thousandths; compare with the same precision.
     let margin = ((best.score - runner_up) * 1000.0).round() / 1000.0;
-    if best.score < settings.min_score || margin < settings.min_margin {
-        return Decided::Handoff(HandoffReason::WeakMatch);
-    }
-    Decided::Answer {
-        knowledge_id: best.knowledge_id,
-        answer: best.answer.clone(),
-    }
+    best.score < settings.min_score || margin < settings.min_margin
 }
 
 #[cfg(test)]
@@ -118,8 +126,6 @@ mod tests {
         ] {
             assert_eq!(decide(text, &hits, &s, row, false), outside, "{text}");
         }
-    }
-}
         assert_eq!(
             decide("运费多少", &[hit(1, 0.95)], &s, 0, true),
             Decided::Answer {
@@ -127,3 +133,5 @@ mod tests {
                 answer: "answer 1".into()
             }
         );
+    }
+}

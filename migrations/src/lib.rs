@@ -37,6 +37,7 @@ mod m0028_list_indexes;
 mod m0029_conversation_summaries;
 mod m0030_intents;
 mod m0031_rollup_grains;
+mod m0032_knowledge_proposals;
 
 pub use sea_orm_migration::MigratorTrait;
 
@@ -77,6 +78,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0029_conversation_summaries::Migration),
             Box::new(m0030_intents::Migration),
             Box::new(m0031_rollup_grains::Migration),
+            Box::new(m0032_knowledge_proposals::Migration),
         ]
     }
 }

@@ -20,6 +20,7 @@ pub mod live;
 pub mod notifications;
 mod path_params;
 pub mod profile;
+pub mod proposals;
 pub mod reports;
 pub mod routing;
 pub mod schedules;
@@ -91,8 +92,8 @@ pub fn router(max_upload_bytes: usize, max_body_bytes: usize) -> axum::Router<Ap
     );
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(uploads)
-        .routes(routes!(auth::login))
         .merge(knowledge_csv::routes(max_body_bytes))
+        .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(tokens::create, tokens::list))
         .routes(routes!(tokens::delete))
@@ -129,6 +130,10 @@ pub fn router(max_upload_bytes: usize, max_body_bytes: usize) -> axum::Router<Ap
             knowledge::update,
             knowledge::delete
         ))
+        .routes(routes!(proposals::list))
+        .routes(routes!(proposals::get))
+        .routes(routes!(proposals::approve))
+        .routes(routes!(proposals::reject))
         .routes(routes!(knowledge::suggestions))
         .routes(routes!(knowledge::decisions))
         .routes(routes!(knowledge::get_bot, knowledge::put_bot))
