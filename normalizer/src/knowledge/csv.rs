@@ -211,7 +211,11 @@ fn parse_row(
             Err(_) => errors.push(RowError::new(row, column, "is not UTF-8 text")),
         }
     }
-    if errors.is_empty() && cells.iter().all(|(_, v)| v.trim().is_empty()) {
+    if !errors.is_empty() {
+        // An undecodable cell says nothing more about the row.
+        return Err(errors);
+    }
+    if cells.iter().all(|(_, v)| v.trim().is_empty()) {
         return Ok(None);
     }
     if record.len() != columns.len() {

@@ -110,7 +110,8 @@ fn every_bad_cell_is_named_by_row_and_column() {
 
 #[test]
 fn a_bad_header_or_file_is_row_one() {
-    let cases: [(&[u8], Vec<(usize, &str)>); 5] = [
+    type Case<'a> = (&'a [u8], Vec<(usize, &'a str)>);
+    let cases: [Case<'_>; 5] = [
         (b"", vec![(1, "file")]),
         (b"question\nQ\n", vec![(1, "answer")]),
         (b"question,answer,colour\nQ,A,red\n", vec![(1, "header")]),

@@ -13,7 +13,8 @@ use SenderType::{Agent, Bot, Contact, System};
 
 #[test]
 fn the_first_answered_question_is_learnt() {
-    let cases: Vec<(&str, Vec<Said>, Option<(&str, i64, &str, i64)>)> = vec![
+    type Learnt<'a> = Option<(&'a str, i64, &'a str, i64)>;
+    let cases: Vec<(&str, Vec<Said>, Learnt<'_>)> = vec![
         (
             "two messages asked, two answered",
             vec![
@@ -83,7 +84,7 @@ fn the_first_answered_question_is_learnt() {
 
 #[test]
 fn a_long_question_keeps_its_last_message_and_a_too_long_one_is_not_learnt() {
-    let long = "很".repeat(400);
+    let long = "很".repeat(498);
     let e = exchange(&[
         said(1, Contact, &long),
         said(2, Contact, "退货要多久？"),
