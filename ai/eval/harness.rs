@@ -246,7 +246,7 @@ pub struct Outcome {
 /// (first message of the conversation: no answers in a row yet).
 pub fn ask(index: &KnowledgeIndex, text: &str, settings: &BotSettings) -> Outcome {
     let hits = index.search(text, CANDIDATES).expect("search");
-    let decided = decide(text, &hits, settings, 0);
+    let decided = decide(text, &hits, settings, 0, true);
     Outcome {
         top: hits.first().cloned(),
         runner_up: hits.get(1).map_or(0.0, |h| h.score),

@@ -3,18 +3,20 @@
 //! `auto` inboxes.
 //!
 //! The outbox's consumer hands every batch of committed events to [`FaqBot::on_events`], which
-//! looks at customers' new messages. When no inbox is in `auto` mode that costs one query per
-//! batch.
+//! looks at customers' new messages (when no inbox is in `auto` mode that costs one query per
+//! batch) and hands resolved conversations to the [`Learner`].
 
 use std::sync::Arc;
 
 use chrono::Utc;
+use kefu_normalizer::knowledge::proposals::Proposals;
 use kefu_normalizer::knowledge::{BotMode, BotStore, Candidate, Knowledge};
 use kefu_normalizer::{Db, Direction, Event, EventData, SenderType};
 
 use crate::AiError;
 use crate::decide::decide;
 use crate::index::{Hit, KnowledgeIndex};
+use crate::learn::Learner;
 
 /// Candidates the bot weighs and keeps with each decision.
 pub const CANDIDATES: usize = 5;
@@ -27,15 +29,21 @@ pub const SUGGESTIONS: usize = 3;
 pub struct FaqBot {
     store: BotStore,
     knowledge: Knowledge,
+    proposals: Proposals,
+    learner: Learner,
     index: KnowledgeIndex,
 }
 
 impl FaqBot {
     /// The bot over `db`, matching with `index`.
     pub fn new(db: Db, index: KnowledgeIndex) -> Self {
+        let store = BotStore::new(db.clone());
+        let proposals = Proposals::new(db.clone());
         Self {
-            store: BotStore::new(db.clone()),
+            learner: Learner::new(proposals.clone(), store.clone(), index.clone()),
+            store,
             knowledge: Knowledge::new(db),
+            proposals,
             index,
         }
     }
@@ -50,6 +58,11 @@ impl FaqBot {
         &self.knowledge
     }
 
+    /// The proposals learnt from resolved conversations.
+    pub fn proposals(&self) -> &Proposals {
+        &self.proposals
+    }
+
     /// The bot's store (settings, decisions).
     pub fn store(&self) -> &BotStore {
         &self.store
@@ -59,6 +72,20 @@ impl FaqBot {
     /// batch goes on, like the out-of-office reply: the conversation stays with the bot until
     /// the customer writes again, and the next message is decided on.
     pub async fn on_events(&self, events: &[Arc<Event>]) {
+        let resolved: Vec<(i64, i64)> = events
+            .iter()
+            .filter_map(|e| match &e.data {
+                EventData::ConversationResolved(c) => Some((c.id, c.inbox_id)),
+                _ => None,
+            })
+            .collect();
+        if !resolved.is_empty()
+            && let Err(e) = self.learner.learn(&resolved).await
+        {
+            // Like the bot's failures: logged; the next resolve of another conversation
+            // is learnt from as usual.
+            tracing::warn!(error = %e, "Learning from resolved conversations failed.");
+        }
         let arrivals: Vec<(i64, i64)> = events
             .iter()
             .filter_map(|e| match &e.data {
@@ -102,7 +129,13 @@ impl FaqBot {
                 tracing::warn!(error = %e, "The knowledge index failed; handing off.");
                 Vec::new()
             });
-            let decision = decide(&cx.text, &hits, &cx.settings, cx.answers_in_row);
+            let decision = decide(
+                &cx.text,
+                &hits,
+                &cx.settings,
+                cx.answers_in_row,
+                cx.within_hours,
+            );
             metrics::histogram!("kefu_ai_match_seconds").record(started.elapsed().as_secs_f64());
             let candidates: Vec<Candidate> = hits.iter().map(candidate).collect();
             if self

@@ -9,6 +9,8 @@
 //! - [`FaqBot`]: runs the decision on customers' new messages in `auto` inboxes and stores it
 //!   with its candidates (through `kefu_normalizer::knowledge::BotStore`); serves agents'
 //!   suggestions.
+//! - [`learn::Learner`]: proposes question and answer pairs from resolved conversations whose
+//!   question the knowledge base did not clearly answer.
 //! - [`IntentDetector`]: which named intent a customer's first message expresses: nearest
 //!   neighbours over the intents' example phrases, in a [`KnowledgeIndex`] of their own.
 //! - [`sensitive`]: sensitive words and personal data (word lists on folded text, checksummed
@@ -28,6 +30,7 @@ mod bot;
 mod decide;
 mod index;
 mod intent;
+pub mod learn;
 pub mod llm;
 pub mod sensitive;
 pub mod sentiment;
@@ -36,7 +39,7 @@ pub mod summary;
 pub mod text;
 
 pub use bot::{CANDIDATES, FaqBot, SUGGESTIONS};
-pub use decide::decide;
+pub use decide::{decide, weak_match};
 pub use index::{Document, Hit, KnowledgeIndex, OTHER_LANGUAGE, RETRIEVED, Scoring};
 pub use intent::{IntentDetector, classify as classify_intent};
 

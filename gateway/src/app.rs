@@ -409,7 +409,7 @@ fn node_name() -> String {
 /// The full router: API, channel ingress, assets, middleware.
 pub fn router(state: AppState, ingress: Router<AppState>) -> Router {
     let max_body = state.config.max_body_bytes;
-    crate::api::router(state.config.max_upload_bytes)
+    crate::api::router(state.config.max_upload_bytes, max_body)
         .route_service(
             kefu_channel_webchat::socket::PATH,
             crate::ws::visitor::router(&state),

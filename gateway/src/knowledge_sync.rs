@@ -27,6 +27,20 @@ pub fn changed(st: &AppState, knowledge_id: i64) {
     });
 }
 
+/// Rebuilds this node's index from the stored knowledge base and tells the other nodes to do
+/// the same (after an import, which changes many entries at once).
+pub async fn imported(st: &AppState) -> Result<(), kefu_ai::AiError> {
+    let entries = st.bot.knowledge().all_enabled().await?;
+    let index = st.bot.index().clone();
+    tokio::task::spawn_blocking(move || index.rebuild(&entries))
+        .await
+        .map_err(|e| kefu_ai::AiError::Index(e.to_string()))??;
+    st.bus.signal(Signal::KnowledgeImported {
+        origin: st.leases.node().to_owned(),
+    });
+    Ok(())
+}
+
 /// Applies other nodes' knowledge changes until `shutdown`.
 pub async fn run(st: AppState, shutdown: CancellationToken) {
     let mut signals = st.bus.signals();
@@ -48,6 +62,12 @@ pub async fn run(st: AppState, shutdown: CancellationToken) {
                         && origin != st.leases.node()
                     {
                         apply(&st, *knowledge_id).await;
+                    }
+                    if let Signal::KnowledgeImported { origin } = &*s
+                        && origin != st.leases.node()
+                    {
+                        seen = None;
+                        reconcile(&st, &mut seen).await;
                     }
                 }
                 Err(RecvError::Lagged(_)) => {

@@ -37,6 +37,7 @@ mod m0028_list_indexes;
 mod m0029_conversation_summaries;
 mod m0030_intents;
 mod m0031_rollup_grains;
+mod m0032_knowledge_proposals;
 mod m0033_llm_usage;
 
 pub use sea_orm_migration::MigratorTrait;
@@ -78,6 +79,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0029_conversation_summaries::Migration),
             Box::new(m0030_intents::Migration),
             Box::new(m0031_rollup_grains::Migration),
+            Box::new(m0032_knowledge_proposals::Migration),
             Box::new(m0033_llm_usage::Migration),
         ]
     }

@@ -313,3 +313,94 @@ async fn a_strongly_negative_message_is_handed_to_a_person() {
         app.stop().await;
     }
 }
+
+async fn schedule(app: &TestApp, name: &str, weekly: Value) -> i64 {
+    let (s, b) = app
+        .admin(
+            Method::POST,
+            "/api/v1/schedules",
+            Some(json!({"name": name, "time_zone": "UTC", "weekly": weekly})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    b["id"].as_i64().expect("id")
+}
+
+#[tokio::test]
+async fn outside_its_hours_the_bot_hands_off_even_what_it_knows() {
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        faq(&app).await;
+        let inbox = app.loopback_inbox(json!({})).await;
+        let (agent, _) = online_agent(&app, "li@x.io", json!({}), 5).await;
+        let day = json!([["00:00", "24:00"]]);
+        let always = schedule(
+            &app,
+            "Always",
+            json!({"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day}),
+        )
+        .await;
+        let never = schedule(&app, "Never", json!({})).await;
+
+        let (s, b) = put_bot(&app, inbox, json!({"mode": "auto", "schedule_id": 999_999})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert_eq!(b["field"], "schedule_id", "{b}");
+
+        // Within its hours the bot answers.
+        let (s, b) = put_bot(&app, inbox, json!({"mode": "auto", "schedule_id": always})).await;
+        assert_eq!(
+            (s, &b["schedule_id"]),
+            (StatusCode::OK, &json!(always)),
+            "{b}"
+        );
+        let first = write_in(&app, inbox, "m1", "u1", "运费多少").await;
+        until_bot_messages(&app, first, 1).await;
+
+        // Outside them it hands the same question to a person; leaving `schedule_id` out of
+        // an update keeps it.
+        let (s, b) = put_bot(&app, inbox, json!({"mode": "auto", "schedule_id": never})).await;
+        assert_eq!(
+            (s, &b["schedule_id"]),
+            (StatusCode::OK, &json!(never)),
+            "{b}"
+        );
+        let (s, b) = put_bot(&app, inbox, json!({"mode": "auto", "max_answers": 2})).await;
+        assert_eq!(
+            (s, &b["schedule_id"]),
+            (StatusCode::OK, &json!(never)),
+            "{b}"
+        );
+        let mut events = app.state.bus.subscribe();
+        let second = write_in(&app, inbox, "m2", "u2", "运费多少").await;
+        assert_eq!(handoff_reason(&mut events, second).await, "outside_hours");
+        assigned_to(&app, second, agent).await;
+        assert!(bot_messages(&app, second).await.is_empty());
+        let lines = activity_kinds(&app, second).await;
+        let handoff = lines
+            .iter()
+            .find(|l| l["kind"] == "bot_handoff")
+            .expect("a handoff line");
+        assert_eq!(handoff["details"]["reason"], "outside_hours", "{handoff}");
+
+        // The bot's schedule cannot be deleted while the bot keeps it.
+        let (s, b) = app
+            .admin(Method::DELETE, &format!("/api/v1/schedules/{never}"), None)
+            .await;
+        assert_eq!(
+            (s, &b["code"]),
+            (StatusCode::CONFLICT, &json!("schedule_in_use")),
+            "{b}"
+        );
+        let (s, b) = put_bot(&app, inbox, json!({"mode": "auto", "schedule_id": null})).await;
+        assert_eq!(
+            (s, &b["schedule_id"]),
+            (StatusCode::OK, &Value::Null),
+            "{b}"
+        );
+        let (s, b) = app
+            .admin(Method::DELETE, &format!("/api/v1/schedules/{never}"), None)
+            .await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
+        app.stop().await;
+    }
+}

@@ -118,3 +118,25 @@ fn masks_words_and_emails() {
         "你这个* *，写信到 l***@example.com"
     );
 }
+
+#[test]
+fn redaction_replaces_every_detected_piece_whole() {
+    let cases = [
+        (
+            "身份证 110101199003074514，卡号 4111 1111 1111 1111，手机 １３８００１３８０００",
+            "身份证 [cn_id]，卡号 [bank_card]，手机 [mobile]",
+        ),
+        (
+            "Write to li.lei@example.com or call 138-0013-8000.",
+            "Write to [email] or call [mobile].",
+        ),
+        (
+            "订单号 20261207000123 还没到",
+            "订单号 20261207000123 还没到",
+        ),
+        ("", ""),
+    ];
+    for (text, want) in cases {
+        assert_eq!(redact(text), want, "{text}");
+    }
+}

@@ -18,14 +18,16 @@ export class ApiError extends Error {
    * @param {string|null} detail
    * @param {string|null} [field]
    * @param {number|null} [retryAfter]
+   * @param {any} [body] the whole error body, for errors that carry more (an import's rows)
    */
-  constructor(status, code, detail, field = null, retryAfter = null) {
+  constructor(status, code, detail, field = null, retryAfter = null, body = null) {
     super(detail || code || `HTTP ${status}`);
     this.status = status;
     this.code = code;
     this.detail = detail || code || `HTTP ${status}`;
     this.field = field;
     this.retryAfter = retryAfter;
+    this.body = body;
   }
 }
 
@@ -55,7 +57,7 @@ export function setUnauthorizedHandler(/** @type {() => void} */ fn) { onUnautho
  * One API call; resolves to the parsed JSON body (null for an empty one).
  * @param {string} method
  * @param {string} path under /api/v1, e.g. `/agents`
- * @param {any} [body] JSON-encoded unless it is FormData
+ * @param {any} [body] JSON-encoded unless it is FormData or a Blob (a file, sent as it is)
  * @returns {Promise<any>}
  */
 export async function request(method, path, body) {
@@ -63,8 +65,9 @@ export async function request(method, path, body) {
   const headers = { Accept: "application/json" };
   const token = session.token;
   if (token) headers.Authorization = `Bearer ${token}`;
-  const form = body instanceof FormData;
-  if (body !== undefined && !form) headers["Content-Type"] = "application/json";
+  const form = body instanceof FormData || body instanceof Blob;
+  if (body instanceof Blob) headers["Content-Type"] = body.type || "application/octet-stream";
+  else if (body !== undefined && !form) headers["Content-Type"] = "application/json";
   let res;
   try {
     res = await fetch(`/api/v1${path}`, {
@@ -87,7 +90,7 @@ export async function request(method, path, body) {
     }
     const retry = Number(res.headers.get("Retry-After"));
     throw new ApiError(res.status, data && data.code, data && data.detail, data && data.field,
-      Number.isFinite(retry) && retry > 0 ? retry : null);
+      Number.isFinite(retry) && retry > 0 ? retry : null, data);
   }
   return data;
 }
@@ -104,6 +107,29 @@ export const api = {
     const form = new FormData();
     form.append("file", file, file.name);
     return request("POST", "/attachments", form);
+  },
+
+  /**
+   * A file the API answers with (an export), as a Blob.
+   * @param {string} path
+   * @returns {Promise<Blob>}
+   */
+  async download(path) {
+    /** @type {Record<string, string>} */
+    const headers = {};
+    if (session.token) headers.Authorization = `Bearer ${session.token}`;
+    let res;
+    try {
+      res = await fetch(`/api/v1${path}`, { headers });
+    } catch {
+      throw new ApiError(0, null, null);
+    }
+    if (!res.ok) {
+      let data = null;
+      try { data = await res.json(); } catch { data = null; }
+      throw new ApiError(res.status, data && data.code, data && data.detail, data && data.field, null, data);
+    }
+    return res.blob();
   },
 
   /**

@@ -63,6 +63,7 @@ const en = {
   llm_budget_exhausted: "This inbox has used its language model budget for today. Write the reply yourself, or try again tomorrow.",
   llm_timeout: "The language model did not answer in time. Try again, or write the reply yourself.",
   llm_failed: "The language model could not draft a reply. Try again, or write the reply yourself.",
+  invalid_import: "Some rows of the file are wrong; nothing was imported.",
 };
 
 /** @type {ErrorMessages} */
@@ -118,6 +119,7 @@ const zh = {
   llm_budget_exhausted: "此渠道今天的大语言模型额度已用完。请自行撰写回复，或明天再试。",
   llm_timeout: "大语言模型未能及时响应。请重试，或自行撰写回复。",
   llm_failed: "大语言模型未能生成草稿。请重试，或自行撰写回复。",
+  invalid_import: "文件中有些行有误，没有导入任何内容。",
 };
 
 /** @param {ErrorMessages} table */

@@ -258,7 +258,9 @@ pub async fn get_bot(
     Ok(Json(st.bot.store().settings(id).await?))
 }
 
-/// Sets an inbox's bot (admins): `off`, `suggest` or `auto`, with optional thresholds.
+/// Sets an inbox's bot (admins): `off`, `suggest` or `auto`, with optional thresholds and the
+/// bot's hours (`schedule_id` of a stored schedule; outside its open hours the bot hands every
+/// conversation to humans with the reason `outside_hours`).
 #[utoipa::path(put, path = "/api/v1/inboxes/{id}/bot", tag = "inboxes", request_body = BotSettingsInput,
     responses((status = 200, body = BotSettings), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -271,7 +273,7 @@ pub async fn put_bot(
     me.require(Role::Admin)?;
     let settings = st.bot.store().set_settings(id, req).await.map_err(|e| {
         let e: ApiError = e.into();
-        let field = ["min_score", "min_margin", "max_answers"]
+        let field = ["min_score", "min_margin", "max_answers", "schedule_id"]
             .into_iter()
             .find(|f| e.detail.starts_with(f));
         match field {

@@ -15,11 +15,13 @@ pub mod inboxes;
 pub mod intents;
 pub mod invites;
 pub mod knowledge;
+pub mod knowledge_csv;
 pub mod labels;
 pub mod live;
 pub mod notifications;
 mod path_params;
 pub mod profile;
+pub mod proposals;
 pub mod reports;
 pub mod routing;
 pub mod schedules;
@@ -82,14 +84,16 @@ pub(crate) fn page_limit(
 }
 
 /// The API routes (without state) and the OpenAPI document generated from them. Uploads may be
-/// up to `max_upload_bytes` (plus room for the form around the file); every other request
-/// body is bounded by the server-wide limit.
-pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
+/// up to `max_upload_bytes` (plus room for the form around the file), a knowledge-base import
+/// up to four times `max_body_bytes`; every other request body is bounded by the server-wide
+/// limit.
+pub fn router(max_upload_bytes: usize, max_body_bytes: usize) -> axum::Router<AppState> {
     let uploads = OpenApiRouter::new().routes(routes!(files::upload)).layer(
         axum::extract::DefaultBodyLimit::max(max_upload_bytes.saturating_add(64 * 1024)),
     );
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(uploads)
+        .merge(knowledge_csv::routes(max_body_bytes))
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(tokens::create, tokens::list))
@@ -127,6 +131,10 @@ pub fn router(max_upload_bytes: usize) -> axum::Router<AppState> {
             knowledge::update,
             knowledge::delete
         ))
+        .routes(routes!(proposals::list))
+        .routes(routes!(proposals::get))
+        .routes(routes!(proposals::approve))
+        .routes(routes!(proposals::reject))
         .routes(routes!(knowledge::suggestions))
         .routes(routes!(drafts::draft))
         .routes(routes!(drafts::status))

@@ -1,7 +1,8 @@
 //! Schedules (business hours): admins define them, everyone reads them. An inbox keeps one
-//! through its `schedule_id`. A schedule an inbox keeps cannot be deleted: the answer is 409
-//! `schedule_in_use` naming the inboxes, so that no inbox loses its hours (and its
-//! out-of-office reply) without an admin choosing so.
+//! through its `schedule_id`, and its FAQ bot may keep one as the bot's hours. A schedule an
+//! inbox or its bot keeps cannot be deleted: the answer is 409 `schedule_in_use` naming the
+//! inboxes, so that no inbox loses its hours (and its out-of-office reply) without an admin
+//! choosing so.
 
 use axum::Json;
 use axum::extract::State;

@@ -15,7 +15,8 @@ pub struct Model {
     pub message_id: i64,
     /// `answer` or `handoff`.
     pub action: String,
-    /// Why the bot handed off (`weak_match`, `asked_for_human`, `too_many_answers`).
+    /// Why the bot handed off (`weak_match`, `asked_for_human`, `too_many_answers`,
+    /// `negative_sentiment`, `outside_hours`).
     pub reason: Option<String>,
     /// The entry answered with.
     pub knowledge_id: Option<i64>,

@@ -80,7 +80,8 @@ pub enum ActivityKind {
     #[sea_orm(string_value = "csat_submitted")]
     CsatSubmitted,
     /// The FAQ bot handed it to humans (`details.reason`: `weak_match`, `asked_for_human`,
-    /// `too_many_answers`; `details.score` of the best candidate).
+    /// `too_many_answers`, `negative_sentiment`, `outside_hours`; `details.score` of the best
+    /// candidate).
     #[sea_orm(string_value = "bot_handoff")]
     BotHandoff,
     /// An intent was detected in the customer's first message (`details.intent`,

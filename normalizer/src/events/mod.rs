@@ -128,6 +128,12 @@ pub enum Signal {
         /// The node it was changed through (which has updated its index already).
         origin: String,
     },
+    /// Many knowledge-base entries changed at once (a CSV import) through node `origin`: the
+    /// other nodes rebuild their search index.
+    KnowledgeImported {
+        /// The node it was imported through (which has rebuilt its index already).
+        origin: String,
+    },
 }
 
 /// Where relayed events go: in-process subscribers on one node, Redis pub/sub across nodes.

@@ -18,9 +18,10 @@ use crate::conversations::{NewMessage, append_message, lock};
 use crate::db::Db;
 use crate::entity::conversation_activity::ActivityKind;
 use crate::entity::message::{DeliveryStatus, Direction, SenderType};
-use crate::entity::{bot_decision, bot_state, conversation, inbox, message};
+use crate::entity::{bot_decision, bot_state, conversation, inbox, message, schedule};
 use crate::error::StoreError;
 use crate::events::EventData;
+use crate::schedules::Schedules;
 use crate::status::Status;
 
 /// What the bot decided about one customer message.
@@ -54,6 +55,8 @@ pub struct BotContext {
     pub answers_in_row: u32,
     /// The inbox's bot.
     pub settings: BotSettings,
+    /// Whether the bot is within its hours now (always, when its settings name no schedule).
+    pub within_hours: bool,
 }
 
 /// The bot's records.
@@ -88,6 +91,16 @@ impl BotStore {
         input: BotSettingsInput,
     ) -> Result<BotSettings, StoreError> {
         let row = self.inbox(inbox_id).await?;
+        if let Some(Some(id)) = input.schedule_id
+            && schedule::Entity::find_by_id(id)
+                .one(self.db.conn())
+                .await?
+                .is_none()
+        {
+            return Err(StoreError::Invalid(format!(
+                "schedule_id: schedule {id} does not exist"
+            )));
+        }
         let now = Utc::now();
         let settings = input.apply(&BotSettings::of(&row), now)?;
         let mut am: inbox::ActiveModel = row.into();
@@ -181,6 +194,13 @@ impl BotStore {
             .as_ref()
             .map(|s| u32::try_from(s.answers_in_row).unwrap_or(0))
             .unwrap_or(0);
+        let within_hours = match settings.schedule_id {
+            None => true,
+            Some(id) => Schedules::new(self.db.clone())
+                .hours(id)
+                .await?
+                .is_none_or(|h| h.is_open(Utc::now())),
+        };
         Ok(Some(BotContext {
             conversation_id,
             inbox_id: conv.inbox_id,
@@ -189,6 +209,7 @@ impl BotStore {
             enqueued_at,
             answers_in_row,
             settings: settings.clone(),
+            within_hours,
         }))
     }
 

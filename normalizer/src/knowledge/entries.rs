@@ -6,6 +6,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
+use super::csv::{ImportRow, RowError};
 use super::{KnowledgeInput, KnowledgeView};
 use crate::db::Db;
 use crate::entity::knowledge_entry;
@@ -25,21 +26,9 @@ impl Knowledge {
 
     /// Adds an entry.
     pub async fn create(&self, input: KnowledgeInput) -> Result<KnowledgeView, StoreError> {
-        let input = input.checked()?;
-        let now = Utc::now();
-        let row = knowledge_entry::ActiveModel {
-            question: Set(input.question),
-            alternatives: Set(json!(input.alternatives)),
-            answer: Set(input.answer),
-            tags: Set(json!(input.tags)),
-            locale: Set(input.locale),
-            enabled: Set(input.enabled.unwrap_or(true)),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(self.db.conn())
-        .await?;
+        let row = new_row(input.checked()?, Utc::now())
+            .insert(self.db.conn())
+            .await?;
         Ok(KnowledgeView::from(&row))
     }
 
@@ -117,6 +106,71 @@ impl Knowledge {
         Ok(row.unwrap_or((0, None)))
     }
 
+    /// Every entry, oldest first (the CSV export).
+    pub async fn all(&self) -> Result<Vec<KnowledgeView>, StoreError> {
+        Ok(knowledge_entry::Entity::find()
+            .order_by_asc(knowledge_entry::Column::Id)
+            .all(self.db.conn())
+            .await?
+            .iter()
+            .map(KnowledgeView::from)
+            .collect())
+    }
+
+    /// Stores the rows of an import in one transaction: a row with an `id` replaces that
+    /// entry, one without adds an entry. When a row names an entry that does not exist,
+    /// nothing is stored and [`ImportError::Rows`] says which.
+    pub async fn import(&self, rows: Vec<ImportRow>) -> Result<Imported, ImportError> {
+        let tx = self.db.begin_write().await?;
+        let ids: Vec<i64> = rows.iter().filter_map(|r| r.id).collect();
+        let mut existing = Vec::new();
+        for chunk in ids.chunks(500) {
+            let found: Vec<i64> = knowledge_entry::Entity::find()
+                .select_only()
+                .column(knowledge_entry::Column::Id)
+                .filter(knowledge_entry::Column::Id.is_in(chunk.iter().copied()))
+                .into_tuple()
+                .all(&*tx)
+                .await?;
+            existing.extend(found);
+        }
+        let missing: Vec<RowError> = rows
+            .iter()
+            .filter_map(|r| {
+                let id = r.id?;
+                (!existing.contains(&id)).then(|| RowError {
+                    row: r.row,
+                    field: "id".into(),
+                    reason: format!(
+                        "no entry has id {id}; leave it empty to add the row as a new entry"
+                    ),
+                })
+            })
+            .collect();
+        if !missing.is_empty() {
+            tx.rollback().await?;
+            return Err(ImportError::Rows(missing));
+        }
+        let now = Utc::now();
+        let mut done = Imported::default();
+        for r in rows {
+            let mut am = new_row(r.input, now);
+            match r.id {
+                Some(id) => {
+                    am.id = sea_orm::ActiveValue::Unchanged(id);
+                    am.created_at = sea_orm::ActiveValue::NotSet;
+                    done.updated
+                        .push(KnowledgeView::from(&am.update(&*tx).await?));
+                }
+                None => done
+                    .created
+                    .push(KnowledgeView::from(&am.insert(&*tx).await?)),
+            }
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+
     /// Every enabled entry, for building the search index.
     pub async fn all_enabled(&self) -> Result<Vec<KnowledgeView>, StoreError> {
         Ok(knowledge_entry::Entity::find()
@@ -127,5 +181,49 @@ impl Knowledge {
             .iter()
             .map(KnowledgeView::from)
             .collect())
+    }
+}
+
+/// The row of a new entry made of `input` (already checked) at `now`.
+pub(super) fn new_row(
+    input: KnowledgeInput,
+    now: chrono::DateTime<Utc>,
+) -> knowledge_entry::ActiveModel {
+    knowledge_entry::ActiveModel {
+        question: Set(input.question),
+        alternatives: Set(json!(input.alternatives)),
+        answer: Set(input.answer),
+        tags: Set(json!(input.tags)),
+        locale: Set(input.locale),
+        enabled: Set(input.enabled.unwrap_or(true)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+}
+
+/// What an import stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Imported {
+    /// The entries added.
+    pub created: Vec<KnowledgeView>,
+    /// The entries replaced.
+    pub updated: Vec<KnowledgeView>,
+}
+
+/// Why an import stored nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// Rows are wrong.
+    #[error("{} rows of the file are wrong", .0.len())]
+    Rows(Vec<RowError>),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sea_orm::DbErr> for ImportError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Store(e.into())
     }
 }

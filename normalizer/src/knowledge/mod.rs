@@ -2,6 +2,9 @@
 //!
 //! - [`Knowledge`]: entries of question, alternative phrasings, answer, tags, locale and
 //!   whether they are used; checked on the way in ([`KnowledgeInput::checked`]).
+//! - [`csv`]: the knowledge base as CSV, for export and import ([`Knowledge::import`]).
+//! - [`proposals`]: question and answer pairs learnt from resolved conversations, for admins
+//!   to approve (into entries) or reject.
 //! - [`BotSettings`]: an inbox's bot (`inboxes.bot`): `off`, `suggest` (agents get
 //!   suggestions) or `auto` (the bot answers confident matches and hands the rest to humans).
 //! - [`BotStore`]: what the bot writes, each decision in one transaction under the
@@ -13,11 +16,13 @@
 //! switched on is the bot's until it hands off: the assigner skips it ([`BotStore::held`]).
 
 mod bot;
+pub mod csv;
 mod entries;
+pub mod proposals;
 mod settings;
 
 pub use bot::{BotContext, BotStore, Decided};
-pub use entries::Knowledge;
+pub use entries::{ImportError, Imported, Knowledge};
 pub use settings::{BotMode, BotSettings, BotSettingsInput};
 
 use chrono::{DateTime, Utc};
@@ -205,6 +210,9 @@ pub enum HandoffReason {
     TooManyAnswers,
     /// The customer's message is strongly negative (a complaint, anger).
     NegativeSentiment,
+    /// The message came outside the bot's hours (the schedule named by the inbox's bot
+    /// settings is closed).
+    OutsideHours,
 }
 
 impl HandoffReason {
@@ -215,6 +223,7 @@ impl HandoffReason {
             Self::AskedForHuman => "asked_for_human",
             Self::TooManyAnswers => "too_many_answers",
             Self::NegativeSentiment => "negative_sentiment",
+            Self::OutsideHours => "outside_hours",
         }
     }
 }

@@ -41,6 +41,11 @@ pub struct BotSettings {
     pub max_answers: u32,
     /// When `auto` was switched on: conversations waiting since before are left to humans.
     pub auto_since: Option<DateTime<Utc>>,
+    /// The schedule whose open hours are the bot's hours: outside them the bot hands every
+    /// conversation to humans (`outside_hours`). `null`: the bot works around the clock. A
+    /// schedule that no longer exists counts as none.
+    #[serde(default)]
+    pub schedule_id: Option<i64>,
 }
 
 impl Default for BotSettings {
@@ -51,6 +56,7 @@ impl Default for BotSettings {
             min_margin: DEFAULT_MIN_MARGIN,
             max_answers: DEFAULT_MAX_ANSWERS,
             auto_since: None,
+            schedule_id: None,
         }
     }
 }
@@ -87,6 +93,16 @@ pub struct BotSettingsInput {
     /// 1 to 20.
     #[serde(default)]
     pub max_answers: Option<u32>,
+    /// The bot's hours: a stored schedule's id; `null` lets go of it (around the clock), left
+    /// out keeps the current one. The caller checks that the schedule exists.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    pub schedule_id: Option<Option<i64>>,
+}
+
+/// `Some(None)` for an explicit `null`, so "absent" and "let go" differ.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+    Ok(Some(Option::<i64>::deserialize(d)?))
 }
 
 impl BotSettingsInput {
@@ -124,6 +140,7 @@ impl BotSettingsInput {
             min_margin: unit("min_margin", self.min_margin, current.min_margin)?,
             max_answers,
             auto_since,
+            schedule_id: self.schedule_id.unwrap_or(current.schedule_id),
         })
     }
 }

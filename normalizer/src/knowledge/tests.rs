@@ -96,3 +96,28 @@ fn auto_mode_holds_waits_that_began_after_it_was_switched_on() {
         ));
     }
 }
+
+#[test]
+fn the_bot_schedule_is_kept_when_left_out_and_dropped_on_null() {
+    let now = Utc::now();
+    let input =
+        |v: serde_json::Value| -> BotSettingsInput { serde_json::from_value(v).expect("input") };
+    // Settings stored before bot hours existed read as "around the clock".
+    let old: BotSettings =
+        serde_json::from_value(serde_json::json!({"mode": "auto", "min_score": 0.4,
+            "min_margin": 0.05, "max_answers": 3, "auto_since": null}))
+        .expect("stored settings");
+    assert_eq!(old.schedule_id, None);
+    let set = input(serde_json::json!({"mode": "auto", "schedule_id": 7}))
+        .apply(&old, now)
+        .expect("valid");
+    assert_eq!(set.schedule_id, Some(7));
+    let kept = input(serde_json::json!({"mode": "suggest"}))
+        .apply(&set, now)
+        .expect("valid");
+    assert_eq!(kept.schedule_id, Some(7));
+    let dropped = input(serde_json::json!({"mode": "auto", "schedule_id": null}))
+        .apply(&kept, now)
+        .expect("valid");
+    assert_eq!(dropped.schedule_id, None);
+}

@@ -172,7 +172,7 @@ impl Schedules {
     }
 
     /// Deletes schedule `id`, or answers [`ScheduleError::InUse`] naming the live inboxes that
-    /// keep it. Deleted inboxes that named it let go of it.
+    /// keep it (as their hours, or as their bot's). Deleted inboxes that named it let go of it.
     pub async fn delete(&self, id: i64) -> Result<(), ScheduleError> {
         self.row(id).await?;
         let tx = self.db.begin_write().await?;
@@ -181,11 +181,25 @@ impl Schedules {
             .order_by_asc(inbox::Column::Id)
             .all(&*tx)
             .await?;
-        let live: Vec<(i64, String)> = users
+        let mut live: Vec<(i64, String)> = users
             .iter()
             .filter(|i| i.deleted_at.is_none())
             .map(|i| (i.id, i.name.clone()))
             .collect();
+        // An inbox's FAQ bot may keep it as its hours, too.
+        let bots = inbox::Entity::find()
+            .filter(inbox::Column::DeletedAt.is_null())
+            .filter(inbox::Column::Bot.is_not_null())
+            .order_by_asc(inbox::Column::Id)
+            .all(&*tx)
+            .await?;
+        for i in bots {
+            if crate::knowledge::BotSettings::of(&i).schedule_id == Some(id)
+                && !live.iter().any(|(l, _)| *l == i.id)
+            {
+                live.push((i.id, i.name.clone()));
+            }
+        }
         if !live.is_empty() {
             tx.rollback().await?;
             return Err(ScheduleError::InUse(live));
@@ -256,6 +270,25 @@ impl Schedules {
                 }
             })
             .collect())
+    }
+
+    /// Schedule `id`'s hours; `None` when it does not exist or its stored definition no
+    /// longer parses (logged), which callers treat as always open.
+    pub async fn hours(&self, id: i64) -> Result<Option<Hours>, StoreError> {
+        let Some(row) = schedule::Entity::find_by_id(id)
+            .one(self.db.conn())
+            .await
+            .map_err(StoreError::from)?
+        else {
+            return Ok(None);
+        };
+        Ok(match hours_of(&row) {
+            Ok(h) => Some(h),
+            Err(e) => {
+                tracing::warn!(schedule = id, error = %e, "Stored schedule does not parse; ignoring it.");
+                None
+            }
+        })
     }
 
     /// Whether schedule `id` exists.

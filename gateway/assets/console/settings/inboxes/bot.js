@@ -1,8 +1,8 @@
 // The "FAQ bot" card of an inbox's settings: off, suggestions for agents, or automatic answers,
-// with the thresholds of automatic answers (`GET/PUT /inboxes/{id}/bot`).
+// with the thresholds of automatic answers and the bot's hours (`GET/PUT /inboxes/{id}/bot`).
 
 import { h, toast } from "../../dom.js";
-import { http, translator, field, input, select, formErrors, submitting } from "../../forms/index.js";
+import { http, itemsOf, translator, field, input, select, formErrors, submitting } from "../../forms/index.js";
 import strings from "./bot_strings.js";
 
 const t = translator(strings);
@@ -16,12 +16,14 @@ export function botPanel(inbox) {
   const minScore = input({ type: "number", step: "0.05", min: "0", max: "1", testid: "bot-min-score" });
   const minMargin = input({ type: "number", step: "0.05", min: "0", max: "1", testid: "bot-min-margin" });
   const maxAnswers = input({ type: "number", step: "1", min: "1", max: "20", testid: "bot-max-answers" });
+  const schedule = select({ testid: "bot-schedule" }, [["", t("bot.scheduleAlways")]], "");
   const save = h("button", { type: "submit", class: "btn primary", "data-testid": "bot-save" }, t("bot.save"));
   const form = h("form", { class: "stack", novalidate: true },
     field({ label: t("bot.mode"), control: mode, name: "mode" }),
     field({ label: t("bot.minScore"), control: minScore, name: "min_score" }),
     field({ label: t("bot.minMargin"), control: minMargin, name: "min_margin" }),
     field({ label: t("bot.maxAnswers"), control: maxAnswers, name: "max_answers" }),
+    field({ label: t("bot.schedule"), control: schedule, name: "schedule_id", help: t("bot.scheduleHelp") }),
     h("div", { class: "form-actions" }, save));
   /** @param {Record<string, any>} s */
   const show = (s) => {
@@ -29,8 +31,14 @@ export function botPanel(inbox) {
     minScore.value = String(s.min_score);
     minMargin.value = String(s.min_margin);
     maxAnswers.value = String(s.max_answers);
+    schedule.value = s.schedule_id == null ? "" : String(s.schedule_id);
   };
-  http.get(`/inboxes/${inbox.id}/bot`).then(show, () => {});
+  // The schedules first, so the stored one is among the options when the settings arrive.
+  http.get("/schedules").then((list) => {
+    /** @type {import("../../types.js").Schedule[]} */
+    const schedules = itemsOf(list);
+    for (const s of schedules) schedule.append(h("option", { value: String(s.id) }, `${s.name} · ${s.time_zone}`));
+  }, () => {}).then(() => http.get(`/inboxes/${inbox.id}/bot`)).then(show, () => {});
   const errors = formErrors(form);
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -40,6 +48,7 @@ export function botPanel(inbox) {
         min_score: Number(minScore.value),
         min_margin: Number(minMargin.value),
         max_answers: Number(maxAnswers.value),
+        schedule_id: schedule.value ? Number(schedule.value) : null,
       }));
     });
     if (ok) toast(t("bot.saved"), "info");

@@ -12,6 +12,9 @@ export default defineStrings({
   "bot.minScore": "Lowest score to answer (0–1)",
   "bot.minMargin": "Lead over the next answer (0–1)",
   "bot.maxAnswers": "Answers in a row before handing off",
+  "bot.schedule": "Bot hours",
+  "bot.scheduleAlways": "Around the clock",
+  "bot.scheduleHelp": "Outside the open hours of this schedule the bot hands every conversation to the team.",
   "bot.save": "Save bot",
   "bot.saved": "FAQ bot saved.",
 }, {
@@ -24,6 +27,9 @@ export default defineStrings({
   "bot.minScore": "回答所需的最低分（0–1）",
   "bot.minMargin": "领先第二个答案的分差（0–1）",
   "bot.maxAnswers": "连续回答几次后转人工",
+  "bot.schedule": "机器人服务时间",
+  "bot.scheduleAlways": "全天候",
+  "bot.scheduleHelp": "在此排班的营业时间之外，机器人会把所有会话转给人工。",
   "bot.save": "保存机器人设置",
   "bot.saved": "问答机器人已保存。",
 });

@@ -1,5 +1,6 @@
 // The knowledge base (supervisors and admins): add, edit and delete entries of question, other
-// phrasings, answer, tags and language. Suggestions and the FAQ bot match against them.
+// phrasings, answer, tags and language; export and import them as CSV; approve or reject the
+// proposals learnt from resolved conversations. Suggestions and the FAQ bot match against them.
 
 import { items } from "../../api.js";
 import { registerStrings } from "../../i18n.js";
@@ -7,6 +8,8 @@ import { h, mount, toast } from "../../dom.js";
 import { errorText } from "../../errors.js";
 import { openDialog, confirmDialog, field, input, checkbox, formErrors, submitting } from "../../forms/index.js";
 import strings from "./strings.js";
+import { transferBar } from "./transfer.js";
+import { proposalsSection } from "./proposals.js";
 
 registerStrings(strings);
 
@@ -71,7 +74,12 @@ export const page = {
         render();
       }
     });
-    mount(container, h("p", { class: "muted" }, t("knowledgePage.intro")), form, list);
+    const reload = async () => {
+      entries = items(await api.get("/knowledge?limit=200"));
+      render();
+    };
+    mount(container, h("p", { class: "muted" }, t("knowledgePage.intro")), transferBar(api, t, reload),
+      proposalsSection(api, t, reload), form, list);
 
     /** @param {KnowledgeEntry} e */
     const edit = (e) => {
@@ -117,7 +125,6 @@ export const page = {
         h("p", { "data-testid": "knowledge-row-answer" }, e.answer))));
     };
 
-    entries = items(await api.get("/knowledge?limit=200"));
-    render();
+    await reload();
   },
 };
