@@ -5,7 +5,6 @@
 //! original is kept: not the first and last digits, not the email's domain.
 
 use crate::sensitive::Detector;
-use crate::sensitive::fold::Folded;
 
 /// The placeholder that replaces what `detector` finds.
 pub fn placeholder(detector: Detector) -> &'static str {
@@ -19,20 +18,7 @@ pub fn placeholder(detector: Detector) -> &'static str {
 
 /// `text` with every piece of personal data replaced by its [`placeholder`].
 pub fn redact(text: &str) -> String {
-    let folded = Folded::new(text, false);
-    let mut out = String::with_capacity(text.len());
-    let mut at = 0;
-    for (detector, s, e) in crate::sensitive::detect(&folded.text) {
-        let (s, e) = folded.original_span(s, e);
-        if s < at || e > text.len() || !text.is_char_boundary(s) || !text.is_char_boundary(e) {
-            continue;
-        }
-        out.push_str(&text[at..s]);
-        out.push_str(placeholder(detector));
-        at = e;
-    }
-    out.push_str(&text[at..]);
-    out
+    crate::sensitive::redact_with(text, placeholder)
 }
 
 #[cfg(test)]

@@ -253,6 +253,18 @@ fn masked(s: &str, partial: bool) -> String {
 /// name in brackets (`[mobile]`, `[email]`, `[cn_id]`, `[bank_card]`), whole: for text that
 /// leaves the conversation it was written in, such as a proposed knowledge-base entry.
 pub fn redact(text: &str) -> String {
+    redact_with(text, |d| match d {
+        Detector::CnId => "[cn_id]",
+        Detector::BankCard => "[bank_card]",
+        Detector::Mobile => "[mobile]",
+        Detector::Email => "[email]",
+    })
+}
+
+/// `text` with every piece of personal data any [`Detector`] finds (on width-folded text, so
+/// full-width digits count) replaced whole by `placeholder(detector)`: nothing of the
+/// original is kept, unlike masking.
+pub fn redact_with(text: &str, placeholder: impl Fn(Detector) -> &'static str) -> String {
     let folded = Folded::new(text, false);
     let mut spans: Vec<(usize, usize, Detector)> = detect::detect(&folded.text)
         .into_iter()
@@ -269,9 +281,7 @@ pub fn redact(text: &str) -> String {
             continue; // inside a span already redacted
         }
         out.push_str(&text[at..s]);
-        out.push('[');
-        out.push_str(d.name());
-        out.push(']');
+        out.push_str(placeholder(d));
         at = e;
     }
     out.push_str(&text[at..]);
