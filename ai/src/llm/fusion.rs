@@ -28,10 +28,14 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
 
 /// The ids of the `n` vectors of `docs` nearest `query` with a similarity above 0, nearest
 /// first (the lower id first on a tie).
-pub fn nearest(query: &[f32], docs: &[(i64, Vec<f32>)], n: usize) -> Vec<i64> {
+pub fn nearest<'a>(
+    query: &[f32],
+    docs: impl IntoIterator<Item = (i64, &'a [f32])>,
+    n: usize,
+) -> Vec<i64> {
     let mut scored: Vec<(f32, i64)> = docs
-        .iter()
-        .map(|(id, v)| (cosine(query, v), *id))
+        .into_iter()
+        .map(|(id, v)| (cosine(query, v), id))
         .filter(|(s, _)| *s > 0.0)
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -81,9 +85,10 @@ mod tests {
             (4, vec![0.0, 0.0]),
             (5, vec![1.0]),
         ];
-        assert_eq!(nearest(&[1.0, 0.1], &docs, 5), [1, 2, 3]);
-        assert_eq!(nearest(&[0.0, 1.0], &docs, 1), [3]);
-        assert!(nearest(&[0.0, 0.0], &docs, 3).is_empty());
+        let docs = || docs.iter().map(|(id, v)| (*id, v.as_slice()));
+        assert_eq!(nearest(&[1.0, 0.1], docs(), 5), [1, 2, 3]);
+        assert_eq!(nearest(&[0.0, 1.0], docs(), 1), [3]);
+        assert!(nearest(&[0.0, 0.0], docs(), 3).is_empty());
         assert!((cosine(&[1.0, 1.0], &[2.0, 2.0]) - 1.0).abs() < 1e-6);
     }
 }

@@ -5,7 +5,7 @@
 //! embedded per draft. Any failure of the embeddings API falls back to BM25 alone, so a draft
 //! never fails because of it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -69,23 +69,29 @@ impl Retriever {
         question: &str,
     ) -> Result<Vec<i64>, EmbedError> {
         let entries = bot.knowledge().all_enabled().await?;
-        let docs = self.embedded(client, &entries).await?;
+        self.refresh(client, &entries).await?;
         let query = client
             .embed(&[question.to_owned()])
             .await?
             .pop()
             .unwrap_or_default();
-        Ok(nearest(&query, &docs, CANDIDATES))
+        let cache = self.cache.lock().await;
+        let docs = entries
+            .iter()
+            .filter_map(|e| cache.get(&e.id).map(|(_, v)| (e.id, v.as_slice())));
+        Ok(nearest(&query, docs, CANDIDATES))
     }
 
-    /// The embeddings of `entries`, computing those missing or changed.
-    async fn embedded(
+    /// Embeds the `entries` missing from the cache or changed since, and forgets the entries
+    /// no longer there.
+    async fn refresh(
         &self,
         client: &LlmClient,
         entries: &[KnowledgeView],
-    ) -> Result<Vec<(i64, Vec<f32>)>, EmbedError> {
+    ) -> Result<(), EmbedError> {
         let mut cache = self.cache.lock().await;
-        cache.retain(|id, _| entries.iter().any(|e| e.id == *id));
+        let ids: HashSet<i64> = entries.iter().map(|e| e.id).collect();
+        cache.retain(|id, _| ids.contains(id));
         let stale: Vec<&KnowledgeView> = entries
             .iter()
             .filter(|e| cache.get(&e.id).is_none_or(|(at, _)| *at != e.updated_at))
@@ -97,10 +103,7 @@ impl Retriever {
                 cache.insert(e.id, (e.updated_at, v));
             }
         }
-        Ok(entries
-            .iter()
-            .filter_map(|e| cache.get(&e.id).map(|(_, v)| (e.id, v.clone())))
-            .collect())
+        Ok(())
     }
 }
 
