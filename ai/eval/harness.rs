@@ -74,6 +74,7 @@ fn view(id: i64, question: String, alternatives: Vec<String>, answer: String) ->
         tags: Vec::new(),
         locale: None,
         enabled: true,
+        attachments: Vec::new(),
         created_at: epoch(),
         updated_at: epoch(),
     }

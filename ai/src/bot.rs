@@ -157,13 +157,23 @@ impl FaqBot {
         conversation_id: i64,
         inbox_id: i64,
     ) -> Result<Vec<Hit>, AiError> {
-        if self.store.settings(inbox_id).await?.mode == BotMode::Off {
-            return Ok(Vec::new());
+        match self.suggestion_question(conversation_id, inbox_id).await? {
+            Some(text) => self.index.search(&text, SUGGESTIONS),
+            None => Ok(Vec::new()),
         }
-        let Some(text) = self.store.latest_inbound(conversation_id).await? else {
-            return Ok(Vec::new());
-        };
-        self.index.search(&text, SUGGESTIONS)
+    }
+
+    /// What agents are offered suggestions for in conversation `conversation_id` of inbox
+    /// `inbox_id`: the customer's latest message, or `None` when the inbox's bot is off.
+    pub async fn suggestion_question(
+        &self,
+        conversation_id: i64,
+        inbox_id: i64,
+    ) -> Result<Option<String>, AiError> {
+        if self.store.settings(inbox_id).await?.mode == BotMode::Off {
+            return Ok(None);
+        }
+        Ok(self.store.latest_inbound(conversation_id).await?)
     }
 }
 

@@ -11,13 +11,20 @@
 //! [`MIN_SCORE`] and it leads the next intent by at least [`MIN_MARGIN`]; otherwise no intent.
 //! It is deterministic: the same intents and text give the same answer on every node.
 //!
+//! When the index is unsure (it names no intent) and a language model is configured
+//! ([`IntentDetector::set_model`]), [`IntentDetector::detect_first`] asks the model once per
+//! message, in the background, and routing waits for its answer (at most [`MODEL_WAIT`]); the
+//! model may only name an enabled intent, and its pick is stored with `source: "llm"`.
+//!
 //! The index is derived from the `intents` table: [`IntentDetector::refresh`] compares a
 //! fingerprint of the table (how many intents, the latest change; one small query) and
 //! rebuilds the index when it moved, so every node follows edits made through any node
 //! before its next detection. Intents are few (tens, each with tens of examples), so a
 //! rebuild takes milliseconds.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
 
 use kefu_normalizer::Db;
 use kefu_normalizer::intents::{
@@ -34,6 +41,33 @@ pub const MIN_SCORE: f32 = 0.35;
 pub const MIN_MARGIN: f32 = 0.05;
 /// Intents kept with a detection, best first.
 pub const CANDIDATES: usize = 5;
+/// How long a first message the index is unsure about waits for the model's answer; then it
+/// is routed by the index's detection (no intent).
+pub const MODEL_WAIT: Duration = Duration::from_secs(5);
+/// How long a model's answer is kept for routing to pick up.
+const ANSWER_KEPT: Duration = Duration::from_secs(600);
+
+/// A language model that names the intent of a message the index is unsure about.
+#[async_trait::async_trait]
+pub trait IntentModel: Send + Sync {
+    /// Which of `intents` (the enabled ones) `text`, a message in inbox `inbox_id`,
+    /// expresses: its name, or `None`. `Err` says why there is no answer.
+    async fn classify(
+        &self,
+        inbox_id: i64,
+        text: &str,
+        intents: &[IntentView],
+    ) -> Result<Option<String>, String>;
+}
+
+/// Where the detection of a first message stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Detection {
+    /// Decided: route with it.
+    Ready(IntentMatch),
+    /// The model was asked and has not answered yet: route it later.
+    Waiting,
+}
 
 impl Document for IntentView {
     fn id(&self) -> i64 {
@@ -83,6 +117,7 @@ pub fn classify(hits: &[Hit]) -> IntentMatch {
             .collect(),
         message_id: None,
         detected_at: None,
+        source: None,
     }
 }
 
@@ -97,6 +132,12 @@ struct Inner {
     index: KnowledgeIndex,
     /// The table as the index was last built from it; `None` before the first build.
     seen: Mutex<Option<Fingerprint>>,
+    /// The enabled intents as last indexed (what the model is offered).
+    listed: std::sync::Mutex<Arc<Vec<IntentView>>>,
+    /// The model asked when the index is unsure, if any.
+    model: OnceLock<Arc<dyn IntentModel>>,
+    /// Messages the model was asked about: when, and its answer once it came.
+    asked: std::sync::Mutex<HashMap<i64, (Instant, Option<IntentMatch>)>>,
 }
 
 impl IntentDetector {
@@ -107,8 +148,16 @@ impl IntentDetector {
                 store: IntentStore::new(db),
                 index: KnowledgeIndex::with_scoring(Scoring::Coverage)?,
                 seen: Mutex::new(None),
+                listed: std::sync::Mutex::default(),
+                model: OnceLock::new(),
+                asked: std::sync::Mutex::default(),
             }),
         })
+    }
+
+    /// Asks `model` whenever the index is unsure (once; later calls change nothing).
+    pub fn set_model(&self, model: Arc<dyn IntentModel>) {
+        let _ = self.inner.model.set(model);
     }
 
     /// The intents' store.
@@ -127,12 +176,18 @@ impl IntentDetector {
             return Ok(false);
         }
         let intents = self.inner.store.list().await?;
-        let count = intents.iter().filter(|i| i.enabled).count();
+        let enabled: Vec<IntentView> = intents.iter().filter(|i| i.enabled).cloned().collect();
+        let count = enabled.len();
         let index = self.inner.index.clone();
         tokio::task::spawn_blocking(move || index.rebuild(&intents))
             .await
             .map_err(|e| AiError::Index(format!("indexing stopped: {e}")))??;
         *seen = Some(now);
+        *self
+            .inner
+            .listed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(enabled);
         tracing::debug!(intents = count, "Intent index built.");
         Ok(true)
     }
@@ -148,6 +203,79 @@ impl IntentDetector {
         let hits = self.inner.index.search(text, CANDIDATES)?;
         metrics::histogram!("kefu_ai_intent_seconds").record(started.elapsed().as_secs_f64());
         Ok(classify(&hits))
+    }
+
+    /// The intent of `text`, the first message `message_id` of a conversation in inbox
+    /// `inbox_id`: the index's detection when it names an intent or no model is set. Else
+    /// the model is asked (once per message, in the background; `woken` is called when it
+    /// has answered or [`MODEL_WAIT`] passed) and this is [`Detection::Waiting`] until then,
+    /// after which it is the model's pick (`source: "llm"`), or the index's detection when
+    /// the model named none or failed.
+    pub fn detect_first(
+        &self,
+        inbox_id: i64,
+        message_id: i64,
+        text: &str,
+        woken: impl FnOnce() + Send + 'static,
+    ) -> Result<Detection, AiError> {
+        let local = self.detect(text)?;
+        let Some(model) = self.inner.model.get().filter(|_| local.intent.is_none()) else {
+            return Ok(Detection::Ready(local));
+        };
+        {
+            let mut asked = self
+                .inner
+                .asked
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            match asked.get(&message_id) {
+                Some((_, Some(answer))) => return Ok(Detection::Ready(answer.clone())),
+                Some((_, None)) => return Ok(Detection::Waiting),
+                None => {}
+            }
+            asked.retain(|_, (at, _)| at.elapsed() < ANSWER_KEPT);
+            asked.insert(message_id, (Instant::now(), None));
+        }
+        let intents = self
+            .inner
+            .listed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let (model, inner, text) = (model.clone(), self.inner.clone(), text.to_owned());
+        tokio::spawn(async move {
+            let asked = tokio::time::timeout(MODEL_WAIT, model.classify(inbox_id, &text, &intents));
+            let (answer, result) = match asked.await {
+                Ok(Ok(intent)) => {
+                    let result = if intent.is_some() { "named" } else { "none" };
+                    let answer = IntentMatch {
+                        intent: intent.or(local.intent.clone()),
+                        source: Some(crate::llm::prompt::SOURCE.to_owned()),
+                        ..local
+                    };
+                    (answer, result)
+                }
+                Ok(Err(e)) => {
+                    tracing::info!(message = message_id, error = %e, "The language model named no intent; routing by the index.");
+                    (local, "failed")
+                }
+                Err(_) => {
+                    tracing::info!(
+                        message = message_id,
+                        "The language model did not name an intent in time; routing by the index."
+                    );
+                    (local, "timeout")
+                }
+            };
+            metrics::counter!("kefu_ai_intent_model_total", "result" => result).increment(1);
+            inner
+                .asked
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(message_id, (Instant::now(), Some(answer)));
+            woken();
+        });
+        Ok(Detection::Waiting)
     }
 }
 

@@ -41,7 +41,7 @@ pub mod text;
 pub use bot::{CANDIDATES, FaqBot, SUGGESTIONS};
 pub use decide::{decide, weak_match};
 pub use index::{Document, Hit, KnowledgeIndex, OTHER_LANGUAGE, RETRIEVED, Scoring};
-pub use intent::{IntentDetector, classify as classify_intent};
+pub use intent::{Detection, IntentDetector, IntentModel, MODEL_WAIT, classify as classify_intent};
 
 use kefu_normalizer::StoreError;
 

@@ -14,6 +14,7 @@ fn entry(id: i64, question: &str, alternatives: &[&str], answer: &str) -> Knowle
         tags: vec![],
         locale: None,
         enabled: true,
+        attachments: Vec::new(),
         created_at: Utc::now(),
         updated_at: Utc::now(),
     }

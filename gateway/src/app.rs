@@ -237,9 +237,13 @@ impl App {
         let (search, indexer) =
             kefu_normalizer::search::Search::open(db.clone(), &config.search_location())
                 .map_err(|e| StartError(format!("cannot open the search index: {e}")))?;
+        let llm = crate::llm::Assist::from_config(&config, &db)?;
+        if let Some(model) = llm.as_ref().filter(|_| config.ai.llm.intents) {
+            intents.set_model(Arc::new(model.clone()));
+        }
         let state = AppState {
             search,
-            llm: crate::llm::Assist::from_config(&config, &db)?,
+            llm,
             accounts,
             config: Arc::new(config),
             db: db.clone(),

@@ -39,6 +39,7 @@ mod m0030_intents;
 mod m0031_rollup_grains;
 mod m0032_knowledge_proposals;
 mod m0033_llm_usage;
+mod m0034_knowledge_attachments;
 
 pub use sea_orm_migration::MigratorTrait;
 
@@ -81,6 +82,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0031_rollup_grains::Migration),
             Box::new(m0032_knowledge_proposals::Migration),
             Box::new(m0033_llm_usage::Migration),
+            Box::new(m0034_knowledge_attachments::Migration),
         ]
     }
 }

@@ -139,7 +139,7 @@ impl Files {
 
     /// The files `agent_id` may attach to a reply in a conversation of `inbox_id`, in the
     /// order asked. An agent's upload belongs to its uploader, and to whoever sees a canned
-    /// response that sends it (`shared`); a customer's file may be passed on within its own
+    /// response or a knowledge-base answer that sends it (`shared`); a customer's file may be passed on within its own
     /// inbox. A file the agent may not use is answered like a missing one
     /// ([`StoreError::NotFound`]), so upload ids cannot be probed.
     pub async fn attachable(

@@ -148,6 +148,10 @@ pub struct IntentMatch {
     /// When it was detected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detected_at: Option<DateTime<Utc>>,
+    /// `llm` when the language model named the intent because the local score was unsure;
+    /// absent when the local index decided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// One intent the detector weighed.

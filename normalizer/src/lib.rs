@@ -81,6 +81,7 @@ mod prometheus;
 mod reach;
 pub mod reports;
 mod sanitize;
+pub mod saved_files;
 pub mod schedules;
 pub mod screen;
 pub mod search;

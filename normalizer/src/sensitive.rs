@@ -25,12 +25,26 @@ pub const MAX_WORD_CHARS: usize = 50;
 pub enum DetectorKind {
     /// Chinese resident ID numbers (GB 11643 checksum).
     CnId,
-    /// Bank card numbers (Luhn checksum).
+    /// Bank card numbers (Luhn checksum); `card` is accepted too.
+    #[serde(alias = "card")]
     BankCard,
-    /// Mainland China mobile numbers.
+    /// Mainland China mobile numbers; `phone` is accepted too.
+    #[serde(alias = "phone")]
     Mobile,
     /// Email addresses.
     Email,
+}
+
+impl DetectorKind {
+    /// Its name in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CnId => "cn_id",
+            Self::BankCard => "bank_card",
+            Self::Mobile => "mobile",
+            Self::Email => "email",
+        }
+    }
 }
 
 /// What a rule does with a match.
@@ -94,11 +108,17 @@ impl From<&sensitive_rule::Model> for SensitiveRuleView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SensitiveRuleInput {
-    /// 1 to 100 characters.
-    pub name: String,
-    /// Words to look for (up to 1000, each up to 50 characters); give these or `detector`.
+    /// 1 to 100 characters; when left out, the rule is named after its pattern, first word or
+    /// detector.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Words to look for (up to 1000, each up to 50 characters); give these, `pattern` or
+    /// `detector`.
     #[serde(default)]
     pub words: Vec<String>,
+    /// One word to look for: the same as `words: [pattern]`, and may be given beside `words`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
     /// Personal data to look for; give this or `words`.
     #[serde(default)]
     pub detector: Option<DetectorKind>,
@@ -116,9 +136,11 @@ impl SensitiveRuleInput {
     /// Trimmed and checked; `Invalid` names the field.
     pub fn checked(mut self) -> Result<Self, StoreError> {
         let bad = |m: &str| Err(StoreError::Invalid(m.to_owned()));
-        self.name = self.name.trim().to_owned();
-        if self.name.is_empty() || self.name.chars().count() > MAX_NAME_CHARS {
-            return bad("name must be 1 to 100 characters");
+        if let Some(p) = self.pattern.take() {
+            if p.trim().is_empty() {
+                return bad("pattern must not be empty");
+            }
+            self.words.insert(0, p);
         }
         self.words = self
             .words
@@ -127,6 +149,19 @@ impl SensitiveRuleInput {
             .filter(|w| !w.is_empty())
             .collect();
         self.words.dedup();
+        let name = match self.name.as_deref().map(str::trim) {
+            Some(n) => n.to_owned(),
+            None => match (self.words.first(), self.detector) {
+                (Some(w), _) => w.chars().take(MAX_NAME_CHARS).collect(),
+                (None, Some(d)) => d.as_str().to_owned(),
+                // Refused below for want of words or a detector.
+                (None, None) => "-".to_owned(),
+            },
+        };
+        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+            return bad("name must be 1 to 100 characters");
+        }
+        self.name = Some(name);
         if self.words.len() > MAX_WORDS {
             return bad("words may list at most 1000 words");
         }
@@ -138,7 +173,7 @@ impl SensitiveRuleInput {
             return bad("each of words must be at most 50 characters");
         }
         match (self.words.is_empty(), self.detector) {
-            (true, None) => return bad("words must list at least one word, or give a detector"),
+            (true, None) => return bad("words, pattern or detector must be given"),
             (false, Some(_)) => return bad("detector cannot be given together with words"),
             _ => {}
         }
@@ -240,7 +275,7 @@ impl SensitiveRules {
     fn fields(input: SensitiveRuleInput, now: DateTime<Utc>) -> sensitive_rule::ActiveModel {
         let name = |v: serde_json::Value| v.as_str().unwrap_or_default().to_owned();
         sensitive_rule::ActiveModel {
-            name: Set(input.name),
+            name: Set(input.name.unwrap_or_default()),
             words: Set(json!(input.words)),
             detector: Set(input.detector.map(|d| name(json!(d)))),
             action: Set(name(json!(input.action))),

@@ -23,8 +23,10 @@ use utoipa::ToSchema;
 
 use crate::entity::conversation_summary::{self, Occasion};
 use crate::entity::message::SenderType;
-use crate::entity::{conversation, message};
+use crate::entity::{contact, conversation, message};
 use crate::error::StoreError;
+use crate::events::EventData;
+use crate::views::ConversationView;
 
 /// How many of the newest messages a summary reads.
 pub const READ_MESSAGES: u64 = 200;
@@ -257,7 +259,9 @@ pub async fn input_of(
 
 /// Replaces the body of summary `id` with `body`, unless it was already replaced (its source
 /// is no longer `extractive`); returns whether it was. The occasion, time and id stay, so the
-/// timeline line and the list show the new body.
+/// timeline line and the list show the new body. A body from another source than the
+/// extractive one (the language model's) is announced by `conversation.updated`, carrying the
+/// new summary, in the same transaction.
 pub async fn replace(db: &crate::Db, id: i64, body: &SummaryBody) -> Result<bool, StoreError> {
     let tx = db.begin_write().await?;
     let Some(row) = conversation_summary::Entity::find_by_id(id)
@@ -273,7 +277,19 @@ pub async fn replace(db: &crate::Db, id: i64, body: &SummaryBody) -> Result<bool
     let mut active: conversation_summary::ActiveModel = row.into();
     active.body =
         Set(serde_json::to_value(body).map_err(|e| StoreError::Invalid(format!("summary: {e}")))?);
-    active.update(&*tx).await?;
+    let row = active.update(&*tx).await?;
+    if body.source != "extractive"
+        && let Some(conv) = conversation::Entity::find_by_id(row.conversation_id)
+            .one(&*tx)
+            .await?
+    {
+        let contact = contact::Entity::find_by_id(conv.contact_id)
+            .one(&*tx)
+            .await?;
+        let mut view = ConversationView::new(&conv, contact.as_ref());
+        view.summary = decode(row);
+        tx.emit(EventData::ConversationUpdated(view)).await?;
+    }
     tx.commit().await?;
     Ok(true)
 }

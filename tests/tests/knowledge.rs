@@ -201,3 +201,135 @@ async fn suggestions_rank_the_asked_entry_first() {
         app.stop().await;
     }
 }
+
+/// Uploads a small text file as `token`; returns its id.
+async fn upload(app: &TestApp, token: &str, name: &str) -> i64 {
+    let part = reqwest::multipart::Part::bytes(format!("contents of {name}").into_bytes())
+        .file_name(name.to_owned())
+        .mime_str("text/plain")
+        .expect("mime");
+    let resp = app
+        .client
+        .post(format!("{}/api/v1/attachments", app.base))
+        .bearer_auth(token)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .expect("upload request");
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let body: Value = resp.json().await.expect("JSON");
+    body["id"].as_i64().expect("file id")
+}
+
+fn names(files: &Value) -> Vec<&str> {
+    files
+        .as_array()
+        .map(|a| a.iter().filter_map(|f| f["name"].as_str()).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn an_answers_files_go_out_with_the_bot_and_with_the_suggestion() {
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        let admin = app.admin_token.clone();
+        let chart = upload(&app, &admin, "size-chart.txt").await;
+        let form = upload(&app, &admin, "returns-form.txt").await;
+        let body = |files: Value| json!({"question": "尺码怎么选", "alternatives": ["尺码表"], "answer": "请看附件里的尺码表。", "attachment_ids": files});
+        let (s, b) = app
+            .admin(
+                Method::POST,
+                "/api/v1/knowledge",
+                Some(body(json!([chart]))),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        assert_eq!(names(&b["attachments"]), ["size-chart.txt"], "{b}");
+        assert!(
+            b["attachments"][0]["url"]
+                .as_str()
+                .is_some_and(|u| u.starts_with(&format!("/files/{chart}/"))),
+            "{b}"
+        );
+        let entry = b["id"].as_i64().expect("id");
+        let path = format!("/api/v1/knowledge/{entry}");
+
+        // Someone else's upload, or a file listed twice, is refused on `attachment_ids`.
+        // Bob, a supervisor, did not upload the entry's files.
+        let (bob, bob_token) = app.agent("bob@example.com", "supervisor", json!({})).await;
+        let bobs = upload(&app, &bob_token, "bob.txt").await;
+        for files in [json!([chart, bobs]), json!([chart, chart])] {
+            let (s, b) = app.admin(Method::PUT, &path, Some(body(files))).await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+            assert_eq!(b["field"], "attachment_ids", "{b}");
+        }
+        // An edit without `attachment_ids` keeps the files; with them, they are replaced in order.
+        let mut plain = body(json!([]));
+        plain.as_object_mut().map(|o| o.remove("attachment_ids"));
+        let (s, b) = app.admin(Method::PUT, &path, Some(plain)).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        assert_eq!(names(&b["attachments"]), ["size-chart.txt"], "{b}");
+        let (s, b) = app
+            .admin(Method::PUT, &path, Some(body(json!([form, chart]))))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let both = ["returns-form.txt", "size-chart.txt"];
+        assert_eq!(names(&b["attachments"]), both, "{b}");
+        let (_, list) = app.admin(Method::GET, "/api/v1/knowledge", None).await;
+        assert_eq!(names(&list["items"][0]["attachments"]), both, "{list}");
+
+        // The bot answers with the entry's files.
+        let inbox = app.loopback_inbox(json!({})).await;
+        app.join(inbox, bob).await;
+        let (s, b) = app
+            .admin(
+                Method::PUT,
+                &format!("/api/v1/inboxes/{inbox}/bot"),
+                Some(json!({"mode": "auto"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let conv = write_in(&app, inbox, "m1", "u1", "尺码表").await;
+        let answer = kefu_tests::eventually(std::time::Duration::from_secs(10), || async {
+            app.messages(conv)
+                .await
+                .into_iter()
+                .find(|m| m["sender"]["type"] == "bot")
+        })
+        .await
+        .expect("the bot answers");
+        assert_eq!(
+            answer["content"]["text"], "请看附件里的尺码表。",
+            "{answer}"
+        );
+        assert_eq!(names(&answer["content"]["attachments"]), both, "{answer}");
+
+        // Agents get the files with the suggestion, and any agent may send them.
+        let (s, b) = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/conversations/{conv}/suggestions"),
+                Some(&bob_token),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        assert_eq!(b["items"][0]["knowledge_id"], entry, "{b}");
+        assert_eq!(names(&b["items"][0]["attachments"]), both, "{b}");
+        let (s, b) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/conversations/{conv}/messages"),
+                Some(&bob_token),
+                Some(json!({"text": "尺码表见附件", "attachments": [chart]})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        assert_eq!(
+            names(&b["content"]["attachments"]),
+            ["size-chart.txt"],
+            "{b}"
+        );
+        app.stop().await;
+    }
+}

@@ -14,10 +14,13 @@ mod routing_support;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use kefu_normalizer::entity::outbox_event;
+use kefu_normalizer::llm_usage::LlmUsage;
 use kefu_tests::llm_mock::{LlmMock, LlmRequest, Reply};
 use kefu_tests::{TestApp, backends, eventually};
 use reqwest::{Method, StatusCode};
 use routing_support::write_in;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -287,6 +290,19 @@ async fn resolve_summaries_are_rewritten_by_the_model_or_keep_their_sentences_an
         );
         assert_eq!(rewritten["facts"]["channel"], committed["facts"]["channel"]);
         assert!(rewritten.get("llm_error").is_none(), "{rewritten}");
+        // Committed with the new body: `conversation.updated` carrying it.
+        let announced: Vec<Value> = outbox_event::Entity::find()
+            .filter(outbox_event::Column::ConversationId.eq(good))
+            .filter(outbox_event::Column::EventType.eq("conversation.updated"))
+            .all(app.state.db.conn())
+            .await
+            .expect("outbox")
+            .into_iter()
+            .map(|e| e.payload)
+            .filter(|p| !p["summary"].is_null())
+            .collect();
+        assert_eq!(announced.len(), 1, "{announced:?}");
+        assert_eq!(announced[0]["summary"], rewritten, "{announced:?}");
 
         let slow = write_in(
             &app,
@@ -385,12 +401,44 @@ async fn embeddings_bring_an_entry_bm25_misses_to_the_draft() {
             }
             let shipping_cited =
                 json!([{"knowledge_id": shipping, "question": "How much is shipping?"}]);
+            // Suggestions rank the same way.
+            let (s, b) = app
+                .admin(
+                    Method::PUT,
+                    &format!("/api/v1/inboxes/{inbox}/bot"),
+                    Some(json!({"mode": "suggest"})),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{b}");
+            let (s, b) = app
+                .admin(
+                    Method::GET,
+                    &format!("/api/v1/conversations/{conv}/suggestions"),
+                    None,
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{b}");
+            let first = b["items"][0]["knowledge_id"].as_i64();
+            // Every request counts against the inbox's budget: the drafts' chats, and with
+            // embeddings the entries' and each question's.
+            let spent = LlmUsage::new(app.state.db.clone())
+                .spent(inbox, chrono::Utc::now())
+                .await
+                .expect("usage");
             if embeddings {
                 assert_eq!(
                     cited[2..],
                     [(true, shipping_cited.clone()), (true, shipping_cited)]
                 );
+                assert_eq!(first, Some(shipping), "{b}");
+                assert!(b["items"][0]["score"].as_f64() > Some(0.0), "{b}");
+                assert_eq!(b["items"][0]["answer"], "Shipping is free over 99 yuan.");
+                assert_eq!(spent.requests, 2 + 4, "{spent:?}");
             } else {
+                assert_ne!(first, Some(shipping), "{b}");
+                assert_eq!(spent.requests, 2, "{spent:?}");
+            }
+            if !embeddings {
                 assert_eq!(
                     cited,
                     [(false, json!([])), (false, json!([]))],
@@ -415,11 +463,141 @@ async fn embeddings_bring_an_entry_bm25_misses_to_the_draft() {
                     .unwrap_or_default()
             })
             .collect();
-        // The entries once (both in one request), then the question per draft, redacted.
-        assert_eq!(embedded.len(), 3, "{embedded:?}");
+        // The entries once (both in one request), then the question per draft and for the
+        // suggestions, redacted.
+        assert_eq!(embedded.len(), 4, "{embedded:?}");
         assert_eq!(embedded[0].len(), 2, "{embedded:?}");
         let asked = "What do you ask for carriage to Beijing? Call [PHONE].";
-        assert_eq!(embedded[1], [asked]);
-        assert_eq!(embedded[2], [asked]);
+        for question in &embedded[1..] {
+            assert_eq!(question, &[asked]);
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_intent_the_index_is_unsure_of_is_named_by_the_model_and_routes() {
+    for backend in backends() {
+        let mock = LlmMock::start(|req| {
+            let text = req.text();
+            let intent = if !text.contains("You classify") {
+                return Reply::Error(400, json!({"error": {"message": "only intents here"}}));
+            } else if text.contains("tax paperwork") {
+                json!("invoice")
+            } else if text.contains("gift wrapping") {
+                json!("wrapping")
+            } else {
+                Value::Null
+            };
+            Reply::Content(json!({ "intent": intent }).to_string(), 30)
+        })
+        .await;
+        let app = TestApp::spawn_with(&backend, |c| {
+            with_model(&mock)(c);
+            c.ai.llm.summaries = false;
+        })
+        .await;
+        for (name, examples) in [
+            (
+                "invoice",
+                json!(["开发票", "I need an invoice", "send me a receipt"]),
+            ),
+            ("refund", json!(["我要退款", "I want a refund"])),
+        ] {
+            let (s, b) = app
+                .admin(
+                    Method::POST,
+                    "/api/v1/intents",
+                    Some(json!({"name": name, "label": name, "examples": examples})),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{b}");
+        }
+        let inbox = app.loopback_inbox(json!({})).await;
+        let (s, team) = app
+            .admin(
+                Method::POST,
+                "/api/v1/teams",
+                Some(json!({"name": "Billing", "agent_ids": []})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{team}");
+        routing_support::put_routing(
+            &app,
+            inbox,
+            json!({"rules": [{"when": {"intent": "invoice"}, "then": {"team_id": team["id"]}}]}),
+        )
+        .await;
+        let sure = write_in(&app, inbox, "m1", "u1", "I need an invoice").await;
+        let unsure = write_in(
+            &app,
+            inbox,
+            "m2",
+            "u2",
+            "Our company requires the tax paperwork for order 7, call 13812345678",
+        )
+        .await;
+        let nothing = write_in(&app, inbox, "m3", "u3", "Hello there").await;
+        let invented = write_in(&app, inbox, "m4", "u4", "Do you do gift wrapping?").await;
+        // Routed once the model answered (the dispatcher is woken; nothing waits on a timer).
+        let routed = |conv: i64| {
+            let app = &app;
+            async move {
+                eventually(WAIT, || async {
+                    let r = routing_support::routing(app, conv).await;
+                    r["intent_match"]["message_id"].is_i64().then_some(r)
+                })
+                .await
+                .unwrap_or_else(|| panic!("conversation {conv} is never routed"))
+            }
+        };
+        let r = routed(sure).await;
+        assert_eq!(r["intent_match"]["intent"], "invoice", "{r}");
+        assert!(
+            r["intent_match"].get("source").is_none(),
+            "the index decided: {r}"
+        );
+
+        let r = routed(unsure).await;
+        assert_eq!(r["intent_match"]["intent"], "invoice", "{r}");
+        assert_eq!(r["intent_match"]["source"], "llm", "{r}");
+        let c = routing_support::conversation(&app, unsure).await;
+        assert_eq!(
+            (&c["intent"], &c["team_id"]),
+            (&json!("invoice"), &team["id"]),
+            "{c}"
+        );
+
+        let r = routed(nothing).await;
+        assert_eq!(r["intent_match"]["intent"], Value::Null, "{r}");
+        assert_eq!(
+            r["intent_match"]["source"], "llm",
+            "the model said none: {r}"
+        );
+        // A name the model was not offered is not taken: routed by the index (no intent).
+        let r = routed(invented).await;
+        assert_eq!(r["intent_match"]["intent"], Value::Null, "{r}");
+        assert!(r["intent_match"].get("source").is_none(), "{r}");
+        let c = routing_support::conversation(&app, invented).await;
+        assert_eq!(c["team_id"], Value::Null, "{c}");
+
+        // Asked once per unsure message, with personal data redacted, within the budget.
+        let asked = mock.requests();
+        assert_eq!(asked.len(), 3, "{asked:?}");
+        let paperwork = asked
+            .iter()
+            .map(LlmRequest::text)
+            .find(|t| t.contains("tax paperwork"))
+            .expect("asked about the paperwork");
+        assert!(paperwork.contains("call [PHONE]"), "{paperwork}");
+        assert!(
+            paperwork.contains("- invoice (invoice): e.g."),
+            "{paperwork}"
+        );
+        let spent = LlmUsage::new(app.state.db.clone())
+            .spent(inbox, chrono::Utc::now())
+            .await
+            .expect("usage");
+        assert_eq!((spent.requests, spent.tokens), (3, 90), "{spent:?}");
+        app.stop().await;
     }
 }

@@ -81,7 +81,7 @@ async fn a_reply_with_a_blocked_word_is_refused() {
                 .admin(Method::POST, &path, Some(json!({"text": text})))
                 .await;
             assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
-            assert_eq!(b["code"], "blocked_term", "{b}");
+            assert_eq!(b["code"], "blocked_content", "{b}");
             assert_eq!(b["field"], "text", "{b}");
             let detail = b["detail"].as_str().unwrap_or_default();
             assert!(detail.contains("off-platform contact"), "{detail}");
@@ -111,6 +111,33 @@ async fn a_reply_with_a_blocked_word_is_refused() {
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{b}");
+
+        // The design's shape: one `pattern`, no name (the rule is named after it).
+        let rule = add_rule(&app, json!({"pattern": "QQ号", "action": "block"})).await;
+        assert_eq!(rule["name"], "QQ号", "{rule}");
+        assert_eq!(rule["words"], json!(["QQ号"]), "{rule}");
+        let (s, b) = app
+            .admin(Method::POST, &path, Some(json!({"text": "留个qq号"})))
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert_eq!(b["code"], "blocked_content", "{b}");
+        // `phone` and `card` name the mobile and bank card detectors.
+        let rule = add_rule(&app, json!({"detector": "phone", "action": "flag"})).await;
+        assert_eq!(
+            (&rule["detector"], &rule["name"]),
+            (&json!("mobile"), &json!("mobile"))
+        );
+        let rule = add_rule(&app, json!({"detector": "card", "action": "flag"})).await;
+        assert_eq!(rule["detector"], "bank_card", "{rule}");
+        let (s, b) = app
+            .admin(
+                Method::POST,
+                "/api/v1/sensitive-rules",
+                Some(json!({"pattern": "  ", "action": "block"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert_eq!(b["field"], "pattern", "{b}");
         app.stop().await;
     }
 }

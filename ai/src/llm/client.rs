@@ -69,6 +69,15 @@ pub struct Completion {
     pub total_tokens: Option<u64>,
 }
 
+/// Embeddings, one per text asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Embedded {
+    /// The vectors, in the order of the texts.
+    pub vectors: Vec<Vec<f32>>,
+    /// Tokens the request cost, when the API says (`usage.total_tokens`).
+    pub total_tokens: Option<u64>,
+}
+
 /// A client of one OpenAI-compatible endpoint; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct LlmClient {
@@ -116,8 +125,9 @@ impl LlmClient {
         })
     }
 
-    /// The embedding of each of `texts` (redacted first), in order.
-    pub async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, LlmError> {
+    /// The embedding of each of `texts` (redacted first), in order, and the tokens the
+    /// request cost when the API says.
+    pub async fn embed(&self, texts: &[String]) -> Result<Embedded, LlmError> {
         let input: Vec<String> = texts.iter().map(|t| redact(t)).collect();
         let body = json!({"model": self.endpoint.model, "input": input});
         let answer: EmbeddingAnswer = self.post("embeddings", &body).await?;
@@ -130,7 +140,10 @@ impl LlmClient {
                 data.len()
             )));
         }
-        Ok(data.into_iter().map(|d| d.embedding).collect())
+        Ok(Embedded {
+            vectors: data.into_iter().map(|d| d.embedding).collect(),
+            total_tokens: answer.usage.and_then(|u| u.total_tokens),
+        })
     }
 
     async fn post<T: for<'de> Deserialize<'de>>(
@@ -214,6 +227,7 @@ struct Usage {
 #[derive(Deserialize)]
 struct EmbeddingAnswer {
     data: Vec<EmbeddingItem>,
+    usage: Option<Usage>,
 }
 
 #[derive(Deserialize)]

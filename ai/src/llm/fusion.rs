@@ -26,20 +26,20 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     }
 }
 
-/// The ids of the `n` vectors of `docs` nearest `query` with a similarity above 0, nearest
-/// first (the lower id first on a tie).
+/// The ids of the `n` vectors of `docs` nearest `query` with a similarity above 0, with
+/// their similarity, nearest first (the lower id first on a tie).
 pub fn nearest<'a>(
     query: &[f32],
     docs: impl IntoIterator<Item = (i64, &'a [f32])>,
     n: usize,
-) -> Vec<i64> {
+) -> Vec<(i64, f32)> {
     let mut scored: Vec<(f32, i64)> = docs
         .into_iter()
         .map(|(id, v)| (cosine(query, v), id))
         .filter(|(s, _)| *s > 0.0)
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    scored.into_iter().take(n).map(|(_, id)| id).collect()
+    scored.into_iter().take(n).map(|(s, id)| (id, s)).collect()
 }
 
 /// The first `n` ids of `rankings` fused by reciprocal rank (best first; on a tie, the one
@@ -86,8 +86,12 @@ mod tests {
             (5, vec![1.0]),
         ];
         let docs = || docs.iter().map(|(id, v)| (*id, v.as_slice()));
-        assert_eq!(nearest(&[1.0, 0.1], docs(), 5), [1, 2, 3]);
-        assert_eq!(nearest(&[0.0, 1.0], docs(), 1), [3]);
+        let ids = |found: Vec<(i64, f32)>| found.into_iter().map(|(id, _)| id).collect::<Vec<_>>();
+        assert_eq!(ids(nearest(&[1.0, 0.1], docs(), 5)), [1, 2, 3]);
+        let best = nearest(&[0.0, 1.0], docs(), 1);
+        assert_eq!(best.len(), 1);
+        assert_eq!(best[0].0, 3);
+        assert!((best[0].1 - 1.0).abs() < 1e-6, "{best:?}");
         assert!(nearest(&[0.0, 0.0], docs(), 3).is_empty());
         assert!((cosine(&[1.0, 1.0], &[2.0, 2.0]) - 1.0).abs() < 1e-6);
     }

@@ -13,12 +13,13 @@
 
 mod client;
 pub mod fusion;
+pub mod intent;
 pub mod prompt;
 mod redact;
 
 use std::time::Duration;
 
-pub use client::{ChatMessage, Completion, Endpoint, LlmClient, Role};
+pub use client::{ChatMessage, Completion, Embedded, Endpoint, LlmClient, Role};
 pub use redact::{placeholder, redact};
 
 /// Why a request to the language model gave nothing usable.

@@ -68,7 +68,7 @@ fn speaker_name(s: Speaker) -> &'static str {
     }
 }
 
-fn cut(text: &str, max: usize) -> String {
+pub(super) fn cut(text: &str, max: usize) -> String {
     let mut out: String = text.trim().chars().take(max).collect();
     if out.len() < text.trim().len() {
         out.push('…');
@@ -123,7 +123,7 @@ pub fn draft_request(sources: &[Source], thread: &[SummaryMessage]) -> Vec<ChatM
 }
 
 /// The model's answer as a JSON value: the whole text, or inside a Markdown code fence.
-fn json_of<T: for<'de> Deserialize<'de>>(content: &str) -> Result<T, LlmError> {
+pub(super) fn json_of<T: for<'de> Deserialize<'de>>(content: &str) -> Result<T, LlmError> {
     let mut text = content.trim();
     if let Some(rest) = text.strip_prefix("```") {
         let rest = rest.trim_start_matches("json");

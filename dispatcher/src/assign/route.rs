@@ -5,10 +5,11 @@
 //! last resolved (so a reopened conversation is routed by what the customer wrote when they came
 //! back), or the latest inbound message when there is none (an agent reopened it).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::Utc;
-use kefu_ai::IntentDetector;
+use kefu_ai::{Detection, IntentDetector};
 use kefu_normalizer::Status;
 use kefu_normalizer::activities::{self, NewActivity};
 use kefu_normalizer::entity::{contact, conversation};
@@ -28,17 +29,23 @@ use crate::routing::{FirstMessage, RoutingDecision, RuleHit, evaluate};
 /// Conversations routed per transaction.
 const CHUNK: usize = 500;
 
+/// Starts another dispatcher round.
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
 /// Routes `convs` (queued, not yet routed for their current wait); returns how many were routed.
 /// A conversation that changed meanwhile (assigned, queued again) is skipped; the next round
 /// sees its new state.
 ///
 /// With `intents`, the intent of each first message is detected first, so rules can match it
-/// (`when.intent`), and stored on the conversation with the routing decision.
+/// (`when.intent`), and stored on the conversation with the routing decision. A conversation
+/// whose message the intents' language model is still classifying is left for a later round,
+/// which `wake` starts when the model has answered.
 pub async fn route_new(
     db: &Db,
     inboxes: &BTreeMap<i64, InboxRouting>,
     convs: &[conversation::Model],
     intents: Option<&IntentDetector>,
+    wake: Waker,
 ) -> Result<usize, DispatchError> {
     let mut routed = 0;
     // Most rounds route nothing: no query for the intents then.
@@ -49,7 +56,7 @@ pub async fn route_new(
     for chunk in convs.chunks(CHUNK) {
         let ids: Vec<i64> = chunk.iter().map(|c| c.id).collect();
         let firsts = first_messages(db, &ids).await?;
-        let detected = detect(intents, &firsts);
+        let (detected, waiting) = detect(intents, chunk, &firsts, &wake);
         let contact_ids: Vec<i64> = chunk.iter().map(|c| c.contact_id).collect();
         let attributes: HashMap<i64, Value> = contact::Entity::find()
             .filter(contact::Column::Id.is_in(contact_ids))
@@ -61,6 +68,7 @@ pub async fn route_new(
         let none = Value::Null;
         let decisions: HashMap<i64, RoutingDecision> = chunk
             .iter()
+            .filter(|c| !waiting.contains(&c.id))
             .map(|c| {
                 let inbox = inboxes.get(&c.inbox_id);
                 let first = firsts.get(&c.id);
@@ -92,33 +100,45 @@ async fn ready(d: &IntentDetector) -> Option<&IntentDetector> {
     (!d.is_empty()).then_some(d)
 }
 
-/// The intent of each first message with text.
+/// The intent of each first message with text in `chunk`, and the conversations whose
+/// message waits for the language model (not routed this round; `wake` starts another round
+/// once the model has answered).
 fn detect(
     intents: Option<&IntentDetector>,
+    chunk: &[conversation::Model],
     firsts: &HashMap<i64, First>,
-) -> HashMap<i64, IntentMatch> {
+    wake: &Waker,
+) -> (HashMap<i64, IntentMatch>, HashSet<i64>) {
+    let (mut detected, mut waiting) = (HashMap::new(), HashSet::new());
     let Some(d) = intents else {
-        return HashMap::new();
+        return (detected, waiting);
     };
     let now = Utc::now();
-    firsts
-        .iter()
-        .filter(|(_, f)| !f.text.trim().is_empty())
-        .filter_map(|(&id, f)| match d.detect(&f.text) {
-            Ok(m) => Some((
-                id,
-                IntentMatch {
-                    message_id: Some(f.message_id),
-                    detected_at: Some(now),
-                    ..m
-                },
-            )),
-            Err(e) => {
-                tracing::warn!(conversation = id, error = %e, "Intent detection failed.");
-                None
+    for c in chunk {
+        let Some(f) = firsts.get(&c.id).filter(|f| !f.text.trim().is_empty()) else {
+            continue;
+        };
+        let wake = wake.clone();
+        match d.detect_first(c.inbox_id, f.message_id, &f.text, move || wake()) {
+            Ok(Detection::Ready(m)) => {
+                detected.insert(
+                    c.id,
+                    IntentMatch {
+                        message_id: Some(f.message_id),
+                        detected_at: Some(now),
+                        ..m
+                    },
+                );
             }
-        })
-        .collect()
+            Ok(Detection::Waiting) => {
+                waiting.insert(c.id);
+            }
+            Err(e) => {
+                tracing::warn!(conversation = c.id, error = %e, "Intent detection failed.");
+            }
+        }
+    }
+    (detected, waiting)
 }
 
 /// Writes the decisions of conversations still queued for the same wait, under their row locks.
@@ -182,8 +202,14 @@ async fn store(
             matched.push(c.id);
             if m.intent.is_some() && m.intent != c.intent {
                 lines.push(
-                    NewActivity::new(c.id, ActivityKind::IntentDetected, None)
-                        .details(json!({"intent": m.intent, "score": m.score})),
+                    NewActivity::new(c.id, ActivityKind::IntentDetected, None).details(
+                        match &m.source {
+                            Some(source) => {
+                                json!({"intent": m.intent, "score": m.score, "source": source})
+                            }
+                            None => json!({"intent": m.intent, "score": m.score}),
+                        },
+                    ),
                 );
             }
         }

@@ -80,8 +80,11 @@ impl Dispatcher {
         }
         let inboxes = snapshot::inboxes(db).await?;
         let queue = snapshot::queue(db, &inboxes).await?;
-        report.routed =
-            route::route_new(db, &inboxes, &queue.unrouted, self.intents.as_ref()).await?;
+        report.routed = route::route_new(db, &inboxes, &queue.unrouted, self.intents.as_ref(), {
+            let this = self.clone();
+            Arc::new(move || this.wake())
+        })
+        .await?;
         let queue = if report.routed > 0 {
             snapshot::queue(db, &inboxes).await?
         } else {

@@ -8,6 +8,7 @@
  * @typedef {import("./types.js").Inbox} Inbox
  * @typedef {import("./types.js").Label} Label
  * @typedef {import("./types.js").Route} Route
+ * @typedef {import("./types.js").Intent} Intent
  */
 
 /**
@@ -19,6 +20,7 @@
  * @property {Map<string, Inbox>} inboxes inboxes by id (for labels)
  * @property {Map<string, Agent>} agents agents by id (for names)
  * @property {Map<string, Label>} labels labels by name (for colours and pickers)
+ * @property {Map<string, Intent>} intents intents by id (for their labels)
  * @property {Route} route the current hash route
  * @property {number} unread conversations with unread customer messages
  * @property {number} bell the agent's unread notifications
@@ -34,6 +36,7 @@ function initial() {
     inboxes: new Map(),
     agents: new Map(),
     labels: new Map(),
+    intents: new Map(),
     route: { name: "conversations", params: {}, rest: [] },
     unread: 0,
     bell: 0,

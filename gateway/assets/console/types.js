@@ -153,6 +153,7 @@
  * @property {string[]} tags
  * @property {string|null} locale
  * @property {boolean} enabled
+ * @property {SavedFile[]} [attachments] files sent with the answer, in order
  */
 
 /**
@@ -210,10 +211,8 @@
  */
 
 /**
- * A canned response (`GET /api/v1/canned-responses`): what `/shortcut` in the reply box
- * inserts, with `{{variable | fallback}}` placeholders the server fills per conversation.
- * A file a canned response sends.
- * @typedef {Object} CannedFile
+ * A file a canned response or a knowledge-base answer sends.
+ * @typedef {Object} SavedFile
  * @property {number} id
  * @property {string} name
  * @property {string} [mime]
@@ -222,6 +221,8 @@
  */
 
 /**
+ * A canned response (`GET /api/v1/canned-responses`): what `/shortcut` in the reply box
+ * inserts, with `{{variable | fallback}}` placeholders the server fills per conversation.
  * @typedef {Object} CannedResponse
  * @property {number} id
  * @property {string} shortcut stored without the slash, in lower case
@@ -230,7 +231,7 @@
  * @property {number|null} [team_id]
  * @property {number|null} [owner_id]
  * @property {boolean} editable whether the signed-in agent may change and delete it
- * @property {CannedFile[]} [attachments] files sent with it, in order
+ * @property {SavedFile[]} [attachments] files sent with it, in order
  * @property {string} [created_at]
  * @property {string} [updated_at]
  */

@@ -354,7 +354,7 @@ pub async fn reply(
     {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "blocked_term",
+            "blocked_content",
             format!(
                 "text contains {:?}, which the rule {:?} blocks",
                 f.term, f.rule
@@ -372,7 +372,8 @@ pub async fn reply(
     let files = if ids.is_empty() {
         Vec::new()
     } else {
-        let shared = super::canned::usable_files(&st, &me, &ids).await?;
+        let mut shared = super::canned::usable_files(&st, &me, &ids).await?;
+        shared.extend(st.bot.knowledge().shared_files(&ids).await?);
         st.files
             .attachable(&ids, me.agent.id, conversation.inbox_id, &shared)
             .await?

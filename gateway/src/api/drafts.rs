@@ -83,14 +83,14 @@ pub async fn draft(State(st): State<AppState>, c: ActOnConversation) -> ApiResul
         .messages;
     let question = latest_question(&thread)
         .ok_or_else(|| ApiError::invalid("the conversation has no customer message to answer"))?;
-    let ids = assist
+    let found = assist
         .retriever()
-        .top(&st.bot, &question, DRAFT_SOURCES)
+        .top(&st.bot, &question, DRAFT_SOURCES, conv.inbox_id)
         .await
         .map_err(ApiError::internal)?;
     let mut sources = Vec::new();
-    for id in ids {
-        match st.bot.knowledge().get(id).await {
+    for f in found {
+        match st.bot.knowledge().get(f.knowledge_id).await {
             Ok(entry) => sources.push(Source {
                 knowledge_id: entry.id,
                 question: entry.question,

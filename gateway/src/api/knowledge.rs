@@ -11,6 +11,7 @@ use kefu_ai::AiError;
 use kefu_normalizer::knowledge::{
     BotSettings, BotSettingsInput, Candidate, KnowledgeInput, KnowledgeView,
 };
+use kefu_normalizer::saved_files::SavedFile;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -48,6 +49,8 @@ pub struct Suggestion {
     pub answer: String,
     /// How closely it matches the customer's latest message, 0 to 1.
     pub score: f32,
+    /// The files sent with the answer; a reply may carry them.
+    pub attachments: Vec<SavedFile>,
 }
 
 /// Suggestions for a conversation.
@@ -92,9 +95,16 @@ fn ai(e: AiError) -> ApiError {
 
 /// Puts a store error on the field it names.
 fn field_of(e: ApiError) -> ApiError {
-    let field = ["question", "alternatives", "answer", "tags", "locale"]
-        .into_iter()
-        .find(|f| e.detail.starts_with(f) || e.detail.starts_with(&format!("each of {f}")));
+    let field = [
+        "question",
+        "alternatives",
+        "answer",
+        "tags",
+        "locale",
+        "attachment_ids",
+    ]
+    .into_iter()
+    .find(|f| e.detail.starts_with(f) || e.detail.starts_with(&format!("each of {f}")));
     match (e.code, field) {
         ("invalid_request", Some(f)) => e.with_field(f),
         ("invalid_request", None) if e.detail.starts_with("each tag") => e.with_field("tags"),
@@ -114,7 +124,7 @@ pub async fn create(
     let entry = st
         .bot
         .knowledge()
-        .create(req)
+        .create(req, me.agent.id)
         .await
         .map_err(|e| field_of(e.into()))?;
     st.bot.index().upsert(&entry).map_err(ai)?;
@@ -173,7 +183,7 @@ pub async fn update(
     let entry = st
         .bot
         .knowledge()
-        .update(id, req)
+        .update(id, req, me.agent.id)
         .await
         .map_err(|e| field_of(e.into()))?;
     st.bot.index().upsert(&entry).map_err(ai)?;
@@ -196,28 +206,63 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The best knowledge-base answers for the customer's latest message.
+/// The best knowledge-base answers for the customer's latest message (BM25, fused with
+/// embeddings when `ai.embeddings` is configured), with the files each sends.
 #[utoipa::path(get, path = "/api/v1/conversations/{id}/suggestions", tag = "conversations",
     responses((status = 200, body = SuggestionList), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn suggestions(
     State(st): State<AppState>,
     c: ReadConversation,
 ) -> ApiResult<Json<SuggestionList>> {
-    let hits = st
+    let conv = &c.conversation;
+    let Some(question) = st
         .bot
-        .suggestions(c.conversation.id, c.conversation.inbox_id)
+        .suggestion_question(conv.id, conv.inbox_id)
         .await
-        .map_err(ai)?;
-    Ok(Json(SuggestionList {
-        items: hits
+        .map_err(ai)?
+    else {
+        return Ok(Json(SuggestionList { items: Vec::new() }));
+    };
+    // BM25, fused with embeddings when they are configured.
+    let found: Vec<(i64, f32, Option<String>)> = match &st.llm {
+        Some(assist) if assist.retriever().has_embeddings() => assist
+            .retriever()
+            .top(&st.bot, &question, kefu_ai::SUGGESTIONS, conv.inbox_id)
+            .await
+            .map_err(ApiError::internal)?
             .into_iter()
-            .map(|h| Suggestion {
-                knowledge_id: h.knowledge_id,
-                answer: h.answer,
-                score: h.score,
-            })
+            .map(|f| (f.knowledge_id, f.score, None))
             .collect(),
-    }))
+        _ => st
+            .bot
+            .index()
+            .search(&question, kefu_ai::SUGGESTIONS)
+            .map_err(ai)?
+            .into_iter()
+            .map(|h| (h.knowledge_id, h.score, Some(h.answer)))
+            .collect(),
+    };
+    let ids: Vec<i64> = found.iter().map(|f| f.0).collect();
+    let mut files = st.bot.knowledge().files_of(&ids).await?;
+    let mut items = Vec::new();
+    for (knowledge_id, score, answer) in found {
+        let answer = match answer {
+            Some(a) => a,
+            None => match st.bot.knowledge().get(knowledge_id).await {
+                Ok(entry) => entry.answer,
+                // Deleted since it was embedded.
+                Err(kefu_normalizer::StoreError::NotFound(_)) => continue,
+                Err(e) => return Err(e.into()),
+            },
+        };
+        items.push(Suggestion {
+            attachments: files.remove(&knowledge_id).unwrap_or_default(),
+            knowledge_id,
+            answer,
+            score,
+        });
+    }
+    Ok(Json(SuggestionList { items }))
 }
 
 /// What the bot decided in a conversation, with the candidates it weighed.

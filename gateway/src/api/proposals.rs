@@ -161,6 +161,7 @@ pub async fn approve(
         locale: req.locale,
         tags: req.tags,
         enabled: Some(true),
+        attachment_ids: None,
     };
     let (proposal, entry) = proposals
         .approve(id, entry, me.agent.id)

@@ -25,7 +25,7 @@ pub struct SensitiveRuleList {
 
 /// Puts a store error on the field it names.
 fn field_of(e: ApiError) -> ApiError {
-    let field = ["name", "words", "detector", "team_id"]
+    let field = ["name", "words", "pattern", "detector", "team_id"]
         .into_iter()
         .find(|f| e.detail.starts_with(f) || e.detail.starts_with(&format!("each of {f}")));
     match (e.code, field) {

@@ -98,12 +98,16 @@ pub struct LlmConfig {
     /// The longest one request may take, in seconds; a summary then keeps its extractive
     /// sentences, a draft answers `llm_timeout`.
     pub timeout_secs: f64,
-    /// Requests each inbox may send per UTC day (drafts and summaries together).
+    /// Requests each inbox may send per UTC day (drafts, summaries, intents and embeddings
+    /// together).
     pub daily_requests_per_inbox: u64,
     /// Tokens each inbox may use per UTC day, as the API reports them; unlimited when unset.
     pub daily_tokens_per_inbox: Option<u64>,
-    /// Write resolve and transfer summaries with the model (else only drafts use it).
+    /// Write resolve and transfer summaries with the model.
     pub summaries: bool,
+    /// Ask the model for the intent of a first message the local index is unsure about
+    /// (routing waits for it at most 5 s).
+    pub intents: bool,
 }
 
 impl Default for LlmConfig {
@@ -116,6 +120,7 @@ impl Default for LlmConfig {
             daily_requests_per_inbox: 1000,
             daily_tokens_per_inbox: None,
             summaries: true,
+            intents: true,
         }
     }
 }

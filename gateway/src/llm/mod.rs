@@ -3,7 +3,8 @@
 //! redacts personal data from every text. Drafts use it from the API
 //! (`crate::api::drafts`), with the entries [`retrieve`] finds (BM25, fused with embeddings
 //! when `ai.embeddings` is configured); [`summaries`] rewrites resolve and transfer summaries
-//! after they are committed. Without `ai.llm` in the configuration there is no [`Assist`] and Kefu does
+//! after they are committed; the dispatcher asks it for the intent of a first message the
+//! local index is unsure about ([`kefu_ai::IntentModel`]). Without `ai.llm` in the configuration there is no [`Assist`] and Kefu does
 //! all of this offline (or not at all, for drafts).
 
 pub mod retrieve;
@@ -12,7 +13,9 @@ pub mod summaries;
 use std::time::Duration;
 
 use chrono::Utc;
+use kefu_ai::llm::intent::{intent_request, parse_intent};
 use kefu_ai::llm::{ChatMessage, Completion, Endpoint, LlmClient, LlmError};
+use kefu_normalizer::intents::IntentView;
 use kefu_normalizer::llm_usage::{Budget, LlmUsage};
 use kefu_normalizer::{Db, StoreError};
 
@@ -75,18 +78,20 @@ impl Assist {
             )),
             _ => None,
         };
+        let usage = LlmUsage::new(db.clone());
+        let budget = Budget {
+            requests: llm.daily_requests_per_inbox,
+            tokens: llm.daily_tokens_per_inbox,
+        };
         Ok(Some(Self {
             client,
-            usage: LlmUsage::new(db.clone()),
-            budget: Budget {
-                requests: llm.daily_requests_per_inbox,
-                tokens: llm.daily_tokens_per_inbox,
-            },
-            retriever: retrieve::Retriever::new(embeddings),
+            usage: usage.clone(),
+            budget,
+            retriever: retrieve::Retriever::new(embeddings, usage, budget),
         }))
     }
 
-    /// Finds the knowledge base entries a draft draws on.
+    /// Finds the knowledge base entries a draft draws on and agents are suggested.
     pub fn retriever(&self) -> &retrieve::Retriever {
         &self.retriever
     }
@@ -121,5 +126,21 @@ impl Assist {
             tracing::warn!(inbox = inbox_id, error = %e, "Cannot count the language model's tokens.");
         }
         Ok(answer)
+    }
+}
+
+#[async_trait::async_trait]
+impl kefu_ai::IntentModel for Assist {
+    async fn classify(
+        &self,
+        inbox_id: i64,
+        text: &str,
+        intents: &[IntentView],
+    ) -> Result<Option<String>, String> {
+        let answer = self
+            .ask(inbox_id, &intent_request(text, intents), true)
+            .await
+            .map_err(|e| e.to_string())?;
+        parse_intent(&answer.content, intents).map_err(|e| e.to_string())
     }
 }

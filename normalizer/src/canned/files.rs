@@ -9,42 +9,17 @@
 use std::collections::{BTreeSet, HashMap};
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::{CannedError, CannedResponses, Viewer};
-use crate::entity::{attachment, canned_response, canned_response_attachment as link};
+use crate::entity::{canned_response, canned_response_attachment as link};
 use crate::error::StoreError;
+use crate::saved_files;
 
 /// The most files one canned response sends.
 pub const MAX_FILES: usize = 10;
 
 /// A file a canned response sends.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct CannedFile {
-    /// Attachment id (as `POST /attachments` returned it).
-    pub id: i64,
-    /// File name.
-    pub name: String,
-    /// MIME type.
-    pub mime: String,
-    /// Size in bytes.
-    pub size: Option<u64>,
-    /// Where it is downloaded (relative to Kefu's public URL).
-    pub url: String,
-}
-
-impl From<&attachment::Model> for CannedFile {
-    fn from(f: &attachment::Model) -> Self {
-        Self {
-            id: f.id,
-            name: f.name.clone(),
-            mime: f.mime.clone(),
-            size: f.size.and_then(|s| u64::try_from(s).ok()),
-            url: crate::files::attachment_of(f).url.unwrap_or_default(),
-        }
-    }
-}
+pub type CannedFile = crate::saved_files::SavedFile;
 
 fn invalid(detail: String) -> CannedError {
     CannedError::Invalid {
@@ -63,37 +38,22 @@ impl CannedResponses {
         ids: &[i64],
         current: Option<i64>,
     ) -> Result<Vec<i64>, CannedError> {
-        if ids.len() > MAX_FILES {
-            return Err(invalid(format!(
-                "a canned response sends at most {MAX_FILES} files"
-            )));
-        }
-        let mut seen = BTreeSet::new();
-        if let Some(dup) = ids.iter().find(|id| !seen.insert(**id)) {
-            return Err(invalid(format!("file {dup} is listed twice")));
-        }
         let had: BTreeSet<i64> = match current {
             Some(c) => self.file_ids(&[c]).await?.remove(&c).unwrap_or_default(),
             None => Vec::new(),
         }
         .into_iter()
         .collect();
-        let found = attachment::Entity::find()
-            .filter(attachment::Column::Id.is_in(ids.iter().copied()))
-            .all(self.db.conn())
-            .await?;
-        for id in ids {
-            let ok = had.contains(id)
-                || found.iter().any(|f| {
-                    f.id == *id && f.inbox_id.is_none() && f.uploaded_by == Some(viewer.agent_id)
-                });
-            if !ok {
-                // Like a missing file, so that others' upload ids cannot be probed.
-                return Err(invalid(format!(
-                    "there is no file {id} of yours; upload it with POST /api/v1/attachments"
-                )));
-            }
-        }
+        saved_files::check(
+            self.db.conn(),
+            ids,
+            viewer.agent_id,
+            &had,
+            MAX_FILES,
+            "a canned response",
+        )
+        .await?
+        .map_err(invalid)?;
         Ok(ids.to_vec())
     }
 
@@ -140,29 +100,7 @@ impl CannedResponses {
         &self,
         ids: &[i64],
     ) -> Result<HashMap<i64, Vec<CannedFile>>, CannedError> {
-        let by_response = self.file_ids(ids).await?;
-        let all: BTreeSet<i64> = by_response.values().flatten().copied().collect();
-        if all.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let files: HashMap<i64, attachment::Model> = attachment::Entity::find()
-            .filter(attachment::Column::Id.is_in(all))
-            .all(self.db.conn())
-            .await?
-            .into_iter()
-            .map(|f| (f.id, f))
-            .collect();
-        Ok(by_response
-            .into_iter()
-            .map(|(r, ids)| {
-                let list = ids
-                    .iter()
-                    .filter_map(|a| files.get(a))
-                    .map(CannedFile::from)
-                    .collect();
-                (r, list)
-            })
-            .collect())
+        Ok(saved_files::resolve(self.db.conn(), self.file_ids(ids).await?).await?)
     }
 
     /// The file ids response `id` (which `viewer` sees) sends.

@@ -31,6 +31,7 @@ pub mod inbox_team;
 pub mod intent;
 pub mod invite;
 pub mod knowledge_entry;
+pub mod knowledge_entry_attachment;
 pub mod knowledge_proposal;
 pub mod label;
 pub mod llm_usage;

@@ -8,6 +8,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
+use kefu_channel::Content;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::json;
@@ -245,6 +246,11 @@ impl BotStore {
                 knowledge_id,
                 answer,
             } => {
+                let files = super::answer_files(&*tx, *knowledge_id).await?;
+                let content = Content {
+                    attachments: files.iter().map(crate::files::attachment_of).collect(),
+                    ..Content::text(answer.clone())
+                };
                 let reply = append_message(
                     &tx,
                     &conv,
@@ -255,7 +261,8 @@ impl BotStore {
                         sender_id: None,
                         sender_name: None,
                         text: answer.clone(),
-                        content: json!({ "text": answer }),
+                        content: serde_json::to_value(&content)
+                            .map_err(|e| StoreError::Invalid(format!("bot answer: {e}")))?,
                         dedupe_key: Some(format!("bot:{}:{}", conv.id, cx.message_id)),
                         message_ref: None,
                         delivery_status: DeliveryStatus::Pending,

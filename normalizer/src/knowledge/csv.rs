@@ -289,6 +289,7 @@ fn parse_row(
         locale: (!locale.is_empty()).then(|| locale.to_owned()),
         tags: lines("tags"),
         enabled: Some(enabled),
+        attachment_ids: None,
     };
     let input = match input.checked() {
         Ok(i) => Some(i),

@@ -11,6 +11,7 @@ fn entry(id: i64, question: &str, alternatives: &[&str], answer: &str) -> Knowle
         tags: vec!["shipping".into(), "运费".into()],
         locale: Some("zh-CN".into()),
         enabled: id % 2 == 1,
+        attachments: Vec::new(),
         created_at: Utc::now(),
         updated_at: Utc::now(),
     }
@@ -55,6 +56,7 @@ fn the_export_reads_back_as_the_same_entries() {
                     locale: e.locale.clone(),
                     tags: e.tags.clone(),
                     enabled: Some(e.enabled),
+                    attachment_ids: None,
                 },
             )
         })

@@ -7,7 +7,7 @@ use sea_orm::{
 use serde_json::json;
 
 use super::csv::{ImportRow, RowError};
-use super::{KnowledgeInput, KnowledgeView};
+use super::{KnowledgeInput, KnowledgeView, files};
 use crate::db::Db;
 use crate::entity::knowledge_entry;
 use crate::error::StoreError;
@@ -15,7 +15,7 @@ use crate::error::StoreError;
 /// Reads and writes knowledge-base entries.
 #[derive(Debug, Clone)]
 pub struct Knowledge {
-    db: Db,
+    pub(super) db: Db,
 }
 
 impl Knowledge {
@@ -24,23 +24,38 @@ impl Knowledge {
         Self { db }
     }
 
-    /// Adds an entry.
-    pub async fn create(&self, input: KnowledgeInput) -> Result<KnowledgeView, StoreError> {
-        let row = new_row(input.checked()?, Utc::now())
-            .insert(self.db.conn())
-            .await?;
-        Ok(KnowledgeView::from(&row))
+    /// Adds an entry, saved by agent `editor` (whose uploads its files may be).
+    pub async fn create(
+        &self,
+        input: KnowledgeInput,
+        editor: i64,
+    ) -> Result<KnowledgeView, StoreError> {
+        let mut input = input.checked()?;
+        let file_ids = input.attachment_ids.take().unwrap_or_default();
+        files::check(self.db.conn(), &file_ids, editor, None).await?;
+        let tx = self.db.begin_write().await?;
+        let row = new_row(input, Utc::now()).insert(&*tx).await?;
+        files::set(&*tx, row.id, &file_ids).await?;
+        tx.commit().await?;
+        self.one_with_files(KnowledgeView::from(&row)).await
     }
 
-    /// Replaces every field of entry `id`.
+    /// Replaces every field of entry `id` (its files only when `attachment_ids` is given),
+    /// saved by agent `editor`.
     pub async fn update(
         &self,
         id: i64,
         input: KnowledgeInput,
+        editor: i64,
     ) -> Result<KnowledgeView, StoreError> {
-        let input = input.checked()?;
+        let mut input = input.checked()?;
+        let file_ids = input.attachment_ids.take();
+        if let Some(ids) = &file_ids {
+            files::check(self.db.conn(), ids, editor, Some(id)).await?;
+        }
+        let tx = self.db.begin_write().await?;
         let row = knowledge_entry::Entity::find_by_id(id)
-            .one(self.db.conn())
+            .one(&*tx)
             .await?
             .ok_or(StoreError::NotFound("knowledge entry"))?;
         let mut am: knowledge_entry::ActiveModel = row.into();
@@ -51,8 +66,20 @@ impl Knowledge {
         am.locale = Set(input.locale);
         am.enabled = Set(input.enabled.unwrap_or(true));
         am.updated_at = Set(Utc::now());
-        let row = am.update(self.db.conn()).await?;
-        Ok(KnowledgeView::from(&row))
+        let row = am.update(&*tx).await?;
+        if let Some(ids) = &file_ids {
+            files::set(&*tx, id, ids).await?;
+        }
+        tx.commit().await?;
+        self.one_with_files(KnowledgeView::from(&row)).await
+    }
+
+    async fn one_with_files(&self, view: KnowledgeView) -> Result<KnowledgeView, StoreError> {
+        Ok(self
+            .with_files(vec![view])
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound("knowledge entry"))?)
     }
 
     /// Deletes entry `id` (past bot decisions keep its id).
@@ -68,11 +95,12 @@ impl Knowledge {
 
     /// Entry `id`.
     pub async fn get(&self, id: i64) -> Result<KnowledgeView, StoreError> {
-        knowledge_entry::Entity::find_by_id(id)
+        let view = knowledge_entry::Entity::find_by_id(id)
             .one(self.db.conn())
             .await?
             .map(|r| KnowledgeView::from(&r))
-            .ok_or(StoreError::NotFound("knowledge entry"))
+            .ok_or(StoreError::NotFound("knowledge entry"))?;
+        self.one_with_files(view).await
     }
 
     /// Up to `limit` entries with an id above `after`, oldest first.
@@ -85,12 +113,14 @@ impl Knowledge {
         if let Some(after) = after {
             q = q.filter(knowledge_entry::Column::Id.gt(after));
         }
-        Ok(q.limit(limit)
+        let views = q
+            .limit(limit)
             .all(self.db.conn())
             .await?
             .iter()
             .map(KnowledgeView::from)
-            .collect())
+            .collect();
+        self.with_files(views).await
     }
 
     /// What changes whenever an entry is added, edited or deleted: how many there are and the

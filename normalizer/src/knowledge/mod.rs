@@ -18,11 +18,13 @@
 mod bot;
 pub mod csv;
 mod entries;
+mod files;
 pub mod proposals;
 mod settings;
 
 pub use bot::{BotContext, BotStore, Decided};
 pub use entries::{ImportError, Imported, Knowledge};
+pub use files::{MAX_FILES, answer_files};
 pub use settings::{BotMode, BotSettings, BotSettingsInput};
 
 use chrono::{DateTime, Utc};
@@ -31,6 +33,7 @@ use utoipa::ToSchema;
 
 use crate::entity::knowledge_entry;
 use crate::error::StoreError;
+use crate::saved_files::SavedFile;
 
 /// Longest question or alternative phrasing, in characters.
 pub const MAX_QUESTION_CHARS: usize = 500;
@@ -60,6 +63,9 @@ pub struct KnowledgeView {
     pub locale: Option<String>,
     /// Disabled entries are neither suggested nor answered with.
     pub enabled: bool,
+    /// Files sent with the answer, in order.
+    #[serde(default)]
+    pub attachments: Vec<SavedFile>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
@@ -76,6 +82,7 @@ impl From<&knowledge_entry::Model> for KnowledgeView {
             tags: serde_json::from_value(m.tags.clone()).unwrap_or_default(),
             locale: m.locale.clone(),
             enabled: m.enabled,
+            attachments: Vec::new(),
             created_at: m.created_at,
             updated_at: m.updated_at,
         }
@@ -109,6 +116,10 @@ pub struct KnowledgeInput {
     /// Whether the entry is used (default `true`).
     #[serde(default)]
     pub enabled: Option<bool>,
+    /// Files sent with the answer, in order: uploads of yours (`POST /api/v1/attachments`)
+    /// or files the entry has (at most 10). Left out, an edit keeps the entry's files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment_ids: Option<Vec<i64>>,
 }
 
 impl KnowledgeInput {

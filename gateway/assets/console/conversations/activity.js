@@ -5,7 +5,7 @@
 import { api, items } from "../api.js";
 import { t } from "../i18n.js";
 import { h, fmtClock, fmtFull } from "../dom.js";
-import { agentName } from "./names.js";
+import { agentName, intentLabel } from "./names.js";
 import { summaryCard } from "./summary.js";
 
 /** @typedef {import("../types.js").Activity} Activity */
@@ -63,7 +63,7 @@ export function activityText(a) {
       return t(d.comment ? "activity.csatRatedComment" : "activity.csatRated",
         { stars: "★".repeat(Number(d.rating) || 0), rating: d.rating ?? "", comment: d.comment ?? "" });
     case "intent_detected":
-      return t("activity.intentDetected", { name: String(d.intent ?? "") });
+      return t("activity.intentDetected", { name: intentLabel(String(d.intent ?? "")) });
     case "bot_handoff":
       return t("activity.botHandoff", { reason: t(`activity.botReason.${String(d.reason)}`) });
     default:

@@ -127,14 +127,16 @@ export function buildComposer(thread) {
     thread.mentioned = [];
     thread.send(text, thread.note, randomId(), files, mentions);
   };
-  const canned = cannedPicker(thread, input, (files) => {
+  /** @param {{id: number, name: string}[]} files saved files to attach (each once) */
+  const attachSaved = (files) => {
     for (const f of files) {
       if (!thread.pendingFiles.some((p) => p.id === f.id)) thread.pendingFiles.push({ name: f.name, id: f.id, error: null });
     }
     renderChips();
-  });
+  };
+  const canned = cannedPicker(thread, input, attachSaved);
   const mention = thread.note ? mentionPicker(input, () => thread.ctx.teams(), thread.mentioned, thread.id) : null;
-  const suggest = thread.note ? null : suggestionsBar(thread.id, input);
+  const suggest = thread.note ? null : suggestionsBar(thread.id, input, attachSaved);
   const draft = thread.note ? null : draftButton(thread.id, input);
   input.addEventListener("keydown", (e) => {
     if (mention && mention.keydown(e)) return;

@@ -96,6 +96,7 @@ export class Conversations {
     this.stopShortcuts = installShortcuts();
     this.loadInboxes();
     this.loadAgents();
+    loadDirectory("intents", "/intents", () => { this.thread?.renderHead(); this.thread?.renderMessages(); });
     this.loadTeams();
     loadLabels().then(() => { this.renderBar(); this.renderList(); this.thread?.renderHead(); });
     this.loadAllTabs();

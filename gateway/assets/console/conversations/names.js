@@ -35,9 +35,19 @@ export function inboxLabel(c) {
 }
 
 /**
- * Loads a directory (`/agents`, `/inboxes`) into the store as a Map by id, then calls `then`.
+ * What the console calls the intent named `name` (its label), or the name itself when the
+ * intents are not loaded or it was deleted.
+ * @param {string} name
+ */
+export function intentLabel(name) {
+  for (const i of store.get("intents").values()) if (i.name === name) return i.label || name;
+  return name;
+}
+
+/**
+ * Loads a directory (`/agents`, `/inboxes`, `/intents`) into the store as a Map by id, then calls `then`.
  * A role that may not list it keeps the empty map: ids are shown instead of names.
- * @param {"agents"|"inboxes"} key
+ * @param {"agents"|"inboxes"|"intents"} key
  * @param {string} path
  * @param {() => void} then
  */

@@ -1,6 +1,7 @@
 // The reply box's suggested answers: the knowledge base's best answers to the customer's latest
 // message (`GET /conversations/{id}/suggestions`, empty when the inbox's bot is off), shown as
-// chips above the text. A click, or Alt+1 to Alt+3, puts the answer in the reply box. They are
+// chips above the text. A click, or Alt+1 to Alt+3, puts the answer in the reply box and its
+// files among the reply's attachments. They are
 // loaded when the composer is built (opening the conversation, switching back from a note).
 
 import { api, items } from "../api.js";
@@ -20,15 +21,18 @@ registerStrings(defineStrings({
  * @property {number} knowledge_id
  * @property {string} answer
  * @property {number} score
+ * @property {import("../types.js").SavedFile[]} [attachments]
  */
 
 /**
- * The suggestions bar of conversation `convId`, inserting into `input`.
+ * The suggestions bar of conversation `convId`, inserting into `input` and handing an
+ * answer's files to `onFiles`.
  * @param {number|string} convId
  * @param {HTMLTextAreaElement} input
+ * @param {(files: import("../types.js").SavedFile[]) => void} onFiles
  * @returns {{el: HTMLElement, keydown: (e: KeyboardEvent) => boolean}}
  */
-export function suggestionsBar(convId, input) {
+export function suggestionsBar(convId, input, onFiles) {
   const el = h("div", { class: "chips suggestions", "data-testid": "suggestions", "aria-label": t("suggest.label") });
   /** @type {Suggestion[]} */
   let list = [];
@@ -38,6 +42,7 @@ export function suggestionsBar(convId, input) {
     input.focus();
     input.setSelectionRange(input.value.length, input.value.length);
     input.dispatchEvent(new Event("input", { bubbles: true }));
+    if (s.attachments && s.attachments.length) onFiles(s.attachments);
   };
   api.get(`/conversations/${encodeURIComponent(String(convId))}/suggestions`).then((body) => {
     list = /** @type {Suggestion[]} */ (items(body));

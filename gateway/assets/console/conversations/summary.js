@@ -5,6 +5,7 @@
 import { t, has, registerStrings } from "../i18n.js";
 import { h } from "../dom.js";
 import strings from "./summary-strings.js";
+import { intentLabel } from "./names.js";
 
 registerStrings(strings);
 
@@ -48,7 +49,7 @@ export function summaryCard(s) {
     facts.push(fact("duration", t("summary.duration"), durationText(f.duration_secs)));
   }
   if (f.labels && f.labels.length) facts.push(fact("labels", t("summary.labels"), f.labels.join(", ")));
-  if (f.intent) facts.push(fact("intent", t("summary.intent"), f.intent));
+  if (f.intent) facts.push(fact("intent", t("summary.intent"), intentLabel(f.intent)));
   if (f.open_question) facts.push(fact("open_question", t("summary.openQuestion"), f.open_question));
   const sentences = s.sentences || [];
   return h("div", { class: "summary-card", "data-testid": "summary-card", "data-occasion": s.occasion },

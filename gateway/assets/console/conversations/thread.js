@@ -12,6 +12,7 @@ import { pickHandover } from "./handover.js";
 import { withMentions } from "./mention.js";
 import { failureText, fallbackNote } from "./delivery.js";
 import { ContactPanel } from "./contact.js";
+import { intentLabel } from "./names.js";
 
 /** @param {any} s */
 const isOpen = (s) => OPEN_STATUSES.includes(s);
@@ -154,7 +155,7 @@ export class Thread {
           [this.ctx.inboxLabel(c), contact.email, contact.phone, assignee].filter(Boolean).join(" · ")),
         h("div", { class: "chips" },
           c.priority ? h("span", { class: "chip" }, t("thread.priority", { n: c.priority })) : null,
-          c.intent ? h("span", { class: "chip intent", "data-testid": "conv-intent", title: t("thread.intentTitle") }, t("thread.intent", { name: c.intent })) : null,
+          c.intent ? h("span", { class: "chip intent", "data-testid": "conv-intent", title: t("thread.intentTitle") }, t("thread.intent", { name: intentLabel(c.intent) })) : null,
           skillList(c.skills).map((s) => h("span", { class: "chip skill" }, s))),
         h("div", { class: "chips labels", "data-testid": "thread-labels" },
           (c.labels || []).map((l) => labelChip(l, () => this.setLabels((c.labels || []).filter((x) => x !== l)))),

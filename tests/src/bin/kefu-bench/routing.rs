@@ -159,7 +159,8 @@ pub async fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let inboxes = snapshot::inboxes(&db).await?;
     let q = snapshot::queue(&db, &inboxes).await?;
-    let routed = route::route_new(&db, &inboxes, &q.unrouted, None).await?;
+    let routed =
+        route::route_new(&db, &inboxes, &q.unrouted, None, std::sync::Arc::new(|| ())).await?;
     let routing_time = started.elapsed();
     let dispatcher = Dispatcher::new(db.clone(), Settings::default());
     let started = Instant::now();

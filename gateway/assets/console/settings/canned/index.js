@@ -7,16 +7,16 @@
 
 import { items } from "../../api.js";
 import { registerStrings } from "../../i18n.js";
-import { h, mount, toast, icon } from "../../dom.js";
+import { h, mount, toast } from "../../dom.js";
 import { errorText } from "../../errors.js";
 import { openDialog, confirmDialog, field, input, select, formErrors, submitting } from "../../forms/index.js";
+import { savedFiles, fileLinks } from "../../forms/files.js";
 import { forgetCanned } from "../../conversations/canned.js";
 import strings from "./strings.js";
 
 registerStrings(strings);
 
 /** @typedef {import("../../types.js").CannedResponse} CannedResponse */
-/** @typedef {import("../../types.js").CannedFile} CannedFile */
 
 /** The most files one response sends (`canned::MAX_FILES`). */
 const MAX_FILES = 10;
@@ -63,29 +63,7 @@ export const page = {
       scope.addEventListener("change", showTeam);
       showTeam();
       // Its files: uploaded at once, each a chip that can be removed.
-      /** @type {(CannedFile & {error?: string, uploading?: boolean})[]} */
-      let files = (r?.attachments || []).map((f) => ({ ...f }));
-      const chips = h("div", { class: "chips", "data-testid": `${prefix}-files` });
-      const renderFiles = () => mount(chips, files.map((f) => h("span", {
-        class: `chip${f.error ? " failed" : ""}`, "data-testid": `${prefix}-file`, "data-state": f.error ? "failed" : f.uploading ? "uploading" : "ready",
-      }, icon("clip"), ` ${f.name}`, f.error ? ` · ${f.error}` : f.uploading ? ` · ${t("cannedPage.uploading")}` : "",
-      h("button", { type: "button", class: "link", "data-testid": `${prefix}-file-remove`, title: t("cannedPage.removeFile"), "aria-label": t("cannedPage.removeFile"),
-        onclick: () => { files = files.filter((x) => x !== f); renderFiles(); } }, "×"))));
-      const picker = /** @type {HTMLInputElement} */ (h("input", { type: "file", multiple: "", hidden: "", "data-testid": `${prefix}-file-input` }));
-      picker.addEventListener("change", () => {
-        for (const file of [...(picker.files || [])].slice(0, Math.max(0, MAX_FILES - files.length))) {
-          /** @type {CannedFile & {error?: string, uploading?: boolean}} */
-          const f = { id: 0, name: file.name, uploading: true };
-          files.push(f);
-          api.upload(file).then((up) => { Object.assign(f, up, { uploading: false }); },
-            (e) => { f.uploading = false; f.error = errorText(e); }).finally(renderFiles);
-        }
-        picker.value = "";
-        renderFiles();
-      });
-      const attach = h("button", { type: "button", class: "btn small", "data-testid": `${prefix}-attach`, onclick: () => picker.click() },
-        icon("clip"), ` ${t("cannedPage.attach")}`);
-      renderFiles();
+      const files = savedFiles({ prefix, initial: r?.attachments, max: MAX_FILES });
       return {
         fields: [
           h("div", { class: "inline-form canned-fields" },
@@ -93,18 +71,18 @@ export const page = {
             field({ label: t("cannedPage.scope"), control: scope, name: "scope", testid: `${prefix}-scope` }),
             teamField),
           field({ label: t("cannedPage.content"), control: content, name: "content", help: t("cannedPage.variables"), testid: `${prefix}-content` }),
-          field({ label: t("cannedPage.files"), control: h("div", { class: "stack" }, chips, h("div", {}, attach, picker)), name: "attachment_ids", help: t("cannedPage.filesHelp"), testid: `${prefix}-files` }),
+          field({ label: t("cannedPage.files"), control: files.el, name: "attachment_ids", help: t("cannedPage.filesHelp"), testid: `${prefix}-files` }),
         ],
         shortcut,
         content,
         /** Whether a file is still uploading (saving waits for it). */
-        busy: () => files.some((f) => f.uploading),
+        busy: files.busy,
         /** Forgets the files (after a create). */
-        clearFiles() { files = []; renderFiles(); },
+        clearFiles: files.clear,
         /** The request body. */
         body() {
           const s = /** @type {Scope} */ (scope.value);
-          const attachment_ids = files.filter((f) => !f.error && !f.uploading).map((f) => f.id);
+          const attachment_ids = files.ids();
           return { shortcut: shortcut.value.trim(), content: content.value, scope: s, ...(s === "team" ? { team_id: Number(team.value) } : {}), attachment_ids };
         },
       };
@@ -121,7 +99,7 @@ export const page = {
       const errors = formErrors(form);
       form.addEventListener("submit", async (ev) => {
         ev.preventDefault();
-        if (ed.busy()) { toast(t("cannedPage.waitUpload"), "info"); return; }
+        if (ed.busy()) { toast(t("files.waitUpload"), "info"); return; }
         const ok = await submitting(create, errors, async () => {
           list.push(await api.post("/canned-responses", ed.body()));
         });
@@ -141,7 +119,7 @@ export const page = {
       const errs = formErrors(f);
       f.addEventListener("submit", async (ev) => {
         ev.preventDefault();
-        if (ed.busy()) { toast(t("cannedPage.waitUpload"), "info"); return; }
+        if (ed.busy()) { toast(t("files.waitUpload"), "info"); return; }
         await submitting(save, errs, async () => {
           /** @type {CannedResponse} */
           const saved = await api.patch(`/canned-responses/${r.id}`, ed.body());
@@ -185,8 +163,7 @@ export const page = {
             h("button", { type: "button", class: "btn small danger", "data-testid": "canned-delete", onclick: () => remove(r) }, t("common.delete")),
           ] : null),
         h("p", { class: "canned-content", "data-testid": "canned-row-content" }, r.content),
-        r.attachments && r.attachments.length ? h("div", { class: "chips", "data-testid": "canned-row-files" },
-          r.attachments.map((f) => h("a", { class: "chip", href: f.url || "#", target: "_blank", rel: "noopener", "data-testid": "canned-row-file" }, icon("clip"), ` ${f.name}`))) : null)));
+        fileLinks(r.attachments, "canned-row-file"))));
     };
 
     const [c, tm] = await Promise.all([api.get("/canned-responses"), api.get("/teams")]);

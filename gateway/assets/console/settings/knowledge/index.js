@@ -1,5 +1,5 @@
 // The knowledge base (supervisors and admins): add, edit and delete entries of question, other
-// phrasings, answer, tags and language; export and import them as CSV; approve or reject the
+// phrasings, answer (with files the bot sends and suggestions attach), tags and language; export and import them as CSV; approve or reject the
 // proposals learnt from resolved conversations. Suggestions and the FAQ bot match against them.
 
 import { items } from "../../api.js";
@@ -7,6 +7,7 @@ import { registerStrings } from "../../i18n.js";
 import { h, mount, toast } from "../../dom.js";
 import { errorText } from "../../errors.js";
 import { openDialog, confirmDialog, field, input, checkbox, formErrors, submitting } from "../../forms/index.js";
+import { savedFiles, fileLinks } from "../../forms/files.js";
 import strings from "./strings.js";
 import { transferBar } from "./transfer.js";
 import { proposalsSection } from "./proposals.js";
@@ -14,6 +15,9 @@ import { proposalsSection } from "./proposals.js";
 registerStrings(strings);
 
 /** @typedef {import("../../types.js").KnowledgeEntry} KnowledgeEntry */
+
+/** The most files one answer carries (`knowledge::MAX_FILES`). */
+const MAX_FILES = 10;
 
 /**
  * The entry's form controls, filled from `e` when editing.
@@ -29,6 +33,7 @@ function controls(t, e) {
   const tags = input({ testid: "knowledge-tags", value: (e?.tags || []).join(", ") });
   const locale = input({ testid: "knowledge-locale", value: e?.locale || "", maxlength: "35" });
   const enabled = checkbox({ label: t("knowledgePage.enabled"), checked: e ? e.enabled : true, testid: "knowledge-enabled" });
+  const files = savedFiles({ prefix: e ? "knowledge-edit" : "knowledge-new", initial: e?.attachments, max: MAX_FILES });
   const body = () => ({
     question: question.value.trim(),
     alternatives: alternatives.value.split("\n").map((s) => s.trim()).filter(Boolean),
@@ -36,16 +41,18 @@ function controls(t, e) {
     tags: tags.value.split(/[,，]/).map((s) => s.trim()).filter(Boolean),
     locale: locale.value.trim() || null,
     enabled: enabled.box.checked,
+    attachment_ids: files.ids(),
   });
   const fields = [
     field({ label: t("knowledgePage.question"), control: question, name: "question", required: true }),
     field({ label: t("knowledgePage.alternatives"), control: alternatives, name: "alternatives" }),
     field({ label: t("knowledgePage.answer"), control: answer, name: "answer", required: true }),
+    field({ label: t("knowledgePage.files"), control: files.el, name: "attachment_ids", help: t("knowledgePage.filesHelp") }),
     field({ label: t("knowledgePage.tags"), control: tags, name: "tags" }),
     field({ label: t("knowledgePage.locale"), control: locale, name: "locale" }),
     enabled.row,
   ];
-  return { fields, body, question };
+  return { fields, body, question, files };
 }
 
 /** @type {import("../page.js").Page} */
@@ -65,11 +72,13 @@ export const page = {
     const errors = formErrors(form);
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
+      if (add.files.busy()) { toast(t("files.waitUpload"), "info"); return; }
       const ok = await submitting(create, errors, async () => {
         entries.push(await api.post("/knowledge", add.body()));
       });
       if (ok) {
         form.reset();
+        add.files.clear();
         toast(t("knowledgePage.created"), "info");
         render();
       }
@@ -89,6 +98,7 @@ export const page = {
       const errs = formErrors(f);
       f.addEventListener("submit", async (ev) => {
         ev.preventDefault();
+        if (c.files.busy()) { toast(t("files.waitUpload"), "info"); return; }
         await submitting(save, errs, async () => {
           const saved = await api.put(`/knowledge/${e.id}`, c.body());
           close();
@@ -122,7 +132,8 @@ export const page = {
           h("button", { type: "button", class: "btn small", "data-testid": "knowledge-edit", onclick: () => edit(e) }, t("knowledgePage.edit")),
           h("button", { type: "button", class: "btn small danger", "data-testid": "knowledge-delete", onclick: () => remove(e) }, t("common.delete"))),
         e.alternatives.length ? h("p", { class: "muted" }, e.alternatives.join(" · ")) : null,
-        h("p", { "data-testid": "knowledge-row-answer" }, e.answer))));
+        h("p", { "data-testid": "knowledge-row-answer" }, e.answer),
+        fileLinks(e.attachments, "knowledge-row-file"))));
     };
 
     await reload();
