@@ -2,7 +2,8 @@
 // next to its field), shown with its other phrasings, edited, disabled and deleted, and the
 // page reads in zh-CN. What is saved is what the API returns. An inbox's FAQ bot card sets the
 // mode and thresholds, refusing an out-of-range score next to its field. The reply box shows
-// the suggested answers to the customer's latest message; Alt+1 inserts the first.
+// the suggested answers to the customer's latest message; Alt+1 inserts the first, with the
+// files saved with its answer.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
@@ -35,9 +36,14 @@ test('knowledge entries are added, edited, disabled and deleted, in English and 
   await page.getByTestId('knowledge-answer').fill('满 99 元包邮。');
   await page.getByTestId('knowledge-tags').fill('物流, 运费');
   await page.getByTestId('knowledge-locale').fill('zh-CN');
+  // A file sent with the answer: uploaded at once, shown as a chip.
+  await page.getByTestId('knowledge-new-file-input').setInputFiles({ name: 'rates.txt', mimeType: 'text/plain', buffer: Buffer.from('北京 10 元\n') });
+  await page.locator('[data-testid="knowledge-new-file"][data-state="ready"]', { hasText: 'rates.txt' }).waitFor();
   await page.getByTestId('knowledge-create').click();
   await rows(page).first().waitFor();
   assert.equal(await rows(page).first().getByTestId('knowledge-row-answer').textContent(), '满 99 元包邮。');
+  await rows(page).first().getByTestId('knowledge-row-file').filter({ hasText: 'rates.txt' }).waitFor();
+  assert.equal(await page.getByTestId('knowledge-new-file').count(), 0, 'the form forgets the file once saved');
   await shot(page, 'knowledge-settings');
 
   // Edit: a new answer, and disabled.
@@ -45,11 +51,15 @@ test('knowledge entries are added, edited, disabled and deleted, in English and 
   const dialog = page.getByTestId('knowledge-edit-dialog');
   await dialog.getByTestId('knowledge-answer').fill('满 99 元包邮，不满收 10 元。');
   await dialog.getByTestId('knowledge-enabled').uncheck();
+  // The dialog shows the entry's file; removing it saves the entry without it.
+  await dialog.getByTestId('knowledge-edit-file').filter({ hasText: 'rates.txt' }).waitFor();
+  await dialog.getByTestId('knowledge-edit-file-remove').click();
   await dialog.getByTestId('knowledge-edit-save').click();
   await rows(page).first().getByTestId('knowledge-row-disabled').waitFor();
   const stored = (await admin.call('GET', '/knowledge')).body.items
-    .map((e) => [e.question, e.alternatives, e.answer, e.tags, e.locale, e.enabled]);
-  assert.deepEqual(stored, [['运费是多少钱', ['运费多少', '邮费怎么算'], '满 99 元包邮，不满收 10 元。', ['物流', '运费'], 'zh-CN', false]]);
+    .map((e) => [e.question, e.alternatives, e.answer, e.tags, e.locale, e.enabled, e.attachments.length]);
+  assert.deepEqual(stored, [['运费是多少钱', ['运费多少', '邮费怎么算'], '满 99 元包邮，不满收 10 元。', ['物流', '运费'], 'zh-CN', false, 0]]);
+  assert.equal(await rows(page).first().getByTestId('knowledge-row-file').count(), 0);
 
   // The same page in Chinese.
   const zh = await k.newPage({ lang: 'zh-CN', height: 1000 });
@@ -100,9 +110,15 @@ test("an inbox's FAQ bot card sets the mode and thresholds", async () => {
   await zh.context().close();
 });
 
-test('the reply box suggests the answer the customer asked about; Alt+1 inserts it', async () => {
+test('the reply box suggests the answer the customer asked about; Alt+1 inserts it with its files', async () => {
   const APP_SECRET = 'app-secret-for-tests-0123456789';
-  const shipping = (await admin.call('POST', '/knowledge', { question: '运费是多少钱', answer: '满 99 元包邮。' })).body;
+  const form = new FormData();
+  form.append('file', new Blob(['北京 10 元\n'], { type: 'text/plain' }), 'rates.txt');
+  const up = await fetch(`${k.base}/api/v1/attachments`, { method: 'POST', headers: { Authorization: `Bearer ${admin.token}` }, body: form });
+  assert.equal(up.status, 201);
+  const rates = await up.json();
+  const shipping = (await admin.call('POST', '/knowledge', { question: '运费是多少钱', answer: '满 99 元包邮。', attachment_ids: [rates.id] })).body;
+  assert.deepEqual(shipping.attachments.map((f) => f.name), ['rates.txt']);
   await admin.call('POST', '/knowledge', { question: '退货流程是什么', answer: '在订单页申请退货。' });
   const app = (await admin.call('POST', '/inboxes', { name: 'Mobile app', channel: { type: 'app_push', app_secret: APP_SECRET } })).body;
   assert.equal((await admin.call('PUT', `/inboxes/${app.id}/bot`, { mode: 'suggest' })).status, 200);
@@ -128,6 +144,14 @@ test('the reply box suggests the answer the customer asked about; Alt+1 inserts 
   await input.click();
   await page.keyboard.press('Alt+Digit1');
   assert.equal(await input.inputValue(), '满 99 元包邮。');
+  await page.locator('[data-testid="reply-file"][data-state="ready"]', { hasText: 'rates.txt' }).waitFor();
   await shot(page, 'composer-suggestions');
+  // Sent, the reply carries the answer's file.
+  await page.getByTestId('reply-send').click();
+  await eventually(async () => {
+    const sent = (await admin.call('GET', `/conversations/${conv}/messages`)).body.items
+      .filter((m) => m.direction === 'outbound' && m.content.text === '满 99 元包邮。');
+    return sent.length === 1 && sent[0].content.attachments.map((a) => a.name).join() === 'rates.txt';
+  }, 'the reply stored with the file');
   await page.context().close();
 });
