@@ -27,7 +27,7 @@
     title: "\u5728\u7ebf\u5ba2\u670d", greeting: "\u4f60\u597d\uff01\u6709\u4ec0\u4e48\u53ef\u4ee5\u5e2e\u60a8\uff1f", placeholder: "\u8f93\u5165\u6d88\u606f\u2026",
     send: "\u53d1\u9001", open: "\u6253\u5f00\u804a\u5929", close: "\u5173\u95ed\u804a\u5929", sending: "\u53d1\u9001\u4e2d", sent: "\u5df2\u53d1\u9001",
     read: "\u5df2\u8bfb", failed: "\u672a\u53d1\u9001", connecting: "\u6b63\u5728\u8fde\u63a5\u2026", reconnecting: "\u8fde\u63a5\u4e2d\u65ad\uff0c\u6b63\u5728\u91cd\u8fde\u2026",
-    online: "\u6211\u4eec\u901a\u5e38\u51e0\u5206\u949f\u5185\u56de\u590d", typing: "{name}\u6b63\u5728\u8f93\u5165\u2026", agent: "\u5ba2\u670d",
+    online: "\u6211\u4eec\u901a\u5e38\u51e0\u5206\u949f\u5185\u56de\u590d", typing: "{name}\u6b63\u5728\u8f93\u5165\u2026", agent: "\u5ba2\u670d", bot: "\u667a\u80fd\u52a9\u624b",
     queue: "\u60a8\u524d\u9762\u8fd8\u6709 {n} \u4f4d", queued: "\u6b63\u5728\u4e3a\u60a8\u63a5\u5165\u5ba2\u670d\u2026", assigned: "{name}\u4e3a\u60a8\u670d\u52a1",
     resolved: "\u4f1a\u8bdd\u5df2\u7ed3\u675f\uff0c\u53d1\u9001\u6d88\u606f\u53ef\u91cd\u65b0\u5f00\u59cb", error: "\u62b1\u6b49\uff0c\u51fa\u73b0\u4e86\u95ee\u9898\uff1a{detail}",
     you: "\u6211", attach: "\u6dfb\u52a0\u6587\u4ef6", file_too_large: "\u6587\u4ef6\u592a\u5927\uff0c\u65e0\u6cd5\u53d1\u9001\u3002", file_empty: "\u6587\u4ef6\u662f\u7a7a\u7684\u3002", too_many_uploads: "\u60a8\u53d1\u9001\u7684\u6587\u4ef6\u592a\u591a\u4e86\uff0c\u8bf7\u7a0d\u540e\u518d\u8bd5\u3002",
@@ -36,7 +36,7 @@
   } : {
     title: "Chat with us", greeting: "Hi there! How can we help you today?", placeholder: "Type your message\u2026", send: "Send", open: "Open chat",
     close: "Close chat", sending: "Sending", sent: "Sent", read: "Seen", failed: "Not sent", connecting: "Connecting\u2026",
-    reconnecting: "Connection lost. Reconnecting\u2026", online: "We usually reply in a few minutes", typing: "{name} is typing\u2026", agent: "Support",
+    reconnecting: "Connection lost. Reconnecting\u2026", online: "We usually reply in a few minutes", typing: "{name} is typing\u2026", agent: "Support", bot: "Assistant",
     queue: "You are number {n} in the queue", queued: "Finding an agent for you\u2026", assigned: "{name} is helping you",
     resolved: "This conversation is closed. Send a message to start again.", error: "Sorry, something went wrong: {detail}", you: "You",
     powered: "Powered by Kefu", attach: "Attach a file", file_too_large: "This file is too large to send.", file_empty: "This file is empty.",
@@ -334,8 +334,9 @@
       }
       var inbound = m.direction === "inbound";
       var row = el("div", "row " + (inbound ? "in" : "out"));
-      var who = inbound ? "me" : (m.sender && (m.sender.id || m.sender.name)) || "agent";
-      if (!inbound && who !== prevWho) row.appendChild(el("div", "who", (m.sender && m.sender.name) || t("agent")));
+      var isBot = m.sender && m.sender.type === "bot";
+      var who = inbound ? "me" : isBot ? "bot" : (m.sender && (m.sender.id || m.sender.name)) || "agent";
+      if (!inbound && who !== prevWho) row.appendChild(el("div", "who", (m.sender && m.sender.name) || t(isBot ? "bot" : "agent")));
       prevWho = who;
       var b = el("div", "bub");
       b.setAttribute("data-testid", "kefu-message");

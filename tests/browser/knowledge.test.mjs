@@ -44,6 +44,8 @@ test('knowledge entries are added, edited, disabled and deleted, in English and 
   assert.equal(await rows(page).first().getByTestId('knowledge-row-answer').textContent(), '满 99 元包邮。');
   await rows(page).first().getByTestId('knowledge-row-file').filter({ hasText: 'rates.txt' }).waitFor();
   assert.equal(await page.getByTestId('knowledge-new-file').count(), 0, 'the form forgets the file once saved');
+  assert.equal(await page.getByTestId('knowledge-question').inputValue(), '');
+  assert.ok(await page.getByTestId('knowledge-enabled').isChecked(), 'the next entry is enabled by default');
   await shot(page, 'knowledge-settings');
 
   // Edit: a new answer, and disabled.
@@ -154,4 +156,33 @@ test('the reply box suggests the answer the customer asked about; Alt+1 inserts 
     return sent.length === 1 && sent[0].content.attachments.map((a) => a.name).join() === 'rates.txt';
   }, 'the reply stored with the file');
   await page.context().close();
+});
+
+test('the bot answers a visitor in the web chat widget, with the answer\'s file', async () => {
+  const inbox = (await admin.call('GET', '/inboxes')).body.items.find((i) => i.channel.type === 'web_chat');
+  assert.equal((await admin.call('PUT', `/inboxes/${inbox.id}/bot`, { mode: 'auto' })).status, 200);
+  const form = new FormData();
+  form.append('file', new Blob(['周一至周日 9:00-21:00\n'], { type: 'text/plain' }), 'hours.txt');
+  const up = await fetch(`${k.base}/api/v1/attachments`, { method: 'POST', headers: { Authorization: `Bearer ${admin.token}` }, body: form });
+  assert.equal(up.status, 201);
+  const entry = await admin.call('POST', '/knowledge', {
+    question: '你们的营业时间是几点', alternatives: ['几点营业', '客服几点上班'],
+    answer: '客服每天 9:00 到 21:00 在线。', attachment_ids: [(await up.json()).id],
+  });
+  assert.equal(entry.status, 201, JSON.stringify(entry.body));
+
+  for (const [lang, who] of [['zh-CN', '智能助手'], ['en', 'Assistant']]) {
+    // The widget speaks the browser's language.
+    const visitor = await (await k.browser.newContext({ locale: lang })).newPage();
+    await visitor.goto(`${k.base}/`);
+    await visitor.getByTestId('kefu-launcher').click();
+    await visitor.getByTestId('kefu-input').fill('客服几点上班');
+    await visitor.getByTestId('kefu-send').click();
+    const answer = visitor.locator('[data-testid="kefu-message"][data-direction="outbound"]', { hasText: '客服每天 9:00 到 21:00 在线。' });
+    await answer.waitFor({ timeout: 15_000 });
+    await answer.locator('a.att', { hasText: 'hours.txt' }).waitFor();
+    assert.equal(await visitor.locator('.row.out .who').last().textContent(), who);
+    if (lang === 'zh-CN') await shot(visitor, 'widget-bot-answer');
+    await visitor.context().close();
+  }
 });

@@ -73,7 +73,9 @@ export function select(props, options, value) {
  * @returns {{row: HTMLLabelElement, box: HTMLInputElement}}
  */
 export function checkbox(o) {
-  const box = h("input", { type: "checkbox", checked: !!o.checked, "data-testid": o.testid, name: o.name });
+  const box = /** @type {HTMLInputElement} */ (h("input", { type: "checkbox", checked: !!o.checked, "data-testid": o.testid, name: o.name }));
+  // What a form reset goes back to.
+  box.defaultChecked = !!o.checked;
   return { row: h("label", { class: "check" }, box, h("span", {}, o.label)), box };
 }
 

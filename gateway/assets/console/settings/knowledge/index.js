@@ -52,7 +52,13 @@ function controls(t, e) {
     field({ label: t("knowledgePage.locale"), control: locale, name: "locale" }),
     enabled.row,
   ];
-  return { fields, body, question, files };
+  /** Empties the form for the next entry (a form reset would leave the box unchecked). */
+  const reset = () => {
+    for (const el of [question, alternatives, answer, tags, locale]) el.value = "";
+    enabled.box.checked = true;
+    files.clear();
+  };
+  return { fields, body, question, files, reset };
 }
 
 /** @type {import("../page.js").Page} */
@@ -77,8 +83,7 @@ export const page = {
         entries.push(await api.post("/knowledge", add.body()));
       });
       if (ok) {
-        form.reset();
-        add.files.clear();
+        add.reset();
         toast(t("knowledgePage.created"), "info");
         render();
       }
