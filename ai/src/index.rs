@@ -23,6 +23,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use kefu_normalizer::knowledge::{Knowledge, KnowledgeView};
 use tantivy::collector::TopDocs;
+use tantivy::indexer::IndexWriterOptions;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions,
@@ -155,7 +156,9 @@ impl Entries {
 }
 
 struct Inner {
-    writer: Mutex<IndexWriter>,
+    index: Index,
+    /// Held while the index is written: one writer at a time.
+    writing: Mutex<()>,
     reader: IndexReader,
     entry: Field,
     features: Field,
@@ -188,14 +191,14 @@ impl KnowledgeIndex {
             ),
         );
         let index = Index::create_in_ram(b.build());
-        let writer: IndexWriter = index.writer_with_num_threads(1, WRITER_BYTES)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
         Ok(Self {
             inner: Arc::new(Inner {
-                writer: Mutex::new(writer),
+                index,
+                writing: Mutex::new(()),
                 reader,
                 entry,
                 features,
@@ -220,31 +223,28 @@ impl KnowledgeIndex {
 
     /// Replaces the whole index with `entries` (disabled ones are left out).
     pub fn rebuild<D: Document>(&self, entries: &[D]) -> Result<(), AiError> {
-        let mut map = HashMap::new();
-        let mut writer = self.writer()?;
-        writer.delete_all_documents()?;
-        for e in entries.iter().filter(|e| e.enabled()) {
-            map.insert(e.id(), self.add(&writer, e)?);
-        }
-        writer.commit()?;
-        drop(writer);
-        self.inner.reader.reload()?;
+        let map = self.write(|writer| {
+            let mut map = HashMap::new();
+            writer.delete_all_documents()?;
+            for e in entries.iter().filter(|e| e.enabled()) {
+                map.insert(e.id(), self.add(writer, e)?);
+            }
+            Ok(map)
+        })?;
         *self.entries_mut()? = Entries::new(map);
         Ok(())
     }
 
     /// Adds or replaces entry `e` (removes it when disabled).
     pub fn upsert<D: Document>(&self, e: &D) -> Result<(), AiError> {
-        let mut writer = self.writer()?;
-        writer.delete_term(Term::from_field_i64(self.inner.entry, e.id()));
-        let entry = if e.enabled() {
-            Some(self.add(&writer, e)?)
-        } else {
-            None
-        };
-        writer.commit()?;
-        drop(writer);
-        self.inner.reader.reload()?;
+        let entry = self.write(|writer| {
+            writer.delete_term(Term::from_field_i64(self.inner.entry, e.id()));
+            Ok(if e.enabled() {
+                Some(self.add(writer, e)?)
+            } else {
+                None
+            })
+        })?;
         let mut entries = self.entries_mut()?;
         let mut map = std::mem::take(&mut entries.map);
         match entry {
@@ -257,11 +257,10 @@ impl KnowledgeIndex {
 
     /// Removes entry `id`.
     pub fn remove(&self, id: i64) -> Result<(), AiError> {
-        let mut writer = self.writer()?;
-        writer.delete_term(Term::from_field_i64(self.inner.entry, id));
-        writer.commit()?;
-        drop(writer);
-        self.inner.reader.reload()?;
+        self.write(|writer| {
+            writer.delete_term(Term::from_field_i64(self.inner.entry, id));
+            Ok(())
+        })?;
         let mut entries = self.entries_mut()?;
         let mut map = std::mem::take(&mut entries.map);
         map.remove(&id);
@@ -379,11 +378,31 @@ impl KnowledgeIndex {
             .collect())
     }
 
-    fn writer(&self) -> Result<std::sync::MutexGuard<'_, IndexWriter>, AiError> {
-        self.inner
-            .writer
+    /// Runs `f` with a writer, commits and makes the result searchable. The writer lives only
+    /// for the call: an idle one holds its indexing and merge threads and a hash table sized
+    /// to its memory budget (about 2.5 MB each), and these indexes change rarely (an edit, a
+    /// rebuild), where starting one costs a few milliseconds.
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&mut IndexWriter) -> Result<T, AiError>,
+    ) -> Result<T, AiError> {
+        let _one = self
+            .inner
+            .writing
             .lock()
-            .map_err(|_| AiError::Index("the knowledge index is poisoned".into()))
+            .map_err(|_| AiError::Index("the knowledge index is poisoned".into()))?;
+        let mut writer: IndexWriter = self.inner.index.writer_with_options(
+            IndexWriterOptions::builder()
+                .num_worker_threads(1)
+                .num_merge_threads(1)
+                .memory_budget_per_thread(WRITER_BYTES)
+                .build(),
+        )?;
+        let out = f(&mut writer)?;
+        writer.commit()?;
+        writer.wait_merging_threads()?;
+        self.inner.reader.reload()?;
+        Ok(out)
     }
 
     fn entries_mut(&self) -> Result<std::sync::RwLockWriteGuard<'_, Entries>, AiError> {

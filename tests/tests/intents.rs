@@ -4,14 +4,17 @@
 //! conversation to a team; the intent reaches the conversation API, the summary and the
 //! `conversation.resolved` webhook; the customer's next conversation gets its own intent.
 //! Intents are managed by admins and checked, and a routing rule naming an unknown intent is
-//! refused.
+//! refused. With a language model configured, a message the index is unsure of is classified
+//! by the model (a local stand-in of the API) before it is routed.
 
 mod routing_support;
 
 use std::time::Duration;
 
+use kefu_normalizer::llm_usage::LlmUsage;
+use kefu_tests::llm_mock::{LlmMock, LlmRequest, Reply};
 use kefu_tests::receiver::{Received, Receiver};
-use kefu_tests::{TestApp, backends};
+use kefu_tests::{TestApp, backends, eventually};
 use reqwest::{Method, StatusCode};
 use routing_support::*;
 use serde_json::{Value, json};
@@ -322,6 +325,136 @@ async fn intents_are_managed_by_admins_and_checked() {
             "{b}"
         );
         assert_eq!(try_it().await["intent"], Value::Null);
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn an_intent_the_index_is_unsure_of_is_named_by_the_model_and_routes() {
+    for backend in backends() {
+        let mock = LlmMock::start(|req| {
+            let text = req.text();
+            let intent = if !text.contains("You classify") {
+                return Reply::Error(400, json!({"error": {"message": "only intents here"}}));
+            } else if text.contains("tax paperwork") {
+                json!("invoice")
+            } else if text.contains("gift wrapping") {
+                json!("wrapping")
+            } else {
+                Value::Null
+            };
+            Reply::Content(json!({ "intent": intent }).to_string(), 30)
+        })
+        .await;
+        let app = TestApp::spawn_with(&backend, |c| {
+            c.ai.llm.base_url = Some(mock.base_url.clone());
+            c.ai.llm.model = Some("mock-model".into());
+            c.ai.llm.timeout_secs = 1.0;
+            c.ai.llm.summaries = false;
+        })
+        .await;
+        for (name, examples) in [
+            (
+                "invoice",
+                json!(["开发票", "I need an invoice", "send me a receipt"]),
+            ),
+            ("refund", json!(["我要退款", "I want a refund"])),
+        ] {
+            let (s, b) = app
+                .admin(
+                    Method::POST,
+                    "/api/v1/intents",
+                    Some(json!({"name": name, "label": name, "examples": examples})),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{b}");
+        }
+        let inbox = app.loopback_inbox(json!({})).await;
+        let (s, team) = app
+            .admin(
+                Method::POST,
+                "/api/v1/teams",
+                Some(json!({"name": "Billing", "agent_ids": []})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{team}");
+        routing_support::put_routing(
+            &app,
+            inbox,
+            json!({"rules": [{"when": {"intent": "invoice"}, "then": {"team_id": team["id"]}}]}),
+        )
+        .await;
+        let sure = write_in(&app, inbox, "m1", "u1", "I need an invoice").await;
+        let unsure = write_in(
+            &app,
+            inbox,
+            "m2",
+            "u2",
+            "Our company requires the tax paperwork for order 7, call 13812345678",
+        )
+        .await;
+        let nothing = write_in(&app, inbox, "m3", "u3", "Hello there").await;
+        let invented = write_in(&app, inbox, "m4", "u4", "Do you do gift wrapping?").await;
+        // Routed once the model answered (the dispatcher is woken; nothing waits on a timer).
+        let routed = |conv: i64| {
+            let app = &app;
+            async move {
+                eventually(WAIT, || async {
+                    let r = routing_support::routing(app, conv).await;
+                    r["intent_match"]["message_id"].is_i64().then_some(r)
+                })
+                .await
+                .unwrap_or_else(|| panic!("conversation {conv} is never routed"))
+            }
+        };
+        let r = routed(sure).await;
+        assert_eq!(r["intent_match"]["intent"], "invoice", "{r}");
+        assert!(
+            r["intent_match"].get("source").is_none(),
+            "the index decided: {r}"
+        );
+
+        let r = routed(unsure).await;
+        assert_eq!(r["intent_match"]["intent"], "invoice", "{r}");
+        assert_eq!(r["intent_match"]["source"], "llm", "{r}");
+        let c = routing_support::conversation(&app, unsure).await;
+        assert_eq!(
+            (&c["intent"], &c["team_id"]),
+            (&json!("invoice"), &team["id"]),
+            "{c}"
+        );
+
+        let r = routed(nothing).await;
+        assert_eq!(r["intent_match"]["intent"], Value::Null, "{r}");
+        assert_eq!(
+            r["intent_match"]["source"], "llm",
+            "the model said none: {r}"
+        );
+        // A name the model was not offered is not taken: routed by the index (no intent).
+        let r = routed(invented).await;
+        assert_eq!(r["intent_match"]["intent"], Value::Null, "{r}");
+        assert!(r["intent_match"].get("source").is_none(), "{r}");
+        let c = routing_support::conversation(&app, invented).await;
+        assert_eq!(c["team_id"], Value::Null, "{c}");
+
+        // Asked once per unsure message, with personal data redacted, within the budget.
+        let asked = mock.requests();
+        assert_eq!(asked.len(), 3, "{asked:?}");
+        let paperwork = asked
+            .iter()
+            .map(LlmRequest::text)
+            .find(|t| t.contains("tax paperwork"))
+            .expect("asked about the paperwork");
+        assert!(paperwork.contains("call [PHONE]"), "{paperwork}");
+        assert!(
+            paperwork.contains("- invoice (invoice): e.g."),
+            "{paperwork}"
+        );
+        let spent = LlmUsage::new(app.state.db.clone())
+            .spent(inbox, chrono::Utc::now())
+            .await
+            .expect("usage");
+        assert_eq!((spent.requests, spent.tokens), (3, 90), "{spent:?}");
         app.stop().await;
     }
 }

@@ -78,7 +78,7 @@ mod tests {
 
     #[test]
     fn nearest_vectors_by_cosine() {
-        let docs = vec![
+        let docs = [
             (1, vec![1.0, 0.0]),
             (2, vec![0.7, 0.7]),
             (3, vec![0.0, 1.0]),

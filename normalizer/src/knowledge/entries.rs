@@ -75,11 +75,10 @@ impl Knowledge {
     }
 
     async fn one_with_files(&self, view: KnowledgeView) -> Result<KnowledgeView, StoreError> {
-        Ok(self
-            .with_files(vec![view])
+        self.with_files(vec![view])
             .await?
             .pop()
-            .ok_or(StoreError::NotFound("knowledge entry"))?)
+            .ok_or(StoreError::NotFound("knowledge entry"))
     }
 
     /// Deletes entry `id` (past bot decisions keep its id).

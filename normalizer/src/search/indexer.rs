@@ -94,11 +94,14 @@ impl Indexer {
         shutdown: CancellationToken,
     ) {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 2));
-        let writer = match self
-            .opened
-            .index
-            .writer_with_num_threads(threads, WRITER_MEMORY * threads)
-        {
+        // As many merge threads as indexing threads (tantivy's default is four, which only
+        // compete for the same cores and each hold memory while idle).
+        let options = tantivy::indexer::IndexWriterOptions::builder()
+            .num_worker_threads(threads)
+            .num_merge_threads(threads)
+            .memory_budget_per_thread(WRITER_MEMORY)
+            .build();
+        let writer = match self.opened.index.writer_with_options(options) {
             Ok(w) => Arc::new(Mutex::new(w)),
             Err(e) => {
                 tracing::error!(error = %e, "The search index cannot be written; search results will not change.");
