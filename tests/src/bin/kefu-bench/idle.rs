@@ -10,8 +10,10 @@
 //! one named — with no inbox, no client and no job, waits until `/readyz` answers, lets it sit
 //! `--warmup` seconds (startup work is not idling), then measures `--seconds` seconds. It
 //! reports the CPU time (user + system, from `/proc/<pid>/stat`) per 10 s of the `kefu` process
-//! and, on PostgreSQL, of the database server's backends serving that database. The target is
-//! at most 0.1 s per 10 s (1 % of a core). Linux only.
+//! and, on PostgreSQL, of the database server's backends serving that database, then the
+//! process's resident memory (`VmRSS`, split into anonymous and file-backed pages) and thread
+//! count at the end of the window. The targets are at most 0.1 s per 10 s (1 % of a core) and
+//! 20 MB resident. Linux only.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -58,10 +60,59 @@ fn parse() -> anyhow::Result<Args> {
     Ok(a)
 }
 
-/// CPU seconds per 10 s of one run.
+/// CPU seconds per 10 s of one run, and the memory at its end.
 struct Sample {
     kefu: f64,
     database: Option<f64>,
+    memory: Memory,
+}
+
+/// Resident memory (KiB) and threads of a process, from `/proc/<pid>/status`.
+#[derive(Clone, Copy, Default)]
+struct Memory {
+    rss: u64,
+    anon: u64,
+    file: u64,
+    threads: u64,
+}
+
+impl std::fmt::Display for Memory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "rss_mib={:.1} anon_mib={:.1} file_mib={:.1} threads={}",
+            self.rss as f64 / 1024.0,
+            self.anon as f64 / 1024.0,
+            self.file as f64 / 1024.0,
+            self.threads
+        )
+    }
+}
+
+fn memory(pid: u32) -> anyhow::Result<Memory> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .with_context(|| format!("cannot read /proc/{pid}/status"))?;
+    let mut m = Memory::default();
+    for line in status.lines() {
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
+        let n = || {
+            value
+                .split_whitespace()
+                .next()
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        match key {
+            "VmRSS" => m.rss = n(),
+            "RssAnon" => m.anon = n(),
+            "RssFile" => m.file = n(),
+            "Threads" => m.threads = n(),
+            _ => {}
+        }
+    }
+    Ok(m)
 }
 
 pub async fn main() -> anyhow::Result<()> {
@@ -78,13 +129,14 @@ pub async fn main() -> anyhow::Result<()> {
     for run in 1..=args.runs {
         let s = one_run(&args, &backend, tick).await?;
         println!(
-            "run={run} backend={} seconds={} kefu_cpu_s_per_10s={:.3}{}",
+            "run={run} backend={} seconds={} kefu_cpu_s_per_10s={:.3}{} {}",
             backend.label(),
             args.seconds,
             s.kefu,
             s.database
                 .map(|d| format!(" database_cpu_s_per_10s={d:.3}"))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            s.memory
         );
         samples.push(s);
     }
@@ -94,8 +146,15 @@ pub async fn main() -> anyhow::Result<()> {
     };
     let kefu = median(samples.iter().map(|s| s.kefu).collect());
     let database: Vec<f64> = samples.iter().filter_map(|s| s.database).collect();
+    let mem = |f: fn(&Memory) -> u64| median(samples.iter().map(|s| f(&s.memory) as f64).collect());
+    let memory = Memory {
+        rss: mem(|m| m.rss) as u64,
+        anon: mem(|m| m.anon) as u64,
+        file: mem(|m| m.file) as u64,
+        threads: mem(|m| m.threads) as u64,
+    };
     println!(
-        "median backend={} runs={} kefu_cpu_s_per_10s={kefu:.3} ({:.2} % of a core){}",
+        "median backend={} runs={} kefu_cpu_s_per_10s={kefu:.3} ({:.2} % of a core){} {memory}",
         backend.label(),
         args.runs,
         kefu * 10.0,
@@ -149,6 +208,7 @@ async fn one_run(args: &Args, backend: &Backend, tick: f64) -> anyhow::Result<Sa
         anyhow::Ok(Sample {
             kefu: kefu * per_10s,
             database: matches!(backend, Backend::Postgres(_)).then_some(database * per_10s),
+            memory: memory(pid)?,
         })
     }
     .await;
