@@ -248,8 +248,9 @@ impl IntentDetector {
             let (answer, result) = match asked.await {
                 Ok(Ok(intent)) => {
                     let result = if intent.is_some() { "named" } else { "none" };
+                    // Asked only when the index named none: the model's pick, or none.
                     let answer = IntentMatch {
-                        intent: intent.or(local.intent.clone()),
+                        intent,
                         source: Some(crate::llm::prompt::SOURCE.to_owned()),
                         ..local
                     };

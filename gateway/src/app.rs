@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use kefu_channel::{BuildContext, ChannelFactory, ConversationHistory, IngressContext};
 use kefu_normalizer::{Conversations, Db, DbChannelState, Limits, Normalizer, OutboxRelay};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -23,7 +22,6 @@ use kefu_dispatcher::outbound::jobs::JobStore;
 use kefu_dispatcher::outbound::send::{RunningChannels, Sender};
 use kefu_dispatcher::outbound::webhook::{WebhookDeliverer, WebhookStore};
 use kefu_normalizer::Deliveries;
-use kefu_normalizer::accounts::{AccountError, Agents};
 use kefu_normalizer::leases::Leases;
 use kefu_normalizer::summaries::SharedSummarizer;
 
@@ -117,7 +115,7 @@ impl App {
                 ))
             })?;
         let accounts = crate::auth::Accounts::new(&db, &config);
-        let generated = bootstrap_admin(&accounts.agents, &config)
+        let generated = crate::first_start::bootstrap_admin(&accounts.agents, &config)
             .await
             .map_err(|e| StartError(format!("bootstrap admin: {}", ApiError::from(e).detail)))?;
 
@@ -187,7 +185,7 @@ impl App {
 
         let keys_for_sessions = keys.derive("kefu/v1/webchat-sessions");
         let inbox_store = kefu_normalizer::Inboxes::new(db.clone());
-        default_web_chat_inbox(&inbox_store, &inboxes, &runner).await?;
+        crate::first_start::default_web_chat_inbox(&inbox_store, &inboxes, &runner).await?;
 
         let jobs = JobStore::setup(&db)
             .await
@@ -462,43 +460,4 @@ async fn track_metrics(req: Request, next: Next) -> Response {
     metrics::histogram!("kefu_http_request_duration_seconds", "method" => method, "route" => route)
         .record(started.elapsed().as_secs_f64());
     resp
-}
-
-/// Creates the configured bootstrap admin, or `admin@localhost` with a random password when the
-/// database has no agent at all.
-async fn bootstrap_admin(
-    agents: &Agents,
-    config: &Config,
-) -> Result<Option<GeneratedAdmin>, AccountError> {
-    if let (Some(email), Some(password)) = (
-        &config.bootstrap_admin_email,
-        &config.bootstrap_admin_password,
-    ) {
-        if agents
-            .ensure_admin(email, password.expose_secret().to_owned())
-            .await?
-        {
-            tracing::info!(%email, "Created the bootstrap admin.");
-        }
-        return Ok(None);
-    }
-    agents.create_first_admin().await
-}
-
-/// On a database without inboxes, creates the "Website" web chat inbox the demo page uses, so a
-/// first `cargo run` leads to a working chat.
-async fn default_web_chat_inbox(
-    store: &kefu_normalizer::Inboxes,
-    inboxes: &Inboxes,
-    runner: &Runner,
-) -> Result<(), StartError> {
-    let created = store
-        .create_default_web_chat(kefu_channel_webchat::KIND)
-        .await
-        .map_err(|e| StartError(format!("default web chat inbox: {e}")))?;
-    if let Some(row) = created {
-        runner.start(&inboxes.config(&row));
-        tracing::info!(inbox = row.id, "Created the default web chat inbox.");
-    }
-    Ok(())
 }

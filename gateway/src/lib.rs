@@ -24,6 +24,7 @@ mod data_lock;
 pub mod delivery;
 pub mod error;
 pub mod extract;
+mod first_start;
 pub mod inbox_sync;
 pub mod knowledge_sync;
 pub mod llm;

@@ -22,6 +22,7 @@ pub mod notifications;
 mod path_params;
 pub mod profile;
 pub mod proposals;
+pub mod replies;
 pub mod reports;
 pub mod routing;
 pub mod schedules;
@@ -114,7 +115,7 @@ pub fn router(max_upload_bytes: usize, max_body_bytes: usize) -> axum::Router<Ap
         .routes(routes!(inboxes::check::test))
         .routes(routes!(conversations::list))
         .routes(routes!(conversations::get))
-        .routes(routes!(conversations::messages, conversations::reply))
+        .routes(routes!(conversations::messages, replies::reply))
         .routes(routes!(conversations::assign))
         .routes(routes!(conversations::resolve))
         .routes(routes!(conversations::reopen))
