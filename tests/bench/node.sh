@@ -6,6 +6,11 @@
 #       agent replies to visitors' conversations (kefu-wsload replies)
 #   tests/bench/node.sh postgres|sqlite latency VISITORS RATE SECONDS
 #       visitor messages to one agent console (kefu-wsload latency)
+#   tests/bench/node.sh postgres|sqlite throughput VISITORS - SECONDS
+#       durable visitor messages per second, 64 in flight (kefu-wsload throughput)
+#   tests/bench/node.sh postgres|sqlite connections CONNECTIONS - SECONDS
+#       idle widget connections held SECONDS, from four generator processes (kefu-wsload
+#       idle, 127.0.0.2-5); prints the server's RSS before and at its highest while held
 #
 # Needs release builds of `kefu` and `kefu-wsload` (cargo build --release -p kefu-gateway
 # --bin kefu -p kefu-tests --bin kefu-wsload) and, for postgres, PostgreSQL at $PG (default
@@ -70,6 +75,12 @@ curl -sf -X PATCH "$api/api/v1/inboxes/$inbox" -H "authorization: Bearer $token"
   -H 'content-type: application/json' \
   -d '{"channel": {"visitor_limits": {"connections_per_ip": 100000, "conversations_per_ip_per_hour": 100000}}}' > /dev/null
 echo "kefu pid $kefu_pid on $db_kind, RSS $(ps -o rss= -p "$kefu_pid" | tr -d ' ') KiB"
+if [ "$mode" = connections ]; then
+  # shellcheck source=tests/bench/lib.sh
+  . "$(dirname "$0")/lib.sh"
+  hold_connections "$kefu_pid" "$visitors" "$seconds" --url "ws://127.0.0.1:$port" --token "$website"
+  exit 0
+fi
 "$bin/kefu-wsload" "$mode" --url "ws://127.0.0.1:$port" --api "$api" \
   --email bench@example.com --password bench-password --token "$website" \
   --visitors "$visitors" --rate "$rate" --seconds "$seconds" --source 127.0.0.7 \

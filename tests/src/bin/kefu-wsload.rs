@@ -35,9 +35,22 @@
 //!     [--server-pid PID] [--pg postgres://…/kefu]
 //! ```
 //!
-//! With `--server-pid` (the `kefu` process) and `--pg` (its PostgreSQL database), `latency` and
-//! `replies` also report the CPU seconds the server and its database backends spent per 1,000
+//! `throughput` measures durable visitor messages per second over the widget's protocol, closed
+//! loop with `--in-flight` messages on their way (see `kefu-wsload/throughput.rs`):
+//!
+//! ```text
+//! kefu-wsload throughput --url ws://127.0.0.1:8080 --token WEBSITE_TOKEN --visitors 1000 \
+//!     --in-flight 64 --seconds 20 [--server-pid PID] [--pg postgres://…/kefu]
+//! ```
+//!
+//! With `--server-pid` (the `kefu` process) and `--pg` (its PostgreSQL database), `latency`,
+//! `replies` and `throughput` also report the CPU seconds the server and its database backends spent per 1,000
 //! messages, the transactions committed and each table's scans (see `kefu-wsload/cost.rs`).
+//!
+//! Every mode can load a peer instead of Kefu: a chat server that takes a visitor's message
+//! as a plain HTTP form post and pushes it to an agent's WebSocket (`--peer-*` flags, see
+//! `kefu-wsload/peer.rs`); `--db-pid` then names its database server's process, whose CPU
+//! time is reported with the server's.
 //!
 //! Everything is bounded: connection attempts, the send schedule and the final drain all end.
 
@@ -56,14 +69,18 @@ use tokio_tungstenite::{WebSocketStream, client_async_with_config};
 
 #[path = "kefu-wsload/cost.rs"]
 mod cost;
+#[path = "kefu-wsload/peer.rs"]
+mod peer;
 #[path = "kefu-wsload/replies.rs"]
 mod replies;
+#[path = "kefu-wsload/throughput.rs"]
+mod throughput;
 
 type Ws = WebSocketStream<TcpStream>;
 
 const PING_EVERY: Duration = Duration::from_secs(25);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-const USAGE: &str = "usage:\n  kefu-wsload idle --url ws://HOST:PORT --token WEBSITE_TOKEN --connections N --source 127.0.0.K [--hold SECS] [--concurrency N]\n  kefu-wsload latency --url ws://HOST:PORT --api http://HOST:PORT --email E --password P [--token WEBSITE_TOKEN] --visitors N --rate PER_SEC --seconds S [--source 127.0.0.K] [--warmup 0|1] [--concurrency N] [--analyze DATABASE_URL] [--agent-url ws://OTHER_NODE] [--server-pid PID] [--pg DATABASE_URL]\n  kefu-wsload replies --url ws://HOST:PORT --api http://HOST:PORT --email E --password P [--token WEBSITE_TOKEN] --visitors N --rate PER_SEC --seconds S [--source 127.0.0.K] [--server-pid PID] [--pg DATABASE_URL]";
+const USAGE: &str = "usage:\n  kefu-wsload idle --url ws://HOST:PORT --token WEBSITE_TOKEN --connections N --source 127.0.0.K [--hold SECS] [--concurrency N]\n  kefu-wsload latency --url ws://HOST:PORT --api http://HOST:PORT --email E --password P [--token WEBSITE_TOKEN] --visitors N --rate PER_SEC --seconds S [--source 127.0.0.K] [--warmup 0|1] [--concurrency N] [--analyze DATABASE_URL] [--agent-url ws://OTHER_NODE] [--server-pid PID] [--pg DATABASE_URL]\n  kefu-wsload replies --url ws://HOST:PORT --api http://HOST:PORT --email E --password P [--token WEBSITE_TOKEN] --visitors N --rate PER_SEC --seconds S [--source 127.0.0.K] [--server-pid PID] [--pg DATABASE_URL]\n  kefu-wsload throughput --url ws://HOST:PORT (--token WEBSITE_TOKEN | --api http://HOST:PORT --email E --password P) --visitors N --in-flight N --seconds S [--source 127.0.0.K] [--analyze DATABASE_URL] [--server-pid PID] [--pg DATABASE_URL]\n  any mode against a peer: --peer-send URL --peer-send-form TEMPLATE --peer-agent-ws URL --peer-reply URL --peer-reply-form TEMPLATE [--peer-visitor-init URL --peer-visitor-init-form TEMPLATE] [--peer-visitor-ws URL] [--peer-header 'Name: value']... [--peer-ok TEXT] [--peer-ping FRAME] [--peer-token TOKEN] [--db-pid PID]";
 
 #[derive(Debug)]
 struct Args {
@@ -77,6 +94,8 @@ struct Args {
     source: String,
     hold: u64,
     concurrency: usize,
+    /// `throughput`: messages on their way at any time.
+    in_flight: usize,
     visitors: usize,
     rate: f64,
     seconds: f64,
@@ -88,12 +107,16 @@ struct Args {
     server_pid: Option<u32>,
     /// The server's PostgreSQL database, whose backends and counters are reported.
     pg: Option<String>,
+    /// A database server process whose CPU time is reported (a peer's).
+    db_pid: Option<u32>,
+    /// A peer to load instead of Kefu (`--peer-*`, see `kefu-wsload/peer.rs`).
+    peer: peer::Peer,
 }
 
 fn parse() -> anyhow::Result<Args> {
     let mut it = std::env::args().skip(1);
     let mode = match it.next().as_deref() {
-        Some(m @ ("idle" | "latency" | "replies")) => m.to_owned(),
+        Some(m @ ("idle" | "latency" | "replies" | "throughput")) => m.to_owned(),
         _ => bail!("{USAGE}"),
     };
     let mut a = Args {
@@ -107,6 +130,7 @@ fn parse() -> anyhow::Result<Args> {
         source: "127.0.0.1".into(),
         hold: 60,
         concurrency: 256,
+        in_flight: 64,
         visitors: 1000,
         rate: 100.0,
         seconds: 10.0,
@@ -115,6 +139,8 @@ fn parse() -> anyhow::Result<Args> {
         agent_url: None,
         server_pid: None,
         pg: None,
+        db_pid: None,
+        peer: peer::Peer::default(),
     };
     while let Some(flag) = it.next() {
         let v = it.next().with_context(|| format!("{flag} needs a value"))?;
@@ -128,6 +154,7 @@ fn parse() -> anyhow::Result<Args> {
             "--source" => a.source = v,
             "--hold" => a.hold = v.parse()?,
             "--concurrency" => a.concurrency = v.parse::<usize>()?.max(1),
+            "--in-flight" => a.in_flight = v.parse::<usize>()?.max(1),
             "--visitors" => a.visitors = v.parse::<usize>()?.max(1),
             "--rate" => a.rate = v.parse()?,
             "--seconds" => a.seconds = v.parse()?,
@@ -136,6 +163,8 @@ fn parse() -> anyhow::Result<Args> {
             "--agent-url" => a.agent_url = Some(v.trim_end_matches('/').to_owned()),
             "--server-pid" => a.server_pid = Some(v.parse()?),
             "--pg" => a.pg = Some(v),
+            "--db-pid" => a.db_pid = Some(v.parse()?),
+            f if a.peer.flag(f, v.clone()) => {}
             other => bail!("unknown flag {other}\n{USAGE}"),
         }
     }
@@ -143,7 +172,7 @@ fn parse() -> anyhow::Result<Args> {
     if !ip.is_loopback() {
         bail!("--source must be a loopback address (127.0.0.0/8)");
     }
-    if !(a.rate > 0.0 && a.seconds > 0.0) {
+    if matches!(a.mode.as_str(), "latency" | "replies") && !(a.rate > 0.0 && a.seconds > 0.0) {
         bail!("--rate and --seconds must be positive");
     }
     Ok(a)
@@ -686,9 +715,18 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     rt.block_on(async move {
+        if a.peer.is_set() {
+            return match a.mode.as_str() {
+                "idle" => peer::idle(a).await,
+                "throughput" => peer::throughput(a).await,
+                "replies" => peer::open_loop(a, true).await,
+                _ => peer::open_loop(a, false).await,
+            };
+        }
         match a.mode.as_str() {
             "idle" => idle(a).await,
             "replies" => replies::replies(a).await,
+            "throughput" => throughput::throughput(a).await,
             _ => latency(a).await,
         }
     })

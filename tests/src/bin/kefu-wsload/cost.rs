@@ -28,6 +28,8 @@ pub struct Snapshot {
 /// Reads the counters of one server.
 pub struct Meter {
     pid: Option<u32>,
+    /// A database server process measured as a whole (a peer's MariaDB, say).
+    db_pid: Option<u32>,
     pg: Option<DatabaseConnection>,
     ticks_per_second: f64,
 }
@@ -49,9 +51,17 @@ impl Meter {
         };
         Ok(Self {
             pid,
+            db_pid: None,
             pg,
             ticks_per_second: clock_ticks_per_second(),
         })
+    }
+
+    /// Also counts the CPU time of the database server process `pid`, for a database that is
+    /// not the PostgreSQL named by `--pg`.
+    pub fn with_database_pid(mut self, pid: Option<u32>) -> Self {
+        self.db_pid = pid;
+        self
     }
 
     /// Reads every counter now. PostgreSQL publishes a backend's statistics up to a second
@@ -59,6 +69,9 @@ impl Meter {
     pub async fn read(&self) -> anyhow::Result<Snapshot> {
         let kefu_ticks = self.pid.map(cpu_ticks).transpose()?;
         let (mut backends, mut commits, mut tables) = (HashMap::new(), 0, HashMap::new());
+        if let Some(pid) = self.db_pid {
+            backends.insert(pid, cpu_ticks(pid)?);
+        }
         if let Some(pg) = &self.pg {
             let be = pg.get_database_backend();
             let rows = pg
@@ -117,7 +130,7 @@ impl Meter {
             (Some(b), Some(a)) => Some(a.saturating_sub(b) as f64 / self.ticks_per_second),
             _ => None,
         };
-        let database = self.pg.as_ref().map(|_| {
+        let database = (self.pg.is_some() || self.db_pid.is_some()).then(|| {
             after
                 .backends
                 .iter()
@@ -128,7 +141,7 @@ impl Meter {
         let total = kefu.unwrap_or(0.0) + database.unwrap_or(0.0);
         let fmt = |x: Option<f64>| x.map_or("-".to_owned(), |x| format!("{x:.2}"));
         println!(
-            "cpu seconds: kefu={} database={} total={total:.2}; per 1,000 {what}: kefu={} database={} total={:.2}",
+            "cpu seconds: server={} database={} total={total:.2}; per 1,000 {what}: server={} database={} total={:.2}",
             fmt(kefu),
             fmt(database),
             fmt(kefu.map(per)),
