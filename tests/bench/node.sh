@@ -85,5 +85,5 @@ fi
   --email bench@example.com --password bench-password --token "$website" \
   --visitors "$visitors" --rate "$rate" --seconds "$seconds" --source 127.0.0.7 \
   --server-pid "$kefu_pid" "${pg_args[@]}" "$@"
-echo "kefu RSS after $(ps -o rss= -p "$kefu_pid" | tr -d ' ') KiB"
+awk '/^(VmRSS|RssAnon|RssFile):/ {printf "%s %s KiB  ", $1, $2} END {print ""}' "/proc/$kefu_pid/status" | sed 's/^/kefu after: /'
 if [ -n "${KEEP_LOG:-}" ]; then cp "$work/kefu.log" "$KEEP_LOG"; fi
