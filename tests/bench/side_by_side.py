@@ -27,6 +27,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = os.environ.get(
@@ -128,7 +129,8 @@ def main():
     ap.add_argument("--figures", default=",".join(FIGURES))
     ap.add_argument("--peer-env", help="shell variables describing the peer (see peer.sh)")
     ap.add_argument("--json", help="write every run's figures here")
-    ap.add_argument("--log", default="side_by_side.log", help="every command's output")
+    ap.add_argument("--log", default=os.path.join(tempfile.gettempdir(), "side_by_side.log"),
+                    help="every command's output (appended)")
     args = ap.parse_args()
     systems = args.systems.split(",")
     figures = args.figures.split(",")
