@@ -432,6 +432,46 @@ fn percentiles(label: &str, mut v: Vec<u64>) {
     );
 }
 
+/// An open-loop schedule: `rate` sends a second from `begin`, each to a random target.
+struct Schedule {
+    begin: tokio::time::Instant,
+    step: Duration,
+    seed: u64,
+    /// Sends that started more than 5 ms after their slot (the generator fell behind).
+    late: usize,
+}
+
+impl Schedule {
+    fn new(rate: f64, run: u32) -> Self {
+        Self {
+            begin: tokio::time::Instant::now(),
+            step: Duration::from_secs_f64(1.0 / rate),
+            seed: 0x9e37_79b9_7f4a_7c15u64 ^ u64::from(run),
+            late: 0,
+        }
+    }
+
+    /// Waits for send `n`'s slot and picks its target among `targets` (xorshift).
+    async fn slot(&mut self, n: usize, targets: usize) -> usize {
+        let at = self.begin + self.step.mul_f64(n as f64);
+        let now = tokio::time::Instant::now();
+        if at > now {
+            tokio::time::sleep_until(at).await;
+        } else if now - at > Duration::from_millis(5) {
+            self.late += 1;
+        }
+        self.seed ^= self.seed << 13;
+        self.seed ^= self.seed >> 7;
+        self.seed ^= self.seed << 17;
+        (self.seed % targets.max(1) as u64) as usize
+    }
+
+    /// Seconds since the schedule began.
+    fn elapsed(&self) -> f64 {
+        self.begin.elapsed().as_secs_f64()
+    }
+}
+
 struct Shared {
     start: Instant,
     /// Microseconds since `start` when message n was handed to its visitor's socket (0: not yet).
@@ -578,31 +618,19 @@ async fn latency(a: Args) -> anyhow::Result<()> {
     let meter = cost::Meter::new(a.server_pid, a.pg.as_deref()).await?;
     let before = meter.read().await?;
     // The open-loop schedule.
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64 ^ u64::from(run);
-    let step = Duration::from_secs_f64(1.0 / a.rate);
-    let begin = tokio::time::Instant::now();
-    let mut late = 0usize;
+    let mut schedule = Schedule::new(a.rate, run);
     let mut overflow = 0usize;
     for n in 0..total {
-        let at = begin + step.mul_f64(n as f64);
-        let now = tokio::time::Instant::now();
-        if at > now {
-            tokio::time::sleep_until(at).await;
-        } else if now - at > Duration::from_millis(5) {
-            late += 1;
-        }
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let v = (seed % queues.len() as u64) as usize;
+        let v = schedule.slot(n, queues.len()).await;
         if queues[v].try_send(n as u64).is_err() {
             overflow += 1;
         }
     }
-    let offered = begin.elapsed().as_secs_f64();
+    let offered = schedule.elapsed();
     println!(
-        "offered {total} messages in {offered:.2}s ({:.0}/s); scheduler late>5ms={late} queue_overflow={overflow}",
-        total as f64 / offered
+        "offered {total} messages in {offered:.2}s ({:.0}/s); scheduler late>5ms={} queue_overflow={overflow}",
+        total as f64 / offered,
+        schedule.late
     );
 
     // Drain: wait until every event arrived, at most 10 s.
@@ -611,9 +639,7 @@ async fn latency(a: Args) -> anyhow::Result<()> {
     {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let mut after = meter.read().await?;
-    cost::settle().await;
-    after.take_counters(meter.read().await?);
+    let after = meter.finish().await?;
     drop(queues);
     agent_task.abort();
     let resyncs = agent_task.await.unwrap_or(0);

@@ -123,6 +123,15 @@ impl Meter {
         })
     }
 
+    /// The reading at the end of a measured stretch: CPU times now, database counters once
+    /// PostgreSQL has published them (after [`settle`]).
+    pub async fn finish(&self) -> anyhow::Result<Snapshot> {
+        let mut after = self.read().await?;
+        settle().await;
+        after.take_counters(self.read().await?);
+        Ok(after)
+    }
+
     /// Prints what happened between two readings, per `units` operations (replies, messages).
     pub fn report(&self, before: &Snapshot, after: &Snapshot, units: usize, what: &str) {
         let per = |x: f64| x * 1000.0 / units.max(1) as f64;

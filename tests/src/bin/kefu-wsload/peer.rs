@@ -29,7 +29,7 @@ use futures::{SinkExt, StreamExt};
 use tokio::sync::{Mutex, Semaphore, mpsc};
 use tokio_tungstenite::tungstenite::Message;
 
-use super::cost::{Meter, settle};
+use super::cost::Meter;
 use super::{Args, CONNECT_TIMEOUT, PING_EVERY, Ws, host_port, marker, open_ws, percentiles};
 
 /// How to talk to the peer (`--peer-*`).
@@ -320,9 +320,7 @@ pub async fn throughput(a: Args) -> anyhow::Result<()> {
         errors += e;
     }
     let elapsed = begin.elapsed().as_secs_f64();
-    let mut after = meter.read().await?;
-    settle().await;
-    after.take_counters(meter.read().await?);
+    let after = meter.finish().await?;
     println!(
         "acknowledged {} messages in {elapsed:.2}s with {} in flight: {:.0} msg/s; errors={errors} failed_lanes=0",
         acks.len(),
@@ -459,23 +457,10 @@ pub async fn open_loop(a: Args, replies: bool) -> anyhow::Result<()> {
     let before = meter.read().await?;
     let answers = Arc::new(Mutex::new(Vec::with_capacity(total)));
     let failures = Arc::new(AtomicUsize::new(0));
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64 ^ u64::from(run);
-    let step = Duration::from_secs_f64(1.0 / a.rate);
-    let begin = tokio::time::Instant::now();
-    let mut late = 0usize;
+    let mut schedule = super::Schedule::new(a.rate, run);
     let mut posts = Vec::with_capacity(total);
     for n in 0..total {
-        let at = begin + step.mul_f64(n as f64);
-        let now = tokio::time::Instant::now();
-        if at > now {
-            tokio::time::sleep_until(at).await;
-        } else if now - at > Duration::from_millis(5) {
-            late += 1;
-        }
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let id = ids[(seed % ids.len() as u64) as usize].clone();
+        let id = ids[schedule.slot(n, ids.len()).await].clone();
         let (p, http, url, form, clock, answers, failures) = (
             p.clone(),
             http.clone(),
@@ -504,10 +489,11 @@ pub async fn open_loop(a: Args, replies: bool) -> anyhow::Result<()> {
             }
         }));
     }
-    let offered = begin.elapsed().as_secs_f64();
+    let offered = schedule.elapsed();
     println!(
-        "offered {total} messages in {offered:.2}s ({:.0}/s); scheduler late>5ms={late}",
-        total as f64 / offered
+        "offered {total} messages in {offered:.2}s ({:.0}/s); scheduler late>5ms={}",
+        total as f64 / offered,
+        schedule.late
     );
     let until = tokio::time::Instant::now() + Duration::from_secs(10);
     while received.load(Ordering::Relaxed) < total && tokio::time::Instant::now() < until {
@@ -516,9 +502,7 @@ pub async fn open_loop(a: Args, replies: bool) -> anyhow::Result<()> {
     for p in posts {
         let _ = p.await;
     }
-    let mut after = meter.read().await?;
-    settle().await;
-    after.take_counters(meter.read().await?);
+    let after = meter.finish().await?;
     for h in &held {
         h.abort();
     }

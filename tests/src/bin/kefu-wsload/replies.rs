@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use tokio::sync::{Mutex, Semaphore, mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message;
 
-use super::cost::{Meter, settle};
+use super::cost::Meter;
 use super::{Args, CONNECT_TIMEOUT, PING_EVERY, Ws, host_port, login, marker, percentiles};
 
 struct Shared {
@@ -104,22 +104,10 @@ pub async fn replies(a: Args) -> anyhow::Result<()> {
         .build()?;
     let answers = Arc::new(Mutex::new(Vec::<u64>::with_capacity(total)));
     let failures = Arc::new(AtomicUsize::new(0));
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64 ^ u64::from(run);
-    let begin = tokio::time::Instant::now();
-    let mut late = 0usize;
+    let mut schedule = super::Schedule::new(a.rate, run);
     let mut posts = Vec::with_capacity(total);
     for n in 0..total {
-        let at = begin + step.mul_f64(n as f64);
-        let now = tokio::time::Instant::now();
-        if at > now {
-            tokio::time::sleep_until(at).await;
-        } else if now - at > Duration::from_millis(5) {
-            late += 1;
-        }
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let conv = conversations[(seed % conversations.len() as u64) as usize];
+        let conv = conversations[schedule.slot(n, conversations.len()).await];
         let (http, shared, answers, failures) = (
             http.clone(),
             shared.clone(),
@@ -158,10 +146,11 @@ pub async fn replies(a: Args) -> anyhow::Result<()> {
             }
         }));
     }
-    let offered = begin.elapsed().as_secs_f64();
+    let offered = schedule.elapsed();
     println!(
-        "offered {total} replies in {offered:.2}s ({:.0}/s); scheduler late>5ms={late}",
-        total as f64 / offered
+        "offered {total} replies in {offered:.2}s ({:.0}/s); scheduler late>5ms={}",
+        total as f64 / offered,
+        schedule.late
     );
     // Drain: wait until every reply reached its visitor, at most 10 s.
     let until = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -171,11 +160,8 @@ pub async fn replies(a: Args) -> anyhow::Result<()> {
     for p in posts {
         let _ = p.await;
     }
-    let mut after = meter.read().await?;
-    settle().await;
-    let settled = meter.read().await?;
     // CPU up to the last delivery; database counters once PostgreSQL has published them.
-    after.take_counters(settled);
+    let after = meter.finish().await?;
     for t in &tasks {
         t.abort();
     }

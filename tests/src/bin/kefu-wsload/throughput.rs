@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use tokio::sync::{Barrier, Semaphore};
 use tokio_tungstenite::tungstenite::Message;
 
-use super::cost::{Meter, settle};
+use super::cost::Meter;
 use super::{Args, CONNECT_TIMEOUT, Ws, host_port, percentiles};
 
 /// What one lane did in the measured stretch.
@@ -125,9 +125,7 @@ pub async fn throughput(a: Args) -> anyhow::Result<()> {
         }
     }
     let elapsed = begin.elapsed().as_secs_f64();
-    let mut after = meter.read().await?;
-    settle().await;
-    after.take_counters(meter.read().await?);
+    let after = meter.finish().await?;
     println!(
         "acknowledged {} messages in {elapsed:.2}s with {lanes_n} in flight: {:.0} msg/s; errors={errors} failed_lanes={}",
         acks.len(),
