@@ -70,6 +70,16 @@ pub async fn append_message(
     if m.direction == Direction::Inbound {
         bump = bump.col_expr(conversation::Column::LastInboundAt, Expr::value(now));
     }
+    // A reply in a channel Kefu delivers itself is sent once stored: no job, no provider.
+    let sent_on_store = m.delivery_status == DeliveryStatus::Pending
+        && m.direction == Direction::Outbound
+        && !m.private
+        && crate::delivery::delivered_by_kefu(tx.channel_type(conv.inbox_id).await?.as_deref());
+    let (delivery_status, sent_at) = if sent_on_store {
+        (DeliveryStatus::Sent, Some(now))
+    } else {
+        (m.delivery_status, None)
+    };
     let updated = bump
         .filter(conversation::Column::Id.eq(conv.id))
         .exec_with_returning(tx)
@@ -90,11 +100,11 @@ pub async fn append_message(
         content: Set(m.content),
         dedupe_key: Set(m.dedupe_key),
         message_ref: Set(m.message_ref),
-        delivery_status: Set(m.delivery_status),
+        delivery_status: Set(delivery_status),
         fallback: Set(m.fallback),
         delivery_error: Set(None),
         provider_ref: Set(None),
-        sent_at: Set(None),
+        sent_at: Set(sent_at),
         created_at: Set(now),
         ..Default::default()
     }

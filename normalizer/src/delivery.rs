@@ -417,6 +417,18 @@ impl MessageView {
     }
 }
 
+/// Channel types whose replies Kefu delivers itself, through its realtime hub (web chat: the
+/// visitor's open tabs get the stored reply at once, a later visit replays it). There is no
+/// provider to call, so such a reply is stored `sent` instead of `pending` and skips the send
+/// job, its claim, its record and the `message.updated` that record emitted; the widget's
+/// read receipts still move it on to `delivered`.
+const DELIVERED_BY_KEFU: &[&str] = &["web_chat"];
+
+/// Whether replies in `channel_type` are sent once stored (see [`DELIVERED_BY_KEFU`]).
+pub(crate) fn delivered_by_kefu(channel_type: Option<&str>) -> bool {
+    channel_type.is_some_and(|t| DELIVERED_BY_KEFU.contains(&t))
+}
+
 /// The channel type of inbox `inbox_id`, deleted or not.
 pub(crate) async fn channel_type<C: sea_orm::ConnectionTrait>(
     db: &C,
