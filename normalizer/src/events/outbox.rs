@@ -338,10 +338,13 @@ impl OutboxRelay {
 /// connection; a list written into the SQL, or one placeholder per id, made every batch size
 /// new SQL to parse and plan.
 ///
-/// Relays hold a partition while they mark its rows, so two never mark the same rows; on
-/// PostgreSQL the rows are still locked in id order first, so that any other caller marking
-/// rows at the same time cannot deadlock with a relay (each would otherwise lock in whatever
-/// order its plan visits them, and a deadlock makes the relay publish the batch again).
+/// Only unmarked rows are looked at: with planner statistics the plan is a scan of their
+/// small partial index. Relays hold a partition while they mark its rows, so two never mark
+/// the same rows, and an index scan of `id = ANY(…)` visits (and locks) them in id order. An
+/// earlier form locked them first in a `SELECT … ORDER BY id FOR UPDATE` subquery and joined
+/// the update to it: a generic plan made while the table was still small (before autovacuum
+/// first analyzed it) scanned the whole outbox twice per batch, once for the lock and once for
+/// the join, until the next analyze.
 pub async fn mark(db: &Db, ids: &[i64]) -> Result<(), StoreError> {
     mark_on(db.conn(), ids).await
 }
@@ -354,11 +357,7 @@ async fn mark_on<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> Result<(), StoreE
     let now = Utc::now();
     let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
     let filter = if conn.get_database_backend() == DbBackend::Postgres {
-        Expr::cust_with_values(
-            "id IN (SELECT id FROM outbox_events WHERE id = ANY(CAST($1 AS bigint[])) \
-             ORDER BY id FOR UPDATE)",
-            [format!("{{{list}}}")],
-        )
+        Expr::cust_with_values("id = ANY(CAST($1 AS bigint[]))", [format!("{{{list}}}")])
     } else {
         Expr::cust_with_values(
             "id IN (SELECT value FROM json_each(?))",
@@ -369,6 +368,7 @@ async fn mark_on<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> Result<(), StoreE
         .col_expr(outbox_event::Column::RelayedAt, Expr::value(now))
         .col_expr(outbox_event::Column::DispatchedAt, Expr::value(now))
         .filter(filter)
+        .filter(outbox_event::Column::DispatchedAt.is_null())
         .exec(conn)
         .await?;
     Ok(())
