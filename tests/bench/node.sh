@@ -12,6 +12,8 @@
 #       idle widget connections held SECONDS, from four generator processes (kefu-wsload
 #       idle, 127.0.0.2-5); prints the server's RSS before and at its highest while held
 #
+# After a load it prints the server's resident memory; with SETTLE=S set, again S seconds later.
+#
 # Needs release builds of `kefu` and `kefu-wsload` (cargo build --release -p kefu-gateway
 # --bin kefu -p kefu-tests --bin kefu-wsload) and, for postgres, PostgreSQL at $PG (default
 # postgres://postgres@127.0.0.1:5432). It creates a fresh database and removes it at the end.
@@ -85,5 +87,11 @@ fi
   --email bench@example.com --password bench-password --token "$website" \
   --visitors "$visitors" --rate "$rate" --seconds "$seconds" --source 127.0.0.7 \
   --server-pid "$kefu_pid" "${pg_args[@]}" "$@"
-awk '/^(VmRSS|RssAnon|RssFile):/ {printf "%s %s KiB  ", $1, $2} END {print ""}' "/proc/$kefu_pid/status" | sed 's/^/kefu after: /'
+rss_line() { awk '/^(VmRSS|RssAnon|RssFile):/ {printf "%s %s KiB  ", $1, $2} END {print ""}' "/proc/$kefu_pid/status"; }
+echo "kefu after: $(rss_line)"
+# SETTLE=S: the RSS again after S idle seconds, for what the allocator gives back after a burst.
+if [ -n "${SETTLE:-}" ]; then
+  sleep "$SETTLE"
+  echo "kefu ${SETTLE}s later: $(rss_line)"
+fi
 if [ -n "${KEEP_LOG:-}" ]; then cp "$work/kefu.log" "$KEEP_LOG"; fi
