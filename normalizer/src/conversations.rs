@@ -70,11 +70,15 @@ pub async fn append_message(
     if m.direction == Direction::Inbound {
         bump = bump.col_expr(conversation::Column::LastInboundAt, Expr::value(now));
     }
+    // What the view's delivery shows (outbound, not private), read once for both uses.
+    let channel = if m.direction == Direction::Outbound && !m.private {
+        tx.channel_type(conv.inbox_id).await?
+    } else {
+        None
+    };
     // A reply in a channel Kefu delivers itself is sent once stored: no job, no provider.
     let sent_on_store = m.delivery_status == DeliveryStatus::Pending
-        && m.direction == Direction::Outbound
-        && !m.private
-        && crate::delivery::delivered_by_kefu(tx.channel_type(conv.inbox_id).await?.as_deref());
+        && crate::delivery::delivered_by_kefu(channel.as_deref());
     let (delivery_status, sent_at) = if sent_on_store {
         (DeliveryStatus::Sent, Some(now))
     } else {
@@ -110,9 +114,10 @@ pub async fn append_message(
     }
     .insert(tx)
     .await?;
-    let view = MessageView::from(&msg)
-        .with_channel(tx, msg.inbox_id)
-        .await?;
+    let mut view = MessageView::from(&msg);
+    if let Some(d) = view.delivery.as_mut() {
+        d.channel = channel;
+    }
     tx.emit(EventData::MessageCreated(view)).await?;
     Ok(msg)
 }
