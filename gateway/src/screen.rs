@@ -20,7 +20,7 @@ use kefu_ai::sensitive::{Action, Detector, Finding, Pattern, RuleSpec, Screen};
 use kefu_channel::{Accepted, InboundEnvelope};
 use kefu_dispatcher::assign::Dispatcher;
 use kefu_normalizer::Db;
-use kefu_normalizer::screen::{InboundScreen, Screened, TeamHandoff, set_sentiment};
+use kefu_normalizer::screen::{InboundScreen, Screened, TeamHandoff};
 use kefu_normalizer::sensitive::{DetectorKind, RuleAction, SensitiveRuleView, SensitiveRules};
 use serde_json::{Value, json};
 
@@ -33,7 +33,6 @@ type Cached = Option<(Instant, Arc<Screen>)>;
 /// The rules, compiled and cached; cheap to clone.
 #[derive(Clone)]
 pub struct MessageScreen {
-    db: Db,
     rules: SensitiveRules,
     dispatcher: Dispatcher,
     cache: Arc<RwLock<Cached>>,
@@ -44,8 +43,7 @@ impl MessageScreen {
     /// `dispatcher`.
     pub fn new(db: Db, dispatcher: Dispatcher) -> Self {
         Self {
-            rules: SensitiveRules::new(db.clone()),
-            db,
+            rules: SensitiveRules::new(db),
             dispatcher,
             cache: Arc::new(RwLock::new(None)),
         }
@@ -188,11 +186,6 @@ impl InboundScreen for MessageScreen {
             return;
         }
         let conversation = accepted.conversation_id;
-        if let Some(score) = screened.sentiment
-            && let Err(e) = set_sentiment(&self.db, conversation, score).await
-        {
-            tracing::warn!(conversation, error = %e, "Cannot store the conversation's sentiment.");
-        }
         let Some(TeamHandoff {
             team_id,
             rule,

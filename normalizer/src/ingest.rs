@@ -54,6 +54,8 @@ struct Core {
 
 struct Job {
     envelope: InboundEnvelope,
+    /// The screen's sentiment score of its text, stored on the conversation with the message.
+    sentiment: Option<f32>,
     reply: oneshot::Sender<Result<Accepted, StoreError>>,
 }
 
@@ -114,13 +116,18 @@ impl Normalizer {
                 .store_inbound(&mut envelope)
                 .await?;
         }
+        let sentiment = screened.as_ref().and_then(|s| s.sentiment);
         let mut h = std::collections::hash_map::DefaultHasher::new();
         (envelope.inbox_id, &envelope.sender.external_id).hash(&mut h);
         let shard = (h.finish() % self.queues.len() as u64) as usize;
         let (reply, answer) = oneshot::channel();
         let stopped = || StoreError::Unavailable("the ingest pipeline is shutting down".into());
         self.queues[shard]
-            .send(Job { envelope, reply })
+            .send(Job {
+                envelope,
+                sentiment,
+                reply,
+            })
             .await
             .map_err(|_| stopped())?;
         let result = answer.await.map_err(|_| stopped())?;
@@ -155,9 +162,11 @@ impl Core {
             let outcome: Result<(), StoreError> = async {
                 let tx = self.db.begin_write().await?;
                 let envs: Vec<&InboundEnvelope> = jobs.iter().map(|j| &j.envelope).collect();
-                stored =
-                    crate::ingest_group::store_group(&tx, &envs, |i| self.ingest_in(&tx, envs[i]))
-                        .await?;
+                let sentiments: Vec<Option<f32>> = jobs.iter().map(|j| j.sentiment).collect();
+                stored = crate::ingest_group::store_group(&tx, &envs, &sentiments, |i| {
+                    self.ingest_in(&tx, envs[i], sentiments[i])
+                })
+                .await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -175,7 +184,7 @@ impl Core {
             }
         }
         for job in jobs {
-            let result = self.store_one(&job.envelope).await;
+            let result = self.store_one(&job.envelope, job.sentiment).await;
             let _ = job.reply.send(result);
         }
     }
@@ -198,12 +207,16 @@ impl Core {
         }))
     }
 
-    async fn store_one(&self, envelope: &InboundEnvelope) -> Result<Accepted, StoreError> {
+    async fn store_one(
+        &self,
+        envelope: &InboundEnvelope,
+        sentiment: Option<f32>,
+    ) -> Result<Accepted, StoreError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             let tx = self.db.begin_write().await?;
-            match self.ingest_in(&tx, envelope).await {
+            match self.ingest_in(&tx, envelope, sentiment).await {
                 Ok(accepted) => {
                     tx.commit().await?;
                     return Ok(accepted);
@@ -217,7 +230,12 @@ impl Core {
         }
     }
 
-    async fn ingest_in(&self, tx: &WriteTx, env: &InboundEnvelope) -> Result<Accepted, StoreError> {
+    async fn ingest_in(
+        &self,
+        tx: &WriteTx,
+        env: &InboundEnvelope,
+        sentiment: Option<f32>,
+    ) -> Result<Accepted, StoreError> {
         if let Some(key) = &env.dedupe_key {
             let prev = message::Entity::find()
                 .filter(message::Column::InboxId.eq(env.inbox_id))
@@ -263,6 +281,9 @@ impl Core {
             now,
         )
         .await?;
+        if let Some(score) = sentiment {
+            crate::screen::store_sentiment(tx, conv.id, score).await?;
+        }
         Ok(Accepted {
             message_id: msg.id,
             conversation_id: msg.conversation_id,

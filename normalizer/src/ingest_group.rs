@@ -43,10 +43,12 @@ enum Plan {
     General,
 }
 
-/// Stores `envs` in `tx`; `general` stores one envelope through the general path.
+/// Stores `envs` in `tx`, each with the sentiment score of the same index (stored as its
+/// conversation's); `general` stores one envelope through the general path.
 pub(crate) async fn store_group<F, Fut>(
     tx: &WriteTx,
     envs: &[&InboundEnvelope],
+    sentiments: &[Option<f32>],
     mut general: F,
 ) -> Result<Vec<Accepted>, StoreError>
 where
@@ -56,13 +58,22 @@ where
     let plans = plan(tx, envs).await?;
     let mut results: Vec<Option<Accepted>> = vec![None; envs.len()];
 
-    // Grouped appends: bump each conversation's seq once by its count of new messages.
-    let mut counts: Vec<(i64, i64)> = Vec::new();
-    for p in &plans {
+    // Grouped appends: bump each conversation's seq once by its count of new messages, and
+    // set its sentiment to that of its last scored message.
+    let mut counts: Vec<Bump> = Vec::new();
+    for (i, p) in plans.iter().enumerate() {
         if let Plan::Fast { conversation, .. } = p {
-            match counts.iter_mut().find(|(c, _)| c == conversation) {
-                Some((_, k)) => *k += 1,
-                None => counts.push((*conversation, 1)),
+            let sentiment = sentiments.get(i).copied().flatten();
+            match counts.iter_mut().find(|b| b.conversation == *conversation) {
+                Some(b) => {
+                    b.messages += 1;
+                    b.sentiment = sentiment.or(b.sentiment);
+                }
+                None => counts.push(Bump {
+                    conversation: *conversation,
+                    messages: 1,
+                    sentiment,
+                }),
             }
         }
     }
@@ -71,7 +82,10 @@ where
         let last = bump_seqs(tx, &counts, now).await?;
         let mut next: HashMap<i64, i64> = counts
             .iter()
-            .map(|(c, k)| (*c, last.get(c).copied().unwrap_or_default() - k + 1))
+            .map(|b| {
+                let last = last.get(&b.conversation).copied().unwrap_or_default();
+                (b.conversation, last - b.messages + 1)
+            })
             .collect();
         let mut rows = Vec::new();
         let mut seqs: Vec<Option<(i64, i64)>> = vec![None; envs.len()];
@@ -291,17 +305,27 @@ fn fast_target(
     })
 }
 
-/// `last_seq += k` for every `(conversation, k)` in one statement; returns the new `last_seq`s.
+/// One conversation's share of a group.
+struct Bump {
+    conversation: i64,
+    /// Its new messages.
+    messages: i64,
+    /// The score of its last message that has one.
+    sentiment: Option<f32>,
+}
+
+/// `last_seq += messages` (and the sentiment, when scored) for every conversation in one
+/// statement; returns the new `last_seq`s.
 async fn bump_seqs(
     tx: &DatabaseTransaction,
-    counts: &[(i64, i64)],
+    counts: &[Bump],
     now: chrono::DateTime<Utc>,
 ) -> Result<HashMap<i64, i64>, StoreError> {
     let backend = tx.get_database_backend();
     if backend == DbBackend::Postgres {
         // Lock the rows in id order first: an UPDATE locks them in whatever order its plan
         // visits them, and two nodes' groups sharing conversations would then deadlock.
-        let ids: Vec<String> = counts.iter().map(|(c, _)| c.to_string()).collect();
+        let ids: Vec<String> = counts.iter().map(|b| b.conversation.to_string()).collect();
         let sql = format!(
             "SELECT id FROM conversations WHERE id IN ({}) ORDER BY id FOR UPDATE",
             ids.join(", ")
@@ -321,18 +345,24 @@ async fn bump_seqs(
     };
     let rows: Vec<String> = counts
         .iter()
-        .map(|(c, k)| {
-            let a = ph(&mut values, (*c).into(), "::bigint");
-            let b = ph(&mut values, (*k).into(), "::bigint");
-            format!("({a}, {b})")
+        .map(|b| {
+            let id = ph(&mut values, b.conversation.into(), "::bigint");
+            let k = ph(&mut values, b.messages.into(), "::bigint");
+            let s = ph(
+                &mut values,
+                b.sentiment.map(f64::from).into(),
+                "::double precision",
+            );
+            format!("({id}, {k}, {s})")
         })
         .collect();
     let t1 = ph(&mut values, now.into(), "");
     let t2 = ph(&mut values, now.into(), "");
     let t3 = ph(&mut values, now.into(), "");
     let sql = format!(
-        "WITH v(id, k) AS (VALUES {}) \
+        "WITH v(id, k, s) AS (VALUES {}) \
          UPDATE conversations SET last_seq = last_seq + (SELECT k FROM v WHERE v.id = conversations.id), \
+         sentiment = COALESCE((SELECT s FROM v WHERE v.id = conversations.id), sentiment), \
          last_message_at = {t1}, last_inbound_at = {t2}, updated_at = {t3} \
          WHERE id IN (SELECT id FROM v) AND status IN ('{}', '{}', '{}') RETURNING id, last_seq",
         rows.join(", "),

@@ -5,9 +5,8 @@
 use async_trait::async_trait;
 use kefu_channel::{Accepted, InboundEnvelope};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, ExprTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter};
 
-use crate::db::Db;
 use crate::entity::conversation;
 use crate::error::StoreError;
 
@@ -38,15 +37,20 @@ pub struct Screened {
 pub trait InboundScreen: Send + Sync + 'static {
     /// Masks the envelope's content in place and records what was found in it.
     async fn before_store(&self, envelope: &mut InboundEnvelope) -> Screened;
-    /// Acts on what was found (unless `accepted` is a duplicate, already handled): stores the
-    /// conversation's sentiment, hands it to a team. Failures are the implementation's to
-    /// log: the message is stored either way.
+    /// Acts on what was found (unless `accepted` is a duplicate, already handled): hands the
+    /// conversation to a team. (The sentiment is stored with the message, in its transaction.)
+    /// Failures are the implementation's to log: the message is stored either way.
     async fn after_store(&self, accepted: &Accepted, screened: Screened);
 }
 
-/// Stores `score` as conversation `id`'s sentiment (its latest customer message's); writes
-/// nothing when it is already that.
-pub async fn set_sentiment(db: &Db, id: i64, score: f32) -> Result<(), StoreError> {
+/// Stores `score` as conversation `id`'s sentiment (its latest customer message's), inside the
+/// transaction that stores the message: routing rules read it as soon as the message is
+/// committed, and it costs no write of its own.
+pub(crate) async fn store_sentiment<C: ConnectionTrait>(
+    conn: &C,
+    id: i64,
+    score: f32,
+) -> Result<(), StoreError> {
     let score = f64::from(score);
     conversation::Entity::update_many()
         .col_expr(conversation::Column::Sentiment, Expr::value(score))
@@ -56,7 +60,7 @@ pub async fn set_sentiment(db: &Db, id: i64, score: f32) -> Result<(), StoreErro
                 .is_null()
                 .or(conversation::Column::Sentiment.ne(score)),
         )
-        .exec(db.conn())
+        .exec(conn)
         .await?;
     Ok(())
 }
