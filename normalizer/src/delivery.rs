@@ -144,6 +144,8 @@ impl Deliveries {
         until: DateTime<Utc>,
         due_by: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        // On SQLite, in line with the other writers rather than in SQLite's busy handler.
+        let _slot = self.db.write_slot().await;
         let res = message::Entity::update_many()
             .col_expr(message::Column::DeliveryClaimedUntil, Expr::value(until))
             .filter(message::Column::Id.eq(message_id))
@@ -167,6 +169,7 @@ impl Deliveries {
         message_id: i64,
         due_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        let _slot = self.db.write_slot().await;
         let res = message::Entity::update_many()
             .col_expr(
                 message::Column::DeliveryClaimedUntil,

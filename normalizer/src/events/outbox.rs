@@ -1,7 +1,8 @@
 //! The outbox: [`WriteTx::emit`] appends events inside the writer's transaction (and makes its
 //! commit wake the relay); the [`OutboxRelay`] publishes committed rows to the bus and hands
-//! them to the dispatcher's fan-out — on PostgreSQL one [partition](super::partition) at a
-//! time, so that relays on several nodes never publish the same event.
+//! them to the dispatcher's fan-out. On PostgreSQL it takes [partitions](super::partition)
+//! under advisory locks, so that relays on several nodes never publish the same event; on
+//! SQLite (one process) it publishes ahead of the fan-out and the marks (`outbox_pipeline.rs`).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -20,6 +21,9 @@ use super::{Event, EventBus, EventData, EventType};
 use crate::db::{Db, WriteTx};
 use crate::entity::outbox_event;
 use crate::error::StoreError;
+
+#[path = "outbox_pipeline.rs"]
+mod pipeline;
 
 impl WriteTx {
     /// Appends one event to the outbox inside this transaction. Committing the transaction
@@ -148,20 +152,16 @@ impl OutboxRelay {
 
     /// Relays until `shutdown`, then drains what is committed. Relayed rows older than
     /// [`RETAIN_RELAYED`] are pruned once a minute so the table stays small.
+    ///
+    /// On SQLite the relay is a pipeline instead: it publishes ahead of the consumer and the
+    /// marks (see `outbox_pipeline.rs`).
     pub async fn run(self, shutdown: CancellationToken) {
+        if !self.db.is_postgres() {
+            return self.run_pipelined(shutdown).await;
+        }
         let mut last_prune = tokio::time::Instant::now();
         loop {
-            if last_prune.elapsed() >= Duration::from_secs(60)
-                && self
-                    .prune_lease
-                    .as_ref()
-                    .is_none_or(crate::leases::Held::now)
-            {
-                last_prune = tokio::time::Instant::now();
-                if let Err(e) = self.prune().await {
-                    tracing::warn!(error = %e, "Outbox pruning failed; retrying later.");
-                }
-            }
+            self.prune_when_due(&mut last_prune).await;
             match self.relay_batch().await {
                 Ok(n) if n > 0 => continue,
                 Ok(_) => {}
@@ -178,6 +178,37 @@ impl OutboxRelay {
                 break;
             }
         }
+    }
+
+    /// Prunes once a minute (see [`prune`](Self::prune)), if this node holds the lease.
+    async fn prune_when_due(&self, last_prune: &mut tokio::time::Instant) {
+        if last_prune.elapsed() >= Duration::from_secs(60)
+            && self
+                .prune_lease
+                .as_ref()
+                .is_none_or(crate::leases::Held::now)
+        {
+            *last_prune = tokio::time::Instant::now();
+            if let Err(e) = self.prune().await {
+                tracing::warn!(error = %e, "Outbox pruning failed; retrying later.");
+            }
+        }
+    }
+
+    /// Hands `batch` to the consumer, then marks it through `conn` (on SQLite in the writer
+    /// slot, so the mark waits its turn in line instead of in SQLite's busy handler).
+    async fn consume_and_mark<C: ConnectionTrait>(
+        &self,
+        batch: &Published,
+        conn: &C,
+    ) -> Result<(), ConsumeError> {
+        if let Some(consumer) = &self.consumer {
+            consumer.consume(&batch.events).await?;
+        }
+        let _slot = self.db.write_slot().await;
+        mark_on(conn, &batch.ids).await?;
+        metrics::counter!("kefu_events_relayed_total").increment(batch.ids.len() as u64);
+        Ok(())
     }
 
     /// Deletes events relayed (and consumed) more than [`RETAIN_RELAYED`] ago. It walks the
@@ -205,9 +236,10 @@ impl OutboxRelay {
         }
     }
 
-    /// Publishes, consumes and marks up to one batch of committed events per partition that
-    /// has some and that no other node holds; returns how many. On SQLite (one process) it is
-    /// one batch of the whole outbox.
+    /// Publishes, consumes and marks up to one batch of committed events; returns how many. On
+    /// PostgreSQL the batch holds the partitions with waiting events that no other node holds,
+    /// all taken in one transaction; on SQLite (one process) it is the oldest of the whole
+    /// outbox.
     pub async fn relay_batch(&self) -> Result<usize, ConsumeError> {
         if !self.db.is_postgres() {
             let rows = outbox_event::Entity::find()
@@ -228,22 +260,17 @@ impl OutboxRelay {
             .into_tuple()
             .all(self.db.conn())
             .await?;
-        let mut relayed = 0;
-        for p in partition::partitions_in(waiting) {
-            relayed += self.relay_partition(p).await?;
+        let partitions = partition::partitions_in(waiting);
+        if partitions.is_empty() {
+            return Ok(0);
         }
-        Ok(relayed)
-    }
-
-    /// One batch of partition `p`, if no other relay holds it (see [`partition`]).
-    async fn relay_partition(&self, p: i32) -> Result<usize, ConsumeError> {
         let txn = self.db.conn().begin().await?;
-        match self.relay_partition_in(&txn, p).await {
+        match self.relay_partitions_in(&txn, &partitions).await {
             Ok(Some(n)) => {
                 txn.commit().await?;
                 Ok(n)
             }
-            // Rolled back explicitly: a dropped transaction would free the lock only when its
+            // Rolled back explicitly: a dropped transaction would free the locks only when its
             // connection is next used.
             Ok(None) => {
                 txn.rollback().await?;
@@ -256,31 +283,41 @@ impl OutboxRelay {
         }
     }
 
-    /// Takes partition `p` for `txn` and relays one batch of it; `None` when another relay
-    /// holds it.
-    async fn relay_partition_in(
+    /// Takes for `txn` those of `partitions` that no other relay holds and relays one batch of
+    /// their events, oldest first; `None` when others hold them all. One transaction (lock,
+    /// read, mark) and one hand-over to the consumer serve every partition taken: under load
+    /// most partitions have work at every pass, and a pass per partition cost as many
+    /// transactions and report writes, for batches of a few events each.
+    async fn relay_partitions_in(
         &self,
         txn: &DatabaseTransaction,
-        p: i32,
+        partitions: &[i32],
     ) -> Result<Option<usize>, ConsumeError> {
+        let list = |ps: &[i32]| {
+            let inner = ps.iter().map(i32::to_string).collect::<Vec<_>>().join(",");
+            format!("{{{inner}}}")
+        };
         let locked = txn
-            .query_one_raw(Statement::from_sql_and_values(
+            .query_all_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
-                partition::TRY_LOCK,
-                [RELAY_LOCK_CLASS.into(), p.into()],
+                partition::TRY_LOCK_ANY,
+                [RELAY_LOCK_CLASS.into(), list(partitions).into()],
             ))
             .await?
-            .map(|row| row.try_get::<bool>("", "locked"))
-            .transpose()?
-            .unwrap_or(false);
-        if !locked {
+            .iter()
+            .map(|row| row.try_get::<i32>("", "p"))
+            .collect::<Result<Vec<i32>, _>>()?;
+        if locked.is_empty() {
             return Ok(None);
         }
         let rows = outbox_event::Entity::find()
             .filter(outbox_event::Column::DispatchedAt.is_null())
             .filter(Expr::cust_with_values(
-                partition::PARTITION_FILTER,
-                [RELAY_PARTITIONS, i64::from(p)],
+                partition::PARTITIONS_FILTER,
+                [
+                    sea_orm::Value::from(RELAY_PARTITIONS),
+                    sea_orm::Value::from(list(&locked)),
+                ],
             ))
             .order_by_asc(outbox_event::Column::Id)
             .limit(RELAY_BATCH)
@@ -298,36 +335,47 @@ impl OutboxRelay {
         if rows.is_empty() {
             return Ok(0);
         }
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        // Built once: the bus and the consumer share each event instead of copying its payload.
-        let events: Vec<Arc<Event>> = rows.into_iter().filter_map(decode).map(Arc::new).collect();
+        let batch = Published::of(rows);
         let fresh: Vec<Arc<Event>> = {
             let published = self.published.lock().unwrap_or_else(|e| e.into_inner());
-            events
+            batch
+                .events
                 .iter()
                 .filter(|e| !published.contains(&e.id))
                 .cloned()
                 .collect()
         };
         self.bus.publish_batch(&fresh).await;
-        if let Some(consumer) = &self.consumer
-            && let Err(e) = consumer.consume(&events).await
-        {
+        if let Err(e) = self.consume_and_mark(&batch, conn).await {
             let mut published = self.published.lock().unwrap_or_else(|e| e.into_inner());
-            published.extend(&ids);
+            published.extend(&batch.ids);
             return Err(e);
         }
-        mark_on(conn, &ids).await?;
         {
             let mut published = self.published.lock().unwrap_or_else(|e| e.into_inner());
             if !published.is_empty() {
-                for id in &ids {
+                for id in &batch.ids {
                     published.remove(id);
                 }
             }
         }
-        metrics::counter!("kefu_events_relayed_total").increment(ids.len() as u64);
-        Ok(ids.len())
+        Ok(batch.ids.len())
+    }
+}
+
+/// A batch of outbox rows: every id (to mark, undecodable rows too) and the decoded events.
+struct Published {
+    ids: Vec<i64>,
+    events: Vec<Arc<Event>>,
+}
+
+impl Published {
+    /// Decodes `rows`; each event is built once and shared by the bus and the consumer.
+    fn of(rows: Vec<outbox_event::Model>) -> Self {
+        Self {
+            ids: rows.iter().map(|r| r.id).collect(),
+            events: rows.into_iter().filter_map(decode).map(Arc::new).collect(),
+        }
     }
 }
 
@@ -346,6 +394,7 @@ impl OutboxRelay {
 /// first analyzed it) scanned the whole outbox twice per batch, once for the lock and once for
 /// the join, until the next analyze.
 pub async fn mark(db: &Db, ids: &[i64]) -> Result<(), StoreError> {
+    let _slot = db.write_slot().await;
     mark_on(db.conn(), ids).await
 }
 

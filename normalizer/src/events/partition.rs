@@ -1,10 +1,11 @@
 //! Outbox partitions: how several nodes on one PostgreSQL relay the outbox side by side.
 //!
 //! Every event belongs to partition `conversation_id mod RELAY_PARTITIONS` (events of no
-//! conversation — contacts, agents — to partition 0). A relay takes a partition for one batch
+//! conversation — contacts, agents — to partition 0). A relay takes partitions for one batch
 //! at a time: it opens a transaction, takes `pg_try_advisory_xact_lock(RELAY_LOCK_CLASS,
-//! partition)`, reads that partition's unmarked rows in id order, publishes them, hands them to
-//! the consumer, marks them and commits, which releases the lock. So:
+//! partition)` for each partition with waiting rows, reads the unmarked rows of those it got
+//! in id order, publishes them, hands them to the consumer, marks them and commits, which
+//! releases the locks. So:
 //!
 //! - **no duplicate publishes**: while one node holds a partition, another skips it (`try`, no
 //!   waiting), and once the holder commits its marks the next reader no longer sees the rows;
@@ -38,12 +39,17 @@ pub fn partition_of(conversation_id: Option<i64>) -> i32 {
     i32::try_from(conversation_id.unwrap_or(0).rem_euclid(RELAY_PARTITIONS)).unwrap_or(0)
 }
 
-/// The SQL condition "row is in partition `$2`" with `$1` = [`RELAY_PARTITIONS`]; it must say
-/// what [`partition_of`] says (conversation ids are positive, so `MOD` agrees with it).
-pub(super) const PARTITION_FILTER: &str = "MOD(COALESCE(conversation_id, 0), $1) = $2";
+/// The SQL condition "row is in one of the partitions `$2`" (a `{1,5}` array literal) with
+/// `$1` = [`RELAY_PARTITIONS`]; it must say what [`partition_of`] says (conversation ids are
+/// positive, so `MOD` agrees with it).
+pub(super) const PARTITIONS_FILTER: &str =
+    "MOD(COALESCE(conversation_id, 0), $1) = ANY(CAST($2 AS bigint[]))";
 
-/// Tries to take partition `partition` for the transaction on `conn`.
-pub(super) const TRY_LOCK: &str = "SELECT pg_try_advisory_xact_lock($1, $2) AS locked";
+/// Tries to take each of the partitions `$2` (a `{1,5}` array literal) for the transaction on
+/// the connection; returns those taken, as `p`. Each attempt is a `try`: none waits, so two
+/// relays asking for overlapping sets cannot deadlock, they split them.
+pub(super) const TRY_LOCK_ANY: &str =
+    "SELECT p FROM unnest(CAST($2 AS int[])) AS p WHERE pg_try_advisory_xact_lock($1, p)";
 
 /// The partitions of `conversation_ids` (the oldest unmarked rows), each once, in the order
 /// they first appear: the partition with the oldest waiting event goes first.

@@ -95,6 +95,107 @@ async fn committing_an_emit_wakes_the_relay() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A consumer that refuses every batch until opened, and keeps the ids of those it took.
+#[derive(Default)]
+struct Gate {
+    open: std::sync::atomic::AtomicBool,
+    taken: std::sync::Mutex<Vec<i64>>,
+}
+
+#[async_trait::async_trait]
+impl OutboxConsumer for Gate {
+    async fn consume(&self, events: &[Arc<Event>]) -> Result<(), ConsumeError> {
+        if !self.open.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err("closed".into());
+        }
+        let mut taken = self.taken.lock().expect("not poisoned");
+        taken.extend(events.iter().map(|e| e.id));
+        Ok(())
+    }
+}
+
+/// SQLite's relay publishes committed events while the consumer still refuses them, and marks
+/// them only once it has taken them: each once, in order.
+#[tokio::test]
+async fn sqlite_publishes_ahead_of_the_consumer_and_marks_what_it_took() -> anyhow::Result<()> {
+    use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+    use crate::entity::outbox_event;
+
+    let db = Db::connect("sqlite::memory:", 1).await?;
+    db.migrate().await?;
+    // The publisher follows ids, so SQLite must never hand out an id again, not even after
+    // pruning has emptied the table: AUTOINCREMENT, not the plain rowid.
+    let schema = db
+        .conn()
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Sqlite,
+            "SELECT sql FROM sqlite_master WHERE name = 'outbox_events'",
+        ))
+        .await?
+        .map(|r| r.try_get::<String>("", "sql"))
+        .transpose()?
+        .unwrap_or_default();
+    assert!(schema.to_uppercase().contains("AUTOINCREMENT"), "{schema}");
+    let status = |agent_id| {
+        EventData::AgentStatusChanged(AgentStatusView {
+            agent_id,
+            status: AgentStatus::Away,
+            previous: AgentStatus::Online,
+        })
+    };
+    let emit = |agents: std::ops::Range<i64>| {
+        let db = db.clone();
+        async move {
+            let tx = db.begin_write().await?;
+            emit_all(&tx, agents.map(status), at(1_714_036_600)).await?;
+            tx.commit().await?;
+            anyhow::Ok(())
+        }
+    };
+    let unmarked = || async {
+        outbox_event::Entity::find()
+            .filter(outbox_event::Column::DispatchedAt.is_null())
+            .count(db.conn())
+            .await
+    };
+    let bus = Arc::new(InProcessBus::new(64));
+    let mut rx = bus.subscribe();
+    let gate = Arc::new(Gate::default());
+    let relay = OutboxRelay::new(db.clone(), bus).consumer(gate.clone());
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let running = tokio::spawn(relay.run(shutdown.clone()));
+    let wait = std::time::Duration::from_secs(5);
+    let mut published = Vec::new();
+    for agents in [1..4, 4..6] {
+        emit(agents.clone()).await?;
+        for agent in agents {
+            let event = tokio::time::timeout(wait, rx.recv()).await??;
+            assert_eq!(event.data, status(agent));
+            published.push(event.id);
+        }
+    }
+    assert_eq!(
+        unmarked().await?,
+        5,
+        "nothing is marked before it is consumed"
+    );
+    assert!(gate.taken.lock().expect("not poisoned").is_empty());
+
+    gate.open.store(true, std::sync::atomic::Ordering::SeqCst);
+    tokio::time::timeout(wait, async {
+        while unmarked().await.unwrap_or(1) > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await?;
+    assert_eq!(*gate.taken.lock().expect("not poisoned"), published);
+    assert!(rx.try_recv().is_err(), "nothing is published twice");
+    shutdown.cancel();
+    running.await?;
+    Ok(())
+}
+
 /// Every type as events numbered from 1, as the relay would publish them.
 fn every_event() -> Vec<Arc<Event>> {
     every_type()
