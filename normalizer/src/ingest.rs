@@ -8,7 +8,8 @@ use async_trait::async_trait;
 use chrono::Utc;
 use kefu_channel::{Accepted, InboundEnvelope, InboundSink, IngestError};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde_json::json;
 use std::hash::{Hash, Hasher};
@@ -144,6 +145,28 @@ impl Normalizer {
     }
 }
 
+/// The message stored earlier (read through `conn`) under the envelope's dedupe key, if any,
+/// as a duplicate's answer.
+async fn stored_under_key<C: ConnectionTrait>(
+    conn: &C,
+    env: &InboundEnvelope,
+) -> Result<Option<Accepted>, StoreError> {
+    let Some(key) = &env.dedupe_key else {
+        return Ok(None);
+    };
+    let prev = message::Entity::find()
+        .filter(message::Column::InboxId.eq(env.inbox_id))
+        .filter(message::Column::DedupeKey.eq(key.as_str()))
+        .one(conn)
+        .await?;
+    Ok(prev.map(|m| Accepted {
+        message_id: m.id,
+        conversation_id: m.conversation_id,
+        seq: m.seq,
+        duplicate: true,
+    }))
+}
+
 async fn worker(core: Arc<Core>, mut rx: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
@@ -191,20 +214,7 @@ impl Core {
 
     /// The message stored earlier under the envelope's dedupe key, if any.
     async fn stored_before(&self, env: &InboundEnvelope) -> Result<Option<Accepted>, StoreError> {
-        let Some(key) = &env.dedupe_key else {
-            return Ok(None);
-        };
-        let prev = message::Entity::find()
-            .filter(message::Column::InboxId.eq(env.inbox_id))
-            .filter(message::Column::DedupeKey.eq(key.as_str()))
-            .one(self.db.conn())
-            .await?;
-        Ok(prev.map(|m| Accepted {
-            message_id: m.id,
-            conversation_id: m.conversation_id,
-            seq: m.seq,
-            duplicate: true,
-        }))
+        stored_under_key(self.db.conn(), env).await
     }
 
     async fn store_one(
@@ -236,20 +246,8 @@ impl Core {
         env: &InboundEnvelope,
         sentiment: Option<f32>,
     ) -> Result<Accepted, StoreError> {
-        if let Some(key) = &env.dedupe_key {
-            let prev = message::Entity::find()
-                .filter(message::Column::InboxId.eq(env.inbox_id))
-                .filter(message::Column::DedupeKey.eq(key.as_str()))
-                .one(tx)
-                .await?;
-            if let Some(m) = prev {
-                return Ok(Accepted {
-                    message_id: m.id,
-                    conversation_id: m.conversation_id,
-                    seq: m.seq,
-                    duplicate: true,
-                });
-            }
+        if let Some(stored) = stored_under_key(&**tx, env).await? {
+            return Ok(stored);
         }
         let now = Utc::now();
         let (identity, contact) = self.resolve_identity(tx, env).await?;
