@@ -3,63 +3,19 @@
 // SQLite in a temporary folder and Debian's Chromium (CHROMIUM, default /usr/bin/chromium).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import net from 'node:net';
-import { chromium } from 'playwright-core';
+import { startKefu } from './support/kefu.mjs';
 
-const BIN = process.env.KEFU_BIN;
-let server, browser, base, dir;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-    s.on('error', reject);
-  });
-}
-
-async function waitReady(url, deadlineMs) {
-  const deadline = Date.now() + deadlineMs;
-  while (Date.now() < deadline) {
-    try { if ((await fetch(url)).ok) return; } catch { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`kefu did not become ready at ${url}`);
-}
+let kefu, browser, base;
 
 before(async () => {
-  assert.ok(BIN, 'set KEFU_BIN to the kefu binary');
-  dir = mkdtempSync(join(tmpdir(), 'kefu-browser-'));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(BIN, [], {
-    cwd: dir,
-    env: {
-      PATH: process.env.PATH,
-      KEFU_LISTEN: `127.0.0.1:${port}`,
-      KEFU_BOOTSTRAP_ADMIN_EMAIL: 'agent@example.com',
-      KEFU_BOOTSTRAP_ADMIN_PASSWORD: 'agent-password',
-      // Provider stand-ins of future console tests run on loopback.
-      KEFU_CHANNELS__ALLOW_PRIVATE_TARGETS: 'true',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  await waitReady(`${base}/readyz`, 60_000);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  // Provider stand-ins of future console tests run on loopback.
+  kefu = await startKefu({ env: { KEFU_CHANNELS__ALLOW_PRIVATE_TARGETS: 'true' } });
+  ({ browser, base } = kefu);
 });
 
-after(async () => {
-  await browser?.close();
-  server?.kill('SIGTERM');
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+// `stop` waits for the server to exit before it removes the data folder: the search index may
+// still be writing while the server drains.
+after(async () => { await kefu?.stop(); });
 
 // Anything the Content-Security-Policy blocked on a page (the browser reports it on the console).
 const cspViolations = [];
@@ -78,10 +34,7 @@ test('a visitor message answered from the console appears in the widget', async 
   await visitor.locator('[data-testid="kefu-message"][data-direction="inbound"][data-status="sent"]').first().waitFor({ timeout: 15_000 });
 
   const agent = watchCsp(await browser.newPage());
-  await agent.goto(`${base}/console/`);
-  await agent.getByTestId('login-email').fill('agent@example.com');
-  await agent.getByTestId('login-password').fill('agent-password');
-  await agent.getByTestId('login-submit').click();
+  await kefu.login(agent);
   await agent.getByTestId('conv-item').first().click({ timeout: 15_000 });
   await agent.locator('[data-testid="thread-message"][data-direction="inbound"]', { hasText: 'Hello from the browser' }).waitFor();
   await agent.getByTestId('reply-input').fill('Hi! An agent here.');
