@@ -8,8 +8,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 use kefu_channel::{Accepted, InboundEnvelope, InboundSink, IngestError};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
 use std::hash::{Hash, Hasher};
@@ -27,7 +26,9 @@ use crate::files::Files;
 use crate::sanitize::{self, Limits};
 use crate::screen::InboundScreen;
 use crate::status::{Status, Transition};
-use crate::views::{ContactView, ConversationView};
+use crate::views::ConversationView;
+
+mod identity;
 
 /// How many times a transaction that lost a race to another writer is retried. After a unique
 /// index race the retry finds the winner's row (identity, dedupe key); after a deadlock the
@@ -288,97 +289,6 @@ impl Core {
             seq: msg.seq,
             duplicate: false,
         })
-    }
-
-    async fn resolve_identity(
-        &self,
-        tx: &WriteTx,
-        env: &InboundEnvelope,
-    ) -> Result<(contact_identity::Model, contact::Model), StoreError> {
-        let mut q = contact_identity::Entity::find()
-            .filter(contact_identity::Column::InboxId.eq(env.inbox_id))
-            .filter(contact_identity::Column::ExternalId.eq(env.sender.external_id.as_str()));
-        if self.db.is_postgres() {
-            // Serializes ingest per customer, so two first messages cannot open two conversations.
-            q = q.lock_exclusive();
-        }
-        if let Some(identity) = q.one(tx).await? {
-            let mut contact = contact::Entity::find_by_id(identity.contact_id)
-                .one(tx)
-                .await?
-                .ok_or(StoreError::NotFound("contact"))?;
-            // Follow merges: messages land on the surviving contact.
-            while let Some(into) = contact.merged_into_id {
-                contact = contact::Entity::find_by_id(into)
-                    .one(tx)
-                    .await?
-                    .ok_or(StoreError::NotFound("contact"))?;
-            }
-            let contact = self.refresh_contact(tx, contact, env).await?;
-            return Ok((identity, contact));
-        }
-        inbox::Entity::find_by_id(env.inbox_id)
-            .filter(inbox::Column::DeletedAt.is_null())
-            .one(tx)
-            .await?
-            .ok_or_else(|| StoreError::Invalid(format!("inbox {} does not exist", env.inbox_id)))?;
-        let now = Utc::now();
-        let s = &env.sender;
-        let contact = contact::ActiveModel {
-            name: Set(s.display_name.clone()),
-            email: Set(s.email.clone()),
-            phone: Set(s.phone.clone()),
-            attributes: Set(serde_json::Value::Object(s.attributes.clone())),
-            merged_into_id: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(tx)
-        .await?;
-        let identity = contact_identity::ActiveModel {
-            contact_id: Set(contact.id),
-            inbox_id: Set(env.inbox_id),
-            external_id: Set(s.external_id.clone()),
-            display_name: Set(s.display_name.clone()),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(tx)
-        .await?;
-        let view = ContactView::new(&contact, std::slice::from_ref(&identity));
-        tx.emit(EventData::ContactCreated(view)).await?;
-        Ok((identity, contact))
-    }
-
-    /// Fills in what the channel newly tells about the contact (name, email, attributes).
-    async fn refresh_contact(
-        &self,
-        tx: &WriteTx,
-        contact: contact::Model,
-        env: &InboundEnvelope,
-    ) -> Result<contact::Model, StoreError> {
-        let s = &env.sender;
-        let mut attrs = contact.attributes.as_object().cloned().unwrap_or_default();
-        let mut changed = false;
-        for (k, v) in &s.attributes {
-            if attrs.get(k) != Some(v) {
-                attrs.insert(k.clone(), v.clone());
-                changed = true;
-            }
-        }
-        let name = contact.name.clone().or_else(|| s.display_name.clone());
-        let email = contact.email.clone().or_else(|| s.email.clone());
-        changed |= name != contact.name || email != contact.email;
-        if !changed {
-            return Ok(contact);
-        }
-        let mut am: contact::ActiveModel = contact.into();
-        am.attributes = Set(serde_json::Value::Object(attrs));
-        am.name = Set(name);
-        am.email = Set(email);
-        am.updated_at = Set(Utc::now());
-        Ok(am.update(tx).await?)
     }
 
     async fn find_conversation(
