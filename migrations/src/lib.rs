@@ -40,6 +40,7 @@ mod m0031_rollup_grains;
 mod m0032_knowledge_proposals;
 mod m0033_llm_usage;
 mod m0034_knowledge_attachments;
+mod m0035_message_ref_partial;
 
 pub use sea_orm_migration::MigratorTrait;
 
@@ -83,6 +84,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0032_knowledge_proposals::Migration),
             Box::new(m0033_llm_usage::Migration),
             Box::new(m0034_knowledge_attachments::Migration),
+            Box::new(m0035_message_ref_partial::Migration),
         ]
     }
 }

@@ -176,6 +176,11 @@ impl Db {
             .connect_timeout(Duration::from_secs(10))
             .acquire_timeout(Duration::from_secs(10))
             .sqlx_logging(false);
+        // sqlx pings a connection (a round trip to the server, or to SQLite's worker thread)
+        // on every acquire by default, which under load doubled the round trips of a single
+        // statement. A connection idle for a second or more is still pinged, so one broken
+        // while the server was unreachable is found before it is used.
+        opts.test_before_acquire_if_idle_for(Duration::from_secs(1));
         // Grouped ingest issues statements whose text varies with the group size; a larger cache
         // keeps them prepared instead of re-parsing and re-planning them on every group.
         opts.map_sqlx_postgres_opts(|o| o.statement_cache_capacity(2048));
