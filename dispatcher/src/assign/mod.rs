@@ -31,6 +31,7 @@ pub mod entity;
 mod error;
 pub mod notice;
 mod ops;
+mod places;
 pub mod route;
 mod runner;
 pub mod snapshot;
@@ -49,8 +50,9 @@ use tokio::sync::Notify;
 
 pub use error::DispatchError;
 pub use ops::TransferTarget;
+pub use places::QueueStatus;
 pub use runner::RoundReport;
-pub use views::{DecisionView, QueueStatus, RoutingView};
+pub use views::{DecisionView, RoutingView};
 
 use crate::routing::{Aging, RoutingConfig};
 
@@ -123,6 +125,7 @@ struct Inner {
     settings: Settings,
     /// One per assigner task.
     wakes: Vec<Arc<Notify>>,
+    places: places::Places,
 }
 
 impl Dispatcher {
@@ -137,6 +140,7 @@ impl Dispatcher {
                 db,
                 settings,
                 wakes,
+                places: places::Places::default(),
             }),
             summarizer: None,
             intents: None,
@@ -306,12 +310,28 @@ impl Dispatcher {
         views::explain(&self.inner.db, conversation_id).await
     }
 
-    /// A queued conversation's position and wait estimate (for the web chat widget's `status`
-    /// frame and `GET /api/v1/conversations/{id}/queue`); `None` when it is not queued.
+    /// A queued conversation's position and wait estimate from a fresh reading of its inbox's
+    /// queue (`GET /api/v1/conversations/{id}/queue`); `None` when it is not queued.
     pub async fn queue_status(
         &self,
         conversation_id: i64,
     ) -> Result<Option<QueueStatus>, DispatchError> {
-        views::queue_status(&self.inner.db, conversation_id, self.inner.settings.aging()).await
+        let aging = self.inner.settings.aging();
+        (self.inner.places)
+            .exact(&self.inner.db, conversation_id, aging)
+            .await
+    }
+
+    /// [`Dispatcher::queue_status`] from a reading of the inbox's queue up to a second old,
+    /// shared by the conversations queued meanwhile (the web chat widget's `status` frame after
+    /// every visitor's first message).
+    pub async fn queue_status_shared(
+        &self,
+        conversation_id: i64,
+    ) -> Result<Option<QueueStatus>, DispatchError> {
+        let aging = self.inner.settings.aging();
+        (self.inner.places)
+            .shared(&self.inner.db, conversation_id, aging)
+            .await
     }
 }

@@ -115,7 +115,7 @@ impl WidgetHost for Host {
     async fn queue_spot(&self, conversation: i64) -> Option<QueueSpot> {
         let q = self
             .dispatcher
-            .queue_status(conversation)
+            .queue_status_shared(conversation)
             .await
             .inspect_err(
                 |e| tracing::warn!(conversation, error = %e, "Queue position unavailable."),
