@@ -268,6 +268,7 @@ impl ContactNotifier {
                 message_ref: None,
                 delivery_status: DeliveryStatus::Pending,
                 fallback: None,
+                sentiment: None,
             },
             Utc::now(),
         )

@@ -50,6 +50,9 @@ pub struct NewMessage {
     /// `messages.fallback`: set on a copy sent through another channel
     /// ([`crate::fallback`]), `None` otherwise.
     pub fallback: Option<serde_json::Value>,
+    /// The screen's sentiment score of an inbound message's text, stored on the conversation
+    /// by the same statement that takes the next `seq`.
+    pub sentiment: Option<f32>,
 }
 
 /// Appends a message with the conversation's next `seq`. The `UPDATE ... RETURNING` takes the
@@ -69,6 +72,12 @@ pub async fn append_message(
         .col_expr(conversation::Column::UpdatedAt, Expr::value(now));
     if m.direction == Direction::Inbound {
         bump = bump.col_expr(conversation::Column::LastInboundAt, Expr::value(now));
+    }
+    if let Some(score) = m.sentiment {
+        bump = bump.col_expr(
+            conversation::Column::Sentiment,
+            Expr::value(f64::from(score)),
+        );
     }
     // What the view's delivery shows (outbound, not private), read once for both uses.
     let channel = if m.direction == Direction::Outbound && !m.private {
@@ -312,6 +321,7 @@ impl Conversations {
                     DeliveryStatus::Pending
                 },
                 fallback: None,
+                sentiment: None,
             },
             Utc::now(),
         )

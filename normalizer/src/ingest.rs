@@ -276,13 +276,11 @@ impl Core {
                 message_ref: env.thread.message_ref.clone(),
                 delivery_status: DeliveryStatus::Delivered,
                 fallback: None,
+                sentiment,
             },
             now,
         )
         .await?;
-        if let Some(score) = sentiment {
-            crate::screen::store_sentiment(tx, conv.id, score).await?;
-        }
         Ok(Accepted {
             message_id: msg.id,
             conversation_id: msg.conversation_id,

@@ -4,11 +4,6 @@
 
 use async_trait::async_trait;
 use kefu_channel::{Accepted, InboundEnvelope};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter};
-
-use crate::entity::conversation;
-use crate::error::StoreError;
 
 /// A conversation to hand to a team, because a `route` rule matched a customer message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,26 +36,4 @@ pub trait InboundScreen: Send + Sync + 'static {
     /// conversation to a team. (The sentiment is stored with the message, in its transaction.)
     /// Failures are the implementation's to log: the message is stored either way.
     async fn after_store(&self, accepted: &Accepted, screened: Screened);
-}
-
-/// Stores `score` as conversation `id`'s sentiment (its latest customer message's), inside the
-/// transaction that stores the message: routing rules read it as soon as the message is
-/// committed, and it costs no write of its own.
-pub(crate) async fn store_sentiment<C: ConnectionTrait>(
-    conn: &C,
-    id: i64,
-    score: f32,
-) -> Result<(), StoreError> {
-    let score = f64::from(score);
-    conversation::Entity::update_many()
-        .col_expr(conversation::Column::Sentiment, Expr::value(score))
-        .filter(conversation::Column::Id.eq(id))
-        .filter(
-            conversation::Column::Sentiment
-                .is_null()
-                .or(conversation::Column::Sentiment.ne(score)),
-        )
-        .exec(conn)
-        .await?;
-    Ok(())
 }

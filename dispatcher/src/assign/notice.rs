@@ -59,6 +59,7 @@ pub async fn send_once(db: &Db, conversation_id: i64, text: &str) -> Result<bool
             message_ref: None,
             delivery_status: DeliveryStatus::Pending,
             fallback: None,
+            sentiment: None,
         },
         Utc::now(),
     )

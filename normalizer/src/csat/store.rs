@@ -218,6 +218,7 @@ impl Surveys {
                 message_ref: None,
                 delivery_status: DeliveryStatus::Pending,
                 fallback: None,
+                sentiment: None,
             },
             now,
         )

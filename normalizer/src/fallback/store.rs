@@ -210,6 +210,7 @@ impl Fallbacks {
                 message_ref: None,
                 delivery_status: DeliveryStatus::Pending,
                 fallback: Some(serde_json::to_value(&from).unwrap_or_default()),
+                sentiment: None,
             },
             Utc::now(),
         )

@@ -267,6 +267,7 @@ impl BotStore {
                         message_ref: None,
                         delivery_status: DeliveryStatus::Pending,
                         fallback: None,
+                        sentiment: None,
                     },
                     now,
                 )

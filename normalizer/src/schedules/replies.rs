@@ -188,6 +188,7 @@ impl OutOfOfficeReplies {
                 message_ref: None,
                 delivery_status: DeliveryStatus::Pending,
                 fallback: None,
+                sentiment: None,
             },
             now,
         )
