@@ -111,7 +111,7 @@ impl Normalizer {
         if envelope.content.attachments.iter().any(|a| a.id.is_none()) {
             // Files are stored before the message, outside its group transaction; a retried
             // delivery of an envelope stored before must not store its files again.
-            if let Some(stored) = self.core.stored_before(&envelope).await? {
+            if let Some(stored) = stored_under_key(self.core.db.conn(), &envelope).await? {
                 return Ok(stored);
             }
             Files::new(self.core.db.clone())
@@ -211,11 +211,6 @@ impl Core {
             let result = self.store_one(&job.envelope, job.sentiment).await;
             let _ = job.reply.send(result);
         }
-    }
-
-    /// The message stored earlier under the envelope's dedupe key, if any.
-    async fn stored_before(&self, env: &InboundEnvelope) -> Result<Option<Accepted>, StoreError> {
-        stored_under_key(self.db.conn(), env).await
     }
 
     async fn store_one(

@@ -316,9 +316,11 @@ impl Dispatcher {
         &self,
         conversation_id: i64,
     ) -> Result<Option<QueueStatus>, DispatchError> {
-        let aging = self.inner.settings.aging();
-        (self.inner.places)
-            .exact(&self.inner.db, conversation_id, aging)
+        let (db, aging) = (&self.inner.db, self.inner.settings.aging());
+        let fresh = std::time::Duration::ZERO;
+        self.inner
+            .places
+            .place(db, conversation_id, aging, fresh)
             .await
     }
 
@@ -329,9 +331,11 @@ impl Dispatcher {
         &self,
         conversation_id: i64,
     ) -> Result<Option<QueueStatus>, DispatchError> {
-        let aging = self.inner.settings.aging();
-        (self.inner.places)
-            .shared(&self.inner.db, conversation_id, aging)
+        let (db, aging) = (&self.inner.db, self.inner.settings.aging());
+        let shared = places::SHARED_FOR;
+        self.inner
+            .places
+            .place(db, conversation_id, aging, shared)
             .await
     }
 }

@@ -3,11 +3,11 @@
 //! Working a place out reads the whole queue of the conversation's inbox and the inbox's
 //! recent assignments. Every web chat visitor's first message asks for its place, so under a
 //! stream of new visitors that read ran once per arrival over a queue growing with them:
-//! 20,000 arrivals read about 200 million rows. [`Places::shared`] reads an inbox at most once
-//! per [`SHARED_FOR`] and places the visitors who arrive meanwhile against that reading, behind
-//! everything in it that would be served before them. A place is an estimate (the assigner may
-//! serve anyone at any moment); this one is also up to [`SHARED_FOR`] old. [`Places::exact`],
-//! for the API, always reads.
+//! 20,000 arrivals read about 200 million rows. For the widget an inbox is read at most once
+//! per [`SHARED_FOR`], and the visitors who arrive meanwhile are placed against that reading,
+//! behind everything in it that would be served before them. A place is an estimate (the
+//! assigner may serve anyone at any moment); this one is also up to [`SHARED_FOR`] old. The
+//! API always reads afresh.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,7 +25,7 @@ use super::error::DispatchError;
 use crate::routing::queue::queue_key;
 use crate::routing::{Aging, QueuedConversation};
 
-/// How long one reading of an inbox's queue serves [`Places::shared`].
+/// How long one reading of an inbox's queue serves the widget's places.
 pub const SHARED_FOR: Duration = Duration::from_secs(1);
 
 /// The assignments of this much (open) time before now give an inbox's serving rate.
@@ -66,27 +66,9 @@ pub(super) struct Places {
 }
 
 impl Places {
-    /// The place of `id` from a fresh reading of its inbox; `None` when it is not queued.
-    pub(super) async fn exact(
-        &self,
-        db: &Db,
-        id: i64,
-        aging: Aging,
-    ) -> Result<Option<QueueStatus>, DispatchError> {
-        self.place(db, id, aging, Duration::ZERO).await
-    }
-
-    /// The place of `id` from a reading of its inbox at most [`SHARED_FOR`] old.
-    pub(super) async fn shared(
-        &self,
-        db: &Db,
-        id: i64,
-        aging: Aging,
-    ) -> Result<Option<QueueStatus>, DispatchError> {
-        self.place(db, id, aging, SHARED_FOR).await
-    }
-
-    async fn place(
+    /// The place of `id` from a reading of its inbox at most `max_age` old (`ZERO`: a fresh
+    /// one); `None` when it is not queued.
+    pub(super) async fn place(
         &self,
         db: &Db,
         id: i64,
@@ -104,7 +86,7 @@ impl Places {
             // Held while reading, so visitors arriving together wait for one reading.
             let mut readings = self.readings.lock().await;
             match readings.get(&c.inbox_id) {
-                Some(r) if !max_age.is_zero() && r.taken.elapsed() < max_age => r.clone(),
+                Some(r) if r.taken.elapsed() < max_age => r.clone(),
                 _ => {
                     let r = Arc::new(read(db, c.inbox_id).await?);
                     readings.insert(c.inbox_id, r.clone());
