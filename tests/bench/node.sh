@@ -17,7 +17,9 @@
 # Needs release builds of `kefu` and `kefu-wsload` (cargo build --release -p kefu-gateway
 # --bin kefu -p kefu-tests --bin kefu-wsload) and, for postgres, PostgreSQL at $PG (default
 # postgres://postgres@127.0.0.1:5432). It creates a fresh database and removes it at the end.
-# Extra arguments after SECONDS go to kefu-wsload.
+# Extra arguments after SECONDS go to kefu-wsload. With ANALYZE=1 on postgres, the generator
+# refreshes the planner statistics after its warm-up, as autovacuum does within a minute of a
+# production database filling; without it, plans are made for tables the planner takes for empty.
 set -euo pipefail
 db_kind="${1:?postgres or sqlite}"
 mode="${2:?replies or latency}"
@@ -40,6 +42,9 @@ if [ "$db_kind" = postgres ]; then
   fi
   database_url="$pg/$db"
   pg_args=(--pg "$database_url")
+  if [ -n "${ANALYZE:-}" ] && [ "$mode" != connections ]; then
+    pg_args+=(--analyze "$database_url")
+  fi
 else
   database_url="sqlite://$work/kefu.db?mode=rwc"
 fi
