@@ -361,6 +361,10 @@ impl App {
             state.db.clone(),
             shutdown.clone(),
         ));
+        tokio::spawn(kefu_normalizer::wal::run(
+            state.db.clone(),
+            shutdown.clone(),
+        ));
         let assigner = state
             .dispatcher
             .spawn(state.bus.clone(), &state.leases, shutdown.clone());

@@ -202,6 +202,8 @@ impl Db {
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
+                // Checkpoints run off the writers' path (`wal::run`); see `wal`.
+                .pragma("wal_autocheckpoint", crate::wal::BACKSTOP_PAGES.to_string())
         });
         let conn = Database::connect(opts)
             .await

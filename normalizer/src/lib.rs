@@ -3,6 +3,7 @@
 //! - [`entity`]: sea-orm entities for every table (the schema is in `kefu-migrations`).
 //! - [`Db`]: the connection pool for SQLite or PostgreSQL, with write transactions that behave
 //!   the same on both.
+//! - [`wal`]: SQLite's write-ahead log, checkpointed off the writers' path.
 //! - [`Normalizer`]: turns a channel's [`InboundEnvelope`](kefu_channel::InboundEnvelope) into
 //!   stored rows in one transaction — contact and identity, conversation (threaded or new), the
 //!   message with the next per-conversation `seq`, dedupe by provider id, outbox events. It
@@ -92,6 +93,7 @@ mod status_change;
 pub mod summaries;
 pub mod token;
 pub mod views;
+pub mod wal;
 
 pub use activities::{Activities, NewActivity};
 pub use attributes::CustomAttributes;
