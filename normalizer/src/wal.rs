@@ -4,12 +4,12 @@
 //! commit waits for the copy and its two `fsync`s, and so does every write queued behind Kefu's
 //! single writer slot. At 100 agent replies a second that was two checkpoints a second of 8 ms
 //! on average and up to 18 ms each, the slowest replies of the run (BENCHMARKS.md, "SQLite's
-//! checkpoints"). [`run`] checkpoints every [`EVERY`] from a pool connection instead, in
-//! `PASSIVE` mode, which waits for no reader and no writer, and every connection raises its own
-//! automatic checkpoint to [`BACKSTOP_PAGES`]: a safety net that only a process without this
-//! task (or a log a long reader keeps from being copied) reaches. With nothing written since
-//! the last checkpoint, a checkpoint copies nothing and syncs nothing. PostgreSQL has its own
-//! checkpointer; nothing to do there.
+//! checkpoints inside commits"). [`run`] checkpoints every [`EVERY`] from a pool connection
+//! instead, in `PASSIVE` mode, which waits for no reader and no writer, and every connection
+//! raises its own automatic checkpoint to [`BACKSTOP_PAGES`]: a safety net that only a process
+//! without this task (or a log a long reader keeps from being copied) reaches. With nothing
+//! written since the last checkpoint, a checkpoint copies nothing and syncs nothing.
+//! PostgreSQL has its own checkpointer; nothing to do there.
 
 use std::time::Duration;
 
